@@ -1,0 +1,226 @@
+//! Accounts (SPEC A1): who works at UberPopug, in which role, and whether they still do.
+
+use ates_kernel::event::DomainEvent;
+use ates_kernel::identity::Role;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::AuthError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub account_id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub active: bool,
+    /// Grows by one with every change; events carry it so consumers keep the newest.
+    pub revision: u64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The public snapshot every `Account.*` event carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSnapshot {
+    pub account_id: Uuid,
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    pub active: bool,
+    pub revision: u64,
+}
+
+macro_rules! account_event {
+    ($type:ident, $name:literal) => {
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $type(pub AccountSnapshot);
+        impl DomainEvent for $type {
+            const NAME: &'static str = $name;
+            const VERSION: u32 = 1;
+        }
+    };
+}
+account_event!(AccountCreated, "Account.Created");
+account_event!(AccountUpdated, "Account.Updated");
+account_event!(AccountDeactivated, "Account.Deactivated");
+
+/// What an admin sends to create an account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAccount {
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    /// Optional: without one, the employee signs in with mailed codes only.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// What an admin sends to change an account.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountChange {
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+}
+
+impl Account {
+    /// A new, active account, validated.
+    pub fn open(new: &NewAccount, now: DateTime<Utc>) -> Result<Account, AuthError> {
+        Ok(Account {
+            account_id: Uuid::now_v7(),
+            email: normalize_email(&new.email)?,
+            full_name: validate_full_name(&new.full_name)?,
+            role: new.role,
+            active: true,
+            revision: 1,
+            created_at: now,
+        })
+    }
+
+    pub fn snapshot(&self) -> AccountSnapshot {
+        AccountSnapshot {
+            account_id: self.account_id,
+            email: self.email.clone(),
+            full_name: self.full_name.clone(),
+            role: self.role,
+            active: self.active,
+            revision: self.revision,
+        }
+    }
+
+    /// Applies an admin's change. `None` when it changes nothing (no event then).
+    pub fn change(&self, change: &AccountChange) -> Result<Option<Account>, AuthError> {
+        if change.full_name.is_none() && change.role.is_none() {
+            return Err(AuthError::Invalid("nothing to change: give full_name and/or role".into()));
+        }
+        if !self.active {
+            return Err(AuthError::NotAllowed("a deactivated account cannot be changed".into()));
+        }
+        let mut next = self.clone();
+        if let Some(name) = &change.full_name {
+            next.full_name = validate_full_name(name)?;
+        }
+        if let Some(role) = change.role {
+            next.role = role;
+        }
+        if next == *self {
+            return Ok(None);
+        }
+        next.revision += 1;
+        Ok(Some(next))
+    }
+
+    /// Deactivation; `None` when the account is inactive already (a harmless repeat).
+    pub fn deactivate(&self, by: Uuid) -> Result<Option<Account>, AuthError> {
+        if by == self.account_id {
+            return Err(AuthError::NotAllowed("an admin cannot deactivate their own account".into()));
+        }
+        if !self.active {
+            return Ok(None);
+        }
+        Ok(Some(Account { active: false, revision: self.revision + 1, ..self.clone() }))
+    }
+}
+
+/// Emails are compared case-insensitively; stored lower-cased.
+pub fn normalize_email(email: &str) -> Result<String, AuthError> {
+    let email = email.trim().to_ascii_lowercase();
+    let invalid = || AuthError::Invalid(format!("{email:?} is not an email address"));
+    if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let domain_ok = domain.contains('.')
+        && !domain.contains('@')
+        && domain.split('.').all(|label| {
+            !label.is_empty() && !label.starts_with('-') && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if local.is_empty() || local.len() > 64 || !domain_ok {
+        return Err(invalid());
+    }
+    Ok(email)
+}
+
+pub fn validate_full_name(name: &str) -> Result<String, AuthError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(AuthError::Invalid("full_name must be 1 to 200 printable characters".into()));
+    }
+    Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kiwi() -> Account {
+        let new = NewAccount {
+            email: " Kiwi@UberPopug.Example ".into(),
+            full_name: "Kiwi Popug".into(),
+            role: Role::Worker,
+            password: None,
+        };
+        Account::open(&new, Utc::now()).unwrap()
+    }
+
+    #[test]
+    fn a_new_account_is_active_at_its_first_revision_with_a_normalised_email() {
+        let kiwi = kiwi();
+        assert!(kiwi.active);
+        assert_eq!(kiwi.revision, 1);
+        assert_eq!(kiwi.email, "kiwi@uberpopug.example");
+    }
+
+    #[test]
+    fn bad_email_addresses_are_refused() {
+        for bad in ["", "popug", "@x.io", "a@", "a@b", "a b@c.io", "a@b..io", "a@-b.io", "a@b@c.io"] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn names_must_be_present_and_bounded() {
+        assert!(validate_full_name("   ").is_err());
+        assert!(validate_full_name(&"x".repeat(201)).is_err());
+        assert!(validate_full_name("a\u{0007}b").is_err());
+        assert_eq!(validate_full_name("  Kiwi ").unwrap(), "Kiwi");
+    }
+
+    #[test]
+    fn a_role_change_bumps_the_revision_and_a_no_op_change_does_not() {
+        let kiwi = kiwi();
+        let promoted = kiwi.change(&AccountChange { role: Some(Role::Manager), ..Default::default() }).unwrap().unwrap();
+        assert_eq!((promoted.role, promoted.revision), (Role::Manager, 2));
+        let same = kiwi.change(&AccountChange { role: Some(Role::Worker), ..Default::default() }).unwrap();
+        assert_eq!(same, None);
+        assert!(kiwi.change(&AccountChange::default()).is_err());
+    }
+
+    #[test]
+    fn deactivation_happens_once_and_never_to_oneself() {
+        let kiwi = kiwi();
+        let admin = Uuid::now_v7();
+        let gone = kiwi.deactivate(admin).unwrap().unwrap();
+        assert!(!gone.active);
+        assert_eq!(gone.revision, 2);
+        assert_eq!(gone.deactivate(admin).unwrap(), None);
+        assert!(kiwi.deactivate(kiwi.account_id).is_err());
+        assert!(gone.change(&AccountChange { full_name: Some("X".into()), ..Default::default() }).is_err());
+    }
+
+    #[test]
+    fn account_events_match_their_schemas() {
+        let snapshot = kiwi().snapshot();
+        let cause = ates_kernel::event::Cause::request("test");
+        ates_kernel::event::Envelope::wrap(crate::PRODUCER, &AccountCreated(snapshot.clone()), &cause, Utc::now()).unwrap();
+        ates_kernel::event::Envelope::wrap(crate::PRODUCER, &AccountUpdated(snapshot.clone()), &cause, Utc::now()).unwrap();
+        let mut gone = snapshot;
+        gone.active = false;
+        ates_kernel::event::Envelope::wrap(crate::PRODUCER, &AccountDeactivated(gone), &cause, Utc::now()).unwrap();
+    }
+}

@@ -1,0 +1,71 @@
+//! Passwords: a strength rule and argon2id hashes (PHC strings with their own salt and params).
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+
+use crate::error::AuthError;
+
+pub const MIN_LENGTH: usize = 12;
+pub const MAX_LENGTH: usize = 128;
+
+/// Long enough, not trivially repetitive, and not the email itself.
+pub fn check_strength(password: &str, email: &str) -> Result<(), AuthError> {
+    let length = password.chars().count();
+    let distinct = {
+        let mut chars: Vec<char> = password.chars().collect();
+        chars.sort_unstable();
+        chars.dedup();
+        chars.len()
+    };
+    if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) {
+        return Err(AuthError::Invalid(format!("password must be {MIN_LENGTH} to {MAX_LENGTH} characters")));
+    }
+    if distinct < 5 || password.eq_ignore_ascii_case(email) {
+        return Err(AuthError::Invalid("password is too easy to guess".into()));
+    }
+    Ok(())
+}
+
+pub fn hash(password: &str) -> Result<String, AuthError> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Internal(format!("password hashing failed: {e}")))
+}
+
+pub fn verify(password: &str, stored_hash: &str) -> bool {
+    PasswordHash::new(stored_hash)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// Spends the time of a real verification, so an unknown email answers as slowly as a known one.
+pub fn verify_nothing(password: &str) {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let dummy = DUMMY.get_or_init(|| hash("no account has this password").unwrap_or_default());
+    let _ = verify(password, dummy);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        assert!(check_strength("short", "a@b.io").is_err());
+        assert!(check_strength("aaaaaaaaaaaaaaaa", "a@b.io").is_err());
+        assert!(check_strength("kiwi@popug.example", "kiwi@popug.example").is_err());
+        assert!(check_strength(&"abcdef".repeat(30), "a@b.io").is_err());
+        assert!(check_strength("correct horse battery", "a@b.io").is_ok());
+    }
+
+    #[test]
+    fn a_hash_verifies_its_password_only() {
+        let h = hash("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("correct horse battery", &h));
+        assert!(!verify("correct horse batterY", &h));
+        assert!(!verify("anything", "not a hash"));
+    }
+}

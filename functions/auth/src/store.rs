@@ -1,0 +1,329 @@
+//! The auth table (DynamoDB). Items, all keyed by `pk`/`sk`:
+//! - `ACCOUNT#<id>` / `ACCOUNT`: the account and its password hash; `gsi1pk = ACCOUNTS` lists them;
+//! - `EMAIL#<email>` / `EMAIL`: makes emails unique and finds an account by email;
+//! - `REFRESH#<sha256>` / `REFRESH`: a refresh token (`active`, `used` or `revoked`);
+//! - `CODE#<email>` / `CODE`: the pending one-time code of an email;
+//! - `OUTBOX#<event id>` / `OUTBOX`: events, written with the change that caused them.
+
+use std::collections::HashMap;
+
+use ates_kernel::dynamo::{cancellation_reasons, get_bool, get_n, get_s, key, n, opt_s, s, Item, StoreError, CONDITION_FAILED};
+use ates_kernel::event::Envelope;
+use ates_kernel::identity::Role;
+use ates_kernel::outbox;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use uuid::Uuid;
+
+use crate::account::Account;
+use crate::challenge::Challenge;
+use crate::error::AuthError;
+use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
+
+#[derive(Clone)]
+pub struct Store {
+    db: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+/// An account with its credentials, as stored.
+pub struct StoredAccount {
+    pub account: Account,
+    pub password_hash: Option<String>,
+}
+
+/// A page of accounts and where the next one starts.
+pub struct AccountPage {
+    pub accounts: Vec<Account>,
+    pub next: Option<String>,
+}
+
+fn account_pk(id: Uuid) -> String {
+    format!("ACCOUNT#{id}")
+}
+
+fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .build()
+        .expect("table and item are set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+impl Store {
+    pub fn new(config: &aws_config::SdkConfig, table: String) -> Store {
+        Store { db: aws_sdk_dynamodb::Client::new(config), table }
+    }
+
+    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Store, ates_kernel::config::MissingVariable> {
+        Ok(Store::new(config, ates_kernel::config::required("TABLE_NAME")?))
+    }
+
+    fn account_item(&self, account: &Account, password_hash: Option<&str>) -> Item {
+        let mut item = key(account_pk(account.account_id), "ACCOUNT");
+        item.extend([
+            ("account_id".to_owned(), s(account.account_id.to_string())),
+            ("email".to_owned(), s(&account.email)),
+            ("full_name".to_owned(), s(&account.full_name)),
+            ("role".to_owned(), s(account.role.as_str())),
+            ("active".to_owned(), AttributeValue::Bool(account.active)),
+            ("revision".to_owned(), n(account.revision)),
+            ("created_at".to_owned(), s(account.created_at.to_rfc3339())),
+            ("gsi1pk".to_owned(), s("ACCOUNTS")),
+            ("gsi1sk".to_owned(), s(&account.email)),
+        ]);
+        if let Some(hash) = password_hash {
+            item.insert("password_hash".to_owned(), s(hash));
+        }
+        item
+    }
+
+    /// Creates an account and publishes its event, unless the email is taken.
+    pub async fn create_account(&self, account: &Account, password_hash: Option<&str>, event: &Envelope) -> Result<(), AuthError> {
+        let mut email = key(format!("EMAIL#{}", account.email), "EMAIL");
+        email.insert("account_id".to_owned(), s(account.account_id.to_string()));
+        let items = vec![
+            put(&self.table, self.account_item(account, password_hash), "attribute_not_exists(pk)"),
+            put(&self.table, email, "attribute_not_exists(pk)"),
+            outbox::record(&self.table, event),
+        ];
+        match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => match cancellation_reasons(&err) {
+                Some(reasons) if reasons.get(1).map(String::as_str) == Some(CONDITION_FAILED) => Err(AuthError::EmailTaken),
+                _ => Err(StoreError::from(err).into()),
+            },
+        }
+    }
+
+    /// Saves a changed account (expecting the revision before it) and publishes its event.
+    pub async fn save_account(&self, account: &Account, event: &Envelope) -> Result<(), AuthError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(account_pk(account.account_id), "ACCOUNT")))
+            .update_expression("SET full_name = :name, #role = :role, active = :active, revision = :revision")
+            .condition_expression("revision = :previous")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":name", s(&account.full_name))
+            .expression_attribute_values(":role", s(account.role.as_str()))
+            .expression_attribute_values(":active", AttributeValue::Bool(account.active))
+            .expression_attribute_values(":revision", n(account.revision))
+            .expression_attribute_values(":previous", n(account.revision - 1))
+            .build()
+            .expect("update is complete");
+        let items = vec![TransactWriteItem::builder().update(update).build(), outbox::record(&self.table, event)];
+        match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(err) => match cancellation_reasons(&err) {
+                Some(reasons) if reasons.first().map(String::as_str) == Some(CONDITION_FAILED) => Err(AuthError::ChangedMeanwhile),
+                _ => Err(StoreError::from(err).into()),
+            },
+        }
+    }
+
+    pub async fn account(&self, id: Uuid) -> Result<Option<StoredAccount>, AuthError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(account_pk(id), "ACCOUNT")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        out.item().map(read_account).transpose()
+    }
+
+    pub async fn account_by_email(&self, email: &str) -> Result<Option<StoredAccount>, AuthError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("EMAIL#{email}"), "EMAIL")))
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        let Some(item) = out.item() else { return Ok(None) };
+        let id = Uuid::parse_str(get_s(item, "account_id")?).map_err(|e| StoreError::Malformed(e.to_string()))?;
+        self.account(id).await
+    }
+
+    /// Accounts ordered by email, `limit` at a time.
+    pub async fn accounts(&self, limit: i32, after_email: Option<&str>) -> Result<AccountPage, AuthError> {
+        let mut query = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :accounts")
+            .expression_attribute_values(":accounts", s("ACCOUNTS"))
+            .limit(limit);
+        if let Some(email) = after_email {
+            let id = self.account_by_email(email).await?.map(|a| a.account.account_id);
+            let Some(id) = id else { return Err(AuthError::Invalid("the cursor is not valid".into())) };
+            query = query.set_exclusive_start_key(Some(HashMap::from([
+                ("gsi1pk".to_owned(), s("ACCOUNTS")),
+                ("gsi1sk".to_owned(), s(email)),
+                ("pk".to_owned(), s(account_pk(id))),
+                ("sk".to_owned(), s("ACCOUNT")),
+            ])));
+        }
+        let out = query.send().await.map_err(StoreError::from)?;
+        let accounts = out.items().iter().map(|i| read_account(i).map(|a| a.account)).collect::<Result<Vec<_>, _>>()?;
+        let next = out.last_evaluated_key().and_then(|k| opt_s(k, "gsi1sk")).map(str::to_owned);
+        Ok(AccountPage { accounts, next })
+    }
+
+    pub async fn save_refresh_token(&self, token: &RefreshToken, now: i64) -> Result<(), AuthError> {
+        self.db
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.refresh_item(token, now)))
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        Ok(())
+    }
+
+    fn refresh_item(&self, token: &RefreshToken, now: i64) -> Item {
+        let mut item = key(format!("REFRESH#{}", token.hash), "REFRESH");
+        item.extend([
+            ("account_id".to_owned(), s(token.account_id.to_string())),
+            ("state".to_owned(), s("active")),
+            ("expires_at".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
+            ("ttl".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
+        ]);
+        item
+    }
+
+    /// Uses up `old` and stores `new` in one transaction: a token refreshes once.
+    pub async fn rotate_refresh_token(&self, old: &RefreshToken, new: &RefreshToken, now: i64) -> Result<(), AuthError> {
+        let spend = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("REFRESH#{}", old.hash), "REFRESH")))
+            .update_expression("SET #state = :used")
+            .condition_expression("#state = :active AND expires_at > :now AND account_id = :account")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":used", s("used"))
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":account", s(old.account_id.to_string()))
+            .build()
+            .expect("update is complete");
+        let items = vec![
+            TransactWriteItem::builder().update(spend).build(),
+            put(&self.table, self.refresh_item(new, now), "attribute_not_exists(pk)"),
+        ];
+        match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(()),
+            Err(err) if cancellation_reasons(&err).is_some_and(|r| r.iter().any(|c| c == CONDITION_FAILED)) => {
+                Err(AuthError::BadRefreshToken)
+            }
+            Err(err) => Err(StoreError::from(err).into()),
+        }
+    }
+
+    /// Revokes a refresh token; revoking an unknown or revoked one changes nothing.
+    pub async fn revoke_refresh_token(&self, token: &RefreshToken) -> Result<(), AuthError> {
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("REFRESH#{}", token.hash), "REFRESH")))
+            .update_expression("SET #state = :revoked")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":revoked", s("revoked"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e) => Err(StoreError::from(e).into()),
+        }
+    }
+
+    pub async fn challenge(&self, email: &str) -> Result<Option<Challenge>, AuthError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("CODE#{email}"), "CODE")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        let Some(item) = out.item() else { return Ok(None) };
+        Ok(Some(Challenge {
+            code_hash: get_s(item, "code_hash")?.to_owned(),
+            expires_at: get_n(item, "expires_at")?,
+            guesses: get_n(item, "guesses")?,
+            window_started_at: get_n(item, "window_started_at")?,
+            codes_in_window: get_n(item, "codes_in_window")?,
+            version: get_n(item, "version")?,
+        }))
+    }
+
+    /// Stores a challenge if nobody changed it since `challenge.version - 1` was read.
+    /// `false` when someone did (the caller lost a race and should answer as for a wrong code).
+    pub async fn save_challenge(&self, email: &str, challenge: &Challenge) -> Result<bool, AuthError> {
+        let mut item = key(format!("CODE#{email}"), "CODE");
+        item.extend([
+            ("code_hash".to_owned(), s(&challenge.code_hash)),
+            ("expires_at".to_owned(), n(challenge.expires_at)),
+            ("guesses".to_owned(), n(challenge.guesses)),
+            ("window_started_at".to_owned(), n(challenge.window_started_at)),
+            ("codes_in_window".to_owned(), n(challenge.codes_in_window)),
+            ("version".to_owned(), n(challenge.version)),
+            // Kept past expiry for the rate-limit window.
+            ("ttl".to_owned(), n(challenge.window_started_at + 2 * crate::challenge::WINDOW_SECONDS)),
+        ]);
+        let condition = if challenge.version == 1 { "attribute_not_exists(pk)" } else { "version = :previous" };
+        let mut request = self.db.put_item().table_name(&self.table).set_item(Some(item)).condition_expression(condition);
+        if challenge.version > 1 {
+            request = request.expression_attribute_values(":previous", n(challenge.version - 1));
+        }
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(StoreError::from(e).into()),
+        }
+    }
+
+    /// Spends a code: the challenge is marked spent only if it is still the one that was guessed,
+    /// so a code signs in once.
+    pub async fn spend_challenge(&self, email: &str, challenge: &Challenge) -> Result<bool, AuthError> {
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("CODE#{email}"), "CODE")))
+            .update_expression("SET expires_at = :spent, version = :next")
+            .condition_expression("version = :version")
+            .expression_attribute_values(":spent", n(0))
+            .expression_attribute_values(":next", n(challenge.version + 1))
+            .expression_attribute_values(":version", n(challenge.version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(StoreError::from(e).into()),
+        }
+    }
+}
+
+fn read_account(item: &Item) -> Result<StoredAccount, AuthError> {
+    let malformed = |e: String| AuthError::Store(StoreError::Malformed(e));
+    let account = Account {
+        account_id: Uuid::parse_str(get_s(item, "account_id")?).map_err(|e| malformed(e.to_string()))?,
+        email: get_s(item, "email")?.to_owned(),
+        full_name: get_s(item, "full_name")?.to_owned(),
+        role: Role::parse(get_s(item, "role")?).ok_or_else(|| malformed("unknown role".into()))?,
+        active: get_bool(item, "active")?,
+        revision: get_n(item, "revision")?,
+        created_at: get_s(item, "created_at")?.parse().map_err(|e: chrono::ParseError| malformed(e.to_string()))?,
+    };
+    Ok(StoredAccount { account, password_hash: opt_s(item, "password_hash").map(str::to_owned) })
+}

@@ -1,0 +1,381 @@
+//! What each `AWS::Serverless::Function` declares: its binary, environment, limits and event sources.
+
+use crate::resolve::Resolver;
+use crate::template::{Resource, Template};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Lambda's defaults when neither the function nor Globals say otherwise.
+const DEFAULT_TIMEOUT_SECS: u64 = 3;
+const DEFAULT_MEMORY_MB: u64 = 128;
+
+#[derive(Debug, Clone)]
+pub struct FunctionSpec {
+    pub logical_id: String,
+    pub binary: String,
+    pub environment: BTreeMap<String, String>,
+    pub timeout: Duration,
+    pub memory_mb: u64,
+    pub routes: Vec<HttpRoute>,
+    pub sqs_sources: Vec<SqsSource>,
+    pub stream_sources: Vec<StreamSource>,
+    pub schedules: Vec<ScheduleSource>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRoute {
+    pub event_name: String,
+    /// Upper-case HTTP method, or `ANY`.
+    pub method: String,
+    pub path: String,
+    /// Logical id of the `AWS::Serverless::HttpApi`, or None for SAM's implicit API.
+    pub api: Option<String>,
+    pub auth: RouteAuth,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RouteAuth {
+    /// `Authorizer: NONE`, or no authorizer anywhere.
+    Open,
+    /// Named authorizer, possibly the API's default one.
+    Jwt {
+        authorizer: String,
+        scopes: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct SqsSource {
+    pub event_name: String,
+    pub queue_arn: String,
+    pub batch_size: usize,
+    pub report_batch_item_failures: bool,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StreamSource {
+    pub event_name: String,
+    pub stream_arn: String,
+    pub starting_position: String,
+    pub batch_size: usize,
+    /// None retries until the record expires, as Lambda's -1 does.
+    pub maximum_retry_attempts: Option<u32>,
+    pub bisect_on_error: bool,
+    pub report_batch_item_failures: bool,
+    /// Lambda filter patterns; a record passes if any matches (or if there are none).
+    pub filters: Vec<Value>,
+    pub on_failure_arn: Option<String>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScheduleSource {
+    pub event_name: String,
+    pub kind: String,
+    pub expression: String,
+    pub timezone: Option<String>,
+    pub input: Option<String>,
+    pub enabled: bool,
+}
+
+/// Builds every function's spec: Globals merged in, intrinsics resolved (Policies are left alone).
+pub fn function_specs(template: &Template, resolver: &Resolver) -> Result<Vec<FunctionSpec>, String> {
+    let default_authorizers: BTreeMap<String, Option<String>> = template
+        .of_kind("AWS::Serverless::HttpApi")
+        .map(|api| {
+            let default = api
+                .properties
+                .get("Auth")
+                .and_then(|a| a.get("DefaultAuthorizer"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            (api.logical_id.clone(), default)
+        })
+        .collect();
+
+    template
+        .of_kind("AWS::Serverless::Function")
+        .map(|resource| {
+            function_spec(template, resolver, resource, &default_authorizers)
+                .map_err(|e| format!("function {}: {e}", resource.logical_id))
+        })
+        .collect()
+}
+
+fn function_spec(
+    template: &Template,
+    resolver: &Resolver,
+    resource: &Resource,
+    default_authorizers: &BTreeMap<String, Option<String>>,
+) -> Result<FunctionSpec, String> {
+    let mut merged = Value::Object(template.function_globals.clone());
+    merge_globals(&mut merged, &Value::Object(resource.properties.clone()));
+    let mut unresolved = merged.as_object().cloned().unwrap_or_default();
+    // Policies only matter to IAM, and may name things that do not exist locally.
+    unresolved.remove("Policies");
+    let events_unresolved = unresolved.get("Events").cloned().unwrap_or(Value::Null);
+    let properties = resolver.resolve(&Value::Object(unresolved))?;
+
+    let binary = resource
+        .metadata
+        .get("BuildProperties")
+        .and_then(|b| b.get("Binary"))
+        .and_then(Value::as_str)
+        .ok_or("Metadata.BuildProperties.Binary is missing")?
+        .to_string();
+
+    let environment = properties
+        .pointer("/Environment/Variables")
+        .and_then(Value::as_object)
+        .map(|vars| {
+            vars.iter()
+                .map(|(k, v)| (k.clone(), scalar_string(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut spec = FunctionSpec {
+        logical_id: resource.logical_id.clone(),
+        binary,
+        environment,
+        timeout: Duration::from_secs(number(&properties, "Timeout").unwrap_or(DEFAULT_TIMEOUT_SECS)),
+        memory_mb: number(&properties, "MemorySize").unwrap_or(DEFAULT_MEMORY_MB),
+        routes: Vec::new(),
+        sqs_sources: Vec::new(),
+        stream_sources: Vec::new(),
+        schedules: Vec::new(),
+    };
+
+    let events = properties
+        .get("Events")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    for (event_name, event) in events {
+        let kind = event.get("Type").and_then(Value::as_str).unwrap_or_default();
+        let props = event.get("Properties").cloned().unwrap_or(Value::Null);
+        match kind {
+            "HttpApi" => {
+                // ApiId resolves to the same local id for every API, so read which one it names unresolved.
+                let api = events_unresolved
+                    .pointer(&format!("/{}/Properties/ApiId/Ref", escape_pointer(&event_name)))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let default = api
+                    .as_ref()
+                    .and_then(|a| default_authorizers.get(a).cloned().flatten());
+                spec.routes.push(http_route(&event_name, &props, api, default)?);
+            }
+            "SQS" => spec.sqs_sources.push(SqsSource {
+                event_name: event_name.clone(),
+                queue_arn: text(&props, "Queue").ok_or("SQS event without Queue")?,
+                batch_size: number(&props, "BatchSize").unwrap_or(10).clamp(1, 10) as usize,
+                report_batch_item_failures: reports_item_failures(&props),
+                enabled: props.get("Enabled") != Some(&Value::Bool(false)),
+            }),
+            "DynamoDB" => spec.stream_sources.push(StreamSource {
+                event_name: event_name.clone(),
+                stream_arn: text(&props, "Stream").ok_or("DynamoDB event without Stream")?,
+                starting_position: text(&props, "StartingPosition")
+                    .unwrap_or_else(|| "TRIM_HORIZON".into()),
+                batch_size: number(&props, "BatchSize").unwrap_or(100).max(1) as usize,
+                maximum_retry_attempts: props
+                    .get("MaximumRetryAttempts")
+                    .and_then(|v| scalar_string(v).parse::<i64>().ok())
+                    .and_then(|n| u32::try_from(n).ok()),
+                bisect_on_error: flag(&props, "BisectBatchOnFunctionError"),
+                report_batch_item_failures: reports_item_failures(&props),
+                filters: filter_patterns(&props)?,
+                on_failure_arn: props
+                    .pointer("/DestinationConfig/OnFailure/Destination")
+                    .and_then(Value::as_str)
+                    .map(str::to_string),
+                enabled: props.get("Enabled") != Some(&Value::Bool(false)),
+            }),
+            "Schedule" | "ScheduleV2" => spec.schedules.push(ScheduleSource {
+                event_name: event_name.clone(),
+                kind: kind.to_string(),
+                expression: text(&props, "Schedule")
+                    .or_else(|| text(&props, "ScheduleExpression"))
+                    .ok_or("schedule without an expression")?,
+                timezone: text(&props, "ScheduleExpressionTimezone"),
+                input: props.get("Input").map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }),
+                enabled: props.get("Enabled") != Some(&Value::Bool(false))
+                    && props.get("State").and_then(Value::as_str) != Some("DISABLED"),
+            }),
+            other => tracing::warn!(
+                function = %resource.logical_id,
+                event = %event_name,
+                "event type {other} is not run locally"
+            ),
+        }
+    }
+    Ok(spec)
+}
+
+fn http_route(
+    event_name: &str,
+    props: &Value,
+    api: Option<String>,
+    default_authorizer: Option<String>,
+) -> Result<HttpRoute, String> {
+    let method = text(props, "Method").unwrap_or_else(|| "ANY".into()).to_uppercase();
+    let path = text(props, "Path").ok_or("HttpApi event without Path")?;
+    let named = props.pointer("/Auth/Authorizer").and_then(Value::as_str);
+    let scopes = props
+        .pointer("/Auth/AuthorizationScopes")
+        .and_then(Value::as_array)
+        .map(|s| s.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default();
+    let auth = match named.map(str::to_string).or(default_authorizer) {
+        Some(name) if name != "NONE" => RouteAuth::Jwt {
+            authorizer: name,
+            scopes,
+        },
+        _ => RouteAuth::Open,
+    };
+    Ok(HttpRoute {
+        event_name: event_name.to_string(),
+        method: if method == "X-AMAZON-APIGATEWAY-ANY-METHOD" { "ANY".into() } else { method },
+        path,
+        api,
+        auth,
+    })
+}
+
+fn filter_patterns(props: &Value) -> Result<Vec<Value>, String> {
+    let filters = props
+        .pointer("/FilterCriteria/Filters")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    filters
+        .iter()
+        .filter_map(|f| f.get("Pattern"))
+        .map(|p| match p {
+            Value::String(s) => serde_json::from_str(s).map_err(|e| format!("bad filter pattern {s}: {e}")),
+            other => Ok(other.clone()),
+        })
+        .collect()
+}
+
+/// SAM merges Globals into a function: maps merge key by key, lists append, scalars are overridden.
+fn merge_globals(base: &mut Value, function: &Value) {
+    match (base, function) {
+        (Value::Object(base), Value::Object(function)) => {
+            for (k, v) in function {
+                match base.get_mut(k) {
+                    Some(existing) => merge_globals(existing, v),
+                    None => {
+                        base.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        (Value::Array(base), Value::Array(function)) => base.extend(function.iter().cloned()),
+        (base, function) => *base = function.clone(),
+    }
+}
+
+fn reports_item_failures(props: &Value) -> bool {
+    props
+        .get("FunctionResponseTypes")
+        .and_then(Value::as_array)
+        .is_some_and(|types| types.iter().any(|t| t == "ReportBatchItemFailures"))
+}
+
+fn text(props: &Value, key: &str) -> Option<String> {
+    props.get(key).map(scalar_string).filter(|s| !s.is_empty())
+}
+
+fn number(props: &Value, key: &str) -> Option<u64> {
+    props.get(key).and_then(|v| scalar_string(v).parse().ok())
+}
+
+fn flag(props: &Value, key: &str) -> bool {
+    props.get(key).is_some_and(|v| v == true || v == "true")
+}
+
+pub fn scalar_string(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// API Gateway's name for a route, e.g. `GET /accounts/{account_id}`.
+pub fn route_key(route: &HttpRoute) -> String {
+    format!("{} {}", route.method, route.path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::project_template;
+    use serde_json::json;
+
+    fn specs() -> BTreeMap<String, FunctionSpec> {
+        let t = project_template();
+        let r = Resolver::new(&t, &[("IssuerUrl", "http://127.0.0.1:4000")], "http://127.0.0.1:5000");
+        function_specs(&t, &r)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.logical_id.clone(), s))
+            .collect()
+    }
+
+    #[test]
+    fn globals_merge_into_every_function() {
+        let specs = specs();
+        let sign_in = &specs["AuthSignInFunction"];
+        assert_eq!(sign_in.binary, "auth-sign-in");
+        assert_eq!(sign_in.memory_mb, 256, "the function's own MemorySize wins");
+        assert_eq!(sign_in.timeout, Duration::from_secs(10), "Timeout comes from Globals");
+        assert_eq!(sign_in.environment["EVENT_BUS_NAME"], "ates");
+        assert_eq!(sign_in.environment["ATES_ISSUER"], "http://127.0.0.1:4000");
+        assert_eq!(sign_in.environment["TABLE_NAME"], "AuthTable");
+        assert_eq!(sign_in.environment["SIGNING_KEY_SECRET_ID"], "ates/auth/signing-key");
+        assert_eq!(sign_in.environment["RUST_LOG"], "info");
+    }
+
+    #[test]
+    fn routes_take_the_default_authorizer_unless_none() {
+        let specs = specs();
+        assert_eq!(
+            specs["AuthMeFunction"].routes[0].auth,
+            RouteAuth::Jwt { authorizer: "AtesJwt".into(), scopes: vec!["ates".into()] }
+        );
+        assert_eq!(specs["AuthMeFunction"].routes[0].api.as_deref(), Some("HttpApi"));
+        assert_eq!(specs["AuthSignInFunction"].routes[0].auth, RouteAuth::Open);
+        let well_known: Vec<_> = specs["AuthWellKnownFunction"].routes.iter().map(route_key).collect();
+        assert!(well_known.contains(&"GET /.well-known/jwks.json".to_string()));
+    }
+
+    #[test]
+    fn event_sources_are_read() {
+        let specs = specs();
+        let relay = &specs["AuthOutboxRelayFunction"].stream_sources[0];
+        assert_eq!(relay.batch_size, 100);
+        assert_eq!(relay.maximum_retry_attempts, Some(10));
+        assert!(relay.bisect_on_error && relay.report_batch_item_failures);
+        assert_eq!(relay.filters[0]["eventName"], json!(["INSERT"]));
+        assert_eq!(
+            relay.on_failure_arn.as_deref(),
+            Some("arn:aws:sqs:us-east-1:123456789012:AuthOutboxDeadLetters")
+        );
+        let sync = &specs["TasksSyncAccountFunction"].sqs_sources[0];
+        assert_eq!(sync.queue_arn, "arn:aws:sqs:us-east-1:123456789012:TasksAccountEventsQueue");
+        assert_eq!(sync.batch_size, 10);
+        assert!(sync.report_batch_item_failures);
+    }
+}

@@ -1,0 +1,510 @@
+//! Runs each function's binary as Lambda does: sandboxed processes fed one invocation at a time.
+
+use crate::functions::FunctionSpec;
+use crate::resolve::{ACCOUNT_ID, REGION};
+use crate::runtime_api;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::task::JoinHandle;
+
+/// A failed invocation, shaped as Lambda reports it: `{"errorType", "errorMessage"}`.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct InvokeError {
+    #[serde(rename = "errorType")]
+    pub error_type: String,
+    #[serde(rename = "errorMessage")]
+    pub error_message: String,
+}
+
+impl InvokeError {
+    pub fn new(error_type: &str, message: impl Into<String>) -> InvokeError {
+        InvokeError {
+            error_type: error_type.to_string(),
+            error_message: message.into(),
+        }
+    }
+
+    pub fn is_timeout(&self) -> bool {
+        self.error_type == "Sandbox.Timedout"
+    }
+}
+
+impl std::fmt::Display for InvokeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error_type, self.error_message)
+    }
+}
+
+pub type InvokeResult = Result<Vec<u8>, InvokeError>;
+
+pub struct LambdaSettings {
+    pub bin_dir: PathBuf,
+    pub log_dir: PathBuf,
+    pub aws_endpoint: String,
+    pub concurrency: usize,
+    pub verbose: bool,
+}
+
+/// Every function of the template, started lazily on its first invocation.
+pub struct Lambda {
+    functions: BTreeMap<String, Arc<Function>>,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+impl Lambda {
+    pub fn new(specs: Vec<FunctionSpec>, settings: &LambdaSettings) -> Lambda {
+        let (shutdown_tx, shutdown_rx) = watch::channel(false);
+        let functions = specs
+            .into_iter()
+            .map(|spec| {
+                let function = Function::new(spec, settings, shutdown_rx.clone());
+                (function.spec.logical_id.clone(), Arc::new(function))
+            })
+            .collect();
+        Lambda {
+            functions,
+            shutdown_tx,
+        }
+    }
+
+    pub fn spec(&self, name: &str) -> Option<&FunctionSpec> {
+        self.functions.get(name).map(|f| &f.spec)
+    }
+
+    pub fn specs(&self) -> impl Iterator<Item = &FunctionSpec> {
+        self.functions.values().map(|f| &f.spec)
+    }
+
+    pub fn executable(&self, name: &str) -> Option<&Path> {
+        self.functions.get(name).map(|f| f.executable.as_path())
+    }
+
+    /// Invokes synchronously (RequestResponse) and answers the function's JSON result.
+    pub async fn invoke(&self, name: &str, payload: &Value) -> Result<Value, InvokeError> {
+        let function = self
+            .functions
+            .get(name)
+            .ok_or_else(|| InvokeError::new("ResourceNotFoundException", format!("no function {name}")))?;
+        let bytes = serde_json::to_vec(payload)
+            .map_err(|e| InvokeError::new("InvalidRequestContentException", e.to_string()))?;
+        let answer = function.clone().invoke(bytes).await?;
+        if answer.is_empty() {
+            return Ok(Value::Null);
+        }
+        // A runtime may answer any bytes; Lambda passes non-JSON through, so keep it as a string.
+        Ok(serde_json::from_slice(&answer)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&answer).into_owned())))
+    }
+
+    /// Kills every function process and waits for the supervisors to finish.
+    pub async fn shutdown(&self) {
+        let _ = self.shutdown_tx.send(true);
+        for function in self.functions.values() {
+            let handles: Vec<_> = function
+                .supervisors
+                .lock()
+                .map(|mut h| h.drain(..).collect())
+                .unwrap_or_default();
+            for handle in handles {
+                let _ = tokio::time::timeout(Duration::from_secs(5), handle).await;
+            }
+            // Long-polls never finish on their own; the processes asking are gone by now.
+            if let Ok(mut servers) = function.runtime_apis.lock() {
+                servers.drain(..).for_each(|s| s.abort());
+            }
+        }
+    }
+}
+
+pub(crate) struct Invocation {
+    pub request_id: String,
+    pub payload: Vec<u8>,
+    pub deadline: Instant,
+    pub deadline_epoch_ms: u128,
+    pub reply: oneshot::Sender<InvokeResult>,
+}
+
+pub(crate) struct Function {
+    pub spec: FunctionSpec,
+    pub arn: String,
+    executable: PathBuf,
+    environment: Vec<(String, String)>,
+    pub log: Arc<FunctionLog>,
+    concurrency: usize,
+    pub queue_tx: mpsc::UnboundedSender<Invocation>,
+    pub queue_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
+    instances: tokio::sync::Mutex<Vec<Arc<Instance>>>,
+    supervisors: Mutex<Vec<JoinHandle<()>>>,
+    runtime_apis: Mutex<Vec<JoinHandle<()>>>,
+    shutdown: watch::Receiver<bool>,
+}
+
+/// One sandbox: a Runtime API port and the successive processes that serve it.
+pub(crate) struct Instance {
+    pub label: String,
+    port: u16,
+    /// Bumped whenever the current process is gone or retired; work is only handed to the current one.
+    pub generation: AtomicU64,
+    pub in_flight: Mutex<Option<InFlight>>,
+    /// Wakes the long-polls of a process that is gone, so they stop taking work.
+    pub retired: Notify,
+    kill: Notify,
+    pub spawned_at: Mutex<Instant>,
+    pub awaiting_first_next: AtomicBool,
+    binary_modified: Mutex<Option<SystemTime>>,
+}
+
+pub(crate) struct InFlight {
+    pub request_id: String,
+    pub generation: u64,
+    pub started: Instant,
+    pub reply: oneshot::Sender<InvokeResult>,
+}
+
+impl Instance {
+    /// Stops handing work to the process of `generation` and asks its supervisor to kill it.
+    pub fn retire(&self, generation: u64) {
+        if self
+            .generation
+            .compare_exchange(generation, generation + 1, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            self.retired.notify_waiters();
+            self.kill.notify_one();
+        }
+    }
+
+    pub fn take_in_flight(&self, request_id: Option<&str>) -> Option<InFlight> {
+        let mut slot = self.in_flight.lock().ok()?;
+        match (&*slot, request_id) {
+            (Some(f), Some(id)) if f.request_id != id => None,
+            _ => slot.take(),
+        }
+    }
+}
+
+impl Function {
+    fn new(spec: FunctionSpec, settings: &LambdaSettings, shutdown: watch::Receiver<bool>) -> Function {
+        let (queue_tx, queue_rx) = mpsc::unbounded_channel();
+        let executable = settings.bin_dir.join(&spec.binary);
+        let name = spec.logical_id.clone();
+        let mut environment: Vec<(String, String)> = spec
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let fixed = [
+            ("AWS_ENDPOINT_URL", settings.aws_endpoint.clone()),
+            ("AWS_REGION", REGION.to_string()),
+            ("AWS_DEFAULT_REGION", REGION.to_string()),
+            ("AWS_ACCESS_KEY_ID", "test".to_string()),
+            ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
+            ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_mb.to_string()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", format!("local/{name}")),
+            ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_string()),
+            ("LAMBDA_TASK_ROOT", settings.bin_dir.display().to_string()),
+            ("_HANDLER", "bootstrap".to_string()),
+            ("TZ", ":UTC".to_string()),
+            ("LANG", "en_US.UTF-8".to_string()),
+        ];
+        environment.extend(fixed.into_iter().map(|(k, v)| (k.to_string(), v)));
+        // The sandbox starts from an empty environment, as Lambda's does; PATH only so tools resolve.
+        if let Ok(path) = std::env::var("PATH") {
+            environment.push(("PATH".into(), path));
+        }
+        let log = Arc::new(FunctionLog::open(
+            &settings.log_dir.join(format!("{name}.log")),
+            short_name(&name),
+            settings.verbose,
+        ));
+        Function {
+            arn: format!("arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"),
+            spec,
+            executable,
+            environment,
+            log,
+            concurrency: settings.concurrency.max(1),
+            queue_tx,
+            queue_rx: tokio::sync::Mutex::new(queue_rx),
+            instances: tokio::sync::Mutex::new(Vec::new()),
+            supervisors: Mutex::new(Vec::new()),
+            runtime_apis: Mutex::new(Vec::new()),
+            shutdown,
+        }
+    }
+
+    async fn invoke(self: Arc<Self>, payload: Vec<u8>) -> InvokeResult {
+        let instances = self.clone().ensure_started().await?;
+        self.retire_stale_instances(&instances);
+
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let timeout = self.spec.timeout;
+        let (reply, answer) = oneshot::channel();
+        let deadline_epoch_ms = (SystemTime::now() + timeout)
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        let invocation = Invocation {
+            request_id: request_id.clone(),
+            payload,
+            deadline: Instant::now() + timeout,
+            deadline_epoch_ms,
+            reply,
+        };
+        self.queue_tx
+            .send(invocation)
+            .map_err(|_| InvokeError::new("ServiceException", "the local stack is shutting down"))?;
+
+        match tokio::time::timeout(timeout, answer).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(InvokeError::new(
+                "ServiceException",
+                "the invocation was dropped (the stack is shutting down)",
+            )),
+            Err(_) => {
+                // Lambda throws away a sandbox whose invocation timed out.
+                for instance in instances.iter() {
+                    if let Some(in_flight) = instance.take_in_flight(Some(&request_id)) {
+                        instance.retire(in_flight.generation);
+                    }
+                }
+                self.log.line(&format!(
+                    "{request_id} Task timed out after {:.2} seconds",
+                    timeout.as_secs_f64()
+                ));
+                Err(InvokeError::new(
+                    "Sandbox.Timedout",
+                    format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()),
+                ))
+            }
+        }
+    }
+
+    /// Starts the instances on first use: binaries may be built after the stack started.
+    async fn ensure_started(self: Arc<Self>) -> Result<Vec<Arc<Instance>>, InvokeError> {
+        let mut instances = self.instances.lock().await;
+        if !instances.is_empty() {
+            return Ok(instances.clone());
+        }
+        if !self.executable.is_file() {
+            return Err(InvokeError::new(
+                "Local.BinaryMissing",
+                format!(
+                    "{} is not built ({} not found)",
+                    self.spec.binary,
+                    self.executable.display()
+                ),
+            ));
+        }
+        for index in 1..=self.concurrency {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| {
+                InvokeError::new("ServiceException", format!("cannot bind a Runtime API port: {e}"))
+            })?;
+            let port = listener
+                .local_addr()
+                .map_err(|e| InvokeError::new("ServiceException", e.to_string()))?
+                .port();
+            let instance = Arc::new(Instance {
+                label: format!("{}#{index}", self.spec.logical_id),
+                port,
+                generation: AtomicU64::new(0),
+                in_flight: Mutex::new(None),
+                retired: Notify::new(),
+                kill: Notify::new(),
+                spawned_at: Mutex::new(Instant::now()),
+                awaiting_first_next: AtomicBool::new(true),
+                binary_modified: Mutex::new(None),
+            });
+            let server = runtime_api::serve(listener, self.clone(), instance.clone());
+            let supervisor = tokio::spawn(supervise(self.clone(), instance.clone()));
+            if let Ok(mut handles) = self.runtime_apis.lock() {
+                handles.push(server);
+            }
+            if let Ok(mut handles) = self.supervisors.lock() {
+                handles.push(supervisor);
+            }
+            instances.push(instance);
+        }
+        Ok(instances.clone())
+    }
+
+    /// After a rebuild, idle processes are replaced so the next invocation runs the new binary.
+    fn retire_stale_instances(&self, instances: &[Arc<Instance>]) {
+        let Some(current) = modified(&self.executable) else {
+            return;
+        };
+        for instance in instances {
+            let started_with = instance.binary_modified.lock().ok().and_then(|m| *m);
+            let idle = instance.in_flight.lock().map(|f| f.is_none()).unwrap_or(false);
+            if started_with.is_some_and(|t| t != current) && idle {
+                tracing::info!("{} binary changed; restarting", instance.label);
+                instance.retire(instance.generation.load(Ordering::SeqCst));
+            }
+        }
+    }
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Keeps one process running per instance: restarts it when it exits, fails its in-flight work.
+async fn supervise(function: Arc<Function>, instance: Arc<Instance>) {
+    let mut shutdown = function.shutdown.clone();
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let generation = instance.generation.load(Ordering::SeqCst);
+        let started = Instant::now();
+        if let Ok(mut at) = instance.spawned_at.lock() {
+            *at = started;
+        }
+        if let Ok(mut m) = instance.binary_modified.lock() {
+            *m = modified(&function.executable);
+        }
+        instance.awaiting_first_next.store(true, Ordering::SeqCst);
+
+        let exit = match spawn_process(&function, &instance) {
+            Err(e) => format!("could not start {}: {e}", function.executable.display()),
+            Ok(mut child) => loop {
+                tokio::select! {
+                    status = child.wait() => {
+                        break match status {
+                            Ok(s) => format!("exited with {s}"),
+                            Err(e) => format!("wait failed: {e}"),
+                        };
+                    }
+                    _ = instance.kill.notified() => {
+                        if instance.generation.load(Ordering::SeqCst) != generation {
+                            let _ = child.kill().await;
+                            break "killed".to_string();
+                        }
+                    }
+                    _ = shutdown.changed() => {
+                        let _ = child.kill().await;
+                        fail_in_flight(&instance, generation, "the local stack is shutting down");
+                        return;
+                    }
+                }
+            },
+        };
+
+        // The process is gone: its long-polls stop, its invocation fails as Lambda's would.
+        instance.retire(generation);
+        let retired_on_purpose = exit == "killed";
+        if !retired_on_purpose {
+            tracing::warn!("{} {exit}", instance.label);
+            function.log.line(&format!("{} {exit}", instance.label));
+        }
+        fail_in_flight(&instance, generation, &format!("Runtime exited: {exit}"));
+
+        if started.elapsed() < Duration::from_secs(2) && !retired_on_purpose {
+            // A binary that dies at start-up would otherwise be restarted in a tight loop.
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = shutdown.changed() => return,
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        } else {
+            backoff = Duration::from_millis(250);
+        }
+    }
+}
+
+fn fail_in_flight(instance: &Instance, generation: u64, message: &str) {
+    let Some(in_flight) = instance.take_in_flight(None) else {
+        return;
+    };
+    if in_flight.generation == generation {
+        let _ = in_flight
+            .reply
+            .send(Err(InvokeError::new("Runtime.ExitError", message)));
+    } else if let Ok(mut slot) = instance.in_flight.lock() {
+        // It belongs to a newer process; put it back.
+        *slot = Some(in_flight);
+    }
+}
+
+fn spawn_process(function: &Function, instance: &Instance) -> std::io::Result<tokio::process::Child> {
+    let mut child = tokio::process::Command::new(&function.executable)
+        .env_clear()
+        .envs(function.environment.iter().map(|(k, v)| (k, v)))
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", instance.port))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    tracing::debug!("{} started (pid {:?})", instance.label, child.id());
+    if let Some(out) = child.stdout.take() {
+        tokio::spawn(copy_lines(out, function.log.clone()));
+    }
+    if let Some(err) = child.stderr.take() {
+        tokio::spawn(copy_lines(err, function.log.clone()));
+    }
+    Ok(child)
+}
+
+async fn copy_lines(stream: impl AsyncRead + Unpin, log: Arc<FunctionLog>) {
+    let mut lines = BufReader::new(stream).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        log.line(&line);
+    }
+}
+
+/// `<state-dir>/logs/<LogicalId>.log`, echoed to stdout with a short prefix when verbose.
+pub struct FunctionLog {
+    file: Mutex<Option<std::fs::File>>,
+    prefix: String,
+    verbose: bool,
+}
+
+impl FunctionLog {
+    fn open(path: &Path, prefix: String, verbose: bool) -> FunctionLog {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| tracing::warn!("cannot open {}: {e}", path.display()))
+            .ok();
+        FunctionLog {
+            file: Mutex::new(file),
+            prefix,
+            verbose,
+        }
+    }
+
+    pub fn line(&self, text: &str) {
+        if let Ok(mut file) = self.file.lock() {
+            if let Some(file) = file.as_mut() {
+                let _ = writeln!(file, "{text}");
+            }
+        }
+        if self.verbose {
+            println!("[{}] {text}", self.prefix);
+        }
+    }
+}
+
+/// `AuthSignInFunction` → `AuthSignIn`: enough to tell the lines apart.
+fn short_name(logical_id: &str) -> String {
+    logical_id
+        .strip_suffix("Function")
+        .filter(|s| !s.is_empty())
+        .unwrap_or(logical_id)
+        .to_string()
+}

@@ -1,0 +1,79 @@
+//! Small helpers for reading and writing DynamoDB items by hand. Every context's table uses the
+//! same key shape: string `pk` and `sk`, and an optional `gsi1pk`/`gsi1sk` index.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+pub use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("stored item is malformed: {0}")]
+    Malformed(String),
+    #[error("DynamoDB call failed: {0}")]
+    Aws(String),
+}
+
+impl<E: std::error::Error + 'static, R: std::fmt::Debug> From<SdkError<E, R>> for StoreError {
+    fn from(e: SdkError<E, R>) -> Self {
+        StoreError::Aws(DisplayErrorContext(e).to_string())
+    }
+}
+
+pub fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub fn n(v: impl ToString) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
+        .ok_or_else(|| StoreError::Malformed(format!("string attribute {name} missing")))
+}
+
+pub fn opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+}
+
+pub fn get_n<T: FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| StoreError::Malformed(format!("number attribute {name} missing")))
+}
+
+pub fn get_bool(item: &Item, name: &str) -> Result<bool, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_bool().ok())
+        .copied()
+        .ok_or_else(|| StoreError::Malformed(format!("boolean attribute {name} missing")))
+}
+
+/// The cancellation reason codes of a cancelled `TransactWriteItems`, one per item in order
+/// (`"None"` where that item was fine), or `None` if the error was something else.
+pub fn cancellation_reasons<R>(
+    err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
+) -> Option<Vec<String>> {
+    match err.as_service_error()? {
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => Some(
+            c.cancellation_reasons()
+                .iter()
+                .map(|r| r.code().unwrap_or("None").to_owned())
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
+pub const CONDITION_FAILED: &str = "ConditionalCheckFailed";

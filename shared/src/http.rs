@@ -1,0 +1,219 @@
+//! HTTP edge of every command and query: problem+json errors (RFC 9457), JSON bodies with a
+//! size limit and no unknown fields, the caller as API Gateway's JWT authorizer saw them, and
+//! the correlation id.
+
+use std::future::Future;
+
+use lambda_http::http::{header, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::{de::DeserializeOwned, Serialize};
+use tracing::Instrument;
+
+use crate::identity::Role;
+
+/// Larger bodies are refused before parsing; no command needs more.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
+
+/// An error answer: `application/problem+json` with a stable `type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        Self { status, kind, title, detail: detail.into() }
+    }
+    pub fn malformed(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "malformed-request", "The request cannot be read", detail)
+    }
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-request", "The request is not valid", detail)
+    }
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Not signed in", detail)
+    }
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
+    }
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
+    }
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", "Conflicts with the current state", detail)
+    }
+    pub fn too_many_requests(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests", detail)
+    }
+    /// An unexpected failure: logged in full, answered without internals.
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        tracing::error!(%error, "request failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong", "the request could not be completed; it is safe to retry")
+    }
+
+    pub fn into_response(self) -> Response<Body> {
+        let body = serde_json::json!({
+            "type": format!("urn:ates:problem:{}", self.kind),
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        Response::builder()
+            .status(self.status)
+            .header(header::CONTENT_TYPE, "application/problem+json")
+            .body(Body::Text(body.to_string()))
+            .expect("a static response builds")
+    }
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.title, self.detail)
+    }
+}
+
+pub type HttpResult = Result<Response<Body>, Problem>;
+
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResult {
+    let text = serde_json::to_string(body).map_err(Problem::internal)?;
+    Ok(Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::Text(text))
+        .expect("a JSON response builds"))
+}
+
+pub fn no_content() -> HttpResult {
+    Ok(Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).expect("an empty response builds"))
+}
+
+/// The JSON body of a command. Unknown fields are refused by the command's own type
+/// (`#[serde(deny_unknown_fields)]`).
+pub fn body<T: DeserializeOwned>(req: &Request) -> Result<T, Problem> {
+    if let Some(kind) = req.headers().get(header::CONTENT_TYPE) {
+        let kind = kind.to_str().unwrap_or_default().to_ascii_lowercase();
+        if !kind.starts_with("application/json") {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Only JSON is accepted",
+                format!("content type {kind} is not application/json"),
+            ));
+        }
+    }
+    let bytes: &[u8] = req.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The request body is too large",
+            format!("at most {MAX_BODY_BYTES} bytes are accepted"),
+        ));
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::malformed("a JSON body is required"));
+    }
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => Problem::invalid(e.to_string()),
+        _ => Problem::malformed(format!("the body is not valid JSON: {e}")),
+    })
+}
+
+/// A path parameter the route declares.
+pub fn path_param(req: &Request, name: &str) -> Result<String, Problem> {
+    req.path_parameters_ref()
+        .and_then(|p| p.first(name))
+        .map(str::to_owned)
+        .ok_or_else(|| Problem::not_found(format!("no {name} in the path")))
+}
+
+/// A query string parameter, if present.
+pub fn query_param(req: &Request, name: &str) -> Option<String> {
+    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
+}
+
+/// Who is calling, from the claims API Gateway's JWT authorizer verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: String,
+    pub role: Role,
+    pub scopes: Vec<String>,
+}
+
+impl Caller {
+    pub fn of(req: &Request) -> Result<Caller, Problem> {
+        let claims = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| &j.claims),
+            _ => None,
+        }
+        .ok_or_else(|| Problem::unauthorized("no verified token"))?;
+        let account_id = claims.get("sub").filter(|s| !s.is_empty()).ok_or_else(|| Problem::unauthorized("token has no subject"))?;
+        let role = claims
+            .get("role")
+            .and_then(|r| Role::parse(r))
+            .ok_or_else(|| Problem::unauthorized("token has no known role"))?;
+        let scopes = claims.get("scope").map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+        Ok(Caller { account_id: account_id.clone(), role, scopes })
+    }
+
+    /// The handler's own role check, behind the gateway's scope check.
+    pub fn require_any(&self, roles: &[Role]) -> Result<(), Problem> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(Problem::forbidden(format!("a {} may not do this", self.role)))
+        }
+    }
+}
+
+/// The correlation id of a request: the caller's `X-Correlation-Id` if it is sane, else the
+/// gateway's request id, else a new one.
+pub fn correlation_id(req: &Request) -> String {
+    let sane = |s: &&str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if let Some(given) = req.headers().get(CORRELATION_HEADER).and_then(|v| v.to_str().ok()).filter(sane) {
+        return given.to_owned();
+    }
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
+        _ => None,
+    }
+    .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Runs an HTTP handler as a Lambda function: JSON logs, one span per request carrying its
+/// correlation id, problems turned into responses, the correlation id echoed back.
+pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Request) -> Fut + Sync,
+    Fut: Future<Output = HttpResult> + Send,
+{
+    let handler = &handler;
+    lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
+        let correlation = correlation_id(&req);
+        let span = tracing::info_span!("request", correlation_id = %correlation, method = %req.method(), path = %req.uri().path());
+        let mut response = handler(req).instrument(span.clone()).await.unwrap_or_else(Problem::into_response);
+        span.in_scope(|| tracing::info!(status = response.status().as_u16(), "answered"));
+        if let Ok(value) = correlation.parse() {
+            response.headers_mut().insert(CORRELATION_HEADER, value);
+        }
+        Ok::<_, std::convert::Infallible>(response)
+    }))
+    .await
+}
+
+impl From<crate::event::EventError> for Problem {
+    fn from(e: crate::event::EventError) -> Problem {
+        Problem::internal(e)
+    }
+}
+
+impl From<crate::dynamo::StoreError> for Problem {
+    fn from(e: crate::dynamo::StoreError) -> Problem {
+        Problem::internal(e)
+    }
+}

@@ -1,0 +1,183 @@
+//! Idempotent consumption. Events arrive from EventBridge through an SQS queue, at least once
+//! and in any order. A consumer commits its effect together with an inbox record keyed by the
+//! event id, in one transaction; a second delivery finds the record and changes nothing.
+//! Failed messages are reported one by one (`ReportBatchItemFailures`), so SQS retries only
+//! those, and after `maxReceiveCount` moves them to the queue's dead-letter queue.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use serde::Deserialize;
+
+use crate::dynamo::{cancellation_reasons, n, s, StoreError, CONDITION_FAILED};
+use crate::event::Envelope;
+use crate::outbox::BatchResponse;
+
+/// Longer than SQS keeps a message (14 days), so no duplicate outlives its inbox record.
+const RETENTION_SECONDS: i64 = 30 * 24 * 3600;
+
+/// The inbox record that makes `consumer`'s handling of `envelope` happen once.
+pub fn record(table: &str, consumer: &str, envelope: &Envelope) -> TransactWriteItem {
+    let item = HashMap::from([
+        ("pk".to_owned(), s(format!("INBOX#{consumer}#{}", envelope.id))),
+        ("sk".to_owned(), s("INBOX")),
+        ("event".to_owned(), s(&envelope.name)),
+        ("ttl".to_owned(), n(chrono::Utc::now().timestamp() + RETENTION_SECONDS)),
+    ]);
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .expect("table and item are set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+/// What became of one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The effect and the inbox record were committed.
+    Applied,
+    /// This event was handled before; nothing changed.
+    Duplicate,
+    /// The effect's own condition failed (a newer state is already there): nothing changed,
+    /// and nothing needs to.
+    Superseded,
+}
+
+/// Commits `effect` and the inbox record for `envelope` in one transaction.
+pub async fn commit(
+    db: &aws_sdk_dynamodb::Client,
+    table: &str,
+    consumer: &str,
+    envelope: &Envelope,
+    mut effect: Vec<TransactWriteItem>,
+) -> Result<Outcome, StoreError> {
+    effect.push(record(table, consumer, envelope));
+    let inbox_index = effect.len() - 1;
+    match db.transact_write_items().set_transact_items(Some(effect)).send().await {
+        Ok(_) => Ok(Outcome::Applied),
+        Err(err) => match cancellation_reasons(&err) {
+            Some(reasons) if reasons.get(inbox_index).map(String::as_str) == Some(CONDITION_FAILED) => {
+                Ok(Outcome::Duplicate)
+            }
+            Some(reasons) if reasons.iter().any(|r| r == CONDITION_FAILED) => Ok(Outcome::Superseded),
+            _ => Err(err.into()),
+        },
+    }
+}
+
+/// The part of Lambda's SQS event a consumer reads.
+#[derive(Debug, Deserialize)]
+pub struct SqsEvent {
+    #[serde(rename = "Records", default)]
+    pub records: Vec<SqsMessage>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SqsMessage {
+    pub message_id: String,
+    #[serde(default)]
+    pub body: String,
+}
+
+/// An EventBridge event as a rule delivers it to SQS; `detail` is our envelope.
+#[derive(Debug, Deserialize)]
+struct BusEvent {
+    detail: Envelope,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeError {
+    /// Retrying may help (a throttled or unreachable table).
+    #[error("temporary failure: {0}")]
+    Retry(String),
+    /// The message can never be handled; it goes to the dead-letter queue after its retries.
+    #[error("unprocessable event: {0}")]
+    Poison(String),
+}
+
+impl From<StoreError> for ConsumeError {
+    fn from(e: StoreError) -> Self {
+        ConsumeError::Retry(e.to_string())
+    }
+}
+
+/// Handles every message of a batch and reports the ones that failed.
+pub async fn consume_batch<F, Fut>(event: SqsEvent, handle: F) -> BatchResponse
+where
+    F: Fn(Envelope) -> Fut,
+    Fut: Future<Output = Result<Outcome, ConsumeError>>,
+{
+    let mut failed = Vec::new();
+    for message in event.records {
+        let envelope = match serde_json::from_str::<BusEvent>(&message.body) {
+            Ok(bus_event) => bus_event.detail,
+            Err(e) => {
+                tracing::error!(message_id = %message.message_id, error = %e, "message is not an aTES event");
+                failed.push(message.message_id);
+                continue;
+            }
+        };
+        let (id, name, correlation_id) = (envelope.id, envelope.name.clone(), envelope.correlation_id.clone());
+        match handle(envelope).await {
+            Ok(outcome) => {
+                tracing::info!(event_id = %id, event = %name, %correlation_id, outcome = ?outcome, "event consumed")
+            }
+            Err(e) => {
+                tracing::warn!(event_id = %id, event = %name, %correlation_id, error = %e, "event not consumed");
+                failed.push(message.message_id);
+            }
+        }
+    }
+    BatchResponse::failed(failed)
+}
+
+/// The whole consumer function: what a context's consumer binary runs.
+pub async fn run_consumer<F, Fut>(handle: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(Envelope) -> Fut + Sync,
+    Fut: Future<Output = Result<Outcome, ConsumeError>> + Send,
+{
+    let handle = &handle;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
+        Ok::<_, lambda_runtime::Error>(consume_batch(event.payload, handle).await)
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: &str, correlation: &str) -> serde_json::Value {
+        let detail = serde_json::json!({
+            "id": uuid::Uuid::now_v7(), "name": "Account.Created", "version": 1,
+            "occurred_at": "2026-11-21T10:00:00Z", "producer": "auth",
+            "correlation_id": correlation, "data": {}
+        });
+        serde_json::json!({
+            "messageId": id,
+            "body": serde_json::json!({"detail-type": "Account.Created", "source": "ates.auth", "detail": detail}).to_string()
+        })
+    }
+
+    #[tokio::test]
+    async fn only_the_failed_messages_of_a_batch_are_reported() {
+        let event: SqsEvent = serde_json::from_value(serde_json::json!({"Records": [
+            message("m1", "ok"), message("m2", "boom"), {"messageId": "m3", "body": "not json"}, message("m4", "ok")
+        ]}))
+        .unwrap();
+        let response = consume_batch(event, |e: Envelope| async move {
+            if e.correlation_id == "boom" {
+                Err(ConsumeError::Retry("table unavailable".into()))
+            } else {
+                Ok(Outcome::Applied)
+            }
+        })
+        .await;
+        assert_eq!(response, BatchResponse::failed(["m2".to_owned(), "m3".to_owned()]));
+    }
+}

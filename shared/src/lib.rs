@@ -1,0 +1,22 @@
+//! The shared kernel: what every aTES bounded context needs, and nothing that belongs to one.
+//!
+//! - [`event`]: the envelope every domain event travels in, and the [`event::DomainEvent`] trait.
+//! - [`schema`]: the schema registry (`events/`), checked before anything is produced.
+//! - [`outbox`]: state and events committed in one transaction; the stream relay that publishes.
+//! - [`inbox`]: idempotent consumption of SQS batches of events.
+//! - [`http`]: problem+json errors, body parsing, the caller's identity, responses.
+//! - [`identity`]: roles and scopes, shared by the issuer and every API.
+//! - [`aws`], [`config`], [`logging`], [`mail`]: adapters built once per cold start.
+pub mod aws;
+pub mod config;
+pub mod dynamo;
+pub mod event;
+pub mod http;
+pub mod identity;
+pub mod inbox;
+pub mod logging;
+pub mod mail;
+pub mod outbox;
+pub mod schema;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,109 @@
+//! The schema registry: one JSON Schema per event name and version, kept in `events/`.
+//!
+//! Schemas are compiled into the binary and each is compiled to a validator only when first
+//! used, so a function pays for the schemas it produces and nothing else.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::Value;
+
+use crate::event::EventError;
+
+/// `(name, version, schema text)` for every event in `events/`. A test keeps this list and the
+/// folder identical.
+pub const REGISTRY: &[(&str, u32, &str)] = &[
+    ("Account.Created", 1, include_str!("../../events/Account.Created/v1.schema.json")),
+    ("Account.Updated", 1, include_str!("../../events/Account.Updated/v1.schema.json")),
+    ("Account.Deactivated", 1, include_str!("../../events/Account.Deactivated/v1.schema.json")),
+];
+
+type Validators = Mutex<HashMap<(&'static str, u32), &'static jsonschema::Validator>>;
+
+fn validators() -> &'static Validators {
+    static CACHE: OnceLock<Validators> = OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn validator(name: &str, version: u32) -> Result<&'static jsonschema::Validator, String> {
+    let (key_name, _, text) = REGISTRY
+        .iter()
+        .find(|(n, v, _)| *n == name && *v == version)
+        .ok_or_else(|| "no such event in the schema registry".to_owned())?;
+    let mut cache = validators().lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(found) = cache.get(&(*key_name, version)) {
+        return Ok(found);
+    }
+    let schema: Value = serde_json::from_str(text).map_err(|e| format!("schema is not JSON: {e}"))?;
+    let compiled = jsonschema::validator_for(&schema).map_err(|e| format!("schema does not compile: {e}"))?;
+    // Leaked once per schema and process: validators live as long as the function does.
+    let compiled: &'static jsonschema::Validator = Box::leak(Box::new(compiled));
+    cache.insert((*key_name, version), compiled);
+    Ok(compiled)
+}
+
+/// Checks an event payload against its registered schema.
+pub fn check(name: &str, version: u32, data: &Value) -> Result<(), EventError> {
+    let invalid = |reason: String| EventError::Invalid { name: name.to_owned(), version, reason };
+    let validator = validator(name, version).map_err(invalid)?;
+    let errors: Vec<String> = validator
+        .iter_errors(data)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(invalid(errors.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+    }
+
+    #[test]
+    fn every_registered_example_matches_its_schema() {
+        for (name, version, _) in REGISTRY {
+            let path = events_dir().join(name).join(format!("v{version}.example.json"));
+            let example = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            let example: Value = serde_json::from_str(&example).unwrap();
+            check(name, *version, &example).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    #[test]
+    fn the_registry_lists_exactly_the_schemas_in_the_events_folder() {
+        let mut on_disk = Vec::new();
+        for entry in std::fs::read_dir(events_dir()).unwrap() {
+            let entry = entry.unwrap();
+            if !entry.file_type().unwrap().is_dir() {
+                continue;
+            }
+            for file in std::fs::read_dir(entry.path()).unwrap() {
+                let file = file.unwrap().file_name().into_string().unwrap();
+                if let Some(v) = file.strip_prefix('v').and_then(|f| f.strip_suffix(".schema.json")) {
+                    on_disk.push(format!("{} v{}", entry.file_name().to_string_lossy(), v));
+                }
+            }
+        }
+        let mut registered: Vec<_> = REGISTRY.iter().map(|(n, v, _)| format!("{n} v{v}")).collect();
+        on_disk.sort();
+        registered.sort();
+        assert_eq!(on_disk, registered);
+    }
+
+    #[test]
+    fn a_payload_missing_a_required_field_is_refused() {
+        let err = check("Account.Created", 1, &serde_json::json!({"account_id": "x"})).unwrap_err();
+        assert!(err.to_string().contains("Account.Created"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_event_is_refused() {
+        assert!(check("Popug.Flew", 1, &serde_json::json!({})).is_err());
+    }
+}
