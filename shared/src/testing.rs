@@ -92,3 +92,69 @@ impl Drop for Emulator {
         let _ = self.child.wait();
     }
 }
+
+/// An API Gateway (HTTP API, payload 2.0) request as the gateway hands it to a function,
+/// signed in as `caller` (account id and role) or anonymous.
+pub fn api_request(
+    method: &str,
+    route: &str,
+    path: &str,
+    body: Option<&str>,
+    caller: Option<(&str, crate::identity::Role)>,
+) -> lambda_http::Request {
+    let mut params = serde_json::Map::new();
+    for (pattern, actual) in route.split('/').zip(path.split('/')) {
+        if let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            params.insert(name.to_owned(), serde_json::Value::String(actual.to_owned()));
+        }
+    }
+    let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut query_params = serde_json::Map::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        query_params.insert(k.to_owned(), serde_json::Value::String(v.to_owned()));
+    }
+    let mut context = serde_json::json!({
+        "accountId": "123456789012", "apiId": "test", "domainName": "test", "domainPrefix": "test",
+        "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "test"},
+        "requestId": uuid::Uuid::new_v4().to_string(), "routeKey": format!("{method} {route}"),
+        "stage": "$default", "time": "21/Nov/2026:10:00:00 +0000", "timeEpoch": 0
+    });
+    if let Some((account_id, role)) = caller {
+        context["authorizer"] = serde_json::json!({"jwt": {
+            "claims": {"sub": account_id, "role": role.as_str(), "scope": role.scopes().join(" ")},
+            "scopes": role.scopes()
+        }});
+    }
+    let event = serde_json::json!({
+        "version": "2.0", "routeKey": format!("{method} {route}"), "rawPath": raw_path, "rawQueryString": query,
+        "headers": {"content-type": "application/json", "host": "test"},
+        "queryStringParameters": query_params, "pathParameters": params,
+        "requestContext": context, "body": body, "isBase64Encoded": false
+    });
+    lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway v2 event")
+}
+
+/// A fresh RS256 key in the shape the issuer reads from Secrets Manager
+/// (`{kid, private_key_pem, n, e}`), made with the system's openssl.
+pub fn signing_key_json() -> String {
+    let pem = Command::new("openssl")
+        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+        .output()
+        .expect("openssl runs");
+    let pem = String::from_utf8(pem.stdout).expect("PEM is text");
+    let mut modulus = Command::new("openssl")
+        .args(["rsa", "-noout", "-modulus"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("openssl runs");
+    use std::io::Write;
+    modulus.stdin.take().expect("stdin").write_all(pem.as_bytes()).expect("PEM written");
+    let out = String::from_utf8(modulus.wait_with_output().expect("openssl ends").stdout).expect("text");
+    let hex_modulus = out.trim().trim_start_matches("Modulus=");
+    let bytes = hex::decode(hex_modulus).expect("hex modulus");
+    use base64::Engine;
+    let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    serde_json::json!({"kid": uuid::Uuid::new_v4().to_string(), "private_key_pem": pem, "n": n, "e": "AQAB"}).to_string()
+}

@@ -1,0 +1,66 @@
+# The two commands: `make dev` runs the whole system locally; `make test` runs every check.
+# Both install what they need (a project venv with pinned Python tools); nothing global.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV  := .venv
+PORT  ?= 3000
+LAMBDA_PACKAGES := -p ates-auth -p ates-tasks
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ATES_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
+
+.PHONY: help dev test venv build check unit lint schemas lambda sizes bench clean
+
+help:
+	@echo "make dev    run aTES locally at http://127.0.0.1:$(PORT) (PORT=... to change)"
+	@echo "make test   every check: fmt, clippy, unit, integration and end-to-end tests, template lint, schemas, Lambda build"
+	@echo "make lambda release bootstraps of every function (target/lambda/<binary>/bootstrap)"
+	@echo "make bench  benchmarks (see BENCHMARKS.md)"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: infra/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+build:
+	cargo build --workspace --bins
+
+dev: venv build
+	target/debug/ates-local --port $(PORT)
+
+test: venv check unit lint schemas lambda sizes
+	@echo "make test: every check passed"
+
+check:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --all-features -- -D warnings
+
+# Binaries first: the end-to-end tests run the real function binaries under the local stack.
+unit: build
+	cargo test --workspace --all-features --lib --test '*'
+
+lint: venv
+	cfn-lint template.yaml
+
+schemas: venv
+	@for schema in events/*/v*.schema.json; do \
+	  example=$${schema%.schema.json}.example.json; \
+	  check-jsonschema --quiet --schemafile "$$schema" "$$example"; \
+	done
+	check-jsonschema --quiet --schemafile events/envelope.schema.json events/envelope.example.json
+	@echo "schemas: every example matches its schema"
+
+lambda: venv
+	cargo lambda build --release --x86-64 $(LAMBDA_PACKAGES)
+
+sizes:
+	@echo "release bootstrap sizes:"; for f in target/lambda/*/bootstrap; do \
+	  printf '  %-28s %6d KiB\n' "$$(basename $$(dirname $$f))" $$(( $$(stat -c %s $$f) / 1024 )); done
+
+bench: venv build
+	cargo run --release -p ates-bench -- all
+
+clean:
+	rm -rf target .local
