@@ -1,0 +1,5 @@
+//! Lambda: publishes the tasks table's outbox to the event bus.
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    ates_kernel::outbox::run_relay().await
+}
