@@ -135,6 +135,42 @@ where
     BatchResponse::failed(failed)
 }
 
+/// Handles a batch of a context's own work items (JSON bodies, not events) and reports the ones
+/// that failed. Work handlers are idempotent themselves (see [`crate::outbox::work`]).
+pub async fn work_batch<T, F, Fut>(event: SqsEvent, handle: F) -> BatchResponse
+where
+    T: serde::de::DeserializeOwned,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = Result<(), ConsumeError>>,
+{
+    let mut failed = Vec::new();
+    for message in event.records {
+        let result = match serde_json::from_str::<T>(&message.body) {
+            Ok(work) => handle(work).await,
+            Err(e) => Err(ConsumeError::Poison(e.to_string())),
+        };
+        if let Err(e) = result {
+            tracing::warn!(message_id = %message.message_id, error = %e, "work not done");
+            failed.push(message.message_id);
+        }
+    }
+    BatchResponse::failed(failed)
+}
+
+/// The whole worker function: what a context's work-queue binary runs.
+pub async fn run_worker<T, F, Fut>(handle: F) -> Result<(), lambda_runtime::Error>
+where
+    T: serde::de::DeserializeOwned,
+    F: Fn(T) -> Fut + Sync,
+    Fut: Future<Output = Result<(), ConsumeError>> + Send,
+{
+    let handle = &handle;
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
+        Ok::<_, lambda_runtime::Error>(work_batch(event.payload, handle).await)
+    }))
+    .await
+}
+
 /// The whole consumer function: what a context's consumer binary runs.
 pub async fn run_consumer<F, Fut>(handle: F) -> Result<(), lambda_runtime::Error>
 where

@@ -9,6 +9,7 @@
 //! - [`aws`], [`config`], [`logging`], [`mail`]: adapters built once per cold start.
 pub mod aws;
 pub mod config;
+pub mod contracts;
 pub mod dynamo;
 pub mod event;
 pub mod http;

@@ -2,6 +2,10 @@
 //! `TransactWriteItems`, the events as `OUTBOX#<id>` items. The table's stream feeds the relay,
 //! which publishes them to EventBridge. So an event is published if and only if its state change
 //! committed, at least once (consumers are idempotent, see [`crate::inbox`]).
+//!
+//! The same road carries a context's internal work (a shuffle's next page): an `OUTBOX#work#<key>`
+//! record goes to the context's own work queue instead of the bus. Its key is chosen by the
+//! writer, so writing the same work twice cancels the second transaction.
 
 use std::collections::HashMap;
 
@@ -27,6 +31,24 @@ pub fn record(table: &str, envelope: &Envelope) -> TransactWriteItem {
         ("sk".to_owned(), s("OUTBOX")),
         ("event".to_owned(), s(serde_json::to_string(envelope).expect("an envelope serialises"))),
         ("ttl".to_owned(), n(expires)),
+    ]);
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .build()
+        .expect("table and item are set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+/// A work item for the context's own work queue, committed with the state change that calls
+/// for it. `key` makes it unique: the transaction fails if that work was written before.
+pub fn work(table: &str, key: &str, body: &Value, now: chrono::DateTime<chrono::Utc>) -> TransactWriteItem {
+    let item = HashMap::from([
+        ("pk".to_owned(), s(format!("{KEY_PREFIX}work#{key}"))),
+        ("sk".to_owned(), s("OUTBOX")),
+        ("work".to_owned(), s(body.to_string())),
+        ("ttl".to_owned(), n(now.timestamp() + RETENTION_SECONDS)),
     ]);
     let put = Put::builder()
         .table_name(table)
@@ -79,24 +101,59 @@ impl BatchResponse {
     }
 }
 
-/// Where the relay publishes; the event bus in production, a fake in tests.
+/// Where the relay sends things: the event bus and the work queue in production, a fake in tests.
 pub trait Publisher {
     /// Publishes up to ten envelopes; answers, per envelope in order, whether it was accepted.
     fn publish(&self, batch: &[Envelope]) -> impl std::future::Future<Output = Vec<bool>> + Send;
+    /// Sends up to ten work items to the work queue; answers per item whether it was accepted.
+    fn send_work(&self, batch: &[String]) -> impl std::future::Future<Output = Vec<bool>> + Send;
 }
 
 pub struct EventBus {
     client: aws_sdk_eventbridge::Client,
     name: String,
+    work: Option<(aws_sdk_sqs::Client, String)>,
 }
 
 impl EventBus {
-    pub fn new(config: &aws_config::SdkConfig, name: String) -> Self {
-        Self { client: aws_sdk_eventbridge::Client::new(config), name }
+    pub fn new(config: &aws_config::SdkConfig, name: String, work_queue_url: Option<String>) -> Self {
+        Self {
+            client: aws_sdk_eventbridge::Client::new(config),
+            name,
+            work: work_queue_url.map(|url| (aws_sdk_sqs::Client::new(config), url)),
+        }
     }
 }
 
 impl Publisher for EventBus {
+    async fn send_work(&self, batch: &[String]) -> Vec<bool> {
+        let Some((sqs, url)) = &self.work else {
+            tracing::error!("work records found but WORK_QUEUE_URL is not set");
+            return vec![false; batch.len()];
+        };
+        let entries: Vec<_> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body)
+                    .build()
+                    .expect("id and body are set")
+            })
+            .collect();
+        match sqs.send_message_batch().queue_url(url).set_entries(Some(entries)).send().await {
+            Ok(out) => {
+                let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
+                (0..batch.len()).map(|i| !failed.contains(&i.to_string().as_str())).collect()
+            }
+            Err(err) => {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), "SendMessageBatch failed");
+                vec![false; batch.len()]
+            }
+        }
+    }
+
     async fn publish(&self, batch: &[Envelope]) -> Vec<bool> {
         let entries: Vec<_> = batch
             .iter()
@@ -125,46 +182,74 @@ impl Publisher for EventBus {
     }
 }
 
-/// Publishes the outbox records of a stream batch, in order, ten per call. On the first failure
-/// it stops and reports that record, so Lambda retries the batch from there (events after it in
-/// the same call may be published twice; consumers are idempotent).
+/// What an outbox record asks the relay to send.
+#[derive(Debug, Clone)]
+enum Outgoing {
+    Event(Envelope),
+    Work(String),
+}
+
+/// Sends the outbox records of a stream batch, in order, ten per call (consecutive records of
+/// the same kind share a call). On the first failure it stops and reports that record, so Lambda
+/// retries the batch from there (records after it in the same call may go twice; receivers are
+/// idempotent).
 pub async fn relay(publisher: &impl Publisher, event: StreamEvent) -> BatchResponse {
-    let mut pending: Vec<(String, Envelope)> = Vec::new();
+    let mut pending: Vec<(String, Outgoing)> = Vec::new();
     for record in event.records {
-        let Some(envelope) = outbox_envelope(&record) else { continue };
-        match envelope {
-            Ok(envelope) => pending.push((record.dynamodb.sequence_number, envelope)),
-            // A record that is not an envelope can never be published; retrying will not help.
-            Err(reason) => tracing::error!(sequence = %record.dynamodb.sequence_number, %reason, "unreadable outbox record skipped"),
+        match outgoing(&record) {
+            None => {}
+            Some(Ok(item)) => pending.push((record.dynamodb.sequence_number, item)),
+            // A record that cannot be read can never be sent; retrying will not help.
+            Some(Err(reason)) => {
+                tracing::error!(sequence = %record.dynamodb.sequence_number, %reason, "unreadable outbox record skipped")
+            }
         }
     }
-    for chunk in pending.chunks(PUT_EVENTS_LIMIT) {
-        let envelopes: Vec<Envelope> = chunk.iter().map(|(_, e)| e.clone()).collect();
-        let accepted = publisher.publish(&envelopes).await;
+    let mut start = 0;
+    while start < pending.len() {
+        let is_event = matches!(pending[start].1, Outgoing::Event(_));
+        let same_kind = pending[start..]
+            .iter()
+            .take(PUT_EVENTS_LIMIT)
+            .take_while(|(_, o)| matches!(o, Outgoing::Event(_)) == is_event)
+            .count();
+        let chunk = &pending[start..start + same_kind];
+        let accepted = if is_event {
+            let envelopes: Vec<Envelope> = chunk.iter().filter_map(|(_, o)| match o { Outgoing::Event(e) => Some(e.clone()), _ => None }).collect();
+            publisher.publish(&envelopes).await
+        } else {
+            let bodies: Vec<String> = chunk.iter().filter_map(|(_, o)| match o { Outgoing::Work(w) => Some(w.clone()), _ => None }).collect();
+            publisher.send_work(&bodies).await
+        };
         if let Some(first_failed) = accepted.iter().position(|ok| !ok) {
             let sequence = chunk[first_failed].0.clone();
-            tracing::warn!(%sequence, "publishing stopped; the batch will be retried from this record");
+            tracing::warn!(%sequence, "sending stopped; the batch will be retried from this record");
             return BatchResponse::failed([sequence]);
         }
-        for (_, e) in chunk {
-            tracing::info!(event_id = %e.id, event = %e.name, version = e.version, correlation_id = %e.correlation_id, "event published");
+        for (_, item) in chunk {
+            if let Outgoing::Event(e) = item {
+                tracing::info!(event_id = %e.id, event = %e.name, version = e.version, correlation_id = %e.correlation_id, "event published");
+            }
         }
+        start += same_kind;
     }
     BatchResponse::default()
 }
 
-fn outbox_envelope(record: &StreamRecord) -> Option<Result<Envelope, String>> {
+fn outgoing(record: &StreamRecord) -> Option<Result<Outgoing, String>> {
     if record.event_name != "INSERT" {
         return None;
     }
-    let pk = record.dynamodb.new_image.get("pk")?.get("S")?.as_str()?;
+    let image = &record.dynamodb.new_image;
+    let pk = image.get("pk")?.get("S")?.as_str()?;
     if !pk.starts_with(KEY_PREFIX) {
         return None;
     }
-    let text = record.dynamodb.new_image.get("event").and_then(|v| v.get("S")).and_then(Value::as_str);
-    Some(match text {
-        Some(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
-        None => Err("no event attribute".to_owned()),
+    let text = |name: &str| image.get(name).and_then(|v| v.get("S")).and_then(Value::as_str).map(str::to_owned);
+    Some(match (text("event"), text("work")) {
+        (Some(event), _) => serde_json::from_str(&event).map(Outgoing::Event).map_err(|e| e.to_string()),
+        (None, Some(work)) => Ok(Outgoing::Work(work)),
+        (None, None) => Err("neither an event nor work".to_owned()),
     })
 }
 
@@ -172,7 +257,8 @@ fn outbox_envelope(record: &StreamRecord) -> Option<Result<Envelope, String>> {
 pub async fn run_relay() -> Result<(), lambda_runtime::Error> {
     crate::logging::init();
     let config = crate::aws::load().await;
-    let bus = EventBus::new(&config, crate::config::required("EVENT_BUS_NAME")?);
+    let work_queue = std::env::var("WORK_QUEUE_URL").ok().filter(|u| !u.is_empty());
+    let bus = EventBus::new(&config, crate::config::required("EVENT_BUS_NAME")?, work_queue);
     let bus = &bus;
     lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<StreamEvent>| async move {
         Ok::<_, lambda_runtime::Error>(relay(bus, event.payload).await)
@@ -192,6 +278,12 @@ mod tests {
     }
 
     impl Publisher for FakeBus {
+        async fn send_work(&self, batch: &[String]) -> Vec<bool> {
+            *self.calls.lock().unwrap() += 1;
+            self.published.lock().unwrap().extend(batch.iter().cloned());
+            vec![true; batch.len()]
+        }
+
         async fn publish(&self, batch: &[Envelope]) -> Vec<bool> {
             *self.calls.lock().unwrap() += 1;
             assert!(batch.len() <= PUT_EVENTS_LIMIT);
@@ -251,6 +343,21 @@ mod tests {
         assert_eq!(response, BatchResponse::default());
         let published = bus.published.lock().unwrap().clone();
         assert_eq!(published, (0..25).map(|i| format!("c{i}")).collect::<Vec<_>>());
+        assert_eq!(*bus.calls.lock().unwrap(), 3);
+    }
+
+    #[tokio::test]
+    async fn work_records_go_to_the_work_queue_in_their_place() {
+        let bus = bus(None);
+        let mut event = stream_of(3);
+        let work: StreamRecord = serde_json::from_value(serde_json::json!({
+            "eventName": "INSERT",
+            "dynamodb": {"SequenceNumber": "00001x", "NewImage": {"pk": {"S": "OUTBOX#work#page-1"}, "work": {"S": "page-1"}}}
+        }))
+        .unwrap();
+        event.records.insert(1, work);
+        assert_eq!(relay(&bus, event).await, BatchResponse::default());
+        assert_eq!(*bus.published.lock().unwrap(), ["c0", "page-1", "c1", "c2"]);
         assert_eq!(*bus.calls.lock().unwrap(), 3);
     }
 

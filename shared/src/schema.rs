@@ -16,6 +16,10 @@ pub const REGISTRY: &[(&str, u32, &str)] = &[
     ("Account.Created", 1, include_str!("../../events/Account.Created/v1.schema.json")),
     ("Account.Updated", 1, include_str!("../../events/Account.Updated/v1.schema.json")),
     ("Account.Deactivated", 1, include_str!("../../events/Account.Deactivated/v1.schema.json")),
+    ("Task.Created", 1, include_str!("../../events/Task.Created/v1.schema.json")),
+    ("Task.Created", 2, include_str!("../../events/Task.Created/v2.schema.json")),
+    ("Task.Assigned", 1, include_str!("../../events/Task.Assigned/v1.schema.json")),
+    ("Task.Completed", 1, include_str!("../../events/Task.Completed/v1.schema.json")),
 ];
 
 type Validators = Mutex<HashMap<(&'static str, u32), &'static jsonschema::Validator>>;

@@ -55,7 +55,7 @@ impl Emulator {
             .await
     }
 
-    /// A table with the key shape every context uses.
+    /// A table with the key shape every context uses (both indexes, whether the context uses them).
     pub async fn create_table(&self, config: &aws_config::SdkConfig, name: &str) {
         let db = aws_sdk_dynamodb::Client::new(config);
         let attr = |n: &str| {
@@ -65,18 +65,23 @@ impl Emulator {
         db.create_table()
             .table_name(name)
             .billing_mode(BillingMode::PayPerRequest)
-            .set_attribute_definitions(Some(vec![attr("pk"), attr("sk"), attr("gsi1pk"), attr("gsi1sk")]))
+            .set_attribute_definitions(Some(vec![attr("pk"), attr("sk"), attr("gsi1pk"), attr("gsi1sk"), attr("gsi2pk"), attr("gsi2sk")]))
             .key_schema(key("pk", KeyType::Hash))
             .key_schema(key("sk", KeyType::Range))
-            .global_secondary_indexes(
-                GlobalSecondaryIndex::builder()
-                    .index_name("gsi1")
-                    .key_schema(key("gsi1pk", KeyType::Hash))
-                    .key_schema(key("gsi1sk", KeyType::Range))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
-                    .build()
-                    .unwrap(),
-            )
+            .set_global_secondary_indexes(Some(
+                ["gsi1", "gsi2"]
+                    .into_iter()
+                    .map(|index| {
+                        GlobalSecondaryIndex::builder()
+                            .index_name(index)
+                            .key_schema(key(&format!("{index}pk"), KeyType::Hash))
+                            .key_schema(key(&format!("{index}sk"), KeyType::Range))
+                            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                            .build()
+                            .unwrap()
+                    })
+                    .collect(),
+            ))
             .stream_specification(
                 StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewImage).build().unwrap(),
             )

@@ -1,17 +1,162 @@
 //! The tasks table (DynamoDB). Items, keyed by `pk`/`sk`:
+//! - `TASK#<id>` / `TASK`: a task. `gsi1` finds an assignee's tasks (`ASSIGNEE#<id>`,
+//!   `<status>#<created_at>#<id>`); the sparse `gsi2` holds open tasks only, spread over
+//!   `OPEN#<shard>` partitions, which is what a shuffle walks;
+//! - `COUNTER#OPEN#<shard>` / `COUNTER`: open tasks per shard (a shuffle's total);
+//! - `SHUFFLE#<id>` / `SHUFFLE`: a shuffle and its progress; `SHUFFLE#<id>` / `SHARD#<n>`: a
+//!   shard it finished;
+//! - `IDEMPOTENCY#<account>#<key>` / `IDEMPOTENCY`: the first answer to a keyed request;
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account, at its newest revision seen;
 //! - `POOL` / `ASSIGNABLE`: the ids of every assignable account, as one string set, so picking
 //!   an assignee is one read;
 //! - `INBOX#tasks#<event id>` / `INBOX`: events already consumed;
 //! - `OUTBOX#<event id>` / `OUTBOX`: events to publish.
 
-use ates_kernel::dynamo::{key, n, s, StoreError};
+use std::collections::HashMap;
+
+use ates_kernel::dynamo::{cancellation_reasons, get_n, get_s, key, n, opt_s, s, Item, StoreError, CONDITION_FAILED};
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{self, Outcome};
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use ates_kernel::outbox;
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use uuid::Uuid;
 
 use crate::accounts::AccountSnapshot;
+use crate::error::TaskError;
+use crate::shuffle::{Page, Shuffle, PAGE_SIZE};
+use crate::task::{Status, Task, SHARDS};
 use crate::CONSUMER;
+
+/// Idempotency records outlive any sensible client retry.
+const IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
+
+/// A request that carries an `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// `<account>#<key>`: keys are per caller.
+    pub key: String,
+    /// What was asked, to tell a retry from a different request under the same key.
+    pub request: String,
+}
+
+/// The first answer to a keyed request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replay {
+    pub request: String,
+    pub status: u16,
+    pub body: String,
+}
+
+/// Whether a keyed write happened now or had happened before.
+#[derive(Debug)]
+pub enum Commit {
+    Done,
+    /// The same key was used before; here is what was answered then.
+    Replayed(Replay),
+}
+
+/// A page of a listing and where the next one starts.
+#[derive(Debug)]
+pub struct Listing {
+    pub tasks: Vec<Task>,
+    pub next_cursor: Option<String>,
+}
+
+/// What became of a shuffle page.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PageOutcome {
+    Reassigned(usize),
+    /// Delivered before and committed then: nothing to do.
+    Duplicate,
+}
+
+fn task_pk(id: Uuid) -> String {
+    format!("TASK#{id}")
+}
+
+fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
+    let put = Put::builder().table_name(table).set_item(Some(item)).condition_expression(condition).build().expect("put is complete");
+    TransactWriteItem::builder().put(put).build()
+}
+
+fn update(update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> TransactWriteItem {
+    TransactWriteItem::builder().update(update.build().expect("update is complete")).build()
+}
+
+fn assignee_sort_key(task: &Task) -> String {
+    format!("{}#{}#{}", task.status.as_str(), task.created_at.to_rfc3339(), task.task_id)
+}
+
+fn task_item(task: &Task) -> Item {
+    let mut item = key(task_pk(task.task_id), "TASK");
+    item.extend([
+        ("task_id".to_owned(), s(task.task_id.to_string())),
+        ("title".to_owned(), s(&task.title)),
+        ("description".to_owned(), s(&task.description)),
+        ("status".to_owned(), s(task.status.as_str())),
+        ("assignee_id".to_owned(), s(task.assignee_id.to_string())),
+        ("created_by".to_owned(), s(task.created_by.to_string())),
+        ("created_at".to_owned(), s(task.created_at.to_rfc3339())),
+        ("version".to_owned(), n(task.version)),
+        ("gsi1pk".to_owned(), s(format!("ASSIGNEE#{}", task.assignee_id))),
+        ("gsi1sk".to_owned(), s(assignee_sort_key(task))),
+    ]);
+    if let Some(jira) = &task.jira_id {
+        item.insert("jira_id".to_owned(), s(jira));
+    }
+    if let Some(at) = task.completed_at {
+        item.insert("completed_at".to_owned(), s(at.to_rfc3339()));
+    }
+    if task.status == Status::Open {
+        item.insert("gsi2pk".to_owned(), s(format!("OPEN#{}", task.shard())));
+        item.insert("gsi2sk".to_owned(), s(task.task_id.to_string()));
+    }
+    item
+}
+
+fn uuid(item: &Item, name: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(get_s(item, name)?).map_err(|e| StoreError::Malformed(format!("{name}: {e}")))
+}
+
+fn time(item: &Item, name: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
+    get_s(item, name)?.parse().map_err(|e| StoreError::Malformed(format!("{name}: {e}")))
+}
+
+pub fn read_task(item: &Item) -> Result<Task, StoreError> {
+    Ok(Task {
+        task_id: uuid(item, "task_id")?,
+        title: get_s(item, "title")?.to_owned(),
+        jira_id: opt_s(item, "jira_id").map(str::to_owned),
+        description: opt_s(item, "description").unwrap_or_default().to_owned(),
+        status: Status::parse(get_s(item, "status")?).ok_or_else(|| StoreError::Malformed("status".into()))?,
+        assignee_id: uuid(item, "assignee_id")?,
+        created_by: uuid(item, "created_by")?,
+        created_at: time(item, "created_at")?,
+        completed_at: opt_s(item, "completed_at").map(|t| t.parse()).transpose().map_err(|e: chrono::ParseError| StoreError::Malformed(e.to_string()))?,
+        version: get_n(item, "version")?,
+        last_shuffle_id: opt_s(item, "last_shuffle_id").map(Uuid::parse_str).transpose().map_err(|e| StoreError::Malformed(e.to_string()))?,
+    })
+}
+
+/// Cursors are the index's last evaluated key, opaque to clients.
+fn encode_cursor(last: Option<&Item>) -> Option<String> {
+    let last = last?;
+    let plain: HashMap<&str, &str> = last.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str()))).collect();
+    Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&plain).ok()?))
+}
+
+fn decode_cursor(cursor: Option<&str>) -> Result<Option<Item>, TaskError> {
+    let Some(cursor) = cursor else { return Ok(None) };
+    let bad = || TaskError::Invalid("the cursor is not valid".into());
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if plain.is_empty() || !plain.keys().all(|k| ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].contains(&k.as_str())) {
+        return Err(bad());
+    }
+    Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
 
 #[derive(Clone)]
 pub struct Store {
@@ -73,5 +218,339 @@ impl Store {
         // Sets come back in no particular order; sorted, a seeded pick is reproducible.
         ids.sort_unstable();
         Ok(ids)
+    }
+    fn idempotency_record(&self, idem: &Idempotency, status: u16, body: &str, now: i64) -> TransactWriteItem {
+        let mut item = key(format!("IDEMPOTENCY#{}", idem.key), "IDEMPOTENCY");
+        item.extend([
+            ("request".to_owned(), s(&idem.request)),
+            ("status".to_owned(), n(status)),
+            ("body".to_owned(), s(body)),
+            ("ttl".to_owned(), n(now + IDEMPOTENCY_SECONDS)),
+        ]);
+        put(&self.table, item, "attribute_not_exists(pk)")
+    }
+
+    /// The first answer to a keyed request, if there was one.
+    pub async fn replay(&self, idem: &Idempotency) -> Result<Option<Replay>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("IDEMPOTENCY#{}", idem.key), "IDEMPOTENCY")))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let Some(item) = out.item() else { return Ok(None) };
+        Ok(Some(Replay { request: get_s(item, "request")?.to_owned(), status: get_n(item, "status")?, body: get_s(item, "body")?.to_owned() }))
+    }
+
+    /// Runs a transaction whose last item may be an idempotency record; a replayed key answers
+    /// what was answered first.
+    async fn commit_keyed(&self, mut items: Vec<TransactWriteItem>, keyed: Option<(&Idempotency, u16, &str)>) -> Result<Commit, TaskError> {
+        let now = chrono::Utc::now().timestamp();
+        if let Some((idem, status, body)) = keyed {
+            items.push(self.idempotency_record(idem, status, body, now));
+        }
+        let last = items.len() - 1;
+        match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(Commit::Done),
+            Err(err) => {
+                let reasons = cancellation_reasons(&err);
+                match (keyed, reasons) {
+                    (Some((idem, _, _)), Some(r)) if r.get(last).map(String::as_str) == Some(CONDITION_FAILED) => {
+                        let replay = self.replay(idem).await?.ok_or(TaskError::ChangedMeanwhile)?;
+                        Ok(Commit::Replayed(replay))
+                    }
+                    (_, Some(r)) if r.first().map(String::as_str) == Some(CONDITION_FAILED) => Err(TaskError::ChangedMeanwhile),
+                    _ => Err(StoreError::from(err).into()),
+                }
+            }
+        }
+    }
+
+    fn open_counter(&self, shard: u32, delta: i64) -> TransactWriteItem {
+        update(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(format!("COUNTER#OPEN#{shard}"), "COUNTER")))
+                .update_expression("ADD open_tasks :delta")
+                .expression_attribute_values(":delta", n(delta)),
+        )
+    }
+
+    /// Creates a task with its `Task.Created` and `Task.Assigned` events.
+    pub async fn create_task(&self, task: &Task, events: &[Envelope], keyed: Option<(&Idempotency, u16, &str)>) -> Result<Commit, TaskError> {
+        let mut items = vec![put(&self.table, task_item(task), "attribute_not_exists(pk)"), self.open_counter(task.shard(), 1)];
+        items.extend(events.iter().map(|e| outbox::record(&self.table, e)));
+        self.commit_keyed(items, keyed).await
+    }
+
+    /// Completes a task that is still at the version it was read at.
+    pub async fn complete_task(&self, done: &Task, event: &Envelope, keyed: Option<(&Idempotency, u16, &str)>) -> Result<Commit, TaskError> {
+        let completed_at = done.completed_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+        let task = update(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(task_pk(done.task_id), "TASK")))
+                .update_expression("SET #status = :done, completed_at = :at, version = :version, gsi1sk = :sort REMOVE gsi2pk, gsi2sk")
+                .condition_expression("version = :previous AND #status = :open AND assignee_id = :assignee")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":done", s("done"))
+                .expression_attribute_values(":open", s("open"))
+                .expression_attribute_values(":at", s(completed_at))
+                .expression_attribute_values(":version", n(done.version))
+                .expression_attribute_values(":previous", n(done.version - 1))
+                .expression_attribute_values(":assignee", s(done.assignee_id.to_string()))
+                .expression_attribute_values(":sort", s(assignee_sort_key(done))),
+        );
+        let items = vec![task, outbox::record(&self.table, event), self.open_counter(done.shard(), -1)];
+        self.commit_keyed(items, keyed).await
+    }
+
+    pub async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
+        let out = self.db.get_item().table_name(&self.table).set_key(Some(key(task_pk(id), "TASK"))).consistent_read(true).send().await?;
+        out.item().map(read_task).transpose()
+    }
+
+    /// An assignee's tasks of one status, newest first.
+    pub async fn tasks_of(&self, assignee: Uuid, status: Status, limit: i32, cursor: Option<&str>) -> Result<Listing, TaskError> {
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :assignee AND begins_with(gsi1sk, :status)")
+            .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{assignee}")))
+            .expression_attribute_values(":status", s(format!("{}#", status.as_str())))
+            .scan_index_forward(false)
+            .limit(limit)
+            .set_exclusive_start_key(decode_cursor(cursor)?)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        let tasks = out.items().iter().map(read_task).collect::<Result<_, _>>()?;
+        Ok(Listing { tasks, next_cursor: encode_cursor(out.last_evaluated_key()) })
+    }
+
+    /// Every task, in no particular order (managers' and admins' overview).
+    pub async fn all_tasks(&self, limit: i32, cursor: Option<&str>) -> Result<Listing, TaskError> {
+        let out = self
+            .db
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(pk, :task)")
+            .expression_attribute_values(":task", s("TASK#"))
+            .limit(limit)
+            .set_exclusive_start_key(decode_cursor(cursor)?)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        let tasks = out.items().iter().map(read_task).collect::<Result<_, _>>()?;
+        Ok(Listing { tasks, next_cursor: encode_cursor(out.last_evaluated_key()) })
+    }
+
+    /// How many tasks are open, from the per-shard counters (one call).
+    pub async fn open_tasks(&self) -> Result<u64, StoreError> {
+        let keys: Vec<Item> = (0..SHARDS).map(|shard| key(format!("COUNTER#OPEN#{shard}"), "COUNTER")).collect();
+        let request = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().expect("keys are set");
+        let out = self.db.batch_get_item().request_items(&self.table, request).send().await?;
+        let counters = out.responses().and_then(|r| r.get(&self.table)).cloned().unwrap_or_default();
+        let total: i64 = counters.iter().map(|c| get_n::<i64>(c, "open_tasks").unwrap_or(0)).sum();
+        Ok(total.max(0) as u64)
+    }
+
+    /// Records a shuffle and the first page of every shard, together.
+    pub async fn start_shuffle(&self, shuffle: &Shuffle, pages: &[Page]) -> Result<(), StoreError> {
+        let mut item = key(format!("SHUFFLE#{}", shuffle.shuffle_id), "SHUFFLE");
+        item.extend([
+            ("shuffle_id".to_owned(), s(shuffle.shuffle_id.to_string())),
+            ("requested_by".to_owned(), s(shuffle.requested_by.to_string())),
+            ("requested_at".to_owned(), s(shuffle.requested_at.to_rfc3339())),
+            ("total".to_owned(), n(shuffle.total)),
+            ("reassigned".to_owned(), n(0)),
+            ("shards".to_owned(), n(shuffle.shards)),
+            ("shards_done".to_owned(), n(0)),
+        ]);
+        let now = chrono::Utc::now();
+        let mut items = vec![put(&self.table, item, "attribute_not_exists(pk)")];
+        items.extend(pages.iter().map(|p| outbox::work(&self.table, &p.work_key(), &serde_json::to_value(p).expect("a page serialises"), now)));
+        self.db.transact_write_items().set_transact_items(Some(items)).send().await?;
+        Ok(())
+    }
+
+    pub async fn shuffle(&self, id: Uuid) -> Result<Option<Shuffle>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("SHUFFLE#{id}"), "SHUFFLE")))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let Some(item) = out.item() else { return Ok(None) };
+        Ok(Some(Shuffle {
+            shuffle_id: uuid(item, "shuffle_id")?,
+            requested_by: uuid(item, "requested_by")?,
+            requested_at: time(item, "requested_at")?,
+            total: get_n(item, "total")?,
+            reassigned: get_n(item, "reassigned")?,
+            shards: get_n(item, "shards")?,
+            shards_done: get_n(item, "shards_done")?,
+        }))
+    }
+
+    /// Reads the tasks again, consistently (after a conflict).
+    async fn reload(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<Item> = ids.iter().map(|id| key(task_pk(*id), "TASK")).collect();
+        let request = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().expect("keys are set");
+        let out = self.db.batch_get_item().request_items(&self.table, request).send().await?;
+        let items = out.responses().and_then(|r| r.get(&self.table)).cloned().unwrap_or_default();
+        items.iter().map(read_task).collect()
+    }
+
+    /// One page of a shuffle: reads at most a page of open tasks of one shard, and commits their
+    /// reassignment, their `Task.Assigned` events, the shuffle's progress and the next page (or
+    /// the shard's end) in one transaction.
+    pub async fn shuffle_page(&self, page: &Page, rng: &mut (impl rand::Rng + Send)) -> Result<PageOutcome, TaskError> {
+        let pool: Vec<Uuid> = self.assignable_accounts().await?.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect();
+        let cursor: Option<Item> = page.cursor.as_ref().map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :shard")
+            .expression_attribute_values(":shard", s(format!("OPEN#{}", page.shard)))
+            .limit(PAGE_SIZE as i32)
+            .set_exclusive_start_key(cursor)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        let mut tasks: Vec<Task> = out.items().iter().map(read_task).collect::<Result<_, _>>()?;
+        let next = out.last_evaluated_key().map(|k| {
+            k.iter().filter_map(|(name, v)| Some((name.clone(), v.as_s().ok()?.clone()))).collect::<HashMap<_, _>>()
+        });
+        let cause = ates_kernel::event::Cause { correlation_id: page.correlation_id.clone(), causation_id: Some(page.shuffle_id.to_string()) };
+        for _attempt in 0..4 {
+            let moves = crate::shuffle::reassign_page(&tasks, &pool, page.shuffle_id, rng);
+            let now = chrono::Utc::now();
+            let mut items = Vec::with_capacity(moves.len() * 2 + 2);
+            for (before, after) in &moves {
+                items.push(update(
+                    Update::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(task_pk(after.task_id), "TASK")))
+                        .update_expression("SET assignee_id = :to, gsi1pk = :assignee, version = :version, last_shuffle_id = :shuffle")
+                        .condition_expression("version = :previous AND #status = :open")
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":to", s(after.assignee_id.to_string()))
+                        .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{}", after.assignee_id)))
+                        .expression_attribute_values(":version", n(after.version))
+                        .expression_attribute_values(":previous", n(before.version))
+                        .expression_attribute_values(":open", s("open"))
+                        .expression_attribute_values(":shuffle", s(page.shuffle_id.to_string())),
+                ));
+                let assigned = ates_kernel::contracts::tasks::TaskAssigned {
+                    task_id: after.task_id,
+                    assignee_id: after.assignee_id,
+                    previous_assignee_id: Some(before.assignee_id),
+                    shuffle_id: Some(page.shuffle_id),
+                    assigned_at: now,
+                };
+                items.push(outbox::record(&self.table, &Envelope::wrap(crate::PRODUCER, &assigned, &cause, now)?));
+            }
+            let shard_done = next.is_none();
+            items.push(update(
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(format!("SHUFFLE#{}", page.shuffle_id), "SHUFFLE")))
+                    .update_expression(if shard_done { "ADD reassigned :n, shards_done :one" } else { "ADD reassigned :n" })
+                    .condition_expression("attribute_exists(pk)")
+                    .set_expression_attribute_values(Some(if shard_done {
+                        HashMap::from([(":n".to_owned(), n(moves.len())), (":one".to_owned(), n(1))])
+                    } else {
+                        HashMap::from([(":n".to_owned(), n(moves.len()))])
+                    })),
+            ));
+            items.push(match &next {
+                Some(cursor) => {
+                    let next_page = page.next(cursor.clone());
+                    outbox::work(&self.table, &next_page.work_key(), &serde_json::to_value(&next_page).expect("a page serialises"), now)
+                }
+                None => put(&self.table, key(format!("SHUFFLE#{}", page.shuffle_id), format!("SHARD#{}", page.shard)), "attribute_not_exists(pk)"),
+            });
+            let last = items.len() - 1;
+            match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+                Ok(_) => return Ok(PageOutcome::Reassigned(moves.len())),
+                Err(err) => {
+                    let Some(reasons) = cancellation_reasons(&err) else { return Err(StoreError::from(err).into()) };
+                    if reasons.get(last).map(String::as_str) == Some(CONDITION_FAILED) {
+                        return Ok(PageOutcome::Duplicate);
+                    }
+                    if reasons.get(last - 1).map(String::as_str) == Some(CONDITION_FAILED) {
+                        return Err(TaskError::UnknownShuffle);
+                    }
+                    // Tasks changed since the index was read (completed, or moved by another
+                    // shuffle): read those again, consistently, and try once more.
+                    let stale: Vec<Uuid> = moves
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, _)| reasons.get(i * 2).map(String::as_str) == Some(CONDITION_FAILED))
+                        .map(|(_, (before, _))| before.task_id)
+                        .collect();
+                    if stale.is_empty() {
+                        return Err(StoreError::Aws(format!("shuffle page cancelled: {reasons:?}")).into());
+                    }
+                    let fresh = self.reload(&stale).await?;
+                    tasks.retain(|t| !stale.contains(&t.task_id));
+                    tasks.extend(fresh);
+                }
+            }
+        }
+        Err(TaskError::ChangedMeanwhile)
+    }
+
+    /// Rewrites stored legacy titles (`[UBERPOP-42] Fix`) into title + jira id; a page at a time,
+    /// safe to run again (a migrated task is not touched twice).
+    pub async fn migrate_legacy_titles(&self, limit: i32, cursor: Option<&str>) -> Result<(usize, Option<String>), TaskError> {
+        let out = self
+            .db
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(pk, :task) AND attribute_not_exists(jira_id)")
+            .expression_attribute_values(":task", s("TASK#"))
+            .limit(limit)
+            .set_exclusive_start_key(decode_cursor(cursor)?)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        let mut migrated = 0;
+        for item in out.items() {
+            let old = get_s(item, "title")?;
+            let (title, jira_id) = ates_kernel::contracts::tasks::split_legacy_title(old);
+            if title == old && jira_id.is_none() {
+                continue;
+            }
+            let mut change = Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(get_s(item, "pk")?, "TASK")))
+                .condition_expression("title = :old")
+                .expression_attribute_values(":old", s(old))
+                .expression_attribute_values(":title", s(&title));
+            change = match &jira_id {
+                Some(id) => change.update_expression("SET title = :title, jira_id = :jira").expression_attribute_values(":jira", s(id)),
+                None => change.update_expression("SET title = :title"),
+            };
+            let result = self.db.transact_write_items().transact_items(update(change)).send().await;
+            match result {
+                Ok(_) => migrated += 1,
+                Err(e) if cancellation_reasons(&e).is_some() => {} // changed meanwhile: left for the next run
+                Err(e) => return Err(StoreError::from(e).into()),
+            }
+        }
+        Ok((migrated, encode_cursor(out.last_evaluated_key())))
     }
 }

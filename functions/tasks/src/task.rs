@@ -1,0 +1,244 @@
+//! Tasks (SPEC T2, T4): what a task is, how it is checked, assigned and completed.
+
+use ates_kernel::contracts::tasks::is_jira_id;
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::TaskError;
+
+pub const MAX_TITLE_CHARS: usize = 200;
+pub const MAX_DESCRIPTION_CHARS: usize = 4000;
+/// Open tasks are spread over this many index partitions, so no single key takes every write
+/// and a shuffle fans out over them in parallel.
+pub const SHARDS: u32 = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Open,
+    Done,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Done => "done",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        [Status::Open, Status::Done].into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub task_id: Uuid,
+    pub title: String,
+    pub jira_id: Option<String>,
+    pub description: String,
+    pub status: Status,
+    pub assignee_id: Uuid,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Grows with every change; every write expects the version it read.
+    pub version: u64,
+    /// The last shuffle that reassigned this task: a shuffle reassigns a task once, however
+    /// often its page is delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_shuffle_id: Option<Uuid>,
+}
+
+/// What a caller sends to create a task.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    pub title: String,
+    #[serde(default)]
+    pub jira_id: Option<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl NewTask {
+    /// Trimmed and checked: a title without brackets (the jira id has its own field), a jira id
+    /// shaped like `UBERPOP-42`, bounded lengths.
+    pub fn validate(&self) -> Result<NewTask, TaskError> {
+        let title = self.title.trim();
+        if title.is_empty() {
+            return Err(TaskError::Invalid("title must not be empty".into()));
+        }
+        if title.chars().count() > MAX_TITLE_CHARS {
+            return Err(TaskError::Invalid(format!("title is longer than {MAX_TITLE_CHARS} characters")));
+        }
+        if title.contains(['[', ']']) {
+            return Err(TaskError::Invalid("title must not contain [ or ]: put the jira id in jira_id".into()));
+        }
+        if title.chars().any(char::is_control) {
+            return Err(TaskError::Invalid("title must be printable".into()));
+        }
+        let jira_id = match self.jira_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(id) if is_jira_id(id) => Some(id.to_owned()),
+            Some(id) => return Err(TaskError::Invalid(format!("jira_id {id:?} does not look like UBERPOP-42"))),
+        };
+        if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
+            return Err(TaskError::Invalid(format!("description is longer than {MAX_DESCRIPTION_CHARS} characters")));
+        }
+        Ok(NewTask { title: title.to_owned(), jira_id, description: self.description.trim().to_owned() })
+    }
+}
+
+/// A uniformly random assignable account; `None` when there is nobody to assign.
+pub fn pick_assignee(pool: &[Uuid], rng: &mut impl Rng) -> Option<Uuid> {
+    (!pool.is_empty()).then(|| pool[rng.gen_range(0..pool.len())])
+}
+
+impl Task {
+    /// A new task, open and assigned at once.
+    pub fn open(new: &NewTask, assignee_id: Uuid, created_by: Uuid, now: DateTime<Utc>) -> Result<Task, TaskError> {
+        let new = new.validate()?;
+        Ok(Task {
+            task_id: Uuid::now_v7(),
+            title: new.title,
+            jira_id: new.jira_id,
+            description: new.description,
+            status: Status::Open,
+            assignee_id,
+            created_by,
+            created_at: now,
+            completed_at: None,
+            version: 1,
+            last_shuffle_id: None,
+        })
+    }
+
+    /// The partition of the open-task index this task lives in.
+    pub fn shard(&self) -> u32 {
+        shard_of(self.task_id)
+    }
+
+    /// Only the current assignee completes, and only an open task.
+    pub fn complete(&self, by: Uuid, now: DateTime<Utc>) -> Result<Task, TaskError> {
+        if by != self.assignee_id {
+            return Err(TaskError::NotYours);
+        }
+        if self.status == Status::Done {
+            return Err(TaskError::AlreadyDone);
+        }
+        Ok(Task { status: Status::Done, completed_at: Some(now), version: self.version + 1, ..self.clone() })
+    }
+
+    /// Reassignment by a shuffle: `None` for a done task, or one this shuffle reassigned already.
+    pub fn reassign(&self, to: Uuid, shuffle_id: Uuid) -> Option<Task> {
+        let fresh = self.status == Status::Open && self.last_shuffle_id != Some(shuffle_id);
+        fresh.then(|| Task { assignee_id: to, version: self.version + 1, last_shuffle_id: Some(shuffle_id), ..self.clone() })
+    }
+}
+
+pub fn shard_of(task_id: Uuid) -> u32 {
+    // The low bits of a v7 uuid are random.
+    (task_id.as_u128() % u128::from(SHARDS)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn new(title: &str, jira: Option<&str>) -> NewTask {
+        NewTask { title: title.into(), jira_id: jira.map(Into::into), description: "d".into() }
+    }
+
+    #[test]
+    fn a_task_is_open_and_assigned_when_it_appears() {
+        let (worker, manager) = (Uuid::now_v7(), Uuid::now_v7());
+        let task = Task::open(&new(" Fix the nest ", Some("UBERPOP-42")), worker, manager, Utc::now()).unwrap();
+        assert_eq!((task.status, task.assignee_id, task.version), (Status::Open, worker, 1));
+        assert_eq!((task.title.as_str(), task.jira_id.as_deref()), ("Fix the nest", Some("UBERPOP-42")));
+    }
+
+    #[test]
+    fn titles_with_brackets_empty_or_too_long_are_refused() {
+        for title in ["[UBERPOP-42] Fix", "Fix ]", "   ", &"x".repeat(MAX_TITLE_CHARS + 1)] {
+            assert!(matches!(new(title, None).validate(), Err(TaskError::Invalid(_))), "{title:?}");
+        }
+        assert!(new(&"x".repeat(MAX_TITLE_CHARS), None).validate().is_ok());
+    }
+
+    #[test]
+    fn jira_ids_must_look_like_uberpop_42() {
+        assert!(new("Fix", Some("uberpop-42")).validate().is_err());
+        assert!(new("Fix", Some("POPUG")).validate().is_err());
+        assert_eq!(new("Fix", Some("")).validate().unwrap().jira_id, None);
+    }
+
+    #[test]
+    fn only_the_assignee_completes_and_a_done_task_stays_done() {
+        let worker = Uuid::now_v7();
+        let task = Task::open(&new("Fix", None), worker, Uuid::now_v7(), Utc::now()).unwrap();
+        assert!(matches!(task.complete(Uuid::now_v7(), Utc::now()), Err(TaskError::NotYours)));
+        let done = task.complete(worker, Utc::now()).unwrap();
+        assert_eq!((done.status, done.version), (Status::Done, 2));
+        assert!(matches!(done.complete(worker, Utc::now()), Err(TaskError::AlreadyDone)));
+        assert_eq!(done.reassign(Uuid::now_v7(), Uuid::now_v7()), None, "a completed task stays completed through a shuffle");
+    }
+
+    #[test]
+    fn a_shuffle_reassigns_a_task_once() {
+        let task = Task::open(&new("Fix", None), Uuid::now_v7(), Uuid::now_v7(), Utc::now()).unwrap();
+        let (shuffle, other) = (Uuid::now_v7(), Uuid::now_v7());
+        let moved = task.reassign(Uuid::now_v7(), shuffle).unwrap();
+        assert_eq!(moved.version, 2);
+        assert_eq!(moved.reassign(Uuid::now_v7(), shuffle), None, "a redelivered page changes nothing");
+        assert!(moved.reassign(Uuid::now_v7(), other).is_some(), "the next press reassigns again");
+    }
+
+    #[test]
+    fn nobody_assignable_means_no_assignee() {
+        assert_eq!(pick_assignee(&[], &mut rand::rngs::StdRng::seed_from_u64(1)), None);
+    }
+
+    /// Pearson's chi-square statistic of observed counts against a uniform expectation.
+    fn chi_square(counts: &[u64]) -> f64 {
+        let total: u64 = counts.iter().sum();
+        let expected = total as f64 / counts.len() as f64;
+        counts.iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum()
+    }
+
+    /// The 0.999 quantile of chi-square with 9 degrees of freedom.
+    const CRITICAL_9_DOF: f64 = 27.877;
+
+    #[test]
+    fn assignment_is_uniform_over_the_assignable_accounts() {
+        let pool: Vec<Uuid> = (0..10).map(|_| Uuid::now_v7()).collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(20261121);
+        let mut counts = [0u64; 10];
+        for _ in 0..100_000 {
+            let picked = pick_assignee(&pool, &mut rng).unwrap();
+            counts[pool.iter().position(|p| *p == picked).unwrap()] += 1;
+        }
+        let statistic = chi_square(&counts);
+        assert!(statistic < CRITICAL_9_DOF, "chi-square {statistic:.2} over {counts:?}");
+    }
+
+    #[test]
+    fn the_uniformity_check_does_catch_a_biased_pick() {
+        // The first account gets 12% instead of 10%: the check must see it.
+        let counts = [12_000, 9_778, 9_778, 9_778, 9_778, 9_778, 9_778, 9_778, 9_778, 9_776];
+        assert!(chi_square(&counts) > CRITICAL_9_DOF);
+    }
+
+    #[test]
+    fn open_tasks_spread_over_every_shard() {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..1000 {
+            seen.insert(shard_of(Uuid::now_v7()));
+        }
+        assert_eq!(seen.len(), SHARDS as usize);
+    }
+}

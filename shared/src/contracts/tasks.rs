@@ -1,0 +1,192 @@
+//! Task events (SPEC T5). Producers emit `Task.Created` v2 (`title` + `jira_id`); consumers
+//! accept v1 too, whose single title may start with the jira id in brackets.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::event::{DomainEvent, Envelope, EventError};
+
+/// A task appeared (v2, the current shape).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskCreated {
+    pub task_id: Uuid,
+    pub title: String,
+    pub jira_id: Option<String>,
+    pub description: String,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+impl DomainEvent for TaskCreated {
+    const NAME: &'static str = "Task.Created";
+    const VERSION: u32 = 2;
+}
+
+/// The legacy shape, still accepted from old producers and old event history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskCreatedV1 {
+    pub task_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub created_by: Uuid,
+    pub created_at: DateTime<Utc>,
+}
+
+impl DomainEvent for TaskCreatedV1 {
+    const NAME: &'static str = "Task.Created";
+    const VERSION: u32 = 1;
+}
+
+/// A task was given to an assignee: when it appeared, and at every shuffle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskAssigned {
+    pub task_id: Uuid,
+    pub assignee_id: Uuid,
+    pub previous_assignee_id: Option<Uuid>,
+    pub shuffle_id: Option<Uuid>,
+    pub assigned_at: DateTime<Utc>,
+}
+
+impl DomainEvent for TaskAssigned {
+    const NAME: &'static str = "Task.Assigned";
+    const VERSION: u32 = 1;
+}
+
+/// The assignee finished the task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskCompleted {
+    pub task_id: Uuid,
+    pub assignee_id: Uuid,
+    pub completed_at: DateTime<Utc>,
+}
+
+impl DomainEvent for TaskCompleted {
+    const NAME: &'static str = "Task.Completed";
+    const VERSION: u32 = 1;
+}
+
+/// `Task.Created` of any version, in the v2 shape. The one function every consumer uses.
+pub fn decode_task_created(envelope: &Envelope) -> Result<TaskCreated, EventError> {
+    match envelope.version {
+        1 => {
+            let v1: TaskCreatedV1 = envelope.decode()?;
+            let (title, jira_id) = split_legacy_title(&v1.title);
+            Ok(TaskCreated {
+                task_id: v1.task_id,
+                title,
+                jira_id,
+                description: v1.description,
+                created_by: v1.created_by,
+                created_at: v1.created_at,
+            })
+        }
+        2 => envelope.decode(),
+        other => Err(EventError::Invalid {
+            name: envelope.name.clone(),
+            version: other,
+            reason: "this consumer knows versions 1 and 2".into(),
+        }),
+    }
+}
+
+/// `UBERPOP-42`: upper-case project key, a dash, a number.
+pub fn is_jira_id(s: &str) -> bool {
+    let Some((project, number)) = s.split_once('-') else { return false };
+    project.len() <= 20
+        && project.starts_with(|c: char| c.is_ascii_uppercase())
+        && project.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && (1..=10).contains(&number.len())
+        && number.chars().all(|c| c.is_ascii_digit())
+        && !number.starts_with('0')
+}
+
+/// Splits a legacy title `"[UBERPOP-42] Fix the nest"` (or `"[UBERPOP-42]Fix"`, or
+/// `"UBERPOP-42 - Fix"`) into `("Fix the nest", Some("UBERPOP-42"))`. Anything else stays as it is,
+/// except that stray brackets are dropped, since v2 titles have none.
+pub fn split_legacy_title(title: &str) -> (String, Option<String>) {
+    let trimmed = title.trim();
+    if let Some(rest) = trimmed.strip_prefix('[') {
+        if let Some((id, tail)) = rest.split_once(']') {
+            let id = id.trim();
+            if is_jira_id(id) {
+                let tail = tail.trim_start_matches(|c: char| c.is_whitespace() || c == '-' || c == ':').trim();
+                return (clean(tail, id), Some(id.to_owned()));
+            }
+        }
+    }
+    if let Some((id, tail)) = trimmed.split_once(" - ") {
+        if is_jira_id(id.trim()) {
+            return (clean(tail, id.trim()), Some(id.trim().to_owned()));
+        }
+    }
+    (clean(trimmed, ""), None)
+}
+
+fn clean(title: &str, fallback: &str) -> String {
+    let cleaned: String = title.chars().filter(|c| *c != '[' && *c != ']').collect::<String>().trim().to_owned();
+    if cleaned.is_empty() {
+        fallback.to_owned()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Cause;
+
+    #[test]
+    fn legacy_titles_split_into_title_and_jira_id() {
+        let cases = [
+            ("[UBERPOP-42] Fix the nest", "Fix the nest", Some("UBERPOP-42")),
+            ("[UBERPOP-42]Fix the nest", "Fix the nest", Some("UBERPOP-42")),
+            ("  [UBERPOP-7] - Feed the parrots ", "Feed the parrots", Some("UBERPOP-7")),
+            ("UBERPOP-9 - Count beaks", "Count beaks", Some("UBERPOP-9")),
+            ("Fix the nest", "Fix the nest", None),
+            ("[not a jira id] Fix", "not a jira id Fix", None),
+            ("[UBERPOP-1]", "UBERPOP-1", Some("UBERPOP-1")),
+        ];
+        for (legacy, title, jira) in cases {
+            assert_eq!(split_legacy_title(legacy), (title.to_owned(), jira.map(str::to_owned)), "{legacy}");
+        }
+    }
+
+    #[test]
+    fn jira_ids_look_like_uberpop_42() {
+        for good in ["UBERPOP-42", "AB1-7", "X-1"] {
+            assert!(is_jira_id(good), "{good}");
+        }
+        for bad in ["uberpop-42", "UBERPOP-", "-42", "UBERPOP-042", "UBERPOP42", "UBER POP-1", "1UBER-2", "UBERPOP-4a"] {
+            assert!(!is_jira_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn one_decoder_reads_both_versions_of_task_created() {
+        let (task, by, at) = (Uuid::now_v7(), Uuid::now_v7(), Utc::now());
+        let cause = Cause::request("test");
+        let v1 = TaskCreatedV1 { task_id: task, title: "[UBERPOP-42] Fix the nest".into(), description: "d".into(), created_by: by, created_at: at };
+        let v1 = Envelope::wrap("tasks", &v1, &cause, at).unwrap();
+        let v2 = TaskCreated { task_id: task, title: "Fix the nest".into(), jira_id: Some("UBERPOP-42".into()), description: "d".into(), created_by: by, created_at: at };
+        let v2 = Envelope::wrap("tasks", &v2, &cause, at).unwrap();
+        assert_eq!(decode_task_created(&v1).unwrap(), decode_task_created(&v2).unwrap());
+        let mut v3 = v2.clone();
+        v3.version = 3;
+        assert!(decode_task_created(&v3).is_err());
+    }
+
+    #[test]
+    fn a_v2_title_with_brackets_is_never_produced() {
+        let bad = TaskCreated {
+            task_id: Uuid::now_v7(),
+            title: "[UBERPOP-42] Fix".into(),
+            jira_id: None,
+            description: String::new(),
+            created_by: Uuid::now_v7(),
+            created_at: Utc::now(),
+        };
+        assert!(Envelope::wrap("tasks", &bad, &Cause::request("t"), Utc::now()).is_err());
+    }
+}
