@@ -85,3 +85,156 @@ pub fn routes(template: &Yaml) -> Vec<(String, String, Vec<String>)> {
     routes.sort();
     routes
 }
+
+/// A local stack of our own (`ates-local` on free ports), shared by the tests of one test binary.
+/// It stops when the test binary ends: it watches its stdin, which only we hold.
+pub struct Stack {
+    pub api: String,
+    pub aws: String,
+    _stdin: std::sync::Mutex<std::process::ChildStdin>,
+}
+
+/// The bootstrap admin `ates-local` creates (its documented local defaults).
+pub const ADMIN_EMAIL: &str = "admin@ates.local";
+pub const ADMIN_PASSWORD: &str = "popug-local-admin-pass";
+
+impl Stack {
+    pub fn shared() -> &'static Stack {
+        static STACK: std::sync::OnceLock<Stack> = std::sync::OnceLock::new();
+        STACK.get_or_init(Stack::start)
+    }
+
+    fn start() -> Stack {
+        use std::io::BufRead;
+        let root = root();
+        let binary = root.join("target/debug/ates-local");
+        assert!(binary.exists(), "build the workspace first (make build): {binary:?} is missing");
+        let state = std::env::temp_dir().join(format!("ates-e2e-{}", std::process::id()));
+        let port = free_port();
+        let mut child = std::process::Command::new(&binary)
+            .current_dir(&root)
+            .args(["--port", &port.to_string(), "--state-dir"])
+            .arg(&state)
+            .arg("--exit-with-stdin")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("ates-local starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (ready, wait) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if !sent && line.contains("aTES local stack ready at") {
+                    let _ = ready.send(line.clone());
+                    sent = true;
+                }
+            }
+        });
+        wait.recv_timeout(std::time::Duration::from_secs(120)).expect("the local stack is ready within two minutes");
+        let api = format!("http://127.0.0.1:{port}");
+        let info: serde_json::Value = ureq::get(&format!("{api}/_local/info")).call().expect("info").into_json().expect("json");
+        let aws = info["aws_endpoint"].as_str().expect("aws_endpoint").to_owned();
+        Stack { api, aws, _stdin: std::sync::Mutex::new(child.stdin.take().expect("stdin")) }
+    }
+
+    /// A request to the API; answers status and JSON body (Null when empty).
+    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+        let mut req = ureq::request(method, &format!("{}{path}", self.api));
+        if let Some(token) = token {
+            req = req.set("authorization", &format!("Bearer {token}"));
+        }
+        let result = match body {
+            Some(b) => req.send_json(b.clone()),
+            None => req.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let text = response.into_string().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    }
+
+    pub fn sign_in(&self, email: &str, password: &str) -> serde_json::Value {
+        let (status, tokens) = self.call("POST", "/auth/sign-in", None, Some(&serde_json::json!({"email": email, "password": password})));
+        assert_eq!(status, 200, "sign-in of {email}: {tokens}");
+        tokens
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// Creates an account with a password and answers (account id, access token).
+    pub fn employee(&self, admin: &str, role: &str) -> (String, String) {
+        let email = format!("{role}-{}@popug.test", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+        let body = serde_json::json!({"email": email, "full_name": format!("A {role}"), "role": role, "password": "a-popug-password"});
+        let (status, account) = self.call("POST", "/accounts", Some(admin), Some(&body));
+        assert_eq!(status, 201, "{account}");
+        let token = self.sign_in(&email, "a-popug-password")["access_token"].as_str().expect("token").to_owned();
+        (account["account_id"].as_str().expect("id").to_owned(), token)
+    }
+
+    /// Every event the bus carried so far (EventBridge shape, `detail` = our envelope).
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.call("GET", "/_local/events", None, None).1.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Waits until `check` holds, for at most `seconds`.
+    pub fn eventually<T>(&self, seconds: u64, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            if let Some(found) = check() {
+                return found;
+            }
+            assert!(std::time::Instant::now() < deadline, "not within {seconds}s: {what}");
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// A raw call to the emulator (AWS JSON protocol), e.g. `("DynamoDB_20120810.Scan", {...})`.
+    pub fn aws(&self, target: &str, body: serde_json::Value) -> serde_json::Value {
+        let service = if target.starts_with("DynamoDB") { "dynamodb" } else { "secretsmanager" };
+        ureq::post(&format!("{}/", self.aws))
+            .set("x-amz-target", target)
+            .set("content-type", "application/x-amz-json-1.0")
+            .set(
+                "authorization",
+                &format!("AWS4-HMAC-SHA256 Credential=test/20261121/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0"),
+            )
+            .send_string(&body.to_string())
+            .unwrap_or_else(|e| panic!("{target}: {e}"))
+            .into_json()
+            .expect("json")
+    }
+
+    /// Every item of a table whose `pk` starts with `prefix`.
+    pub fn items(&self, table: &str, prefix: &str) -> Vec<serde_json::Value> {
+        let mut found = Vec::new();
+        let mut start: Option<serde_json::Value> = None;
+        loop {
+            let mut body = serde_json::json!({"TableName": table});
+            if let Some(s) = start.take() {
+                body["ExclusiveStartKey"] = s;
+            }
+            let page = self.aws("DynamoDB_20120810.Scan", body);
+            for item in page["Items"].as_array().into_iter().flatten() {
+                if item["pk"]["S"].as_str().is_some_and(|pk| pk.starts_with(prefix)) {
+                    found.push(item.clone());
+                }
+            }
+            match page.get("LastEvaluatedKey") {
+                Some(k) if !k.is_null() => start = Some(k.clone()),
+                _ => return found,
+            }
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
