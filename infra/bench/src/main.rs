@@ -1,0 +1,229 @@
+//! aTES benchmarks (see BENCHMARKS.md). Measured, never asserted: nothing here is a test.
+//!
+//! `ates-bench coldstart [--runs N] [--dir target/lambda]` — init time and memory of release
+//! bootstraps against a hello-world Lambda: each binary is started N times against a minimal
+//! Runtime API, timing process start → its first `GET /runtime/invocation/next` (the end of init).
+//!
+//! `ates-bench tasks [--tasks N] [--api URL]` — on a running local stack (`make dev`): creates N
+//! tasks, then shuffles them, reporting wall time, tasks per second and AWS calls per task.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn arg(name: &str, default: &str) -> String {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_owned())
+}
+
+fn main() {
+    match std::env::args().nth(1).as_deref() {
+        Some("coldstart") => coldstart(),
+        Some("tasks") => tasks::run(),
+        _ => eprintln!("usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL]"),
+    }
+}
+
+/// One start of `binary`: microseconds until its first poll for work, and its peak RSS (KiB) then.
+fn one_start(binary: &PathBuf) -> Option<(u128, u64)> {
+    let listener = TcpListener::bind("127.0.0.1:0").ok()?;
+    let port = listener.local_addr().ok()?.port();
+    let started = Instant::now();
+    let mut child = Command::new(binary)
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{port}"))
+        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "bench")
+        .env("AWS_SECRET_ACCESS_KEY", "bench")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("TABLE_NAME", "Bench")
+        .env("EVENT_BUS_NAME", "bench")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    listener.set_nonblocking(false).ok()?;
+    let (stream, _) = {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        listener.set_nonblocking(true).ok()?;
+        loop {
+            match listener.accept() {
+                Ok(pair) => break pair,
+                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_micros(50)),
+                Err(_) => {
+                    let _ = child.kill();
+                    return None;
+                }
+            }
+        }
+    };
+    stream.set_nonblocking(false).ok()?;
+    let mut line = String::new();
+    BufReader::new(&stream).read_line(&mut line).ok()?;
+    let elapsed = started.elapsed().as_micros();
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0);
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(stream);
+    line.contains("/runtime/invocation/next").then_some((elapsed, rss))
+}
+
+fn coldstart() {
+    let runs: usize = arg("--runs", "30").parse().unwrap_or(30);
+    let dir = PathBuf::from(arg("--dir", "target/lambda"));
+    let names = ["bench-hello", "auth-me", "auth-create-account", "tasks-create-task", "tasks-sync-account", "tasks-outbox-relay"];
+    println!("cold start (process start → first poll for work), {runs} runs each, release bootstraps in {}", dir.display());
+    println!("{:<22} {:>10} {:>10} {:>10} {:>12} {:>10}", "function", "p50 ms", "p90 ms", "max ms", "peak RSS KiB", "size KiB");
+    for name in names {
+        let binary = dir.join(name).join("bootstrap");
+        let Ok(meta) = std::fs::metadata(&binary) else {
+            println!("{name:<22} (no {})", binary.display());
+            continue;
+        };
+        let _ = one_start(&binary); // page cache warm-up, as a reused Lambda host would have
+        let mut times = Vec::new();
+        let mut rss = 0;
+        for _ in 0..runs {
+            if let Some((us, kib)) = one_start(&binary) {
+                times.push(us);
+                rss = rss.max(kib);
+            }
+        }
+        if times.is_empty() {
+            println!("{name:<22} did not reach its first poll");
+            continue;
+        }
+        times.sort_unstable();
+        let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)] as f64 / 1000.0;
+        println!(
+            "{name:<22} {:>10.2} {:>10.2} {:>10.2} {:>12} {:>10}",
+            pct(50),
+            pct(90),
+            *times.last().unwrap() as f64 / 1000.0,
+            rss,
+            meta.len() / 1024
+        );
+    }
+    let _ = std::io::stdout().flush();
+}
+
+mod tasks {
+    use super::arg;
+    use serde_json::{json, Value};
+    use std::time::{Duration, Instant};
+
+    fn call(api: &str, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+        let mut req = ureq::request(method, &format!("{api}{path}")).timeout(Duration::from_secs(60));
+        if let Some(t) = token {
+            req = req.set("authorization", &format!("Bearer {t}"));
+        }
+        let result = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        (status, response.into_json().unwrap_or(Value::Null))
+    }
+
+    fn calls(api: &str) -> Value {
+        call(api, "GET", "/_local/aws-calls", None, None).1
+    }
+
+    fn total(calls: &Value, prefix: &str) -> u64 {
+        calls
+            .as_object()
+            .map(|by_fn| {
+                by_fn
+                    .iter()
+                    .filter(|(f, _)| f.starts_with(prefix))
+                    .flat_map(|(_, ops)| ops.as_object().into_iter().flatten().map(|(_, n)| n.as_u64().unwrap_or(0)))
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+
+    pub fn run() {
+        let n: usize = arg("--tasks", "10000").parse().unwrap_or(10_000);
+        let api = arg("--api", "http://127.0.0.1:3000");
+        let email = std::env::var("ATES_BOOTSTRAP_ADMIN_EMAIL").unwrap_or_else(|_| "admin@ates.local".into());
+        let password = std::env::var("ATES_BOOTSTRAP_ADMIN_PASSWORD").unwrap_or_else(|_| "popug-local-admin-pass".into());
+        let (_, tokens) = call(&api, "POST", "/auth/sign-in", None, Some(json!({"email": email, "password": password})));
+        let admin = tokens["access_token"].as_str().expect("admin signs in").to_owned();
+        for i in 0..5 {
+            let email = format!("bench-worker-{i}-{}@popug.test", std::process::id());
+            call(&api, "POST", "/accounts", Some(&admin), Some(json!({"email": email, "full_name": "Bench", "role": "worker"})));
+        }
+        std::thread::sleep(Duration::from_secs(3)); // the task tracker learns of the workers
+
+        let before = calls(&api);
+        let started = Instant::now();
+        for i in 0..n {
+            let (status, body) = call(&api, "POST", "/tasks", Some(&admin), Some(json!({"title": format!("Bench task {i}")})));
+            assert_eq!(status, 201, "{body}");
+        }
+        let created = started.elapsed();
+        let after_create = calls(&api);
+        let create_calls = total(&after_create, "TasksCreateTask") - total(&before, "TasksCreateTask");
+        println!(
+            "create {n} tasks (sequential HTTP): {:.1}s, {:.0} tasks/s, {:.2} AWS calls per task by the create function",
+            created.as_secs_f64(),
+            n as f64 / created.as_secs_f64(),
+            create_calls as f64 / n as f64
+        );
+
+        let before = calls(&api);
+        let started = Instant::now();
+        let (status, shuffle) = call(&api, "POST", "/tasks/shuffles", Some(&admin), None);
+        assert_eq!(status, 202, "{shuffle}");
+        let id = shuffle["shuffle_id"].as_str().unwrap().to_owned();
+        let progress = loop {
+            let (_, progress) = call(&api, "GET", &format!("/tasks/shuffles/{id}"), Some(&admin), None);
+            if progress["status"] == "completed" {
+                break progress;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        };
+        let took = started.elapsed();
+        let reassigned = progress["reassigned"].as_u64().unwrap_or(0);
+        let after = calls(&api);
+        let shuffle_calls = total(&after, "TasksShufflePage") - total(&before, "TasksShufflePage");
+        let relay_calls = total(&after, "TasksOutboxRelay") - total(&before, "TasksOutboxRelay");
+        println!(
+            "shuffle {reassigned} open tasks (of {} counted): {:.1}s, {:.0} tasks/s, {:.3} AWS calls per task by the page workers, {:.3} by the relay",
+            progress["total"],
+            took.as_secs_f64(),
+            reassigned as f64 / took.as_secs_f64(),
+            shuffle_calls as f64 / reassigned.max(1) as f64,
+            relay_calls as f64 / reassigned.max(1) as f64
+        );
+        println!("aws calls by function during the shuffle: {}", diff(&before, &after));
+    }
+
+    fn diff(before: &Value, after: &Value) -> Value {
+        let mut out = serde_json::Map::new();
+        for (f, ops) in after.as_object().into_iter().flatten() {
+            for (op, n) in ops.as_object().into_iter().flatten() {
+                let was = before[f][op].as_u64().unwrap_or(0);
+                let now = n.as_u64().unwrap_or(0);
+                if now > was {
+                    out.entry(f.clone()).or_insert_with(|| json!({}))[op] = json!(now - was);
+                }
+            }
+        }
+        Value::Object(out)
+    }
+}
