@@ -6,7 +6,7 @@ SHELL := bash
 
 VENV  := .venv
 PORT  ?= 3000
-LAMBDA_PACKAGES := -p ates-auth -p ates-tasks
+LAMBDA_PACKAGES := -p ates-auth -p ates-tasks -p ates-bench
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ATES_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
 
@@ -25,7 +25,7 @@ $(VENV)/.installed: infra/requirements.txt
 	touch $@
 
 build:
-	cargo build --workspace --bins
+	cargo build --workspace --bins --examples
 
 dev: venv build
 	target/debug/ates-local --port $(PORT)

@@ -19,23 +19,54 @@ fn an_admin_creates_a_worker_who_signs_in_refreshes_signs_out_and_is_deactivated
     let (status, worker) = stack.call("POST", "/accounts", Some(&admin), Some(&body));
     assert_eq!(status, 201, "{worker}");
     let (status, problem) = stack.call("POST", "/accounts", Some(&admin), Some(&body));
-    assert_eq!((status, problem["type"].as_str()), (409, Some("urn:ates:problem:conflict")));
+    assert_eq!(
+        (status, problem["type"].as_str()),
+        (409, Some("urn:ates:problem:conflict"))
+    );
 
     let tokens = stack.sign_in("kiwi-e2e@popug.test", "kiwi-e2e-password");
     let (status, me) = stack.call("GET", "/auth/me", tokens["access_token"].as_str(), None);
-    assert_eq!((status, me["account_id"].clone()), (200, worker["account_id"].clone()));
+    assert_eq!(
+        (status, me["account_id"].clone()),
+        (200, worker["account_id"].clone())
+    );
 
-    let (status, refreshed) = stack.call("POST", "/auth/refresh", None, Some(&json!({"refresh_token": tokens["refresh_token"]})));
+    let (status, refreshed) = stack.call(
+        "POST",
+        "/auth/refresh",
+        None,
+        Some(&json!({"refresh_token": tokens["refresh_token"]})),
+    );
     assert_eq!(status, 200, "{refreshed}");
-    let (status, _) = stack.call("POST", "/auth/sign-out", None, Some(&json!({"refresh_token": refreshed["refresh_token"]})));
+    let (status, _) = stack.call(
+        "POST",
+        "/auth/sign-out",
+        None,
+        Some(&json!({"refresh_token": refreshed["refresh_token"]})),
+    );
     assert_eq!(status, 204);
-    let (status, _) = stack.call("POST", "/auth/refresh", None, Some(&json!({"refresh_token": refreshed["refresh_token"]})));
+    let (status, _) = stack.call(
+        "POST",
+        "/auth/refresh",
+        None,
+        Some(&json!({"refresh_token": refreshed["refresh_token"]})),
+    );
     assert_eq!(status, 401, "a signed-out refresh token is dead");
 
     let id = worker["account_id"].as_str().unwrap();
-    let (status, gone) = stack.call("POST", &format!("/accounts/{id}/deactivate"), Some(&admin), None);
+    let (status, gone) = stack.call(
+        "POST",
+        &format!("/accounts/{id}/deactivate"),
+        Some(&admin),
+        None,
+    );
     assert_eq!((status, gone["active"].as_bool()), (200, Some(false)));
-    let (status, _) = stack.call("POST", "/auth/sign-in", None, Some(&json!({"email": "kiwi-e2e@popug.test", "password": "kiwi-e2e-password"})));
+    let (status, _) = stack.call(
+        "POST",
+        "/auth/sign-in",
+        None,
+        Some(&json!({"email": "kiwi-e2e@popug.test", "password": "kiwi-e2e-password"})),
+    );
     assert_eq!(status, 403, "a deactivated worker is refused");
 }
 
@@ -45,11 +76,17 @@ fn account_created_reaches_the_task_tracker_exactly_once_even_when_delivered_twi
     let admin = stack.admin_token();
     let (worker, _) = stack.employee(&admin, "worker");
     let created = stack.eventually(30, "Account.Created on the bus", || {
-        stack.events().into_iter().find(|e| e["detail-type"] == "Account.Created" && e["detail"]["data"]["account_id"] == worker.as_str())
+        stack.events().into_iter().find(|e| {
+            e["detail-type"] == "Account.Created"
+                && e["detail"]["data"]["account_id"] == worker.as_str()
+        })
     });
     let event_id = created["detail"]["id"].as_str().unwrap().to_owned();
     stack.eventually(30, "the task tracker's copy of the account", || {
-        (!stack.items("TasksTable", &format!("ACCOUNT#{worker}")).is_empty()).then_some(())
+        (!stack
+            .items("TasksTable", &format!("ACCOUNT#{worker}"))
+            .is_empty())
+        .then_some(())
     });
 
     // The bus delivers it again (at-least-once delivery does that).
@@ -58,35 +95,58 @@ fn account_created_reaches_the_task_tracker_exactly_once_even_when_delivered_twi
     assert!(status < 300, "{status}");
     stack.eventually(30, "the duplicate delivered to the consumer", || {
         let deliveries = stack.call("GET", "/_local/deliveries", None, None).1;
-        (deliveries.to_string().matches(&event_id).count() > 0 && delivered_twice(&deliveries, "TasksSyncAccountFunction", &event_id)).then_some(())
+        (deliveries.to_string().matches(&event_id).count() > 0
+            && delivered_twice(&deliveries, "TasksSyncAccountFunction", &event_id))
+        .then_some(())
     });
     let inbox = stack.items("TasksTable", &format!("INBOX#tasks#{event_id}"));
     assert_eq!(inbox.len(), 1, "applied once");
     let copy = stack.items("TasksTable", &format!("ACCOUNT#{worker}"));
     assert_eq!(copy[0]["revision"]["N"], "1");
     let dead = stack.call("GET", "/_local/dead-letters", None, None).1;
-    assert!(!dead.to_string().contains(&event_id), "nothing went to a dead-letter queue: {dead}");
+    assert!(
+        !dead.to_string().contains(&event_id),
+        "nothing went to a dead-letter queue: {dead}"
+    );
 }
 
 /// Whether the local stack's delivery ledger shows `event_id` delivered at least twice to `function`.
 fn delivered_twice(deliveries: &Value, function: &str, event_id: &str) -> bool {
-    let count = |v: &Value| v["deliveries"].as_u64().or(v["count"].as_u64()).or(v["delivered"].as_u64()).or(v.as_u64()).unwrap_or(0);
+    let count = |v: &Value| {
+        v["deliveries"]
+            .as_u64()
+            .or(v["count"].as_u64())
+            .or(v["delivered"].as_u64())
+            .or(v.as_u64())
+            .unwrap_or(0)
+    };
     match &deliveries[function] {
         Value::Object(by_key) => by_key.get(event_id).map(count).unwrap_or(0) >= 2,
-        Value::Array(rows) => rows.iter().filter(|r| r.to_string().contains(event_id)).map(count).sum::<u64>() >= 2,
-        _ => deliveries
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|r| r.to_string().contains(event_id) && r.to_string().contains(function))
-            .map(count)
-            .sum::<u64>()
-            >= 2,
+        Value::Array(rows) => {
+            rows.iter()
+                .filter(|r| r.to_string().contains(event_id))
+                .map(count)
+                .sum::<u64>()
+                >= 2
+        }
+        _ => {
+            deliveries
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r.to_string().contains(event_id) && r.to_string().contains(function))
+                .map(count)
+                .sum::<u64>()
+                >= 2
+        }
     }
 }
 
 fn signing_key(stack: &Stack) -> Value {
-    let secret = stack.aws("secretsmanager.GetSecretValue", json!({"SecretId": "ates/auth/signing-key"}));
+    let secret = stack.aws(
+        "secretsmanager.GetSecretValue",
+        json!({"SecretId": "ates/auth/signing-key"}),
+    );
     serde_json::from_str(secret["SecretString"].as_str().expect("the signing key")).unwrap()
 }
 
@@ -106,7 +166,8 @@ fn forge(stack: &Stack, overrides: Value) -> String {
     let key = signing_key(stack);
     let mut header = Header::new(Algorithm::RS256);
     header.kid = key["kid"].as_str().map(str::to_owned);
-    let pem = EncodingKey::from_rsa_pem(key["private_key_pem"].as_str().unwrap().as_bytes()).unwrap();
+    let pem =
+        EncodingKey::from_rsa_pem(key["private_key_pem"].as_str().unwrap().as_bytes()).unwrap();
     encode(&header, &claims(stack, overrides), &pem).unwrap()
 }
 
@@ -114,10 +175,18 @@ fn forge(stack: &Stack, overrides: Value) -> String {
 fn forged_expired_foreign_and_tampered_tokens_are_refused_at_the_gateway() {
     let stack = Stack::shared();
     let valid = forge(stack, json!({}));
-    assert_eq!(stack.call("GET", "/auth/me", Some(&valid), None).0, 404, "a correctly signed token passes the gateway (its account does not exist)");
+    assert_eq!(
+        stack.call("GET", "/auth/me", Some(&valid), None).0,
+        404,
+        "a correctly signed token passes the gateway (its account does not exist)"
+    );
 
     let b64 = |v: &Value| URL_SAFE_NO_PAD.encode(v.to_string());
-    let unsigned = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&claims(stack, json!({}))));
+    let unsigned = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&claims(stack, json!({})))
+    );
     let public_pem = {
         let key = signing_key(stack);
         let mut openssl = std::process::Command::new("openssl")
@@ -128,17 +197,35 @@ fn forged_expired_foreign_and_tampered_tokens_are_refused_at_the_gateway() {
             .spawn()
             .unwrap();
         use std::io::Write;
-        openssl.stdin.take().unwrap().write_all(key["private_key_pem"].as_str().unwrap().as_bytes()).unwrap();
+        openssl
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(key["private_key_pem"].as_str().unwrap().as_bytes())
+            .unwrap();
         openssl.wait_with_output().unwrap().stdout
     };
-    let hs256 = encode(&Header::new(Algorithm::HS256), &claims(stack, json!({})), &EncodingKey::from_secret(&public_pem)).unwrap();
-    let expired = forge(stack, json!({"exp": chrono::Utc::now().timestamp() - 3600, "iat": chrono::Utc::now().timestamp() - 7200}));
+    let hs256 = encode(
+        &Header::new(Algorithm::HS256),
+        &claims(stack, json!({})),
+        &EncodingKey::from_secret(&public_pem),
+    )
+    .unwrap();
+    let expired = forge(
+        stack,
+        json!({"exp": chrono::Utc::now().timestamp() - 3600, "iat": chrono::Utc::now().timestamp() - 7200}),
+    );
     let foreign = forge(stack, json!({"iss": "https://evil.example"}));
     let wrong_audience = forge(stack, json!({"aud": "someone-else"}));
     let tampered = {
         let worker = forge(stack, json!({"role": "worker", "scope": "ates"}));
         let parts: Vec<&str> = worker.split('.').collect();
-        format!("{}.{}.{}", parts[0], b64(&claims(stack, json!({}))), parts[2])
+        format!(
+            "{}.{}.{}",
+            parts[0],
+            b64(&claims(stack, json!({}))),
+            parts[2]
+        )
     };
     for (what, token) in [
         ("alg none", unsigned),
@@ -149,7 +236,11 @@ fn forged_expired_foreign_and_tampered_tokens_are_refused_at_the_gateway() {
         ("tampered", tampered),
         ("garbage", "not.a.jwt".to_owned()),
     ] {
-        assert_eq!(stack.call("GET", "/auth/me", Some(&token), None).0, 401, "{what}");
+        assert_eq!(
+            stack.call("GET", "/auth/me", Some(&token), None).0,
+            401,
+            "{what}"
+        );
     }
     assert_eq!(stack.call("GET", "/auth/me", None, None).0, 401, "no token");
 }
@@ -169,16 +260,24 @@ fn every_route_allows_exactly_the_roles_whose_scopes_it_names() {
         if scopes.is_empty() {
             continue; // public: sign-in, refresh, discovery
         }
-        let path = path.replace("{account_id}", &uuid::Uuid::now_v7().to_string())
+        let path = path
+            .replace("{account_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{task_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{shuffle_id}", &uuid::Uuid::now_v7().to_string());
         let body = (method != "GET").then(|| json!({}));
-        assert_eq!(stack.call(&method, &path, None, body.as_ref()).0, 401, "{method} {path} without a token");
+        assert_eq!(
+            stack.call(&method, &path, None, body.as_ref()).0,
+            401,
+            "{method} {path} without a token"
+        );
         for (role, token) in &tokens {
             let allowed = role.scopes().iter().any(|s| scopes.iter().any(|r| r == s));
             let (status, answer) = stack.call(&method, &path, Some(token), body.as_ref());
             let refused_by_gateway = status == 403 && answer["message"] == "Forbidden";
-            assert_eq!(!refused_by_gateway, allowed, "{role} {method} {path}: {status} {answer}");
+            assert_eq!(
+                !refused_by_gateway, allowed,
+                "{role} {method} {path}: {status} {answer}"
+            );
             assert!(status < 500, "{role} {method} {path}: {status} {answer}");
             checked += 1;
         }

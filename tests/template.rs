@@ -11,12 +11,18 @@ fn template() -> Yaml {
 
 /// The bounded context a logical id belongs to, by its prefix.
 fn context(id: &str) -> &str {
-    ["Auth", "Tasks", "Accounting", "Analytics"].into_iter().find(|c| id.starts_with(c)).unwrap_or("Platform")
+    ["Auth", "Tasks", "Accounting", "Analytics"]
+        .into_iter()
+        .find(|c| id.starts_with(c))
+        .unwrap_or("Platform")
 }
 
 #[test]
 fn every_function_in_the_template_has_a_binary_and_every_binary_a_function() {
-    let in_template: BTreeSet<String> = functions(&template()).into_iter().map(|f| f.binary).collect();
+    let in_template: BTreeSet<String> = functions(&template())
+        .into_iter()
+        .map(|f| f.binary)
+        .collect();
     let mut binaries = BTreeSet::new();
     for context in std::fs::read_dir(root().join("functions")).unwrap() {
         let bin = context.unwrap().path().join("src/bin");
@@ -25,20 +31,30 @@ fn every_function_in_the_template_has_a_binary_and_every_binary_a_function() {
             binaries.insert(name.trim_end_matches(".rs").to_owned());
         }
     }
-    assert!(!in_template.contains(""), "every function names its binary in Metadata.BuildProperties.Binary");
+    assert!(
+        !in_template.contains(""),
+        "every function names its binary in Metadata.BuildProperties.Binary"
+    );
     assert_eq!(in_template, binaries);
 }
 
 #[test]
 fn functions_are_built_with_cargo_lambda_for_the_architecture_parameter() {
     let t = template();
-    assert_eq!(t["Globals"]["Function"]["Architectures"][0], Yaml::Tagged(Box::new(serde_yaml::value::TaggedValue {
-        tag: serde_yaml::value::Tag::new("Ref"),
-        value: Yaml::String("Architecture".into()),
-    })));
+    assert_eq!(
+        t["Globals"]["Function"]["Architectures"][0],
+        Yaml::Tagged(Box::new(serde_yaml::value::TaggedValue {
+            tag: serde_yaml::value::Tag::new("Ref"),
+            value: Yaml::String("Architecture".into()),
+        }))
+    );
     for (id, r) in t["Resources"].as_mapping().unwrap() {
         if r["Type"].as_str() == Some("AWS::Serverless::Function") {
-            assert_eq!(r["Metadata"]["BuildMethod"].as_str(), Some("rust-cargolambda"), "{id:?}");
+            assert_eq!(
+                r["Metadata"]["BuildMethod"].as_str(),
+                Some("rust-cargolambda"),
+                "{id:?}"
+            );
         }
     }
 }
@@ -53,9 +69,18 @@ fn the_api_document_and_the_template_describe_the_same_routes() {
                 .as_sequence()
                 .and_then(|s| s.first())
                 .and_then(|s| s["ates_jwt"].as_sequence())
-                .map(|s| s.iter().filter_map(Yaml::as_str).map(str::to_owned).collect())
+                .map(|s| {
+                    s.iter()
+                        .filter_map(Yaml::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default();
-            documented.push((method.as_str().unwrap().to_uppercase(), path.as_str().unwrap().to_owned(), scopes));
+            documented.push((
+                method.as_str().unwrap().to_uppercase(),
+                path.as_str().unwrap().to_owned(),
+                scopes,
+            ));
         }
     }
     documented.sort();
@@ -70,7 +95,14 @@ fn every_signed_in_route_names_the_scopes_it_needs() {
             if event["Type"].as_str() == Some("HttpApi") {
                 let auth = &event["Properties"]["Auth"];
                 let public = auth["Authorizer"].as_str() == Some("NONE");
-                assert!(public || auth["AuthorizationScopes"].as_sequence().is_some_and(|s| !s.is_empty()), "{}", f.id);
+                assert!(
+                    public
+                        || auth["AuthorizationScopes"]
+                            .as_sequence()
+                            .is_some_and(|s| !s.is_empty()),
+                    "{}",
+                    f.id
+                );
             }
         }
     }
@@ -82,11 +114,17 @@ fn each_function_touches_only_its_own_contexts_resources() {
     let resources = t["Resources"].as_mapping().unwrap();
     for f in functions(&t) {
         let mine = context(&f.id);
-        let used = references(&f.properties["Policies"]).into_iter().chain(references(&f.properties["Environment"]));
+        let used = references(&f.properties["Policies"])
+            .into_iter()
+            .chain(references(&f.properties["Environment"]));
         for id in used {
             let is_resource = resources.contains_key(Yaml::String(id.clone()));
             let shared = ["EventBus", "MailFrom", "HttpApi"].contains(&id.as_str());
-            assert!(!is_resource || shared || context(&id) == mine, "{} ({mine}) uses {id}", f.id);
+            assert!(
+                !is_resource || shared || context(&id) == mine,
+                "{} ({mine}) uses {id}",
+                f.id
+            );
         }
     }
 }
@@ -100,15 +138,33 @@ fn every_consumer_reports_partial_failures_and_every_queue_ends_in_a_dead_letter
             let p = &event["Properties"];
             match event["Type"].as_str() {
                 Some("SQS") => {
-                    assert_eq!(p["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"), "{}", f.id);
+                    assert_eq!(
+                        p["FunctionResponseTypes"][0].as_str(),
+                        Some("ReportBatchItemFailures"),
+                        "{}",
+                        f.id
+                    );
                     let queue = references(&p["Queue"]).remove(0);
-                    let redrive = &resources[Yaml::String(queue.clone())]["Properties"]["RedrivePolicy"];
-                    assert!(!references(&redrive["deadLetterTargetArn"]).is_empty(), "{queue} has no DLQ");
+                    let redrive =
+                        &resources[Yaml::String(queue.clone())]["Properties"]["RedrivePolicy"];
+                    assert!(
+                        !references(&redrive["deadLetterTargetArn"]).is_empty(),
+                        "{queue} has no DLQ"
+                    );
                     assert!(redrive["maxReceiveCount"].as_u64().is_some(), "{queue}");
                 }
                 Some("DynamoDB") => {
-                    assert_eq!(p["FunctionResponseTypes"][0].as_str(), Some("ReportBatchItemFailures"), "{}", f.id);
-                    assert!(!references(&p["DestinationConfig"]["OnFailure"]["Destination"]).is_empty(), "{}", f.id);
+                    assert_eq!(
+                        p["FunctionResponseTypes"][0].as_str(),
+                        Some("ReportBatchItemFailures"),
+                        "{}",
+                        f.id
+                    );
+                    assert!(
+                        !references(&p["DestinationConfig"]["OnFailure"]["Destination"]).is_empty(),
+                        "{}",
+                        f.id
+                    );
                 }
                 _ => {}
             }
@@ -127,7 +183,11 @@ fn every_table_has_a_stream_relayed_to_the_bus() {
     for (id, r) in t["Resources"].as_mapping().unwrap() {
         if r["Type"].as_str() == Some("AWS::DynamoDB::Table") {
             let id = id.as_str().unwrap();
-            assert_eq!(r["Properties"]["StreamSpecification"]["StreamViewType"].as_str(), Some("NEW_IMAGE"), "{id}");
+            assert_eq!(
+                r["Properties"]["StreamSpecification"]["StreamViewType"].as_str(),
+                Some("NEW_IMAGE"),
+                "{id}"
+            );
             assert!(relayed.contains(id), "{id} has no outbox relay");
         }
     }

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-pub use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+pub use aws_sdk_dynamodb::types::AttributeValue;
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -43,7 +43,9 @@ pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {
 }
 
 pub fn opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
-    item.get(name).and_then(|v| v.as_s().ok()).map(String::as_str)
+    item.get(name)
+        .and_then(|v| v.as_s().ok())
+        .map(String::as_str)
 }
 
 pub fn get_n<T: FromStr>(item: &Item, name: &str) -> Result<T, StoreError> {

@@ -40,7 +40,10 @@ pub struct Cause {
 impl Cause {
     /// A command arriving over HTTP starts (or continues) a correlation.
     pub fn request(correlation_id: impl Into<String>) -> Self {
-        Self { correlation_id: correlation_id.into(), causation_id: None }
+        Self {
+            correlation_id: correlation_id.into(),
+            causation_id: None,
+        }
     }
 
     /// An event handled by a consumer causes what the consumer does next.
@@ -55,7 +58,11 @@ impl Cause {
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
     #[error("event {name} v{version} does not match its schema: {reason}")]
-    Invalid { name: String, version: u32, reason: String },
+    Invalid {
+        name: String,
+        version: u32,
+        reason: String,
+    },
     #[error("event payload cannot be read: {0}")]
     Payload(#[from] serde_json::Error),
 }

@@ -2,8 +2,6 @@
 //! size limit and no unknown fields, the caller as API Gateway's JWT authorizer saw them, and
 //! the correlation id.
 
-use std::future::Future;
-
 use lambda_http::http::{header, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -26,17 +24,42 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, kind, title, detail: detail.into() }
+    pub fn new(
+        status: StatusCode,
+        kind: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            kind,
+            title,
+            detail: detail.into(),
+        }
     }
     pub fn malformed(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "malformed-request", "The request cannot be read", detail)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+            "The request cannot be read",
+            detail,
+        )
     }
     pub fn invalid(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid-request", "The request is not valid", detail)
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+            "The request is not valid",
+            detail,
+        )
     }
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Not signed in", detail)
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Not signed in",
+            detail,
+        )
     }
     pub fn forbidden(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail)
@@ -45,15 +68,30 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail)
     }
     pub fn conflict(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", "Conflicts with the current state", detail)
+        Self::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "Conflicts with the current state",
+            detail,
+        )
     }
     pub fn too_many_requests(detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", "Too many requests", detail)
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-requests",
+            "Too many requests",
+            detail,
+        )
     }
     /// An unexpected failure: logged in full, answered without internals.
     pub fn internal(error: impl std::fmt::Display) -> Self {
         tracing::error!(%error, "request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong", "the request could not be completed; it is safe to retry")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong",
+            "the request could not be completed; it is safe to retry",
+        )
     }
 
     pub fn into_response(self) -> Response<Body> {
@@ -73,7 +111,13 @@ impl Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.title, self.detail)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.title,
+            self.detail
+        )
     }
 }
 
@@ -89,7 +133,10 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResult {
 }
 
 pub fn no_content() -> HttpResult {
-    Ok(Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).expect("an empty response builds"))
+    Ok(Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Body::Empty)
+        .expect("an empty response builds"))
 }
 
 /// The JSON body of a command. Unknown fields are refused by the command's own type
@@ -134,7 +181,9 @@ pub fn path_param(req: &Request, name: &str) -> Result<String, Problem> {
 
 /// A query string parameter, if present.
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
+    req.query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::to_owned)
 }
 
 /// Who is calling, from the claims API Gateway's JWT authorizer verified.
@@ -148,17 +197,31 @@ pub struct Caller {
 impl Caller {
     pub fn of(req: &Request) -> Result<Caller, Problem> {
         let claims = match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|j| &j.claims),
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .authorizer
+                .as_ref()
+                .and_then(|a| a.jwt.as_ref())
+                .map(|j| &j.claims),
             _ => None,
         }
         .ok_or_else(|| Problem::unauthorized("no verified token"))?;
-        let account_id = claims.get("sub").filter(|s| !s.is_empty()).ok_or_else(|| Problem::unauthorized("token has no subject"))?;
+        let account_id = claims
+            .get("sub")
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| Problem::unauthorized("token has no subject"))?;
         let role = claims
             .get("role")
             .and_then(|r| Role::parse(r))
             .ok_or_else(|| Problem::unauthorized("token has no known role"))?;
-        let scopes = claims.get("scope").map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
-        Ok(Caller { account_id: account_id.clone(), role, scopes })
+        let scopes = claims
+            .get("scope")
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok(Caller {
+            account_id: account_id.clone(),
+            role,
+            scopes,
+        })
     }
 
     /// The handler's own role check, behind the gateway's scope check.
@@ -166,7 +229,10 @@ impl Caller {
         if roles.contains(&self.role) {
             Ok(())
         } else {
-            Err(Problem::forbidden(format!("a {} may not do this", self.role)))
+            Err(Problem::forbidden(format!(
+                "a {} may not do this",
+                self.role
+            )))
         }
     }
 }
@@ -174,8 +240,18 @@ impl Caller {
 /// The correlation id of a request: the caller's `X-Correlation-Id` if it is sane, else the
 /// gateway's request id, else a new one.
 pub fn correlation_id(req: &Request) -> String {
-    let sane = |s: &&str| !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if let Some(given) = req.headers().get(CORRELATION_HEADER).and_then(|v| v.to_str().ok()).filter(sane) {
+    let sane = |s: &&str| {
+        !s.is_empty()
+            && s.len() <= 64
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if let Some(given) = req
+        .headers()
+        .get(CORRELATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(sane)
+    {
         return given.to_owned();
     }
     match req.request_context_ref() {
@@ -185,13 +261,13 @@ pub fn correlation_id(req: &Request) -> String {
     .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
+/// A route's handler, boxed: the Lambda runtime is then compiled once, here, rather than once
+/// per function binary (which costs every binary minutes of release build).
+pub type Handler = Box<dyn Fn(Request) -> crate::BoxFuture<HttpResult> + Send + Sync>;
+
 /// Runs an HTTP handler as a Lambda function: JSON logs, one span per request carrying its
 /// correlation id, problems turned into responses, the correlation id echoed back.
-pub async fn serve<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
-where
-    F: Fn(Request) -> Fut + Sync,
-    Fut: Future<Output = HttpResult> + Send,
-{
+pub async fn serve(handler: Handler) -> Result<(), lambda_http::Error> {
     let handler = &handler;
     lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
         let correlation = correlation_id(&req);

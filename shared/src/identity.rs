@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn only_workers_and_accountants_are_assignable() {
-        let assignable: Vec<_> = Role::ALL.into_iter().filter(|r| r.is_assignable()).collect();
+        let assignable: Vec<_> = Role::ALL
+            .into_iter()
+            .filter(|r| r.is_assignable())
+            .collect();
         assert_eq!(assignable, vec![Role::Accountant, Role::Worker]);
     }
 
@@ -82,7 +85,10 @@ mod tests {
     fn every_role_is_a_member_and_only_admins_manage_accounts() {
         for role in Role::ALL {
             assert!(role.scopes().contains(&scope::MEMBER));
-            assert_eq!(role.scopes().contains(&scope::ACCOUNTS_MANAGE), role == Role::Admin);
+            assert_eq!(
+                role.scopes().contains(&scope::ACCOUNTS_MANAGE),
+                role == Role::Admin
+            );
         }
     }
 

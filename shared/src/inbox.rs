@@ -20,10 +20,16 @@ const RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 /// The inbox record that makes `consumer`'s handling of `envelope` happen once.
 pub fn record(table: &str, consumer: &str, envelope: &Envelope) -> TransactWriteItem {
     let item = HashMap::from([
-        ("pk".to_owned(), s(format!("INBOX#{consumer}#{}", envelope.id))),
+        (
+            "pk".to_owned(),
+            s(format!("INBOX#{consumer}#{}", envelope.id)),
+        ),
         ("sk".to_owned(), s("INBOX")),
         ("event".to_owned(), s(&envelope.name)),
-        ("ttl".to_owned(), n(chrono::Utc::now().timestamp() + RETENTION_SECONDS)),
+        (
+            "ttl".to_owned(),
+            n(chrono::Utc::now().timestamp() + RETENTION_SECONDS),
+        ),
     ]);
     let put = Put::builder()
         .table_name(table)
@@ -56,13 +62,22 @@ pub async fn commit(
 ) -> Result<Outcome, StoreError> {
     effect.push(record(table, consumer, envelope));
     let inbox_index = effect.len() - 1;
-    match db.transact_write_items().set_transact_items(Some(effect)).send().await {
+    match db
+        .transact_write_items()
+        .set_transact_items(Some(effect))
+        .send()
+        .await
+    {
         Ok(_) => Ok(Outcome::Applied),
         Err(err) => match cancellation_reasons(&err) {
-            Some(reasons) if reasons.get(inbox_index).map(String::as_str) == Some(CONDITION_FAILED) => {
+            Some(reasons)
+                if reasons.get(inbox_index).map(String::as_str) == Some(CONDITION_FAILED) =>
+            {
                 Ok(Outcome::Duplicate)
             }
-            Some(reasons) if reasons.iter().any(|r| r == CONDITION_FAILED) => Ok(Outcome::Superseded),
+            Some(reasons) if reasons.iter().any(|r| r == CONDITION_FAILED) => {
+                Ok(Outcome::Superseded)
+            }
             _ => Err(err.into()),
         },
     }
@@ -121,7 +136,11 @@ where
                 continue;
             }
         };
-        let (id, name, correlation_id) = (envelope.id, envelope.name.clone(), envelope.correlation_id.clone());
+        let (id, name, correlation_id) = (
+            envelope.id,
+            envelope.name.clone(),
+            envelope.correlation_id.clone(),
+        );
         match handle(envelope).await {
             Ok(outcome) => {
                 tracing::info!(event_id = %id, event = %name, %correlation_id, outcome = ?outcome, "event consumed")
@@ -157,30 +176,49 @@ where
     BatchResponse::failed(failed)
 }
 
+/// A work handler, boxed (see [`crate::http::Handler`] for why): it gets the item's JSON body.
+pub type WorkHandler =
+    Box<dyn Fn(serde_json::Value) -> crate::BoxFuture<Result<(), ConsumeError>> + Send + Sync>;
+
 /// The whole worker function: what a context's work-queue binary runs.
-pub async fn run_worker<T, F, Fut>(handle: F) -> Result<(), lambda_runtime::Error>
-where
-    T: serde::de::DeserializeOwned,
-    F: Fn(T) -> Fut + Sync,
-    Fut: Future<Output = Result<(), ConsumeError>> + Send,
-{
+pub async fn run_worker(handle: WorkHandler) -> Result<(), lambda_runtime::Error> {
     let handle = &handle;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(work_batch(event.payload, handle).await)
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
+            Ok::<_, lambda_runtime::Error>(work_batch(event.payload, handle).await)
+        },
+    ))
     .await
 }
 
+/// An event handler, boxed (see [`crate::http::Handler`] for why).
+pub type EventHandler =
+    Box<dyn Fn(Envelope) -> crate::BoxFuture<Result<Outcome, ConsumeError>> + Send + Sync>;
+
 /// The whole consumer function: what a context's consumer binary runs.
-pub async fn run_consumer<F, Fut>(handle: F) -> Result<(), lambda_runtime::Error>
-where
-    F: Fn(Envelope) -> Fut + Sync,
-    Fut: Future<Output = Result<Outcome, ConsumeError>> + Send,
-{
+pub async fn run_consumer(handle: EventHandler) -> Result<(), lambda_runtime::Error> {
     let handle = &handle;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(consume_batch(event.payload, handle).await)
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
+            Ok::<_, lambda_runtime::Error>(consume_batch(event.payload, handle).await)
+        },
+    ))
+    .await
+}
+
+/// A directly invoked function (an operator's command), boxed: JSON in, JSON out.
+pub type InvokeHandler = Box<
+    dyn Fn(serde_json::Value) -> crate::BoxFuture<Result<serde_json::Value, lambda_runtime::Error>>
+        + Send
+        + Sync,
+>;
+
+/// The whole directly invoked function.
+pub async fn run_invoked(handle: InvokeHandler) -> Result<(), lambda_runtime::Error> {
+    let handle = &handle;
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| handle(event.payload),
+    ))
     .await
 }
 
@@ -214,6 +252,9 @@ mod tests {
             }
         })
         .await;
-        assert_eq!(response, BatchResponse::failed(["m2".to_owned(), "m3".to_owned()]));
+        assert_eq!(
+            response,
+            BatchResponse::failed(["m2".to_owned(), "m3".to_owned()])
+        );
     }
 }

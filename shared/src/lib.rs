@@ -21,3 +21,12 @@ pub mod outbox;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
+
+/// A boxed, sendable future: what the boxed handlers of [`http`] and [`inbox`] answer.
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+
+/// Keeps a value for the life of the process: what a function builds once at cold start and
+/// every invocation borrows.
+pub fn for_process<T>(value: T) -> &'static T {
+    Box::leak(Box::new(value))
+}

@@ -14,14 +14,21 @@ pub struct Mailer {
 
 impl Mailer {
     pub fn new(config: &aws_config::SdkConfig, from: String) -> Self {
-        Self { ses: aws_sdk_sesv2::Client::new(config), from }
+        Self {
+            ses: aws_sdk_sesv2::Client::new(config),
+            from,
+        }
     }
 
     pub async fn send(&self, to: &str, subject: &str, text: &str) -> Result<(), MailError> {
         let content = |s: &str| Content::builder().data(s).charset("UTF-8").build();
         let message = Message::builder()
             .subject(content(subject).map_err(|e| MailError(e.to_string()))?)
-            .body(Body::builder().text(content(text).map_err(|e| MailError(e.to_string()))?).build())
+            .body(
+                Body::builder()
+                    .text(content(text).map_err(|e| MailError(e.to_string()))?)
+                    .build(),
+            )
             .build();
         self.ses
             .send_email()

@@ -29,7 +29,10 @@ pub fn record(table: &str, envelope: &Envelope) -> TransactWriteItem {
     let item = HashMap::from([
         ("pk".to_owned(), s(format!("{KEY_PREFIX}{}", envelope.id))),
         ("sk".to_owned(), s("OUTBOX")),
-        ("event".to_owned(), s(serde_json::to_string(envelope).expect("an envelope serialises"))),
+        (
+            "event".to_owned(),
+            s(serde_json::to_string(envelope).expect("an envelope serialises")),
+        ),
         ("ttl".to_owned(), n(expires)),
     ]);
     let put = Put::builder()
@@ -43,7 +46,12 @@ pub fn record(table: &str, envelope: &Envelope) -> TransactWriteItem {
 
 /// A work item for the context's own work queue, committed with the state change that calls
 /// for it. `key` makes it unique: the transaction fails if that work was written before.
-pub fn work(table: &str, key: &str, body: &Value, now: chrono::DateTime<chrono::Utc>) -> TransactWriteItem {
+pub fn work(
+    table: &str,
+    key: &str,
+    body: &Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> TransactWriteItem {
     let item = HashMap::from([
         ("pk".to_owned(), s(format!("{KEY_PREFIX}work#{key}"))),
         ("sk".to_owned(), s("OUTBOX")),
@@ -96,7 +104,10 @@ pub struct BatchItemFailure {
 impl BatchResponse {
     pub fn failed(ids: impl IntoIterator<Item = String>) -> Self {
         Self {
-            batch_item_failures: ids.into_iter().map(|item_identifier| BatchItemFailure { item_identifier }).collect(),
+            batch_item_failures: ids
+                .into_iter()
+                .map(|item_identifier| BatchItemFailure { item_identifier })
+                .collect(),
         }
     }
 }
@@ -116,7 +127,11 @@ pub struct EventBus {
 }
 
 impl EventBus {
-    pub fn new(config: &aws_config::SdkConfig, name: String, work_queue_url: Option<String>) -> Self {
+    pub fn new(
+        config: &aws_config::SdkConfig,
+        name: String,
+        work_queue_url: Option<String>,
+    ) -> Self {
         Self {
             client: aws_sdk_eventbridge::Client::new(config),
             name,
@@ -142,10 +157,18 @@ impl Publisher for EventBus {
                     .expect("id and body are set")
             })
             .collect();
-        match sqs.send_message_batch().queue_url(url).set_entries(Some(entries)).send().await {
+        match sqs
+            .send_message_batch()
+            .queue_url(url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+        {
             Ok(out) => {
                 let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
-                (0..batch.len()).map(|i| !failed.contains(&i.to_string().as_str())).collect()
+                (0..batch.len())
+                    .map(|i| !failed.contains(&i.to_string().as_str()))
+                    .collect()
             }
             Err(err) => {
                 tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), "SendMessageBatch failed");
@@ -163,15 +186,27 @@ impl Publisher for EventBus {
                     .source(e.source())
                     .detail_type(&e.name)
                     .detail(serde_json::to_string(e).expect("an envelope serialises"))
-                    .time(aws_sdk_eventbridge::primitives::DateTime::from_secs(e.occurred_at.timestamp()))
+                    .time(aws_sdk_eventbridge::primitives::DateTime::from_secs(
+                        e.occurred_at.timestamp(),
+                    ))
                     .build()
             })
             .collect();
-        match self.client.put_events().set_entries(Some(entries)).send().await {
+        match self
+            .client
+            .put_events()
+            .set_entries(Some(entries))
+            .send()
+            .await
+        {
             Ok(out) => {
                 let results = out.entries();
                 (0..batch.len())
-                    .map(|i| results.get(i).is_some_and(|r| r.error_code().is_none() && r.event_id().is_some()))
+                    .map(|i| {
+                        results
+                            .get(i)
+                            .is_some_and(|r| r.error_code().is_none() && r.event_id().is_some())
+                    })
                     .collect()
             }
             Err(err) => {
@@ -215,10 +250,22 @@ pub async fn relay(publisher: &impl Publisher, event: StreamEvent) -> BatchRespo
             .count();
         let chunk = &pending[start..start + same_kind];
         let accepted = if is_event {
-            let envelopes: Vec<Envelope> = chunk.iter().filter_map(|(_, o)| match o { Outgoing::Event(e) => Some(e.clone()), _ => None }).collect();
+            let envelopes: Vec<Envelope> = chunk
+                .iter()
+                .filter_map(|(_, o)| match o {
+                    Outgoing::Event(e) => Some(e.clone()),
+                    _ => None,
+                })
+                .collect();
             publisher.publish(&envelopes).await
         } else {
-            let bodies: Vec<String> = chunk.iter().filter_map(|(_, o)| match o { Outgoing::Work(w) => Some(w.clone()), _ => None }).collect();
+            let bodies: Vec<String> = chunk
+                .iter()
+                .filter_map(|(_, o)| match o {
+                    Outgoing::Work(w) => Some(w.clone()),
+                    _ => None,
+                })
+                .collect();
             publisher.send_work(&bodies).await
         };
         if let Some(first_failed) = accepted.iter().position(|ok| !ok) {
@@ -245,9 +292,17 @@ fn outgoing(record: &StreamRecord) -> Option<Result<Outgoing, String>> {
     if !pk.starts_with(KEY_PREFIX) {
         return None;
     }
-    let text = |name: &str| image.get(name).and_then(|v| v.get("S")).and_then(Value::as_str).map(str::to_owned);
+    let text = |name: &str| {
+        image
+            .get(name)
+            .and_then(|v| v.get("S"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     Some(match (text("event"), text("work")) {
-        (Some(event), _) => serde_json::from_str(&event).map(Outgoing::Event).map_err(|e| e.to_string()),
+        (Some(event), _) => serde_json::from_str(&event)
+            .map(Outgoing::Event)
+            .map_err(|e| e.to_string()),
         (None, Some(work)) => Ok(Outgoing::Work(work)),
         (None, None) => Err("neither an event nor work".to_owned()),
     })
@@ -257,12 +312,20 @@ fn outgoing(record: &StreamRecord) -> Option<Result<Outgoing, String>> {
 pub async fn run_relay() -> Result<(), lambda_runtime::Error> {
     crate::logging::init();
     let config = crate::aws::load().await;
-    let work_queue = std::env::var("WORK_QUEUE_URL").ok().filter(|u| !u.is_empty());
-    let bus = EventBus::new(&config, crate::config::required("EVENT_BUS_NAME")?, work_queue);
+    let work_queue = std::env::var("WORK_QUEUE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let bus = EventBus::new(
+        &config,
+        crate::config::required("EVENT_BUS_NAME")?,
+        work_queue,
+    );
     let bus = &bus;
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: lambda_runtime::LambdaEvent<StreamEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(relay(bus, event.payload).await)
-    }))
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<StreamEvent>| async move {
+            Ok::<_, lambda_runtime::Error>(relay(bus, event.payload).await)
+        },
+    ))
     .await
 }
 
@@ -292,7 +355,10 @@ mod tests {
                 .map(|e| {
                     let refused = self.refuse.as_deref() == Some(e.correlation_id.as_str());
                     if !refused {
-                        self.published.lock().unwrap().push(e.correlation_id.clone());
+                        self.published
+                            .lock()
+                            .unwrap()
+                            .push(e.correlation_id.clone());
                     }
                     !refused
                 })
@@ -333,7 +399,11 @@ mod tests {
     }
 
     fn bus(refuse: Option<&str>) -> FakeBus {
-        FakeBus { published: Mutex::default(), refuse: refuse.map(Into::into), calls: Mutex::new(0) }
+        FakeBus {
+            published: Mutex::default(),
+            refuse: refuse.map(Into::into),
+            calls: Mutex::new(0),
+        }
     }
 
     #[tokio::test]
@@ -342,7 +412,10 @@ mod tests {
         let response = relay(&bus, stream_of(25)).await;
         assert_eq!(response, BatchResponse::default());
         let published = bus.published.lock().unwrap().clone();
-        assert_eq!(published, (0..25).map(|i| format!("c{i}")).collect::<Vec<_>>());
+        assert_eq!(
+            published,
+            (0..25).map(|i| format!("c{i}")).collect::<Vec<_>>()
+        );
         assert_eq!(*bus.calls.lock().unwrap(), 3);
     }
 
@@ -366,6 +439,10 @@ mod tests {
         let bus = bus(Some("c13"));
         let response = relay(&bus, stream_of(25)).await;
         assert_eq!(response, BatchResponse::failed(["00013".to_owned()]));
-        assert_eq!(*bus.calls.lock().unwrap(), 2, "nothing after the failing call is attempted");
+        assert_eq!(
+            *bus.calls.lock().unwrap(),
+            2,
+            "nothing after the failing call is attempted"
+        );
     }
 }

@@ -13,13 +13,41 @@ use crate::event::EventError;
 /// `(name, version, schema text)` for every event in `events/`. A test keeps this list and the
 /// folder identical.
 pub const REGISTRY: &[(&str, u32, &str)] = &[
-    ("Account.Created", 1, include_str!("../../events/Account.Created/v1.schema.json")),
-    ("Account.Updated", 1, include_str!("../../events/Account.Updated/v1.schema.json")),
-    ("Account.Deactivated", 1, include_str!("../../events/Account.Deactivated/v1.schema.json")),
-    ("Task.Created", 1, include_str!("../../events/Task.Created/v1.schema.json")),
-    ("Task.Created", 2, include_str!("../../events/Task.Created/v2.schema.json")),
-    ("Task.Assigned", 1, include_str!("../../events/Task.Assigned/v1.schema.json")),
-    ("Task.Completed", 1, include_str!("../../events/Task.Completed/v1.schema.json")),
+    (
+        "Account.Created",
+        1,
+        include_str!("../../events/Account.Created/v1.schema.json"),
+    ),
+    (
+        "Account.Updated",
+        1,
+        include_str!("../../events/Account.Updated/v1.schema.json"),
+    ),
+    (
+        "Account.Deactivated",
+        1,
+        include_str!("../../events/Account.Deactivated/v1.schema.json"),
+    ),
+    (
+        "Task.Created",
+        1,
+        include_str!("../../events/Task.Created/v1.schema.json"),
+    ),
+    (
+        "Task.Created",
+        2,
+        include_str!("../../events/Task.Created/v2.schema.json"),
+    ),
+    (
+        "Task.Assigned",
+        1,
+        include_str!("../../events/Task.Assigned/v1.schema.json"),
+    ),
+    (
+        "Task.Completed",
+        1,
+        include_str!("../../events/Task.Completed/v1.schema.json"),
+    ),
 ];
 
 type Validators = Mutex<HashMap<(&'static str, u32), &'static jsonschema::Validator>>;
@@ -38,8 +66,10 @@ fn validator(name: &str, version: u32) -> Result<&'static jsonschema::Validator,
     if let Some(found) = cache.get(&(*key_name, version)) {
         return Ok(found);
     }
-    let schema: Value = serde_json::from_str(text).map_err(|e| format!("schema is not JSON: {e}"))?;
-    let compiled = jsonschema::validator_for(&schema).map_err(|e| format!("schema does not compile: {e}"))?;
+    let schema: Value =
+        serde_json::from_str(text).map_err(|e| format!("schema is not JSON: {e}"))?;
+    let compiled =
+        jsonschema::validator_for(&schema).map_err(|e| format!("schema does not compile: {e}"))?;
     // Leaked once per schema and process: validators live as long as the function does.
     let compiled: &'static jsonschema::Validator = Box::leak(Box::new(compiled));
     cache.insert((*key_name, version), compiled);
@@ -48,7 +78,11 @@ fn validator(name: &str, version: u32) -> Result<&'static jsonschema::Validator,
 
 /// Checks an event payload against its registered schema.
 pub fn check(name: &str, version: u32, data: &Value) -> Result<(), EventError> {
-    let invalid = |reason: String| EventError::Invalid { name: name.to_owned(), version, reason };
+    let invalid = |reason: String| EventError::Invalid {
+        name: name.to_owned(),
+        version,
+        reason,
+    };
     let validator = validator(name, version).map_err(invalid)?;
     let errors: Vec<String> = validator
         .iter_errors(data)
@@ -72,8 +106,11 @@ mod tests {
     #[test]
     fn every_registered_example_matches_its_schema() {
         for (name, version, _) in REGISTRY {
-            let path = events_dir().join(name).join(format!("v{version}.example.json"));
-            let example = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+            let path = events_dir()
+                .join(name)
+                .join(format!("v{version}.example.json"));
+            let example =
+                std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
             let example: Value = serde_json::from_str(&example).unwrap();
             check(name, *version, &example).unwrap_or_else(|e| panic!("{e}"));
         }
@@ -89,12 +126,18 @@ mod tests {
             }
             for file in std::fs::read_dir(entry.path()).unwrap() {
                 let file = file.unwrap().file_name().into_string().unwrap();
-                if let Some(v) = file.strip_prefix('v').and_then(|f| f.strip_suffix(".schema.json")) {
+                if let Some(v) = file
+                    .strip_prefix('v')
+                    .and_then(|f| f.strip_suffix(".schema.json"))
+                {
                     on_disk.push(format!("{} v{}", entry.file_name().to_string_lossy(), v));
                 }
             }
         }
-        let mut registered: Vec<_> = REGISTRY.iter().map(|(n, v, _)| format!("{n} v{v}")).collect();
+        let mut registered: Vec<_> = REGISTRY
+            .iter()
+            .map(|(n, v, _)| format!("{n} v{v}"))
+            .collect();
         on_disk.sort();
         registered.sort();
         assert_eq!(on_disk, registered);
@@ -102,7 +145,12 @@ mod tests {
 
     #[test]
     fn a_payload_missing_a_required_field_is_refused() {
-        let err = check("Account.Created", 1, &serde_json::json!({"account_id": "x"})).unwrap_err();
+        let err = check(
+            "Account.Created",
+            1,
+            &serde_json::json!({"account_id": "x"}),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("Account.Created"), "{err}");
     }
 

@@ -6,17 +6,23 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ScalarAttributeType, StreamSpecification, StreamViewType, BillingMode,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
 };
 
 /// The repository root (this crate lives in `shared/`).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("shared/ has a parent").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("shared/ has a parent")
+        .to_path_buf()
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
 }
 
 /// A moto server on a free loopback port, stopped when dropped.
@@ -40,7 +46,10 @@ impl Emulator {
         let endpoint = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "moto did not start on {endpoint}");
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start on {endpoint}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         Emulator { child, endpoint }
@@ -50,7 +59,9 @@ impl Emulator {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
             .load()
             .await
     }
@@ -59,13 +70,30 @@ impl Emulator {
     pub async fn create_table(&self, config: &aws_config::SdkConfig, name: &str) {
         let db = aws_sdk_dynamodb::Client::new(config);
         let attr = |n: &str| {
-            AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap()
+            AttributeDefinition::builder()
+                .attribute_name(n)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap()
         };
-        let key = |n: &str, t| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+        let key = |n: &str, t| {
+            KeySchemaElement::builder()
+                .attribute_name(n)
+                .key_type(t)
+                .build()
+                .unwrap()
+        };
         db.create_table()
             .table_name(name)
             .billing_mode(BillingMode::PayPerRequest)
-            .set_attribute_definitions(Some(vec![attr("pk"), attr("sk"), attr("gsi1pk"), attr("gsi1sk"), attr("gsi2pk"), attr("gsi2sk")]))
+            .set_attribute_definitions(Some(vec![
+                attr("pk"),
+                attr("sk"),
+                attr("gsi1pk"),
+                attr("gsi1sk"),
+                attr("gsi2pk"),
+                attr("gsi2sk"),
+            ]))
             .key_schema(key("pk", KeyType::Hash))
             .key_schema(key("sk", KeyType::Range))
             .set_global_secondary_indexes(Some(
@@ -76,14 +104,22 @@ impl Emulator {
                             .index_name(index)
                             .key_schema(key(&format!("{index}pk"), KeyType::Hash))
                             .key_schema(key(&format!("{index}sk"), KeyType::Range))
-                            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                            .projection(
+                                Projection::builder()
+                                    .projection_type(ProjectionType::All)
+                                    .build(),
+                            )
                             .build()
                             .unwrap()
                     })
                     .collect(),
             ))
             .stream_specification(
-                StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewImage).build().unwrap(),
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::NewImage)
+                    .build()
+                    .unwrap(),
             )
             .send()
             .await
@@ -110,7 +146,10 @@ pub fn api_request(
     let mut params = serde_json::Map::new();
     for (pattern, actual) in route.split('/').zip(path.split('/')) {
         if let Some(name) = pattern.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            params.insert(name.to_owned(), serde_json::Value::String(actual.to_owned()));
+            params.insert(
+                name.to_owned(),
+                serde_json::Value::String(actual.to_owned()),
+            );
         }
     }
     let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
@@ -144,7 +183,13 @@ pub fn api_request(
 /// (`{kid, private_key_pem, n, e}`), made with the system's openssl.
 pub fn signing_key_json() -> String {
     let pem = Command::new("openssl")
-        .args(["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"])
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
         .output()
         .expect("openssl runs");
     let pem = String::from_utf8(pem.stdout).expect("PEM is text");
@@ -155,8 +200,14 @@ pub fn signing_key_json() -> String {
         .spawn()
         .expect("openssl runs");
     use std::io::Write;
-    modulus.stdin.take().expect("stdin").write_all(pem.as_bytes()).expect("PEM written");
-    let out = String::from_utf8(modulus.wait_with_output().expect("openssl ends").stdout).expect("text");
+    modulus
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(pem.as_bytes())
+        .expect("PEM written");
+    let out =
+        String::from_utf8(modulus.wait_with_output().expect("openssl ends").stdout).expect("text");
     let hex_modulus = out.trim().trim_start_matches("Modulus=");
     let bytes = hex::decode(hex_modulus).expect("hex modulus");
     use base64::Engine;

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 pub use serde_yaml::Value as Yaml;
 
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 pub fn yaml(file: &str) -> Yaml {
@@ -25,7 +28,9 @@ fn collect(value: &Yaml, found: &mut Vec<String>) {
     match value {
         Yaml::Tagged(tagged) => match (tagged.tag.to_string().as_str(), &tagged.value) {
             ("!Ref", Yaml::String(id)) => found.push(id.clone()),
-            ("!GetAtt", Yaml::String(path)) => found.push(path.split('.').next().unwrap_or_default().to_owned()),
+            ("!GetAtt", Yaml::String(path)) => {
+                found.push(path.split('.').next().unwrap_or_default().to_owned())
+            }
             (_, inner) => collect(inner, found),
         },
         Yaml::Mapping(map) => {
@@ -59,7 +64,10 @@ pub fn functions(template: &Yaml) -> Vec<Function> {
         .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
         .map(|(id, r)| Function {
             id: id.as_str().unwrap_or_default().to_owned(),
-            binary: r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or_default().to_owned(),
+            binary: r["Metadata"]["BuildProperties"]["Binary"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             properties: r["Properties"].clone(),
         })
         .collect()
@@ -69,7 +77,9 @@ pub fn functions(template: &Yaml) -> Vec<Function> {
 pub fn routes(template: &Yaml) -> Vec<(String, String, Vec<String>)> {
     let mut routes = Vec::new();
     for f in functions(template) {
-        let Some(events) = f.properties["Events"].as_mapping() else { continue };
+        let Some(events) = f.properties["Events"].as_mapping() else {
+            continue;
+        };
         for (_, event) in events {
             if event["Type"].as_str() != Some("HttpApi") {
                 continue;
@@ -77,9 +87,18 @@ pub fn routes(template: &Yaml) -> Vec<(String, String, Vec<String>)> {
             let p = &event["Properties"];
             let scopes = p["Auth"]["AuthorizationScopes"]
                 .as_sequence()
-                .map(|s| s.iter().filter_map(Yaml::as_str).map(str::to_owned).collect())
+                .map(|s| {
+                    s.iter()
+                        .filter_map(Yaml::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
                 .unwrap_or_default();
-            routes.push((p["Method"].as_str().unwrap_or_default().to_uppercase(), p["Path"].as_str().unwrap_or_default().to_owned(), scopes));
+            routes.push((
+                p["Method"].as_str().unwrap_or_default().to_uppercase(),
+                p["Path"].as_str().unwrap_or_default().to_owned(),
+                scopes,
+            ));
         }
     }
     routes.sort();
@@ -92,6 +111,7 @@ pub struct Stack {
     pub api: String,
     pub aws: String,
     _stdin: std::sync::Mutex<std::process::ChildStdin>,
+    _process: std::sync::Mutex<std::process::Child>,
 }
 
 /// The bootstrap admin `ates-local` creates (its documented local defaults).
@@ -108,7 +128,10 @@ impl Stack {
         use std::io::BufRead;
         let root = root();
         let binary = root.join("target/debug/ates-local");
-        assert!(binary.exists(), "build the workspace first (make build): {binary:?} is missing");
+        assert!(
+            binary.exists(),
+            "build the workspace first (make build): {binary:?} is missing"
+        );
         let state = std::env::temp_dir().join(format!("ates-e2e-{}", std::process::id()));
         let port = free_port();
         let mut child = std::process::Command::new(&binary)
@@ -125,22 +148,45 @@ impl Stack {
         let (ready, wait) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut sent = false;
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
                 if !sent && line.contains("aTES local stack ready at") {
                     let _ = ready.send(line.clone());
                     sent = true;
                 }
             }
         });
-        wait.recv_timeout(std::time::Duration::from_secs(120)).expect("the local stack is ready within two minutes");
+        wait.recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the local stack is ready within two minutes");
         let api = format!("http://127.0.0.1:{port}");
-        let info: serde_json::Value = ureq::get(&format!("{api}/_local/info")).call().expect("info").into_json().expect("json");
-        let aws = info["aws_endpoint"].as_str().expect("aws_endpoint").to_owned();
-        Stack { api, aws, _stdin: std::sync::Mutex::new(child.stdin.take().expect("stdin")) }
+        let info: serde_json::Value = ureq::get(&format!("{api}/_local/info"))
+            .call()
+            .expect("info")
+            .into_json()
+            .expect("json");
+        let aws = info["aws_endpoint"]
+            .as_str()
+            .expect("aws_endpoint")
+            .to_owned();
+        let stdin = child.stdin.take().expect("stdin");
+        Stack {
+            api,
+            aws,
+            _stdin: std::sync::Mutex::new(stdin),
+            _process: std::sync::Mutex::new(child),
+        }
     }
 
     /// A request to the API; answers status and JSON body (Null when empty).
-    pub fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<&serde_json::Value>) -> (u16, serde_json::Value) {
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
         let mut req = ureq::request(method, &format!("{}{path}", self.api));
         if let Some(token) = token {
             req = req.set("authorization", &format!("Bearer {token}"));
@@ -156,49 +202,88 @@ impl Stack {
         };
         let status = response.status();
         let text = response.into_string().unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     pub fn sign_in(&self, email: &str, password: &str) -> serde_json::Value {
-        let (status, tokens) = self.call("POST", "/auth/sign-in", None, Some(&serde_json::json!({"email": email, "password": password})));
+        let (status, tokens) = self.call(
+            "POST",
+            "/auth/sign-in",
+            None,
+            Some(&serde_json::json!({"email": email, "password": password})),
+        );
         assert_eq!(status, 200, "sign-in of {email}: {tokens}");
         tokens
     }
 
     pub fn admin_token(&self) -> String {
-        self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"].as_str().expect("token").to_owned()
+        self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned()
     }
 
     /// Creates an account with a password and answers (account id, access token).
     pub fn employee(&self, admin: &str, role: &str) -> (String, String) {
-        let email = format!("{role}-{}@popug.test", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+        let email = format!(
+            "{role}-{}@popug.test",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        );
         let body = serde_json::json!({"email": email, "full_name": format!("A {role}"), "role": role, "password": "a-popug-password"});
         let (status, account) = self.call("POST", "/accounts", Some(admin), Some(&body));
         assert_eq!(status, 201, "{account}");
-        let token = self.sign_in(&email, "a-popug-password")["access_token"].as_str().expect("token").to_owned();
-        (account["account_id"].as_str().expect("id").to_owned(), token)
+        let token = self.sign_in(&email, "a-popug-password")["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
+        (
+            account["account_id"].as_str().expect("id").to_owned(),
+            token,
+        )
     }
 
     /// Every event the bus carried so far (EventBridge shape, `detail` = our envelope).
     pub fn events(&self) -> Vec<serde_json::Value> {
-        self.call("GET", "/_local/events", None, None).1.as_array().cloned().unwrap_or_default()
+        self.call("GET", "/_local/events", None, None)
+            .1
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Waits until `check` holds, for at most `seconds`.
-    pub fn eventually<T>(&self, seconds: u64, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    pub fn eventually<T>(
+        &self,
+        seconds: u64,
+        what: &str,
+        mut check: impl FnMut() -> Option<T>,
+    ) -> T {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
         loop {
             if let Some(found) = check() {
                 return found;
             }
-            assert!(std::time::Instant::now() < deadline, "not within {seconds}s: {what}");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not within {seconds}s: {what}"
+            );
             std::thread::sleep(std::time::Duration::from_millis(200));
         }
     }
 
     /// A raw call to the emulator (AWS JSON protocol), e.g. `("DynamoDB_20120810.Scan", {...})`.
     pub fn aws(&self, target: &str, body: serde_json::Value) -> serde_json::Value {
-        let service = if target.starts_with("DynamoDB") { "dynamodb" } else { "secretsmanager" };
+        let service = if target.starts_with("DynamoDB") {
+            "dynamodb"
+        } else {
+            "secretsmanager"
+        };
         ureq::post(&format!("{}/", self.aws))
             .set("x-amz-target", target)
             .set("content-type", "application/x-amz-json-1.0")
@@ -223,7 +308,10 @@ impl Stack {
             }
             let page = self.aws("DynamoDB_20120810.Scan", body);
             for item in page["Items"].as_array().into_iter().flatten() {
-                if item["pk"]["S"].as_str().is_some_and(|pk| pk.starts_with(prefix)) {
+                if item["pk"]["S"]
+                    .as_str()
+                    .is_some_and(|pk| pk.starts_with(prefix))
+                {
                     found.push(item.clone());
                 }
             }
@@ -236,5 +324,8 @@ impl Stack {
 }
 
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }

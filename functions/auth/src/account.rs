@@ -96,10 +96,14 @@ impl Account {
     /// Applies an admin's change. `None` when it changes nothing (no event then).
     pub fn change(&self, change: &AccountChange) -> Result<Option<Account>, AuthError> {
         if change.full_name.is_none() && change.role.is_none() {
-            return Err(AuthError::Invalid("nothing to change: give full_name and/or role".into()));
+            return Err(AuthError::Invalid(
+                "nothing to change: give full_name and/or role".into(),
+            ));
         }
         if !self.active {
-            return Err(AuthError::NotAllowed("a deactivated account cannot be changed".into()));
+            return Err(AuthError::NotAllowed(
+                "a deactivated account cannot be changed".into(),
+            ));
         }
         let mut next = self.clone();
         if let Some(name) = &change.full_name {
@@ -118,12 +122,18 @@ impl Account {
     /// Deactivation; `None` when the account is inactive already (a harmless repeat).
     pub fn deactivate(&self, by: Uuid) -> Result<Option<Account>, AuthError> {
         if by == self.account_id {
-            return Err(AuthError::NotAllowed("an admin cannot deactivate their own account".into()));
+            return Err(AuthError::NotAllowed(
+                "an admin cannot deactivate their own account".into(),
+            ));
         }
         if !self.active {
             return Ok(None);
         }
-        Ok(Some(Account { active: false, revision: self.revision + 1, ..self.clone() }))
+        Ok(Some(Account {
+            active: false,
+            revision: self.revision + 1,
+            ..self.clone()
+        }))
     }
 }
 
@@ -138,7 +148,9 @@ pub fn normalize_email(email: &str) -> Result<String, AuthError> {
     let domain_ok = domain.contains('.')
         && !domain.contains('@')
         && domain.split('.').all(|label| {
-            !label.is_empty() && !label.starts_with('-') && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            !label.is_empty()
+                && !label.starts_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
     if local.is_empty() || local.len() > 64 || !domain_ok {
         return Err(invalid());
@@ -149,7 +161,9 @@ pub fn normalize_email(email: &str) -> Result<String, AuthError> {
 pub fn validate_full_name(name: &str) -> Result<String, AuthError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(AuthError::Invalid("full_name must be 1 to 200 printable characters".into()));
+        return Err(AuthError::Invalid(
+            "full_name must be 1 to 200 printable characters".into(),
+        ));
     }
     Ok(name.to_owned())
 }
@@ -178,7 +192,9 @@ mod tests {
 
     #[test]
     fn bad_email_addresses_are_refused() {
-        for bad in ["", "popug", "@x.io", "a@", "a@b", "a b@c.io", "a@b..io", "a@-b.io", "a@b@c.io"] {
+        for bad in [
+            "", "popug", "@x.io", "a@", "a@b", "a b@c.io", "a@b..io", "a@-b.io", "a@b@c.io",
+        ] {
             assert!(normalize_email(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -194,9 +210,20 @@ mod tests {
     #[test]
     fn a_role_change_bumps_the_revision_and_a_no_op_change_does_not() {
         let kiwi = kiwi();
-        let promoted = kiwi.change(&AccountChange { role: Some(Role::Manager), ..Default::default() }).unwrap().unwrap();
+        let promoted = kiwi
+            .change(&AccountChange {
+                role: Some(Role::Manager),
+                ..Default::default()
+            })
+            .unwrap()
+            .unwrap();
         assert_eq!((promoted.role, promoted.revision), (Role::Manager, 2));
-        let same = kiwi.change(&AccountChange { role: Some(Role::Worker), ..Default::default() }).unwrap();
+        let same = kiwi
+            .change(&AccountChange {
+                role: Some(Role::Worker),
+                ..Default::default()
+            })
+            .unwrap();
         assert_eq!(same, None);
         assert!(kiwi.change(&AccountChange::default()).is_err());
     }
@@ -210,17 +237,40 @@ mod tests {
         assert_eq!(gone.revision, 2);
         assert_eq!(gone.deactivate(admin).unwrap(), None);
         assert!(kiwi.deactivate(kiwi.account_id).is_err());
-        assert!(gone.change(&AccountChange { full_name: Some("X".into()), ..Default::default() }).is_err());
+        assert!(gone
+            .change(&AccountChange {
+                full_name: Some("X".into()),
+                ..Default::default()
+            })
+            .is_err());
     }
 
     #[test]
     fn account_events_match_their_schemas() {
         let snapshot = kiwi().snapshot();
         let cause = ates_kernel::event::Cause::request("test");
-        ates_kernel::event::Envelope::wrap(crate::PRODUCER, &AccountCreated(snapshot.clone()), &cause, Utc::now()).unwrap();
-        ates_kernel::event::Envelope::wrap(crate::PRODUCER, &AccountUpdated(snapshot.clone()), &cause, Utc::now()).unwrap();
+        ates_kernel::event::Envelope::wrap(
+            crate::PRODUCER,
+            &AccountCreated(snapshot.clone()),
+            &cause,
+            Utc::now(),
+        )
+        .unwrap();
+        ates_kernel::event::Envelope::wrap(
+            crate::PRODUCER,
+            &AccountUpdated(snapshot.clone()),
+            &cause,
+            Utc::now(),
+        )
+        .unwrap();
         let mut gone = snapshot;
         gone.active = false;
-        ates_kernel::event::Envelope::wrap(crate::PRODUCER, &AccountDeactivated(gone), &cause, Utc::now()).unwrap();
+        ates_kernel::event::Envelope::wrap(
+            crate::PRODUCER,
+            &AccountDeactivated(gone),
+            &cause,
+            Utc::now(),
+        )
+        .unwrap();
     }
 }

@@ -11,7 +11,10 @@ use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::account::{normalize_email, Account, AccountChange, AccountCreated, AccountDeactivated, AccountUpdated, NewAccount};
+use crate::account::{
+    normalize_email, Account, AccountChange, AccountCreated, AccountDeactivated, AccountUpdated,
+    NewAccount,
+};
 use crate::challenge::{self, Guess};
 use crate::error::AuthError;
 use crate::issuer::{Issuer, RefreshToken, TokenPair};
@@ -71,7 +74,11 @@ pub async fn sign_in(store: &Store, issuer: &Issuer, req: Request) -> HttpResult
 pub async fn refresh(store: &Store, issuer: &Issuer, req: Request) -> HttpResult {
     let RefreshRequest { refresh_token } = http::body(&req)?;
     let old = RefreshToken::parse(&refresh_token).ok_or(AuthError::BadRefreshToken)?;
-    let account = store.account(old.account_id).await?.ok_or(AuthError::BadRefreshToken)?.account;
+    let account = store
+        .account(old.account_id)
+        .await?
+        .ok_or(AuthError::BadRefreshToken)?
+        .account;
     if !account.active {
         return Err(AuthError::Deactivated.into());
     }
@@ -97,17 +104,27 @@ pub async fn request_code(store: &Store, mailer: &Mailer, req: Request) -> HttpR
     let email = normalize_email(&email)?;
     let now = Utc::now().timestamp();
     let previous = store.challenge(&email).await?;
-    let (challenge, code) = challenge::issue(&email, previous.as_ref(), now, &mut rand::thread_rng())?;
+    let (challenge, code) =
+        challenge::issue(&email, previous.as_ref(), now, &mut rand::thread_rng())?;
     if !store.save_challenge(&email, &challenge).await? {
-        return Err(AuthError::TooMany("another code was requested at the same moment".into()).into());
+        return Err(
+            AuthError::TooMany("another code was requested at the same moment".into()).into(),
+        );
     }
-    if let Some(stored) = store.account_by_email(&email).await?.filter(|s| s.account.active) {
+    if let Some(stored) = store
+        .account_by_email(&email)
+        .await?
+        .filter(|s| s.account.active)
+    {
         let minutes = challenge::CODE_LIFETIME_SECONDS / 60;
         let text = format!(
             "Hello {},\n\nyour aTES sign-in code is {code}. It works once, for {minutes} minutes.\n\nIf you did not ask for it, ignore this mail.\n",
             stored.account.full_name
         );
-        mailer.send(&email, "Your aTES sign-in code", &text).await.map_err(Problem::internal)?;
+        mailer
+            .send(&email, "Your aTES sign-in code", &text)
+            .await
+            .map_err(Problem::internal)?;
         tracing::info!(account_id = %stored.account.account_id, "sign-in code mailed");
     }
     http::json(
@@ -137,7 +154,11 @@ pub async fn sign_in_with_code(store: &Store, issuer: &Issuer, req: Request) -> 
         }
         Guess::Spent => return Err(AuthError::BadCode.into()),
     }
-    let account = store.account_by_email(&email).await?.ok_or(AuthError::BadCode)?.account;
+    let account = store
+        .account_by_email(&email)
+        .await?
+        .ok_or(AuthError::BadCode)?
+        .account;
     if !account.active {
         return Err(AuthError::Deactivated.into());
     }
@@ -155,8 +176,13 @@ fn token_pair(issuer: &Issuer, account: &Account, refresh: &RefreshToken, now: i
 /// `GET /auth/me`
 pub async fn me(store: &Store, req: Request) -> HttpResult {
     let caller = Caller::of(&req)?;
-    let id = Uuid::parse_str(&caller.account_id).map_err(|_| Problem::unauthorized("token subject is not an account"))?;
-    let account = store.account(id).await?.ok_or(AuthError::UnknownAccount)?.account;
+    let id = Uuid::parse_str(&caller.account_id)
+        .map_err(|_| Problem::unauthorized("token subject is not an account"))?;
+    let account = store
+        .account(id)
+        .await?
+        .ok_or(AuthError::UnknownAccount)?
+        .account;
     http::json(StatusCode::OK, &account)
 }
 
@@ -171,11 +197,21 @@ pub async fn list_accounts(store: &Store, req: Request) -> HttpResult {
     Caller::of(&req)?.require_any(&[Role::Admin])?;
     let limit = match http::query_param(&req, "limit") {
         None => 50,
-        Some(l) => l.parse::<i32>().ok().filter(|l| (1..=100).contains(l)).ok_or_else(|| Problem::invalid("limit must be 1 to 100"))?,
+        Some(l) => l
+            .parse::<i32>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| Problem::invalid("limit must be 1 to 100"))?,
     };
     let cursor = http::query_param(&req, "cursor");
     let page = store.accounts(limit, cursor.as_deref()).await?;
-    http::json(StatusCode::OK, &AccountList { accounts: page.accounts, next_cursor: page.next })
+    http::json(
+        StatusCode::OK,
+        &AccountList {
+            accounts: page.accounts,
+            next_cursor: page.next,
+        },
+    )
 }
 
 /// `POST /accounts` (admins)
@@ -191,7 +227,11 @@ pub async fn create_account(store: &Store, req: Request) -> HttpResult {
     Ok(response)
 }
 
-async fn open_account(store: &Store, new: &NewAccount, cause: &Cause) -> Result<Account, AuthError> {
+async fn open_account(
+    store: &Store,
+    new: &NewAccount,
+    cause: &Cause,
+) -> Result<Account, AuthError> {
     let now = Utc::now();
     let account = Account::open(new, now)?;
     let hash = match &new.password {
@@ -202,7 +242,9 @@ async fn open_account(store: &Store, new: &NewAccount, cause: &Cause) -> Result<
         None => None,
     };
     let event = Envelope::wrap(PRODUCER, &AccountCreated(account.snapshot()), cause, now)?;
-    store.create_account(&account, hash.as_deref(), &event).await?;
+    store
+        .create_account(&account, hash.as_deref(), &event)
+        .await?;
     tracing::info!(account_id = %account.account_id, role = %account.role, "account created");
     Ok(account)
 }
@@ -217,12 +259,21 @@ pub async fn update_account(store: &Store, req: Request) -> HttpResult {
     Caller::of(&req)?.require_any(&[Role::Admin])?;
     let id = target_account(&req)?;
     let change: AccountChange = http::body(&req)?;
-    let current = store.account(id).await?.ok_or(AuthError::UnknownAccount)?.account;
+    let current = store
+        .account(id)
+        .await?
+        .ok_or(AuthError::UnknownAccount)?
+        .account;
     let Some(changed) = current.change(&change)? else {
         return http::json(StatusCode::OK, &current);
     };
     let cause = Cause::request(correlation_id(&req));
-    let event = Envelope::wrap(PRODUCER, &AccountUpdated(changed.snapshot()), &cause, Utc::now())?;
+    let event = Envelope::wrap(
+        PRODUCER,
+        &AccountUpdated(changed.snapshot()),
+        &cause,
+        Utc::now(),
+    )?;
     store.save_account(&changed, &event).await?;
     tracing::info!(account_id = %id, revision = changed.revision, "account updated");
     http::json(StatusCode::OK, &changed)
@@ -232,14 +283,24 @@ pub async fn update_account(store: &Store, req: Request) -> HttpResult {
 pub async fn deactivate_account(store: &Store, req: Request) -> HttpResult {
     let caller = Caller::of(&req)?;
     caller.require_any(&[Role::Admin])?;
-    let by = Uuid::parse_str(&caller.account_id).map_err(|_| Problem::unauthorized("token subject is not an account"))?;
+    let by = Uuid::parse_str(&caller.account_id)
+        .map_err(|_| Problem::unauthorized("token subject is not an account"))?;
     let id = target_account(&req)?;
-    let current = store.account(id).await?.ok_or(AuthError::UnknownAccount)?.account;
+    let current = store
+        .account(id)
+        .await?
+        .ok_or(AuthError::UnknownAccount)?
+        .account;
     let Some(deactivated) = current.deactivate(by)? else {
         return http::json(StatusCode::OK, &current);
     };
     let cause = Cause::request(correlation_id(&req));
-    let event = Envelope::wrap(PRODUCER, &AccountDeactivated(deactivated.snapshot()), &cause, Utc::now())?;
+    let event = Envelope::wrap(
+        PRODUCER,
+        &AccountDeactivated(deactivated.snapshot()),
+        &cause,
+        Utc::now(),
+    )?;
     store.save_account(&deactivated, &event).await?;
     tracing::info!(account_id = %id, "account deactivated");
     http::json(StatusCode::OK, &deactivated)
@@ -247,9 +308,16 @@ pub async fn deactivate_account(store: &Store, req: Request) -> HttpResult {
 
 /// `GET /.well-known/openid-configuration` and `GET /.well-known/jwks.json`
 pub async fn well_known(issuer: &Issuer, req: Request) -> HttpResult {
-    let document = if req.uri().path().ends_with("/jwks.json") { issuer.jwks() } else { issuer.discovery() };
+    let document = if req.uri().path().ends_with("/jwks.json") {
+        issuer.jwks()
+    } else {
+        issuer.discovery()
+    };
     let mut response = http::json(StatusCode::OK, &document)?;
-    response.headers_mut().insert("cache-control", lambda_http::http::HeaderValue::from_static("public, max-age=300"));
+    response.headers_mut().insert(
+        "cache-control",
+        lambda_http::http::HeaderValue::from_static("public, max-age=300"),
+    );
     Ok(response)
 }
 
@@ -270,12 +338,25 @@ fn default_admin_name() -> String {
 }
 
 /// Creates the first admin unless that email has an account already; safe to run twice.
-pub async fn bootstrap_admin(store: &Store, input: BootstrapAdmin) -> Result<serde_json::Value, AuthError> {
+pub async fn bootstrap_admin(
+    store: &Store,
+    input: BootstrapAdmin,
+) -> Result<serde_json::Value, AuthError> {
     let email = normalize_email(&input.email)?;
     if let Some(existing) = store.account_by_email(&email).await? {
         return Ok(serde_json::json!({ "created": false, "account": existing.account }));
     }
-    let new = NewAccount { email, full_name: input.full_name, role: Role::Admin, password: input.password };
-    let account = open_account(store, &new, &Cause::request(format!("bootstrap-{}", Uuid::new_v4()))).await?;
+    let new = NewAccount {
+        email,
+        full_name: input.full_name,
+        role: Role::Admin,
+        password: input.password,
+    };
+    let account = open_account(
+        store,
+        &new,
+        &Cause::request(format!("bootstrap-{}", Uuid::new_v4())),
+    )
+    .await?;
     Ok(serde_json::json!({ "created": true, "account": account }))
 }

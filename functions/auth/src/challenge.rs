@@ -38,7 +38,12 @@ pub fn hash_code(email: &str, code: &str) -> String {
 }
 
 /// A fresh code for `email`, unless too many were sent recently.
-pub fn issue(email: &str, previous: Option<&Challenge>, now: i64, rng: &mut impl Rng) -> Result<(Challenge, String), AuthError> {
+pub fn issue(
+    email: &str,
+    previous: Option<&Challenge>,
+    now: i64,
+    rng: &mut impl Rng,
+) -> Result<(Challenge, String), AuthError> {
     let (window_started_at, codes_in_window) = match previous {
         Some(p) if now - p.window_started_at < WINDOW_SECONDS => {
             if p.codes_in_window >= MAX_CODES_PER_WINDOW {
@@ -70,11 +75,19 @@ pub fn guess(challenge: &Challenge, email: &str, code: &str, now: i64) -> Guess 
     }
     let given = hash_code(email, code.trim());
     let same = given.len() == challenge.code_hash.len()
-        && given.bytes().zip(challenge.code_hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        && given
+            .bytes()
+            .zip(challenge.code_hash.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
     if same {
         Guess::Right
     } else {
-        Guess::Wrong(Challenge { guesses: challenge.guesses + 1, version: challenge.version + 1, ..challenge.clone() })
+        Guess::Wrong(Challenge {
+            guesses: challenge.guesses + 1,
+            version: challenge.version + 1,
+            ..challenge.clone()
+        })
     }
 }
 
@@ -94,13 +107,19 @@ mod tests {
         let (challenge, code) = issue(EMAIL, None, 1000, &mut rng()).unwrap();
         assert_eq!(code.len(), 6);
         assert_eq!(guess(&challenge, EMAIL, &code, 1001), Guess::Right);
-        assert_eq!(guess(&challenge, EMAIL, &code, 1000 + CODE_LIFETIME_SECONDS), Guess::Spent);
+        assert_eq!(
+            guess(&challenge, EMAIL, &code, 1000 + CODE_LIFETIME_SECONDS),
+            Guess::Spent
+        );
     }
 
     #[test]
     fn a_code_is_bound_to_its_email() {
         let (challenge, code) = issue(EMAIL, None, 1000, &mut rng()).unwrap();
-        assert!(matches!(guess(&challenge, "other@uberpopug.example", &code, 1001), Guess::Wrong(_)));
+        assert!(matches!(
+            guess(&challenge, "other@uberpopug.example", &code, 1001),
+            Guess::Wrong(_)
+        ));
     }
 
     #[test]
@@ -112,7 +131,11 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        assert_eq!(guess(&challenge, EMAIL, &code, 1002), Guess::Spent, "even the right code is refused now");
+        assert_eq!(
+            guess(&challenge, EMAIL, &code, 1002),
+            Guess::Spent,
+            "even the right code is refused now"
+        );
     }
 
     #[test]
@@ -122,8 +145,13 @@ mod tests {
         for _ in 1..MAX_CODES_PER_WINDOW {
             challenge = issue(EMAIL, Some(&challenge), 1010, &mut rng).unwrap().0;
         }
-        assert!(matches!(issue(EMAIL, Some(&challenge), 1020, &mut rng), Err(AuthError::TooMany(_))));
-        let later = issue(EMAIL, Some(&challenge), 1000 + WINDOW_SECONDS, &mut rng).unwrap().0;
+        assert!(matches!(
+            issue(EMAIL, Some(&challenge), 1020, &mut rng),
+            Err(AuthError::TooMany(_))
+        ));
+        let later = issue(EMAIL, Some(&challenge), 1000 + WINDOW_SECONDS, &mut rng)
+            .unwrap()
+            .0;
         assert_eq!(later.codes_in_window, 1);
     }
 }

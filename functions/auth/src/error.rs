@@ -46,7 +46,9 @@ impl From<AuthError> for Problem {
                 Problem::unauthorized(detail)
             }
             AuthError::TooMany(_) => Problem::too_many_requests(detail),
-            AuthError::Store(_) | AuthError::Event(_) | AuthError::Internal(_) => Problem::internal(detail),
+            AuthError::Store(_) | AuthError::Event(_) | AuthError::Internal(_) => {
+                Problem::internal(detail)
+            }
         }
     }
 }

@@ -53,7 +53,13 @@ impl Issuer {
     pub fn new(issuer: String, key: SigningKey) -> Result<Issuer, AuthError> {
         let encoding = EncodingKey::from_rsa_pem(key.private_key_pem.as_bytes())
             .map_err(|e| AuthError::Internal(format!("signing key unreadable: {e}")))?;
-        Ok(Issuer { issuer: issuer.trim_end_matches('/').to_owned(), kid: key.kid, n: key.n, e: key.e, key: encoding })
+        Ok(Issuer {
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            kid: key.kid,
+            n: key.n,
+            e: key.e,
+            key: encoding,
+        })
     }
 
     /// Reads the key from Secrets Manager; once per cold start.
@@ -65,7 +71,12 @@ impl Issuer {
             .secret_id(&secret_id)
             .send()
             .await
-            .map_err(|e| format!("signing key {secret_id}: {}", aws_sdk_secretsmanager::error::DisplayErrorContext(e)))?;
+            .map_err(|e| {
+                format!(
+                    "signing key {secret_id}: {}",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+                )
+            })?;
         let key: SigningKey = serde_json::from_str(secret.secret_string().unwrap_or_default())
             .map_err(|e| format!("signing key {secret_id} is not {{kid, private_key_pem, n, e}} (see README): {e}"))?;
         Ok(Issuer::new(issuer, key)?)
@@ -85,7 +96,8 @@ impl Issuer {
         };
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| AuthError::Internal(format!("signing failed: {e}")))
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| AuthError::Internal(format!("signing failed: {e}")))
     }
 
     pub fn jwks(&self) -> serde_json::Value {
@@ -122,14 +134,22 @@ impl RefreshToken {
         let mut secret = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut secret);
         let token = format!("{account_id}.{}", URL_SAFE_NO_PAD.encode(secret));
-        RefreshToken { hash: hash_refresh_token(&token), token, account_id }
+        RefreshToken {
+            hash: hash_refresh_token(&token),
+            token,
+            account_id,
+        }
     }
 
     /// Reads a token a client presents; `None` if it cannot be one of ours.
     pub fn parse(token: &str) -> Option<RefreshToken> {
         let (account, secret) = token.split_once('.')?;
         let account_id = Uuid::parse_str(account).ok()?;
-        (secret.len() == 43).then(|| RefreshToken { token: token.to_owned(), hash: hash_refresh_token(token), account_id })
+        (secret.len() == 43).then(|| RefreshToken {
+            token: token.to_owned(),
+            hash: hash_refresh_token(token),
+            account_id,
+        })
     }
 }
 

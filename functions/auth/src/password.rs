@@ -1,6 +1,8 @@
 //! Passwords: a strength rule and argon2id hashes (PHC strings with their own salt and params).
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 
 use crate::error::AuthError;
@@ -18,7 +20,9 @@ pub fn check_strength(password: &str, email: &str) -> Result<(), AuthError> {
         chars.len()
     };
     if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) {
-        return Err(AuthError::Invalid(format!("password must be {MIN_LENGTH} to {MAX_LENGTH} characters")));
+        return Err(AuthError::Invalid(format!(
+            "password must be {MIN_LENGTH} to {MAX_LENGTH} characters"
+        )));
     }
     if distinct < 5 || password.eq_ignore_ascii_case(email) {
         return Err(AuthError::Invalid("password is too easy to guess".into()));
@@ -36,7 +40,11 @@ pub fn hash(password: &str) -> Result<String, AuthError> {
 
 pub fn verify(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 

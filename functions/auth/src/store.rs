@@ -7,7 +7,10 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::dynamo::{cancellation_reasons, get_bool, get_n, get_s, key, n, opt_s, s, Item, StoreError, CONDITION_FAILED};
+use ates_kernel::dynamo::{
+    cancellation_reasons, get_bool, get_n, get_s, key, n, opt_s, s, Item, StoreError,
+    CONDITION_FAILED,
+};
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
 use ates_kernel::outbox;
@@ -53,11 +56,19 @@ fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
 
 impl Store {
     pub fn new(config: &aws_config::SdkConfig, table: String) -> Store {
-        Store { db: aws_sdk_dynamodb::Client::new(config), table }
+        Store {
+            db: aws_sdk_dynamodb::Client::new(config),
+            table,
+        }
     }
 
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Store, ates_kernel::config::MissingVariable> {
-        Ok(Store::new(config, ates_kernel::config::required("TABLE_NAME")?))
+    pub fn from_env(
+        config: &aws_config::SdkConfig,
+    ) -> Result<Store, ates_kernel::config::MissingVariable> {
+        Ok(Store::new(
+            config,
+            ates_kernel::config::required("TABLE_NAME")?,
+        ))
     }
 
     fn account_item(&self, account: &Account, password_hash: Option<&str>) -> Item {
@@ -80,18 +91,35 @@ impl Store {
     }
 
     /// Creates an account and publishes its event, unless the email is taken.
-    pub async fn create_account(&self, account: &Account, password_hash: Option<&str>, event: &Envelope) -> Result<(), AuthError> {
+    pub async fn create_account(
+        &self,
+        account: &Account,
+        password_hash: Option<&str>,
+        event: &Envelope,
+    ) -> Result<(), AuthError> {
         let mut email = key(format!("EMAIL#{}", account.email), "EMAIL");
         email.insert("account_id".to_owned(), s(account.account_id.to_string()));
         let items = vec![
-            put(&self.table, self.account_item(account, password_hash), "attribute_not_exists(pk)"),
+            put(
+                &self.table,
+                self.account_item(account, password_hash),
+                "attribute_not_exists(pk)",
+            ),
             put(&self.table, email, "attribute_not_exists(pk)"),
             outbox::record(&self.table, event),
         ];
-        match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .db
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(err) => match cancellation_reasons(&err) {
-                Some(reasons) if reasons.get(1).map(String::as_str) == Some(CONDITION_FAILED) => Err(AuthError::EmailTaken),
+                Some(reasons) if reasons.get(1).map(String::as_str) == Some(CONDITION_FAILED) => {
+                    Err(AuthError::EmailTaken)
+                }
                 _ => Err(StoreError::from(err).into()),
             },
         }
@@ -102,7 +130,9 @@ impl Store {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(account_pk(account.account_id), "ACCOUNT")))
-            .update_expression("SET full_name = :name, #role = :role, active = :active, revision = :revision")
+            .update_expression(
+                "SET full_name = :name, #role = :role, active = :active, revision = :revision",
+            )
             .condition_expression("revision = :previous")
             .expression_attribute_names("#role", "role")
             .expression_attribute_values(":name", s(&account.full_name))
@@ -112,11 +142,22 @@ impl Store {
             .expression_attribute_values(":previous", n(account.revision - 1))
             .build()
             .expect("update is complete");
-        let items = vec![TransactWriteItem::builder().update(update).build(), outbox::record(&self.table, event)];
-        match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+        let items = vec![
+            TransactWriteItem::builder().update(update).build(),
+            outbox::record(&self.table, event),
+        ];
+        match self
+            .db
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(err) => match cancellation_reasons(&err) {
-                Some(reasons) if reasons.first().map(String::as_str) == Some(CONDITION_FAILED) => Err(AuthError::ChangedMeanwhile),
+                Some(reasons) if reasons.first().map(String::as_str) == Some(CONDITION_FAILED) => {
+                    Err(AuthError::ChangedMeanwhile)
+                }
                 _ => Err(StoreError::from(err).into()),
             },
         }
@@ -144,13 +185,20 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::from)?;
-        let Some(item) = out.item() else { return Ok(None) };
-        let id = Uuid::parse_str(get_s(item, "account_id")?).map_err(|e| StoreError::Malformed(e.to_string()))?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let id = Uuid::parse_str(get_s(item, "account_id")?)
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
         self.account(id).await
     }
 
     /// Accounts ordered by email, `limit` at a time.
-    pub async fn accounts(&self, limit: i32, after_email: Option<&str>) -> Result<AccountPage, AuthError> {
+    pub async fn accounts(
+        &self,
+        limit: i32,
+        after_email: Option<&str>,
+    ) -> Result<AccountPage, AuthError> {
         let mut query = self
             .db
             .query()
@@ -160,8 +208,13 @@ impl Store {
             .expression_attribute_values(":accounts", s("ACCOUNTS"))
             .limit(limit);
         if let Some(email) = after_email {
-            let id = self.account_by_email(email).await?.map(|a| a.account.account_id);
-            let Some(id) = id else { return Err(AuthError::Invalid("the cursor is not valid".into())) };
+            let id = self
+                .account_by_email(email)
+                .await?
+                .map(|a| a.account.account_id);
+            let Some(id) = id else {
+                return Err(AuthError::Invalid("the cursor is not valid".into()));
+            };
             query = query.set_exclusive_start_key(Some(HashMap::from([
                 ("gsi1pk".to_owned(), s("ACCOUNTS")),
                 ("gsi1sk".to_owned(), s(email)),
@@ -170,12 +223,23 @@ impl Store {
             ])));
         }
         let out = query.send().await.map_err(StoreError::from)?;
-        let accounts = out.items().iter().map(|i| read_account(i).map(|a| a.account)).collect::<Result<Vec<_>, _>>()?;
-        let next = out.last_evaluated_key().and_then(|k| opt_s(k, "gsi1sk")).map(str::to_owned);
+        let accounts = out
+            .items()
+            .iter()
+            .map(|i| read_account(i).map(|a| a.account))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = out
+            .last_evaluated_key()
+            .and_then(|k| opt_s(k, "gsi1sk"))
+            .map(str::to_owned);
         Ok(AccountPage { accounts, next })
     }
 
-    pub async fn save_refresh_token(&self, token: &RefreshToken, now: i64) -> Result<(), AuthError> {
+    pub async fn save_refresh_token(
+        &self,
+        token: &RefreshToken,
+        now: i64,
+    ) -> Result<(), AuthError> {
         self.db
             .put_item()
             .table_name(&self.table)
@@ -198,12 +262,19 @@ impl Store {
     }
 
     /// Uses up `old` and stores `new` in one transaction: a token refreshes once.
-    pub async fn rotate_refresh_token(&self, old: &RefreshToken, new: &RefreshToken, now: i64) -> Result<(), AuthError> {
+    pub async fn rotate_refresh_token(
+        &self,
+        old: &RefreshToken,
+        new: &RefreshToken,
+        now: i64,
+    ) -> Result<(), AuthError> {
         let spend = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(format!("REFRESH#{}", old.hash), "REFRESH")))
             .update_expression("SET #state = :used")
-            .condition_expression("#state = :active AND expires_at > :now AND account_id = :account")
+            .condition_expression(
+                "#state = :active AND expires_at > :now AND account_id = :account",
+            )
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":used", s("used"))
             .expression_attribute_values(":active", s("active"))
@@ -213,11 +284,24 @@ impl Store {
             .expect("update is complete");
         let items = vec![
             TransactWriteItem::builder().update(spend).build(),
-            put(&self.table, self.refresh_item(new, now), "attribute_not_exists(pk)"),
+            put(
+                &self.table,
+                self.refresh_item(new, now),
+                "attribute_not_exists(pk)",
+            ),
         ];
-        match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .db
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
-            Err(err) if cancellation_reasons(&err).is_some_and(|r| r.iter().any(|c| c == CONDITION_FAILED)) => {
+            Err(err)
+                if cancellation_reasons(&err)
+                    .is_some_and(|r| r.iter().any(|c| c == CONDITION_FAILED)) =>
+            {
                 Err(AuthError::BadRefreshToken)
             }
             Err(err) => Err(StoreError::from(err).into()),
@@ -239,7 +323,12 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(StoreError::from(e).into()),
         }
     }
@@ -254,7 +343,9 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::from)?;
-        let Some(item) = out.item() else { return Ok(None) };
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
         Ok(Some(Challenge {
             code_hash: get_s(item, "code_hash")?.to_owned(),
             expires_at: get_n(item, "expires_at")?,
@@ -267,33 +358,61 @@ impl Store {
 
     /// Stores a challenge if nobody changed it since `challenge.version - 1` was read.
     /// `false` when someone did (the caller lost a race and should answer as for a wrong code).
-    pub async fn save_challenge(&self, email: &str, challenge: &Challenge) -> Result<bool, AuthError> {
+    pub async fn save_challenge(
+        &self,
+        email: &str,
+        challenge: &Challenge,
+    ) -> Result<bool, AuthError> {
         let mut item = key(format!("CODE#{email}"), "CODE");
         item.extend([
             ("code_hash".to_owned(), s(&challenge.code_hash)),
             ("expires_at".to_owned(), n(challenge.expires_at)),
             ("guesses".to_owned(), n(challenge.guesses)),
-            ("window_started_at".to_owned(), n(challenge.window_started_at)),
+            (
+                "window_started_at".to_owned(),
+                n(challenge.window_started_at),
+            ),
             ("codes_in_window".to_owned(), n(challenge.codes_in_window)),
             ("version".to_owned(), n(challenge.version)),
             // Kept past expiry for the rate-limit window.
-            ("ttl".to_owned(), n(challenge.window_started_at + 2 * crate::challenge::WINDOW_SECONDS)),
+            (
+                "ttl".to_owned(),
+                n(challenge.window_started_at + 2 * crate::challenge::WINDOW_SECONDS),
+            ),
         ]);
-        let condition = if challenge.version == 1 { "attribute_not_exists(pk)" } else { "version = :previous" };
-        let mut request = self.db.put_item().table_name(&self.table).set_item(Some(item)).condition_expression(condition);
+        let condition = if challenge.version == 1 {
+            "attribute_not_exists(pk)"
+        } else {
+            "version = :previous"
+        };
+        let mut request = self
+            .db
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition);
         if challenge.version > 1 {
             request = request.expression_attribute_values(":previous", n(challenge.version - 1));
         }
         match request.send().await {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(StoreError::from(e).into()),
         }
     }
 
     /// Spends a code: the challenge is marked spent only if it is still the one that was guessed,
     /// so a code signs in once.
-    pub async fn spend_challenge(&self, email: &str, challenge: &Challenge) -> Result<bool, AuthError> {
+    pub async fn spend_challenge(
+        &self,
+        email: &str,
+        challenge: &Challenge,
+    ) -> Result<bool, AuthError> {
         let result = self
             .db
             .update_item()
@@ -308,7 +427,12 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
             Err(e) => Err(StoreError::from(e).into()),
         }
     }
@@ -317,13 +441,19 @@ impl Store {
 fn read_account(item: &Item) -> Result<StoredAccount, AuthError> {
     let malformed = |e: String| AuthError::Store(StoreError::Malformed(e));
     let account = Account {
-        account_id: Uuid::parse_str(get_s(item, "account_id")?).map_err(|e| malformed(e.to_string()))?,
+        account_id: Uuid::parse_str(get_s(item, "account_id")?)
+            .map_err(|e| malformed(e.to_string()))?,
         email: get_s(item, "email")?.to_owned(),
         full_name: get_s(item, "full_name")?.to_owned(),
         role: Role::parse(get_s(item, "role")?).ok_or_else(|| malformed("unknown role".into()))?,
         active: get_bool(item, "active")?,
         revision: get_n(item, "revision")?,
-        created_at: get_s(item, "created_at")?.parse().map_err(|e: chrono::ParseError| malformed(e.to_string()))?,
+        created_at: get_s(item, "created_at")?
+            .parse()
+            .map_err(|e: chrono::ParseError| malformed(e.to_string()))?,
     };
-    Ok(StoredAccount { account, password_hash: opt_s(item, "password_hash").map(str::to_owned) })
+    Ok(StoredAccount {
+        account,
+        password_hash: opt_s(item, "password_hash").map(str::to_owned),
+    })
 }

@@ -27,15 +27,32 @@ impl Auth {
         let config = emulator.sdk_config().await;
         emulator.create_table(&config, "AuthTable").await;
         let ses = aws_sdk_sesv2::Client::new(&config);
-        ses.create_email_identity().email_identity("no-reply@ates.test").send().await.unwrap();
+        ses.create_email_identity()
+            .email_identity("no-reply@ates.test")
+            .send()
+            .await
+            .unwrap();
         let store = Store::new(&config, "AuthTable".into());
         let key: SigningKey = serde_json::from_str(&signing_key_json()).unwrap();
         let issuer = Issuer::new(ISSUER.into(), key).unwrap();
         let jwks = issuer.jwks();
-        let input = serde_json::from_value(json!({"email": "root@ates.test", "password": "bootstrap-password-1"})).unwrap();
+        let input = serde_json::from_value(
+            json!({"email": "root@ates.test", "password": "bootstrap-password-1"}),
+        )
+        .unwrap();
         let created = api::bootstrap_admin(&store, input).await.unwrap();
-        let admin = created["account"]["account_id"].as_str().unwrap().to_owned();
-        Auth { emulator, config, store, issuer, jwks, admin }
+        let admin = created["account"]["account_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        Auth {
+            emulator,
+            config,
+            store,
+            issuer,
+            jwks,
+            admin,
+        }
     }
 
     fn admin(&self) -> Option<(&str, Role)> {
@@ -43,28 +60,63 @@ impl Auth {
     }
 
     async fn create(&self, body: Value) -> (u16, Value) {
-        let req = api_request("POST", "/accounts", "/accounts", Some(&body.to_string()), self.admin());
+        let req = api_request(
+            "POST",
+            "/accounts",
+            "/accounts",
+            Some(&body.to_string()),
+            self.admin(),
+        );
         read(api::create_account(&self.store, req).await)
     }
 
     async fn sign_in(&self, email: &str, password: &str) -> (u16, Value) {
         let body = json!({"email": email, "password": password}).to_string();
-        read(api::sign_in(&self.store, &self.issuer, api_request("POST", "/auth/sign-in", "/auth/sign-in", Some(&body), None)).await)
+        read(
+            api::sign_in(
+                &self.store,
+                &self.issuer,
+                api_request("POST", "/auth/sign-in", "/auth/sign-in", Some(&body), None),
+            )
+            .await,
+        )
     }
 
     async fn refresh(&self, token: &str) -> (u16, Value) {
         let body = json!({"refresh_token": token}).to_string();
-        read(api::refresh(&self.store, &self.issuer, api_request("POST", "/auth/refresh", "/auth/refresh", Some(&body), None)).await)
+        read(
+            api::refresh(
+                &self.store,
+                &self.issuer,
+                api_request("POST", "/auth/refresh", "/auth/refresh", Some(&body), None),
+            )
+            .await,
+        )
     }
 
-    async fn items(&self) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    async fn items(
+        &self,
+    ) -> Vec<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
         let db = aws_sdk_dynamodb::Client::new(&self.config);
-        db.scan().table_name("AuthTable").send().await.unwrap().items().to_vec()
+        db.scan()
+            .table_name("AuthTable")
+            .send()
+            .await
+            .unwrap()
+            .items()
+            .to_vec()
     }
 
     async fn mails(&self) -> Vec<Value> {
-        let data: Value = ureq::get(&format!("{}/moto-api/data.json", self.emulator.endpoint)).call().unwrap().into_json().unwrap();
-        data["ses"]["Message"].as_array().cloned().unwrap_or_default()
+        let data: Value = ureq::get(&format!("{}/moto-api/data.json", self.emulator.endpoint))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+        data["ses"]["Message"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -72,7 +124,12 @@ fn read(result: Result<Response<Body>, ates_kernel::http::Problem>) -> (u16, Val
     let response = result.unwrap_or_else(|p| p.into_response());
     let status = response.status().as_u16();
     if status >= 400 {
-        let kind = response.headers().get("content-type").unwrap().to_str().unwrap();
+        let kind = response
+            .headers()
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap();
         assert_eq!(kind, "application/problem+json", "every error is a problem");
     }
     let body = match response.body() {
@@ -84,11 +141,15 @@ fn read(result: Result<Response<Body>, ates_kernel::http::Problem>) -> (u16, Val
 
 fn verify(auth: &Auth, token: &str) -> Value {
     let key = &auth.jwks["keys"][0];
-    let decoding = DecodingKey::from_rsa_components(key["n"].as_str().unwrap(), key["e"].as_str().unwrap()).unwrap();
+    let decoding =
+        DecodingKey::from_rsa_components(key["n"].as_str().unwrap(), key["e"].as_str().unwrap())
+            .unwrap();
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_issuer(&[ISSUER]);
     validation.set_audience(&[AUDIENCE]);
-    jsonwebtoken::decode::<Value>(token, &decoding, &validation).unwrap().claims
+    jsonwebtoken::decode::<Value>(token, &decoding, &validation)
+        .unwrap()
+        .claims
 }
 
 #[tokio::test]
@@ -114,13 +175,27 @@ async fn an_admin_creates_a_worker_who_signs_in_refreshes_and_signs_out() {
     let (status, rotated) = auth.refresh(first).await;
     assert_eq!(status, 200);
     assert_ne!(rotated["refresh_token"], tokens["refresh_token"]);
-    assert_eq!(auth.refresh(first).await.0, 401, "a refresh token refreshes once");
+    assert_eq!(
+        auth.refresh(first).await.0,
+        401,
+        "a refresh token refreshes once"
+    );
 
     let second = rotated["refresh_token"].as_str().unwrap();
     let body = json!({"refresh_token": second}).to_string();
-    let req = api_request("POST", "/auth/sign-out", "/auth/sign-out", Some(&body), None);
+    let req = api_request(
+        "POST",
+        "/auth/sign-out",
+        "/auth/sign-out",
+        Some(&body),
+        None,
+    );
     assert_eq!(read(api::sign_out(&auth.store, req).await).0, 204);
-    assert_eq!(auth.refresh(second).await.0, 401, "signing out revokes the refresh token");
+    assert_eq!(
+        auth.refresh(second).await.0,
+        401,
+        "signing out revokes the refresh token"
+    );
 }
 
 #[tokio::test]
@@ -132,56 +207,133 @@ async fn a_deactivated_account_can_neither_sign_in_nor_refresh() {
     let (_, tokens) = auth.sign_in("gone@popug.test", "gone-secret-pass").await;
     let id = worker["account_id"].as_str().unwrap();
     let path = format!("/accounts/{id}/deactivate");
-    let deactivate = || api_request("POST", "/accounts/{account_id}/deactivate", &path, None, auth.admin());
+    let deactivate = || {
+        api_request(
+            "POST",
+            "/accounts/{account_id}/deactivate",
+            &path,
+            None,
+            auth.admin(),
+        )
+    };
     let (status, gone) = read(api::deactivate_account(&auth.store, deactivate()).await);
-    assert_eq!((status, gone["active"].clone(), gone["revision"].clone()), (200, json!(false), json!(2)));
+    assert_eq!(
+        (status, gone["active"].clone(), gone["revision"].clone()),
+        (200, json!(false), json!(2))
+    );
     let (status, again) = read(api::deactivate_account(&auth.store, deactivate()).await);
-    assert_eq!((status, again["revision"].clone()), (200, json!(2)), "deactivating twice is harmless");
+    assert_eq!(
+        (status, again["revision"].clone()),
+        (200, json!(2)),
+        "deactivating twice is harmless"
+    );
 
-    assert_eq!(auth.sign_in("gone@popug.test", "gone-secret-pass").await.0, 403);
-    assert_eq!(auth.refresh(tokens["refresh_token"].as_str().unwrap()).await.0, 403);
+    assert_eq!(
+        auth.sign_in("gone@popug.test", "gone-secret-pass").await.0,
+        403
+    );
+    assert_eq!(
+        auth.refresh(tokens["refresh_token"].as_str().unwrap())
+            .await
+            .0,
+        403
+    );
 }
 
 #[tokio::test]
 async fn bad_input_is_a_problem_and_writes_nothing() {
     let auth = Auth::start().await;
-    auth.create(json!({"email": "taken@popug.test", "full_name": "T", "role": "worker"})).await;
+    auth.create(json!({"email": "taken@popug.test", "full_name": "T", "role": "worker"}))
+        .await;
     let before = auth.items().await.len();
     let cases = [
-        (json!({"email": "not-an-email", "full_name": "X", "role": "worker"}), 422),
-        (json!({"email": "TAKEN@popug.test", "full_name": "X", "role": "worker"}), 409),
-        (json!({"email": "weak@popug.test", "full_name": "X", "role": "worker", "password": "123"}), 422),
-        (json!({"email": "role@popug.test", "full_name": "X", "role": "overlord"}), 422),
-        (json!({"email": "extra@popug.test", "full_name": "X", "role": "worker", "salary": 1}), 422),
+        (
+            json!({"email": "not-an-email", "full_name": "X", "role": "worker"}),
+            422,
+        ),
+        (
+            json!({"email": "TAKEN@popug.test", "full_name": "X", "role": "worker"}),
+            409,
+        ),
+        (
+            json!({"email": "weak@popug.test", "full_name": "X", "role": "worker", "password": "123"}),
+            422,
+        ),
+        (
+            json!({"email": "role@popug.test", "full_name": "X", "role": "overlord"}),
+            422,
+        ),
+        (
+            json!({"email": "extra@popug.test", "full_name": "X", "role": "worker", "salary": 1}),
+            422,
+        ),
         (json!({"email": "noname@popug.test", "role": "worker"}), 422),
-        (json!({"email": "blank@popug.test", "full_name": "  ", "role": "worker"}), 422),
+        (
+            json!({"email": "blank@popug.test", "full_name": "  ", "role": "worker"}),
+            422,
+        ),
     ];
     for (body, expected) in cases {
         assert_eq!(auth.create(body.clone()).await.0, expected, "{body}");
     }
-    let malformed = api_request("POST", "/accounts", "/accounts", Some("{\"email\": "), auth.admin());
-    assert_eq!(read(api::create_account(&auth.store, malformed).await).0, 400);
-    let huge = json!({"email": "big@popug.test", "full_name": "x".repeat(70_000), "role": "worker"}).to_string();
+    let malformed = api_request(
+        "POST",
+        "/accounts",
+        "/accounts",
+        Some("{\"email\": "),
+        auth.admin(),
+    );
+    assert_eq!(
+        read(api::create_account(&auth.store, malformed).await).0,
+        400
+    );
+    let huge =
+        json!({"email": "big@popug.test", "full_name": "x".repeat(70_000), "role": "worker"})
+            .to_string();
     let huge = api_request("POST", "/accounts", "/accounts", Some(&huge), auth.admin());
     assert_eq!(read(api::create_account(&auth.store, huge).await).0, 413);
     let body = json!({"email": "w@popug.test", "full_name": "W", "role": "worker"}).to_string();
-    let as_worker = api_request("POST", "/accounts", "/accounts", Some(&body), Some(("someone", Role::Worker)));
-    assert_eq!(read(api::create_account(&auth.store, as_worker).await).0, 403, "only admins create accounts");
+    let as_worker = api_request(
+        "POST",
+        "/accounts",
+        "/accounts",
+        Some(&body),
+        Some(("someone", Role::Worker)),
+    );
+    assert_eq!(
+        read(api::create_account(&auth.store, as_worker).await).0,
+        403,
+        "only admins create accounts"
+    );
     let anonymous = api_request("POST", "/accounts", "/accounts", Some(&body), None);
-    assert_eq!(read(api::create_account(&auth.store, anonymous).await).0, 401);
+    assert_eq!(
+        read(api::create_account(&auth.store, anonymous).await).0,
+        401
+    );
     assert_eq!(auth.items().await.len(), before, "nothing was written");
 }
 
 #[tokio::test]
 async fn every_account_change_is_committed_with_its_event() {
     let auth = Auth::start().await;
-    let (_, worker) = auth.create(json!({"email": "evt@popug.test", "full_name": "Evt", "role": "worker"})).await;
+    let (_, worker) = auth
+        .create(json!({"email": "evt@popug.test", "full_name": "Evt", "role": "worker"}))
+        .await;
     let id = worker["account_id"].as_str().unwrap();
     let path = format!("/accounts/{id}");
     let body = json!({"role": "accountant", "full_name": "Evt P."}).to_string();
-    let req = api_request("PATCH", "/accounts/{account_id}", &path, Some(&body), auth.admin());
+    let req = api_request(
+        "PATCH",
+        "/accounts/{account_id}",
+        &path,
+        Some(&body),
+        auth.admin(),
+    );
     let (status, changed) = read(api::update_account(&auth.store, req).await);
-    assert_eq!((status, changed["role"].clone(), changed["revision"].clone()), (200, json!("accountant"), json!(2)));
+    assert_eq!(
+        (status, changed["role"].clone(), changed["revision"].clone()),
+        (200, json!("accountant"), json!(2))
+    );
 
     let events: Vec<Value> = auth
         .items()
@@ -191,7 +343,10 @@ async fn every_account_change_is_committed_with_its_event() {
         .map(|i| serde_json::from_str(i["event"].as_s().unwrap()).unwrap())
         .filter(|e: &Value| e["data"]["account_id"] == id)
         .collect();
-    let mut names: Vec<_> = events.iter().map(|e| e["name"].as_str().unwrap().to_owned()).collect();
+    let mut names: Vec<_> = events
+        .iter()
+        .map(|e| e["name"].as_str().unwrap().to_owned())
+        .collect();
     names.sort();
     assert_eq!(names, ["Account.Created", "Account.Updated"]);
     for event in &events {
@@ -203,44 +358,107 @@ async fn every_account_change_is_committed_with_its_event() {
 #[tokio::test]
 async fn a_mailed_code_signs_in_once() {
     let auth = Auth::start().await;
-    auth.create(json!({"email": "code@popug.test", "full_name": "Code", "role": "worker"})).await;
+    auth.create(json!({"email": "code@popug.test", "full_name": "Code", "role": "worker"}))
+        .await;
     let mailer = Mailer::new(&auth.config, "no-reply@ates.test".into());
     let request = || {
         let body = json!({"email": "code@popug.test"}).to_string();
-        api_request("POST", "/auth/sign-in/code/request", "/auth/sign-in/code/request", Some(&body), None)
+        api_request(
+            "POST",
+            "/auth/sign-in/code/request",
+            "/auth/sign-in/code/request",
+            Some(&body),
+            None,
+        )
     };
-    assert_eq!(read(api::request_code(&auth.store, &mailer, request()).await).0, 202);
+    assert_eq!(
+        read(api::request_code(&auth.store, &mailer, request()).await).0,
+        202
+    );
     let mails = auth.mails().await;
     assert_eq!(mails.len(), 1);
-    let text = mails[0]["body"].as_str().or(mails[0]["text"].as_str()).unwrap_or_default().to_owned();
-    let text = if text.is_empty() { mails[0].to_string() } else { text };
-    let code: String = text.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).expect("a six-digit code in the mail").into();
+    let text = mails[0]["body"]
+        .as_str()
+        .or(mails[0]["text"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let text = if text.is_empty() {
+        mails[0].to_string()
+    } else {
+        text
+    };
+    let code: String = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a six-digit code in the mail")
+        .into();
 
     let sign_in = |code: &str| {
         let body = json!({"email": "code@popug.test", "code": code}).to_string();
-        api_request("POST", "/auth/sign-in/code", "/auth/sign-in/code", Some(&body), None)
+        api_request(
+            "POST",
+            "/auth/sign-in/code",
+            "/auth/sign-in/code",
+            Some(&body),
+            None,
+        )
     };
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    assert_eq!(read(api::sign_in_with_code(&auth.store, &auth.issuer, sign_in(wrong)).await).0, 401);
-    let (status, tokens) = read(api::sign_in_with_code(&auth.store, &auth.issuer, sign_in(&code)).await);
+    assert_eq!(
+        read(api::sign_in_with_code(&auth.store, &auth.issuer, sign_in(wrong)).await).0,
+        401
+    );
+    let (status, tokens) =
+        read(api::sign_in_with_code(&auth.store, &auth.issuer, sign_in(&code)).await);
     assert_eq!(status, 200, "{tokens}");
-    assert_eq!(verify(&auth, tokens["access_token"].as_str().unwrap())["role"], "worker");
-    assert_eq!(read(api::sign_in_with_code(&auth.store, &auth.issuer, sign_in(&code)).await).0, 401, "single use");
+    assert_eq!(
+        verify(&auth, tokens["access_token"].as_str().unwrap())["role"],
+        "worker"
+    );
+    assert_eq!(
+        read(api::sign_in_with_code(&auth.store, &auth.issuer, sign_in(&code)).await).0,
+        401,
+        "single use"
+    );
 
     // Three codes per window: the fourth request is refused, for any address alike.
-    assert_eq!(read(api::request_code(&auth.store, &mailer, request()).await).0, 202);
-    assert_eq!(read(api::request_code(&auth.store, &mailer, request()).await).0, 202);
-    assert_eq!(read(api::request_code(&auth.store, &mailer, request()).await).0, 429);
+    assert_eq!(
+        read(api::request_code(&auth.store, &mailer, request()).await).0,
+        202
+    );
+    assert_eq!(
+        read(api::request_code(&auth.store, &mailer, request()).await).0,
+        202
+    );
+    assert_eq!(
+        read(api::request_code(&auth.store, &mailer, request()).await).0,
+        429
+    );
 }
 
 #[tokio::test]
 async fn the_issuer_publishes_its_discovery_document_and_keys() {
     let auth = Auth::start().await;
-    let req = api_request("GET", "/.well-known/openid-configuration", "/.well-known/openid-configuration", None, None);
+    let req = api_request(
+        "GET",
+        "/.well-known/openid-configuration",
+        "/.well-known/openid-configuration",
+        None,
+        None,
+    );
     let (_, discovery) = read(api::well_known(&auth.issuer, req).await);
     assert_eq!(discovery["issuer"], ISSUER);
-    assert_eq!(discovery["jwks_uri"], format!("{ISSUER}/.well-known/jwks.json"));
-    let req = api_request("GET", "/.well-known/jwks.json", "/.well-known/jwks.json", None, None);
+    assert_eq!(
+        discovery["jwks_uri"],
+        format!("{ISSUER}/.well-known/jwks.json")
+    );
+    let req = api_request(
+        "GET",
+        "/.well-known/jwks.json",
+        "/.well-known/jwks.json",
+        None,
+        None,
+    );
     let (_, jwks) = read(api::well_known(&auth.issuer, req).await);
     assert_eq!(jwks, auth.jwks);
     assert_eq!(jwks["keys"][0]["alg"], "RS256");

@@ -31,7 +31,14 @@ mod tests {
     use super::*;
 
     fn snapshot(role: Role, active: bool) -> AccountSnapshot {
-        AccountSnapshot { account_id: Uuid::now_v7(), email: "a@b.io".into(), full_name: "A".into(), role, active, revision: 1 }
+        AccountSnapshot {
+            account_id: Uuid::now_v7(),
+            email: "a@b.io".into(),
+            full_name: "A".into(),
+            role,
+            active,
+            revision: 1,
+        }
     }
 
     #[test]

@@ -20,15 +20,29 @@ use crate::PRODUCER;
 const MANAGERS: &[Role] = &[Role::Manager, Role::Admin];
 
 fn caller_id(caller: &Caller) -> Result<Uuid, Problem> {
-    Uuid::parse_str(&caller.account_id).map_err(|_| Problem::unauthorized("token subject is not an account"))
+    Uuid::parse_str(&caller.account_id)
+        .map_err(|_| Problem::unauthorized("token subject is not an account"))
 }
 
 /// The caller's `Idempotency-Key`, if any, scoped to the caller.
-fn idempotency(req: &Request, caller: Uuid, request: String) -> Result<Option<Idempotency>, Problem> {
-    let Some(key) = req.headers().get("idempotency-key") else { return Ok(None) };
-    let key = key.to_str().ok().filter(|k| !k.is_empty() && k.len() <= 128 && k.is_ascii());
-    let key = key.ok_or_else(|| Problem::invalid("Idempotency-Key must be 1 to 128 ASCII characters"))?;
-    Ok(Some(Idempotency { key: format!("{caller}#{key}"), request }))
+fn idempotency(
+    req: &Request,
+    caller: Uuid,
+    request: String,
+) -> Result<Option<Idempotency>, Problem> {
+    let Some(key) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = key
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 128 && k.is_ascii());
+    let key =
+        key.ok_or_else(|| Problem::invalid("Idempotency-Key must be 1 to 128 ASCII characters"))?;
+    Ok(Some(Idempotency {
+        key: format!("{caller}#{key}"),
+        request,
+    }))
 }
 
 fn replayed(replay: crate::store::Replay, idem: &Idempotency) -> HttpResult {
@@ -46,7 +60,11 @@ fn replayed(replay: crate::store::Replay, idem: &Idempotency) -> HttpResult {
 fn limit(req: &Request) -> Result<i32, Problem> {
     match http::query_param(req, "limit") {
         None => Ok(50),
-        Some(l) => l.parse::<i32>().ok().filter(|l| (1..=100).contains(l)).ok_or_else(|| Problem::invalid("limit must be 1 to 100")),
+        Some(l) => l
+            .parse::<i32>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| Problem::invalid("limit must be 1 to 100")),
     }
 }
 
@@ -56,9 +74,19 @@ pub async fn create_task(store: &Store, req: Request) -> HttpResult {
     let by = caller_id(&caller)?;
     let new: NewTask = http::body(&req)?;
     let new = new.validate()?;
-    let idem = idempotency(&req, by, serde_json::to_string(&new).map_err(Problem::internal)?)?;
-    let pool: Vec<Uuid> = store.assignable_accounts().await?.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect();
-    let assignee = pick_assignee(&pool, &mut rand::thread_rng()).ok_or(TaskError::NobodyAssignable)?;
+    let idem = idempotency(
+        &req,
+        by,
+        serde_json::to_string(&new).map_err(Problem::internal)?,
+    )?;
+    let pool: Vec<Uuid> = store
+        .assignable_accounts()
+        .await?
+        .iter()
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect();
+    let assignee =
+        pick_assignee(&pool, &mut rand::thread_rng()).ok_or(TaskError::NobodyAssignable)?;
     let now = Utc::now();
     let task = Task::open(&new, assignee, by, now)?;
     let cause = Cause::request(correlation_id(&req));
@@ -70,12 +98,25 @@ pub async fn create_task(store: &Store, req: Request) -> HttpResult {
         created_by: by,
         created_at: now,
     };
-    let assigned = TaskAssigned { task_id: task.task_id, assignee_id: assignee, previous_assignee_id: None, shuffle_id: None, assigned_at: now };
-    let events = [Envelope::wrap(PRODUCER, &created, &cause, now)?, Envelope::wrap(PRODUCER, &assigned, &cause, now)?];
+    let assigned = TaskAssigned {
+        task_id: task.task_id,
+        assignee_id: assignee,
+        previous_assignee_id: None,
+        shuffle_id: None,
+        assigned_at: now,
+    };
+    let events = [
+        Envelope::wrap(PRODUCER, &created, &cause, now)?,
+        Envelope::wrap(PRODUCER, &assigned, &cause, now)?,
+    ];
     let body = serde_json::to_string(&task).map_err(Problem::internal)?;
-    let keyed = idem.as_ref().map(|i| (i, StatusCode::CREATED.as_u16(), body.as_str()));
+    let keyed = idem
+        .as_ref()
+        .map(|i| (i, StatusCode::CREATED.as_u16(), body.as_str()));
     match store.create_task(&task, &events, keyed).await? {
-        Commit::Replayed(replay) => replayed(replay, idem.as_ref().expect("only keyed requests replay")),
+        Commit::Replayed(replay) => {
+            replayed(replay, idem.as_ref().expect("only keyed requests replay"))
+        }
         Commit::Done => {
             tracing::info!(task_id = %task.task_id, assignee_id = %assignee, "task created");
             let mut response = http::json(StatusCode::CREATED, &task)?;
@@ -98,17 +139,40 @@ pub async fn list_my_tasks(store: &Store, req: Request) -> HttpResult {
     let me = caller_id(&Caller::of(&req)?)?;
     let status = match http::query_param(&req, "status") {
         None => Status::Open,
-        Some(s) => Status::parse(&s).ok_or_else(|| Problem::invalid("status must be open or done"))?,
+        Some(s) => {
+            Status::parse(&s).ok_or_else(|| Problem::invalid("status must be open or done"))?
+        }
     };
-    let listing = store.tasks_of(me, status, limit(&req)?, http::query_param(&req, "cursor").as_deref()).await?;
-    http::json(StatusCode::OK, &TaskList { tasks: listing.tasks, next_cursor: listing.next_cursor })
+    let listing = store
+        .tasks_of(
+            me,
+            status,
+            limit(&req)?,
+            http::query_param(&req, "cursor").as_deref(),
+        )
+        .await?;
+    http::json(
+        StatusCode::OK,
+        &TaskList {
+            tasks: listing.tasks,
+            next_cursor: listing.next_cursor,
+        },
+    )
 }
 
 /// `GET /tasks?limit=&cursor=` (managers and admins)
 pub async fn list_tasks(store: &Store, req: Request) -> HttpResult {
     Caller::of(&req)?.require_any(MANAGERS)?;
-    let listing = store.all_tasks(limit(&req)?, http::query_param(&req, "cursor").as_deref()).await?;
-    http::json(StatusCode::OK, &TaskList { tasks: listing.tasks, next_cursor: listing.next_cursor })
+    let listing = store
+        .all_tasks(limit(&req)?, http::query_param(&req, "cursor").as_deref())
+        .await?;
+    http::json(
+        StatusCode::OK,
+        &TaskList {
+            tasks: listing.tasks,
+            next_cursor: listing.next_cursor,
+        },
+    )
 }
 
 /// `POST /tasks/{task_id}/complete`: only the current assignee. A done task answers 409, unless
@@ -131,16 +195,29 @@ pub async fn complete_task(store: &Store, req: Request) -> HttpResult {
             }
             Err(e) => return Err(e.into()),
         };
-        let completed = TaskCompleted { task_id: id, assignee_id: me, completed_at: done.completed_at.unwrap_or_else(Utc::now) };
-        let event = Envelope::wrap(PRODUCER, &completed, &Cause::request(correlation_id(&req)), Utc::now())?;
+        let completed = TaskCompleted {
+            task_id: id,
+            assignee_id: me,
+            completed_at: done.completed_at.unwrap_or_else(Utc::now),
+        };
+        let event = Envelope::wrap(
+            PRODUCER,
+            &completed,
+            &Cause::request(correlation_id(&req)),
+            Utc::now(),
+        )?;
         let body = serde_json::to_string(&done).map_err(Problem::internal)?;
-        let keyed = idem.as_ref().map(|i| (i, StatusCode::OK.as_u16(), body.as_str()));
+        let keyed = idem
+            .as_ref()
+            .map(|i| (i, StatusCode::OK.as_u16(), body.as_str()));
         match store.complete_task(&done, &event, keyed).await {
             Ok(Commit::Done) => {
                 tracing::info!(task_id = %id, "task completed");
                 return http::json(StatusCode::OK, &done);
             }
-            Ok(Commit::Replayed(replay)) => return replayed(replay, idem.as_ref().expect("only keyed requests replay")),
+            Ok(Commit::Replayed(replay)) => {
+                return replayed(replay, idem.as_ref().expect("only keyed requests replay"))
+            }
             // Reassigned or completed meanwhile: look again.
             Err(TaskError::ChangedMeanwhile) => continue,
             Err(e) => return Err(e.into()),
@@ -160,7 +237,9 @@ pub async fn start_shuffle(store: &Store, req: Request) -> HttpResult {
     }
     let total = store.open_tasks().await?;
     let shuffle = Shuffle::request(by, total, Utc::now());
-    store.start_shuffle(&shuffle, &shuffle.first_pages(&correlation_id(&req))).await?;
+    store
+        .start_shuffle(&shuffle, &shuffle.first_pages(&correlation_id(&req)))
+        .await?;
     tracing::info!(shuffle_id = %shuffle.shuffle_id, total, "shuffle started");
     let mut response = http::json(StatusCode::ACCEPTED, &shuffle.progress())?;
     if let Ok(location) = format!("/tasks/shuffles/{}", shuffle.shuffle_id).parse() {

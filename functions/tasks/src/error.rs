@@ -33,7 +33,9 @@ impl From<TaskError> for Problem {
         let detail = e.to_string();
         match e {
             TaskError::Invalid(_) | TaskError::KeyReused => Problem::invalid(detail),
-            TaskError::NobodyAssignable | TaskError::AlreadyDone | TaskError::ChangedMeanwhile => Problem::conflict(detail),
+            TaskError::NobodyAssignable | TaskError::AlreadyDone | TaskError::ChangedMeanwhile => {
+                Problem::conflict(detail)
+            }
             TaskError::UnknownTask | TaskError::UnknownShuffle => Problem::not_found(detail),
             TaskError::NotYours => Problem::forbidden(detail),
             TaskError::Store(_) | TaskError::Event(_) => Problem::internal(detail),

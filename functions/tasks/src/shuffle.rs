@@ -35,7 +35,11 @@ impl Page {
     }
 
     pub fn next(&self, cursor: HashMap<String, String>) -> Page {
-        Page { page: self.page + 1, cursor: Some(cursor), ..self.clone() }
+        Page {
+            page: self.page + 1,
+            cursor: Some(cursor),
+            ..self.clone()
+        }
     }
 }
 
@@ -60,7 +64,15 @@ pub struct ShuffleProgress<'a> {
 
 impl Shuffle {
     pub fn request(requested_by: Uuid, total: u64, now: DateTime<Utc>) -> Shuffle {
-        Shuffle { shuffle_id: Uuid::now_v7(), requested_by, requested_at: now, total, reassigned: 0, shards: SHARDS, shards_done: 0 }
+        Shuffle {
+            shuffle_id: Uuid::now_v7(),
+            requested_by,
+            requested_at: now,
+            total,
+            reassigned: 0,
+            shards: SHARDS,
+            shards_done: 0,
+        }
     }
 
     pub fn status(&self) -> &'static str {
@@ -72,25 +84,40 @@ impl Shuffle {
     }
 
     pub fn progress(&self) -> ShuffleProgress<'_> {
-        ShuffleProgress { shuffle: self, status: self.status() }
+        ShuffleProgress {
+            shuffle: self,
+            status: self.status(),
+        }
     }
 
     /// The first page of every shard.
     pub fn first_pages(&self, correlation_id: &str) -> Vec<Page> {
         (0..self.shards)
-            .map(|shard| Page { shuffle_id: self.shuffle_id, shard, page: 0, cursor: None, correlation_id: correlation_id.to_owned() })
+            .map(|shard| Page {
+                shuffle_id: self.shuffle_id,
+                shard,
+                page: 0,
+                cursor: None,
+                correlation_id: correlation_id.to_owned(),
+            })
             .collect()
     }
 }
 
 /// The reassignments of a page: each open task not yet moved by this shuffle goes to a uniformly
 /// random assignable account. Pairs of (before, after).
-pub fn reassign_page(tasks: &[Task], pool: &[Uuid], shuffle_id: Uuid, rng: &mut impl Rng) -> Vec<(Task, Task)> {
+pub fn reassign_page(
+    tasks: &[Task],
+    pool: &[Uuid],
+    shuffle_id: Uuid,
+    rng: &mut impl Rng,
+) -> Vec<(Task, Task)> {
     tasks
         .iter()
         .filter_map(|task| {
             let to = pick_assignee(pool, rng)?;
-            task.reassign(to, shuffle_id).map(|after| (task.clone(), after))
+            task.reassign(to, shuffle_id)
+                .map(|after| (task.clone(), after))
         })
         .collect()
 }
@@ -102,7 +129,11 @@ mod tests {
     use rand::SeedableRng;
 
     fn open_task() -> Task {
-        let new = NewTask { title: "Fix".into(), jira_id: None, description: String::new() };
+        let new = NewTask {
+            title: "Fix".into(),
+            jira_id: None,
+            description: String::new(),
+        };
         Task::open(&new, Uuid::now_v7(), Uuid::now_v7(), Utc::now()).unwrap()
     }
 
@@ -124,14 +155,25 @@ mod tests {
         done.status = Status::Done;
         let tasks = vec![open_task(), done, open_task()];
         let shuffle = Uuid::now_v7();
-        let moved = reassign_page(&tasks, &pool, shuffle, &mut rand::rngs::StdRng::seed_from_u64(3));
+        let moved = reassign_page(
+            &tasks,
+            &pool,
+            shuffle,
+            &mut rand::rngs::StdRng::seed_from_u64(3),
+        );
         assert_eq!(moved.len(), 2);
         for (before, after) in &moved {
             assert_eq!(before.status, Status::Open);
             assert!(pool.contains(&after.assignee_id));
             assert_eq!(after.last_shuffle_id, Some(shuffle));
         }
-        assert!(reassign_page(&tasks, &[], shuffle, &mut rand::rngs::StdRng::seed_from_u64(3)).is_empty());
+        assert!(reassign_page(
+            &tasks,
+            &[],
+            shuffle,
+            &mut rand::rngs::StdRng::seed_from_u64(3)
+        )
+        .is_empty());
     }
 
     #[test]

@@ -14,7 +14,9 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::dynamo::{cancellation_reasons, get_n, get_s, key, n, opt_s, s, Item, StoreError, CONDITION_FAILED};
+use ates_kernel::dynamo::{
+    cancellation_reasons, get_n, get_s, key, n, opt_s, s, Item, StoreError, CONDITION_FAILED,
+};
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{self, Outcome};
 use ates_kernel::outbox;
@@ -77,16 +79,28 @@ fn task_pk(id: Uuid) -> String {
 }
 
 fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
-    let put = Put::builder().table_name(table).set_item(Some(item)).condition_expression(condition).build().expect("put is complete");
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .build()
+        .expect("put is complete");
     TransactWriteItem::builder().put(put).build()
 }
 
 fn update(update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> TransactWriteItem {
-    TransactWriteItem::builder().update(update.build().expect("update is complete")).build()
+    TransactWriteItem::builder()
+        .update(update.build().expect("update is complete"))
+        .build()
 }
 
 fn assignee_sort_key(task: &Task) -> String {
-    format!("{}#{}#{}", task.status.as_str(), task.created_at.to_rfc3339(), task.task_id)
+    format!(
+        "{}#{}#{}",
+        task.status.as_str(),
+        task.created_at.to_rfc3339(),
+        task.task_id
+    )
 }
 
 fn task_item(task: &Task) -> Item {
@@ -100,7 +114,10 @@ fn task_item(task: &Task) -> Item {
         ("created_by".to_owned(), s(task.created_by.to_string())),
         ("created_at".to_owned(), s(task.created_at.to_rfc3339())),
         ("version".to_owned(), n(task.version)),
-        ("gsi1pk".to_owned(), s(format!("ASSIGNEE#{}", task.assignee_id))),
+        (
+            "gsi1pk".to_owned(),
+            s(format!("ASSIGNEE#{}", task.assignee_id)),
+        ),
         ("gsi1sk".to_owned(), s(assignee_sort_key(task))),
     ]);
     if let Some(jira) = &task.jira_id {
@@ -121,7 +138,9 @@ fn uuid(item: &Item, name: &str) -> Result<Uuid, StoreError> {
 }
 
 fn time(item: &Item, name: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
-    get_s(item, name)?.parse().map_err(|e| StoreError::Malformed(format!("{name}: {e}")))
+    get_s(item, name)?
+        .parse()
+        .map_err(|e| StoreError::Malformed(format!("{name}: {e}")))
 }
 
 pub fn read_task(item: &Item) -> Result<Task, StoreError> {
@@ -130,29 +149,45 @@ pub fn read_task(item: &Item) -> Result<Task, StoreError> {
         title: get_s(item, "title")?.to_owned(),
         jira_id: opt_s(item, "jira_id").map(str::to_owned),
         description: opt_s(item, "description").unwrap_or_default().to_owned(),
-        status: Status::parse(get_s(item, "status")?).ok_or_else(|| StoreError::Malformed("status".into()))?,
+        status: Status::parse(get_s(item, "status")?)
+            .ok_or_else(|| StoreError::Malformed("status".into()))?,
         assignee_id: uuid(item, "assignee_id")?,
         created_by: uuid(item, "created_by")?,
         created_at: time(item, "created_at")?,
-        completed_at: opt_s(item, "completed_at").map(|t| t.parse()).transpose().map_err(|e: chrono::ParseError| StoreError::Malformed(e.to_string()))?,
+        completed_at: opt_s(item, "completed_at")
+            .map(|t| t.parse())
+            .transpose()
+            .map_err(|e: chrono::ParseError| StoreError::Malformed(e.to_string()))?,
         version: get_n(item, "version")?,
-        last_shuffle_id: opt_s(item, "last_shuffle_id").map(Uuid::parse_str).transpose().map_err(|e| StoreError::Malformed(e.to_string()))?,
+        last_shuffle_id: opt_s(item, "last_shuffle_id")
+            .map(Uuid::parse_str)
+            .transpose()
+            .map_err(|e| StoreError::Malformed(e.to_string()))?,
     })
 }
 
 /// Cursors are the index's last evaluated key, opaque to clients.
 fn encode_cursor(last: Option<&Item>) -> Option<String> {
     let last = last?;
-    let plain: HashMap<&str, &str> = last.iter().filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str()))).collect();
+    let plain: HashMap<&str, &str> = last
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str())))
+        .collect();
     Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&plain).ok()?))
 }
 
 fn decode_cursor(cursor: Option<&str>) -> Result<Option<Item>, TaskError> {
-    let Some(cursor) = cursor else { return Ok(None) };
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
     let bad = || TaskError::Invalid("the cursor is not valid".into());
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    if plain.is_empty() || !plain.keys().all(|k| ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].contains(&k.as_str())) {
+    if plain.is_empty()
+        || !plain
+            .keys()
+            .all(|k| ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].contains(&k.as_str()))
+    {
         return Err(bad());
     }
     Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
@@ -166,16 +201,28 @@ pub struct Store {
 
 impl Store {
     pub fn new(config: &aws_config::SdkConfig, table: String) -> Store {
-        Store { db: aws_sdk_dynamodb::Client::new(config), table }
+        Store {
+            db: aws_sdk_dynamodb::Client::new(config),
+            table,
+        }
     }
 
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Store, ates_kernel::config::MissingVariable> {
-        Ok(Store::new(config, ates_kernel::config::required("TABLE_NAME")?))
+    pub fn from_env(
+        config: &aws_config::SdkConfig,
+    ) -> Result<Store, ates_kernel::config::MissingVariable> {
+        Ok(Store::new(
+            config,
+            ates_kernel::config::required("TABLE_NAME")?,
+        ))
     }
 
     /// Applies an account snapshot, once per event and only if it is newer than the copy:
     /// events may arrive twice and in any order.
-    pub async fn sync_account(&self, account: &AccountSnapshot, event: &Envelope) -> Result<Outcome, StoreError> {
+    pub async fn sync_account(
+        &self,
+        account: &AccountSnapshot,
+        event: &Envelope,
+    ) -> Result<Outcome, StoreError> {
         let mut item = key(format!("ACCOUNT#{}", account.account_id), "ACCOUNT");
         item.extend([
             ("account_id".to_owned(), s(account.account_id.to_string())),
@@ -196,11 +243,18 @@ impl Store {
         let pool = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key("POOL", "ASSIGNABLE")))
-            .update_expression(if account.is_assignable() { "ADD ids :id" } else { "DELETE ids :id" })
+            .update_expression(if account.is_assignable() {
+                "ADD ids :id"
+            } else {
+                "DELETE ids :id"
+            })
             .expression_attribute_values(":id", id)
             .build()
             .expect("update is complete");
-        let effect = vec![TransactWriteItem::builder().put(copy).build(), TransactWriteItem::builder().update(pool).build()];
+        let effect = vec![
+            TransactWriteItem::builder().put(copy).build(),
+            TransactWriteItem::builder().update(pool).build(),
+        ];
         inbox::commit(&self.db, &self.table, CONSUMER, event, effect).await
     }
 
@@ -214,12 +268,23 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        let mut ids = out.item().and_then(|i| i.get("ids")).and_then(|v| v.as_ss().ok()).cloned().unwrap_or_default();
+        let mut ids = out
+            .item()
+            .and_then(|i| i.get("ids"))
+            .and_then(|v| v.as_ss().ok())
+            .cloned()
+            .unwrap_or_default();
         // Sets come back in no particular order; sorted, a seeded pick is reproducible.
         ids.sort_unstable();
         Ok(ids)
     }
-    fn idempotency_record(&self, idem: &Idempotency, status: u16, body: &str, now: i64) -> TransactWriteItem {
+    fn idempotency_record(
+        &self,
+        idem: &Idempotency,
+        status: u16,
+        body: &str,
+        now: i64,
+    ) -> TransactWriteItem {
         let mut item = key(format!("IDEMPOTENCY#{}", idem.key), "IDEMPOTENCY");
         item.extend([
             ("request".to_owned(), s(&idem.request)),
@@ -236,32 +301,58 @@ impl Store {
             .db
             .get_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("IDEMPOTENCY#{}", idem.key), "IDEMPOTENCY")))
+            .set_key(Some(key(
+                format!("IDEMPOTENCY#{}", idem.key),
+                "IDEMPOTENCY",
+            )))
             .consistent_read(true)
             .send()
             .await?;
-        let Some(item) = out.item() else { return Ok(None) };
-        Ok(Some(Replay { request: get_s(item, "request")?.to_owned(), status: get_n(item, "status")?, body: get_s(item, "body")?.to_owned() }))
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        Ok(Some(Replay {
+            request: get_s(item, "request")?.to_owned(),
+            status: get_n(item, "status")?,
+            body: get_s(item, "body")?.to_owned(),
+        }))
     }
 
     /// Runs a transaction whose last item may be an idempotency record; a replayed key answers
     /// what was answered first.
-    async fn commit_keyed(&self, mut items: Vec<TransactWriteItem>, keyed: Option<(&Idempotency, u16, &str)>) -> Result<Commit, TaskError> {
+    async fn commit_keyed(
+        &self,
+        mut items: Vec<TransactWriteItem>,
+        keyed: Option<(&Idempotency, u16, &str)>,
+    ) -> Result<Commit, TaskError> {
         let now = chrono::Utc::now().timestamp();
         if let Some((idem, status, body)) = keyed {
             items.push(self.idempotency_record(idem, status, body, now));
         }
         let last = items.len() - 1;
-        match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self
+            .db
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
             Ok(_) => Ok(Commit::Done),
             Err(err) => {
                 let reasons = cancellation_reasons(&err);
                 match (keyed, reasons) {
-                    (Some((idem, _, _)), Some(r)) if r.get(last).map(String::as_str) == Some(CONDITION_FAILED) => {
-                        let replay = self.replay(idem).await?.ok_or(TaskError::ChangedMeanwhile)?;
+                    (Some((idem, _, _)), Some(r))
+                        if r.get(last).map(String::as_str) == Some(CONDITION_FAILED) =>
+                    {
+                        let replay = self
+                            .replay(idem)
+                            .await?
+                            .ok_or(TaskError::ChangedMeanwhile)?;
                         Ok(Commit::Replayed(replay))
                     }
-                    (_, Some(r)) if r.first().map(String::as_str) == Some(CONDITION_FAILED) => Err(TaskError::ChangedMeanwhile),
+                    (_, Some(r)) if r.first().map(String::as_str) == Some(CONDITION_FAILED) => {
+                        Err(TaskError::ChangedMeanwhile)
+                    }
                     _ => Err(StoreError::from(err).into()),
                 }
             }
@@ -279,15 +370,31 @@ impl Store {
     }
 
     /// Creates a task with its `Task.Created` and `Task.Assigned` events.
-    pub async fn create_task(&self, task: &Task, events: &[Envelope], keyed: Option<(&Idempotency, u16, &str)>) -> Result<Commit, TaskError> {
-        let mut items = vec![put(&self.table, task_item(task), "attribute_not_exists(pk)"), self.open_counter(task.shard(), 1)];
+    pub async fn create_task(
+        &self,
+        task: &Task,
+        events: &[Envelope],
+        keyed: Option<(&Idempotency, u16, &str)>,
+    ) -> Result<Commit, TaskError> {
+        let mut items = vec![
+            put(&self.table, task_item(task), "attribute_not_exists(pk)"),
+            self.open_counter(task.shard(), 1),
+        ];
         items.extend(events.iter().map(|e| outbox::record(&self.table, e)));
         self.commit_keyed(items, keyed).await
     }
 
     /// Completes a task that is still at the version it was read at.
-    pub async fn complete_task(&self, done: &Task, event: &Envelope, keyed: Option<(&Idempotency, u16, &str)>) -> Result<Commit, TaskError> {
-        let completed_at = done.completed_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+    pub async fn complete_task(
+        &self,
+        done: &Task,
+        event: &Envelope,
+        keyed: Option<(&Idempotency, u16, &str)>,
+    ) -> Result<Commit, TaskError> {
+        let completed_at = done
+            .completed_at
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
         let task = update(
             Update::builder()
                 .table_name(&self.table)
@@ -303,17 +410,34 @@ impl Store {
                 .expression_attribute_values(":assignee", s(done.assignee_id.to_string()))
                 .expression_attribute_values(":sort", s(assignee_sort_key(done))),
         );
-        let items = vec![task, outbox::record(&self.table, event), self.open_counter(done.shard(), -1)];
+        let items = vec![
+            task,
+            outbox::record(&self.table, event),
+            self.open_counter(done.shard(), -1),
+        ];
         self.commit_keyed(items, keyed).await
     }
 
     pub async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
-        let out = self.db.get_item().table_name(&self.table).set_key(Some(key(task_pk(id), "TASK"))).consistent_read(true).send().await?;
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(task_pk(id), "TASK")))
+            .consistent_read(true)
+            .send()
+            .await?;
         out.item().map(read_task).transpose()
     }
 
     /// An assignee's tasks of one status, newest first.
-    pub async fn tasks_of(&self, assignee: Uuid, status: Status, limit: i32, cursor: Option<&str>) -> Result<Listing, TaskError> {
+    pub async fn tasks_of(
+        &self,
+        assignee: Uuid,
+        status: Status,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<Listing, TaskError> {
         let out = self
             .db
             .query()
@@ -328,8 +452,15 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::from)?;
-        let tasks = out.items().iter().map(read_task).collect::<Result<_, _>>()?;
-        Ok(Listing { tasks, next_cursor: encode_cursor(out.last_evaluated_key()) })
+        let tasks = out
+            .items()
+            .iter()
+            .map(read_task)
+            .collect::<Result<_, _>>()?;
+        Ok(Listing {
+            tasks,
+            next_cursor: encode_cursor(out.last_evaluated_key()),
+        })
     }
 
     /// Every task, in no particular order (managers' and admins' overview).
@@ -345,17 +476,42 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::from)?;
-        let tasks = out.items().iter().map(read_task).collect::<Result<_, _>>()?;
-        Ok(Listing { tasks, next_cursor: encode_cursor(out.last_evaluated_key()) })
+        let tasks = out
+            .items()
+            .iter()
+            .map(read_task)
+            .collect::<Result<_, _>>()?;
+        Ok(Listing {
+            tasks,
+            next_cursor: encode_cursor(out.last_evaluated_key()),
+        })
     }
 
     /// How many tasks are open, from the per-shard counters (one call).
     pub async fn open_tasks(&self) -> Result<u64, StoreError> {
-        let keys: Vec<Item> = (0..SHARDS).map(|shard| key(format!("COUNTER#OPEN#{shard}"), "COUNTER")).collect();
-        let request = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().expect("keys are set");
-        let out = self.db.batch_get_item().request_items(&self.table, request).send().await?;
-        let counters = out.responses().and_then(|r| r.get(&self.table)).cloned().unwrap_or_default();
-        let total: i64 = counters.iter().map(|c| get_n::<i64>(c, "open_tasks").unwrap_or(0)).sum();
+        let keys: Vec<Item> = (0..SHARDS)
+            .map(|shard| key(format!("COUNTER#OPEN#{shard}"), "COUNTER"))
+            .collect();
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .expect("keys are set");
+        let out = self
+            .db
+            .batch_get_item()
+            .request_items(&self.table, request)
+            .send()
+            .await?;
+        let counters = out
+            .responses()
+            .and_then(|r| r.get(&self.table))
+            .cloned()
+            .unwrap_or_default();
+        let total: i64 = counters
+            .iter()
+            .map(|c| get_n::<i64>(c, "open_tasks").unwrap_or(0))
+            .sum();
         Ok(total.max(0) as u64)
     }
 
@@ -364,8 +520,14 @@ impl Store {
         let mut item = key(format!("SHUFFLE#{}", shuffle.shuffle_id), "SHUFFLE");
         item.extend([
             ("shuffle_id".to_owned(), s(shuffle.shuffle_id.to_string())),
-            ("requested_by".to_owned(), s(shuffle.requested_by.to_string())),
-            ("requested_at".to_owned(), s(shuffle.requested_at.to_rfc3339())),
+            (
+                "requested_by".to_owned(),
+                s(shuffle.requested_by.to_string()),
+            ),
+            (
+                "requested_at".to_owned(),
+                s(shuffle.requested_at.to_rfc3339()),
+            ),
             ("total".to_owned(), n(shuffle.total)),
             ("reassigned".to_owned(), n(0)),
             ("shards".to_owned(), n(shuffle.shards)),
@@ -373,8 +535,19 @@ impl Store {
         ]);
         let now = chrono::Utc::now();
         let mut items = vec![put(&self.table, item, "attribute_not_exists(pk)")];
-        items.extend(pages.iter().map(|p| outbox::work(&self.table, &p.work_key(), &serde_json::to_value(p).expect("a page serialises"), now)));
-        self.db.transact_write_items().set_transact_items(Some(items)).send().await?;
+        items.extend(pages.iter().map(|p| {
+            outbox::work(
+                &self.table,
+                &p.work_key(),
+                &serde_json::to_value(p).expect("a page serialises"),
+                now,
+            )
+        }));
+        self.db
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await?;
         Ok(())
     }
 
@@ -387,7 +560,9 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        let Some(item) = out.item() else { return Ok(None) };
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
         Ok(Some(Shuffle {
             shuffle_id: uuid(item, "shuffle_id")?,
             requested_by: uuid(item, "requested_by")?,
@@ -405,18 +580,43 @@ impl Store {
             return Ok(Vec::new());
         }
         let keys: Vec<Item> = ids.iter().map(|id| key(task_pk(*id), "TASK")).collect();
-        let request = KeysAndAttributes::builder().set_keys(Some(keys)).consistent_read(true).build().expect("keys are set");
-        let out = self.db.batch_get_item().request_items(&self.table, request).send().await?;
-        let items = out.responses().and_then(|r| r.get(&self.table)).cloned().unwrap_or_default();
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .consistent_read(true)
+            .build()
+            .expect("keys are set");
+        let out = self
+            .db
+            .batch_get_item()
+            .request_items(&self.table, request)
+            .send()
+            .await?;
+        let items = out
+            .responses()
+            .and_then(|r| r.get(&self.table))
+            .cloned()
+            .unwrap_or_default();
         items.iter().map(read_task).collect()
     }
 
     /// One page of a shuffle: reads at most a page of open tasks of one shard, and commits their
     /// reassignment, their `Task.Assigned` events, the shuffle's progress and the next page (or
     /// the shard's end) in one transaction.
-    pub async fn shuffle_page(&self, page: &Page, rng: &mut (impl rand::Rng + Send)) -> Result<PageOutcome, TaskError> {
-        let pool: Vec<Uuid> = self.assignable_accounts().await?.iter().filter_map(|id| Uuid::parse_str(id).ok()).collect();
-        let cursor: Option<Item> = page.cursor.as_ref().map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
+    pub async fn shuffle_page(
+        &self,
+        page: &Page,
+        rng: &mut (impl rand::Rng + Send),
+    ) -> Result<PageOutcome, TaskError> {
+        let pool: Vec<Uuid> = self
+            .assignable_accounts()
+            .await?
+            .iter()
+            .filter_map(|id| Uuid::parse_str(id).ok())
+            .collect();
+        let cursor: Option<Item> = page
+            .cursor
+            .as_ref()
+            .map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
         let out = self
             .db
             .query()
@@ -429,11 +629,20 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::from)?;
-        let mut tasks: Vec<Task> = out.items().iter().map(read_task).collect::<Result<_, _>>()?;
+        let mut tasks: Vec<Task> = out
+            .items()
+            .iter()
+            .map(read_task)
+            .collect::<Result<_, _>>()?;
         let next = out.last_evaluated_key().map(|k| {
-            k.iter().filter_map(|(name, v)| Some((name.clone(), v.as_s().ok()?.clone()))).collect::<HashMap<_, _>>()
+            k.iter()
+                .filter_map(|(name, v)| Some((name.clone(), v.as_s().ok()?.clone())))
+                .collect::<HashMap<_, _>>()
         });
-        let cause = ates_kernel::event::Cause { correlation_id: page.correlation_id.clone(), causation_id: Some(page.shuffle_id.to_string()) };
+        let cause = ates_kernel::event::Cause {
+            correlation_id: page.correlation_id.clone(),
+            causation_id: Some(page.shuffle_id.to_string()),
+        };
         for _attempt in 0..4 {
             let moves = crate::shuffle::reassign_page(&tasks, &pool, page.shuffle_id, rng);
             let now = chrono::Utc::now();
@@ -460,17 +669,27 @@ impl Store {
                     shuffle_id: Some(page.shuffle_id),
                     assigned_at: now,
                 };
-                items.push(outbox::record(&self.table, &Envelope::wrap(crate::PRODUCER, &assigned, &cause, now)?));
+                items.push(outbox::record(
+                    &self.table,
+                    &Envelope::wrap(crate::PRODUCER, &assigned, &cause, now)?,
+                ));
             }
             let shard_done = next.is_none();
             items.push(update(
                 Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(key(format!("SHUFFLE#{}", page.shuffle_id), "SHUFFLE")))
-                    .update_expression(if shard_done { "ADD reassigned :n, shards_done :one" } else { "ADD reassigned :n" })
+                    .update_expression(if shard_done {
+                        "ADD reassigned :n, shards_done :one"
+                    } else {
+                        "ADD reassigned :n"
+                    })
                     .condition_expression("attribute_exists(pk)")
                     .set_expression_attribute_values(Some(if shard_done {
-                        HashMap::from([(":n".to_owned(), n(moves.len())), (":one".to_owned(), n(1))])
+                        HashMap::from([
+                            (":n".to_owned(), n(moves.len())),
+                            (":one".to_owned(), n(1)),
+                        ])
                     } else {
                         HashMap::from([(":n".to_owned(), n(moves.len()))])
                     })),
@@ -478,15 +697,35 @@ impl Store {
             items.push(match &next {
                 Some(cursor) => {
                     let next_page = page.next(cursor.clone());
-                    outbox::work(&self.table, &next_page.work_key(), &serde_json::to_value(&next_page).expect("a page serialises"), now)
+                    outbox::work(
+                        &self.table,
+                        &next_page.work_key(),
+                        &serde_json::to_value(&next_page).expect("a page serialises"),
+                        now,
+                    )
                 }
-                None => put(&self.table, key(format!("SHUFFLE#{}", page.shuffle_id), format!("SHARD#{}", page.shard)), "attribute_not_exists(pk)"),
+                None => put(
+                    &self.table,
+                    key(
+                        format!("SHUFFLE#{}", page.shuffle_id),
+                        format!("SHARD#{}", page.shard),
+                    ),
+                    "attribute_not_exists(pk)",
+                ),
             });
             let last = items.len() - 1;
-            match self.db.transact_write_items().set_transact_items(Some(items)).send().await {
+            match self
+                .db
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+            {
                 Ok(_) => return Ok(PageOutcome::Reassigned(moves.len())),
                 Err(err) => {
-                    let Some(reasons) = cancellation_reasons(&err) else { return Err(StoreError::from(err).into()) };
+                    let Some(reasons) = cancellation_reasons(&err) else {
+                        return Err(StoreError::from(err).into());
+                    };
                     if reasons.get(last).map(String::as_str) == Some(CONDITION_FAILED) {
                         return Ok(PageOutcome::Duplicate);
                     }
@@ -498,11 +737,16 @@ impl Store {
                     let stale: Vec<Uuid> = moves
                         .iter()
                         .enumerate()
-                        .filter(|(i, _)| reasons.get(i * 2).map(String::as_str) == Some(CONDITION_FAILED))
+                        .filter(|(i, _)| {
+                            reasons.get(i * 2).map(String::as_str) == Some(CONDITION_FAILED)
+                        })
                         .map(|(_, (before, _))| before.task_id)
                         .collect();
                     if stale.is_empty() {
-                        return Err(StoreError::Aws(format!("shuffle page cancelled: {reasons:?}")).into());
+                        return Err(StoreError::Aws(format!(
+                            "shuffle page cancelled: {reasons:?}"
+                        ))
+                        .into());
                     }
                     let fresh = self.reload(&stale).await?;
                     tasks.retain(|t| !stale.contains(&t.task_id));
@@ -515,7 +759,11 @@ impl Store {
 
     /// Rewrites stored legacy titles (`[UBERPOP-42] Fix`) into title + jira id; a page at a time,
     /// safe to run again (a migrated task is not touched twice).
-    pub async fn migrate_legacy_titles(&self, limit: i32, cursor: Option<&str>) -> Result<(usize, Option<String>), TaskError> {
+    pub async fn migrate_legacy_titles(
+        &self,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<(usize, Option<String>), TaskError> {
         let out = self
             .db
             .scan()
@@ -541,10 +789,17 @@ impl Store {
                 .expression_attribute_values(":old", s(old))
                 .expression_attribute_values(":title", s(&title));
             change = match &jira_id {
-                Some(id) => change.update_expression("SET title = :title, jira_id = :jira").expression_attribute_values(":jira", s(id)),
+                Some(id) => change
+                    .update_expression("SET title = :title, jira_id = :jira")
+                    .expression_attribute_values(":jira", s(id)),
                 None => change.update_expression("SET title = :title"),
             };
-            let result = self.db.transact_write_items().transact_items(update(change)).send().await;
+            let result = self
+                .db
+                .transact_write_items()
+                .transact_items(update(change))
+                .send()
+                .await;
             match result {
                 Ok(_) => migrated += 1,
                 Err(e) if cancellation_reasons(&e).is_some() => {} // changed meanwhile: left for the next run

@@ -30,7 +30,9 @@ impl Status {
     }
 
     pub fn parse(s: &str) -> Option<Status> {
-        [Status::Open, Status::Done].into_iter().find(|st| st.as_str() == s)
+        [Status::Open, Status::Done]
+            .into_iter()
+            .find(|st| st.as_str() == s)
     }
 }
 
@@ -73,10 +75,14 @@ impl NewTask {
             return Err(TaskError::Invalid("title must not be empty".into()));
         }
         if title.chars().count() > MAX_TITLE_CHARS {
-            return Err(TaskError::Invalid(format!("title is longer than {MAX_TITLE_CHARS} characters")));
+            return Err(TaskError::Invalid(format!(
+                "title is longer than {MAX_TITLE_CHARS} characters"
+            )));
         }
         if title.contains(['[', ']']) {
-            return Err(TaskError::Invalid("title must not contain [ or ]: put the jira id in jira_id".into()));
+            return Err(TaskError::Invalid(
+                "title must not contain [ or ]: put the jira id in jira_id".into(),
+            ));
         }
         if title.chars().any(char::is_control) {
             return Err(TaskError::Invalid("title must be printable".into()));
@@ -84,12 +90,22 @@ impl NewTask {
         let jira_id = match self.jira_id.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(id) if is_jira_id(id) => Some(id.to_owned()),
-            Some(id) => return Err(TaskError::Invalid(format!("jira_id {id:?} does not look like UBERPOP-42"))),
+            Some(id) => {
+                return Err(TaskError::Invalid(format!(
+                    "jira_id {id:?} does not look like UBERPOP-42"
+                )))
+            }
         };
         if self.description.chars().count() > MAX_DESCRIPTION_CHARS {
-            return Err(TaskError::Invalid(format!("description is longer than {MAX_DESCRIPTION_CHARS} characters")));
+            return Err(TaskError::Invalid(format!(
+                "description is longer than {MAX_DESCRIPTION_CHARS} characters"
+            )));
         }
-        Ok(NewTask { title: title.to_owned(), jira_id, description: self.description.trim().to_owned() })
+        Ok(NewTask {
+            title: title.to_owned(),
+            jira_id,
+            description: self.description.trim().to_owned(),
+        })
     }
 }
 
@@ -100,7 +116,12 @@ pub fn pick_assignee(pool: &[Uuid], rng: &mut impl Rng) -> Option<Uuid> {
 
 impl Task {
     /// A new task, open and assigned at once.
-    pub fn open(new: &NewTask, assignee_id: Uuid, created_by: Uuid, now: DateTime<Utc>) -> Result<Task, TaskError> {
+    pub fn open(
+        new: &NewTask,
+        assignee_id: Uuid,
+        created_by: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Task, TaskError> {
         let new = new.validate()?;
         Ok(Task {
             task_id: Uuid::now_v7(),
@@ -130,13 +151,23 @@ impl Task {
         if self.status == Status::Done {
             return Err(TaskError::AlreadyDone);
         }
-        Ok(Task { status: Status::Done, completed_at: Some(now), version: self.version + 1, ..self.clone() })
+        Ok(Task {
+            status: Status::Done,
+            completed_at: Some(now),
+            version: self.version + 1,
+            ..self.clone()
+        })
     }
 
     /// Reassignment by a shuffle: `None` for a done task, or one this shuffle reassigned already.
     pub fn reassign(&self, to: Uuid, shuffle_id: Uuid) -> Option<Task> {
         let fresh = self.status == Status::Open && self.last_shuffle_id != Some(shuffle_id);
-        fresh.then(|| Task { assignee_id: to, version: self.version + 1, last_shuffle_id: Some(shuffle_id), ..self.clone() })
+        fresh.then(|| Task {
+            assignee_id: to,
+            version: self.version + 1,
+            last_shuffle_id: Some(shuffle_id),
+            ..self.clone()
+        })
     }
 }
 
@@ -151,21 +182,45 @@ mod tests {
     use rand::SeedableRng;
 
     fn new(title: &str, jira: Option<&str>) -> NewTask {
-        NewTask { title: title.into(), jira_id: jira.map(Into::into), description: "d".into() }
+        NewTask {
+            title: title.into(),
+            jira_id: jira.map(Into::into),
+            description: "d".into(),
+        }
     }
 
     #[test]
     fn a_task_is_open_and_assigned_when_it_appears() {
         let (worker, manager) = (Uuid::now_v7(), Uuid::now_v7());
-        let task = Task::open(&new(" Fix the nest ", Some("UBERPOP-42")), worker, manager, Utc::now()).unwrap();
-        assert_eq!((task.status, task.assignee_id, task.version), (Status::Open, worker, 1));
-        assert_eq!((task.title.as_str(), task.jira_id.as_deref()), ("Fix the nest", Some("UBERPOP-42")));
+        let task = Task::open(
+            &new(" Fix the nest ", Some("UBERPOP-42")),
+            worker,
+            manager,
+            Utc::now(),
+        )
+        .unwrap();
+        assert_eq!(
+            (task.status, task.assignee_id, task.version),
+            (Status::Open, worker, 1)
+        );
+        assert_eq!(
+            (task.title.as_str(), task.jira_id.as_deref()),
+            ("Fix the nest", Some("UBERPOP-42"))
+        );
     }
 
     #[test]
     fn titles_with_brackets_empty_or_too_long_are_refused() {
-        for title in ["[UBERPOP-42] Fix", "Fix ]", "   ", &"x".repeat(MAX_TITLE_CHARS + 1)] {
-            assert!(matches!(new(title, None).validate(), Err(TaskError::Invalid(_))), "{title:?}");
+        for title in [
+            "[UBERPOP-42] Fix",
+            "Fix ]",
+            "   ",
+            &"x".repeat(MAX_TITLE_CHARS + 1),
+        ] {
+            assert!(
+                matches!(new(title, None).validate(), Err(TaskError::Invalid(_))),
+                "{title:?}"
+            );
         }
         assert!(new(&"x".repeat(MAX_TITLE_CHARS), None).validate().is_ok());
     }
@@ -181,33 +236,62 @@ mod tests {
     fn only_the_assignee_completes_and_a_done_task_stays_done() {
         let worker = Uuid::now_v7();
         let task = Task::open(&new("Fix", None), worker, Uuid::now_v7(), Utc::now()).unwrap();
-        assert!(matches!(task.complete(Uuid::now_v7(), Utc::now()), Err(TaskError::NotYours)));
+        assert!(matches!(
+            task.complete(Uuid::now_v7(), Utc::now()),
+            Err(TaskError::NotYours)
+        ));
         let done = task.complete(worker, Utc::now()).unwrap();
         assert_eq!((done.status, done.version), (Status::Done, 2));
-        assert!(matches!(done.complete(worker, Utc::now()), Err(TaskError::AlreadyDone)));
-        assert_eq!(done.reassign(Uuid::now_v7(), Uuid::now_v7()), None, "a completed task stays completed through a shuffle");
+        assert!(matches!(
+            done.complete(worker, Utc::now()),
+            Err(TaskError::AlreadyDone)
+        ));
+        assert_eq!(
+            done.reassign(Uuid::now_v7(), Uuid::now_v7()),
+            None,
+            "a completed task stays completed through a shuffle"
+        );
     }
 
     #[test]
     fn a_shuffle_reassigns_a_task_once() {
-        let task = Task::open(&new("Fix", None), Uuid::now_v7(), Uuid::now_v7(), Utc::now()).unwrap();
+        let task = Task::open(
+            &new("Fix", None),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Utc::now(),
+        )
+        .unwrap();
         let (shuffle, other) = (Uuid::now_v7(), Uuid::now_v7());
         let moved = task.reassign(Uuid::now_v7(), shuffle).unwrap();
         assert_eq!(moved.version, 2);
-        assert_eq!(moved.reassign(Uuid::now_v7(), shuffle), None, "a redelivered page changes nothing");
-        assert!(moved.reassign(Uuid::now_v7(), other).is_some(), "the next press reassigns again");
+        assert_eq!(
+            moved.reassign(Uuid::now_v7(), shuffle),
+            None,
+            "a redelivered page changes nothing"
+        );
+        assert!(
+            moved.reassign(Uuid::now_v7(), other).is_some(),
+            "the next press reassigns again"
+        );
     }
 
     #[test]
     fn nobody_assignable_means_no_assignee() {
-        assert_eq!(pick_assignee(&[], &mut rand::rngs::StdRng::seed_from_u64(1)), None);
+        assert_eq!(
+            pick_assignee(&[], &mut rand::rngs::StdRng::seed_from_u64(1)),
+            None
+        );
     }
 
     /// Pearson's chi-square statistic of observed counts against a uniform expectation.
     fn chi_square(counts: &[u64]) -> f64 {
         let total: u64 = counts.iter().sum();
         let expected = total as f64 / counts.len() as f64;
-        counts.iter().map(|&c| (c as f64 - expected).powi(2) / expected).sum()
+        counts
+            .iter()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum()
     }
 
     /// The 0.999 quantile of chi-square with 9 degrees of freedom.
@@ -223,13 +307,18 @@ mod tests {
             counts[pool.iter().position(|p| *p == picked).unwrap()] += 1;
         }
         let statistic = chi_square(&counts);
-        assert!(statistic < CRITICAL_9_DOF, "chi-square {statistic:.2} over {counts:?}");
+        assert!(
+            statistic < CRITICAL_9_DOF,
+            "chi-square {statistic:.2} over {counts:?}"
+        );
     }
 
     #[test]
     fn the_uniformity_check_does_catch_a_biased_pick() {
         // The first account gets 12% instead of 10%: the check must see it.
-        let counts = [12_000, 9_778, 9_778, 9_778, 9_778, 9_778, 9_778, 9_778, 9_778, 9_776];
+        let counts = [
+            12_000, 9_778, 9_778, 9_778, 9_778, 9_778, 9_778, 9_778, 9_778, 9_776,
+        ];
         assert!(chi_square(&counts) > CRITICAL_9_DOF);
     }
 

@@ -52,17 +52,47 @@ async fn account_events_apply_once_and_the_newest_revision_wins() {
         revision: 1,
     };
     let created = event(&kiwi);
-    assert_eq!(store.sync_account(&kiwi, &created).await.unwrap(), Outcome::Applied);
-    assert_eq!(store.sync_account(&kiwi, &created).await.unwrap(), Outcome::Duplicate, "a second delivery changes nothing");
-    assert_eq!(store.assignable_accounts().await.unwrap(), vec![kiwi.account_id.to_string()]);
-
-    let promoted = AccountSnapshot { role: Role::Manager, revision: 3, ..kiwi.clone() };
-    let renamed = AccountSnapshot { full_name: "Kiwi P.".into(), revision: 2, ..kiwi.clone() };
-    assert_eq!(store.sync_account(&promoted, &event(&promoted)).await.unwrap(), Outcome::Applied);
     assert_eq!(
-        store.sync_account(&renamed, &event(&renamed)).await.unwrap(),
+        store.sync_account(&kiwi, &created).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        store.sync_account(&kiwi, &created).await.unwrap(),
+        Outcome::Duplicate,
+        "a second delivery changes nothing"
+    );
+    assert_eq!(
+        store.assignable_accounts().await.unwrap(),
+        vec![kiwi.account_id.to_string()]
+    );
+
+    let promoted = AccountSnapshot {
+        role: Role::Manager,
+        revision: 3,
+        ..kiwi.clone()
+    };
+    let renamed = AccountSnapshot {
+        full_name: "Kiwi P.".into(),
+        revision: 2,
+        ..kiwi.clone()
+    };
+    assert_eq!(
+        store
+            .sync_account(&promoted, &event(&promoted))
+            .await
+            .unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        store
+            .sync_account(&renamed, &event(&renamed))
+            .await
+            .unwrap(),
         Outcome::Superseded,
         "an older revision arriving late is ignored"
     );
-    assert!(store.assignable_accounts().await.unwrap().is_empty(), "a manager takes no tasks");
+    assert!(
+        store.assignable_accounts().await.unwrap().is_empty(),
+        "a manager takes no tasks"
+    );
 }

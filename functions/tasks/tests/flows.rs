@@ -25,7 +25,11 @@ impl Tracker {
         let emulator = Emulator::start();
         let config = emulator.sdk_config().await;
         emulator.create_table(&config, "TasksTable").await;
-        Tracker { db: aws_sdk_dynamodb::Client::new(&config), store: Store::new(&config, "TasksTable".into()), _emulator: emulator }
+        Tracker {
+            db: aws_sdk_dynamodb::Client::new(&config),
+            store: Store::new(&config, "TasksTable".into()),
+            _emulator: emulator,
+        }
     }
 
     /// An account as the auth context announced it.
@@ -53,25 +57,53 @@ impl Tracker {
     }
 
     async fn create(&self, who: &str, role: Role, body: Value) -> (u16, Value) {
-        let req = api_request("POST", "/tasks", "/tasks", Some(&body.to_string()), Some((who, role)));
+        let req = api_request(
+            "POST",
+            "/tasks",
+            "/tasks",
+            Some(&body.to_string()),
+            Some((who, role)),
+        );
         read(api::create_task(&self.store, req).await)
     }
 
     async fn complete(&self, who: &str, task: &str, key: Option<&str>) -> (u16, Value) {
         let path = format!("/tasks/{task}/complete");
-        let mut req = api_request("POST", "/tasks/{task_id}/complete", &path, None, Some((who, Role::Worker)));
+        let mut req = api_request(
+            "POST",
+            "/tasks/{task_id}/complete",
+            &path,
+            None,
+            Some((who, Role::Worker)),
+        );
         if let Some(key) = key {
-            req.headers_mut().insert("idempotency-key", key.parse().unwrap());
+            req.headers_mut()
+                .insert("idempotency-key", key.parse().unwrap());
         }
         read(api::complete_task(&self.store, req).await)
     }
 
-    async fn items(&self, prefix: &str) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+    async fn items(
+        &self,
+        prefix: &str,
+    ) -> Vec<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
         let mut items = Vec::new();
         let mut start = None;
         loop {
-            let out = self.db.scan().table_name("TasksTable").set_exclusive_start_key(start).send().await.unwrap();
-            items.extend(out.items().iter().filter(|i| i["pk"].as_s().unwrap().starts_with(prefix)).cloned());
+            let out = self
+                .db
+                .scan()
+                .table_name("TasksTable")
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            items.extend(
+                out.items()
+                    .iter()
+                    .filter(|i| i["pk"].as_s().unwrap().starts_with(prefix))
+                    .cloned(),
+            );
             start = out.last_evaluated_key().cloned();
             if start.is_none() {
                 return items;
@@ -98,14 +130,23 @@ impl Tracker {
                 .items(&format!("OUTBOX#work#shuffle#{shuffle_id}"))
                 .await
                 .iter()
-                .map(|i| (i["pk"].as_s().unwrap().clone(), serde_json::from_str(i["work"].as_s().unwrap()).unwrap()))
+                .map(|i| {
+                    (
+                        i["pk"].as_s().unwrap().clone(),
+                        serde_json::from_str(i["work"].as_s().unwrap()).unwrap(),
+                    )
+                })
                 .filter(|(pk, _)| !done.contains(pk))
                 .collect();
             if work.is_empty() {
                 return pages;
             }
             for (pk, page) in work {
-                let outcome = self.store.shuffle_page(&page, &mut rand::rngs::StdRng::seed_from_u64(pages as u64)).await.unwrap();
+                let outcome = self
+                    .store
+                    .shuffle_page(&page, &mut rand::rngs::StdRng::seed_from_u64(pages as u64))
+                    .await
+                    .unwrap();
                 assert!(matches!(outcome, PageOutcome::Reassigned(_)));
                 done.insert(pk);
                 pages += 1;
@@ -118,7 +159,11 @@ fn read(result: Result<Response<Body>, ates_kernel::http::Problem>) -> (u16, Val
     let response = result.unwrap_or_else(|p| p.into_response());
     let status = response.status().as_u16();
     if status >= 400 {
-        assert_eq!(response.headers()["content-type"], "application/problem+json", "every error is a problem");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "every error is a problem"
+        );
     }
     let body = match response.body() {
         Body::Text(t) => serde_json::from_str(t).unwrap(),
@@ -132,10 +177,15 @@ async fn a_task_never_exists_without_an_assignee() {
     let tracker = Tracker::start().await;
     let manager = tracker.account(Role::Manager).await;
     tracker.account(Role::Admin).await;
-    let (status, problem) = tracker.create(&manager, Role::Manager, json!({"title": "Fix the nest"})).await;
+    let (status, problem) = tracker
+        .create(&manager, Role::Manager, json!({"title": "Fix the nest"}))
+        .await;
     assert_eq!(status, 409, "{problem}");
     assert!(tracker.items("TASK#").await.is_empty());
-    assert!(tracker.items("OUTBOX#").await.is_empty(), "and no event either");
+    assert!(
+        tracker.items("OUTBOX#").await.is_empty(),
+        "and no event either"
+    );
 }
 
 #[tokio::test]
@@ -143,20 +193,41 @@ async fn tasks_land_on_workers_and_accountants_only() {
     let tracker = Tracker::start().await;
     let manager = tracker.account(Role::Manager).await;
     tracker.account(Role::Admin).await;
-    let assignable = [tracker.account(Role::Worker).await, tracker.account(Role::Worker).await, tracker.account(Role::Accountant).await];
+    let assignable = [
+        tracker.account(Role::Worker).await,
+        tracker.account(Role::Worker).await,
+        tracker.account(Role::Accountant).await,
+    ];
     for i in 0..30 {
-        let (status, task) = tracker.create(&manager, Role::Manager, json!({"title": format!("Task {i}"), "jira_id": "UBERPOP-42"})).await;
+        let (status, task) = tracker
+            .create(
+                &manager,
+                Role::Manager,
+                json!({"title": format!("Task {i}"), "jira_id": "UBERPOP-42"}),
+            )
+            .await;
         assert_eq!(status, 201, "{task}");
         assert!(assignable.contains(&task["assignee_id"].as_str().unwrap().to_owned()));
-        assert_eq!((task["status"].as_str(), task["jira_id"].as_str()), (Some("open"), Some("UBERPOP-42")));
+        assert_eq!(
+            (task["status"].as_str(), task["jira_id"].as_str()),
+            (Some("open"), Some("UBERPOP-42"))
+        );
     }
     let created = tracker.events("Task.Created").await;
     let assigned = tracker.events("Task.Assigned").await;
     assert_eq!((created.len(), assigned.len()), (30, 30));
     for event in created.iter().chain(&assigned) {
-        ates_kernel::schema::check(event["name"].as_str().unwrap(), event["version"].as_u64().unwrap() as u32, &event["data"]).unwrap();
+        ates_kernel::schema::check(
+            event["name"].as_str().unwrap(),
+            event["version"].as_u64().unwrap() as u32,
+            &event["data"],
+        )
+        .unwrap();
     }
-    assert!(created.iter().all(|e| e["version"] == 2), "producers emit Task.Created v2");
+    assert!(
+        created.iter().all(|e| e["version"] == 2),
+        "producers emit Task.Created v2"
+    );
 }
 
 #[tokio::test]
@@ -179,7 +250,13 @@ async fn bad_tasks_are_problems_and_write_nothing() {
         let (status, _) = tracker.create(&worker, Role::Worker, body.clone()).await;
         assert_eq!(status, 422, "{body}");
     }
-    let req = api_request("POST", "/tasks", "/tasks", Some("{\"title\":"), Some((&worker, Role::Worker)));
+    let req = api_request(
+        "POST",
+        "/tasks",
+        "/tasks",
+        Some("{\"title\":"),
+        Some((&worker, Role::Worker)),
+    );
     assert_eq!(read(api::create_task(&tracker.store, req).await).0, 400);
     assert!(tracker.items("TASK#").await.is_empty());
     assert!(tracker.items("OUTBOX#").await.is_empty());
@@ -190,16 +267,26 @@ async fn a_retried_create_with_the_same_idempotency_key_creates_one_task() {
     let tracker = Tracker::start().await;
     let worker = tracker.account(Role::Worker).await;
     let post = |body: Value, key: &str| {
-        let mut req = api_request("POST", "/tasks", "/tasks", Some(&body.to_string()), Some((&worker, Role::Worker)));
-        req.headers_mut().insert("idempotency-key", key.parse().unwrap());
+        let mut req = api_request(
+            "POST",
+            "/tasks",
+            "/tasks",
+            Some(&body.to_string()),
+            Some((&worker, Role::Worker)),
+        );
+        req.headers_mut()
+            .insert("idempotency-key", key.parse().unwrap());
         req
     };
-    let (first, task) = read(api::create_task(&tracker.store, post(json!({"title": "Once"}), "k-1")).await);
-    let (again, same) = read(api::create_task(&tracker.store, post(json!({"title": "Once"}), "k-1")).await);
+    let (first, task) =
+        read(api::create_task(&tracker.store, post(json!({"title": "Once"}), "k-1")).await);
+    let (again, same) =
+        read(api::create_task(&tracker.store, post(json!({"title": "Once"}), "k-1")).await);
     assert_eq!((first, again), (201, 201));
     assert_eq!(task["task_id"], same["task_id"]);
     assert_eq!(tracker.items("TASK#").await.len(), 1);
-    let (status, _) = read(api::create_task(&tracker.store, post(json!({"title": "Other"}), "k-1")).await);
+    let (status, _) =
+        read(api::create_task(&tracker.store, post(json!({"title": "Other"}), "k-1")).await);
     assert_eq!(status, 422, "a key reused for a different task is refused");
 }
 
@@ -207,16 +294,32 @@ async fn a_retried_create_with_the_same_idempotency_key_creates_one_task() {
 async fn only_the_assignee_completes_and_a_done_task_stays_done() {
     let tracker = Tracker::start().await;
     let worker = tracker.account(Role::Worker).await;
-    let (_, task) = tracker.create(&worker, Role::Worker, json!({"title": "Mine"})).await;
+    let (_, task) = tracker
+        .create(&worker, Role::Worker, json!({"title": "Mine"}))
+        .await;
     let id = task["task_id"].as_str().unwrap();
     let stranger = Uuid::now_v7().to_string();
     assert_eq!(tracker.complete(&stranger, id, None).await.0, 403);
-    assert_eq!(tracker.complete(&worker, &Uuid::now_v7().to_string(), None).await.0, 404);
+    assert_eq!(
+        tracker
+            .complete(&worker, &Uuid::now_v7().to_string(), None)
+            .await
+            .0,
+        404
+    );
     assert_eq!(tracker.complete(&worker, "not-a-task", None).await.0, 404);
     let (status, done) = tracker.complete(&worker, id, Some("done-1")).await;
     assert_eq!((status, done["status"].as_str()), (200, Some("done")));
-    assert_eq!(tracker.complete(&worker, id, Some("done-1")).await.0, 200, "repeating the same request is harmless");
-    assert_eq!(tracker.complete(&worker, id, None).await.0, 409, "completing a done task is a conflict");
+    assert_eq!(
+        tracker.complete(&worker, id, Some("done-1")).await.0,
+        200,
+        "repeating the same request is harmless"
+    );
+    assert_eq!(
+        tracker.complete(&worker, id, None).await.0,
+        409,
+        "completing a done task is a conflict"
+    );
     assert_eq!(tracker.events("Task.Completed").await.len(), 1);
 }
 
@@ -226,11 +329,25 @@ async fn an_employee_lists_their_own_open_and_done_tasks_page_by_page() {
     let worker = tracker.account(Role::Worker).await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(tracker.create(&worker, Role::Worker, json!({"title": format!("T{i}")})).await.1["task_id"].as_str().unwrap().to_owned());
+        ids.push(
+            tracker
+                .create(&worker, Role::Worker, json!({"title": format!("T{i}")}))
+                .await
+                .1["task_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     tracker.complete(&worker, &ids[0], None).await;
     let list = |path: &str| {
-        let req = api_request("GET", "/tasks/mine", path, None, Some((&worker, Role::Worker)));
+        let req = api_request(
+            "GET",
+            "/tasks/mine",
+            path,
+            None,
+            Some((&worker, Role::Worker)),
+        );
         api::list_my_tasks(&tracker.store, req)
     };
     let (_, first) = read(list("/tasks/mine?status=open&limit=3").await);
@@ -242,20 +359,42 @@ async fn an_employee_lists_their_own_open_and_done_tasks_page_by_page() {
     assert_eq!(done["tasks"][0]["task_id"], ids[0].as_str());
     assert_eq!(read(list("/tasks/mine?status=lost").await).0, 422);
     assert_eq!(read(list("/tasks/mine?cursor=garbage").await).0, 422);
-    let all = api_request("GET", "/tasks", "/tasks", None, Some((&worker, Role::Worker)));
-    assert_eq!(read(api::list_tasks(&tracker.store, all).await).0, 403, "a worker does not see everyone's tasks");
+    let all = api_request(
+        "GET",
+        "/tasks",
+        "/tasks",
+        None,
+        Some((&worker, Role::Worker)),
+    );
+    assert_eq!(
+        read(api::list_tasks(&tracker.store, all).await).0,
+        403,
+        "a worker does not see everyone's tasks"
+    );
 }
 
 #[tokio::test]
 async fn a_worker_cannot_shuffle_and_an_unknown_shuffle_is_not_found() {
     let tracker = Tracker::start().await;
     let worker = tracker.account(Role::Worker).await;
-    let req = api_request("POST", "/tasks/shuffles", "/tasks/shuffles", None, Some((&worker, Role::Worker)));
+    let req = api_request(
+        "POST",
+        "/tasks/shuffles",
+        "/tasks/shuffles",
+        None,
+        Some((&worker, Role::Worker)),
+    );
     assert_eq!(read(api::start_shuffle(&tracker.store, req).await).0, 403);
     assert!(tracker.items("SHUFFLE#").await.is_empty());
     let manager = tracker.account(Role::Manager).await;
     let path = format!("/tasks/shuffles/{}", Uuid::now_v7());
-    let req = api_request("GET", "/tasks/shuffles/{shuffle_id}", &path, None, Some((&manager, Role::Manager)));
+    let req = api_request(
+        "GET",
+        "/tasks/shuffles/{shuffle_id}",
+        &path,
+        None,
+        Some((&manager, Role::Manager)),
+    );
     assert_eq!(read(api::shuffle_status(&tracker.store, req).await).0, 404);
 }
 
@@ -263,42 +402,113 @@ async fn a_worker_cannot_shuffle_and_an_unknown_shuffle_is_not_found() {
 async fn a_shuffle_reassigns_every_open_task_once_and_publishes_one_task_assigned_per_task() {
     let tracker = Tracker::start().await;
     let manager = tracker.account(Role::Manager).await;
-    let workers = [tracker.account(Role::Worker).await, tracker.account(Role::Worker).await, tracker.account(Role::Worker).await];
+    let workers = [
+        tracker.account(Role::Worker).await,
+        tracker.account(Role::Worker).await,
+        tracker.account(Role::Worker).await,
+    ];
     let mut ids = Vec::new();
     for i in 0..90 {
-        ids.push(tracker.create(&manager, Role::Manager, json!({"title": format!("T{i}")})).await.1["task_id"].as_str().unwrap().to_owned());
+        ids.push(
+            tracker
+                .create(&manager, Role::Manager, json!({"title": format!("T{i}")}))
+                .await
+                .1["task_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     // A completed task stays completed through a shuffle.
-    let done = tracker.store.task(Uuid::parse_str(&ids[0]).unwrap()).await.unwrap().unwrap();
-    tracker.complete(&done.assignee_id.to_string(), &ids[0], None).await;
+    let done = tracker
+        .store
+        .task(Uuid::parse_str(&ids[0]).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    tracker
+        .complete(&done.assignee_id.to_string(), &ids[0], None)
+        .await;
 
-    let req = api_request("POST", "/tasks/shuffles", "/tasks/shuffles", None, Some((&manager, Role::Manager)));
+    let req = api_request(
+        "POST",
+        "/tasks/shuffles",
+        "/tasks/shuffles",
+        None,
+        Some((&manager, Role::Manager)),
+    );
     let (status, shuffle) = read(api::start_shuffle(&tracker.store, req).await);
-    assert_eq!((status, shuffle["total"].as_u64(), shuffle["status"].as_str()), (202, Some(89), Some("running")));
+    assert_eq!(
+        (
+            status,
+            shuffle["total"].as_u64(),
+            shuffle["status"].as_str()
+        ),
+        (202, Some(89), Some("running"))
+    );
     let shuffle_id = shuffle["shuffle_id"].as_str().unwrap();
     let pages = tracker.drive_shuffle(shuffle_id).await;
     assert!(pages >= 16, "one page per shard at least, {pages}");
 
     let path = format!("/tasks/shuffles/{shuffle_id}");
-    let req = api_request("GET", "/tasks/shuffles/{shuffle_id}", &path, None, Some((&manager, Role::Manager)));
+    let req = api_request(
+        "GET",
+        "/tasks/shuffles/{shuffle_id}",
+        &path,
+        None,
+        Some((&manager, Role::Manager)),
+    );
     let (_, progress) = read(api::shuffle_status(&tracker.store, req).await);
-    assert_eq!((progress["status"].as_str(), progress["reassigned"].as_u64()), (Some("completed"), Some(89)), "{progress}");
+    assert_eq!(
+        (progress["status"].as_str(), progress["reassigned"].as_u64()),
+        (Some("completed"), Some(89)),
+        "{progress}"
+    );
 
-    let shuffled: Vec<Value> = tracker.events("Task.Assigned").await.into_iter().filter(|e| e["data"]["shuffle_id"] == shuffle_id).collect();
+    let shuffled: Vec<Value> = tracker
+        .events("Task.Assigned")
+        .await
+        .into_iter()
+        .filter(|e| e["data"]["shuffle_id"] == shuffle_id)
+        .collect();
     let mut per_task: HashMap<String, usize> = HashMap::new();
     for e in &shuffled {
-        *per_task.entry(e["data"]["task_id"].as_str().unwrap().to_owned()).or_default() += 1;
+        *per_task
+            .entry(e["data"]["task_id"].as_str().unwrap().to_owned())
+            .or_default() += 1;
         assert!(workers.contains(&e["data"]["assignee_id"].as_str().unwrap().to_owned()));
     }
     assert_eq!(per_task.len(), 89);
-    assert!(per_task.values().all(|n| *n == 1), "one Task.Assigned per task");
-    assert!(!per_task.contains_key(&ids[0]), "the done task was not reassigned");
-    assert_eq!(tracker.store.task(done.task_id).await.unwrap().unwrap().status, ates_tasks::task::Status::Done);
+    assert!(
+        per_task.values().all(|n| *n == 1),
+        "one Task.Assigned per task"
+    );
+    assert!(
+        !per_task.contains_key(&ids[0]),
+        "the done task was not reassigned"
+    );
+    assert_eq!(
+        tracker
+            .store
+            .task(done.task_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        ates_tasks::task::Status::Done
+    );
 
     // Every page delivered again changes nothing.
-    for item in tracker.items(&format!("OUTBOX#work#shuffle#{shuffle_id}")).await {
+    for item in tracker
+        .items(&format!("OUTBOX#work#shuffle#{shuffle_id}"))
+        .await
+    {
         let page: Page = serde_json::from_str(item["work"].as_s().unwrap()).unwrap();
-        let outcome = tracker.store.shuffle_page(&page, &mut rand::rngs::StdRng::seed_from_u64(9)).await.unwrap();
+        let outcome = tracker
+            .store
+            .shuffle_page(&page, &mut rand::rngs::StdRng::seed_from_u64(9))
+            .await
+            .unwrap();
         assert_eq!(outcome, PageOutcome::Duplicate);
     }
     assert_eq!(tracker.events("Task.Assigned").await.len(), 90 + 89);
@@ -313,10 +523,29 @@ async fn a_shuffle_while_workers_complete_loses_no_completion_and_no_assignment(
     }
     let mut ids = Vec::new();
     for i in 0..60 {
-        ids.push(Uuid::parse_str(tracker.create(&manager, Role::Manager, json!({"title": format!("T{i}")})).await.1["task_id"].as_str().unwrap()).unwrap());
+        ids.push(
+            Uuid::parse_str(
+                tracker
+                    .create(&manager, Role::Manager, json!({"title": format!("T{i}")}))
+                    .await
+                    .1["task_id"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap(),
+        );
     }
-    let req = api_request("POST", "/tasks/shuffles", "/tasks/shuffles", None, Some((&manager, Role::Manager)));
-    let shuffle_id = read(api::start_shuffle(&tracker.store, req).await).1["shuffle_id"].as_str().unwrap().to_owned();
+    let req = api_request(
+        "POST",
+        "/tasks/shuffles",
+        "/tasks/shuffles",
+        None,
+        Some((&manager, Role::Manager)),
+    );
+    let shuffle_id = read(api::start_shuffle(&tracker.store, req).await).1["shuffle_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     let completions = async {
         let mut completed = Vec::new();
@@ -324,7 +553,12 @@ async fn a_shuffle_while_workers_complete_loses_no_completion_and_no_assignment(
             // Whoever holds the task right now completes it, racing the shuffle.
             for _ in 0..5 {
                 let task = tracker.store.task(*id).await.unwrap().unwrap();
-                if tracker.complete(&task.assignee_id.to_string(), &id.to_string(), None).await.0 == 200 {
+                if tracker
+                    .complete(&task.assignee_id.to_string(), &id.to_string(), None)
+                    .await
+                    .0
+                    == 200
+                {
                     completed.push(*id);
                     break;
                 }
@@ -339,14 +573,38 @@ async fn a_shuffle_while_workers_complete_loses_no_completion_and_no_assignment(
     let completed_events = tracker.events("Task.Completed").await;
     for id in &ids {
         let task = tracker.store.task(*id).await.unwrap().unwrap();
-        let mine: Vec<&Value> = assigned.iter().filter(|e| e["data"]["task_id"] == id.to_string()).collect();
-        let last = mine.iter().max_by_key(|e| e["data"]["assigned_at"].as_str().unwrap().to_owned()).unwrap();
-        assert_eq!(last["data"]["assignee_id"], task.assignee_id.to_string(), "the last Task.Assigned names the holder");
-        assert!(mine.len() <= 2, "created + at most one reassignment by this shuffle");
+        let mine: Vec<&Value> = assigned
+            .iter()
+            .filter(|e| e["data"]["task_id"] == id.to_string())
+            .collect();
+        let last = mine
+            .iter()
+            .max_by_key(|e| e["data"]["assigned_at"].as_str().unwrap().to_owned())
+            .unwrap();
+        assert_eq!(
+            last["data"]["assignee_id"],
+            task.assignee_id.to_string(),
+            "the last Task.Assigned names the holder"
+        );
+        assert!(
+            mine.len() <= 2,
+            "created + at most one reassignment by this shuffle"
+        );
         if completed.contains(id) {
-            assert_eq!(task.status, ates_tasks::task::Status::Done, "a completed task stays completed");
-            let done = completed_events.iter().find(|e| e["data"]["task_id"] == id.to_string()).unwrap();
-            assert_eq!(done["data"]["assignee_id"], task.assignee_id.to_string(), "the reward goes to who held it");
+            assert_eq!(
+                task.status,
+                ates_tasks::task::Status::Done,
+                "a completed task stays completed"
+            );
+            let done = completed_events
+                .iter()
+                .find(|e| e["data"]["task_id"] == id.to_string())
+                .unwrap();
+            assert_eq!(
+                done["data"]["assignee_id"],
+                task.assignee_id.to_string(),
+                "the reward goes to who held it"
+            );
         }
     }
 }
@@ -355,7 +613,9 @@ async fn a_shuffle_while_workers_complete_loses_no_completion_and_no_assignment(
 async fn stored_legacy_titles_are_migrated_and_a_second_run_changes_nothing() {
     let tracker = Tracker::start().await;
     let worker = tracker.account(Role::Worker).await;
-    let (_, task) = tracker.create(&worker, Role::Worker, json!({"title": "Modern"})).await;
+    let (_, task) = tracker
+        .create(&worker, Role::Worker, json!({"title": "Modern"}))
+        .await;
     // A legacy task, as the first version of the tracker stored it.
     let legacy_id = Uuid::now_v7();
     let mut legacy = HashMap::new();
@@ -372,14 +632,45 @@ async fn stored_legacy_titles_are_migrated_and_a_second_run_changes_nothing() {
     ] {
         legacy.insert(k.to_owned(), aws_sdk_dynamodb::types::AttributeValue::S(v));
     }
-    legacy.insert("version".into(), aws_sdk_dynamodb::types::AttributeValue::N("1".into()));
-    tracker.db.put_item().table_name("TasksTable").set_item(Some(legacy)).send().await.unwrap();
+    legacy.insert(
+        "version".into(),
+        aws_sdk_dynamodb::types::AttributeValue::N("1".into()),
+    );
+    tracker
+        .db
+        .put_item()
+        .table_name("TasksTable")
+        .set_item(Some(legacy))
+        .send()
+        .await
+        .unwrap();
 
-    let (migrated, cursor) = tracker.store.migrate_legacy_titles(100, None).await.unwrap();
+    let (migrated, cursor) = tracker
+        .store
+        .migrate_legacy_titles(100, None)
+        .await
+        .unwrap();
     assert_eq!((migrated, cursor), (1, None));
     let fixed = tracker.store.task(legacy_id).await.unwrap().unwrap();
-    assert_eq!((fixed.title.as_str(), fixed.jira_id.as_deref()), ("Feed the parrots", Some("UBERPOP-7")));
-    assert_eq!(tracker.store.migrate_legacy_titles(100, None).await.unwrap().0, 0, "safe to run twice");
-    let modern = tracker.store.task(Uuid::parse_str(task["task_id"].as_str().unwrap()).unwrap()).await.unwrap().unwrap();
+    assert_eq!(
+        (fixed.title.as_str(), fixed.jira_id.as_deref()),
+        ("Feed the parrots", Some("UBERPOP-7"))
+    );
+    assert_eq!(
+        tracker
+            .store
+            .migrate_legacy_titles(100, None)
+            .await
+            .unwrap()
+            .0,
+        0,
+        "safe to run twice"
+    );
+    let modern = tracker
+        .store
+        .task(Uuid::parse_str(task["task_id"].as_str().unwrap()).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(modern.title, "Modern");
 }

@@ -15,14 +15,20 @@ use std::time::{Duration, Instant};
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned().unwrap_or_else(|| default.to_owned())
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
+        .unwrap_or_else(|| default.to_owned())
 }
 
 fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("coldstart") => coldstart(),
         Some("tasks") => tasks::run(),
-        _ => eprintln!("usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL]"),
+        _ => eprintln!(
+            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL]"
+        ),
     }
 }
 
@@ -55,7 +61,9 @@ fn one_start(binary: &PathBuf) -> Option<(u128, u64)> {
         loop {
             match listener.accept() {
                 Ok(pair) => break pair,
-                Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_micros(50)),
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_micros(50))
+                }
                 Err(_) => {
                     let _ = child.kill();
                     return None;
@@ -69,20 +77,35 @@ fn one_start(binary: &PathBuf) -> Option<(u128, u64)> {
     let elapsed = started.elapsed().as_micros();
     let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
         .unwrap_or(0);
     let _ = child.kill();
     let _ = child.wait();
     drop(stream);
-    line.contains("/runtime/invocation/next").then_some((elapsed, rss))
+    line.contains("/runtime/invocation/next")
+        .then_some((elapsed, rss))
 }
 
 fn coldstart() {
     let runs: usize = arg("--runs", "30").parse().unwrap_or(30);
     let dir = PathBuf::from(arg("--dir", "target/lambda"));
-    let names = ["bench-hello", "auth-me", "auth-create-account", "tasks-create-task", "tasks-sync-account", "tasks-outbox-relay"];
+    let names = [
+        "bench-hello",
+        "auth-me",
+        "auth-create-account",
+        "tasks-create-task",
+        "tasks-sync-account",
+        "tasks-outbox-relay",
+    ];
     println!("cold start (process start → first poll for work), {runs} runs each, release bootstraps in {}", dir.display());
-    println!("{:<22} {:>10} {:>10} {:>10} {:>12} {:>10}", "function", "p50 ms", "p90 ms", "max ms", "peak RSS KiB", "size KiB");
+    println!(
+        "{:<22} {:>10} {:>10} {:>10} {:>12} {:>10}",
+        "function", "p50 ms", "p90 ms", "max ms", "peak RSS KiB", "size KiB"
+    );
     for name in names {
         let binary = dir.join(name).join("bootstrap");
         let Ok(meta) = std::fs::metadata(&binary) else {
@@ -121,8 +144,15 @@ mod tasks {
     use serde_json::{json, Value};
     use std::time::{Duration, Instant};
 
-    fn call(api: &str, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
-        let mut req = ureq::request(method, &format!("{api}{path}")).timeout(Duration::from_secs(60));
+    fn call(
+        api: &str,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req =
+            ureq::request(method, &format!("{api}{path}")).timeout(Duration::from_secs(60));
         if let Some(t) = token {
             req = req.set("authorization", &format!("Bearer {t}"));
         }
@@ -150,7 +180,12 @@ mod tasks {
                 by_fn
                     .iter()
                     .filter(|(f, _)| f.starts_with(prefix))
-                    .flat_map(|(_, ops)| ops.as_object().into_iter().flatten().map(|(_, n)| n.as_u64().unwrap_or(0)))
+                    .flat_map(|(_, ops)| {
+                        ops.as_object()
+                            .into_iter()
+                            .flatten()
+                            .map(|(_, n)| n.as_u64().unwrap_or(0))
+                    })
                     .sum()
             })
             .unwrap_or(0)
@@ -159,25 +194,49 @@ mod tasks {
     pub fn run() {
         let n: usize = arg("--tasks", "10000").parse().unwrap_or(10_000);
         let api = arg("--api", "http://127.0.0.1:3000");
-        let email = std::env::var("ATES_BOOTSTRAP_ADMIN_EMAIL").unwrap_or_else(|_| "admin@ates.local".into());
-        let password = std::env::var("ATES_BOOTSTRAP_ADMIN_PASSWORD").unwrap_or_else(|_| "popug-local-admin-pass".into());
-        let (_, tokens) = call(&api, "POST", "/auth/sign-in", None, Some(json!({"email": email, "password": password})));
-        let admin = tokens["access_token"].as_str().expect("admin signs in").to_owned();
+        let email = std::env::var("ATES_BOOTSTRAP_ADMIN_EMAIL")
+            .unwrap_or_else(|_| "admin@ates.local".into());
+        let password = std::env::var("ATES_BOOTSTRAP_ADMIN_PASSWORD")
+            .unwrap_or_else(|_| "popug-local-admin-pass".into());
+        let (_, tokens) = call(
+            &api,
+            "POST",
+            "/auth/sign-in",
+            None,
+            Some(json!({"email": email, "password": password})),
+        );
+        let admin = tokens["access_token"]
+            .as_str()
+            .expect("admin signs in")
+            .to_owned();
         for i in 0..5 {
             let email = format!("bench-worker-{i}-{}@popug.test", std::process::id());
-            call(&api, "POST", "/accounts", Some(&admin), Some(json!({"email": email, "full_name": "Bench", "role": "worker"})));
+            call(
+                &api,
+                "POST",
+                "/accounts",
+                Some(&admin),
+                Some(json!({"email": email, "full_name": "Bench", "role": "worker"})),
+            );
         }
         std::thread::sleep(Duration::from_secs(3)); // the task tracker learns of the workers
 
         let before = calls(&api);
         let started = Instant::now();
         for i in 0..n {
-            let (status, body) = call(&api, "POST", "/tasks", Some(&admin), Some(json!({"title": format!("Bench task {i}")})));
+            let (status, body) = call(
+                &api,
+                "POST",
+                "/tasks",
+                Some(&admin),
+                Some(json!({"title": format!("Bench task {i}")})),
+            );
             assert_eq!(status, 201, "{body}");
         }
         let created = started.elapsed();
         let after_create = calls(&api);
-        let create_calls = total(&after_create, "TasksCreateTask") - total(&before, "TasksCreateTask");
+        let create_calls =
+            total(&after_create, "TasksCreateTask") - total(&before, "TasksCreateTask");
         println!(
             "create {n} tasks (sequential HTTP): {:.1}s, {:.0} tasks/s, {:.2} AWS calls per task by the create function",
             created.as_secs_f64(),
@@ -191,7 +250,13 @@ mod tasks {
         assert_eq!(status, 202, "{shuffle}");
         let id = shuffle["shuffle_id"].as_str().unwrap().to_owned();
         let progress = loop {
-            let (_, progress) = call(&api, "GET", &format!("/tasks/shuffles/{id}"), Some(&admin), None);
+            let (_, progress) = call(
+                &api,
+                "GET",
+                &format!("/tasks/shuffles/{id}"),
+                Some(&admin),
+                None,
+            );
             if progress["status"] == "completed" {
                 break progress;
             }
@@ -210,7 +275,10 @@ mod tasks {
             shuffle_calls as f64 / reassigned.max(1) as f64,
             relay_calls as f64 / reassigned.max(1) as f64
         );
-        println!("aws calls by function during the shuffle: {}", diff(&before, &after));
+        println!(
+            "aws calls by function during the shuffle: {}",
+            diff(&before, &after)
+        );
     }
 
     fn diff(before: &Value, after: &Value) -> Value {

@@ -1,1 +1,91 @@
-fn main() {}
+//! A tiny function for trying the local stack end to end: it echoes what it is given.
+//!
+//! HTTP events get their request echoed back; `GET /.well-known/jwks.json` publishes the key in
+//! the secret named by SIGNING_KEY_SECRET_ID, like the issuer would. SQS and stream batches report
+//! as failed every record whose body or new image mentions "fail". `{"crash": true}` kills the
+//! process, `{"sleep_ms": n}` takes its time, `{"error": "..."}` fails the invocation.
+
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use serde_json::{json, Value};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_runtime::run(service_fn(handle)).await
+}
+
+async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
+    let (payload, context) = event.into_parts();
+    if payload.get("crash") == Some(&Value::Bool(true)) {
+        std::process::exit(3);
+    }
+    if let Some(ms) = payload.get("sleep_ms").and_then(Value::as_u64) {
+        tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    }
+    if let Some(message) = payload.get("error").and_then(Value::as_str) {
+        return Err(message.into());
+    }
+    if payload.get("routeKey").is_some() {
+        return http(&payload, &context.request_id).await;
+    }
+    if let Some(records) = payload.get("Records").and_then(Value::as_array) {
+        let failures: Vec<Value> = records
+            .iter()
+            .filter(|r| {
+                let body = r.get("body").map(Value::to_string).unwrap_or_default();
+                let image = r
+                    .pointer("/dynamodb/NewImage")
+                    .map(Value::to_string)
+                    .unwrap_or_default();
+                body.contains("fail") || image.contains("fail")
+            })
+            .map(|r| {
+                let id = r
+                    .get("messageId")
+                    .or_else(|| r.pointer("/dynamodb/SequenceNumber"));
+                json!({"itemIdentifier": id})
+            })
+            .collect();
+        return Ok(json!({"batchItemFailures": failures}));
+    }
+    Ok(json!({"echo": payload, "function": std::env::var("AWS_LAMBDA_FUNCTION_NAME").ok()}))
+}
+
+async fn http(request: &Value, request_id: &str) -> Result<Value, Error> {
+    if request["rawPath"] == "/.well-known/jwks.json" {
+        return Ok(
+            json!({"statusCode": 200, "headers": {"content-type": "application/json"}, "body": jwks().await?.to_string()}),
+        );
+    }
+    if request["rawPath"] == "/crash" {
+        std::process::exit(4);
+    }
+    let echoed = json!({
+        "routeKey": request["routeKey"],
+        "pathParameters": request["pathParameters"],
+        "queryStringParameters": request["queryStringParameters"],
+        "claims": request.pointer("/requestContext/authorizer/jwt/claims"),
+        "body": request["body"],
+        "requestId": request_id,
+        "issuer": std::env::var("ATES_ISSUER").ok(),
+    });
+    Ok(json!({
+        "statusCode": 200,
+        "headers": {"content-type": "application/json", "x-echo": "yes"},
+        "cookies": ["echo=1; Path=/"],
+        "body": echoed.to_string(),
+    }))
+}
+
+async fn jwks() -> Result<Value, Error> {
+    let secret_id = std::env::var("SIGNING_KEY_SECRET_ID")?;
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let secret = aws_sdk_secretsmanager::Client::new(&config)
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await?;
+    let key: Value = serde_json::from_str(secret.secret_string().unwrap_or("{}"))?;
+    Ok(
+        json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": key["kid"], "n": key["n"], "e": key["e"]}]}),
+    )
+}

@@ -40,7 +40,12 @@ impl Jwks {
     /// Reads a JWKS document, keeping the RSA keys usable for RS256.
     pub fn from_document(doc: &Value) -> Jwks {
         let mut keys = HashMap::new();
-        for key in doc.get("keys").and_then(Value::as_array).into_iter().flatten() {
+        for key in doc
+            .get("keys")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             let field = |name: &str| key.get(name).and_then(Value::as_str);
             if field("kty") != Some("RSA") || field("alg").is_some_and(|a| a != "RS256") {
                 continue;
@@ -126,12 +131,18 @@ pub fn verify(
     required_scopes: &[String],
 ) -> Result<Authorized, Denial> {
     let unauthorized = |reason: String| Denial::Unauthorized(reason);
-    let header = jsonwebtoken::decode_header(token).map_err(|e| unauthorized(format!("malformed token: {e}")))?;
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|e| unauthorized(format!("malformed token: {e}")))?;
     // Only RS256: anything else (HS256 keyed with the public key, say) is an attack, not a token.
     if header.alg != Algorithm::RS256 {
-        return Err(unauthorized(format!("algorithm {:?} is not accepted", header.alg)));
+        return Err(unauthorized(format!(
+            "algorithm {:?} is not accepted",
+            header.alg
+        )));
     }
-    let kid = header.kid.ok_or_else(|| unauthorized("token has no kid".into()))?;
+    let kid = header
+        .kid
+        .ok_or_else(|| unauthorized("token has no kid".into()))?;
     let key = jwks
         .keys
         .get(&kid)
@@ -183,7 +194,11 @@ fn token_scopes(claims: &Map<String, Value>) -> Vec<String> {
     let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
     match claims.get("scope").or_else(|| claims.get("scp")) {
         Some(Value::String(s)) => words(s),
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -268,7 +283,8 @@ mod tests {
     #[test]
     fn rejects_alg_none() {
         let key = key();
-        let header = URL_SAFE_NO_PAD.encode(json!({"alg": "none", "typ": "JWT", "kid": key.kid}).to_string());
+        let header = URL_SAFE_NO_PAD
+            .encode(json!({"alg": "none", "typ": "JWT", "kid": key.kid}).to_string());
         let body = URL_SAFE_NO_PAD.encode(claims().to_string());
         assert!(is_unauthorized(check(&format!("{header}.{body}."), &[])));
     }
@@ -278,9 +294,19 @@ mod tests {
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(key().kid.clone());
         let public = key().public_key_pem().unwrap();
-        let token = jsonwebtoken::encode(&header, &claims(), &EncodingKey::from_secret(public.as_bytes())).unwrap();
+        let token = jsonwebtoken::encode(
+            &header,
+            &claims(),
+            &EncodingKey::from_secret(public.as_bytes()),
+        )
+        .unwrap();
         assert!(is_unauthorized(check(&token, &[])));
-        let n_keyed = jsonwebtoken::encode(&header, &claims(), &EncodingKey::from_secret(key().n.as_bytes())).unwrap();
+        let n_keyed = jsonwebtoken::encode(
+            &header,
+            &claims(),
+            &EncodingKey::from_secret(key().n.as_bytes()),
+        )
+        .unwrap();
         assert!(is_unauthorized(check(&n_keyed, &[])));
     }
 
@@ -307,7 +333,10 @@ mod tests {
         assert!(is_unauthorized(check(&sign(&c), &[])));
         let mut c = claims();
         c["aud"] = json!(["other", "ates"]);
-        assert!(check(&sign(&c), &[]).is_ok(), "one matching audience is enough");
+        assert!(
+            check(&sign(&c), &[]).is_ok(),
+            "one matching audience is enough"
+        );
     }
 
     #[test]
@@ -316,13 +345,19 @@ mod tests {
         let (signed, signature) = token.rsplit_once('.').unwrap();
         let mut sig = URL_SAFE_NO_PAD.decode(signature).unwrap();
         sig[10] ^= 0x01;
-        assert!(is_unauthorized(check(&format!("{signed}.{}", URL_SAFE_NO_PAD.encode(sig)), &[])));
+        assert!(is_unauthorized(check(
+            &format!("{signed}.{}", URL_SAFE_NO_PAD.encode(sig)),
+            &[]
+        )));
 
         let mut c = claims();
         c["sub"] = json!("someone-else");
         let forged_body = URL_SAFE_NO_PAD.encode(c.to_string());
         let parts: Vec<&str> = token.split('.').collect();
-        assert!(is_unauthorized(check(&format!("{}.{forged_body}.{}", parts[0], parts[2]), &[])));
+        assert!(is_unauthorized(check(
+            &format!("{}.{forged_body}.{}", parts[0], parts[2]),
+            &[]
+        )));
     }
 
     #[test]
@@ -338,10 +373,16 @@ mod tests {
     fn missing_scope_is_forbidden() {
         let mut c = claims();
         c["scope"] = json!("ates");
-        assert!(matches!(check(&sign(&c), &["accounts:manage"]), Err(Denial::Forbidden(_))));
+        assert!(matches!(
+            check(&sign(&c), &["accounts:manage"]),
+            Err(Denial::Forbidden(_))
+        ));
         c.as_object_mut().unwrap().remove("scope");
         c["scp"] = json!(["accounts:manage"]);
-        assert!(check(&sign(&c), &["accounts:manage"]).is_ok(), "scp works too");
+        assert!(
+            check(&sign(&c), &["accounts:manage"]).is_ok(),
+            "scp works too"
+        );
     }
 
     #[tokio::test]
@@ -353,10 +394,14 @@ mod tests {
             .authorize(Some(&format!("Bearer {token}")), &[], || async { Ok(doc) })
             .await;
         assert!(ok.is_ok());
-        let missing = authorizer.authorize(None, &[], || async { Ok(Value::Null) }).await;
+        let missing = authorizer
+            .authorize(None, &[], || async { Ok(Value::Null) })
+            .await;
         assert!(matches!(missing, Err(Denial::Unauthorized(_))));
         let basic = authorizer
-            .authorize(Some("Basic dXNlcjpwYXNz"), &[], || async { Ok(Value::Null) })
+            .authorize(Some("Basic dXNlcjpwYXNz"), &[], || async {
+                Ok(Value::Null)
+            })
             .await;
         assert!(matches!(basic, Err(Denial::Unauthorized(_))));
     }

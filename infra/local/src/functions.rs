@@ -51,6 +51,8 @@ pub struct SqsSource {
     pub queue_arn: String,
     pub batch_size: usize,
     pub report_batch_item_failures: bool,
+    /// ScalingConfig.MaximumConcurrency: how many batches may be in flight at once.
+    pub maximum_concurrency: Option<usize>,
     pub enabled: bool,
 }
 
@@ -81,7 +83,10 @@ pub struct ScheduleSource {
 }
 
 /// Builds every function's spec: Globals merged in, intrinsics resolved (Policies are left alone).
-pub fn function_specs(template: &Template, resolver: &Resolver) -> Result<Vec<FunctionSpec>, String> {
+pub fn function_specs(
+    template: &Template,
+    resolver: &Resolver,
+) -> Result<Vec<FunctionSpec>, String> {
     let default_authorizers: BTreeMap<String, Option<String>> = template
         .of_kind("AWS::Serverless::HttpApi")
         .map(|api| {
@@ -140,7 +145,9 @@ fn function_spec(
         logical_id: resource.logical_id.clone(),
         binary,
         environment,
-        timeout: Duration::from_secs(number(&properties, "Timeout").unwrap_or(DEFAULT_TIMEOUT_SECS)),
+        timeout: Duration::from_secs(
+            number(&properties, "Timeout").unwrap_or(DEFAULT_TIMEOUT_SECS),
+        ),
         memory_mb: number(&properties, "MemorySize").unwrap_or(DEFAULT_MEMORY_MB),
         routes: Vec::new(),
         sqs_sources: Vec::new(),
@@ -154,25 +161,35 @@ fn function_spec(
         .cloned()
         .unwrap_or_default();
     for (event_name, event) in events {
-        let kind = event.get("Type").and_then(Value::as_str).unwrap_or_default();
+        let kind = event
+            .get("Type")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let props = event.get("Properties").cloned().unwrap_or(Value::Null);
         match kind {
             "HttpApi" => {
                 // ApiId resolves to the same local id for every API, so read which one it names unresolved.
                 let api = events_unresolved
-                    .pointer(&format!("/{}/Properties/ApiId/Ref", escape_pointer(&event_name)))
+                    .pointer(&format!(
+                        "/{}/Properties/ApiId/Ref",
+                        escape_pointer(&event_name)
+                    ))
                     .and_then(Value::as_str)
                     .map(str::to_string);
                 let default = api
                     .as_ref()
                     .and_then(|a| default_authorizers.get(a).cloned().flatten());
-                spec.routes.push(http_route(&event_name, &props, api, default)?);
+                spec.routes
+                    .push(http_route(&event_name, &props, api, default)?);
             }
             "SQS" => spec.sqs_sources.push(SqsSource {
                 event_name: event_name.clone(),
                 queue_arn: text(&props, "Queue").ok_or("SQS event without Queue")?,
                 batch_size: number(&props, "BatchSize").unwrap_or(10).clamp(1, 10) as usize,
                 report_batch_item_failures: reports_item_failures(&props),
+                maximum_concurrency: props
+                    .pointer("/ScalingConfig/MaximumConcurrency")
+                    .and_then(|v| scalar_string(v).parse().ok()),
                 enabled: props.get("Enabled") != Some(&Value::Bool(false)),
             }),
             "DynamoDB" => spec.stream_sources.push(StreamSource {
@@ -224,13 +241,20 @@ fn http_route(
     api: Option<String>,
     default_authorizer: Option<String>,
 ) -> Result<HttpRoute, String> {
-    let method = text(props, "Method").unwrap_or_else(|| "ANY".into()).to_uppercase();
+    let method = text(props, "Method")
+        .unwrap_or_else(|| "ANY".into())
+        .to_uppercase();
     let path = text(props, "Path").ok_or("HttpApi event without Path")?;
     let named = props.pointer("/Auth/Authorizer").and_then(Value::as_str);
     let scopes = props
         .pointer("/Auth/AuthorizationScopes")
         .and_then(Value::as_array)
-        .map(|s| s.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     let auth = match named.map(str::to_string).or(default_authorizer) {
         Some(name) if name != "NONE" => RouteAuth::Jwt {
@@ -241,7 +265,11 @@ fn http_route(
     };
     Ok(HttpRoute {
         event_name: event_name.to_string(),
-        method: if method == "X-AMAZON-APIGATEWAY-ANY-METHOD" { "ANY".into() } else { method },
+        method: if method == "X-AMAZON-APIGATEWAY-ANY-METHOD" {
+            "ANY".into()
+        } else {
+            method
+        },
         path,
         api,
         auth,
@@ -258,7 +286,9 @@ fn filter_patterns(props: &Value) -> Result<Vec<Value>, String> {
         .iter()
         .filter_map(|f| f.get("Pattern"))
         .map(|p| match p {
-            Value::String(s) => serde_json::from_str(s).map_err(|e| format!("bad filter pattern {s}: {e}")),
+            Value::String(s) => {
+                serde_json::from_str(s).map_err(|e| format!("bad filter pattern {s}: {e}"))
+            }
             other => Ok(other.clone()),
         })
         .collect()
@@ -326,7 +356,11 @@ mod tests {
 
     fn specs() -> BTreeMap<String, FunctionSpec> {
         let t = project_template();
-        let r = Resolver::new(&t, &[("IssuerUrl", "http://127.0.0.1:4000")], "http://127.0.0.1:5000");
+        let r = Resolver::new(
+            &t,
+            &[("IssuerUrl", "http://127.0.0.1:4000")],
+            "http://127.0.0.1:5000",
+        );
         function_specs(&t, &r)
             .unwrap()
             .into_iter()
@@ -340,11 +374,18 @@ mod tests {
         let sign_in = &specs["AuthSignInFunction"];
         assert_eq!(sign_in.binary, "auth-sign-in");
         assert_eq!(sign_in.memory_mb, 256, "the function's own MemorySize wins");
-        assert_eq!(sign_in.timeout, Duration::from_secs(10), "Timeout comes from Globals");
+        assert_eq!(
+            sign_in.timeout,
+            Duration::from_secs(10),
+            "Timeout comes from Globals"
+        );
         assert_eq!(sign_in.environment["EVENT_BUS_NAME"], "ates");
         assert_eq!(sign_in.environment["ATES_ISSUER"], "http://127.0.0.1:4000");
         assert_eq!(sign_in.environment["TABLE_NAME"], "AuthTable");
-        assert_eq!(sign_in.environment["SIGNING_KEY_SECRET_ID"], "ates/auth/signing-key");
+        assert_eq!(
+            sign_in.environment["SIGNING_KEY_SECRET_ID"],
+            "ates/auth/signing-key"
+        );
         assert_eq!(sign_in.environment["RUST_LOG"], "info");
     }
 
@@ -353,11 +394,21 @@ mod tests {
         let specs = specs();
         assert_eq!(
             specs["AuthMeFunction"].routes[0].auth,
-            RouteAuth::Jwt { authorizer: "AtesJwt".into(), scopes: vec!["ates".into()] }
+            RouteAuth::Jwt {
+                authorizer: "AtesJwt".into(),
+                scopes: vec!["ates".into()]
+            }
         );
-        assert_eq!(specs["AuthMeFunction"].routes[0].api.as_deref(), Some("HttpApi"));
+        assert_eq!(
+            specs["AuthMeFunction"].routes[0].api.as_deref(),
+            Some("HttpApi")
+        );
         assert_eq!(specs["AuthSignInFunction"].routes[0].auth, RouteAuth::Open);
-        let well_known: Vec<_> = specs["AuthWellKnownFunction"].routes.iter().map(route_key).collect();
+        let well_known: Vec<_> = specs["AuthWellKnownFunction"]
+            .routes
+            .iter()
+            .map(route_key)
+            .collect();
         assert!(well_known.contains(&"GET /.well-known/jwks.json".to_string()));
     }
 
@@ -374,7 +425,10 @@ mod tests {
             Some("arn:aws:sqs:us-east-1:123456789012:AuthOutboxDeadLetters")
         );
         let sync = &specs["TasksSyncAccountFunction"].sqs_sources[0];
-        assert_eq!(sync.queue_arn, "arn:aws:sqs:us-east-1:123456789012:TasksAccountEventsQueue");
+        assert_eq!(
+            sync.queue_arn,
+            "arn:aws:sqs:us-east-1:123456789012:TasksAccountEventsQueue"
+        );
         assert_eq!(sync.batch_size, 10);
         assert!(sync.report_batch_item_failures);
     }

@@ -66,10 +66,6 @@ impl RouteTable {
         RouteTable { routes }
     }
 
-    pub fn routes(&self) -> &[Route] {
-        &self.routes
-    }
-
     /// Picks the most specific route as API Gateway does: literal segments beat `{param}`,
     /// which beats `{proxy+}`; an exact method beats ANY; `$default` catches the rest.
     pub fn find(&self, method: &str, path: &str) -> Option<Matched<'_>> {
@@ -83,12 +79,19 @@ impl RouteTable {
             } else {
                 continue;
             };
-            let Some((mut rank, path_parameters)) = match_segments(&route.segments, &request) else {
+            let Some((mut rank, path_parameters)) = match_segments(&route.segments, &request)
+            else {
                 continue;
             };
             rank.push(method_rank);
             if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                best = Some((rank, Matched { route, path_parameters }));
+                best = Some((
+                    rank,
+                    Matched {
+                        route,
+                        path_parameters,
+                    },
+                ));
             }
         }
         best.map(|(_, m)| m).or_else(|| {
@@ -104,13 +107,15 @@ impl RouteTable {
 fn parse_path(path: &str) -> Vec<Segment> {
     split_path(path)
         .into_iter()
-        .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-            Some(name) => match name.strip_suffix('+') {
-                Some(greedy) => Segment::Greedy(greedy.to_string()),
-                None => Segment::Param(name.to_string()),
+        .map(
+            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                Some(name) => match name.strip_suffix('+') {
+                    Some(greedy) => Segment::Greedy(greedy.to_string()),
+                    None => Segment::Param(name.to_string()),
+                },
+                None => Segment::Literal(s.to_string()),
             },
-            None => Segment::Literal(s.to_string()),
-        })
+        )
         .collect()
 }
 
@@ -219,9 +224,17 @@ pub fn http_event(
     for (name, value) in request.headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
         if name == "cookie" {
-            cookies.extend(value.split(';').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()));
+            cookies.extend(
+                value
+                    .split(';')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty()),
+            );
         } else {
-            headers.entry(name.as_str().to_string()).or_default().push(value);
+            headers
+                .entry(name.as_str().to_string())
+                .or_default()
+                .push(value);
         }
     }
     let header = |name: &str| headers.get(name).map(|v| v.join(",")).unwrap_or_default();
@@ -308,7 +321,12 @@ pub fn http_response(answer: &Value) -> Response {
             headers.append(n, v);
         }
     };
-    for (name, value) in answer.get("headers").and_then(Value::as_object).into_iter().flatten() {
+    for (name, value) in answer
+        .get("headers")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         add(name, value);
     }
     for (name, values) in answer
@@ -321,7 +339,12 @@ pub fn http_response(answer: &Value) -> Response {
             add(name, value);
         }
     }
-    for cookie in answer.get("cookies").and_then(Value::as_array).into_iter().flatten() {
+    for cookie in answer
+        .get("cookies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         add("set-cookie", cookie);
     }
 
@@ -329,7 +352,12 @@ pub fn http_response(answer: &Value) -> Response {
         Some(Value::String(s)) if answer.get("isBase64Encoded") == Some(&Value::Bool(true)) => {
             match BASE64.decode(s) {
                 Ok(bytes) => bytes,
-                Err(_) => return gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error"),
+                Err(_) => {
+                    return gateway_error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "Internal Server Error",
+                    )
+                }
             }
         }
         Some(Value::String(s)) => s.clone().into_bytes(),
@@ -376,16 +404,25 @@ pub async fn handle(
     let authorized = match &matched.route.http.auth {
         RouteAuth::Open => None,
         RouteAuth::Jwt { authorizer, scopes } => {
-            let authorization = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+            let authorization = parts
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok());
             match stack
-                .authorize(matched.route.http.api.as_deref(), authorizer, authorization, scopes)
+                .authorize(
+                    matched.route.http.api.as_deref(),
+                    authorizer,
+                    authorization,
+                    scopes,
+                )
                 .await
             {
                 Ok(a) => Some(a),
                 Err(Denial::Unauthorized(reason)) => {
                     tracing::info!("{} {raw_path}: 401 ({reason})", method);
                     let mut r = gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized");
-                    r.headers_mut().insert("www-authenticate", HeaderValue::from_static("Bearer"));
+                    r.headers_mut()
+                        .insert("www-authenticate", HeaderValue::from_static("Bearer"));
                     return r;
                 }
                 Err(Denial::Forbidden(reason)) => {
@@ -426,7 +463,12 @@ fn integration_error(function: &str, error: &InvokeError) -> Response {
     } else {
         gateway_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
     };
-    let detail: String = error.to_string().chars().filter(|c| !c.is_control()).take(500).collect();
+    let detail: String = error
+        .to_string()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(500)
+        .collect();
     if let Ok(v) = HeaderValue::from_str(&detail) {
         response.headers_mut().insert("x-ates-local-error", v);
     }
@@ -457,9 +499,15 @@ pub fn response_body(answer: &Value) -> Result<Bytes, String> {
     if status != 200 {
         return Err(format!("status {status}"));
     }
-    let body = answer.get("body").and_then(Value::as_str).unwrap_or_default();
+    let body = answer
+        .get("body")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if answer.get("isBase64Encoded") == Some(&Value::Bool(true)) {
-        BASE64.decode(body).map(Bytes::from).map_err(|e| e.to_string())
+        BASE64
+            .decode(body)
+            .map(Bytes::from)
+            .map_err(|e| e.to_string())
     } else {
         Ok(Bytes::from(body.to_string()))
     }
@@ -506,9 +554,22 @@ mod tests {
         assert_eq!(m.route.function, "AuthUpdateAccountFunction");
         assert_eq!(m.path_parameters["account_id"], "acc-42");
         assert_eq!(m.route.route_key(), "PATCH /accounts/{account_id}");
-        assert_eq!(table.find("POST", "/accounts/acc-42/deactivate").unwrap().route.function, "AuthDeactivateAccountFunction");
-        assert_eq!(table.find("GET", "/accounts").unwrap().route.function, "AuthListAccountsFunction");
-        assert_eq!(table.find("POST", "/accounts").unwrap().route.function, "AuthCreateAccountFunction");
+        assert_eq!(
+            table
+                .find("POST", "/accounts/acc-42/deactivate")
+                .unwrap()
+                .route
+                .function,
+            "AuthDeactivateAccountFunction"
+        );
+        assert_eq!(
+            table.find("GET", "/accounts").unwrap().route.function,
+            "AuthListAccountsFunction"
+        );
+        assert_eq!(
+            table.find("POST", "/accounts").unwrap().route.function,
+            "AuthCreateAccountFunction"
+        );
         assert!(table.find("DELETE", "/accounts").is_none());
         assert!(table.find("GET", "/nope").is_none());
         assert!(table.find("GET", "/accounts/a/b").is_none());
@@ -524,8 +585,14 @@ mod tests {
             spec("Default", &[("ANY", "$default")]),
         ];
         let table = RouteTable::new(&specs);
-        assert_eq!(table.find("GET", "/items/special").unwrap().route.function, "Literal");
-        assert_eq!(table.find("GET", "/items/7").unwrap().route.function, "Param");
+        assert_eq!(
+            table.find("GET", "/items/special").unwrap().route.function,
+            "Literal"
+        );
+        assert_eq!(
+            table.find("GET", "/items/7").unwrap().route.function,
+            "Param"
+        );
         assert_eq!(table.find("PUT", "/items/7").unwrap().route.function, "Any");
         let greedy = table.find("GET", "/a/b%20c/d").unwrap();
         assert_eq!(greedy.route.function, "Greedy");
@@ -560,7 +627,10 @@ mod tests {
         assert_eq!(event["version"], "2.0");
         assert_eq!(event["routeKey"], "POST /things/{id}");
         assert_eq!(event["rawQueryString"], "q=x%20y&q=z&flag");
-        assert_eq!(event["queryStringParameters"], json!({"q": "x y,z", "flag": ""}));
+        assert_eq!(
+            event["queryStringParameters"],
+            json!({"q": "x y,z", "flag": ""})
+        );
         assert_eq!(event["pathParameters"], json!({"id": "a/b"}));
         assert_eq!(event["headers"]["x-multi"], "1,2");
         assert!(event["headers"].get("cookie").is_none());
@@ -569,8 +639,14 @@ mod tests {
         assert_eq!(event["body"], BASE64.encode([0xff, 0x00]));
         assert_eq!(event["requestContext"]["http"]["method"], "POST");
         assert_eq!(event["requestContext"]["stage"], "$default");
-        assert_eq!(event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"], "acc-1");
-        assert_eq!(event["requestContext"]["authorizer"]["jwt"]["scopes"], json!(["ates"]));
+        assert_eq!(
+            event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"],
+            "acc-1"
+        );
+        assert_eq!(
+            event["requestContext"]["authorizer"]["jwt"]["scopes"],
+            json!(["ates"])
+        );
     }
 
     #[tokio::test]
@@ -592,6 +668,9 @@ mod tests {
         let bare = http_response(&json!({"hello": "world"}));
         assert_eq!(bare.status(), StatusCode::OK);
         assert_eq!(bare.headers()["content-type"], "application/json");
-        assert_eq!(to_bytes(bare.into_body(), 1024).await.unwrap(), r#"{"hello":"world"}"#);
+        assert_eq!(
+            to_bytes(bare.into_body(), 1024).await.unwrap(),
+            r#"{"hello":"world"}"#
+        );
     }
 }

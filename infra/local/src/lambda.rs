@@ -46,6 +46,9 @@ impl std::fmt::Display for InvokeError {
 
 pub type InvokeResult = Result<Vec<u8>, InvokeError>;
 
+/// How long an invocation may wait for a process (busy, or starting) before it is refused.
+const QUEUE_ALLOWANCE: Duration = Duration::from_secs(60);
+
 pub struct LambdaSettings {
     pub bin_dir: PathBuf,
     pub log_dir: PathBuf,
@@ -90,10 +93,9 @@ impl Lambda {
 
     /// Invokes synchronously (RequestResponse) and answers the function's JSON result.
     pub async fn invoke(&self, name: &str, payload: &Value) -> Result<Value, InvokeError> {
-        let function = self
-            .functions
-            .get(name)
-            .ok_or_else(|| InvokeError::new("ResourceNotFoundException", format!("no function {name}")))?;
+        let function = self.functions.get(name).ok_or_else(|| {
+            InvokeError::new("ResourceNotFoundException", format!("no function {name}"))
+        })?;
         let bytes = serde_json::to_vec(payload)
             .map_err(|e| InvokeError::new("InvalidRequestContentException", e.to_string()))?;
         let answer = function.clone().invoke(bytes).await?;
@@ -117,10 +119,6 @@ impl Lambda {
             for handle in handles {
                 let _ = tokio::time::timeout(Duration::from_secs(5), handle).await;
             }
-            // Long-polls never finish on their own; the processes asking are gone by now.
-            if let Ok(mut servers) = function.runtime_apis.lock() {
-                servers.drain(..).for_each(|s| s.abort());
-            }
         }
     }
 }
@@ -128,8 +126,6 @@ impl Lambda {
 pub(crate) struct Invocation {
     pub request_id: String,
     pub payload: Vec<u8>,
-    pub deadline: Instant,
-    pub deadline_epoch_ms: u128,
     pub reply: oneshot::Sender<InvokeResult>,
 }
 
@@ -144,14 +140,15 @@ pub(crate) struct Function {
     pub queue_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
     instances: tokio::sync::Mutex<Vec<Arc<Instance>>>,
     supervisors: Mutex<Vec<JoinHandle<()>>>,
-    runtime_apis: Mutex<Vec<JoinHandle<()>>>,
+    /// Counts invocations, so a process that failed its init is retried only when there is work.
+    demand: watch::Sender<u64>,
     shutdown: watch::Receiver<bool>,
 }
 
-/// One sandbox: a Runtime API port and the successive processes that serve it.
+/// One sandbox: the successive processes (generations) of one of a function's concurrent slots.
+/// Each process gets a Runtime API of its own, so every request is known to come from it.
 pub(crate) struct Instance {
     pub label: String,
-    port: u16,
     /// Bumped whenever the current process is gone or retired; work is only handed to the current one.
     pub generation: AtomicU64,
     pub in_flight: Mutex<Option<InFlight>>,
@@ -160,6 +157,8 @@ pub(crate) struct Instance {
     kill: Notify,
     pub spawned_at: Mutex<Instant>,
     pub awaiting_first_next: AtomicBool,
+    /// What the runtime reported to /runtime/init/error, if it did.
+    pub init_error: Mutex<Option<String>>,
     binary_modified: Mutex<Option<SystemTime>>,
 }
 
@@ -175,7 +174,12 @@ impl Instance {
     pub fn retire(&self, generation: u64) {
         if self
             .generation
-            .compare_exchange(generation, generation + 1, Ordering::SeqCst, Ordering::SeqCst)
+            .compare_exchange(
+                generation,
+                generation + 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            )
             .is_ok()
         {
             self.retired.notify_waiters();
@@ -183,17 +187,26 @@ impl Instance {
         }
     }
 
-    pub fn take_in_flight(&self, request_id: Option<&str>) -> Option<InFlight> {
+    /// Takes the invocation the process of `generation` is working on (`request_id`, if given).
+    pub fn take_in_flight(&self, request_id: Option<&str>, generation: u64) -> Option<InFlight> {
         let mut slot = self.in_flight.lock().ok()?;
-        match (&*slot, request_id) {
-            (Some(f), Some(id)) if f.request_id != id => None,
-            _ => slot.take(),
+        let mine = slot.as_ref().is_some_and(|f| {
+            f.generation == generation && request_id.is_none_or(|id| f.request_id == id)
+        });
+        if mine {
+            slot.take()
+        } else {
+            None
         }
     }
 }
 
 impl Function {
-    fn new(spec: FunctionSpec, settings: &LambdaSettings, shutdown: watch::Receiver<bool>) -> Function {
+    fn new(
+        spec: FunctionSpec,
+        settings: &LambdaSettings,
+        shutdown: watch::Receiver<bool>,
+    ) -> Function {
         let (queue_tx, queue_rx) = mpsc::unbounded_channel();
         let executable = settings.bin_dir.join(&spec.binary);
         let name = spec.logical_id.clone();
@@ -209,7 +222,10 @@ impl Function {
             ("AWS_ACCESS_KEY_ID", "test".to_string()),
             ("AWS_SECRET_ACCESS_KEY", "test".to_string()),
             ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", spec.memory_mb.to_string()),
+            (
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                spec.memory_mb.to_string(),
+            ),
             ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
             ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
             ("AWS_LAMBDA_LOG_STREAM_NAME", format!("local/{name}")),
@@ -240,7 +256,7 @@ impl Function {
             queue_rx: tokio::sync::Mutex::new(queue_rx),
             instances: tokio::sync::Mutex::new(Vec::new()),
             supervisors: Mutex::new(Vec::new()),
-            runtime_apis: Mutex::new(Vec::new()),
+            demand: watch::channel(0).0,
             shutdown,
         }
     }
@@ -249,47 +265,52 @@ impl Function {
         let instances = self.clone().ensure_started().await?;
         self.retire_stale_instances(&instances);
 
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let timeout = self.spec.timeout;
         let (reply, answer) = oneshot::channel();
-        let deadline_epoch_ms = (SystemTime::now() + timeout)
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or_default();
         let invocation = Invocation {
-            request_id: request_id.clone(),
+            request_id: uuid::Uuid::new_v4().to_string(),
             payload,
-            deadline: Instant::now() + timeout,
-            deadline_epoch_ms,
             reply,
         };
-        self.queue_tx
-            .send(invocation)
-            .map_err(|_| InvokeError::new("ServiceException", "the local stack is shutting down"))?;
+        self.queue_tx.send(invocation).map_err(|_| {
+            InvokeError::new("ServiceException", "the local stack is shutting down")
+        })?;
+        self.demand.send_modify(|n| *n = n.wrapping_add(1));
 
-        match tokio::time::timeout(timeout, answer).await {
+        // The function's own timeout runs from when a process takes the invocation (see
+        // `start_clock`); this only bounds the wait for a free, working process.
+        match tokio::time::timeout(self.spec.timeout + QUEUE_ALLOWANCE, answer).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(InvokeError::new(
                 "ServiceException",
                 "the invocation was dropped (the stack is shutting down)",
             )),
-            Err(_) => {
-                // Lambda throws away a sandbox whose invocation timed out.
-                for instance in instances.iter() {
-                    if let Some(in_flight) = instance.take_in_flight(Some(&request_id)) {
-                        instance.retire(in_flight.generation);
-                    }
-                }
-                self.log.line(&format!(
-                    "{request_id} Task timed out after {:.2} seconds",
-                    timeout.as_secs_f64()
-                ));
-                Err(InvokeError::new(
-                    "Sandbox.Timedout",
-                    format!("Task timed out after {:.2} seconds", timeout.as_secs_f64()),
-                ))
-            }
+            Err(_) => Err(InvokeError::new(
+                "TooManyRequestsException",
+                format!(
+                    "no process of {} took the invocation in time; see logs/{}.log",
+                    self.spec.logical_id, self.spec.logical_id
+                ),
+            )),
         }
+    }
+
+    /// Starts the timeout of an invocation a process just took. Lambda throws away a sandbox
+    /// whose invocation timed out, so the process is replaced.
+    pub fn start_clock(&self, instance: &Arc<Instance>, request_id: String, generation: u64) {
+        let timeout = self.spec.timeout;
+        let instance = instance.clone();
+        let log = self.log.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            if let Some(in_flight) = instance.take_in_flight(Some(&request_id), generation) {
+                let message = format!("Task timed out after {:.2} seconds", timeout.as_secs_f64());
+                log.line(&format!("{request_id} {message}"));
+                let _ = in_flight
+                    .reply
+                    .send(Err(InvokeError::new("Sandbox.Timedout", message)));
+                instance.retire(in_flight.generation);
+            }
+        });
     }
 
     /// Starts the instances on first use: binaries may be built after the stack started.
@@ -309,29 +330,18 @@ impl Function {
             ));
         }
         for index in 1..=self.concurrency {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| {
-                InvokeError::new("ServiceException", format!("cannot bind a Runtime API port: {e}"))
-            })?;
-            let port = listener
-                .local_addr()
-                .map_err(|e| InvokeError::new("ServiceException", e.to_string()))?
-                .port();
             let instance = Arc::new(Instance {
                 label: format!("{}#{index}", self.spec.logical_id),
-                port,
                 generation: AtomicU64::new(0),
                 in_flight: Mutex::new(None),
                 retired: Notify::new(),
                 kill: Notify::new(),
                 spawned_at: Mutex::new(Instant::now()),
                 awaiting_first_next: AtomicBool::new(true),
+                init_error: Mutex::new(None),
                 binary_modified: Mutex::new(None),
             });
-            let server = runtime_api::serve(listener, self.clone(), instance.clone());
             let supervisor = tokio::spawn(supervise(self.clone(), instance.clone()));
-            if let Ok(mut handles) = self.runtime_apis.lock() {
-                handles.push(server);
-            }
             if let Ok(mut handles) = self.supervisors.lock() {
                 handles.push(supervisor);
             }
@@ -347,7 +357,11 @@ impl Function {
         };
         for instance in instances {
             let started_with = instance.binary_modified.lock().ok().and_then(|m| *m);
-            let idle = instance.in_flight.lock().map(|f| f.is_none()).unwrap_or(false);
+            let idle = instance
+                .in_flight
+                .lock()
+                .map(|f| f.is_none())
+                .unwrap_or(false);
             if started_with.is_some_and(|t| t != current) && idle {
                 tracing::info!("{} binary changed; restarting", instance.label);
                 instance.retire(instance.generation.load(Ordering::SeqCst));
@@ -378,7 +392,19 @@ async fn supervise(function: Arc<Function>, instance: Arc<Instance>) {
         }
         instance.awaiting_first_next.store(true, Ordering::SeqCst);
 
-        let exit = match spawn_process(&function, &instance) {
+        let runtime_api = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+            Ok(listener) => {
+                runtime_api::serve(listener, function.clone(), instance.clone(), generation)
+            }
+            Err(e) => {
+                tracing::error!("{}: cannot bind a Runtime API port: {e}", instance.label);
+                if !pause(&mut shutdown, Duration::from_secs(1)).await {
+                    return;
+                }
+                continue;
+            }
+        };
+        let exit = match spawn_process(&function, &instance, runtime_api.port) {
             Err(e) => format!("could not start {}: {e}", function.executable.display()),
             Ok(mut child) => loop {
                 tokio::select! {
@@ -396,6 +422,8 @@ async fn supervise(function: Arc<Function>, instance: Arc<Instance>) {
                     }
                     _ = shutdown.changed() => {
                         let _ = child.kill().await;
+                        instance.retire(generation);
+                        runtime_api.task.abort();
                         fail_in_flight(&instance, generation, "the local stack is shutting down");
                         return;
                     }
@@ -405,18 +433,30 @@ async fn supervise(function: Arc<Function>, instance: Arc<Instance>) {
 
         // The process is gone: its long-polls stop, its invocation fails as Lambda's would.
         instance.retire(generation);
+        runtime_api.task.abort();
         let retired_on_purpose = exit == "killed";
         if !retired_on_purpose {
             tracing::warn!("{} {exit}", instance.label);
             function.log.line(&format!("{} {exit}", instance.label));
         }
         fail_in_flight(&instance, generation, &format!("Runtime exited: {exit}"));
+        let init_failed =
+            !retired_on_purpose && instance.awaiting_first_next.load(Ordering::SeqCst);
+        if init_failed {
+            let mut demand = function.demand.subscribe();
+            demand.borrow_and_update();
+            fail_waiting(&function, &instance, &exit);
+            // Lambda inits on demand: no point restarting a broken binary until someone invokes it.
+            tokio::select! {
+                _ = demand.changed() => {}
+                _ = shutdown.changed() => return,
+            }
+        }
 
         if started.elapsed() < Duration::from_secs(2) && !retired_on_purpose {
             // A binary that dies at start-up would otherwise be restarted in a tight loop.
-            tokio::select! {
-                _ = tokio::time::sleep(backoff) => {}
-                _ = shutdown.changed() => return,
+            if !pause(&mut shutdown, backoff).await {
+                return;
             }
             backoff = (backoff * 2).min(Duration::from_secs(5));
         } else {
@@ -425,25 +465,52 @@ async fn supervise(function: Arc<Function>, instance: Arc<Instance>) {
     }
 }
 
-fn fail_in_flight(instance: &Instance, generation: u64, message: &str) {
-    let Some(in_flight) = instance.take_in_flight(None) else {
+/// A process that dies before asking for work failed its init; like Lambda, fail the invocations
+/// waiting for it rather than letting them hang. (If another process is polling, it keeps them.)
+fn fail_waiting(function: &Function, instance: &Instance, exit: &str) {
+    let reported = instance.init_error.lock().ok().and_then(|mut e| e.take());
+    let message = match reported {
+        Some(error) => format!("init failed ({exit}): {error}"),
+        None => format!("init failed: the runtime {exit} before asking for work"),
+    };
+    let Ok(mut queue) = function.queue_rx.try_lock() else {
         return;
     };
-    if in_flight.generation == generation {
-        let _ = in_flight
+    while let Ok(invocation) = queue.try_recv() {
+        let _ = invocation
             .reply
-            .send(Err(InvokeError::new("Runtime.ExitError", message)));
-    } else if let Ok(mut slot) = instance.in_flight.lock() {
-        // It belongs to a newer process; put it back.
-        *slot = Some(in_flight);
+            .send(Err(InvokeError::new("Runtime.InitError", message.clone())));
     }
 }
 
-fn spawn_process(function: &Function, instance: &Instance) -> std::io::Result<tokio::process::Child> {
+/// Sleeps unless the stack stops first; answers whether to go on.
+async fn pause(shutdown: &mut watch::Receiver<bool>, duration: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(duration) => !*shutdown.borrow(),
+        _ = shutdown.changed() => false,
+    }
+}
+
+fn fail_in_flight(instance: &Instance, generation: u64, message: &str) {
+    if let Some(in_flight) = instance.take_in_flight(None, generation) {
+        let _ = in_flight
+            .reply
+            .send(Err(InvokeError::new("Runtime.ExitError", message)));
+    }
+}
+
+fn spawn_process(
+    function: &Function,
+    instance: &Instance,
+    runtime_api_port: u16,
+) -> std::io::Result<tokio::process::Child> {
     let mut child = tokio::process::Command::new(&function.executable)
         .env_clear()
         .envs(function.environment.iter().map(|(k, v)| (k, v)))
-        .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", instance.port))
+        .env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("127.0.0.1:{runtime_api_port}"),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -475,10 +542,8 @@ pub struct FunctionLog {
 
 impl FunctionLog {
     fn open(path: &Path, prefix: String, verbose: bool) -> FunctionLog {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
+        // One log per run: the previous run's is replaced.
+        let file = std::fs::File::create(path)
             .map_err(|e| tracing::warn!("cannot open {}: {e}", path.display()))
             .ok();
         FunctionLog {

@@ -10,7 +10,9 @@ pub fn passes(patterns: &[Value], record: &Value) -> bool {
 /// Every field of the pattern must match the record; nested objects match nested fields.
 pub fn matches(pattern: &Value, record: &Value) -> bool {
     match pattern {
-        Value::Object(fields) => fields.iter().all(|(key, expected)| field_matches(expected, record.get(key))),
+        Value::Object(fields) => fields
+            .iter()
+            .all(|(key, expected)| field_matches(expected, record.get(key))),
         _ => false,
     }
 }
@@ -18,7 +20,9 @@ pub fn matches(pattern: &Value, record: &Value) -> bool {
 fn field_matches(expected: &Value, actual: Option<&Value>) -> bool {
     match expected {
         Value::Object(_) => actual.is_some_and(|a| a.is_object() && matches(expected, a)),
-        Value::Array(alternatives) => alternatives.iter().any(|alt| alternative_matches(alt, actual)),
+        Value::Array(alternatives) => alternatives
+            .iter()
+            .any(|alt| alternative_matches(alt, actual)),
         // A bare scalar is not valid pattern syntax, but meaning "equals" is the kind reading.
         scalar => actual.is_some_and(|a| a == scalar),
     }
@@ -48,8 +52,18 @@ fn alternative_matches(alternative: &Value, actual: Option<&Value>) -> bool {
 
 fn operator_matches(op: &Map<String, Value>, actual: &Value) -> bool {
     op.iter().all(|(name, arg)| match name.as_str() {
-        "prefix" => text_op(arg, actual, |a, p| a.starts_with(p), |a, p| a.to_lowercase().starts_with(&p.to_lowercase())),
-        "suffix" => text_op(arg, actual, |a, s| a.ends_with(s), |a, s| a.to_lowercase().ends_with(&s.to_lowercase())),
+        "prefix" => text_op(
+            arg,
+            actual,
+            |a, p| a.starts_with(p),
+            |a, p| a.to_lowercase().starts_with(&p.to_lowercase()),
+        ),
+        "suffix" => text_op(
+            arg,
+            actual,
+            |a, s| a.ends_with(s),
+            |a, s| a.to_lowercase().ends_with(&s.to_lowercase()),
+        ),
         "equals-ignore-case" => match (arg.as_str(), actual.as_str()) {
             (Some(want), Some(a)) => a.eq_ignore_ascii_case(want),
             _ => false,
@@ -61,14 +75,21 @@ fn operator_matches(op: &Map<String, Value>, actual: &Value) -> bool {
         },
         "numeric" => numeric_matches(arg, actual),
         other => {
-            tracing::warn!("filter operator {other} is not supported locally; treating it as no match");
+            tracing::warn!(
+                "filter operator {other} is not supported locally; treating it as no match"
+            );
             false
         }
     })
 }
 
 /// `{"prefix": "x"}` or `{"prefix": {"equals-ignore-case": "x"}}`.
-fn text_op(arg: &Value, actual: &Value, exact: fn(&str, &str) -> bool, folded: fn(&str, &str) -> bool) -> bool {
+fn text_op(
+    arg: &Value,
+    actual: &Value,
+    exact: fn(&str, &str) -> bool,
+    folded: fn(&str, &str) -> bool,
+) -> bool {
     let Some(actual) = actual.as_str() else {
         return false;
     };
@@ -94,7 +115,9 @@ fn numeric_matches(arg: &Value, actual: &Value) -> bool {
     };
     terms.chunks(2).all(|pair| match pair {
         [Value::String(op), bound] => {
-            let Some(bound) = bound.as_f64() else { return false };
+            let Some(bound) = bound.as_f64() else {
+                return false;
+            };
             match op.as_str() {
                 "=" => number == bound,
                 "<" => number < bound,
@@ -115,7 +138,10 @@ mod tests {
 
     fn outbox_filter() -> Value {
         // The relay's filter in template.yaml.
-        serde_json::from_str(r#"{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"OUTBOX#"}]}}}}"#).unwrap()
+        serde_json::from_str(
+            r#"{"eventName":["INSERT"],"dynamodb":{"Keys":{"pk":{"S":[{"prefix":"OUTBOX#"}]}}}}"#,
+        )
+        .unwrap()
     }
 
     fn record(event_name: &str, pk: &str) -> Value {
@@ -136,13 +162,22 @@ mod tests {
         let r = json!({"a": "Hello", "n": 5, "tags": ["x", "y"], "nested": {"b": null}});
         assert!(matches(&json!({"a": ["Nope", "Hello"]}), &r));
         assert!(matches(&json!({"a": [{"suffix": "llo"}]}), &r));
-        assert!(matches(&json!({"a": [{"prefix": {"equals-ignore-case": "he"}}]}), &r));
-        assert!(matches(&json!({"a": [{"equals-ignore-case": "HELLO"}]}), &r));
+        assert!(matches(
+            &json!({"a": [{"prefix": {"equals-ignore-case": "he"}}]}),
+            &r
+        ));
+        assert!(matches(
+            &json!({"a": [{"equals-ignore-case": "HELLO"}]}),
+            &r
+        ));
         assert!(matches(&json!({"a": [{"anything-but": ["x"]}]}), &r));
         assert!(!matches(&json!({"a": [{"anything-but": "Hello"}]}), &r));
         assert!(matches(&json!({"n": [{"numeric": [">", 1, "<=", 5]}]}), &r));
         assert!(!matches(&json!({"n": [{"numeric": ["<", 5]}]}), &r));
-        assert!(matches(&json!({"tags": ["y"]}), &r), "a list matches when any item does");
+        assert!(
+            matches(&json!({"tags": ["y"]}), &r),
+            "a list matches when any item does"
+        );
         assert!(matches(&json!({"missing": [{"exists": false}]}), &r));
         assert!(!matches(&json!({"a": [{"exists": false}]}), &r));
         assert!(matches(&json!({"nested": {"b": [null]}}), &r));

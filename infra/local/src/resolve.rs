@@ -52,18 +52,13 @@ impl Resolver {
         );
     }
 
-    pub fn attribute(&self, logical_id: &str, attribute: &str) -> Option<&str> {
-        self.attributes
-            .get(&(logical_id.to_string(), attribute.to_string()))
-            .and_then(Value::as_str)
-    }
-
-    pub fn reference(&self, logical_id: &str) -> Option<&Value> {
-        self.refs.get(logical_id)
-    }
-
     /// The physical name a resource gets: its explicit name property when it has one, else its logical id.
-    pub fn physical_name(&self, logical_id: &str, kind: &str, properties: &Map<String, Value>) -> String {
+    pub fn physical_name(
+        &self,
+        logical_id: &str,
+        kind: &str,
+        properties: &Map<String, Value>,
+    ) -> String {
         let name_property = match kind {
             "AWS::DynamoDB::Table" => "TableName",
             "AWS::SQS::Queue" => "QueueName",
@@ -76,7 +71,9 @@ impl Resolver {
             .and_then(|v| self.resolve(v).ok())
             .and_then(|v| v.as_str().map(str::to_string));
         let mut name = explicit.unwrap_or_else(|| logical_id.to_string());
-        let fifo = properties.get("FifoQueue").is_some_and(|v| v == true || v == "true");
+        let fifo = properties
+            .get("FifoQueue")
+            .is_some_and(|v| v == true || v == "true");
         if kind == "AWS::SQS::Queue" && fifo && !name.ends_with(".fifo") {
             name.push_str(".fifo");
         }
@@ -91,12 +88,17 @@ impl Resolver {
         aws_endpoint: &str,
     ) {
         let name = self.physical_name(id, kind, properties);
-        let arn = |service: &str, rest: String| format!("arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{rest}");
+        let arn =
+            |service: &str, rest: String| format!("arn:aws:{service}:{REGION}:{ACCOUNT_ID}:{rest}");
         match kind {
             "AWS::DynamoDB::Table" => {
                 self.set_ref(id, name.clone());
                 self.set_attribute(id, "Arn", arn("dynamodb", format!("table/{name}")));
-                self.set_attribute(id, "StreamArn", arn("dynamodb", format!("table/{name}/stream/pending")));
+                self.set_attribute(
+                    id,
+                    "StreamArn",
+                    arn("dynamodb", format!("table/{name}/stream/pending")),
+                );
             }
             "AWS::SQS::Queue" => {
                 let url = format!("{}/{ACCOUNT_ID}/{name}", aws_endpoint.trim_end_matches('/'));
@@ -236,7 +238,9 @@ impl Resolver {
         while let Some(start) = rest.find("${") {
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after.find('}').ok_or_else(|| format!("unclosed ${{ in {text}"))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed ${{ in {text}"))?;
             let name = &after[..end];
             if let Some(literal) = name.strip_prefix('!') {
                 // `${!Name}` is how Sub spells a literal `${Name}`.
@@ -390,7 +394,9 @@ Resources:
             "http://127.0.0.1:5000",
         );
         let rule = r
-            .resolve(&Value::Object(t.resources["TasksAccountEventsRule"].properties.clone()))
+            .resolve(&Value::Object(
+                t.resources["TasksAccountEventsRule"].properties.clone(),
+            ))
             .unwrap();
         assert_eq!(rule["EventBusName"], json!("ates"));
         assert_eq!(

@@ -1,11 +1,17 @@
 //! Fires Schedule/ScheduleV2 events at their next cron(...) or rate(...) time; the emulator never does.
 
 use crate::functions::ScheduleSource;
+use crate::ledger::Outcome;
 use crate::resolve::{ACCOUNT_ID, REGION};
-use chrono::{DateTime, Datelike, Duration as ChronoDuration, FixedOffset, NaiveDate, TimeZone, Timelike, Utc};
+use crate::stack::Stack;
+use chrono::{
+    DateTime, Datelike, Duration as ChronoDuration, FixedOffset, NaiveDate, TimeZone, Timelike, Utc,
+};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinHandle;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Expression {
@@ -56,14 +62,22 @@ impl Expression {
             Expression::Rate(period) => {
                 let period = ChronoDuration::from_std(*period).ok()?;
                 let elapsed = after.signed_duration_since(started);
-                let periods = elapsed.num_milliseconds().div_euclid(period.num_milliseconds().max(1)) + 1;
+                let periods = elapsed
+                    .num_milliseconds()
+                    .div_euclid(period.num_milliseconds().max(1))
+                    + 1;
                 Some(started + period * periods.max(1) as i32)
             }
             Expression::At(when) => {
-                let at = offset.from_local_datetime(when).single()?.with_timezone(&Utc);
+                let at = offset
+                    .from_local_datetime(when)
+                    .single()?
+                    .with_timezone(&Utc);
                 (at > after).then_some(at)
             }
-            Expression::Cron(cron) => cron.next_after(after.with_timezone(&offset)).map(|t| t.with_timezone(&Utc)),
+            Expression::Cron(cron) => cron
+                .next_after(after.with_timezone(&offset))
+                .map(|t| t.with_timezone(&Utc)),
         }
     }
 }
@@ -100,7 +114,10 @@ impl Cron {
     fn day_matches(&self, day: NaiveDate) -> bool {
         let dow = day.weekday().number_from_sunday();
         self.months.contains(&day.month())
-            && self.days_of_month.as_ref().is_none_or(|d| d.contains(&day.day()))
+            && self
+                .days_of_month
+                .as_ref()
+                .is_none_or(|d| d.contains(&day.day()))
             && self.days_of_week.as_ref().is_none_or(|d| d.contains(&dow))
             && self
                 .years
@@ -114,7 +131,10 @@ fn parse_rate(text: &str) -> Result<Duration, String> {
         .trim()
         .split_once(' ')
         .ok_or_else(|| format!("bad rate({text})"))?;
-    let count: u64 = count.trim().parse().map_err(|_| format!("bad rate({text})"))?;
+    let count: u64 = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad rate({text})"))?;
     let unit_secs = match unit.trim() {
         "minute" | "minutes" => 60,
         "hour" | "hours" => 3600,
@@ -132,15 +152,18 @@ fn parse_cron(text: &str) -> Result<Cron, String> {
     let [minutes, hours, dom, month, dow, year] = fields.as_slice() else {
         return Err(format!("cron({text}) needs six fields"));
     };
-    const MONTHS: [&str; 12] = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+    const MONTHS: [&str; 12] = [
+        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+    ];
     const DAYS: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
-    let optional = |field: &str, min, max, names: &[&str]| -> Result<Option<BTreeSet<u32>>, String> {
-        if field == "*" || field == "?" {
-            Ok(None)
-        } else {
-            parse_field(field, min, max, names).map(Some)
-        }
-    };
+    let optional =
+        |field: &str, min, max, names: &[&str]| -> Result<Option<BTreeSet<u32>>, String> {
+            if field == "*" || field == "?" {
+                Ok(None)
+            } else {
+                parse_field(field, min, max, names).map(Some)
+            }
+        };
     Ok(Cron {
         minutes: parse_field(minutes, 0, 59, &[])?,
         hours: parse_field(hours, 0, 23, &[])?,
@@ -169,7 +192,10 @@ fn parse_field(field: &str, min: u32, max: u32, names: &[&str]) -> Result<BTreeS
     let mut set = BTreeSet::new();
     for part in field.split(',') {
         let (range, step) = match part.split_once('/') {
-            Some((r, s)) => (r, s.parse::<u32>().map_err(|_| format!("bad cron step {s}"))?),
+            Some((r, s)) => (
+                r,
+                s.parse::<u32>().map_err(|_| format!("bad cron step {s}"))?,
+            ),
             None => (part, 1),
         };
         if step == 0 {
@@ -204,9 +230,17 @@ pub fn zone_offset(timezone: Option<&str>) -> FixedOffset {
     if let Some(offset) = parse_offset(zone) {
         return offset;
     }
-    let known = std::path::Path::new("/usr/share/zoneinfo").join(zone).is_file();
+    let known = std::path::Path::new("/usr/share/zoneinfo")
+        .join(zone)
+        .is_file();
     let asked = known
-        .then(|| std::process::Command::new("date").env("TZ", zone).arg("+%z").output().ok())
+        .then(|| {
+            std::process::Command::new("date")
+                .env("TZ", zone)
+                .arg("+%z")
+                .output()
+                .ok()
+        })
         .flatten()
         .and_then(|out| parse_offset(String::from_utf8_lossy(&out.stdout).trim()));
     asked.unwrap_or_else(|| {
@@ -249,6 +283,68 @@ pub fn payload(function: &str, schedule: &ScheduleSource, now: DateTime<Utc>) ->
     })
 }
 
+/// Starts a timer per enabled schedule; expressions that cannot run locally are reported and skipped.
+pub fn start(stack: &Arc<Stack>) -> Vec<JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    for spec in stack.lambda.specs() {
+        for schedule in spec.schedules.iter().filter(|s| s.enabled) {
+            match Expression::parse(&schedule.expression) {
+                Ok(expression) => tasks.push(tokio::spawn(run(
+                    stack.clone(),
+                    spec.logical_id.clone(),
+                    schedule.clone(),
+                    expression,
+                ))),
+                Err(e) => tracing::warn!(
+                    "{} {}: {e}; not scheduled",
+                    spec.logical_id,
+                    schedule.event_name
+                ),
+            }
+        }
+    }
+    tasks
+}
+
+async fn run(
+    stack: Arc<Stack>,
+    function: String,
+    schedule: ScheduleSource,
+    expression: Expression,
+) {
+    let started = Utc::now();
+    let mut after = started;
+    loop {
+        let offset = zone_offset(schedule.timezone.as_deref());
+        let Some(next) = expression.next_after(after, started, offset) else {
+            return;
+        };
+        tracing::info!("{function} {} fires next at {next}", schedule.event_name);
+        let wait = (next - Utc::now()).to_std().unwrap_or_default();
+        if !stack.pause(wait).await {
+            return;
+        }
+        let payload = payload(&function, &schedule, Utc::now());
+        let id = payload["id"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| next.to_rfc3339());
+        let outcome = stack.lambda.invoke(&function, &payload).await;
+        if let Err(e) = &outcome {
+            tracing::warn!("{function} {} failed: {e}", schedule.event_name);
+        }
+        let error = outcome.as_ref().err().map(|e| e.error_message.clone());
+        let recorded = match &error {
+            None => Outcome::Ok,
+            Some(e) => Outcome::Failed(Some(e)),
+        };
+        stack
+            .ledger
+            .record(&function, &schedule.event_name, &id, &id, recorded);
+        after = next;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,28 +355,59 @@ mod tests {
 
     fn next(expr: &str, after: &str) -> DateTime<Utc> {
         let e = Expression::parse(expr).unwrap();
-        e.next_after(utc(after), utc(after), FixedOffset::east_opt(0).unwrap()).unwrap()
+        e.next_after(utc(after), utc(after), FixedOffset::east_opt(0).unwrap())
+            .unwrap()
     }
 
     #[test]
     fn cron_minute_and_hour() {
-        assert_eq!(next("cron(5 0 * * ? *)", "2026-03-10T12:00:00Z"), utc("2026-03-11T00:05:00Z"));
-        assert_eq!(next("cron(5 0 * * ? *)", "2026-03-10T00:04:59Z"), utc("2026-03-10T00:05:00Z"));
-        assert_eq!(next("cron(5 0 * * ? *)", "2026-03-10T00:05:00Z"), utc("2026-03-11T00:05:00Z"), "strictly after");
-        assert_eq!(next("cron(*/15 * * * ? *)", "2026-03-10T10:16:00Z"), utc("2026-03-10T10:30:00Z"));
-        assert_eq!(next("cron(0 9,17 * * ? *)", "2026-03-10T10:00:00Z"), utc("2026-03-10T17:00:00Z"));
-        assert_eq!(next("cron(59 23 31 12 ? *)", "2026-03-10T10:00:00Z"), utc("2026-12-31T23:59:00Z"));
+        assert_eq!(
+            next("cron(5 0 * * ? *)", "2026-03-10T12:00:00Z"),
+            utc("2026-03-11T00:05:00Z")
+        );
+        assert_eq!(
+            next("cron(5 0 * * ? *)", "2026-03-10T00:04:59Z"),
+            utc("2026-03-10T00:05:00Z")
+        );
+        assert_eq!(
+            next("cron(5 0 * * ? *)", "2026-03-10T00:05:00Z"),
+            utc("2026-03-11T00:05:00Z"),
+            "strictly after"
+        );
+        assert_eq!(
+            next("cron(*/15 * * * ? *)", "2026-03-10T10:16:00Z"),
+            utc("2026-03-10T10:30:00Z")
+        );
+        assert_eq!(
+            next("cron(0 9,17 * * ? *)", "2026-03-10T10:00:00Z"),
+            utc("2026-03-10T17:00:00Z")
+        );
+        assert_eq!(
+            next("cron(59 23 31 12 ? *)", "2026-03-10T10:00:00Z"),
+            utc("2026-12-31T23:59:00Z")
+        );
     }
 
     #[test]
     fn cron_days_of_week_and_zones() {
         // 2026-03-10 is a Tuesday; MON-FRI at 08:00 → Wednesday.
-        assert_eq!(next("cron(0 8 ? * MON-FRI *)", "2026-03-10T09:00:00Z"), utc("2026-03-11T08:00:00Z"));
-        assert_eq!(next("cron(0 8 ? * 1 *)", "2026-03-10T09:00:00Z"), utc("2026-03-15T08:00:00Z"), "1 is Sunday");
+        assert_eq!(
+            next("cron(0 8 ? * MON-FRI *)", "2026-03-10T09:00:00Z"),
+            utc("2026-03-11T08:00:00Z")
+        );
+        assert_eq!(
+            next("cron(0 8 ? * 1 *)", "2026-03-10T09:00:00Z"),
+            utc("2026-03-15T08:00:00Z"),
+            "1 is Sunday"
+        );
         let moscow = FixedOffset::east_opt(3 * 3600).unwrap();
         let e = Expression::parse("cron(0 0 * * ? *)").unwrap();
         let after = utc("2026-03-10T12:00:00Z");
-        assert_eq!(e.next_after(after, after, moscow), Some(utc("2026-03-10T21:00:00Z")), "midnight in Moscow");
+        assert_eq!(
+            e.next_after(after, after, moscow),
+            Some(utc("2026-03-10T21:00:00Z")),
+            "midnight in Moscow"
+        );
     }
 
     #[test]
@@ -288,12 +415,24 @@ mod tests {
         let started = utc("2026-03-10T12:00:00Z");
         let rate = Expression::parse("rate(1 day)").unwrap();
         let z = FixedOffset::east_opt(0).unwrap();
-        assert_eq!(rate.next_after(started, started, z), Some(utc("2026-03-11T12:00:00Z")));
+        assert_eq!(
+            rate.next_after(started, started, z),
+            Some(utc("2026-03-11T12:00:00Z"))
+        );
         let every5 = Expression::parse("rate(5 minutes)").unwrap();
-        assert_eq!(every5.next_after(utc("2026-03-10T12:07:00Z"), started, z), Some(utc("2026-03-10T12:10:00Z")));
-        assert_eq!(Expression::parse("rate(2 hours)").unwrap(), Expression::Rate(Duration::from_secs(7200)));
+        assert_eq!(
+            every5.next_after(utc("2026-03-10T12:07:00Z"), started, z),
+            Some(utc("2026-03-10T12:10:00Z"))
+        );
+        assert_eq!(
+            Expression::parse("rate(2 hours)").unwrap(),
+            Expression::Rate(Duration::from_secs(7200))
+        );
         let at = Expression::parse("at(2026-03-11T00:00:00)").unwrap();
-        assert_eq!(at.next_after(started, started, z), Some(utc("2026-03-11T00:00:00Z")));
+        assert_eq!(
+            at.next_after(started, started, z),
+            Some(utc("2026-03-11T00:00:00Z"))
+        );
         assert_eq!(at.next_after(utc("2026-03-12T00:00:00Z"), started, z), None);
     }
 
@@ -307,7 +446,10 @@ mod tests {
 
     #[test]
     fn offsets() {
-        assert_eq!(zone_offset(Some("+03:00")), FixedOffset::east_opt(10800).unwrap());
+        assert_eq!(
+            zone_offset(Some("+03:00")),
+            FixedOffset::east_opt(10800).unwrap()
+        );
         assert_eq!(zone_offset(None), FixedOffset::east_opt(0).unwrap());
         assert_eq!(zone_offset(Some("UTC")), FixedOffset::east_opt(0).unwrap());
     }

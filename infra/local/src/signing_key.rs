@@ -19,13 +19,23 @@ pub struct SigningKey {
 
 impl SigningKey {
     pub fn generate() -> Result<SigningKey, String> {
-        let private_key_pem = openssl(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"], None)?;
+        let private_key_pem = openssl(
+            &[
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ],
+            None,
+        )?;
         let modulus = openssl(&["rsa", "-noout", "-modulus"], Some(&private_key_pem))?;
         let hex_modulus = modulus
             .trim()
             .strip_prefix("Modulus=")
             .ok_or_else(|| format!("unexpected openssl modulus output: {modulus}"))?;
-        let modulus_bytes = hex::decode(hex_modulus).map_err(|e| format!("bad modulus hex: {e}"))?;
+        let modulus_bytes =
+            hex::decode(hex_modulus).map_err(|e| format!("bad modulus hex: {e}"))?;
         let kid: String = rand::thread_rng()
             .sample_iter(rand::distributions::Alphanumeric)
             .take(16)
@@ -59,7 +69,11 @@ impl SigningKey {
 fn openssl(args: &[&str], stdin: Option<&str>) -> Result<String, String> {
     let mut child = Command::new("openssl")
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -88,7 +102,9 @@ mod tests {
     #[test]
     fn generates_a_pkcs8_key_with_its_modulus() {
         let key = SigningKey::generate().unwrap();
-        assert!(key.private_key_pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(key
+            .private_key_pem
+            .starts_with("-----BEGIN PRIVATE KEY-----"));
         assert_eq!(URL_SAFE_NO_PAD.decode(&key.n).unwrap().len(), 256);
         assert!(jsonwebtoken::DecodingKey::from_rsa_components(&key.n, &key.e).is_ok());
     }

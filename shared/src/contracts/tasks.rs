@@ -92,10 +92,14 @@ pub fn decode_task_created(envelope: &Envelope) -> Result<TaskCreated, EventErro
 
 /// `UBERPOP-42`: upper-case project key, a dash, a number.
 pub fn is_jira_id(s: &str) -> bool {
-    let Some((project, number)) = s.split_once('-') else { return false };
+    let Some((project, number)) = s.split_once('-') else {
+        return false;
+    };
     project.len() <= 20
         && project.starts_with(|c: char| c.is_ascii_uppercase())
-        && project.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && project
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
         && (1..=10).contains(&number.len())
         && number.chars().all(|c| c.is_ascii_digit())
         && !number.starts_with('0')
@@ -110,7 +114,9 @@ pub fn split_legacy_title(title: &str) -> (String, Option<String>) {
         if let Some((id, tail)) = rest.split_once(']') {
             let id = id.trim();
             if is_jira_id(id) {
-                let tail = tail.trim_start_matches(|c: char| c.is_whitespace() || c == '-' || c == ':').trim();
+                let tail = tail
+                    .trim_start_matches(|c: char| c.is_whitespace() || c == '-' || c == ':')
+                    .trim();
                 return (clean(tail, id), Some(id.to_owned()));
             }
         }
@@ -124,7 +130,12 @@ pub fn split_legacy_title(title: &str) -> (String, Option<String>) {
 }
 
 fn clean(title: &str, fallback: &str) -> String {
-    let cleaned: String = title.chars().filter(|c| *c != '[' && *c != ']').collect::<String>().trim().to_owned();
+    let cleaned: String = title
+        .chars()
+        .filter(|c| *c != '[' && *c != ']')
+        .collect::<String>()
+        .trim()
+        .to_owned();
     if cleaned.is_empty() {
         fallback.to_owned()
     } else {
@@ -140,16 +151,32 @@ mod tests {
     #[test]
     fn legacy_titles_split_into_title_and_jira_id() {
         let cases = [
-            ("[UBERPOP-42] Fix the nest", "Fix the nest", Some("UBERPOP-42")),
-            ("[UBERPOP-42]Fix the nest", "Fix the nest", Some("UBERPOP-42")),
-            ("  [UBERPOP-7] - Feed the parrots ", "Feed the parrots", Some("UBERPOP-7")),
+            (
+                "[UBERPOP-42] Fix the nest",
+                "Fix the nest",
+                Some("UBERPOP-42"),
+            ),
+            (
+                "[UBERPOP-42]Fix the nest",
+                "Fix the nest",
+                Some("UBERPOP-42"),
+            ),
+            (
+                "  [UBERPOP-7] - Feed the parrots ",
+                "Feed the parrots",
+                Some("UBERPOP-7"),
+            ),
             ("UBERPOP-9 - Count beaks", "Count beaks", Some("UBERPOP-9")),
             ("Fix the nest", "Fix the nest", None),
             ("[not a jira id] Fix", "not a jira id Fix", None),
             ("[UBERPOP-1]", "UBERPOP-1", Some("UBERPOP-1")),
         ];
         for (legacy, title, jira) in cases {
-            assert_eq!(split_legacy_title(legacy), (title.to_owned(), jira.map(str::to_owned)), "{legacy}");
+            assert_eq!(
+                split_legacy_title(legacy),
+                (title.to_owned(), jira.map(str::to_owned)),
+                "{legacy}"
+            );
         }
     }
 
@@ -158,7 +185,16 @@ mod tests {
         for good in ["UBERPOP-42", "AB1-7", "X-1"] {
             assert!(is_jira_id(good), "{good}");
         }
-        for bad in ["uberpop-42", "UBERPOP-", "-42", "UBERPOP-042", "UBERPOP42", "UBER POP-1", "1UBER-2", "UBERPOP-4a"] {
+        for bad in [
+            "uberpop-42",
+            "UBERPOP-",
+            "-42",
+            "UBERPOP-042",
+            "UBERPOP42",
+            "UBER POP-1",
+            "1UBER-2",
+            "UBERPOP-4a",
+        ] {
             assert!(!is_jira_id(bad), "{bad}");
         }
     }
@@ -167,11 +203,27 @@ mod tests {
     fn one_decoder_reads_both_versions_of_task_created() {
         let (task, by, at) = (Uuid::now_v7(), Uuid::now_v7(), Utc::now());
         let cause = Cause::request("test");
-        let v1 = TaskCreatedV1 { task_id: task, title: "[UBERPOP-42] Fix the nest".into(), description: "d".into(), created_by: by, created_at: at };
+        let v1 = TaskCreatedV1 {
+            task_id: task,
+            title: "[UBERPOP-42] Fix the nest".into(),
+            description: "d".into(),
+            created_by: by,
+            created_at: at,
+        };
         let v1 = Envelope::wrap("tasks", &v1, &cause, at).unwrap();
-        let v2 = TaskCreated { task_id: task, title: "Fix the nest".into(), jira_id: Some("UBERPOP-42".into()), description: "d".into(), created_by: by, created_at: at };
+        let v2 = TaskCreated {
+            task_id: task,
+            title: "Fix the nest".into(),
+            jira_id: Some("UBERPOP-42".into()),
+            description: "d".into(),
+            created_by: by,
+            created_at: at,
+        };
         let v2 = Envelope::wrap("tasks", &v2, &cause, at).unwrap();
-        assert_eq!(decode_task_created(&v1).unwrap(), decode_task_created(&v2).unwrap());
+        assert_eq!(
+            decode_task_created(&v1).unwrap(),
+            decode_task_created(&v2).unwrap()
+        );
         let mut v3 = v2.clone();
         v3.version = 3;
         assert!(decode_task_created(&v3).is_err());

@@ -1,9 +1,10 @@
 //! Lambda: `ates_auth::api::me`.
 use ates_auth::{api, store::Store};
+use ates_kernel::for_process;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     ates_kernel::logging::init();
-    let store = Store::from_env(&ates_kernel::aws::load().await)?;
-    ates_kernel::http::serve(|req| api::me(&store, req)).await
+    let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
+    ates_kernel::http::serve(Box::new(move |req| Box::pin(api::me(store, req)))).await
 }

@@ -1,9 +1,13 @@
 //! Lambda: `ates_auth::api::update_account`.
 use ates_auth::{api, store::Store};
+use ates_kernel::for_process;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     ates_kernel::logging::init();
-    let store = Store::from_env(&ates_kernel::aws::load().await)?;
-    ates_kernel::http::serve(|req| api::update_account(&store, req)).await
+    let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
+    ates_kernel::http::serve(Box::new(move |req| {
+        Box::pin(api::update_account(store, req))
+    }))
+    .await
 }

@@ -1,9 +1,10 @@
 //! Lambda: `ates_auth::api::well_known` (OpenID discovery and JWKS).
 use ates_auth::{api, issuer::Issuer};
+use ates_kernel::for_process;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     ates_kernel::logging::init();
-    let issuer = Issuer::load(&ates_kernel::aws::load().await).await?;
-    ates_kernel::http::serve(|req| api::well_known(&issuer, req)).await
+    let issuer = for_process(Issuer::load(&ates_kernel::aws::load().await).await?);
+    ates_kernel::http::serve(Box::new(move |req| Box::pin(api::well_known(issuer, req)))).await
 }

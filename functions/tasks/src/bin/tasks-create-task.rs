@@ -1,9 +1,10 @@
 //! Lambda: `ates_tasks::api::create_task`.
+use ates_kernel::for_process;
 use ates_tasks::{api, store::Store};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     ates_kernel::logging::init();
-    let store = Store::from_env(&ates_kernel::aws::load().await)?;
-    ates_kernel::http::serve(|req| api::create_task(&store, req)).await
+    let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
+    ates_kernel::http::serve(Box::new(move |req| Box::pin(api::create_task(store, req)))).await
 }

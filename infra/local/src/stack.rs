@@ -1,0 +1,152 @@
+//! The running stack: what every handler and poller shares.
+
+use crate::authorizer::{Authorized, Denial, JwtAuthorizer, JwtConfig};
+use crate::aws::Aws;
+use crate::gateway::{self, RouteTable};
+use crate::lambda::Lambda;
+use crate::ledger::Ledger;
+use crate::provision::Resources;
+use crate::resolve::Resolver;
+use crate::template::Template;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::sync::watch;
+
+pub struct Stack {
+    pub api_url: String,
+    pub aws_endpoint: String,
+    pub aws: Aws,
+    pub lambda: Lambda,
+    pub routes: RouteTable,
+    /// By (HttpApi logical id, authorizer name).
+    pub authorizers: BTreeMap<(String, String), JwtAuthorizer>,
+    pub resources: Resources,
+    /// Every event the tap saw on the buses, in arrival order.
+    pub events: Mutex<Vec<Value>>,
+    pub ledger: Ledger,
+    /// How soon a failed message or batch is retried (Lambda's backoff, shortened for local runs).
+    pub retry_delay: Duration,
+    /// Processes per function (`--concurrency`).
+    pub concurrency: usize,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl Stack {
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    /// Sleeps, but wakes early when the stack stops; answers false then.
+    pub async fn pause(&self, duration: Duration) -> bool {
+        let mut shutdown = self.shutdown.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(duration) => !self.is_shutting_down(),
+            _ = shutdown.changed() => false,
+        }
+    }
+
+    pub async fn authorize(
+        &self,
+        api: Option<&str>,
+        name: &str,
+        authorization: Option<&str>,
+        scopes: &[String],
+    ) -> Result<Authorized, Denial> {
+        // Routes on SAM's implicit API name their authorizer only; look it up on any API.
+        let authorizer = match api {
+            Some(api) => self.authorizers.get(&(api.to_string(), name.to_string())),
+            None => self
+                .authorizers
+                .iter()
+                .find(|((_, n), _)| n == name)
+                .map(|(_, a)| a),
+        };
+        let Some(authorizer) = authorizer else {
+            return Err(Denial::Unauthorized(format!("no authorizer {name}")));
+        };
+        let issuer = authorizer.config.issuer.clone();
+        authorizer
+            .authorize(authorization, scopes, || self.fetch_jwks(issuer))
+            .await
+    }
+
+    /// The issuer is normally this API, so its JWKS comes from our own route to the function.
+    async fn fetch_jwks(&self, issuer: String) -> Result<Value, String> {
+        let path = "/.well-known/jwks.json";
+        let issuer = issuer.trim_end_matches('/');
+        if issuer != self.api_url {
+            let url = format!("{issuer}{path}");
+            return tokio::task::spawn_blocking(move || {
+                ureq::get(&url)
+                    .timeout(Duration::from_secs(5))
+                    .call()
+                    .map_err(|e| e.to_string())?
+                    .into_json::<Value>()
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        }
+        let matched = self
+            .routes
+            .find("GET", path)
+            .ok_or("no function serves GET /.well-known/jwks.json")?;
+        let event = gateway::internal_get_event(path, &matched);
+        let answer = self
+            .lambda
+            .invoke(&matched.route.function, &event)
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = gateway::response_body(&answer)?;
+        serde_json::from_slice(&body).map_err(|e| format!("JWKS is not JSON: {e}"))
+    }
+}
+
+/// Each HttpApi's JWT authorizers, from its resolved `Auth.Authorizers`.
+pub fn authorizers(
+    template: &Template,
+    resolver: &Resolver,
+) -> Result<BTreeMap<(String, String), JwtAuthorizer>, String> {
+    let mut all = BTreeMap::new();
+    for api in template.of_kind("AWS::Serverless::HttpApi") {
+        let Some(auth) = api.properties.get("Auth") else {
+            continue;
+        };
+        let auth = resolver.resolve(auth)?;
+        for (name, spec) in auth
+            .get("Authorizers")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let Some(jwt) = spec.get("JwtConfiguration") else {
+                tracing::warn!(
+                    "authorizer {name} is not a JWT authorizer; its routes will answer 401"
+                );
+                continue;
+            };
+            let issuer = jwt
+                .get("issuer")
+                .and_then(Value::as_str)
+                .ok_or_else(|| format!("authorizer {name} has no issuer"))?
+                .trim_end_matches('/')
+                .to_string();
+            let audiences = match jwt.get("audience") {
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect(),
+                Some(Value::String(s)) => vec![s.clone()],
+                _ => Vec::new(),
+            };
+            all.insert(
+                (api.logical_id.clone(), name.clone()),
+                JwtAuthorizer::new(JwtConfig { issuer, audiences }),
+            );
+        }
+    }
+    Ok(all)
+}

@@ -1,0 +1,470 @@
+//! End to end: starts ates-local on the scratch template (examples/echo.rs behind every function)
+//! against moto from the workspace's .venv, and drives it over HTTP. Skipped when moto is absent.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `cargo test -p ates-local` builds the examples, but a run that picks test targets (`--test '*'`)
+/// does not; so the echo example is built here. The variables cargo sets for a running test are
+/// removed first: build scripts watch some (CARGO_PKG_NAME, ...), and seeing them changed would
+/// make this build redo half the tree, and the next ordinary build redo it again.
+fn build_echo() {
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo.current_dir(workspace_root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "ates-local",
+        "--example",
+        "echo",
+    ]);
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_for_tests = ["CARGO_PKG_", "CARGO_BIN_", "CARGO_MANIFEST_"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if set_for_tests {
+            cargo.env_remove(name.as_ref());
+        }
+    }
+    let status = cargo.status().expect("cargo runs");
+    assert!(status.success(), "building the echo example failed");
+}
+
+struct RunningStack {
+    child: Option<Child>,
+    api: String,
+    aws: String,
+    state_dir: PathBuf,
+}
+
+impl RunningStack {
+    fn start() -> Option<RunningStack> {
+        let moto = workspace_root().join(".venv/bin/moto_server");
+        if !moto.is_file() {
+            eprintln!(
+                "skipped: {} not found (make venv, or: python3 -m venv .venv && \
+                 .venv/bin/pip install 'moto[server]==5.2.1')",
+                moto.display()
+            );
+            return None;
+        }
+        let exe = PathBuf::from(env!("CARGO_BIN_EXE_ates-local"));
+        let examples = exe.parent().expect("target dir").join("examples");
+        build_echo();
+        let state_dir =
+            std::env::temp_dir().join(format!("ates-local-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&state_dir);
+        std::fs::create_dir_all(&state_dir).unwrap();
+        let stderr = std::fs::File::create(state_dir.join("stack.err")).unwrap();
+        let template =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/echo-template.yaml");
+        let mut child = Command::new(&exe)
+            .args([
+                "--port",
+                "0",
+                "--aws-port",
+                "0",
+                "--exit-with-stdin",
+                "--retry-delay-ms",
+                "100",
+            ])
+            .arg("--moto")
+            .arg(&moto)
+            .arg("--template")
+            .arg(&template)
+            .arg("--bin-dir")
+            .arg(&examples)
+            .arg("--state-dir")
+            .arg(&state_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("ates-local starts");
+
+        let stdout = child.stdout.take().unwrap();
+        let (lines_tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut stack = RunningStack {
+            child: Some(child),
+            api: String::new(),
+            aws: String::new(),
+            state_dir,
+        };
+        let ready = loop {
+            match lines.recv_timeout(Duration::from_secs(120)) {
+                Ok(line) if line.starts_with("aTES local stack ready at http://127.0.0.1:") => {
+                    break line
+                }
+                Ok(_) => continue,
+                Err(_) => panic!("the stack never got ready:\n{}", stack.log()),
+            }
+        };
+        stack.api = ready
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .to_string();
+        let state: Value = serde_json::from_str(
+            &std::fs::read_to_string(stack.state_dir.join("stack.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(state["api_url"], stack.api.as_str());
+        stack.aws = state["aws_endpoint"].as_str().unwrap().to_string();
+        Some(stack)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.state_dir.join("stack.err")).unwrap_or_default()
+    }
+
+    /// Closing stdin must stop the stack, and with it moto and the function processes.
+    fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        drop(child.stdin.take());
+        let started = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if started.elapsed() > Duration::from_secs(15) {
+                let _ = child.kill();
+                panic!("the stack did not stop when stdin closed:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for RunningStack {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            drop(child.stdin.take());
+            std::thread::sleep(Duration::from_secs(2));
+            let _ = child.kill();
+            if std::thread::panicking() {
+                eprintln!("--- ates-local log ---\n{}", self.log());
+            }
+        }
+    }
+}
+
+/// (status, JSON body or the text as a string, headers' selected value).
+fn call(method: &str, url: &str, body: Option<&Value>, token: Option<&str>) -> (u16, Value) {
+    let mut request = ureq::request(method, url).timeout(Duration::from_secs(30));
+    if let Some(t) = token {
+        request = request.set("authorization", &format!("Bearer {t}"));
+    }
+    let result = match body {
+        Some(b) => request.send_json(b.clone()),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn eventually<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(started.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn aws<T>(endpoint: &str, work: impl AsyncFnOnce(&aws_config::SdkConfig) -> T) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+                "test", "test", None, None, "test",
+            ))
+            .load()
+            .await;
+        work(&config).await
+    })
+}
+
+#[test]
+fn the_stack_runs_the_template_end_to_end() {
+    let Some(mut stack) = RunningStack::start() else {
+        return;
+    };
+    let api = stack.api.clone();
+
+    // --- HTTP API: routing, payload 2.0, responses.
+    let (status, body) = call("GET", &format!("{api}/hello/popug?x=1&x=2"), None, None);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["routeKey"], "GET /hello/{name}");
+    assert_eq!(body["pathParameters"]["name"], "popug");
+    assert_eq!(body["queryStringParameters"]["x"], "1,2");
+    assert_eq!(body["issuer"], api.as_str(), "IssuerUrl is the local API");
+    assert_eq!(
+        call("GET", &format!("{api}/nope"), None, None),
+        (404, json!({"message": "Not Found"}))
+    );
+
+    // --- JWT authorizer: the JWKS comes through our own route, the key from the provisioned secret.
+    assert_eq!(
+        call("GET", &format!("{api}/private"), None, None),
+        (401, json!({"message": "Unauthorized"}))
+    );
+    let secret: Value = aws(&stack.aws, async |config| {
+        let out = aws_sdk_secretsmanager::Client::new(config)
+            .get_secret_value()
+            .secret_id("echo/signing-key")
+            .send()
+            .await
+            .unwrap();
+        serde_json::from_str(out.secret_string().unwrap()).unwrap()
+    });
+    let sign = |scope: &str, exp_offset: i64| {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = secret["kid"].as_str().map(str::to_string);
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({"iss": api, "aud": "ates", "sub": "acc-1", "scope": scope, "exp": now + exp_offset, "iat": now});
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(
+            secret["private_key_pem"].as_str().unwrap().as_bytes(),
+        )
+        .unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    };
+    let (status, body) = call(
+        "GET",
+        &format!("{api}/private"),
+        None,
+        Some(&sign("ates", 300)),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["claims"]["sub"], "acc-1");
+    assert_eq!(
+        call(
+            "GET",
+            &format!("{api}/private"),
+            None,
+            Some(&sign("other", 300))
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        call(
+            "GET",
+            &format!("{api}/private"),
+            None,
+            Some(&sign("ates", -60))
+        )
+        .0,
+        401
+    );
+
+    // --- Invocation: errors, crashes (the process is replaced), timeouts.
+    let invoke = |function: &str, payload: Value| {
+        call(
+            "POST",
+            &format!("{api}/_local/functions/{function}/invoke"),
+            Some(&payload),
+            None,
+        )
+    };
+    let (status, body) = invoke("EchoFunction", json!({"crash": true}));
+    assert_eq!(
+        (status, body["errorType"].as_str()),
+        (500, Some("Runtime.ExitError"))
+    );
+    assert_eq!(
+        invoke("EchoFunction", json!({"n": 1})),
+        (200, json!({"echo": {"n": 1}, "function": "EchoFunction"}))
+    );
+    let (status, body) = invoke("EchoFunction", json!({"error": "boom"}));
+    assert_eq!((status, body["errorMessage"].as_str()), (500, Some("boom")));
+    let (status, body) = invoke("SlowFunction", json!({"sleep_ms": 3000}));
+    assert_eq!(
+        (status, body["errorType"].as_str()),
+        (500, Some("Sandbox.Timedout"))
+    );
+    assert_eq!(
+        invoke("SlowFunction", json!({"n": 2})).0,
+        200,
+        "a fresh sandbox after a timeout"
+    );
+    assert_eq!(call("GET", &format!("{api}/crash"), None, None).0, 500);
+
+    // --- Bus → rule → queue → function, with a partial batch failure ending in the dead-letter queue.
+    let events = json!([
+        {"source": "test.echo", "detail-type": "Echo.Ok", "detail": {"id": "ok-1"}},
+        {"source": "test.echo", "detail-type": "Echo.Bad", "detail": {"id": "bad-1", "fail": true}},
+    ]);
+    let (status, published) = call("POST", &format!("{api}/_local/events"), Some(&events), None);
+    assert_eq!(
+        (status, published["failed"].as_i64()),
+        (200, Some(0)),
+        "{published}"
+    );
+    let deliveries = eventually("bad-1 to be dead-lettered", Duration::from_secs(30), || {
+        let (_, d) = call("GET", &format!("{api}/_local/deliveries"), None, None);
+        (d["EchoFunction"]["bad-1"]["dead_lettered"] == true).then_some(d)
+    });
+    assert_eq!(
+        deliveries["EchoFunction"]["bad-1"]["deliveries"], 2,
+        "maxReceiveCount is 2"
+    );
+    assert_eq!(
+        deliveries["EchoFunction"]["ok-1"]["outcomes"],
+        json!(["ok"])
+    );
+    let (_, dead) = call("GET", &format!("{api}/_local/dead-letters"), None, None);
+    let dlq = dead
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["queue"] == "EchoDeadLetters")
+        .unwrap()
+        .clone();
+    assert_eq!(dlq["count"], 1);
+    assert_eq!(dlq["messages"][0]["body"]["detail"]["id"], "bad-1");
+
+    // The tap saw both events, parsed.
+    let (_, seen) = call(
+        "GET",
+        &format!("{api}/_local/events?source=test.echo"),
+        None,
+        None,
+    );
+    let ids: Vec<&str> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["detail"]["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec!["ok-1", "bad-1"]);
+
+    // Redrive puts it back on the source queue; it fails twice more and returns.
+    let (status, redriven) = call(
+        "POST",
+        &format!("{api}/_local/dead-letters/EchoDeadLetters/redrive"),
+        None,
+        None,
+    );
+    assert_eq!(
+        (status, redriven["redriven"].as_u64()),
+        (200, Some(1)),
+        "{redriven}"
+    );
+    eventually(
+        "bad-1 to be delivered four times",
+        Duration::from_secs(30),
+        || {
+            let (_, d) = call("GET", &format!("{api}/_local/deliveries"), None, None);
+            (d["EchoFunction"]["bad-1"]["deliveries"] == 4).then_some(())
+        },
+    );
+
+    // --- DynamoDB stream → filter → function; a failing record goes to the OnFailure queue.
+    aws(&stack.aws, async |config| {
+        let ddb = aws_sdk_dynamodb::Client::new(config);
+        for (pk, note) in [
+            ("ITEM#1", "fine"),
+            ("OTHER#1", "fail but filtered out"),
+            ("ITEM#2", "fail"),
+        ] {
+            ddb.put_item()
+                .table_name("EchoTable")
+                .item("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
+                .item(
+                    "note",
+                    aws_sdk_dynamodb::types::AttributeValue::S(note.into()),
+                )
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let failure = eventually("the stream failure record", Duration::from_secs(30), || {
+        let (_, dead) = call("GET", &format!("{api}/_local/dead-letters"), None, None);
+        let q = dead
+            .as_array()?
+            .iter()
+            .find(|q| q["queue"] == "StreamFailures")?
+            .clone();
+        (q["count"] == 1).then(|| q["messages"][0]["body"].clone())
+    });
+    assert_eq!(
+        failure["records"][0]["dynamodb"]["Keys"]["pk"]["S"],
+        "ITEM#2"
+    );
+    assert_eq!(failure["DDBStreamBatchInfo"]["batchSize"], 1);
+    let (_, d) = call("GET", &format!("{api}/_local/deliveries"), None, None);
+    let stream_keys: Vec<Value> = d["EchoFunction"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|v| v["source"] == "Changes")
+        .cloned()
+        .collect();
+    assert_eq!(stream_keys.len(), 2, "OTHER#1 was filtered out: {d}");
+
+    // --- Schedules fire on demand with their Input.
+    let (status, fired) = call(
+        "POST",
+        &format!("{api}/_local/schedules/EchoFunction/Nightly/fire"),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{fired}");
+    assert_eq!(fired["response"]["echo"], json!({"job": "nightly"}));
+
+    let (_, info) = call("GET", &format!("{api}/_local/info"), None, None);
+    assert_eq!(info["functions"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        call("GET", &format!("{api}/_local/mail"), None, None),
+        (200, json!([]))
+    );
+
+    let status = stack.stop();
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        !stack.state_dir.join("stack.json").exists(),
+        "stack.json is removed on exit"
+    );
+    let _ = std::fs::remove_dir_all(&stack.state_dir);
+}
