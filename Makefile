@@ -59,8 +59,9 @@ sizes:
 	@echo "release bootstrap sizes:"; for f in target/lambda/*/bootstrap; do \
 	  printf '  %-28s %6d KiB\n' "$$(basename $$(dirname $$f))" $$(( $$(stat -c %s $$f) / 1024 )); done
 
-bench: venv build
-	cargo run --release -p ates-bench -- all
+# TASKS=10000 by default; RUNS=30 cold starts per function.
+bench: venv build lambda
+	infra/bench.sh
 
 clean:
 	rm -rf target .local

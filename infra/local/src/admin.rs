@@ -23,6 +23,7 @@ pub fn router() -> Router<Arc<Stack>> {
         .route("/functions/{name}/invoke", post(invoke))
         .route("/events", get(events).post(publish))
         .route("/deliveries", get(deliveries))
+        .route("/aws-calls", get(aws_calls).delete(reset_aws_calls))
         .route("/dead-letters", get(dead_letters))
         .route("/dead-letters/{queue}/redrive", post(redrive))
         .route("/mail", get(mail))
@@ -201,6 +202,15 @@ async fn publish(State(stack): State<Arc<Stack>>, body: axum::body::Bytes) -> Re
 
 async fn deliveries(State(stack): State<Arc<Stack>>) -> Json<Value> {
     Json(stack.ledger.snapshot())
+}
+
+async fn aws_calls(State(stack): State<Arc<Stack>>) -> Json<Value> {
+    Json(stack.aws_calls.snapshot())
+}
+
+async fn reset_aws_calls(State(stack): State<Arc<Stack>>) -> StatusCode {
+    stack.aws_calls.reset();
+    StatusCode::NO_CONTENT
 }
 
 /// A queue that receives failures: some RedrivePolicy's target, or some stream mapping's OnFailure.

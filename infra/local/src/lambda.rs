@@ -53,6 +53,8 @@ pub struct LambdaSettings {
     pub bin_dir: PathBuf,
     pub log_dir: PathBuf,
     pub aws_endpoint: String,
+    /// A function's own endpoint (its AWS-call counting proxy), instead of aws_endpoint.
+    pub function_endpoints: BTreeMap<String, String>,
     pub concurrency: usize,
     pub verbose: bool,
 }
@@ -216,7 +218,14 @@ impl Function {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let fixed = [
-            ("AWS_ENDPOINT_URL", settings.aws_endpoint.clone()),
+            (
+                "AWS_ENDPOINT_URL",
+                settings
+                    .function_endpoints
+                    .get(&name)
+                    .unwrap_or(&settings.aws_endpoint)
+                    .clone(),
+            ),
             ("AWS_REGION", REGION.to_string()),
             ("AWS_DEFAULT_REGION", REGION.to_string()),
             ("AWS_ACCESS_KEY_ID", "test".to_string()),

@@ -3,6 +3,7 @@
 mod admin;
 mod authorizer;
 mod aws;
+mod aws_calls;
 mod functions;
 mod gateway;
 mod lambda;
@@ -221,18 +222,25 @@ async fn run_stack(
     let resources = provision::provision(template, &mut resolver, &aws).await?;
     let specs = functions::function_specs(template, &resolver)?;
     let authorizers = stack::authorizers(template, &resolver)?;
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    // Functions reach the emulator through proxies that count their calls; the stack goes direct.
+    let aws_calls = Arc::new(aws_calls::AwsCalls::new(
+        specs.iter().map(|s| s.logical_id.as_str()),
+    ));
+    let (function_endpoints, proxies) =
+        aws_calls::start_proxies(&aws_calls, aws_endpoint, &shutdown_rx).await?;
     let lambda = Lambda::new(
         specs,
         &LambdaSettings {
             bin_dir: options.bin_dir.clone(),
             log_dir: options.state_dir.join("logs"),
             aws_endpoint: aws_endpoint.to_string(),
+            function_endpoints,
             concurrency: options.concurrency,
             verbose: options.verbose,
         },
     );
     let routes = gateway::RouteTable::new(lambda.specs());
-    let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let stack = Arc::new(Stack {
         api_url: api_url.to_string(),
         aws_endpoint: aws_endpoint.to_string(),
@@ -243,12 +251,14 @@ async fn run_stack(
         resources,
         events: Mutex::new(Vec::new()),
         ledger: ledger::Ledger::default(),
+        aws_calls,
         retry_delay: options.retry_delay,
         concurrency: options.concurrency,
         shutdown: shutdown_rx.clone(),
     });
 
     let mut tasks = pollers::start(&stack);
+    tasks.extend(proxies);
     tasks.extend(scheduler::start(&stack));
 
     let app = Router::new()

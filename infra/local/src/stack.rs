@@ -2,6 +2,7 @@
 
 use crate::authorizer::{Authorized, Denial, JwtAuthorizer, JwtConfig};
 use crate::aws::Aws;
+use crate::aws_calls::AwsCalls;
 use crate::gateway::{self, RouteTable};
 use crate::lambda::Lambda;
 use crate::ledger::Ledger;
@@ -10,7 +11,7 @@ use crate::resolve::Resolver;
 use crate::template::Template;
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -26,6 +27,8 @@ pub struct Stack {
     /// Every event the tap saw on the buses, in arrival order.
     pub events: Mutex<Vec<Value>>,
     pub ledger: Ledger,
+    /// The AWS calls each function made (through its proxy), by operation.
+    pub aws_calls: Arc<AwsCalls>,
     /// How soon a failed message or batch is retried (Lambda's backoff, shortened for local runs).
     pub retry_delay: Duration,
     /// Processes per function (`--concurrency`).

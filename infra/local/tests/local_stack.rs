@@ -297,6 +297,24 @@ fn the_stack_runs_the_template_end_to_end() {
         401
     );
 
+    // --- AWS calls are counted per function: the JWKS route reads the signing key once.
+    let calls = format!("{api}/_local/aws-calls");
+    assert_eq!(call("DELETE", &calls, None, None).0, 204);
+    assert_eq!(call("GET", &calls, None, None), (200, json!({})));
+    let (status, jwks) = call("GET", &format!("{api}/.well-known/jwks.json"), None, None);
+    assert_eq!(status, 200, "{jwks}");
+    assert_eq!(
+        jwks["keys"][0]["kid"], secret["kid"],
+        "answered through the proxy"
+    );
+    assert_eq!(
+        call("GET", &calls, None, None),
+        (
+            200,
+            json!({"EchoFunction": {"secretsmanager:GetSecretValue": 1}})
+        )
+    );
+
     // --- Invocation: errors, crashes (the process is replaced), timeouts.
     let invoke = |function: &str, payload: Value| {
         call(
