@@ -8,7 +8,7 @@ VENV  := .venv
 PORT  ?= 3000
 LAMBDA_PACKAGES := -p ates-auth -p ates-tasks -p ates-bench
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
-export ATES_MOTO_SERVER := $(CURDIR)/$(VENV)/bin/moto_server
+export ATES_MOTO_SERVER := $(CURDIR)/infra/moto-server
 
 .PHONY: help dev test venv build check unit lint schemas lambda sizes bench clean
 

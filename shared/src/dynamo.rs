@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 pub use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 
 pub type Item = HashMap<String, AttributeValue>;
 
@@ -33,6 +35,24 @@ pub fn n(v: impl ToString) -> AttributeValue {
 
 pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+/// A transaction item that writes `item` only if `condition` holds.
+pub fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .build()
+        .expect("table, item and condition are set");
+    TransactWriteItem::builder().put(put).build()
+}
+
+/// A transaction item from a prepared update.
+pub fn update(update: UpdateBuilder) -> TransactWriteItem {
+    TransactWriteItem::builder()
+        .update(update.build().expect("an update names its table and key"))
+        .build()
 }
 
 pub fn get_s<'a>(item: &'a Item, name: &str) -> Result<&'a str, StoreError> {

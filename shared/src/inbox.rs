@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::Deserialize;
 
 use crate::dynamo::{cancellation_reasons, n, s, StoreError, CONDITION_FAILED};
@@ -31,13 +31,7 @@ pub fn record(table: &str, consumer: &str, envelope: &Envelope) -> TransactWrite
             n(chrono::Utc::now().timestamp() + RETENTION_SECONDS),
         ),
     ]);
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .expect("table and item are set");
-    TransactWriteItem::builder().put(put).build()
+    crate::dynamo::put(table, item, "attribute_not_exists(pk)")
 }
 
 /// What became of one delivery.

@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -35,13 +35,7 @@ pub fn record(table: &str, envelope: &Envelope) -> TransactWriteItem {
         ),
         ("ttl".to_owned(), n(expires)),
     ]);
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .expect("table and item are set");
-    TransactWriteItem::builder().put(put).build()
+    crate::dynamo::put(table, item, "attribute_not_exists(pk)")
 }
 
 /// A work item for the context's own work queue, committed with the state change that calls
@@ -58,13 +52,7 @@ pub fn work(
         ("work".to_owned(), s(body.to_string())),
         ("ttl".to_owned(), n(now.timestamp() + RETENTION_SECONDS)),
     ]);
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression("attribute_not_exists(pk)")
-        .build()
-        .expect("table and item are set");
-    TransactWriteItem::builder().put(put).build()
+    crate::dynamo::put(table, item, "attribute_not_exists(pk)")
 }
 
 /// The part of a DynamoDB stream event (Lambda's shape) the relay reads.

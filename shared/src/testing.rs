@@ -35,12 +35,22 @@ impl Emulator {
     pub fn start() -> Emulator {
         let moto = std::env::var("ATES_MOTO_SERVER")
             .map(PathBuf::from)
-            .unwrap_or_else(|_| workspace_root().join(".venv/bin/moto_server"));
+            .unwrap_or_else(|_| workspace_root().join("infra/moto-server"));
         let port = free_port();
+        // ATES_MOTO_LOG=<file> keeps the emulator's own log (its tracebacks) for a failing test.
+        let log = || match std::env::var("ATES_MOTO_LOG") {
+            Ok(path) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null()),
+            Err(_) => Stdio::null(),
+        };
         let child = Command::new(&moto)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(log())
+            .stderr(log())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {moto:?} (run `make venv`): {e}"));
         let endpoint = format!("http://127.0.0.1:{port}");

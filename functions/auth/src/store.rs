@@ -8,13 +8,13 @@
 use std::collections::HashMap;
 
 use ates_kernel::dynamo::{
-    cancellation_reasons, get_bool, get_n, get_s, key, n, opt_s, s, Item, StoreError,
+    cancellation_reasons, get_bool, get_n, get_s, key, n, opt_s, put, s, Item, StoreError,
     CONDITION_FAILED,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
 use ates_kernel::outbox;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use uuid::Uuid;
 
 use crate::account::Account;
@@ -42,16 +42,6 @@ pub struct AccountPage {
 
 fn account_pk(id: Uuid) -> String {
     format!("ACCOUNT#{id}")
-}
-
-fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression(condition)
-        .build()
-        .expect("table and item are set");
-    TransactWriteItem::builder().put(put).build()
 }
 
 impl Store {

@@ -15,7 +15,8 @@
 use std::collections::HashMap;
 
 use ates_kernel::dynamo::{
-    cancellation_reasons, get_n, get_s, key, n, opt_s, s, Item, StoreError, CONDITION_FAILED,
+    cancellation_reasons, get_n, get_s, key, n, opt_s, put, s, update, Item, StoreError,
+    CONDITION_FAILED,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{self, Outcome};
@@ -76,22 +77,6 @@ pub enum PageOutcome {
 
 fn task_pk(id: Uuid) -> String {
     format!("TASK#{id}")
-}
-
-fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
-    let put = Put::builder()
-        .table_name(table)
-        .set_item(Some(item))
-        .condition_expression(condition)
-        .build()
-        .expect("put is complete");
-    TransactWriteItem::builder().put(put).build()
-}
-
-fn update(update: aws_sdk_dynamodb::types::builders::UpdateBuilder) -> TransactWriteItem {
-    TransactWriteItem::builder()
-        .update(update.build().expect("update is complete"))
-        .build()
 }
 
 fn assignee_sort_key(task: &Task) -> String {
@@ -487,27 +472,52 @@ impl Store {
         })
     }
 
+    /// Items by key, read consistently (one call, more only if DynamoDB leaves keys unprocessed).
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        let mut pending = keys;
+        for _attempt in 0..5 {
+            if pending.is_empty() {
+                break;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .expect("keys are set");
+            let out = self
+                .db
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await?;
+            found.extend(
+                out.responses()
+                    .and_then(|r| r.get(&self.table))
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .map(|k| k.keys().to_vec())
+                .unwrap_or_default();
+        }
+        if pending.is_empty() {
+            Ok(found)
+        } else {
+            Err(StoreError::Aws(
+                "keys left unprocessed after retries".into(),
+            ))
+        }
+    }
+
     /// How many tasks are open, from the per-shard counters (one call).
     pub async fn open_tasks(&self) -> Result<u64, StoreError> {
-        let keys: Vec<Item> = (0..SHARDS)
+        let keys = (0..SHARDS)
             .map(|shard| key(format!("COUNTER#OPEN#{shard}"), "COUNTER"))
             .collect();
-        let request = KeysAndAttributes::builder()
-            .set_keys(Some(keys))
-            .consistent_read(true)
-            .build()
-            .expect("keys are set");
-        let out = self
-            .db
-            .batch_get_item()
-            .request_items(&self.table, request)
-            .send()
-            .await?;
-        let counters = out
-            .responses()
-            .and_then(|r| r.get(&self.table))
-            .cloned()
-            .unwrap_or_default();
+        let counters = self.batch_get(keys).await?;
         let total: i64 = counters
             .iter()
             .map(|c| get_n::<i64>(c, "open_tasks").unwrap_or(0))
@@ -579,23 +589,9 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let keys: Vec<Item> = ids.iter().map(|id| key(task_pk(*id), "TASK")).collect();
-        let request = KeysAndAttributes::builder()
-            .set_keys(Some(keys))
-            .consistent_read(true)
-            .build()
-            .expect("keys are set");
-        let out = self
-            .db
-            .batch_get_item()
-            .request_items(&self.table, request)
-            .send()
+        let items = self
+            .batch_get(ids.iter().map(|id| key(task_pk(*id), "TASK")).collect())
             .await?;
-        let items = out
-            .responses()
-            .and_then(|r| r.get(&self.table))
-            .cloned()
-            .unwrap_or_default();
         items.iter().map(read_task).collect()
     }
 

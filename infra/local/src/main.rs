@@ -38,7 +38,7 @@ usage: ates-local [options]
   --port N            HTTP API port (default 3000, or $ATES_PORT; 0 = any free port)
   --aws-port N        port for the emulator it starts (default 0 = any free port)
   --aws-endpoint URL  use an already-running emulator instead (its state is reset)
-  --moto PATH         moto_server executable (default $ATES_MOTO_SERVER, else .venv/bin/moto_server)
+  --moto PATH         the emulator to start (default $ATES_MOTO_SERVER, else infra/moto-server)
   --template PATH     SAM template (default template.yaml)
   --bin-dir PATH      where the function binaries are (default target/debug)
   --state-dir PATH    logs and stack.json (default .local)
@@ -82,7 +82,7 @@ impl Options {
             aws_endpoint: None,
             moto: std::env::var_os("ATES_MOTO_SERVER")
                 .map(PathBuf::from)
-                .unwrap_or_else(|| root.join(".venv/bin/moto_server")),
+                .unwrap_or_else(|| root.join("infra/moto-server")),
             template: root.join("template.yaml"),
             bin_dir: target_dir.join("debug"),
             state_dir: root.join(".local"),
@@ -381,7 +381,7 @@ mod tests {
     fn options_have_workspace_defaults() {
         let o = parse(&[]).unwrap();
         if std::env::var_os("ATES_MOTO_SERVER").is_none() {
-            assert_eq!(o.moto, PathBuf::from("/ws/.venv/bin/moto_server"));
+            assert_eq!(o.moto, PathBuf::from("/ws/infra/moto-server"));
         }
         assert_eq!(o.template, PathBuf::from("/ws/template.yaml"));
         assert_eq!(o.state_dir, PathBuf::from("/ws/.local"));

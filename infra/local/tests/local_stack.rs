@@ -56,15 +56,12 @@ struct RunningStack {
 
 impl RunningStack {
     fn start() -> Option<RunningStack> {
-        let moto = workspace_root().join(".venv/bin/moto_server");
-        if !moto.is_file() {
-            eprintln!(
-                "skipped: {} not found (make venv, or: python3 -m venv .venv && \
-                 .venv/bin/pip install 'moto[server]==5.2.1')",
-                moto.display()
-            );
-            return None;
-        }
+        let moto = workspace_root().join("infra/moto-server");
+        assert!(
+            moto.is_file(),
+            "{} not found: run `make venv`",
+            moto.display()
+        );
         let exe = PathBuf::from(env!("CARGO_BIN_EXE_ates-local"));
         let examples = exe.parent().expect("target dir").join("examples");
         build_echo();
