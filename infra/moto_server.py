@@ -1,9 +1,13 @@
-"""The local AWS: moto's server, with every DynamoDB request serialized.
+"""The local AWS: moto's server, with DynamoDB made safe for concurrent clients.
 
-moto's TransactWriteItems deep-copies the table for its rollback without a lock, so a write
-arriving meanwhile fails it with a 500 ("dictionary changed size during iteration"). Real
-DynamoDB has no such race; serializing DynamoDB requests removes it here. Everything else (SQS
-long polls above all) stays concurrent. Same options as moto_server: -H HOST -p PORT.
+moto's TransactWriteItems applies its writes one by one and, when a condition fails, puts back a
+deep copy of every table involved, taken before it started. Two things follow: a write from
+another client in between is lost or fails with a 500 ("dictionary changed size during
+iteration"), and every transaction costs a copy of the whole table, so a table of 10,000 tasks
+makes each write take seconds. Real DynamoDB has neither. Here, DynamoDB requests are serialized,
+and a transaction checks every condition first and writes only if all hold, touching nothing
+else. Everything else (SQS long polls above all) stays concurrent.
+Same options as moto_server: -H HOST -p PORT.
 """
 import argparse
 import os
@@ -11,10 +15,65 @@ import signal
 import sys
 import threading
 
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
 dynamodb = threading.Lock()
+
+
+def transact_write_items(self, transact_items):
+    """All conditions are checked, then all writes applied: nothing runs in between, since
+    DynamoDB requests are serialized. A cancelled transaction writes nothing."""
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    seen, reasons, writes = set(), [], []
+    for entry in transact_items:
+        if len(entry) > 1:
+            raise TransactWriteSingleOpException
+        kind, op = next(iter(entry.items()))
+        table_name = op["TableName"]
+        if kind == "Put":
+            table = self.get_table(table_name)
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        else:
+            key = op["Key"]
+        marker = (table_name, str(sorted(key.items())))
+        if marker in seen:
+            raise MultipleTransactionsException()
+        seen.add(marker)
+        current = self.get_item(table_name, key)
+        names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+        condition = op.get("ConditionExpression")
+        if condition is not None and not get_filter_expression(condition, names, values).expr(current):
+            old = None
+            if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                old = current.to_json()["Attributes"]
+            reasons.append(("ConditionalCheckFailed", "The conditional request failed", old))
+        else:
+            reasons.append((None, None, None))
+        writes.append((kind, op, table_name, key, names, values))
+    if any(code is not None for code, _, _ in reasons):
+        raise TransactionCanceledException(reasons)
+    for kind, op, table_name, key, names, values in writes:
+        if kind == "Put":
+            self.put_item(table_name, op["Item"])
+        elif kind == "Delete":
+            self.delete_item(table_name, key)
+        elif kind == "Update":
+            self.update_item(table_name, key, op["UpdateExpression"], names, values)
+
+
+DynamoDBBackend.transact_write_items = transact_write_items
 
 
 def serialize_dynamodb(app):

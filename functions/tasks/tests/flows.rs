@@ -674,3 +674,75 @@ async fn stored_legacy_titles_are_migrated_and_a_second_run_changes_nothing() {
         .unwrap();
     assert_eq!(modern.title, "Modern");
 }
+
+#[tokio::test]
+async fn two_shuffles_pressed_at_once_each_reassign_every_open_task_once_and_lose_no_update() {
+    let tracker = Tracker::start().await;
+    let manager = tracker.account(Role::Manager).await;
+    for _ in 0..3 {
+        tracker.account(Role::Worker).await;
+    }
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let (_, task) = tracker
+            .create(&manager, Role::Manager, json!({"title": format!("T{i}")}))
+            .await;
+        ids.push(task["task_id"].as_str().unwrap().to_owned());
+    }
+    let press = || {
+        api_request(
+            "POST",
+            "/tasks/shuffles",
+            "/tasks/shuffles",
+            None,
+            Some((&manager, Role::Manager)),
+        )
+    };
+    let first = read(api::start_shuffle(&tracker.store, press()).await).1["shuffle_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = read(api::start_shuffle(&tracker.store, press()).await).1["shuffle_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::join!(
+        tracker.drive_shuffle(&first),
+        tracker.drive_shuffle(&second)
+    );
+
+    for shuffle in [&first, &second] {
+        let progress = tracker
+            .store
+            .shuffle(Uuid::parse_str(shuffle).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((progress.status(), progress.reassigned), ("completed", 40));
+    }
+    let assigned = tracker.events("Task.Assigned").await;
+    for id in &ids {
+        let task = tracker
+            .store
+            .task(Uuid::parse_str(id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(task.version, 3, "created, then moved once by each shuffle");
+        let mut chain: Vec<&Value> = assigned
+            .iter()
+            .filter(|e| e["data"]["task_id"] == id.as_str())
+            .collect();
+        assert_eq!(chain.len(), 3);
+        // Follow previous → assignee from the creation: one unbroken chain ending at the holder.
+        let mut holder = Value::Null;
+        while !chain.is_empty() {
+            let next = chain
+                .iter()
+                .position(|e| e["data"]["previous_assignee_id"] == holder)
+                .expect("every reassignment starts where the last ended");
+            holder = chain.remove(next)["data"]["assignee_id"].clone();
+        }
+        assert_eq!(holder, task.assignee_id.to_string());
+    }
+}
