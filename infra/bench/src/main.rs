@@ -191,89 +191,98 @@ mod tasks {
             .unwrap_or(0)
     }
 
-    pub fn run() {
-        let n: usize = arg("--tasks", "10000").parse().unwrap_or(10_000);
-        let api = arg("--api", "http://127.0.0.1:3000");
+    /// Signs the bootstrap admin in (again: access tokens last 15 minutes, a run takes longer).
+    fn admin_token(api: &str) -> String {
         let email = std::env::var("ATES_BOOTSTRAP_ADMIN_EMAIL")
             .unwrap_or_else(|_| "admin@ates.local".into());
         let password = std::env::var("ATES_BOOTSTRAP_ADMIN_PASSWORD")
             .unwrap_or_else(|_| "popug-local-admin-pass".into());
-        let (_, tokens) = call(
-            &api,
-            "POST",
-            "/auth/sign-in",
-            None,
-            Some(json!({"email": email, "password": password})),
-        );
-        let admin = tokens["access_token"]
+        let body = json!({"email": email, "password": password});
+        let (_, tokens) = call(api, "POST", "/auth/sign-in", None, Some(body));
+        tokens["access_token"]
             .as_str()
             .expect("admin signs in")
-            .to_owned();
-        for i in 0..5 {
-            let email = format!("bench-worker-{i}-{}@popug.test", std::process::id());
-            call(
-                &api,
-                "POST",
-                "/accounts",
-                Some(&admin),
-                Some(json!({"email": email, "full_name": "Bench", "role": "worker"})),
+            .to_owned()
+    }
+
+    /// `--tasks 0` skips creation and shuffles whatever is open on the stack.
+    pub fn run() {
+        let n: usize = arg("--tasks", "10000").parse().unwrap_or(10_000);
+        let api = arg("--api", "http://127.0.0.1:3000");
+        let mut admin = admin_token(&api);
+        if n > 0 {
+            for i in 0..5 {
+                let email = format!("bench-worker-{i}-{}@popug.test", std::process::id());
+                let body = json!({"email": email, "full_name": "Bench", "role": "worker"});
+                call(&api, "POST", "/accounts", Some(&admin), Some(body));
+            }
+            std::thread::sleep(Duration::from_secs(3)); // the task tracker learns of the workers
+            let before = calls(&api);
+            let started = Instant::now();
+            for i in 0..n {
+                if i % 1000 == 999 {
+                    admin = admin_token(&api);
+                }
+                let body = json!({"title": format!("Bench task {i}")});
+                let (status, answer) = call(&api, "POST", "/tasks", Some(&admin), Some(body));
+                assert_eq!(status, 201, "{answer}");
+            }
+            let took = started.elapsed().as_secs_f64();
+            std::thread::sleep(Duration::from_secs(3)); // the relay catches up
+            let after = calls(&api);
+            let per_task =
+                |prefix: &str| (total(&after, prefix) - total(&before, prefix)) as f64 / n as f64;
+            println!(
+                "create {n} tasks (sequential HTTP): {took:.1}s, {:.0} tasks/s, {:.2} AWS calls per task by the create function, {:.2} by the relay",
+                n as f64 / took,
+                per_task("TasksCreateTask"),
+                per_task("TasksOutboxRelay")
             );
         }
-        std::thread::sleep(Duration::from_secs(3)); // the task tracker learns of the workers
 
-        let before = calls(&api);
-        let started = Instant::now();
-        for i in 0..n {
-            let (status, body) = call(
-                &api,
-                "POST",
-                "/tasks",
-                Some(&admin),
-                Some(json!({"title": format!("Bench task {i}")})),
-            );
-            assert_eq!(status, 201, "{body}");
-        }
-        let created = started.elapsed();
-        let after_create = calls(&api);
-        let create_calls =
-            total(&after_create, "TasksCreateTask") - total(&before, "TasksCreateTask");
-        println!(
-            "create {n} tasks (sequential HTTP): {:.1}s, {:.0} tasks/s, {:.2} AWS calls per task by the create function",
-            created.as_secs_f64(),
-            n as f64 / created.as_secs_f64(),
-            create_calls as f64 / n as f64
-        );
-
+        admin = admin_token(&api);
         let before = calls(&api);
         let started = Instant::now();
         let (status, shuffle) = call(&api, "POST", "/tasks/shuffles", Some(&admin), None);
         assert_eq!(status, 202, "{shuffle}");
-        let id = shuffle["shuffle_id"].as_str().unwrap().to_owned();
+        let id = shuffle["shuffle_id"]
+            .as_str()
+            .expect("a shuffle id")
+            .to_owned();
+        let deadline = Instant::now() + Duration::from_secs(3600);
         let progress = loop {
-            let (_, progress) = call(
+            let (status, progress) = call(
                 &api,
                 "GET",
                 &format!("/tasks/shuffles/{id}"),
                 Some(&admin),
                 None,
             );
-            if progress["status"] == "completed" {
-                break progress;
+            match status {
+                200 if progress["status"] == "completed" => break progress,
+                200 => {}
+                401 => admin = admin_token(&api),
+                other => panic!("shuffle status answered {other}: {progress}"),
             }
+            assert!(
+                Instant::now() < deadline,
+                "the shuffle did not complete within an hour: {progress}"
+            );
             std::thread::sleep(Duration::from_millis(250));
         };
-        let took = started.elapsed();
-        let reassigned = progress["reassigned"].as_u64().unwrap_or(0);
+        let took = started.elapsed().as_secs_f64();
+        std::thread::sleep(Duration::from_secs(3)); // the relay publishes the last events
+        let reassigned = progress["reassigned"].as_u64().unwrap_or(0).max(1);
         let after = calls(&api);
-        let shuffle_calls = total(&after, "TasksShufflePage") - total(&before, "TasksShufflePage");
-        let relay_calls = total(&after, "TasksOutboxRelay") - total(&before, "TasksOutboxRelay");
+        let per_task = |prefix: &str| {
+            (total(&after, prefix) - total(&before, prefix)) as f64 / reassigned as f64
+        };
         println!(
-            "shuffle {reassigned} open tasks (of {} counted): {:.1}s, {:.0} tasks/s, {:.3} AWS calls per task by the page workers, {:.3} by the relay",
+            "shuffle {reassigned} open tasks (of {} counted): {took:.1}s, {:.0} tasks/s, {:.3} AWS calls per task by the page workers, {:.3} by the relay",
             progress["total"],
-            took.as_secs_f64(),
-            reassigned as f64 / took.as_secs_f64(),
-            shuffle_calls as f64 / reassigned.max(1) as f64,
-            relay_calls as f64 / reassigned.max(1) as f64
+            reassigned as f64 / took,
+            per_task("TasksShufflePage"),
+            per_task("TasksOutboxRelay")
         );
         println!(
             "aws calls by function during the shuffle: {}",

@@ -210,7 +210,11 @@ impl Function {
         shutdown: watch::Receiver<bool>,
     ) -> Function {
         let (queue_tx, queue_rx) = mpsc::unbounded_channel();
-        let executable = settings.bin_dir.join(&spec.binary);
+        // target/debug/<binary>, or cargo-lambda's target/lambda/<binary>/bootstrap.
+        let executable = match settings.bin_dir.join(&spec.binary) {
+            dir if dir.is_dir() => dir.join("bootstrap"),
+            file => file,
+        };
         let name = spec.logical_id.clone();
         let mut environment: Vec<(String, String)> = spec
             .environment

@@ -40,7 +40,7 @@ usage: ates-local [options]
   --aws-endpoint URL  use an already-running emulator instead (its state is reset)
   --moto PATH         the emulator to start (default $ATES_MOTO_SERVER, else infra/moto-server)
   --template PATH     SAM template (default template.yaml)
-  --bin-dir PATH      where the function binaries are (default target/debug)
+  --bin-dir PATH      where the function binaries are (default target/debug; target/lambda works too)
   --state-dir PATH    logs and stack.json (default .local)
   --concurrency N     processes per function (default 1)
   --retry-delay-ms N  delay before a failed message or batch is retried (default 1000)
