@@ -151,6 +151,15 @@ pub fn read_task(item: &Item) -> Result<Task, StoreError> {
     })
 }
 
+/// A page of tasks and the cursor after it.
+fn listing(items: &[Item], last: Option<&Item>) -> Result<Listing, TaskError> {
+    let tasks = items.iter().map(read_task).collect::<Result<_, _>>()?;
+    Ok(Listing {
+        tasks,
+        next_cursor: encode_cursor(last),
+    })
+}
+
 /// Cursors are the index's last evaluated key, opaque to clients.
 fn encode_cursor(last: Option<&Item>) -> Option<String> {
     let last = last?;
@@ -437,15 +446,7 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::from)?;
-        let tasks = out
-            .items()
-            .iter()
-            .map(read_task)
-            .collect::<Result<_, _>>()?;
-        Ok(Listing {
-            tasks,
-            next_cursor: encode_cursor(out.last_evaluated_key()),
-        })
+        listing(out.items(), out.last_evaluated_key())
     }
 
     /// Every task, in no particular order (managers' and admins' overview).
@@ -461,15 +462,7 @@ impl Store {
             .send()
             .await
             .map_err(StoreError::from)?;
-        let tasks = out
-            .items()
-            .iter()
-            .map(read_task)
-            .collect::<Result<_, _>>()?;
-        Ok(Listing {
-            tasks,
-            next_cursor: encode_cursor(out.last_evaluated_key()),
-        })
+        listing(out.items(), out.last_evaluated_key())
     }
 
     /// Items by key, read consistently (one call, more only if DynamoDB leaves keys unprocessed).
