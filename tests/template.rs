@@ -11,7 +11,7 @@ fn template() -> Yaml {
 
 /// The bounded context a logical id belongs to, by its prefix.
 fn context(id: &str) -> &str {
-    ["Auth", "Tasks", "Accounting", "Analytics"]
+    ["Auth", "Tasks", "Accounting", "Analytics", "Clock"]
         .into_iter()
         .find(|c| id.starts_with(c))
         .unwrap_or("Platform")
@@ -166,10 +166,57 @@ fn every_consumer_reports_partial_failures_and_every_queue_ends_in_a_dead_letter
                         f.id
                     );
                 }
+                Some("ScheduleV2") => {
+                    // Undeliverable triggers park in the schedule's queue; the function's own
+                    // failures (it is invoked asynchronously) in the function's.
+                    assert!(
+                        !references(&p["DeadLetterConfig"]["Arn"]).is_empty(),
+                        "{}",
+                        f.id
+                    );
+                    assert!(
+                        !references(&f.properties["DeadLetterQueue"]["TargetArn"]).is_empty(),
+                        "{}",
+                        f.id
+                    );
+                }
                 _ => {}
             }
         }
     }
+}
+
+#[test]
+fn the_business_day_ends_on_a_schedule_kept_in_the_business_time_zone() {
+    let t = template();
+    let schedules: Vec<(String, Yaml)> = functions(&t)
+        .into_iter()
+        .flat_map(|f| {
+            let id = f.id.clone();
+            f.properties["Events"]
+                .as_mapping()
+                .into_iter()
+                .flatten()
+                .filter(|(_, e)| e["Type"].as_str() == Some("ScheduleV2"))
+                .map(move |(_, e)| (id.clone(), e["Properties"].clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(schedules.len(), 1, "one daily schedule: {schedules:?}");
+    let (function, p) = &schedules[0];
+    assert_eq!(function, "ClockEndDayFunction");
+    assert_eq!(
+        references(&p["ScheduleExpressionTimezone"]),
+        ["BusinessTimeZone"]
+    );
+    let expression = serde_yaml::to_string(&p["ScheduleExpression"]).unwrap();
+    assert!(
+        expression.contains("cron(0 ${BusinessDayEndHour} * * ? *)"),
+        "{expression}"
+    );
+    let input = p["Input"].as_str().unwrap();
+    let input: serde_json::Value = serde_json::from_str(input).unwrap();
+    assert_eq!(input["scheduled_time"], "<aws.scheduler.scheduled-time>");
 }
 
 #[test]

@@ -10,6 +10,9 @@ use uuid::Uuid;
 
 use crate::schema;
 
+/// The namespace of the name-based ids of [`Envelope::once_for`]; never change it.
+const ONCE_NAMESPACE: Uuid = Uuid::from_u128(0x0d68b4ea_244e_43d2_818c_33b0a5c3d5ca);
+
 /// A fact a bounded context publishes. Its payload is described by
 /// `events/<NAME>/v<VERSION>.schema.json`.
 pub trait DomainEvent: Serialize {
@@ -88,6 +91,14 @@ impl Envelope {
             causation_id: cause.causation_id.clone(),
             data,
         })
+    }
+
+    /// Makes this the one event for `key`: its id is derived from the name and the key, so every
+    /// attempt to produce it (a schedule that fires twice, a retry) yields the same id, and
+    /// consumers' inboxes drop the repeats.
+    pub fn once_for(mut self, key: &str) -> Self {
+        self.id = Uuid::new_v5(&ONCE_NAMESPACE, format!("{}/{key}", self.name).as_bytes());
+        self
     }
 
     /// The payload as a typed event.

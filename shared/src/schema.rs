@@ -48,6 +48,11 @@ pub const REGISTRY: &[(&str, u32, &str)] = &[
         1,
         include_str!("../../events/Task.Completed/v1.schema.json"),
     ),
+    (
+        "Clock.DayEnded",
+        1,
+        include_str!("../../events/Clock.DayEnded/v1.schema.json"),
+    ),
 ];
 
 type Validators = Mutex<HashMap<(&'static str, u32), &'static jsonschema::Validator>>;

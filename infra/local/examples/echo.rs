@@ -3,7 +3,8 @@
 //! HTTP events get their request echoed back; `GET /.well-known/jwks.json` publishes the key in
 //! the secret named by SIGNING_KEY_SECRET_ID, like the issuer would. SQS and stream batches report
 //! as failed every record whose body or new image mentions "fail". `{"crash": true}` kills the
-//! process, `{"sleep_ms": n}` takes its time, `{"error": "..."}` fails the invocation.
+//! process, `{"sleep_ms": n}` takes its time, `{"error": "..."}` fails the invocation, and
+//! `{"fail_until": "<RFC 3339 time>"}` fails it until then (a dependency that comes back).
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
@@ -23,6 +24,12 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
     }
     if let Some(message) = payload.get("error").and_then(Value::as_str) {
         return Err(message.into());
+    }
+    if let Some(until) = payload.get("fail_until").and_then(Value::as_str) {
+        let until = chrono::DateTime::parse_from_rfc3339(until)?;
+        if chrono::Utc::now() < until {
+            return Err(format!("unavailable until {until}").into());
+        }
     }
     if payload.get("routeKey").is_some() {
         return http(&payload, &context.request_id).await;

@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -213,37 +214,95 @@ async fn reset_aws_calls(State(stack): State<Arc<Stack>>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
-/// A queue that receives failures: some RedrivePolicy's target, or some stream mapping's OnFailure.
+/// What sends failures to a dead-letter queue, and so how its messages are redriven.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum DeadLetterKind {
+    /// A RedrivePolicy's target: messages go back to the source queue.
+    Queue,
+    /// A stream mapping's OnFailure destination: failure records, replayed as `{"Records": ...}`.
+    StreamFailures,
+    /// A function's DeadLetterQueue (its failed asynchronous invocations) or a ScheduleV2's
+    /// DeadLetterConfig: invocation payloads, replayed to the function unchanged.
+    Invocation,
+}
+
+impl DeadLetterKind {
+    fn name(self) -> &'static str {
+        match self {
+            DeadLetterKind::Queue => "queue",
+            DeadLetterKind::StreamFailures => "stream",
+            DeadLetterKind::Invocation => "invocation",
+        }
+    }
+}
+
+/// A queue that receives failures: some RedrivePolicy's target, some stream mapping's OnFailure,
+/// some function's DeadLetterQueue or some schedule's DeadLetterConfig.
 struct DeadLetterQueue {
     logical_id: String,
     url: String,
-    /// Source queues (for RedrivePolicy targets).
-    sources: Vec<String>,
-    /// Functions whose stream mappings send failures here.
-    functions: Vec<String>,
+    /// Every (kind, source queue or function) that sends failures here.
+    feeds: Vec<(DeadLetterKind, String)>,
+}
+
+impl DeadLetterQueue {
+    fn fed_by(&self, kinds: &[DeadLetterKind]) -> Vec<&str> {
+        self.feeds
+            .iter()
+            .filter(|(k, _)| kinds.contains(k))
+            .map(|(_, from)| from.as_str())
+            .collect()
+    }
+
+    /// Its one kind; a queue fed in two ways holds messages redrive cannot tell apart.
+    fn kind(&self) -> Result<DeadLetterKind, String> {
+        let first = self.feeds[0].0;
+        match self.feeds.iter().find(|(k, _)| *k != first) {
+            None => Ok(first),
+            Some((other, _)) => Err(format!(
+                "{} is the dead-letter queue of both a {} and a {}",
+                self.logical_id,
+                first.name(),
+                other.name()
+            )),
+        }
+    }
 }
 
 fn dead_letter_queues(stack: &Stack) -> BTreeMap<String, DeadLetterQueue> {
-    // (dead-letter ARN, source queue, function) for every RedrivePolicy and every OnFailure.
-    let mut links: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+    // (dead-letter ARN, kind, source queue or function) for every RedrivePolicy, every OnFailure,
+    // every function's DeadLetterQueue and every schedule's DeadLetterConfig.
+    let mut links: Vec<(String, DeadLetterKind, String)> = Vec::new();
     for queue in stack.resources.queues.values() {
         if let Some(r) = &queue.redrive {
             links.push((
                 r.dead_letter_arn.clone(),
-                Some(queue.logical_id.clone()),
-                None,
+                DeadLetterKind::Queue,
+                queue.logical_id.clone(),
             ));
         }
     }
     for spec in stack.lambda.specs() {
         for source in &spec.stream_sources {
             if let Some(arn) = &source.on_failure_arn {
-                links.push((arn.clone(), None, Some(spec.logical_id.clone())));
+                links.push((
+                    arn.clone(),
+                    DeadLetterKind::StreamFailures,
+                    spec.logical_id.clone(),
+                ));
             }
+        }
+        let parked = spec.schedules.iter().map(|s| &s.dead_letter_arn);
+        for arn in parked.chain([&spec.asynchronous.dead_letter_arn]).flatten() {
+            links.push((
+                arn.clone(),
+                DeadLetterKind::Invocation,
+                spec.logical_id.clone(),
+            ));
         }
     }
     let mut all: BTreeMap<String, DeadLetterQueue> = BTreeMap::new();
-    for (arn, source, function) in links {
+    for (arn, kind, from) in links {
         let Some(queue) = stack.resources.queue_by_arn(&arn) else {
             continue;
         };
@@ -252,11 +311,11 @@ fn dead_letter_queues(stack: &Stack) -> BTreeMap<String, DeadLetterQueue> {
             .or_insert_with(|| DeadLetterQueue {
                 logical_id: queue.logical_id.clone(),
                 url: queue.url.clone(),
-                sources: Vec::new(),
-                functions: Vec::new(),
+                feeds: Vec::new(),
             });
-        dlq.sources.extend(source);
-        dlq.functions.extend(function);
+        if !dlq.feeds.contains(&(kind, from.clone())) {
+            dlq.feeds.push((kind, from));
+        }
     }
     all
 }
@@ -333,8 +392,9 @@ async fn dead_letters(State(stack): State<Arc<Stack>>) -> Response {
         out.push(json!({
             "queue": dlq.logical_id,
             "url": dlq.url,
-            "source_queues": dlq.sources,
-            "on_failure_of": dlq.functions,
+            "kind": dlq.kind().map_or("mixed", DeadLetterKind::name),
+            "source_queues": dlq.fed_by(&[DeadLetterKind::Queue]),
+            "on_failure_of": dlq.fed_by(&[DeadLetterKind::StreamFailures, DeadLetterKind::Invocation]),
             "count": shown.len(),
             "messages": shown,
         }));
@@ -343,13 +403,17 @@ async fn dead_letters(State(stack): State<Arc<Stack>>) -> Response {
 }
 
 /// Moves a dead-letter queue's messages back: to the source queue, or (for a stream's on-failure
-/// queue) straight to the function with the stored records.
+/// queue or an invocation's dead-letter queue) straight to the function.
 async fn redrive(State(stack): State<Arc<Stack>>, Path(queue): Path<String>) -> Response {
     let Some(dlq) = dead_letter_queues(&stack).remove(&queue) else {
         return error(
             StatusCode::NOT_FOUND,
             format!("{queue} is not a dead-letter queue of the template"),
         );
+    };
+    let kind = match dlq.kind() {
+        Ok(kind) => kind,
+        Err(e) => return error(StatusCode::CONFLICT, e),
     };
     let messages = match receive_all(&stack, &dlq.url).await {
         Ok(m) => m,
@@ -358,9 +422,10 @@ async fn redrive(State(stack): State<Arc<Stack>>, Path(queue): Path<String>) -> 
     let mut redriven = Vec::new();
     let mut failed = Vec::new();
     for message in &messages {
-        let result = match dlq.sources.first() {
-            Some(source) => send_back(&stack, source, message).await,
-            None => reinvoke(&stack, &dlq, message).await,
+        let result = match kind {
+            DeadLetterKind::Queue => send_back(&stack, dlq.feeds[0].1.as_str(), message).await,
+            DeadLetterKind::StreamFailures => replay_records(&stack, &dlq, message).await,
+            DeadLetterKind::Invocation => replay_input(&stack, &dlq, message).await,
         };
         match result {
             Ok(()) => redriven.push(message),
@@ -374,7 +439,7 @@ async fn redrive(State(stack): State<Arc<Stack>>, Path(queue): Path<String>) -> 
     make_visible(&stack, &dlq.url, &failed).await;
     Json(json!({
         "queue": dlq.logical_id,
-        "to": dlq.sources.first().or(dlq.functions.first()),
+        "to": dlq.feeds[0].1,
         "redriven": redriven.len(),
         "failed": failed.len(),
     }))
@@ -400,20 +465,30 @@ async fn send_back(stack: &Stack, source: &str, message: &Message) -> Result<(),
         .map_err(|e| describe("send back to the source queue", e))
 }
 
-async fn reinvoke(stack: &Stack, dlq: &DeadLetterQueue, message: &Message) -> Result<(), String> {
+/// The function an ARN names (`...:function:Name`), or else the queue's first function.
+fn function_of(arn: Option<&str>, dlq: &DeadLetterQueue) -> Result<String, String> {
+    arn.and_then(|arn| arn.rsplit(':').next())
+        .map(str::to_string)
+        .or_else(|| dlq.feeds.first().map(|(_, f)| f.clone()))
+        .ok_or_else(|| "no function to replay to".into())
+}
+
+async fn replay_records(
+    stack: &Stack,
+    dlq: &DeadLetterQueue,
+    message: &Message,
+) -> Result<(), String> {
     let body: Value =
         serde_json::from_str(message.body().unwrap_or_default()).map_err(|e| e.to_string())?;
     let records = body
         .get("records")
         .cloned()
         .ok_or("the failure record has no records to replay")?;
-    let function = body
-        .pointer("/requestContext/functionArn")
-        .and_then(Value::as_str)
-        .and_then(|arn| arn.rsplit(':').next())
-        .map(str::to_string)
-        .or_else(|| dlq.functions.first().cloned())
-        .ok_or("no function to replay to")?;
+    let function = function_of(
+        body.pointer("/requestContext/functionArn")
+            .and_then(Value::as_str),
+        dlq,
+    )?;
     let answer = stack
         .lambda
         .invoke(&function, &json!({"Records": records}))
@@ -429,6 +504,27 @@ async fn reinvoke(stack: &Stack, dlq: &DeadLetterQueue, message: &Message) -> Re
     Ok(())
 }
 
+/// An invocation's dead letter is its payload; the function (the scheduler's TARGET_ARN, or the
+/// queue's function) gets it again.
+async fn replay_input(
+    stack: &Stack,
+    dlq: &DeadLetterQueue,
+    message: &Message,
+) -> Result<(), String> {
+    let target = message
+        .message_attributes()
+        .and_then(|a| a.get("TARGET_ARN"))
+        .and_then(|v| v.string_value());
+    let function = function_of(target, dlq)?;
+    let payload = scheduler::payload(message.body().unwrap_or_default());
+    stack
+        .lambda
+        .invoke(&function, &payload)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 async fn mail(State(stack): State<Arc<Stack>>) -> Response {
     match moto::get_json(&stack.aws_endpoint, "/moto-api/data.json").await {
         Ok(data) => Json(Value::Array(moto::sent_mail(&data))).into_response(),
@@ -439,9 +535,13 @@ async fn mail(State(stack): State<Arc<Stack>>) -> Response {
     }
 }
 
+/// Fires a schedule at `?at=` (RFC 3339; default now): one attempt, answered with its payload and
+/// response. `?retries=true` instead delivers it in the background exactly as the timer does
+/// (retries, then the dead-letter queue) and answers 202 at once.
 async fn fire_schedule(
     State(stack): State<Arc<Stack>>,
     Path((function, event)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let Some(spec) = stack.lambda.spec(&function) else {
         return error(StatusCode::NOT_FOUND, format!("no function {function}"));
@@ -452,7 +552,46 @@ async fn fire_schedule(
             format!("{function} has no schedule {event}"),
         );
     };
-    let payload = scheduler::payload(&function, schedule, chrono::Utc::now());
+    let at = match query.get("at") {
+        None => Utc::now(),
+        // An unencoded `+03:00` arrives as ` 03:00`.
+        Some(at) => match DateTime::parse_from_rfc3339(&at.replace(' ', "+")) {
+            Ok(at) => at.with_timezone(&Utc),
+            Err(e) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("at={at} is not an RFC 3339 time: {e}"),
+                )
+            }
+        },
+    };
+    match query.get("retries").map(String::as_str) {
+        None | Some("false") => {}
+        Some("true") => {
+            tokio::spawn(scheduler::deliver(
+                stack.clone(),
+                function.clone(),
+                schedule.clone(),
+                at,
+            ));
+            return (
+                StatusCode::ACCEPTED,
+                Json(json!({
+                    "scheduled_time": scheduler::utc_text(at),
+                    "schedule_arn": scheduler::schedule_arn(&function, &event),
+                })),
+            )
+                .into_response();
+        }
+        Some(other) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("retries={other}: say true or false"),
+            )
+        }
+    }
+    let attempt = scheduler::Attempt::new(&function, &event, at, 1);
+    let payload = scheduler::payload(&scheduler::input(&function, schedule, &attempt));
     match stack.lambda.invoke(&function, &payload).await {
         Ok(answer) => Json(json!({"payload": payload, "response": answer})).into_response(),
         Err(e) => invoke_error(&e),

@@ -21,6 +21,54 @@ pub struct FunctionSpec {
     pub sqs_sources: Vec<SqsSource>,
     pub stream_sources: Vec<StreamSource>,
     pub schedules: Vec<ScheduleSource>,
+    /// How Lambda treats the function's asynchronous invocations (what schedules make).
+    pub asynchronous: AsyncInvoke,
+}
+
+/// `EventInvokeConfig` + `DeadLetterQueue`: a failed asynchronous invocation is retried, then
+/// its payload is parked in the function's dead-letter queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsyncInvoke {
+    pub maximum_retry_attempts: u32,
+    pub maximum_event_age: Duration,
+    /// `DeadLetterQueue.TargetArn` (an SQS queue).
+    pub dead_letter_arn: Option<String>,
+}
+
+impl Default for AsyncInvoke {
+    /// Lambda's defaults: two retries within six hours, nowhere to park.
+    fn default() -> AsyncInvoke {
+        AsyncInvoke {
+            maximum_retry_attempts: 2,
+            maximum_event_age: Duration::from_secs(21_600),
+            dead_letter_arn: None,
+        }
+    }
+}
+
+fn async_invoke(function: &str, properties: &Value) -> AsyncInvoke {
+    let config = properties.get("EventInvokeConfig").unwrap_or(&Value::Null);
+    let default = AsyncInvoke::default();
+    if config.pointer("/DestinationConfig/OnFailure").is_some() {
+        tracing::warn!(
+            function = %function,
+            "EventInvokeConfig.DestinationConfig is not run locally; use DeadLetterQueue"
+        );
+    }
+    let dead_letter = properties.get("DeadLetterQueue").unwrap_or(&Value::Null);
+    if !dead_letter.is_null() && text(dead_letter, "Type").as_deref() != Some("SQS") {
+        tracing::warn!(function = %function, "only an SQS DeadLetterQueue is run locally");
+    }
+    AsyncInvoke {
+        maximum_retry_attempts: number(config, "MaximumRetryAttempts")
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(default.maximum_retry_attempts),
+        maximum_event_age: number(config, "MaximumEventAgeInSeconds")
+            .map(Duration::from_secs)
+            .unwrap_or(default.maximum_event_age),
+        dead_letter_arn: text(dead_letter, "TargetArn")
+            .filter(|_| text(dead_letter, "Type").as_deref() == Some("SQS")),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -80,6 +128,28 @@ pub struct ScheduleSource {
     pub timezone: Option<String>,
     pub input: Option<String>,
     pub enabled: bool,
+    /// ScheduleV2's RetryPolicy, Scheduler's defaults filled in; None for Schedule (an EventBridge
+    /// rule), which is attempted once here.
+    pub retry_policy: Option<RetryPolicy>,
+    /// ScheduleV2's `DeadLetterConfig.Arn`: where the last input goes once the retries are spent.
+    pub dead_letter_arn: Option<String>,
+}
+
+/// EventBridge Scheduler's RetryPolicy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    pub maximum_retry_attempts: u32,
+    pub maximum_event_age: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Scheduler's defaults: 185 retries within 24 hours.
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            maximum_retry_attempts: 185,
+            maximum_event_age: Duration::from_secs(86_400),
+        }
+    }
 }
 
 /// Builds every function's spec: Globals merged in, intrinsics resolved (Policies are left alone).
@@ -153,6 +223,7 @@ fn function_spec(
         sqs_sources: Vec::new(),
         stream_sources: Vec::new(),
         schedules: Vec::new(),
+        asynchronous: async_invoke(&resource.logical_id, &properties),
     };
 
     let events = properties
@@ -211,20 +282,12 @@ fn function_spec(
                     .map(str::to_string),
                 enabled: props.get("Enabled") != Some(&Value::Bool(false)),
             }),
-            "Schedule" | "ScheduleV2" => spec.schedules.push(ScheduleSource {
-                event_name: event_name.clone(),
-                kind: kind.to_string(),
-                expression: text(&props, "Schedule")
-                    .or_else(|| text(&props, "ScheduleExpression"))
-                    .ok_or("schedule without an expression")?,
-                timezone: text(&props, "ScheduleExpressionTimezone"),
-                input: props.get("Input").map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                }),
-                enabled: props.get("Enabled") != Some(&Value::Bool(false))
-                    && props.get("State").and_then(Value::as_str) != Some("DISABLED"),
-            }),
+            "Schedule" | "ScheduleV2" => spec.schedules.push(schedule_source(
+                &resource.logical_id,
+                &event_name,
+                kind,
+                &props,
+            )?),
             other => tracing::warn!(
                 function = %resource.logical_id,
                 event = %event_name,
@@ -233,6 +296,52 @@ fn function_spec(
         }
     }
     Ok(spec)
+}
+
+fn schedule_source(
+    function: &str,
+    event_name: &str,
+    kind: &str,
+    props: &Value,
+) -> Result<ScheduleSource, String> {
+    let v2 = kind == "ScheduleV2";
+    let retry_policy = v2.then(|| {
+        let policy = props.get("RetryPolicy").unwrap_or(&Value::Null);
+        let default = RetryPolicy::default();
+        RetryPolicy {
+            maximum_retry_attempts: number(policy, "MaximumRetryAttempts")
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(default.maximum_retry_attempts),
+            maximum_event_age: number(policy, "MaximumEventAgeInSeconds")
+                .map(Duration::from_secs)
+                .unwrap_or(default.maximum_event_age),
+        }
+    });
+    let dead_letter = props.get("DeadLetterConfig").filter(|_| v2);
+    let dead_letter_arn = dead_letter.and_then(|d| text(d, "Arn"));
+    if dead_letter.is_some() && dead_letter_arn.is_none() {
+        tracing::warn!(
+            function = %function,
+            event = %event_name,
+            "DeadLetterConfig without an Arn (a queue SAM would create) is not supported locally; failures are dropped"
+        );
+    }
+    Ok(ScheduleSource {
+        event_name: event_name.to_string(),
+        kind: kind.to_string(),
+        expression: text(props, "Schedule")
+            .or_else(|| text(props, "ScheduleExpression"))
+            .ok_or("schedule without an expression")?,
+        timezone: text(props, "ScheduleExpressionTimezone"),
+        input: props.get("Input").map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }),
+        enabled: props.get("Enabled") != Some(&Value::Bool(false))
+            && props.get("State").and_then(Value::as_str) != Some("DISABLED"),
+        retry_policy,
+        dead_letter_arn,
+    })
 }
 
 fn http_route(
@@ -431,5 +540,75 @@ mod tests {
         );
         assert_eq!(sync.batch_size, 10);
         assert!(sync.report_batch_item_failures);
+    }
+
+    #[test]
+    fn schedule_v2_reads_its_retry_policy_and_dead_letter_queue() {
+        let props = json!({
+            "ScheduleExpression": "cron(0 0 * * ? *)",
+            "Input": "{\"day\": \"<aws.scheduler.scheduled-time>\"}",
+            "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": "600"},
+            "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:123456789012:CloseDeadLetters"},
+        });
+        let close = schedule_source("Fn", "Close", "ScheduleV2", &props).unwrap();
+        assert_eq!(
+            close.retry_policy,
+            Some(RetryPolicy {
+                maximum_retry_attempts: 3,
+                maximum_event_age: Duration::from_secs(600)
+            })
+        );
+        assert_eq!(
+            close.dead_letter_arn.as_deref(),
+            Some("arn:aws:sqs:us-east-1:123456789012:CloseDeadLetters")
+        );
+        assert_eq!(
+            close.input.as_deref(),
+            Some("{\"day\": \"<aws.scheduler.scheduled-time>\"}")
+        );
+
+        let bare =
+            json!({"ScheduleExpression": "rate(1 day)", "DeadLetterConfig": {"Type": "SQS"}});
+        let bare = schedule_source("Fn", "Bare", "ScheduleV2", &bare).unwrap();
+        assert_eq!(
+            bare.retry_policy,
+            Some(RetryPolicy {
+                maximum_retry_attempts: 185,
+                maximum_event_age: Duration::from_secs(86_400)
+            }),
+            "Scheduler's defaults"
+        );
+        assert_eq!(
+            bare.dead_letter_arn, None,
+            "a SAM-created queue is not supported"
+        );
+
+        let v1 = json!({"Schedule": "rate(1 day)", "RetryPolicy": {"MaximumRetryAttempts": 3}});
+        let v1 = schedule_source("Fn", "Rule", "Schedule", &v1).unwrap();
+        assert_eq!(
+            (v1.retry_policy, v1.dead_letter_arn),
+            (None, None),
+            "an EventBridge rule keeps firing once"
+        );
+    }
+
+    #[test]
+    fn asynchronous_invocations_take_lambdas_defaults_and_the_dead_letter_queue() {
+        let arn = "arn:aws:sqs:us-east-1:123456789012:ClockDeadLetters";
+        let configured = json!({
+            "EventInvokeConfig": {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 600},
+            "DeadLetterQueue": {"Type": "SQS", "TargetArn": arn},
+        });
+        assert_eq!(
+            async_invoke("Fn", &configured),
+            AsyncInvoke {
+                maximum_retry_attempts: 0,
+                maximum_event_age: Duration::from_secs(600),
+                dead_letter_arn: Some(arn.into()),
+            }
+        );
+        assert_eq!(async_invoke("Fn", &json!({})), AsyncInvoke::default());
+        let topic = json!({"DeadLetterQueue": {"Type": "SNS", "TargetArn": "arn:aws:sns:x"}});
+        assert_eq!(async_invoke("Fn", &topic).dead_letter_arn, None);
     }
 }

@@ -541,6 +541,7 @@ mod tests {
             sqs_sources: vec![],
             stream_sources: vec![],
             schedules: vec![],
+            asynchronous: Default::default(),
         }
     }
 

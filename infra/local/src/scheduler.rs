@@ -1,14 +1,22 @@
-//! Fires Schedule/ScheduleV2 events at their next cron(...) or rate(...) time; the emulator never does.
+//! Fires Schedule/ScheduleV2 events at their next cron(...), rate(...) or at(...) time; the
+//! emulator never does. A ScheduleV2 is delivered as EventBridge Scheduler would: context
+//! attributes in its Input, an asynchronous invocation (the function's failures retried by
+//! Lambda, then its DeadLetterQueue), and for an invocation Lambda would not take, retries under
+//! the schedule's RetryPolicy, then the schedule's dead-letter queue.
 
+use crate::aws::describe;
 use crate::functions::ScheduleSource;
+use crate::lambda::InvokeError;
 use crate::ledger::Outcome;
 use crate::resolve::{ACCOUNT_ID, REGION};
 use crate::stack::Stack;
+use aws_sdk_sqs::types::MessageAttributeValue;
 use chrono::{
     DateTime, Datelike, Duration as ChronoDuration, FixedOffset, NaiveDate, TimeZone, Timelike, Utc,
 };
+use rand::Rng;
 use serde_json::{json, Value};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinHandle;
@@ -265,10 +273,66 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
     FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
 }
 
-/// What the target receives: the schedule's Input, or EventBridge's scheduled event.
-pub fn payload(function: &str, schedule: &ScheduleSource, now: DateTime<Utc>) -> Value {
+/// One attempt to deliver a firing, as EventBridge Scheduler describes it to the target.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub scheduled_time: DateTime<Utc>,
+    /// Fresh for every attempt, like `d32c5kddcf5bb8c3`.
+    pub execution_id: String,
+    /// 1-based.
+    pub number: u32,
+    pub schedule_arn: String,
+}
+
+impl Attempt {
+    pub fn new(function: &str, event: &str, scheduled_time: DateTime<Utc>, number: u32) -> Attempt {
+        const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+        let mut rng = rand::thread_rng();
+        Attempt {
+            scheduled_time,
+            execution_id: (0..16)
+                .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+                .collect(),
+            number,
+            schedule_arn: schedule_arn(function, event),
+        }
+    }
+}
+
+/// Schedules live in the default group, named `<Function>-<Event>` here.
+pub fn schedule_arn(function: &str, event: &str) -> String {
+    format!("arn:aws:scheduler:{REGION}:{ACCOUNT_ID}:schedule/default/{function}-{event}")
+}
+
+/// `2026-11-21T00:00:00Z`, as Scheduler writes times.
+pub fn utc_text(time: DateTime<Utc>) -> String {
+    time.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Scheduler's context attributes, replaced in the Input text before anything parses it.
+pub fn substitute(input: &str, attempt: &Attempt) -> String {
+    input
+        .replace(
+            "<aws.scheduler.scheduled-time>",
+            &utc_text(attempt.scheduled_time),
+        )
+        .replace("<aws.scheduler.execution-id>", &attempt.execution_id)
+        .replace(
+            "<aws.scheduler.attempt-number>",
+            &attempt.number.to_string(),
+        )
+        .replace("<aws.scheduler.schedule-arn>", &attempt.schedule_arn)
+}
+
+/// The input text the target is given: the schedule's Input (with the context attributes of a
+/// ScheduleV2 replaced), or EventBridge's scheduled event.
+pub fn input(function: &str, schedule: &ScheduleSource, attempt: &Attempt) -> String {
     if let Some(input) = &schedule.input {
-        return serde_json::from_str(input).unwrap_or_else(|_| Value::String(input.clone()));
+        return if schedule.kind == "ScheduleV2" {
+            substitute(input, attempt)
+        } else {
+            input.clone()
+        };
     }
     json!({
         "version": "0",
@@ -276,11 +340,17 @@ pub fn payload(function: &str, schedule: &ScheduleSource, now: DateTime<Utc>) ->
         "detail-type": "Scheduled Event",
         "source": if schedule.kind == "ScheduleV2" { "aws.scheduler" } else { "aws.events" },
         "account": ACCOUNT_ID,
-        "time": now.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "time": utc_text(attempt.scheduled_time),
         "region": REGION,
         "resources": [format!("arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{function}-{}", schedule.event_name)],
         "detail": {},
     })
+    .to_string()
+}
+
+/// The payload for an input text: its JSON, or the text as a JSON string.
+pub fn payload(input: &str) -> Value {
+    serde_json::from_str(input).unwrap_or_else(|_| Value::String(input.to_string()))
 }
 
 /// Starts a timer per enabled schedule; expressions that cannot run locally are reported and skipped.
@@ -324,25 +394,240 @@ async fn run(
         if !stack.pause(wait).await {
             return;
         }
-        let payload = payload(&function, &schedule, Utc::now());
-        let id = payload["id"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| next.to_rfc3339());
-        let outcome = stack.lambda.invoke(&function, &payload).await;
-        if let Err(e) = &outcome {
-            tracing::warn!("{function} {} failed: {e}", schedule.event_name);
-        }
-        let error = outcome.as_ref().err().map(|e| e.error_message.clone());
-        let recorded = match &error {
-            None => Outcome::Ok,
-            Some(e) => Outcome::Failed(Some(e)),
-        };
-        stack
-            .ledger
-            .record(&function, &schedule.event_name, &id, &id, recorded);
+        // Retries run beside the timer, so a failing firing does not hold back the next one.
+        tokio::spawn(deliver(
+            stack.clone(),
+            function.clone(),
+            schedule.clone(),
+            next,
+        ));
         after = next;
     }
+}
+
+/// Delivers one firing as the scheduler does. Its target is invoked asynchronously: once Lambda
+/// has taken the invocation, the function's own failures are Lambda's to retry and park (see
+/// [`invoke_async`]). Only an invocation Lambda would not take (no such function, not built,
+/// throttled) is retried under the ScheduleV2's RetryPolicy, every `retry_delay`, and then sent to
+/// its DeadLetterConfig queue. A Schedule (an EventBridge rule) is attempted once.
+pub async fn deliver(
+    stack: Arc<Stack>,
+    function: String,
+    schedule: ScheduleSource,
+    scheduled_time: DateTime<Utc>,
+) {
+    let event = &schedule.event_name;
+    let mut number = 1;
+    loop {
+        let attempt = Attempt::new(&function, event, scheduled_time, number);
+        let input = input(&function, &schedule, &attempt);
+        // Scheduler's firing is known by its time, each attempt by its execution id; an
+        // EventBridge rule's firing by its event id.
+        let (key, message_id) = if schedule.kind == "ScheduleV2" {
+            (
+                format!("{event}@{}", utc_text(scheduled_time)),
+                attempt.execution_id.clone(),
+            )
+        } else {
+            let id = payload(&input)["id"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| scheduled_time.to_rfc3339());
+            (id.clone(), id)
+        };
+        let trigger = Trigger {
+            source: event,
+            key: &key,
+            message_id: &message_id,
+        };
+        let error = match invoke_async(&stack, &function, &trigger, &input).await {
+            Ok(()) => return,
+            Err(error) => error,
+        };
+        tracing::warn!("{function} {event}: attempt {number} not delivered: {error}");
+        let failed = Outcome::Failed(Some(&error.error_message));
+        stack
+            .ledger
+            .record(&function, event, &key, &message_id, failed);
+        let Some(policy) = &schedule.retry_policy else {
+            return;
+        };
+        let exhausted = if number > policy.maximum_retry_attempts {
+            "MaximumRetryAttempts"
+        } else if !stack.pause(stack.retry_delay).await {
+            return;
+        } else if (Utc::now() - scheduled_time).to_std().unwrap_or_default()
+            >= policy.maximum_event_age
+        {
+            "MaximumEventAgeInSeconds"
+        } else {
+            number += 1;
+            continue;
+        };
+        let Some(arn) = &schedule.dead_letter_arn else {
+            tracing::warn!("{function} {event}: {exhausted} spent; the firing is dropped");
+            return;
+        };
+        let attributes = dead_letter_attributes(&function, &attempt, &error, exhausted);
+        match send_dead_letter(&stack, arn, &input, attributes).await {
+            Ok(()) => stack.ledger.mark_dead_lettered(&function, &key),
+            Err(e) => tracing::error!("{function} {event}: {e}"),
+        }
+        return;
+    }
+}
+
+/// How the delivery ledger knows a trigger.
+pub struct Trigger<'a> {
+    pub source: &'a str,
+    pub key: &'a str,
+    pub message_id: &'a str,
+}
+
+/// Lambda's asynchronous invocation (`InvocationType: Event`). Answers an error only if Lambda
+/// would not take the invocation at all. Otherwise the function's failures (errors, crashes,
+/// timeouts) are retried after `retry_delay` up to `EventInvokeConfig.MaximumRetryAttempts`
+/// times within its maximum event age, and then the payload goes to the function's
+/// `DeadLetterQueue`, with Lambda's attributes (RequestID, ErrorCode, ErrorMessage).
+pub async fn invoke_async(
+    stack: &Stack,
+    function: &str,
+    trigger: &Trigger<'_>,
+    input: &str,
+) -> Result<(), InvokeError> {
+    let config = stack
+        .lambda
+        .spec(function)
+        .map(|spec| spec.asynchronous.clone())
+        .ok_or_else(|| {
+            InvokeError::new(
+                "ResourceNotFoundException",
+                format!("no function {function}"),
+            )
+        })?;
+    let accepted = Utc::now();
+    let payload = payload(input);
+    let mut retries = 0;
+    loop {
+        let error = match stack.lambda.invoke(function, &payload).await {
+            Ok(_) => {
+                let ok = Outcome::Ok;
+                let t = trigger;
+                stack
+                    .ledger
+                    .record(function, t.source, t.key, t.message_id, ok);
+                return Ok(());
+            }
+            Err(e) if retries == 0 && not_taken(&e) => return Err(e),
+            Err(e) => e,
+        };
+        tracing::warn!(
+            "{function} {}: asynchronous invocation failed: {error}",
+            trigger.source
+        );
+        let failed = Outcome::Failed(Some(&error.error_message));
+        let t = trigger;
+        stack
+            .ledger
+            .record(function, t.source, t.key, t.message_id, failed);
+        let too_old =
+            (Utc::now() - accepted).to_std().unwrap_or_default() >= config.maximum_event_age;
+        if retries < config.maximum_retry_attempts && !too_old {
+            retries += 1;
+            if !stack.pause(stack.retry_delay).await {
+                return Ok(());
+            }
+            continue;
+        }
+        let Some(arn) = &config.dead_letter_arn else {
+            tracing::warn!(
+                "{function}: retries spent and no DeadLetterQueue; the event is dropped"
+            );
+            return Ok(());
+        };
+        let attributes = vec![
+            ("RequestID", uuid::Uuid::new_v4().to_string()),
+            // A function error reaches Lambda's caller as a 200 response with an error body.
+            ("ErrorCode", "200".to_string()),
+            (
+                "ErrorMessage",
+                error.error_message.chars().take(1024).collect(),
+            ),
+        ];
+        match send_dead_letter(stack, arn, input, attributes).await {
+            Ok(()) => stack.ledger.mark_dead_lettered(function, trigger.key),
+            Err(e) => tracing::error!("{function}: {e}"),
+        }
+        return Ok(());
+    }
+}
+
+/// Errors for which Lambda would not have accepted an asynchronous invocation at all.
+fn not_taken(error: &InvokeError) -> bool {
+    matches!(
+        error.error_type.as_str(),
+        "ResourceNotFoundException"
+            | "InvalidRequestContentException"
+            | "TooManyRequestsException"
+            | "ServiceException"
+            | "Local.BinaryMissing"
+    )
+}
+
+/// The message attributes Scheduler puts on a dead-letter message (all strings). ERROR_CODE is
+/// the function's errorType here.
+pub fn dead_letter_attributes(
+    function: &str,
+    attempt: &Attempt,
+    error: &InvokeError,
+    exhausted: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("ERROR_CODE", error.error_type.clone()),
+        ("ERROR_MESSAGE", error.error_message.clone()),
+        ("EXECUTION_ID", attempt.execution_id.clone()),
+        ("EXHAUSTED_RETRY_CONDITION", exhausted.to_string()),
+        ("IS_PAYLOAD_TRUNCATED", "false".to_string()),
+        ("RETRY_ATTEMPTS", (attempt.number - 1).to_string()),
+        ("SCHEDULED_TIME", utc_text(attempt.scheduled_time)),
+        ("SCHEDULE_ARN", attempt.schedule_arn.clone()),
+        (
+            "TARGET_ARN",
+            format!("arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{function}"),
+        ),
+    ]
+}
+
+async fn send_dead_letter(
+    stack: &Stack,
+    arn: &str,
+    body: &str,
+    attributes: Vec<(&'static str, String)>,
+) -> Result<(), String> {
+    let queue = stack
+        .resources
+        .queue_by_arn(arn)
+        .ok_or_else(|| format!("dead-letter queue {arn} is not a queue of the template"))?;
+    let mut attribute_values = HashMap::new();
+    for (name, value) in attributes {
+        let value = MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(value)
+            .build()
+            .map_err(|e| e.to_string())?;
+        attribute_values.insert(name.to_string(), value);
+    }
+    stack
+        .aws
+        .sqs
+        .send_message()
+        .queue_url(&queue.url)
+        .message_body(body)
+        .set_message_attributes(Some(attribute_values))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| describe("send the dead letter", e))
 }
 
 #[cfg(test)]
@@ -442,6 +727,87 @@ mod tests {
         assert!(Expression::parse("cron(0 0 * *)").is_err());
         assert!(Expression::parse("rate(0 minutes)").is_err());
         assert!(Expression::parse("every day").is_err());
+    }
+
+    fn schedule(kind: &str, input: Option<&str>) -> ScheduleSource {
+        ScheduleSource {
+            event_name: "Close".into(),
+            kind: kind.into(),
+            expression: "cron(0 0 * * ? *)".into(),
+            timezone: None,
+            input: input.map(str::to_string),
+            enabled: true,
+            retry_policy: None,
+            dead_letter_arn: None,
+        }
+    }
+
+    #[test]
+    fn context_attributes_are_replaced_before_parsing() {
+        let attempt = Attempt::new("Fn", "Close", utc("2026-11-21T03:00:00+03:00"), 2);
+        assert_eq!(attempt.execution_id.len(), 16);
+        assert!(attempt
+            .execution_id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        assert_ne!(
+            attempt.execution_id,
+            Attempt::new("Fn", "Close", attempt.scheduled_time, 2).execution_id,
+            "fresh for every attempt"
+        );
+        let input = r#"{"day": "<aws.scheduler.scheduled-time>", "attempt": <aws.scheduler.attempt-number>, "id": "<aws.scheduler.execution-id>", "arn": "<aws.scheduler.schedule-arn>"}"#;
+        let v2 = schedule("ScheduleV2", Some(input));
+        assert_eq!(
+            payload(&super::input("Fn", &v2, &attempt)),
+            json!({
+                "day": "2026-11-21T00:00:00Z",
+                "attempt": 2,
+                "id": attempt.execution_id,
+                "arn": "arn:aws:scheduler:us-east-1:123456789012:schedule/default/Fn-Close",
+            }),
+            "the attempt number is a bare JSON number once replaced"
+        );
+        let v1 = schedule("Schedule", Some(input));
+        assert_eq!(
+            super::input("Fn", &v1, &attempt),
+            input,
+            "an EventBridge rule has no context attributes"
+        );
+        assert_eq!(
+            payload("not json <aws.scheduler.attempt-number>"),
+            json!("not json <aws.scheduler.attempt-number>")
+        );
+        let event = payload(&super::input("Fn", &schedule("ScheduleV2", None), &attempt));
+        assert_eq!(
+            (event["source"].as_str(), event["time"].as_str()),
+            (Some("aws.scheduler"), Some("2026-11-21T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn dead_letters_say_why() {
+        let attempt = Attempt::new("Fn", "Close", utc("2026-11-21T00:00:00Z"), 3);
+        let error = InvokeError::new("Error", "closing failed");
+        let attributes: HashMap<_, _> =
+            dead_letter_attributes("Fn", &attempt, &error, "MaximumRetryAttempts")
+                .into_iter()
+                .collect();
+        assert_eq!(
+            attributes["RETRY_ATTEMPTS"], "2",
+            "three attempts are two retries"
+        );
+        assert_eq!(attributes["ERROR_MESSAGE"], "closing failed");
+        assert_eq!(attributes["EXECUTION_ID"], attempt.execution_id);
+        assert_eq!(attributes["SCHEDULED_TIME"], "2026-11-21T00:00:00Z");
+        assert_eq!(attributes["SCHEDULE_ARN"], attempt.schedule_arn);
+        assert_eq!(
+            attributes["TARGET_ARN"],
+            "arn:aws:lambda:us-east-1:123456789012:function:Fn"
+        );
+        assert_eq!(
+            attributes["EXHAUSTED_RETRY_CONDITION"],
+            "MaximumRetryAttempts"
+        );
     }
 
     #[test]

@@ -458,18 +458,217 @@ fn the_stack_runs_the_template_end_to_end() {
         .collect();
     assert_eq!(stream_keys.len(), 2, "OTHER#1 was filtered out: {d}");
 
-    // --- Schedules fire on demand with their Input.
-    let (status, fired) = call(
+    // --- Schedules fire on demand with their Input, Scheduler's context attributes replaced.
+    let fire = |event: &str, query: &str| {
+        call(
+            "POST",
+            &format!("{api}/_local/schedules/EchoFunction/{event}/fire{query}"),
+            None,
+            None,
+        )
+    };
+    let (status, fired) = fire("Nightly", "?at=2026-11-21T00:00:00Z");
+    assert_eq!(status, 200, "{fired}");
+    let echo = fired["response"]["echo"].clone();
+    assert_eq!(fired["payload"], echo);
+    let execution = echo["execution"].as_str().unwrap_or_default();
+    assert_eq!(execution.len(), 16, "{echo}");
+    assert_eq!(
+        echo,
+        json!({
+            "job": "nightly",
+            "day": "2026-11-21T00:00:00Z",
+            "attempt": 1,
+            "execution": execution,
+            "schedule": "arn:aws:scheduler:us-east-1:123456789012:schedule/default/EchoFunction-Nightly",
+        })
+    );
+    let (_, fired) = fire("Nightly", "?at=2026-11-21T03:00:00%2B03:00");
+    assert_eq!(
+        fired["response"]["echo"]["day"], "2026-11-21T00:00:00Z",
+        "the scheduled time is written in UTC"
+    );
+    assert_ne!(fired["response"]["echo"]["execution"], execution);
+    let (_, fired) = fire("Nightly", "");
+    let day = fired["response"]["echo"]["day"]
+        .as_str()
+        .unwrap_or_default();
+    let day = chrono::DateTime::parse_from_rfc3339(day).expect("an RFC 3339 day");
+    assert!(
+        (chrono::Utc::now() - day.to_utc()).num_seconds().abs() < 60,
+        "without ?at= it fires now: {day}"
+    );
+    let (status, bad) = fire("Nightly", "?at=tomorrow");
+    assert_eq!(status, 400, "{bad}");
+    assert!(bad["message"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("at=tomorrow"));
+
+    // --- A failing ScheduleV2 (Close fails until its scheduled time, a few seconds ahead): fired
+    // once, it just fails; delivered as the scheduler does (asynchronously), Lambda tries it
+    // 1 + MaximumRetryAttempts (1) times with the same payload and parks it in the function's
+    // DeadLetterQueue. A redrive fails while the cause lasts and succeeds after it.
+    let deadline = chrono::Utc::now() + chrono::Duration::seconds(6);
+    let at = deadline.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let deadline = chrono::DateTime::parse_from_rfc3339(&at).unwrap().to_utc();
+    let (status, body) = fire("Close", &format!("?at={at}"));
+    assert_eq!(
+        (
+            status,
+            body["errorMessage"]
+                .as_str()
+                .map(|m| m.starts_with("unavailable until"))
+        ),
+        (500, Some(true)),
+        "{body}"
+    );
+    let (status, accepted) = fire("Close", &format!("?at={at}&retries=true"));
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(accepted["scheduled_time"], at.as_str());
+    let parked = |function: &str, key: String| {
+        eventually(
+            &format!("{key} to be dead-lettered"),
+            Duration::from_secs(20),
+            || {
+                let (_, d) = call("GET", &format!("{api}/_local/deliveries"), None, None);
+                let entry = d[function][key.as_str()].clone();
+                (entry["dead_lettered"] == true).then_some(entry)
+            },
+        )
+    };
+    let close = parked("EchoFunction", format!("Close@{at}"));
+    assert_eq!(close["outcomes"], json!(["failed", "failed"]));
+    assert_eq!(
+        close["message_ids"].as_array().map(Vec::len),
+        Some(1),
+        "Lambda retries the same event: {close}"
+    );
+    let dead_letters = |queue: &str| {
+        let (_, dead) = call("GET", &format!("{api}/_local/dead-letters"), None, None);
+        dead.as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["queue"] == queue)
+            .cloned()
+            .unwrap_or_else(|| panic!("{queue} is listed: {dead}"))
+    };
+    let dlq = dead_letters("CloseDeadLetters");
+    assert_eq!(
+        (
+            &dlq["kind"],
+            &dlq["on_failure_of"],
+            &dlq["source_queues"],
+            &dlq["count"]
+        ),
+        (
+            &json!("invocation"),
+            &json!(["EchoFunction"]),
+            &json!([]),
+            &json!(1)
+        ),
+        "{dlq}"
+    );
+    let message = &dlq["messages"][0];
+    assert_eq!(
+        message["body"],
+        json!({"fail_until": at, "attempt": 1}),
+        "the payload, as delivered"
+    );
+    let attributes = &message["messageAttributes"];
+    assert_eq!(attributes["ErrorCode"], "200", "{attributes}");
+    assert_eq!(attributes["RequestID"].as_str().map(str::len), Some(36));
+    assert!(
+        attributes["ErrorMessage"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("unavailable until")),
+        "{attributes}"
+    );
+
+    let redrive = |queue: &str| {
+        call(
+            "POST",
+            &format!("{api}/_local/dead-letters/{queue}/redrive"),
+            None,
+            None,
+        )
+    };
+    assert!(
+        chrono::Utc::now() < deadline,
+        "the retries took longer than 6 s, so the failing redrive cannot be checked"
+    );
+    let (status, redriven) = redrive("CloseDeadLetters");
+    assert_eq!(
+        (
+            status,
+            redriven["redriven"].as_u64(),
+            redriven["failed"].as_u64()
+        ),
+        (200, Some(0), Some(1)),
+        "{redriven}"
+    );
+    assert_eq!(
+        dead_letters("CloseDeadLetters")["count"],
+        1,
+        "a failed redrive keeps the message"
+    );
+    let left = (deadline - chrono::Utc::now()).to_std().unwrap_or_default();
+    std::thread::sleep(left + Duration::from_millis(200));
+    let (status, redriven) = redrive("CloseDeadLetters");
+    assert_eq!(
+        (
+            status,
+            redriven["redriven"].as_u64(),
+            redriven["to"].as_str()
+        ),
+        (200, Some(1), Some("EchoFunction")),
+        "{redriven}"
+    );
+    assert_eq!(
+        dead_letters("CloseDeadLetters")["count"],
+        0,
+        "a redriven message is deleted"
+    );
+
+    // --- A schedule whose function Lambda will not take (never built): the scheduler retries
+    // (MaximumRetryAttempts 2, a new execution id each time) and parks the trigger in the
+    // schedule's DeadLetterConfig queue, with the scheduler's attributes.
+    let tick_at = "2026-11-21T00:00:00Z";
+    let (status, _) = call(
         "POST",
-        &format!("{api}/_local/schedules/EchoFunction/Nightly/fire"),
+        &format!("{api}/_local/schedules/MissingFunction/Tick/fire?at={tick_at}&retries=true"),
         None,
         None,
     );
-    assert_eq!(status, 200, "{fired}");
-    assert_eq!(fired["response"]["echo"], json!({"job": "nightly"}));
+    assert_eq!(status, 202);
+    let tick = parked("MissingFunction", format!("Tick@{tick_at}"));
+    assert_eq!(tick["outcomes"], json!(["failed", "failed", "failed"]));
+    let executions = tick["message_ids"].as_array().cloned().unwrap_or_default();
+    assert_eq!(executions.len(), 3, "an execution id per attempt: {tick}");
+    let dlq = dead_letters("TickDeadLetters");
+    assert_eq!(dlq["on_failure_of"], json!(["MissingFunction"]), "{dlq}");
+    let message = &dlq["messages"][0];
+    assert_eq!(message["body"], json!({"attempt": 3}), "the last input");
+    let attributes = &message["messageAttributes"];
+    assert_eq!(attributes["RETRY_ATTEMPTS"], "2");
+    assert_eq!(
+        attributes["EXHAUSTED_RETRY_CONDITION"],
+        "MaximumRetryAttempts"
+    );
+    assert_eq!(attributes["ERROR_CODE"], "Local.BinaryMissing");
+    assert_eq!(attributes["SCHEDULED_TIME"], tick_at);
+    assert_eq!(attributes["EXECUTION_ID"], executions[2]);
+    assert_eq!(
+        attributes["SCHEDULE_ARN"],
+        "arn:aws:scheduler:us-east-1:123456789012:schedule/default/MissingFunction-Tick"
+    );
+    assert_eq!(
+        attributes["TARGET_ARN"],
+        "arn:aws:lambda:us-east-1:123456789012:function:MissingFunction"
+    );
 
     let (_, info) = call("GET", &format!("{api}/_local/info"), None, None);
-    assert_eq!(info["functions"].as_array().unwrap().len(), 2);
+    assert_eq!(info["functions"].as_array().unwrap().len(), 3);
     assert_eq!(
         call("GET", &format!("{api}/_local/mail"), None, None),
         (200, json!([]))

@@ -1,0 +1,191 @@
+//! The business calendar (plain Rust): in which time zone the business keeps its days, and at
+//! which hour a day ends. Daylight saving time is the time zone's business, not ours.
+
+use jiff::{civil, tz::TimeZone, SignedDuration, Timestamp, Zoned};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CalendarError {
+    #[error("unknown time zone {0:?} (an IANA name such as UTC or Europe/Moscow)")]
+    UnknownZone(String),
+    #[error("a business day ends on a whole hour from 0 to 23, not {0:?}")]
+    BadHour(String),
+    #[error("{0} is outside the calendar")]
+    OutOfRange(Timestamp),
+}
+
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    zone_name: String,
+    zone: TimeZone,
+    day_ends_at: civil::Time,
+}
+
+/// One business day: everything from `started_at` (inclusive) to `ended_at` (exclusive).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BusinessDay {
+    pub date: civil::Date,
+    pub started_at: Timestamp,
+    pub ended_at: Timestamp,
+}
+
+impl Calendar {
+    /// `zone` is an IANA name; the day ends at `end_hour`:00 there (0, the default, is midnight).
+    pub fn new(zone: &str, end_hour: &str) -> Result<Self, CalendarError> {
+        let tz = TimeZone::get(zone).map_err(|_| CalendarError::UnknownZone(zone.to_owned()))?;
+        let day_ends_at = end_hour
+            .trim()
+            .parse::<i8>()
+            .ok()
+            .and_then(|h| civil::Time::new(h, 0, 0, 0).ok())
+            .ok_or_else(|| CalendarError::BadHour(end_hour.to_owned()))?;
+        Ok(Self {
+            zone_name: zone.to_owned(),
+            zone: tz,
+            day_ends_at,
+        })
+    }
+
+    /// From `BUSINESS_TIME_ZONE` (default `UTC`) and `BUSINESS_DAY_END_HOUR` (default 0).
+    pub fn from_env() -> Result<Self, CalendarError> {
+        Self::new(
+            &ates_kernel::config::optional("BUSINESS_TIME_ZONE", "UTC"),
+            &ates_kernel::config::optional("BUSINESS_DAY_END_HOUR", "0"),
+        )
+    }
+
+    pub fn zone_name(&self) -> &str {
+        &self.zone_name
+    }
+
+    /// The latest business day that had ended by `at`. A trigger at the end of a day, a late
+    /// or retried one, and a second one the same day all name the same day.
+    pub fn day_ended_by(&self, at: Timestamp) -> Result<BusinessDay, CalendarError> {
+        let out_of_range = |_| CalendarError::OutOfRange(at);
+        let today = at.to_zoned(self.zone.clone()).date();
+        let mut end_day = today;
+        let mut end = self.end_of(end_day).map_err(out_of_range)?;
+        if end.timestamp() > at {
+            end_day = end_day.yesterday().map_err(out_of_range)?;
+            end = self.end_of(end_day).map_err(out_of_range)?;
+        }
+        let start = self
+            .end_of(end_day.yesterday().map_err(out_of_range)?)
+            .map_err(out_of_range)?;
+        // The day is named by the date its last moment falls on: a day ending at midnight is
+        // the day before, one ending at 18:00 is the same day.
+        let last_moment = end
+            .timestamp()
+            .checked_sub(SignedDuration::from_nanos(1))
+            .map_err(out_of_range)?;
+        Ok(BusinessDay {
+            date: last_moment.to_zoned(self.zone.clone()).date(),
+            started_at: start.timestamp(),
+            ended_at: end.timestamp(),
+        })
+    }
+
+    /// When the business day that ends on `date` ends. An end that falls in a daylight saving
+    /// gap moves forward past it, as clocks do.
+    fn end_of(&self, date: civil::Date) -> Result<Zoned, jiff::Error> {
+        date.to_datetime(self.day_ends_at)
+            .to_zoned(self.zone.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn day(zone: &str, hour: &str, when: &str) -> (String, String, String) {
+        let d = Calendar::new(zone, hour)
+            .unwrap()
+            .day_ended_by(at(when))
+            .unwrap();
+        (
+            d.date.to_string(),
+            d.started_at.to_string(),
+            d.ended_at.to_string(),
+        )
+    }
+
+    fn expect(date: &str, started: &str, ended: &str) -> (String, String, String) {
+        (date.into(), started.into(), ended.into())
+    }
+
+    #[test]
+    fn a_utc_day_ending_at_midnight_is_named_by_the_day_before() {
+        let yesterday = expect("2026-11-20", "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z");
+        assert_eq!(day("UTC", "0", "2026-11-21T00:00:00Z"), yesterday);
+        // Late, retried, or fired twice: the same day.
+        assert_eq!(day("UTC", "0", "2026-11-21T00:03:17Z"), yesterday);
+        assert_eq!(day("UTC", "0", "2026-11-21T23:59:59Z"), yesterday);
+        // A moment before midnight, that day has not ended yet.
+        assert_eq!(
+            day("UTC", "0", "2026-11-20T23:59:59Z"),
+            expect("2026-11-19", "2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_day_ending_in_the_afternoon_is_named_by_that_day() {
+        assert_eq!(
+            day("UTC", "18", "2026-11-21T18:00:00Z"),
+            expect("2026-11-21", "2026-11-20T18:00:00Z", "2026-11-21T18:00:00Z")
+        );
+        assert_eq!(
+            day("UTC", "18", "2026-11-21T17:59:59Z"),
+            expect("2026-11-20", "2026-11-19T18:00:00Z", "2026-11-20T18:00:00Z")
+        );
+    }
+
+    #[test]
+    fn days_are_kept_in_the_business_time_zone() {
+        // Midnight in Moscow is 21:00 UTC.
+        assert_eq!(
+            day("Europe/Moscow", "0", "2026-11-20T21:00:00Z"),
+            expect("2026-11-20", "2026-11-19T21:00:00Z", "2026-11-20T21:00:00Z")
+        );
+        assert_eq!(
+            day("Europe/Moscow", "0", "2026-11-20T20:59:59Z"),
+            expect("2026-11-19", "2026-11-18T21:00:00Z", "2026-11-19T21:00:00Z")
+        );
+    }
+
+    #[test]
+    fn daylight_saving_days_are_23_and_25_hours_long() {
+        // Berlin: clocks went forward on 2026-03-29, back on 2026-10-25.
+        let spring = day("Europe/Berlin", "0", "2026-03-29T22:00:00Z");
+        assert_eq!(
+            spring,
+            expect("2026-03-29", "2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z")
+        );
+        let autumn = day("Europe/Berlin", "0", "2026-10-25T23:00:00Z");
+        assert_eq!(
+            autumn,
+            expect("2026-10-25", "2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z")
+        );
+        // A day ending at 02:00 on the spring day ends at 03:00, when 02:00 never came.
+        assert_eq!(
+            day("Europe/Berlin", "2", "2026-03-29T01:00:00Z"),
+            expect("2026-03-29", "2026-03-28T01:00:00Z", "2026-03-29T01:00:00Z")
+        );
+    }
+
+    #[test]
+    fn bad_configuration_is_refused() {
+        assert_eq!(
+            Calendar::new("Mars/Olympus", "0").unwrap_err(),
+            CalendarError::UnknownZone("Mars/Olympus".into())
+        );
+        for hour in ["24", "-1", "noon", ""] {
+            assert_eq!(
+                Calendar::new("UTC", hour).unwrap_err(),
+                CalendarError::BadHour(hour.into())
+            );
+        }
+    }
+}

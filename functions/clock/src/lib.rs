@@ -1,0 +1,217 @@
+//! The business calendar. A daily schedule (template.yaml) invokes `clock-end-day` when a
+//! business day ends; it announces the day that ended with a `Clock.DayEnded` event, which
+//! accounting's daily close (SPEC B5) and any projection keyed by day consume from the bus.
+//!
+//! - [`calendar`]: which business day a moment ends (plain Rust, time zones and DST).
+//! - [`end_day`]: the function: the schedule's trigger in, one event on the bus out.
+//!
+//! The clock has no state, so there is no table and no outbox: the event is its only effect,
+//! published directly, and a failed publish fails the invocation, which the schedule retries and
+//! finally parks in its dead-letter queue. The event's id is derived from the business date, so
+//! a day ended twice (a retry, a second trigger) is the same event twice, and consumers' inboxes
+//! keep the close to once.
+pub mod calendar;
+
+use ates_kernel::contracts::clock::DayEnded;
+use ates_kernel::event::{Cause, Envelope, EventError};
+use ates_kernel::outbox::Publisher;
+use chrono::{DateTime, NaiveDate, Utc};
+use jiff::Timestamp;
+use serde::Deserialize;
+
+pub use calendar::{BusinessDay, Calendar, CalendarError};
+
+/// The name the clock publishes under (`source` = `ates.clock`).
+pub const PRODUCER: &str = "clock";
+
+/// What the schedule sends (template.yaml fills these from the scheduler's context attributes).
+/// Invoked by hand with `{}`, the clock ends the last day that has ended by now.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// When the schedule was due to fire, e.g. `2026-11-21T00:00:00Z`.
+    #[serde(default)]
+    pub scheduled_time: Option<String>,
+    /// The scheduler's id of this attempt; logged, so a run can be traced.
+    #[serde(default)]
+    pub execution_id: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClockError {
+    #[error("scheduled_time {0:?} is not an RFC 3339 time")]
+    BadTime(String),
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error("the event bus did not accept Clock.DayEnded for {0}; the schedule will retry")]
+    NotPublished(jiff::civil::Date),
+}
+
+/// Announces the business day that had ended by the trigger's time.
+pub async fn end_day(
+    calendar: &Calendar,
+    bus: &impl Publisher,
+    trigger: &Trigger,
+    now: Timestamp,
+) -> Result<Envelope, ClockError> {
+    let at = match &trigger.scheduled_time {
+        Some(text) => text
+            .parse::<Timestamp>()
+            .map_err(|_| ClockError::BadTime(text.clone()))?,
+        None => now,
+    };
+    let day = calendar.day_ended_by(at)?;
+    let envelope = day_ended(calendar, &day)?;
+    let accepted = bus.publish(std::slice::from_ref(&envelope)).await;
+    if accepted != [true] {
+        return Err(ClockError::NotPublished(day.date));
+    }
+    tracing::info!(
+        event_id = %envelope.id,
+        business_date = %day.date,
+        execution_id = trigger.execution_id.as_deref().unwrap_or("-"),
+        correlation_id = %envelope.correlation_id,
+        "business day ended"
+    );
+    Ok(envelope)
+}
+
+/// The event that ends `day`. The same day always gives the same event, id included.
+pub fn day_ended(calendar: &Calendar, day: &BusinessDay) -> Result<Envelope, EventError> {
+    let event = DayEnded {
+        business_date: naive(day.date),
+        time_zone: calendar.zone_name().to_owned(),
+        started_at: utc(day.started_at),
+        ended_at: utc(day.ended_at),
+    };
+    let cause = Cause::request(format!("day-end-{}", day.date));
+    let envelope = Envelope::wrap(PRODUCER, &event, &cause, event.ended_at)?;
+    Ok(envelope.once_for(&day.date.to_string()))
+}
+
+fn utc(t: Timestamp) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond() as u32)
+        .expect("a calendar time is within chrono's range")
+}
+
+fn naive(d: jiff::civil::Date) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year().into(), d.month() as u32, d.day() as u32)
+        .expect("a calendar date is within chrono's range")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// A bus that records what it is given, and can refuse.
+    #[derive(Default)]
+    struct Bus {
+        published: Mutex<Vec<Envelope>>,
+        refuse: bool,
+    }
+
+    impl Publisher for Bus {
+        async fn publish(&self, batch: &[Envelope]) -> Vec<bool> {
+            if self.refuse {
+                return vec![false; batch.len()];
+            }
+            self.published.lock().unwrap().extend_from_slice(batch);
+            vec![true; batch.len()]
+        }
+        async fn send_work(&self, batch: &[String]) -> Vec<bool> {
+            vec![false; batch.len()]
+        }
+    }
+
+    fn trigger(at: &str) -> Trigger {
+        Trigger {
+            scheduled_time: Some(at.to_owned()),
+            execution_id: Some("d32c5kddcf5bb8c3".into()),
+        }
+    }
+
+    fn now() -> Timestamp {
+        "2030-01-01T12:00:00Z".parse().unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_day_that_ended_is_announced_once_under_an_id_of_its_own() {
+        let calendar = Calendar::new("Europe/Moscow", "0").unwrap();
+        let bus = Bus::default();
+        let first = end_day(&calendar, &bus, &trigger("2026-11-20T21:00:00Z"), now())
+            .await
+            .unwrap();
+        assert_eq!(first.name, "Clock.DayEnded");
+        assert_eq!(first.producer, "clock");
+        assert_eq!(first.correlation_id, "day-end-2026-11-20");
+        let data: DayEnded = first.decode().unwrap();
+        assert_eq!(data.business_date.to_string(), "2026-11-20");
+        assert_eq!(data.time_zone, "Europe/Moscow");
+        assert_eq!(data.started_at.to_rfc3339(), "2026-11-19T21:00:00+00:00");
+        assert_eq!(data.ended_at.to_rfc3339(), "2026-11-20T21:00:00+00:00");
+        assert_eq!(first.occurred_at, data.ended_at);
+
+        // A retry a few minutes late is the same event, byte for byte.
+        let again = end_day(&calendar, &bus, &trigger("2026-11-20T21:04:00Z"), now())
+            .await
+            .unwrap();
+        assert_eq!(again, first);
+        // The next day is another event.
+        let next = end_day(&calendar, &bus, &trigger("2026-11-21T21:00:00Z"), now())
+            .await
+            .unwrap();
+        assert_ne!(next.id, first.id);
+        assert_eq!(bus.published.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn invoked_by_hand_it_ends_the_last_day_that_ended_by_now() {
+        let calendar = Calendar::new("UTC", "0").unwrap();
+        let bus = Bus::default();
+        let e = end_day(&calendar, &bus, &Trigger::default(), now())
+            .await
+            .unwrap();
+        assert_eq!(
+            e.decode::<DayEnded>().unwrap().business_date.to_string(),
+            "2029-12-31"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_publish_or_a_bad_time_fails_the_invocation() {
+        let calendar = Calendar::new("UTC", "0").unwrap();
+        let refusing = Bus {
+            refuse: true,
+            ..Bus::default()
+        };
+        let err = end_day(
+            &calendar,
+            &refusing,
+            &trigger("2026-11-21T00:00:00Z"),
+            now(),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(err, ClockError::NotPublished(_)), "{err}");
+
+        let bus = Bus::default();
+        let err = end_day(&calendar, &bus, &trigger("yesterday"), now())
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ClockError::BadTime(_)), "{err}");
+        assert!(bus.published.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_trigger_is_read_strictly() {
+        let t: Trigger = serde_json::from_value(serde_json::json!({
+            "scheduled_time": "2026-11-21T00:00:00Z", "execution_id": "x"
+        }))
+        .unwrap();
+        assert_eq!(t.scheduled_time.as_deref(), Some("2026-11-21T00:00:00Z"));
+        assert!(serde_json::from_value::<Trigger>(serde_json::json!({"when": "now"})).is_err());
+    }
+}
