@@ -29,8 +29,7 @@ pub struct FunctionSpec {
 /// its payload is parked in the function's dead-letter queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AsyncInvoke {
-    pub maximum_retry_attempts: u32,
-    pub maximum_event_age: Duration,
+    pub retries: RetryPolicy,
     /// `DeadLetterQueue.TargetArn` (an SQS queue).
     pub dead_letter_arn: Option<String>,
 }
@@ -39,8 +38,7 @@ impl Default for AsyncInvoke {
     /// Lambda's defaults: two retries within six hours, nowhere to park.
     fn default() -> AsyncInvoke {
         AsyncInvoke {
-            maximum_retry_attempts: 2,
-            maximum_event_age: Duration::from_secs(21_600),
+            retries: RetryPolicy::LAMBDA_ASYNC,
             dead_letter_arn: None,
         }
     }
@@ -48,7 +46,6 @@ impl Default for AsyncInvoke {
 
 fn async_invoke(function: &str, properties: &Value) -> AsyncInvoke {
     let config = properties.get("EventInvokeConfig").unwrap_or(&Value::Null);
-    let default = AsyncInvoke::default();
     if config.pointer("/DestinationConfig/OnFailure").is_some() {
         tracing::warn!(
             function = %function,
@@ -56,18 +53,13 @@ fn async_invoke(function: &str, properties: &Value) -> AsyncInvoke {
         );
     }
     let dead_letter = properties.get("DeadLetterQueue").unwrap_or(&Value::Null);
-    if !dead_letter.is_null() && text(dead_letter, "Type").as_deref() != Some("SQS") {
+    let is_queue = text(dead_letter, "Type").as_deref() == Some("SQS");
+    if !dead_letter.is_null() && !is_queue {
         tracing::warn!(function = %function, "only an SQS DeadLetterQueue is run locally");
     }
     AsyncInvoke {
-        maximum_retry_attempts: number(config, "MaximumRetryAttempts")
-            .and_then(|n| u32::try_from(n).ok())
-            .unwrap_or(default.maximum_retry_attempts),
-        maximum_event_age: number(config, "MaximumEventAgeInSeconds")
-            .map(Duration::from_secs)
-            .unwrap_or(default.maximum_event_age),
-        dead_letter_arn: text(dead_letter, "TargetArn")
-            .filter(|_| text(dead_letter, "Type").as_deref() == Some("SQS")),
+        retries: RetryPolicy::read(config, RetryPolicy::LAMBDA_ASYNC),
+        dead_letter_arn: text(dead_letter, "TargetArn").filter(|_| is_queue),
     }
 }
 
@@ -135,19 +127,34 @@ pub struct ScheduleSource {
     pub dead_letter_arn: Option<String>,
 }
 
-/// EventBridge Scheduler's RetryPolicy.
+/// How often, and for how long, a failed delivery is tried again.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
     pub maximum_retry_attempts: u32,
     pub maximum_event_age: Duration,
 }
 
-impl Default for RetryPolicy {
-    /// Scheduler's defaults: 185 retries within 24 hours.
-    fn default() -> RetryPolicy {
+impl RetryPolicy {
+    /// EventBridge Scheduler's defaults: 185 retries within 24 hours.
+    pub const SCHEDULER: RetryPolicy = RetryPolicy {
+        maximum_retry_attempts: 185,
+        maximum_event_age: Duration::from_secs(86_400),
+    };
+    /// Lambda's asynchronous invocations: two retries within six hours.
+    pub const LAMBDA_ASYNC: RetryPolicy = RetryPolicy {
+        maximum_retry_attempts: 2,
+        maximum_event_age: Duration::from_secs(21_600),
+    };
+
+    /// `MaximumRetryAttempts` / `MaximumEventAgeInSeconds` of `config`, defaults filled in.
+    fn read(config: &Value, default: RetryPolicy) -> RetryPolicy {
         RetryPolicy {
-            maximum_retry_attempts: 185,
-            maximum_event_age: Duration::from_secs(86_400),
+            maximum_retry_attempts: number(config, "MaximumRetryAttempts")
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(default.maximum_retry_attempts),
+            maximum_event_age: number(config, "MaximumEventAgeInSeconds")
+                .map(Duration::from_secs)
+                .unwrap_or(default.maximum_event_age),
         }
     }
 }
@@ -307,15 +314,7 @@ fn schedule_source(
     let v2 = kind == "ScheduleV2";
     let retry_policy = v2.then(|| {
         let policy = props.get("RetryPolicy").unwrap_or(&Value::Null);
-        let default = RetryPolicy::default();
-        RetryPolicy {
-            maximum_retry_attempts: number(policy, "MaximumRetryAttempts")
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(default.maximum_retry_attempts),
-            maximum_event_age: number(policy, "MaximumEventAgeInSeconds")
-                .map(Duration::from_secs)
-                .unwrap_or(default.maximum_event_age),
-        }
+        RetryPolicy::read(policy, RetryPolicy::SCHEDULER)
     });
     let dead_letter = props.get("DeadLetterConfig").filter(|_| v2);
     let dead_letter_arn = dead_letter.and_then(|d| text(d, "Arn"));
@@ -602,8 +601,10 @@ mod tests {
         assert_eq!(
             async_invoke("Fn", &configured),
             AsyncInvoke {
-                maximum_retry_attempts: 0,
-                maximum_event_age: Duration::from_secs(600),
+                retries: RetryPolicy {
+                    maximum_retry_attempts: 0,
+                    maximum_event_age: Duration::from_secs(600),
+                },
                 dead_letter_arn: Some(arn.into()),
             }
         );

@@ -530,9 +530,9 @@ pub async fn invoke_async(
         stack
             .ledger
             .record(function, t.source, t.key, t.message_id, failed);
-        let too_old =
-            (Utc::now() - accepted).to_std().unwrap_or_default() >= config.maximum_event_age;
-        if retries < config.maximum_retry_attempts && !too_old {
+        let too_old = (Utc::now() - accepted).to_std().unwrap_or_default()
+            >= config.retries.maximum_event_age;
+        if retries < config.retries.maximum_retry_attempts && !too_old {
             retries += 1;
             if !stack.pause(stack.retry_delay).await {
                 return Ok(());
