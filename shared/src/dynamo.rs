@@ -82,9 +82,52 @@ pub fn get_bool(item: &Item, name: &str) -> Result<bool, StoreError> {
         .ok_or_else(|| StoreError::Malformed(format!("boolean attribute {name} missing")))
 }
 
+/// A transaction DynamoDB cancelled: each item's reason code, in order (`"None"` where that item
+/// was fine), e.g. [`CONDITION_FAILED`] where its condition did not hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cancelled(pub Vec<String>);
+
+impl Cancelled {
+    /// Whether the condition of item `index` failed.
+    pub fn failed_at(&self, index: usize) -> bool {
+        self.0.get(index).map(String::as_str) == Some(CONDITION_FAILED)
+    }
+
+    /// Whether any item's condition failed.
+    pub fn any_failed(&self) -> bool {
+        self.0.iter().any(|c| c == CONDITION_FAILED)
+    }
+}
+
+impl From<Cancelled> for StoreError {
+    fn from(c: Cancelled) -> Self {
+        StoreError::Aws(format!("transaction cancelled: {:?}", c.0))
+    }
+}
+
+/// Runs one `TransactWriteItems`: all of `items` or nothing. A cancellation is an answer the
+/// caller reads (the inner `Err`, saying which conditions failed); anything else is an error.
+pub async fn transact(
+    db: &aws_sdk_dynamodb::Client,
+    items: Vec<TransactWriteItem>,
+) -> Result<Result<(), Cancelled>, StoreError> {
+    match db
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(Ok(())),
+        Err(err) => match cancellation_reasons(&err) {
+            Some(reasons) => Ok(Err(Cancelled(reasons))),
+            None => Err(err.into()),
+        },
+    }
+}
+
 /// The cancellation reason codes of a cancelled `TransactWriteItems`, one per item in order
 /// (`"None"` where that item was fine), or `None` if the error was something else.
-pub fn cancellation_reasons<R>(
+fn cancellation_reasons<R>(
     err: &SdkError<aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError, R>,
 ) -> Option<Vec<String>> {
     match err.as_service_error()? {

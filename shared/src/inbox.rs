@@ -10,7 +10,7 @@ use std::future::Future;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::Deserialize;
 
-use crate::dynamo::{cancellation_reasons, n, s, StoreError, CONDITION_FAILED};
+use crate::dynamo::{n, s, transact, StoreError};
 use crate::event::Envelope;
 use crate::outbox::BatchResponse;
 
@@ -56,24 +56,11 @@ pub async fn commit(
 ) -> Result<Outcome, StoreError> {
     effect.push(record(table, consumer, envelope));
     let inbox_index = effect.len() - 1;
-    match db
-        .transact_write_items()
-        .set_transact_items(Some(effect))
-        .send()
-        .await
-    {
-        Ok(_) => Ok(Outcome::Applied),
-        Err(err) => match cancellation_reasons(&err) {
-            Some(reasons)
-                if reasons.get(inbox_index).map(String::as_str) == Some(CONDITION_FAILED) =>
-            {
-                Ok(Outcome::Duplicate)
-            }
-            Some(reasons) if reasons.iter().any(|r| r == CONDITION_FAILED) => {
-                Ok(Outcome::Superseded)
-            }
-            _ => Err(err.into()),
-        },
+    match transact(db, effect).await? {
+        Ok(()) => Ok(Outcome::Applied),
+        Err(c) if c.failed_at(inbox_index) => Ok(Outcome::Duplicate),
+        Err(c) if c.any_failed() => Ok(Outcome::Superseded),
+        Err(c) => Err(c.into()),
     }
 }
 

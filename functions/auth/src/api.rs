@@ -64,8 +64,8 @@ pub async fn sign_in(store: &Store, issuer: &Issuer, req: Request) -> HttpResult
         return Err(AuthError::Deactivated.into());
     }
     let now = Utc::now().timestamp();
-    let refresh = RefreshToken::mint(account.account_id);
-    store.save_refresh_token(&refresh, now).await?;
+    let refresh = RefreshToken::start_session(account.account_id);
+    store.start_session(&refresh, now).await?;
     tracing::info!(account_id = %account.account_id, "signed in with a password");
     token_pair(issuer, &account, &refresh, now)
 }
@@ -83,16 +83,17 @@ pub async fn refresh(store: &Store, issuer: &Issuer, req: Request) -> HttpResult
         return Err(AuthError::Deactivated.into());
     }
     let now = Utc::now().timestamp();
-    let new = RefreshToken::mint(account.account_id);
+    let new = old.next();
     store.rotate_refresh_token(&old, &new, now).await?;
     token_pair(issuer, &account, &new, now)
 }
 
-/// `POST /auth/sign-out`: revokes the refresh token; repeating it is harmless.
+/// `POST /auth/sign-out`: revokes the refresh token and ends its session; repeating it is
+/// harmless.
 pub async fn sign_out(store: &Store, req: Request) -> HttpResult {
     let RefreshRequest { refresh_token } = http::body(&req)?;
     if let Some(token) = RefreshToken::parse(&refresh_token) {
-        store.revoke_refresh_token(&token).await?;
+        store.sign_out(&token).await?;
     }
     http::no_content()
 }
@@ -162,8 +163,8 @@ pub async fn sign_in_with_code(store: &Store, issuer: &Issuer, req: Request) -> 
     if !account.active {
         return Err(AuthError::Deactivated.into());
     }
-    let refresh = RefreshToken::mint(account.account_id);
-    store.save_refresh_token(&refresh, now).await?;
+    let refresh = RefreshToken::start_session(account.account_id);
+    store.start_session(&refresh, now).await?;
     tracing::info!(account_id = %account.account_id, "signed in with a one-time code");
     token_pair(issuer, &account, &refresh, now)
 }

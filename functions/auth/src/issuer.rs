@@ -122,33 +122,55 @@ impl Issuer {
     }
 }
 
-/// A refresh token: `<account id>.<256 random bits>`. Only its hash is stored.
+/// A refresh token: `<account id>.<session id>.<256 random bits>`. Only its hash is stored.
+/// Every token of one sign-in belongs to its session (the token family): each refresh uses a
+/// token up and mints the next one in the same session, and a used token presented again ends
+/// the session, so a stolen token and its thief's successors die together.
 pub struct RefreshToken {
     pub token: String,
     pub hash: String,
     pub account_id: Uuid,
+    pub session_id: Uuid,
 }
 
 impl RefreshToken {
-    pub fn mint(account_id: Uuid) -> RefreshToken {
+    /// The first token of a new session (a sign-in).
+    pub fn start_session(account_id: Uuid) -> RefreshToken {
+        Self::mint(account_id, Uuid::new_v4())
+    }
+
+    /// The token that follows this one in its session.
+    pub fn next(&self) -> RefreshToken {
+        Self::mint(self.account_id, self.session_id)
+    }
+
+    fn mint(account_id: Uuid, session_id: Uuid) -> RefreshToken {
         let mut secret = [0u8; 32];
         rand::thread_rng().fill_bytes(&mut secret);
-        let token = format!("{account_id}.{}", URL_SAFE_NO_PAD.encode(secret));
+        let token = format!(
+            "{account_id}.{}.{}",
+            session_id.simple(),
+            URL_SAFE_NO_PAD.encode(secret)
+        );
         RefreshToken {
             hash: hash_refresh_token(&token),
             token,
             account_id,
+            session_id,
         }
     }
 
     /// Reads a token a client presents; `None` if it cannot be one of ours.
     pub fn parse(token: &str) -> Option<RefreshToken> {
-        let (account, secret) = token.split_once('.')?;
-        let account_id = Uuid::parse_str(account).ok()?;
-        (secret.len() == 43).then(|| RefreshToken {
+        let mut parts = token.split('.');
+        let account_id = Uuid::parse_str(parts.next()?).ok()?;
+        let session_id = Uuid::try_parse(parts.next()?).ok()?;
+        let secret = parts.next()?;
+        (secret.len() == 43 && parts.next().is_none()).then(|| RefreshToken {
             token: token.to_owned(),
             hash: hash_refresh_token(token),
             account_id,
+            session_id,
         })
     }
 }
@@ -188,11 +210,32 @@ mod tests {
     #[test]
     fn refresh_tokens_parse_back_and_strangers_do_not() {
         let id = Uuid::now_v7();
-        let minted = RefreshToken::mint(id);
+        let minted = RefreshToken::start_session(id);
         let parsed = RefreshToken::parse(&minted.token).unwrap();
-        assert_eq!((parsed.account_id, parsed.hash), (id, minted.hash));
+        assert_eq!(
+            (parsed.account_id, parsed.session_id, &parsed.hash),
+            (id, minted.session_id, &minted.hash)
+        );
         assert!(RefreshToken::parse("nope").is_none());
         assert!(RefreshToken::parse(&format!("{id}.short")).is_none());
-        assert_ne!(RefreshToken::mint(id).token, minted.token);
+        let session = minted.session_id.simple();
+        assert!(RefreshToken::parse(&format!("{id}.{session}.short")).is_none());
+        assert!(RefreshToken::parse(&format!("{}.x", minted.token)).is_none());
+        assert_ne!(
+            RefreshToken::start_session(id).session_id,
+            minted.session_id
+        );
+    }
+
+    #[test]
+    fn a_refresh_stays_in_its_session_with_a_new_secret() {
+        let first = RefreshToken::start_session(Uuid::now_v7());
+        let second = first.next();
+        assert_eq!(
+            (second.account_id, second.session_id),
+            (first.account_id, first.session_id)
+        );
+        assert_ne!(second.token, first.token);
+        assert_ne!(second.hash, first.hash);
     }
 }

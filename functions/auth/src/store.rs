@@ -1,15 +1,16 @@
 //! The auth table (DynamoDB). Items, all keyed by `pk`/`sk`:
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the account and its password hash; `gsi1pk = ACCOUNTS` lists them;
 //! - `EMAIL#<email>` / `EMAIL`: makes emails unique and finds an account by email;
-//! - `REFRESH#<sha256>` / `REFRESH`: a refresh token (`active`, `used` or `revoked`);
+//! - `SESSION#<id>` / `SESSION`: a sign-in's session, the family of its refresh tokens
+//!   (`active` or `revoked`);
+//! - `REFRESH#<sha256>` / `REFRESH`: a refresh token of a session (`active`, `used` or `revoked`);
 //! - `CODE#<email>` / `CODE`: the pending one-time code of an email;
 //! - `OUTBOX#<event id>` / `OUTBOX`: events, written with the change that caused them.
 
 use std::collections::HashMap;
 
 use ates_kernel::dynamo::{
-    cancellation_reasons, get_bool, get_n, get_s, key, n, opt_s, put, s, Item, StoreError,
-    CONDITION_FAILED,
+    get_bool, get_n, get_s, key, n, opt_s, put, s, transact, update, Item, StoreError,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
@@ -98,20 +99,10 @@ impl Store {
             put(&self.table, email, "attribute_not_exists(pk)"),
             outbox::record(&self.table, event),
         ];
-        match self
-            .db
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => match cancellation_reasons(&err) {
-                Some(reasons) if reasons.get(1).map(String::as_str) == Some(CONDITION_FAILED) => {
-                    Err(AuthError::EmailTaken)
-                }
-                _ => Err(StoreError::from(err).into()),
-            },
+        match transact(&self.db, items).await? {
+            Ok(()) => Ok(()),
+            Err(c) if c.failed_at(1) => Err(AuthError::EmailTaken),
+            Err(c) => Err(StoreError::from(c).into()),
         }
     }
 
@@ -136,20 +127,10 @@ impl Store {
             TransactWriteItem::builder().update(update).build(),
             outbox::record(&self.table, event),
         ];
-        match self
-            .db
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => match cancellation_reasons(&err) {
-                Some(reasons) if reasons.first().map(String::as_str) == Some(CONDITION_FAILED) => {
-                    Err(AuthError::ChangedMeanwhile)
-                }
-                _ => Err(StoreError::from(err).into()),
-            },
+        match transact(&self.db, items).await? {
+            Ok(()) => Ok(()),
+            Err(c) if c.failed_at(0) => Err(AuthError::ChangedMeanwhile),
+            Err(c) => Err(StoreError::from(c).into()),
         }
     }
 
@@ -225,18 +206,24 @@ impl Store {
         Ok(AccountPage { accounts, next })
     }
 
-    pub async fn save_refresh_token(
-        &self,
-        token: &RefreshToken,
-        now: i64,
-    ) -> Result<(), AuthError> {
-        self.db
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(self.refresh_item(token, now)))
-            .send()
-            .await
-            .map_err(StoreError::from)?;
+    /// A sign-in: a new session and its first refresh token, together.
+    pub async fn start_session(&self, token: &RefreshToken, now: i64) -> Result<(), AuthError> {
+        let mut session = key(format!("SESSION#{}", token.session_id), "SESSION");
+        session.extend([
+            ("account_id".to_owned(), s(token.account_id.to_string())),
+            ("state".to_owned(), s("active")),
+            ("started_at".to_owned(), n(now)),
+            ("ttl".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
+        ]);
+        let items = vec![
+            put(&self.table, session, "attribute_not_exists(pk)"),
+            put(
+                &self.table,
+                self.refresh_item(token, now),
+                "attribute_not_exists(pk)",
+            ),
+        ];
+        transact(&self.db, items).await?.map_err(StoreError::from)?;
         Ok(())
     }
 
@@ -244,6 +231,7 @@ impl Store {
         let mut item = key(format!("REFRESH#{}", token.hash), "REFRESH");
         item.extend([
             ("account_id".to_owned(), s(token.account_id.to_string())),
+            ("session_id".to_owned(), s(token.session_id.to_string())),
             ("state".to_owned(), s("active")),
             ("expires_at".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
             ("ttl".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
@@ -251,7 +239,9 @@ impl Store {
         item
     }
 
-    /// Uses up `old` and stores `new` in one transaction: a token refreshes once.
+    /// Uses up `old` and stores `new`, its successor, in one transaction, while their session is
+    /// active: a token refreshes once. A used token presented again means it was copied: the
+    /// session ends, and with it whatever token was minted after it.
     pub async fn rotate_refresh_token(
         &self,
         old: &RefreshToken,
@@ -269,46 +259,68 @@ impl Store {
             .expression_attribute_values(":used", s("used"))
             .expression_attribute_values(":active", s("active"))
             .expression_attribute_values(":now", n(now))
-            .expression_attribute_values(":account", s(old.account_id.to_string()))
-            .build()
-            .expect("update is complete");
+            .expression_attribute_values(":account", s(old.account_id.to_string()));
+        let keep_session = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(session_key(old)))
+            .update_expression("SET #ttl = :ttl")
+            .condition_expression("#state = :active AND account_id = :account")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":ttl", n(now + REFRESH_TOKEN_SECONDS))
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":account", s(old.account_id.to_string()));
         let items = vec![
-            TransactWriteItem::builder().update(spend).build(),
+            update(spend),
             put(
                 &self.table,
                 self.refresh_item(new, now),
                 "attribute_not_exists(pk)",
             ),
+            update(keep_session),
         ];
-        match self
-            .db
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err)
-                if cancellation_reasons(&err)
-                    .is_some_and(|r| r.iter().any(|c| c == CONDITION_FAILED)) =>
-            {
+        match transact(&self.db, items).await? {
+            Ok(()) => Ok(()),
+            Err(c) if c.any_failed() => {
+                if self.refresh_state(old).await?.as_deref() == Some("used") {
+                    tracing::warn!(account_id = %old.account_id, session_id = %old.session_id, "a used refresh token came back: the session is revoked");
+                    self.revoke_session(old).await?;
+                }
                 Err(AuthError::BadRefreshToken)
             }
-            Err(err) => Err(StoreError::from(err).into()),
+            Err(c) => Err(StoreError::from(c).into()),
         }
     }
 
-    /// Revokes a refresh token; revoking an unknown or revoked one changes nothing.
-    pub async fn revoke_refresh_token(&self, token: &RefreshToken) -> Result<(), AuthError> {
+    async fn refresh_state(&self, token: &RefreshToken) -> Result<Option<String>, AuthError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("REFRESH#{}", token.hash), "REFRESH")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        Ok(out
+            .item()
+            .filter(|item| opt_s(item, "session_id") == Some(&token.session_id.to_string()))
+            .and_then(|item| opt_s(item, "state"))
+            .map(str::to_owned))
+    }
+
+    /// Ends the session of a token that exists (the hash proves it was issued).
+    async fn revoke_session(&self, token: &RefreshToken) -> Result<(), AuthError> {
         let result = self
             .db
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(format!("REFRESH#{}", token.hash), "REFRESH")))
+            .set_key(Some(session_key(token)))
             .update_expression("SET #state = :revoked")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression("account_id = :account")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":revoked", s("revoked"))
+            .expression_attribute_values(":account", s(token.account_id.to_string()))
             .send()
             .await;
         match result {
@@ -320,6 +332,34 @@ impl Store {
                 Ok(())
             }
             Err(e) => Err(StoreError::from(e).into()),
+        }
+    }
+
+    /// Signs out: revokes the token and ends its session, so no token of that sign-in refreshes
+    /// again. An unknown token changes nothing.
+    pub async fn sign_out(&self, token: &RefreshToken) -> Result<(), AuthError> {
+        let revoke = |key: Item| {
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key))
+                .update_expression("SET #state = :revoked")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":revoked", s("revoked"))
+                .expression_attribute_values(":account", s(token.account_id.to_string()))
+        };
+        let items = vec![
+            update(
+                revoke(key(format!("REFRESH#{}", token.hash), "REFRESH"))
+                    .condition_expression("account_id = :account AND session_id = :session")
+                    .expression_attribute_values(":session", s(token.session_id.to_string())),
+            ),
+            update(revoke(session_key(token)).condition_expression("account_id = :account")),
+        ];
+        // An unknown token, or one of another session: nothing to end.
+        match transact(&self.db, items).await? {
+            Ok(()) => Ok(()),
+            Err(c) if c.any_failed() => Ok(()),
+            Err(c) => Err(StoreError::from(c).into()),
         }
     }
 
@@ -446,4 +486,8 @@ fn read_account(item: &Item) -> Result<StoredAccount, AuthError> {
         account,
         password_hash: opt_s(item, "password_hash").map(str::to_owned),
     })
+}
+
+fn session_key(token: &RefreshToken) -> Item {
+    key(format!("SESSION#{}", token.session_id), "SESSION")
 }

@@ -171,31 +171,65 @@ async fn an_admin_creates_a_worker_who_signs_in_refreshes_and_signs_out() {
     let (status, _) = auth.sign_in("kiwi@popug.test", "kiwi-secret-pasS").await;
     assert_eq!(status, 401, "a wrong password is refused");
 
+    // A session's tokens refresh one after another.
     let first = tokens["refresh_token"].as_str().unwrap();
     let (status, rotated) = auth.refresh(first).await;
     assert_eq!(status, 200);
     assert_ne!(rotated["refresh_token"], tokens["refresh_token"]);
-    assert_eq!(
-        auth.refresh(first).await.0,
-        401,
-        "a refresh token refreshes once"
-    );
-
     let second = rotated["refresh_token"].as_str().unwrap();
-    let body = json!({"refresh_token": second}).to_string();
-    let req = api_request(
-        "POST",
-        "/auth/sign-out",
-        "/auth/sign-out",
-        Some(&body),
-        None,
-    );
-    assert_eq!(read(api::sign_out(&auth.store, req).await).0, 204);
+    let (status, rotated) = auth.refresh(second).await;
+    assert_eq!(status, 200, "{rotated}");
+    let third = rotated["refresh_token"].as_str().unwrap().to_owned();
+
+    let sign_out = |token: &str| {
+        let body = json!({"refresh_token": token}).to_string();
+        let req = api_request(
+            "POST",
+            "/auth/sign-out",
+            "/auth/sign-out",
+            Some(&body),
+            None,
+        );
+        api::sign_out(&auth.store, req)
+    };
+    assert_eq!(read(sign_out(&third).await).0, 204);
     assert_eq!(
-        auth.refresh(second).await.0,
+        auth.refresh(&third).await.0,
         401,
         "signing out revokes the refresh token"
     );
+    assert_eq!(read(sign_out(&third).await).0, 204, "twice is harmless");
+}
+
+#[tokio::test]
+async fn a_refresh_token_used_twice_ends_its_session_and_no_other() {
+    let auth = Auth::start().await;
+    let (status, _) = auth
+        .create(json!({"email": "kea@popug.test", "full_name": "Kea", "role": "worker", "password": "kea-secret-pass"}))
+        .await;
+    assert_eq!(status, 201);
+    let (_, laptop) = auth.sign_in("kea@popug.test", "kea-secret-pass").await;
+    let (_, phone) = auth.sign_in("kea@popug.test", "kea-secret-pass").await;
+
+    // The laptop refreshes; someone who copied its first token tries it afterwards.
+    let copied = laptop["refresh_token"].as_str().unwrap();
+    let (status, rotated) = auth.refresh(copied).await;
+    assert_eq!(status, 200);
+    let successor = rotated["refresh_token"].as_str().unwrap();
+    assert_eq!(auth.refresh(copied).await.0, 401, "a token refreshes once");
+    assert_eq!(
+        auth.refresh(successor).await.0,
+        401,
+        "the reuse ended the session: the successor is refused too"
+    );
+
+    // A forged token in the phone's session (right prefix, wrong secret) ends nothing.
+    let phone_token = phone["refresh_token"].as_str().unwrap();
+    let (prefix, _) = phone_token.rsplit_once('.').unwrap();
+    let forged = format!("{prefix}.{}", "A".repeat(43));
+    assert_eq!(auth.refresh(&forged).await.0, 401);
+    let (status, _) = auth.refresh(phone_token).await;
+    assert_eq!(status, 200, "the other session lives on");
 }
 
 #[tokio::test]

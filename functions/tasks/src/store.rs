@@ -15,8 +15,7 @@
 use std::collections::HashMap;
 
 use ates_kernel::dynamo::{
-    cancellation_reasons, get_n, get_s, key, n, opt_s, put, s, update, Item, StoreError,
-    CONDITION_FAILED,
+    get_n, get_s, key, n, opt_s, put, s, transact, update, Item, StoreError,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{self, Outcome};
@@ -324,32 +323,17 @@ impl Store {
             items.push(self.idempotency_record(idem, status, body, now));
         }
         let last = items.len() - 1;
-        match self
-            .db
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(Commit::Done),
-            Err(err) => {
-                let reasons = cancellation_reasons(&err);
-                match (keyed, reasons) {
-                    (Some((idem, _, _)), Some(r))
-                        if r.get(last).map(String::as_str) == Some(CONDITION_FAILED) =>
-                    {
-                        let replay = self
-                            .replay(idem)
-                            .await?
-                            .ok_or(TaskError::ChangedMeanwhile)?;
-                        Ok(Commit::Replayed(replay))
-                    }
-                    (_, Some(r)) if r.first().map(String::as_str) == Some(CONDITION_FAILED) => {
-                        Err(TaskError::ChangedMeanwhile)
-                    }
-                    _ => Err(StoreError::from(err).into()),
-                }
+        match (transact(&self.db, items).await?, keyed) {
+            (Ok(()), _) => Ok(Commit::Done),
+            (Err(c), Some((idem, _, _))) if c.failed_at(last) => {
+                let replay = self
+                    .replay(idem)
+                    .await?
+                    .ok_or(TaskError::ChangedMeanwhile)?;
+                Ok(Commit::Replayed(replay))
             }
+            (Err(c), _) if c.failed_at(0) => Err(TaskError::ChangedMeanwhile),
+            (Err(c), _) => Err(StoreError::from(c).into()),
         }
     }
 
@@ -546,11 +530,7 @@ impl Store {
                 now,
             )
         }));
-        self.db
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await?;
+        transact(&self.db, items).await??;
         Ok(())
     }
 
@@ -703,22 +683,13 @@ impl Store {
                 ),
             });
             let last = items.len() - 1;
-            match self
-                .db
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await
-            {
-                Ok(_) => return Ok(PageOutcome::Reassigned(moves.len())),
-                Err(err) => {
-                    let Some(reasons) = cancellation_reasons(&err) else {
-                        return Err(StoreError::from(err).into());
-                    };
-                    if reasons.get(last).map(String::as_str) == Some(CONDITION_FAILED) {
+            match transact(&self.db, items).await? {
+                Ok(()) => return Ok(PageOutcome::Reassigned(moves.len())),
+                Err(cancelled) => {
+                    if cancelled.failed_at(last) {
                         return Ok(PageOutcome::Duplicate);
                     }
-                    if reasons.get(last - 1).map(String::as_str) == Some(CONDITION_FAILED) {
+                    if cancelled.failed_at(last - 1) {
                         return Err(TaskError::UnknownShuffle);
                     }
                     // Tasks changed since the index was read (completed, or moved by another
@@ -726,16 +697,11 @@ impl Store {
                     let stale: Vec<Uuid> = moves
                         .iter()
                         .enumerate()
-                        .filter(|(i, _)| {
-                            reasons.get(i * 2).map(String::as_str) == Some(CONDITION_FAILED)
-                        })
+                        .filter(|(i, _)| cancelled.failed_at(i * 2))
                         .map(|(_, (before, _))| before.task_id)
                         .collect();
                     if stale.is_empty() {
-                        return Err(StoreError::Aws(format!(
-                            "shuffle page cancelled: {reasons:?}"
-                        ))
-                        .into());
+                        return Err(StoreError::from(cancelled).into());
                     }
                     let fresh = self.reload(&stale).await?;
                     tasks.retain(|t| !stale.contains(&t.task_id));
@@ -783,16 +749,9 @@ impl Store {
                     .expression_attribute_values(":jira", s(id)),
                 None => change.update_expression("SET title = :title"),
             };
-            let result = self
-                .db
-                .transact_write_items()
-                .transact_items(update(change))
-                .send()
-                .await;
-            match result {
-                Ok(_) => migrated += 1,
-                Err(e) if cancellation_reasons(&e).is_some() => {} // changed meanwhile: left for the next run
-                Err(e) => return Err(StoreError::from(e).into()),
+            // A task that changed meanwhile is left for the next run.
+            if transact(&self.db, vec![update(change)]).await?.is_ok() {
+                migrated += 1;
             }
         }
         Ok((migrated, encode_cursor(out.last_evaluated_key())))
