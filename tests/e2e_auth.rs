@@ -99,7 +99,10 @@ fn account_created_reaches_the_task_tracker_exactly_once_even_when_delivered_twi
             && delivered_twice(&deliveries, "TasksSyncAccountFunction", &event_id))
         .then_some(())
     });
-    let inbox = stack.items("TasksTable", &format!("INBOX#tasks#{event_id}"));
+    let inbox = stack.items(
+        "TasksTable",
+        &format!("INBOX#tasks.sync-account#{event_id}"),
+    );
     assert_eq!(inbox.len(), 1, "applied once");
     let copy = stack.items("TasksTable", &format!("ACCOUNT#{worker}"));
     assert_eq!(copy[0]["revision"]["N"], "1");
@@ -108,6 +111,61 @@ fn account_created_reaches_the_task_tracker_exactly_once_even_when_delivered_twi
         !dead.to_string().contains(&event_id),
         "nothing went to a dead-letter queue: {dead}"
     );
+}
+
+#[test]
+fn an_account_event_that_can_never_be_applied_is_parked_at_once_and_can_be_redriven() {
+    let stack = Stack::shared();
+    let event_id = uuid::Uuid::now_v7().to_string();
+    let poison = json!({"source": "ates.auth", "detail-type": "Account.Created", "detail": {
+        "id": event_id, "name": "Account.Created", "version": 1, "occurred_at": "2026-11-21T10:00:00Z",
+        "producer": "auth", "correlation_id": "poison-test", "data": {"account_id": "not-an-account"}
+    }});
+    let (status, _) = stack.call("POST", "/_local/events", None, Some(&poison));
+    assert!(status < 300, "{status}");
+    let parked = |stack: &Stack| {
+        let dead = stack.call("GET", "/_local/dead-letters", None, None).1;
+        dead.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|q| q["queue"] == "TasksAccountEventsDeadLetters")
+            .flat_map(|q| q["messages"].as_array().cloned().unwrap_or_default())
+            .filter(|m| m.to_string().contains(&event_id))
+            .collect::<Vec<_>>()
+    };
+    let messages = stack.eventually(30, "the poison in the consumer's dead-letter queue", || {
+        let messages = parked(stack);
+        (!messages.is_empty()).then_some(messages)
+    });
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0]["messageAttributes"]["ates-parked-reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "the reason is kept with it: {}",
+        messages[0]
+    );
+    let deliveries = stack.call("GET", "/_local/deliveries", None, None).1;
+    assert!(
+        !delivered_twice(&deliveries, "TasksSyncAccountFunction", &event_id),
+        "parked on its first delivery, not after the queue's five receives"
+    );
+
+    // Redriven, it is delivered again (and, still poison, parked again).
+    let (status, _) = stack.call(
+        "POST",
+        "/_local/dead-letters/TasksAccountEventsDeadLetters/redrive",
+        None,
+        None,
+    );
+    assert!(status < 300, "{status}");
+    stack.eventually(30, "the redriven message delivered again", || {
+        let deliveries = stack.call("GET", "/_local/deliveries", None, None).1;
+        delivered_twice(&deliveries, "TasksSyncAccountFunction", &event_id).then_some(())
+    });
+    stack.eventually(30, "the poison parked again", || {
+        (parked(stack).len() == 1).then_some(())
+    });
 }
 
 /// Whether the local stack's delivery ledger shows `event_id` delivered at least twice to `function`.

@@ -130,7 +130,8 @@ fn each_function_touches_only_its_own_contexts_resources() {
 }
 
 #[test]
-fn every_consumer_reports_partial_failures_and_every_queue_ends_in_a_dead_letter_queue() {
+fn every_consumer_reports_partial_failures_parks_poison_and_every_queue_ends_in_a_dead_letter_queue(
+) {
     let t = template();
     let resources = t["Resources"].as_mapping().unwrap();
     for f in functions(&t) {
@@ -152,6 +153,21 @@ fn every_consumer_reports_partial_failures_and_every_queue_ends_in_a_dead_letter
                         "{queue} has no DLQ"
                     );
                     assert!(redrive["maxReceiveCount"].as_u64().is_some(), "{queue}");
+                    // Poison is parked at once, in the same dead-letter queue SQS would use.
+                    let dead_letters = references(&redrive["deadLetterTargetArn"]).remove(0);
+                    let variables = &f.properties["Environment"]["Variables"];
+                    assert_eq!(
+                        references(&variables["DEAD_LETTER_QUEUE_URL"]),
+                        std::slice::from_ref(&dead_letters),
+                        "{} parks poison in {dead_letters}",
+                        f.id
+                    );
+                    let may_send = f.properties["Policies"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .any(|p| references(&p["SQSSendMessagePolicy"]) == [dead_letters.clone()]);
+                    assert!(may_send, "{} may send to {dead_letters}", f.id);
                 }
                 Some("DynamoDB") => {
                     assert_eq!(

@@ -97,6 +97,16 @@ impl Cancelled {
     pub fn any_failed(&self) -> bool {
         self.0.iter().any(|c| c == CONDITION_FAILED)
     }
+
+    /// Whether the transaction lost only to concurrent ones: no condition failed, so trying
+    /// again may well succeed.
+    pub fn only_conflicts(&self) -> bool {
+        self.0.iter().any(|c| c == TRANSACTION_CONFLICT)
+            && self
+                .0
+                .iter()
+                .all(|c| c == TRANSACTION_CONFLICT || c == "None")
+    }
 }
 
 impl From<Cancelled> for StoreError {
@@ -105,24 +115,47 @@ impl From<Cancelled> for StoreError {
     }
 }
 
+/// How often a transaction that lost only to a concurrent one is tried in all.
+const CONFLICT_ATTEMPTS: u32 = 5;
+
 /// Runs one `TransactWriteItems`: all of `items` or nothing. A cancellation is an answer the
 /// caller reads (the inner `Err`, saying which conditions failed); anything else is an error.
+///
+/// A cancellation caused only by another transaction on the same items (`TransactionConflict`,
+/// no condition failed) says nothing about the data, so it is retried here, after a jittered
+/// backoff, rather than surfacing as a 500 or a retried message. Throttling is retried by the
+/// SDK's own retry policy.
 pub async fn transact(
     db: &aws_sdk_dynamodb::Client,
     items: Vec<TransactWriteItem>,
 ) -> Result<Result<(), Cancelled>, StoreError> {
-    match db
-        .transact_write_items()
-        .set_transact_items(Some(items))
-        .send()
-        .await
-    {
-        Ok(_) => Ok(Ok(())),
-        Err(err) => match cancellation_reasons(&err) {
-            Some(reasons) => Ok(Err(Cancelled(reasons))),
-            None => Err(err.into()),
-        },
+    let mut attempt = 1;
+    loop {
+        let result = db
+            .transact_write_items()
+            .set_transact_items(Some(items.clone()))
+            .send()
+            .await;
+        let cancelled = match result {
+            Ok(_) => return Ok(Ok(())),
+            Err(err) => match cancellation_reasons(&err) {
+                Some(reasons) => Cancelled(reasons),
+                None => return Err(err.into()),
+            },
+        };
+        if !cancelled.only_conflicts() || attempt == CONFLICT_ATTEMPTS {
+            return Ok(Err(cancelled));
+        }
+        tokio::time::sleep(backoff(attempt)).await;
+        attempt += 1;
     }
+}
+
+/// Full jitter over an exponential ceiling: 0..(25 ms × 2^attempt).
+pub fn backoff(attempt: u32) -> std::time::Duration {
+    use rand::Rng;
+    let ceiling_ms = 25u64 << attempt.min(6);
+    std::time::Duration::from_millis(rand::thread_rng().gen_range(0..=ceiling_ms))
 }
 
 /// The cancellation reason codes of a cancelled `TransactWriteItems`, one per item in order
@@ -142,3 +175,28 @@ fn cancellation_reasons<R>(
 }
 
 pub const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+pub const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cancelled(codes: &[&str]) -> Cancelled {
+        Cancelled(codes.iter().map(|c| c.to_string()).collect())
+    }
+
+    #[test]
+    fn a_transaction_that_lost_only_to_a_concurrent_one_is_worth_retrying() {
+        assert!(cancelled(&["None", TRANSACTION_CONFLICT]).only_conflicts());
+        assert!(!cancelled(&[CONDITION_FAILED, TRANSACTION_CONFLICT]).only_conflicts());
+        assert!(!cancelled(&["None", CONDITION_FAILED]).only_conflicts());
+        assert!(!cancelled(&["None", "ValidationError"]).only_conflicts());
+    }
+
+    #[test]
+    fn backoff_stays_under_its_ceiling() {
+        for attempt in 1..10 {
+            assert!(backoff(attempt) <= std::time::Duration::from_millis(25 << attempt.min(6)));
+        }
+    }
+}

@@ -6,7 +6,6 @@ use lambda_http::http::{header, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{de::DeserializeOwned, Serialize};
-use tracing::Instrument;
 
 use crate::identity::Role;
 
@@ -261,27 +260,6 @@ pub fn correlation_id(req: &Request) -> String {
     .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
-/// A route's handler, boxed: the Lambda runtime is then compiled once, here, rather than once
-/// per function binary (which costs every binary minutes of release build).
-pub type Handler = Box<dyn Fn(Request) -> crate::BoxFuture<HttpResult> + Send + Sync>;
-
-/// Runs an HTTP handler as a Lambda function: JSON logs, one span per request carrying its
-/// correlation id, problems turned into responses, the correlation id echoed back.
-pub async fn serve(handler: Handler) -> Result<(), lambda_http::Error> {
-    let handler = &handler;
-    lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
-        let correlation = correlation_id(&req);
-        let span = tracing::info_span!("request", correlation_id = %correlation, method = %req.method(), path = %req.uri().path());
-        let mut response = handler(req).instrument(span.clone()).await.unwrap_or_else(Problem::into_response);
-        span.in_scope(|| tracing::info!(status = response.status().as_u16(), "answered"));
-        if let Ok(value) = correlation.parse() {
-            response.headers_mut().insert(CORRELATION_HEADER, value);
-        }
-        Ok::<_, std::convert::Infallible>(response)
-    }))
-    .await
-}
-
 impl From<crate::event::EventError> for Problem {
     fn from(e: crate::event::EventError) -> Problem {
         Problem::internal(e)
@@ -292,4 +270,30 @@ impl From<crate::dynamo::StoreError> for Problem {
     fn from(e: crate::dynamo::StoreError) -> Problem {
         Problem::internal(e)
     }
+}
+
+/// The caller's `Idempotency-Key` for `request`, if the request carries one.
+pub fn idempotency_key(
+    req: &Request,
+    caller: &str,
+    request: String,
+) -> Result<Option<crate::idempotency::IdempotencyKey>, Problem> {
+    let Some(key) = req.headers().get("idempotency-key") else {
+        return Ok(None);
+    };
+    key.to_str()
+        .ok()
+        .and_then(|key| crate::idempotency::IdempotencyKey::new(caller, key, request))
+        .map(Some)
+        .ok_or_else(|| Problem::invalid("Idempotency-Key must be 1 to 128 ASCII characters"))
+}
+
+/// The first answer to a keyed request, answered again.
+pub fn replayed(status: StatusCode, replay: crate::idempotency::Replay) -> HttpResult {
+    Ok(Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("idempotent-replayed", "true")
+        .body(Body::Text(replay.body))
+        .expect("a stored response builds"))
 }

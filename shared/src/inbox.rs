@@ -1,23 +1,27 @@
 //! Idempotent consumption. Events arrive from EventBridge through an SQS queue, at least once
 //! and in any order. A consumer commits its effect together with an inbox record keyed by the
-//! event id, in one transaction; a second delivery finds the record and changes nothing.
-//! Failed messages are reported one by one (`ReportBatchItemFailures`), so SQS retries only
-//! those, and after `maxReceiveCount` moves them to the queue's dead-letter queue.
+//! consumer's name and the event id, in one transaction; a second delivery finds the record and
+//! changes nothing. Failed messages are reported one by one (`ReportBatchItemFailures`), so SQS
+//! retries only those, and after `maxReceiveCount` moves them to the queue's dead-letter queue.
+//! A message that can never be handled (poison) does not wait for that: it is parked in the
+//! dead-letter queue at once, where it can be inspected and redriven.
 
 use std::collections::HashMap;
 use std::future::Future;
 
+use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::Deserialize;
 
-use crate::dynamo::{n, s, transact, StoreError};
+use crate::dynamo::{n, s, transact, Cancelled, StoreError};
 use crate::event::Envelope;
-use crate::outbox::BatchResponse;
 
 /// Longer than SQS keeps a message (14 days), so no duplicate outlives its inbox record.
 const RETENTION_SECONDS: i64 = 30 * 24 * 3600;
 
-/// The inbox record that makes `consumer`'s handling of `envelope` happen once.
+/// The inbox record that makes `consumer`'s handling of `envelope` happen once. `consumer` names
+/// one handler (`tasks.sync-account`), not a context: two handlers of one event in the same
+/// context each apply it once.
 pub fn record(table: &str, consumer: &str, envelope: &Envelope) -> TransactWriteItem {
     let item = HashMap::from([
         (
@@ -34,49 +38,46 @@ pub fn record(table: &str, consumer: &str, envelope: &Envelope) -> TransactWrite
     crate::dynamo::put(table, item, "attribute_not_exists(pk)")
 }
 
-/// What became of one delivery.
+/// What became of one delivery, as the handler reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// The effect and the inbox record were committed.
     Applied,
     /// This event was handled before; nothing changed.
     Duplicate,
-    /// The effect's own condition failed (a newer state is already there): nothing changed,
-    /// and nothing needs to.
+    /// A newer state is already there: nothing changed, and nothing needs to.
     Superseded,
 }
 
-/// Commits `effect` and the inbox record for `envelope` in one transaction.
+/// What a consumer's transaction came to. The kernel recognises only its own inbox record;
+/// what a failed condition of the effect means (superseded, or not yet: retry later) is the
+/// handler's to say.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Committed {
+    /// The effect and the inbox record were committed.
+    Applied,
+    /// The inbox record was there: this consumer handled this event before.
+    Duplicate,
+    /// A condition of the effect failed; nothing was written.
+    Refused(Cancelled),
+}
+
+/// Commits `effect` and `consumer`'s inbox record for `envelope` in one transaction.
 pub async fn commit(
     db: &aws_sdk_dynamodb::Client,
     table: &str,
     consumer: &str,
     envelope: &Envelope,
     mut effect: Vec<TransactWriteItem>,
-) -> Result<Outcome, StoreError> {
+) -> Result<Committed, StoreError> {
     effect.push(record(table, consumer, envelope));
     let inbox_index = effect.len() - 1;
     match transact(db, effect).await? {
-        Ok(()) => Ok(Outcome::Applied),
-        Err(c) if c.failed_at(inbox_index) => Ok(Outcome::Duplicate),
-        Err(c) if c.any_failed() => Ok(Outcome::Superseded),
+        Ok(()) => Ok(Committed::Applied),
+        Err(c) if c.failed_at(inbox_index) => Ok(Committed::Duplicate),
+        Err(c) if c.any_failed() => Ok(Committed::Refused(c)),
         Err(c) => Err(c.into()),
     }
-}
-
-/// The part of Lambda's SQS event a consumer reads.
-#[derive(Debug, Deserialize)]
-pub struct SqsEvent {
-    #[serde(rename = "Records", default)]
-    pub records: Vec<SqsMessage>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SqsMessage {
-    pub message_id: String,
-    #[serde(default)]
-    pub body: String,
 }
 
 /// An EventBridge event as a rule delivers it to SQS; `detail` is our envelope.
@@ -87,11 +88,13 @@ struct BusEvent {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsumeError {
-    /// Retrying may help (a throttled or unreachable table).
+    /// Not now: a throttled or unreachable table, or an effect that waits for another event.
+    /// The message is retried; after the queue's `maxReceiveCount` it goes to its dead-letter
+    /// queue.
     #[error("temporary failure: {0}")]
     Retry(String),
-    /// The message can never be handled; it goes to the dead-letter queue after its retries.
-    #[error("unprocessable event: {0}")]
+    /// The message can never be handled; it is parked in the dead-letter queue at once.
+    #[error("unprocessable message: {0}")]
     Poison(String),
 }
 
@@ -101,111 +104,187 @@ impl From<StoreError> for ConsumeError {
     }
 }
 
-/// Handles every message of a batch and reports the ones that failed.
-pub async fn consume_batch<F, Fut>(event: SqsEvent, handle: F) -> BatchResponse
+/// Where poison goes: the queue's dead-letter queue in production, a recorder in tests.
+pub trait Parking {
+    /// Parks `body` with the reason it cannot be handled; answers whether it was accepted.
+    fn park(&self, body: &str, reason: &str) -> impl Future<Output = bool> + Send;
+}
+
+/// The consumer queue's dead-letter queue, written directly (`DEAD_LETTER_QUEUE_URL`).
+pub struct DeadLetters {
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl DeadLetters {
+    pub fn new(config: &aws_config::SdkConfig, url: String) -> Self {
+        Self {
+            sqs: aws_sdk_sqs::Client::new(config),
+            url,
+        }
+    }
+
+    pub fn from_env(
+        config: &aws_config::SdkConfig,
+    ) -> Result<Self, crate::config::MissingVariable> {
+        Ok(Self::new(
+            config,
+            crate::config::required("DEAD_LETTER_QUEUE_URL")?,
+        ))
+    }
+}
+
+/// The message attribute that says why a message was parked.
+pub const PARKED_REASON: &str = "ates-parked-reason";
+
+impl Parking for DeadLetters {
+    async fn park(&self, body: &str, reason: &str) -> bool {
+        let reason_attribute = aws_sdk_sqs::types::MessageAttributeValue::builder()
+            .data_type("String")
+            .string_value(reason.chars().take(1000).collect::<String>())
+            .build()
+            .expect("type and value are set");
+        match self
+            .sqs
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .message_attributes(PARKED_REASON, reason_attribute)
+            .send()
+            .await
+        {
+            Ok(_) => true,
+            Err(err) => {
+                tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), "poison could not be parked");
+                false
+            }
+        }
+    }
+}
+
+/// One message's fate: handled (acknowledged), or reported so SQS delivers it again.
+async fn settle(
+    message: &SqsMessage,
+    result: Result<(), ConsumeError>,
+    parking: &impl Parking,
+) -> Option<String> {
+    let id = message.message_id.clone().unwrap_or_default();
+    match result {
+        Ok(()) => None,
+        Err(ConsumeError::Retry(reason)) => {
+            tracing::warn!(message_id = %id, %reason, "not handled now; it will be retried");
+            Some(id)
+        }
+        Err(ConsumeError::Poison(reason)) => {
+            let body = message.body.as_deref().unwrap_or_default();
+            if parking.park(body, &reason).await {
+                tracing::error!(message_id = %id, %reason, "poison parked in the dead-letter queue");
+                None
+            } else {
+                Some(id)
+            }
+        }
+    }
+}
+
+fn response(failed: Vec<String>) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failed
+        .into_iter()
+        .map(|item_identifier| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = item_identifier;
+            failure
+        })
+        .collect();
+    response
+}
+
+/// Handles every event of a batch and reports the ones to deliver again.
+pub async fn consume_events<F, Fut>(
+    event: SqsEvent,
+    parking: &impl Parking,
+    handle: F,
+) -> SqsBatchResponse
 where
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<Outcome, ConsumeError>>,
 {
     let mut failed = Vec::new();
-    for message in event.records {
-        let envelope = match serde_json::from_str::<BusEvent>(&message.body) {
-            Ok(bus_event) => bus_event.detail,
-            Err(e) => {
-                tracing::error!(message_id = %message.message_id, error = %e, "message is not an aTES event");
-                failed.push(message.message_id);
-                continue;
+    for message in &event.records {
+        let body = message.body.as_deref().unwrap_or_default();
+        let result = match serde_json::from_str::<BusEvent>(body) {
+            Err(e) => Err(ConsumeError::Poison(format!("not an aTES event: {e}"))),
+            Ok(BusEvent { detail: envelope }) => {
+                let (id, name, correlation_id) = (
+                    envelope.id,
+                    envelope.name.clone(),
+                    envelope.correlation_id.clone(),
+                );
+                let result = handle(envelope).await;
+                match &result {
+                    Ok(outcome) => {
+                        tracing::info!(event_id = %id, event = %name, %correlation_id, outcome = ?outcome, "event consumed")
+                    }
+                    Err(e) => {
+                        tracing::warn!(event_id = %id, event = %name, %correlation_id, error = %e, "event not consumed")
+                    }
+                }
+                result.map(|_| ())
             }
         };
-        let (id, name, correlation_id) = (
-            envelope.id,
-            envelope.name.clone(),
-            envelope.correlation_id.clone(),
-        );
-        match handle(envelope).await {
-            Ok(outcome) => {
-                tracing::info!(event_id = %id, event = %name, %correlation_id, outcome = ?outcome, "event consumed")
-            }
-            Err(e) => {
-                tracing::warn!(event_id = %id, event = %name, %correlation_id, error = %e, "event not consumed");
-                failed.push(message.message_id);
-            }
-        }
+        failed.extend(settle(message, result, parking).await);
     }
-    BatchResponse::failed(failed)
+    response(failed)
 }
 
 /// Handles a batch of a context's own work items (JSON bodies, not events) and reports the ones
-/// that failed. Work handlers are idempotent themselves (see [`crate::outbox::work`]).
-pub async fn work_batch<T, F, Fut>(event: SqsEvent, handle: F) -> BatchResponse
+/// to deliver again. Work handlers are idempotent themselves (see [`crate::outbox::work`]).
+pub async fn consume_work<T, F, Fut>(
+    event: SqsEvent,
+    parking: &impl Parking,
+    handle: F,
+) -> SqsBatchResponse
 where
     T: serde::de::DeserializeOwned,
     F: Fn(T) -> Fut,
     Fut: Future<Output = Result<(), ConsumeError>>,
 {
     let mut failed = Vec::new();
-    for message in event.records {
-        let result = match serde_json::from_str::<T>(&message.body) {
+    for message in &event.records {
+        let body = message.body.as_deref().unwrap_or_default();
+        let result = match serde_json::from_str::<T>(body) {
             Ok(work) => handle(work).await,
-            Err(e) => Err(ConsumeError::Poison(e.to_string())),
+            Err(e) => Err(ConsumeError::Poison(format!("not a work item: {e}"))),
         };
-        if let Err(e) = result {
-            tracing::warn!(message_id = %message.message_id, error = %e, "work not done");
-            failed.push(message.message_id);
-        }
+        failed.extend(settle(message, result, parking).await);
     }
-    BatchResponse::failed(failed)
-}
-
-/// A work handler, boxed (see [`crate::http::Handler`] for why): it gets the item's JSON body.
-pub type WorkHandler =
-    Box<dyn Fn(serde_json::Value) -> crate::BoxFuture<Result<(), ConsumeError>> + Send + Sync>;
-
-/// The whole worker function: what a context's work-queue binary runs.
-pub async fn run_worker(handle: WorkHandler) -> Result<(), lambda_runtime::Error> {
-    let handle = &handle;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
-            Ok::<_, lambda_runtime::Error>(work_batch(event.payload, handle).await)
-        },
-    ))
-    .await
-}
-
-/// An event handler, boxed (see [`crate::http::Handler`] for why).
-pub type EventHandler =
-    Box<dyn Fn(Envelope) -> crate::BoxFuture<Result<Outcome, ConsumeError>> + Send + Sync>;
-
-/// The whole consumer function: what a context's consumer binary runs.
-pub async fn run_consumer(handle: EventHandler) -> Result<(), lambda_runtime::Error> {
-    let handle = &handle;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<SqsEvent>| async move {
-            Ok::<_, lambda_runtime::Error>(consume_batch(event.payload, handle).await)
-        },
-    ))
-    .await
-}
-
-/// A directly invoked function (an operator's command), boxed: JSON in, JSON out.
-pub type InvokeHandler = Box<
-    dyn Fn(serde_json::Value) -> crate::BoxFuture<Result<serde_json::Value, lambda_runtime::Error>>
-        + Send
-        + Sync,
->;
-
-/// The whole directly invoked function.
-pub async fn run_invoked(handle: InvokeHandler) -> Result<(), lambda_runtime::Error> {
-    let handle = &handle;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| handle(event.payload),
-    ))
-    .await
+    response(failed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Recorder {
+        parked: Mutex<Vec<(String, String)>>,
+        refuse: bool,
+    }
+
+    impl Parking for Recorder {
+        async fn park(&self, body: &str, reason: &str) -> bool {
+            if self.refuse {
+                return false;
+            }
+            self.parked
+                .lock()
+                .unwrap()
+                .push((body.to_owned(), reason.to_owned()));
+            true
+        }
+    }
 
     fn message(id: &str, correlation: &str) -> serde_json::Value {
         let detail = serde_json::json!({
@@ -219,23 +298,72 @@ mod tests {
         })
     }
 
+    fn batch() -> SqsEvent {
+        serde_json::from_value(serde_json::json!({"Records": [
+            message("m1", "ok"), message("m2", "boom"), {"messageId": "m3", "body": "not json"},
+            message("m4", "poison"), message("m5", "ok")
+        ]}))
+        .unwrap()
+    }
+
+    async fn handle(e: Envelope) -> Result<Outcome, ConsumeError> {
+        match e.correlation_id.as_str() {
+            "boom" => Err(ConsumeError::Retry("table unavailable".into())),
+            "poison" => Err(ConsumeError::Poison("payload cannot be read".into())),
+            _ => Ok(Outcome::Applied),
+        }
+    }
+
+    fn failures(response: &SqsBatchResponse) -> Vec<&str> {
+        response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect()
+    }
+
     #[tokio::test]
-    async fn only_the_failed_messages_of_a_batch_are_reported() {
+    async fn only_the_messages_worth_retrying_are_reported_and_poison_is_parked_at_once() {
+        let parking = Recorder::default();
+        let response = consume_events(batch(), &parking, handle).await;
+        assert_eq!(failures(&response), ["m2"]);
+        let parked = parking.parked.lock().unwrap();
+        assert_eq!(parked.len(), 2, "the unreadable message and the poison");
+        assert_eq!(parked[0].0, "not json");
+        assert!(parked[0].1.starts_with("not an aTES event"));
+        assert!(parked[1].0.contains("poison"));
+        assert_eq!(parked[1].1, "payload cannot be read");
+    }
+
+    #[tokio::test]
+    async fn poison_that_cannot_be_parked_is_delivered_again_rather_than_lost() {
+        let parking = Recorder {
+            refuse: true,
+            ..Recorder::default()
+        };
+        let response = consume_events(batch(), &parking, handle).await;
+        assert_eq!(failures(&response), ["m2", "m3", "m4"]);
+    }
+
+    #[tokio::test]
+    async fn unreadable_work_is_parked_and_the_rest_is_done() {
+        let parking = Recorder::default();
         let event: SqsEvent = serde_json::from_value(serde_json::json!({"Records": [
-            message("m1", "ok"), message("m2", "boom"), {"messageId": "m3", "body": "not json"}, message("m4", "ok")
+            {"messageId": "w1", "body": "{\"page\": 1}"}, {"messageId": "w2", "body": "[]"}
         ]}))
         .unwrap();
-        let response = consume_batch(event, |e: Envelope| async move {
-            if e.correlation_id == "boom" {
-                Err(ConsumeError::Retry("table unavailable".into()))
-            } else {
-                Ok(Outcome::Applied)
-            }
+        #[derive(Deserialize)]
+        struct Work {
+            page: u32,
+        }
+        let done = Mutex::new(Vec::new());
+        let response = consume_work(event, &parking, |w: Work| {
+            done.lock().unwrap().push(w.page);
+            async { Ok(()) }
         })
         .await;
-        assert_eq!(
-            response,
-            BatchResponse::failed(["m2".to_owned(), "m3".to_owned()])
-        );
+        assert!(failures(&response).is_empty());
+        assert_eq!(*done.lock().unwrap(), [1]);
+        assert_eq!(parking.parked.lock().unwrap()[0].0, "[]");
     }
 }

@@ -3,7 +3,8 @@
 //! - [`event`]: the envelope every domain event travels in, and the [`event::DomainEvent`] trait.
 //! - [`schema`]: the schema registry (`events/`), checked before anything is produced.
 //! - [`outbox`]: state and events committed in one transaction; the stream relay that publishes.
-//! - [`inbox`]: idempotent consumption of SQS batches of events.
+//! - [`inbox`]: idempotent consumption of SQS batches of events; poison parked at once.
+//! - [`lambda`]: the entry points, one per kind of function (route, consumer, relay, invocation).
 //! - [`http`]: problem+json errors, body parsing, the caller's identity, responses.
 //! - [`identity`]: roles and scopes, shared by the issuer and every API.
 //! - [`aws`], [`config`], [`logging`], [`mail`]: adapters built once per cold start.
@@ -13,8 +14,10 @@ pub mod contracts;
 pub mod dynamo;
 pub mod event;
 pub mod http;
+pub mod idempotency;
 pub mod identity;
 pub mod inbox;
+pub mod lambda;
 pub mod logging;
 pub mod mail;
 pub mod outbox;
@@ -22,7 +25,7 @@ pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-/// A boxed, sendable future: what the boxed handlers of [`http`] and [`inbox`] answer.
+/// A boxed, sendable future: what the boxed handlers of [`lambda`] answer.
 pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 
 /// Keeps a value for the life of the process: what a function builds once at cold start and

@@ -9,9 +9,11 @@
 
 use std::collections::HashMap;
 
+pub use aws_lambda_events::dynamodb::{Event as DynamoDbEvent, EventRecord as DynamoDbRecord};
+pub use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::dynamo::{n, s};
@@ -55,116 +57,43 @@ pub fn work(
     crate::dynamo::put(table, item, "attribute_not_exists(pk)")
 }
 
-/// The part of a DynamoDB stream event (Lambda's shape) the relay reads.
-#[derive(Debug, Deserialize)]
-pub struct StreamEvent {
-    #[serde(rename = "Records", default)]
-    pub records: Vec<StreamRecord>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StreamRecord {
-    #[serde(rename = "eventName", default)]
-    pub event_name: String,
-    pub dynamodb: StreamChange,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct StreamChange {
-    pub sequence_number: String,
-    #[serde(default)]
-    pub new_image: HashMap<String, Value>,
-}
-
-#[derive(Debug, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchResponse {
-    pub batch_item_failures: Vec<BatchItemFailure>,
-}
-
-#[derive(Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BatchItemFailure {
-    pub item_identifier: String,
-}
-
-impl BatchResponse {
-    pub fn failed(ids: impl IntoIterator<Item = String>) -> Self {
-        Self {
-            batch_item_failures: ids
-                .into_iter()
-                .map(|item_identifier| BatchItemFailure { item_identifier })
-                .collect(),
-        }
-    }
-}
-
-/// Where the relay sends things: the event bus and the work queue in production, a fake in tests.
-pub trait Publisher {
+/// Where the relay publishes events: the event bus in production, a fake in tests.
+pub trait EventSink {
     /// Publishes up to ten envelopes; answers, per envelope in order, whether it was accepted.
     fn publish(&self, batch: &[Envelope]) -> impl std::future::Future<Output = Vec<bool>> + Send;
-    /// Sends up to ten work items to the work queue; answers per item whether it was accepted.
-    fn send_work(&self, batch: &[String]) -> impl std::future::Future<Output = Vec<bool>> + Send;
 }
 
+/// Where the relay sends a context's own work: its work queue in production, a fake in tests.
+pub trait WorkSink {
+    /// Sends up to ten work items; answers, per item in order, whether it was accepted.
+    fn send(&self, batch: &[String]) -> impl std::future::Future<Output = Vec<bool>> + Send;
+}
+
+/// The EventBridge bus every context publishes to.
 pub struct EventBus {
     client: aws_sdk_eventbridge::Client,
     name: String,
-    work: Option<(aws_sdk_sqs::Client, String)>,
 }
 
 impl EventBus {
-    pub fn new(
-        config: &aws_config::SdkConfig,
-        name: String,
-        work_queue_url: Option<String>,
-    ) -> Self {
+    pub fn new(config: &aws_config::SdkConfig, name: String) -> Self {
         Self {
             client: aws_sdk_eventbridge::Client::new(config),
             name,
-            work: work_queue_url.map(|url| (aws_sdk_sqs::Client::new(config), url)),
         }
+    }
+
+    pub fn from_env(
+        config: &aws_config::SdkConfig,
+    ) -> Result<Self, crate::config::MissingVariable> {
+        Ok(Self::new(
+            config,
+            crate::config::required("EVENT_BUS_NAME")?,
+        ))
     }
 }
 
-impl Publisher for EventBus {
-    async fn send_work(&self, batch: &[String]) -> Vec<bool> {
-        let Some((sqs, url)) = &self.work else {
-            tracing::error!("work records found but WORK_QUEUE_URL is not set");
-            return vec![false; batch.len()];
-        };
-        let entries: Vec<_> = batch
-            .iter()
-            .enumerate()
-            .map(|(i, body)| {
-                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(body)
-                    .build()
-                    .expect("id and body are set")
-            })
-            .collect();
-        match sqs
-            .send_message_batch()
-            .queue_url(url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
-                (0..batch.len())
-                    .map(|i| !failed.contains(&i.to_string().as_str()))
-                    .collect()
-            }
-            Err(err) => {
-                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), "SendMessageBatch failed");
-                vec![false; batch.len()]
-            }
-        }
-    }
-
+impl EventSink for EventBus {
     async fn publish(&self, batch: &[Envelope]) -> Vec<bool> {
         let entries: Vec<_> = batch
             .iter()
@@ -205,6 +134,60 @@ impl Publisher for EventBus {
     }
 }
 
+/// A context's own work queue (`WORK_QUEUE_URL`), or none for a context without work items.
+pub struct WorkQueue(Option<(aws_sdk_sqs::Client, String)>);
+
+impl WorkQueue {
+    pub fn new(config: &aws_config::SdkConfig, url: Option<String>) -> Self {
+        Self(url.map(|url| (aws_sdk_sqs::Client::new(config), url)))
+    }
+
+    pub fn from_env(config: &aws_config::SdkConfig) -> Self {
+        let url = std::env::var("WORK_QUEUE_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
+        Self::new(config, url)
+    }
+}
+
+impl WorkSink for WorkQueue {
+    async fn send(&self, batch: &[String]) -> Vec<bool> {
+        let Some((sqs, url)) = &self.0 else {
+            tracing::error!("work records found but WORK_QUEUE_URL is not set");
+            return vec![false; batch.len()];
+        };
+        let entries: Vec<_> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, body)| {
+                aws_sdk_sqs::types::SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(body)
+                    .build()
+                    .expect("id and body are set")
+            })
+            .collect();
+        match sqs
+            .send_message_batch()
+            .queue_url(url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let failed: Vec<&str> = out.failed().iter().map(|f| f.id()).collect();
+                (0..batch.len())
+                    .map(|i| !failed.contains(&i.to_string().as_str()))
+                    .collect()
+            }
+            Err(err) => {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), "SendMessageBatch failed");
+                vec![false; batch.len()]
+            }
+        }
+    }
+}
+
 /// What an outbox record asks the relay to send.
 #[derive(Debug, Clone)]
 enum Outgoing {
@@ -212,19 +195,35 @@ enum Outgoing {
     Work(String),
 }
 
+/// The attributes of an outbox item the relay reads from the stream's new image.
+#[derive(Deserialize)]
+struct OutboxImage {
+    pk: String,
+    event: Option<String>,
+    work: Option<String>,
+}
+
 /// Sends the outbox records of a stream batch, in order, ten per call (consecutive records of
 /// the same kind share a call). On the first failure it stops and reports that record, so Lambda
 /// retries the batch from there (records after it in the same call may go twice; receivers are
-/// idempotent).
-pub async fn relay(publisher: &impl Publisher, event: StreamEvent) -> BatchResponse {
+/// idempotent). A record that cannot be read is a failure too, never skipped: after the stream's
+/// retries its batch's coordinates land in the relay's on-failure destination.
+pub async fn relay(
+    bus: &impl EventSink,
+    work: &impl WorkSink,
+    event: DynamoDbEvent,
+) -> DynamoDbEventResponse {
     let mut pending: Vec<(String, Outgoing)> = Vec::new();
+    let mut unreadable = None;
     for record in event.records {
+        let sequence = record.change.sequence_number.clone().unwrap_or_default();
         match outgoing(&record) {
             None => {}
-            Some(Ok(item)) => pending.push((record.dynamodb.sequence_number, item)),
-            // A record that cannot be read can never be sent; retrying will not help.
+            Some(Ok(item)) => pending.push((sequence, item)),
             Some(Err(reason)) => {
-                tracing::error!(sequence = %record.dynamodb.sequence_number, %reason, "unreadable outbox record skipped")
+                tracing::error!(%sequence, %reason, "unreadable outbox record: the batch stops here");
+                unreadable = Some(sequence);
+                break;
             }
         }
     }
@@ -245,7 +244,7 @@ pub async fn relay(publisher: &impl Publisher, event: StreamEvent) -> BatchRespo
                     _ => None,
                 })
                 .collect();
-            publisher.publish(&envelopes).await
+            bus.publish(&envelopes).await
         } else {
             let bodies: Vec<String> = chunk
                 .iter()
@@ -254,12 +253,12 @@ pub async fn relay(publisher: &impl Publisher, event: StreamEvent) -> BatchRespo
                     _ => None,
                 })
                 .collect();
-            publisher.send_work(&bodies).await
+            work.send(&bodies).await
         };
         if let Some(first_failed) = accepted.iter().position(|ok| !ok) {
             let sequence = chunk[first_failed].0.clone();
             tracing::warn!(%sequence, "sending stopped; the batch will be retried from this record");
-            return BatchResponse::failed([sequence]);
+            return failed_from(sequence);
         }
         for (_, item) in chunk {
             if let Outgoing::Event(e) = item {
@@ -268,53 +267,41 @@ pub async fn relay(publisher: &impl Publisher, event: StreamEvent) -> BatchRespo
         }
         start += same_kind;
     }
-    BatchResponse::default()
+    match unreadable {
+        Some(sequence) => failed_from(sequence),
+        None => DynamoDbEventResponse::default(),
+    }
 }
 
-fn outgoing(record: &StreamRecord) -> Option<Result<Outgoing, String>> {
+/// Asks Lambda to retry the batch from the record with this sequence number.
+fn failed_from(sequence: String) -> DynamoDbEventResponse {
+    let mut failure = DynamoDbBatchItemFailure::default();
+    failure.item_identifier = Some(sequence);
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures = vec![failure];
+    response
+}
+
+fn outgoing(record: &DynamoDbRecord) -> Option<Result<Outgoing, String>> {
     if record.event_name != "INSERT" {
         return None;
     }
-    let image = &record.dynamodb.new_image;
-    let pk = image.get("pk")?.get("S")?.as_str()?;
-    if !pk.starts_with(KEY_PREFIX) {
+    let image = &record.change.new_image;
+    let is_outbox = matches!(image.get("pk"), Some(serde_dynamo::AttributeValue::S(pk)) if pk.starts_with(KEY_PREFIX));
+    if !is_outbox {
         return None;
     }
-    let text = |name: &str| {
-        image
-            .get(name)
-            .and_then(|v| v.get("S"))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
+    let image: OutboxImage = match serde_dynamo::from_item(image.clone()) {
+        Ok(image) => image,
+        Err(e) => return Some(Err(e.to_string())),
     };
-    Some(match (text("event"), text("work")) {
+    Some(match (image.event, image.work) {
         (Some(event), _) => serde_json::from_str(&event)
             .map(Outgoing::Event)
-            .map_err(|e| e.to_string()),
+            .map_err(|e| format!("{}: {e}", image.pk)),
         (None, Some(work)) => Ok(Outgoing::Work(work)),
-        (None, None) => Err("neither an event nor work".to_owned()),
+        (None, None) => Err(format!("{}: neither an event nor work", image.pk)),
     })
-}
-
-/// The whole relay function: what a context's `*-outbox-relay` binary runs.
-pub async fn run_relay() -> Result<(), lambda_runtime::Error> {
-    crate::logging::init();
-    let config = crate::aws::load().await;
-    let work_queue = std::env::var("WORK_QUEUE_URL")
-        .ok()
-        .filter(|u| !u.is_empty());
-    let bus = EventBus::new(
-        &config,
-        crate::config::required("EVENT_BUS_NAME")?,
-        work_queue,
-    );
-    let bus = &bus;
-    lambda_runtime::run(lambda_runtime::service_fn(
-        move |event: lambda_runtime::LambdaEvent<StreamEvent>| async move {
-            Ok::<_, lambda_runtime::Error>(relay(bus, event.payload).await)
-        },
-    ))
-    .await
 }
 
 #[cfg(test)]
@@ -322,19 +309,22 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    struct FakeBus {
-        published: Mutex<Vec<String>>,
+    /// The bus and the work queue in one fake: what was sent, in order, and how many calls.
+    struct Fake {
+        sent: Mutex<Vec<String>>,
         refuse: Option<String>,
         calls: Mutex<usize>,
     }
 
-    impl Publisher for FakeBus {
-        async fn send_work(&self, batch: &[String]) -> Vec<bool> {
+    impl WorkSink for Fake {
+        async fn send(&self, batch: &[String]) -> Vec<bool> {
             *self.calls.lock().unwrap() += 1;
-            self.published.lock().unwrap().extend(batch.iter().cloned());
+            self.sent.lock().unwrap().extend(batch.iter().cloned());
             vec![true; batch.len()]
         }
+    }
 
+    impl EventSink for Fake {
         async fn publish(&self, batch: &[Envelope]) -> Vec<bool> {
             *self.calls.lock().unwrap() += 1;
             assert!(batch.len() <= PUT_EVENTS_LIMIT);
@@ -343,10 +333,7 @@ mod tests {
                 .map(|e| {
                     let refused = self.refuse.as_deref() == Some(e.correlation_id.as_str());
                     if !refused {
-                        self.published
-                            .lock()
-                            .unwrap()
-                            .push(e.correlation_id.clone());
+                        self.sent.lock().unwrap().push(e.correlation_id.clone());
                     }
                     !refused
                 })
@@ -354,41 +341,54 @@ mod tests {
         }
     }
 
-    fn stream_of(n: usize) -> StreamEvent {
-        let records = (0..n)
-            .map(|i| {
-                let envelope = Envelope {
-                    id: uuid::Uuid::now_v7(),
-                    name: "Account.Created".into(),
-                    version: 1,
-                    occurred_at: chrono::Utc::now(),
-                    producer: "auth".into(),
-                    correlation_id: format!("c{i}"),
-                    causation_id: None,
-                    data: serde_json::json!({}),
-                };
-                serde_json::json!({
-                    "eventName": "INSERT",
-                    "dynamodb": {
-                        "SequenceNumber": format!("{i:05}"),
-                        "NewImage": {
-                            "pk": {"S": format!("OUTBOX#{}", envelope.id)},
-                            "event": {"S": serde_json::to_string(&envelope).unwrap()}
-                        }
-                    }
-                })
-            })
-            .chain([serde_json::json!({
-                "eventName": "INSERT",
-                "dynamodb": {"SequenceNumber": "99999", "NewImage": {"pk": {"S": "ACCOUNT#1"}}}
-            })])
-            .collect::<Vec<_>>();
+    /// A stream record in the shape Lambda delivers it.
+    fn record(sequence: &str, image: Value) -> Value {
+        serde_json::json!({
+            "eventID": format!("e{sequence}"), "eventName": "INSERT", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "eu-west-1",
+            "dynamodb": {"SequenceNumber": sequence, "SizeBytes": 100, "NewImage": image,
+                         "Keys": {"pk": image["pk"].clone()}, "StreamViewType": "NEW_IMAGE"}
+        })
+    }
+
+    fn outbox_record(i: usize) -> Value {
+        let envelope = Envelope {
+            id: uuid::Uuid::now_v7(),
+            name: "Account.Created".into(),
+            version: 1,
+            occurred_at: chrono::Utc::now(),
+            producer: "auth".into(),
+            correlation_id: format!("c{i}"),
+            causation_id: None,
+            data: serde_json::json!({}),
+        };
+        record(
+            &format!("{i:05}"),
+            serde_json::json!({
+                "pk": {"S": format!("OUTBOX#{}", envelope.id)},
+                "event": {"S": serde_json::to_string(&envelope).unwrap()}
+            }),
+        )
+    }
+
+    fn stream(records: Vec<Value>) -> DynamoDbEvent {
         serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
     }
 
-    fn bus(refuse: Option<&str>) -> FakeBus {
-        FakeBus {
-            published: Mutex::default(),
+    /// `n` outbox records, then a write that is not an outbox record.
+    fn stream_of(n: usize) -> Vec<Value> {
+        (0..n)
+            .map(outbox_record)
+            .chain([record(
+                "99999",
+                serde_json::json!({"pk": {"S": "ACCOUNT#1"}}),
+            )])
+            .collect()
+    }
+
+    fn fake(refuse: Option<&str>) -> Fake {
+        Fake {
+            sent: Mutex::default(),
             refuse: refuse.map(Into::into),
             calls: Mutex::new(0),
         }
@@ -396,41 +396,66 @@ mod tests {
 
     #[tokio::test]
     async fn every_outbox_record_is_published_in_order_ten_per_call() {
-        let bus = bus(None);
-        let response = relay(&bus, stream_of(25)).await;
-        assert_eq!(response, BatchResponse::default());
-        let published = bus.published.lock().unwrap().clone();
-        assert_eq!(
-            published,
-            (0..25).map(|i| format!("c{i}")).collect::<Vec<_>>()
-        );
+        let bus = fake(None);
+        let response = relay(&bus, &bus, stream(stream_of(25))).await;
+        assert_eq!(response, DynamoDbEventResponse::default());
+        let sent = bus.sent.lock().unwrap().clone();
+        assert_eq!(sent, (0..25).map(|i| format!("c{i}")).collect::<Vec<_>>());
         assert_eq!(*bus.calls.lock().unwrap(), 3);
     }
 
     #[tokio::test]
     async fn work_records_go_to_the_work_queue_in_their_place() {
-        let bus = bus(None);
-        let mut event = stream_of(3);
-        let work: StreamRecord = serde_json::from_value(serde_json::json!({
-            "eventName": "INSERT",
-            "dynamodb": {"SequenceNumber": "00001x", "NewImage": {"pk": {"S": "OUTBOX#work#page-1"}, "work": {"S": "page-1"}}}
-        }))
-        .unwrap();
-        event.records.insert(1, work);
-        assert_eq!(relay(&bus, event).await, BatchResponse::default());
-        assert_eq!(*bus.published.lock().unwrap(), ["c0", "page-1", "c1", "c2"]);
+        let bus = fake(None);
+        let mut records = stream_of(3);
+        records.insert(
+            1,
+            record(
+                "00001x",
+                serde_json::json!({"pk": {"S": "OUTBOX#work#page-1"}, "work": {"S": "page-1"}}),
+            ),
+        );
+        assert_eq!(
+            relay(&bus, &bus, stream(records)).await,
+            DynamoDbEventResponse::default()
+        );
+        assert_eq!(*bus.sent.lock().unwrap(), ["c0", "page-1", "c1", "c2"]);
         assert_eq!(*bus.calls.lock().unwrap(), 3);
     }
 
     #[tokio::test]
     async fn a_refused_event_stops_the_batch_and_is_reported_for_retry() {
-        let bus = bus(Some("c13"));
-        let response = relay(&bus, stream_of(25)).await;
-        assert_eq!(response, BatchResponse::failed(["00013".to_owned()]));
+        let bus = fake(Some("c13"));
+        let response = relay(&bus, &bus, stream(stream_of(25))).await;
+        assert_eq!(response, failed_from("00013".to_owned()));
         assert_eq!(
             *bus.calls.lock().unwrap(),
             2,
             "nothing after the failing call is attempted"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_outbox_record_is_never_skipped() {
+        let bus = fake(None);
+        let mut records = stream_of(5);
+        records.insert(
+            3,
+            record(
+                "00002x",
+                serde_json::json!({"pk": {"S": "OUTBOX#broken"}, "event": {"S": "{not json"}}),
+            ),
+        );
+        let response = relay(&bus, &bus, stream(records)).await;
+        assert_eq!(
+            response,
+            failed_from("00002x".to_owned()),
+            "the batch is retried from the unreadable record, and after its retries lands in the on-failure destination"
+        );
+        assert_eq!(
+            *bus.sent.lock().unwrap(),
+            ["c0", "c1", "c2"],
+            "what came before it is sent, nothing after it"
         );
     }
 }

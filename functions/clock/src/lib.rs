@@ -14,7 +14,7 @@ pub mod calendar;
 
 use ates_kernel::contracts::clock::DayEnded;
 use ates_kernel::event::{Cause, Envelope, EventError};
-use ates_kernel::outbox::Publisher;
+use ates_kernel::outbox::EventSink;
 use chrono::{DateTime, NaiveDate, Utc};
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -52,7 +52,7 @@ pub enum ClockError {
 /// Announces the business day that had ended by the trigger's time.
 pub async fn end_day(
     calendar: &Calendar,
-    bus: &impl Publisher,
+    bus: &impl EventSink,
     trigger: &Trigger,
     now: Timestamp,
 ) -> Result<Envelope, ClockError> {
@@ -113,16 +113,13 @@ mod tests {
         refuse: bool,
     }
 
-    impl Publisher for Bus {
+    impl EventSink for Bus {
         async fn publish(&self, batch: &[Envelope]) -> Vec<bool> {
             if self.refuse {
                 return vec![false; batch.len()];
             }
             self.published.lock().unwrap().extend_from_slice(batch);
             vec![true; batch.len()]
-        }
-        async fn send_work(&self, batch: &[String]) -> Vec<bool> {
-            vec![false; batch.len()]
         }
     }
 

@@ -4,15 +4,18 @@
 //! - [`task`]: tasks, their checks, assignment and completion (plain Rust).
 //! - [`shuffle`]: reassigning every open task, page by page (plain Rust).
 //! - [`accounts`]: the copy of accounts and the pool of assignable ones.
-//! - [`store`]: the DynamoDB adapter; [`api`]: one function per route.
+//! - [`app`]: the use cases, one per command, query and event handler, over [`app::TaskStore`].
+//! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store;
+//!   `memory`: an in-memory store for tests (feature `testing`).
 pub mod accounts;
 pub mod api;
+pub mod app;
 pub mod error;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod shuffle;
 pub mod store;
 pub mod task;
 
 /// The name this context publishes under (`source` = `ates.tasks`).
 pub const PRODUCER: &str = "tasks";
-/// The consumer name this context's inbox records carry.
-pub const CONSUMER: &str = "tasks";

@@ -5,11 +5,12 @@
 //! - `COUNTER#OPEN#<shard>` / `COUNTER`: open tasks per shard (a shuffle's total);
 //! - `SHUFFLE#<id>` / `SHUFFLE`: a shuffle and its progress; `SHUFFLE#<id>` / `SHARD#<n>`: a
 //!   shard it finished;
-//! - `IDEMPOTENCY#<account>#<key>` / `IDEMPOTENCY`: the first answer to a keyed request;
+//! - `IDEMPOTENCY#<account>#<key>` / `IDEMPOTENCY`: the first answer to a keyed request
+//!   (the kernel's `idempotency`);
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account, at its newest revision seen;
 //! - `POOL` / `ASSIGNABLE`: the ids of every assignable account, as one string set, so picking
 //!   an assignee is one read;
-//! - `INBOX#tasks#<event id>` / `INBOX`: events already consumed;
+//! - `INBOX#tasks.sync-account#<event id>` / `INBOX`: events already consumed;
 //! - `OUTBOX#<event id>` / `OUTBOX`: events to publish.
 
 use std::collections::HashMap;
@@ -18,7 +19,8 @@ use ates_kernel::dynamo::{
     get_n, get_s, key, n, opt_s, put, s, transact, update, Item, StoreError,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::inbox::{self, Outcome};
+use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
+use ates_kernel::inbox::{self, Committed, Outcome};
 use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -26,53 +28,13 @@ use base64::Engine;
 use uuid::Uuid;
 
 use crate::accounts::AccountSnapshot;
+use crate::app::{Cursor, Listing, PageSaved, Saved, TaskStore};
 use crate::error::TaskError;
 use crate::shuffle::{Page, Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task, SHARDS};
-use crate::CONSUMER;
 
-/// Idempotency records outlive any sensible client retry.
-const IDEMPOTENCY_SECONDS: i64 = 24 * 3600;
-
-/// A request that carries an `Idempotency-Key`.
-#[derive(Debug, Clone)]
-pub struct Idempotency {
-    /// `<account>#<key>`: keys are per caller.
-    pub key: String,
-    /// What was asked, to tell a retry from a different request under the same key.
-    pub request: String,
-}
-
-/// The first answer to a keyed request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Replay {
-    pub request: String,
-    pub status: u16,
-    pub body: String,
-}
-
-/// Whether a keyed write happened now or had happened before.
-#[derive(Debug)]
-pub enum Commit {
-    Done,
-    /// The same key was used before; here is what was answered then.
-    Replayed(Replay),
-}
-
-/// A page of a listing and where the next one starts.
-#[derive(Debug)]
-pub struct Listing {
-    pub tasks: Vec<Task>,
-    pub next_cursor: Option<String>,
-}
-
-/// What became of a shuffle page.
-#[derive(Debug, PartialEq, Eq)]
-pub enum PageOutcome {
-    Reassigned(usize),
-    /// Delivered before and committed then: nothing to do.
-    Duplicate,
-}
+/// The inbox name of the account-copy consumer.
+const SYNC_ACCOUNT: &str = "tasks.sync-account";
 
 fn task_pk(id: Uuid) -> String {
     format!("TASK#{id}")
@@ -209,131 +171,29 @@ impl Store {
         ))
     }
 
-    /// Applies an account snapshot, once per event and only if it is newer than the copy:
-    /// events may arrive twice and in any order.
-    pub async fn sync_account(
-        &self,
-        account: &AccountSnapshot,
-        event: &Envelope,
-    ) -> Result<Outcome, StoreError> {
-        let mut item = key(format!("ACCOUNT#{}", account.account_id), "ACCOUNT");
-        item.extend([
-            ("account_id".to_owned(), s(account.account_id.to_string())),
-            ("email".to_owned(), s(&account.email)),
-            ("full_name".to_owned(), s(&account.full_name)),
-            ("role".to_owned(), s(account.role.as_str())),
-            ("active".to_owned(), AttributeValue::Bool(account.active)),
-            ("revision".to_owned(), n(account.revision)),
-        ]);
-        let copy = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR revision < :revision")
-            .expression_attribute_values(":revision", n(account.revision))
-            .build()
-            .expect("table and item are set");
-        let id = AttributeValue::Ss(vec![account.account_id.to_string()]);
-        let pool = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key("POOL", "ASSIGNABLE")))
-            .update_expression(if account.is_assignable() {
-                "ADD ids :id"
-            } else {
-                "DELETE ids :id"
-            })
-            .expression_attribute_values(":id", id)
-            .build()
-            .expect("update is complete");
-        let effect = vec![
-            TransactWriteItem::builder().put(copy).build(),
-            TransactWriteItem::builder().update(pool).build(),
-        ];
-        inbox::commit(&self.db, &self.table, CONSUMER, event, effect).await
-    }
-
-    /// The ids of every assignable account.
-    pub async fn assignable_accounts(&self) -> Result<Vec<String>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key("POOL", "ASSIGNABLE")))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let mut ids = out
-            .item()
-            .and_then(|i| i.get("ids"))
-            .and_then(|v| v.as_ss().ok())
-            .cloned()
-            .unwrap_or_default();
-        // Sets come back in no particular order; sorted, a seeded pick is reproducible.
-        ids.sort_unstable();
-        Ok(ids)
-    }
-    fn idempotency_record(
-        &self,
-        idem: &Idempotency,
-        status: u16,
-        body: &str,
-        now: i64,
-    ) -> TransactWriteItem {
-        let mut item = key(format!("IDEMPOTENCY#{}", idem.key), "IDEMPOTENCY");
-        item.extend([
-            ("request".to_owned(), s(&idem.request)),
-            ("status".to_owned(), n(status)),
-            ("body".to_owned(), s(body)),
-            ("ttl".to_owned(), n(now + IDEMPOTENCY_SECONDS)),
-        ]);
-        put(&self.table, item, "attribute_not_exists(pk)")
-    }
-
-    /// The first answer to a keyed request, if there was one.
-    pub async fn replay(&self, idem: &Idempotency) -> Result<Option<Replay>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                format!("IDEMPOTENCY#{}", idem.key),
-                "IDEMPOTENCY",
-            )))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let Some(item) = out.item() else {
-            return Ok(None);
-        };
-        Ok(Some(Replay {
-            request: get_s(item, "request")?.to_owned(),
-            status: get_n(item, "status")?,
-            body: get_s(item, "body")?.to_owned(),
-        }))
-    }
-
-    /// Runs a transaction whose last item may be an idempotency record; a replayed key answers
-    /// what was answered first.
+    /// Runs a transaction whose first item is the task's write, and whose last may be the
+    /// answer to an idempotency key.
     async fn commit_keyed(
         &self,
         mut items: Vec<TransactWriteItem>,
-        keyed: Option<(&Idempotency, u16, &str)>,
-    ) -> Result<Commit, TaskError> {
-        let now = chrono::Utc::now().timestamp();
-        if let Some((idem, status, body)) = keyed {
-            items.push(self.idempotency_record(idem, status, body, now));
+        keyed: Option<(&IdempotencyKey, &str)>,
+    ) -> Result<Saved, StoreError> {
+        if let Some((key, answer)) = keyed {
+            let now = chrono::Utc::now().timestamp();
+            items.push(idempotency::record(&self.table, key, answer, now));
         }
         let last = items.len() - 1;
         match (transact(&self.db, items).await?, keyed) {
-            (Ok(()), _) => Ok(Commit::Done),
-            (Err(c), Some((idem, _, _))) if c.failed_at(last) => {
-                let replay = self
-                    .replay(idem)
-                    .await?
-                    .ok_or(TaskError::ChangedMeanwhile)?;
-                Ok(Commit::Replayed(replay))
+            (Ok(()), _) => Ok(Saved::Done),
+            (Err(c), Some((key, _))) if c.failed_at(last) => {
+                match self.replay(key).await? {
+                    Some(replay) => Ok(Saved::Replayed(replay)),
+                    // Used and expired between the write and the read: as good as changed.
+                    None => Ok(Saved::Stale),
+                }
             }
-            (Err(c), _) if c.failed_at(0) => Err(TaskError::ChangedMeanwhile),
-            (Err(c), _) => Err(StoreError::from(c).into()),
+            (Err(c), _) if c.failed_at(0) => Ok(Saved::Stale),
+            (Err(c), _) => Err(c.into()),
         }
     }
 
@@ -345,108 +205,6 @@ impl Store {
                 .update_expression("ADD open_tasks :delta")
                 .expression_attribute_values(":delta", n(delta)),
         )
-    }
-
-    /// Creates a task with its `Task.Created` and `Task.Assigned` events.
-    pub async fn create_task(
-        &self,
-        task: &Task,
-        events: &[Envelope],
-        keyed: Option<(&Idempotency, u16, &str)>,
-    ) -> Result<Commit, TaskError> {
-        let mut items = vec![
-            put(&self.table, task_item(task), "attribute_not_exists(pk)"),
-            self.open_counter(task.shard(), 1),
-        ];
-        items.extend(events.iter().map(|e| outbox::record(&self.table, e)));
-        self.commit_keyed(items, keyed).await
-    }
-
-    /// Completes a task that is still at the version it was read at.
-    pub async fn complete_task(
-        &self,
-        done: &Task,
-        event: &Envelope,
-        keyed: Option<(&Idempotency, u16, &str)>,
-    ) -> Result<Commit, TaskError> {
-        let completed_at = done
-            .completed_at
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_default();
-        let task = update(
-            Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(task_pk(done.task_id), "TASK")))
-                .update_expression("SET #status = :done, completed_at = :at, version = :version, gsi1sk = :sort REMOVE gsi2pk, gsi2sk")
-                .condition_expression("version = :previous AND #status = :open AND assignee_id = :assignee")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":done", s("done"))
-                .expression_attribute_values(":open", s("open"))
-                .expression_attribute_values(":at", s(completed_at))
-                .expression_attribute_values(":version", n(done.version))
-                .expression_attribute_values(":previous", n(done.version - 1))
-                .expression_attribute_values(":assignee", s(done.assignee_id.to_string()))
-                .expression_attribute_values(":sort", s(assignee_sort_key(done))),
-        );
-        let items = vec![
-            task,
-            outbox::record(&self.table, event),
-            self.open_counter(done.shard(), -1),
-        ];
-        self.commit_keyed(items, keyed).await
-    }
-
-    pub async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(task_pk(id), "TASK")))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item().map(read_task).transpose()
-    }
-
-    /// An assignee's tasks of one status, newest first.
-    pub async fn tasks_of(
-        &self,
-        assignee: Uuid,
-        status: Status,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<Listing, TaskError> {
-        let out = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :assignee AND begins_with(gsi1sk, :status)")
-            .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{assignee}")))
-            .expression_attribute_values(":status", s(format!("{}#", status.as_str())))
-            .scan_index_forward(false)
-            .limit(limit)
-            .set_exclusive_start_key(decode_cursor(cursor)?)
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        listing(out.items(), out.last_evaluated_key())
-    }
-
-    /// Every task, in no particular order (managers' and admins' overview).
-    pub async fn all_tasks(&self, limit: i32, cursor: Option<&str>) -> Result<Listing, TaskError> {
-        let out = self
-            .db
-            .scan()
-            .table_name(&self.table)
-            .filter_expression("begins_with(pk, :task)")
-            .expression_attribute_values(":task", s("TASK#"))
-            .limit(limit)
-            .set_exclusive_start_key(decode_cursor(cursor)?)
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        listing(out.items(), out.last_evaluated_key())
     }
 
     /// Items by key, read consistently (one call, more only if DynamoDB leaves keys unprocessed).
@@ -489,227 +247,45 @@ impl Store {
         }
     }
 
-    /// How many tasks are open, from the per-shard counters (one call).
-    pub async fn open_tasks(&self) -> Result<u64, StoreError> {
-        let keys = (0..SHARDS)
-            .map(|shard| key(format!("COUNTER#OPEN#{shard}"), "COUNTER"))
-            .collect();
-        let counters = self.batch_get(keys).await?;
-        let total: i64 = counters
-            .iter()
-            .map(|c| get_n::<i64>(c, "open_tasks").unwrap_or(0))
-            .sum();
-        Ok(total.max(0) as u64)
+    fn reassignment(&self, page: &Page, before: &Task, after: &Task) -> TransactWriteItem {
+        update(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(task_pk(after.task_id), "TASK")))
+                .update_expression("SET assignee_id = :to, gsi1pk = :assignee, version = :version, last_shuffle_id = :shuffle")
+                .condition_expression("version = :previous AND #status = :open")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":to", s(after.assignee_id.to_string()))
+                .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{}", after.assignee_id)))
+                .expression_attribute_values(":version", n(after.version))
+                .expression_attribute_values(":previous", n(before.version))
+                .expression_attribute_values(":open", s("open"))
+                .expression_attribute_values(":shuffle", s(page.shuffle_id.to_string())),
+        )
     }
 
-    /// Records a shuffle and the first page of every shard, together.
-    pub async fn start_shuffle(&self, shuffle: &Shuffle, pages: &[Page]) -> Result<(), StoreError> {
-        let mut item = key(format!("SHUFFLE#{}", shuffle.shuffle_id), "SHUFFLE");
-        item.extend([
-            ("shuffle_id".to_owned(), s(shuffle.shuffle_id.to_string())),
-            (
-                "requested_by".to_owned(),
-                s(shuffle.requested_by.to_string()),
-            ),
-            (
-                "requested_at".to_owned(),
-                s(shuffle.requested_at.to_rfc3339()),
-            ),
-            ("total".to_owned(), n(shuffle.total)),
-            ("reassigned".to_owned(), n(0)),
-            ("shards".to_owned(), n(shuffle.shards)),
-            ("shards_done".to_owned(), n(0)),
-        ]);
-        let now = chrono::Utc::now();
-        let mut items = vec![put(&self.table, item, "attribute_not_exists(pk)")];
-        items.extend(pages.iter().map(|p| {
-            outbox::work(
-                &self.table,
-                &p.work_key(),
-                &serde_json::to_value(p).expect("a page serialises"),
-                now,
-            )
-        }));
-        transact(&self.db, items).await??;
-        Ok(())
-    }
-
-    pub async fn shuffle(&self, id: Uuid) -> Result<Option<Shuffle>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("SHUFFLE#{id}"), "SHUFFLE")))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let Some(item) = out.item() else {
-            return Ok(None);
-        };
-        Ok(Some(Shuffle {
-            shuffle_id: uuid(item, "shuffle_id")?,
-            requested_by: uuid(item, "requested_by")?,
-            requested_at: time(item, "requested_at")?,
-            total: get_n(item, "total")?,
-            reassigned: get_n(item, "reassigned")?,
-            shards: get_n(item, "shards")?,
-            shards_done: get_n(item, "shards_done")?,
-        }))
-    }
-
-    /// Reads the tasks again, consistently (after a conflict).
-    async fn reload(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .batch_get(ids.iter().map(|id| key(task_pk(*id), "TASK")).collect())
-            .await?;
-        items.iter().map(read_task).collect()
-    }
-
-    /// One page of a shuffle: reads at most a page of open tasks of one shard, and commits their
-    /// reassignment, their `Task.Assigned` events, the shuffle's progress and the next page (or
-    /// the shard's end) in one transaction.
-    pub async fn shuffle_page(
+    fn shuffle_progress(
         &self,
         page: &Page,
-        rng: &mut (impl rand::Rng + Send),
-    ) -> Result<PageOutcome, TaskError> {
-        let pool: Vec<Uuid> = self
-            .assignable_accounts()
-            .await?
-            .iter()
-            .filter_map(|id| Uuid::parse_str(id).ok())
-            .collect();
-        let cursor: Option<Item> = page
-            .cursor
-            .as_ref()
-            .map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
-        let out = self
-            .db
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi2")
-            .key_condition_expression("gsi2pk = :shard")
-            .expression_attribute_values(":shard", s(format!("OPEN#{}", page.shard)))
-            .limit(PAGE_SIZE as i32)
-            .set_exclusive_start_key(cursor)
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        let mut tasks: Vec<Task> = out
-            .items()
-            .iter()
-            .map(read_task)
-            .collect::<Result<_, _>>()?;
-        let next = out.last_evaluated_key().map(|k| {
-            k.iter()
-                .filter_map(|(name, v)| Some((name.clone(), v.as_s().ok()?.clone())))
-                .collect::<HashMap<_, _>>()
-        });
-        let cause = ates_kernel::event::Cause {
-            correlation_id: page.correlation_id.clone(),
-            causation_id: Some(page.shuffle_id.to_string()),
-        };
-        for _attempt in 0..4 {
-            let moves = crate::shuffle::reassign_page(&tasks, &pool, page.shuffle_id, rng);
-            let now = chrono::Utc::now();
-            let mut items = Vec::with_capacity(moves.len() * 2 + 2);
-            for (before, after) in &moves {
-                items.push(update(
-                    Update::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key(task_pk(after.task_id), "TASK")))
-                        .update_expression("SET assignee_id = :to, gsi1pk = :assignee, version = :version, last_shuffle_id = :shuffle")
-                        .condition_expression("version = :previous AND #status = :open")
-                        .expression_attribute_names("#status", "status")
-                        .expression_attribute_values(":to", s(after.assignee_id.to_string()))
-                        .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{}", after.assignee_id)))
-                        .expression_attribute_values(":version", n(after.version))
-                        .expression_attribute_values(":previous", n(before.version))
-                        .expression_attribute_values(":open", s("open"))
-                        .expression_attribute_values(":shuffle", s(page.shuffle_id.to_string())),
-                ));
-                let assigned = ates_kernel::contracts::tasks::TaskAssigned {
-                    task_id: after.task_id,
-                    assignee_id: after.assignee_id,
-                    previous_assignee_id: Some(before.assignee_id),
-                    shuffle_id: Some(page.shuffle_id),
-                    assigned_at: now,
-                };
-                items.push(outbox::record(
-                    &self.table,
-                    &Envelope::wrap(crate::PRODUCER, &assigned, &cause, now)?,
-                ));
-            }
-            let shard_done = next.is_none();
-            items.push(update(
-                Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(format!("SHUFFLE#{}", page.shuffle_id), "SHUFFLE")))
-                    .update_expression(if shard_done {
-                        "ADD reassigned :n, shards_done :one"
-                    } else {
-                        "ADD reassigned :n"
-                    })
-                    .condition_expression("attribute_exists(pk)")
-                    .set_expression_attribute_values(Some(if shard_done {
-                        HashMap::from([
-                            (":n".to_owned(), n(moves.len())),
-                            (":one".to_owned(), n(1)),
-                        ])
-                    } else {
-                        HashMap::from([(":n".to_owned(), n(moves.len()))])
-                    })),
-            ));
-            items.push(match &next {
-                Some(cursor) => {
-                    let next_page = page.next(cursor.clone());
-                    outbox::work(
-                        &self.table,
-                        &next_page.work_key(),
-                        &serde_json::to_value(&next_page).expect("a page serialises"),
-                        now,
-                    )
-                }
-                None => put(
-                    &self.table,
-                    key(
-                        format!("SHUFFLE#{}", page.shuffle_id),
-                        format!("SHARD#{}", page.shard),
-                    ),
-                    "attribute_not_exists(pk)",
-                ),
-            });
-            let last = items.len() - 1;
-            match transact(&self.db, items).await? {
-                Ok(()) => return Ok(PageOutcome::Reassigned(moves.len())),
-                Err(cancelled) => {
-                    if cancelled.failed_at(last) {
-                        return Ok(PageOutcome::Duplicate);
-                    }
-                    if cancelled.failed_at(last - 1) {
-                        return Err(TaskError::UnknownShuffle);
-                    }
-                    // Tasks changed since the index was read (completed, or moved by another
-                    // shuffle): read those again, consistently, and try once more.
-                    let stale: Vec<Uuid> = moves
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| cancelled.failed_at(i * 2))
-                        .map(|(_, (before, _))| before.task_id)
-                        .collect();
-                    if stale.is_empty() {
-                        return Err(StoreError::from(cancelled).into());
-                    }
-                    let fresh = self.reload(&stale).await?;
-                    tasks.retain(|t| !stale.contains(&t.task_id));
-                    tasks.extend(fresh);
-                }
-            }
+        reassigned: usize,
+        shard_done: bool,
+    ) -> TransactWriteItem {
+        let mut values = HashMap::from([(":n".to_owned(), n(reassigned))]);
+        if shard_done {
+            values.insert(":one".to_owned(), n(1));
         }
-        Err(TaskError::ChangedMeanwhile)
+        update(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(format!("SHUFFLE#{}", page.shuffle_id), "SHUFFLE")))
+                .update_expression(if shard_done {
+                    "ADD reassigned :n, shards_done :one"
+                } else {
+                    "ADD reassigned :n"
+                })
+                .condition_expression("attribute_exists(pk)")
+                .set_expression_attribute_values(Some(values)),
+        )
     }
 
     /// Rewrites stored legacy titles (`[UBERPOP-42] Fix`) into title + jira id; a page at a time,
@@ -755,5 +331,339 @@ impl Store {
             }
         }
         Ok((migrated, encode_cursor(out.last_evaluated_key())))
+    }
+}
+
+impl TaskStore for Store {
+    async fn assignable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key("POOL", "ASSIGNABLE")))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let mut ids: Vec<Uuid> = out
+            .item()
+            .and_then(|i| i.get("ids"))
+            .and_then(|v| v.as_ss().ok())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| Uuid::parse_str(id).ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Sets come back in no particular order; sorted, a seeded pick is reproducible.
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(task_pk(id), "TASK")))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item().map(read_task).transpose()
+    }
+
+    async fn create_task(
+        &self,
+        task: &Task,
+        events: &[Envelope],
+        keyed: Option<(&IdempotencyKey, &str)>,
+    ) -> Result<Saved, StoreError> {
+        let mut items = vec![
+            put(&self.table, task_item(task), "attribute_not_exists(pk)"),
+            self.open_counter(task.shard(), 1),
+        ];
+        items.extend(events.iter().map(|e| outbox::record(&self.table, e)));
+        self.commit_keyed(items, keyed).await
+    }
+
+    async fn complete_task(
+        &self,
+        done: &Task,
+        event: &Envelope,
+        keyed: Option<(&IdempotencyKey, &str)>,
+    ) -> Result<Saved, StoreError> {
+        let completed_at = done
+            .completed_at
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        let task = update(
+            Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(task_pk(done.task_id), "TASK")))
+                .update_expression("SET #status = :done, completed_at = :at, version = :version, gsi1sk = :sort REMOVE gsi2pk, gsi2sk")
+                .condition_expression("version = :previous AND #status = :open AND assignee_id = :assignee")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":done", s("done"))
+                .expression_attribute_values(":open", s("open"))
+                .expression_attribute_values(":at", s(completed_at))
+                .expression_attribute_values(":version", n(done.version))
+                .expression_attribute_values(":previous", n(done.version - 1))
+                .expression_attribute_values(":assignee", s(done.assignee_id.to_string()))
+                .expression_attribute_values(":sort", s(assignee_sort_key(done))),
+        );
+        let items = vec![
+            task,
+            outbox::record(&self.table, event),
+            self.open_counter(done.shard(), -1),
+        ];
+        self.commit_keyed(items, keyed).await
+    }
+
+    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
+        idempotency::replay(&self.db, &self.table, key).await
+    }
+
+    async fn tasks_of(
+        &self,
+        assignee: Uuid,
+        status: Status,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing, TaskError> {
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :assignee AND begins_with(gsi1sk, :status)")
+            .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{assignee}")))
+            .expression_attribute_values(":status", s(format!("{}#", status.as_str())))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(decode_cursor(cursor)?)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        listing(out.items(), out.last_evaluated_key())
+    }
+
+    async fn all_tasks(&self, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
+        let out = self
+            .db
+            .scan()
+            .table_name(&self.table)
+            .filter_expression("begins_with(pk, :task)")
+            .expression_attribute_values(":task", s("TASK#"))
+            .limit(limit as i32)
+            .set_exclusive_start_key(decode_cursor(cursor)?)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        listing(out.items(), out.last_evaluated_key())
+    }
+
+    /// From the per-shard counters (one call).
+    async fn open_tasks(&self) -> Result<u64, StoreError> {
+        let keys = (0..SHARDS)
+            .map(|shard| key(format!("COUNTER#OPEN#{shard}"), "COUNTER"))
+            .collect();
+        let counters = self.batch_get(keys).await?;
+        let total: i64 = counters
+            .iter()
+            .map(|c| get_n::<i64>(c, "open_tasks").unwrap_or(0))
+            .sum();
+        Ok(total.max(0) as u64)
+    }
+
+    async fn start_shuffle(&self, shuffle: &Shuffle, pages: &[Page]) -> Result<(), StoreError> {
+        let mut item = key(format!("SHUFFLE#{}", shuffle.shuffle_id), "SHUFFLE");
+        item.extend([
+            ("shuffle_id".to_owned(), s(shuffle.shuffle_id.to_string())),
+            (
+                "requested_by".to_owned(),
+                s(shuffle.requested_by.to_string()),
+            ),
+            (
+                "requested_at".to_owned(),
+                s(shuffle.requested_at.to_rfc3339()),
+            ),
+            ("total".to_owned(), n(shuffle.total)),
+            ("reassigned".to_owned(), n(0)),
+            ("shards".to_owned(), n(shuffle.shards)),
+            ("shards_done".to_owned(), n(0)),
+        ]);
+        let now = chrono::Utc::now();
+        let mut items = vec![put(&self.table, item, "attribute_not_exists(pk)")];
+        items.extend(pages.iter().map(|p| {
+            outbox::work(
+                &self.table,
+                &p.work_key(),
+                &serde_json::to_value(p).expect("a page serialises"),
+                now,
+            )
+        }));
+        transact(&self.db, items).await??;
+        Ok(())
+    }
+
+    async fn shuffle(&self, id: Uuid) -> Result<Option<Shuffle>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("SHUFFLE#{id}"), "SHUFFLE")))
+            .consistent_read(true)
+            .send()
+            .await?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        Ok(Some(Shuffle {
+            shuffle_id: uuid(item, "shuffle_id")?,
+            requested_by: uuid(item, "requested_by")?,
+            requested_at: time(item, "requested_at")?,
+            total: get_n(item, "total")?,
+            reassigned: get_n(item, "reassigned")?,
+            shards: get_n(item, "shards")?,
+            shards_done: get_n(item, "shards_done")?,
+        }))
+    }
+
+    async fn open_tasks_page(
+        &self,
+        shard: u32,
+        cursor: Option<&Cursor>,
+    ) -> Result<(Vec<Task>, Option<Cursor>), StoreError> {
+        let start: Option<Item> =
+            cursor.map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
+        let out = self
+            .db
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :shard")
+            .expression_attribute_values(":shard", s(format!("OPEN#{shard}")))
+            .limit(PAGE_SIZE as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let tasks = out
+            .items()
+            .iter()
+            .map(read_task)
+            .collect::<Result<_, _>>()?;
+        let next = out.last_evaluated_key().map(|k| {
+            k.iter()
+                .filter_map(|(name, v)| Some((name.clone(), v.as_s().ok()?.clone())))
+                .collect()
+        });
+        Ok((tasks, next))
+    }
+
+    async fn reload(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .batch_get(ids.iter().map(|id| key(task_pk(*id), "TASK")).collect())
+            .await?;
+        items.iter().map(read_task).collect()
+    }
+
+    async fn save_shuffle_page(
+        &self,
+        page: &Page,
+        moves: &[(Task, Task)],
+        events: &[Envelope],
+        next: Option<&Page>,
+    ) -> Result<PageSaved, StoreError> {
+        let mut items = Vec::with_capacity(moves.len() * 2 + 2);
+        for ((before, after), event) in moves.iter().zip(events) {
+            items.push(self.reassignment(page, before, after));
+            items.push(outbox::record(&self.table, event));
+        }
+        items.push(self.shuffle_progress(page, moves.len(), next.is_none()));
+        items.push(match next {
+            Some(next) => outbox::work(
+                &self.table,
+                &next.work_key(),
+                &serde_json::to_value(next).expect("a page serialises"),
+                chrono::Utc::now(),
+            ),
+            None => put(
+                &self.table,
+                key(
+                    format!("SHUFFLE#{}", page.shuffle_id),
+                    format!("SHARD#{}", page.shard),
+                ),
+                "attribute_not_exists(pk)",
+            ),
+        });
+        let last = items.len() - 1;
+        let Err(cancelled) = transact(&self.db, items).await? else {
+            return Ok(PageSaved::Done);
+        };
+        if cancelled.failed_at(last) {
+            return Ok(PageSaved::Duplicate);
+        }
+        if cancelled.failed_at(last - 1) {
+            return Ok(PageSaved::UnknownShuffle);
+        }
+        let stale: Vec<Uuid> = moves
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| cancelled.failed_at(i * 2))
+            .map(|(_, (before, _))| before.task_id)
+            .collect();
+        if stale.is_empty() {
+            return Err(cancelled.into());
+        }
+        Ok(PageSaved::Stale(stale))
+    }
+
+    async fn save_account(
+        &self,
+        account: &AccountSnapshot,
+        event: &Envelope,
+    ) -> Result<Outcome, StoreError> {
+        let mut item = key(format!("ACCOUNT#{}", account.account_id), "ACCOUNT");
+        item.extend([
+            ("account_id".to_owned(), s(account.account_id.to_string())),
+            ("email".to_owned(), s(&account.email)),
+            ("full_name".to_owned(), s(&account.full_name)),
+            ("role".to_owned(), s(account.role.as_str())),
+            ("active".to_owned(), AttributeValue::Bool(account.active)),
+            ("revision".to_owned(), n(account.revision)),
+        ]);
+        let copy = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR revision < :revision")
+            .expression_attribute_values(":revision", n(account.revision))
+            .build()
+            .expect("table and item are set");
+        let id = AttributeValue::Ss(vec![account.account_id.to_string()]);
+        let pool = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key("POOL", "ASSIGNABLE")))
+            .update_expression(if account.is_assignable() {
+                "ADD ids :id"
+            } else {
+                "DELETE ids :id"
+            })
+            .expression_attribute_values(":id", id)
+            .build()
+            .expect("update is complete");
+        let effect = vec![
+            TransactWriteItem::builder().put(copy).build(),
+            TransactWriteItem::builder().update(pool).build(),
+        ];
+        Ok(
+            match inbox::commit(&self.db, &self.table, SYNC_ACCOUNT, event, effect).await? {
+                Committed::Applied => Outcome::Applied,
+                Committed::Duplicate => Outcome::Duplicate,
+                // Only the copy has a condition: a newer revision is there already.
+                Committed::Refused(_) => Outcome::Superseded,
+            },
+        )
     }
 }

@@ -5,6 +5,7 @@ use ates_kernel::identity::Role;
 use ates_kernel::inbox::Outcome;
 use ates_kernel::testing::Emulator;
 use ates_tasks::accounts::AccountSnapshot;
+use ates_tasks::app::TaskStore;
 use ates_tasks::store::Store;
 use uuid::Uuid;
 
@@ -53,17 +54,17 @@ async fn account_events_apply_once_and_the_newest_revision_wins() {
     };
     let created = event(&kiwi);
     assert_eq!(
-        store.sync_account(&kiwi, &created).await.unwrap(),
+        store.save_account(&kiwi, &created).await.unwrap(),
         Outcome::Applied
     );
     assert_eq!(
-        store.sync_account(&kiwi, &created).await.unwrap(),
+        store.save_account(&kiwi, &created).await.unwrap(),
         Outcome::Duplicate,
         "a second delivery changes nothing"
     );
     assert_eq!(
         store.assignable_accounts().await.unwrap(),
-        vec![kiwi.account_id.to_string()]
+        vec![kiwi.account_id]
     );
 
     let promoted = AccountSnapshot {
@@ -78,14 +79,14 @@ async fn account_events_apply_once_and_the_newest_revision_wins() {
     };
     assert_eq!(
         store
-            .sync_account(&promoted, &event(&promoted))
+            .save_account(&promoted, &event(&promoted))
             .await
             .unwrap(),
         Outcome::Applied
     );
     assert_eq!(
         store
-            .sync_account(&renamed, &event(&renamed))
+            .save_account(&renamed, &event(&renamed))
             .await
             .unwrap(),
         Outcome::Superseded,

@@ -7,8 +7,9 @@ use ates_kernel::identity::Role;
 use ates_kernel::testing::{api_request, Emulator};
 use ates_tasks::accounts::AccountSnapshot;
 use ates_tasks::api;
+use ates_tasks::app::{self, PageOutcome, TaskStore};
 use ates_tasks::shuffle::Page;
-use ates_tasks::store::{PageOutcome, Store};
+use ates_tasks::store::Store;
 use lambda_http::{Body, Response};
 use rand::SeedableRng;
 use serde_json::{json, Value};
@@ -52,7 +53,7 @@ impl Tracker {
             causation_id: None,
             data: json!({}),
         };
-        self.store.sync_account(&account, &event).await.unwrap();
+        self.store.save_account(&account, &event).await.unwrap();
         account.account_id.to_string()
     }
 
@@ -142,11 +143,13 @@ impl Tracker {
                 return pages;
             }
             for (pk, page) in work {
-                let outcome = self
-                    .store
-                    .shuffle_page(&page, &mut rand::rngs::StdRng::seed_from_u64(pages as u64))
-                    .await
-                    .unwrap();
+                let outcome = app::shuffle_page(
+                    &self.store,
+                    &page,
+                    &mut rand::rngs::StdRng::seed_from_u64(pages as u64),
+                )
+                .await
+                .unwrap();
                 assert!(matches!(outcome, PageOutcome::Reassigned(_)));
                 done.insert(pk);
                 pages += 1;
@@ -504,11 +507,13 @@ async fn a_shuffle_reassigns_every_open_task_once_and_publishes_one_task_assigne
         .await
     {
         let page: Page = serde_json::from_str(item["work"].as_s().unwrap()).unwrap();
-        let outcome = tracker
-            .store
-            .shuffle_page(&page, &mut rand::rngs::StdRng::seed_from_u64(9))
-            .await
-            .unwrap();
+        let outcome = app::shuffle_page(
+            &tracker.store,
+            &page,
+            &mut rand::rngs::StdRng::seed_from_u64(9),
+        )
+        .await
+        .unwrap();
         assert_eq!(outcome, PageOutcome::Duplicate);
     }
     assert_eq!(tracker.events("Task.Assigned").await.len(), 90 + 89);

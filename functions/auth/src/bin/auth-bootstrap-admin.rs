@@ -6,7 +6,7 @@ use ates_kernel::for_process;
 async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
     let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
-    ates_kernel::inbox::run_invoked(Box::new(move |input| {
+    ates_kernel::lambda::serve_invocation(Box::new(move |input| {
         Box::pin(async move {
             let input: api::BootstrapAdmin = serde_json::from_value(input)?;
             Ok(api::bootstrap_admin(store, input).await?)

@@ -6,5 +6,5 @@ use ates_kernel::for_process;
 async fn main() -> Result<(), lambda_http::Error> {
     ates_kernel::logging::init();
     let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
-    ates_kernel::http::serve(Box::new(move |req| Box::pin(api::me(store, req)))).await
+    ates_kernel::lambda::serve_http(Box::new(move |req| Box::pin(api::me(store, req)))).await
 }

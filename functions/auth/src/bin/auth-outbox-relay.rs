@@ -1,5 +1,5 @@
 //! Lambda: publishes the auth table's outbox to the event bus.
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    ates_kernel::outbox::run_relay().await
+    ates_kernel::lambda::serve_outbox_relay().await
 }

@@ -10,7 +10,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         for_process(Store::from_env(&config)?),
         for_process(Issuer::load(&config).await?),
     );
-    ates_kernel::http::serve(Box::new(move |req| {
+    ates_kernel::lambda::serve_http(Box::new(move |req| {
         Box::pin(api::refresh(store, issuer, req))
     }))
     .await

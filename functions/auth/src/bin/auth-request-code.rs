@@ -8,7 +8,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let aws = ates_kernel::aws::load().await;
     let store = for_process(Store::from_env(&aws)?);
     let mailer = for_process(Mailer::new(&aws, config::required("MAIL_FROM")?));
-    ates_kernel::http::serve(Box::new(move |req| {
+    ates_kernel::lambda::serve_http(Box::new(move |req| {
         Box::pin(api::request_code(store, mailer, req))
     }))
     .await

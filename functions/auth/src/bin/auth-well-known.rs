@@ -6,5 +6,6 @@ use ates_kernel::for_process;
 async fn main() -> Result<(), lambda_http::Error> {
     ates_kernel::logging::init();
     let issuer = for_process(Issuer::load(&ates_kernel::aws::load().await).await?);
-    ates_kernel::http::serve(Box::new(move |req| Box::pin(api::well_known(issuer, req)))).await
+    ates_kernel::lambda::serve_http(Box::new(move |req| Box::pin(api::well_known(issuer, req))))
+        .await
 }

@@ -1,19 +1,14 @@
 //! Lambda: invoked by the daily schedule when a business day ends; publishes `Clock.DayEnded`.
 //! Input: `{"scheduled_time": "<RFC 3339>", "execution_id": "..."}` (both optional).
 use ates_clock::{end_day, Calendar, Trigger};
-use ates_kernel::{config, for_process, outbox::EventBus};
+use ates_kernel::{for_process, outbox::EventBus};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
     let calendar = for_process(Calendar::from_env()?);
-    let aws = ates_kernel::aws::load().await;
-    let bus = for_process(EventBus::new(
-        &aws,
-        config::required("EVENT_BUS_NAME")?,
-        None,
-    ));
-    ates_kernel::inbox::run_invoked(Box::new(move |input| {
+    let bus = for_process(EventBus::from_env(&ates_kernel::aws::load().await)?);
+    ates_kernel::lambda::serve_invocation(Box::new(move |input| {
         Box::pin(async move {
             let trigger: Trigger = serde_json::from_value(input)?;
             let envelope = end_day(calendar, bus, &trigger, jiff::Timestamp::now()).await?;

@@ -17,7 +17,7 @@ struct Run {
 async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
     let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
-    ates_kernel::inbox::run_invoked(Box::new(move |input| {
+    ates_kernel::lambda::serve_invocation(Box::new(move |input| {
         Box::pin(async move {
             let run: Run = serde_json::from_value(input)?;
             let limit = run.limit.unwrap_or(500).clamp(1, 1000);

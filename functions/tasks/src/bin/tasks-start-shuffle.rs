@@ -6,7 +6,7 @@ use ates_tasks::{api, store::Store};
 async fn main() -> Result<(), lambda_http::Error> {
     ates_kernel::logging::init();
     let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
-    ates_kernel::http::serve(Box::new(move |req| {
+    ates_kernel::lambda::serve_http(Box::new(move |req| {
         Box::pin(api::start_shuffle(store, req))
     }))
     .await

@@ -1,0 +1,296 @@
+//! An in-memory [`TaskStore`] for testing the use cases without AWS: every write is atomic under
+//! one lock and checks the same conditions the DynamoDB store's transaction does (version, status,
+//! assignee, absent keys), so a use case that is right here is right there.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+use ates_kernel::dynamo::StoreError;
+use ates_kernel::event::Envelope;
+use ates_kernel::idempotency::{IdempotencyKey, Replay};
+use ates_kernel::inbox::Outcome;
+use uuid::Uuid;
+
+use crate::accounts::AccountSnapshot;
+use crate::app::{Cursor, Listing, PageSaved, Saved, TaskStore};
+use crate::error::TaskError;
+use crate::shuffle::{Page, Shuffle, PAGE_SIZE};
+use crate::task::{Status, Task};
+
+#[derive(Default)]
+struct State {
+    tasks: BTreeMap<Uuid, Task>,
+    accounts: HashMap<Uuid, AccountSnapshot>,
+    inbox: HashSet<Uuid>,
+    answers: HashMap<String, Replay>,
+    shuffles: HashMap<Uuid, Shuffle>,
+    shards_done: HashSet<(Uuid, u32)>,
+    work: Vec<Page>,
+    published: Vec<Envelope>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .expect("no test panicked holding the lock")
+    }
+
+    /// Every event committed so far, in order.
+    pub fn published(&self) -> Vec<Envelope> {
+        self.state().published.clone()
+    }
+
+    /// Every work item committed so far, in order.
+    pub fn work(&self) -> Vec<Page> {
+        self.state().work.clone()
+    }
+}
+
+fn keyed_answer(state: &State, keyed: Option<(&IdempotencyKey, &str)>) -> Option<Replay> {
+    let (key, _) = keyed?;
+    state.answers.get(&key.key).cloned()
+}
+
+fn keep_answer(state: &mut State, keyed: Option<(&IdempotencyKey, &str)>) {
+    if let Some((key, answer)) = keyed {
+        state.answers.insert(
+            key.key.clone(),
+            Replay {
+                request: key.request.clone(),
+                body: answer.to_owned(),
+            },
+        );
+    }
+}
+
+/// A listing cursor: the position after which the next page starts.
+fn page_of(mut tasks: Vec<Task>, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
+    let start = match cursor {
+        None => 0,
+        Some(c) => c
+            .parse::<usize>()
+            .map_err(|_| TaskError::Invalid("the cursor is not valid".into()))?,
+    };
+    let end = (start + limit).min(tasks.len());
+    let next_cursor = (end < tasks.len()).then(|| end.to_string());
+    let tasks = tasks.drain(start.min(end)..end).collect();
+    Ok(Listing { tasks, next_cursor })
+}
+
+impl TaskStore for MemoryStore {
+    async fn assignable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
+        let mut ids: Vec<Uuid> = self
+            .state()
+            .accounts
+            .values()
+            .filter(|a| a.is_assignable())
+            .map(|a| a.account_id)
+            .collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
+        Ok(self.state().tasks.get(&id).cloned())
+    }
+
+    async fn create_task(
+        &self,
+        task: &Task,
+        events: &[Envelope],
+        keyed: Option<(&IdempotencyKey, &str)>,
+    ) -> Result<Saved, StoreError> {
+        let mut state = self.state();
+        if let Some(replay) = keyed_answer(&state, keyed) {
+            return Ok(Saved::Replayed(replay));
+        }
+        if state.tasks.contains_key(&task.task_id) {
+            return Ok(Saved::Stale);
+        }
+        state.tasks.insert(task.task_id, task.clone());
+        state.published.extend_from_slice(events);
+        keep_answer(&mut state, keyed);
+        Ok(Saved::Done)
+    }
+
+    async fn complete_task(
+        &self,
+        done: &Task,
+        event: &Envelope,
+        keyed: Option<(&IdempotencyKey, &str)>,
+    ) -> Result<Saved, StoreError> {
+        let mut state = self.state();
+        if let Some(replay) = keyed_answer(&state, keyed) {
+            return Ok(Saved::Replayed(replay));
+        }
+        let as_read = state.tasks.get(&done.task_id).is_some_and(|t| {
+            t.version + 1 == done.version
+                && t.status == Status::Open
+                && t.assignee_id == done.assignee_id
+        });
+        if !as_read {
+            return Ok(Saved::Stale);
+        }
+        state.tasks.insert(done.task_id, done.clone());
+        state.published.push(event.clone());
+        keep_answer(&mut state, keyed);
+        Ok(Saved::Done)
+    }
+
+    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
+        Ok(self.state().answers.get(&key.key).cloned())
+    }
+
+    async fn tasks_of(
+        &self,
+        assignee: Uuid,
+        status: Status,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing, TaskError> {
+        let mut tasks: Vec<Task> = self
+            .state()
+            .tasks
+            .values()
+            .filter(|t| t.assignee_id == assignee && t.status == status)
+            .cloned()
+            .collect();
+        tasks.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.task_id)));
+        page_of(tasks, limit, cursor)
+    }
+
+    async fn all_tasks(&self, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
+        let tasks = self.state().tasks.values().cloned().collect();
+        page_of(tasks, limit, cursor)
+    }
+
+    async fn open_tasks(&self) -> Result<u64, StoreError> {
+        let state = self.state();
+        Ok(state
+            .tasks
+            .values()
+            .filter(|t| t.status == Status::Open)
+            .count() as u64)
+    }
+
+    async fn start_shuffle(&self, shuffle: &Shuffle, pages: &[Page]) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state.shuffles.insert(shuffle.shuffle_id, shuffle.clone());
+        state.work.extend_from_slice(pages);
+        Ok(())
+    }
+
+    async fn shuffle(&self, id: Uuid) -> Result<Option<Shuffle>, StoreError> {
+        Ok(self.state().shuffles.get(&id).cloned())
+    }
+
+    async fn open_tasks_page(
+        &self,
+        shard: u32,
+        cursor: Option<&Cursor>,
+    ) -> Result<(Vec<Task>, Option<Cursor>), StoreError> {
+        let after = cursor
+            .and_then(|c| c.get("task_id"))
+            .and_then(|id| Uuid::parse_str(id).ok());
+        let tasks: Vec<Task> = self
+            .state()
+            .tasks
+            .values()
+            .filter(|t| t.status == Status::Open && t.shard() == shard)
+            .filter(|t| after.is_none_or(|after| t.task_id > after))
+            .take(PAGE_SIZE)
+            .cloned()
+            .collect();
+        // Like DynamoDB, a full page says where to go on, even if nothing follows.
+        let next = (tasks.len() == PAGE_SIZE).then(|| {
+            let last = tasks.last().expect("a full page").task_id.to_string();
+            Cursor::from([("task_id".to_owned(), last)])
+        });
+        Ok((tasks, next))
+    }
+
+    async fn reload(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
+        let state = self.state();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.tasks.get(id).cloned())
+            .collect())
+    }
+
+    async fn save_shuffle_page(
+        &self,
+        page: &Page,
+        moves: &[(Task, Task)],
+        events: &[Envelope],
+        next: Option<&Page>,
+    ) -> Result<PageSaved, StoreError> {
+        let mut state = self.state();
+        let already = match next {
+            Some(next) => state.work.contains(next),
+            None => state.shards_done.contains(&(page.shuffle_id, page.shard)),
+        };
+        if already {
+            return Ok(PageSaved::Duplicate);
+        }
+        if !state.shuffles.contains_key(&page.shuffle_id) {
+            return Ok(PageSaved::UnknownShuffle);
+        }
+        let stale: Vec<Uuid> = moves
+            .iter()
+            .filter(|(before, _)| {
+                !state
+                    .tasks
+                    .get(&before.task_id)
+                    .is_some_and(|t| t.version == before.version && t.status == Status::Open)
+            })
+            .map(|(before, _)| before.task_id)
+            .collect();
+        if !stale.is_empty() {
+            return Ok(PageSaved::Stale(stale));
+        }
+        for (_, after) in moves {
+            state.tasks.insert(after.task_id, after.clone());
+        }
+        state.published.extend_from_slice(events);
+        let shuffle = state
+            .shuffles
+            .get_mut(&page.shuffle_id)
+            .expect("checked above");
+        shuffle.reassigned += moves.len() as u64;
+        match next {
+            Some(next) => state.work.push(next.clone()),
+            None => {
+                shuffle.shards_done += 1;
+                state.shards_done.insert((page.shuffle_id, page.shard));
+            }
+        }
+        Ok(PageSaved::Done)
+    }
+
+    async fn save_account(
+        &self,
+        account: &AccountSnapshot,
+        event: &Envelope,
+    ) -> Result<Outcome, StoreError> {
+        let mut state = self.state();
+        if state.inbox.contains(&event.id) {
+            return Ok(Outcome::Duplicate);
+        }
+        let newer = state
+            .accounts
+            .get(&account.account_id)
+            .is_none_or(|copy| copy.revision < account.revision);
+        if !newer {
+            return Ok(Outcome::Superseded);
+        }
+        state.inbox.insert(event.id);
+        state.accounts.insert(account.account_id, account.clone());
+        Ok(Outcome::Applied)
+    }
+}

@@ -1,0 +1,342 @@
+//! The task tracker's use cases on the in-memory store: the requirements (SPEC T2–T4), without
+//! HTTP or AWS. The same use cases run on DynamoDB in `flows.rs`.
+
+use ates_kernel::event::{Cause, Envelope};
+use ates_kernel::idempotency::IdempotencyKey;
+use ates_kernel::identity::Role;
+use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_tasks::app::{self, Answer, PageOutcome, Request, TaskStore};
+use ates_tasks::error::TaskError;
+use ates_tasks::memory::MemoryStore;
+use ates_tasks::task::{NewTask, Status, Task};
+use chrono::Utc;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde_json::json;
+use uuid::Uuid;
+
+fn account_event(account: Uuid, role: Role, active: bool, revision: u64) -> Envelope {
+    Envelope {
+        id: Uuid::now_v7(),
+        name: "Account.Updated".into(),
+        version: 1,
+        occurred_at: Utc::now(),
+        producer: "auth".into(),
+        correlation_id: "test".into(),
+        causation_id: None,
+        data: json!({"account_id": account, "email": format!("{account}@popug.test"),
+                     "full_name": "Popug", "role": role.as_str(), "active": active, "revision": revision}),
+    }
+}
+
+async fn account(store: &MemoryStore, role: Role) -> Uuid {
+    let id = Uuid::now_v7();
+    let outcome = app::sync_account(store, &account_event(id, role, true, 1)).await;
+    assert_eq!(outcome.unwrap(), Outcome::Applied);
+    id
+}
+
+fn by(who: Uuid, key: Option<(&str, &str)>) -> Request {
+    Request {
+        by: who,
+        cause: Cause::request("test"),
+        idempotency: key
+            .and_then(|(k, what)| IdempotencyKey::new(&who.to_string(), k, what.into())),
+        now: Utc::now(),
+    }
+}
+
+fn new_task(title: &str) -> NewTask {
+    NewTask {
+        title: title.into(),
+        jira_id: None,
+        description: String::new(),
+    }
+}
+
+async fn create(store: &MemoryStore, who: Uuid, title: &str) -> Task {
+    let rng = &mut StdRng::seed_from_u64(7);
+    match app::create_task(store, &new_task(title), &by(who, None), rng).await {
+        Ok(Answer::Fresh(task)) => task,
+        other => panic!("not created: {other:?}"),
+    }
+}
+
+fn names(store: &MemoryStore) -> Vec<String> {
+    store.published().into_iter().map(|e| e.name).collect()
+}
+
+#[tokio::test]
+async fn a_new_task_is_open_and_assigned_at_once_to_a_worker_or_accountant() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let worker = account(&store, Role::Worker).await;
+    let accountant = account(&store, Role::Accountant).await;
+    account(&store, Role::Admin).await;
+    for i in 0..40 {
+        let task = create(&store, manager, &format!("Task {i}")).await;
+        assert_eq!(task.status, Status::Open);
+        assert!([worker, accountant].contains(&task.assignee_id));
+    }
+    assert_eq!(
+        names(&store).len(),
+        80,
+        "Task.Created and Task.Assigned per task"
+    );
+}
+
+#[tokio::test]
+async fn with_nobody_assignable_a_task_is_refused_and_nothing_is_written() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let rng = &mut StdRng::seed_from_u64(1);
+    let refused = app::create_task(&store, &new_task("Fix"), &by(manager, None), rng).await;
+    assert!(matches!(refused, Err(TaskError::NobodyAssignable)));
+    assert!(store.published().is_empty());
+    assert_eq!(store.open_tasks().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_deactivated_or_demoted_account_gets_no_new_tasks() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let (leaving, promoted) = (
+        account(&store, Role::Worker).await,
+        account(&store, Role::Worker).await,
+    );
+    let staying = account(&store, Role::Worker).await;
+    app::sync_account(&store, &account_event(leaving, Role::Worker, false, 2))
+        .await
+        .unwrap();
+    app::sync_account(&store, &account_event(promoted, Role::Manager, true, 2))
+        .await
+        .unwrap();
+    for i in 0..20 {
+        assert_eq!(
+            create(&store, manager, &format!("T{i}")).await.assignee_id,
+            staying
+        );
+    }
+}
+
+#[tokio::test]
+async fn account_events_apply_once_and_never_move_a_copy_backwards() {
+    let store = MemoryStore::default();
+    let worker = Uuid::now_v7();
+    let deactivated = account_event(worker, Role::Worker, false, 2);
+    let created = account_event(worker, Role::Worker, true, 1);
+    assert_eq!(
+        app::sync_account(&store, &deactivated).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        app::sync_account(&store, &deactivated).await.unwrap(),
+        Outcome::Duplicate
+    );
+    assert_eq!(
+        app::sync_account(&store, &created).await.unwrap(),
+        Outcome::Superseded,
+        "the older revision arrived late"
+    );
+    assert!(store.assignable_accounts().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unreadable_account_event_is_poison_and_other_events_are_ignored() {
+    let store = MemoryStore::default();
+    let mut broken = account_event(Uuid::now_v7(), Role::Worker, true, 1);
+    broken.data = json!({"account_id": "not a uuid"});
+    assert!(matches!(
+        app::sync_account(&store, &broken).await,
+        Err(ConsumeError::Poison(_))
+    ));
+    let mut other = account_event(Uuid::now_v7(), Role::Worker, true, 1);
+    other.name = "Account.Renamed".into();
+    assert_eq!(
+        app::sync_account(&store, &other).await.unwrap(),
+        Outcome::Superseded
+    );
+}
+
+#[tokio::test]
+async fn a_retried_create_with_the_same_key_creates_one_task_and_another_request_under_it_is_refused(
+) {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    account(&store, Role::Worker).await;
+    let rng = &mut StdRng::seed_from_u64(3);
+    let first = app::create_task(
+        &store,
+        &new_task("Once"),
+        &by(manager, Some(("k-1", "Once"))),
+        rng,
+    )
+    .await;
+    let Ok(Answer::Fresh(task)) = first else {
+        panic!("{first:?}")
+    };
+    let again = app::create_task(
+        &store,
+        &new_task("Once"),
+        &by(manager, Some(("k-1", "Once"))),
+        rng,
+    )
+    .await;
+    let Ok(Answer::Replayed(replay)) = again else {
+        panic!("{again:?}")
+    };
+    assert_eq!(serde_json::from_str::<Task>(&replay.body).unwrap(), task);
+    let other = app::create_task(
+        &store,
+        &new_task("Other"),
+        &by(manager, Some(("k-1", "Other"))),
+        rng,
+    )
+    .await;
+    assert!(matches!(other, Err(TaskError::KeyReused)));
+    assert_eq!(store.open_tasks().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn only_the_assignee_completes_and_a_done_task_stays_done() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let worker = account(&store, Role::Worker).await;
+    let task = create(&store, manager, "Fix the nest").await;
+    let stranger = app::complete_task(&store, task.task_id, &by(manager, None)).await;
+    assert!(matches!(stranger, Err(TaskError::NotYours)));
+    let done = app::complete_task(&store, task.task_id, &by(worker, None)).await;
+    assert!(matches!(
+        done,
+        Ok(Answer::Fresh(Task {
+            status: Status::Done,
+            ..
+        }))
+    ));
+    let twice = app::complete_task(&store, task.task_id, &by(worker, None)).await;
+    assert!(matches!(twice, Err(TaskError::AlreadyDone)));
+    let unknown = app::complete_task(&store, Uuid::now_v7(), &by(worker, None)).await;
+    assert!(matches!(unknown, Err(TaskError::UnknownTask)));
+    assert_eq!(
+        names(&store)
+            .iter()
+            .filter(|n| *n == "Task.Completed")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_keyed_completion_gets_the_first_answer_not_a_conflict() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let worker = account(&store, Role::Worker).await;
+    let task = create(&store, manager, "Fix").await;
+    let what = format!("complete {}", task.task_id);
+    let request = by(worker, Some(("done-1", &what)));
+    assert!(matches!(
+        app::complete_task(&store, task.task_id, &request).await,
+        Ok(Answer::Fresh(_))
+    ));
+    assert!(matches!(
+        app::complete_task(&store, task.task_id, &request).await,
+        Ok(Answer::Replayed(_))
+    ));
+    assert_eq!(
+        names(&store)
+            .iter()
+            .filter(|n| *n == "Task.Completed")
+            .count(),
+        1
+    );
+}
+
+/// Runs every queued shuffle page (each delivered twice, as SQS may) until none is left.
+async fn drive_shuffle(store: &MemoryStore) -> usize {
+    let rng = &mut StdRng::seed_from_u64(11);
+    let mut done = 0;
+    while done < store.work().len() {
+        let page = store.work()[done].clone();
+        let first = app::shuffle_page(store, &page, rng).await.unwrap();
+        assert!(matches!(first, PageOutcome::Reassigned(_)));
+        assert_eq!(
+            app::shuffle_page(store, &page, rng).await.unwrap(),
+            PageOutcome::Duplicate
+        );
+        done += 1;
+    }
+    done
+}
+
+#[tokio::test]
+async fn a_shuffle_reassigns_every_open_task_once_page_by_page_and_leaves_done_tasks_alone() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let worker = account(&store, Role::Worker).await;
+    for _ in 0..4 {
+        account(&store, Role::Worker).await;
+    }
+    let mut tasks = Vec::new();
+    for i in 0..1000 {
+        tasks.push(create(&store, manager, &format!("T{i}")).await);
+    }
+    let mut done = 0;
+    for task in tasks.iter().filter(|t| t.assignee_id == worker).take(10) {
+        app::complete_task(&store, task.task_id, &by(task.assignee_id, None))
+            .await
+            .unwrap();
+        done += 1;
+    }
+    let before = store.published().len();
+    let shuffle = app::start_shuffle(&store, &by(manager, None))
+        .await
+        .unwrap();
+    assert_eq!(shuffle.total, 1000 - done);
+    let pages = drive_shuffle(&store).await;
+    assert!(
+        pages > 16,
+        "some shard took more than one page ({pages} pages)"
+    );
+    let progress = app::shuffle_progress(&store, shuffle.shuffle_id)
+        .await
+        .unwrap();
+    assert_eq!(
+        (progress.reassigned, progress.status()),
+        (1000 - done, "completed")
+    );
+    let assigned = store.published()[before..]
+        .iter()
+        .filter(|e| e.name == "Task.Assigned")
+        .count() as u64;
+    assert_eq!(assigned, 1000 - done, "one Task.Assigned per open task");
+    for task in &tasks {
+        let now = store.task(task.task_id).await.unwrap().unwrap();
+        match now.status {
+            Status::Open => assert_eq!(now.last_shuffle_id, Some(shuffle.shuffle_id)),
+            Status::Done => assert_eq!(now.last_shuffle_id, None),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_shuffle_is_refused_with_nobody_to_assign_to() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let refused = app::start_shuffle(&store, &by(manager, None)).await;
+    assert!(matches!(refused, Err(TaskError::NobodyAssignable)));
+    assert!(store.work().is_empty());
+}
+
+#[tokio::test]
+async fn a_page_of_an_unknown_shuffle_is_poison_and_an_unreadable_page_too() {
+    let store = MemoryStore::default();
+    let page = json!({"shuffle_id": Uuid::now_v7(), "shard": 0, "page": 0, "cursor": null, "correlation_id": "c"});
+    assert!(matches!(
+        app::shuffle_page_work(&store, page).await,
+        Err(ConsumeError::Poison(_))
+    ));
+    assert!(matches!(
+        app::shuffle_page_work(&store, json!([])).await,
+        Err(ConsumeError::Poison(_))
+    ));
+}

@@ -1,0 +1,103 @@
+//! The Lambda entry points, one per kind of function. A binary in `src/bin/` builds its adapters
+//! once per cold start and hands one of these a boxed handler: the Lambda runtime is then
+//! compiled once, here, rather than once per function binary (which costs every binary minutes
+//! of release build).
+//!
+//! | kind                               | entry point              | fed by                       |
+//! |------------------------------------|--------------------------|------------------------------|
+//! | a route of the HTTP API            | [`serve_http`]           | API Gateway (payload 2.0)    |
+//! | a handler of domain events         | [`serve_event_consumer`] | a rule's SQS queue           |
+//! | a handler of the context's work    | [`serve_work_consumer`]  | the context's work queue     |
+//! | the outbox relay                   | [`serve_outbox_relay`]   | the table's stream           |
+//! | an operator's or schedule's call   | [`serve_invocation`]     | a direct (async) invocation  |
+
+use aws_lambda_events::sqs::SqsEvent;
+use lambda_http::Request;
+use lambda_runtime::{service_fn, LambdaEvent};
+use tracing::Instrument;
+
+use crate::event::Envelope;
+use crate::http::{correlation_id, HttpResult, Problem, CORRELATION_HEADER};
+use crate::inbox::{self, ConsumeError, DeadLetters, Outcome};
+use crate::outbox::{self, DynamoDbEvent, EventBus, WorkQueue};
+use crate::BoxFuture;
+
+/// A route's handler, boxed.
+pub type HttpHandler = Box<dyn Fn(Request) -> BoxFuture<HttpResult> + Send + Sync>;
+
+/// Runs a route: JSON logs, one span per request carrying its correlation id, problems turned
+/// into responses, the correlation id echoed back.
+pub async fn serve_http(handler: HttpHandler) -> Result<(), lambda_http::Error> {
+    let handler = &handler;
+    lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
+        let correlation = correlation_id(&req);
+        let span = tracing::info_span!("request", correlation_id = %correlation, method = %req.method(), path = %req.uri().path());
+        let mut response = handler(req).instrument(span.clone()).await.unwrap_or_else(Problem::into_response);
+        span.in_scope(|| tracing::info!(status = response.status().as_u16(), "answered"));
+        if let Ok(value) = correlation.parse() {
+            response.headers_mut().insert(CORRELATION_HEADER, value);
+        }
+        Ok::<_, std::convert::Infallible>(response)
+    }))
+    .await
+}
+
+/// An event handler, boxed.
+pub type EventHandler =
+    Box<dyn Fn(Envelope) -> BoxFuture<Result<Outcome, ConsumeError>> + Send + Sync>;
+
+/// Runs an event consumer: batches from its queue, failures reported one by one, poison parked
+/// in the queue's dead-letter queue (`DEAD_LETTER_QUEUE_URL`).
+pub async fn serve_event_consumer(handler: EventHandler) -> Result<(), lambda_runtime::Error> {
+    let parking = DeadLetters::from_env(&crate::aws::load().await)?;
+    let (handler, parking) = (&handler, &parking);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, lambda_runtime::Error>(inbox::consume_events(event.payload, parking, handler).await)
+    }))
+    .await
+}
+
+/// A work handler, boxed: it gets the item's JSON body.
+pub type WorkHandler =
+    Box<dyn Fn(serde_json::Value) -> BoxFuture<Result<(), ConsumeError>> + Send + Sync>;
+
+/// Runs a context's work consumer, with the same failure rules as an event consumer.
+pub async fn serve_work_consumer(handler: WorkHandler) -> Result<(), lambda_runtime::Error> {
+    let parking = DeadLetters::from_env(&crate::aws::load().await)?;
+    let (handler, parking) = (&handler, &parking);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, lambda_runtime::Error>(inbox::consume_work(event.payload, parking, handler).await)
+    }))
+    .await
+}
+
+/// Runs a context's outbox relay: the table's stream in, the bus (`EVENT_BUS_NAME`) and the
+/// work queue (`WORK_QUEUE_URL`, if the context has one) out.
+pub async fn serve_outbox_relay() -> Result<(), lambda_runtime::Error> {
+    crate::logging::init();
+    let config = crate::aws::load().await;
+    let (bus, work) = (&EventBus::from_env(&config)?, &WorkQueue::from_env(&config));
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<DynamoDbEvent>| async move {
+            Ok::<_, lambda_runtime::Error>(outbox::relay(bus, work, event.payload).await)
+        },
+    ))
+    .await
+}
+
+/// A directly invoked function's handler (an operator's command, a schedule), boxed: JSON in,
+/// JSON out.
+pub type InvocationHandler = Box<
+    dyn Fn(serde_json::Value) -> BoxFuture<Result<serde_json::Value, lambda_runtime::Error>>
+        + Send
+        + Sync,
+>;
+
+/// Runs a directly invoked function.
+pub async fn serve_invocation(handler: InvocationHandler) -> Result<(), lambda_runtime::Error> {
+    let handler = &handler;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        handler(event.payload)
+    }))
+    .await
+}
