@@ -7,8 +7,9 @@
 //!   as RS256 JWTs, refresh tokens, the JWKS and the OpenID discovery document);
 //! - the application: [`app`], one use case per command or query, driving the [`ports`]
 //!   ([`ports::AuthStore`], [`ports::Mailer`]);
-//! - the adapters: [`store`] (the DynamoDB table and its outbox), [`mail`] (SES), [`api`]
-//!   (HTTP, one function per route; `src/bin/*` wires each into its own Lambda).
+//! - the adapters: [`store`] (the DynamoDB table and its outbox), [`mail`] (SES),
+//!   [`signing_key`] (Secrets Manager), [`api`] (HTTP, one function per route; `src/bin/*`
+//!   wires each into its own Lambda).
 pub mod account;
 pub mod api;
 pub mod app;
@@ -18,6 +19,7 @@ pub mod issuer;
 pub mod mail;
 pub mod password;
 pub mod ports;
+pub mod signing_key;
 pub mod store;
 
 /// The name this context publishes under (`source` = `ates.auth`).
