@@ -377,3 +377,6 @@ pub async fn bootstrap_admin(
         account,
     })
 }
+
+#[cfg(test)]
+mod tests;

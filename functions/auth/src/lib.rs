@@ -8,8 +8,8 @@
 //! - the application: [`app`], one use case per command or query, driving the [`ports`]
 //!   ([`ports::AuthStore`], [`ports::Mailer`]);
 //! - the adapters: [`store`] (the DynamoDB table and its outbox), [`mail`] (SES),
-//!   [`signing_key`] (Secrets Manager), [`api`] (HTTP, one function per route; `src/bin/*`
-//!   wires each into its own Lambda).
+//!   [`signing_key`] (Secrets Manager), [`api`] (HTTP, one function per route; `src/bin/*` wires
+//!   each into its own Lambda), and, for tests, `memory` (feature `testing`).
 pub mod account;
 pub mod api;
 pub mod app;
@@ -17,6 +17,8 @@ pub mod challenge;
 pub mod error;
 pub mod issuer;
 pub mod mail;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
 pub mod password;
 pub mod ports;
 pub mod signing_key;
