@@ -31,6 +31,8 @@ pub enum AuthError {
     #[error(transparent)]
     Event(#[from] EventError),
     #[error("{0}")]
+    Mail(String),
+    #[error("{0}")]
     Internal(String),
 }
 
@@ -46,9 +48,10 @@ impl From<AuthError> for Problem {
                 Problem::unauthorized(detail)
             }
             AuthError::TooMany(_) => Problem::too_many_requests(detail),
-            AuthError::Store(_) | AuthError::Event(_) | AuthError::Internal(_) => {
-                Problem::internal(detail)
-            }
+            AuthError::Store(_)
+            | AuthError::Event(_)
+            | AuthError::Mail(_)
+            | AuthError::Internal(_) => Problem::internal(detail),
         }
     }
 }

@@ -62,26 +62,6 @@ impl Issuer {
         })
     }
 
-    /// Reads the key from Secrets Manager; once per cold start.
-    pub async fn load(config: &aws_config::SdkConfig) -> Result<Issuer, lambda_runtime::Error> {
-        let issuer = ates_kernel::config::required("ATES_ISSUER")?;
-        let secret_id = ates_kernel::config::required("SIGNING_KEY_SECRET_ID")?;
-        let secret = aws_sdk_secretsmanager::Client::new(config)
-            .get_secret_value()
-            .secret_id(&secret_id)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "signing key {secret_id}: {}",
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(e)
-                )
-            })?;
-        let key: SigningKey = serde_json::from_str(secret.secret_string().unwrap_or_default())
-            .map_err(|e| format!("signing key {secret_id} is not {{kid, private_key_pem, n, e}} (see README): {e}"))?;
-        Ok(Issuer::new(issuer, key)?)
-    }
-
     pub fn access_token(&self, account: &Account, now: i64) -> Result<String, AuthError> {
         let claims = AccessClaims {
             iss: self.issuer.clone(),

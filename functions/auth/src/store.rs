@@ -1,4 +1,4 @@
-//! The auth table (DynamoDB). Items, all keyed by `pk`/`sk`:
+//! The DynamoDB adapter of [`AuthStore`]: the auth table. Items, all keyed by `pk`/`sk`:
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the account and its password hash; `gsi1pk = ACCOUNTS` lists them;
 //! - `EMAIL#<email>` / `EMAIL`: makes emails unique and finds an account by email;
 //! - `SESSION#<id>` / `SESSION`: a sign-in's session, the family of its refresh tokens
@@ -22,23 +22,12 @@ use crate::account::Account;
 use crate::challenge::Challenge;
 use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
+use crate::ports::{AccountPage, AuthStore, StoredAccount, Written};
 
 #[derive(Clone)]
 pub struct Store {
     db: aws_sdk_dynamodb::Client,
     table: String,
-}
-
-/// An account with its credentials, as stored.
-pub struct StoredAccount {
-    pub account: Account,
-    pub password_hash: Option<String>,
-}
-
-/// A page of accounts and where the next one starts.
-pub struct AccountPage {
-    pub accounts: Vec<Account>,
-    pub next: Option<String>,
 }
 
 fn account_pk(id: Uuid) -> String {
@@ -81,13 +70,26 @@ impl Store {
         item
     }
 
-    /// Creates an account and publishes its event, unless the email is taken.
-    pub async fn create_account(
+    fn refresh_item(&self, token: &RefreshToken, now: i64) -> Item {
+        let mut item = key(format!("REFRESH#{}", token.hash), "REFRESH");
+        item.extend([
+            ("account_id".to_owned(), s(token.account_id.to_string())),
+            ("session_id".to_owned(), s(token.session_id.to_string())),
+            ("state".to_owned(), s("active")),
+            ("expires_at".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
+            ("ttl".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
+        ]);
+        item
+    }
+}
+
+impl AuthStore for Store {
+    async fn create_account(
         &self,
         account: &Account,
         password_hash: Option<&str>,
         event: &Envelope,
-    ) -> Result<(), AuthError> {
+    ) -> Result<Written, AuthError> {
         let mut email = key(format!("EMAIL#{}", account.email), "EMAIL");
         email.insert("account_id".to_owned(), s(account.account_id.to_string()));
         let items = vec![
@@ -100,14 +102,17 @@ impl Store {
             outbox::record(&self.table, event),
         ];
         match transact(&self.db, items).await? {
-            Ok(()) => Ok(()),
-            Err(c) if c.failed_at(1) => Err(AuthError::EmailTaken),
+            Ok(()) => Ok(Written::Done),
+            Err(c) if c.failed_at(1) => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
         }
     }
 
-    /// Saves a changed account (expecting the revision before it) and publishes its event.
-    pub async fn save_account(&self, account: &Account, event: &Envelope) -> Result<(), AuthError> {
+    async fn save_account(
+        &self,
+        account: &Account,
+        event: &Envelope,
+    ) -> Result<Written, AuthError> {
         let update = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(account_pk(account.account_id), "ACCOUNT")))
@@ -128,13 +133,13 @@ impl Store {
             outbox::record(&self.table, event),
         ];
         match transact(&self.db, items).await? {
-            Ok(()) => Ok(()),
-            Err(c) if c.failed_at(0) => Err(AuthError::ChangedMeanwhile),
+            Ok(()) => Ok(Written::Done),
+            Err(c) if c.failed_at(0) => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
         }
     }
 
-    pub async fn account(&self, id: Uuid) -> Result<Option<StoredAccount>, AuthError> {
+    async fn account(&self, id: Uuid) -> Result<Option<StoredAccount>, AuthError> {
         let out = self
             .db
             .get_item()
@@ -147,7 +152,7 @@ impl Store {
         out.item().map(read_account).transpose()
     }
 
-    pub async fn account_by_email(&self, email: &str) -> Result<Option<StoredAccount>, AuthError> {
+    async fn account_by_email(&self, email: &str) -> Result<Option<StoredAccount>, AuthError> {
         let out = self
             .db
             .get_item()
@@ -164,8 +169,7 @@ impl Store {
         self.account(id).await
     }
 
-    /// Accounts ordered by email, `limit` at a time.
-    pub async fn accounts(
+    async fn accounts(
         &self,
         limit: i32,
         after_email: Option<&str>,
@@ -206,8 +210,7 @@ impl Store {
         Ok(AccountPage { accounts, next })
     }
 
-    /// A sign-in: a new session and its first refresh token, together.
-    pub async fn start_session(&self, token: &RefreshToken, now: i64) -> Result<(), AuthError> {
+    async fn start_session(&self, token: &RefreshToken, now: i64) -> Result<(), AuthError> {
         let mut session = key(format!("SESSION#{}", token.session_id), "SESSION");
         session.extend([
             ("account_id".to_owned(), s(token.account_id.to_string())),
@@ -227,27 +230,12 @@ impl Store {
         Ok(())
     }
 
-    fn refresh_item(&self, token: &RefreshToken, now: i64) -> Item {
-        let mut item = key(format!("REFRESH#{}", token.hash), "REFRESH");
-        item.extend([
-            ("account_id".to_owned(), s(token.account_id.to_string())),
-            ("session_id".to_owned(), s(token.session_id.to_string())),
-            ("state".to_owned(), s("active")),
-            ("expires_at".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
-            ("ttl".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
-        ]);
-        item
-    }
-
-    /// Uses up `old` and stores `new`, its successor, in one transaction, while their session is
-    /// active: a token refreshes once. A used token presented again means it was copied: the
-    /// session ends, and with it whatever token was minted after it.
-    pub async fn rotate_refresh_token(
+    async fn rotate_refresh_token(
         &self,
         old: &RefreshToken,
         new: &RefreshToken,
         now: i64,
-    ) -> Result<(), AuthError> {
+    ) -> Result<Written, AuthError> {
         let spend = Update::builder()
             .table_name(&self.table)
             .set_key(Some(key(format!("REFRESH#{}", old.hash), "REFRESH")))
@@ -280,19 +268,13 @@ impl Store {
             update(keep_session),
         ];
         match transact(&self.db, items).await? {
-            Ok(()) => Ok(()),
-            Err(c) if c.any_failed() => {
-                if self.refresh_state(old).await?.as_deref() == Some("used") {
-                    tracing::warn!(account_id = %old.account_id, session_id = %old.session_id, "a used refresh token came back: the session is revoked");
-                    self.revoke_session(old).await?;
-                }
-                Err(AuthError::BadRefreshToken)
-            }
+            Ok(()) => Ok(Written::Done),
+            Err(c) if c.any_failed() => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
         }
     }
 
-    async fn refresh_state(&self, token: &RefreshToken) -> Result<Option<String>, AuthError> {
+    async fn refresh_token_used(&self, token: &RefreshToken) -> Result<bool, AuthError> {
         let out = self
             .db
             .get_item()
@@ -306,11 +288,10 @@ impl Store {
             .item()
             .filter(|item| opt_s(item, "session_id") == Some(&token.session_id.to_string()))
             .and_then(|item| opt_s(item, "state"))
-            .map(str::to_owned))
+            == Some("used"))
     }
 
-    /// Ends the session of a token that exists (the hash proves it was issued).
-    async fn revoke_session(&self, token: &RefreshToken) -> Result<(), AuthError> {
+    async fn end_session(&self, token: &RefreshToken) -> Result<(), AuthError> {
         let result = self
             .db
             .update_item()
@@ -325,6 +306,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(()),
+            // Not the account's session, or no session: nothing to end.
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
@@ -335,9 +317,7 @@ impl Store {
         }
     }
 
-    /// Signs out: revokes the token and ends its session, so no token of that sign-in refreshes
-    /// again. An unknown token changes nothing.
-    pub async fn sign_out(&self, token: &RefreshToken) -> Result<(), AuthError> {
+    async fn sign_out(&self, token: &RefreshToken) -> Result<Written, AuthError> {
         let revoke = |key: Item| {
             Update::builder()
                 .table_name(&self.table)
@@ -355,15 +335,14 @@ impl Store {
             ),
             update(revoke(session_key(token)).condition_expression("account_id = :account")),
         ];
-        // An unknown token, or one of another session: nothing to end.
         match transact(&self.db, items).await? {
-            Ok(()) => Ok(()),
-            Err(c) if c.any_failed() => Ok(()),
+            Ok(()) => Ok(Written::Done),
+            Err(c) if c.any_failed() => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
         }
     }
 
-    pub async fn challenge(&self, email: &str) -> Result<Option<Challenge>, AuthError> {
+    async fn challenge(&self, email: &str) -> Result<Option<Challenge>, AuthError> {
         let out = self
             .db
             .get_item()
@@ -386,13 +365,11 @@ impl Store {
         }))
     }
 
-    /// Stores a challenge if nobody changed it since `challenge.version - 1` was read.
-    /// `false` when someone did (the caller lost a race and should answer as for a wrong code).
-    pub async fn save_challenge(
+    async fn save_challenge(
         &self,
         email: &str,
         challenge: &Challenge,
-    ) -> Result<bool, AuthError> {
+    ) -> Result<Written, AuthError> {
         let mut item = key(format!("CODE#{email}"), "CODE");
         item.extend([
             ("code_hash".to_owned(), s(&challenge.code_hash)),
@@ -425,24 +402,22 @@ impl Store {
             request = request.expression_attribute_values(":previous", n(challenge.version - 1));
         }
         match request.send().await {
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(Written::Done),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
-                Ok(false)
+                Ok(Written::Lost)
             }
             Err(e) => Err(StoreError::from(e).into()),
         }
     }
 
-    /// Spends a code: the challenge is marked spent only if it is still the one that was guessed,
-    /// so a code signs in once.
-    pub async fn spend_challenge(
+    async fn spend_challenge(
         &self,
         email: &str,
         challenge: &Challenge,
-    ) -> Result<bool, AuthError> {
+    ) -> Result<Written, AuthError> {
         let result = self
             .db
             .update_item()
@@ -456,12 +431,12 @@ impl Store {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
+            Ok(_) => Ok(Written::Done),
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
             {
-                Ok(false)
+                Ok(Written::Lost)
             }
             Err(e) => Err(StoreError::from(e).into()),
         }

@@ -1,8 +1,8 @@
 //! The auth commands against the emulator, called as API Gateway would call them.
 
-use ates_auth::api;
 use ates_auth::issuer::{Issuer, SigningKey, AUDIENCE};
 use ates_auth::store::Store;
+use ates_auth::{api, app};
 use ates_kernel::identity::Role;
 use ates_kernel::mail::Mailer;
 use ates_kernel::testing::{api_request, signing_key_json, Emulator};
@@ -40,11 +40,11 @@ impl Auth {
             json!({"email": "root@ates.test", "password": "bootstrap-password-1"}),
         )
         .unwrap();
-        let created = api::bootstrap_admin(&store, input).await.unwrap();
-        let admin = created["account"]["account_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let created = app::bootstrap_admin(&store, input, chrono::Utc::now())
+            .await
+            .unwrap();
+        assert!(created.created);
+        let admin = created.account.account_id.to_string();
         Auth {
             emulator,
             config,

@@ -1,0 +1,382 @@
+//! The use cases of auth, one function per command or query: each reads what it needs through
+//! the ports, decides with the domain, builds its events, commits, and says what a lost
+//! conditional write means. Nothing here knows HTTP or AWS.
+
+use ates_kernel::event::{Cause, Envelope};
+use ates_kernel::identity::Role;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::account::{
+    normalize_email, Account, AccountChange, AccountCreated, AccountDeactivated, AccountUpdated,
+    NewAccount,
+};
+use crate::challenge::{self, Guess};
+use crate::error::AuthError;
+use crate::issuer::{Issuer, RefreshToken, TokenPair};
+use crate::password;
+use crate::ports::{AccountPage, AuthStore, Mailer, Written};
+use crate::PRODUCER;
+
+/// Proof that the caller is an admin: the account administration use cases take one, so none
+/// of them runs for anyone else.
+#[derive(Debug)]
+pub struct Admin(());
+
+impl Admin {
+    /// Admits the caller whose verified token carries `role`.
+    pub fn check(role: Role) -> Result<Admin, AuthError> {
+        if role == Role::Admin {
+            Ok(Admin(()))
+        } else {
+            Err(AuthError::NotAllowed(format!("a {role} may not do this")))
+        }
+    }
+
+    /// Only for an operator's own commands (the bootstrap), which no token reaches.
+    fn operator() -> Admin {
+        Admin(())
+    }
+}
+
+/// `sign in` with email and password (SPEC A2): a new session and its first token pair.
+pub async fn sign_in(
+    store: &impl AuthStore,
+    issuer: &Issuer,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<TokenPair, AuthError> {
+    let email = normalize_email(email)?;
+    let stored = store.account_by_email(&email).await?;
+    let Some((account, Some(hash))) = stored.map(|s| (s.account, s.password_hash)) else {
+        // As slow as a real check, so the answer does not tell who has an account.
+        password::verify_nothing(password);
+        return Err(AuthError::WrongCredentials);
+    };
+    if !password::verify(password, &hash) {
+        return Err(AuthError::WrongCredentials);
+    }
+    if !account.active {
+        return Err(AuthError::Deactivated);
+    }
+    let pair = start_session(store, issuer, &account, now).await?;
+    tracing::info!(account_id = %account.account_id, "signed in with a password");
+    Ok(pair)
+}
+
+/// `refresh`: the presented token is used up and the next pair of its session answered.
+/// A token that was used already was copied: its session ends, and with it whatever token was
+/// minted after it, so a thief's successors die with the stolen token.
+pub async fn refresh(
+    store: &impl AuthStore,
+    issuer: &Issuer,
+    refresh_token: &str,
+    now: DateTime<Utc>,
+) -> Result<TokenPair, AuthError> {
+    let old = RefreshToken::parse(refresh_token).ok_or(AuthError::BadRefreshToken)?;
+    let account = store
+        .account(old.account_id)
+        .await?
+        .ok_or(AuthError::BadRefreshToken)?
+        .account;
+    if !account.active {
+        return Err(AuthError::Deactivated);
+    }
+    let now = now.timestamp();
+    let new = old.next();
+    if store.rotate_refresh_token(&old, &new, now).await? == Written::Lost {
+        if store.refresh_token_used(&old).await? {
+            tracing::warn!(account_id = %old.account_id, session_id = %old.session_id, "a used refresh token came back: the session is revoked");
+            store.end_session(&old).await?;
+        }
+        return Err(AuthError::BadRefreshToken);
+    }
+    token_pair(issuer, &account, &new, now)
+}
+
+/// `sign out`: revokes the refresh token and ends its session, so no token of that sign-in
+/// refreshes again. Repeating it, or an unknown token, is harmless.
+pub async fn sign_out(store: &impl AuthStore, refresh_token: &str) -> Result<(), AuthError> {
+    if let Some(token) = RefreshToken::parse(refresh_token) {
+        // Lost: an unknown token, or one of another session; there is nothing to end.
+        let _ = store.sign_out(&token).await?;
+    }
+    Ok(())
+}
+
+/// `request a code` (SPEC A3): mails a one-time code to an active account's address. It
+/// answers alike whether or not the address belongs to an account, so it cannot be used to
+/// find out who works here; the rate limit counts every address.
+pub async fn request_code(
+    store: &impl AuthStore,
+    mailer: &impl Mailer,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AuthError> {
+    let email = normalize_email(email)?;
+    let previous = store.challenge(&email).await?;
+    let (challenge, code) = challenge::issue(
+        &email,
+        previous.as_ref(),
+        now.timestamp(),
+        &mut rand::thread_rng(),
+    )?;
+    if store.save_challenge(&email, &challenge).await? == Written::Lost {
+        // Retrying would bypass the limit just judged; the caller asks again later.
+        return Err(AuthError::TooMany(
+            "another code was requested at the same moment".into(),
+        ));
+    }
+    if let Some(stored) = store
+        .account_by_email(&email)
+        .await?
+        .filter(|s| s.account.active)
+    {
+        let minutes = challenge::CODE_LIFETIME_SECONDS / 60;
+        let text = format!(
+            "Hello {},\n\nyour aTES sign-in code is {code}. It works once, for {minutes} minutes.\n\nIf you did not ask for it, ignore this mail.\n",
+            stored.account.full_name
+        );
+        mailer.send(&email, "Your aTES sign-in code", &text).await?;
+        tracing::info!(account_id = %stored.account.account_id, "sign-in code mailed");
+    }
+    Ok(())
+}
+
+/// `sign in with a code`: the right, unexpired code of an email signs in once.
+pub async fn sign_in_with_code(
+    store: &impl AuthStore,
+    issuer: &Issuer,
+    email: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<TokenPair, AuthError> {
+    let email = normalize_email(email)?;
+    let challenge = store.challenge(&email).await?.ok_or(AuthError::BadCode)?;
+    match challenge::guess(&challenge, &email, code, now.timestamp()) {
+        Guess::Right => {
+            // Lost: another sign-in spent the code (or a new one was sent) meanwhile.
+            if store.spend_challenge(&email, &challenge).await? == Written::Lost {
+                return Err(AuthError::BadCode);
+            }
+        }
+        Guess::Wrong(counted) => {
+            // Lost: another guess was counted meanwhile; this one answers as wrong all the same.
+            let _ = store.save_challenge(&email, &counted).await?;
+            return Err(AuthError::BadCode);
+        }
+        Guess::Spent => return Err(AuthError::BadCode),
+    }
+    let account = store
+        .account_by_email(&email)
+        .await?
+        .ok_or(AuthError::BadCode)?
+        .account;
+    if !account.active {
+        return Err(AuthError::Deactivated);
+    }
+    let pair = start_session(store, issuer, &account, now).await?;
+    tracing::info!(account_id = %account.account_id, "signed in with a one-time code");
+    Ok(pair)
+}
+
+async fn start_session(
+    store: &impl AuthStore,
+    issuer: &Issuer,
+    account: &Account,
+    now: DateTime<Utc>,
+) -> Result<TokenPair, AuthError> {
+    let now = now.timestamp();
+    let refresh = RefreshToken::start_session(account.account_id);
+    store.start_session(&refresh, now).await?;
+    token_pair(issuer, account, &refresh, now)
+}
+
+fn token_pair(
+    issuer: &Issuer,
+    account: &Account,
+    refresh: &RefreshToken,
+    now: i64,
+) -> Result<TokenPair, AuthError> {
+    let access = issuer.access_token(account, now)?;
+    Ok(TokenPair::new(access, refresh, account))
+}
+
+/// `me`: the signed-in account.
+pub async fn me(store: &impl AuthStore, account_id: Uuid) -> Result<Account, AuthError> {
+    Ok(store
+        .account(account_id)
+        .await?
+        .ok_or(AuthError::UnknownAccount)?
+        .account)
+}
+
+/// The page size of [`list_accounts`] when none is asked for, and the largest one.
+pub const DEFAULT_PAGE: i32 = 50;
+pub const MAX_PAGE: i32 = 100;
+
+/// `list accounts` (admins): ordered by email, a page at a time.
+pub async fn list_accounts(
+    store: &impl AuthStore,
+    _admin: &Admin,
+    limit: Option<i32>,
+    cursor: Option<&str>,
+) -> Result<AccountPage, AuthError> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(AuthError::Invalid(format!("limit must be 1 to {MAX_PAGE}")));
+    }
+    store.accounts(limit, cursor).await
+}
+
+/// `create an account` (admins, SPEC A1): an active account and its `Account.Created`, unless
+/// the email belongs to an account already.
+pub async fn create_account(
+    store: &impl AuthStore,
+    _admin: &Admin,
+    new: &NewAccount,
+    cause: &Cause,
+    now: DateTime<Utc>,
+) -> Result<Account, AuthError> {
+    let account = Account::open(new, now)?;
+    let hash = match &new.password {
+        Some(p) => {
+            password::check_strength(p, &account.email)?;
+            Some(password::hash(p)?)
+        }
+        None => None,
+    };
+    let event = Envelope::wrap(PRODUCER, &AccountCreated(account.snapshot()), cause, now)?;
+    // Lost: the email item exists; an email belongs to one account.
+    if store
+        .create_account(&account, hash.as_deref(), &event)
+        .await?
+        == Written::Lost
+    {
+        return Err(AuthError::EmailTaken);
+    }
+    tracing::info!(account_id = %account.account_id, role = %account.role, "account created");
+    Ok(account)
+}
+
+/// `update an account` (admins): name and/or role, with `Account.Updated`. A change that
+/// changes nothing answers the account as it is and publishes nothing.
+pub async fn update_account(
+    store: &impl AuthStore,
+    _admin: &Admin,
+    account_id: Uuid,
+    change: &AccountChange,
+    cause: &Cause,
+    now: DateTime<Utc>,
+) -> Result<Account, AuthError> {
+    let current = store
+        .account(account_id)
+        .await?
+        .ok_or(AuthError::UnknownAccount)?
+        .account;
+    let Some(changed) = current.change(change)? else {
+        return Ok(current);
+    };
+    let event = Envelope::wrap(PRODUCER, &AccountUpdated(changed.snapshot()), cause, now)?;
+    save(store, &changed, &event).await?;
+    tracing::info!(account_id = %account_id, revision = changed.revision, "account updated");
+    Ok(changed)
+}
+
+/// `deactivate an account` (admins), with `Account.Deactivated`: it can no longer sign in and
+/// its refresh tokens stop working. Repeating it is harmless; nobody deactivates themselves.
+pub async fn deactivate_account(
+    store: &impl AuthStore,
+    _admin: &Admin,
+    by: Uuid,
+    account_id: Uuid,
+    cause: &Cause,
+    now: DateTime<Utc>,
+) -> Result<Account, AuthError> {
+    let current = store
+        .account(account_id)
+        .await?
+        .ok_or(AuthError::UnknownAccount)?
+        .account;
+    let Some(deactivated) = current.deactivate(by)? else {
+        return Ok(current);
+    };
+    let event = Envelope::wrap(
+        PRODUCER,
+        &AccountDeactivated(deactivated.snapshot()),
+        cause,
+        now,
+    )?;
+    save(store, &deactivated, &event).await?;
+    tracing::info!(account_id = %account_id, "account deactivated");
+    Ok(deactivated)
+}
+
+/// Commits a changed account. Lost: another admin changed it since it was read; the change was
+/// decided on what they overwrote, so the caller reloads rather than this retrying blindly.
+async fn save(
+    store: &impl AuthStore,
+    account: &Account,
+    event: &Envelope,
+) -> Result<(), AuthError> {
+    match store.save_account(account, event).await? {
+        Written::Done => Ok(()),
+        Written::Lost => Err(AuthError::ChangedMeanwhile),
+    }
+}
+
+/// The input of the bootstrap (SPEC A5), invoked by an operator, not over HTTP.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapAdmin {
+    pub email: String,
+    #[serde(default = "default_admin_name")]
+    pub full_name: String,
+    /// Local use only: in production leave it out and sign in with a mailed code.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+fn default_admin_name() -> String {
+    "Administrator".to_owned()
+}
+
+/// What the bootstrap did: created the admin, or found the email taken already.
+#[derive(Debug, Serialize)]
+pub struct Bootstrapped {
+    pub created: bool,
+    pub account: Account,
+}
+
+/// `bootstrap the first admin`: creates an admin unless that email has an account already;
+/// safe to run twice.
+pub async fn bootstrap_admin(
+    store: &impl AuthStore,
+    input: BootstrapAdmin,
+    now: DateTime<Utc>,
+) -> Result<Bootstrapped, AuthError> {
+    let email = normalize_email(&input.email)?;
+    if let Some(existing) = store.account_by_email(&email).await? {
+        return Ok(Bootstrapped {
+            created: false,
+            account: existing.account,
+        });
+    }
+    let new = NewAccount {
+        email,
+        full_name: input.full_name,
+        role: Role::Admin,
+        password: input.password,
+    };
+    let cause = Cause::request(format!("bootstrap-{}", Uuid::new_v4()));
+    let account = create_account(store, &Admin::operator(), &new, &cause, now).await?;
+    Ok(Bootstrapped {
+        created: true,
+        account,
+    })
+}
+
+#[cfg(test)]
+mod tests;

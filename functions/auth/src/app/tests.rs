@@ -1,0 +1,753 @@
+//! The use cases against the in-memory store and a recording mailer: every rule of SPEC A1–A3
+//! and A5 that `app` and the domain decide, without an emulator. What DynamoDB itself must do
+//! (conditions, transactions, the outbox items) is checked in `tests/flows.rs`.
+
+use std::sync::OnceLock;
+
+use crate::account::{AccountChange, NewAccount};
+use crate::app::{self, Admin, BootstrapAdmin};
+use crate::challenge::{CODE_LIFETIME_SECONDS, MAX_CODES_PER_WINDOW, MAX_GUESSES};
+use crate::error::AuthError;
+use crate::issuer::{Issuer, RefreshToken, SigningKey, TokenPair, AUDIENCE, REFRESH_TOKEN_SECONDS};
+use crate::memory::{MemoryStore, RecordingMailer, TokenState};
+use ates_kernel::event::Cause;
+use ates_kernel::identity::Role;
+use chrono::{DateTime, Duration, Utc};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::Value;
+use uuid::Uuid;
+
+const ISSUER: &str = "https://ates.test";
+const PASSWORD: &str = "kiwi-secret-pass";
+
+/// One signing key for the whole test binary: making RSA keys is slow.
+fn issuer() -> Issuer {
+    static KEY: OnceLock<String> = OnceLock::new();
+    let json = KEY.get_or_init(ates_kernel::testing::signing_key_json);
+    let key: SigningKey = serde_json::from_str(json).unwrap();
+    Issuer::new(ISSUER.into(), key).unwrap()
+}
+
+fn admin() -> Admin {
+    Admin::check(Role::Admin).unwrap()
+}
+
+fn cause() -> Cause {
+    Cause::request("use-case-test")
+}
+
+struct Auth {
+    store: MemoryStore,
+    mailer: RecordingMailer,
+    issuer: Issuer,
+    admin_id: Uuid,
+    now: DateTime<Utc>,
+}
+
+impl Auth {
+    /// A fresh context with its first admin, bootstrapped as after a deployment.
+    async fn start() -> Auth {
+        let store = MemoryStore::new();
+        let input = BootstrapAdmin {
+            email: "root@ates.test".into(),
+            full_name: "Root".into(),
+            password: None,
+        };
+        let now = Utc::now();
+        let admin = app::bootstrap_admin(&store, input, now).await.unwrap();
+        Auth {
+            store,
+            mailer: RecordingMailer::new(),
+            issuer: issuer(),
+            admin_id: admin.account.account_id,
+            now,
+        }
+    }
+
+    async fn create(
+        &self,
+        email: &str,
+        role: Role,
+        password: Option<&str>,
+    ) -> Result<crate::account::Account, AuthError> {
+        let new = NewAccount {
+            email: email.into(),
+            full_name: "Kiwi Popug".into(),
+            role,
+            password: password.map(str::to_owned),
+        };
+        app::create_account(&self.store, &admin(), &new, &cause(), self.now).await
+    }
+
+    async fn sign_in(&self, email: &str, password: &str) -> Result<TokenPair, AuthError> {
+        app::sign_in(&self.store, &self.issuer, email, password, self.now).await
+    }
+
+    async fn refresh(&self, token: &str) -> Result<TokenPair, AuthError> {
+        app::refresh(&self.store, &self.issuer, token, self.now).await
+    }
+
+    async fn deactivate(&self, id: Uuid) -> Result<crate::account::Account, AuthError> {
+        app::deactivate_account(&self.store, &admin(), self.admin_id, id, &cause(), self.now).await
+    }
+
+    async fn request_code(&self, email: &str, at: DateTime<Utc>) -> Result<(), AuthError> {
+        app::request_code(&self.store, &self.mailer, email, at).await
+    }
+
+    async fn sign_in_with_code(
+        &self,
+        email: &str,
+        code: &str,
+        at: DateTime<Utc>,
+    ) -> Result<TokenPair, AuthError> {
+        app::sign_in_with_code(&self.store, &self.issuer, email, code, at).await
+    }
+
+    /// The code in the latest mail.
+    fn mailed_code(&self) -> String {
+        let mail = self.mailer.sent().pop().expect("a mail was sent");
+        mail.text
+            .split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .expect("a six-digit code in the mail")
+            .to_owned()
+    }
+
+    fn event_names(&self, account_id: Uuid) -> Vec<String> {
+        self.store
+            .events()
+            .iter()
+            .filter(|e| e.data["account_id"] == account_id.to_string())
+            .map(|e| e.name.clone())
+            .collect()
+    }
+
+    fn claims(&self, pair: &TokenPair) -> Value {
+        let jwks = self.issuer.jwks();
+        let key = &jwks["keys"][0];
+        let decoding = DecodingKey::from_rsa_components(
+            key["n"].as_str().unwrap(),
+            key["e"].as_str().unwrap(),
+        )
+        .unwrap();
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        jsonwebtoken::decode::<Value>(&pair.access_token, &decoding, &validation)
+            .unwrap()
+            .claims
+    }
+}
+
+fn session_of(pair: &TokenPair) -> Uuid {
+    RefreshToken::parse(&pair.refresh_token).unwrap().session_id
+}
+
+#[tokio::test]
+async fn a_created_account_is_published_as_account_created() {
+    let auth = Auth::start().await;
+    let kiwi = auth
+        .create(" Kiwi@Popug.Test ", Role::Worker, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (kiwi.email.as_str(), kiwi.active, kiwi.revision),
+        ("kiwi@popug.test", true, 1)
+    );
+    let events: Vec<_> = auth
+        .store
+        .events()
+        .into_iter()
+        .filter(|e| e.data["account_id"] == kiwi.account_id.to_string())
+        .collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].name.as_str(), events[0].producer.as_str()),
+        ("Account.Created", "auth")
+    );
+    assert_eq!(events[0].correlation_id, "use-case-test");
+    assert_eq!(events[0].data["email"], "kiwi@popug.test");
+    assert_eq!(events[0].data["revision"], 1);
+}
+
+#[tokio::test]
+async fn an_email_belongs_to_one_account() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    let before = auth.store.events().len();
+    let again = auth.create("KIWI@popug.test", Role::Manager, None).await;
+    assert!(matches!(again, Err(AuthError::EmailTaken)), "{again:?}");
+    assert_eq!(auth.store.events().len(), before, "nothing is published");
+}
+
+#[tokio::test]
+async fn only_admins_administer_accounts() {
+    for role in [Role::Worker, Role::Manager, Role::Accountant] {
+        let refused = Admin::check(role);
+        assert!(
+            matches!(&refused, Err(AuthError::NotAllowed(m)) if m == &format!("a {role} may not do this")),
+            "{role}: {refused:?}"
+        );
+    }
+    assert!(Admin::check(Role::Admin).is_ok());
+}
+
+#[tokio::test]
+async fn bad_input_writes_nothing() {
+    let auth = Auth::start().await;
+    let before = auth.store.events().len();
+    for (email, password) in [
+        ("not-an-email", None),
+        ("weak@popug.test", Some("123")),
+        ("same@popug.test", Some("same@popug.test")),
+    ] {
+        let result = auth.create(email, Role::Worker, password).await;
+        assert!(
+            matches!(result, Err(AuthError::Invalid(_))),
+            "{email}: {result:?}"
+        );
+    }
+    let blank = NewAccount {
+        email: "blank@popug.test".into(),
+        full_name: "  ".into(),
+        role: Role::Worker,
+        password: None,
+    };
+    let result = app::create_account(&auth.store, &admin(), &blank, &cause(), auth.now).await;
+    assert!(matches!(result, Err(AuthError::Invalid(_))), "{result:?}");
+    assert_eq!(auth.store.events().len(), before);
+    let page = app::list_accounts(&auth.store, &admin(), None, None)
+        .await
+        .unwrap();
+    assert_eq!(page.accounts.len(), 1, "only the admin exists");
+}
+
+#[tokio::test]
+async fn a_password_is_kept_only_as_an_argon2id_hash() {
+    let auth = Auth::start().await;
+    let kiwi = auth
+        .create("kiwi@popug.test", Role::Worker, Some(PASSWORD))
+        .await
+        .unwrap();
+    let hash = auth.store.password_hash(kiwi.account_id).unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains(PASSWORD));
+    assert!(
+        auth.store.events()[1].data.get("password").is_none()
+            && !auth.store.events()[1].data.to_string().contains("argon2")
+    );
+}
+
+#[tokio::test]
+async fn the_right_password_signs_in_with_a_signed_access_token() {
+    let auth = Auth::start().await;
+    let kiwi = auth
+        .create("kiwi@popug.test", Role::Manager, Some(PASSWORD))
+        .await
+        .unwrap();
+    let pair = auth.sign_in("Kiwi@Popug.test", PASSWORD).await.unwrap();
+    let claims = auth.claims(&pair);
+    assert_eq!(claims["sub"], kiwi.account_id.to_string());
+    assert_eq!(claims["role"], "manager");
+    assert_eq!(claims["scope"], Role::Manager.scopes().join(" "));
+    assert_eq!(claims["email"], "kiwi@popug.test");
+    assert_eq!(claims["iat"], auth.now.timestamp());
+    assert_eq!(
+        (pair.account_id, pair.role),
+        (kiwi.account_id, Role::Manager)
+    );
+    assert_eq!(auth.store.sessions(), 1, "a sign-in starts a session");
+}
+
+#[tokio::test]
+async fn a_wrong_password_or_an_unknown_email_is_refused_alike() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, Some(PASSWORD))
+        .await
+        .unwrap();
+    auth.create("nopass@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    for (email, password) in [
+        ("kiwi@popug.test", "kiwi-secret-pasS"),
+        ("nobody@popug.test", PASSWORD),
+        ("nopass@popug.test", PASSWORD),
+    ] {
+        let result = auth.sign_in(email, password).await;
+        assert!(
+            matches!(result, Err(AuthError::WrongCredentials)),
+            "{email}: {result:?}"
+        );
+    }
+    assert_eq!(auth.store.sessions(), 0, "no session was started");
+}
+
+#[tokio::test]
+async fn a_deactivated_account_cannot_sign_in() {
+    let auth = Auth::start().await;
+    let kiwi = auth
+        .create("kiwi@popug.test", Role::Worker, Some(PASSWORD))
+        .await
+        .unwrap();
+    let pair = auth.sign_in("kiwi@popug.test", PASSWORD).await.unwrap();
+    auth.request_code("kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    let code = auth.mailed_code();
+    auth.deactivate(kiwi.account_id).await.unwrap();
+
+    let by_password = auth.sign_in("kiwi@popug.test", PASSWORD).await;
+    assert!(
+        matches!(by_password, Err(AuthError::Deactivated)),
+        "{by_password:?}"
+    );
+    let by_refresh = auth.refresh(&pair.refresh_token).await;
+    assert!(
+        matches!(by_refresh, Err(AuthError::Deactivated)),
+        "its refresh tokens stop working: {by_refresh:?}"
+    );
+    let by_code = auth
+        .sign_in_with_code("kiwi@popug.test", &code, auth.now)
+        .await;
+    assert!(
+        matches!(by_code, Err(AuthError::Deactivated)),
+        "{by_code:?}"
+    );
+    auth.request_code("kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    assert_eq!(
+        auth.mailer.sent().len(),
+        1,
+        "a deactivated account is mailed no code"
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_token_refreshes_once_within_its_session() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, Some(PASSWORD))
+        .await
+        .unwrap();
+    let first = auth.sign_in("kiwi@popug.test", PASSWORD).await.unwrap();
+    let second = auth.refresh(&first.refresh_token).await.unwrap();
+    assert_ne!(second.refresh_token, first.refresh_token);
+    assert_eq!(session_of(&second), session_of(&first));
+    let third = auth.refresh(&second.refresh_token).await.unwrap();
+    assert_eq!(session_of(&third), session_of(&first));
+    assert_eq!(
+        auth.claims(&third)["sub"],
+        auth.claims(&first)["sub"],
+        "the same account"
+    );
+    for bad in ["", "nope", format!("{}x", third.refresh_token).as_str()] {
+        let result = auth.refresh(bad).await;
+        assert!(
+            matches!(result, Err(AuthError::BadRefreshToken)),
+            "{bad}: {result:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_reused_refresh_token_ends_its_session() {
+    let auth = Auth::start().await;
+    auth.create("kea@popug.test", Role::Worker, Some(PASSWORD))
+        .await
+        .unwrap();
+    let laptop = auth.sign_in("kea@popug.test", PASSWORD).await.unwrap();
+    let phone = auth.sign_in("kea@popug.test", PASSWORD).await.unwrap();
+
+    let successor = auth.refresh(&laptop.refresh_token).await.unwrap();
+    let reused = auth.refresh(&laptop.refresh_token).await;
+    assert!(
+        matches!(reused, Err(AuthError::BadRefreshToken)),
+        "{reused:?}"
+    );
+    assert_eq!(
+        auth.store.session_state(session_of(&laptop)),
+        Some(TokenState::Revoked)
+    );
+    let after = auth.refresh(&successor.refresh_token).await;
+    assert!(
+        matches!(after, Err(AuthError::BadRefreshToken)),
+        "the successor dies with the copied token: {after:?}"
+    );
+    assert_eq!(
+        auth.store.session_state(session_of(&phone)),
+        Some(TokenState::Active),
+        "another sign-in lives on"
+    );
+    auth.refresh(&phone.refresh_token).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_forged_refresh_token_ends_no_session() {
+    let auth = Auth::start().await;
+    auth.create("kea@popug.test", Role::Worker, Some(PASSWORD))
+        .await
+        .unwrap();
+    let phone = auth.sign_in("kea@popug.test", PASSWORD).await.unwrap();
+    let (prefix, _) = phone.refresh_token.rsplit_once('.').unwrap();
+    let forged = format!("{prefix}.{}", "A".repeat(43));
+    let result = auth.refresh(&forged).await;
+    assert!(
+        matches!(result, Err(AuthError::BadRefreshToken)),
+        "{result:?}"
+    );
+    app::sign_out(&auth.store, &forged).await.unwrap();
+    assert_eq!(
+        auth.store.session_state(session_of(&phone)),
+        Some(TokenState::Active)
+    );
+    auth.refresh(&phone.refresh_token).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refresh_token_expires() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, Some(PASSWORD))
+        .await
+        .unwrap();
+    let pair = auth.sign_in("kiwi@popug.test", PASSWORD).await.unwrap();
+    let later = auth.now + Duration::seconds(REFRESH_TOKEN_SECONDS);
+    let result = app::refresh(&auth.store, &auth.issuer, &pair.refresh_token, later).await;
+    assert!(
+        matches!(result, Err(AuthError::BadRefreshToken)),
+        "{result:?}"
+    );
+    let just_before = later - Duration::seconds(1);
+    app::refresh(&auth.store, &auth.issuer, &pair.refresh_token, just_before)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn signing_out_ends_the_session_and_repeating_it_is_harmless() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, Some(PASSWORD))
+        .await
+        .unwrap();
+    let first = auth.sign_in("kiwi@popug.test", PASSWORD).await.unwrap();
+    let second = auth.refresh(&first.refresh_token).await.unwrap();
+    // Signing out with an older token of the session ends the whole session.
+    app::sign_out(&auth.store, &first.refresh_token)
+        .await
+        .unwrap();
+    assert_eq!(
+        auth.store.session_state(session_of(&first)),
+        Some(TokenState::Revoked)
+    );
+    let result = auth.refresh(&second.refresh_token).await;
+    assert!(
+        matches!(result, Err(AuthError::BadRefreshToken)),
+        "{result:?}"
+    );
+    app::sign_out(&auth.store, &second.refresh_token)
+        .await
+        .unwrap();
+    app::sign_out(&auth.store, "not a token").await.unwrap();
+}
+
+#[tokio::test]
+async fn a_mailed_code_is_single_use() {
+    let auth = Auth::start().await;
+    let kiwi = auth
+        .create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    auth.request_code("Kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    let mails = auth.mailer.sent();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].to, "kiwi@popug.test");
+    let code = auth.mailed_code();
+
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let result = auth
+        .sign_in_with_code("kiwi@popug.test", wrong, auth.now)
+        .await;
+    assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
+    let pair = auth
+        .sign_in_with_code("kiwi@popug.test", &code, auth.now)
+        .await
+        .unwrap();
+    assert_eq!(auth.claims(&pair)["sub"], kiwi.account_id.to_string());
+    let again = auth
+        .sign_in_with_code("kiwi@popug.test", &code, auth.now)
+        .await;
+    assert!(matches!(again, Err(AuthError::BadCode)), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_mailed_code_expires() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    auth.request_code("kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    let code = auth.mailed_code();
+    let expired = auth.now + Duration::seconds(CODE_LIFETIME_SECONDS);
+    let result = auth
+        .sign_in_with_code("kiwi@popug.test", &code, expired)
+        .await;
+    assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
+    auth.sign_in_with_code("kiwi@popug.test", &code, expired - Duration::seconds(1))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn wrong_guesses_of_a_code_are_limited() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    auth.request_code("kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    let code = auth.mailed_code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..MAX_GUESSES {
+        let result = auth
+            .sign_in_with_code("kiwi@popug.test", wrong, auth.now)
+            .await;
+        assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
+    }
+    let result = auth
+        .sign_in_with_code("kiwi@popug.test", &code, auth.now)
+        .await;
+    assert!(
+        matches!(result, Err(AuthError::BadCode)),
+        "after {MAX_GUESSES} wrong guesses even the right code is refused: {result:?}"
+    );
+    assert_eq!(auth.store.sessions(), 0);
+}
+
+#[tokio::test]
+async fn codes_requested_are_limited_for_any_address_alike() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    for email in ["kiwi@popug.test", "stranger@popug.test"] {
+        for _ in 0..MAX_CODES_PER_WINDOW {
+            auth.request_code(email, auth.now).await.unwrap();
+        }
+        let result = auth.request_code(email, auth.now).await;
+        assert!(
+            matches!(result, Err(AuthError::TooMany(_))),
+            "{email}: {result:?}"
+        );
+    }
+    let sent = auth.mailer.sent();
+    assert_eq!(sent.len(), MAX_CODES_PER_WINDOW as usize);
+    assert!(
+        sent.iter().all(|m| m.to == "kiwi@popug.test"),
+        "a stranger's address is mailed nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_new_code_replaces_the_previous_one() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    auth.request_code("kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    let first = auth.mailed_code();
+    auth.request_code("kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    let second = auth.mailed_code();
+    if first != second {
+        let result = auth
+            .sign_in_with_code("kiwi@popug.test", &first, auth.now)
+            .await;
+        assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
+    }
+    auth.sign_in_with_code("kiwi@popug.test", &second, auth.now)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_update_is_published_and_a_change_to_nothing_is_not() {
+    let auth = Auth::start().await;
+    let kiwi = auth
+        .create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    let promote = AccountChange {
+        full_name: Some("Kiwi P.".into()),
+        role: Some(Role::Accountant),
+    };
+    let changed = app::update_account(
+        &auth.store,
+        &admin(),
+        kiwi.account_id,
+        &promote,
+        &cause(),
+        auth.now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (changed.role, changed.full_name.as_str(), changed.revision),
+        (Role::Accountant, "Kiwi P.", 2)
+    );
+    let same = app::update_account(
+        &auth.store,
+        &admin(),
+        kiwi.account_id,
+        &promote,
+        &cause(),
+        auth.now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(same, changed);
+    assert_eq!(
+        auth.event_names(kiwi.account_id),
+        ["Account.Created", "Account.Updated"]
+    );
+    let stored = app::me(&auth.store, kiwi.account_id).await.unwrap();
+    assert_eq!(stored, changed);
+    let unknown = app::update_account(
+        &auth.store,
+        &admin(),
+        Uuid::now_v7(),
+        &promote,
+        &cause(),
+        auth.now,
+    )
+    .await;
+    assert!(
+        matches!(unknown, Err(AuthError::UnknownAccount)),
+        "{unknown:?}"
+    );
+}
+
+#[tokio::test]
+async fn deactivation_is_published_once_and_never_by_oneself() {
+    let auth = Auth::start().await;
+    let kiwi = auth
+        .create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    let gone = auth.deactivate(kiwi.account_id).await.unwrap();
+    assert_eq!((gone.active, gone.revision), (false, 2));
+    let again = auth.deactivate(kiwi.account_id).await.unwrap();
+    assert_eq!(again, gone, "a repeat is harmless");
+    assert_eq!(
+        auth.event_names(kiwi.account_id),
+        ["Account.Created", "Account.Deactivated"]
+    );
+    let myself = auth.deactivate(auth.admin_id).await;
+    assert!(
+        matches!(myself, Err(AuthError::NotAllowed(_))),
+        "{myself:?}"
+    );
+    let rename = AccountChange {
+        full_name: Some("Ghost".into()),
+        role: None,
+    };
+    let changed = app::update_account(
+        &auth.store,
+        &admin(),
+        kiwi.account_id,
+        &rename,
+        &cause(),
+        auth.now,
+    )
+    .await;
+    assert!(
+        matches!(changed, Err(AuthError::NotAllowed(_))),
+        "{changed:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_first_admin_is_bootstrapped_once() {
+    let store = MemoryStore::new();
+    let input = || BootstrapAdmin {
+        email: "Root@ates.test".into(),
+        full_name: "Root".into(),
+        password: Some("bootstrap-password-1".into()),
+    };
+    let first = app::bootstrap_admin(&store, input(), Utc::now())
+        .await
+        .unwrap();
+    assert!(first.created);
+    assert_eq!(
+        (first.account.role, first.account.email.as_str()),
+        (Role::Admin, "root@ates.test")
+    );
+    let second = app::bootstrap_admin(&store, input(), Utc::now())
+        .await
+        .unwrap();
+    assert!(!second.created);
+    assert_eq!(second.account, first.account);
+    assert_eq!(store.events().len(), 1, "one Account.Created");
+    let pair = app::sign_in(
+        &store,
+        &issuer(),
+        "root@ates.test",
+        "bootstrap-password-1",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(pair.role, Role::Admin);
+}
+
+#[tokio::test]
+async fn accounts_are_listed_by_email_a_page_at_a_time() {
+    let auth = Auth::start().await;
+    for email in ["c@popug.test", "a@popug.test", "b@popug.test"] {
+        auth.create(email, Role::Worker, None).await.unwrap();
+    }
+    let first = app::list_accounts(&auth.store, &admin(), Some(2), None)
+        .await
+        .unwrap();
+    let emails: Vec<_> = first.accounts.iter().map(|a| a.email.as_str()).collect();
+    assert_eq!(emails, ["a@popug.test", "b@popug.test"]);
+    assert_eq!(first.next.as_deref(), Some("b@popug.test"));
+    let second = app::list_accounts(&auth.store, &admin(), Some(2), first.next.as_deref())
+        .await
+        .unwrap();
+    let emails: Vec<_> = second.accounts.iter().map(|a| a.email.as_str()).collect();
+    assert_eq!(emails, ["c@popug.test", "root@ates.test"]);
+    for limit in [0, 101, -1] {
+        let result = app::list_accounts(&auth.store, &admin(), Some(limit), None).await;
+        assert!(
+            matches!(&result, Err(AuthError::Invalid(m)) if m == "limit must be 1 to 100"),
+            "{limit}: {result:?}"
+        );
+    }
+    let result = app::list_accounts(&auth.store, &admin(), None, Some("nobody@popug.test")).await;
+    assert!(matches!(result, Err(AuthError::Invalid(_))), "{result:?}");
+}
+
+#[tokio::test]
+async fn me_is_the_signed_in_account() {
+    let auth = Auth::start().await;
+    let kiwi = auth
+        .create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    assert_eq!(app::me(&auth.store, kiwi.account_id).await.unwrap(), kiwi);
+    let unknown = app::me(&auth.store, Uuid::now_v7()).await;
+    assert!(
+        matches!(unknown, Err(AuthError::UnknownAccount)),
+        "{unknown:?}"
+    );
+}
