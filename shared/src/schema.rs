@@ -39,14 +39,29 @@ pub const REGISTRY: &[(&str, u32, &str)] = &[
         include_str!("../../events/Task.Created/v2.schema.json"),
     ),
     (
+        "Task.Created",
+        3,
+        include_str!("../../events/Task.Created/v3.schema.json"),
+    ),
+    (
         "Task.Assigned",
         1,
         include_str!("../../events/Task.Assigned/v1.schema.json"),
     ),
     (
+        "Task.Assigned",
+        2,
+        include_str!("../../events/Task.Assigned/v2.schema.json"),
+    ),
+    (
         "Task.Completed",
         1,
         include_str!("../../events/Task.Completed/v1.schema.json"),
+    ),
+    (
+        "Task.Completed",
+        2,
+        include_str!("../../events/Task.Completed/v2.schema.json"),
     ),
     (
         "Clock.DayEnded",

@@ -1,6 +1,5 @@
 //! Accounts (SPEC A1): who works at UberPopug, in which role, and whether they still do.
 
-use ates_kernel::event::DomainEvent;
 use ates_kernel::identity::Role;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,31 +19,9 @@ pub struct Account {
     pub created_at: DateTime<Utc>,
 }
 
-/// The public snapshot every `Account.*` event carries.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AccountSnapshot {
-    pub account_id: Uuid,
-    pub email: String,
-    pub full_name: String,
-    pub role: Role,
-    pub active: bool,
-    pub revision: u64,
-}
-
-macro_rules! account_event {
-    ($type:ident, $name:literal) => {
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $type(pub AccountSnapshot);
-        impl DomainEvent for $type {
-            const NAME: &'static str = $name;
-            const VERSION: u32 = 1;
-        }
-    };
-}
-account_event!(AccountCreated, "Account.Created");
-account_event!(AccountUpdated, "Account.Updated");
-account_event!(AccountDeactivated, "Account.Deactivated");
+pub use ates_kernel::contracts::accounts::{
+    AccountCreated, AccountDeactivated, AccountSnapshot, AccountUpdated,
+};
 
 /// What an admin sends to create an account.
 #[derive(Debug, Clone, Deserialize)]

@@ -1,5 +1,5 @@
 //! The task tracker's use cases: one function per command, query and event handler. Each reads
-//! what it needs through [`TaskStore`], decides with the domain (`task`, `shuffle`, `accounts`),
+//! what it needs through [`TaskStore`], decides with the domain (`task`, `shuffle`),
 //! builds the events, and commits state and events in one store call; it owns the retries when
 //! a conditional write loses a race. No HTTP, no AWS: `api` maps requests onto these, `store`
 //! and `memory` are the stores they run on.
@@ -15,11 +15,11 @@ use ates_kernel::inbox::{ConsumeError, Outcome};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::accounts::{AccountSnapshot, ACCOUNT_EVENTS};
 use crate::error::TaskError;
 use crate::shuffle::{reassign_page, Page, Shuffle};
 use crate::task::{pick_assignee, NewTask, Status, Task};
 use crate::PRODUCER;
+use ates_kernel::contracts::accounts::{decode_account, AccountSnapshot};
 
 /// Where a listing or a shuffle page stopped: the store's own position, opaque to callers.
 pub type Cursor = HashMap<String, String>;
@@ -170,6 +170,7 @@ pub async fn create_task(
         description: task.description.clone(),
         created_by: request.by,
         created_at: request.now,
+        version: task.version,
     };
     let assigned = TaskAssigned {
         task_id: task.task_id,
@@ -177,6 +178,7 @@ pub async fn create_task(
         previous_assignee_id: None,
         shuffle_id: None,
         assigned_at: request.now,
+        version: task.version,
     };
     let events = [
         Envelope::wrap(PRODUCER, &created, &request.cause, request.now)?,
@@ -219,6 +221,7 @@ pub async fn complete_task(
             task_id,
             assignee_id: request.by,
             completed_at: request.now,
+            version: done.version,
         };
         let event = Envelope::wrap(PRODUCER, &completed, &request.cause, request.now)?;
         let answer = serde_json::to_string(&done).map_err(|e| TaskError::Invalid(e.to_string()))?;
@@ -322,6 +325,7 @@ pub async fn shuffle_page(
                     previous_assignee_id: Some(before.assignee_id),
                     shuffle_id: Some(page.shuffle_id),
                     assigned_at: now,
+                    version: after.version,
                 };
                 Envelope::wrap(PRODUCER, &assigned, &cause, now)
             })
@@ -349,12 +353,10 @@ pub async fn sync_account(
     store: &impl TaskStore,
     event: &Envelope,
 ) -> Result<Outcome, ConsumeError> {
-    if !ACCOUNT_EVENTS.contains(&event.name.as_str()) {
+    let Some(account) = decode_account(event) else {
         return Ok(Outcome::Superseded);
-    }
-    let account: AccountSnapshot = event
-        .decode()
-        .map_err(|e| ConsumeError::Poison(e.to_string()))?;
+    };
+    let account = account.map_err(|e| ConsumeError::Poison(e.to_string()))?;
     Ok(store.save_account(&account, event).await?)
 }
 

@@ -3,11 +3,9 @@
 //!
 //! - [`task`]: tasks, their checks, assignment and completion (plain Rust).
 //! - [`shuffle`]: reassigning every open task, page by page (plain Rust).
-//! - [`accounts`]: the copy of accounts and the pool of assignable ones.
 //! - [`app`]: the use cases, one per command, query and event handler, over [`app::TaskStore`].
 //! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store;
 //!   `memory`: an in-memory store for tests (feature `testing`).
-pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod error;

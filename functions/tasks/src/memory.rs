@@ -11,11 +11,11 @@ use ates_kernel::idempotency::{IdempotencyKey, Replay};
 use ates_kernel::inbox::Outcome;
 use uuid::Uuid;
 
-use crate::accounts::AccountSnapshot;
 use crate::app::{Cursor, Listing, PageSaved, Saved, TaskStore};
 use crate::error::TaskError;
 use crate::shuffle::{Page, Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task};
+use ates_kernel::contracts::accounts::AccountSnapshot;
 
 #[derive(Default)]
 struct State {

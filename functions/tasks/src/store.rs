@@ -27,11 +27,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use uuid::Uuid;
 
-use crate::accounts::AccountSnapshot;
 use crate::app::{Cursor, Listing, PageSaved, Saved, TaskStore};
 use crate::error::TaskError;
 use crate::shuffle::{Page, Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task, SHARDS};
+use ates_kernel::contracts::accounts::AccountSnapshot;
 
 /// The inbox name of the account-copy consumer.
 const SYNC_ACCOUNT: &str = "tasks.sync-account";

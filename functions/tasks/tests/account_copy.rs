@@ -1,10 +1,10 @@
 //! The copy of accounts against the emulator: duplicates and out-of-order events change nothing.
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
 use ates_kernel::inbox::Outcome;
 use ates_kernel::testing::Emulator;
-use ates_tasks::accounts::AccountSnapshot;
 use ates_tasks::app::TaskStore;
 use ates_tasks::store::Store;
 use uuid::Uuid;

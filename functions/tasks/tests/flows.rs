@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
 use ates_kernel::testing::{api_request, Emulator};
-use ates_tasks::accounts::AccountSnapshot;
 use ates_tasks::api;
 use ates_tasks::app::{self, PageOutcome, TaskStore};
 use ates_tasks::shuffle::Page;
@@ -228,8 +228,14 @@ async fn tasks_land_on_workers_and_accountants_only() {
         .unwrap();
     }
     assert!(
-        created.iter().all(|e| e["version"] == 2),
-        "producers emit Task.Created v2"
+        created.iter().all(|e| e["version"] == 3),
+        "producers emit Task.Created v3"
+    );
+    assert!(
+        assigned
+            .iter()
+            .all(|e| e["version"] == 2 && e["data"]["version"] == 1),
+        "producers emit Task.Assigned v2, with the new task's version"
     );
 }
 

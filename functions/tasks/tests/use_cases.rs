@@ -340,3 +340,33 @@ async fn a_page_of_an_unknown_shuffle_is_poison_and_an_unreadable_page_too() {
         Err(ConsumeError::Poison(_))
     ));
 }
+
+#[tokio::test]
+async fn the_events_of_one_task_carry_its_version_so_a_consumer_can_order_them() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    account(&store, Role::Worker).await;
+    let task = create(&store, manager, "Fix").await;
+    app::start_shuffle(&store, &by(manager, None))
+        .await
+        .unwrap();
+    drive_shuffle(&store).await;
+    let moved = store.task(task.task_id).await.unwrap().unwrap();
+    app::complete_task(&store, task.task_id, &by(moved.assignee_id, None))
+        .await
+        .unwrap();
+    let versions: Vec<(String, u32, u64)> = store
+        .published()
+        .into_iter()
+        .map(|e| (e.name, e.version, e.data["version"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            ("Task.Created".to_owned(), 3, 1),
+            ("Task.Assigned".to_owned(), 2, 1),
+            ("Task.Assigned".to_owned(), 2, 2),
+            ("Task.Completed".to_owned(), 2, 3),
+        ]
+    );
+}
