@@ -168,6 +168,15 @@ fn every_consumer_reports_partial_failures_parks_poison_and_every_queue_ends_in_
                         .flatten()
                         .any(|p| references(&p["SQSSendMessagePolicy"]) == [dead_letters.clone()]);
                     assert!(may_send, "{} may send to {dead_letters}", f.id);
+                    // A job's pages know when their last delivery comes.
+                    if let Some(count) = variables["MAX_RECEIVE_COUNT"].as_str() {
+                        assert_eq!(
+                            count.parse::<u64>().ok(),
+                            redrive["maxReceiveCount"].as_u64(),
+                            "{}: MAX_RECEIVE_COUNT is {queue}'s maxReceiveCount",
+                            f.id
+                        );
+                    }
                 }
                 Some("DynamoDB") => {
                     assert_eq!(

@@ -238,8 +238,18 @@ where
     response(failed)
 }
 
+/// How many times SQS has delivered this message, this time included.
+fn receive_count(message: &SqsMessage) -> u32 {
+    message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(1)
+}
+
 /// Handles a batch of a context's own work items (JSON bodies, not events) and reports the ones
-/// to deliver again. Work handlers are idempotent themselves (see [`crate::outbox::work`]).
+/// to deliver again. The handler is told how often the item has been delivered. Work handlers
+/// are idempotent themselves (see [`crate::outbox::work`]).
 pub async fn consume_work<T, F, Fut>(
     event: SqsEvent,
     parking: &impl Parking,
@@ -247,14 +257,14 @@ pub async fn consume_work<T, F, Fut>(
 ) -> SqsBatchResponse
 where
     T: serde::de::DeserializeOwned,
-    F: Fn(T) -> Fut,
+    F: Fn(T, u32) -> Fut,
     Fut: Future<Output = Result<(), ConsumeError>>,
 {
     let mut failed = Vec::new();
     for message in &event.records {
         let body = message.body.as_deref().unwrap_or_default();
         let result = match serde_json::from_str::<T>(body) {
-            Ok(work) => handle(work).await,
+            Ok(work) => handle(work, receive_count(message)).await,
             Err(e) => Err(ConsumeError::Poison(format!("not a work item: {e}"))),
         };
         failed.extend(settle(message, result, parking).await);
@@ -357,7 +367,7 @@ mod tests {
             page: u32,
         }
         let done = Mutex::new(Vec::new());
-        let response = consume_work(event, &parking, |w: Work| {
+        let response = consume_work(event, &parking, |w: Work, _receive_count| {
             done.lock().unwrap().push(w.page);
             async { Ok(()) }
         })

@@ -7,7 +7,7 @@
 //! |------------------------------------|--------------------------|------------------------------|
 //! | a route of the HTTP API            | [`serve_http`]           | API Gateway (payload 2.0)    |
 //! | a handler of domain events         | [`serve_event_consumer`] | a rule's SQS queue           |
-//! | a handler of the context's work    | [`serve_work_consumer`]  | the context's work queue     |
+//! | a page of a paged job              | [`serve_job_pages`]      | the context's work queue     |
 //! | the outbox relay                   | [`serve_outbox_relay`]   | the table's stream           |
 //! | an operator's or schedule's call   | [`serve_invocation`]     | a direct (async) invocation  |
 
@@ -19,6 +19,7 @@ use tracing::Instrument;
 use crate::event::Envelope;
 use crate::http::{correlation_id, HttpResult, Problem, CORRELATION_HEADER};
 use crate::inbox::{self, ConsumeError, DeadLetters, Outcome};
+use crate::job::{self, JobTable, Page};
 use crate::outbox::{self, DynamoDbEvent, EventBus, WorkQueue};
 use crate::BoxFuture;
 
@@ -57,16 +58,22 @@ pub async fn serve_event_consumer(handler: EventHandler) -> Result<(), lambda_ru
     .await
 }
 
-/// A work handler, boxed: it gets the item's JSON body.
-pub type WorkHandler =
-    Box<dyn Fn(serde_json::Value) -> BoxFuture<Result<(), ConsumeError>> + Send + Sync>;
+/// A job page's handler, boxed.
+pub type PageHandler = Box<dyn Fn(Page) -> BoxFuture<Result<(), ConsumeError>> + Send + Sync>;
 
-/// Runs a context's work consumer, with the same failure rules as an event consumer.
-pub async fn serve_work_consumer(handler: WorkHandler) -> Result<(), lambda_runtime::Error> {
-    let parking = DeadLetters::from_env(&crate::aws::load().await)?;
-    let (handler, parking) = (&handler, &parking);
+/// Runs a context's job pages (its work queue), with the same failure rules as an event
+/// consumer; a page that gives up marks its job stalled (`TABLE_NAME`), knowing when it gives
+/// up from the queue's `maxReceiveCount` (`MAX_RECEIVE_COUNT`).
+pub async fn serve_job_pages(handler: PageHandler) -> Result<(), lambda_runtime::Error> {
+    let config = crate::aws::load().await;
+    let parking = DeadLetters::from_env(&config)?;
+    let stalls = JobTable::from_env(&config)?;
+    let max_receive_count: u32 = crate::config::required("MAX_RECEIVE_COUNT")?.parse()?;
+    let (handler, parking, stalls) = (&handler, &parking, &stalls);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, lambda_runtime::Error>(inbox::consume_work(event.payload, parking, handler).await)
+        let response =
+            job::consume_pages(event.payload, max_receive_count, stalls, parking, handler).await;
+        Ok::<_, lambda_runtime::Error>(response)
     }))
     .await
 }

@@ -4,6 +4,7 @@
 //! - [`schema`]: the schema registry (`events/`), checked before anything is produced.
 //! - [`outbox`]: state and events committed in one transaction; the stream relay that publishes.
 //! - [`inbox`]: idempotent consumption of SQS batches of events; poison parked at once.
+//! - [`job`]: paged jobs (a shuffle, a daily close): bounded pages, atomic progress, stalls.
 //! - [`lambda`]: the entry points, one per kind of function (route, consumer, relay, invocation).
 //! - [`http`]: problem+json errors, body parsing, the caller's identity, responses.
 //! - [`identity`]: roles and scopes, shared by the issuer and every API.
@@ -17,6 +18,7 @@ pub mod http;
 pub mod idempotency;
 pub mod identity;
 pub mod inbox;
+pub mod job;
 pub mod lambda;
 pub mod logging;
 pub mod mail;

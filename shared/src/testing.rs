@@ -36,6 +36,10 @@ impl Emulator {
         let moto = std::env::var("ATES_MOTO_SERVER")
             .map(PathBuf::from)
             .unwrap_or_else(|_| workspace_root().join("infra/moto-server"));
+        // Ports are picked and bound one emulator at a time: two tests starting at once could
+        // otherwise pick the same free port before either moto binds it, and share one emulator.
+        static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
         let port = free_port();
         // ATES_MOTO_LOG=<file> keeps the emulator's own log (its tracebacks) for a failing test.
         let log = || match std::env::var("ATES_MOTO_LOG") {
@@ -47,7 +51,7 @@ impl Emulator {
                 .unwrap_or_else(|_| Stdio::null()),
             Err(_) => Stdio::null(),
         };
-        let child = Command::new(&moto)
+        let mut child = Command::new(&moto)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(log())
             .stderr(log())
@@ -59,6 +63,10 @@ impl Emulator {
             assert!(
                 Instant::now() < deadline,
                 "moto did not start on {endpoint}"
+            );
+            assert!(
+                child.try_wait().ok().flatten().is_none(),
+                "moto exited before listening on {endpoint}"
             );
             std::thread::sleep(Duration::from_millis(100));
         }

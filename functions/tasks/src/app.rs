@@ -4,7 +4,6 @@
 //! a conditional write loses a race. No HTTP, no AWS: `api` maps requests onto these, `store`
 //! and `memory` are the stores they run on.
 
-use std::collections::HashMap;
 use std::future::Future;
 
 use ates_kernel::contracts::tasks::{TaskAssigned, TaskCompleted, TaskCreated};
@@ -16,13 +15,11 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::TaskError;
-use crate::shuffle::{reassign_page, Page, Shuffle};
+use crate::shuffle::{reassign_page, Shuffle};
 use crate::task::{pick_assignee, NewTask, Status, Task};
 use crate::PRODUCER;
 use ates_kernel::contracts::accounts::{decode_account, AccountSnapshot};
-
-/// Where a listing or a shuffle page stopped: the store's own position, opaque to callers.
-pub type Cursor = HashMap<String, String>;
+use ates_kernel::job::{Cursor, Page};
 
 /// A page of a listing and where the next one starts.
 #[derive(Debug)]
@@ -107,11 +104,11 @@ pub trait TaskStore: Sync {
     ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
     /// How many tasks are open.
     fn open_tasks(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
-    /// Records a shuffle and the first page of every shard.
+    /// Records a shuffle (a paged job) and the first page of every shard.
     fn start_shuffle(
         &self,
         shuffle: &Shuffle,
-        pages: &[Page],
+        correlation_id: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn shuffle(&self, id: Uuid)
         -> impl Future<Output = Result<Option<Shuffle>, StoreError>> + Send;
@@ -283,10 +280,7 @@ pub async fn start_shuffle(
     let total = store.open_tasks().await?;
     let shuffle = Shuffle::request(request.by, total, request.now);
     store
-        .start_shuffle(
-            &shuffle,
-            &shuffle.first_pages(&request.cause.correlation_id),
-        )
+        .start_shuffle(&shuffle, &request.cause.correlation_id)
         .await?;
     tracing::info!(shuffle_id = %shuffle.shuffle_id, total, "shuffle started");
     Ok(shuffle)
@@ -306,15 +300,15 @@ pub async fn shuffle_page(
 ) -> Result<PageOutcome, TaskError> {
     let pool = store.assignable_accounts().await?;
     let (mut tasks, next_cursor) = store
-        .open_tasks_page(page.shard, page.cursor.as_ref())
+        .open_tasks_page(page.partition, page.cursor.as_ref())
         .await?;
     let next = next_cursor.map(|cursor| page.next(cursor));
     let cause = Cause {
         correlation_id: page.correlation_id.clone(),
-        causation_id: Some(page.shuffle_id.to_string()),
+        causation_id: Some(page.job_id.to_string()),
     };
     for _attempt in 0..=ATTEMPTS {
-        let moves = reassign_page(&tasks, &pool, page.shuffle_id, rng);
+        let moves = reassign_page(&tasks, &pool, page.job_id, rng);
         let now = Utc::now();
         let events = moves
             .iter()
@@ -323,7 +317,7 @@ pub async fn shuffle_page(
                     task_id: after.task_id,
                     assignee_id: after.assignee_id,
                     previous_assignee_id: Some(before.assignee_id),
-                    shuffle_id: Some(page.shuffle_id),
+                    shuffle_id: Some(page.job_id),
                     assigned_at: now,
                     version: after.version,
                 };
@@ -360,15 +354,10 @@ pub async fn sync_account(
     Ok(store.save_account(&account, event).await?)
 }
 
-/// A shuffle page as the work queue delivers it: an unreadable page or an unknown shuffle is
-/// poison; anything else may pass and is retried.
-pub async fn shuffle_page_work(
-    store: &impl TaskStore,
-    work: serde_json::Value,
-) -> Result<(), ConsumeError> {
-    let page: Page =
-        serde_json::from_value(work).map_err(|e| ConsumeError::Poison(e.to_string()))?;
-    let span = tracing::info_span!("shuffle_page", correlation_id = %page.correlation_id, shuffle_id = %page.shuffle_id, shard = page.shard, page = page.page);
+/// A shuffle page as the work queue delivers it: a page of an unknown shuffle is poison;
+/// anything else may pass and is retried.
+pub async fn shuffle_page_work(store: &impl TaskStore, page: Page) -> Result<(), ConsumeError> {
+    let span = tracing::info_span!("shuffle_page", correlation_id = %page.correlation_id, shuffle_id = %page.job_id, shard = page.partition, page = page.page);
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
     match tracing::Instrument::instrument(shuffle_page(store, &page, &mut rng), span.clone()).await
     {

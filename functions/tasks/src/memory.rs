@@ -11,11 +11,12 @@ use ates_kernel::idempotency::{IdempotencyKey, Replay};
 use ates_kernel::inbox::Outcome;
 use uuid::Uuid;
 
-use crate::app::{Cursor, Listing, PageSaved, Saved, TaskStore};
+use crate::app::{Listing, PageSaved, Saved, TaskStore};
 use crate::error::TaskError;
-use crate::shuffle::{Page, Shuffle, PAGE_SIZE};
+use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task};
 use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::job::{Cursor, Page};
 
 #[derive(Default)]
 struct State {
@@ -24,7 +25,7 @@ struct State {
     inbox: HashSet<Uuid>,
     answers: HashMap<String, Replay>,
     shuffles: HashMap<Uuid, Shuffle>,
-    shards_done: HashSet<(Uuid, u32)>,
+    partitions_done: HashSet<(Uuid, u32)>,
     work: Vec<Page>,
     published: Vec<Envelope>,
 }
@@ -179,10 +180,14 @@ impl TaskStore for MemoryStore {
             .count() as u64)
     }
 
-    async fn start_shuffle(&self, shuffle: &Shuffle, pages: &[Page]) -> Result<(), StoreError> {
+    async fn start_shuffle(
+        &self,
+        shuffle: &Shuffle,
+        correlation_id: &str,
+    ) -> Result<(), StoreError> {
         let mut state = self.state();
         state.shuffles.insert(shuffle.shuffle_id, shuffle.clone());
-        state.work.extend_from_slice(pages);
+        state.work.extend(shuffle.first_pages(correlation_id));
         Ok(())
     }
 
@@ -233,12 +238,14 @@ impl TaskStore for MemoryStore {
         let mut state = self.state();
         let already = match next {
             Some(next) => state.work.contains(next),
-            None => state.shards_done.contains(&(page.shuffle_id, page.shard)),
+            None => state
+                .partitions_done
+                .contains(&(page.job_id, page.partition)),
         };
         if already {
             return Ok(PageSaved::Duplicate);
         }
-        if !state.shuffles.contains_key(&page.shuffle_id) {
+        if !state.shuffles.contains_key(&page.job_id) {
             return Ok(PageSaved::UnknownShuffle);
         }
         let stale: Vec<Uuid> = moves
@@ -258,16 +265,13 @@ impl TaskStore for MemoryStore {
             state.tasks.insert(after.task_id, after.clone());
         }
         state.published.extend_from_slice(events);
-        let shuffle = state
-            .shuffles
-            .get_mut(&page.shuffle_id)
-            .expect("checked above");
+        let shuffle = state.shuffles.get_mut(&page.job_id).expect("checked above");
         shuffle.reassigned += moves.len() as u64;
         match next {
             Some(next) => state.work.push(next.clone()),
             None => {
                 shuffle.shards_done += 1;
-                state.shards_done.insert((page.shuffle_id, page.shard));
+                state.partitions_done.insert((page.job_id, page.partition));
             }
         }
         Ok(PageSaved::Done)

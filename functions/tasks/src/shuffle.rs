@@ -3,8 +3,7 @@
 //! its reassignments, its events, its progress and the next page together, so a redelivered page
 //! changes nothing and no page ever rescans the table.
 
-use std::collections::HashMap;
-
+use ates_kernel::job::{self, Page};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -16,33 +15,6 @@ use crate::task::{pick_assignee, Task, SHARDS};
 /// transaction holds at most 100.
 pub const PAGE_SIZE: usize = 40;
 
-/// One page of work: which shuffle, which shard of open tasks, where in it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Page {
-    pub shuffle_id: Uuid,
-    pub shard: u32,
-    /// 0 for the first page of a shard.
-    pub page: u32,
-    /// Where the previous page stopped (the index's last evaluated key).
-    pub cursor: Option<HashMap<String, String>>,
-    pub correlation_id: String,
-}
-
-impl Page {
-    /// The key that makes this page's work record unique.
-    pub fn work_key(&self) -> String {
-        format!("shuffle#{}#{}#{}", self.shuffle_id, self.shard, self.page)
-    }
-
-    pub fn next(&self, cursor: HashMap<String, String>) -> Page {
-        Page {
-            page: self.page + 1,
-            cursor: Some(cursor),
-            ..self.clone()
-        }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shuffle {
     pub shuffle_id: Uuid,
@@ -53,6 +25,9 @@ pub struct Shuffle {
     pub reassigned: u64,
     pub shards: u32,
     pub shards_done: u32,
+    /// Pages that gave up and wait in the dead-letter queue: the shuffle is stalled until they
+    /// are redriven.
+    pub stalled_pages: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,23 +38,51 @@ pub struct ShuffleProgress<'a> {
 }
 
 impl Shuffle {
+    /// A shuffle of `total` open tasks: a paged job over every shard of the open-task index.
     pub fn request(requested_by: Uuid, total: u64, now: DateTime<Utc>) -> Shuffle {
-        Shuffle {
-            shuffle_id: Uuid::now_v7(),
+        Shuffle::of_job(
+            Uuid::now_v7(),
             requested_by,
-            requested_at: now,
-            total,
-            reassigned: 0,
-            shards: SHARDS,
-            shards_done: 0,
+            now,
+            &job::Progress::new(total, SHARDS),
+        )
+    }
+
+    /// The shuffle whose job is at `progress`.
+    pub fn of_job(
+        shuffle_id: Uuid,
+        requested_by: Uuid,
+        requested_at: DateTime<Utc>,
+        progress: &job::Progress,
+    ) -> Shuffle {
+        Shuffle {
+            shuffle_id,
+            requested_by,
+            requested_at,
+            total: progress.total,
+            reassigned: progress.done,
+            shards: progress.partitions,
+            shards_done: progress.partitions_done,
+            stalled_pages: progress.stalled_pages,
+        }
+    }
+
+    /// The job's view of this shuffle.
+    pub fn job(&self) -> job::Progress {
+        job::Progress {
+            total: self.total,
+            done: self.reassigned,
+            partitions: self.shards,
+            partitions_done: self.shards_done,
+            stalled_pages: self.stalled_pages,
         }
     }
 
     pub fn status(&self) -> &'static str {
-        if self.shards_done >= self.shards {
-            "completed"
-        } else {
-            "running"
+        match self.job().status() {
+            job::Status::Running => "running",
+            job::Status::Stalled => "stalled",
+            job::Status::Completed => "completed",
         }
     }
 
@@ -92,15 +95,7 @@ impl Shuffle {
 
     /// The first page of every shard.
     pub fn first_pages(&self, correlation_id: &str) -> Vec<Page> {
-        (0..self.shards)
-            .map(|shard| Page {
-                shuffle_id: self.shuffle_id,
-                shard,
-                page: 0,
-                cursor: None,
-                correlation_id: correlation_id.to_owned(),
-            })
-            .collect()
+        Page::first_pages(self.shuffle_id, self.shards, correlation_id)
     }
 }
 
@@ -144,6 +139,8 @@ mod tests {
         assert_eq!(pages.len(), SHARDS as usize);
         assert!(pages.iter().all(|p| p.page == 0 && p.cursor.is_none()));
         assert_eq!(shuffle.status(), "running");
+        shuffle.stalled_pages = 1;
+        assert_eq!(shuffle.status(), "stalled", "a page gave up");
         shuffle.shards_done = SHARDS;
         assert_eq!(shuffle.status(), "completed");
     }
@@ -180,7 +177,7 @@ mod tests {
     fn pages_have_distinct_work_keys() {
         let shuffle = Shuffle::request(Uuid::now_v7(), 0, Utc::now());
         let first = &shuffle.first_pages("c")[0];
-        let second = first.next(HashMap::from([("pk".into(), "TASK#x".into())]));
+        let second = first.next(job::Cursor::from([("pk".into(), "TASK#x".into())]));
         assert_ne!(first.work_key(), second.work_key());
         assert_eq!(second.page, 1);
     }

@@ -3,8 +3,8 @@
 //!   `<status>#<created_at>#<id>`); the sparse `gsi2` holds open tasks only, spread over
 //!   `OPEN#<shard>` partitions, which is what a shuffle walks;
 //! - `COUNTER#OPEN#<shard>` / `COUNTER`: open tasks per shard (a shuffle's total);
-//! - `SHUFFLE#<id>` / `SHUFFLE`: a shuffle and its progress; `SHUFFLE#<id>` / `SHARD#<n>`: a
-//!   shard it finished;
+//! - `JOB#<id>` / `JOB`: a shuffle (the kernel's paged job, `kind` = shuffle) and its progress;
+//!   `JOB#<id>` / `PARTITION#<n>`: a shard it finished;
 //! - `IDEMPOTENCY#<account>#<key>` / `IDEMPOTENCY`: the first answer to a keyed request
 //!   (the kernel's `idempotency`);
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account, at its newest revision seen;
@@ -27,11 +27,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use uuid::Uuid;
 
-use crate::app::{Cursor, Listing, PageSaved, Saved, TaskStore};
+use crate::app::{Listing, PageSaved, Saved, TaskStore};
 use crate::error::TaskError;
-use crate::shuffle::{Page, Shuffle, PAGE_SIZE};
+use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task, SHARDS};
 use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::job::{self, Cursor, Page, PageCommit};
 
 /// The inbox name of the account-copy consumer.
 const SYNC_ACCOUNT: &str = "tasks.sync-account";
@@ -260,31 +261,7 @@ impl Store {
                 .expression_attribute_values(":version", n(after.version))
                 .expression_attribute_values(":previous", n(before.version))
                 .expression_attribute_values(":open", s("open"))
-                .expression_attribute_values(":shuffle", s(page.shuffle_id.to_string())),
-        )
-    }
-
-    fn shuffle_progress(
-        &self,
-        page: &Page,
-        reassigned: usize,
-        shard_done: bool,
-    ) -> TransactWriteItem {
-        let mut values = HashMap::from([(":n".to_owned(), n(reassigned))]);
-        if shard_done {
-            values.insert(":one".to_owned(), n(1));
-        }
-        update(
-            Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(format!("SHUFFLE#{}", page.shuffle_id), "SHUFFLE")))
-                .update_expression(if shard_done {
-                    "ADD reassigned :n, shards_done :one"
-                } else {
-                    "ADD reassigned :n"
-                })
-                .condition_expression("attribute_exists(pk)")
-                .set_expression_attribute_values(Some(values)),
+                .expression_attribute_values(":shuffle", s(page.job_id.to_string())),
         )
     }
 
@@ -474,10 +451,13 @@ impl TaskStore for Store {
         Ok(total.max(0) as u64)
     }
 
-    async fn start_shuffle(&self, shuffle: &Shuffle, pages: &[Page]) -> Result<(), StoreError> {
-        let mut item = key(format!("SHUFFLE#{}", shuffle.shuffle_id), "SHUFFLE");
-        item.extend([
-            ("shuffle_id".to_owned(), s(shuffle.shuffle_id.to_string())),
+    async fn start_shuffle(
+        &self,
+        shuffle: &Shuffle,
+        correlation_id: &str,
+    ) -> Result<(), StoreError> {
+        let extra = HashMap::from([
+            ("kind".to_owned(), s("shuffle")),
             (
                 "requested_by".to_owned(),
                 s(shuffle.requested_by.to_string()),
@@ -486,46 +466,32 @@ impl TaskStore for Store {
                 "requested_at".to_owned(),
                 s(shuffle.requested_at.to_rfc3339()),
             ),
-            ("total".to_owned(), n(shuffle.total)),
-            ("reassigned".to_owned(), n(0)),
-            ("shards".to_owned(), n(shuffle.shards)),
-            ("shards_done".to_owned(), n(0)),
         ]);
-        let now = chrono::Utc::now();
-        let mut items = vec![put(&self.table, item, "attribute_not_exists(pk)")];
-        items.extend(pages.iter().map(|p| {
-            outbox::work(
-                &self.table,
-                &p.work_key(),
-                &serde_json::to_value(p).expect("a page serialises"),
-                now,
-            )
-        }));
+        let items = job::start(
+            &self.table,
+            shuffle.shuffle_id,
+            &shuffle.job(),
+            extra,
+            correlation_id,
+            chrono::Utc::now(),
+        );
         transact(&self.db, items).await??;
         Ok(())
     }
 
     async fn shuffle(&self, id: Uuid) -> Result<Option<Shuffle>, StoreError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("SHUFFLE#{id}"), "SHUFFLE")))
-            .consistent_read(true)
-            .send()
-            .await?;
-        let Some(item) = out.item() else {
+        let Some(item) = job::get(&self.db, &self.table, id).await? else {
             return Ok(None);
         };
-        Ok(Some(Shuffle {
-            shuffle_id: uuid(item, "shuffle_id")?,
-            requested_by: uuid(item, "requested_by")?,
-            requested_at: time(item, "requested_at")?,
-            total: get_n(item, "total")?,
-            reassigned: get_n(item, "reassigned")?,
-            shards: get_n(item, "shards")?,
-            shards_done: get_n(item, "shards_done")?,
-        }))
+        if opt_s(&item, "kind") != Some("shuffle") {
+            return Ok(None);
+        }
+        Ok(Some(Shuffle::of_job(
+            id,
+            uuid(&item, "requested_by")?,
+            time(&item, "requested_at")?,
+            &job::read(&item)?,
+        )))
     }
 
     async fn open_tasks_page(
@@ -581,33 +547,20 @@ impl TaskStore for Store {
             items.push(self.reassignment(page, before, after));
             items.push(outbox::record(&self.table, event));
         }
-        items.push(self.shuffle_progress(page, moves.len(), next.is_none()));
-        items.push(match next {
-            Some(next) => outbox::work(
-                &self.table,
-                &next.work_key(),
-                &serde_json::to_value(next).expect("a page serialises"),
-                chrono::Utc::now(),
-            ),
-            None => put(
-                &self.table,
-                key(
-                    format!("SHUFFLE#{}", page.shuffle_id),
-                    format!("SHARD#{}", page.shard),
-                ),
-                "attribute_not_exists(pk)",
-            ),
-        });
-        let last = items.len() - 1;
-        let Err(cancelled) = transact(&self.db, items).await? else {
-            return Ok(PageSaved::Done);
+        items.extend(job::page_done(
+            &self.table,
+            page,
+            moves.len(),
+            next,
+            chrono::Utc::now(),
+        ));
+        let cancelled = match PageCommit::of(transact(&self.db, items).await?) {
+            PageCommit::Done => return Ok(PageSaved::Done),
+            PageCommit::Duplicate => return Ok(PageSaved::Duplicate),
+            PageCommit::UnknownJob => return Ok(PageSaved::UnknownShuffle),
+            PageCommit::Refused(cancelled) => cancelled,
         };
-        if cancelled.failed_at(last) {
-            return Ok(PageSaved::Duplicate);
-        }
-        if cancelled.failed_at(last - 1) {
-            return Ok(PageSaved::UnknownShuffle);
-        }
+        // Tasks changed since they were read: the reassignments are the even items.
         let stale: Vec<Uuid> = moves
             .iter()
             .enumerate()

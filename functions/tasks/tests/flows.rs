@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
+use ates_kernel::job::{JobTable, Page};
 use ates_kernel::testing::{api_request, Emulator};
 use ates_tasks::api;
 use ates_tasks::app::{self, PageOutcome, TaskStore};
-use ates_tasks::shuffle::Page;
 use ates_tasks::store::Store;
 use lambda_http::{Body, Response};
 use rand::SeedableRng;
@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 struct Tracker {
     _emulator: Emulator,
+    jobs: JobTable,
     db: aws_sdk_dynamodb::Client,
     store: Store,
 }
@@ -29,6 +30,7 @@ impl Tracker {
         Tracker {
             db: aws_sdk_dynamodb::Client::new(&config),
             store: Store::new(&config, "TasksTable".into()),
+            jobs: JobTable::new(&config, "TasksTable".into()),
             _emulator: emulator,
         }
     }
@@ -128,7 +130,7 @@ impl Tracker {
         let mut pages = 0;
         loop {
             let work: Vec<(String, Page)> = self
-                .items(&format!("OUTBOX#work#shuffle#{shuffle_id}"))
+                .items(&format!("OUTBOX#work#job#{shuffle_id}"))
                 .await
                 .iter()
                 .map(|i| {
@@ -509,7 +511,7 @@ async fn a_shuffle_reassigns_every_open_task_once_and_publishes_one_task_assigne
 
     // Every page delivered again changes nothing.
     for item in tracker
-        .items(&format!("OUTBOX#work#shuffle#{shuffle_id}"))
+        .items(&format!("OUTBOX#work#job#{shuffle_id}"))
         .await
     {
         let page: Page = serde_json::from_str(item["work"].as_s().unwrap()).unwrap();
@@ -756,4 +758,53 @@ async fn two_shuffles_pressed_at_once_each_reassign_every_open_task_once_and_los
         }
         assert_eq!(holder, task.assignee_id.to_string());
     }
+}
+
+#[tokio::test]
+async fn a_shuffle_page_that_gave_up_stalls_the_shuffle_until_it_is_redriven() {
+    let tracker = Tracker::start().await;
+    let manager = tracker.account(Role::Manager).await;
+    tracker.account(Role::Worker).await;
+    for i in 0..5 {
+        tracker
+            .create(&manager, Role::Manager, json!({"title": format!("T{i}")}))
+            .await;
+    }
+    let press = api_request(
+        "POST",
+        "/tasks/shuffles",
+        "/tasks/shuffles",
+        None,
+        Some((&manager, Role::Manager)),
+    );
+    let shuffle = read(api::start_shuffle(&tracker.store, press).await).1;
+    let id = Uuid::parse_str(shuffle["shuffle_id"].as_str().unwrap()).unwrap();
+    let pages = tracker.items(&format!("OUTBOX#work#job#{id}")).await;
+    let gave_up: Page = serde_json::from_str(pages[0]["work"].as_s().unwrap()).unwrap();
+
+    // Its last delivery failed (or it was poison): the work consumer marks the job.
+    tracker.jobs.mark_stalled(&gave_up).await.unwrap();
+    tracker.jobs.mark_stalled(&gave_up).await.unwrap();
+    let stalled = tracker.store.shuffle(id).await.unwrap().unwrap();
+    assert_eq!((stalled.status(), stalled.stalled_pages), ("stalled", 1));
+
+    // Redriven from the dead-letter queue, it succeeds: the shuffle runs on.
+    let outcome = app::shuffle_page(
+        &tracker.store,
+        &gave_up,
+        &mut rand::rngs::StdRng::seed_from_u64(5),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(outcome, PageOutcome::Reassigned(_)));
+    let resumed = tracker.store.shuffle(id).await.unwrap().unwrap();
+    assert_eq!((resumed.status(), resumed.stalled_pages), ("running", 0));
+    // Five tasks: one page per shard, so the other first pages finish the shuffle.
+    for item in &pages[1..] {
+        let page: Page = serde_json::from_str(item["work"].as_s().unwrap()).unwrap();
+        let rng = &mut rand::rngs::StdRng::seed_from_u64(6);
+        app::shuffle_page(&tracker.store, &page, rng).await.unwrap();
+    }
+    let done = tracker.store.shuffle(id).await.unwrap().unwrap();
+    assert_eq!((done.status(), done.reassigned), ("completed", 5));
 }

@@ -328,15 +328,11 @@ async fn the_shuffle_is_refused_with_nobody_to_assign_to() {
 }
 
 #[tokio::test]
-async fn a_page_of_an_unknown_shuffle_is_poison_and_an_unreadable_page_too() {
+async fn a_page_of_an_unknown_shuffle_is_poison() {
     let store = MemoryStore::default();
-    let page = json!({"shuffle_id": Uuid::now_v7(), "shard": 0, "page": 0, "cursor": null, "correlation_id": "c"});
+    let page = ates_kernel::job::Page::first_pages(Uuid::now_v7(), 1, "c").remove(0);
     assert!(matches!(
         app::shuffle_page_work(&store, page).await,
-        Err(ConsumeError::Poison(_))
-    ));
-    assert!(matches!(
-        app::shuffle_page_work(&store, json!([])).await,
         Err(ConsumeError::Poison(_))
     ));
 }

@@ -6,8 +6,8 @@ use ates_tasks::{app, store::Store};
 async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
     let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
-    ates_kernel::lambda::serve_work_consumer(Box::new(move |work| {
-        Box::pin(app::shuffle_page_work(store, work))
+    ates_kernel::lambda::serve_job_pages(Box::new(move |page| {
+        Box::pin(app::shuffle_page_work(store, page))
     }))
     .await
 }

@@ -1,0 +1,456 @@
+//! Paged jobs: long work (a shuffle of a million tasks, the daily close of a million accounts,
+//! an analytics rebuild) done one bounded page at a time, never by rescanning. A job is spread
+//! over partitions; each partition is walked page by page through the outbox and the context's
+//! work queue. Each page commits its own effects, the job's progress and the next page (or its
+//! partition's end) in one transaction: a redelivered page cancels itself, nothing is done
+//! twice, and the job's record always says how far it got.
+//!
+//! A page that gives up (poison, or its last delivery failing, so SQS parks it in the work
+//! queue's dead-letter queue) marks the job stalled; when that page is redriven and succeeds,
+//! its commit clears the mark and the job runs on.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::sqs::SqsEvent;
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::dynamo::{get_n, key, n, put, s, update, AttributeValue, Cancelled, Item, StoreError};
+use crate::inbox::{ConsumeError, Parking};
+use crate::outbox;
+
+/// Where a page stopped in its partition: the store's own position (for DynamoDB, the query's
+/// last evaluated key), opaque to everyone else.
+pub type Cursor = HashMap<String, String>;
+
+/// One page of work: which job, which partition, where in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    pub job_id: Uuid,
+    pub partition: u32,
+    /// 0 for the first page of a partition.
+    pub page: u32,
+    /// Where the previous page stopped.
+    pub cursor: Option<Cursor>,
+    pub correlation_id: String,
+}
+
+impl Page {
+    /// The first page of every partition.
+    pub fn first_pages(job_id: Uuid, partitions: u32, correlation_id: &str) -> Vec<Page> {
+        (0..partitions)
+            .map(|partition| Page {
+                job_id,
+                partition,
+                page: 0,
+                cursor: None,
+                correlation_id: correlation_id.to_owned(),
+            })
+            .collect()
+    }
+
+    pub fn next(&self, cursor: Cursor) -> Page {
+        Page {
+            page: self.page + 1,
+            cursor: Some(cursor),
+            ..self.clone()
+        }
+    }
+
+    /// The key that makes this page's work record, and so the page, happen once.
+    pub fn work_key(&self) -> String {
+        format!("job#{}#{}#{}", self.job_id, self.partition, self.page)
+    }
+}
+
+/// How far a job got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    /// The items the job expects to handle (known when it starts; a hint, not a promise).
+    pub total: u64,
+    /// The items handled so far.
+    pub done: u64,
+    pub partitions: u32,
+    pub partitions_done: u32,
+    /// Pages that gave up and wait in the dead-letter queue.
+    pub stalled_pages: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Running,
+    /// A page gave up; redriving it resumes the job.
+    Stalled,
+    Completed,
+}
+
+impl Progress {
+    pub fn new(total: u64, partitions: u32) -> Self {
+        Self {
+            total,
+            done: 0,
+            partitions,
+            partitions_done: 0,
+            stalled_pages: 0,
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        if self.partitions_done >= self.partitions {
+            Status::Completed
+        } else if self.stalled_pages > 0 {
+            Status::Stalled
+        } else {
+            Status::Running
+        }
+    }
+}
+
+fn job_key(job_id: Uuid) -> Item {
+    key(format!("JOB#{job_id}"), "JOB")
+}
+
+/// The job's record (with the context's own attributes, `extra`) and the first page of every
+/// partition, to commit together.
+pub fn start(
+    table: &str,
+    job_id: Uuid,
+    progress: &Progress,
+    extra: Item,
+    correlation_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<TransactWriteItem> {
+    let mut item = job_key(job_id);
+    item.extend(extra);
+    item.extend([
+        ("job_id".to_owned(), s(job_id.to_string())),
+        ("total".to_owned(), n(progress.total)),
+        ("done".to_owned(), n(progress.done)),
+        ("partitions".to_owned(), n(progress.partitions)),
+        ("partitions_done".to_owned(), n(progress.partitions_done)),
+    ]);
+    let mut items = vec![put(table, item, "attribute_not_exists(pk)")];
+    items.extend(
+        Page::first_pages(job_id, progress.partitions, correlation_id)
+            .iter()
+            .map(|page| work(table, page, now)),
+    );
+    items
+}
+
+fn work(table: &str, page: &Page, now: chrono::DateTime<chrono::Utc>) -> TransactWriteItem {
+    let body = serde_json::to_value(page).expect("a page serialises");
+    outbox::work(table, &page.work_key(), &body, now)
+}
+
+/// What a page commits besides its own effects, to go last into its transaction: the job's
+/// progress (`done` more items; the stall mark of this page cleared) and the next page, or the
+/// partition's end. Read the transaction's cancellation with [`PageCommit::of`].
+pub fn page_done(
+    table: &str,
+    page: &Page,
+    done: usize,
+    next: Option<&Page>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> [TransactWriteItem; 2] {
+    let finished = next.is_none();
+    let mut values = HashMap::from([
+        (":done".to_owned(), n(done)),
+        (
+            ":page".to_owned(),
+            AttributeValue::Ss(vec![page.work_key()]),
+        ),
+    ]);
+    let mut expression = "ADD done :done".to_owned();
+    if finished {
+        expression.push_str(", partitions_done :one");
+        values.insert(":one".to_owned(), n(1));
+    }
+    expression.push_str(" DELETE stalled :page");
+    let progress = update(
+        Update::builder()
+            .table_name(table)
+            .set_key(Some(job_key(page.job_id)))
+            .update_expression(expression)
+            .condition_expression("attribute_exists(pk)")
+            .set_expression_attribute_values(Some(values)),
+    );
+    let next_or_end = match next {
+        Some(next) => work(table, next, now),
+        None => put(
+            table,
+            key(
+                format!("JOB#{}", page.job_id),
+                format!("PARTITION#{}", page.partition),
+            ),
+            "attribute_not_exists(pk)",
+        ),
+    };
+    [progress, next_or_end]
+}
+
+/// What a page's transaction came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PageCommit {
+    Done,
+    /// The page was committed before: this is a redelivery, and nothing changed.
+    Duplicate,
+    /// No such job.
+    UnknownJob,
+    /// A condition of the page's own effects failed; nothing was written.
+    Refused(Cancelled),
+}
+
+impl PageCommit {
+    /// Reads a page's transaction whose last two items are [`page_done`]'s.
+    pub fn of(result: Result<(), Cancelled>) -> PageCommit {
+        let Err(cancelled) = result else {
+            return PageCommit::Done;
+        };
+        let last = cancelled.0.len().saturating_sub(1);
+        if cancelled.failed_at(last) {
+            PageCommit::Duplicate
+        } else if cancelled.failed_at(last.saturating_sub(1)) {
+            PageCommit::UnknownJob
+        } else {
+            PageCommit::Refused(cancelled)
+        }
+    }
+}
+
+/// A job's progress, with the context's own attributes in the item.
+pub fn read(item: &Item) -> Result<Progress, StoreError> {
+    Ok(Progress {
+        total: get_n(item, "total")?,
+        done: get_n(item, "done")?,
+        partitions: get_n(item, "partitions")?,
+        partitions_done: get_n(item, "partitions_done")?,
+        stalled_pages: item
+            .get("stalled")
+            .and_then(|v| v.as_ss().ok())
+            .map_or(0, |pages| pages.len() as u32),
+    })
+}
+
+/// A job's record, read consistently.
+pub async fn get(
+    db: &aws_sdk_dynamodb::Client,
+    table: &str,
+    job_id: Uuid,
+) -> Result<Option<Item>, StoreError> {
+    let out = db
+        .get_item()
+        .table_name(table)
+        .set_key(Some(job_key(job_id)))
+        .consistent_read(true)
+        .send()
+        .await?;
+    Ok(out.item().cloned())
+}
+
+/// The table a context's jobs live in, for the work consumer to mark stalls.
+pub struct JobTable {
+    db: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl JobTable {
+    pub fn new(config: &aws_config::SdkConfig, table: String) -> Self {
+        Self {
+            db: aws_sdk_dynamodb::Client::new(config),
+            table,
+        }
+    }
+
+    pub fn from_env(
+        config: &aws_config::SdkConfig,
+    ) -> Result<Self, crate::config::MissingVariable> {
+        Ok(Self::new(config, crate::config::required("TABLE_NAME")?))
+    }
+
+    /// Marks `page` as given up. Harmless if repeated or if the job is gone.
+    pub async fn mark_stalled(&self, page: &Page) -> Result<(), StoreError> {
+        let result = self
+            .db
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(job_key(page.job_id)))
+            .update_expression("ADD stalled :page")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":page", AttributeValue::Ss(vec![page.work_key()]))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Where a job's stalls are recorded: the context's table, or a recorder in tests.
+pub trait Stalls {
+    fn mark_stalled(
+        &self,
+        page: &Page,
+    ) -> impl std::future::Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl Stalls for JobTable {
+    async fn mark_stalled(&self, page: &Page) -> Result<(), StoreError> {
+        JobTable::mark_stalled(self, page).await
+    }
+}
+
+/// Handles a batch of job pages. A page that gives up — poison, or a failure on the delivery
+/// that the queue's `maxReceiveCount` makes its last — marks its job stalled before it goes to
+/// the dead-letter queue.
+pub async fn consume_pages<F, Fut>(
+    event: SqsEvent,
+    max_receive_count: u32,
+    stalls: &impl Stalls,
+    parking: &impl Parking,
+    handle: F,
+) -> aws_lambda_events::sqs::SqsBatchResponse
+where
+    F: Fn(Page) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ConsumeError>>,
+{
+    crate::inbox::consume_work(event, parking, |page: Page, receive_count: u32| {
+        let result_future = handle(page.clone());
+        async move {
+            let result = result_future.await;
+            let gives_up = match &result {
+                Ok(()) => false,
+                Err(ConsumeError::Poison(_)) => true,
+                Err(ConsumeError::Retry(_)) => receive_count >= max_receive_count,
+            };
+            if gives_up {
+                if let Err(e) = stalls.mark_stalled(&page).await {
+                    tracing::error!(job_id = %page.job_id, error = %e, "the stall could not be recorded");
+                }
+                tracing::error!(job_id = %page.job_id, partition = page.partition, page = page.page, "a page gave up: the job is stalled until it is redriven");
+            }
+            result
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[test]
+    fn a_job_is_stalled_while_a_page_waits_in_the_dead_letter_queue_and_done_when_every_partition_is(
+    ) {
+        let mut progress = Progress::new(100, 4);
+        assert_eq!(progress.status(), Status::Running);
+        progress.stalled_pages = 1;
+        assert_eq!(progress.status(), Status::Stalled);
+        progress.partitions_done = 4;
+        assert_eq!(progress.status(), Status::Completed);
+    }
+
+    #[test]
+    fn a_page_commit_tells_a_redelivery_and_an_unknown_job_from_its_own_refusal() {
+        let cancelled =
+            |codes: &[&str]| Err(Cancelled(codes.iter().map(|c| c.to_string()).collect()));
+        let failed = crate::dynamo::CONDITION_FAILED;
+        assert_eq!(PageCommit::of(Ok(())), PageCommit::Done);
+        assert_eq!(
+            PageCommit::of(cancelled(&["None", "None", failed])),
+            PageCommit::Duplicate
+        );
+        assert_eq!(
+            PageCommit::of(cancelled(&["None", failed, "None"])),
+            PageCommit::UnknownJob
+        );
+        assert!(matches!(
+            PageCommit::of(cancelled(&[failed, "None", "None"])),
+            PageCommit::Refused(_)
+        ));
+    }
+
+    #[test]
+    fn pages_are_keyed_by_job_partition_and_number() {
+        let first = &Page::first_pages(Uuid::now_v7(), 3, "c")[2];
+        assert_eq!(
+            (first.partition, first.page, first.cursor.as_ref()),
+            (2, 0, None)
+        );
+        let second = first.next(Cursor::from([("pk".into(), "x".into())]));
+        assert_eq!(second.page, 1);
+        assert_ne!(first.work_key(), second.work_key());
+    }
+
+    #[derive(Default)]
+    struct Recorder {
+        stalled: Mutex<Vec<u32>>,
+        parked: Mutex<usize>,
+    }
+
+    impl Stalls for Recorder {
+        async fn mark_stalled(&self, page: &Page) -> Result<(), StoreError> {
+            self.stalled.lock().unwrap().push(page.partition);
+            Ok(())
+        }
+    }
+
+    impl Parking for Recorder {
+        async fn park(&self, _body: &str, _reason: &str) -> bool {
+            *self.parked.lock().unwrap() += 1;
+            true
+        }
+    }
+
+    /// Partition 0 succeeds, 1 is poison, 2 and 3 fail for now, on their 2nd and 5th delivery.
+    fn batch() -> SqsEvent {
+        let pages = Page::first_pages(Uuid::now_v7(), 4, "c");
+        let records: Vec<_> = pages
+            .iter()
+            .zip(["1", "1", "2", "5"])
+            .map(|(page, receives)| {
+                serde_json::json!({
+                    "messageId": format!("m{}", page.partition),
+                    "body": serde_json::to_string(page).unwrap(),
+                    "attributes": {"ApproximateReceiveCount": receives}
+                })
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({ "Records": records })).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_page_that_gives_up_marks_its_job_stalled_and_one_that_will_be_retried_does_not() {
+        let recorder = Recorder::default();
+        let response = consume_pages(batch(), 5, &recorder, &recorder, |page: Page| async move {
+            match page.partition {
+                0 => Ok(()),
+                1 => Err(ConsumeError::Poison("unknown job".into())),
+                _ => Err(ConsumeError::Retry("throttled".into())),
+            }
+        })
+        .await;
+        let retried: Vec<&str> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(retried, ["m2", "m3"]);
+        assert_eq!(*recorder.parked.lock().unwrap(), 1, "the poison is parked");
+        assert_eq!(
+            *recorder.stalled.lock().unwrap(),
+            [1, 3],
+            "the poison and the page on its last delivery stall the job"
+        );
+    }
+}
