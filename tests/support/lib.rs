@@ -72,9 +72,20 @@ pub struct Stack {
     _process: std::sync::Mutex<std::process::Child>,
 }
 
-/// The bootstrap admin `ates-local` creates (its documented local defaults).
-pub const ADMIN_EMAIL: &str = "admin@ates.local";
-pub const ADMIN_PASSWORD: &str = "popug-local-admin-pass";
+/// The admin `ates-local` bootstraps: its config's input (infra/local/local.json), with the
+/// environment's overrides, as the stack started here sees them.
+pub fn admin_credentials() -> (String, String) {
+    let config = ates_local::config::Config::load(&root().join("infra/local/local.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let input = config.bootstrap.expect("a bootstrap admin").input();
+    let field = |name: &str| {
+        input[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("the bootstrap input has no {name}"))
+            .to_owned()
+    };
+    (field("email"), field("password"))
+}
 
 impl Stack {
     pub fn shared() -> &'static Stack {
@@ -178,7 +189,8 @@ impl Stack {
     }
 
     pub fn admin_token(&self) -> String {
-        self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
+        let (email, password) = admin_credentials();
+        self.sign_in(&email, &password)["access_token"]
             .as_str()
             .expect("token")
             .to_owned()

@@ -10,6 +10,7 @@ usage: ates-local [options]
   --aws-endpoint URL  use an already-running emulator instead (its state is reset)
   --moto PATH         the emulator to start (default $ATES_MOTO_SERVER, else infra/moto-server)
   --template PATH     SAM template (default template.yaml)
+  --config PATH       what the stack knows beyond the template (default infra/local/local.json)
   --bin-dir PATH      where the function binaries are (default target/debug; target/lambda works too)
   --state-dir PATH    logs and stack.json (default .local)
   --concurrency N     processes per function (default 1)
@@ -17,7 +18,8 @@ usage: ates-local [options]
   --exit-with-stdin   stop when stdin reaches end-of-file
   --verbose           echo function output to stdout
 Relative defaults are relative to the workspace root.
-env: ATES_BOOTSTRAP_ADMIN_EMAIL, ATES_BOOTSTRAP_ADMIN_PASSWORD, ATES_LOCAL_LOG (log filter)";
+env: ATES_LOCAL_LOG (log filter), and the bootstrap's overrides the config names
+(the project's: ATES_BOOTSTRAP_ADMIN_EMAIL, ATES_BOOTSTRAP_ADMIN_PASSWORD)";
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -26,6 +28,7 @@ pub struct Options {
     pub aws_endpoint: Option<String>,
     pub moto: PathBuf,
     pub template: PathBuf,
+    pub config: PathBuf,
     pub bin_dir: PathBuf,
     pub state_dir: PathBuf,
     pub concurrency: usize,
@@ -55,6 +58,7 @@ impl Options {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| root.join("infra/moto-server")),
             template: root.join("template.yaml"),
+            config: root.join("infra/local/local.json"),
             bin_dir: target_dir.join("debug"),
             state_dir: root.join(".local"),
             concurrency: 1,
@@ -84,6 +88,7 @@ impl Options {
                 "--aws-endpoint" => options.aws_endpoint = Some(value()?),
                 "--moto" => options.moto = PathBuf::from(value()?),
                 "--template" => options.template = PathBuf::from(value()?),
+                "--config" => options.config = PathBuf::from(value()?),
                 "--bin-dir" => options.bin_dir = PathBuf::from(value()?),
                 "--state-dir" => options.state_dir = PathBuf::from(value()?),
                 "--concurrency" => options.concurrency = number(value()?)?.max(1) as usize,
@@ -136,6 +141,7 @@ mod tests {
             assert_eq!(o.moto, PathBuf::from("/ws/infra/moto-server"));
         }
         assert_eq!(o.template, PathBuf::from("/ws/template.yaml"));
+        assert_eq!(o.config, PathBuf::from("/ws/infra/local/local.json"));
         assert_eq!(o.state_dir, PathBuf::from("/ws/.local"));
         assert_eq!(o.concurrency, 1);
         assert!(!o.exit_with_stdin);

@@ -1,5 +1,6 @@
 //! Starts the whole stack: emulator, provisioning, functions, pollers, schedules and the HTTP API.
 
+use crate::config::Config;
 use crate::lambda::{Lambda, LambdaSettings};
 use crate::moto::Emulator;
 use crate::options::Options;
@@ -10,7 +11,7 @@ use crate::{
     admin, aws, aws_calls, functions, gateway, ledger, pollers, provision, scheduler, stack,
 };
 use axum::Router;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,6 +20,10 @@ use tokio::sync::watch;
 /// Runs the stack until Ctrl-C, SIGTERM or (with `--exit-with-stdin`) the end of stdin.
 pub async fn run(options: Options) -> Result<(), String> {
     let template = Template::load(&options.template)?;
+    let config = Config::load(&options.config)?;
+    config
+        .check(&template)
+        .map_err(|e| format!("{}: {e}", options.config.display()))?;
     let logs = options.state_dir.join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
 
@@ -39,7 +44,15 @@ pub async fn run(options: Options) -> Result<(), String> {
             Emulator::start(&options.moto, port, &logs.join("moto.log")).await?
         }
     };
-    let result = run_stack(&options, &template, listener, &api_url, &emulator.endpoint).await;
+    let result = run_stack(
+        &options,
+        &template,
+        &config,
+        listener,
+        &api_url,
+        &emulator.endpoint,
+    )
+    .await;
     emulator.stop().await;
     let _ = std::fs::remove_file(options.state_dir.join("stack.json"));
     result
@@ -48,13 +61,14 @@ pub async fn run(options: Options) -> Result<(), String> {
 async fn run_stack(
     options: &Options,
     template: &Template,
+    config: &Config,
     listener: tokio::net::TcpListener,
     api_url: &str,
     aws_endpoint: &str,
 ) -> Result<(), String> {
     let mut resolver = Resolver::new(template, &[("IssuerUrl", api_url)], aws_endpoint);
     let aws = aws::Aws::connect(aws_endpoint).await;
-    let resources = provision::provision(template, &mut resolver, &aws).await?;
+    let resources = provision::provision(template, config, &mut resolver, &aws).await?;
     let specs = functions::function_specs(template, &resolver)?;
     let authorizers = stack::authorizers(template, &resolver)?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -114,18 +128,13 @@ async fn run_stack(
         }
     });
 
-    let admin = bootstrap_admin(&stack).await;
+    let hint = bootstrap(&stack, config, api_url).await;
     let state =
         json!({"api_url": api_url, "aws_endpoint": aws_endpoint, "pid": std::process::id()});
     let state_file = options.state_dir.join("stack.json");
     std::fs::write(&state_file, format!("{state:#}\n"))
         .map_err(|e| format!("{}: {e}", state_file.display()))?;
-    let hint = match admin {
-        Some((email, password)) => format!(
-            " - sign in: POST {api_url}/auth/sign-in {{\"email\":\"{email}\",\"password\":\"{password}\"}}"
-        ),
-        None => " - no admin was bootstrapped (auth-bootstrap-admin is not built or failed; see the log)".into(),
-    };
+    let hint = hint.map(|h| format!(" - {h}")).unwrap_or_default();
     println!("aTES local stack ready at {api_url}{hint}");
 
     wait_for_stop(options.exit_with_stdin).await;
@@ -139,26 +148,29 @@ async fn run_stack(
     Ok(())
 }
 
-/// Creates the first admin through the template's bootstrap function, if it is built.
-async fn bootstrap_admin(stack: &Stack) -> Option<(String, String)> {
-    let spec = stack
+/// Runs the config's bootstrap function once, if there is one; answers what to tell the user.
+async fn bootstrap(stack: &Stack, config: &Config, api_url: &str) -> Option<String> {
+    let bootstrap = config.bootstrap.as_ref()?;
+    let name = &bootstrap.function;
+    let input = bootstrap.input();
+    match stack
         .lambda
-        .specs()
-        .find(|s| s.binary == "auth-bootstrap-admin")?;
-    let name = spec.logical_id.clone();
-    let email =
-        std::env::var("ATES_BOOTSTRAP_ADMIN_EMAIL").unwrap_or_else(|_| "admin@ates.local".into());
-    let password = std::env::var("ATES_BOOTSTRAP_ADMIN_PASSWORD")
-        .unwrap_or_else(|_| "popug-local-admin-pass".into());
-    let payload = json!({"email": email, "full_name": "Local Admin", "password": password});
-    match stack.lambda.invoke(&name, &payload).await {
+        .invoke(name, &Value::Object(input.clone()))
+        .await
+    {
         Ok(answer) => {
-            tracing::info!("bootstrapped the admin {email}: {answer}");
-            Some((email, password))
+            tracing::info!("bootstrapped with {name}: {answer}");
+            bootstrap.hint(api_url, &input)
         }
         Err(e) => {
-            tracing::warn!("could not bootstrap the admin: {e}");
-            None
+            tracing::warn!("the bootstrap {name} failed: {e}");
+            let binary = stack
+                .lambda
+                .spec(name)
+                .map_or(name.as_str(), |s| s.binary.as_str());
+            Some(format!(
+                "nothing was bootstrapped ({binary} is not built or failed; see the log)"
+            ))
         }
     }
 }

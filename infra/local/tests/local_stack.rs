@@ -70,8 +70,7 @@ impl RunningStack {
         let _ = std::fs::remove_dir_all(&state_dir);
         std::fs::create_dir_all(&state_dir).unwrap();
         let stderr = std::fs::File::create(state_dir.join("stack.err")).unwrap();
-        let template =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/echo-template.yaml");
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut child = Command::new(&exe)
             .args([
                 "--port",
@@ -85,7 +84,10 @@ impl RunningStack {
             .arg("--moto")
             .arg(&moto)
             .arg("--template")
-            .arg(&template)
+            .arg(fixtures.join("echo-template.yaml"))
+            .arg("--config")
+            .arg(fixtures.join("echo-local.json"))
+            .env("ATES_ECHO_GREETING", "hi from the environment")
             .arg("--bin-dir")
             .arg(&examples)
             .arg("--state-dir")
@@ -125,6 +127,14 @@ impl RunningStack {
             .find(|w| w.starts_with("http://"))
             .unwrap()
             .to_string();
+        // The config's bootstrap ran, its input overridden from the environment.
+        assert!(
+            ready.ends_with(&format!(
+                " - bootstrapped: hi from the environment at {}",
+                stack.api
+            )),
+            "{ready}"
+        );
         let state: Value = serde_json::from_str(
             &std::fs::read_to_string(stack.state_dir.join("stack.json")).unwrap(),
         )
