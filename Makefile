@@ -40,7 +40,6 @@ check:
 # Binaries first: the end-to-end tests run the real function binaries under the local stack.
 unit: build
 	cargo test --workspace --all-features --lib --test '*'
-	cargo test -p ates-local --bins
 
 lint: venv
 	cfn-lint template.yaml

@@ -2,7 +2,7 @@
 //! API Gateway (JWT authorizer and route scopes), the outbox relay, the bus and a consumer.
 
 use ates_kernel::identity::Role;
-use ates_tests::{routes, yaml, Stack};
+use ates_tests::{routes, template, Stack};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
@@ -312,7 +312,7 @@ fn every_route_allows_exactly_the_roles_whose_scopes_it_names() {
         .map(|role| (role, stack.employee(&admin, role.as_str()).1))
         .chain([(Role::Admin, admin.clone())])
         .collect();
-    let template = yaml("template.yaml");
+    let template = template();
     let mut checked = 0;
     for (method, path, scopes) in routes(&template) {
         if scopes.is_empty() {

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use ates_tests::{functions, references, root, routes, yaml, Yaml};
-
-fn template() -> Yaml {
-    yaml("template.yaml")
-}
+use ates_local::scheduler::Expression;
+use ates_tests::{
+    function_specs, functions, property, references, root, routes, template, yaml, Yaml,
+};
+use serde_json::json;
 
 /// The bounded context a logical id belongs to, by its prefix.
 fn context(id: &str) -> &str {
@@ -19,9 +19,9 @@ fn context(id: &str) -> &str {
 
 #[test]
 fn every_function_in_the_template_has_a_binary_and_every_binary_a_function() {
-    let in_template: BTreeSet<String> = functions(&template())
-        .into_iter()
-        .map(|f| f.binary)
+    let t = template();
+    let in_template: BTreeSet<String> = functions(&t)
+        .map(|f| f.binary().unwrap_or_default().to_owned())
         .collect();
     let mut binaries = BTreeSet::new();
     for context in std::fs::read_dir(root().join("functions")).unwrap() {
@@ -42,20 +42,16 @@ fn every_function_in_the_template_has_a_binary_and_every_binary_a_function() {
 fn functions_are_built_with_cargo_lambda_for_the_architecture_parameter() {
     let t = template();
     assert_eq!(
-        t["Globals"]["Function"]["Architectures"][0],
-        Yaml::Tagged(Box::new(serde_yaml::value::TaggedValue {
-            tag: serde_yaml::value::Tag::new("Ref"),
-            value: Yaml::String("Architecture".into()),
-        }))
+        *property(&t.function_globals, "Architectures"),
+        json!([{"Ref": "Architecture"}])
     );
-    for (id, r) in t["Resources"].as_mapping().unwrap() {
-        if r["Type"].as_str() == Some("AWS::Serverless::Function") {
-            assert_eq!(
-                r["Metadata"]["BuildMethod"].as_str(),
-                Some("rust-cargolambda"),
-                "{id:?}"
-            );
-        }
+    for f in functions(&t) {
+        assert_eq!(
+            property(&f.metadata, "BuildMethod").as_str(),
+            Some("rust-cargolambda"),
+            "{}",
+            f.logical_id
+        );
     }
 }
 
@@ -91,17 +87,22 @@ fn the_api_document_and_the_template_describe_the_same_routes() {
 fn every_signed_in_route_names_the_scopes_it_needs() {
     let t = template();
     for f in functions(&t) {
-        for (_, event) in f.properties["Events"].as_mapping().into_iter().flatten() {
+        for event in property(&f.properties, "Events")
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|e| e.1)
+        {
             if event["Type"].as_str() == Some("HttpApi") {
                 let auth = &event["Properties"]["Auth"];
                 let public = auth["Authorizer"].as_str() == Some("NONE");
                 assert!(
                     public
                         || auth["AuthorizationScopes"]
-                            .as_sequence()
+                            .as_array()
                             .is_some_and(|s| !s.is_empty()),
                     "{}",
-                    f.id
+                    f.logical_id
                 );
             }
         }
@@ -111,19 +112,18 @@ fn every_signed_in_route_names_the_scopes_it_needs() {
 #[test]
 fn each_function_touches_only_its_own_contexts_resources() {
     let t = template();
-    let resources = t["Resources"].as_mapping().unwrap();
     for f in functions(&t) {
-        let mine = context(&f.id);
-        let used = references(&f.properties["Policies"])
+        let mine = context(&f.logical_id);
+        let used = references(property(&f.properties, "Policies"))
             .into_iter()
-            .chain(references(&f.properties["Environment"]));
+            .chain(references(property(&f.properties, "Environment")));
         for id in used {
-            let is_resource = resources.contains_key(Yaml::String(id.clone()));
+            let is_resource = t.resources.contains_key(&id);
             let shared = ["EventBus", "MailFrom", "HttpApi"].contains(&id.as_str());
             assert!(
                 !is_resource || shared || context(&id) == mine,
                 "{} ({mine}) uses {id}",
-                f.id
+                f.logical_id
             );
         }
     }
@@ -133,9 +133,13 @@ fn each_function_touches_only_its_own_contexts_resources() {
 fn every_consumer_reports_partial_failures_parks_poison_and_every_queue_ends_in_a_dead_letter_queue(
 ) {
     let t = template();
-    let resources = t["Resources"].as_mapping().unwrap();
     for f in functions(&t) {
-        for (_, event) in f.properties["Events"].as_mapping().into_iter().flatten() {
+        for event in property(&f.properties, "Events")
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|e| e.1)
+        {
             let p = &event["Properties"];
             match event["Type"].as_str() {
                 Some("SQS") => {
@@ -143,11 +147,10 @@ fn every_consumer_reports_partial_failures_parks_poison_and_every_queue_ends_in_
                         p["FunctionResponseTypes"][0].as_str(),
                         Some("ReportBatchItemFailures"),
                         "{}",
-                        f.id
+                        f.logical_id
                     );
                     let queue = references(&p["Queue"]).remove(0);
-                    let redrive =
-                        &resources[Yaml::String(queue.clone())]["Properties"]["RedrivePolicy"];
+                    let redrive = property(&t.resources[&queue].properties, "RedrivePolicy");
                     assert!(
                         !references(&redrive["deadLetterTargetArn"]).is_empty(),
                         "{queue} has no DLQ"
@@ -155,26 +158,26 @@ fn every_consumer_reports_partial_failures_parks_poison_and_every_queue_ends_in_
                     assert!(redrive["maxReceiveCount"].as_u64().is_some(), "{queue}");
                     // Poison is parked at once, in the same dead-letter queue SQS would use.
                     let dead_letters = references(&redrive["deadLetterTargetArn"]).remove(0);
-                    let variables = &f.properties["Environment"]["Variables"];
+                    let variables = &property(&f.properties, "Environment")["Variables"];
                     assert_eq!(
                         references(&variables["DEAD_LETTER_QUEUE_URL"]),
                         std::slice::from_ref(&dead_letters),
                         "{} parks poison in {dead_letters}",
-                        f.id
+                        f.logical_id
                     );
-                    let may_send = f.properties["Policies"]
-                        .as_sequence()
+                    let may_send = property(&f.properties, "Policies")
+                        .as_array()
                         .into_iter()
                         .flatten()
                         .any(|p| references(&p["SQSSendMessagePolicy"]) == [dead_letters.clone()]);
-                    assert!(may_send, "{} may send to {dead_letters}", f.id);
+                    assert!(may_send, "{} may send to {dead_letters}", f.logical_id);
                     // A job's pages know when their last delivery comes.
                     if let Some(count) = variables["MAX_RECEIVE_COUNT"].as_str() {
                         assert_eq!(
                             count.parse::<u64>().ok(),
                             redrive["maxReceiveCount"].as_u64(),
                             "{}: MAX_RECEIVE_COUNT is {queue}'s maxReceiveCount",
-                            f.id
+                            f.logical_id
                         );
                     }
                 }
@@ -183,12 +186,12 @@ fn every_consumer_reports_partial_failures_parks_poison_and_every_queue_ends_in_
                         p["FunctionResponseTypes"][0].as_str(),
                         Some("ReportBatchItemFailures"),
                         "{}",
-                        f.id
+                        f.logical_id
                     );
                     assert!(
                         !references(&p["DestinationConfig"]["OnFailure"]["Destination"]).is_empty(),
                         "{}",
-                        f.id
+                        f.logical_id
                     );
                 }
                 Some("ScheduleV2") => {
@@ -197,12 +200,13 @@ fn every_consumer_reports_partial_failures_parks_poison_and_every_queue_ends_in_
                     assert!(
                         !references(&p["DeadLetterConfig"]["Arn"]).is_empty(),
                         "{}",
-                        f.id
+                        f.logical_id
                     );
                     assert!(
-                        !references(&f.properties["DeadLetterQueue"]["TargetArn"]).is_empty(),
+                        !references(&property(&f.properties, "DeadLetterQueue")["TargetArn"])
+                            .is_empty(),
                         "{}",
-                        f.id
+                        f.logical_id
                     );
                 }
                 _ => {}
@@ -214,12 +218,11 @@ fn every_consumer_reports_partial_failures_parks_poison_and_every_queue_ends_in_
 #[test]
 fn the_business_day_ends_on_a_schedule_kept_in_the_business_time_zone() {
     let t = template();
-    let schedules: Vec<(String, Yaml)> = functions(&t)
-        .into_iter()
+    let schedules: Vec<(String, serde_json::Value)> = functions(&t)
         .flat_map(|f| {
-            let id = f.id.clone();
-            f.properties["Events"]
-                .as_mapping()
+            let id = f.logical_id.clone();
+            property(&f.properties, "Events")
+                .as_object()
                 .into_iter()
                 .flatten()
                 .filter(|(_, e)| e["Type"].as_str() == Some("ScheduleV2"))
@@ -234,33 +237,64 @@ fn the_business_day_ends_on_a_schedule_kept_in_the_business_time_zone() {
         references(&p["ScheduleExpressionTimezone"]),
         ["BusinessTimeZone"]
     );
-    let expression = serde_yaml::to_string(&p["ScheduleExpression"]).unwrap();
-    assert!(
-        expression.contains("cron(0 ${BusinessDayEndHour} * * ? *)"),
-        "{expression}"
+    assert_eq!(
+        p["ScheduleExpression"],
+        json!({"Fn::Sub": "cron(0 ${BusinessDayEndHour} * * ? *)"})
     );
     let input = p["Input"].as_str().unwrap();
     let input: serde_json::Value = serde_json::from_str(input).unwrap();
     assert_eq!(input["scheduled_time"], "<aws.scheduler.scheduled-time>");
+
+    // Resolved with the parameters' defaults, the local stack can run it: a daily cron, in a
+    // time zone it knows.
+    let spec = function_specs(&t)
+        .into_iter()
+        .find(|s| &s.logical_id == function)
+        .unwrap();
+    let schedule = &spec.schedules[0];
+    let hour = t.parameters["BusinessDayEndHour"].to_string();
+    assert_eq!(
+        schedule.expression,
+        format!("cron(0 {} * * ? *)", hour.trim_matches('"'))
+    );
+    assert!(
+        matches!(
+            Expression::parse(&schedule.expression),
+            Ok(Expression::Cron(_))
+        ),
+        "{}",
+        schedule.expression
+    );
+    assert_eq!(
+        schedule.timezone.as_ref(),
+        t.parameters["BusinessTimeZone"]
+            .as_str()
+            .map(str::to_owned)
+            .as_ref()
+    );
+    assert_eq!(
+        schedule
+            .retry_policy
+            .as_ref()
+            .map(|r| r.maximum_retry_attempts),
+        Some(10)
+    );
 }
 
 #[test]
 fn every_table_has_a_stream_relayed_to_the_bus() {
     let t = template();
     let relayed: BTreeSet<String> = functions(&t)
-        .iter()
-        .filter(|f| f.binary.ends_with("-outbox-relay"))
-        .flat_map(|f| references(&f.properties["Events"]))
+        .filter(|f| f.binary().is_some_and(|b| b.ends_with("-outbox-relay")))
+        .flat_map(|f| references(property(&f.properties, "Events")))
         .collect();
-    for (id, r) in t["Resources"].as_mapping().unwrap() {
-        if r["Type"].as_str() == Some("AWS::DynamoDB::Table") {
-            let id = id.as_str().unwrap();
-            assert_eq!(
-                r["Properties"]["StreamSpecification"]["StreamViewType"].as_str(),
-                Some("NEW_IMAGE"),
-                "{id}"
-            );
-            assert!(relayed.contains(id), "{id} has no outbox relay");
-        }
+    for table in t.of_kind("AWS::DynamoDB::Table") {
+        let id = &table.logical_id;
+        assert_eq!(
+            property(&table.properties, "StreamSpecification")["StreamViewType"].as_str(),
+            Some("NEW_IMAGE"),
+            "{id}"
+        );
+        assert!(relayed.contains(id), "{id} has no outbox relay");
     }
 }

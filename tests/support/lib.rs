@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+pub use ates_local::functions::{FunctionSpec, RouteAuth};
+pub use ates_local::template::{references, Resource, Template};
 pub use serde_yaml::Value as Yaml;
 
 pub fn root() -> PathBuf {
@@ -12,95 +14,51 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// A YAML file of the workspace as it is written (the API document, say).
 pub fn yaml(file: &str) -> Yaml {
     let text = std::fs::read_to_string(root().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
-/// Every logical id that a value refers to, through `!Ref`, `!GetAtt` or their long forms.
-pub fn references(value: &Yaml) -> Vec<String> {
-    let mut found = Vec::new();
-    collect(value, &mut found);
-    found
+/// template.yaml as the local stack reads it: JSON, short tags in their long forms
+/// (`!Ref X` is `{"Ref": "X"}`), nothing resolved.
+pub fn template() -> Template {
+    Template::load(&root().join("template.yaml")).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn collect(value: &Yaml, found: &mut Vec<String>) {
-    match value {
-        Yaml::Tagged(tagged) => match (tagged.tag.to_string().as_str(), &tagged.value) {
-            ("!Ref", Yaml::String(id)) => found.push(id.clone()),
-            ("!GetAtt", Yaml::String(path)) => {
-                found.push(path.split('.').next().unwrap_or_default().to_owned())
-            }
-            (_, inner) => collect(inner, found),
-        },
-        Yaml::Mapping(map) => {
-            for (k, v) in map {
-                match (k.as_str(), v) {
-                    (Some("Ref"), Yaml::String(id)) => found.push(id.clone()),
-                    (Some("Fn::GetAtt"), Yaml::Sequence(parts)) => {
-                        found.extend(parts.first().and_then(Yaml::as_str).map(str::to_owned))
-                    }
-                    _ => collect(v, found),
-                }
-            }
-        }
-        Yaml::Sequence(items) => items.iter().for_each(|v| collect(v, found)),
-        _ => {}
-    }
+/// Every function as the local stack runs it: Globals merged in, intrinsics resolved with the
+/// parameters' defaults, routes with their authorizer and scopes, event sources read.
+pub fn function_specs(template: &Template) -> Vec<FunctionSpec> {
+    let resolver = ates_local::resolve::Resolver::new(template, &[], "http://127.0.0.1:4566");
+    ates_local::functions::function_specs(template, &resolver).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// A function of the template: its logical id, binary and properties.
-pub struct Function {
-    pub id: String,
-    pub binary: String,
-    pub properties: Yaml,
+/// The template's `AWS::Serverless::Function`s (their own properties, unresolved).
+pub fn functions(template: &Template) -> impl Iterator<Item = &Resource> {
+    template.of_kind("AWS::Serverless::Function")
 }
 
-pub fn functions(template: &Yaml) -> Vec<Function> {
-    template["Resources"]
-        .as_mapping()
-        .expect("Resources")
-        .iter()
-        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
-        .map(|(id, r)| Function {
-            id: id.as_str().unwrap_or_default().to_owned(),
-            binary: r["Metadata"]["BuildProperties"]["Binary"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned(),
-            properties: r["Properties"].clone(),
-        })
-        .collect()
+/// A property (or metadata field) of a resource; Null where it is absent.
+pub fn property<'a>(
+    properties: &'a serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> &'a serde_json::Value {
+    properties.get(key).unwrap_or(&serde_json::Value::Null)
 }
 
 /// `(METHOD, path, scopes)` of every HttpApi route; scopes empty where the route is public.
-pub fn routes(template: &Yaml) -> Vec<(String, String, Vec<String>)> {
-    let mut routes = Vec::new();
-    for f in functions(template) {
-        let Some(events) = f.properties["Events"].as_mapping() else {
-            continue;
-        };
-        for (_, event) in events {
-            if event["Type"].as_str() != Some("HttpApi") {
-                continue;
-            }
-            let p = &event["Properties"];
-            let scopes = p["Auth"]["AuthorizationScopes"]
-                .as_sequence()
-                .map(|s| {
-                    s.iter()
-                        .filter_map(Yaml::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default();
-            routes.push((
-                p["Method"].as_str().unwrap_or_default().to_uppercase(),
-                p["Path"].as_str().unwrap_or_default().to_owned(),
-                scopes,
-            ));
-        }
-    }
+pub fn routes(template: &Template) -> Vec<(String, String, Vec<String>)> {
+    let mut routes: Vec<_> = function_specs(template)
+        .into_iter()
+        .flat_map(|f| f.routes)
+        .map(|r| {
+            let scopes = match r.auth {
+                RouteAuth::Open => Vec::new(),
+                RouteAuth::Jwt { scopes, .. } => scopes,
+            };
+            (r.method, r.path, scopes)
+        })
+        .collect();
     routes.sort();
     routes
 }
@@ -114,9 +72,20 @@ pub struct Stack {
     _process: std::sync::Mutex<std::process::Child>,
 }
 
-/// The bootstrap admin `ates-local` creates (its documented local defaults).
-pub const ADMIN_EMAIL: &str = "admin@ates.local";
-pub const ADMIN_PASSWORD: &str = "popug-local-admin-pass";
+/// The admin `ates-local` bootstraps: its config's input (infra/local/local.json), with the
+/// environment's overrides, as the stack started here sees them.
+pub fn admin_credentials() -> (String, String) {
+    let config = ates_local::config::Config::load(&root().join("infra/local/local.json"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let input = config.bootstrap.expect("a bootstrap admin").input();
+    let field = |name: &str| {
+        input[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("the bootstrap input has no {name}"))
+            .to_owned()
+    };
+    (field("email"), field("password"))
+}
 
 impl Stack {
     pub fn shared() -> &'static Stack {
@@ -220,7 +189,8 @@ impl Stack {
     }
 
     pub fn admin_token(&self) -> String {
-        self.sign_in(ADMIN_EMAIL, ADMIN_PASSWORD)["access_token"]
+        let (email, password) = admin_credentials();
+        self.sign_in(&email, &password)["access_token"]
             .as_str()
             .expect("token")
             .to_owned()

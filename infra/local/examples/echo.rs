@@ -2,7 +2,8 @@
 //!
 //! HTTP events get their request echoed back; `GET /.well-known/jwks.json` publishes the key in
 //! the secret named by SIGNING_KEY_SECRET_ID, like the issuer would. SQS and stream batches report
-//! as failed every record whose body or new image mentions "fail". `{"crash": true}` kills the
+//! as failed every record whose body or new image mentions "fail", and every stream record whose
+//! new image has an `unavailable_until` (RFC 3339) still to come. `{"crash": true}` kills the
 //! process, `{"sleep_ms": n}` takes its time, `{"error": "..."}` fails the invocation, and
 //! `{"fail_until": "<RFC 3339 time>"}` fails it until then (a dependency that comes back).
 
@@ -43,7 +44,12 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
                     .pointer("/dynamodb/NewImage")
                     .map(Value::to_string)
                     .unwrap_or_default();
-                body.contains("fail") || image.contains("fail")
+                let unavailable = r
+                    .pointer("/dynamodb/NewImage/unavailable_until/S")
+                    .and_then(Value::as_str)
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .is_some_and(|until| chrono::Utc::now() < until);
+                body.contains("fail") || image.contains("fail") || unavailable
             })
             .map(|r| {
                 let id = r

@@ -4,6 +4,7 @@ use crate::aws::describe;
 use crate::functions::route_key;
 use crate::lambda::InvokeError;
 use crate::moto;
+use crate::pollers::streams;
 use crate::scheduler;
 use crate::stack::Stack;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
@@ -219,7 +220,8 @@ async fn reset_aws_calls(State(stack): State<Arc<Stack>>) -> StatusCode {
 enum DeadLetterKind {
     /// A RedrivePolicy's target: messages go back to the source queue.
     Queue,
-    /// A stream mapping's OnFailure destination: failure records, replayed as `{"Records": ...}`.
+    /// A stream mapping's OnFailure destination: failure records, whose batches are read again from
+    /// the stream and replayed as `{"Records": ...}`.
     StreamFailures,
     /// A function's DeadLetterQueue (its failed asynchronous invocations) or a ScheduleV2's
     /// DeadLetterConfig: invocation payloads, replayed to the function unchanged.
@@ -480,15 +482,35 @@ async fn replay_records(
 ) -> Result<(), String> {
     let body: Value =
         serde_json::from_str(message.body().unwrap_or_default()).map_err(|e| e.to_string())?;
-    let records = body
-        .get("records")
-        .cloned()
-        .ok_or("the failure record has no records to replay")?;
+    let info = body
+        .get("DDBStreamBatchInfo")
+        .ok_or("the failure record has no DDBStreamBatchInfo")?;
     let function = function_of(
         body.pointer("/requestContext/functionArn")
             .and_then(Value::as_str),
         dlq,
     )?;
+    let stream_arn = info.get("streamArn").and_then(Value::as_str);
+    let source = stack
+        .lambda
+        .spec(&function)
+        .and_then(|spec| {
+            spec.stream_sources
+                .iter()
+                .find(|s| Some(s.stream_arn.as_str()) == stream_arn)
+        })
+        .ok_or_else(|| format!("{function} reads no stream {stream_arn:?}"))?;
+    let records = streams::failed_batch(stack, info, &source.filters).await?;
+    let expected = info.get("batchSize").and_then(Value::as_u64);
+    if expected != Some(records.len() as u64) {
+        tracing::warn!(
+            "{function}: the failed batch had {expected:?} records, the stream now gives {}",
+            records.len()
+        );
+    }
+    if records.is_empty() {
+        return Err("no records of the failed batch are left to replay".into());
+    }
     let answer = stack
         .lambda
         .invoke(&function, &json!({"Records": records}))

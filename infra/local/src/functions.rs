@@ -201,10 +201,7 @@ fn function_spec(
     let properties = resolver.resolve(&Value::Object(unresolved))?;
 
     let binary = resource
-        .metadata
-        .get("BuildProperties")
-        .and_then(|b| b.get("Binary"))
-        .and_then(Value::as_str)
+        .binary()
         .ok_or("Metadata.BuildProperties.Binary is missing")?
         .to_string();
 

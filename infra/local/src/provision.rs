@@ -1,6 +1,7 @@
 //! Creates the template's tables, queues, bus, rules, secrets and mail identities in the emulator.
 
 use crate::aws::{describe, Aws};
+use crate::config::Config;
 use crate::resolve::{Resolver, ACCOUNT_ID, REGION};
 use crate::signing_key::SigningKey;
 use crate::template::{Resource, Template};
@@ -9,7 +10,7 @@ use aws_sdk_eventbridge::types::Target;
 use aws_sdk_sqs::types::QueueAttributeName;
 use rand::Rng;
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The queue every bus event is copied to, so the stack can show what was published.
 pub const TAP_QUEUE: &str = "ates-local-tap";
@@ -82,6 +83,7 @@ impl Resources {
 /// Provisions everything, updating `resolver` with the identities only the emulator knows.
 pub async fn provision(
     template: &Template,
+    config: &Config,
     resolver: &mut Resolver,
     aws: &Aws,
 ) -> Result<Resources, String> {
@@ -115,13 +117,12 @@ pub async fn provision(
         resources.queues.insert(queue.logical_id.clone(), info);
     }
 
-    let signing_secrets = signing_key_secrets(template);
     for secret in template.of_kind("AWS::SecretsManager::Secret") {
         let name = create_secret(
             secret,
             resolver,
             aws,
-            signing_secrets.contains(&secret.logical_id),
+            config.signing_key_secrets.contains(&secret.logical_id),
         )
         .await?;
         resources.secrets.push(name);
@@ -368,33 +369,6 @@ async fn create_queue(
     })
 }
 
-/// Secrets holding the issuer's signing key: described as one, or named by SIGNING_KEY_SECRET_ID.
-fn signing_key_secrets(template: &Template) -> BTreeSet<String> {
-    let mut ids: BTreeSet<String> = template
-        .of_kind("AWS::SecretsManager::Secret")
-        .filter(|s| {
-            s.properties
-                .get("Description")
-                .and_then(Value::as_str)
-                .is_some_and(|d| d.to_lowercase().contains("signing key"))
-        })
-        .map(|s| s.logical_id.clone())
-        .collect();
-    let globals = template.function_globals.get("Environment").cloned();
-    let functions = template
-        .of_kind("AWS::Serverless::Function")
-        .map(|f| f.properties.get("Environment").cloned());
-    for env in functions.chain(std::iter::once(globals)).flatten() {
-        if let Some(id) = env
-            .pointer("/Variables/SIGNING_KEY_SECRET_ID/Ref")
-            .and_then(Value::as_str)
-        {
-            ids.insert(id.to_string());
-        }
-    }
-    ids
-}
-
 async fn create_secret(
     secret: &Resource,
     resolver: &Resolver,
@@ -593,13 +567,6 @@ fn truthy(v: Option<&Value>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::template::project_template;
-
-    #[test]
-    fn finds_the_signing_key_secret() {
-        let ids = signing_key_secrets(&project_template());
-        assert_eq!(ids.into_iter().collect::<Vec<_>>(), vec!["AuthSigningKey"]);
-    }
 
     #[test]
     fn generated_secrets_follow_their_template() {

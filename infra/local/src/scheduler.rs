@@ -12,8 +12,9 @@ use crate::resolve::{ACCOUNT_ID, REGION};
 use crate::stack::Stack;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use chrono::{
-    DateTime, Datelike, Duration as ChronoDuration, FixedOffset, NaiveDate, TimeZone, Timelike, Utc,
+    DateTime, Datelike, Duration as ChronoDuration, NaiveDate, NaiveDateTime, Timelike, Utc,
 };
+use jiff::tz::{Offset, TimeZone as Zone};
 use rand::Rng;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -58,13 +59,13 @@ impl Expression {
         Err(format!("unsupported schedule expression {text}"))
     }
 
-    /// The first firing strictly after `after`; `offset` is the schedule's time zone.
+    /// The first firing strictly after `after`; cron and at times are wall-clock times in `zone`.
     /// A rate fires every period from `started`, as a newly created schedule does.
     pub fn next_after(
         &self,
         after: DateTime<Utc>,
         started: DateTime<Utc>,
-        offset: FixedOffset,
+        zone: &Zone,
     ) -> Option<DateTime<Utc>> {
         match self {
             Expression::Rate(period) => {
@@ -77,28 +78,57 @@ impl Expression {
                 Some(started + period * periods.max(1) as i32)
             }
             Expression::At(when) => {
-                let at = offset
-                    .from_local_datetime(when)
-                    .single()?
-                    .with_timezone(&Utc);
+                let at = to_utc(when, zone)?;
                 (at > after).then_some(at)
             }
-            Expression::Cron(cron) => cron
-                .next_after(after.with_timezone(&offset))
-                .map(|t| t.with_timezone(&Utc)),
+            Expression::Cron(cron) => cron.next_after(after, zone),
         }
     }
 }
 
+/// A wall-clock time in `zone` as UTC. A time skipped by a daylight-saving change is taken after
+/// the change, a repeated one the first time it happens (jiff's `compatible`, as RFC 5545 does).
+fn to_utc(local: &NaiveDateTime, zone: &Zone) -> Option<DateTime<Utc>> {
+    let small = |n: u32| i8::try_from(n).ok();
+    let civil = jiff::civil::DateTime::new(
+        i16::try_from(local.year()).ok()?,
+        small(local.month())?,
+        small(local.day())?,
+        small(local.hour())?,
+        small(local.minute())?,
+        small(local.second())?,
+        0,
+    )
+    .ok()?;
+    let at = zone.to_ambiguous_timestamp(civil).compatible().ok()?;
+    DateTime::from_timestamp(at.as_second(), 0)
+}
+
+/// The wall-clock time in `zone` at `time`.
+fn to_local(time: DateTime<Utc>, zone: &Zone) -> Option<NaiveDateTime> {
+    let civil = zone.to_datetime(jiff::Timestamp::from_second(time.timestamp()).ok()?);
+    let part = |n: i8| u32::try_from(n).ok();
+    NaiveDate::from_ymd_opt(
+        i32::from(civil.year()),
+        part(civil.month())?,
+        part(civil.day())?,
+    )?
+    .and_hms_opt(
+        part(civil.hour())?,
+        part(civil.minute())?,
+        part(civil.second())?,
+    )
+}
+
 impl Cron {
-    fn next_after(&self, after: DateTime<FixedOffset>) -> Option<DateTime<FixedOffset>> {
-        let offset = *after.offset();
-        let first = after.with_second(0)?.with_nanosecond(0)? + ChronoDuration::minutes(1);
-        let mut day = first.date_naive();
+    fn next_after(&self, after: DateTime<Utc>, zone: &Zone) -> Option<DateTime<Utc>> {
+        let local = to_local(after, zone)?;
+        let first = local.with_second(0)?.with_nanosecond(0)? + ChronoDuration::minutes(1);
+        let mut day = first.date();
         // Five years is long enough for any expression that can fire at all.
         for _ in 0..(366 * 5) {
             if self.day_matches(day) {
-                let same_day = day == first.date_naive();
+                let same_day = day == first.date();
                 for &hour in &self.hours {
                     if same_day && hour < first.hour() {
                         continue;
@@ -107,9 +137,10 @@ impl Cron {
                         if same_day && hour == first.hour() && minute < first.minute() {
                             continue;
                         }
-                        let local = day.and_hms_opt(hour, minute, 0)?;
-                        if let Some(t) = offset.from_local_datetime(&local).single() {
-                            return Some(t);
+                        // Across a daylight-saving change a wall-clock time can map to the past.
+                        match to_utc(&day.and_hms_opt(hour, minute, 0)?, zone) {
+                            Some(t) if t > after => return Some(t),
+                            _ => {}
                         }
                     }
                 }
@@ -225,40 +256,26 @@ fn parse_field(field: &str, min: u32, max: u32, names: &[&str]) -> Result<BTreeS
     Ok(set)
 }
 
-/// The UTC offset of a schedule's time zone right now. Fixed offsets and UTC are understood
-/// directly; IANA names are asked of the system's zoneinfo through `date`.
-pub fn zone_offset(timezone: Option<&str>) -> FixedOffset {
-    let utc = FixedOffset::east_opt(0).expect("zero offset");
-    let Some(zone) = timezone.map(str::trim).filter(|z| !z.is_empty()) else {
-        return utc;
+/// A schedule's time zone: an IANA name (from jiff's bundled database), a fixed offset like
+/// `+03:00`, or UTC when none is given or the name is unknown.
+pub fn zone(timezone: Option<&str>) -> Zone {
+    let Some(name) = timezone.map(str::trim).filter(|z| !z.is_empty()) else {
+        return Zone::UTC;
     };
-    if matches!(zone, "UTC" | "Etc/UTC" | "GMT" | "Z") {
-        return utc;
+    if name == "Z" {
+        return Zone::UTC;
     }
-    if let Some(offset) = parse_offset(zone) {
-        return offset;
+    if let Some(offset) = parse_offset(name) {
+        return Zone::fixed(offset);
     }
-    let known = std::path::Path::new("/usr/share/zoneinfo")
-        .join(zone)
-        .is_file();
-    let asked = known
-        .then(|| {
-            std::process::Command::new("date")
-                .env("TZ", zone)
-                .arg("+%z")
-                .output()
-                .ok()
-        })
-        .flatten()
-        .and_then(|out| parse_offset(String::from_utf8_lossy(&out.stdout).trim()));
-    asked.unwrap_or_else(|| {
-        tracing::warn!("time zone {zone} is unknown here; using UTC");
-        utc
+    Zone::get(name).unwrap_or_else(|e| {
+        tracing::warn!("time zone {name} is unknown here ({e}); using UTC");
+        Zone::UTC
     })
 }
 
 /// `+0300`, `+03:00`, `-05:30`.
-fn parse_offset(text: &str) -> Option<FixedOffset> {
+fn parse_offset(text: &str) -> Option<Offset> {
     let sign = match text.chars().next()? {
         '+' => 1,
         '-' => -1,
@@ -270,7 +287,7 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
     }
     let hours: i32 = digits[..2].parse().ok()?;
     let minutes: i32 = digits[2..].parse().ok()?;
-    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+    Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
 }
 
 /// One attempt to deliver a firing, as EventBridge Scheduler describes it to the target.
@@ -384,9 +401,9 @@ async fn run(
 ) {
     let started = Utc::now();
     let mut after = started;
+    let zone = zone(schedule.timezone.as_deref());
     loop {
-        let offset = zone_offset(schedule.timezone.as_deref());
-        let Some(next) = expression.next_after(after, started, offset) else {
+        let Some(next) = expression.next_after(after, started, &zone) else {
             return;
         };
         tracing::info!("{function} {} fires next at {next}", schedule.event_name);
@@ -640,8 +657,7 @@ mod tests {
 
     fn next(expr: &str, after: &str) -> DateTime<Utc> {
         let e = Expression::parse(expr).unwrap();
-        e.next_after(utc(after), utc(after), FixedOffset::east_opt(0).unwrap())
-            .unwrap()
+        e.next_after(utc(after), utc(after), &Zone::UTC).unwrap()
     }
 
     #[test]
@@ -685,13 +701,39 @@ mod tests {
             utc("2026-03-15T08:00:00Z"),
             "1 is Sunday"
         );
-        let moscow = FixedOffset::east_opt(3 * 3600).unwrap();
+        let moscow = zone(Some("Europe/Moscow"));
         let e = Expression::parse("cron(0 0 * * ? *)").unwrap();
         let after = utc("2026-03-10T12:00:00Z");
         assert_eq!(
-            e.next_after(after, after, moscow),
+            e.next_after(after, after, &moscow),
             Some(utc("2026-03-10T21:00:00Z")),
             "midnight in Moscow"
+        );
+        // Daylight saving in New York: 02:30 is skipped on 2026-03-08, 01:30 comes twice on 2026-11-01.
+        let new_york = zone(Some("America/New_York"));
+        let next = |expr: &str, after: &str| {
+            let e = Expression::parse(expr).unwrap();
+            e.next_after(utc(after), utc(after), &new_york).unwrap()
+        };
+        assert_eq!(
+            next("cron(30 2 * * ? *)", "2026-03-07T12:00:00Z"),
+            utc("2026-03-08T07:30:00Z"),
+            "a skipped time runs just after the change (03:30 EDT)"
+        );
+        assert_eq!(
+            next("cron(30 2 * * ? *)", "2026-03-08T12:00:00Z"),
+            utc("2026-03-09T06:30:00Z"),
+            "EDT from then on"
+        );
+        assert_eq!(
+            next("cron(30 1 * * ? *)", "2026-11-01T00:00:00Z"),
+            utc("2026-11-01T05:30:00Z"),
+            "a repeated time runs the first time (01:30 EDT)"
+        );
+        assert_eq!(
+            next("cron(30 1 * * ? *)", "2026-11-01T05:30:00Z"),
+            utc("2026-11-02T06:30:00Z"),
+            "and not again an hour later; EST from then on"
         );
     }
 
@@ -699,7 +741,7 @@ mod tests {
     fn rates_and_once() {
         let started = utc("2026-03-10T12:00:00Z");
         let rate = Expression::parse("rate(1 day)").unwrap();
-        let z = FixedOffset::east_opt(0).unwrap();
+        let z = &Zone::UTC;
         assert_eq!(
             rate.next_after(started, started, z),
             Some(utc("2026-03-11T12:00:00Z"))
@@ -811,12 +853,20 @@ mod tests {
     }
 
     #[test]
-    fn offsets() {
+    fn zones() {
+        let at = jiff::Timestamp::from_second(1_773_144_000).unwrap(); // 2026-03-10T12:00:00Z
+        let offset = |z: Option<&str>| zone(z).to_offset(at).seconds();
+        assert_eq!(offset(Some("+03:00")), 10_800);
+        assert_eq!(offset(Some("-0530")), -19_800);
+        assert_eq!(offset(None), 0);
+        assert_eq!(offset(Some("UTC")), 0);
+        assert_eq!(offset(Some("Etc/UTC")), 0);
+        assert_eq!(offset(Some("Europe/Moscow")), 10_800);
         assert_eq!(
-            zone_offset(Some("+03:00")),
-            FixedOffset::east_opt(10800).unwrap()
+            offset(Some("America/New_York")),
+            -14_400,
+            "EDT since 2026-03-08"
         );
-        assert_eq!(zone_offset(None), FixedOffset::east_opt(0).unwrap());
-        assert_eq!(zone_offset(Some("UTC")), FixedOffset::east_opt(0).unwrap());
+        assert_eq!(offset(Some("Mars/Olympus_Mons")), 0, "unknown: UTC");
     }
 }

@@ -79,6 +79,73 @@ impl Template {
     }
 }
 
+impl Resource {
+    /// A function's binary: `Metadata.BuildProperties.Binary`, as SAM's cargo-lambda build names it.
+    pub fn binary(&self) -> Option<&str> {
+        self.metadata
+            .get("BuildProperties")
+            .and_then(|b| b.get("Binary"))
+            .and_then(Value::as_str)
+    }
+}
+
+/// Every name a value refers to, in order: `Ref`s, `Fn::GetAtt`s' resources, and the `${Name}`
+/// or `${Name.Attribute}` of `Fn::Sub` strings (parameters and pseudo parameters included).
+pub fn references(value: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    collect_references(value, &mut found);
+    found
+}
+
+fn collect_references(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                match (key.as_str(), inner) {
+                    ("Ref", Value::String(id)) => found.push(id.clone()),
+                    ("Fn::GetAtt", Value::Array(parts)) => {
+                        found.extend(parts.first().and_then(Value::as_str).map(str::to_string))
+                    }
+                    ("Fn::Sub", Value::String(text)) => sub_names(text, found),
+                    ("Fn::Sub", Value::Array(parts)) => {
+                        // `[text, {Name: value}]`: the text's names that the map does not define.
+                        let defined = parts.get(1).and_then(Value::as_object);
+                        if let Some(text) = parts.first().and_then(Value::as_str) {
+                            let mut names = Vec::new();
+                            sub_names(text, &mut names);
+                            found.extend(
+                                names
+                                    .into_iter()
+                                    .filter(|n| defined.is_none_or(|d| !d.contains_key(n))),
+                            );
+                        }
+                        if let Some(defined) = defined {
+                            defined.values().for_each(|v| collect_references(v, found));
+                        }
+                    }
+                    _ => collect_references(inner, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_references(v, found)),
+        _ => {}
+    }
+}
+
+/// `${Name}` and `${Name.Attribute}` (as Name) in a Sub text; `${!Literal}` is not a reference.
+fn sub_names(text: &str, found: &mut Vec<String>) {
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { return };
+        let name = &after[..end];
+        if !name.starts_with('!') {
+            found.push(name.split('.').next().unwrap_or_default().to_string());
+        }
+        rest = &after[end + 1..];
+    }
+}
+
 fn object_at(doc: &Value, key: &str) -> Vec<(String, Value)> {
     doc.get(key)
         .and_then(Value::as_object)
@@ -175,6 +242,20 @@ Resources:
         assert_eq!(p["S"], json!({"Fn::Sub": "arn:${AWS::Region}:${Thing}"}));
         assert_eq!(p["J"], json!({"Fn::Join": [",", ["a", "b"]]}));
         assert_eq!(p["Long"], json!({"Fn::GetAtt": ["Queue", "QueueName"]}));
+    }
+
+    #[test]
+    fn references_are_found_in_every_long_form() {
+        let value = json!({
+            "A": {"Ref": "Table"},
+            "B": [{"Fn::GetAtt": ["Queue", "Arn"]}],
+            "C": {"Fn::Sub": "arn:${AWS::Partition}:${Bus.Arn}/${!Literal}"},
+            "D": {"Fn::Sub": ["${Local}-${Param}", {"Local": {"Ref": "Secret"}}]},
+        });
+        assert_eq!(
+            references(&value),
+            ["Table", "Queue", "AWS::Partition", "Bus", "Param", "Secret"]
+        );
     }
 
     #[test]

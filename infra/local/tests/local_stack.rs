@@ -70,8 +70,7 @@ impl RunningStack {
         let _ = std::fs::remove_dir_all(&state_dir);
         std::fs::create_dir_all(&state_dir).unwrap();
         let stderr = std::fs::File::create(state_dir.join("stack.err")).unwrap();
-        let template =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/echo-template.yaml");
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut child = Command::new(&exe)
             .args([
                 "--port",
@@ -85,7 +84,10 @@ impl RunningStack {
             .arg("--moto")
             .arg(&moto)
             .arg("--template")
-            .arg(&template)
+            .arg(fixtures.join("echo-template.yaml"))
+            .arg("--config")
+            .arg(fixtures.join("echo-local.json"))
+            .env("ATES_ECHO_GREETING", "hi from the environment")
             .arg("--bin-dir")
             .arg(&examples)
             .arg("--state-dir")
@@ -125,6 +127,14 @@ impl RunningStack {
             .find(|w| w.starts_with("http://"))
             .unwrap()
             .to_string();
+        // The config's bootstrap ran, its input overridden from the environment.
+        assert!(
+            ready.ends_with(&format!(
+                " - bootstrapped: hi from the environment at {}",
+                stack.api
+            )),
+            "{ready}"
+        );
         let state: Value = serde_json::from_str(
             &std::fs::read_to_string(stack.state_dir.join("stack.json")).unwrap(),
         )
@@ -443,11 +453,18 @@ fn the_stack_runs_the_template_end_to_end() {
             .clone();
         (q["count"] == 1).then(|| q["messages"][0]["body"].clone())
     });
-    assert_eq!(
-        failure["records"][0]["dynamodb"]["Keys"]["pk"]["S"],
-        "ITEM#2"
+    // As in AWS, the failure record says where the batch is in the stream, not what it held.
+    assert!(failure.get("records").is_none(), "{failure}");
+    let batch = &failure["DDBStreamBatchInfo"];
+    assert_eq!(batch["batchSize"], 1);
+    assert_eq!(batch["startSequenceNumber"], batch["endSequenceNumber"]);
+    assert!(batch["shardId"].is_string(), "{failure}");
+    assert!(
+        batch["streamArn"]
+            .as_str()
+            .is_some_and(|a| a.contains("table/EchoTable/stream/")),
+        "{failure}"
     );
-    assert_eq!(failure["DDBStreamBatchInfo"]["batchSize"], 1);
     let (_, d) = call("GET", &format!("{api}/_local/deliveries"), None, None);
     let stream_keys: Vec<Value> = d["EchoFunction"]
         .as_object()
@@ -457,6 +474,80 @@ fn the_stack_runs_the_template_end_to_end() {
         .cloned()
         .collect();
     assert_eq!(stream_keys.len(), 2, "OTHER#1 was filtered out: {d}");
+
+    // --- Redriving a stream failure reads its batch from the stream again and invokes the
+    // function with it: a record unavailable for a while fails its redrive, then succeeds;
+    // ITEM#2 (which always fails) stays parked.
+    let stream_failures = || {
+        let (_, dead) = call("GET", &format!("{api}/_local/dead-letters"), None, None);
+        dead.as_array()
+            .and_then(|qs| qs.iter().find(|q| q["queue"] == "StreamFailures").cloned())
+            .unwrap_or(Value::Null)
+    };
+    let until = chrono::Utc::now() + chrono::Duration::seconds(5);
+    aws(&stack.aws, async |config| {
+        aws_sdk_dynamodb::Client::new(config)
+            .put_item()
+            .table_name("EchoTable")
+            .item(
+                "pk",
+                aws_sdk_dynamodb::types::AttributeValue::S("ITEM#3".into()),
+            )
+            .item(
+                "unavailable_until",
+                aws_sdk_dynamodb::types::AttributeValue::S(until.to_rfc3339()),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+    eventually(
+        "the second stream failure record",
+        Duration::from_secs(30),
+        || (stream_failures()["count"] == 2).then_some(()),
+    );
+    let redrive_stream = || {
+        call(
+            "POST",
+            &format!("{api}/_local/dead-letters/StreamFailures/redrive"),
+            None,
+            None,
+        )
+    };
+    assert!(
+        chrono::Utc::now() < until,
+        "the stream retries took longer than 5 s, so the failing redrive cannot be checked"
+    );
+    let (status, redriven) = redrive_stream();
+    assert_eq!(
+        (
+            status,
+            redriven["redriven"].as_u64(),
+            redriven["failed"].as_u64()
+        ),
+        (200, Some(0), Some(2)),
+        "{redriven}"
+    );
+    let left = (until - chrono::Utc::now()).to_std().unwrap_or_default();
+    std::thread::sleep(left + Duration::from_millis(200));
+    let (status, redriven) = redrive_stream();
+    assert_eq!(
+        (
+            status,
+            redriven["redriven"].as_u64(),
+            redriven["failed"].as_u64(),
+            redriven["to"].as_str()
+        ),
+        (200, Some(1), Some(1), Some("EchoFunction")),
+        "{redriven}"
+    );
+    let left = stream_failures();
+    assert_eq!(left["count"], 1, "{left}");
+    assert_eq!(
+        left["messages"][0]["body"]["DDBStreamBatchInfo"]["startSequenceNumber"],
+        batch["startSequenceNumber"],
+        "ITEM#2's failure is the one kept"
+    );
 
     // --- Schedules fire on demand with their Input, Scheduler's context attributes replaced.
     let fire = |event: &str, query: &str| {

@@ -261,7 +261,7 @@ impl ShardReader {
         outcome
     }
 
-    /// Lambda's OnFailure record for a stream batch, plus (locally) the records themselves for redrive.
+    /// Sends Lambda's OnFailure record for the batch: its coordinates in the stream, not its records.
     async fn give_up(&self, records: &[Value], attempts: u32, error: &str) {
         tracing::warn!(
             "{}: giving up on {} records after {attempts} attempts ({error})",
@@ -335,6 +335,9 @@ fn first_failure(answer: &Value, records: &[Value]) -> BatchResult {
     earliest.map_or(BatchResult::Done, BatchResult::FailedFrom)
 }
 
+/// What Lambda sends a stream mapping's on-failure destination: the batch's coordinates in the
+/// stream (shard, first and last sequence numbers), never its records; whoever handles it reads
+/// them from the stream again ([`failed_batch`]).
 pub fn failure_record(
     function: &str,
     shard_id: &str,
@@ -350,7 +353,7 @@ pub fn failure_record(
         r.and_then(|r| r.pointer("/dynamodb/ApproximateCreationDateTime"))
             .and_then(Value::as_f64)
             .and_then(|t| chrono::DateTime::from_timestamp(t as i64, 0))
-            .map(|t| t.to_rfc3339())
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
     };
     json!({
         "requestContext": {
@@ -361,7 +364,7 @@ pub fn failure_record(
         },
         "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
         "version": "1.0",
-        "timestamp": chrono::Utc::now().to_rfc3339(),
+        "timestamp": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
         "DDBStreamBatchInfo": {
             "shardId": shard_id,
             "startSequenceNumber": sequence(records.first()),
@@ -371,8 +374,83 @@ pub fn failure_record(
             "batchSize": records.len(),
             "streamArn": stream_arn,
         },
-        "records": records,
     })
+}
+
+/// The records an on-failure record's `DDBStreamBatchInfo` describes, read again from the stream
+/// as an operator would: an iterator AT_SEQUENCE_NUMBER the start, then GetRecords up to the end
+/// sequence number. `filters` are the mapping's, so the function gets the records Lambda gave it.
+pub async fn failed_batch(
+    stack: &Stack,
+    info: &Value,
+    filters: &[Value],
+) -> Result<Vec<Value>, String> {
+    let field = |name: &str| {
+        info.get(name)
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("DDBStreamBatchInfo has no {name}"))
+    };
+    let (stream_arn, shard_id) = (field("streamArn")?, field("shardId")?);
+    let (start, end) = (field("startSequenceNumber")?, field("endSequenceNumber")?);
+    let mut iterator = stack
+        .aws
+        .streams
+        .get_shard_iterator()
+        .stream_arn(stream_arn)
+        .shard_id(shard_id)
+        .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+        .sequence_number(start)
+        .send()
+        .await
+        .map_err(|e| describe(&format!("shard iterator at {start} in {shard_id}"), e))?
+        .shard_iterator()
+        .map(str::to_string);
+    let mut records = Vec::new();
+    // An open shard answers empty pages while it waits for writes; the end is long written.
+    let mut empty_pages = 0;
+    while let Some(current) = iterator.take() {
+        let out = stack
+            .aws
+            .streams
+            .get_records()
+            .shard_iterator(&current)
+            .send()
+            .await
+            .map_err(|e| describe("get records", e))?;
+        for record in out.records() {
+            let sequence = record
+                .dynamodb()
+                .and_then(|d| d.sequence_number())
+                .unwrap_or_default();
+            if sequence_after(sequence, end) {
+                return Ok(records);
+            }
+            let record = lambda_record(record, stream_arn);
+            if pattern::passes(filters, &record) {
+                records.push(record);
+            }
+            if sequence == end {
+                return Ok(records);
+            }
+        }
+        empty_pages = if out.records().is_empty() {
+            empty_pages + 1
+        } else {
+            0
+        };
+        if empty_pages >= 10 {
+            break;
+        }
+        iterator = out.next_shard_iterator().map(str::to_string);
+    }
+    Err(format!(
+        "{shard_id} ends before {end}: the records have left the stream"
+    ))
+}
+
+/// Sequence numbers are decimal strings of growing length: compare them as numbers.
+fn sequence_after(a: &str, b: &str) -> bool {
+    (a.len(), a) > (b.len(), b)
 }
 
 /// The record as Lambda hands it to a function.
@@ -546,6 +624,32 @@ mod tests {
         assert_eq!(f["DDBStreamBatchInfo"]["batchSize"], 2);
         assert_eq!(f["requestContext"]["condition"], "RetryAttemptsExhausted");
         assert_eq!(f["requestContext"]["approximateInvokeCount"], 11);
-        assert_eq!(f["records"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            f["DDBStreamBatchInfo"]["approximateArrivalOfFirstRecord"],
+            "2023-11-14T22:13:20Z"
+        );
+        assert_eq!(f["DDBStreamBatchInfo"]["shardId"], "shard-1");
+        assert_eq!(f["DDBStreamBatchInfo"]["streamArn"], "arn:s");
+        let keys: Vec<&str> = f.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "DDBStreamBatchInfo",
+                "requestContext",
+                "responseContext",
+                "timestamp",
+                "version"
+            ],
+            "AWS's shape: the batch's coordinates, not its records"
+        );
+        assert!(f["timestamp"].as_str().unwrap().ends_with('Z'));
+    }
+
+    #[test]
+    fn sequence_numbers_compare_as_numbers() {
+        assert!(sequence_after("100", "99"));
+        assert!(sequence_after("200", "100"));
+        assert!(!sequence_after("100", "100"));
+        assert!(!sequence_after("99", "100"));
     }
 }
