@@ -1,5 +1,8 @@
-//! Small helpers for reading and writing DynamoDB items by hand. Every context's table uses the
-//! same key shape: string `pk` and `sk`, and an optional `gsi1pk`/`gsi1sk` index.
+//! A context's DynamoDB table. Every context's table has the same key shape: string `pk` and
+//! `sk`, and optional `gsi1pk`/`gsi1sk` and `gsi2pk`/`gsi2sk` indexes. Items are Rust types
+//! mapped by serde_dynamo ([`to_item`], [`from_item`]) plus their key attributes; a [`Table`]
+//! reads them consistently, writes them under conditions, and runs transactions, retrying
+//! conflicts (and, through the SDK, throttling) with jittered backoff.
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -7,9 +10,192 @@ use std::str::FromStr;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 pub use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use serde::{de::DeserializeOwned, Serialize};
 
 pub type Item = HashMap<String, AttributeValue>;
+
+/// A context's table: its client and name, built once per cold start.
+#[derive(Clone)]
+pub struct Table {
+    db: aws_sdk_dynamodb::Client,
+    name: String,
+}
+
+impl Table {
+    pub fn new(config: &aws_config::SdkConfig, name: String) -> Self {
+        Self {
+            db: aws_sdk_dynamodb::Client::new(config),
+            name,
+        }
+    }
+
+    /// The function's table, named by `TABLE_NAME`.
+    pub fn from_env(
+        config: &aws_config::SdkConfig,
+    ) -> Result<Self, crate::config::MissingVariable> {
+        Ok(Self::new(config, crate::config::required("TABLE_NAME")?))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The client, for the requests this type does not wrap (queries, scans).
+    pub fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.db
+    }
+
+    /// The item under `key`, read consistently.
+    pub async fn get(&self, key: Item) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .db
+            .get_item()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item().cloned())
+    }
+
+    /// The item under `key` as a `T`, read consistently.
+    pub async fn get_as<T: DeserializeOwned>(&self, key: Item) -> Result<Option<T>, StoreError> {
+        self.get(key)
+            .await?
+            .map(|item| from_item(&item))
+            .transpose()
+    }
+
+    /// Writes `item` if `condition` holds; `false` when it did not (nothing written).
+    pub async fn put_if(
+        &self,
+        item: Item,
+        condition: &str,
+        values: Option<HashMap<String, AttributeValue>>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .db
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(values)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// An update of an item of this table: for a transaction ([`update`]) or alone
+    /// ([`Table::update_if`]).
+    pub fn update(&self, key: Item) -> UpdateBuilder {
+        Update::builder().table_name(&self.name).set_key(Some(key))
+    }
+
+    /// Runs one update alone; `false` when its condition did not hold (nothing written).
+    pub async fn update_if(&self, update: UpdateBuilder) -> Result<bool, StoreError> {
+        let update = update.build().expect("an update names its table and key");
+        let result = self
+            .db
+            .update_item()
+            .table_name(update.table_name())
+            .set_key(Some(update.key().clone()))
+            .update_expression(update.update_expression())
+            .set_condition_expression(update.condition_expression().map(str::to_owned))
+            .set_expression_attribute_names(update.expression_attribute_names().cloned())
+            .set_expression_attribute_values(update.expression_attribute_values().cloned())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A transaction item that writes `item` to this table only if `condition` holds.
+    pub fn put(&self, item: Item, condition: &str) -> TransactWriteItem {
+        put(&self.name, item, condition)
+    }
+
+    /// One `TransactWriteItems` on this table (see [`transact`]).
+    pub async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+    ) -> Result<Result<(), Cancelled>, StoreError> {
+        transact(&self.db, items).await
+    }
+
+    /// Items by key, read consistently: one call, more only for keys DynamoDB left unprocessed.
+    pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        let mut pending = keys;
+        for attempt in 1..=5 {
+            if pending.is_empty() {
+                break;
+            }
+            if attempt > 1 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .consistent_read(true)
+                .build()
+                .expect("keys are set");
+            let out = self
+                .db
+                .batch_get_item()
+                .request_items(&self.name, request)
+                .send()
+                .await?;
+            found.extend(
+                out.responses()
+                    .and_then(|r| r.get(&self.name))
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            pending = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.name))
+                .map(|k| k.keys().to_vec())
+                .unwrap_or_default();
+        }
+        if pending.is_empty() {
+            Ok(found)
+        } else {
+            Err(StoreError::Aws(
+                "keys left unprocessed after retries".into(),
+            ))
+        }
+    }
+}
+
+/// A value as an item's attributes (serde_dynamo). `None` fields are left out rather than
+/// stored as NULL, so `attribute_exists` means "has a value".
+pub fn to_item<T: Serialize>(value: &T) -> Item {
+    let mut item: Item = serde_dynamo::to_item(value).expect("a stored type maps to an item");
+    item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+    item
+}
+
+/// An item's attributes as a value (serde_dynamo); key and bookkeeping attributes are ignored.
+pub fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, StoreError> {
+    serde_dynamo::from_item(item.clone()).map_err(|e| StoreError::Malformed(e.to_string()))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
-use crate::dynamo::{get_s, key, n, s, StoreError};
+use crate::dynamo::{key, n, s, StoreError, Table};
 
 /// Stored answers outlive any sensible client retry.
 const RETENTION_SECONDS: i64 = 24 * 3600;
@@ -33,7 +33,7 @@ impl IdempotencyKey {
 }
 
 /// The first answer to a keyed command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Replay {
     pub request: String,
     /// The answer's JSON body.
@@ -57,23 +57,6 @@ pub fn record(table: &str, key: &IdempotencyKey, body: &str, now: i64) -> Transa
 }
 
 /// The first answer under `key`, if there was one (read consistently).
-pub async fn replay(
-    db: &aws_sdk_dynamodb::Client,
-    table: &str,
-    key: &IdempotencyKey,
-) -> Result<Option<Replay>, StoreError> {
-    let out = db
-        .get_item()
-        .table_name(table)
-        .set_key(Some(item_key(key)))
-        .consistent_read(true)
-        .send()
-        .await?;
-    let Some(item) = out.item() else {
-        return Ok(None);
-    };
-    Ok(Some(Replay {
-        request: get_s(item, "request")?.to_owned(),
-        body: get_s(item, "body")?.to_owned(),
-    }))
+pub async fn replay(table: &Table, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
+    table.get_as(item_key(key)).await
 }

@@ -13,7 +13,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMe
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::Deserialize;
 
-use crate::dynamo::{n, s, transact, Cancelled, StoreError};
+use crate::dynamo::{n, s, Cancelled, StoreError, Table};
 use crate::event::Envelope;
 
 /// Longer than SQS keeps a message (14 days), so no duplicate outlives its inbox record.
@@ -64,15 +64,14 @@ pub enum Committed {
 
 /// Commits `effect` and `consumer`'s inbox record for `envelope` in one transaction.
 pub async fn commit(
-    db: &aws_sdk_dynamodb::Client,
-    table: &str,
+    table: &Table,
     consumer: &str,
     envelope: &Envelope,
     mut effect: Vec<TransactWriteItem>,
 ) -> Result<Committed, StoreError> {
-    effect.push(record(table, consumer, envelope));
+    effect.push(record(table.name(), consumer, envelope));
     let inbox_index = effect.len() - 1;
-    match transact(db, effect).await? {
+    match table.transact(effect).await? {
         Ok(()) => Ok(Committed::Applied),
         Err(c) if c.failed_at(inbox_index) => Ok(Committed::Duplicate),
         Err(c) if c.any_failed() => Ok(Committed::Refused(c)),

@@ -16,7 +16,9 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::dynamo::{get_n, key, n, put, s, update, AttributeValue, Cancelled, Item, StoreError};
+use crate::dynamo::{
+    get_n, key, n, put, s, update, AttributeValue, Cancelled, Item, StoreError, Table,
+};
 use crate::inbox::{ConsumeError, Parking};
 use crate::outbox;
 
@@ -235,63 +237,27 @@ pub fn read(item: &Item) -> Result<Progress, StoreError> {
 }
 
 /// A job's record, read consistently.
-pub async fn get(
-    db: &aws_sdk_dynamodb::Client,
-    table: &str,
-    job_id: Uuid,
-) -> Result<Option<Item>, StoreError> {
-    let out = db
-        .get_item()
-        .table_name(table)
-        .set_key(Some(job_key(job_id)))
-        .consistent_read(true)
-        .send()
-        .await?;
-    Ok(out.item().cloned())
+pub async fn get(table: &Table, job_id: Uuid) -> Result<Option<Item>, StoreError> {
+    table.get(job_key(job_id)).await
 }
 
 /// The table a context's jobs live in, for the work consumer to mark stalls.
-pub struct JobTable {
-    db: aws_sdk_dynamodb::Client,
-    table: String,
-}
+pub struct JobTable(Table);
 
 impl JobTable {
-    pub fn new(config: &aws_config::SdkConfig, table: String) -> Self {
-        Self {
-            db: aws_sdk_dynamodb::Client::new(config),
-            table,
-        }
-    }
-
-    pub fn from_env(
-        config: &aws_config::SdkConfig,
-    ) -> Result<Self, crate::config::MissingVariable> {
-        Ok(Self::new(config, crate::config::required("TABLE_NAME")?))
+    pub fn new(table: Table) -> Self {
+        Self(table)
     }
 
     /// Marks `page` as given up. Harmless if repeated or if the job is gone.
     pub async fn mark_stalled(&self, page: &Page) -> Result<(), StoreError> {
-        let result = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(job_key(page.job_id)))
+        let stall = self
+            .0
+            .update(job_key(page.job_id))
             .update_expression("ADD stalled :page")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":page", AttributeValue::Ss(vec![page.work_key()]))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
+            .expression_attribute_values(":page", AttributeValue::Ss(vec![page.work_key()]));
+        self.0.update_if(stall).await.map(|_| ())
     }
 }
 

@@ -16,6 +16,7 @@ use lambda_http::Request;
 use lambda_runtime::{service_fn, LambdaEvent};
 use tracing::Instrument;
 
+use crate::dynamo::Table;
 use crate::event::Envelope;
 use crate::http::{correlation_id, HttpResult, Problem, CORRELATION_HEADER};
 use crate::inbox::{self, ConsumeError, DeadLetters, Outcome};
@@ -67,7 +68,7 @@ pub type PageHandler = Box<dyn Fn(Page) -> BoxFuture<Result<(), ConsumeError>> +
 pub async fn serve_job_pages(handler: PageHandler) -> Result<(), lambda_runtime::Error> {
     let config = crate::aws::load().await;
     let parking = DeadLetters::from_env(&config)?;
-    let stalls = JobTable::from_env(&config)?;
+    let stalls = JobTable::new(Table::from_env(&config)?);
     let max_receive_count: u32 = crate::config::required("MAX_RECEIVE_COUNT")?.parse()?;
     let (handler, parking, stalls) = (&handler, &parking, &stalls);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

@@ -12,7 +12,7 @@ pub const MAX_CODES_PER_WINDOW: u32 = 3;
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 
 /// The pending code of one email address, as stored (the code itself only as a hash).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Challenge {
     pub code_hash: String,
     pub expires_at: i64,

@@ -10,12 +10,12 @@
 use std::collections::HashMap;
 
 use ates_kernel::dynamo::{
-    get_bool, get_n, get_s, key, n, opt_s, put, s, transact, update, Item, StoreError,
+    from_item, get_s, key, n, opt_s, s, to_item, update, Item, StoreError, Table,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::identity::Role;
 use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::account::Account;
@@ -26,47 +26,43 @@ use crate::ports::{AccountPage, AuthStore, StoredAccount, Written};
 
 #[derive(Clone)]
 pub struct Store {
-    db: aws_sdk_dynamodb::Client,
-    table: String,
+    table: Table,
 }
 
 fn account_pk(id: Uuid) -> String {
     format!("ACCOUNT#{id}")
 }
 
+/// An account as stored: the account and, if it has one, its password's hash.
+#[derive(Serialize, Deserialize)]
+struct AccountItem {
+    #[serde(flatten)]
+    account: Account,
+    password_hash: Option<String>,
+}
+
 impl Store {
-    pub fn new(config: &aws_config::SdkConfig, table: String) -> Store {
-        Store {
-            db: aws_sdk_dynamodb::Client::new(config),
-            table,
-        }
+    pub fn new(table: Table) -> Store {
+        Store { table }
     }
 
+    /// The function's table (`TABLE_NAME`).
     pub fn from_env(
         config: &aws_config::SdkConfig,
     ) -> Result<Store, ates_kernel::config::MissingVariable> {
-        Ok(Store::new(
-            config,
-            ates_kernel::config::required("TABLE_NAME")?,
-        ))
+        Ok(Store::new(Table::from_env(config)?))
     }
 
     fn account_item(&self, account: &Account, password_hash: Option<&str>) -> Item {
-        let mut item = key(account_pk(account.account_id), "ACCOUNT");
+        let mut item = to_item(&AccountItem {
+            account: account.clone(),
+            password_hash: password_hash.map(str::to_owned),
+        });
+        item.extend(key(account_pk(account.account_id), "ACCOUNT"));
         item.extend([
-            ("account_id".to_owned(), s(account.account_id.to_string())),
-            ("email".to_owned(), s(&account.email)),
-            ("full_name".to_owned(), s(&account.full_name)),
-            ("role".to_owned(), s(account.role.as_str())),
-            ("active".to_owned(), AttributeValue::Bool(account.active)),
-            ("revision".to_owned(), n(account.revision)),
-            ("created_at".to_owned(), s(account.created_at.to_rfc3339())),
             ("gsi1pk".to_owned(), s("ACCOUNTS")),
             ("gsi1sk".to_owned(), s(&account.email)),
         ]);
-        if let Some(hash) = password_hash {
-            item.insert("password_hash".to_owned(), s(hash));
-        }
         item
     }
 
@@ -93,15 +89,14 @@ impl AuthStore for Store {
         let mut email = key(format!("EMAIL#{}", account.email), "EMAIL");
         email.insert("account_id".to_owned(), s(account.account_id.to_string()));
         let items = vec![
-            put(
-                &self.table,
+            self.table.put(
                 self.account_item(account, password_hash),
                 "attribute_not_exists(pk)",
             ),
-            put(&self.table, email, "attribute_not_exists(pk)"),
-            outbox::record(&self.table, event),
+            self.table.put(email, "attribute_not_exists(pk)"),
+            outbox::record(self.table.name(), event),
         ];
-        match transact(&self.db, items).await? {
+        match self.table.transact(items).await? {
             Ok(()) => Ok(Written::Done),
             Err(c) if c.failed_at(1) => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
@@ -114,7 +109,7 @@ impl AuthStore for Store {
         event: &Envelope,
     ) -> Result<Written, AuthError> {
         let update = Update::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(account_pk(account.account_id), "ACCOUNT")))
             .update_expression(
                 "SET full_name = :name, #role = :role, active = :active, revision = :revision",
@@ -130,9 +125,9 @@ impl AuthStore for Store {
             .expect("update is complete");
         let items = vec![
             TransactWriteItem::builder().update(update).build(),
-            outbox::record(&self.table, event),
+            outbox::record(self.table.name(), event),
         ];
-        match transact(&self.db, items).await? {
+        match self.table.transact(items).await? {
             Ok(()) => Ok(Written::Done),
             Err(c) if c.failed_at(0) => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
@@ -140,31 +135,19 @@ impl AuthStore for Store {
     }
 
     async fn account(&self, id: Uuid) -> Result<Option<StoredAccount>, AuthError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(account_pk(id), "ACCOUNT")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        out.item().map(read_account).transpose()
+        let item = self.table.get(key(account_pk(id), "ACCOUNT")).await?;
+        Ok(item.as_ref().map(read_account).transpose()?)
     }
 
     async fn account_by_email(&self, email: &str) -> Result<Option<StoredAccount>, AuthError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("EMAIL#{email}"), "EMAIL")))
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        let Some(item) = out.item() else {
+        let item = self
+            .table
+            .get(key(format!("EMAIL#{email}"), "EMAIL"))
+            .await?;
+        let Some(item) = item else {
             return Ok(None);
         };
-        let id = Uuid::parse_str(get_s(item, "account_id")?)
+        let id = Uuid::parse_str(get_s(&item, "account_id")?)
             .map_err(|e| StoreError::Malformed(e.to_string()))?;
         self.account(id).await
     }
@@ -175,9 +158,10 @@ impl AuthStore for Store {
         after_email: Option<&str>,
     ) -> Result<AccountPage, AuthError> {
         let mut query = self
-            .db
+            .table
+            .client()
             .query()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :accounts")
             .expression_attribute_values(":accounts", s("ACCOUNTS"))
@@ -201,7 +185,7 @@ impl AuthStore for Store {
         let accounts = out
             .items()
             .iter()
-            .map(|i| read_account(i).map(|a| a.account))
+            .map(|i| read_account(i).map(|a| a.account).map_err(AuthError::from))
             .collect::<Result<Vec<_>, _>>()?;
         let next = out
             .last_evaluated_key()
@@ -219,14 +203,14 @@ impl AuthStore for Store {
             ("ttl".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
         ]);
         let items = vec![
-            put(&self.table, session, "attribute_not_exists(pk)"),
-            put(
-                &self.table,
-                self.refresh_item(token, now),
-                "attribute_not_exists(pk)",
-            ),
+            self.table.put(session, "attribute_not_exists(pk)"),
+            self.table
+                .put(self.refresh_item(token, now), "attribute_not_exists(pk)"),
         ];
-        transact(&self.db, items).await?.map_err(StoreError::from)?;
+        self.table
+            .transact(items)
+            .await?
+            .map_err(StoreError::from)?;
         Ok(())
     }
 
@@ -237,7 +221,7 @@ impl AuthStore for Store {
         now: i64,
     ) -> Result<Written, AuthError> {
         let spend = Update::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(format!("REFRESH#{}", old.hash), "REFRESH")))
             .update_expression("SET #state = :used")
             .condition_expression(
@@ -249,7 +233,7 @@ impl AuthStore for Store {
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":account", s(old.account_id.to_string()));
         let keep_session = Update::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(session_key(old)))
             .update_expression("SET #ttl = :ttl")
             .condition_expression("#state = :active AND account_id = :account")
@@ -260,14 +244,11 @@ impl AuthStore for Store {
             .expression_attribute_values(":account", s(old.account_id.to_string()));
         let items = vec![
             update(spend),
-            put(
-                &self.table,
-                self.refresh_item(new, now),
-                "attribute_not_exists(pk)",
-            ),
+            self.table
+                .put(self.refresh_item(new, now), "attribute_not_exists(pk)"),
             update(keep_session),
         ];
-        match transact(&self.db, items).await? {
+        match self.table.transact(items).await? {
             Ok(()) => Ok(Written::Done),
             Err(c) if c.any_failed() => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
@@ -275,52 +256,35 @@ impl AuthStore for Store {
     }
 
     async fn refresh_token_used(&self, token: &RefreshToken) -> Result<bool, AuthError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("REFRESH#{}", token.hash), "REFRESH")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        Ok(out
-            .item()
+        let item = self
+            .table
+            .get(key(format!("REFRESH#{}", token.hash), "REFRESH"))
+            .await?;
+        Ok(item
+            .as_ref()
             .filter(|item| opt_s(item, "session_id") == Some(&token.session_id.to_string()))
             .and_then(|item| opt_s(item, "state"))
             == Some("used"))
     }
 
     async fn end_session(&self, token: &RefreshToken) -> Result<(), AuthError> {
-        let result = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(session_key(token)))
+        let revoke = self
+            .table
+            .update(session_key(token))
             .update_expression("SET #state = :revoked")
             .condition_expression("account_id = :account")
             .expression_attribute_names("#state", "state")
             .expression_attribute_values(":revoked", s("revoked"))
-            .expression_attribute_values(":account", s(token.account_id.to_string()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            // Not the account's session, or no session: nothing to end.
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(StoreError::from(e).into()),
-        }
+            .expression_attribute_values(":account", s(token.account_id.to_string()));
+        // Not the account's session, or no session: nothing to end.
+        self.table.update_if(revoke).await?;
+        Ok(())
     }
 
     async fn sign_out(&self, token: &RefreshToken) -> Result<Written, AuthError> {
         let revoke = |key: Item| {
             Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key))
                 .update_expression("SET #state = :revoked")
                 .expression_attribute_names("#state", "state")
@@ -335,7 +299,7 @@ impl AuthStore for Store {
             ),
             update(revoke(session_key(token)).condition_expression("account_id = :account")),
         ];
-        match transact(&self.db, items).await? {
+        match self.table.transact(items).await? {
             Ok(()) => Ok(Written::Done),
             Err(c) if c.any_failed() => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
@@ -343,26 +307,7 @@ impl AuthStore for Store {
     }
 
     async fn challenge(&self, email: &str) -> Result<Option<Challenge>, AuthError> {
-        let out = self
-            .db
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("CODE#{email}"), "CODE")))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        let Some(item) = out.item() else {
-            return Ok(None);
-        };
-        Ok(Some(Challenge {
-            code_hash: get_s(item, "code_hash")?.to_owned(),
-            expires_at: get_n(item, "expires_at")?,
-            guesses: get_n(item, "guesses")?,
-            window_started_at: get_n(item, "window_started_at")?,
-            codes_in_window: get_n(item, "codes_in_window")?,
-            version: get_n(item, "version")?,
-        }))
+        Ok(self.table.get_as(challenge_key(email)).await?)
     }
 
     async fn save_challenge(
@@ -370,47 +315,18 @@ impl AuthStore for Store {
         email: &str,
         challenge: &Challenge,
     ) -> Result<Written, AuthError> {
-        let mut item = key(format!("CODE#{email}"), "CODE");
-        item.extend([
-            ("code_hash".to_owned(), s(&challenge.code_hash)),
-            ("expires_at".to_owned(), n(challenge.expires_at)),
-            ("guesses".to_owned(), n(challenge.guesses)),
-            (
-                "window_started_at".to_owned(),
-                n(challenge.window_started_at),
-            ),
-            ("codes_in_window".to_owned(), n(challenge.codes_in_window)),
-            ("version".to_owned(), n(challenge.version)),
-            // Kept past expiry for the rate-limit window.
-            (
-                "ttl".to_owned(),
-                n(challenge.window_started_at + 2 * crate::challenge::WINDOW_SECONDS),
-            ),
-        ]);
-        let condition = if challenge.version == 1 {
-            "attribute_not_exists(pk)"
+        let mut item = to_item(challenge);
+        item.extend(challenge_key(email));
+        // Kept past expiry for the rate-limit window.
+        let ttl = challenge.window_started_at + 2 * crate::challenge::WINDOW_SECONDS;
+        item.insert("ttl".to_owned(), n(ttl));
+        let (condition, values) = if challenge.version == 1 {
+            ("attribute_not_exists(pk)", None)
         } else {
-            "version = :previous"
+            let previous = HashMap::from([(":previous".to_owned(), n(challenge.version - 1))]);
+            ("version = :previous", Some(previous))
         };
-        let mut request = self
-            .db
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition);
-        if challenge.version > 1 {
-            request = request.expression_attribute_values(":previous", n(challenge.version - 1));
-        }
-        match request.send().await {
-            Ok(_) => Ok(Written::Done),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Written::Lost)
-            }
-            Err(e) => Err(StoreError::from(e).into()),
-        }
+        Ok(written(self.table.put_if(item, condition, values).await?))
     }
 
     async fn spend_challenge(
@@ -418,48 +334,35 @@ impl AuthStore for Store {
         email: &str,
         challenge: &Challenge,
     ) -> Result<Written, AuthError> {
-        let result = self
-            .db
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("CODE#{email}"), "CODE")))
+        let spend = self
+            .table
+            .update(challenge_key(email))
             .update_expression("SET expires_at = :spent, version = :next")
             .condition_expression("version = :version")
             .expression_attribute_values(":spent", n(0))
             .expression_attribute_values(":next", n(challenge.version + 1))
-            .expression_attribute_values(":version", n(challenge.version))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Written::Done),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Written::Lost)
-            }
-            Err(e) => Err(StoreError::from(e).into()),
-        }
+            .expression_attribute_values(":version", n(challenge.version));
+        Ok(written(self.table.update_if(spend).await?))
     }
 }
 
-fn read_account(item: &Item) -> Result<StoredAccount, AuthError> {
-    let malformed = |e: String| AuthError::Store(StoreError::Malformed(e));
-    let account = Account {
-        account_id: Uuid::parse_str(get_s(item, "account_id")?)
-            .map_err(|e| malformed(e.to_string()))?,
-        email: get_s(item, "email")?.to_owned(),
-        full_name: get_s(item, "full_name")?.to_owned(),
-        role: Role::parse(get_s(item, "role")?).ok_or_else(|| malformed("unknown role".into()))?,
-        active: get_bool(item, "active")?,
-        revision: get_n(item, "revision")?,
-        created_at: get_s(item, "created_at")?
-            .parse()
-            .map_err(|e: chrono::ParseError| malformed(e.to_string()))?,
-    };
+fn written(done: bool) -> Written {
+    if done {
+        Written::Done
+    } else {
+        Written::Lost
+    }
+}
+
+fn challenge_key(email: &str) -> Item {
+    key(format!("CODE#{email}"), "CODE")
+}
+
+fn read_account(item: &Item) -> Result<StoredAccount, StoreError> {
+    let stored: AccountItem = from_item(item)?;
     Ok(StoredAccount {
-        account,
-        password_hash: opt_s(item, "password_hash").map(str::to_owned),
+        account: stored.account,
+        password_hash: stored.password_hash,
     })
 }
 

@@ -3,6 +3,7 @@
 use ates_auth::issuer::{Issuer, SigningKey, AUDIENCE};
 use ates_auth::store::Store;
 use ates_auth::{api, app};
+use ates_kernel::dynamo::Table;
 use ates_kernel::identity::Role;
 use ates_kernel::mail::Mailer;
 use ates_kernel::testing::{api_request, signing_key_json, Emulator};
@@ -32,7 +33,7 @@ impl Auth {
             .send()
             .await
             .unwrap();
-        let store = Store::new(&config, "AuthTable".into());
+        let store = Store::new(Table::new(&config, "AuthTable".into()));
         let key: SigningKey = serde_json::from_str(&signing_key_json()).unwrap();
         let issuer = Issuer::new(ISSUER.into(), key).unwrap();
         let jwks = issuer.jwks();

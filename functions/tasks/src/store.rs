@@ -16,15 +16,16 @@
 use std::collections::HashMap;
 
 use ates_kernel::dynamo::{
-    get_n, get_s, key, n, opt_s, put, s, transact, update, Item, StoreError,
+    from_item, get_n, get_s, key, n, s, to_item, update, Item, StoreError, Table,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::inbox::{self, Committed, Outcome};
 use ates_kernel::outbox;
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::{Listing, PageSaved, Saved, TaskStore};
@@ -51,28 +52,15 @@ fn assignee_sort_key(task: &Task) -> String {
 }
 
 fn task_item(task: &Task) -> Item {
-    let mut item = key(task_pk(task.task_id), "TASK");
+    let mut item = to_item(task);
+    item.extend(key(task_pk(task.task_id), "TASK"));
     item.extend([
-        ("task_id".to_owned(), s(task.task_id.to_string())),
-        ("title".to_owned(), s(&task.title)),
-        ("description".to_owned(), s(&task.description)),
-        ("status".to_owned(), s(task.status.as_str())),
-        ("assignee_id".to_owned(), s(task.assignee_id.to_string())),
-        ("created_by".to_owned(), s(task.created_by.to_string())),
-        ("created_at".to_owned(), s(task.created_at.to_rfc3339())),
-        ("version".to_owned(), n(task.version)),
         (
             "gsi1pk".to_owned(),
             s(format!("ASSIGNEE#{}", task.assignee_id)),
         ),
         ("gsi1sk".to_owned(), s(assignee_sort_key(task))),
     ]);
-    if let Some(jira) = &task.jira_id {
-        item.insert("jira_id".to_owned(), s(jira));
-    }
-    if let Some(at) = task.completed_at {
-        item.insert("completed_at".to_owned(), s(at.to_rfc3339()));
-    }
     if task.status == Status::Open {
         item.insert("gsi2pk".to_owned(), s(format!("OPEN#{}", task.shard())));
         item.insert("gsi2sk".to_owned(), s(task.task_id.to_string()));
@@ -80,37 +68,16 @@ fn task_item(task: &Task) -> Item {
     item
 }
 
-fn uuid(item: &Item, name: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(get_s(item, name)?).map_err(|e| StoreError::Malformed(format!("{name}: {e}")))
-}
-
-fn time(item: &Item, name: &str) -> Result<chrono::DateTime<chrono::Utc>, StoreError> {
-    get_s(item, name)?
-        .parse()
-        .map_err(|e| StoreError::Malformed(format!("{name}: {e}")))
-}
-
 pub fn read_task(item: &Item) -> Result<Task, StoreError> {
-    Ok(Task {
-        task_id: uuid(item, "task_id")?,
-        title: get_s(item, "title")?.to_owned(),
-        jira_id: opt_s(item, "jira_id").map(str::to_owned),
-        description: opt_s(item, "description").unwrap_or_default().to_owned(),
-        status: Status::parse(get_s(item, "status")?)
-            .ok_or_else(|| StoreError::Malformed("status".into()))?,
-        assignee_id: uuid(item, "assignee_id")?,
-        created_by: uuid(item, "created_by")?,
-        created_at: time(item, "created_at")?,
-        completed_at: opt_s(item, "completed_at")
-            .map(|t| t.parse())
-            .transpose()
-            .map_err(|e: chrono::ParseError| StoreError::Malformed(e.to_string()))?,
-        version: get_n(item, "version")?,
-        last_shuffle_id: opt_s(item, "last_shuffle_id")
-            .map(Uuid::parse_str)
-            .transpose()
-            .map_err(|e| StoreError::Malformed(e.to_string()))?,
-    })
+    from_item(item)
+}
+
+/// What a shuffle's job record carries besides the job's progress.
+#[derive(Deserialize)]
+struct ShuffleItem {
+    kind: String,
+    requested_by: Uuid,
+    requested_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// A page of tasks and the cursor after it.
@@ -151,25 +118,19 @@ fn decode_cursor(cursor: Option<&str>) -> Result<Option<Item>, TaskError> {
 
 #[derive(Clone)]
 pub struct Store {
-    db: aws_sdk_dynamodb::Client,
-    table: String,
+    table: Table,
 }
 
 impl Store {
-    pub fn new(config: &aws_config::SdkConfig, table: String) -> Store {
-        Store {
-            db: aws_sdk_dynamodb::Client::new(config),
-            table,
-        }
+    pub fn new(table: Table) -> Store {
+        Store { table }
     }
 
+    /// The function's table (`TABLE_NAME`).
     pub fn from_env(
         config: &aws_config::SdkConfig,
     ) -> Result<Store, ates_kernel::config::MissingVariable> {
-        Ok(Store::new(
-            config,
-            ates_kernel::config::required("TABLE_NAME")?,
-        ))
+        Ok(Store::new(Table::from_env(config)?))
     }
 
     /// Runs a transaction whose first item is the task's write, and whose last may be the
@@ -181,10 +142,10 @@ impl Store {
     ) -> Result<Saved, StoreError> {
         if let Some((key, answer)) = keyed {
             let now = chrono::Utc::now().timestamp();
-            items.push(idempotency::record(&self.table, key, answer, now));
+            items.push(idempotency::record(self.table.name(), key, answer, now));
         }
         let last = items.len() - 1;
-        match (transact(&self.db, items).await?, keyed) {
+        match (self.table.transact(items).await?, keyed) {
             (Ok(()), _) => Ok(Saved::Done),
             (Err(c), Some((key, _))) if c.failed_at(last) => {
                 match self.replay(key).await? {
@@ -201,57 +162,17 @@ impl Store {
     fn open_counter(&self, shard: u32, delta: i64) -> TransactWriteItem {
         update(
             Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(format!("COUNTER#OPEN#{shard}"), "COUNTER")))
                 .update_expression("ADD open_tasks :delta")
                 .expression_attribute_values(":delta", n(delta)),
         )
     }
 
-    /// Items by key, read consistently (one call, more only if DynamoDB leaves keys unprocessed).
-    async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
-        let mut found = Vec::new();
-        let mut pending = keys;
-        for _attempt in 0..5 {
-            if pending.is_empty() {
-                break;
-            }
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(std::mem::take(&mut pending)))
-                .consistent_read(true)
-                .build()
-                .expect("keys are set");
-            let out = self
-                .db
-                .batch_get_item()
-                .request_items(&self.table, request)
-                .send()
-                .await?;
-            found.extend(
-                out.responses()
-                    .and_then(|r| r.get(&self.table))
-                    .cloned()
-                    .unwrap_or_default(),
-            );
-            pending = out
-                .unprocessed_keys()
-                .and_then(|u| u.get(&self.table))
-                .map(|k| k.keys().to_vec())
-                .unwrap_or_default();
-        }
-        if pending.is_empty() {
-            Ok(found)
-        } else {
-            Err(StoreError::Aws(
-                "keys left unprocessed after retries".into(),
-            ))
-        }
-    }
-
     fn reassignment(&self, page: &Page, before: &Task, after: &Task) -> TransactWriteItem {
         update(
             Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(task_pk(after.task_id), "TASK")))
                 .update_expression("SET assignee_id = :to, gsi1pk = :assignee, version = :version, last_shuffle_id = :shuffle")
                 .condition_expression("version = :previous AND #status = :open")
@@ -273,9 +194,10 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<(usize, Option<String>), TaskError> {
         let out = self
-            .db
+            .table
+            .client()
             .scan()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .filter_expression("begins_with(pk, :task) AND attribute_not_exists(jira_id)")
             .expression_attribute_values(":task", s("TASK#"))
             .limit(limit)
@@ -291,7 +213,7 @@ impl Store {
                 continue;
             }
             let mut change = Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(get_s(item, "pk")?, "TASK")))
                 .condition_expression("title = :old")
                 .expression_attribute_values(":old", s(old))
@@ -303,7 +225,7 @@ impl Store {
                 None => change.update_expression("SET title = :title"),
             };
             // A task that changed meanwhile is left for the next run.
-            if transact(&self.db, vec![update(change)]).await?.is_ok() {
+            if self.table.transact(vec![update(change)]).await?.is_ok() {
                 migrated += 1;
             }
         }
@@ -314,9 +236,10 @@ impl Store {
 impl TaskStore for Store {
     async fn assignable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
         let out = self
-            .db
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key("POOL", "ASSIGNABLE")))
             .consistent_read(true)
             .send()
@@ -338,9 +261,10 @@ impl TaskStore for Store {
 
     async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
         let out = self
-            .db
+            .table
+            .client()
             .get_item()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key(task_pk(id), "TASK")))
             .consistent_read(true)
             .send()
@@ -355,10 +279,10 @@ impl TaskStore for Store {
         keyed: Option<(&IdempotencyKey, &str)>,
     ) -> Result<Saved, StoreError> {
         let mut items = vec![
-            put(&self.table, task_item(task), "attribute_not_exists(pk)"),
+            self.table.put(task_item(task), "attribute_not_exists(pk)"),
             self.open_counter(task.shard(), 1),
         ];
-        items.extend(events.iter().map(|e| outbox::record(&self.table, e)));
+        items.extend(events.iter().map(|e| outbox::record(self.table.name(), e)));
         self.commit_keyed(items, keyed).await
     }
 
@@ -374,7 +298,7 @@ impl TaskStore for Store {
             .unwrap_or_default();
         let task = update(
             Update::builder()
-                .table_name(&self.table)
+                .table_name(self.table.name())
                 .set_key(Some(key(task_pk(done.task_id), "TASK")))
                 .update_expression("SET #status = :done, completed_at = :at, version = :version, gsi1sk = :sort REMOVE gsi2pk, gsi2sk")
                 .condition_expression("version = :previous AND #status = :open AND assignee_id = :assignee")
@@ -389,14 +313,14 @@ impl TaskStore for Store {
         );
         let items = vec![
             task,
-            outbox::record(&self.table, event),
+            outbox::record(self.table.name(), event),
             self.open_counter(done.shard(), -1),
         ];
         self.commit_keyed(items, keyed).await
     }
 
     async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        idempotency::replay(&self.db, &self.table, key).await
+        idempotency::replay(&self.table, key).await
     }
 
     async fn tasks_of(
@@ -407,9 +331,10 @@ impl TaskStore for Store {
         cursor: Option<&str>,
     ) -> Result<Listing, TaskError> {
         let out = self
-            .db
+            .table
+            .client()
             .query()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :assignee AND begins_with(gsi1sk, :status)")
             .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{assignee}")))
@@ -425,9 +350,10 @@ impl TaskStore for Store {
 
     async fn all_tasks(&self, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
         let out = self
-            .db
+            .table
+            .client()
             .scan()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .filter_expression("begins_with(pk, :task)")
             .expression_attribute_values(":task", s("TASK#"))
             .limit(limit as i32)
@@ -443,7 +369,7 @@ impl TaskStore for Store {
         let keys = (0..SHARDS)
             .map(|shard| key(format!("COUNTER#OPEN#{shard}"), "COUNTER"))
             .collect();
-        let counters = self.batch_get(keys).await?;
+        let counters = self.table.batch_get(keys).await?;
         let total: i64 = counters
             .iter()
             .map(|c| get_n::<i64>(c, "open_tasks").unwrap_or(0))
@@ -468,28 +394,29 @@ impl TaskStore for Store {
             ),
         ]);
         let items = job::start(
-            &self.table,
+            self.table.name(),
             shuffle.shuffle_id,
             &shuffle.job(),
             extra,
             correlation_id,
             chrono::Utc::now(),
         );
-        transact(&self.db, items).await??;
+        self.table.transact(items).await??;
         Ok(())
     }
 
     async fn shuffle(&self, id: Uuid) -> Result<Option<Shuffle>, StoreError> {
-        let Some(item) = job::get(&self.db, &self.table, id).await? else {
+        let Some(item) = job::get(&self.table, id).await? else {
             return Ok(None);
         };
-        if opt_s(&item, "kind") != Some("shuffle") {
+        let shuffle: ShuffleItem = from_item(&item)?;
+        if shuffle.kind != "shuffle" {
             return Ok(None);
         }
         Ok(Some(Shuffle::of_job(
             id,
-            uuid(&item, "requested_by")?,
-            time(&item, "requested_at")?,
+            shuffle.requested_by,
+            shuffle.requested_at,
             &job::read(&item)?,
         )))
     }
@@ -502,9 +429,10 @@ impl TaskStore for Store {
         let start: Option<Item> =
             cursor.map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
         let out = self
-            .db
+            .table
+            .client()
             .query()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .index_name("gsi2")
             .key_condition_expression("gsi2pk = :shard")
             .expression_attribute_values(":shard", s(format!("OPEN#{shard}")))
@@ -530,6 +458,7 @@ impl TaskStore for Store {
             return Ok(Vec::new());
         }
         let items = self
+            .table
             .batch_get(ids.iter().map(|id| key(task_pk(*id), "TASK")).collect())
             .await?;
         items.iter().map(read_task).collect()
@@ -545,16 +474,16 @@ impl TaskStore for Store {
         let mut items = Vec::with_capacity(moves.len() * 2 + 2);
         for ((before, after), event) in moves.iter().zip(events) {
             items.push(self.reassignment(page, before, after));
-            items.push(outbox::record(&self.table, event));
+            items.push(outbox::record(self.table.name(), event));
         }
         items.extend(job::page_done(
-            &self.table,
+            self.table.name(),
             page,
             moves.len(),
             next,
             chrono::Utc::now(),
         ));
-        let cancelled = match PageCommit::of(transact(&self.db, items).await?) {
+        let cancelled = match PageCommit::of(self.table.transact(items).await?) {
             PageCommit::Done => return Ok(PageSaved::Done),
             PageCommit::Duplicate => return Ok(PageSaved::Duplicate),
             PageCommit::UnknownJob => return Ok(PageSaved::UnknownShuffle),
@@ -578,17 +507,10 @@ impl TaskStore for Store {
         account: &AccountSnapshot,
         event: &Envelope,
     ) -> Result<Outcome, StoreError> {
-        let mut item = key(format!("ACCOUNT#{}", account.account_id), "ACCOUNT");
-        item.extend([
-            ("account_id".to_owned(), s(account.account_id.to_string())),
-            ("email".to_owned(), s(&account.email)),
-            ("full_name".to_owned(), s(&account.full_name)),
-            ("role".to_owned(), s(account.role.as_str())),
-            ("active".to_owned(), AttributeValue::Bool(account.active)),
-            ("revision".to_owned(), n(account.revision)),
-        ]);
+        let mut item = to_item(account);
+        item.extend(key(format!("ACCOUNT#{}", account.account_id), "ACCOUNT"));
         let copy = Put::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk) OR revision < :revision")
             .expression_attribute_values(":revision", n(account.revision))
@@ -596,7 +518,7 @@ impl TaskStore for Store {
             .expect("table and item are set");
         let id = AttributeValue::Ss(vec![account.account_id.to_string()]);
         let pool = Update::builder()
-            .table_name(&self.table)
+            .table_name(self.table.name())
             .set_key(Some(key("POOL", "ASSIGNABLE")))
             .update_expression(if account.is_assignable() {
                 "ADD ids :id"
@@ -611,7 +533,7 @@ impl TaskStore for Store {
             TransactWriteItem::builder().update(pool).build(),
         ];
         Ok(
-            match inbox::commit(&self.db, &self.table, SYNC_ACCOUNT, event, effect).await? {
+            match inbox::commit(&self.table, SYNC_ACCOUNT, event, effect).await? {
                 Committed::Applied => Outcome::Applied,
                 Committed::Duplicate => Outcome::Duplicate,
                 // Only the copy has a condition: a newer revision is there already.

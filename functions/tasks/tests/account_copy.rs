@@ -1,6 +1,7 @@
 //! The copy of accounts against the emulator: duplicates and out-of-order events change nothing.
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::dynamo::Table;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
 use ates_kernel::inbox::Outcome;
@@ -42,7 +43,7 @@ async fn account_events_apply_once_and_the_newest_revision_wins() {
     let emulator = Emulator::start();
     let config = emulator.sdk_config().await;
     emulator.create_table(&config, "TasksTable").await;
-    let store = Store::new(&config, "TasksTable".into());
+    let store = Store::new(Table::new(&config, "TasksTable".into()));
 
     let kiwi = AccountSnapshot {
         account_id: Uuid::now_v7(),

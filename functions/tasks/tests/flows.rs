@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::dynamo::Table;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
 use ates_kernel::job::{JobTable, Page};
@@ -29,8 +30,8 @@ impl Tracker {
         emulator.create_table(&config, "TasksTable").await;
         Tracker {
             db: aws_sdk_dynamodb::Client::new(&config),
-            store: Store::new(&config, "TasksTable".into()),
-            jobs: JobTable::new(&config, "TasksTable".into()),
+            store: Store::new(Table::new(&config, "TasksTable".into())),
+            jobs: JobTable::new(Table::new(&config, "TasksTable".into())),
             _emulator: emulator,
         }
     }

@@ -1,4 +1,5 @@
 //! Lambda: reassigns one page of open tasks for a shuffle (fed by the tasks work queue).
+#![recursion_limit = "256"] // the page future nests deeply: use case -> store -> table -> retries
 use ates_kernel::for_process;
 use ates_tasks::{app, store::Store};
 
