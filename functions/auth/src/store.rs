@@ -46,13 +46,6 @@ impl Store {
         Store { table }
     }
 
-    /// The function's table (`TABLE_NAME`).
-    pub fn from_env(
-        config: &aws_config::SdkConfig,
-    ) -> Result<Store, ates_kernel::config::MissingVariable> {
-        Ok(Store::new(Table::from_env(config)?))
-    }
-
     fn account_item(&self, account: &Account, password_hash: Option<&str>) -> Item {
         let mut item = to_item(&AccountItem {
             account: account.clone(),

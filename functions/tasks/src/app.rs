@@ -6,7 +6,7 @@
 
 use std::future::Future;
 
-use ates_kernel::contracts::tasks::{TaskAssigned, TaskCompleted, TaskCreated};
+use ates_kernel::contracts::tasks::{split_legacy_title, TaskAssigned, TaskCompleted, TaskCreated};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
@@ -129,6 +129,19 @@ pub trait TaskStore: Sync {
         events: &[Envelope],
         next: Option<&Page>,
     ) -> impl Future<Output = Result<PageSaved, StoreError>> + Send;
+    /// A page of tasks stored without a jira id (legacy titles among them), in no order.
+    fn tasks_without_jira_id(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
+    /// Sets a task's title and jira id if its title is still the one read; `false` otherwise.
+    fn retitle(
+        &self,
+        task: &Task,
+        title: &str,
+        jira_id: Option<&str>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Applies an account snapshot once per consumer and event, if it is newer than the copy.
     fn save_account(
         &self,
@@ -368,4 +381,52 @@ pub async fn shuffle_page_work(store: &impl TaskStore, page: Page) -> Result<(),
         Err(TaskError::UnknownShuffle) => Err(ConsumeError::Poison("no such shuffle".into())),
         Err(e) => Err(ConsumeError::Retry(e.to_string())),
     }
+}
+
+/// An operator's run of the title migration: a page at a time, from `cursor`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationRun {
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// What a run migrated, and where the next run starts (`None`: done).
+#[derive(Debug, serde::Serialize)]
+pub struct MigrationPage {
+    pub migrated: usize,
+    pub cursor: Option<String>,
+}
+
+/// T5: stored legacy titles (`[UBERPOP-42] Fix`) become title + jira id, a page per run; safe
+/// to run again (a migrated task is not touched twice, one changed meanwhile is left alone).
+pub async fn migrate_legacy_titles(
+    store: &impl TaskStore,
+    run: &MigrationRun,
+) -> Result<MigrationPage, TaskError> {
+    let limit = run.limit.unwrap_or(500).clamp(1, 1000);
+    let page = store
+        .tasks_without_jira_id(limit, run.cursor.as_deref())
+        .await?;
+    let mut migrated = 0;
+    for task in &page.tasks {
+        let (title, jira_id) = split_legacy_title(&task.title);
+        if title == task.title && jira_id.is_none() {
+            continue;
+        }
+        if store.retitle(task, &title, jira_id.as_deref()).await? {
+            migrated += 1;
+        }
+    }
+    tracing::info!(
+        migrated,
+        done = page.next_cursor.is_none(),
+        "legacy titles migrated"
+    );
+    Ok(MigrationPage {
+        migrated,
+        cursor: page.next_cursor,
+    })
 }

@@ -297,4 +297,39 @@ impl TaskStore for MemoryStore {
         state.accounts.insert(account.account_id, account.clone());
         Ok(Outcome::Applied)
     }
+
+    async fn tasks_without_jira_id(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing, TaskError> {
+        let tasks = self
+            .state()
+            .tasks
+            .values()
+            .filter(|t| t.jira_id.is_none())
+            .cloned()
+            .collect();
+        page_of(tasks, limit, cursor)
+    }
+
+    async fn retitle(
+        &self,
+        task: &Task,
+        title: &str,
+        jira_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(stored) = state.tasks.get_mut(&task.task_id) else {
+            return Ok(false);
+        };
+        if stored.title != task.title {
+            return Ok(false);
+        }
+        stored.title = title.to_owned();
+        if let Some(id) = jira_id {
+            stored.jira_id = Some(id.to_owned());
+        }
+        Ok(true)
+    }
 }

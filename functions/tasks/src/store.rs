@@ -15,9 +15,7 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::dynamo::{
-    from_item, get_n, get_s, key, n, s, to_item, update, Item, StoreError, Table,
-};
+use ates_kernel::dynamo::{from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table};
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::inbox::{self, Committed, Outcome};
@@ -126,13 +124,6 @@ impl Store {
         Store { table }
     }
 
-    /// The function's table (`TABLE_NAME`).
-    pub fn from_env(
-        config: &aws_config::SdkConfig,
-    ) -> Result<Store, ates_kernel::config::MissingVariable> {
-        Ok(Store::new(Table::from_env(config)?))
-    }
-
     /// Runs a transaction whose first item is the task's write, and whose last may be the
     /// answer to an idempotency key.
     async fn commit_keyed(
@@ -184,52 +175,6 @@ impl Store {
                 .expression_attribute_values(":open", s("open"))
                 .expression_attribute_values(":shuffle", s(page.job_id.to_string())),
         )
-    }
-
-    /// Rewrites stored legacy titles (`[UBERPOP-42] Fix`) into title + jira id; a page at a time,
-    /// safe to run again (a migrated task is not touched twice).
-    pub async fn migrate_legacy_titles(
-        &self,
-        limit: i32,
-        cursor: Option<&str>,
-    ) -> Result<(usize, Option<String>), TaskError> {
-        let out = self
-            .table
-            .client()
-            .scan()
-            .table_name(self.table.name())
-            .filter_expression("begins_with(pk, :task) AND attribute_not_exists(jira_id)")
-            .expression_attribute_values(":task", s("TASK#"))
-            .limit(limit)
-            .set_exclusive_start_key(decode_cursor(cursor)?)
-            .send()
-            .await
-            .map_err(StoreError::from)?;
-        let mut migrated = 0;
-        for item in out.items() {
-            let old = get_s(item, "title")?;
-            let (title, jira_id) = ates_kernel::contracts::tasks::split_legacy_title(old);
-            if title == old && jira_id.is_none() {
-                continue;
-            }
-            let mut change = Update::builder()
-                .table_name(self.table.name())
-                .set_key(Some(key(get_s(item, "pk")?, "TASK")))
-                .condition_expression("title = :old")
-                .expression_attribute_values(":old", s(old))
-                .expression_attribute_values(":title", s(&title));
-            change = match &jira_id {
-                Some(id) => change
-                    .update_expression("SET title = :title, jira_id = :jira")
-                    .expression_attribute_values(":jira", s(id)),
-                None => change.update_expression("SET title = :title"),
-            };
-            // A task that changed meanwhile is left for the next run.
-            if self.table.transact(vec![update(change)]).await?.is_ok() {
-                migrated += 1;
-            }
-        }
-        Ok((migrated, encode_cursor(out.last_evaluated_key())))
     }
 }
 
@@ -540,5 +485,46 @@ impl TaskStore for Store {
                 Committed::Refused(_) => Outcome::Superseded,
             },
         )
+    }
+
+    async fn tasks_without_jira_id(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing, TaskError> {
+        let out = self
+            .table
+            .client()
+            .scan()
+            .table_name(self.table.name())
+            .filter_expression("begins_with(pk, :task) AND attribute_not_exists(jira_id)")
+            .expression_attribute_values(":task", s("TASK#"))
+            .limit(limit as i32)
+            .set_exclusive_start_key(decode_cursor(cursor)?)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        listing(out.items(), out.last_evaluated_key())
+    }
+
+    async fn retitle(
+        &self,
+        task: &Task,
+        title: &str,
+        jira_id: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut change = self
+            .table
+            .update(key(task_pk(task.task_id), "TASK"))
+            .condition_expression("title = :old")
+            .expression_attribute_values(":old", s(&task.title))
+            .expression_attribute_values(":title", s(title));
+        change = match jira_id {
+            Some(id) => change
+                .update_expression("SET title = :title, jira_id = :jira")
+                .expression_attribute_values(":jira", s(id)),
+            None => change.update_expression("SET title = :title"),
+        };
+        self.table.update_if(change).await
     }
 }

@@ -659,24 +659,24 @@ async fn stored_legacy_titles_are_migrated_and_a_second_run_changes_nothing() {
         .await
         .unwrap();
 
-    let (migrated, cursor) = tracker
-        .store
-        .migrate_legacy_titles(100, None)
+    let run = app::MigrationRun {
+        cursor: None,
+        limit: Some(100),
+    };
+    let page = app::migrate_legacy_titles(&tracker.store, &run)
         .await
         .unwrap();
-    assert_eq!((migrated, cursor), (1, None));
+    assert_eq!((page.migrated, page.cursor), (1, None));
     let fixed = tracker.store.task(legacy_id).await.unwrap().unwrap();
     assert_eq!(
         (fixed.title.as_str(), fixed.jira_id.as_deref()),
         ("Feed the parrots", Some("UBERPOP-7"))
     );
     assert_eq!(
-        tracker
-            .store
-            .migrate_legacy_titles(100, None)
+        app::migrate_legacy_titles(&tracker.store, &run)
             .await
             .unwrap()
-            .0,
+            .migrated,
         0,
         "safe to run twice"
     );

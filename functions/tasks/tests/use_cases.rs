@@ -366,3 +366,32 @@ async fn the_events_of_one_task_carry_its_version_so_a_consumer_can_order_them()
         ]
     );
 }
+
+#[tokio::test]
+async fn legacy_titles_are_split_into_title_and_jira_id_once() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    account(&store, Role::Worker).await;
+    let modern = create(&store, manager, "Modern").await;
+    // A task the first tracker stored, with the jira id in its title.
+    let legacy = Task {
+        task_id: Uuid::now_v7(),
+        title: "[UBERPOP-7] Feed the parrots".into(),
+        ..modern.clone()
+    };
+    store.create_task(&legacy, &[], None).await.unwrap();
+    let run = app::MigrationRun::default();
+    let page = app::migrate_legacy_titles(&store, &run).await.unwrap();
+    assert_eq!((page.migrated, page.cursor), (1, None));
+    let fixed = store.task(legacy.task_id).await.unwrap().unwrap();
+    assert_eq!(
+        (fixed.title.as_str(), fixed.jira_id.as_deref()),
+        ("Feed the parrots", Some("UBERPOP-7"))
+    );
+    let again = app::migrate_legacy_titles(&store, &run).await.unwrap();
+    assert_eq!(again.migrated, 0, "safe to run twice");
+    assert_eq!(
+        store.task(modern.task_id).await.unwrap().unwrap().title,
+        "Modern"
+    );
+}

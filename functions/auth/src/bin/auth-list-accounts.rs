@@ -1,11 +1,14 @@
 //! Lambda: `ates_auth::api::list_accounts`.
 use ates_auth::{api, store::Store};
+use ates_kernel::dynamo::Table;
 use ates_kernel::for_process;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     ates_kernel::logging::init();
-    let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
+    let store = for_process(Store::new(Table::from_env(
+        &ates_kernel::aws::load().await,
+    )?));
     ates_kernel::lambda::serve_http(Box::new(move |req| {
         Box::pin(api::list_accounts(store, req))
     }))

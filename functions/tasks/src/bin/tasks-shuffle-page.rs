@@ -1,12 +1,15 @@
 //! Lambda: reassigns one page of open tasks for a shuffle (fed by the tasks work queue).
 #![recursion_limit = "256"] // the page future nests deeply: use case -> store -> table -> retries
+use ates_kernel::dynamo::Table;
 use ates_kernel::for_process;
 use ates_tasks::{app, store::Store};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
-    let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
+    let store = for_process(Store::new(Table::from_env(
+        &ates_kernel::aws::load().await,
+    )?));
     ates_kernel::lambda::serve_job_pages(Box::new(move |page| {
         Box::pin(app::shuffle_page_work(store, page))
     }))

@@ -1,11 +1,14 @@
 //! Lambda: keeps the task tracker's copy of accounts from `Account.*` events.
+use ates_kernel::dynamo::Table;
 use ates_kernel::for_process;
 use ates_tasks::{app, store::Store};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
-    let store = for_process(Store::from_env(&ates_kernel::aws::load().await)?);
+    let store = for_process(Store::new(Table::from_env(
+        &ates_kernel::aws::load().await,
+    )?));
     ates_kernel::lambda::serve_event_consumer(Box::new(move |event| {
         Box::pin(async move { app::sync_account(store, &event).await })
     }))
