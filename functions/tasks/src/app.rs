@@ -4,12 +4,11 @@
 //! a conditional write loses a race. No HTTP, no AWS: `api` maps requests onto these, `store`
 //! and `memory` are the stores they run on.
 
-use std::future::Future;
-
 use ates_kernel::contracts::tasks::{split_legacy_title, TaskAssigned, TaskCompleted, TaskCreated};
-use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
+
+pub use crate::ports::{Listing, PageSaved, Saved, TaskStore};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -18,36 +17,8 @@ use crate::error::TaskError;
 use crate::shuffle::{reassign_page, Shuffle};
 use crate::task::{pick_assignee, NewTask, Status, Task};
 use crate::PRODUCER;
-use ates_kernel::contracts::accounts::{decode_account, AccountSnapshot};
-use ates_kernel::job::{Cursor, Page};
-
-/// A page of a listing and where the next one starts.
-#[derive(Debug)]
-pub struct Listing {
-    pub tasks: Vec<Task>,
-    pub next_cursor: Option<String>,
-}
-
-/// What a keyed write came to.
-#[derive(Debug)]
-pub enum Saved {
-    Done,
-    /// The key was used before: nothing was written; here is the first answer.
-    Replayed(Replay),
-    /// The task is no longer as it was read: nothing was written.
-    Stale,
-}
-
-/// What a shuffle page's transaction came to.
-#[derive(Debug, PartialEq, Eq)]
-pub enum PageSaved {
-    Done,
-    /// This page was committed before (a redelivery).
-    Duplicate,
-    UnknownShuffle,
-    /// These tasks changed since they were read; nothing was written.
-    Stale(Vec<Uuid>),
-}
+use ates_kernel::contracts::accounts::decode_account;
+use ates_kernel::job::Page;
 
 /// What a shuffle page did.
 #[derive(Debug, PartialEq, Eq)]
@@ -62,92 +33,6 @@ pub enum PageOutcome {
 pub enum Answer<T> {
     Fresh(T),
     Replayed(Replay),
-}
-
-/// The tasks table, as the use cases need it. Every write is one atomic step: its state, its
-/// events and its bookkeeping together, or nothing.
-pub trait TaskStore: Sync {
-    /// The ids of every assignable account.
-    fn assignable_accounts(&self) -> impl Future<Output = Result<Vec<Uuid>, StoreError>> + Send;
-    fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
-    /// Writes a new, open task with its events (and the answer to its key).
-    fn create_task(
-        &self,
-        task: &Task,
-        events: &[Envelope],
-        keyed: Option<(&IdempotencyKey, &str)>,
-    ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
-    /// Writes a completion if the task is still open, its assignee's, at the version before.
-    fn complete_task(
-        &self,
-        done: &Task,
-        event: &Envelope,
-        keyed: Option<(&IdempotencyKey, &str)>,
-    ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
-    fn replay(
-        &self,
-        key: &IdempotencyKey,
-    ) -> impl Future<Output = Result<Option<Replay>, StoreError>> + Send;
-    /// An assignee's tasks of one status, newest first.
-    fn tasks_of(
-        &self,
-        assignee: Uuid,
-        status: Status,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
-    /// Every task, in no particular order.
-    fn all_tasks(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
-    /// How many tasks are open.
-    fn open_tasks(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
-    /// Records a shuffle (a paged job) and the first page of every shard.
-    fn start_shuffle(
-        &self,
-        shuffle: &Shuffle,
-        correlation_id: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-    fn shuffle(&self, id: Uuid)
-        -> impl Future<Output = Result<Option<Shuffle>, StoreError>> + Send;
-    /// At most a page of a shard's open tasks after `cursor`, and where the next page starts.
-    fn open_tasks_page(
-        &self,
-        shard: u32,
-        cursor: Option<&Cursor>,
-    ) -> impl Future<Output = Result<(Vec<Task>, Option<Cursor>), StoreError>> + Send;
-    /// Tasks read again, consistently.
-    fn reload(&self, ids: &[Uuid]) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send;
-    /// A page's reassignments (each if the task is still open at the version read), their
-    /// events, the shuffle's progress, and the next page or the shard's end, together.
-    fn save_shuffle_page(
-        &self,
-        page: &Page,
-        moves: &[(Task, Task)],
-        events: &[Envelope],
-        next: Option<&Page>,
-    ) -> impl Future<Output = Result<PageSaved, StoreError>> + Send;
-    /// A page of tasks stored without a jira id (legacy titles among them), in no order.
-    fn tasks_without_jira_id(
-        &self,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
-    /// Sets a task's title and jira id if its title is still the one read; `false` otherwise.
-    fn retitle(
-        &self,
-        task: &Task,
-        title: &str,
-        jira_id: Option<&str>,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Applies an account snapshot once per consumer and event, if it is newer than the copy.
-    fn save_account(
-        &self,
-        account: &AccountSnapshot,
-        event: &Envelope,
-    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
 
 /// How often a command re-reads and retries after losing a race for a task.

@@ -3,7 +3,8 @@
 //!
 //! - [`task`]: tasks, their checks, assignment and completion (plain Rust).
 //! - [`shuffle`]: reassigning every open task, page by page (plain Rust).
-//! - [`app`]: the use cases, one per command, query and event handler, over [`app::TaskStore`].
+//! - [`app`]: the use cases, one per command, query and event handler; [`ports`]: the
+//!   [`ports::TaskStore`] they drive.
 //! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store;
 //!   `memory`: an in-memory store for tests (feature `testing`).
 pub mod api;
@@ -11,6 +12,7 @@ pub mod app;
 pub mod error;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
+pub mod ports;
 pub mod shuffle;
 pub mod store;
 pub mod task;

@@ -11,8 +11,8 @@ use ates_kernel::idempotency::{IdempotencyKey, Replay};
 use ates_kernel::inbox::Outcome;
 use uuid::Uuid;
 
-use crate::app::{Listing, PageSaved, Saved, TaskStore};
 use crate::error::TaskError;
+use crate::ports::{Listing, PageSaved, Saved, TaskStore};
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task};
 use ates_kernel::contracts::accounts::AccountSnapshot;

@@ -26,8 +26,8 @@ use base64::Engine;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::app::{Listing, PageSaved, Saved, TaskStore};
 use crate::error::TaskError;
+use crate::ports::{Listing, PageSaved, Saved, TaskStore};
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task, SHARDS};
 use ates_kernel::contracts::accounts::AccountSnapshot;

@@ -1,0 +1,130 @@
+//! The port the use cases drive: where the task tracker keeps its state ([`TaskStore`]). The
+//! DynamoDB table (`store`) is the adapter in a Lambda; `memory` is an in-memory one for tests.
+
+use std::future::Future;
+
+use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::dynamo::StoreError;
+use ates_kernel::event::Envelope;
+use ates_kernel::idempotency::{IdempotencyKey, Replay};
+use ates_kernel::inbox::Outcome;
+use ates_kernel::job::{Cursor, Page};
+use uuid::Uuid;
+
+use crate::error::TaskError;
+use crate::shuffle::Shuffle;
+use crate::task::{Status, Task};
+
+/// A page of a listing and where the next one starts.
+#[derive(Debug)]
+pub struct Listing {
+    pub tasks: Vec<Task>,
+    pub next_cursor: Option<String>,
+}
+
+/// What a keyed write came to.
+#[derive(Debug)]
+pub enum Saved {
+    Done,
+    /// The key was used before: nothing was written; here is the first answer.
+    Replayed(Replay),
+    /// The task is no longer as it was read: nothing was written.
+    Stale,
+}
+
+/// What a shuffle page's transaction came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PageSaved {
+    Done,
+    /// This page was committed before (a redelivery).
+    Duplicate,
+    UnknownShuffle,
+    /// These tasks changed since they were read; nothing was written.
+    Stale(Vec<Uuid>),
+}
+
+/// The tasks table, as the use cases need it. Every write is one atomic step: its state, its
+/// events and its bookkeeping together, or nothing.
+pub trait TaskStore: Sync {
+    /// The ids of every assignable account.
+    fn assignable_accounts(&self) -> impl Future<Output = Result<Vec<Uuid>, StoreError>> + Send;
+    fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
+    /// Writes a new, open task with its events (and the answer to its key).
+    fn create_task(
+        &self,
+        task: &Task,
+        events: &[Envelope],
+        keyed: Option<(&IdempotencyKey, &str)>,
+    ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
+    /// Writes a completion if the task is still open, its assignee's, at the version before.
+    fn complete_task(
+        &self,
+        done: &Task,
+        event: &Envelope,
+        keyed: Option<(&IdempotencyKey, &str)>,
+    ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
+    fn replay(
+        &self,
+        key: &IdempotencyKey,
+    ) -> impl Future<Output = Result<Option<Replay>, StoreError>> + Send;
+    /// An assignee's tasks of one status, newest first.
+    fn tasks_of(
+        &self,
+        assignee: Uuid,
+        status: Status,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
+    /// Every task, in no particular order.
+    fn all_tasks(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
+    /// How many tasks are open.
+    fn open_tasks(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Records a shuffle (a paged job) and the first page of every shard.
+    fn start_shuffle(
+        &self,
+        shuffle: &Shuffle,
+        correlation_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn shuffle(&self, id: Uuid)
+        -> impl Future<Output = Result<Option<Shuffle>, StoreError>> + Send;
+    /// At most a page of a shard's open tasks after `cursor`, and where the next page starts.
+    fn open_tasks_page(
+        &self,
+        shard: u32,
+        cursor: Option<&Cursor>,
+    ) -> impl Future<Output = Result<(Vec<Task>, Option<Cursor>), StoreError>> + Send;
+    /// Tasks read again, consistently.
+    fn reload(&self, ids: &[Uuid]) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send;
+    /// A page's reassignments (each if the task is still open at the version read), their
+    /// events, the shuffle's progress, and the next page or the shard's end, together.
+    fn save_shuffle_page(
+        &self,
+        page: &Page,
+        moves: &[(Task, Task)],
+        events: &[Envelope],
+        next: Option<&Page>,
+    ) -> impl Future<Output = Result<PageSaved, StoreError>> + Send;
+    /// A page of tasks stored without a jira id (legacy titles among them), in no order.
+    fn tasks_without_jira_id(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
+    /// Sets a task's title and jira id if its title is still the one read; `false` otherwise.
+    fn retitle(
+        &self,
+        task: &Task,
+        title: &str,
+        jira_id: Option<&str>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Applies an account snapshot once per consumer and event, if it is newer than the copy.
+    fn save_account(
+        &self,
+        account: &AccountSnapshot,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+}
