@@ -1,5 +1,6 @@
 //! Auth end to end, through the local stack: the real function binaries behind the emulated
-//! API Gateway (JWT authorizer and route scopes), the outbox relay, the bus and a consumer.
+//! API Gateway (JWT authorizer and route scopes), the outbox relay, the bus and a consumer. The
+//! tests share the stack; each creates the accounts it needs.
 
 use ates_kernel::identity::Role;
 use ates_tests::{routes, template, Stack};
@@ -8,14 +9,24 @@ use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
+/// A new worker's sign-up body, under an email of its own.
+fn worker_body(name: &str) -> Value {
+    json!({"email": format!("{name}-e2e@popug.test"), "full_name": name, "role": "worker", "password": format!("{name}-e2e-password")})
+}
+
 #[test]
-fn an_admin_creates_a_worker_who_signs_in_refreshes_signs_out_and_is_deactivated() {
+fn the_bootstrapped_admin_signs_in_as_an_admin() {
     let stack = Stack::shared();
     let admin = stack.admin_token();
     let (status, me) = stack.call("GET", "/auth/me", Some(&admin), None);
     assert_eq!((status, me["role"].as_str()), (200, Some("admin")));
+}
 
-    let body = json!({"email": "kiwi-e2e@popug.test", "full_name": "Kiwi", "role": "worker", "password": "kiwi-e2e-password"});
+#[test]
+fn an_admin_creates_an_account_once_per_email() {
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let body = worker_body("kiwi");
     let (status, worker) = stack.call("POST", "/accounts", Some(&admin), Some(&body));
     assert_eq!(status, 201, "{worker}");
     let (status, problem) = stack.call("POST", "/accounts", Some(&admin), Some(&body));
@@ -23,8 +34,17 @@ fn an_admin_creates_a_worker_who_signs_in_refreshes_signs_out_and_is_deactivated
         (status, problem["type"].as_str()),
         (409, Some("urn:ates:problem:conflict"))
     );
+}
 
-    let tokens = stack.sign_in("kiwi-e2e@popug.test", "kiwi-e2e-password");
+#[test]
+fn a_worker_signs_in_refreshes_and_signs_out_and_then_the_refresh_token_is_dead() {
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let body = worker_body("kea");
+    let (status, worker) = stack.call("POST", "/accounts", Some(&admin), Some(&body));
+    assert_eq!(status, 201, "{worker}");
+
+    let tokens = stack.sign_in("kea-e2e@popug.test", "kea-e2e-password");
     let (status, me) = stack.call("GET", "/auth/me", tokens["access_token"].as_str(), None);
     assert_eq!(
         (status, me["account_id"].clone()),
@@ -52,6 +72,16 @@ fn an_admin_creates_a_worker_who_signs_in_refreshes_signs_out_and_is_deactivated
         Some(&json!({"refresh_token": refreshed["refresh_token"]})),
     );
     assert_eq!(status, 401, "a signed-out refresh token is dead");
+}
+
+#[test]
+fn a_deactivated_worker_is_refused_at_sign_in() {
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let body = worker_body("kakapo");
+    let (status, worker) = stack.call("POST", "/accounts", Some(&admin), Some(&body));
+    assert_eq!(status, 201, "{worker}");
+    stack.sign_in("kakapo-e2e@popug.test", "kakapo-e2e-password");
 
     let id = worker["account_id"].as_str().unwrap();
     let (status, gone) = stack.call(
@@ -65,7 +95,7 @@ fn an_admin_creates_a_worker_who_signs_in_refreshes_signs_out_and_is_deactivated
         "POST",
         "/auth/sign-in",
         None,
-        Some(&json!({"email": "kiwi-e2e@popug.test", "password": "kiwi-e2e-password"})),
+        Some(&json!({"email": "kakapo-e2e@popug.test", "password": "kakapo-e2e-password"})),
     );
     assert_eq!(status, 403, "a deactivated worker is refused");
 }

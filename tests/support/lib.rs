@@ -188,12 +188,18 @@ impl Stack {
         tokens
     }
 
+    /// The bootstrapped admin's access token, signed in once for all the tests of the binary.
     pub fn admin_token(&self) -> String {
-        let (email, password) = admin_credentials();
-        self.sign_in(&email, &password)["access_token"]
-            .as_str()
-            .expect("token")
-            .to_owned()
+        static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        TOKEN
+            .get_or_init(|| {
+                let (email, password) = admin_credentials();
+                self.sign_in(&email, &password)["access_token"]
+                    .as_str()
+                    .expect("token")
+                    .to_owned()
+            })
+            .clone()
     }
 
     /// Creates an account with a password and answers (account id, access token).

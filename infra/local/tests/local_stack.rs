@@ -1,11 +1,16 @@
 //! End to end: starts ates-local on the scratch template (examples/echo.rs behind every function)
-//! against moto from the workspace's .venv, and drives it over HTTP. Skipped when moto is absent.
+//! against moto from the workspace's .venv, and drives it over HTTP.
+//!
+//! Each test checks one requirement. They share one started stack (starting one is slow), and each
+//! uses ids and items of its own, so they run in parallel and in any order. A test whose check
+//! counts what a shared resource holds (a dead-letter queue, the table's stream, the AWS-call
+//! counters) holds that resource's lock while it runs.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Mutex, MutexGuard, Once, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 fn workspace_root() -> PathBuf {
@@ -48,14 +53,17 @@ fn build_echo() {
 }
 
 struct RunningStack {
-    child: Option<Child>,
+    child: Mutex<Option<Child>>,
     api: String,
     aws: String,
     state_dir: PathBuf,
+    /// The line the stack announced itself with once it was ready.
+    ready: String,
 }
 
 impl RunningStack {
-    fn start() -> Option<RunningStack> {
+    /// Starts a stack of its own on free ports; `label` names its state directory.
+    fn start(label: &str) -> RunningStack {
         let moto = workspace_root().join("infra/moto-server");
         assert!(
             moto.is_file(),
@@ -64,9 +72,10 @@ impl RunningStack {
         );
         let exe = PathBuf::from(env!("CARGO_BIN_EXE_ates-local"));
         let examples = exe.parent().expect("target dir").join("examples");
-        build_echo();
+        static ECHO_BUILT: Once = Once::new();
+        ECHO_BUILT.call_once(build_echo);
         let state_dir =
-            std::env::temp_dir().join(format!("ates-local-test-{}", std::process::id()));
+            std::env::temp_dir().join(format!("ates-local-test-{}-{label}", std::process::id()));
         let _ = std::fs::remove_dir_all(&state_dir);
         std::fs::create_dir_all(&state_dir).unwrap();
         let stderr = std::fs::File::create(state_dir.join("stack.err")).unwrap();
@@ -108,12 +117,13 @@ impl RunningStack {
             }
         });
         let mut stack = RunningStack {
-            child: Some(child),
+            child: Mutex::new(Some(child)),
             api: String::new(),
             aws: String::new(),
             state_dir,
+            ready: String::new(),
         };
-        let ready = loop {
+        stack.ready = loop {
             match lines.recv_timeout(Duration::from_secs(120)) {
                 Ok(line) if line.starts_with("aTES local stack ready at http://127.0.0.1:") => {
                     break line
@@ -122,26 +132,20 @@ impl RunningStack {
                 Err(_) => panic!("the stack never got ready:\n{}", stack.log()),
             }
         };
-        stack.api = ready
+        stack.api = stack
+            .ready
             .split_whitespace()
             .find(|w| w.starts_with("http://"))
             .unwrap()
             .to_string();
-        // The config's bootstrap ran, its input overridden from the environment.
-        assert!(
-            ready.ends_with(&format!(
-                " - bootstrapped: hi from the environment at {}",
-                stack.api
-            )),
-            "{ready}"
-        );
-        let state: Value = serde_json::from_str(
-            &std::fs::read_to_string(stack.state_dir.join("stack.json")).unwrap(),
-        )
-        .unwrap();
-        assert_eq!(state["api_url"], stack.api.as_str());
-        stack.aws = state["aws_endpoint"].as_str().unwrap().to_string();
-        Some(stack)
+        stack.aws = stack.state()["aws_endpoint"].as_str().unwrap().to_string();
+        stack
+    }
+
+    /// What the stack wrote to its state file, stack.json.
+    fn state(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.state_dir.join("stack.json")).unwrap())
+            .unwrap()
     }
 
     fn log(&self) -> String {
@@ -149,8 +153,13 @@ impl RunningStack {
     }
 
     /// Closing stdin must stop the stack, and with it moto and the function processes.
-    fn stop(&mut self) -> std::process::ExitStatus {
-        let mut child = self.child.take().expect("running");
+    fn stop(&self) -> std::process::ExitStatus {
+        let mut child = self
+            .child
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .expect("running");
         drop(child.stdin.take());
         let started = Instant::now();
         loop {
@@ -164,11 +173,248 @@ impl RunningStack {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+
+    /// (status, JSON body or the text as a string) of a request to `path` on the stack's API.
+    fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.api);
+        let mut request = ureq::request(method, &url).timeout(Duration::from_secs(30));
+        if let Some(t) = token {
+            request = request.set("authorization", &format!("Bearer {t}"));
+        }
+        let result = match body {
+            Some(b) => request.send_json(b.clone()),
+            None => request.call(),
+        };
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {url}: {e}"),
+        };
+        let status = response.status();
+        let text = response.into_string().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    fn invoke(&self, function: &str, payload: Value) -> (u16, Value) {
+        self.call(
+            "POST",
+            &format!("/_local/functions/{function}/invoke"),
+            Some(&payload),
+            None,
+        )
+    }
+
+    /// Puts events on the bus (`{"source", "detail-type", "detail"}` each); none may fail.
+    fn publish(&self, events: Value) {
+        let (status, published) = self.call("POST", "/_local/events", Some(&events), None);
+        assert_eq!(
+            (status, published["failed"].as_i64()),
+            (200, Some(0)),
+            "{published}"
+        );
+    }
+
+    /// The delivery ledger: `{function: {key: {source, deliveries, outcomes, ...}}}`.
+    fn deliveries(&self) -> Value {
+        self.call("GET", "/_local/deliveries", None, None).1
+    }
+
+    /// The ledger's entry for `key`, once it is dead-lettered.
+    fn parked(&self, function: &str, key: &str) -> Value {
+        eventually(
+            &format!("{key} to be dead-lettered"),
+            Duration::from_secs(20),
+            || {
+                let entry = self.deliveries()[function][key].clone();
+                (entry["dead_lettered"] == true).then_some(entry)
+            },
+        )
+    }
+
+    /// A dead-letter queue as `GET /_local/dead-letters` lists it. Listing receives every
+    /// queue's messages for a moment (and then makes them visible again), so no two listings or
+    /// redrives run at once: each sees every message.
+    fn dead_letters(&self, queue: &str) -> Value {
+        let _reads = hold(&DEAD_LETTER_READS);
+        let (status, dead) = self.call("GET", "/_local/dead-letters", None, None);
+        assert_eq!(status, 200, "{dead}");
+        dead.as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["queue"] == queue)
+            .cloned()
+            .unwrap_or_else(|| panic!("{queue} is listed: {dead}"))
+    }
+
+    fn redrive(&self, queue: &str) -> (u16, Value) {
+        let _reads = hold(&DEAD_LETTER_READS);
+        self.call(
+            "POST",
+            &format!("/_local/dead-letters/{queue}/redrive"),
+            None,
+            None,
+        )
+    }
+
+    fn fire(&self, function: &str, event: &str, query: &str) -> (u16, Value) {
+        self.call(
+            "POST",
+            &format!("/_local/schedules/{function}/{event}/fire{query}"),
+            None,
+            None,
+        )
+    }
+
+    /// The issuer's key, as the stack provisioned it in the secret.
+    fn signing_key(&self) -> Value {
+        aws(&self.aws, async |config| {
+            let out = aws_sdk_secretsmanager::Client::new(config)
+                .get_secret_value()
+                .secret_id("echo/signing-key")
+                .send()
+                .await
+                .unwrap();
+            serde_json::from_str(out.secret_string().unwrap()).unwrap()
+        })
+    }
+
+    /// A token for acc-1 with `scope`, signed with the issuer's key, expiring `exp_offset` seconds
+    /// from now.
+    fn token(&self, scope: &str, exp_offset: i64) -> String {
+        let secret = self.signing_key();
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = secret["kid"].as_str().map(str::to_string);
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({"iss": self.api, "aud": "ates", "sub": "acc-1", "scope": scope, "exp": now + exp_offset, "iat": now});
+        let key = jsonwebtoken::EncodingKey::from_rsa_pem(
+            secret["private_key_pem"].as_str().unwrap().as_bytes(),
+        )
+        .unwrap();
+        jsonwebtoken::encode(&header, &claims, &key).unwrap()
+    }
+
+    /// Writes an item of EchoTable: its `pk` and string attributes.
+    fn put_item(&self, pk: &str, attributes: &[(&str, &str)]) {
+        use aws_sdk_dynamodb::types::AttributeValue::S;
+        aws(&self.aws, async |config| {
+            let mut put = aws_sdk_dynamodb::Client::new(config)
+                .put_item()
+                .table_name("EchoTable")
+                .item("pk", S(pk.into()));
+            for (name, value) in attributes {
+                put = put.item(*name, S(value.to_string()));
+            }
+            put.send().await.unwrap();
+        });
+    }
+
+    /// `(eventID, SequenceNumber)` of the stream record that wrote `pk`, read from EchoTable's
+    /// stream as any reader would.
+    fn stream_record(&self, pk: &str) -> (String, String) {
+        let (_, info) = self.call("GET", "/_local/info", None, None);
+        let stream_arn = info["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["logical_id"] == "EchoTable")
+            .and_then(|t| t["stream_arn"].as_str())
+            .unwrap_or_else(|| panic!("EchoTable has a stream: {info}"))
+            .to_string();
+        eventually(
+            &format!("{pk} in the stream"),
+            Duration::from_secs(30),
+            || {
+                aws(&self.aws, async |config| {
+                    use aws_sdk_dynamodbstreams::types::{AttributeValue, ShardIteratorType};
+                    let streams = aws_sdk_dynamodbstreams::Client::new(config);
+                    let described = streams
+                        .describe_stream()
+                        .stream_arn(&stream_arn)
+                        .send()
+                        .await
+                        .unwrap();
+                    let shards = described
+                        .stream_description()
+                        .map(|d| d.shards().to_vec())
+                        .unwrap_or_default();
+                    for shard in shards {
+                        let mut iterator = streams
+                            .get_shard_iterator()
+                            .stream_arn(&stream_arn)
+                            .shard_id(shard.shard_id().unwrap_or_default())
+                            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                            .send()
+                            .await
+                            .unwrap()
+                            .shard_iterator()
+                            .map(str::to_string);
+                        while let Some(current) = iterator.take() {
+                            let page = streams
+                                .get_records()
+                                .shard_iterator(current)
+                                .send()
+                                .await
+                                .unwrap();
+                            for record in page.records() {
+                                let Some(change) = record.dynamodb() else {
+                                    continue;
+                                };
+                                let key = change.keys().and_then(|k| k.get("pk"));
+                                if key == Some(&AttributeValue::S(pk.to_string())) {
+                                    return Some((
+                                        record.event_id().unwrap_or_default().to_string(),
+                                        change.sequence_number().unwrap_or_default().to_string(),
+                                    ));
+                                }
+                            }
+                            if !page.records().is_empty() {
+                                iterator = page.next_shard_iterator().map(str::to_string);
+                            }
+                        }
+                    }
+                    None
+                })
+            },
+        )
+    }
+
+    /// The StreamFailures messages' bodies (Lambda's on-failure records).
+    fn stream_failures(&self) -> Vec<Value> {
+        self.dead_letters("StreamFailures")["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].clone())
+            .collect()
+    }
+
+    /// The on-failure record whose batch starts at `sequence`, once it is there.
+    fn stream_failure_from(&self, sequence: &str) -> Value {
+        eventually(
+            &format!("the stream failure record from {sequence}"),
+            Duration::from_secs(30),
+            || {
+                self.stream_failures().into_iter().find(|f| {
+                    f["DDBStreamBatchInfo"]["startSequenceNumber"].as_str() == Some(sequence)
+                })
+            },
+        )
+    }
 }
 
 impl Drop for RunningStack {
     fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
+        let child = self.child.get_mut().unwrap_or_else(PoisonError::into_inner);
+        if let Some(mut child) = child.take() {
             drop(child.stdin.take());
             std::thread::sleep(Duration::from_secs(2));
             let _ = child.kill();
@@ -179,27 +425,55 @@ impl Drop for RunningStack {
     }
 }
 
-/// (status, JSON body or the text as a string, headers' selected value).
-fn call(method: &str, url: &str, body: Option<&Value>, token: Option<&str>) -> (u16, Value) {
-    let mut request = ureq::request(method, url).timeout(Duration::from_secs(30));
-    if let Some(t) = token {
-        request = request.set("authorization", &format!("Bearer {t}"));
+/// The stack the tests of this file share, started by the first that asks. It stops when the
+/// test binary ends: it watches its stdin, which only we hold. A failing test shows its log.
+fn shared() -> &'static RunningStack {
+    static STACK: OnceLock<Result<RunningStack, String>> = OnceLock::new();
+    let started = STACK.get_or_init(|| {
+        let stack =
+            std::panic::catch_unwind(|| RunningStack::start("shared")).map_err(|panic| {
+                panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default()
+            })?;
+        let log = stack.state_dir.join("stack.err");
+        let shown = std::sync::atomic::AtomicBool::new(false);
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            default_hook(info);
+            if !shown.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                eprintln!("--- ates-local log ({}) ---\n{text}", log.display());
+            }
+        }));
+        Ok(stack)
+    });
+    match started {
+        Ok(stack) => stack,
+        Err(e) => panic!("the shared stack did not start: {e}"),
     }
-    let result = match body {
-        Some(b) => request.send_json(b.clone()),
-        None => request.call(),
-    };
-    let response = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
-    };
-    let status = response.status();
-    let text = response.into_string().unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+}
+
+// Locks of the shared resources whose contents some tests count. A test takes the ones it needs
+// first, and only then (briefly, inside `dead_letters` and `redrive`) DEAD_LETTER_READS.
+
+/// EchoFunction reads the signing key whenever the JWKS is fetched: by the authorizer on the first
+/// token it sees, and on `GET /.well-known/jwks.json`.
+static SIGNING_KEY_READS: Mutex<()> = Mutex::new(());
+/// EchoQueue's failing messages end in EchoDeadLetters, whose redrive takes all of them back.
+static ECHO_QUEUE: Mutex<()> = Mutex::new(());
+/// EchoTable's stream: records written together are batched together, and their failures share
+/// StreamFailures, whose redrive replays all of them.
+static ECHO_TABLE: Mutex<()> = Mutex::new(());
+/// CloseDeadLetters, EchoFunction's dead-letter queue, whose redrive replays all of it.
+static CLOSE_DEAD_LETTERS: Mutex<()> = Mutex::new(());
+/// Listing or redriving dead letters receives messages (hiding them for a moment).
+static DEAD_LETTER_READS: Mutex<()> = Mutex::new(());
+
+fn hold(lock: &'static Mutex<()>) -> MutexGuard<'static, ()> {
+    lock.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn eventually<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
@@ -231,228 +505,358 @@ fn aws<T>(endpoint: &str, work: impl AsyncFnOnce(&aws_config::SdkConfig) -> T) -
     })
 }
 
-#[test]
-fn the_stack_runs_the_template_end_to_end() {
-    let Some(mut stack) = RunningStack::start() else {
-        return;
-    };
-    let api = stack.api.clone();
+/// `now + seconds`, to the second, as a schedule's `?at=` and its scheduled time say it.
+fn seconds_from_now(seconds: i64) -> (String, chrono::DateTime<chrono::Utc>) {
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(seconds))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let time = chrono::DateTime::parse_from_rfc3339(&at).unwrap().to_utc();
+    (at, time)
+}
 
-    // --- HTTP API: routing, payload 2.0, responses.
-    let (status, body) = call("GET", &format!("{api}/hello/popug?x=1&x=2"), None, None);
+/// Sleeps until `time` has passed.
+fn sleep_until(time: chrono::DateTime<chrono::Utc>) {
+    let left = (time - chrono::Utc::now()).to_std().unwrap_or_default();
+    std::thread::sleep(left + Duration::from_millis(200));
+}
+
+// --- Starting and stopping.
+
+#[test]
+fn the_configs_bootstrap_runs_at_start_with_its_input_overridden_from_the_environment() {
+    let stack = shared();
+    assert!(
+        stack.ready.ends_with(&format!(
+            " - bootstrapped: hi from the environment at {}",
+            stack.api
+        )),
+        "{}",
+        stack.ready
+    );
+}
+
+#[test]
+fn the_state_file_says_where_the_api_and_the_emulator_listen() {
+    let stack = shared();
+    let state = stack.state();
+    assert_eq!(state["api_url"], stack.api.as_str());
+    let (_, info) = stack.call("GET", "/_local/info", None, None);
+    assert_eq!(state["aws_endpoint"], info["aws_endpoint"], "{state}");
+}
+
+#[test]
+fn closing_its_stdin_stops_the_stack_and_removes_its_state_file() {
+    let stack = RunningStack::start("stopped");
+    assert_eq!(
+        stack.invoke("EchoFunction", json!({"n": 1})).0,
+        200,
+        "a function process is running"
+    );
+    let status = stack.stop();
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        !stack.state_dir.join("stack.json").exists(),
+        "stack.json is removed on exit"
+    );
+    let _ = std::fs::remove_dir_all(&stack.state_dir);
+}
+
+#[test]
+fn info_lists_every_function_of_the_template() {
+    let (_, info) = shared().call("GET", "/_local/info", None, None);
+    assert_eq!(info["functions"].as_array().unwrap().len(), 3, "{info}");
+}
+
+#[test]
+fn no_mail_is_sent_when_no_function_sends_any() {
+    assert_eq!(
+        shared().call("GET", "/_local/mail", None, None),
+        (200, json!([]))
+    );
+}
+
+// --- HTTP API: routing, payload 2.0, responses.
+
+#[test]
+fn a_route_gets_the_request_as_api_gateways_payload_2_0() {
+    let stack = shared();
+    let (status, body) = stack.call("GET", "/hello/popug?x=1&x=2", None, None);
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["routeKey"], "GET /hello/{name}");
     assert_eq!(body["pathParameters"]["name"], "popug");
     assert_eq!(body["queryStringParameters"]["x"], "1,2");
-    assert_eq!(body["issuer"], api.as_str(), "IssuerUrl is the local API");
     assert_eq!(
-        call("GET", &format!("{api}/nope"), None, None),
+        body["issuer"],
+        stack.api.as_str(),
+        "IssuerUrl is the local API"
+    );
+}
+
+#[test]
+fn a_path_no_route_serves_is_not_found() {
+    assert_eq!(
+        shared().call("GET", "/nope", None, None),
         (404, json!({"message": "Not Found"}))
     );
+}
 
-    // --- JWT authorizer: the JWKS comes through our own route, the key from the provisioned secret.
-    assert_eq!(
-        call("GET", &format!("{api}/private"), None, None),
-        (401, json!({"message": "Unauthorized"}))
-    );
-    let secret: Value = aws(&stack.aws, async |config| {
-        let out = aws_sdk_secretsmanager::Client::new(config)
-            .get_secret_value()
-            .secret_id("echo/signing-key")
-            .send()
-            .await
-            .unwrap();
-        serde_json::from_str(out.secret_string().unwrap()).unwrap()
-    });
-    let sign = |scope: &str, exp_offset: i64| {
-        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-        header.kid = secret["kid"].as_str().map(str::to_string);
-        let now = chrono::Utc::now().timestamp();
-        let claims = json!({"iss": api, "aud": "ates", "sub": "acc-1", "scope": scope, "exp": now + exp_offset, "iat": now});
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(
-            secret["private_key_pem"].as_str().unwrap().as_bytes(),
-        )
-        .unwrap();
-        jsonwebtoken::encode(&header, &claims, &key).unwrap()
-    };
-    let (status, body) = call(
-        "GET",
-        &format!("{api}/private"),
-        None,
-        Some(&sign("ates", 300)),
-    );
+#[test]
+fn a_route_whose_function_crashes_answers_500() {
+    assert_eq!(shared().call("GET", "/crash", None, None).0, 500);
+}
+
+// --- JWT authorizer: the JWKS comes through our own route, the key from the provisioned secret.
+
+#[test]
+fn a_token_signed_with_the_provisioned_key_reaches_the_function_with_its_claims() {
+    let stack = shared();
+    let _key_reads = hold(&SIGNING_KEY_READS);
+    let (status, body) = stack.call("GET", "/private", None, Some(&stack.token("ates", 300)));
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["claims"]["sub"], "acc-1");
+}
+
+#[test]
+fn a_route_without_a_valid_token_is_refused_as_api_gateway_would() {
+    let stack = shared();
+    let _key_reads = hold(&SIGNING_KEY_READS);
     assert_eq!(
-        call(
-            "GET",
-            &format!("{api}/private"),
-            None,
-            Some(&sign("other", 300))
-        )
-        .0,
+        stack.call("GET", "/private", None, None),
+        (401, json!({"message": "Unauthorized"}))
+    );
+    assert_eq!(
+        stack
+            .call("GET", "/private", None, Some(&stack.token("ates", -60)))
+            .0,
+        401,
+        "expired"
+    );
+}
+
+#[test]
+fn a_token_without_the_routes_scope_is_forbidden() {
+    let stack = shared();
+    let _key_reads = hold(&SIGNING_KEY_READS);
+    assert_eq!(
+        stack
+            .call("GET", "/private", None, Some(&stack.token("other", 300)))
+            .0,
         403
     );
-    assert_eq!(
-        call(
-            "GET",
-            &format!("{api}/private"),
-            None,
-            Some(&sign("ates", -60))
-        )
-        .0,
-        401
-    );
+}
 
-    // --- AWS calls are counted per function: the JWKS route reads the signing key once.
-    let calls = format!("{api}/_local/aws-calls");
-    assert_eq!(call("DELETE", &calls, None, None).0, 204);
-    assert_eq!(call("GET", &calls, None, None), (200, json!({})));
-    let (status, jwks) = call("GET", &format!("{api}/.well-known/jwks.json"), None, None);
+// --- AWS calls are counted per function.
+
+#[test]
+fn aws_calls_are_counted_per_function_and_operation() {
+    let stack = shared();
+    let _key_reads = hold(&SIGNING_KEY_READS);
+    assert_eq!(stack.call("DELETE", "/_local/aws-calls", None, None).0, 204);
+    assert_eq!(
+        stack.call("GET", "/_local/aws-calls", None, None),
+        (200, json!({}))
+    );
+    // The JWKS route reads the signing key once.
+    let (status, jwks) = stack.call("GET", "/.well-known/jwks.json", None, None);
     assert_eq!(status, 200, "{jwks}");
     assert_eq!(
-        jwks["keys"][0]["kid"], secret["kid"],
+        jwks["keys"][0]["kid"],
+        stack.signing_key()["kid"],
         "answered through the proxy"
     );
     assert_eq!(
-        call("GET", &calls, None, None),
+        stack.call("GET", "/_local/aws-calls", None, None),
         (
             200,
             json!({"EchoFunction": {"secretsmanager:GetSecretValue": 1}})
         )
     );
+}
 
-    // --- Invocation: errors, crashes (the process is replaced), timeouts.
-    let invoke = |function: &str, payload: Value| {
-        call(
-            "POST",
-            &format!("{api}/_local/functions/{function}/invoke"),
-            Some(&payload),
-            None,
-        )
-    };
-    let (status, body) = invoke("EchoFunction", json!({"crash": true}));
+// --- Invocation: errors, crashes (the process is replaced), timeouts.
+
+#[test]
+fn an_invocation_whose_process_exits_fails_and_a_fresh_process_takes_the_next() {
+    let stack = shared();
+    let (status, body) = stack.invoke("EchoFunction", json!({"crash": true}));
     assert_eq!(
         (status, body["errorType"].as_str()),
         (500, Some("Runtime.ExitError"))
     );
     assert_eq!(
-        invoke("EchoFunction", json!({"n": 1})),
+        stack.invoke("EchoFunction", json!({"n": 1})),
         (200, json!({"echo": {"n": 1}, "function": "EchoFunction"}))
     );
-    let (status, body) = invoke("EchoFunction", json!({"error": "boom"}));
+}
+
+#[test]
+fn a_function_error_fails_the_invocation_with_its_message() {
+    let (status, body) = shared().invoke("EchoFunction", json!({"error": "boom"}));
     assert_eq!((status, body["errorMessage"].as_str()), (500, Some("boom")));
-    let (status, body) = invoke("SlowFunction", json!({"sleep_ms": 3000}));
+}
+
+#[test]
+fn an_invocation_past_the_functions_timeout_fails_and_a_fresh_sandbox_takes_the_next() {
+    let stack = shared();
+    let (status, body) = stack.invoke("SlowFunction", json!({"sleep_ms": 3000}));
     assert_eq!(
         (status, body["errorType"].as_str()),
         (500, Some("Sandbox.Timedout"))
     );
     assert_eq!(
-        invoke("SlowFunction", json!({"n": 2})).0,
+        stack.invoke("SlowFunction", json!({"n": 2})).0,
         200,
         "a fresh sandbox after a timeout"
     );
-    assert_eq!(call("GET", &format!("{api}/crash"), None, None).0, 500);
+}
 
-    // --- Bus → rule → queue → function, with a partial batch failure ending in the dead-letter queue.
-    let events = json!([
-        {"source": "test.echo", "detail-type": "Echo.Ok", "detail": {"id": "ok-1"}},
-        {"source": "test.echo", "detail-type": "Echo.Bad", "detail": {"id": "bad-1", "fail": true}},
-    ]);
-    let (status, published) = call("POST", &format!("{api}/_local/events"), Some(&events), None);
-    assert_eq!(
-        (status, published["failed"].as_i64()),
-        (200, Some(0)),
-        "{published}"
-    );
-    let deliveries = eventually("bad-1 to be dead-lettered", Duration::from_secs(30), || {
-        let (_, d) = call("GET", &format!("{api}/_local/deliveries"), None, None);
-        (d["EchoFunction"]["bad-1"]["dead_lettered"] == true).then_some(d)
+// --- Bus → rule → queue → function.
+
+#[test]
+fn the_tap_sees_every_event_on_the_bus_parsed_in_the_order_published() {
+    let stack = shared();
+    stack.publish(json!([
+        {"source": "test.echo", "detail-type": "Echo.Ok", "detail": {"id": "tapped-1"}},
+        {"source": "test.echo", "detail-type": "Echo.Ok", "detail": {"id": "tapped-2"}},
+    ]));
+    let mine = ["tapped-1", "tapped-2"];
+    let ids = eventually("both events on the tap", Duration::from_secs(30), || {
+        let (_, seen) = stack.call("GET", "/_local/events?source=test.echo", None, None);
+        let ids: Vec<String> = seen
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["detail"]["id"].as_str())
+            .filter(|id| mine.contains(id))
+            .map(str::to_string)
+            .collect();
+        (ids.len() >= mine.len()).then_some(ids)
     });
+    assert_eq!(ids, mine);
+}
+
+#[test]
+fn a_message_reported_as_a_batch_item_failure_is_delivered_again_alone() {
+    let stack = shared();
+    let _queue = hold(&ECHO_QUEUE);
+    stack.publish(json!([
+        {"source": "test.echo", "detail-type": "Echo.Ok", "detail": {"id": "partial-ok"}},
+        {"source": "test.echo", "detail-type": "Echo.Bad", "detail": {"id": "partial-bad", "fail": true}},
+    ]));
+    let bad = stack.parked("EchoFunction", "partial-bad");
+    assert_eq!(bad["deliveries"], 2, "maxReceiveCount is 2");
     assert_eq!(
-        deliveries["EchoFunction"]["bad-1"]["deliveries"], 2,
-        "maxReceiveCount is 2"
-    );
-    assert_eq!(
-        deliveries["EchoFunction"]["ok-1"]["outcomes"],
+        stack.deliveries()["EchoFunction"]["partial-ok"]["outcomes"],
         json!(["ok"])
     );
-    let (_, dead) = call("GET", &format!("{api}/_local/dead-letters"), None, None);
-    let dlq = dead
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["queue"] == "EchoDeadLetters")
-        .unwrap()
-        .clone();
-    assert_eq!(dlq["count"], 1);
-    assert_eq!(dlq["messages"][0]["body"]["detail"]["id"], "bad-1");
+}
 
-    // The tap saw both events, parsed.
-    let (_, seen) = call(
-        "GET",
-        &format!("{api}/_local/events?source=test.echo"),
-        None,
-        None,
-    );
-    let ids: Vec<&str> = seen
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["detail"]["id"].as_str())
-        .collect();
-    assert_eq!(ids, vec!["ok-1", "bad-1"]);
-
-    // Redrive puts it back on the source queue; it fails twice more and returns.
-    let (status, redriven) = call(
-        "POST",
-        &format!("{api}/_local/dead-letters/EchoDeadLetters/redrive"),
-        None,
-        None,
-    );
+#[test]
+fn a_message_that_keeps_failing_lands_in_its_queues_dead_letter_queue() {
+    let stack = shared();
+    let _queue = hold(&ECHO_QUEUE);
+    let before = stack.dead_letters("EchoDeadLetters")["count"]
+        .as_u64()
+        .unwrap();
+    stack.publish(json!([
+        {"source": "test.echo", "detail-type": "Echo.Bad", "detail": {"id": "parked-1", "fail": true}},
+    ]));
+    let parked = stack.parked("EchoFunction", "parked-1");
+    assert_eq!(parked["deliveries"], 2, "maxReceiveCount is 2");
+    let dlq = stack.dead_letters("EchoDeadLetters");
     assert_eq!(
-        (status, redriven["redriven"].as_u64()),
-        (200, Some(1)),
+        (&dlq["kind"], &dlq["source_queues"], &dlq["count"]),
+        (&json!("queue"), &json!(["EchoQueue"]), &json!(before + 1)),
+        "{dlq}"
+    );
+    let mine: Vec<&Value> = dlq["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["body"]["detail"]["id"] == "parked-1")
+        .collect();
+    assert_eq!(mine.len(), 1, "{dlq}");
+}
+
+#[test]
+fn a_redriven_dead_letter_goes_back_to_its_source_queue() {
+    let stack = shared();
+    let _queue = hold(&ECHO_QUEUE);
+    stack.publish(json!([
+        {"source": "test.echo", "detail-type": "Echo.Bad", "detail": {"id": "redriven-1", "fail": true}},
+    ]));
+    stack.parked("EchoFunction", "redriven-1");
+    let held = stack.dead_letters("EchoDeadLetters")["count"]
+        .as_u64()
+        .unwrap();
+    // Redrive puts every message back on the source queue; this one fails twice more and returns.
+    let (status, redriven) = stack.redrive("EchoDeadLetters");
+    assert_eq!(
+        (
+            status,
+            redriven["redriven"].as_u64(),
+            redriven["to"].as_str()
+        ),
+        (200, Some(held), Some("EchoQueue")),
         "{redriven}"
     );
     eventually(
-        "bad-1 to be delivered four times",
+        "redriven-1 to be delivered four times",
+        Duration::from_secs(30),
+        || (stack.deliveries()["EchoFunction"]["redriven-1"]["deliveries"] == 4).then_some(()),
+    );
+    // Every message here always fails: all of them come back.
+    eventually(
+        "the redriven messages back in the dead-letter queue",
         Duration::from_secs(30),
         || {
-            let (_, d) = call("GET", &format!("{api}/_local/deliveries"), None, None);
-            (d["EchoFunction"]["bad-1"]["deliveries"] == 4).then_some(())
+            let dlq = stack.dead_letters("EchoDeadLetters");
+            let back = dlq["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["body"]["detail"]["id"] == "redriven-1");
+            (back && dlq["count"] == held).then_some(())
         },
     );
+}
 
-    // --- DynamoDB stream → filter → function; a failing record goes to the OnFailure queue.
-    aws(&stack.aws, async |config| {
-        let ddb = aws_sdk_dynamodb::Client::new(config);
-        for (pk, note) in [
-            ("ITEM#1", "fine"),
-            ("OTHER#1", "fail but filtered out"),
-            ("ITEM#2", "fail"),
-        ] {
-            ddb.put_item()
-                .table_name("EchoTable")
-                .item("pk", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
-                .item(
-                    "note",
-                    aws_sdk_dynamodb::types::AttributeValue::S(note.into()),
-                )
-                .send()
-                .await
-                .unwrap();
-        }
-    });
-    let failure = eventually("the stream failure record", Duration::from_secs(30), || {
-        let (_, dead) = call("GET", &format!("{api}/_local/dead-letters"), None, None);
-        let q = dead
-            .as_array()?
-            .iter()
-            .find(|q| q["queue"] == "StreamFailures")?
-            .clone();
-        (q["count"] == 1).then(|| q["messages"][0]["body"].clone())
-    });
+// --- DynamoDB stream → filter → function; a failing record goes to the OnFailure queue.
+
+#[test]
+fn a_stream_record_the_mappings_filter_rejects_never_reaches_the_function() {
+    let stack = shared();
+    let _table = hold(&ECHO_TABLE);
+    stack.put_item("OTHER#filtered", &[("note", "fail but filtered out")]);
+    stack.put_item("ITEM#passed", &[("note", "fine")]);
+    let (filtered, _) = stack.stream_record("OTHER#filtered");
+    let (passed, _) = stack.stream_record("ITEM#passed");
+    // The stream is read in order: once the later record is delivered, the earlier one was read.
+    let d = eventually(
+        "ITEM#passed to be delivered",
+        Duration::from_secs(30),
+        || {
+            let d = stack.deliveries();
+            (d["EchoFunction"][&passed]["outcomes"] == json!(["ok"])).then_some(d)
+        },
+    );
+    assert_eq!(d["EchoFunction"][&passed]["source"], "Changes", "{d}");
+    assert!(
+        d["EchoFunction"].get(&filtered).is_none(),
+        "OTHER#filtered was filtered out: {d}"
+    );
+}
+
+#[test]
+fn a_stream_record_that_keeps_failing_goes_to_the_on_failure_queue_as_its_batchs_place_in_the_stream(
+) {
+    let stack = shared();
+    let _table = hold(&ECHO_TABLE);
+    stack.put_item("ITEM#fine", &[("note", "fine")]);
+    stack.put_item("ITEM#bad", &[("note", "fail")]);
+    let (fine, _) = stack.stream_record("ITEM#fine");
+    let (bad, bad_sequence) = stack.stream_record("ITEM#bad");
+    let failure = stack.stream_failure_from(&bad_sequence);
     // As in AWS, the failure record says where the batch is in the stream, not what it held.
     assert!(failure.get("records").is_none(), "{failure}");
     let batch = &failure["DDBStreamBatchInfo"];
@@ -465,72 +869,55 @@ fn the_stack_runs_the_template_end_to_end() {
             .is_some_and(|a| a.contains("table/EchoTable/stream/")),
         "{failure}"
     );
-    let (_, d) = call("GET", &format!("{api}/_local/deliveries"), None, None);
-    let stream_keys: Vec<Value> = d["EchoFunction"]
-        .as_object()
-        .unwrap()
-        .values()
-        .filter(|v| v["source"] == "Changes")
-        .cloned()
-        .collect();
-    assert_eq!(stream_keys.len(), 2, "OTHER#1 was filtered out: {d}");
+    let d = stack.deliveries();
+    assert_eq!(d["EchoFunction"][&fine]["source"], "Changes", "{d}");
+    assert_eq!(d["EchoFunction"][&fine]["outcomes"], json!(["ok"]), "{d}");
+    assert_eq!(d["EchoFunction"][&bad]["source"], "Changes", "{d}");
+    assert_eq!(d["EchoFunction"][&bad]["dead_lettered"], true, "{d}");
+}
 
-    // --- Redriving a stream failure reads its batch from the stream again and invokes the
-    // function with it: a record unavailable for a while fails its redrive, then succeeds;
-    // ITEM#2 (which always fails) stays parked.
-    let stream_failures = || {
-        let (_, dead) = call("GET", &format!("{api}/_local/dead-letters"), None, None);
-        dead.as_array()
-            .and_then(|qs| qs.iter().find(|q| q["queue"] == "StreamFailures").cloned())
-            .unwrap_or(Value::Null)
-    };
+/// Redriving a stream failure reads its batch from the stream again and invokes the function with
+/// it: a record unavailable for a while fails its redrive, then succeeds; one that always fails
+/// stays parked.
+#[test]
+fn redriving_a_stream_failure_reads_its_batch_from_the_stream_again_and_invokes_the_function() {
+    let stack = shared();
+    let _table = hold(&ECHO_TABLE);
+    stack.put_item("ITEM#stuck", &[("note", "fail")]);
+    let (_, stuck) = stack.stream_record("ITEM#stuck");
+    stack.stream_failure_from(&stuck);
     let until = chrono::Utc::now() + chrono::Duration::seconds(5);
-    aws(&stack.aws, async |config| {
-        aws_sdk_dynamodb::Client::new(config)
-            .put_item()
-            .table_name("EchoTable")
-            .item(
-                "pk",
-                aws_sdk_dynamodb::types::AttributeValue::S("ITEM#3".into()),
-            )
-            .item(
-                "unavailable_until",
-                aws_sdk_dynamodb::types::AttributeValue::S(until.to_rfc3339()),
-            )
-            .send()
-            .await
-            .unwrap();
-    });
-    eventually(
-        "the second stream failure record",
-        Duration::from_secs(30),
-        || (stream_failures()["count"] == 2).then_some(()),
-    );
-    let redrive_stream = || {
-        call(
-            "POST",
-            &format!("{api}/_local/dead-letters/StreamFailures/redrive"),
-            None,
-            None,
-        )
+    stack.put_item("ITEM#late", &[("unavailable_until", &until.to_rfc3339())]);
+    let (_, late) = stack.stream_record("ITEM#late");
+    stack.stream_failure_from(&late);
+    let starts = |failures: Vec<Value>| -> Vec<String> {
+        failures
+            .iter()
+            .map(|f| {
+                f["DDBStreamBatchInfo"]["startSequenceNumber"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
     };
+    let parked = starts(stack.stream_failures());
     assert!(
         chrono::Utc::now() < until,
         "the stream retries took longer than 5 s, so the failing redrive cannot be checked"
     );
-    let (status, redriven) = redrive_stream();
+    let (status, redriven) = stack.redrive("StreamFailures");
     assert_eq!(
         (
             status,
             redriven["redriven"].as_u64(),
             redriven["failed"].as_u64()
         ),
-        (200, Some(0), Some(2)),
+        (200, Some(0), Some(parked.len() as u64)),
         "{redriven}"
     );
-    let left = (until - chrono::Utc::now()).to_std().unwrap_or_default();
-    std::thread::sleep(left + Duration::from_millis(200));
-    let (status, redriven) = redrive_stream();
+    sleep_until(until);
+    let (status, redriven) = stack.redrive("StreamFailures");
     assert_eq!(
         (
             status,
@@ -538,27 +925,25 @@ fn the_stack_runs_the_template_end_to_end() {
             redriven["failed"].as_u64(),
             redriven["to"].as_str()
         ),
-        (200, Some(1), Some(1), Some("EchoFunction")),
+        (
+            200,
+            Some(1),
+            Some(parked.len() as u64 - 1),
+            Some("EchoFunction")
+        ),
         "{redriven}"
     );
-    let left = stream_failures();
-    assert_eq!(left["count"], 1, "{left}");
-    assert_eq!(
-        left["messages"][0]["body"]["DDBStreamBatchInfo"]["startSequenceNumber"],
-        batch["startSequenceNumber"],
-        "ITEM#2's failure is the one kept"
-    );
+    let left = starts(stack.stream_failures());
+    let kept: Vec<String> = parked.into_iter().filter(|s| *s != late).collect();
+    assert_eq!(left, kept, "all but ITEM#late's failure are kept");
+    assert!(left.contains(&stuck), "ITEM#stuck's failure is kept");
+}
 
-    // --- Schedules fire on demand with their Input, Scheduler's context attributes replaced.
-    let fire = |event: &str, query: &str| {
-        call(
-            "POST",
-            &format!("{api}/_local/schedules/EchoFunction/{event}/fire{query}"),
-            None,
-            None,
-        )
-    };
-    let (status, fired) = fire("Nightly", "?at=2026-11-21T00:00:00Z");
+// --- Schedules fire on demand with their Input, Scheduler's context attributes replaced.
+
+#[test]
+fn a_schedule_fires_on_demand_with_its_input_and_the_schedulers_context_attributes() {
+    let (status, fired) = shared().fire("EchoFunction", "Nightly", "?at=2026-11-21T00:00:00Z");
     assert_eq!(status, 200, "{fired}");
     let echo = fired["response"]["echo"].clone();
     assert_eq!(fired["payload"], echo);
@@ -574,13 +959,26 @@ fn the_stack_runs_the_template_end_to_end() {
             "schedule": "arn:aws:scheduler:us-east-1:123456789012:schedule/default/EchoFunction-Nightly",
         })
     );
-    let (_, fired) = fire("Nightly", "?at=2026-11-21T03:00:00%2B03:00");
+}
+
+#[test]
+fn a_schedules_time_is_written_in_utc_and_each_firing_is_a_new_execution() {
+    let stack = shared();
+    let (_, first) = stack.fire("EchoFunction", "Nightly", "?at=2026-11-21T00:00:00Z");
+    let (_, fired) = stack.fire("EchoFunction", "Nightly", "?at=2026-11-21T03:00:00%2B03:00");
     assert_eq!(
         fired["response"]["echo"]["day"], "2026-11-21T00:00:00Z",
         "the scheduled time is written in UTC"
     );
-    assert_ne!(fired["response"]["echo"]["execution"], execution);
-    let (_, fired) = fire("Nightly", "");
+    assert_ne!(
+        fired["response"]["echo"]["execution"],
+        first["response"]["echo"]["execution"]
+    );
+}
+
+#[test]
+fn a_schedule_fired_without_a_time_fires_now() {
+    let (_, fired) = shared().fire("EchoFunction", "Nightly", "");
     let day = fired["response"]["echo"]["day"]
         .as_str()
         .unwrap_or_default();
@@ -589,21 +987,27 @@ fn the_stack_runs_the_template_end_to_end() {
         (chrono::Utc::now() - day.to_utc()).num_seconds().abs() < 60,
         "without ?at= it fires now: {day}"
     );
-    let (status, bad) = fire("Nightly", "?at=tomorrow");
+}
+
+#[test]
+fn a_schedule_fired_at_what_is_not_a_time_is_a_bad_request() {
+    let (status, bad) = shared().fire("EchoFunction", "Nightly", "?at=tomorrow");
     assert_eq!(status, 400, "{bad}");
     assert!(bad["message"]
         .as_str()
         .unwrap_or_default()
         .contains("at=tomorrow"));
+}
 
-    // --- A failing ScheduleV2 (Close fails until its scheduled time, a few seconds ahead): fired
-    // once, it just fails; delivered as the scheduler does (asynchronously), Lambda tries it
-    // 1 + MaximumRetryAttempts (1) times with the same payload and parks it in the function's
-    // DeadLetterQueue. A redrive fails while the cause lasts and succeeds after it.
-    let deadline = chrono::Utc::now() + chrono::Duration::seconds(6);
-    let at = deadline.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let deadline = chrono::DateTime::parse_from_rfc3339(&at).unwrap().to_utc();
-    let (status, body) = fire("Close", &format!("?at={at}"));
+// --- A failing ScheduleV2 (Close fails until its scheduled time): fired once, it just fails;
+// delivered as the scheduler does (asynchronously), Lambda tries it 1 + MaximumRetryAttempts (1)
+// times with the same payload and parks it in the function's DeadLetterQueue. A redrive fails
+// while the cause lasts and succeeds after it.
+
+#[test]
+fn a_failing_schedule_fired_once_just_fails() {
+    let (at, _) = seconds_from_now(3600);
+    let (status, body) = shared().fire("EchoFunction", "Close", &format!("?at={at}"));
     assert_eq!(
         (
             status,
@@ -614,37 +1018,28 @@ fn the_stack_runs_the_template_end_to_end() {
         (500, Some(true)),
         "{body}"
     );
-    let (status, accepted) = fire("Close", &format!("?at={at}&retries=true"));
+}
+
+#[test]
+fn a_failing_asynchronous_invocation_is_retried_then_parked_in_the_functions_dead_letter_queue() {
+    let stack = shared();
+    let _close = hold(&CLOSE_DEAD_LETTERS);
+    let before = stack.dead_letters("CloseDeadLetters")["count"]
+        .as_u64()
+        .unwrap();
+    // An hour ahead: every attempt fails.
+    let (at, _) = seconds_from_now(3600);
+    let (status, accepted) = stack.fire("EchoFunction", "Close", &format!("?at={at}&retries=true"));
     assert_eq!(status, 202, "{accepted}");
     assert_eq!(accepted["scheduled_time"], at.as_str());
-    let parked = |function: &str, key: String| {
-        eventually(
-            &format!("{key} to be dead-lettered"),
-            Duration::from_secs(20),
-            || {
-                let (_, d) = call("GET", &format!("{api}/_local/deliveries"), None, None);
-                let entry = d[function][key.as_str()].clone();
-                (entry["dead_lettered"] == true).then_some(entry)
-            },
-        )
-    };
-    let close = parked("EchoFunction", format!("Close@{at}"));
+    let close = stack.parked("EchoFunction", &format!("Close@{at}"));
     assert_eq!(close["outcomes"], json!(["failed", "failed"]));
     assert_eq!(
         close["message_ids"].as_array().map(Vec::len),
         Some(1),
         "Lambda retries the same event: {close}"
     );
-    let dead_letters = |queue: &str| {
-        let (_, dead) = call("GET", &format!("{api}/_local/dead-letters"), None, None);
-        dead.as_array()
-            .unwrap()
-            .iter()
-            .find(|q| q["queue"] == queue)
-            .cloned()
-            .unwrap_or_else(|| panic!("{queue} is listed: {dead}"))
-    };
-    let dlq = dead_letters("CloseDeadLetters");
+    let dlq = stack.dead_letters("CloseDeadLetters");
     assert_eq!(
         (
             &dlq["kind"],
@@ -656,11 +1051,18 @@ fn the_stack_runs_the_template_end_to_end() {
             &json!("invocation"),
             &json!(["EchoFunction"]),
             &json!([]),
-            &json!(1)
+            &json!(before + 1)
         ),
         "{dlq}"
     );
-    let message = &dlq["messages"][0];
+    let mine: Vec<&Value> = dlq["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["body"]["fail_until"] == at.as_str())
+        .collect();
+    assert_eq!(mine.len(), 1, "{dlq}");
+    let message = mine[0];
     assert_eq!(
         message["body"],
         json!({"fail_until": at, "attempt": 1}),
@@ -675,69 +1077,83 @@ fn the_stack_runs_the_template_end_to_end() {
             .is_some_and(|m| m.starts_with("unavailable until")),
         "{attributes}"
     );
+}
 
-    let redrive = |queue: &str| {
-        call(
-            "POST",
-            &format!("{api}/_local/dead-letters/{queue}/redrive"),
-            None,
-            None,
-        )
-    };
+#[test]
+fn a_redriven_invocation_fails_while_its_cause_lasts_then_is_delivered_and_deleted() {
+    let stack = shared();
+    let _close = hold(&CLOSE_DEAD_LETTERS);
+    // A few seconds ahead: parked by then, and delivered once that time has passed.
+    let (at, deadline) = seconds_from_now(6);
+    let (status, accepted) = stack.fire("EchoFunction", "Close", &format!("?at={at}&retries=true"));
+    assert_eq!(status, 202, "{accepted}");
+    stack.parked("EchoFunction", &format!("Close@{at}"));
+    let held = stack.dead_letters("CloseDeadLetters")["count"]
+        .as_u64()
+        .unwrap();
+    let is_mine = |m: &Value| m["body"]["fail_until"] == at.as_str();
     assert!(
         chrono::Utc::now() < deadline,
         "the retries took longer than 6 s, so the failing redrive cannot be checked"
     );
-    let (status, redriven) = redrive("CloseDeadLetters");
+    let (status, redriven) = stack.redrive("CloseDeadLetters");
     assert_eq!(
         (
             status,
             redriven["redriven"].as_u64(),
             redriven["failed"].as_u64()
         ),
-        (200, Some(0), Some(1)),
+        (200, Some(0), Some(held)),
         "{redriven}"
     );
-    assert_eq!(
-        dead_letters("CloseDeadLetters")["count"],
-        1,
-        "a failed redrive keeps the message"
+    let dlq = stack.dead_letters("CloseDeadLetters");
+    assert_eq!(dlq["count"], held, "a failed redrive keeps the message");
+    assert!(
+        dlq["messages"].as_array().unwrap().iter().any(is_mine),
+        "{dlq}"
     );
-    let left = (deadline - chrono::Utc::now()).to_std().unwrap_or_default();
-    std::thread::sleep(left + Duration::from_millis(200));
-    let (status, redriven) = redrive("CloseDeadLetters");
+    sleep_until(deadline);
+    let (status, redriven) = stack.redrive("CloseDeadLetters");
     assert_eq!(
         (
             status,
             redriven["redriven"].as_u64(),
+            redriven["failed"].as_u64(),
             redriven["to"].as_str()
         ),
-        (200, Some(1), Some("EchoFunction")),
+        (200, Some(1), Some(held - 1), Some("EchoFunction")),
         "{redriven}"
     );
-    assert_eq!(
-        dead_letters("CloseDeadLetters")["count"],
-        0,
-        "a redriven message is deleted"
+    let dlq = stack.dead_letters("CloseDeadLetters");
+    assert_eq!(dlq["count"], held - 1, "a redriven message is deleted");
+    assert!(
+        !dlq["messages"].as_array().unwrap().iter().any(is_mine),
+        "{dlq}"
     );
+}
 
-    // --- A schedule whose function Lambda will not take (never built): the scheduler retries
-    // (MaximumRetryAttempts 2, a new execution id each time) and parks the trigger in the
-    // schedule's DeadLetterConfig queue, with the scheduler's attributes.
-    let tick_at = "2026-11-21T00:00:00Z";
-    let (status, _) = call(
-        "POST",
-        &format!("{api}/_local/schedules/MissingFunction/Tick/fire?at={tick_at}&retries=true"),
-        None,
-        None,
+/// A schedule whose function Lambda will not take (never built): the scheduler retries
+/// (MaximumRetryAttempts 2, a new execution id each time) and parks the trigger in the
+/// schedule's DeadLetterConfig queue, with the scheduler's attributes.
+#[test]
+fn a_schedule_whose_function_is_not_there_is_retried_by_the_scheduler_then_parked_in_its_dead_letter_config(
+) {
+    let stack = shared();
+    // Now: a firing older than the retry policy's MaximumEventAgeInSeconds (a day) is not retried.
+    let (tick_at, _) = seconds_from_now(0);
+    let (status, _) = stack.fire(
+        "MissingFunction",
+        "Tick",
+        &format!("?at={tick_at}&retries=true"),
     );
     assert_eq!(status, 202);
-    let tick = parked("MissingFunction", format!("Tick@{tick_at}"));
+    let tick = stack.parked("MissingFunction", &format!("Tick@{tick_at}"));
     assert_eq!(tick["outcomes"], json!(["failed", "failed", "failed"]));
     let executions = tick["message_ids"].as_array().cloned().unwrap_or_default();
     assert_eq!(executions.len(), 3, "an execution id per attempt: {tick}");
-    let dlq = dead_letters("TickDeadLetters");
+    let dlq = stack.dead_letters("TickDeadLetters");
     assert_eq!(dlq["on_failure_of"], json!(["MissingFunction"]), "{dlq}");
+    assert_eq!(dlq["count"], 1, "{dlq}");
     let message = &dlq["messages"][0];
     assert_eq!(message["body"], json!({"attempt": 3}), "the last input");
     let attributes = &message["messageAttributes"];
@@ -747,7 +1163,7 @@ fn the_stack_runs_the_template_end_to_end() {
         "MaximumRetryAttempts"
     );
     assert_eq!(attributes["ERROR_CODE"], "Local.BinaryMissing");
-    assert_eq!(attributes["SCHEDULED_TIME"], tick_at);
+    assert_eq!(attributes["SCHEDULED_TIME"], tick_at.as_str());
     assert_eq!(attributes["EXECUTION_ID"], executions[2]);
     assert_eq!(
         attributes["SCHEDULE_ARN"],
@@ -757,19 +1173,4 @@ fn the_stack_runs_the_template_end_to_end() {
         attributes["TARGET_ARN"],
         "arn:aws:lambda:us-east-1:123456789012:function:MissingFunction"
     );
-
-    let (_, info) = call("GET", &format!("{api}/_local/info"), None, None);
-    assert_eq!(info["functions"].as_array().unwrap().len(), 3);
-    assert_eq!(
-        call("GET", &format!("{api}/_local/mail"), None, None),
-        (200, json!([]))
-    );
-
-    let status = stack.stop();
-    assert!(status.success(), "exit status {status}");
-    assert!(
-        !stack.state_dir.join("stack.json").exists(),
-        "stack.json is removed on exit"
-    );
-    let _ = std::fs::remove_dir_all(&stack.state_dir);
 }
