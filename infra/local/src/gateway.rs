@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -23,15 +23,6 @@ pub const MAX_PAYLOAD_BYTES: usize = 10 * 1024 * 1024;
 pub struct Route {
     pub function: String,
     pub http: HttpRoute,
-    segments: Vec<Segment>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Segment {
-    Literal(String),
-    Param(String),
-    /// `{proxy+}`: the rest of the path.
-    Greedy(String),
 }
 
 impl Route {
@@ -40,10 +31,25 @@ impl Route {
     }
 }
 
-/// Every HttpApi route of every function.
+/// Every HttpApi route of every function, in one path router per method.
 #[derive(Debug, Clone, Default)]
 pub struct RouteTable {
     routes: Vec<Route>,
+    /// Per method some route names: its routes, and the ANY routes of other paths.
+    by_method: HashMap<String, Paths>,
+    /// For any other method: the ANY routes.
+    any: Paths,
+    /// The `$default` route, which catches what no other route matches.
+    default: Option<usize>,
+}
+
+/// Path routers over indices into `RouteTable::routes`.
+#[derive(Debug, Clone, Default)]
+struct Paths {
+    all: matchit::Router<usize>,
+    /// The `{proxy+}` routes alone: where a path with an empty segment goes when a `{param}`
+    /// route took it, since a parameter is never empty.
+    greedy: matchit::Router<usize>,
 }
 
 pub struct Matched<'a> {
@@ -53,110 +59,112 @@ pub struct Matched<'a> {
 
 impl RouteTable {
     pub fn new<'a>(specs: impl IntoIterator<Item = &'a FunctionSpec>) -> RouteTable {
-        let routes = specs
+        let routes: Vec<Route> = specs
             .into_iter()
             .flat_map(|spec| {
                 spec.routes.iter().map(|http| Route {
                     function: spec.logical_id.clone(),
-                    segments: parse_path(&http.path),
                     http: http.clone(),
                 })
             })
             .collect();
-        RouteTable { routes }
+        let any_routes = || {
+            routes
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.http.method == "ANY")
+        };
+        let methods: BTreeSet<&str> = routes
+            .iter()
+            .map(|r| r.http.method.as_str())
+            .filter(|m| *m != "ANY")
+            .collect();
+        // A method's own routes go in first: on the same path they beat ANY.
+        let by_method = methods
+            .into_iter()
+            .map(|method| {
+                let own = routes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.http.method == method);
+                (method.to_string(), Paths::of(own.chain(any_routes())))
+            })
+            .collect();
+        RouteTable {
+            by_method,
+            any: Paths::of(any_routes()),
+            default: routes.iter().position(|r| r.http.path == "$default"),
+            routes,
+        }
     }
 
     /// Picks the most specific route as API Gateway does: literal segments beat `{param}`,
-    /// which beats `{proxy+}`; an exact method beats ANY; `$default` catches the rest.
+    /// which beats `{proxy+}`; an exact method beats ANY; `$default` catches the rest. A method
+    /// no route names (TRACE, say) on a known path is not found, as in the cloud.
     pub fn find(&self, method: &str, path: &str) -> Option<Matched<'_>> {
-        let request: Vec<&str> = split_path(path);
-        let mut best: Option<(Vec<u8>, Matched<'_>)> = None;
-        for route in &self.routes {
-            let method_rank = if route.http.method == method {
-                0
-            } else if route.http.method == "ANY" {
-                1
-            } else {
-                continue;
-            };
-            let Some((mut rank, path_parameters)) = match_segments(&route.segments, &request)
-            else {
-                continue;
-            };
-            rank.push(method_rank);
-            if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                best = Some((
-                    rank,
-                    Matched {
-                        route,
-                        path_parameters,
-                    },
-                ));
-            }
-        }
-        best.map(|(_, m)| m).or_else(|| {
-            let route = self.routes.iter().find(|r| r.http.path == "$default")?;
-            Some(Matched {
-                route,
-                path_parameters: BTreeMap::new(),
-            })
+        let paths = self.by_method.get(method).unwrap_or(&self.any);
+        let (index, path_parameters) = paths
+            .find(path)
+            .or_else(|| Some((self.default?, BTreeMap::new())))?;
+        Some(Matched {
+            route: &self.routes[index],
+            path_parameters,
         })
     }
 }
 
-fn parse_path(path: &str) -> Vec<Segment> {
-    split_path(path)
-        .into_iter()
-        .map(
-            |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(name) => match name.strip_suffix('+') {
-                    Some(greedy) => Segment::Greedy(greedy.to_string()),
-                    None => Segment::Param(name.to_string()),
-                },
-                None => Segment::Literal(s.to_string()),
-            },
-        )
-        .collect()
-}
-
-fn split_path(path: &str) -> Vec<&str> {
-    let trimmed = path.strip_prefix('/').unwrap_or(path);
-    if trimmed.is_empty() {
-        Vec::new()
-    } else {
-        trimmed.split('/').collect()
-    }
-}
-
-/// The rank is one number per segment (0 literal, 1 param, 2 greedy): smaller is more specific.
-fn match_segments(
-    pattern: &[Segment],
-    request: &[&str],
-) -> Option<(Vec<u8>, BTreeMap<String, String>)> {
-    let mut rank = Vec::new();
-    let mut params = BTreeMap::new();
-    for (i, segment) in pattern.iter().enumerate() {
-        match segment {
-            Segment::Greedy(name) => {
-                let rest = request.get(i..).filter(|r| !r.is_empty())?;
-                params.insert(name.clone(), percent_decode(&rest.join("/"), false));
-                rank.push(2);
-                return Some((rank, params));
-            }
-            Segment::Literal(lit) => {
-                if request.get(i) != Some(&lit.as_str()) {
-                    return None;
+impl Paths {
+    /// The routes, first come first served: a later route on an earlier one's path is dropped.
+    fn of<'a>(routes: impl Iterator<Item = (usize, &'a Route)>) -> Paths {
+        let mut paths = Paths::default();
+        for (index, route) in routes.filter(|(_, r)| r.http.path != "$default") {
+            let path = router_path(&route.http.path);
+            let greedy = route.http.path.ends_with("+}");
+            let inserted = paths.all.insert(path.clone(), index).and_then(|()| {
+                if greedy {
+                    paths.greedy.insert(path, index)
+                } else {
+                    Ok(())
                 }
-                rank.push(0);
-            }
-            Segment::Param(name) => {
-                let value = request.get(i).filter(|v| !v.is_empty())?;
-                params.insert(name.clone(), percent_decode(value, false));
-                rank.push(1);
+            });
+            match inserted {
+                Ok(()) => {}
+                // ANY on a path the method has a route of its own for.
+                Err(matchit::InsertError::Conflict { .. }) if route.http.method == "ANY" => {}
+                Err(e) => tracing::warn!("route {} is not served: {e}", route.route_key()),
             }
         }
+        paths
     }
-    (pattern.len() == request.len()).then_some((rank, params))
+
+    fn find(&self, path: &str) -> Option<(usize, BTreeMap<String, String>)> {
+        [&self.all, &self.greedy].into_iter().find_map(|router| {
+            let matched = router.at(path).ok()?;
+            let parameters = matched
+                .params
+                .iter()
+                .map(|(name, value)| {
+                    (!value.is_empty()).then(|| (name.to_string(), percent_decode(value, false)))
+                })
+                .collect::<Option<_>>()?;
+            Some((*matched.value, parameters))
+        })
+    }
+}
+
+/// `/tasks/{task_id}/complete` in the router's syntax: `{proxy+}` is its catch-all `{*proxy}`,
+/// and braces inside a literal segment are escaped.
+fn router_path(path: &str) -> String {
+    let segments = path.strip_prefix('/').unwrap_or(path).split('/').map(|s| {
+        match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => match name.strip_suffix('+') {
+                Some(greedy) => format!("{{*{greedy}}}"),
+                None => format!("{{{name}}}"),
+            },
+            None => s.replace('{', "{{").replace('}', "}}"),
+        }
+    });
+    segments.fold(String::new(), |path, s| path + "/" + &s)
 }
 
 /// Decodes `%XX` (and `+` as a space in query strings); bad escapes are kept as they are.
@@ -572,8 +580,30 @@ mod tests {
             "AuthCreateAccountFunction"
         );
         assert!(table.find("DELETE", "/accounts").is_none());
+        assert!(
+            table.find("TRACE", "/accounts").is_none(),
+            "a method no route names is not found on a known path"
+        );
         assert!(table.find("GET", "/nope").is_none());
         assert!(table.find("GET", "/accounts/a/b").is_none());
+        assert!(table.find("GET", "/accounts/").is_none());
+        assert!(table.find("PATCH", "/accounts/").is_none());
+        assert!(
+            table.find("POST", "/accounts//deactivate").is_none(),
+            "a parameter is never empty"
+        );
+        let complete = table.find("POST", "/tasks/t%201/complete").unwrap();
+        assert_eq!(complete.route.function, "TasksCompleteTaskFunction");
+        assert_eq!(complete.path_parameters["task_id"], "t 1");
+        assert_eq!(
+            table.find("GET", "/tasks/mine").unwrap().route.function,
+            "TasksListMyTasksFunction",
+            "a literal segment beats a parameter"
+        );
+        let status = table.find("GET", "/tasks/shuffles/s-1").unwrap();
+        assert_eq!(status.route.function, "TasksShuffleStatusFunction");
+        assert_eq!(status.path_parameters["shuffle_id"], "s-1");
+        assert!(table.find("GET", "/tasks/shuffles").is_none());
     }
 
     #[test]
@@ -599,6 +629,52 @@ mod tests {
         assert_eq!(greedy.route.function, "Greedy");
         assert_eq!(greedy.path_parameters["proxy"], "a/b c/d");
         assert_eq!(table.find("GET", "/").unwrap().route.function, "Default");
+        let empty = table.find("GET", "/items//x").unwrap();
+        assert_eq!(
+            (
+                empty.route.function.as_str(),
+                empty.path_parameters["proxy"].as_str()
+            ),
+            ("Greedy", "items//x"),
+            "an empty segment is no parameter, but the rest of a path"
+        );
+        assert_eq!(
+            table.find("TRACE", "/items/7").unwrap().route.function,
+            "Any"
+        );
+    }
+
+    #[test]
+    fn precedence_is_by_path_first_then_method() {
+        let specs = [
+            spec("GetAny", &[("GET", "/{proxy+}")]),
+            spec("AnyItem", &[("ANY", "/items/{item}")]),
+            spec("PostItem", &[("POST", "/items/{id}")]),
+            spec("ItemAction", &[("POST", "/items/{other}/{action}")]),
+            spec("Braces", &[("GET", "/x{y}")]),
+        ];
+        let table = RouteTable::new(&specs);
+        let get = table.find("GET", "/items/7").unwrap();
+        assert_eq!(get.route.function, "AnyItem");
+        assert_eq!(get.path_parameters["item"], "7");
+        let post = table.find("POST", "/items/7").unwrap();
+        assert_eq!(post.route.function, "PostItem");
+        assert_eq!(post.path_parameters["id"], "7");
+        let action = table.find("POST", "/items/7/close").unwrap();
+        assert_eq!(action.route.function, "ItemAction");
+        assert_eq!(action.path_parameters["other"], "7");
+        assert_eq!(
+            table.find("GET", "/items/7/close").unwrap().route.function,
+            "GetAny"
+        );
+        assert!(table.find("POST", "/nope").is_none());
+        assert!(table.find("DELETE", "/").is_none());
+        assert_eq!(
+            table.find("GET", "/x{y}").unwrap().route.function,
+            "Braces",
+            "braces inside a segment are literal"
+        );
+        assert_eq!(table.find("GET", "/xy").unwrap().route.function, "GetAny");
     }
 
     #[test]

@@ -598,6 +598,15 @@ fn a_path_no_route_serves_is_not_found() {
         shared().call("GET", "/nope", None, None),
         (404, json!({"message": "Not Found"}))
     );
+    assert_eq!(
+        shared().call("DELETE", "/hello/popug", None, None),
+        (404, json!({"message": "Not Found"})),
+        "a method no route names is not found on a known path, as API Gateway answers"
+    );
+    assert_eq!(
+        shared().call("GET", "/hello/popug/", None, None),
+        (404, json!({"message": "Not Found"}))
+    );
 }
 
 #[test]
