@@ -1,6 +1,8 @@
 //! API Gateway's JWT authorizer: RS256 bearer tokens checked against the issuer's JWKS.
 
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::future::Future;
@@ -37,7 +39,8 @@ pub struct Jwks {
 }
 
 impl Jwks {
-    /// Reads a JWKS document, keeping the RSA keys usable for RS256.
+    /// Reads a JWKS document, keeping the RSA keys usable for RS256. Each key is read on its
+    /// own: one the library cannot read (another kind, an unknown `alg`) is skipped, not the set.
     pub fn from_document(doc: &Value) -> Jwks {
         let mut keys = HashMap::new();
         for key in doc
@@ -46,17 +49,26 @@ impl Jwks {
             .into_iter()
             .flatten()
         {
-            let field = |name: &str| key.get(name).and_then(Value::as_str);
-            if field("kty") != Some("RSA") || field("alg").is_some_and(|a| a != "RS256") {
-                continue;
-            }
-            if let (Some(kid), Some(n), Some(e)) = (field("kid"), field("n"), field("e")) {
-                match DecodingKey::from_rsa_components(n, e) {
-                    Ok(decoding) => {
-                        keys.insert(kid.to_string(), decoding);
-                    }
-                    Err(err) => tracing::warn!("JWKS key {kid} is unusable: {err}"),
+            let jwk = match Jwk::deserialize(key) {
+                Ok(jwk) => jwk,
+                Err(err) => {
+                    tracing::debug!("JWKS key skipped: {err}");
+                    continue;
                 }
+            };
+            let rs256 = matches!(jwk.algorithm, AlgorithmParameters::RSA(_))
+                && jwk
+                    .common
+                    .key_algorithm
+                    .is_none_or(|alg| alg == KeyAlgorithm::RS256);
+            let Some(kid) = jwk.common.key_id.as_deref().filter(|_| rs256) else {
+                continue;
+            };
+            match DecodingKey::from_jwk(&jwk) {
+                Ok(decoding) => {
+                    keys.insert(kid.to_string(), decoding);
+                }
+                Err(err) => tracing::warn!("JWKS key {kid} is unusable: {err}"),
             }
         }
         Jwks { keys }
@@ -358,6 +370,58 @@ mod tests {
             &format!("{}.{forged_body}.{}", parts[0], parts[2]),
             &[]
         )));
+    }
+
+    #[test]
+    fn keeps_only_the_rsa_keys_for_rs256_from_the_jwks() {
+        let mut doc = key().jwks();
+        let real = doc["keys"][0].clone();
+        let with = |kid: &str, alg: Option<&str>| {
+            let mut k = real.clone();
+            k["kid"] = json!(kid);
+            match alg {
+                Some(alg) => k["alg"] = json!(alg),
+                None => {
+                    k.as_object_mut().unwrap().remove("alg");
+                }
+            }
+            k
+        };
+        let mut no_kid = real.clone();
+        no_kid.as_object_mut().unwrap().remove("kid");
+        doc["keys"] = json!([
+            "not a key",
+            {"kty": "oct", "kid": "oct", "alg": "HS256", "k": URL_SAFE_NO_PAD.encode("secret")},
+            {"kty": "EC", "kid": "ec", "crv": "P-256", "x": URL_SAFE_NO_PAD.encode([1; 32]),
+             "y": URL_SAFE_NO_PAD.encode([2; 32])},
+            {"kty": "RSA", "kid": "no-n", "e": "AQAB"},
+            with("rs512", Some("RS512")),
+            with("unknown-alg", Some("RSA-OAEP-512")),
+            no_kid,
+            with("no-alg", None),
+            real,
+        ]);
+        let jwks = Jwks::from_document(&doc);
+        let mut kids: Vec<&str> = jwks.keys.keys().map(String::as_str).collect();
+        kids.sort();
+        let mut expected = vec![key().kid.as_str(), "no-alg"];
+        expected.sort();
+        assert_eq!(kids, expected);
+        assert!(verify(&sign(&claims()), &jwks, &config(), &[]).is_ok());
+    }
+
+    #[test]
+    fn a_symmetric_key_in_the_jwks_signs_nothing() {
+        let doc = json!({"keys": [
+            {"kty": "oct", "kid": "oct", "k": URL_SAFE_NO_PAD.encode("secret")},
+        ]});
+        let jwks = Jwks::from_document(&doc);
+        assert!(!jwks.contains("oct"));
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("oct".into());
+        let token =
+            jsonwebtoken::encode(&header, &claims(), &EncodingKey::from_secret(b"secret")).unwrap();
+        assert!(is_unauthorized(verify(&token, &jwks, &config(), &[])));
     }
 
     #[test]
