@@ -724,6 +724,35 @@ mod tests {
             event["requestContext"]["authorizer"]["jwt"]["scopes"],
             json!(["ates"])
         );
+
+        // What a function built on lambda_http makes of it.
+        use lambda_http::request::RequestContext;
+        use lambda_http::RequestExt;
+        let parsed = lambda_http::request::from_str(&event.to_string()).unwrap();
+        assert_eq!(parsed.method(), "POST");
+        assert_eq!(parsed.uri().path(), "/things/a%2Fb");
+        assert_eq!(parsed.path_parameters().first("id"), Some("a/b"));
+        assert_eq!(
+            parsed.query_string_parameters().all("q"),
+            Some(vec!["x y", "z"])
+        );
+        assert_eq!(
+            parsed
+                .headers()
+                .get_all("x-multi")
+                .iter()
+                .collect::<Vec<_>>(),
+            ["1,2"]
+        );
+        assert_eq!(parsed.headers()["cookie"], "a=1; b=2");
+        assert_eq!(parsed.body().as_ref(), [0xff, 0x00]);
+        let RequestContext::ApiGatewayV2(context) = parsed.request_context() else {
+            panic!("not an HTTP API request");
+        };
+        assert_eq!(context.route_key.as_deref(), Some("POST /things/{id}"));
+        let jwt = context.authorizer.and_then(|a| a.jwt).unwrap();
+        assert_eq!(jwt.claims["sub"], "acc-1");
+        assert_eq!(jwt.scopes, Some(vec!["ates".to_string()]));
     }
 
     #[tokio::test]
