@@ -49,6 +49,8 @@ fn one_start(binary: &PathBuf) -> Option<(u128, u64)> {
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env("TABLE_NAME", "Bench")
         .env("EVENT_BUS_NAME", "bench")
+        .env("DEAD_LETTER_QUEUE_URL", "http://127.0.0.1:9/queue/bench-dlq")
+        .env("MAX_RECEIVE_COUNT", "5")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -99,7 +101,9 @@ fn coldstart() {
         "auth-create-account",
         "tasks-create-task",
         "tasks-sync-account",
+        "tasks-shuffle-page",
         "tasks-outbox-relay",
+        "clock-end-day",
     ];
     println!("cold start (process start → first poll for work), {runs} runs each, release bootstraps in {}", dir.display());
     println!(
