@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 pub use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
@@ -83,16 +83,7 @@ impl Table {
             .set_expression_attribute_values(values)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
+        written(result)
     }
 
     /// An update of an item of this table: for a transaction ([`update`]) or alone
@@ -115,16 +106,7 @@ impl Table {
             .set_expression_attribute_values(update.expression_attribute_values().cloned())
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(e.into()),
-        }
+        written(result)
     }
 
     /// A transaction item that writes `item` to this table only if `condition` holds.
@@ -183,6 +165,25 @@ impl Table {
         }
     }
 }
+
+/// Whether a single conditional write happened: `false` when its condition did not hold.
+fn written<O, E, R>(result: Result<O, SdkError<E, R>>) -> Result<bool, StoreError>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error().and_then(|e| e.code()) == Some(CONDITION_FAILED_EXCEPTION) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+const CONDITION_FAILED_EXCEPTION: &str = "ConditionalCheckFailedException";
 
 /// A value as an item's attributes (serde_dynamo). `None` fields are left out rather than
 /// stored as NULL, so `attribute_exists` means "has a value".
