@@ -49,7 +49,10 @@ fn one_start(binary: &PathBuf) -> Option<(u128, u64)> {
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .env("TABLE_NAME", "Bench")
         .env("EVENT_BUS_NAME", "bench")
-        .env("DEAD_LETTER_QUEUE_URL", "http://127.0.0.1:9/queue/bench-dlq")
+        .env(
+            "DEAD_LETTER_QUEUE_URL",
+            "http://127.0.0.1:9/queue/bench-dlq",
+        )
         .env("MAX_RECEIVE_COUNT", "5")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
