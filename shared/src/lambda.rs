@@ -16,6 +16,7 @@ use lambda_http::Request;
 use lambda_runtime::{service_fn, LambdaEvent};
 use tracing::Instrument;
 
+use crate::aws::SdkConfig;
 use crate::dynamo::Table;
 use crate::event::Envelope;
 use crate::http::{correlation_id, HttpResult, Problem, CORRELATION_HEADER};
@@ -50,8 +51,12 @@ pub type EventHandler =
 
 /// Runs an event consumer: batches from its queue, failures reported one by one, poison parked
 /// in the queue's dead-letter queue (`DEAD_LETTER_QUEUE_URL`).
-pub async fn serve_event_consumer(handler: EventHandler) -> Result<(), lambda_runtime::Error> {
-    let parking = DeadLetters::from_env(&crate::aws::load().await)?;
+/// `config` is the function's AWS configuration, loaded once at cold start by its binary.
+pub async fn serve_event_consumer(
+    config: &SdkConfig,
+    handler: EventHandler,
+) -> Result<(), lambda_runtime::Error> {
+    let parking = DeadLetters::from_env(config)?;
     let (handler, parking) = (&handler, &parking);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, lambda_runtime::Error>(inbox::consume_events(event.payload, parking, handler).await)
@@ -65,10 +70,13 @@ pub type PageHandler = Box<dyn Fn(Page) -> BoxFuture<Result<(), ConsumeError>> +
 /// Runs a context's job pages (its work queue), with the same failure rules as an event
 /// consumer; a page that gives up marks its job stalled (`TABLE_NAME`), knowing when it gives
 /// up from the queue's `maxReceiveCount` (`MAX_RECEIVE_COUNT`).
-pub async fn serve_job_pages(handler: PageHandler) -> Result<(), lambda_runtime::Error> {
-    let config = crate::aws::load().await;
-    let parking = DeadLetters::from_env(&config)?;
-    let stalls = JobTable::new(Table::from_env(&config)?);
+/// `config` is the function's AWS configuration, loaded once at cold start by its binary.
+pub async fn serve_job_pages(
+    config: &SdkConfig,
+    handler: PageHandler,
+) -> Result<(), lambda_runtime::Error> {
+    let parking = DeadLetters::from_env(config)?;
+    let stalls = JobTable::new(Table::from_env(config)?);
     let max_receive_count: u32 = crate::config::required("MAX_RECEIVE_COUNT")?.parse()?;
     let (handler, parking, stalls) = (&handler, &parking, &stalls);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

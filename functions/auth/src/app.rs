@@ -261,6 +261,12 @@ pub async fn create_account(
     Ok(account)
 }
 
+/// The account an admin acts on.
+async fn existing_account(store: &impl AuthStore, account_id: Uuid) -> Result<Account, AuthError> {
+    let stored = store.account(account_id).await?;
+    Ok(stored.ok_or(AuthError::UnknownAccount)?.account)
+}
+
 /// `update an account` (admins): name and/or role, with `Account.Updated`. A change that
 /// changes nothing answers the account as it is and publishes nothing.
 pub async fn update_account(
@@ -271,11 +277,7 @@ pub async fn update_account(
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
-    let current = store
-        .account(account_id)
-        .await?
-        .ok_or(AuthError::UnknownAccount)?
-        .account;
+    let current = existing_account(store, account_id).await?;
     let Some(changed) = current.change(change)? else {
         return Ok(current);
     };
@@ -295,11 +297,7 @@ pub async fn deactivate_account(
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
-    let current = store
-        .account(account_id)
-        .await?
-        .ok_or(AuthError::UnknownAccount)?
-        .account;
+    let current = existing_account(store, account_id).await?;
     let Some(deactivated) = current.deactivate(by)? else {
         return Ok(current);
     };

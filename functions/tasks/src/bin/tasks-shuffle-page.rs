@@ -7,11 +7,11 @@ use ates_tasks::{app, store::Store};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
-    let store = for_process(Store::new(Table::from_env(
-        &ates_kernel::aws::load().await,
-    )?));
-    ates_kernel::lambda::serve_job_pages(Box::new(move |page| {
-        Box::pin(app::shuffle_page_work(store, page))
-    }))
+    let aws = ates_kernel::aws::load().await;
+    let store = for_process(Store::new(Table::from_env(&aws)?));
+    ates_kernel::lambda::serve_job_pages(
+        &aws,
+        Box::new(move |page| Box::pin(app::shuffle_page_work(store, page))),
+    )
     .await
 }

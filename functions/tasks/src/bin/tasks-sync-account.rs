@@ -6,11 +6,11 @@ use ates_tasks::{app, store::Store};
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
-    let store = for_process(Store::new(Table::from_env(
-        &ates_kernel::aws::load().await,
-    )?));
-    ates_kernel::lambda::serve_event_consumer(Box::new(move |event| {
-        Box::pin(async move { app::sync_account(store, &event).await })
-    }))
+    let aws = ates_kernel::aws::load().await;
+    let store = for_process(Store::new(Table::from_env(&aws)?));
+    ates_kernel::lambda::serve_event_consumer(
+        &aws,
+        Box::new(move |event| Box::pin(async move { app::sync_account(store, &event).await })),
+    )
     .await
 }
