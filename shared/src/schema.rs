@@ -68,6 +68,31 @@ pub const REGISTRY: &[(&str, u32, &str)] = &[
         1,
         include_str!("../../events/Clock.DayEnded/v1.schema.json"),
     ),
+    (
+        "Task.Priced",
+        1,
+        include_str!("../../events/Task.Priced/v1.schema.json"),
+    ),
+    (
+        "Ledger.TransactionPosted",
+        1,
+        include_str!("../../events/Ledger.TransactionPosted/v1.schema.json"),
+    ),
+    (
+        "Payout.Made",
+        1,
+        include_str!("../../events/Payout.Made/v1.schema.json"),
+    ),
+    (
+        "Statement.Requested",
+        1,
+        include_str!("../../events/Statement.Requested/v1.schema.json"),
+    ),
+    (
+        "Day.Closed",
+        1,
+        include_str!("../../events/Day.Closed/v1.schema.json"),
+    ),
 ];
 
 type Validators = Mutex<HashMap<(&'static str, u32), &'static jsonschema::Validator>>;
