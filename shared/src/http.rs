@@ -185,6 +185,18 @@ pub fn query_param(req: &Request, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A listing's `limit` query parameter: 1 to 100, 50 if absent.
+pub fn limit(req: &Request) -> Result<usize, Problem> {
+    match query_param(req, "limit") {
+        None => Ok(50),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or_else(|| Problem::invalid("limit must be 1 to 100")),
+    }
+}
+
 /// Who is calling, from the claims API Gateway's JWT authorizer verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {

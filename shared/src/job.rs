@@ -148,12 +148,14 @@ fn work(table: &str, page: &Page, now: chrono::DateTime<chrono::Utc>) -> Transac
 }
 
 /// What a page commits besides its own effects, to go last into its transaction: the job's
-/// progress (`done` more items; the stall mark of this page cleared) and the next page, or the
-/// partition's end. Read the transaction's cancellation with [`PageCommit::of`].
+/// progress (`done` more items, and the context's own `counters` added to the job's record;
+/// the stall mark of this page cleared) and the next page, or the partition's end. Read the
+/// transaction's cancellation with [`PageCommit::of`].
 pub fn page_done(
     table: &str,
     page: &Page,
     done: usize,
+    counters: &[(&str, i64)],
     next: Option<&Page>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> [TransactWriteItem; 2] {
@@ -166,6 +168,10 @@ pub fn page_done(
         ),
     ]);
     let mut expression = "ADD done :done".to_owned();
+    for (i, (name, value)) in counters.iter().enumerate() {
+        expression.push_str(&format!(", {name} :c{i}"));
+        values.insert(format!(":c{i}"), n(value));
+    }
     if finished {
         expression.push_str(", partitions_done :one");
         values.insert(":one".to_owned(), n(1));

@@ -10,6 +10,7 @@
 //! - [`identity`]: roles and scopes, shared by the issuer and every API.
 //! - [`aws`], [`config`], [`logging`], [`mail`]: adapters built once per cold start.
 pub mod aws;
+pub mod calendar;
 pub mod config;
 pub mod contracts;
 pub mod dynamo;

@@ -10,7 +10,7 @@
 //! finally parks in its dead-letter queue. The event's id is derived from the business date, so
 //! a day ended twice (a retry, a second trigger) is the same event twice, and consumers' inboxes
 //! keep the close to once.
-pub mod calendar;
+pub use ates_kernel::calendar;
 
 use ates_kernel::contracts::clock::DayEnded;
 use ates_kernel::event::{Cause, Envelope, EventError};
@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-pub use calendar::{BusinessDay, Calendar, CalendarError};
+pub use ates_kernel::calendar::{BusinessDay, Calendar, CalendarError};
 
 /// The name the clock publishes under (`source` = `ates.clock`).
 pub const PRODUCER: &str = "clock";

@@ -54,17 +54,6 @@ fn assignment_rng() -> rand::rngs::StdRng {
     rand::SeedableRng::from_rng(rand::thread_rng()).expect("the thread generator never fails")
 }
 
-fn limit(req: &Request) -> Result<usize, Problem> {
-    match http::query_param(req, "limit") {
-        None => Ok(50),
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| Problem::invalid("limit must be 1 to 100")),
-    }
-}
-
 #[derive(Serialize)]
 struct TaskList {
     tasks: Vec<Task>,
@@ -110,14 +99,14 @@ pub async fn list_my_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
         }
     };
     let cursor = http::query_param(&req, "cursor");
-    task_list(app::my_tasks(store, me, status, limit(&req)?, cursor.as_deref()).await?)
+    task_list(app::my_tasks(store, me, status, http::limit(&req)?, cursor.as_deref()).await?)
 }
 
 /// `GET /tasks?limit=&cursor=` (managers and admins)
 pub async fn list_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
     Caller::of(&req)?.require_any(MANAGERS)?;
     let cursor = http::query_param(&req, "cursor");
-    task_list(app::all_tasks(store, limit(&req)?, cursor.as_deref()).await?)
+    task_list(app::all_tasks(store, http::limit(&req)?, cursor.as_deref()).await?)
 }
 
 /// `POST /tasks/{task_id}/complete`: only the current assignee. A done task answers 409, unless

@@ -425,6 +425,7 @@ impl TaskStore for Store {
             self.table.name(),
             page,
             moves.len(),
+            &[],
             next,
             chrono::Utc::now(),
         ));

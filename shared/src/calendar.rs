@@ -48,8 +48,8 @@ impl Calendar {
     /// From `BUSINESS_TIME_ZONE` (default `UTC`) and `BUSINESS_DAY_END_HOUR` (default 0).
     pub fn from_env() -> Result<Self, CalendarError> {
         Self::new(
-            &ates_kernel::config::optional("BUSINESS_TIME_ZONE", "UTC"),
-            &ates_kernel::config::optional("BUSINESS_DAY_END_HOUR", "0"),
+            &crate::config::optional("BUSINESS_TIME_ZONE", "UTC"),
+            &crate::config::optional("BUSINESS_DAY_END_HOUR", "0"),
         )
     }
 
@@ -82,6 +82,28 @@ impl Calendar {
             started_at: start.timestamp(),
             ended_at: end.timestamp(),
         })
+    }
+
+    /// The business day `at` belongs to: the day after the latest one that had ended by then.
+    pub fn date_of(&self, at: Timestamp) -> Result<civil::Date, CalendarError> {
+        let ended = self.day_ended_by(at)?;
+        ended
+            .date
+            .tomorrow()
+            .map_err(|_| CalendarError::OutOfRange(at))
+    }
+
+    /// [`Calendar::date_of`] for a chrono time, as events carry them.
+    pub fn business_date(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<chrono::NaiveDate, CalendarError> {
+        let stamp =
+            Timestamp::from_nanosecond(i128::from(at.timestamp_nanos_opt().unwrap_or(i64::MAX)))
+                .map_err(|_| CalendarError::OutOfRange(Timestamp::MAX))?;
+        let date = self.date_of(stamp)?;
+        chrono::NaiveDate::from_ymd_opt(date.year().into(), date.month() as u32, date.day() as u32)
+            .ok_or(CalendarError::OutOfRange(stamp))
     }
 
     /// When the business day that ends on `date` ends. An end that falls in a daylight saving
@@ -127,6 +149,35 @@ mod tests {
         assert_eq!(
             day("UTC", "0", "2026-11-20T23:59:59Z"),
             expect("2026-11-19", "2026-11-19T00:00:00Z", "2026-11-20T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_moment_belongs_to_the_day_that_has_not_ended_yet() {
+        let utc = Calendar::new("UTC", "0").unwrap();
+        let date = |s: &str| utc.date_of(at(s)).unwrap().to_string();
+        assert_eq!(date("2026-11-20T00:00:00Z"), "2026-11-20");
+        assert_eq!(date("2026-11-20T23:59:59Z"), "2026-11-20");
+        let moscow = Calendar::new("Europe/Moscow", "0").unwrap();
+        let evening: chrono::DateTime<chrono::Utc> = "2026-11-20T21:30:00Z".parse().unwrap();
+        assert_eq!(
+            moscow.business_date(evening).unwrap().to_string(),
+            "2026-11-21"
+        );
+        let six_pm = Calendar::new("UTC", "18").unwrap();
+        assert_eq!(
+            six_pm
+                .date_of(at("2026-11-20T18:00:00Z"))
+                .unwrap()
+                .to_string(),
+            "2026-11-21"
+        );
+        assert_eq!(
+            six_pm
+                .date_of(at("2026-11-20T17:59:59Z"))
+                .unwrap()
+                .to_string(),
+            "2026-11-20"
         );
     }
 

@@ -1,0 +1,641 @@
+//! Accounting's use cases: one function per event handler, job page and query. Each reads
+//! through [`LedgerStore`], decides with the domain (`ledger`, `close`), builds the events and
+//! commits state and events in one store call; it owns the retries when a write loses a race.
+//! No HTTP, no AWS: `api` maps requests onto these; `store` and `memory` are the stores.
+
+use ates_kernel::calendar::Calendar;
+use ates_kernel::contracts::accounting::{PayoutMade, TaskPriced, CURRENCY};
+use ates_kernel::contracts::accounts::decode_account;
+use ates_kernel::contracts::clock::DayEnded;
+use ates_kernel::contracts::tasks::{
+    decode_task_assigned, decode_task_completed, decode_task_created,
+};
+use ates_kernel::event::{Cause, Envelope, EventError};
+use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::job::{Page, PageCommit};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::close::{may_start, Close, CloseStatus, CloseTotals};
+use crate::error::AccountingError;
+use crate::ledger::{Entry, LedgerAccount, Movement, Task};
+pub use crate::ports::{Committed, DayEarnings, LedgerStore, Posting};
+use crate::PRODUCER;
+
+/// How often a handler reads again after losing a race, before the message is retried later.
+const ATTEMPTS: u32 = 5;
+
+/// Inbox names: one per handler.
+pub mod consumer {
+    pub const SYNC_ACCOUNT: &str = "accounting.sync-account";
+    pub const RECORD_TASK: &str = "accounting.record-task";
+    pub const CHARGE_FEE: &str = "accounting.charge-fee";
+    pub const PAY_REWARD: &str = "accounting.pay-reward";
+    pub const CLOSE_DAY: &str = "accounting.close-day";
+}
+
+fn poison(e: EventError) -> ConsumeError {
+    ConsumeError::Poison(e.to_string())
+}
+
+fn outcome(committed: Committed) -> Option<Outcome> {
+    match committed {
+        Committed::Applied => Some(Outcome::Applied),
+        Committed::Duplicate => Some(Outcome::Duplicate),
+        Committed::AlreadyPosted => Some(Outcome::Superseded),
+        Committed::Stale => None,
+    }
+}
+
+async fn lost_race(attempt: u32) {
+    tokio::time::sleep(ates_kernel::dynamo::backoff(attempt)).await;
+}
+
+/// B2: the copy of the person behind a ledger account (`Account.*`), only forward in revision.
+/// The ledger account itself appears with the first of its events, whichever comes first.
+pub async fn sync_account(
+    store: &impl LedgerStore,
+    event: &Envelope,
+) -> Result<Outcome, ConsumeError> {
+    let Some(snapshot) = decode_account(event) else {
+        return Ok(Outcome::Superseded);
+    };
+    let snapshot = snapshot.map_err(poison)?;
+    for attempt in 0..ATTEMPTS {
+        let before = store.account(snapshot.account_id).await?;
+        if before
+            .as_ref()
+            .and_then(|a| a.profile.as_ref())
+            .is_some_and(|p| p.revision >= snapshot.revision)
+        {
+            return Ok(Outcome::Superseded);
+        }
+        let mut after = before
+            .clone()
+            .unwrap_or_else(|| LedgerAccount::open(snapshot.account_id));
+        after.profile = Some(snapshot.clone());
+        let committed = store
+            .save_profile(before.as_ref(), &after, consumer::SYNC_ACCOUNT, event)
+            .await?;
+        if let Some(outcome) = outcome(committed) {
+            return Ok(outcome);
+        }
+        lost_race(attempt).await;
+    }
+    Err(ConsumeError::Retry("the account kept changing".into()))
+}
+
+/// B3: prices are set the first time accounting sees a task, from whichever event comes first.
+fn priced(task: Option<Task>, id: Uuid, now: DateTime<Utc>) -> (Task, bool) {
+    match task {
+        Some(task) => (task, false),
+        None => (Task::priced(id, now, &mut rand::thread_rng()), true),
+    }
+}
+
+fn price_event(task: &Task, cause: &Cause) -> Result<Envelope, EventError> {
+    let priced = TaskPriced {
+        task_id: task.task_id,
+        fee_cents: task.fee_cents,
+        reward_cents: task.reward_cents,
+        currency: CURRENCY.to_owned(),
+        priced_at: task.priced_at,
+    };
+    Envelope::wrap(PRODUCER, &priced, cause, task.priced_at)
+}
+
+/// `Task.Created` (any version): the task is priced if it was not yet, and its title and jira
+/// id are kept for the audit log.
+pub async fn record_task(
+    store: &impl LedgerStore,
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let created = decode_task_created(event).map_err(poison)?;
+    let cause = Cause::event(event);
+    for attempt in 0..ATTEMPTS {
+        let before = store.task(created.task_id).await?;
+        if before.as_ref().is_some_and(|t| t.title.is_some()) {
+            return Ok(Outcome::Superseded);
+        }
+        let (mut after, new) = priced(before.clone(), created.task_id, now);
+        after.title = Some(created.title.clone());
+        after.jira_id = created.jira_id.clone();
+        let events = if new {
+            vec![price_event(&after, &cause).map_err(poison)?]
+        } else {
+            vec![]
+        };
+        let committed = store
+            .save_task(
+                before.as_ref(),
+                &after,
+                &events,
+                consumer::RECORD_TASK,
+                event,
+            )
+            .await?;
+        if let Some(outcome) = outcome(committed) {
+            return Ok(outcome);
+        }
+        lost_race(attempt).await;
+    }
+    Err(ConsumeError::Retry("the task kept changing".into()))
+}
+
+/// Posts the movement `make` builds for `task_id` to `account_id`'s ledger, once, pricing the
+/// task if this is the first accounting hears of it.
+async fn post_movement(
+    store: &impl LedgerStore,
+    event: &Envelope,
+    consumer: &str,
+    account_id: Uuid,
+    task_id: Uuid,
+    now: DateTime<Utc>,
+    make: impl Fn(&Task) -> Movement,
+) -> Result<Outcome, ConsumeError> {
+    let cause = Cause::event(event);
+    for attempt in 0..ATTEMPTS {
+        let (task, new) = priced(store.task(task_id).await?, task_id, now);
+        let before = store.account(account_id).await?;
+        let account = before
+            .clone()
+            .unwrap_or_else(|| LedgerAccount::open(account_id));
+        let (after, entry) = account.post(&make(&task), now);
+        let mut events =
+            vec![Envelope::wrap(PRODUCER, &entry.event(), &cause, now).map_err(poison)?];
+        if new {
+            events.push(price_event(&task, &cause).map_err(poison)?);
+        }
+        let posting = Posting {
+            before: before.as_ref(),
+            after: &after,
+            entry: &entry,
+            priced: new.then_some(&task),
+            events: &events,
+        };
+        if let Some(outcome) = outcome(store.post(&posting, consumer, event).await?) {
+            if outcome == Outcome::Applied {
+                tracing::info!(transaction_id = %entry.transaction_id, %account_id, amount_cents = entry.amount_cents, business_date = %entry.business_date, "posted");
+            }
+            return Ok(outcome);
+        }
+        lost_race(attempt).await;
+    }
+    Err(ConsumeError::Retry("the account kept changing".into()))
+}
+
+/// B4: the assignee pays the task's fee at every assignment (`Task.Assigned`, keyed by the
+/// event), in the business day the assignment happened.
+pub async fn charge_fee(
+    store: &impl LedgerStore,
+    calendar: &Calendar,
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let assigned = decode_task_assigned(event).map_err(poison)?;
+    let on = calendar
+        .business_date(assigned.assigned_at)
+        .map_err(|e| ConsumeError::Poison(e.to_string()))?;
+    post_movement(
+        store,
+        event,
+        consumer::CHARGE_FEE,
+        assigned.assignee_id,
+        assigned.task_id,
+        now,
+        |task| Movement::fee(event.id, task, assigned.assigned_at, on),
+    )
+    .await
+}
+
+/// B4: whoever completes a task gets its reward (`Task.Completed`, keyed by the task).
+pub async fn pay_reward(
+    store: &impl LedgerStore,
+    calendar: &Calendar,
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let completed = decode_task_completed(event).map_err(poison)?;
+    let on = calendar
+        .business_date(completed.completed_at)
+        .map_err(|e| ConsumeError::Poison(e.to_string()))?;
+    post_movement(
+        store,
+        event,
+        consumer::PAY_REWARD,
+        completed.assignee_id,
+        completed.task_id,
+        now,
+        |task| Movement::reward(task, completed.completed_at, on),
+    )
+    .await
+}
+
+/// B5: a business day ended (`Clock.DayEnded`): its close starts, unless the close of the day
+/// before is still running, in which case the event is retried later.
+pub async fn start_close(
+    store: &impl LedgerStore,
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let day: DayEnded = event.decode().map_err(poison)?;
+    let date = day.business_date;
+    if store.close(Close::job_id_of(date)).await?.is_some() {
+        return Ok(Outcome::Superseded);
+    }
+    let previous = match date.pred_opt() {
+        Some(before) => store.close(Close::job_id_of(before)).await?,
+        None => None,
+    };
+    if !may_start(previous.as_ref()) {
+        return Err(ConsumeError::Retry(format!(
+            "the close of {date} waits for the close of the day before"
+        )));
+    }
+    let close = Close::start(date, store.account_count().await?, now);
+    let committed = store
+        .start_close(&close, consumer::CLOSE_DAY, event)
+        .await?;
+    tracing::info!(business_date = %date, job_id = %close.job_id, ?committed, "close started");
+    Ok(outcome(committed).unwrap_or(Outcome::Superseded))
+}
+
+/// What one page of a close did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PageOutcome {
+    Closed(CloseTotals),
+    /// Delivered before and committed then.
+    Duplicate,
+}
+
+/// B5, one page: each account of the page is closed in its own atomic step (statement,
+/// payout or carried debt, the mail's request); an account closed already — a redelivery after
+/// a crash — is counted from its statement and not touched. Then the page's totals, progress
+/// and the next page commit together, and the last page publishes `Day.Closed`.
+pub async fn close_page(
+    store: &impl LedgerStore,
+    page: &Page,
+    now: DateTime<Utc>,
+) -> Result<PageOutcome, AccountingError> {
+    let date = store
+        .close(page.job_id)
+        .await?
+        .ok_or_else(|| AccountingError::Invalid("no such close".into()))?
+        .business_date;
+    let (ids, next_cursor) = store
+        .accounts_page(page.partition, page.cursor.as_ref())
+        .await?;
+    let next = next_cursor.map(|cursor| page.next(cursor));
+    let cause = Cause {
+        correlation_id: page.correlation_id.clone(),
+        causation_id: Some(page.job_id.to_string()),
+    };
+    let mut totals = CloseTotals::default();
+    for account in store.accounts(&ids).await? {
+        if let Some(statement) = close_account(store, account, date, &cause, now).await? {
+            totals.add(&statement);
+        }
+    }
+    match store
+        .finish_page(page, ids.len(), &totals, next.as_ref())
+        .await?
+    {
+        PageCommit::Done => {}
+        PageCommit::Duplicate => return Ok(PageOutcome::Duplicate),
+        PageCommit::UnknownJob => return Err(AccountingError::Invalid("no such close".into())),
+        PageCommit::Refused(_) => return Err(AccountingError::ChangedMeanwhile),
+    }
+    if next.is_none() {
+        finish_if_done(store, date, &cause, now).await?;
+    }
+    Ok(PageOutcome::Closed(totals))
+}
+
+/// Closes `date` for one account, or finds it closed; answers the day's statement (none if a
+/// later day was closed for it already: a day ended out of order).
+async fn close_account(
+    store: &impl LedgerStore,
+    mut account: LedgerAccount,
+    date: NaiveDate,
+    cause: &Cause,
+    now: DateTime<Utc>,
+) -> Result<Option<crate::ledger::Statement>, AccountingError> {
+    for attempt in 0..ATTEMPTS {
+        let Some(closing) = account.close(date, now) else {
+            return Ok(account.last_statement.filter(|s| s.business_date == date));
+        };
+        let mut events = Vec::new();
+        if let Some(payout) = &closing.payout {
+            events.push(Envelope::wrap(PRODUCER, &payout.event(), cause, now)?);
+            events.push(Envelope::wrap(PRODUCER, &payout_made(payout), cause, now)?);
+        }
+        if closing.statement.is_mailed() {
+            events.push(Envelope::wrap(
+                PRODUCER,
+                &closing.statement.event(),
+                cause,
+                now,
+            )?);
+        }
+        match store.save_closing(&account, &closing, &events).await? {
+            Committed::Applied => return Ok(Some(closing.statement)),
+            _ => {
+                lost_race(attempt).await;
+                account = store
+                    .account(account.account_id)
+                    .await?
+                    .ok_or(AccountingError::UnknownAccount)?;
+            }
+        }
+    }
+    Err(AccountingError::ChangedMeanwhile)
+}
+
+fn payout_made(payout: &Entry) -> PayoutMade {
+    PayoutMade {
+        payout_id: payout.transaction_id.clone(),
+        account_id: payout.account_id,
+        business_date: payout.business_date,
+        amount_cents: -payout.amount_cents,
+        currency: CURRENCY.to_owned(),
+        paid_at: payout.posted_at,
+    }
+}
+
+async fn finish_if_done(
+    store: &impl LedgerStore,
+    date: NaiveDate,
+    cause: &Cause,
+    now: DateTime<Utc>,
+) -> Result<(), AccountingError> {
+    let Some(close) = store.close(Close::job_id_of(date)).await? else {
+        return Ok(());
+    };
+    if close.is_finished() && close.closed_at.is_none() {
+        let event = Envelope::wrap(PRODUCER, &close.event(now), cause, now)?;
+        if store.finish_close(&close, &event).await? {
+            tracing::info!(business_date = %date, paid_cents = close.totals.paid_cents, "day closed");
+        }
+    }
+    Ok(())
+}
+
+/// A close page as the work queue delivers it: a page of an unknown close is poison.
+pub async fn close_page_work(store: &impl LedgerStore, page: Page) -> Result<(), ConsumeError> {
+    let span = tracing::info_span!("close_page", correlation_id = %page.correlation_id, job_id = %page.job_id, partition = page.partition, page = page.page);
+    let result =
+        tracing::Instrument::instrument(close_page(store, &page, Utc::now()), span.clone()).await;
+    match result {
+        Ok(outcome) => {
+            span.in_scope(|| tracing::info!(?outcome, "close page done"));
+            Ok(())
+        }
+        Err(AccountingError::Invalid(reason)) => Err(ConsumeError::Poison(reason)),
+        Err(e) => Err(ConsumeError::Retry(e.to_string())),
+    }
+}
+
+/// `GET /accounting/me` and `/accounting/accounts/{id}`.
+#[derive(Debug, Serialize)]
+pub struct Balance {
+    pub account_id: Uuid,
+    pub full_name: Option<String>,
+    pub balance_cents: i64,
+    pub earned_today_cents: i64,
+    pub business_date: NaiveDate,
+    pub currency: &'static str,
+}
+
+fn balance(account: &LedgerAccount, today: NaiveDate) -> Balance {
+    Balance {
+        account_id: account.account_id,
+        full_name: account.profile.as_ref().map(|p| p.full_name.clone()),
+        balance_cents: account.balance_cents,
+        earned_today_cents: account.earned_on(today),
+        business_date: today,
+        currency: CURRENCY,
+    }
+}
+
+fn today(calendar: &Calendar, now: DateTime<Utc>) -> Result<NaiveDate, AccountingError> {
+    calendar
+        .business_date(now)
+        .map_err(|e| AccountingError::Invalid(e.to_string()))
+}
+
+/// B1: an employee's own balance and what they earned today; zero before any movement.
+pub async fn my_balance(
+    store: &impl LedgerStore,
+    calendar: &Calendar,
+    me: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Balance, AccountingError> {
+    let account = store
+        .account(me)
+        .await?
+        .unwrap_or_else(|| LedgerAccount::open(me));
+    Ok(balance(&account, today(calendar, now)?))
+}
+
+/// B1 (admins, accountants): anyone's balance.
+pub async fn account_balance(
+    store: &impl LedgerStore,
+    calendar: &Calendar,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Balance, AccountingError> {
+    let account = store
+        .account(id)
+        .await?
+        .ok_or(AccountingError::UnknownAccount)?;
+    Ok(balance(&account, today(calendar, now)?))
+}
+
+/// A page of balances (admins, accountants).
+#[derive(Debug, Serialize)]
+pub struct Balances {
+    pub accounts: Vec<Balance>,
+    pub next_cursor: Option<String>,
+}
+
+pub async fn balances(
+    store: &impl LedgerStore,
+    calendar: &Calendar,
+    limit: usize,
+    cursor: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Balances, AccountingError> {
+    let today = today(calendar, now)?;
+    let page = store.list_accounts(limit, cursor).await?;
+    Ok(Balances {
+        accounts: page.accounts.iter().map(|a| balance(a, today)).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// One line of the audit log as shown (B2): the task's title and jira id joined in when known.
+#[derive(Debug, Serialize)]
+pub struct AuditLine {
+    pub entry_id: String,
+    pub kind: ates_kernel::contracts::accounting::EntryKind,
+    pub amount_cents: i64,
+    pub balance_after_cents: i64,
+    pub task_id: Option<Uuid>,
+    pub title: Option<String>,
+    pub jira_id: Option<String>,
+    pub business_date: NaiveDate,
+    /// The day it happened, when a late posting counts in a later one.
+    pub occurred_on: NaiveDate,
+    pub occurred_at: DateTime<Utc>,
+    pub posted_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AuditLog {
+    pub account_id: Uuid,
+    pub entries: Vec<AuditLine>,
+    pub next_cursor: Option<String>,
+}
+
+/// B2: an account's audit log, newest first (`must_exist`: 404 for an unknown account).
+pub async fn audit_log(
+    store: &impl LedgerStore,
+    account_id: Uuid,
+    must_exist: bool,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<AuditLog, AccountingError> {
+    if must_exist && store.account(account_id).await?.is_none() {
+        return Err(AccountingError::UnknownAccount);
+    }
+    let page = store.entries(account_id, limit, cursor).await?;
+    let mut ids: Vec<Uuid> = page.entries.iter().filter_map(|e| e.task_id).collect();
+    ids.sort();
+    ids.dedup();
+    let tasks = store.tasks(&ids).await?;
+    let task = |id: Option<Uuid>| id.and_then(|id| tasks.iter().find(|t| t.task_id == id));
+    Ok(AuditLog {
+        account_id,
+        entries: page
+            .entries
+            .into_iter()
+            .map(|e| AuditLine {
+                title: task(e.task_id).and_then(|t| t.title.clone()),
+                jira_id: task(e.task_id).and_then(|t| t.jira_id.clone()),
+                entry_id: e.transaction_id,
+                kind: e.kind,
+                amount_cents: e.amount_cents,
+                balance_after_cents: e.balance_after_cents,
+                task_id: e.task_id,
+                business_date: e.business_date,
+                occurred_on: e.occurred_on,
+                occurred_at: e.occurred_at,
+                posted_at: e.posted_at,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// B6: one business day of top management's earnings.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct EarningsDay {
+    pub date: NaiveDate,
+    pub fees_cents: i64,
+    pub rewards_cents: i64,
+    pub earnings_cents: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Earnings {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub days: Vec<EarningsDay>,
+    pub today: EarningsDay,
+}
+
+/// The longest range of days one request may ask for.
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+/// B6: earnings per business day from `from` to `to` (every day listed, zero if quiet), and
+/// today's.
+pub async fn earnings(
+    store: &impl LedgerStore,
+    calendar: &Calendar,
+    from: NaiveDate,
+    to: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Earnings, AccountingError> {
+    if from > to {
+        return Err(AccountingError::Invalid("`from` is after `to`".into()));
+    }
+    if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
+        return Err(AccountingError::Invalid(format!(
+            "a range covers at most {MAX_RANGE_DAYS} days"
+        )));
+    }
+    let today = today(calendar, now)?;
+    let figures = store.earnings(from.min(today), to.max(today)).await?;
+    let day = |date: NaiveDate| {
+        let e = figures.get(&date).copied().unwrap_or_default();
+        EarningsDay {
+            date,
+            fees_cents: e.fees_cents,
+            rewards_cents: e.rewards_cents,
+            earnings_cents: e.earnings_cents(),
+        }
+    };
+    Ok(Earnings {
+        from,
+        to,
+        days: from.iter_days().take_while(|d| *d <= to).map(day).collect(),
+        today: day(today),
+    })
+}
+
+/// `GET /accounting/closes/{date}`.
+#[derive(Debug, Serialize)]
+pub struct CloseReport {
+    pub date: NaiveDate,
+    pub status: CloseStatus,
+    pub accounts_total: u64,
+    pub accounts_closed: u64,
+    pub paid_cents: i64,
+    pub payouts: u64,
+    pub debts: u64,
+    pub stalled_pages: u32,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// B5: how far the close of a day got; a day whose close has not started is `pending`.
+pub async fn close_report(
+    store: &impl LedgerStore,
+    date: NaiveDate,
+) -> Result<CloseReport, AccountingError> {
+    Ok(match store.close(Close::job_id_of(date)).await? {
+        None => CloseReport {
+            date,
+            status: CloseStatus::Pending,
+            accounts_total: store.account_count().await?,
+            accounts_closed: 0,
+            paid_cents: 0,
+            payouts: 0,
+            debts: 0,
+            stalled_pages: 0,
+            closed_at: None,
+        },
+        Some(close) => CloseReport {
+            date,
+            status: close.status(),
+            accounts_total: close.progress.total.max(close.progress.done),
+            accounts_closed: close.totals.accounts_closed,
+            paid_cents: close.totals.paid_cents,
+            payouts: close.totals.payouts,
+            debts: close.totals.debts,
+            stalled_pages: close.progress.stalled_pages,
+            closed_at: close.closed_at,
+        },
+    })
+}

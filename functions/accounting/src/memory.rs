@@ -1,0 +1,437 @@
+//! An in-memory [`LedgerStore`] for testing the use cases without AWS: every write is atomic
+//! under one lock and checks the same conditions the DynamoDB store's transaction does (the
+//! inbox, the movement's key, the account's sequence, absent keys), so a use case that is right
+//! here is right there.
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+
+use ates_kernel::dynamo::StoreError;
+use ates_kernel::event::Envelope;
+use ates_kernel::job::{Cursor, Page, PageCommit};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::close::{Close, CloseTotals};
+use crate::error::AccountingError;
+use crate::ledger::{Closing, Entry, LedgerAccount, Statement, Task};
+use crate::ports::{AccountPage, Committed, DayEarnings, EntryPage, LedgerStore, Posting};
+use crate::store::PAGE_SIZE;
+
+#[derive(Default)]
+struct State {
+    accounts: BTreeMap<Uuid, LedgerAccount>,
+    tasks: HashMap<Uuid, Task>,
+    inbox: HashSet<(String, Uuid)>,
+    transactions: HashSet<String>,
+    entries: HashMap<Uuid, Vec<Entry>>,
+    statements: Vec<Statement>,
+    earnings: BTreeMap<NaiveDate, DayEarnings>,
+    closes: HashMap<Uuid, Close>,
+    pages: HashSet<String>,
+    work: VecDeque<Page>,
+    published: Vec<Envelope>,
+    /// Closings left before the store starts failing (a crash mid-page), if set.
+    closings_until_failure: Option<usize>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .expect("no test panicked holding the lock")
+    }
+
+    /// Every event committed so far, in order.
+    pub fn published(&self) -> Vec<Envelope> {
+        self.state().published.clone()
+    }
+
+    /// The next page of work, as the work queue would deliver it.
+    pub fn next_work(&self) -> Option<Page> {
+        self.state().work.pop_front()
+    }
+
+    /// Every ledger account.
+    pub fn all_accounts(&self) -> Vec<LedgerAccount> {
+        self.state().accounts.values().cloned().collect()
+    }
+
+    /// Every audit line of every account.
+    pub fn all_entries(&self) -> Vec<Entry> {
+        self.state().entries.values().flatten().cloned().collect()
+    }
+
+    pub fn statements(&self) -> Vec<Statement> {
+        self.state().statements.clone()
+    }
+
+    pub fn all_tasks(&self) -> Vec<Task> {
+        self.state().tasks.values().cloned().collect()
+    }
+
+    /// From now on, the store fails after `n` more account closings (a process dying mid-page).
+    pub fn fail_after_closings(&self, n: Option<usize>) {
+        self.state().closings_until_failure = n;
+    }
+}
+
+fn seen(state: &State, consumer: &str, event: &Envelope) -> bool {
+    state.inbox.contains(&(consumer.to_owned(), event.id))
+}
+
+fn money_of(mut current: LedgerAccount, after: &LedgerAccount) -> LedgerAccount {
+    let profile = current.profile.take();
+    LedgerAccount {
+        profile,
+        ..after.clone()
+    }
+}
+
+fn same_account(current: Option<&LedgerAccount>, before: Option<&LedgerAccount>) -> bool {
+    match (current, before) {
+        (None, None) => true,
+        (Some(c), Some(b)) => c.sequence == b.sequence,
+        _ => false,
+    }
+}
+
+fn write_entry(state: &mut State, entry: &Entry) {
+    state
+        .entries
+        .entry(entry.account_id)
+        .or_default()
+        .push(entry.clone());
+    state.transactions.insert(entry.transaction_id.clone());
+    state
+        .earnings
+        .entry(entry.business_date)
+        .or_default()
+        .add(DayEarnings::of(entry));
+}
+
+impl LedgerStore for MemoryStore {
+    async fn account(&self, id: Uuid) -> Result<Option<LedgerAccount>, StoreError> {
+        Ok(self.state().accounts.get(&id).cloned())
+    }
+
+    async fn accounts(&self, ids: &[Uuid]) -> Result<Vec<LedgerAccount>, StoreError> {
+        let state = self.state();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.accounts.get(id).cloned())
+            .collect())
+    }
+
+    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
+        Ok(self.state().tasks.get(&id).cloned())
+    }
+
+    async fn tasks(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
+        let state = self.state();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.tasks.get(id).cloned())
+            .collect())
+    }
+
+    async fn save_profile(
+        &self,
+        before: Option<&LedgerAccount>,
+        after: &LedgerAccount,
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let mut state = self.state();
+        if seen(&state, consumer, event) {
+            return Ok(Committed::Duplicate);
+        }
+        let current = state.accounts.get(&after.account_id);
+        let revision =
+            |a: Option<&LedgerAccount>| a.and_then(|a| a.profile.as_ref()).map(|p| p.revision);
+        if current.is_some() != before.is_some() || revision(current) != revision(before) {
+            return Ok(Committed::Stale);
+        }
+        let updated = match current {
+            Some(current) => LedgerAccount {
+                profile: after.profile.clone(),
+                ..current.clone()
+            },
+            None => after.clone(),
+        };
+        state.accounts.insert(after.account_id, updated);
+        state.inbox.insert((consumer.to_owned(), event.id));
+        Ok(Committed::Applied)
+    }
+
+    async fn save_task(
+        &self,
+        before: Option<&Task>,
+        after: &Task,
+        events: &[Envelope],
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let mut state = self.state();
+        if seen(&state, consumer, event) {
+            return Ok(Committed::Duplicate);
+        }
+        if state.tasks.get(&after.task_id) != before {
+            return Ok(Committed::Stale);
+        }
+        state.tasks.insert(after.task_id, after.clone());
+        state.published.extend_from_slice(events);
+        state.inbox.insert((consumer.to_owned(), event.id));
+        Ok(Committed::Applied)
+    }
+
+    async fn post(
+        &self,
+        posting: &Posting<'_>,
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let mut state = self.state();
+        let id = posting.after.account_id;
+        if seen(&state, consumer, event) {
+            return Ok(Committed::Duplicate);
+        }
+        if state.transactions.contains(&posting.entry.transaction_id) {
+            return Ok(Committed::AlreadyPosted);
+        }
+        if !same_account(state.accounts.get(&id), posting.before)
+            || posting
+                .priced
+                .is_some_and(|t| state.tasks.contains_key(&t.task_id))
+        {
+            return Ok(Committed::Stale);
+        }
+        let updated = match state.accounts.get(&id) {
+            Some(current) => money_of(current.clone(), posting.after),
+            None => posting.after.clone(),
+        };
+        state.accounts.insert(id, updated);
+        if let Some(task) = posting.priced {
+            state.tasks.insert(task.task_id, task.clone());
+        }
+        write_entry(&mut state, posting.entry);
+        state.published.extend_from_slice(posting.events);
+        state.inbox.insert((consumer.to_owned(), event.id));
+        Ok(Committed::Applied)
+    }
+
+    async fn entries(
+        &self,
+        account: Uuid,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<EntryPage, AccountingError> {
+        let before = match cursor {
+            None => u64::MAX,
+            Some(c) => c
+                .parse()
+                .map_err(|_| AccountingError::Invalid("the cursor is not valid".into()))?,
+        };
+        let state = self.state();
+        let mut entries: Vec<Entry> = state
+            .entries
+            .get(&account)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.sequence < before)
+            .cloned()
+            .collect();
+        entries.sort_by_key(|e| std::cmp::Reverse(e.sequence));
+        let more = entries.len() > limit;
+        entries.truncate(limit);
+        let next_cursor = more
+            .then(|| entries.last().map(|e| e.sequence.to_string()))
+            .flatten();
+        Ok(EntryPage {
+            entries,
+            next_cursor,
+        })
+    }
+
+    async fn list_accounts(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<AccountPage, AccountingError> {
+        let after = match cursor {
+            None => None,
+            Some(c) => Some(
+                c.parse::<Uuid>()
+                    .map_err(|_| AccountingError::Invalid("the cursor is not valid".into()))?,
+            ),
+        };
+        let state = self.state();
+        let mut accounts: Vec<LedgerAccount> = state
+            .accounts
+            .values()
+            .filter(|a| after.is_none_or(|after| a.account_id > after))
+            .take(limit + 1)
+            .cloned()
+            .collect();
+        let more = accounts.len() > limit;
+        accounts.truncate(limit);
+        let next_cursor = more
+            .then(|| accounts.last().map(|a| a.account_id.to_string()))
+            .flatten();
+        Ok(AccountPage {
+            accounts,
+            next_cursor,
+        })
+    }
+
+    async fn earnings(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<BTreeMap<NaiveDate, DayEarnings>, StoreError> {
+        Ok(self
+            .state()
+            .earnings
+            .range(from..=to)
+            .map(|(d, e)| (*d, *e))
+            .collect())
+    }
+
+    async fn account_count(&self) -> Result<u64, StoreError> {
+        Ok(self.state().accounts.len() as u64)
+    }
+
+    async fn close(&self, job_id: Uuid) -> Result<Option<Close>, StoreError> {
+        Ok(self.state().closes.get(&job_id).cloned())
+    }
+
+    async fn start_close(
+        &self,
+        close: &Close,
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let mut state = self.state();
+        if seen(&state, consumer, event) {
+            return Ok(Committed::Duplicate);
+        }
+        if state.closes.contains_key(&close.job_id) {
+            return Ok(Committed::Stale);
+        }
+        state.closes.insert(close.job_id, close.clone());
+        let pages = Page::first_pages(
+            close.job_id,
+            close.progress.partitions,
+            &event.correlation_id,
+        );
+        state.work.extend(pages);
+        state.inbox.insert((consumer.to_owned(), event.id));
+        Ok(Committed::Applied)
+    }
+
+    async fn accounts_page(
+        &self,
+        partition: u32,
+        cursor: Option<&Cursor>,
+    ) -> Result<(Vec<Uuid>, Option<Cursor>), StoreError> {
+        let after = cursor
+            .and_then(|c| c.get("account_id"))
+            .and_then(|id| id.parse::<Uuid>().ok());
+        let state = self.state();
+        let mut ids: Vec<Uuid> = state
+            .accounts
+            .values()
+            .filter(|a| a.partition() == partition)
+            .map(|a| a.account_id)
+            .filter(|id| after.is_none_or(|after| *id > after))
+            .take(PAGE_SIZE + 1)
+            .collect();
+        let more = ids.len() > PAGE_SIZE;
+        ids.truncate(PAGE_SIZE);
+        let cursor = more
+            .then(|| {
+                ids.last()
+                    .map(|id| Cursor::from([("account_id".to_owned(), id.to_string())]))
+            })
+            .flatten();
+        Ok((ids, cursor))
+    }
+
+    async fn save_closing(
+        &self,
+        before: &LedgerAccount,
+        closing: &Closing,
+        events: &[Envelope],
+    ) -> Result<Committed, StoreError> {
+        let mut state = self.state();
+        match state.closings_until_failure {
+            Some(0) => return Err(StoreError::Aws("the process died".into())),
+            Some(n) => state.closings_until_failure = Some(n - 1),
+            None => {}
+        }
+        if !same_account(state.accounts.get(&before.account_id), Some(before)) {
+            return Ok(Committed::Stale);
+        }
+        let current = state.accounts[&before.account_id].clone();
+        state
+            .accounts
+            .insert(before.account_id, money_of(current, &closing.account));
+        if let Some(payout) = &closing.payout {
+            write_entry(&mut state, payout);
+        }
+        state.statements.push(closing.statement.clone());
+        state.published.extend_from_slice(events);
+        Ok(Committed::Applied)
+    }
+
+    async fn finish_page(
+        &self,
+        page: &Page,
+        accounts: usize,
+        totals: &CloseTotals,
+        next: Option<&Page>,
+    ) -> Result<PageCommit, StoreError> {
+        let mut state = self.state();
+        let key = match next {
+            Some(next) => next.work_key(),
+            None => format!("end#{}#{}", page.job_id, page.partition),
+        };
+        if state.pages.contains(&key) {
+            return Ok(PageCommit::Duplicate);
+        }
+        let Some(close) = state.closes.get_mut(&page.job_id) else {
+            return Ok(PageCommit::UnknownJob);
+        };
+        close.progress.done += accounts as u64;
+        close.totals.accounts_closed += totals.accounts_closed;
+        close.totals.paid_cents += totals.paid_cents;
+        close.totals.payouts += totals.payouts;
+        close.totals.debts += totals.debts;
+        if next.is_none() {
+            close.progress.partitions_done += 1;
+        }
+        state.pages.insert(key);
+        if let Some(next) = next {
+            state.work.push_back(next.clone());
+        }
+        Ok(PageCommit::Done)
+    }
+
+    async fn finish_close(&self, close: &Close, event: &Envelope) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(stored) = state.closes.get_mut(&close.job_id) else {
+            return Ok(false);
+        };
+        if stored.closed_at.is_some() {
+            return Ok(false);
+        }
+        stored.closed_at = Some(event.occurred_at);
+        state.published.push(event.clone());
+        Ok(true)
+    }
+}

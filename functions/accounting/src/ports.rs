@@ -1,0 +1,192 @@
+//! The port the use cases drive: where accounting keeps its state ([`LedgerStore`]). The
+//! DynamoDB table (`store`) is the adapter in a Lambda; `memory` is an in-memory one for tests.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use ates_kernel::dynamo::StoreError;
+use ates_kernel::event::Envelope;
+use ates_kernel::job::{Cursor, Page, PageCommit};
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::close::{Close, CloseTotals};
+use crate::error::AccountingError;
+use crate::ledger::{Closing, Entry, LedgerAccount, Task};
+
+/// What a consumer's write came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Committed {
+    /// Written, with the consumer's inbox record.
+    Applied,
+    /// This consumer handled this event before: nothing written.
+    Duplicate,
+    /// The money movement exists already (its key was posted before): nothing written.
+    AlreadyPosted,
+    /// What was read changed meanwhile (or exists now): nothing written; read again.
+    Stale,
+}
+
+/// A money movement to commit: the account before and after, its line, the task if this
+/// movement is what priced it, and the events, all or nothing.
+#[derive(Debug)]
+pub struct Posting<'a> {
+    /// `None`: the account is not stored yet.
+    pub before: Option<&'a LedgerAccount>,
+    pub after: &'a LedgerAccount,
+    pub entry: &'a Entry,
+    pub priced: Option<&'a Task>,
+    pub events: &'a [Envelope],
+}
+
+/// A page of an account's audit log, newest first.
+#[derive(Debug)]
+pub struct EntryPage {
+    pub entries: Vec<Entry>,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of ledger accounts.
+#[derive(Debug)]
+pub struct AccountPage {
+    pub accounts: Vec<LedgerAccount>,
+    pub next_cursor: Option<String>,
+}
+
+/// The company's side of one business day: fees debited, rewards credited, paid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayEarnings {
+    pub fees_cents: i64,
+    pub rewards_cents: i64,
+    pub paid_cents: i64,
+}
+
+impl DayEarnings {
+    /// B6: what top management earned: fees minus rewards.
+    pub fn earnings_cents(&self) -> i64 {
+        self.fees_cents - self.rewards_cents
+    }
+
+    pub fn of(entry: &Entry) -> DayEarnings {
+        use ates_kernel::contracts::accounting::EntryKind;
+        let cents = entry.amount_cents.abs();
+        match entry.kind {
+            EntryKind::Fee => DayEarnings {
+                fees_cents: cents,
+                ..Default::default()
+            },
+            EntryKind::Reward => DayEarnings {
+                rewards_cents: cents,
+                ..Default::default()
+            },
+            EntryKind::Payout => DayEarnings {
+                paid_cents: cents,
+                ..Default::default()
+            },
+        }
+    }
+
+    pub fn add(&mut self, other: DayEarnings) {
+        self.fees_cents += other.fees_cents;
+        self.rewards_cents += other.rewards_cents;
+        self.paid_cents += other.paid_cents;
+    }
+}
+
+/// The accounting table, as the use cases need it. Every write is one atomic step.
+pub trait LedgerStore: Sync {
+    fn account(
+        &self,
+        id: Uuid,
+    ) -> impl Future<Output = Result<Option<LedgerAccount>, StoreError>> + Send;
+    /// Accounts read consistently; unknown ids are left out.
+    fn accounts(
+        &self,
+        ids: &[Uuid],
+    ) -> impl Future<Output = Result<Vec<LedgerAccount>, StoreError>> + Send;
+    fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
+    fn tasks(&self, ids: &[Uuid]) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send;
+    /// Writes an account's copy of its person (`before`: as read, `None` if not stored).
+    fn save_profile(
+        &self,
+        before: Option<&LedgerAccount>,
+        after: &LedgerAccount,
+        consumer: &str,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    /// Writes a task's copy (`before`: as read, `None` if not stored) with its events.
+    fn save_task(
+        &self,
+        before: Option<&Task>,
+        after: &Task,
+        events: &[Envelope],
+        consumer: &str,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    /// Posts a money movement: the transaction's key, the account, its audit line, the
+    /// company's day, the task it priced and the events, once.
+    fn post(
+        &self,
+        posting: &Posting<'_>,
+        consumer: &str,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    fn entries(
+        &self,
+        account: Uuid,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<EntryPage, AccountingError>> + Send;
+    fn list_accounts(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<AccountPage, AccountingError>> + Send;
+    /// The company's figures of every business day from `from` to `to` that has any.
+    fn earnings(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Future<Output = Result<BTreeMap<NaiveDate, DayEarnings>, StoreError>> + Send;
+    /// How many ledger accounts there are (a close's expected total).
+    fn account_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// A close by its job id ([`Close::job_id_of`] a date).
+    fn close(&self, job_id: Uuid)
+        -> impl Future<Output = Result<Option<Close>, StoreError>> + Send;
+    /// Records a close and the first page of every partition, once per consumer and event.
+    fn start_close(
+        &self,
+        close: &Close,
+        consumer: &str,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    /// At most a page of a partition's account ids after `cursor`, and where the next starts.
+    fn accounts_page(
+        &self,
+        partition: u32,
+        cursor: Option<&Cursor>,
+    ) -> impl Future<Output = Result<(Vec<Uuid>, Option<Cursor>), StoreError>> + Send;
+    /// One account's close: its state (if still at the sequence read), statement, payout and
+    /// events. `Applied` or `Stale`.
+    fn save_closing(
+        &self,
+        before: &LedgerAccount,
+        closing: &Closing,
+        events: &[Envelope],
+    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    /// A page's end: the close's totals and progress, and the next page (or the partition's
+    /// end), together.
+    fn finish_page(
+        &self,
+        page: &Page,
+        accounts: usize,
+        totals: &CloseTotals,
+        next: Option<&Page>,
+    ) -> impl Future<Output = Result<PageCommit, StoreError>> + Send;
+    /// Marks a finished close closed and publishes `event` (`Day.Closed`), once.
+    fn finish_close(
+        &self,
+        close: &Close,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}

@@ -1,0 +1,579 @@
+//! The accounting table (DynamoDB). Items, keyed by `pk`/`sk`:
+//! - `ACCOUNT#<id>` / `ACCOUNT`: a ledger account (balance, sequence, open days, last
+//!   statement, the person's copy). The sparse `gsi1` (`ACCOUNTS#<partition>`, account id)
+//!   holds accounts only: what a close walks and the accounts listing scans;
+//! - `ACCOUNT#<id>` / `ENTRY#<sequence>`: a line of its audit log;
+//! - `ACCOUNT#<id>` / `STATEMENT#<date>`: a closed day's statement;
+//! - `TXN#<transaction id>` / `TXN`: a posted movement and its legs: its key makes it once;
+//! - `TASK#<id>` / `TASK`: a task's prices, title and jira id;
+//! - `EARNINGS#<shard>` / `<date>`: the company's fees, rewards and payouts of a business day,
+//!   spread over [`EARNINGS_SHARDS`] partitions by transaction, so no key is hot (B6);
+//! - `COUNTER` / `ACCOUNTS`: how many ledger accounts exist (a close's total);
+//! - `JOB#<id>` / `JOB`: a day's close (the kernel's paged job, `kind` = close) with its totals;
+//! - `INBOX#<consumer>#<event id>` / `INBOX`: events consumed; `OUTBOX#…`: events and work.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ates_kernel::dynamo::{from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table};
+use ates_kernel::event::Envelope;
+use ates_kernel::inbox::{self, Committed as InboxCommitted};
+use ates_kernel::job::{self, Cursor, Page, PageCommit};
+use ates_kernel::outbox;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+use crate::close::{Close, CloseTotals};
+use crate::error::AccountingError;
+use crate::ledger::{Closing, Entry, LedgerAccount, Task};
+use crate::ports::{AccountPage, Committed, DayEarnings, EntryPage, LedgerStore, Posting};
+
+/// Accounts a close page handles: each is its own transaction of up to 8 items.
+pub const PAGE_SIZE: usize = 25;
+/// The company's daily figures are spread over this many keys (see BENCHMARKS.md).
+pub const EARNINGS_SHARDS: u32 = 16;
+
+fn account_key(id: Uuid) -> Item {
+    key(format!("ACCOUNT#{id}"), "ACCOUNT")
+}
+
+fn task_key(id: Uuid) -> Item {
+    key(format!("TASK#{id}"), "TASK")
+}
+
+fn counter_key() -> Item {
+    key("COUNTER", "ACCOUNTS")
+}
+
+/// The earnings shard of a movement: a stable hash of its key.
+fn earnings_shard(transaction_id: &str) -> u32 {
+    let hash = transaction_id.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    hash % EARNINGS_SHARDS
+}
+
+fn account_item(account: &LedgerAccount) -> Item {
+    let mut item = to_item(account);
+    item.extend(account_key(account.account_id));
+    item.insert(
+        "gsi1pk".into(),
+        s(format!("ACCOUNTS#{}", account.partition())),
+    );
+    item.insert("gsi1sk".into(), s(account.account_id.to_string()));
+    item
+}
+
+/// Cursors are a query's last evaluated key, opaque to clients.
+fn encode_cursor(last: Option<&Item>) -> Option<String> {
+    let plain: HashMap<&str, &str> = last?
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str())))
+        .collect();
+    Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&plain).ok()?))
+}
+
+fn decode_cursor(cursor: Option<&str>, keys: &[&str]) -> Result<Option<Item>, AccountingError> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    let bad = || AccountingError::Invalid("the cursor is not valid".into());
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if plain.is_empty() || !plain.keys().all(|k| keys.contains(&k.as_str())) {
+        return Err(bad());
+    }
+    Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
+
+#[derive(Clone)]
+pub struct Store {
+    table: Table,
+}
+
+impl Store {
+    pub fn new(table: Table) -> Store {
+        Store { table }
+    }
+
+    fn name(&self) -> &str {
+        self.table.name()
+    }
+
+    /// Writes an account's money (everything but the person's copy), if it is still at the
+    /// sequence read; a new account is created, and counted, if it is still absent.
+    fn write_money(
+        &self,
+        before: Option<&LedgerAccount>,
+        after: &LedgerAccount,
+    ) -> Vec<TransactWriteItem> {
+        let Some(before) = before else {
+            return vec![
+                self.table
+                    .put(account_item(after), "attribute_not_exists(pk)"),
+                update(
+                    self.table
+                        .update(counter_key())
+                        .update_expression("ADD accounts :one")
+                        .expression_attribute_values(":one", n(1)),
+                ),
+            ];
+        };
+        let mut item = account_item(after);
+        item.retain(|name, _| !["pk", "sk", "profile", "account_id"].contains(&name.as_str()));
+        let mut builder = self.table.update(account_key(after.account_id));
+        let mut sets = Vec::new();
+        for (i, (name, value)) in item.into_iter().enumerate() {
+            sets.push(format!("#a{i} = :a{i}"));
+            builder = builder
+                .expression_attribute_names(format!("#a{i}"), name)
+                .expression_attribute_values(format!(":a{i}"), value);
+        }
+        vec![update(
+            builder
+                .update_expression(format!("SET {}", sets.join(", ")))
+                .condition_expression("#seq = :seq")
+                .expression_attribute_names("#seq", "sequence")
+                .expression_attribute_values(":seq", n(before.sequence)),
+        )]
+    }
+
+    /// A movement's key, its audit line and its share of the company's day.
+    fn write_entry(&self, entry: &Entry) -> Vec<TransactWriteItem> {
+        let mut guard = HashMap::from([
+            ("account_id".to_owned(), s(entry.account_id.to_string())),
+            ("amount_cents".to_owned(), n(entry.amount_cents)),
+            (
+                "business_date".to_owned(),
+                s(entry.business_date.to_string()),
+            ),
+            (
+                "legs".to_owned(),
+                s(serde_json::to_string(&entry.legs()).expect("legs serialise")),
+            ),
+        ]);
+        guard.extend(key(format!("TXN#{}", entry.transaction_id), "TXN"));
+        let mut line = to_item(entry);
+        line.extend(key(
+            format!("ACCOUNT#{}", entry.account_id),
+            format!("ENTRY#{:020}", entry.sequence),
+        ));
+        let figures = DayEarnings::of(entry);
+        let day = self
+            .table
+            .update(key(
+                format!("EARNINGS#{}", earnings_shard(&entry.transaction_id)),
+                entry.business_date.to_string(),
+            ))
+            .update_expression("ADD fees_cents :f, rewards_cents :r, paid_cents :p")
+            .expression_attribute_values(":f", n(figures.fees_cents))
+            .expression_attribute_values(":r", n(figures.rewards_cents))
+            .expression_attribute_values(":p", n(figures.paid_cents));
+        vec![
+            self.table.put(guard, "attribute_not_exists(pk)"),
+            self.table.put(line, "attribute_not_exists(pk)"),
+            update(day),
+        ]
+    }
+
+    fn outbox(&self, events: &[Envelope]) -> Vec<TransactWriteItem> {
+        events
+            .iter()
+            .map(|e| outbox::record(self.name(), e))
+            .collect()
+    }
+
+    async fn commit(
+        &self,
+        consumer: &str,
+        event: &Envelope,
+        items: Vec<TransactWriteItem>,
+        guard_at: Option<usize>,
+    ) -> Result<Committed, StoreError> {
+        Ok(
+            match inbox::commit(&self.table, consumer, event, items).await? {
+                InboxCommitted::Applied => Committed::Applied,
+                InboxCommitted::Duplicate => Committed::Duplicate,
+                InboxCommitted::Refused(c) if guard_at.is_some_and(|i| c.failed_at(i)) => {
+                    Committed::AlreadyPosted
+                }
+                InboxCommitted::Refused(c) if c.only_conflicts() => return Err(c.into()),
+                InboxCommitted::Refused(_) => Committed::Stale,
+            },
+        )
+    }
+}
+
+fn read_close(item: &Item) -> Result<Close, StoreError> {
+    let date: NaiveDate = ates_kernel::dynamo::get_s(item, "business_date")?
+        .parse()
+        .map_err(|e| StoreError::Malformed(format!("business_date: {e}")))?;
+    let time = |name: &str| -> Result<Option<DateTime<Utc>>, StoreError> {
+        ates_kernel::dynamo::opt_s(item, name)
+            .map(|t| {
+                t.parse()
+                    .map_err(|e| StoreError::Malformed(format!("{name}: {e}")))
+            })
+            .transpose()
+    };
+    let count = |name: &str| get_n::<i64>(item, name).unwrap_or(0);
+    Ok(Close {
+        business_date: date,
+        job_id: Close::job_id_of(date),
+        progress: job::read(item)?,
+        totals: CloseTotals {
+            accounts_closed: count("accounts_closed") as u64,
+            paid_cents: count("paid_cents"),
+            payouts: count("payouts") as u64,
+            debts: count("debts") as u64,
+        },
+        started_at: time("started_at")?.unwrap_or_default(),
+        closed_at: time("closed_at")?,
+    })
+}
+
+impl LedgerStore for Store {
+    async fn account(&self, id: Uuid) -> Result<Option<LedgerAccount>, StoreError> {
+        self.table.get_as(account_key(id)).await
+    }
+
+    async fn accounts(&self, ids: &[Uuid]) -> Result<Vec<LedgerAccount>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .table
+            .batch_get(ids.iter().map(|id| account_key(*id)).collect())
+            .await?;
+        items.iter().map(from_item).collect()
+    }
+
+    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
+        self.table.get_as(task_key(id)).await
+    }
+
+    async fn tasks(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .table
+            .batch_get(ids.iter().map(|id| task_key(*id)).collect())
+            .await?;
+        items.iter().map(from_item).collect()
+    }
+
+    async fn save_profile(
+        &self,
+        before: Option<&LedgerAccount>,
+        after: &LedgerAccount,
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let items = match before {
+            None => self.write_money(None, after),
+            Some(before) => {
+                let profile = to_item(&after.profile);
+                let profile = AttributeValue::M(profile);
+                let write = self
+                    .table
+                    .update(account_key(after.account_id))
+                    .update_expression("SET profile = :profile")
+                    .expression_attribute_values(":profile", profile);
+                let write = match &before.profile {
+                    None => write.condition_expression(
+                        "attribute_exists(pk) AND attribute_not_exists(profile)",
+                    ),
+                    Some(p) => write
+                        .condition_expression("profile.revision = :revision")
+                        .expression_attribute_values(":revision", n(p.revision)),
+                };
+                vec![update(write)]
+            }
+        };
+        self.commit(consumer, event, items, None).await
+    }
+
+    async fn save_task(
+        &self,
+        before: Option<&Task>,
+        after: &Task,
+        events: &[Envelope],
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let mut item = to_item(after);
+        item.extend(task_key(after.task_id));
+        let condition = match before {
+            None => "attribute_not_exists(pk)",
+            Some(_) => "attribute_exists(pk) AND attribute_not_exists(title)",
+        };
+        let mut items = vec![self.table.put(item, condition)];
+        items.extend(self.outbox(events));
+        self.commit(consumer, event, items, None).await
+    }
+
+    async fn post(
+        &self,
+        posting: &Posting<'_>,
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let mut items = self.write_entry(posting.entry);
+        items.extend(self.write_money(posting.before, posting.after));
+        if let Some(task) = posting.priced {
+            let mut item = to_item(task);
+            item.extend(task_key(task.task_id));
+            items.push(self.table.put(item, "attribute_not_exists(pk)"));
+        }
+        items.extend(self.outbox(posting.events));
+        self.commit(consumer, event, items, Some(0)).await
+    }
+
+    async fn entries(
+        &self,
+        account: Uuid,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<EntryPage, AccountingError> {
+        let out = self
+            .table
+            .client()
+            .query()
+            .table_name(self.name())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :entry)")
+            .expression_attribute_values(":pk", s(format!("ACCOUNT#{account}")))
+            .expression_attribute_values(":entry", s("ENTRY#"))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(decode_cursor(cursor, &["pk", "sk"])?)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        let entries = out
+            .items()
+            .iter()
+            .map(from_item)
+            .collect::<Result<_, _>>()?;
+        Ok(EntryPage {
+            entries,
+            next_cursor: encode_cursor(out.last_evaluated_key()),
+        })
+    }
+
+    async fn list_accounts(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<AccountPage, AccountingError> {
+        let out = self
+            .table
+            .client()
+            .scan()
+            .table_name(self.name())
+            .index_name("gsi1")
+            .limit(limit as i32)
+            .set_exclusive_start_key(decode_cursor(cursor, &["pk", "sk", "gsi1pk", "gsi1sk"])?)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        let ids: Vec<Uuid> = out
+            .items()
+            .iter()
+            .filter_map(|i| i.get("gsi1sk")?.as_s().ok()?.parse().ok())
+            .collect();
+        let mut accounts = self.accounts(&ids).await?;
+        accounts.sort_by_key(|a| ids.iter().position(|id| *id == a.account_id));
+        Ok(AccountPage {
+            accounts,
+            next_cursor: encode_cursor(out.last_evaluated_key()),
+        })
+    }
+
+    async fn earnings(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<BTreeMap<NaiveDate, DayEarnings>, StoreError> {
+        let mut days: BTreeMap<NaiveDate, DayEarnings> = BTreeMap::new();
+        for shard in 0..EARNINGS_SHARDS {
+            let mut start = None;
+            loop {
+                let out = self
+                    .table
+                    .client()
+                    .query()
+                    .table_name(self.name())
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                    .expression_attribute_values(":pk", s(format!("EARNINGS#{shard}")))
+                    .expression_attribute_values(":from", s(from.to_string()))
+                    .expression_attribute_values(":to", s(to.to_string()))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await?;
+                for item in out.items() {
+                    let Ok(date) = ates_kernel::dynamo::get_s(item, "sk")?.parse::<NaiveDate>()
+                    else {
+                        continue;
+                    };
+                    days.entry(date).or_default().add(DayEarnings {
+                        fees_cents: get_n(item, "fees_cents").unwrap_or(0),
+                        rewards_cents: get_n(item, "rewards_cents").unwrap_or(0),
+                        paid_cents: get_n(item, "paid_cents").unwrap_or(0),
+                    });
+                }
+                start = out.last_evaluated_key().cloned();
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(days)
+    }
+
+    async fn account_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .table
+            .get(counter_key())
+            .await?
+            .map_or(0, |item| get_n(&item, "accounts").unwrap_or(0)))
+    }
+
+    async fn close(&self, job_id: Uuid) -> Result<Option<Close>, StoreError> {
+        job::get(&self.table, job_id)
+            .await?
+            .map(|item| read_close(&item))
+            .transpose()
+    }
+
+    async fn start_close(
+        &self,
+        close: &Close,
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let extra = HashMap::from([
+            ("kind".to_owned(), s("close")),
+            (
+                "business_date".to_owned(),
+                s(close.business_date.to_string()),
+            ),
+            ("started_at".to_owned(), s(close.started_at.to_rfc3339())),
+        ]);
+        let items = job::start(
+            self.name(),
+            close.job_id,
+            &close.progress,
+            extra,
+            &event.correlation_id,
+            close.started_at,
+        );
+        self.commit(consumer, event, items, None).await
+    }
+
+    async fn accounts_page(
+        &self,
+        partition: u32,
+        cursor: Option<&Cursor>,
+    ) -> Result<(Vec<Uuid>, Option<Cursor>), StoreError> {
+        let start: Option<Item> =
+            cursor.map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
+        let out = self
+            .table
+            .client()
+            .query()
+            .table_name(self.name())
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :partition")
+            .expression_attribute_values(":partition", s(format!("ACCOUNTS#{partition}")))
+            .limit(PAGE_SIZE as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let ids = out
+            .items()
+            .iter()
+            .filter_map(|i| i.get("gsi1sk")?.as_s().ok()?.parse().ok())
+            .collect();
+        let next = out.last_evaluated_key().map(|k| {
+            k.iter()
+                .filter_map(|(name, v)| Some((name.clone(), v.as_s().ok()?.clone())))
+                .collect()
+        });
+        Ok((ids, next))
+    }
+
+    async fn save_closing(
+        &self,
+        before: &LedgerAccount,
+        closing: &Closing,
+        events: &[Envelope],
+    ) -> Result<Committed, StoreError> {
+        let mut items = self.write_money(Some(before), &closing.account);
+        let statement = &closing.statement;
+        let mut item = to_item(statement);
+        item.extend(key(
+            format!("ACCOUNT#{}", statement.account_id),
+            format!("STATEMENT#{}", statement.business_date),
+        ));
+        items.push(self.table.put(item, "attribute_not_exists(pk)"));
+        if let Some(payout) = &closing.payout {
+            items.extend(self.write_entry(payout));
+        }
+        items.extend(self.outbox(events));
+        Ok(match self.table.transact(items).await? {
+            Ok(()) => Committed::Applied,
+            Err(c) if c.only_conflicts() => return Err(c.into()),
+            Err(_) => Committed::Stale,
+        })
+    }
+
+    async fn finish_page(
+        &self,
+        page: &Page,
+        accounts: usize,
+        totals: &CloseTotals,
+        next: Option<&Page>,
+    ) -> Result<PageCommit, StoreError> {
+        let counters = [
+            ("accounts_closed", totals.accounts_closed as i64),
+            ("paid_cents", totals.paid_cents),
+            ("payouts", totals.payouts as i64),
+            ("debts", totals.debts as i64),
+        ];
+        let items =
+            job::page_done(self.name(), page, accounts, &counters, next, Utc::now()).to_vec();
+        Ok(PageCommit::of(self.table.transact(items).await?))
+    }
+
+    async fn finish_close(&self, close: &Close, event: &Envelope) -> Result<bool, StoreError> {
+        let mark = self
+            .table
+            .update(key(format!("JOB#{}", close.job_id), "JOB"))
+            .update_expression("SET closed_at = :at")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(closed_at)")
+            .expression_attribute_values(":at", s(event.occurred_at.to_rfc3339()));
+        let items = vec![update(mark), outbox::record(self.name(), event)];
+        Ok(self.table.transact(items).await?.is_ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn movements_spread_evenly_over_the_earnings_shards() {
+        let mut counts = [0u32; EARNINGS_SHARDS as usize];
+        for _ in 0..16_000 {
+            counts[earnings_shard(&format!("fee:{}", Uuid::now_v7())) as usize] += 1;
+        }
+        // 1,000 expected per shard: none may take more than 1.15x its share.
+        assert!(
+            counts.iter().all(|c| (850..=1150).contains(c)),
+            "{counts:?}"
+        );
+    }
+}
