@@ -305,3 +305,29 @@ pub fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free port")
 }
+
+/// The schema registry's files under `root` (the workspace's root, usually), sorted: every
+/// `events/<Name>/v<N>.schema.json` as `(name, version, path relative to root)`.
+pub fn event_schemas(root: &std::path::Path) -> Vec<(String, u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(root.join("events")).expect("events/ exists") {
+        let entry = entry.expect("events/ is readable");
+        if !entry.path().is_dir() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        for file in std::fs::read_dir(entry.path()).expect("an event's folder is readable") {
+            let file = file.expect("an event's folder is readable").file_name();
+            let file = file.to_string_lossy();
+            let version = file
+                .strip_prefix('v')
+                .and_then(|f| f.strip_suffix(".schema.json"))
+                .and_then(|v| v.parse::<u32>().ok());
+            if let Some(version) = version {
+                found.push((name.clone(), version, format!("events/{name}/{file}")));
+            }
+        }
+    }
+    found.sort();
+    found
+}
