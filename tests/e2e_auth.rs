@@ -351,7 +351,8 @@ fn every_route_allows_exactly_the_roles_whose_scopes_it_names() {
         let path = path
             .replace("{account_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{task_id}", &uuid::Uuid::now_v7().to_string())
-            .replace("{shuffle_id}", &uuid::Uuid::now_v7().to_string());
+            .replace("{shuffle_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{date}", "2026-11-20");
         let body = (method != "GET").then(|| json!({}));
         assert_eq!(
             stack.call(&method, &path, None, body.as_ref()).0,
