@@ -155,6 +155,39 @@ fn a_task_costs_a_fee_its_completion_earns_the_reward_and_the_day_end_pays_out()
                     && e["detail"]["data"]["account_id"] == worker_id.as_str()
             })
         });
+        // No bank details yet: the payment port holds the transfer until they are given.
+        let details = stack.eventually(60, "the payout's transfer is held", || {
+            let (_, d) = stack.call("GET", "/accounting/me/payout-details", Some(&worker), None);
+            (d["held_transfers"] == 1).then_some(d)
+        });
+        assert_eq!(details["held_cents"], earned, "{details}");
+        let put = |iban: &str| {
+            stack.call(
+                "PUT",
+                "/accounting/me/payout-details",
+                Some(&worker),
+                Some(&json!({ "iban": iban })),
+            )
+        };
+        let (status, refused) = put("DE88 3704 0044 0532 0130 00");
+        assert_eq!(
+            (status, refused["status"].as_i64()),
+            (422, Some(422)),
+            "{refused}"
+        );
+        let (status, details) = put("DE89 3704 0044 0532 0130 00");
+        assert_eq!(status, 200, "{details}");
+        assert_eq!(
+            (details["iban"].as_str(), details["held_transfers"].as_i64()),
+            (Some("••••3000"), Some(0))
+        );
+        let sent = stack.items("AccountingTable", "BANK#");
+        let sent: Vec<&Value> = sent
+            .iter()
+            .filter(|i| i["account_id"]["S"] == worker_id.as_str())
+            .collect();
+        assert_eq!(sent.len(), 1, "handed to the bank once: {sent:?}");
+        assert_eq!(sent[0]["amount_cents"]["N"], earned.to_string().as_str());
     }
     // The company saw the same day.
     let (status, earnings) = stack.call(

@@ -11,7 +11,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use uuid::Uuid;
 
-use crate::app::{self, LedgerStore};
+use crate::app::{self, Bank, LedgerStore};
 
 const COMPANY: &[Role] = &[Role::Admin, Role::Accountant];
 
@@ -112,4 +112,28 @@ pub async fn close(store: &impl LedgerStore, req: Request) -> HttpResult {
     let date = date(http::path_param(&req, "date").ok(), "date")?;
     let report = app::close_report(store, date).await?;
     http::json(StatusCode::OK, &report)
+}
+
+/// `GET /accounting/me/payout-details`: the caller's IBAN, masked, and what waits for it.
+pub async fn my_payout_details(store: &impl LedgerStore, req: Request) -> HttpResult {
+    let me = caller_id(&Caller::of(&req)?)?;
+    http::json(StatusCode::OK, &app::payout_details(store, me).await?)
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPayoutDetails {
+    iban: String,
+}
+
+/// `PUT /accounting/me/payout-details` `{iban}`: checked by its checksum; held payouts go now.
+pub async fn register_payout_details(
+    store: &impl LedgerStore,
+    bank: &impl Bank,
+    req: Request,
+) -> HttpResult {
+    let me = caller_id(&Caller::of(&req)?)?;
+    let new: NewPayoutDetails = http::body(&req)?;
+    let view = app::register_payout_details(store, bank, me, &new.iban, Utc::now()).await?;
+    http::json(StatusCode::OK, &view)
 }

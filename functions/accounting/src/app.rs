@@ -20,7 +20,8 @@ use uuid::Uuid;
 use crate::close::{may_start, Close, CloseStatus, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Entry, LedgerAccount, Movement, Task};
-pub use crate::ports::{Committed, DayEarnings, LedgerStore, Posting};
+use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
+pub use crate::ports::{Bank, Committed, DayEarnings, LedgerStore, Posting};
 use crate::PRODUCER;
 
 /// How often a handler reads again after losing a race, before the message is retried later.
@@ -33,6 +34,7 @@ pub mod consumer {
     pub const CHARGE_FEE: &str = "accounting.charge-fee";
     pub const PAY_REWARD: &str = "accounting.pay-reward";
     pub const CLOSE_DAY: &str = "accounting.close-day";
+    pub const SEND_PAYOUT: &str = "accounting.send-payout";
 }
 
 fn poison(e: EventError) -> ConsumeError {
@@ -638,4 +640,91 @@ pub async fn close_report(
             closed_at: close.closed_at,
         },
     })
+}
+
+/// A payout leaves through the payment port (`Payout.Made`): to the employee's bank details, or
+/// held until they give them. The bank takes a transfer once per payout id, so a redelivery
+/// after the bank took it but before it was recorded pays nothing twice.
+pub async fn send_payout(
+    store: &impl LedgerStore,
+    bank: &impl Bank,
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let payout: PayoutMade = event.decode().map_err(poison)?;
+    let held = Transfer {
+        payout_id: payout.payout_id,
+        account_id: payout.account_id,
+        business_date: payout.business_date,
+        amount_cents: payout.amount_cents,
+        status: TransferStatus::Held,
+        sent_to: None,
+        sent_at: None,
+    };
+    let transfer = match store.payout_details(payout.account_id).await? {
+        None => held,
+        Some(details) => {
+            bank.transfer(&held, &details.iban)
+                .await
+                .map_err(|e| ConsumeError::Retry(e.to_string()))?;
+            held.sent(&details.iban, now)
+        }
+    };
+    let committed = store
+        .record_transfer(&transfer, consumer::SEND_PAYOUT, event)
+        .await?;
+    tracing::info!(payout_id = %transfer.payout_id, status = ?transfer.status, ?committed, "payout transfer");
+    Ok(outcome(committed).unwrap_or(Outcome::Superseded))
+}
+
+/// `GET /accounting/me/payout-details`: the IBAN masked, and what waits for it.
+#[derive(Debug, Serialize)]
+pub struct PayoutDetailsView {
+    pub iban: Option<String>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub held_transfers: usize,
+    pub held_cents: i64,
+}
+
+pub async fn payout_details(
+    store: &impl LedgerStore,
+    me: Uuid,
+) -> Result<PayoutDetailsView, AccountingError> {
+    let details = store.payout_details(me).await?;
+    let held = store.held_transfers(me).await?;
+    Ok(PayoutDetailsView {
+        iban: details.as_ref().map(|d| d.iban.masked()),
+        updated_at: details.map(|d| d.updated_at),
+        held_transfers: held.len(),
+        held_cents: held.iter().map(|t| t.amount_cents).sum(),
+    })
+}
+
+/// `PUT /accounting/me/payout-details`: the caller's IBAN (checked by its checksum); transfers
+/// held for want of it are sent now. One that fails stays held and goes with the next change.
+pub async fn register_payout_details(
+    store: &impl LedgerStore,
+    bank: &impl Bank,
+    me: Uuid,
+    iban: &str,
+    now: DateTime<Utc>,
+) -> Result<PayoutDetailsView, AccountingError> {
+    let iban = Iban::parse(iban).map_err(|e| AccountingError::Invalid(e.to_string()))?;
+    let details = PayoutDetails {
+        account_id: me,
+        iban: iban.clone(),
+        updated_at: now,
+    };
+    store.save_payout_details(&details).await?;
+    for held in store.held_transfers(me).await? {
+        match bank.transfer(&held, &iban).await {
+            Ok(()) => {
+                store.release_transfer(&held.sent(&iban, now)).await?;
+            }
+            Err(e) => {
+                tracing::warn!(payout_id = %held.payout_id, error = %e, "a held transfer stays held")
+            }
+        }
+    }
+    payout_details(store, me).await
 }

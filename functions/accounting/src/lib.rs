@@ -4,17 +4,21 @@
 //!
 //! - [`ledger`]: prices, ledger accounts, postings and one account's close (plain Rust).
 //! - [`close`]: the close of a business day as a whole (plain Rust).
+//! - [`payout`]: bank details and the transfers of payouts (plain Rust).
 //! - [`app`]: the use cases, one per event handler, job page and query; [`ports`]: the
 //!   [`ports::LedgerStore`] they drive.
 //! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store;
-//!   `memory`: an in-memory store for tests (feature `testing`).
+//!   [`bank`]: the payment port's adapter; `memory`: in-memory adapters for tests (feature
+//!   `testing`).
 pub mod api;
 pub mod app;
+pub mod bank;
 pub mod close;
 pub mod error;
 pub mod ledger;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
+pub mod payout;
 pub mod ports;
 pub mod store;
 

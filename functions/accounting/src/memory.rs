@@ -15,7 +15,10 @@ use uuid::Uuid;
 use crate::close::{Close, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Closing, Entry, LedgerAccount, Statement, Task};
-use crate::ports::{AccountPage, Committed, DayEarnings, EntryPage, LedgerStore, Posting};
+use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
+use crate::ports::{
+    AccountPage, Bank, BankError, Committed, DayEarnings, EntryPage, LedgerStore, Posting,
+};
 use crate::store::PAGE_SIZE;
 
 #[derive(Default)]
@@ -31,6 +34,8 @@ struct State {
     pages: HashSet<String>,
     work: VecDeque<Page>,
     published: Vec<Envelope>,
+    details: HashMap<Uuid, PayoutDetails>,
+    transfers: BTreeMap<String, Transfer>,
     /// Closings left before the store starts failing (a crash mid-page), if set.
     closings_until_failure: Option<usize>,
 }
@@ -422,6 +427,58 @@ impl LedgerStore for MemoryStore {
         Ok(PageCommit::Done)
     }
 
+    async fn payout_details(&self, account: Uuid) -> Result<Option<PayoutDetails>, StoreError> {
+        Ok(self.state().details.get(&account).cloned())
+    }
+
+    async fn save_payout_details(&self, details: &PayoutDetails) -> Result<(), StoreError> {
+        self.state()
+            .details
+            .insert(details.account_id, details.clone());
+        Ok(())
+    }
+
+    async fn held_transfers(&self, account: Uuid) -> Result<Vec<Transfer>, StoreError> {
+        Ok(self
+            .state()
+            .transfers
+            .values()
+            .filter(|t| t.account_id == account && t.status == TransferStatus::Held)
+            .cloned()
+            .collect())
+    }
+
+    async fn record_transfer(
+        &self,
+        transfer: &Transfer,
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let mut state = self.state();
+        if seen(&state, consumer, event) {
+            return Ok(Committed::Duplicate);
+        }
+        if state.transfers.contains_key(&transfer.payout_id) {
+            return Ok(Committed::AlreadyPosted);
+        }
+        state
+            .transfers
+            .insert(transfer.payout_id.clone(), transfer.clone());
+        state.inbox.insert((consumer.to_owned(), event.id));
+        Ok(Committed::Applied)
+    }
+
+    async fn release_transfer(&self, transfer: &Transfer) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        match state.transfers.get_mut(&transfer.payout_id) {
+            Some(held) if held.status == TransferStatus::Held => {
+                *held = transfer.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
     async fn finish_close(&self, close: &Close, event: &Envelope) -> Result<bool, StoreError> {
         let mut state = self.state();
         let Some(stored) = state.closes.get_mut(&close.job_id) else {
@@ -433,5 +490,37 @@ impl LedgerStore for MemoryStore {
         stored.closed_at = Some(event.occurred_at);
         state.published.push(event.clone());
         Ok(true)
+    }
+}
+
+/// A bank for tests: records each transfer once per payout id, and can be told to refuse.
+#[derive(Default)]
+pub struct MemoryBank {
+    paid: Mutex<BTreeMap<String, (String, i64)>>,
+    refusing: Mutex<bool>,
+}
+
+impl MemoryBank {
+    /// What the bank paid: payout id -> (IBAN, cents).
+    pub fn paid(&self) -> BTreeMap<String, (String, i64)> {
+        self.paid.lock().expect("unpoisoned").clone()
+    }
+
+    pub fn refuse(&self, refusing: bool) {
+        *self.refusing.lock().expect("unpoisoned") = refusing;
+    }
+}
+
+impl Bank for MemoryBank {
+    async fn transfer(&self, transfer: &Transfer, to: &Iban) -> Result<(), BankError> {
+        if *self.refusing.lock().expect("unpoisoned") {
+            return Err(BankError("the bank is down".into()));
+        }
+        self.paid
+            .lock()
+            .expect("unpoisoned")
+            .entry(transfer.payout_id.clone())
+            .or_insert((to.as_str().to_owned(), transfer.amount_cents));
+        Ok(())
     }
 }

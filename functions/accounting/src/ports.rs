@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::close::{Close, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Closing, Entry, LedgerAccount, Task};
+use crate::payout::{Iban, PayoutDetails, Transfer};
 
 /// What a consumer's write came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,10 +184,49 @@ pub trait LedgerStore: Sync {
         totals: &CloseTotals,
         next: Option<&Page>,
     ) -> impl Future<Output = Result<PageCommit, StoreError>> + Send;
+    fn payout_details(
+        &self,
+        account: Uuid,
+    ) -> impl Future<Output = Result<Option<PayoutDetails>, StoreError>> + Send;
+    fn save_payout_details(
+        &self,
+        details: &PayoutDetails,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// An account's transfers still waiting for bank details.
+    fn held_transfers(
+        &self,
+        account: Uuid,
+    ) -> impl Future<Output = Result<Vec<Transfer>, StoreError>> + Send;
+    /// Records a payout's transfer, once per consumer and event (and once per payout).
+    fn record_transfer(
+        &self,
+        transfer: &Transfer,
+        consumer: &str,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    /// Marks a held transfer sent; `false` if it was not held any more.
+    fn release_transfer(
+        &self,
+        transfer: &Transfer,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     /// Marks a finished close closed and publishes `event` (`Day.Closed`), once.
     fn finish_close(
         &self,
         close: &Close,
         event: &Envelope,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the bank did not take the transfer: {0}")]
+pub struct BankError(pub String);
+
+/// The payment port (seed 004's PaymentService): hands a payout to the bank. Idempotent by
+/// `payout_id`: a transfer handed over twice is paid once, as a bank's idempotency key does.
+pub trait Bank: Sync {
+    fn transfer(
+        &self,
+        transfer: &Transfer,
+        to: &Iban,
+    ) -> impl Future<Output = Result<(), BankError>> + Send;
 }

@@ -8,6 +8,9 @@
 //! - `TASK#<id>` / `TASK`: a task's prices, title and jira id;
 //! - `EARNINGS#<shard>` / `<date>`: the company's fees, rewards and payouts of a business day,
 //!   spread over [`EARNINGS_SHARDS`] partitions by transaction, so no key is hot (B6);
+//! - `ACCOUNT#<id>` / `PAYOUT_DETAILS`: where its payouts go;
+//! - `ACCOUNT#<id>` / `TRANSFER#<payout id>`: a payout's transfer, held or sent;
+//! - `BANK#<payout id>` / `TRANSFER`: what the payment port's recorder handed on (`bank`);
 //! - `COUNTER` / `ACCOUNTS`: how many ledger accounts exist (a close's total);
 //! - `JOB#<id>` / `JOB`: a day's close (the kernel's paged job, `kind` = close) with its totals;
 //! - `INBOX#<consumer>#<event id>` / `INBOX`: events consumed; `OUTBOX#…`: events and work.
@@ -28,6 +31,7 @@ use uuid::Uuid;
 use crate::close::{Close, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Closing, Entry, LedgerAccount, Task};
+use crate::payout::{PayoutDetails, Transfer};
 use crate::ports::{AccountPage, Committed, DayEarnings, EntryPage, LedgerStore, Posting};
 
 /// Accounts a close page handles: each is its own transaction of up to 8 items.
@@ -546,6 +550,77 @@ impl LedgerStore for Store {
         let items =
             job::page_done(self.name(), page, accounts, &counters, next, Utc::now()).to_vec();
         Ok(PageCommit::of(self.table.transact(items).await?))
+    }
+
+    async fn payout_details(&self, account: Uuid) -> Result<Option<PayoutDetails>, StoreError> {
+        self.table
+            .get_as(key(format!("ACCOUNT#{account}"), "PAYOUT_DETAILS"))
+            .await
+    }
+
+    async fn save_payout_details(&self, details: &PayoutDetails) -> Result<(), StoreError> {
+        let mut item = to_item(details);
+        item.extend(key(
+            format!("ACCOUNT#{}", details.account_id),
+            "PAYOUT_DETAILS",
+        ));
+        self.table
+            .client()
+            .put_item()
+            .table_name(self.name())
+            .set_item(Some(item))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn held_transfers(&self, account: Uuid) -> Result<Vec<Transfer>, StoreError> {
+        let out = self
+            .table
+            .client()
+            .query()
+            .table_name(self.name())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :transfer)")
+            .filter_expression("#status = :held")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":pk", s(format!("ACCOUNT#{account}")))
+            .expression_attribute_values(":transfer", s("TRANSFER#"))
+            .expression_attribute_values(":held", s("held"))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.items().iter().map(from_item).collect()
+    }
+
+    async fn record_transfer(
+        &self,
+        transfer: &Transfer,
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let mut item = to_item(transfer);
+        item.extend(key(
+            format!("ACCOUNT#{}", transfer.account_id),
+            format!("TRANSFER#{}", transfer.payout_id),
+        ));
+        let items = vec![self.table.put(item, "attribute_not_exists(pk)")];
+        self.commit(consumer, event, items, Some(0)).await
+    }
+
+    async fn release_transfer(&self, transfer: &Transfer) -> Result<bool, StoreError> {
+        let mut item = to_item(transfer);
+        item.extend(key(
+            format!("ACCOUNT#{}", transfer.account_id),
+            format!("TRANSFER#{}", transfer.payout_id),
+        ));
+        // A held transfer has not been sent anywhere yet.
+        self.table
+            .put_if(
+                item,
+                "attribute_exists(pk) AND attribute_not_exists(sent_at)",
+                None,
+            )
+            .await
     }
 
     async fn finish_close(&self, close: &Close, event: &Envelope) -> Result<bool, StoreError> {

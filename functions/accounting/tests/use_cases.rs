@@ -298,15 +298,16 @@ async fn a_completion_before_its_creation_is_rewarded_and_titled_later() {
     assert_eq!(published(&store, "Task.Priced").len(), 1);
 }
 
-/// Two workers: one ends the day in credit, one in debt.
+/// Two workers: one ends the day in credit (two rewards, one fee: always), one in debt.
 async fn a_day_of_work(store: &MemoryStore) -> (Uuid, Uuid) {
     let (rich, poor) = (Uuid::new_v4(), Uuid::new_v4());
     let when = at("2026-11-20T10:00:00Z");
-    let (t1, t2) = (Uuid::new_v4(), Uuid::new_v4());
+    let (t1, t2, t3) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
     for e in [
         created(t1, when, false),
         assigned(t1, rich, 1, when),
         completed(t1, rich, 2, when),
+        completed(t3, rich, 2, when),
         created(t2, when, false),
         assigned(t2, poor, 1, when),
     ] {
@@ -512,4 +513,76 @@ async fn account_copies_move_forward_only_and_unknown_accounts_are_404() {
         Err(ates_accounting::error::AccountingError::UnknownAccount)
     ));
     assert_eq!(store.account_count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_payout_without_bank_details_is_held_and_sent_once_they_are_given() {
+    use ates_accounting::memory::MemoryBank;
+    let (store, bank) = (MemoryStore::default(), MemoryBank::default());
+    let (rich, _) = a_day_of_work(&store).await;
+    let earned = balances(&store)[&rich];
+    deliver(&store, &day_ended("2026-11-20")).await.unwrap();
+    let now = at("2026-11-21T00:00:05Z");
+    run_close_pages(&store, now).await;
+    let payout = &published(&store, "Payout.Made")[0];
+    for _ in 0..2 {
+        app::send_payout(&store, &bank, payout, now).await.unwrap();
+    }
+    assert!(bank.paid().is_empty(), "no details: held");
+    let view = app::payout_details(&store, rich).await.unwrap();
+    assert_eq!((view.held_transfers, view.held_cents), (1, earned));
+
+    let bad =
+        app::register_payout_details(&store, &bank, rich, "DE88370400440532013000", now).await;
+    assert!(matches!(
+        bad,
+        Err(ates_accounting::error::AccountingError::Invalid(_))
+    ));
+    let view =
+        app::register_payout_details(&store, &bank, rich, "DE89 3704 0044 0532 0130 00", now)
+            .await
+            .unwrap();
+    assert_eq!(view.iban.as_deref(), Some("••••3000"));
+    assert_eq!(view.held_transfers, 0);
+    let paid = bank.paid();
+    assert_eq!(paid.len(), 1);
+    assert_eq!(
+        paid.values().next().unwrap(),
+        &("DE89370400440532013000".to_owned(), earned)
+    );
+    // The event delivered again, and the details given again: still paid once.
+    app::send_payout(&store, &bank, payout, now).await.unwrap();
+    app::register_payout_details(&store, &bank, rich, "DE89370400440532013000", now)
+        .await
+        .unwrap();
+    assert_eq!(bank.paid().len(), 1);
+}
+
+#[tokio::test]
+async fn a_payout_with_bank_details_goes_at_once_and_a_bank_failure_is_retried() {
+    use ates_accounting::memory::MemoryBank;
+    let (store, bank) = (MemoryStore::default(), MemoryBank::default());
+    let (rich, _) = a_day_of_work(&store).await;
+    let now = at("2026-11-21T00:00:05Z");
+    app::register_payout_details(&store, &bank, rich, "GB82WEST12345698765432", now)
+        .await
+        .unwrap();
+    deliver(&store, &day_ended("2026-11-20")).await.unwrap();
+    run_close_pages(&store, now).await;
+    let payout = &published(&store, "Payout.Made")[0];
+    bank.refuse(true);
+    assert!(matches!(
+        app::send_payout(&store, &bank, payout, now).await,
+        Err(ConsumeError::Retry(_))
+    ));
+    bank.refuse(false);
+    assert_eq!(
+        app::send_payout(&store, &bank, payout, now).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        app::send_payout(&store, &bank, payout, now).await.unwrap(),
+        Outcome::Duplicate
+    );
+    assert_eq!(bank.paid().len(), 1);
 }
