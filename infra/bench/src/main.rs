@@ -6,6 +6,11 @@
 //!
 //! `ates-bench tasks [--tasks N] [--api URL]` — on a running local stack (`make dev`): creates N
 //! tasks, then shuffles them, reporting wall time, tasks per second and AWS calls per task.
+//!
+//! `ates-bench close [--accounts N] [--api URL]` — on a running local stack: writes N ledger
+//! accounts with a day's fees and rewards straight into the accounting table (half end the day
+//! in credit, half in debt), fires the end of that day through the schedule, and reports the
+//! close's wall time and AWS calls per account.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -26,8 +31,9 @@ fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("coldstart") => coldstart(),
         Some("tasks") => tasks::run(),
+        Some("close") => close::run(),
         _ => eprintln!(
-            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL]"
+            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL]"
         ),
     }
 }
@@ -148,10 +154,11 @@ fn coldstart() {
 
 mod tasks {
     use super::arg;
+
     use serde_json::{json, Value};
     use std::time::{Duration, Instant};
 
-    fn call(
+    pub(crate) fn call(
         api: &str,
         method: &str,
         path: &str,
@@ -176,11 +183,11 @@ mod tasks {
         (status, response.into_json().unwrap_or(Value::Null))
     }
 
-    fn calls(api: &str) -> Value {
+    pub(crate) fn calls(api: &str) -> Value {
         call(api, "GET", "/_local/aws-calls", None, None).1
     }
 
-    fn total(calls: &Value, prefix: &str) -> u64 {
+    pub(crate) fn total(calls: &Value, prefix: &str) -> u64 {
         calls
             .as_object()
             .map(|by_fn| {
@@ -199,7 +206,7 @@ mod tasks {
     }
 
     /// Signs the bootstrap admin in (again: access tokens last 15 minutes, a run takes longer).
-    fn admin_token(api: &str) -> String {
+    pub(crate) fn admin_token(api: &str) -> String {
         let email = std::env::var("ATES_BOOTSTRAP_ADMIN_EMAIL")
             .unwrap_or_else(|_| "admin@ates.local".into());
         let password = std::env::var("ATES_BOOTSTRAP_ADMIN_PASSWORD")
@@ -297,7 +304,7 @@ mod tasks {
         );
     }
 
-    fn diff(before: &Value, after: &Value) -> Value {
+    pub(crate) fn diff(before: &Value, after: &Value) -> Value {
         let mut out = serde_json::Map::new();
         for (f, ops) in after.as_object().into_iter().flatten() {
             for (op, n) in ops.as_object().into_iter().flatten() {
@@ -309,5 +316,177 @@ mod tasks {
             }
         }
         Value::Object(out)
+    }
+}
+
+mod close {
+    use super::arg;
+    use super::tasks::{admin_token, call, calls, diff, total};
+    use serde_json::{json, Value};
+    use std::time::{Duration, Instant};
+
+    /// A raw DynamoDB call to the stack's emulator.
+    fn dynamodb(endpoint: &str, target: &str, body: &Value) -> Value {
+        ureq::post(&format!("{endpoint}/"))
+            .set("x-amz-target", &format!("DynamoDB_20120810.{target}"))
+            .set("content-type", "application/x-amz-json-1.0")
+            .set(
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20261121/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .send_string(&body.to_string())
+            .unwrap_or_else(|e| panic!("{target}: {e}"))
+            .into_json()
+            .expect("json")
+    }
+
+    /// A ledger account as the accounting store keeps it, with one open day.
+    fn account(id: &str, date: &str, in_credit: bool) -> Value {
+        let partition = u32::from_str_radix(&id[id.len() - 2..], 16).unwrap() % 16;
+        let (fees, rewards) = if in_credit { (-1500, 3000) } else { (-1500, 0) };
+        json!({
+            "pk": {"S": format!("ACCOUNT#{id}")}, "sk": {"S": "ACCOUNT"},
+            "account_id": {"S": id}, "balance_cents": {"N": (fees + rewards).to_string()},
+            "sequence": {"N": if in_credit { "2" } else { "1" }}, "opening_cents": {"N": "0"},
+            "open_days": {"M": {date: {"M": {"fees_cents": {"N": fees.to_string()}, "rewards_cents": {"N": rewards.to_string()}}}}},
+            "gsi1pk": {"S": format!("ACCOUNTS#{partition}")}, "gsi1sk": {"S": id}
+        })
+    }
+
+    pub fn run() {
+        let n: usize = arg("--accounts", "10000").parse().unwrap_or(10_000);
+        let api = arg("--api", "http://127.0.0.1:3000");
+        let date = arg("--date", "2030-01-01");
+        let info = call(&api, "GET", "/_local/info", None, None).1;
+        let endpoint = info["aws_endpoint"]
+            .as_str()
+            .expect("aws_endpoint")
+            .to_owned();
+        let tables = dynamodb(&endpoint, "ListTables", &json!({}));
+        let table = tables["TableNames"]
+            .as_array()
+            .and_then(|names| {
+                names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .find(|n| n.contains("Accounting"))
+            })
+            .expect("the accounting table")
+            .to_owned();
+        let seeded = Instant::now();
+        let ids: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    "{:08x}-0000-4000-8000-{:012x}",
+                    std::process::id(),
+                    i * 7919
+                )
+            })
+            .collect();
+        for (c, chunk) in ids.chunks(25).enumerate() {
+            let requests: Vec<Value> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    let in_credit = (c * 25 + i) % 2 == 0;
+                    json!({"PutRequest": {"Item": account(id, &date, in_credit)}})
+                })
+                .collect();
+            dynamodb(
+                &endpoint,
+                "BatchWriteItem",
+                &json!({"RequestItems": {&table: requests}}),
+            );
+        }
+        dynamodb(
+            &endpoint,
+            "UpdateItem",
+            &json!({"TableName": table, "Key": {"pk": {"S": "COUNTER"}, "sk": {"S": "ACCOUNTS"}},
+                    "UpdateExpression": "ADD accounts :n", "ExpressionAttributeValues": {":n": {"N": n.to_string()}}}),
+        );
+        println!(
+            "seeded {n} ledger accounts in {:.1}s",
+            seeded.elapsed().as_secs_f64()
+        );
+
+        let mut admin = admin_token(&api);
+        let before = calls(&api);
+        let started = Instant::now();
+        let next_day = chrono_next_day(&date);
+        let (status, fired) = call(
+            &api,
+            "POST",
+            &format!("/_local/schedules/ClockEndDayFunction/DayEnd/fire?at={next_day}T00:00:00Z"),
+            None,
+            None,
+        );
+        assert_eq!(status, 200, "{fired}");
+        let deadline = Instant::now() + Duration::from_secs(7200);
+        let close = loop {
+            let (status, close) = call(
+                &api,
+                "GET",
+                &format!("/accounting/closes/{date}"),
+                Some(&admin),
+                None,
+            );
+            match status {
+                200 if close["status"] == "completed" => break close,
+                200 => {}
+                401 => admin = admin_token(&api),
+                other => panic!("the close's status answered {other}: {close}"),
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the close did not complete within two hours: {close}"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        };
+        let took = started.elapsed().as_secs_f64();
+        std::thread::sleep(Duration::from_secs(5)); // the relay publishes the last events
+        let after = calls(&api);
+        let closed = close["accounts_closed"].as_u64().unwrap_or(0).max(1);
+        let per_account =
+            |prefix: &str| (total(&after, prefix) - total(&before, prefix)) as f64 / closed as f64;
+        println!(
+            "close of {closed} accounts ({} payouts, {} debts, {} cents paid): {took:.1}s, {:.0} accounts/s, {:.2} AWS calls per account by the close pages, {:.2} by the relay",
+            close["payouts"], close["debts"], close["paid_cents"],
+            closed as f64 / took,
+            per_account("AccountingClosePage"),
+            per_account("AccountingOutboxRelay"),
+        );
+        println!(
+            "aws calls by function during the close: {}",
+            diff(&before, &after)
+        );
+    }
+
+    /// The day after a `YYYY-MM-DD` date (the bench has no date library).
+    fn chrono_next_day(date: &str) -> String {
+        let parts: Vec<u32> = date
+            .split('-')
+            .map(|p| p.parse().expect("a date"))
+            .collect();
+        let (y, m, d) = (parts[0], parts[1], parts[2]);
+        let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let days = [
+            31,
+            if leap { 29 } else { 28 },
+            31,
+            30,
+            31,
+            30,
+            31,
+            31,
+            30,
+            31,
+            30,
+            31,
+        ][m as usize - 1];
+        match (d < days, m < 12) {
+            (true, _) => format!("{y:04}-{m:02}-{:02}", d + 1),
+            (false, true) => format!("{y:04}-{:02}-01", m + 1),
+            (false, false) => format!("{:04}-01-01", y + 1),
+        }
     }
 }
