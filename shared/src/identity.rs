@@ -21,6 +21,8 @@ pub mod scope {
     pub const TASKS_READ_ALL: &str = "tasks:read-all";
     pub const ACCOUNTING_READ_ALL: &str = "accounting:read-all";
     pub const ANALYTICS_READ: &str = "analytics:read";
+    /// Everyone's message history (notifications).
+    pub const NOTIFICATIONS_READ_ALL: &str = "notifications:read-all";
 }
 
 impl Role {
@@ -54,6 +56,7 @@ impl Role {
                 TASKS_READ_ALL,
                 ACCOUNTING_READ_ALL,
                 ANALYTICS_READ,
+                NOTIFICATIONS_READ_ALL,
             ],
             Role::Manager => &[MEMBER, TASKS_SHUFFLE, TASKS_READ_ALL],
             Role::Accountant => &[MEMBER, ACCOUNTING_READ_ALL],
@@ -88,6 +91,11 @@ mod tests {
             assert_eq!(
                 role.scopes().contains(&scope::ACCOUNTS_MANAGE),
                 role == Role::Admin
+            );
+            assert_eq!(
+                role.scopes().contains(&scope::NOTIFICATIONS_READ_ALL),
+                role == Role::Admin,
+                "only admins read everyone's messages"
             );
         }
     }

@@ -209,6 +209,41 @@ where
     F: Fn(Envelope) -> Fut,
     Fut: Future<Output = Result<Outcome, ConsumeError>>,
 {
+    consume_deliveries(event, u32::MAX, parking, |envelope, _delivery| {
+        handle(envelope)
+    })
+    .await
+}
+
+/// Which delivery of its message an event is: a handler that records its failures (a mail that
+/// could not be sent) says "failed for good" on the last one, after which SQS moves the message
+/// to the dead-letter queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivery {
+    /// How many times SQS has delivered the message, this time included.
+    pub receive_count: u32,
+    /// The queue's `maxReceiveCount`.
+    pub max_receive_count: u32,
+}
+
+impl Delivery {
+    /// Whether a `Retry` now sends the message to the dead-letter queue.
+    pub fn is_last(&self) -> bool {
+        self.receive_count >= self.max_receive_count
+    }
+}
+
+/// [`consume_events`] for a handler that is told which delivery each event is.
+pub async fn consume_deliveries<F, Fut>(
+    event: SqsEvent,
+    max_receive_count: u32,
+    parking: &impl Parking,
+    handle: F,
+) -> SqsBatchResponse
+where
+    F: Fn(Envelope, Delivery) -> Fut,
+    Fut: Future<Output = Result<Outcome, ConsumeError>>,
+{
     let mut failed = Vec::new();
     for message in &event.records {
         let body = message.body.as_deref().unwrap_or_default();
@@ -220,13 +255,17 @@ where
                     envelope.name.clone(),
                     envelope.correlation_id.clone(),
                 );
-                let result = handle(envelope).await;
+                let delivery = Delivery {
+                    receive_count: receive_count(message),
+                    max_receive_count,
+                };
+                let result = handle(envelope, delivery).await;
                 match &result {
                     Ok(outcome) => {
                         tracing::info!(event_id = %id, event = %name, %correlation_id, outcome = ?outcome, "event consumed")
                     }
                     Err(e) => {
-                        tracing::warn!(event_id = %id, event = %name, %correlation_id, error = %e, "event not consumed")
+                        tracing::warn!(event_id = %id, event = %name, %correlation_id, error = %e, receive_count = delivery.receive_count, "event not consumed")
                     }
                 }
                 result.map(|_| ())
@@ -352,6 +391,26 @@ mod tests {
         };
         let response = consume_events(batch(), &parking, handle).await;
         assert_eq!(failures(&response), ["m2", "m3", "m4"]);
+    }
+
+    #[tokio::test]
+    async fn a_handler_is_told_which_delivery_is_the_last() {
+        let mut first = message("m1", "ok");
+        first["attributes"] = serde_json::json!({"ApproximateReceiveCount": "2"});
+        let mut last = message("m2", "ok");
+        last["attributes"] = serde_json::json!({"ApproximateReceiveCount": "5"});
+        let event: SqsEvent =
+            serde_json::from_value(serde_json::json!({"Records": [first, last]})).unwrap();
+        let seen = Mutex::new(Vec::new());
+        let response = consume_deliveries(event, 5, &Recorder::default(), |_, delivery| {
+            seen.lock()
+                .unwrap()
+                .push((delivery.receive_count, delivery.is_last()));
+            async { Err(ConsumeError::Retry("mail throttled".into())) }
+        })
+        .await;
+        assert_eq!(failures(&response), ["m1", "m2"]);
+        assert_eq!(*seen.lock().unwrap(), [(2, false), (5, true)]);
     }
 
     #[tokio::test]

@@ -3,13 +3,14 @@
 //! compiled once, here, rather than once per function binary (which costs every binary minutes
 //! of release build).
 //!
-//! | kind                               | entry point              | fed by                       |
-//! |------------------------------------|--------------------------|------------------------------|
-//! | a route of the HTTP API            | [`serve_http`]           | API Gateway (payload 2.0)    |
-//! | a handler of domain events         | [`serve_event_consumer`] | a rule's SQS queue           |
-//! | a page of a paged job              | [`serve_job_pages`]      | the context's work queue     |
-//! | the outbox relay                   | [`serve_outbox_relay`]   | the table's stream           |
-//! | an operator's or schedule's call   | [`serve_invocation`]     | a direct (async) invocation  |
+//! | kind                                 | entry point                | fed by                     |
+//! |--------------------------------------|----------------------------|----------------------------|
+//! | a route of the HTTP API              | [`serve_http`]             | API Gateway (payload 2.0)  |
+//! | a handler of domain events           | [`serve_event_consumer`]   | a rule's SQS queue         |
+//! | one that must know its last delivery | [`serve_event_deliveries`] | a rule's SQS queue         |
+//! | a page of a paged job                | [`serve_job_pages`]        | the context's work queue   |
+//! | the outbox relay                     | [`serve_outbox_relay`]     | the table's stream         |
+//! | an operator's or schedule's call     | [`serve_invocation`]       | a direct (async) invocation|
 
 use aws_lambda_events::sqs::SqsEvent;
 use lambda_http::Request;
@@ -20,7 +21,7 @@ use crate::aws::SdkConfig;
 use crate::dynamo::Table;
 use crate::event::Envelope;
 use crate::http::{correlation_id, HttpResult, Problem, CORRELATION_HEADER};
-use crate::inbox::{self, ConsumeError, DeadLetters, Outcome};
+use crate::inbox::{self, ConsumeError, DeadLetters, Delivery, Outcome};
 use crate::job::{self, JobTable, Page};
 use crate::outbox::{self, DynamoDbEvent, EventBus, WorkQueue};
 use crate::BoxFuture;
@@ -60,6 +61,28 @@ pub async fn serve_event_consumer(
     let (handler, parking) = (&handler, &parking);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, lambda_runtime::Error>(inbox::consume_events(event.payload, parking, handler).await)
+    }))
+    .await
+}
+
+/// An event handler that is told which delivery each event is, boxed.
+pub type DeliveryHandler =
+    Box<dyn Fn(Envelope, Delivery) -> BoxFuture<Result<Outcome, ConsumeError>> + Send + Sync>;
+
+/// Runs an event consumer whose handler records its own failures and so needs to know the last
+/// delivery: as [`serve_event_consumer`], with the queue's `maxReceiveCount`
+/// (`MAX_RECEIVE_COUNT`).
+pub async fn serve_event_deliveries(
+    config: &SdkConfig,
+    handler: DeliveryHandler,
+) -> Result<(), lambda_runtime::Error> {
+    let parking = DeadLetters::from_env(config)?;
+    let max_receive_count: u32 = crate::config::required("MAX_RECEIVE_COUNT")?.parse()?;
+    let (handler, parking) = (&handler, &parking);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let response =
+            inbox::consume_deliveries(event.payload, max_receive_count, parking, handler).await;
+        Ok::<_, lambda_runtime::Error>(response)
     }))
     .await
 }

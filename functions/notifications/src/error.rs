@@ -1,0 +1,26 @@
+//! Everything that can go wrong in notifications' queries, and its one mapping to an HTTP
+//! problem. (Its event handlers answer the kernel's `ConsumeError` instead.)
+
+use ates_kernel::dynamo::StoreError;
+use ates_kernel::http::Problem;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotificationError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the cursor is not one this listing gave")]
+    BadCursor,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<NotificationError> for Problem {
+    fn from(e: NotificationError) -> Problem {
+        let detail = e.to_string();
+        match e {
+            NotificationError::Invalid(_) => Problem::invalid(detail),
+            NotificationError::BadCursor => Problem::malformed(detail),
+            NotificationError::Store(_) => Problem::internal(detail),
+        }
+    }
+}

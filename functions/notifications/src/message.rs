@@ -1,0 +1,202 @@
+//! A message and its attempts. A message is keyed by what it answers (a statement's id), so a
+//! request delivered again finds it: once `sent`, it is never sent again. An attempt is claimed
+//! (`sending`, attempts + 1) before the channel is asked and settled after (`sent`, `retrying`,
+//! `failed`); a claim younger than [`SENDING_LEASE`] belongs to a delivery that may still be
+//! sending, so another delivery waits rather than sends a second copy.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// How long a claimed attempt is presumed alive. Longer than the sending function's timeout
+/// (30 s, template.yaml), so a live sender has finished or died by then; shorter than its
+/// queue's visibility timeout (180 s), so the redelivery after a crash finds the claim expired.
+pub const SENDING_LEASE: Duration = Duration::seconds(60);
+
+/// How a message leaves: email today; SMS and push are later channels of the same port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+}
+
+/// What a message is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    DailyStatement,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// An attempt is under way (or died under way: see [`SENDING_LEASE`]).
+    Sending,
+    /// The channel accepted it. Final.
+    Sent,
+    /// The last attempt failed; the request will be delivered again.
+    Retrying,
+    /// Given up: the request waits in the dead-letter queue (a redrive tries again).
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    /// The request's own key: a statement's `statement_id`.
+    pub message_id: String,
+    pub account_id: Uuid,
+    pub channel: Channel,
+    pub to: String,
+    pub subject: String,
+    pub kind: Kind,
+    pub business_date: NaiveDate,
+    pub status: Status,
+    /// Attempts claimed so far, this one included.
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// When the latest attempt was claimed.
+    pub attempted_at: DateTime<Utc>,
+    /// Why the latest attempt failed.
+    pub last_error: Option<String>,
+    /// Grows with every write: each write is conditional on the version it read.
+    pub version: u64,
+}
+
+/// Whether a delivery of the request may send the message now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Yes: this attempt is recorded first, then sent.
+    Send(Message),
+    /// It was sent before: nothing to do.
+    AlreadySent,
+    /// Another delivery claimed it moments ago and may be sending it: come back later.
+    Busy,
+}
+
+/// Who a message goes to, and what it says in its history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addressed<'a> {
+    pub message_id: &'a str,
+    pub account_id: Uuid,
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub kind: Kind,
+    pub business_date: NaiveDate,
+}
+
+impl Message {
+    /// The first attempt of a new message.
+    pub fn first(what: &Addressed<'_>, now: DateTime<Utc>) -> Message {
+        Message {
+            message_id: what.message_id.to_owned(),
+            account_id: what.account_id,
+            channel: Channel::Email,
+            to: what.to.to_owned(),
+            subject: what.subject.to_owned(),
+            kind: what.kind,
+            business_date: what.business_date,
+            status: Status::Sending,
+            attempts: 1,
+            created_at: now,
+            sent_at: None,
+            attempted_at: now,
+            last_error: None,
+            version: 1,
+        }
+    }
+
+    /// The next attempt of a message seen before, to the address known now.
+    pub fn claim(&self, what: &Addressed<'_>, now: DateTime<Utc>) -> Claim {
+        match self.status {
+            Status::Sent => return Claim::AlreadySent,
+            Status::Sending if now < self.attempted_at + SENDING_LEASE => return Claim::Busy,
+            // Retrying, failed (a redrive), or a sending attempt whose sender died.
+            _ => {}
+        }
+        Claim::Send(Message {
+            to: what.to.to_owned(),
+            subject: what.subject.to_owned(),
+            status: Status::Sending,
+            attempts: self.attempts + 1,
+            attempted_at: now,
+            version: self.version + 1,
+            ..self.clone()
+        })
+    }
+
+    /// The channel accepted this attempt.
+    pub fn sent(&self, at: DateTime<Utc>) -> Message {
+        Message {
+            status: Status::Sent,
+            sent_at: Some(at),
+            last_error: None,
+            version: self.version + 1,
+            ..self.clone()
+        }
+    }
+
+    /// This attempt failed: retried later, or (`last`) given up.
+    pub fn failed(&self, reason: &str, last: bool) -> Message {
+        Message {
+            status: if last {
+                Status::Failed
+            } else {
+                Status::Retrying
+            },
+            last_error: Some(reason.chars().take(500).collect()),
+            version: self.version + 1,
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addressed() -> Addressed<'static> {
+        Addressed {
+            message_id: "statement:a:2026-11-20",
+            account_id: Uuid::nil(),
+            to: "kiwi@popug.test",
+            subject: "statement",
+            kind: Kind::DailyStatement,
+            business_date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_claim_waits_for_a_live_sender_and_takes_over_from_a_dead_one() {
+        let now = Utc::now();
+        let first = Message::first(&addressed(), now);
+        assert_eq!(
+            first.claim(&addressed(), now + Duration::seconds(5)),
+            Claim::Busy
+        );
+        let Claim::Send(second) = first.claim(&addressed(), now + SENDING_LEASE) else {
+            panic!("a claim older than the lease is taken over");
+        };
+        assert_eq!((second.attempts, second.version), (2, 2));
+        assert_eq!(second.created_at, now, "the message keeps its first time");
+        assert_eq!(
+            second.sent(now).claim(&addressed(), now),
+            Claim::AlreadySent
+        );
+    }
+
+    #[test]
+    fn a_failed_attempt_is_retried_at_once_and_the_last_one_is_failed() {
+        let now = Utc::now();
+        let first = Message::first(&addressed(), now);
+        let retrying = first.failed("throttled", false);
+        assert_eq!(retrying.status, Status::Retrying);
+        assert!(matches!(retrying.claim(&addressed(), now), Claim::Send(_)));
+        let failed = first.failed("throttled", true);
+        assert_eq!(failed.status, Status::Failed);
+        assert!(
+            matches!(failed.claim(&addressed(), now), Claim::Send(_)),
+            "a redriven request tries again"
+        );
+    }
+}

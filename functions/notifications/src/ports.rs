@@ -1,0 +1,81 @@
+//! The ports the use cases drive: where notifications keeps its state ([`NotificationStore`])
+//! and how a message leaves ([`Courier`]). The DynamoDB table (`store`) and SES (`mail`) are the
+//! adapters in a Lambda; `memory` has in-memory ones for tests.
+
+use std::future::Future;
+
+use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::dynamo::StoreError;
+use ates_kernel::event::Envelope;
+use ates_kernel::inbox::Outcome;
+use uuid::Uuid;
+
+use crate::error::NotificationError;
+use crate::message::Message;
+use crate::statement::Content;
+
+/// A page of the history and where the next one starts.
+#[derive(Debug)]
+pub struct Listing {
+    pub messages: Vec<Message>,
+    pub next_cursor: Option<String>,
+}
+
+/// The notifications table, as the use cases need it.
+pub trait NotificationStore: Sync {
+    /// The copy of an account: where its messages go, and the name they greet.
+    fn recipient(
+        &self,
+        account: Uuid,
+    ) -> impl Future<Output = Result<Option<AccountSnapshot>, StoreError>> + Send;
+    /// Applies an account snapshot once per consumer and event, if it is newer than the copy.
+    fn save_account(
+        &self,
+        account: &AccountSnapshot,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+    fn message(&self, id: &str)
+        -> impl Future<Output = Result<Option<Message>, StoreError>> + Send;
+    /// Writes `message` if the stored one is still `previous` (by version; absent for `None`);
+    /// `false` when it is not (nothing written).
+    fn save_message(
+        &self,
+        message: &Message,
+        previous: Option<&Message>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// An account's messages, newest first.
+    fn messages_to(
+        &self,
+        account: Uuid,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listing, NotificationError>> + Send;
+    /// Everyone's messages, in no particular order.
+    fn all_messages(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listing, NotificationError>> + Send;
+}
+
+/// Why a channel did not take a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Undelivered {
+    /// The channel refused this message itself (an address it cannot send to): sending it again
+    /// will not help.
+    #[error("rejected: {0}")]
+    Rejected(String),
+    /// Not now (throttling, an outage): sending it again later may.
+    #[error("not delivered now: {0}")]
+    Failed(String),
+}
+
+/// Takes a message out on its channel: email through SES today; SMS or push are further
+/// couriers behind this port.
+pub trait Courier: Sync {
+    fn deliver(
+        &self,
+        message: &Message,
+        content: &Content,
+    ) -> impl Future<Output = Result<(), Undelivered>> + Send;
+}

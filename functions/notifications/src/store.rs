@@ -1,0 +1,206 @@
+//! The notifications table (DynamoDB). Items, keyed by `pk`/`sk`:
+//! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account (address, name), at its newest
+//!   revision seen;
+//! - `MESSAGE#<message id>` / `MESSAGE`: a message and its latest attempt; `gsi1` finds an
+//!   account's messages, newest first (`TO#<account id>`, `<created_at>#<message id>`);
+//! - `INBOX#notifications.sync-account#<event id>` / `INBOX`: account events already applied.
+//!
+//! A statement's message needs no inbox record: the message itself, keyed by the statement's
+//! id, is what makes a request delivered again (under any event id) change nothing.
+
+use std::collections::HashMap;
+
+use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::dynamo::{from_item, key, n, s, to_item, Item, StoreError, Table};
+use ates_kernel::event::Envelope;
+use ates_kernel::inbox::{self, Committed, Outcome};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::SecondsFormat;
+use uuid::Uuid;
+
+use crate::error::NotificationError;
+use crate::message::Message;
+use crate::ports::{Listing, NotificationStore};
+
+/// The inbox name of the account-copy consumer.
+const SYNC_ACCOUNT: &str = "notifications.sync-account";
+
+fn message_key(id: &str) -> Item {
+    key(format!("MESSAGE#{id}"), "MESSAGE")
+}
+
+fn account_key(id: Uuid) -> Item {
+    key(format!("ACCOUNT#{id}"), "ACCOUNT")
+}
+
+fn message_item(message: &Message) -> Item {
+    let mut item = to_item(message);
+    item.extend(message_key(&message.message_id));
+    // Fixed-width times, so the sort key orders as time does.
+    let created = message
+        .created_at
+        .to_rfc3339_opts(SecondsFormat::Micros, true);
+    item.extend([
+        ("gsi1pk".to_owned(), s(format!("TO#{}", message.account_id))),
+        (
+            "gsi1sk".to_owned(),
+            s(format!("{created}#{}", message.message_id)),
+        ),
+    ]);
+    item
+}
+
+/// A page of messages and the cursor after it.
+fn listing(items: &[Item], last: Option<&Item>) -> Result<Listing, NotificationError> {
+    let messages = items
+        .iter()
+        .map(from_item)
+        .collect::<Result<_, StoreError>>()?;
+    Ok(Listing {
+        messages,
+        next_cursor: encode_cursor(last),
+    })
+}
+
+/// Cursors are the last evaluated key, opaque to clients.
+fn encode_cursor(last: Option<&Item>) -> Option<String> {
+    let last = last?;
+    let plain: HashMap<&str, &str> = last
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str())))
+        .collect();
+    Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&plain).ok()?))
+}
+
+/// A cursor this listing gave: its keys, and only `allowed` ones.
+fn decode_cursor(
+    cursor: Option<&str>,
+    allowed: &[&str],
+) -> Result<Option<Item>, NotificationError> {
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| NotificationError::BadCursor)?;
+    let plain: HashMap<String, String> =
+        serde_json::from_slice(&bytes).map_err(|_| NotificationError::BadCursor)?;
+    if plain.len() != allowed.len() || !plain.keys().all(|k| allowed.contains(&k.as_str())) {
+        return Err(NotificationError::BadCursor);
+    }
+    Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
+
+#[derive(Clone)]
+pub struct Store {
+    table: Table,
+}
+
+impl Store {
+    pub fn new(table: Table) -> Store {
+        Store { table }
+    }
+}
+
+impl NotificationStore for Store {
+    async fn recipient(&self, account: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        self.table.get_as(account_key(account)).await
+    }
+
+    async fn save_account(
+        &self,
+        account: &AccountSnapshot,
+        event: &Envelope,
+    ) -> Result<Outcome, StoreError> {
+        let mut item = to_item(account);
+        item.extend(account_key(account.account_id));
+        let copy = Put::builder()
+            .table_name(self.table.name())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR revision < :revision")
+            .expression_attribute_values(":revision", n(account.revision))
+            .build()
+            .expect("table and item are set");
+        let effect = vec![TransactWriteItem::builder().put(copy).build()];
+        Ok(
+            match inbox::commit(&self.table, SYNC_ACCOUNT, event, effect).await? {
+                Committed::Applied => Outcome::Applied,
+                Committed::Duplicate => Outcome::Duplicate,
+                // Only the copy has a condition: a newer revision is there already.
+                Committed::Refused(_) => Outcome::Superseded,
+            },
+        )
+    }
+
+    async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {
+        self.table.get_as(message_key(id)).await
+    }
+
+    async fn save_message(
+        &self,
+        message: &Message,
+        previous: Option<&Message>,
+    ) -> Result<bool, StoreError> {
+        let item = message_item(message);
+        match previous {
+            None => {
+                self.table
+                    .put_if(item, "attribute_not_exists(pk)", None)
+                    .await
+            }
+            Some(previous) => {
+                let values = HashMap::from([(":version".to_owned(), n(previous.version))]);
+                self.table
+                    .put_if(item, "version = :version", Some(values))
+                    .await
+            }
+        }
+    }
+
+    async fn messages_to(
+        &self,
+        account: Uuid,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing, NotificationError> {
+        let start = decode_cursor(cursor, &["pk", "sk", "gsi1pk", "gsi1sk"])?;
+        let out = self
+            .table
+            .client()
+            .query()
+            .table_name(self.table.name())
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :to")
+            .expression_attribute_values(":to", s(format!("TO#{account}")))
+            .scan_index_forward(false)
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        listing(out.items(), out.last_evaluated_key())
+    }
+
+    async fn all_messages(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing, NotificationError> {
+        let start = decode_cursor(cursor, &["pk", "sk"])?;
+        let out = self
+            .table
+            .client()
+            .scan()
+            .table_name(self.table.name())
+            .filter_expression("begins_with(pk, :message)")
+            .expression_attribute_values(":message", s("MESSAGE#"))
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        listing(out.items(), out.last_evaluated_key())
+    }
+}

@@ -1,0 +1,369 @@
+//! Notifications' use cases on the in-memory store and courier: the requirements (SPEC
+//! "Notifications", B5's mail), without HTTP or AWS. The same use cases run on DynamoDB in
+//! `flows.rs`.
+
+use ates_kernel::contracts::accounting::StatementRequested;
+use ates_kernel::event::{Cause, Envelope};
+use ates_kernel::identity::Role;
+use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
+use ates_notifications::app::{self, NotificationStore, Undelivered};
+use ates_notifications::memory::{MemoryStore, RecordingCourier};
+use ates_notifications::message::{Channel, Kind, Status};
+use chrono::{Duration, NaiveDate, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+const MAX_RECEIVE_COUNT: u32 = 5;
+
+fn delivery(receive_count: u32) -> Delivery {
+    Delivery {
+        receive_count,
+        max_receive_count: MAX_RECEIVE_COUNT,
+    }
+}
+
+fn account_event(account: Uuid, name: &str, email: &str, revision: u64) -> Envelope {
+    Envelope {
+        id: Uuid::now_v7(),
+        name: "Account.Updated".into(),
+        version: 1,
+        occurred_at: Utc::now(),
+        producer: "auth".into(),
+        correlation_id: "test".into(),
+        causation_id: None,
+        data: json!({"account_id": account, "email": email, "full_name": name,
+                     "role": Role::Worker.as_str(), "active": true, "revision": revision}),
+    }
+}
+
+async fn kiwi(store: &MemoryStore) -> Uuid {
+    let id = Uuid::now_v7();
+    let outcome = app::sync_account(store, &account_event(id, "Kiwi", "kiwi@popug.test", 1)).await;
+    assert_eq!(outcome.unwrap(), Outcome::Applied);
+    id
+}
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()
+}
+
+/// A day that ended with `closing` cents: paid out if positive, carried if negative.
+fn statement(account: Uuid, fees: i64, rewards: i64) -> StatementRequested {
+    let closing = fees + rewards;
+    StatementRequested {
+        statement_id: format!("statement:{account}:{}", date()),
+        account_id: account,
+        business_date: date(),
+        opening_balance_cents: 0,
+        fees_cents: fees,
+        rewards_cents: rewards,
+        closing_balance_cents: closing,
+        paid_cents: closing.max(0),
+        carried_cents: closing.min(0),
+        currency: "USD".into(),
+    }
+}
+
+fn requested(statement: &StatementRequested) -> Envelope {
+    Envelope::wrap(
+        "accounting",
+        statement,
+        &Cause::request("close"),
+        Utc::now(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_statement_delivered_three_times_is_mailed_once() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let account = kiwi(&store).await;
+    let event = requested(&statement(account, -3000, 4900));
+    let now = Utc::now();
+    let outcomes = [
+        app::send_statement(&store, &courier, &event, delivery(1), now).await,
+        app::send_statement(&store, &courier, &event, delivery(2), now).await,
+        // The same request again under another event id (a republished outbox record).
+        app::send_statement(
+            &store,
+            &courier,
+            &Envelope {
+                id: Uuid::now_v7(),
+                ..event.clone()
+            },
+            delivery(1),
+            now,
+        )
+        .await,
+    ];
+    let outcomes: Vec<Outcome> = outcomes.into_iter().map(Result::unwrap).collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Applied, Outcome::Duplicate, Outcome::Duplicate]
+    );
+    let delivered = courier.delivered();
+    assert_eq!(delivered.len(), 1, "one mail per account and day");
+    let (message, _) = &delivered[0];
+    assert_eq!(message.to, "kiwi@popug.test");
+    let stored = store.message(&message.message_id).await.unwrap().unwrap();
+    assert_eq!(stored.status, Status::Sent);
+    assert_eq!(stored.attempts, 1);
+    assert!(stored.sent_at.is_some());
+    assert_eq!(
+        (stored.channel, stored.kind, stored.business_date),
+        (Channel::Email, Kind::DailyStatement, date())
+    );
+}
+
+#[tokio::test]
+async fn a_statement_for_an_account_not_known_yet_waits_for_the_account() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let account = Uuid::now_v7();
+    let event = requested(&statement(account, -1000, 0));
+    let early = app::send_statement(&store, &courier, &event, delivery(1), Utc::now()).await;
+    assert!(
+        matches!(early, Err(ConsumeError::Retry(_))),
+        "retried, not poison: {early:?}"
+    );
+    assert!(courier.delivered().is_empty());
+    assert!(store
+        .messages_to(account, 10, None)
+        .await
+        .unwrap()
+        .messages
+        .is_empty());
+
+    // Account.Created arrives; the redelivery mails it.
+    app::sync_account(
+        &store,
+        &account_event(account, "Late", "late@popug.test", 1),
+    )
+    .await
+    .unwrap();
+    let later = app::send_statement(&store, &courier, &event, delivery(2), Utc::now()).await;
+    assert_eq!(later.unwrap(), Outcome::Applied);
+    assert_eq!(courier.delivered()[0].0.to, "late@popug.test");
+}
+
+#[tokio::test]
+async fn a_mail_the_channel_does_not_take_is_retrying_and_then_failed_on_the_last_delivery() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let account = kiwi(&store).await;
+    let event = requested(&statement(account, -1500, 0));
+    let id = format!("statement:{account}:{}", date());
+    courier.fail_with(
+        (0..MAX_RECEIVE_COUNT).map(|_| Undelivered::Failed("TooManyRequestsException".into())),
+    );
+    for receive_count in 1..=MAX_RECEIVE_COUNT {
+        let result = app::send_statement(
+            &store,
+            &courier,
+            &event,
+            delivery(receive_count),
+            Utc::now(),
+        )
+        .await;
+        assert!(matches!(result, Err(ConsumeError::Retry(_))), "{result:?}");
+        let message = store.message(&id).await.unwrap().unwrap();
+        assert_eq!(message.attempts, receive_count);
+        let expected = if receive_count < MAX_RECEIVE_COUNT {
+            Status::Retrying
+        } else {
+            Status::Failed
+        };
+        assert_eq!(message.status, expected, "after delivery {receive_count}");
+        assert!(message.sent_at.is_none());
+    }
+    assert!(courier.delivered().is_empty());
+
+    // Redriven from the dead-letter queue once SES is back: sent, on its sixth attempt.
+    let redriven = app::send_statement(&store, &courier, &event, delivery(1), Utc::now()).await;
+    assert_eq!(redriven.unwrap(), Outcome::Applied);
+    let message = store.message(&id).await.unwrap().unwrap();
+    assert_eq!((message.status, message.attempts), (Status::Sent, 6));
+}
+
+#[tokio::test]
+async fn a_mail_the_channel_rejects_is_failed_and_parked_at_once() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let account = kiwi(&store).await;
+    let event = requested(&statement(account, -1500, 0));
+    courier.fail_with([Undelivered::Rejected("MessageRejected: bad address".into())]);
+    let result = app::send_statement(&store, &courier, &event, delivery(1), Utc::now()).await;
+    assert!(matches!(result, Err(ConsumeError::Poison(_))), "{result:?}");
+    let message = store
+        .message(&format!("statement:{account}:{}", date()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(message.status, Status::Failed);
+}
+
+#[tokio::test]
+async fn a_delivery_waits_while_another_one_is_sending_and_takes_over_when_it_died() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let account = kiwi(&store).await;
+    let event = requested(&statement(account, 0, 2000));
+    let id = format!("statement:{account}:{}", date());
+    // A delivery claimed the message and died before SES answered (or before it marked `sent`).
+    let t0 = Utc::now();
+    courier.fail_with([Undelivered::Failed("unused".into())]);
+    app::send_statement(&store, &courier, &event, delivery(1), t0)
+        .await
+        .unwrap_err();
+    let claimed = store.message(&id).await.unwrap().unwrap();
+    let sending = ates_notifications::message::Message {
+        status: Status::Sending,
+        version: claimed.version + 1,
+        ..claimed.clone()
+    };
+    assert!(store.save_message(&sending, Some(&claimed)).await.unwrap());
+
+    let soon = app::send_statement(&store, &courier, &event, delivery(2), t0).await;
+    assert!(
+        matches!(soon, Err(ConsumeError::Retry(_))),
+        "a claim within its lease may still be sending: {soon:?}"
+    );
+    assert!(courier.delivered().is_empty());
+    let later = app::send_statement(
+        &store,
+        &courier,
+        &event,
+        delivery(3),
+        t0 + Duration::minutes(3),
+    )
+    .await;
+    assert_eq!(
+        later.unwrap(),
+        Outcome::Applied,
+        "the dead sender's claim is taken over"
+    );
+    assert_eq!(courier.delivered().len(), 1);
+}
+
+#[tokio::test]
+async fn a_statement_reads_the_payout_or_the_debt_with_the_days_fees_and_rewards() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let paid = kiwi(&store).await;
+    let indebted = kiwi(&store).await;
+    for (account, fees, rewards) in [(paid, -3000, 4900), (indebted, -2500, 2000)] {
+        let event = requested(&statement(account, fees, rewards));
+        app::send_statement(&store, &courier, &event, delivery(1), Utc::now())
+            .await
+            .unwrap();
+    }
+    let delivered = courier.delivered();
+    let (_, payout) = &delivered[0];
+    assert!(
+        payout.subject.contains("$19.00 paid out"),
+        "{}",
+        payout.subject
+    );
+    for body in [&payout.text, &payout.html] {
+        for amount in ["-$30.00", "$49.00", "Paid out: $19.00"] {
+            assert!(body.contains(amount), "{amount} in {body}");
+        }
+        assert!(body.contains("Kiwi") && body.contains("2026-11-20"));
+        assert!(!body.contains("carried"));
+    }
+    let (_, debt) = &delivered[1];
+    assert!(
+        debt.subject.contains("-$5.00 carried over"),
+        "{}",
+        debt.subject
+    );
+    for body in [&debt.text, &debt.html] {
+        for amount in ["-$25.00", "$20.00", "Debt carried over: -$5.00"] {
+            assert!(body.contains(amount), "{amount} in {body}");
+        }
+        assert!(!body.contains("Paid out"));
+    }
+    assert!(payout.html.starts_with("<!DOCTYPE html>"));
+}
+
+#[tokio::test]
+async fn a_request_that_can_never_be_mailed_is_poison() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let account = kiwi(&store).await;
+    let mut euros = requested(&statement(account, -1000, 0));
+    euros.data["currency"] = json!("EUR");
+    let mut unreadable = requested(&statement(account, -1000, 0));
+    unreadable.data = json!({"statement_id": 7});
+    let mut future = requested(&statement(account, -1000, 0));
+    future.version = 2;
+    for event in [euros, unreadable, future] {
+        let result = app::send_statement(&store, &courier, &event, delivery(1), Utc::now()).await;
+        assert!(matches!(result, Err(ConsumeError::Poison(_))), "{result:?}");
+    }
+    assert!(courier.delivered().is_empty());
+}
+
+#[tokio::test]
+async fn a_new_address_is_used_and_an_old_revision_is_ignored() {
+    let store = MemoryStore::default();
+    let account = kiwi(&store).await;
+    let moved = account_event(account, "Kiwi", "kiwi@new.popug.test", 3);
+    let stale = account_event(account, "Kiwi", "kiwi@old.popug.test", 2);
+    assert_eq!(
+        app::sync_account(&store, &moved).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        app::sync_account(&store, &moved).await.unwrap(),
+        Outcome::Duplicate
+    );
+    assert_eq!(
+        app::sync_account(&store, &stale).await.unwrap(),
+        Outcome::Superseded
+    );
+    let copy = store.recipient(account).await.unwrap().unwrap();
+    assert_eq!(copy.email, "kiwi@new.popug.test");
+}
+
+#[tokio::test]
+async fn the_history_shows_an_accounts_messages_newest_first_a_page_at_a_time() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let account = kiwi(&store).await;
+    let other = kiwi(&store).await;
+    let t0 = Utc::now();
+    for day in 0..3 {
+        let mut s = statement(account, -1000, 0);
+        s.business_date = date() + Duration::days(day);
+        s.statement_id = format!("statement:{account}:{}", s.business_date);
+        let now = t0 + Duration::days(day);
+        app::send_statement(&store, &courier, &requested(&s), delivery(1), now)
+            .await
+            .unwrap();
+    }
+    app::send_statement(
+        &store,
+        &courier,
+        &requested(&statement(other, 0, 2000)),
+        delivery(1),
+        t0,
+    )
+    .await
+    .unwrap();
+
+    let first = app::my_messages(&store, account, 2, None).await.unwrap();
+    let dates: Vec<String> = first
+        .messages
+        .iter()
+        .map(|m| m.business_date.to_string())
+        .collect();
+    assert_eq!(dates, ["2026-11-22", "2026-11-21"]);
+    let rest = app::my_messages(&store, account, 2, first.next_cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!(rest.messages.len(), 1);
+    assert_eq!(rest.messages[0].business_date.to_string(), "2026-11-20");
+    assert!(rest.next_cursor.is_none());
+    assert_eq!(
+        app::all_messages(&store, 10, None)
+            .await
+            .unwrap()
+            .messages
+            .len(),
+        4
+    );
+}
