@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks (make bench): cold start of the release bootstraps against a hello-world Lambda,
-# then task creation and a shuffle of TASKS open tasks on a private local stack running the
-# release function binaries. Loopback only; it stops by itself.
+# then task creation and a shuffle of TASKS open tasks, and the daily close of ACCOUNTS ledger
+# accounts, on a private local stack running the release function binaries. Loopback only; it stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TASKS=${TASKS:-10000}
@@ -18,4 +18,5 @@ exec 3> "$fifo"                      # closing fd 3 (when this script ends) stop
 for _ in $(seq 1 240); do grep -q "local stack ready at" "$state/stack.out" && break; sleep 0.5; done
 grep -q "local stack ready at" "$state/stack.out" || { cat "$state/stack.out"; exit 1; }
 "$LAMBDA/ates-bench/bootstrap" tasks --tasks "$TASKS" --api "http://127.0.0.1:$port"
+"$LAMBDA/ates-bench/bootstrap" close --accounts "${ACCOUNTS:-10000}" --api "http://127.0.0.1:$port"
 exec 3>&-
