@@ -1,4 +1,4 @@
-//! Accounting end to end, through the local stack: a task costs its assignee a fee, its
+//! Accounting (and analytics, built from its events) end to end, through the local stack: a task costs its assignee a fee, its
 //! completion earns the reward, and the day's end — fired through the real schedule path —
 //! pays the balance out with a payout line in the audit log.
 //!
@@ -203,6 +203,28 @@ fn a_task_costs_a_fee_its_completion_earns_the_reward_and_the_day_end_pays_out()
         "{earnings}"
     );
     assert_eq!(earnings["today"]["date"], today.as_str(), "{earnings}");
+    // Analytics, from the events alone, comes to the same figure and knows the task.
+    let path = format!("/analytics/earnings?from={today}&to={today}");
+    stack.eventually(60, "analytics agrees with accounting", || {
+        let (status, ours) = stack.call("GET", &path, Some(&admin), None);
+        assert_eq!(status, 200, "{ours}");
+        (ours["days"][0]["earnings_cents"] == fee - reward).then_some(())
+    });
+    let (status, best) = stack.call(
+        "GET",
+        &format!("/analytics/most-expensive-task?period=day&date={today}"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200, "{best}");
+    assert_eq!(best["task"]["reward_cents"], reward, "{best}");
+    assert_eq!(best["task"]["title"], "Count the beaks", "{best}");
+    let (status, summary) = stack.call("GET", "/analytics/summary", Some(&admin), None);
+    assert_eq!(status, 200, "{summary}");
+    assert_eq!(
+        summary["negative_balance_accounts"], 0,
+        "paid out: {summary}"
+    );
     // Every event accounting published matches its schema.
     for event in stack.events() {
         let detail = &event["detail"];
@@ -234,6 +256,12 @@ fn bad_dates_ranges_and_accounts_are_clear_4xx_problems() {
         "/accounting/closes/yesterday",
         "/accounting/me/entries?limit=0",
         "/accounting/me/entries?cursor=not-a-cursor",
+        "/analytics/earnings?from=2026-11-21&to=2026-11-20",
+        "/analytics/earnings?from=2025-01-01&to=2026-01-02",
+        "/analytics/earnings?from=2026-11-20",
+        "/analytics/most-expensive-task?period=year&date=2026-11-20",
+        "/analytics/most-expensive-task?period=week",
+        "/analytics/most-expensive-task?from=2026-02-30&to=2026-03-01",
     ] {
         let (status, body) = problem(stack, &admin, path);
         assert_eq!(status, 422, "{path}: {body}");

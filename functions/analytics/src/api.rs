@@ -1,0 +1,69 @@
+//! The HTTP edge of analytics: one function per route (SPEC "Analytics API"), admins only: the
+//! gateway checks the scope, and each handler checks the role again.
+
+use ates_kernel::calendar::Calendar;
+use ates_kernel::http::{self, Caller, HttpResult, Problem};
+use ates_kernel::identity::Role;
+use chrono::{NaiveDate, Utc};
+use lambda_http::http::StatusCode;
+use lambda_http::Request;
+
+use crate::app::{self, AnalyticsStore, Asked};
+use crate::projection::Period;
+
+fn admin(req: &Request) -> Result<(), Problem> {
+    Caller::of(req)?.require_any(&[Role::Admin])
+}
+
+fn date(req: &Request, name: &str) -> Result<Option<NaiveDate>, Problem> {
+    http::query_param(req, name)
+        .map(|value| {
+            NaiveDate::parse_from_str(&value, "%Y-%m-%d")
+                .map_err(|_| Problem::invalid(format!("`{name}` must be a date like 2026-11-20")))
+        })
+        .transpose()
+}
+
+fn range(req: &Request) -> Result<(NaiveDate, NaiveDate), Problem> {
+    match (date(req, "from")?, date(req, "to")?) {
+        (Some(from), Some(to)) => Ok((from, to)),
+        _ => Err(Problem::invalid("`from` and `to` are required")),
+    }
+}
+
+/// `GET /analytics/summary`.
+pub async fn summary(store: &impl AnalyticsStore, calendar: &Calendar, req: Request) -> HttpResult {
+    admin(&req)?;
+    http::json(
+        StatusCode::OK,
+        &app::summary(store, calendar, Utc::now()).await?,
+    )
+}
+
+/// `GET /analytics/earnings?from&to`.
+pub async fn earnings(store: &impl AnalyticsStore, req: Request) -> HttpResult {
+    admin(&req)?;
+    let (from, to) = range(&req)?;
+    http::json(StatusCode::OK, &app::earnings(store, from, to).await?)
+}
+
+/// `GET /analytics/most-expensive-task?from&to` or `?period=day|week|month&date=`.
+pub async fn most_expensive_task(store: &impl AnalyticsStore, req: Request) -> HttpResult {
+    admin(&req)?;
+    let asked = match http::query_param(&req, "period") {
+        Some(period) => {
+            let period = Period::parse(&period)
+                .ok_or_else(|| Problem::invalid("`period` is day, week or month"))?;
+            let date = date(&req, "date")?.ok_or_else(|| Problem::invalid("`date` is required"))?;
+            Asked::Period(period, date)
+        }
+        None => {
+            let (from, to) = range(&req)?;
+            Asked::Range(from, to)
+        }
+    };
+    http::json(
+        StatusCode::OK,
+        &app::most_expensive_task(store, asked).await?,
+    )
+}

@@ -1,0 +1,258 @@
+//! Analytics' use cases: one function per event handler and query. Events go to every
+//! generation they belong to (`Generations::targets`), each applied once per generation; the
+//! queries read the generation that answers now.
+
+use ates_kernel::calendar::Calendar;
+use ates_kernel::contracts::accounting::{EntryKind, TransactionPosted};
+use ates_kernel::contracts::tasks::decode_task_created;
+use ates_kernel::event::Envelope;
+use ates_kernel::inbox::{ConsumeError, Outcome};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::AnalyticsError;
+pub use crate::ports::{AnalyticsStore, Committed, Movement, Title};
+use crate::projection::{best, cover, shard, Completion, DayFigures, KnownBalance, Period};
+
+const ATTEMPTS: u32 = 5;
+
+/// Inbox names: one per handler (and generation, see [`inbox_name`]).
+pub mod consumer {
+    pub const RECORD_MOVEMENT: &str = "analytics.record-movement";
+}
+
+/// The inbox name of a handler in one generation: a rebuild applies an event again, to a fresh
+/// generation.
+fn inbox_name(consumer: &str, generation: u32) -> String {
+    format!("{consumer}@g{generation}")
+}
+
+/// `Task.Created` (any version): the title the most expensive task is shown with.
+pub async fn record_title(
+    store: &impl AnalyticsStore,
+    event: &Envelope,
+) -> Result<Outcome, ConsumeError> {
+    let created = decode_task_created(event).map_err(|e| ConsumeError::Poison(e.to_string()))?;
+    let title = Title {
+        title: created.title,
+        jira_id: created.jira_id,
+    };
+    for generation in store.generations().await?.targets(false) {
+        store
+            .record_title(generation, created.task_id, &title)
+            .await?;
+    }
+    Ok(Outcome::Applied)
+}
+
+/// `Ledger.TransactionPosted`: the company's day (fees and rewards), the employee's balance if
+/// this is the latest known (by the ledger sequence), and for a reward, the task as a candidate
+/// for the most expensive of its day and month.
+pub async fn record_movement(
+    store: &impl AnalyticsStore,
+    event: &Envelope,
+) -> Result<Outcome, ConsumeError> {
+    let posted: TransactionPosted = event
+        .decode()
+        .map_err(|e| ConsumeError::Poison(e.to_string()))?;
+    let mut outcome = Outcome::Duplicate;
+    for generation in store.generations().await?.targets(false) {
+        if apply(store, generation, &posted, event).await? == Committed::Applied {
+            outcome = Outcome::Applied;
+        }
+    }
+    Ok(outcome)
+}
+
+async fn apply(
+    store: &impl AnalyticsStore,
+    generation: u32,
+    posted: &TransactionPosted,
+    event: &Envelope,
+) -> Result<Committed, ConsumeError> {
+    let figures = match posted.kind {
+        EntryKind::Fee => DayFigures {
+            fees_cents: -posted.amount_cents,
+            rewards_cents: 0,
+        },
+        EntryKind::Reward => DayFigures {
+            fees_cents: 0,
+            rewards_cents: posted.amount_cents,
+        },
+        EntryKind::Payout => DayFigures::default(),
+    };
+    if posted.kind == EntryKind::Reward {
+        if let Some(task_id) = posted.task_id {
+            let completion = Completion {
+                task_id,
+                reward_cents: posted.amount_cents,
+                completed_at: posted.occurred_at,
+                business_date: posted.business_date,
+            };
+            store.offer_completion(generation, &completion).await?;
+        }
+    }
+    let now = KnownBalance {
+        account_id: posted.account_id,
+        balance_cents: posted.balance_after_cents,
+        sequence: posted.sequence,
+    };
+    let inbox = inbox_name(consumer::RECORD_MOVEMENT, generation);
+    for attempt in 0..ATTEMPTS {
+        let before = store.balance(generation, posted.account_id).await?;
+        let newer = before.is_none_or(|b| b.sequence < now.sequence);
+        let movement = Movement {
+            business_date: posted.business_date,
+            shard: shard(&posted.transaction_id),
+            figures,
+            balance: newer.then_some((before.as_ref(), &now)),
+        };
+        match store
+            .apply_movement(generation, &movement, &inbox, event)
+            .await?
+        {
+            Committed::Stale => tokio::time::sleep(ates_kernel::dynamo::backoff(attempt)).await,
+            done => return Ok(done),
+        }
+    }
+    Err(ConsumeError::Retry("the balance kept changing".into()))
+}
+
+/// `GET /analytics/summary` (N2).
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub business_date: NaiveDate,
+    pub management_earnings_today_cents: i64,
+    pub negative_balance_accounts: i64,
+}
+
+fn today(calendar: &Calendar, now: DateTime<Utc>) -> Result<NaiveDate, AnalyticsError> {
+    calendar
+        .business_date(now)
+        .map_err(|e| AnalyticsError::Invalid(e.to_string()))
+}
+
+pub async fn summary(
+    store: &impl AnalyticsStore,
+    calendar: &Calendar,
+    now: DateTime<Utc>,
+) -> Result<Summary, AnalyticsError> {
+    let today = today(calendar, now)?;
+    let generation = store.generations().await?.current;
+    let figures = store.day_figures(generation, today, today).await?;
+    Ok(Summary {
+        business_date: today,
+        management_earnings_today_cents: figures.get(&today).map_or(0, DayFigures::earnings_cents),
+        negative_balance_accounts: store.in_debt(generation).await?,
+    })
+}
+
+/// The longest range of days one request may ask for.
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), AnalyticsError> {
+    if from > to {
+        return Err(AnalyticsError::Invalid("`from` is after `to`".into()));
+    }
+    if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
+        return Err(AnalyticsError::Invalid(format!(
+            "a range covers at most {MAX_RANGE_DAYS} days"
+        )));
+    }
+    Ok(())
+}
+
+/// One day of top management's earnings, from analytics' own projection.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct EarningsDay {
+    pub date: NaiveDate,
+    pub fees_cents: i64,
+    pub rewards_cents: i64,
+    pub earnings_cents: i64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Earnings {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub days: Vec<EarningsDay>,
+}
+
+/// `GET /analytics/earnings?from&to` (N2): every day of the range, zero when quiet.
+pub async fn earnings(
+    store: &impl AnalyticsStore,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Earnings, AnalyticsError> {
+    check_range(from, to)?;
+    let generation = store.generations().await?.current;
+    let figures = store.day_figures(generation, from, to).await?;
+    let days = from
+        .iter_days()
+        .take_while(|d| *d <= to)
+        .map(|date| {
+            let f = figures.get(&date).copied().unwrap_or_default();
+            EarningsDay {
+                date,
+                fees_cents: f.fees_cents,
+                rewards_cents: f.rewards_cents,
+                earnings_cents: f.earnings_cents(),
+            }
+        })
+        .collect();
+    Ok(Earnings { from, to, days })
+}
+
+/// The period a most-expensive-task query asks about.
+pub enum Asked {
+    Range(NaiveDate, NaiveDate),
+    Period(Period, NaiveDate),
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExpensiveTask {
+    pub task_id: Uuid,
+    pub title: Option<String>,
+    pub jira_id: Option<String>,
+    pub reward_cents: i64,
+    pub completed_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MostExpensive {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub task: Option<ExpensiveTask>,
+}
+
+/// `GET /analytics/most-expensive-task` (N3): the highest reward among tasks completed in the
+/// period (ties: the earlier completion), read from per-day and per-month maxima — at most 12
+/// months and 62 days for a year — and the winner's title.
+pub async fn most_expensive_task(
+    store: &impl AnalyticsStore,
+    asked: Asked,
+) -> Result<MostExpensive, AnalyticsError> {
+    let (from, to) = match asked {
+        Asked::Range(from, to) => (from, to),
+        Asked::Period(period, date) => period.around(date),
+    };
+    check_range(from, to)?;
+    let generation = store.generations().await?.current;
+    let (days, months) = cover(from, to);
+    let candidates = store.best_completions(generation, &days, &months).await?;
+    let task = match best(&candidates) {
+        None => None,
+        Some(winner) => {
+            let title = store.title(generation, winner.task_id).await?;
+            Some(ExpensiveTask {
+                task_id: winner.task_id,
+                title: title.as_ref().map(|t| t.title.clone()),
+                jira_id: title.and_then(|t| t.jira_id),
+                reward_cents: winner.reward_cents,
+                completed_at: winner.completed_at,
+            })
+        }
+    };
+    Ok(MostExpensive { from, to, task })
+}

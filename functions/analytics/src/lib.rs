@@ -1,0 +1,17 @@
+//! Analytics (SPEC N1–N4): its own projections, built from events only — top management's
+//! earnings per day, how many employees are in debt, the most expensive completed task of any
+//! period — kept under a generation number so a rebuild can replace them.
+//!
+//! - [`projection`]: the projections' rules (plain Rust).
+//! - [`app`]: the use cases, one per event handler and query; [`ports`]: the
+//!   [`ports::AnalyticsStore`] they drive.
+//! - [`api`]: the HTTP edge; [`store`]: the DynamoDB store; `memory`: an in-memory store for
+//!   tests (feature `testing`).
+pub mod api;
+pub mod app;
+pub mod error;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
+pub mod ports;
+pub mod projection;
+pub mod store;

@@ -1,0 +1,149 @@
+//! An in-memory [`AnalyticsStore`] for testing the use cases without AWS: each write is atomic
+//! under one lock and checks what the DynamoDB store's conditions check.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+use ates_kernel::dynamo::StoreError;
+use ates_kernel::event::Envelope;
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::ports::{AnalyticsStore, Committed, Movement, Title};
+use crate::projection::{Completion, DayFigures, Generations, KnownBalance};
+
+#[derive(Default)]
+struct State {
+    generations: Generations,
+    balances: HashMap<(u32, Uuid), KnownBalance>,
+    in_debt: HashMap<u32, i64>,
+    figures: BTreeMap<(u32, NaiveDate), DayFigures>,
+    best_days: HashMap<(u32, NaiveDate), Completion>,
+    best_months: HashMap<(u32, String), Completion>,
+    titles: HashMap<(u32, Uuid), Title>,
+    inbox: HashSet<(String, Uuid)>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+}
+
+impl MemoryStore {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .expect("no test panicked holding the lock")
+    }
+
+    pub fn set_generations(&self, generations: Generations) {
+        self.state().generations = generations;
+    }
+}
+
+fn keep_best<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Completion>, key: K, c: &Completion) {
+    match map.get(&key) {
+        Some(kept) if !c.beats(kept) => {}
+        _ => {
+            map.insert(key, c.clone());
+        }
+    }
+}
+
+impl AnalyticsStore for MemoryStore {
+    async fn generations(&self) -> Result<Generations, StoreError> {
+        Ok(self.state().generations)
+    }
+
+    async fn balance(
+        &self,
+        generation: u32,
+        account: Uuid,
+    ) -> Result<Option<KnownBalance>, StoreError> {
+        Ok(self.state().balances.get(&(generation, account)).copied())
+    }
+
+    async fn apply_movement(
+        &self,
+        generation: u32,
+        movement: &Movement<'_>,
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let mut state = self.state();
+        if state.inbox.contains(&(consumer.to_owned(), event.id)) {
+            return Ok(Committed::Duplicate);
+        }
+        if let Some((before, now)) = movement.balance {
+            if state.balances.get(&(generation, now.account_id)) != before {
+                return Ok(Committed::Stale);
+            }
+            state.balances.insert((generation, now.account_id), *now);
+            *state.in_debt.entry(generation).or_default() += now.debt_change(before);
+        }
+        state
+            .figures
+            .entry((generation, movement.business_date))
+            .or_default()
+            .add(movement.figures);
+        state.inbox.insert((consumer.to_owned(), event.id));
+        Ok(Committed::Applied)
+    }
+
+    async fn offer_completion(&self, generation: u32, c: &Completion) -> Result<(), StoreError> {
+        let mut state = self.state();
+        keep_best(&mut state.best_days, (generation, c.business_date), c);
+        keep_best(&mut state.best_months, (generation, c.month()), c);
+        Ok(())
+    }
+
+    async fn record_title(
+        &self,
+        generation: u32,
+        task: Uuid,
+        title: &Title,
+    ) -> Result<(), StoreError> {
+        self.state()
+            .titles
+            .insert((generation, task), title.clone());
+        Ok(())
+    }
+
+    async fn title(&self, generation: u32, task: Uuid) -> Result<Option<Title>, StoreError> {
+        Ok(self.state().titles.get(&(generation, task)).cloned())
+    }
+
+    async fn day_figures(
+        &self,
+        generation: u32,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<BTreeMap<NaiveDate, DayFigures>, StoreError> {
+        Ok(self
+            .state()
+            .figures
+            .range((generation, from)..=(generation, to))
+            .map(|((_, d), f)| (*d, *f))
+            .collect())
+    }
+
+    async fn in_debt(&self, generation: u32) -> Result<i64, StoreError> {
+        Ok(self.state().in_debt.get(&generation).copied().unwrap_or(0))
+    }
+
+    async fn best_completions(
+        &self,
+        generation: u32,
+        days: &[NaiveDate],
+        months: &[String],
+    ) -> Result<Vec<Completion>, StoreError> {
+        let state = self.state();
+        let by_day = days
+            .iter()
+            .filter_map(|d| state.best_days.get(&(generation, *d)));
+        let by_month = months
+            .iter()
+            .filter_map(|m| state.best_months.get(&(generation, m.clone())));
+        Ok(by_day.chain(by_month).cloned().collect())
+    }
+}

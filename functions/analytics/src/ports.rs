@@ -1,0 +1,93 @@
+//! The port the use cases drive: where analytics keeps its projections ([`AnalyticsStore`]),
+//! every one of them under a generation number, so a rebuild can fill a fresh one while the
+//! current one answers.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use ates_kernel::dynamo::StoreError;
+use ates_kernel::event::Envelope;
+use chrono::NaiveDate;
+use uuid::Uuid;
+
+use crate::projection::{Completion, DayFigures, Generations, KnownBalance};
+
+/// What a consumer's write came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Committed {
+    Applied,
+    /// This consumer applied this event to this generation before.
+    Duplicate,
+    /// What was read changed meanwhile; read again.
+    Stale,
+}
+
+/// A ledger movement as the projections take it: the company's figures of its day, and the
+/// employee's balance if it is newer than the one known.
+#[derive(Debug)]
+pub struct Movement<'a> {
+    pub business_date: NaiveDate,
+    pub shard: u32,
+    pub figures: DayFigures,
+    /// `(known before, now)`; `None` when the known balance is newer already.
+    pub balance: Option<(Option<&'a KnownBalance>, &'a KnownBalance)>,
+}
+
+/// A task's title, as the most expensive task is shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title {
+    pub title: String,
+    pub jira_id: Option<String>,
+}
+
+pub trait AnalyticsStore: Sync {
+    fn generations(&self) -> impl Future<Output = Result<Generations, StoreError>> + Send;
+    fn balance(
+        &self,
+        generation: u32,
+        account: Uuid,
+    ) -> impl Future<Output = Result<Option<KnownBalance>, StoreError>> + Send;
+    /// Applies a movement (figures, and the balance if given at the value read) once per
+    /// consumer, generation and event.
+    fn apply_movement(
+        &self,
+        generation: u32,
+        movement: &Movement<'_>,
+        consumer: &str,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    /// Keeps `completion` as the best of its day and of its month where it beats what is
+    /// there (idempotent, order-independent).
+    fn offer_completion(
+        &self,
+        generation: u32,
+        completion: &Completion,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn record_title(
+        &self,
+        generation: u32,
+        task: Uuid,
+        title: &Title,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn title(
+        &self,
+        generation: u32,
+        task: Uuid,
+    ) -> impl Future<Output = Result<Option<Title>, StoreError>> + Send;
+    /// The company's figures of every day from `from` to `to` that has any.
+    fn day_figures(
+        &self,
+        generation: u32,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Future<Output = Result<BTreeMap<NaiveDate, DayFigures>, StoreError>> + Send;
+    /// How many employees' latest known balance is negative.
+    fn in_debt(&self, generation: u32) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// The best completion of each of these days and months that has one.
+    fn best_completions(
+        &self,
+        generation: u32,
+        days: &[NaiveDate],
+        months: &[String],
+    ) -> impl Future<Output = Result<Vec<Completion>, StoreError>> + Send;
+}

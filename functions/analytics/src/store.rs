@@ -1,0 +1,269 @@
+//! The analytics table (DynamoDB). Every projection item is under its generation `G<g>`:
+//! - `META` / `GENERATIONS`: which generation answers, and which a rebuild is filling;
+//! - `G<g>#EARNINGS#<shard>` / `<date>`: the company's fees and rewards of a day, in 16 shards;
+//! - `G<g>#BALANCE#<account>` / `BALANCE`: an employee's latest known balance and its sequence;
+//! - `G<g>#DEBT#<shard>` / `DEBT`: how many employees (of the shard) are in debt;
+//! - `G<g>#BEST#<date>` / `DAY` and `G<g>#BEST#<yyyy-mm>` / `MONTH`: the best completion of a
+//!   day and of a month (N3), written only when beaten;
+//! - `G<g>#TITLE#<task>` / `TITLE`: a task's title and jira id;
+//! - `INBOX#<consumer>@g<g>#<event id>` / `INBOX`: events applied to a generation.
+
+use std::collections::{BTreeMap, HashMap};
+
+use ates_kernel::dynamo::{from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table};
+use ates_kernel::event::Envelope;
+use ates_kernel::inbox::{self, Committed as InboxCommitted};
+use chrono::{NaiveDate, SecondsFormat};
+use uuid::Uuid;
+
+use crate::ports::{AnalyticsStore, Committed, Movement, Title};
+use crate::projection::{shard, Completion, DayFigures, Generations, KnownBalance, SHARDS};
+
+#[derive(Clone)]
+pub struct Store {
+    table: Table,
+}
+
+fn balance_key(generation: u32, account: Uuid) -> Item {
+    key(format!("G{generation}#BALANCE#{account}"), "BALANCE")
+}
+
+fn debt_key(generation: u32, shard: u32) -> Item {
+    key(format!("G{generation}#DEBT#{shard}"), "DEBT")
+}
+
+fn best_day_key(generation: u32, date: NaiveDate) -> Item {
+    key(format!("G{generation}#BEST#{date}"), "DAY")
+}
+
+fn best_month_key(generation: u32, month: &str) -> Item {
+    key(format!("G{generation}#BEST#{month}"), "MONTH")
+}
+
+fn title_key(generation: u32, task: Uuid) -> Item {
+    key(format!("G{generation}#TITLE#{task}"), "TITLE")
+}
+
+impl Store {
+    pub fn new(table: Table) -> Store {
+        Store { table }
+    }
+
+    /// Writes `c` under `key` if nothing better is there. A read first (most rewards do not
+    /// beat the day's best), so the day's item is written rarely, not at every reward.
+    async fn keep_best(&self, key: Item, c: &Completion) -> Result<(), StoreError> {
+        if let Some(kept) = self.table.get_as::<Completion>(key.clone()).await? {
+            if !c.beats(&kept) {
+                return Ok(());
+            }
+        }
+        let mut item = to_item(c);
+        item.extend(key);
+        let at = c.completed_at.to_rfc3339_opts(SecondsFormat::Nanos, true);
+        item.insert("completed_key".into(), s(&at));
+        let values = HashMap::from([
+            (":r".to_owned(), n(c.reward_cents)),
+            (":c".to_owned(), s(at)),
+            (":t".to_owned(), s(c.task_id.to_string())),
+        ]);
+        // Lost to a better one meanwhile: nothing to do.
+        self.table
+            .put_if(
+                item,
+                "attribute_not_exists(pk) OR reward_cents < :r \
+                 OR (reward_cents = :r AND completed_key > :c) \
+                 OR (reward_cents = :r AND completed_key = :c AND task_id > :t)",
+                Some(values),
+            )
+            .await
+            .map(|_| ())
+    }
+}
+
+impl AnalyticsStore for Store {
+    async fn generations(&self) -> Result<Generations, StoreError> {
+        Ok(self
+            .table
+            .get_as(key("META", "GENERATIONS"))
+            .await?
+            .unwrap_or_default())
+    }
+
+    async fn balance(
+        &self,
+        generation: u32,
+        account: Uuid,
+    ) -> Result<Option<KnownBalance>, StoreError> {
+        self.table.get_as(balance_key(generation, account)).await
+    }
+
+    async fn apply_movement(
+        &self,
+        generation: u32,
+        movement: &Movement<'_>,
+        consumer: &str,
+        event: &Envelope,
+    ) -> Result<Committed, StoreError> {
+        let figures = self
+            .table
+            .update(key(
+                format!("G{generation}#EARNINGS#{}", movement.shard),
+                movement.business_date.to_string(),
+            ))
+            .update_expression("ADD fees_cents :f, rewards_cents :r")
+            .expression_attribute_values(":f", n(movement.figures.fees_cents))
+            .expression_attribute_values(":r", n(movement.figures.rewards_cents));
+        let mut items = vec![update(figures)];
+        if let Some((before, now)) = movement.balance {
+            let mut item = to_item(now);
+            item.extend(balance_key(generation, now.account_id));
+            // Only over the balance read: a newer one written meanwhile makes this stale.
+            let put = match before {
+                None => self.table.put(item, "attribute_not_exists(pk)"),
+                Some(b) => {
+                    let put = aws_sdk_dynamodb::types::Put::builder()
+                        .table_name(self.table.name())
+                        .set_item(Some(item))
+                        .condition_expression("#seq = :seq")
+                        .expression_attribute_names("#seq", "sequence")
+                        .expression_attribute_values(":seq", n(b.sequence))
+                        .build()
+                        .expect("table, item and condition are set");
+                    aws_sdk_dynamodb::types::TransactWriteItem::builder()
+                        .put(put)
+                        .build()
+                }
+            };
+            items.push(put);
+            let change = now.debt_change(before);
+            if change != 0 {
+                let debt = self
+                    .table
+                    .update(debt_key(generation, shard(&now.account_id.to_string())))
+                    .update_expression("ADD accounts :d")
+                    .expression_attribute_values(":d", n(change));
+                items.push(update(debt));
+            }
+        }
+        Ok(
+            match inbox::commit(&self.table, consumer, event, items).await? {
+                InboxCommitted::Applied => Committed::Applied,
+                InboxCommitted::Duplicate => Committed::Duplicate,
+                InboxCommitted::Refused(c) if c.only_conflicts() => return Err(c.into()),
+                InboxCommitted::Refused(_) => Committed::Stale,
+            },
+        )
+    }
+
+    async fn offer_completion(&self, generation: u32, c: &Completion) -> Result<(), StoreError> {
+        self.keep_best(best_day_key(generation, c.business_date), c)
+            .await?;
+        self.keep_best(best_month_key(generation, &c.month()), c)
+            .await
+    }
+
+    async fn record_title(
+        &self,
+        generation: u32,
+        task: Uuid,
+        title: &Title,
+    ) -> Result<(), StoreError> {
+        let mut item = title_key(generation, task);
+        item.insert("title".into(), s(&title.title));
+        if let Some(jira) = &title.jira_id {
+            item.insert("jira_id".into(), s(jira));
+        }
+        self.table
+            .client()
+            .put_item()
+            .table_name(self.table.name())
+            .set_item(Some(item))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn title(&self, generation: u32, task: Uuid) -> Result<Option<Title>, StoreError> {
+        Ok(self
+            .table
+            .get(title_key(generation, task))
+            .await?
+            .map(|item| Title {
+                title: ates_kernel::dynamo::opt_s(&item, "title")
+                    .unwrap_or_default()
+                    .to_owned(),
+                jira_id: ates_kernel::dynamo::opt_s(&item, "jira_id").map(str::to_owned),
+            }))
+    }
+
+    async fn day_figures(
+        &self,
+        generation: u32,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<BTreeMap<NaiveDate, DayFigures>, StoreError> {
+        let mut days: BTreeMap<NaiveDate, DayFigures> = BTreeMap::new();
+        for shard in 0..SHARDS {
+            let mut start = None;
+            loop {
+                let out = self
+                    .table
+                    .client()
+                    .query()
+                    .table_name(self.table.name())
+                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                    .expression_attribute_values(
+                        ":pk",
+                        s(format!("G{generation}#EARNINGS#{shard}")),
+                    )
+                    .expression_attribute_values(":from", s(from.to_string()))
+                    .expression_attribute_values(":to", s(to.to_string()))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await?;
+                for item in out.items() {
+                    let Ok(date) = ates_kernel::dynamo::get_s(item, "sk")?.parse::<NaiveDate>()
+                    else {
+                        continue;
+                    };
+                    days.entry(date).or_default().add(DayFigures {
+                        fees_cents: get_n(item, "fees_cents").unwrap_or(0),
+                        rewards_cents: get_n(item, "rewards_cents").unwrap_or(0),
+                    });
+                }
+                start = out.last_evaluated_key().cloned();
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        Ok(days)
+    }
+
+    async fn in_debt(&self, generation: u32) -> Result<i64, StoreError> {
+        let keys = (0..SHARDS).map(|s| debt_key(generation, s)).collect();
+        let shards = self.table.batch_get(keys).await?;
+        Ok(shards
+            .iter()
+            .map(|i| get_n::<i64>(i, "accounts").unwrap_or(0))
+            .sum())
+    }
+
+    async fn best_completions(
+        &self,
+        generation: u32,
+        days: &[NaiveDate],
+        months: &[String],
+    ) -> Result<Vec<Completion>, StoreError> {
+        let keys: Vec<Item> = days
+            .iter()
+            .map(|d| best_day_key(generation, *d))
+            .chain(months.iter().map(|m| best_month_key(generation, m)))
+            .collect();
+        let mut found = Vec::new();
+        for chunk in keys.chunks(100) {
+            found.extend(self.table.batch_get(chunk.to_vec()).await?);
+        }
+        found.iter().map(from_item).collect()
+    }
+}
