@@ -155,19 +155,21 @@ pub async fn sign_in_with_code(
 ) -> Result<TokenPair, AuthError> {
     let email = normalize_email(email)?;
     let challenge = store.challenge(&email).await?.ok_or(AuthError::BadCode)?;
-    match challenge::guess(&challenge, &email, code, now.timestamp()) {
-        Guess::Right => {
-            // Lost: another sign-in spent the code (or a new one was sent) meanwhile.
-            if store.spend_challenge(&email, &challenge).await? == Written::Lost {
-                return Err(AuthError::BadCode);
-            }
-        }
-        Guess::Wrong(counted) => {
-            // Lost: another guess was counted meanwhile; this one answers as wrong all the same.
-            let _ = store.save_challenge(&email, &counted).await?;
-            return Err(AuthError::BadCode);
-        }
-        Guess::Spent => return Err(AuthError::BadCode),
+    let verdict = challenge::guess(&challenge, &email, code, now.timestamp());
+    if verdict == Guess::Spent {
+        return Err(AuthError::BadCode);
+    }
+    // Every guess is counted, atomically, before it is judged: concurrent guesses each take
+    // one of the code's guesses, and with none left, even the right code is refused.
+    if store.take_guess(&email, &challenge).await? == Written::Lost {
+        return Err(AuthError::BadCode);
+    }
+    if verdict == Guess::Wrong {
+        return Err(AuthError::BadCode);
+    }
+    // Lost: another sign-in spent the code (or a new one was sent) meanwhile.
+    if store.spend_challenge(&email, &challenge).await? == Written::Lost {
+        return Err(AuthError::BadCode);
     }
     let account = store
         .account_by_email(&email)

@@ -45,6 +45,9 @@ struct Tables {
     /// By token hash, as the table keys them.
     refresh_tokens: HashMap<String, Refresh>,
     challenges: HashMap<String, Challenge>,
+    /// Challenges as a racing request read them before the others wrote (see
+    /// [`MemoryStore::freeze_challenge_reads`]).
+    frozen_challenges: Option<HashMap<String, Challenge>>,
     outbox: Vec<Envelope>,
 }
 
@@ -62,6 +65,18 @@ impl MemoryStore {
 
     fn tables(&self) -> MutexGuard<'_, Tables> {
         self.tables.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// From now on, reads of challenges answer what is stored now, as requests that all read
+    /// before any of them wrote would see; `false` reads the table again.
+    pub fn freeze_challenge_reads(&self, frozen: bool) {
+        let mut tables = self.tables();
+        tables.frozen_challenges = frozen.then(|| tables.challenges.clone());
+    }
+
+    /// The stored challenge of an email, whatever reads answer.
+    pub fn stored_challenge(&self, email: &str) -> Option<Challenge> {
+        self.tables().challenges.get(email).cloned()
     }
 
     /// Every event committed so far, in commit order (what the outbox relay would publish).
@@ -280,7 +295,26 @@ impl AuthStore for MemoryStore {
     }
 
     async fn challenge(&self, email: &str) -> Result<Option<Challenge>, AuthError> {
-        Ok(self.tables().challenges.get(email).cloned())
+        let tables = self.tables();
+        let read = tables
+            .frozen_challenges
+            .as_ref()
+            .unwrap_or(&tables.challenges);
+        Ok(read.get(email).cloned())
+    }
+
+    async fn take_guess(&self, email: &str, challenge: &Challenge) -> Result<Written, AuthError> {
+        let mut tables = self.tables();
+        match tables.challenges.get_mut(email) {
+            Some(stored)
+                if stored.code_hash == challenge.code_hash
+                    && stored.guesses < crate::challenge::MAX_GUESSES =>
+            {
+                stored.guesses += 1;
+                Ok(Written::Done)
+            }
+            _ => Ok(Written::Lost),
+        }
     }
 
     async fn save_challenge(

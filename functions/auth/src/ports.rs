@@ -129,6 +129,14 @@ pub trait AuthStore: Sync {
         challenge: &Challenge,
     ) -> impl Future<Output = Result<Written, AuthError>> + Send;
 
+    /// Counts one guess at the challenge's code, atomically, if the code is still the one read
+    /// and has guesses left; `Lost` otherwise. Concurrent guesses each take one: none is lost.
+    fn take_guess(
+        &self,
+        email: &str,
+        challenge: &Challenge,
+    ) -> impl Future<Output = Result<Written, AuthError>> + Send;
+
     /// Marks the code spent if the challenge is still the one that was guessed (its version),
     /// so a code signs in once; `Lost` otherwise.
     fn spend_challenge(

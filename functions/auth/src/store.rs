@@ -322,6 +322,18 @@ impl AuthStore for Store {
         Ok(written(self.table.put_if(item, condition, values).await?))
     }
 
+    async fn take_guess(&self, email: &str, challenge: &Challenge) -> Result<Written, AuthError> {
+        let guess = self
+            .table
+            .update(challenge_key(email))
+            .update_expression("ADD guesses :one")
+            .condition_expression("code_hash = :hash AND guesses < :max")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":hash", s(&challenge.code_hash))
+            .expression_attribute_values(":max", n(crate::challenge::MAX_GUESSES));
+        Ok(written(self.table.update_if(guess).await?))
+    }
+
     async fn spend_challenge(
         &self,
         email: &str,

@@ -530,6 +530,39 @@ async fn wrong_guesses_of_a_code_are_limited() {
     assert_eq!(auth.store.sessions(), 0);
 }
 
+/// SECURITY #11 finding 1: wrong guesses that all read the challenge before any of them wrote
+/// (concurrent requests) were counted as one, so the guess limit could be walked past.
+#[tokio::test]
+async fn wrong_guesses_that_race_are_each_counted() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    auth.request_code("kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    let code = auth.mailed_code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    auth.store.freeze_challenge_reads(true);
+    for _ in 0..20 {
+        let result = auth
+            .sign_in_with_code("kiwi@popug.test", wrong, auth.now)
+            .await;
+        assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
+    }
+    auth.store.freeze_challenge_reads(false);
+    let stored = auth.store.stored_challenge("kiwi@popug.test").unwrap();
+    assert_eq!(
+        stored.guesses, MAX_GUESSES,
+        "every guess counted, up to the limit"
+    );
+    let result = auth
+        .sign_in_with_code("kiwi@popug.test", &code, auth.now)
+        .await;
+    assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
+    assert_eq!(auth.store.sessions(), 0);
+}
+
 #[tokio::test]
 async fn codes_requested_are_limited_for_any_address_alike() {
     let auth = Auth::start().await;
