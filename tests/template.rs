@@ -323,3 +323,43 @@ fn every_table_with_an_outbox_has_a_stream_relayed_to_the_bus() {
         assert!(relayed.contains(id), "{id} has no outbox relay");
     }
 }
+
+/// SECURITY #11 finding 9: an event the bus cannot hand to its queue is retried and then parked,
+/// not dropped; and a message parked anywhere is noticed.
+#[test]
+fn every_rule_target_retries_then_parks_and_every_dead_letter_queue_alarms() {
+    let t = template();
+    let mut rules = 0;
+    for rule in t.of_kind("AWS::Events::Rule") {
+        for target in property(&rule.properties, "Targets").as_array().unwrap() {
+            let id = &rule.logical_id;
+            assert!(
+                target["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap_or(0) > 0,
+                "{id}: a target retries"
+            );
+            let dlq = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]
+                .as_str()
+                .unwrap_or_else(|| panic!("{id}: a target parks what it cannot deliver"));
+            assert_eq!(t.resources[dlq].kind, "AWS::SQS::Queue", "{id}");
+            // The dead-letter queue lets this rule (and only it) send to it.
+            let allowed = t.of_kind("AWS::SQS::QueuePolicy").any(|p| {
+                let doc = serde_json::to_string(&p.properties["PolicyDocument"]).unwrap();
+                doc.contains(&format!("\"{dlq}\"")) && doc.contains(&format!("\"{id}\""))
+            });
+            assert!(allowed, "{id}: {dlq} accepts the rule's dead letters");
+            rules += 1;
+        }
+    }
+    assert!(rules >= 10, "{rules} rule targets");
+    for dlq in t
+        .of_kind("AWS::SQS::Queue")
+        .filter(|q| q.logical_id.ends_with("DeadLetters"))
+    {
+        let alarmed = t.of_kind("AWS::CloudWatch::Alarm").any(|a| {
+            a.properties["Dimensions"][0]["Value"]["Fn::GetAtt"][0] == dlq.logical_id.as_str()
+                && a.properties["MetricName"] == "ApproximateNumberOfMessagesVisible"
+                && a.properties["Threshold"] == 0
+        });
+        assert!(alarmed, "{} has an alarm", dlq.logical_id);
+    }
+}
