@@ -334,7 +334,10 @@ fn every_rule_target_retries_then_parks_and_every_dead_letter_queue_alarms() {
         for target in property(&rule.properties, "Targets").as_array().unwrap() {
             let id = &rule.logical_id;
             assert!(
-                target["RetryPolicy"]["MaximumRetryAttempts"].as_u64().unwrap_or(0) > 0,
+                target["RetryPolicy"]["MaximumRetryAttempts"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    > 0,
                 "{id}: a target retries"
             );
             let dlq = target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]

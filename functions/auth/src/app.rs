@@ -334,9 +334,13 @@ pub struct BootstrapAdmin {
     pub email: String,
     #[serde(default = "default_admin_name")]
     pub full_name: String,
-    /// Local use only: in production leave it out and sign in with a mailed code.
+    /// Local use only: refused unless the deployment allows it (`BootstrapAdminPassword`);
+    /// in production the admin signs in with a mailed code.
     #[serde(default)]
     pub password: Option<String>,
+    /// Add an admin although one exists already (an operator's explicit choice).
+    #[serde(default)]
+    pub force: bool,
 }
 
 fn default_admin_name() -> String {
@@ -350,11 +354,13 @@ pub struct Bootstrapped {
     pub account: Account,
 }
 
-/// `bootstrap the first admin`: creates an admin unless that email has an account already;
-/// safe to run twice.
+/// `bootstrap the first admin`: creates an admin, once. Run again for the same email it answers
+/// that admin; for another email it refuses while an admin exists (unless `force`), so the
+/// function cannot be used to mint admins. A password only where `passwords_allowed` (locally).
 pub async fn bootstrap_admin(
     store: &impl AuthStore,
     input: BootstrapAdmin,
+    passwords_allowed: bool,
     now: DateTime<Utc>,
 ) -> Result<Bootstrapped, AuthError> {
     let email = normalize_email(&input.email)?;
@@ -363,6 +369,16 @@ pub async fn bootstrap_admin(
             created: false,
             account: existing.account,
         });
+    }
+    if input.password.is_some() && !passwords_allowed {
+        return Err(AuthError::Invalid(
+            "no password here: the admin signs in with a mailed code".into(),
+        ));
+    }
+    if !input.force && an_admin_exists(store).await? {
+        return Err(AuthError::NotAllowed(
+            "an admin exists already; admins add admins (or pass force: true)".into(),
+        ));
     }
     let new = NewAccount {
         email,
@@ -376,6 +392,21 @@ pub async fn bootstrap_admin(
         created: true,
         account,
     })
+}
+
+/// Whether any account is an admin: the accounts a page at a time (bootstrapping is rare).
+async fn an_admin_exists(store: &impl AuthStore) -> Result<bool, AuthError> {
+    let mut after: Option<String> = None;
+    loop {
+        let page = store.accounts(100, after.as_deref()).await?;
+        if page.accounts.iter().any(|a| a.role == Role::Admin) {
+            return Ok(true);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(false),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ impl Auth {
             json!({"email": "root@ates.test", "password": "bootstrap-password-1"}),
         )
         .unwrap();
-        let created = app::bootstrap_admin(&store, input, chrono::Utc::now())
+        let created = app::bootstrap_admin(&store, input, true, chrono::Utc::now())
             .await
             .unwrap();
         assert!(created.created);

@@ -19,6 +19,10 @@ pub struct Config {
     /// Logical ids of `AWS::SecretsManager::Secret`s given a fresh RS256 signing key.
     #[serde(default)]
     pub signing_key_secrets: Vec<String>,
+    /// Template parameters set differently on this machine than in a deployment (their
+    /// defaults), such as allowing the bootstrap admin a password.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// A function invoked once the stack is ready, with `input` (string fields overridable from the

@@ -66,7 +66,14 @@ async fn run_stack(
     api_url: &str,
     aws_endpoint: &str,
 ) -> Result<(), String> {
-    let mut resolver = Resolver::new(template, &[("IssuerUrl", api_url)], aws_endpoint);
+    let mut overrides = vec![("IssuerUrl", api_url)];
+    overrides.extend(
+        config
+            .parameters
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    let mut resolver = Resolver::new(template, &overrides, aws_endpoint);
     let aws = aws::Aws::connect(aws_endpoint).await;
     let resources = provision::provision(template, config, &mut resolver, &aws).await?;
     let specs = functions::function_specs(template, &resolver)?;

@@ -52,9 +52,12 @@ impl Auth {
             email: "root@ates.test".into(),
             full_name: "Root".into(),
             password: None,
+            force: false,
         };
         let now = Utc::now();
-        let admin = app::bootstrap_admin(&store, input, now).await.unwrap();
+        let admin = app::bootstrap_admin(&store, input, false, now)
+            .await
+            .unwrap();
         Auth {
             store,
             mailer: RecordingMailer::new(),
@@ -708,6 +711,56 @@ async fn deactivation_is_published_once_and_never_by_oneself() {
     );
 }
 
+/// SECURITY #11 finding 8: the bootstrap minted an admin for every new email, with a password.
+#[tokio::test]
+async fn the_bootstrap_refuses_a_second_admin_and_a_password_where_not_allowed() {
+    let store = MemoryStore::new();
+    let input = |email: &str, password: Option<&str>, force: bool| BootstrapAdmin {
+        email: email.into(),
+        full_name: "Root".into(),
+        password: password.map(str::to_owned),
+        force,
+    };
+    let refused = app::bootstrap_admin(
+        &store,
+        input("root@ates.test", Some("a-password-1"), false),
+        false,
+        Utc::now(),
+    )
+    .await;
+    assert!(matches!(refused, Err(AuthError::Invalid(_))), "{refused:?}");
+    assert!(store.events().is_empty(), "nothing written");
+    app::bootstrap_admin(
+        &store,
+        input("root@ates.test", None, false),
+        false,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    let second = app::bootstrap_admin(
+        &store,
+        input("mallory@ates.test", None, false),
+        false,
+        Utc::now(),
+    )
+    .await;
+    assert!(
+        matches!(second, Err(AuthError::NotAllowed(_))),
+        "{second:?}"
+    );
+    let forced = app::bootstrap_admin(
+        &store,
+        input("deputy@ates.test", None, true),
+        false,
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert!(forced.created);
+    assert_eq!(store.events().len(), 2);
+}
+
 #[tokio::test]
 async fn the_first_admin_is_bootstrapped_once() {
     let store = MemoryStore::new();
@@ -715,8 +768,9 @@ async fn the_first_admin_is_bootstrapped_once() {
         email: "Root@ates.test".into(),
         full_name: "Root".into(),
         password: Some("bootstrap-password-1".into()),
+        force: false,
     };
-    let first = app::bootstrap_admin(&store, input(), Utc::now())
+    let first = app::bootstrap_admin(&store, input(), true, Utc::now())
         .await
         .unwrap();
     assert!(first.created);
@@ -724,7 +778,7 @@ async fn the_first_admin_is_bootstrapped_once() {
         (first.account.role, first.account.email.as_str()),
         (Role::Admin, "root@ates.test")
     );
-    let second = app::bootstrap_admin(&store, input(), Utc::now())
+    let second = app::bootstrap_admin(&store, input(), true, Utc::now())
         .await
         .unwrap();
     assert!(!second.created);
