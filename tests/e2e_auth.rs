@@ -97,7 +97,10 @@ fn a_deactivated_worker_is_refused_at_sign_in() {
         None,
         Some(&json!({"email": "kakapo-e2e@popug.test", "password": "kakapo-e2e-password"})),
     );
-    assert_eq!(status, 403, "a deactivated worker is refused");
+    assert_eq!(
+        status, 401,
+        "a deactivated worker is refused, as a wrong password is"
+    );
 }
 
 #[test]

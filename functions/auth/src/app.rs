@@ -55,11 +55,29 @@ pub async fn sign_in(
         password::verify_nothing(password);
         return Err(AuthError::WrongCredentials);
     };
+    // Checked before the (deliberately slow) hash: an account under a guessing attack costs
+    // the attacker a growing wait, and us no CPU.
+    let failures = store.password_failures(account.account_id).await?;
+    if let Some(failures) = failures {
+        let wait = failures.waits_until() - now.timestamp();
+        if wait > 0 {
+            return Err(AuthError::TooMany(format!(
+                "too many wrong passwords; try again in {wait} s or sign in with a mailed code"
+            )));
+        }
+    }
     if !password::verify(password, &hash) {
+        store
+            .count_password_failure(account.account_id, now.timestamp())
+            .await?;
         return Err(AuthError::WrongCredentials);
     }
+    // The same answer as a wrong password: a deactivated account's password is not confirmed.
     if !account.active {
-        return Err(AuthError::Deactivated);
+        return Err(AuthError::WrongCredentials);
+    }
+    if failures.is_some() {
+        store.clear_password_failures(account.account_id).await?;
     }
     let pair = start_session(store, issuer, &account, now).await?;
     tracing::info!(account_id = %account.account_id, "signed in with a password");

@@ -45,6 +45,7 @@ struct Tables {
     /// By token hash, as the table keys them.
     refresh_tokens: HashMap<String, Refresh>,
     challenges: HashMap<String, Challenge>,
+    password_failures: HashMap<Uuid, crate::password::Failures>,
     /// Challenges as a racing request read them before the others wrote (see
     /// [`MemoryStore::freeze_challenge_reads`]).
     frozen_challenges: Option<HashMap<String, Challenge>>,
@@ -292,6 +293,33 @@ impl AuthStore for MemoryStore {
             s.state = TokenState::Revoked;
         }
         Ok(Written::Done)
+    }
+
+    async fn password_failures(
+        &self,
+        account: Uuid,
+    ) -> Result<Option<crate::password::Failures>, AuthError> {
+        Ok(self.tables().password_failures.get(&account).copied())
+    }
+
+    async fn count_password_failure(&self, account: Uuid, at: i64) -> Result<(), AuthError> {
+        let mut tables = self.tables();
+        let failures =
+            tables
+                .password_failures
+                .entry(account)
+                .or_insert(crate::password::Failures {
+                    count: 0,
+                    last_at: at,
+                });
+        failures.count += 1;
+        failures.last_at = at;
+        Ok(())
+    }
+
+    async fn clear_password_failures(&self, account: Uuid) -> Result<(), AuthError> {
+        self.tables().password_failures.remove(&account);
+        Ok(())
     }
 
     async fn challenge(&self, email: &str) -> Result<Option<Challenge>, AuthError> {

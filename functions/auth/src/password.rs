@@ -8,6 +8,31 @@ use argon2::Argon2;
 use crate::error::AuthError;
 
 pub const MIN_LENGTH: usize = 12;
+/// Wrong passwords an account may take before it has to wait.
+pub const FREE_FAILURES: u32 = 5;
+/// The longest wait, however many wrong passwords: a stranger can slow a person down, never
+/// lock them out for good.
+pub const MAX_WAIT_SECONDS: i64 = 15 * 60;
+
+/// Wrong passwords given for one account since its last sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Failures {
+    pub count: u32,
+    /// When the last one was given (seconds).
+    pub last_at: i64,
+}
+
+impl Failures {
+    /// Until when the account takes no password at all: after the free failures, a wait that
+    /// doubles with each one (2 s, 4 s, ...), at most [`MAX_WAIT_SECONDS`].
+    pub fn waits_until(&self) -> i64 {
+        if self.count < FREE_FAILURES {
+            return self.last_at;
+        }
+        let doublings = (self.count - FREE_FAILURES + 1).min(20);
+        self.last_at + (1_i64 << doublings).min(MAX_WAIT_SECONDS)
+    }
+}
 pub const MAX_LENGTH: usize = 128;
 
 /// Long enough, not trivially repetitive, and not the email itself.
@@ -75,5 +100,25 @@ mod tests {
         assert!(verify("correct horse battery", &h));
         assert!(!verify("correct horse batterY", &h));
         assert!(!verify("anything", "not a hash"));
+    }
+}
+
+#[cfg(test)]
+mod backoff_tests {
+    use super::*;
+
+    #[test]
+    fn wrong_passwords_cost_a_wait_that_doubles_up_to_a_quarter_hour() {
+        let after = |count| {
+            Failures {
+                count,
+                last_at: 1000,
+            }
+            .waits_until()
+                - 1000
+        };
+        assert_eq!((after(0), after(4)), (0, 0), "the first five are free");
+        assert_eq!((after(5), after(6), after(7)), (2, 4, 8));
+        assert_eq!(after(40), MAX_WAIT_SECONDS);
     }
 }

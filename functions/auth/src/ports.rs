@@ -115,6 +115,25 @@ pub trait AuthStore: Sync {
         token: &RefreshToken,
     ) -> impl Future<Output = Result<Written, AuthError>> + Send;
 
+    /// Wrong passwords given for an account since it last signed in.
+    fn password_failures(
+        &self,
+        account: Uuid,
+    ) -> impl Future<Output = Result<Option<crate::password::Failures>, AuthError>> + Send;
+
+    /// Counts one wrong password for an account, atomically.
+    fn count_password_failure(
+        &self,
+        account: Uuid,
+        at: i64,
+    ) -> impl Future<Output = Result<(), AuthError>> + Send;
+
+    /// Forgets an account's wrong passwords (it signed in).
+    fn clear_password_failures(
+        &self,
+        account: Uuid,
+    ) -> impl Future<Output = Result<(), AuthError>> + Send;
+
     /// The pending one-time code of an email (a consistent read).
     fn challenge(
         &self,

@@ -322,6 +322,39 @@ impl AuthStore for Store {
         Ok(written(self.table.put_if(item, condition, values).await?))
     }
 
+    async fn password_failures(
+        &self,
+        account: Uuid,
+    ) -> Result<Option<crate::password::Failures>, AuthError> {
+        Ok(self.table.get_as(failures_key(account)).await?)
+    }
+
+    async fn count_password_failure(&self, account: Uuid, at: i64) -> Result<(), AuthError> {
+        let count = self
+            .table
+            .update(failures_key(account))
+            .update_expression("ADD #count :one SET last_at = :at, #ttl = :ttl")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":at", n(at))
+            .expression_attribute_values(":ttl", n(at + 24 * 3600));
+        self.table.update_if(count).await?;
+        Ok(())
+    }
+
+    async fn clear_password_failures(&self, account: Uuid) -> Result<(), AuthError> {
+        self.table
+            .client()
+            .delete_item()
+            .table_name(self.table.name())
+            .set_key(Some(failures_key(account)))
+            .send()
+            .await
+            .map_err(ates_kernel::dynamo::StoreError::from)?;
+        Ok(())
+    }
+
     async fn take_guess(&self, email: &str, challenge: &Challenge) -> Result<Written, AuthError> {
         let guess = self
             .table
@@ -357,6 +390,10 @@ fn written(done: bool) -> Written {
     } else {
         Written::Lost
     }
+}
+
+fn failures_key(account: Uuid) -> Item {
+    key(format!("FAILURES#{account}"), "FAILURES")
 }
 
 fn challenge_key(email: &str) -> Item {

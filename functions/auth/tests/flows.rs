@@ -265,7 +265,8 @@ async fn a_deactivated_account_can_neither_sign_in_nor_refresh() {
 
     assert_eq!(
         auth.sign_in("gone@popug.test", "gone-secret-pass").await.0,
-        403
+        401,
+        "answered as a wrong password: the password is not confirmed"
     );
     assert_eq!(
         auth.refresh(tokens["refresh_token"].as_str().unwrap())

@@ -288,6 +288,49 @@ async fn a_wrong_password_or_an_unknown_email_is_refused_alike() {
     assert_eq!(auth.store.sessions(), 0, "no session was started");
 }
 
+/// SECURITY #11 finding 3: password guesses were unlimited.
+#[tokio::test]
+async fn wrong_passwords_make_the_account_wait_before_the_hash_is_even_checked() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, Some(PASSWORD))
+        .await
+        .unwrap();
+    for _ in 0..crate::password::FREE_FAILURES {
+        let wrong = auth.sign_in("kiwi@popug.test", "not-the-password-1").await;
+        assert!(
+            matches!(wrong, Err(AuthError::WrongCredentials)),
+            "{wrong:?}"
+        );
+    }
+    let waiting = auth.sign_in("kiwi@popug.test", PASSWORD).await;
+    assert!(
+        matches!(waiting, Err(AuthError::TooMany(_))),
+        "even the right one waits: {waiting:?}"
+    );
+    let later = auth.now + chrono::Duration::seconds(3);
+    let pair = app::sign_in(
+        &auth.store,
+        &auth.issuer,
+        "kiwi@popug.test",
+        PASSWORD,
+        later,
+    )
+    .await;
+    assert!(pair.is_ok(), "after the wait: {pair:?}");
+    let fresh = app::sign_in(
+        &auth.store,
+        &auth.issuer,
+        "kiwi@popug.test",
+        "not-the-password-1",
+        later,
+    )
+    .await;
+    assert!(
+        matches!(fresh, Err(AuthError::WrongCredentials)),
+        "a sign-in starts the count again: {fresh:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_deactivated_account_cannot_sign_in() {
     let auth = Auth::start().await;
@@ -304,8 +347,8 @@ async fn a_deactivated_account_cannot_sign_in() {
 
     let by_password = auth.sign_in("kiwi@popug.test", PASSWORD).await;
     assert!(
-        matches!(by_password, Err(AuthError::Deactivated)),
-        "{by_password:?}"
+        matches!(by_password, Err(AuthError::WrongCredentials)),
+        "the right password of a deactivated account is not confirmed: {by_password:?}"
     );
     let by_refresh = auth.refresh(&pair.refresh_token).await;
     assert!(
