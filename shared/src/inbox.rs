@@ -82,7 +82,29 @@ pub async fn commit(
 /// An EventBridge event as a rule delivers it to SQS; `detail` is our envelope.
 #[derive(Debug, Deserialize)]
 struct BusEvent {
+    #[serde(default)]
+    source: String,
     detail: Envelope,
+}
+
+impl BusEvent {
+    /// An event of the published language comes only from its one producer: under its source
+    /// on the bus (which IAM binds to the producer's functions) and as its envelope says.
+    fn from_its_producer(&self) -> Result<(), String> {
+        let name = &self.detail.name;
+        match crate::contracts::producer_of(name) {
+            Some(producer)
+                if self.source != format!("ates.{producer}")
+                    || self.detail.producer != producer =>
+            {
+                Err(format!(
+                    "{name} comes only from {producer}, not from {} ({})",
+                    self.source, self.detail.producer
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -249,7 +271,12 @@ where
         let body = message.body.as_deref().unwrap_or_default();
         let result = match serde_json::from_str::<BusEvent>(body) {
             Err(e) => Err(ConsumeError::Poison(format!("not an aTES event: {e}"))),
-            Ok(BusEvent { detail: envelope }) => {
+            Ok(event) if event.from_its_producer().is_err() => {
+                Err(ConsumeError::Poison(event.from_its_producer().unwrap_err()))
+            }
+            Ok(BusEvent {
+                detail: envelope, ..
+            }) => {
                 let (id, name, correlation_id) = (
                     envelope.id,
                     envelope.name.clone(),
@@ -381,6 +408,33 @@ mod tests {
         assert!(parked[0].1.starts_with("not an aTES event"));
         assert!(parked[1].0.contains("poison"));
         assert_eq!(parked[1].1, "payload cannot be read");
+    }
+
+    /// SECURITY #11 finding 6: any producer could publish `Account.*` events.
+    #[tokio::test]
+    async fn an_event_from_another_producer_than_its_own_is_parked_unhandled() {
+        let parking = Recorder::default();
+        let forged: SqsEvent = serde_json::from_value(serde_json::json!({"Records": [{
+            "messageId": "f1",
+            "body": serde_json::json!({"detail-type": "Account.Created", "source": "ates.tasks",
+                "detail": {"id": uuid::Uuid::now_v7(), "name": "Account.Created", "version": 1,
+                    "occurred_at": "2026-11-21T10:00:00Z", "producer": "tasks",
+                    "correlation_id": "c", "data": {}}}).to_string()
+        }]}))
+        .unwrap();
+        let handled = std::sync::atomic::AtomicBool::new(false);
+        let response = consume_events(forged, &parking, |_| {
+            handled.store(true, std::sync::atomic::Ordering::SeqCst);
+            async { Ok(Outcome::Applied) }
+        })
+        .await;
+        assert!(failures(&response).is_empty());
+        assert!(
+            !handled.load(std::sync::atomic::Ordering::SeqCst),
+            "never handled"
+        );
+        let parked = parking.parked.lock().unwrap();
+        assert!(parked[0].1.contains("comes only from auth"), "{parked:?}");
     }
 
     #[tokio::test]
