@@ -90,7 +90,7 @@ struct BusEvent {
 impl BusEvent {
     /// An event of the published language comes only from its one producer: under its source
     /// on the bus (which IAM binds to the producer's functions) and as its envelope says.
-    fn from_its_producer(&self) -> Result<(), String> {
+    fn check_producer(&self) -> Result<(), String> {
         let name = &self.detail.name;
         match crate::contracts::producer_of(name) {
             Some(producer)
@@ -271,8 +271,8 @@ where
         let body = message.body.as_deref().unwrap_or_default();
         let result = match serde_json::from_str::<BusEvent>(body) {
             Err(e) => Err(ConsumeError::Poison(format!("not an aTES event: {e}"))),
-            Ok(event) if event.from_its_producer().is_err() => {
-                Err(ConsumeError::Poison(event.from_its_producer().unwrap_err()))
+            Ok(event) if event.check_producer().is_err() => {
+                Err(ConsumeError::Poison(event.check_producer().unwrap_err()))
             }
             Ok(BusEvent {
                 detail: envelope, ..
