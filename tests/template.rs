@@ -366,3 +366,41 @@ fn every_rule_target_retries_then_parks_and_every_dead_letter_queue_alarms() {
         assert!(alarmed, "{} has an alarm", dlq.logical_id);
     }
 }
+
+/// SECURITY #11 finding 5: no throttling and no reserved concurrency anywhere.
+#[test]
+fn the_api_is_throttled_per_route_and_sign_in_cannot_take_every_instance() {
+    let t = template();
+    let api = &t.resources["HttpApi"].properties;
+    let default = &api["DefaultRouteSettings"];
+    assert!(
+        default["ThrottlingRateLimit"].as_f64().unwrap_or(0.0) > 0.0,
+        "{default}"
+    );
+    let default_rate = default["ThrottlingRateLimit"].as_f64().unwrap();
+    for (method, path, scopes) in routes(&t) {
+        if !scopes.is_empty() || !path.starts_with("/auth/") || method != "POST" {
+            continue;
+        }
+        if path == "/auth/sign-out" {
+            continue; // revokes; no hash, no mail
+        }
+        let route = &api["RouteSettings"][format!("{method} {path}")];
+        let rate = route["ThrottlingRateLimit"].as_f64();
+        assert!(
+            rate.is_some_and(|r| r < default_rate),
+            "{method} {path} is throttled harder than the rest: {route}"
+        );
+    }
+    for f in [
+        "AuthSignInFunction",
+        "AuthRequestCodeFunction",
+        "AuthSignInWithCodeFunction",
+    ] {
+        let reserved = t.resources[f].properties["ReservedConcurrentExecutions"].as_u64();
+        assert!(
+            reserved.is_some_and(|r| r > 0 && r <= 20),
+            "{f}: {reserved:?}"
+        );
+    }
+}
