@@ -404,6 +404,7 @@ class Journeys:
         today = earnings["today"]
 
         page = self.page("accountant")
+        page.clock.install()  # the page's timers, so the token's refresh can be brought forward
         self.sign_in_with_password(page, address, "abacus-password-1")
         nav = page.get_by_role("navigation", name="Pages")
         expect(nav.get_by_role("link")).to_have_text(["Tasks", "My money", "Company accounting", "Notifications"])
@@ -422,6 +423,16 @@ class Journeys:
         expect(page.get_by_role("heading", level=1)).to_have_text("Kiwi Popug")
         expect(page.get_by_text("Completion reward")).to_be_visible()
         self.shot(page, "an-account")
+
+        # The access token (15 minutes) is refreshed a minute before it expires, without a sound.
+        first = page.evaluate("sessionStorage.getItem('ates.refresh_token')")
+        with page.expect_response("**/auth/refresh") as refreshed:
+            page.clock.run_for("14:05")
+        assert refreshed.value.status == 200, refreshed.value.status
+        # The app stores the new pair once it has read the answer: a moment after the response.
+        eventually(5, "the tab keeps the new refresh token", lambda: page.evaluate(
+            "sessionStorage.getItem('ates.refresh_token')") not in (None, first))
+        expect(page.get_by_test_id("who")).to_contain_text(address)
 
         # A 401 that a refresh cannot cure (here: every answer is 401) leads back to sign-in.
         page.route("**/accounting/me*", lambda route: route.fulfill(
