@@ -10,11 +10,11 @@ LAMBDA_PACKAGES := -p ates-auth -p ates-tasks -p ates-clock -p ates-accounting -
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ATES_MOTO_SERVER := $(CURDIR)/infra/moto-server
 
-.PHONY: help dev test venv build check unit lint schemas lambda sizes bench clean
+.PHONY: help dev test venv build check unit browser chromium lint schemas lambda sizes bench clean
 
 help:
 	@echo "make dev    run aTES locally at http://127.0.0.1:$(PORT) (PORT=... to change)"
-	@echo "make test   every check: fmt, clippy, unit, integration and end-to-end tests, template lint, schemas, Lambda build"
+	@echo "make test   every check: fmt, clippy, unit, integration, end-to-end and browser tests, template lint, schemas, Lambda build"
 	@echo "make lambda release bootstraps of every function (target/lambda/<binary>/bootstrap)"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"
 
@@ -30,7 +30,7 @@ build:
 dev: venv build
 	target/debug/ates-local --port $(PORT)
 
-test: venv check unit lint schemas lambda sizes
+test: venv check unit browser lint schemas lambda sizes
 	@echo "make test: every check passed"
 
 check:
@@ -40,6 +40,18 @@ check:
 # Binaries first: the end-to-end tests run the real function binaries under the local stack.
 unit: build
 	cargo test --workspace --all-features --lib --test '*'
+
+# The web app in headless Chromium, against a private local stack (tests/browser/journeys.py).
+browser: venv build chromium
+	timeout 600 python tests/browser/journeys.py
+
+# Debian's chromium (Playwright's own browser download is not used).
+chromium:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt=apt-get; else apt="sudo apt-get"; fi; \
+	  echo "installing chromium with $$apt"; \
+	  DEBIAN_FRONTEND=noninteractive $$apt install -y -qq chromium \
+	  || { $$apt update -qq && DEBIAN_FRONTEND=noninteractive $$apt install -y -qq chromium; }; }
 
 lint: venv
 	cfn-lint template.yaml

@@ -404,3 +404,205 @@ fn the_api_is_throttled_per_route_and_sign_in_cannot_take_every_instance() {
         );
     }
 }
+
+// --- The web app and the API behind one CloudFront distribution.
+
+/// The template's one resource of `kind`.
+fn the_one<'a>(t: &'a ates_tests::Template, kind: &'a str) -> &'a ates_tests::Resource {
+    let all: Vec<_> = t.of_kind(kind).collect();
+    assert_eq!(all.len(), 1, "one {kind}");
+    all[0]
+}
+
+/// A CloudFront path pattern against a path: `*` is any characters, `?` one; case matters.
+fn cloudfront_matches(pattern: &str, path: &str) -> bool {
+    let (p, s): (Vec<char>, Vec<char>) = (pattern.chars().collect(), path.chars().collect());
+    let (mut pi, mut si, mut star, mut mark) = (0, 0, None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if let Some(star) = star {
+            pi = star + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// The origin id the distribution sends `path` to: the first cache behaviour whose pattern
+/// matches (CloudFront's order), else the default behaviour's.
+fn origin_of(config: &serde_json::Value, path: &str) -> String {
+    let behaviours = config["CacheBehaviors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    behaviours
+        .iter()
+        .find(|b| cloudfront_matches(b["PathPattern"].as_str().unwrap(), path))
+        .unwrap_or(&config["DefaultCacheBehavior"])["TargetOriginId"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+const ALL_VIEWER_EXCEPT_HOST_HEADER: &str = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+
+#[test]
+fn cloudfront_path_patterns_match_as_cloudfront_does() {
+    assert!(cloudfront_matches("/tasks*", "/tasks"));
+    assert!(cloudfront_matches("/tasks*", "/tasks/x/complete"));
+    assert!(cloudfront_matches("/auth/*", "/auth/sign-in/code"));
+    assert!(!cloudfront_matches("/auth/*", "/auth"));
+    assert!(!cloudfront_matches("/accounting/*", "/accounts"));
+    assert!(cloudfront_matches("/a?c", "/abc"));
+    assert!(!cloudfront_matches("/Tasks*", "/tasks"));
+}
+
+#[test]
+fn the_web_app_is_a_private_bucket_that_only_the_distribution_reads() {
+    let t = template();
+    let bucket = the_one(&t, "AWS::S3::Bucket");
+    let block = property(&bucket.properties, "PublicAccessBlockConfiguration");
+    for setting in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(block[setting], json!(true), "{setting}");
+    }
+    let distribution = the_one(&t, "AWS::CloudFront::Distribution");
+    let policy = the_one(&t, "AWS::S3::BucketPolicy");
+    assert_eq!(
+        references(property(&policy.properties, "Bucket")),
+        std::slice::from_ref(&bucket.logical_id)
+    );
+    let statements = property(&policy.properties, "PolicyDocument")["Statement"]
+        .as_array()
+        .unwrap();
+    let allowed: Vec<_> = statements
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .collect();
+    assert_eq!(allowed.len(), 1, "one reader: {allowed:?}");
+    assert_eq!(
+        allowed[0]["Principal"],
+        json!({"Service": "cloudfront.amazonaws.com"})
+    );
+    assert_eq!(allowed[0]["Action"], "s3:GetObject");
+    assert!(
+        references(&allowed[0]["Condition"]["StringEquals"]["AWS:SourceArn"])
+            .contains(&distribution.logical_id),
+        "only this distribution reads the bucket"
+    );
+
+    // The default behaviour reads the bucket, signed with origin access control.
+    let config = property(&distribution.properties, "DistributionConfig");
+    assert_eq!(config["DefaultRootObject"], "index.html");
+    let default = &config["DefaultCacheBehavior"];
+    assert_eq!(default["ViewerProtocolPolicy"], "redirect-to-https");
+    assert_eq!(default["AllowedMethods"], json!(["GET", "HEAD"]));
+    assert_eq!(default["CachePolicyId"], CACHING_OPTIMIZED);
+    let origin = config["Origins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["Id"] == default["TargetOriginId"])
+        .expect("the default behaviour's origin");
+    assert_eq!(
+        references(&origin["DomainName"]),
+        std::slice::from_ref(&bucket.logical_id)
+    );
+    assert_eq!(origin["S3OriginConfig"]["OriginAccessIdentity"], "");
+    let control = references(&origin["OriginAccessControlId"]).remove(0);
+    let control = property(
+        &t.resources[&control].properties,
+        "OriginAccessControlConfig",
+    );
+    assert_eq!(control["OriginAccessControlOriginType"], "s3");
+    assert_eq!(control["SigningBehavior"], "always");
+}
+
+#[test]
+fn every_route_is_behind_an_api_path_of_the_distribution_and_no_file_of_the_web_app_is() {
+    let t = template();
+    let distribution = the_one(&t, "AWS::CloudFront::Distribution");
+    let config = property(&distribution.properties, "DistributionConfig");
+    let api_origins: BTreeSet<String> = config["Origins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| references(&o["DomainName"]).contains(&"HttpApi".to_owned()))
+        .map(|o| o["Id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(api_origins.len(), 1, "the HTTP API is one origin");
+    for behaviour in config["CacheBehaviors"].as_array().unwrap() {
+        let pattern = behaviour["PathPattern"].as_str().unwrap();
+        if !api_origins.contains(behaviour["TargetOriginId"].as_str().unwrap()) {
+            continue;
+        }
+        // Never cached; every viewer header but Host (so Authorization) reaches the API.
+        assert_eq!(behaviour["CachePolicyId"], CACHING_DISABLED, "{pattern}");
+        assert_eq!(
+            behaviour["OriginRequestPolicyId"], ALL_VIEWER_EXCEPT_HOST_HEADER,
+            "{pattern}"
+        );
+        assert_eq!(behaviour["ViewerProtocolPolicy"], "https-only", "{pattern}");
+        assert_eq!(
+            behaviour["AllowedMethods"].as_array().map(Vec::len),
+            Some(7),
+            "{pattern}: every method"
+        );
+    }
+
+    // A route's path with its parameters filled in, as a request would have it.
+    let sample = |path: &str| {
+        path.split('/')
+            .map(|s| match s.starts_with('{') {
+                true if s.ends_with("+}") => "a/b",
+                true => "x",
+                false => s,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    for (method, path, _) in routes(&t) {
+        let origin = origin_of(config, &sample(&path));
+        assert!(
+            api_origins.contains(&origin),
+            "{method} {path} goes to {origin}, not the API: add a path pattern for it"
+        );
+    }
+
+    let mut files = Vec::new();
+    let mut pending = vec![root().join("web")];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(root().join("web")).unwrap();
+                files.push(format!("/{}", relative.to_string_lossy()));
+            }
+        }
+    }
+    assert!(files.contains(&"/index.html".to_owned()), "{files:?}");
+    for file in files.iter().map(String::as_str).chain(["/"]) {
+        let origin = origin_of(config, file);
+        assert!(
+            !api_origins.contains(&origin),
+            "web{file} is behind an API path: the distribution would send it to the API"
+        );
+    }
+}

@@ -87,6 +87,7 @@ async fn info(State(stack): State<Arc<Stack>>) -> Json<Value> {
         "tables": tables,
         "buses": stack.resources.buses,
         "secrets": stack.resources.secrets,
+        "web_dir": stack.site.as_ref().map(|s| s.dir()),
     }))
 }
 

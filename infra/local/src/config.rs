@@ -146,7 +146,7 @@ mod tests {
         );
         assert_eq!(
             bootstrap.hint("http://127.0.0.1:3000", &input).unwrap(),
-            r#"sign in: POST http://127.0.0.1:3000/auth/sign-in {"email":"boss@popug.test","password":"popug-local-admin-pass"}"#
+            "open http://127.0.0.1:3000/ in a browser and sign in as boss@popug.test / popug-local-admin-pass"
         );
     }
 

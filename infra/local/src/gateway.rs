@@ -1,4 +1,5 @@
-//! API Gateway HTTP API emulation: route matching, JWT authorization, payload format 2.0 events.
+//! API Gateway HTTP API emulation: route matching, JWT authorization, payload format 2.0 events;
+//! a path no route matches may be one of the web app's files (`site.rs`).
 
 use crate::authorizer::{Authorized, Denial};
 use crate::functions::{route_key, FunctionSpec, HttpRoute, RouteAuth};
@@ -406,6 +407,13 @@ pub async fn handle(
     let method = parts.method.as_str().to_string();
     let raw_path = parts.uri.path().to_string();
     let Some(matched) = stack.routes.find(&method, &raw_path) else {
+        // Not the API's: the web app's file, if there is one (CloudFront's default behaviour).
+        if let Some(file) = match &stack.site {
+            Some(site) => site.serve(&parts).await,
+            None => None,
+        } {
+            return file;
+        }
         return gateway_error(StatusCode::NOT_FOUND, "Not Found");
     };
 

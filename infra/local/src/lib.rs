@@ -22,6 +22,7 @@ pub mod run;
 pub mod runtime_api;
 pub mod scheduler;
 pub mod signing_key;
+pub mod site;
 pub mod stack;
 pub mod template;
 

@@ -13,6 +13,7 @@ usage: ates-local [options]
   --config PATH       what the stack knows beyond the template (default infra/local/local.json)
   --bin-dir PATH      where the function binaries are (default target/debug; target/lambda works too)
   --state-dir PATH    logs and stack.json (default .local)
+  --web-dir PATH      the web app's files, served at / where no API route matches (default web)
   --concurrency N     processes per function (default 1)
   --retry-delay-ms N  delay before a failed message or batch is retried (default 1000)
   --exit-with-stdin   stop when stdin reaches end-of-file
@@ -31,6 +32,7 @@ pub struct Options {
     pub config: PathBuf,
     pub bin_dir: PathBuf,
     pub state_dir: PathBuf,
+    pub web_dir: PathBuf,
     pub concurrency: usize,
     pub retry_delay: Duration,
     pub exit_with_stdin: bool,
@@ -61,6 +63,7 @@ impl Options {
             config: root.join("infra/local/local.json"),
             bin_dir: target_dir.join("debug"),
             state_dir: root.join(".local"),
+            web_dir: root.join("web"),
             concurrency: 1,
             retry_delay: Duration::from_millis(1000),
             exit_with_stdin: false,
@@ -91,6 +94,7 @@ impl Options {
                 "--config" => options.config = PathBuf::from(value()?),
                 "--bin-dir" => options.bin_dir = PathBuf::from(value()?),
                 "--state-dir" => options.state_dir = PathBuf::from(value()?),
+                "--web-dir" => options.web_dir = PathBuf::from(value()?),
                 "--concurrency" => options.concurrency = number(value()?)?.max(1) as usize,
                 "--retry-delay-ms" => {
                     options.retry_delay = Duration::from_millis(number(value()?)?)
@@ -143,6 +147,7 @@ mod tests {
         assert_eq!(o.template, PathBuf::from("/ws/template.yaml"));
         assert_eq!(o.config, PathBuf::from("/ws/infra/local/local.json"));
         assert_eq!(o.state_dir, PathBuf::from("/ws/.local"));
+        assert_eq!(o.web_dir, PathBuf::from("/ws/web"));
         assert_eq!(o.concurrency, 1);
         assert!(!o.exit_with_stdin);
     }

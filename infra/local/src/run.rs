@@ -5,6 +5,7 @@ use crate::lambda::{Lambda, LambdaSettings};
 use crate::moto::Emulator;
 use crate::options::Options;
 use crate::resolve::Resolver;
+use crate::site::Site;
 use crate::stack::Stack;
 use crate::template::Template;
 use crate::{
@@ -103,6 +104,7 @@ async fn run_stack(
         aws,
         lambda,
         routes,
+        site: Site::at(&options.web_dir),
         authorizers,
         resources,
         events: Mutex::new(Vec::new()),

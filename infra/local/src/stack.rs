@@ -8,6 +8,7 @@ use crate::lambda::Lambda;
 use crate::ledger::Ledger;
 use crate::provision::Resources;
 use crate::resolve::Resolver;
+use crate::site::Site;
 use crate::template::Template;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -21,6 +22,8 @@ pub struct Stack {
     pub aws: Aws,
     pub lambda: Lambda,
     pub routes: RouteTable,
+    /// The web app's files, served where no route matches (`--web-dir`).
+    pub site: Option<Site>,
     /// By (HttpApi logical id, authorizer name).
     pub authorizers: BTreeMap<(String, String), JwtAuthorizer>,
     pub resources: Resources,

@@ -101,6 +101,8 @@ impl RunningStack {
             .arg(&examples)
             .arg("--state-dir")
             .arg(&state_dir)
+            .arg("--web-dir")
+            .arg(fixtures.join("web"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -607,6 +609,73 @@ fn a_path_no_route_serves_is_not_found() {
         shared().call("GET", "/hello/popug/", None, None),
         (404, json!({"message": "Not Found"}))
     );
+}
+
+/// (status, content type, cache-control, body) of a GET, headers and all.
+fn get_raw(stack: &RunningStack, path: &str) -> (u16, String, String, String) {
+    let response = match ureq::get(&format!("{}{path}", stack.api)).call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("GET {path}: {e}"),
+    };
+    let header = |name: &str| response.header(name).unwrap_or_default().to_string();
+    let (content_type, cache) = (header("content-type"), header("cache-control"));
+    (
+        response.status(),
+        content_type,
+        cache,
+        response.into_string().unwrap(),
+    )
+}
+
+#[test]
+fn the_web_app_is_served_at_the_root_where_no_route_matches() {
+    let stack = shared();
+    let (status, content_type, cache, body) = get_raw(stack, "/");
+    assert_eq!(status, 200, "{body}");
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    assert!(body.contains("the fixture web app"), "{body}");
+    assert_eq!(cache, "no-cache", "an edited file shows on reload");
+    let (status, content_type, _, body) = get_raw(stack, "/app.js");
+    assert_eq!(status, 200);
+    assert!(
+        content_type.starts_with("text/javascript"),
+        "{content_type}"
+    );
+    assert!(body.contains("the fixture script"));
+    let (_, info) = stack.call("GET", "/_local/info", None, None);
+    assert!(
+        info["web_dir"].as_str().unwrap().ends_with("fixtures/web"),
+        "{info}"
+    );
+}
+
+#[test]
+fn api_routes_and_local_endpoints_win_over_the_web_apps_files() {
+    let stack = shared();
+    // fixtures/web has files at /hello/popug and /private: the routes answer, not the files.
+    let (status, body) = stack.call("GET", "/hello/popug", None, None);
+    assert_eq!(
+        (status, &body["routeKey"]),
+        (200, &json!("GET /hello/{name}"))
+    );
+    assert_eq!(
+        stack.call("GET", "/private", None, None),
+        (401, json!({"message": "Unauthorized"}))
+    );
+    assert_eq!(stack.call("GET", "/_local/mail", None, None).0, 200);
+    // What is neither a route nor a file is API Gateway's 404, as before.
+    for (method, path) in [
+        ("GET", "/missing.css"),
+        ("POST", "/"),
+        ("GET", "/%2e%2e/echo-template.yaml"),
+    ] {
+        assert_eq!(
+            stack.call(method, path, None, None),
+            (404, json!({"message": "Not Found"})),
+            "{method} {path}"
+        );
+    }
 }
 
 #[test]
