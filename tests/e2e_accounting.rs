@@ -259,6 +259,7 @@ fn bad_dates_ranges_and_accounts_are_clear_4xx_problems() {
         "/analytics/earnings?from=2026-11-21&to=2026-11-20",
         "/analytics/earnings?from=2025-01-01&to=2026-01-02",
         "/analytics/earnings?from=2026-11-20",
+        "/analytics/earnings?to=2026-11-20",
         "/analytics/most-expensive-task?period=year&date=2026-11-20",
         "/analytics/most-expensive-task?period=week",
         "/analytics/most-expensive-task?from=2026-02-30&to=2026-03-01",

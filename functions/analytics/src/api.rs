@@ -40,11 +40,22 @@ pub async fn summary(store: &impl AnalyticsStore, calendar: &Calendar, req: Requ
     )
 }
 
-/// `GET /analytics/earnings?from&to`.
-pub async fn earnings(store: &impl AnalyticsStore, req: Request) -> HttpResult {
+/// `GET /analytics/earnings?from&to` (without a range: today).
+pub async fn earnings(
+    store: &impl AnalyticsStore,
+    calendar: &Calendar,
+    req: Request,
+) -> HttpResult {
     admin(&req)?;
-    let (from, to) = range(&req)?;
-    http::json(StatusCode::OK, &app::earnings(store, from, to).await?)
+    let range = match (
+        http::query_param(&req, "from"),
+        http::query_param(&req, "to"),
+    ) {
+        (None, None) => None,
+        _ => Some(range(&req)?),
+    };
+    let answer = app::earnings(store, calendar, range, Utc::now()).await?;
+    http::json(StatusCode::OK, &answer)
 }
 
 /// `GET /analytics/most-expensive-task?from&to` or `?period=day|week|month&date=`.

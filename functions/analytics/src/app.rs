@@ -172,36 +172,45 @@ pub struct EarningsDay {
     pub earnings_cents: i64,
 }
 
+/// The same shape as accounting's answer: every day of the range, and today.
 #[derive(Debug, Serialize)]
 pub struct Earnings {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub days: Vec<EarningsDay>,
+    pub today: EarningsDay,
 }
 
-/// `GET /analytics/earnings?from&to` (N2): every day of the range, zero when quiet.
+/// `GET /analytics/earnings?from&to` (N2): every day of the range (zero when quiet), and
+/// today's; without a range, today.
 pub async fn earnings(
     store: &impl AnalyticsStore,
-    from: NaiveDate,
-    to: NaiveDate,
+    calendar: &Calendar,
+    range: Option<(NaiveDate, NaiveDate)>,
+    now: DateTime<Utc>,
 ) -> Result<Earnings, AnalyticsError> {
+    let today = today(calendar, now)?;
+    let (from, to) = range.unwrap_or((today, today));
     check_range(from, to)?;
     let generation = store.generations().await?.current;
-    let figures = store.day_figures(generation, from, to).await?;
-    let days = from
-        .iter_days()
-        .take_while(|d| *d <= to)
-        .map(|date| {
-            let f = figures.get(&date).copied().unwrap_or_default();
-            EarningsDay {
-                date,
-                fees_cents: f.fees_cents,
-                rewards_cents: f.rewards_cents,
-                earnings_cents: f.earnings_cents(),
-            }
-        })
-        .collect();
-    Ok(Earnings { from, to, days })
+    let figures = store
+        .day_figures(generation, from.min(today), to.max(today))
+        .await?;
+    let day = |date: NaiveDate| {
+        let f = figures.get(&date).copied().unwrap_or_default();
+        EarningsDay {
+            date,
+            fees_cents: f.fees_cents,
+            rewards_cents: f.rewards_cents,
+            earnings_cents: f.earnings_cents(),
+        }
+    };
+    Ok(Earnings {
+        from,
+        to,
+        days: from.iter_days().take_while(|d| *d <= to).map(day).collect(),
+        today: day(today),
+    })
 }
 
 /// The period a most-expensive-task query asks about.

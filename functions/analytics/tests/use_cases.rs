@@ -133,7 +133,14 @@ async fn analytics_agrees_with_accounting_under_duplicates_and_any_order() {
         )
         .await
         .unwrap();
-        let ours = app::earnings(&analytics, from, to).await.unwrap();
+        let ours = app::earnings(
+            &analytics,
+            &utc(),
+            Some((from, to)),
+            at("2026-03-02T12:00:00Z"),
+        )
+        .await
+        .unwrap();
         for (a, b) in theirs.days.iter().zip(&ours.days) {
             assert_eq!(
                 (a.date, a.fees_cents, a.rewards_cents, a.earnings_cents),
@@ -358,7 +365,12 @@ async fn balances_keep_the_latest_by_sequence_and_bad_ranges_are_refused() {
     );
 
     for (from, to) in [("2026-03-02", "2026-03-01"), ("2025-01-01", "2026-01-02")] {
-        assert!(app::earnings(&store, date(from), date(to)).await.is_err());
+        let now = at("2026-03-02T12:00:00Z");
+        assert!(
+            app::earnings(&store, &utc(), Some((date(from), date(to))), now)
+                .await
+                .is_err()
+        );
         assert!(
             app::most_expensive_task(&store, Asked::Range(date(from), date(to)))
                 .await
