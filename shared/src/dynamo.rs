@@ -122,6 +122,36 @@ impl Table {
         transact(&self.db, items).await
     }
 
+    /// Every item of partition `pk` whose sort key is between `from` and `to` (inclusive), all
+    /// pages of it.
+    pub async fn query_between(
+        &self,
+        pk: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut found = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .db
+                .query()
+                .table_name(&self.name)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":pk", s(pk))
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(to))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            found.extend(out.items().iter().cloned());
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
     /// Items by key, read consistently: one call, more only for keys DynamoDB left unprocessed.
     pub async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
@@ -184,6 +214,38 @@ where
 }
 
 const CONDITION_FAILED_EXCEPTION: &str = "ConditionalCheckFailedException";
+
+/// A listing's cursor: a query's last evaluated key, opaque to clients (URL-safe base64 of its
+/// string attributes).
+pub fn encode_cursor(last: Option<&Item>) -> Option<String> {
+    use base64::Engine;
+    let plain: HashMap<&str, &str> = last?
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str())))
+        .collect();
+    Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&plain).ok()?))
+}
+
+/// A cursor that was not given by this listing.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("the cursor is not valid")]
+pub struct BadCursor;
+
+/// A cursor [`encode_cursor`] gave, back as a start key: only the `allowed` key attributes.
+pub fn decode_cursor(cursor: Option<&str>, allowed: &[&str]) -> Result<Option<Item>, BadCursor> {
+    use base64::Engine;
+    let Some(cursor) = cursor else {
+        return Ok(None);
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| BadCursor)?;
+    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| BadCursor)?;
+    if plain.is_empty() || !plain.keys().all(|k| allowed.contains(&k.as_str())) {
+        return Err(BadCursor);
+    }
+    Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
 
 /// A value as an item's attributes (serde_dynamo). `None` fields are left out rather than
 /// stored as NULL, so `attribute_exists` means "has a value".

@@ -17,14 +17,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ates_kernel::dynamo::{from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table};
+use ates_kernel::dynamo::{
+    encode_cursor, from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table,
+};
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{self, Committed as InboxCommitted};
 use ates_kernel::job::{self, Cursor, Page, PageCommit};
 use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -70,26 +70,9 @@ fn account_item(account: &LedgerAccount) -> Item {
     item
 }
 
-/// Cursors are a query's last evaluated key, opaque to clients.
-fn encode_cursor(last: Option<&Item>) -> Option<String> {
-    let plain: HashMap<&str, &str> = last?
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str())))
-        .collect();
-    Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&plain).ok()?))
-}
-
 fn decode_cursor(cursor: Option<&str>, keys: &[&str]) -> Result<Option<Item>, AccountingError> {
-    let Some(cursor) = cursor else {
-        return Ok(None);
-    };
-    let bad = || AccountingError::Invalid("the cursor is not valid".into());
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    if plain.is_empty() || !plain.keys().all(|k| keys.contains(&k.as_str())) {
-        return Err(bad());
-    }
-    Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
+    ates_kernel::dynamo::decode_cursor(cursor, keys)
+        .map_err(|e| AccountingError::Invalid(e.to_string()))
 }
 
 #[derive(Clone)]
@@ -403,35 +386,20 @@ impl LedgerStore for Store {
     ) -> Result<BTreeMap<NaiveDate, DayEarnings>, StoreError> {
         let mut days: BTreeMap<NaiveDate, DayEarnings> = BTreeMap::new();
         for shard in 0..EARNINGS_SHARDS {
-            let mut start = None;
-            loop {
-                let out = self
-                    .table
-                    .client()
-                    .query()
-                    .table_name(self.name())
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                    .expression_attribute_values(":pk", s(format!("EARNINGS#{shard}")))
-                    .expression_attribute_values(":from", s(from.to_string()))
-                    .expression_attribute_values(":to", s(to.to_string()))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await?;
-                for item in out.items() {
-                    let Ok(date) = ates_kernel::dynamo::get_s(item, "sk")?.parse::<NaiveDate>()
-                    else {
-                        continue;
-                    };
-                    days.entry(date).or_default().add(DayEarnings {
-                        fees_cents: get_n(item, "fees_cents").unwrap_or(0),
-                        rewards_cents: get_n(item, "rewards_cents").unwrap_or(0),
-                        paid_cents: get_n(item, "paid_cents").unwrap_or(0),
-                    });
-                }
-                start = out.last_evaluated_key().cloned();
-                if start.is_none() {
-                    break;
-                }
+            let (pk, from, to) = (
+                format!("EARNINGS#{shard}"),
+                from.to_string(),
+                to.to_string(),
+            );
+            for item in self.table.query_between(&pk, &from, &to).await? {
+                let Ok(date) = ates_kernel::dynamo::get_s(&item, "sk")?.parse::<NaiveDate>() else {
+                    continue;
+                };
+                days.entry(date).or_default().add(DayEarnings {
+                    fees_cents: get_n(&item, "fees_cents").unwrap_or(0),
+                    rewards_cents: get_n(&item, "rewards_cents").unwrap_or(0),
+                    paid_cents: get_n(&item, "paid_cents").unwrap_or(0),
+                });
             }
         }
         Ok(days)

@@ -204,37 +204,16 @@ impl AnalyticsStore for Store {
     ) -> Result<BTreeMap<NaiveDate, DayFigures>, StoreError> {
         let mut days: BTreeMap<NaiveDate, DayFigures> = BTreeMap::new();
         for shard in 0..SHARDS {
-            let mut start = None;
-            loop {
-                let out = self
-                    .table
-                    .client()
-                    .query()
-                    .table_name(self.table.name())
-                    .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
-                    .expression_attribute_values(
-                        ":pk",
-                        s(format!("G{generation}#EARNINGS#{shard}")),
-                    )
-                    .expression_attribute_values(":from", s(from.to_string()))
-                    .expression_attribute_values(":to", s(to.to_string()))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await?;
-                for item in out.items() {
-                    let Ok(date) = ates_kernel::dynamo::get_s(item, "sk")?.parse::<NaiveDate>()
-                    else {
-                        continue;
-                    };
-                    days.entry(date).or_default().add(DayFigures {
-                        fees_cents: get_n(item, "fees_cents").unwrap_or(0),
-                        rewards_cents: get_n(item, "rewards_cents").unwrap_or(0),
-                    });
-                }
-                start = out.last_evaluated_key().cloned();
-                if start.is_none() {
-                    break;
-                }
+            let pk = format!("G{generation}#EARNINGS#{shard}");
+            let (from, to) = (from.to_string(), to.to_string());
+            for item in self.table.query_between(&pk, &from, &to).await? {
+                let Ok(date) = ates_kernel::dynamo::get_s(&item, "sk")?.parse::<NaiveDate>() else {
+                    continue;
+                };
+                days.entry(date).or_default().add(DayFigures {
+                    fees_cents: get_n(&item, "fees_cents").unwrap_or(0),
+                    rewards_cents: get_n(&item, "rewards_cents").unwrap_or(0),
+                });
             }
         }
         Ok(days)

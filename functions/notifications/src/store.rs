@@ -11,12 +11,10 @@
 use std::collections::HashMap;
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::{from_item, key, n, s, to_item, Item, StoreError, Table};
+use ates_kernel::dynamo::{encode_cursor, from_item, key, n, s, to_item, Item, StoreError, Table};
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{self, Committed, Outcome};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use chrono::SecondsFormat;
 use uuid::Uuid;
 
@@ -64,33 +62,12 @@ fn listing(items: &[Item], last: Option<&Item>) -> Result<Listing, NotificationE
     })
 }
 
-/// Cursors are the last evaluated key, opaque to clients.
-fn encode_cursor(last: Option<&Item>) -> Option<String> {
-    let last = last?;
-    let plain: HashMap<&str, &str> = last
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str())))
-        .collect();
-    Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&plain).ok()?))
-}
-
 /// A cursor this listing gave: its keys, and only `allowed` ones.
 fn decode_cursor(
     cursor: Option<&str>,
     allowed: &[&str],
 ) -> Result<Option<Item>, NotificationError> {
-    let Some(cursor) = cursor else {
-        return Ok(None);
-    };
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| NotificationError::BadCursor)?;
-    let plain: HashMap<String, String> =
-        serde_json::from_slice(&bytes).map_err(|_| NotificationError::BadCursor)?;
-    if plain.len() != allowed.len() || !plain.keys().all(|k| allowed.contains(&k.as_str())) {
-        return Err(NotificationError::BadCursor);
-    }
-    Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
+    ates_kernel::dynamo::decode_cursor(cursor, allowed).map_err(|_| NotificationError::BadCursor)
 }
 
 #[derive(Clone)]

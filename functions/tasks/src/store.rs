@@ -15,14 +15,14 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::dynamo::{from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table};
+use ates_kernel::dynamo::{
+    encode_cursor, from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table,
+};
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::inbox::{self, Committed, Outcome};
 use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -87,31 +87,9 @@ fn listing(items: &[Item], last: Option<&Item>) -> Result<Listing, TaskError> {
     })
 }
 
-/// Cursors are the index's last evaluated key, opaque to clients.
-fn encode_cursor(last: Option<&Item>) -> Option<String> {
-    let last = last?;
-    let plain: HashMap<&str, &str> = last
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str())))
-        .collect();
-    Some(URL_SAFE_NO_PAD.encode(serde_json::to_vec(&plain).ok()?))
-}
-
 fn decode_cursor(cursor: Option<&str>) -> Result<Option<Item>, TaskError> {
-    let Some(cursor) = cursor else {
-        return Ok(None);
-    };
-    let bad = || TaskError::Invalid("the cursor is not valid".into());
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
-    let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    if plain.is_empty()
-        || !plain
-            .keys()
-            .all(|k| ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].contains(&k.as_str()))
-    {
-        return Err(bad());
-    }
-    Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
+    let keys = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"];
+    ates_kernel::dynamo::decode_cursor(cursor, &keys).map_err(|e| TaskError::Invalid(e.to_string()))
 }
 
 #[derive(Clone)]
