@@ -228,6 +228,37 @@ impl PageCommit {
     }
 }
 
+/// At most `limit` items of one partition of a job, from a (sparse) index whose hash key
+/// attribute is `key` and value `partition`, after `cursor`; and where the next page starts.
+pub async fn partition_page(
+    table: &Table,
+    index: &str,
+    key: &str,
+    partition: &str,
+    limit: usize,
+    cursor: Option<&Cursor>,
+) -> Result<(Vec<Item>, Option<Cursor>), StoreError> {
+    let start: Option<Item> = cursor.map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
+    let out = table
+        .client()
+        .query()
+        .table_name(table.name())
+        .index_name(index)
+        .key_condition_expression("#partition = :partition")
+        .expression_attribute_names("#partition", key)
+        .expression_attribute_values(":partition", s(partition))
+        .limit(limit as i32)
+        .set_exclusive_start_key(start)
+        .send()
+        .await?;
+    let next = out.last_evaluated_key().map(|k| {
+        k.iter()
+            .filter_map(|(name, v)| Some((name.clone(), v.as_s().ok()?.clone())))
+            .collect()
+    });
+    Ok((out.items().to_vec(), next))
+}
+
 /// A job's progress, with the context's own attributes in the item.
 pub fn read(item: &Item) -> Result<Progress, StoreError> {
     Ok(Progress {

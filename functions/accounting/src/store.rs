@@ -450,30 +450,14 @@ impl LedgerStore for Store {
         partition: u32,
         cursor: Option<&Cursor>,
     ) -> Result<(Vec<Uuid>, Option<Cursor>), StoreError> {
-        let start: Option<Item> =
-            cursor.map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
-        let out = self
-            .table
-            .client()
-            .query()
-            .table_name(self.name())
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :partition")
-            .expression_attribute_values(":partition", s(format!("ACCOUNTS#{partition}")))
-            .limit(PAGE_SIZE as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        let ids = out
-            .items()
+        let partition = format!("ACCOUNTS#{partition}");
+        let (items, next) =
+            job::partition_page(&self.table, "gsi1", "gsi1pk", &partition, PAGE_SIZE, cursor)
+                .await?;
+        let ids = items
             .iter()
             .filter_map(|i| i.get("gsi1sk")?.as_s().ok()?.parse().ok())
             .collect();
-        let next = out.last_evaluated_key().map(|k| {
-            k.iter()
-                .filter_map(|(name, v)| Some((name.clone(), v.as_s().ok()?.clone())))
-                .collect()
-        });
         Ok((ids, next))
     }
 

@@ -349,30 +349,11 @@ impl TaskStore for Store {
         shard: u32,
         cursor: Option<&Cursor>,
     ) -> Result<(Vec<Task>, Option<Cursor>), StoreError> {
-        let start: Option<Item> =
-            cursor.map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
-        let out = self
-            .table
-            .client()
-            .query()
-            .table_name(self.table.name())
-            .index_name("gsi2")
-            .key_condition_expression("gsi2pk = :shard")
-            .expression_attribute_values(":shard", s(format!("OPEN#{shard}")))
-            .limit(PAGE_SIZE as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await?;
-        let tasks = out
-            .items()
-            .iter()
-            .map(read_task)
-            .collect::<Result<_, _>>()?;
-        let next = out.last_evaluated_key().map(|k| {
-            k.iter()
-                .filter_map(|(name, v)| Some((name.clone(), v.as_s().ok()?.clone())))
-                .collect()
-        });
+        let partition = format!("OPEN#{shard}");
+        let (items, next) =
+            job::partition_page(&self.table, "gsi2", "gsi2pk", &partition, PAGE_SIZE, cursor)
+                .await?;
+        let tasks = items.iter().map(read_task).collect::<Result<_, _>>()?;
         Ok((tasks, next))
     }
 
