@@ -114,6 +114,21 @@ impl Calendar {
     }
 }
 
+/// The longest range of business days one request may ask for (SPEC: "up to 366 days").
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+/// A range of business days a request asks for: `from` not after `to`, at most
+/// [`MAX_RANGE_DAYS`] days; otherwise why not, in words for the caller.
+pub fn check_range(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<(), String> {
+    if from > to {
+        return Err("`from` is after `to`".into());
+    }
+    if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
+        return Err(format!("a range covers at most {MAX_RANGE_DAYS} days"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

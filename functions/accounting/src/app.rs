@@ -558,9 +558,6 @@ pub struct Earnings {
     pub today: EarningsDay,
 }
 
-/// The longest range of days one request may ask for.
-pub const MAX_RANGE_DAYS: i64 = 366;
-
 /// B6: earnings per business day from `from` to `to` (every day listed, zero if quiet), and
 /// today's.
 pub async fn earnings(
@@ -570,14 +567,7 @@ pub async fn earnings(
     to: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Earnings, AccountingError> {
-    if from > to {
-        return Err(AccountingError::Invalid("`from` is after `to`".into()));
-    }
-    if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
-        return Err(AccountingError::Invalid(format!(
-            "a range covers at most {MAX_RANGE_DAYS} days"
-        )));
-    }
+    ates_kernel::calendar::check_range(from, to).map_err(AccountingError::Invalid)?;
     let today = today(calendar, now)?;
     let figures = store.earnings(from.min(today), to.max(today)).await?;
     let day = |date: NaiveDate| {

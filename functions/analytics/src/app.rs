@@ -148,19 +148,8 @@ pub async fn summary(
     })
 }
 
-/// The longest range of days one request may ask for.
-pub const MAX_RANGE_DAYS: i64 = 366;
-
 fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), AnalyticsError> {
-    if from > to {
-        return Err(AnalyticsError::Invalid("`from` is after `to`".into()));
-    }
-    if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
-        return Err(AnalyticsError::Invalid(format!(
-            "a range covers at most {MAX_RANGE_DAYS} days"
-        )));
-    }
-    Ok(())
+    ates_kernel::calendar::check_range(from, to).map_err(AnalyticsError::Invalid)
 }
 
 /// One day of top management's earnings, from analytics' own projection.
