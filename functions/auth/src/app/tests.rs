@@ -151,7 +151,7 @@ fn session_of(pair: &TokenPair) -> Uuid {
 async fn a_created_account_is_published_as_account_created() {
     let auth = Auth::start().await;
     let kiwi = auth
-        .create(" Kiwi@Popug.Test ", Role::Worker, None)
+        .create("Kiwi@Popug.Test", Role::Worker, None)
         .await
         .unwrap();
     assert_eq!(
