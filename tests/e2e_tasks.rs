@@ -138,16 +138,21 @@ fn a_task_lands_on_a_worker_or_an_accountant_only() {
 }
 
 #[test]
-fn a_title_with_a_jira_id_in_brackets_is_refused() {
+fn a_title_with_a_jira_id_in_brackets_or_a_jira_id_not_shaped_like_one_is_refused() {
     let stack = Stack::shared();
     let manager = crew(stack).manager.as_str();
-    let (status, problem) = stack.call(
-        "POST",
-        "/tasks",
-        Some(manager),
-        Some(&json!({"title": "[UBERPOP-1] legacy"})),
-    );
-    assert_eq!((status, problem["status"].as_u64()), (422, Some(422)));
+    for body in [
+        json!({"title": "[UBERPOP-1] legacy"}),
+        json!({"title": "Fix", "jira_id": ""}),
+        json!({"title": "Fix", "jira_id": " UBERPOP-1"}),
+    ] {
+        let (status, problem) = stack.call("POST", "/tasks", Some(manager), Some(&body));
+        assert_eq!(
+            (status, problem["status"].as_u64()),
+            (422, Some(422)),
+            "{body}"
+        );
+    }
 }
 
 #[test]

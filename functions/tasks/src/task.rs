@@ -67,14 +67,16 @@ pub struct NewTask {
 }
 
 impl NewTask {
-    /// Trimmed and checked: a title without brackets (the jira id has its own field), a jira id
-    /// shaped like `UBERPOP-42`, bounded lengths.
+    /// Checked, and the title and description trimmed: a title without brackets (the jira id
+    /// has its own field), a jira id shaped like `UBERPOP-42` exactly (or none: absent or null,
+    /// never ""), lengths bounded as given. The API document's schema says the same.
     pub fn validate(&self) -> Result<NewTask, TaskError> {
+        let too_long = self.title.chars().count() > MAX_TITLE_CHARS;
         let title = self.title.trim();
         if title.is_empty() {
             return Err(TaskError::Invalid("title must not be empty".into()));
         }
-        if title.chars().count() > MAX_TITLE_CHARS {
+        if too_long {
             return Err(TaskError::Invalid(format!(
                 "title is longer than {MAX_TITLE_CHARS} characters"
             )));
@@ -87,8 +89,8 @@ impl NewTask {
         if title.chars().any(char::is_control) {
             return Err(TaskError::Invalid("title must be printable".into()));
         }
-        let jira_id = match self.jira_id.as_deref().map(str::trim) {
-            None | Some("") => None,
+        let jira_id = match self.jira_id.as_deref() {
+            None => None,
             Some(id) if is_jira_id(id) => Some(id.to_owned()),
             Some(id) => {
                 return Err(TaskError::Invalid(format!(
@@ -216,6 +218,7 @@ mod tests {
             "Fix ]",
             "   ",
             &"x".repeat(MAX_TITLE_CHARS + 1),
+            &format!(" {}", "x".repeat(MAX_TITLE_CHARS)),
         ] {
             assert!(
                 matches!(new(title, None).validate(), Err(TaskError::Invalid(_))),
@@ -229,7 +232,10 @@ mod tests {
     fn jira_ids_must_look_like_uberpop_42() {
         assert!(new("Fix", Some("uberpop-42")).validate().is_err());
         assert!(new("Fix", Some("POPUG")).validate().is_err());
-        assert_eq!(new("Fix", Some("")).validate().unwrap().jira_id, None);
+        for bad in ["", " UBERPOP-42", "UBERPOP-42 ", "UBERPOP-042", "UBERPOP-"] {
+            assert!(new("Fix", Some(bad)).validate().is_err(), "{bad:?}");
+        }
+        assert_eq!(new("Fix", None).validate().unwrap().jira_id, None);
     }
 
     #[test]
