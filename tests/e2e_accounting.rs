@@ -263,6 +263,13 @@ fn bad_dates_ranges_and_accounts_are_clear_4xx_problems() {
         "/analytics/most-expensive-task?period=year&date=2026-11-20",
         "/analytics/most-expensive-task?period=week",
         "/analytics/most-expensive-task?from=2026-02-30&to=2026-03-01",
+        "/analytics/most-expensive-task?period=week&date=2026-11-20&from=2026-11-20&to=2026-11-20",
+        "/analytics/most-expensive-task?period=week&date=2026-11-20&to=not-a-date",
+        "/analytics/most-expensive-task?date=2026-11-20",
+        "/analytics/most-expensive-task?period=day&date=2026-11-2",
+        "/accounting/earnings?from=2026-11-2&to=2026-11-20",
+        "/accounting/closes/+2026-11-20",
+        "/analytics/earnings?from=2026-11-20&to=20261-01-01",
     ] {
         let (status, body) = problem(stack, &admin, path);
         assert_eq!(status, 422, "{path}: {body}");

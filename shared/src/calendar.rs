@@ -114,6 +114,19 @@ impl Calendar {
     }
 }
 
+/// A business day as requests name it: exactly `YYYY-MM-DD` (RFC 3339's full-date), a real
+/// date. Stricter than chrono's `%Y-%m-%d`, which also takes `2026-1-5` or `+2026-01-05`.
+pub fn parse_date(text: &str) -> Option<chrono::NaiveDate> {
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    shaped
+        .then(|| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok())
+        .flatten()
+}
+
 /// The longest range of business days one request may ask for (SPEC: "up to 366 days").
 pub const MAX_RANGE_DAYS: i64 = 366;
 
@@ -132,6 +145,27 @@ pub fn check_range(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_requested_date_is_exactly_yyyy_mm_dd() {
+        assert_eq!(
+            parse_date("2026-11-20"),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+        );
+        for bad in [
+            "2026-1-20",
+            "2026-11-2",
+            "+2026-11-20",
+            "02026-11-20",
+            "2026-02-30",
+            "2026/11/20",
+            " 2026-11-20",
+            "2026-11-20 ",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+    }
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()

@@ -32,8 +32,8 @@ fn account_in_path(req: &Request) -> Result<Uuid, Problem> {
 /// A `YYYY-MM-DD` date, from the query or the path.
 fn date(value: Option<String>, name: &str) -> Result<NaiveDate, Problem> {
     let value = value.ok_or_else(|| Problem::invalid(format!("`{name}` is required")))?;
-    NaiveDate::parse_from_str(&value, "%Y-%m-%d")
-        .map_err(|_| Problem::invalid(format!("`{name}` must be a date like 2026-11-20")))
+    ates_kernel::calendar::parse_date(&value)
+        .ok_or_else(|| Problem::invalid(format!("`{name}` must be a date like 2026-11-20")))
 }
 
 /// `GET /accounting/me`: any employee's own balance and what they earned today.

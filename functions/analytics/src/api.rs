@@ -18,8 +18,8 @@ fn admin(req: &Request) -> Result<(), Problem> {
 fn date(req: &Request, name: &str) -> Result<Option<NaiveDate>, Problem> {
     http::query_param(req, name)
         .map(|value| {
-            NaiveDate::parse_from_str(&value, "%Y-%m-%d")
-                .map_err(|_| Problem::invalid(format!("`{name}` must be a date like 2026-11-20")))
+            ates_kernel::calendar::parse_date(&value)
+                .ok_or_else(|| Problem::invalid(format!("`{name}` must be a date like 2026-11-20")))
         })
         .transpose()
 }
@@ -58,19 +58,29 @@ pub async fn earnings(
     http::json(StatusCode::OK, &answer)
 }
 
-/// `GET /analytics/most-expensive-task?from&to` or `?period=day|week|month&date=`.
+/// `GET /analytics/most-expensive-task?from&to` or `?period=day|week|month&date=`: one or the
+/// other, never a mix (every parameter given is read and checked).
 pub async fn most_expensive_task(store: &impl AnalyticsStore, req: Request) -> HttpResult {
     admin(&req)?;
-    let asked = match http::query_param(&req, "period") {
-        Some(period) => {
-            let period = Period::parse(&period)
-                .ok_or_else(|| Problem::invalid("`period` is day, week or month"))?;
-            let date = date(&req, "date")?.ok_or_else(|| Problem::invalid("`date` is required"))?;
-            Asked::Period(period, date)
-        }
-        None => {
-            let (from, to) = range(&req)?;
-            Asked::Range(from, to)
+    let period = http::query_param(&req, "period")
+        .map(|p| {
+            Period::parse(&p).ok_or_else(|| Problem::invalid("`period` is day, week or month"))
+        })
+        .transpose()?;
+    let asked = match (
+        period,
+        date(&req, "date")?,
+        date(&req, "from")?,
+        date(&req, "to")?,
+    ) {
+        (Some(period), Some(date), None, None) => Asked::Period(period, date),
+        (None, None, Some(from), Some(to)) => Asked::Range(from, to),
+        (Some(_), None, None, None) => return Err(Problem::invalid("`date` is required")),
+        (None, None, _, _) => return Err(Problem::invalid("`from` and `to` are required")),
+        _ => {
+            return Err(Problem::invalid(
+                "either `period` and `date`, or `from` and `to`, not both",
+            ))
         }
     };
     http::json(
