@@ -10,11 +10,11 @@ LAMBDA_PACKAGES := -p ates-auth -p ates-tasks -p ates-clock -p ates-accounting -
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ATES_MOTO_SERVER := $(CURDIR)/infra/moto-server
 
-.PHONY: help dev test venv build check unit browser chromium lint schemas lambda sizes bench clean
+.PHONY: help dev test venv build check unit browser contract chromium lint schemas lambda sizes bench clean
 
 help:
 	@echo "make dev    run aTES locally at http://127.0.0.1:$(PORT) (PORT=... to change)"
-	@echo "make test   every check: fmt, clippy, unit, integration, end-to-end and browser tests, template lint, schemas, Lambda build"
+	@echo "make test   every check: fmt, clippy, unit, integration, end-to-end, browser and API contract tests, template lint, schemas, Lambda build"
 	@echo "make lambda release bootstraps of every function (target/lambda/<binary>/bootstrap)"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"
 
@@ -30,7 +30,7 @@ build:
 dev: venv build
 	target/debug/ates-local --port $(PORT)
 
-test: venv check unit browser lint schemas lambda sizes
+test: venv check unit browser contract lint schemas lambda sizes
 	@echo "make test: every check passed"
 
 check:
@@ -44,6 +44,11 @@ unit: build
 # The web app in headless Chromium, against a private local stack (tests/browser/journeys.py).
 browser: venv build chromium
 	timeout 600 python tests/browser/journeys.py
+
+# The HTTP API against openapi.yaml: Schemathesis on a private local stack, a token per role
+# (tests/contract/run_schemathesis.py; about 40 s, bounded by examples per operation and time).
+contract: venv build
+	timeout 300 python tests/contract/run_schemathesis.py
 
 # Debian's chromium (Playwright's own browser download is not used).
 chromium:
