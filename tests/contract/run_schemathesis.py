@@ -140,8 +140,15 @@ def people(stack):
 
 
 def seed(stack, tokens):
-    """Something for the links to find: a task (once the worker reached the tracker's pool)."""
+    """Every context knows every role's account (each keeps its own copy, from the events), and
+    the links have something to find: a task (once the worker reached the tracker's pool)."""
     deadline = time.monotonic() + 30
+    for role, token in tokens.items():
+        for path in ("/auth/me", "/tasks/mine", "/accounting/me", "/notifications/mine"):
+            while (answer := stack.call("GET", path, token))[0] != 200:
+                if time.monotonic() > deadline:
+                    fail(f"{role}: GET {path} answers {answer}")
+                time.sleep(0.25)
     while True:
         status, body = stack.call("POST", "/tasks", tokens["manager"], {"title": "Contract seed", "jira_id": "SEED-1"})
         if status == 201:
