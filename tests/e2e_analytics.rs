@@ -48,11 +48,7 @@ fn a_rebuild_replays_the_archive_into_a_new_generation_and_switches_once_caught_
     let stack = Stack::shared();
     let admin = stack.admin_token();
     let (worker_id, worker) = stack.employee(&admin, "worker");
-    stack.eventually(60, "the task tracker knows the worker", || {
-        let pool = stack.items("TasksTable", "POOL");
-        let ids = pool.first()?["ids"]["SS"].as_array()?.clone();
-        ids.iter().any(|i| i == worker_id.as_str()).then_some(())
-    });
+    stack.wait_assignable(&worker_id);
     let mut tasks = Vec::new();
     for title in ["Polish the perch", "Sort the seeds", "Preen the plan"] {
         let (status, task) = stack.call(

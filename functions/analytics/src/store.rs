@@ -97,6 +97,15 @@ fn rebuild_key(id: Uuid) -> Item {
     key(format!("REBUILD#{id}"), "REBUILD")
 }
 
+/// The generations item and the rebuild's record, as a rebuild's start or end writes them.
+fn rebuild_items(rebuild: &Rebuild, after: &Generations) -> (Item, Item) {
+    let mut generations = to_item(after);
+    generations.extend(generations_key());
+    let mut record = to_item(rebuild);
+    record.extend(rebuild_key(rebuild.rebuild_id));
+    (generations, record)
+}
+
 fn account_key(id: Uuid) -> Item {
     key(format!("ACCOUNT#{id}"), "ACCOUNT")
 }
@@ -128,10 +137,7 @@ impl AnalyticsStore for Store {
         rebuild: &Rebuild,
         after: &Generations,
     ) -> Result<bool, StoreError> {
-        let mut generations = to_item(after);
-        generations.extend(generations_key());
-        let mut record = to_item(rebuild);
-        record.extend(rebuild_key(rebuild.rebuild_id));
+        let (generations, record) = rebuild_items(rebuild, after);
         let items = vec![
             put(
                 self.table.name(),
@@ -148,10 +154,7 @@ impl AnalyticsStore for Store {
         rebuild: &Rebuild,
         after: &Generations,
     ) -> Result<bool, StoreError> {
-        let mut generations = to_item(after);
-        generations.extend(generations_key());
-        let mut record = to_item(rebuild);
-        record.extend(rebuild_key(rebuild.rebuild_id));
+        let (generations, record) = rebuild_items(rebuild, after);
         let switch = Put::builder()
             .table_name(self.table.name())
             .set_item(Some(generations))
