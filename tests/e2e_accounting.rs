@@ -19,11 +19,7 @@ fn worker(stack: &Stack) -> (String, String) {
         .get_or_insert_with(|| {
             let admin = stack.admin_token();
             let (id, token) = stack.employee(&admin, "worker");
-            stack.eventually(60, "the task tracker knows the worker", || {
-                let pool = stack.items("TasksTable", "POOL");
-                let ids = pool.first()?["ids"]["SS"].as_array()?.clone();
-                ids.iter().any(|i| i == id.as_str()).then_some(())
-            });
+            stack.wait_assignable(&id);
             (id, token)
         })
         .clone()

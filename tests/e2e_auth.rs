@@ -103,6 +103,85 @@ fn a_deactivated_worker_is_refused_at_sign_in() {
     );
 }
 
+/// SPEC: rights follow the account, not the token. Every context checks a caller against its
+/// own copy of the account, so a live token of a deactivated account stops working everywhere
+/// as soon as `Account.Deactivated` arrives, long before it expires.
+#[test]
+fn a_deactivated_accounts_live_token_is_refused_by_every_context_within_seconds() {
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let (id, token) = stack.employee(&admin, "worker");
+    let own_routes = [
+        "/auth/me",
+        "/tasks/mine",
+        "/accounting/me",
+        "/notifications/mine",
+    ];
+    stack.eventually(20, "every context knows the new worker", || {
+        own_routes
+            .iter()
+            .all(|route| stack.call("GET", route, Some(&token), None).0 == 200)
+            .then_some(())
+    });
+
+    let (status, _) = stack.call(
+        "POST",
+        &format!("/accounts/{id}/deactivate"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200);
+    for route in own_routes {
+        let (status, problem) = stack.eventually(20, route, || {
+            let (status, problem) = stack.call("GET", route, Some(&token), None);
+            (status != 200).then_some((status, problem))
+        });
+        assert_eq!(status, 401, "{route}: {problem}");
+        assert_eq!(problem["detail"], "the account is deactivated", "{route}");
+    }
+}
+
+/// The backdoor of the review: a demoted admin's token, still valid for minutes, can no
+/// longer create an admin (auth checks its own table: at once) nor read what only admins
+/// read (each context's copy: within seconds).
+#[test]
+fn a_demoted_admins_live_token_keeps_only_the_new_roles_rights() {
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let (id, token) = stack.employee(&admin, "admin");
+    let admin_reads = ["/tasks", "/accounting/earnings", "/analytics/summary"];
+    stack.eventually(20, "every context knows the new admin", || {
+        admin_reads
+            .iter()
+            .all(|route| stack.call("GET", route, Some(&token), None).0 == 200)
+            .then_some(())
+    });
+
+    let (status, demoted) = stack.call(
+        "PATCH",
+        &format!("/accounts/{id}"),
+        Some(&admin),
+        Some(&json!({"role": "worker"})),
+    );
+    assert_eq!((status, demoted["role"].as_str()), (200, Some("worker")));
+    let backdoor = json!({"email": "backdoor-e2e@popug.test", "full_name": "Backdoor", "role": "admin", "password": "a-backdoor-password"});
+    let (status, problem) = stack.call("POST", "/accounts", Some(&token), Some(&backdoor));
+    assert_eq!(
+        status, 403,
+        "the demoted admin created an account: {problem}"
+    );
+    for route in admin_reads {
+        stack.eventually(20, route, || {
+            (stack.call("GET", route, Some(&token), None).0 == 403).then_some(())
+        });
+    }
+    assert_eq!(
+        stack.call("GET", "/tasks/mine", Some(&token), None).0,
+        200,
+        "a worker's own routes stay open"
+    );
+}
+
 #[test]
 fn account_created_reaches_the_task_tracker_exactly_once_even_when_delivered_twice() {
     let stack = Stack::shared();
@@ -355,6 +434,7 @@ fn every_route_allows_exactly_the_roles_whose_scopes_it_names() {
             .replace("{account_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{task_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{shuffle_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{rebuild_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{date}", "2026-11-20");
         let body = (method != "GET").then(|| json!({}));
         assert_eq!(

@@ -297,6 +297,30 @@ pub fn put(table: &str, item: Item, condition: &str) -> TransactWriteItem {
     TransactWriteItem::builder().put(put).build()
 }
 
+/// The condition of a copy kept only forward: nothing there yet, or an older `:revision`.
+pub const NEWER_REVISION: &str = "attribute_not_exists(pk) OR revision < :revision";
+
+/// A transaction item that writes `value` (which has a `revision` attribute) under `key`
+/// unless the item there has this revision or a newer one: how a context keeps its copy of
+/// another context's entity, only forward, whatever order the events arrive in.
+pub fn put_newer_revision<T: Serialize>(
+    table: &str,
+    key: Item,
+    value: &T,
+    revision: u64,
+) -> TransactWriteItem {
+    let mut item = to_item(value);
+    item.extend(key);
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(NEWER_REVISION)
+        .expression_attribute_values(":revision", n(revision))
+        .build()
+        .expect("table, item and condition are set");
+    TransactWriteItem::builder().put(put).build()
+}
+
 /// A transaction item from a prepared update.
 pub fn update(update: UpdateBuilder) -> TransactWriteItem {
     TransactWriteItem::builder()

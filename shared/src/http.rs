@@ -7,6 +7,10 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::{de::DeserializeOwned, Serialize};
 
+use uuid::Uuid;
+
+use crate::contracts::accounts::AccountSnapshot;
+use crate::dynamo::StoreError;
 use crate::identity::Role;
 
 /// Larger bodies are refused before parsing; no command needs more.
@@ -197,16 +201,38 @@ pub fn limit(req: &Request) -> Result<usize, Problem> {
     }
 }
 
-/// Who is calling, from the claims API Gateway's JWT authorizer verified.
+/// The account copies a context keeps from `Account.*` events, as the caller check needs them.
+/// SPEC: rights follow the account, not the token; every context checks a caller against its
+/// own copy, so a deactivated or demoted account loses its rights as soon as the event arrives
+/// (seconds), not when its access token expires.
+pub trait AccountCopies: Sync {
+    /// This context's copy of the account, if an event about it has arrived.
+    fn account_copy(
+        &self,
+        account_id: Uuid,
+    ) -> impl std::future::Future<Output = Result<Option<AccountSnapshot>, StoreError>> + Send;
+}
+
+/// Who is calling: the subject of the token API Gateway's JWT authorizer verified, with the
+/// role its account has now. Only [`caller`] makes one, so no handler can skip the check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
-    pub account_id: String,
+    pub account_id: Uuid,
     pub role: Role,
-    pub scopes: Vec<String>,
+}
+
+/// The caller of a signed-in route, checked against the context's own copy of the account: a
+/// deactivated account is not signed in (401), and the role is the account's, not the token's
+/// (a demoted admin's token keeps only the new role's rights). One read per request.
+pub async fn caller(req: &Request, copies: &impl AccountCopies) -> Result<Caller, Problem> {
+    let token = Caller::in_token(req)?;
+    let copy = copies.account_copy(token.account_id).await?;
+    token.checked_against(copy.as_ref())
 }
 
 impl Caller {
-    pub fn of(req: &Request) -> Result<Caller, Problem> {
+    /// The claims as the token states them, before the account is asked.
+    fn in_token(req: &Request) -> Result<Caller, Problem> {
         let claims = match req.request_context_ref() {
             Some(RequestContext::ApiGatewayV2(ctx)) => ctx
                 .authorizer
@@ -218,21 +244,28 @@ impl Caller {
         .ok_or_else(|| Problem::unauthorized("no verified token"))?;
         let account_id = claims
             .get("sub")
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| Problem::unauthorized("token has no subject"))?;
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(|| Problem::unauthorized("the token's subject is not an account"))?;
         let role = claims
             .get("role")
             .and_then(|r| Role::parse(r))
             .ok_or_else(|| Problem::unauthorized("token has no known role"))?;
-        let scopes = claims
-            .get("scope")
-            .map(|s| s.split_whitespace().map(str::to_owned).collect())
-            .unwrap_or_default();
-        Ok(Caller {
-            account_id: account_id.clone(),
-            role,
-            scopes,
-        })
+        Ok(Caller { account_id, role })
+    }
+
+    /// The token's caller as the account copy says today. Without a copy (the account's first
+    /// event has not reached this context yet: seconds after it was created) the token stands.
+    fn checked_against(self, copy: Option<&AccountSnapshot>) -> Result<Caller, Problem> {
+        match copy {
+            None => Ok(self),
+            Some(account) if !account.active => {
+                Err(Problem::unauthorized("the account is deactivated"))
+            }
+            Some(account) => Ok(Caller {
+                role: account.role,
+                ..self
+            }),
+        }
     }
 
     /// The handler's own role check, behind the gateway's scope check.
@@ -308,4 +341,54 @@ pub fn replayed(status: StatusCode, replay: crate::idempotency::Replay) -> HttpR
         .header("idempotent-replayed", "true")
         .body(Body::Text(replay.body))
         .expect("a stored response builds"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(role: Role) -> Caller {
+        Caller {
+            account_id: Uuid::new_v4(),
+            role,
+        }
+    }
+
+    fn copy(of: &Caller, role: Role, active: bool) -> AccountSnapshot {
+        AccountSnapshot {
+            account_id: of.account_id,
+            email: "kiwi@popug.test".into(),
+            full_name: "Kiwi".into(),
+            role,
+            active,
+            revision: 2,
+        }
+    }
+
+    #[test]
+    fn a_deactivated_account_is_not_signed_in_whatever_its_token_says() {
+        let admin = token(Role::Admin);
+        let gone = copy(&admin, Role::Admin, false);
+        let refused = admin.checked_against(Some(&gone)).unwrap_err();
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    }
+
+    #[test]
+    fn the_role_is_the_accounts_not_the_tokens() {
+        let admin = token(Role::Admin);
+        let demoted = copy(&admin, Role::Worker, true);
+        let caller = admin.checked_against(Some(&demoted)).unwrap();
+        assert_eq!(caller.role, Role::Worker);
+        assert_eq!(
+            caller.require_any(&[Role::Admin]).unwrap_err().status,
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    #[test]
+    fn without_a_copy_yet_the_token_stands() {
+        let manager = token(Role::Manager);
+        let caller = manager.clone().checked_against(None).unwrap();
+        assert_eq!(caller, manager);
+    }
 }

@@ -85,6 +85,9 @@ struct BusEvent {
     #[serde(default)]
     source: String,
     detail: Envelope,
+    /// Set by EventBridge on an event replayed from an archive.
+    #[serde(default, rename = "replay-name")]
+    replay_name: Option<String>,
 }
 
 impl BusEvent {
@@ -246,6 +249,8 @@ pub struct Delivery {
     pub receive_count: u32,
     /// The queue's `maxReceiveCount`.
     pub max_receive_count: u32,
+    /// Whether the bus replayed the event from its archive (it was delivered live before).
+    pub replayed: bool,
 }
 
 impl Delivery {
@@ -275,7 +280,9 @@ where
                 Err(ConsumeError::Poison(event.check_producer().unwrap_err()))
             }
             Ok(BusEvent {
-                detail: envelope, ..
+                detail: envelope,
+                replay_name,
+                ..
             }) => {
                 let (id, name, correlation_id) = (
                     envelope.id,
@@ -285,6 +292,7 @@ where
                 let delivery = Delivery {
                     receive_count: receive_count(message),
                     max_receive_count,
+                    replayed: replay_name.is_some(),
                 };
                 let result = handle(envelope, delivery).await;
                 match &result {

@@ -224,6 +224,16 @@ impl Stack {
         )
     }
 
+    /// Waits until the task tracker can assign tasks to `account` (its copy of the account
+    /// reached the assignable pool).
+    pub fn wait_assignable(&self, account: &str) {
+        self.eventually(60, "the task tracker knows the account", || {
+            let pool = self.items("TasksTable", "POOL");
+            let ids = pool.first()?["ids"]["SS"].as_array()?.clone();
+            ids.iter().any(|i| i == account).then_some(())
+        });
+    }
+
     /// Every event the bus carried so far (EventBridge shape, `detail` = our envelope).
     pub fn events(&self) -> Vec<serde_json::Value> {
         self.call("GET", "/_local/events", None, None)

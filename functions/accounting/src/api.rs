@@ -4,7 +4,7 @@
 //! accountants: the gateway checks the scope, and each handler checks the role again.
 
 use ates_kernel::calendar::Calendar;
-use ates_kernel::http::{self, Caller, HttpResult, Problem};
+use ates_kernel::http::{self, HttpResult, Problem};
 use ates_kernel::identity::Role;
 use chrono::{NaiveDate, Utc};
 use lambda_http::http::StatusCode;
@@ -15,13 +15,14 @@ use crate::app::{self, Bank, LedgerStore};
 
 const COMPANY: &[Role] = &[Role::Admin, Role::Accountant];
 
-fn caller_id(caller: &Caller) -> Result<Uuid, Problem> {
-    Uuid::parse_str(&caller.account_id)
-        .map_err(|_| Problem::unauthorized("token subject is not an account"))
+/// The caller's own account (any employee).
+async fn caller_id(store: &impl LedgerStore, req: &Request) -> Result<Uuid, Problem> {
+    Ok(http::caller(req, store).await?.account_id)
 }
 
-fn company(req: &Request) -> Result<(), Problem> {
-    Caller::of(req)?.require_any(COMPANY)
+/// An admin or an accountant.
+async fn company(store: &impl LedgerStore, req: &Request) -> Result<(), Problem> {
+    http::caller(req, store).await?.require_any(COMPANY)
 }
 
 fn account_in_path(req: &Request) -> Result<Uuid, Problem> {
@@ -38,14 +39,14 @@ fn date(value: Option<String>, name: &str) -> Result<NaiveDate, Problem> {
 
 /// `GET /accounting/me`: any employee's own balance and what they earned today.
 pub async fn me(store: &impl LedgerStore, calendar: &Calendar, req: Request) -> HttpResult {
-    let me = caller_id(&Caller::of(&req)?)?;
+    let me = caller_id(store, &req).await?;
     let balance = app::my_balance(store, calendar, me, Utc::now()).await?;
     http::json(StatusCode::OK, &balance)
 }
 
 /// `GET /accounting/me/entries?limit&cursor`: the caller's audit log, newest first.
 pub async fn my_entries(store: &impl LedgerStore, req: Request) -> HttpResult {
-    let me = caller_id(&Caller::of(&req)?)?;
+    let me = caller_id(store, &req).await?;
     let cursor = http::query_param(&req, "cursor");
     let log = app::audit_log(store, me, false, http::limit(&req)?, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &log)
@@ -57,7 +58,7 @@ pub async fn list_accounts(
     calendar: &Calendar,
     req: Request,
 ) -> HttpResult {
-    company(&req)?;
+    company(store, &req).await?;
     let cursor = http::query_param(&req, "cursor");
     let page = app::balances(
         store,
@@ -72,7 +73,7 @@ pub async fn list_accounts(
 
 /// `GET /accounting/accounts/{account_id}` (admins, accountants).
 pub async fn account(store: &impl LedgerStore, calendar: &Calendar, req: Request) -> HttpResult {
-    company(&req)?;
+    company(store, &req).await?;
     let id = account_in_path(&req)?;
     let balance = app::account_balance(store, calendar, id, Utc::now()).await?;
     http::json(StatusCode::OK, &balance)
@@ -80,7 +81,7 @@ pub async fn account(store: &impl LedgerStore, calendar: &Calendar, req: Request
 
 /// `GET /accounting/accounts/{account_id}/entries?limit&cursor` (admins, accountants).
 pub async fn account_entries(store: &impl LedgerStore, req: Request) -> HttpResult {
-    company(&req)?;
+    company(store, &req).await?;
     let id = account_in_path(&req)?;
     let cursor = http::query_param(&req, "cursor");
     let log = app::audit_log(store, id, true, http::limit(&req)?, cursor.as_deref()).await?;
@@ -90,7 +91,7 @@ pub async fn account_entries(store: &impl LedgerStore, req: Request) -> HttpResu
 /// `GET /accounting/earnings?from&to` (admins, accountants): per business day, at most 366.
 /// Without a range: today.
 pub async fn earnings(store: &impl LedgerStore, calendar: &Calendar, req: Request) -> HttpResult {
-    company(&req)?;
+    company(store, &req).await?;
     let now = Utc::now();
     let (from, to) = match (
         http::query_param(&req, "from"),
@@ -108,7 +109,7 @@ pub async fn earnings(store: &impl LedgerStore, calendar: &Calendar, req: Reques
 
 /// `GET /accounting/closes/{date}` (admins, accountants).
 pub async fn close(store: &impl LedgerStore, req: Request) -> HttpResult {
-    company(&req)?;
+    company(store, &req).await?;
     let date = date(http::path_param(&req, "date").ok(), "date")?;
     let report = app::close_report(store, date).await?;
     http::json(StatusCode::OK, &report)
@@ -116,7 +117,7 @@ pub async fn close(store: &impl LedgerStore, req: Request) -> HttpResult {
 
 /// `GET /accounting/me/payout-details`: the caller's IBAN, masked, and what waits for it.
 pub async fn my_payout_details(store: &impl LedgerStore, req: Request) -> HttpResult {
-    let me = caller_id(&Caller::of(&req)?)?;
+    let me = caller_id(store, &req).await?;
     http::json(StatusCode::OK, &app::payout_details(store, me).await?)
 }
 
@@ -132,7 +133,7 @@ pub async fn register_payout_details(
     bank: &impl Bank,
     req: Request,
 ) -> HttpResult {
-    let me = caller_id(&Caller::of(&req)?)?;
+    let me = caller_id(store, &req).await?;
     let new: NewPayoutDetails = http::body(&req)?;
     let view = app::register_payout_details(store, bank, me, &new.iban, Utc::now()).await?;
     http::json(StatusCode::OK, &view)

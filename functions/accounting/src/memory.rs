@@ -6,8 +6,10 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::job::{Cursor, Page, PageCommit};
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -118,6 +120,12 @@ fn write_entry(state: &mut State, entry: &Entry) {
         .entry(entry.business_date)
         .or_default()
         .add(DayEarnings::of(entry));
+}
+
+impl AccountCopies for MemoryStore {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        Ok(self.account(id).await?.and_then(|account| account.profile))
+    }
 }
 
 impl LedgerStore for MemoryStore {

@@ -6,6 +6,7 @@ use std::future::Future;
 
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::job::{Cursor, Page, PageCommit};
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -95,7 +96,7 @@ impl DayEarnings {
 }
 
 /// The accounting table, as the use cases need it. Every write is one atomic step.
-pub trait LedgerStore: Sync {
+pub trait LedgerStore: AccountCopies {
     fn account(
         &self,
         id: Uuid,

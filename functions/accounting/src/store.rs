@@ -17,10 +17,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::{
     encode_cursor, from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table,
 };
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::inbox::{self, Committed as InboxCommitted};
 use ates_kernel::job::{self, Cursor, Page, PageCommit};
 use ates_kernel::outbox;
@@ -219,6 +221,12 @@ fn read_close(item: &Item) -> Result<Close, StoreError> {
         started_at: time("started_at")?.unwrap_or_default(),
         closed_at: time("closed_at")?,
     })
+}
+
+impl AccountCopies for Store {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        Ok(self.account(id).await?.and_then(|account| account.profile))
+    }
 }
 
 impl LedgerStore for Store {

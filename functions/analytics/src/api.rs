@@ -2,17 +2,18 @@
 //! gateway checks the scope, and each handler checks the role again.
 
 use ates_kernel::calendar::Calendar;
-use ates_kernel::http::{self, Caller, HttpResult, Problem};
+use ates_kernel::http::{self, HttpResult, Problem};
 use ates_kernel::identity::Role;
 use chrono::{NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
+use uuid::Uuid;
 
-use crate::app::{self, AnalyticsStore, Asked};
+use crate::app::{self, AnalyticsStore, Asked, Replayer};
 use crate::projection::Period;
 
-fn admin(req: &Request) -> Result<(), Problem> {
-    Caller::of(req)?.require_any(&[Role::Admin])
+async fn admin(store: &impl AnalyticsStore, req: &Request) -> Result<(), Problem> {
+    http::caller(req, store).await?.require_any(&[Role::Admin])
 }
 
 fn date(req: &Request, name: &str) -> Result<Option<NaiveDate>, Problem> {
@@ -33,7 +34,7 @@ fn range(req: &Request) -> Result<(NaiveDate, NaiveDate), Problem> {
 
 /// `GET /analytics/summary`.
 pub async fn summary(store: &impl AnalyticsStore, calendar: &Calendar, req: Request) -> HttpResult {
-    admin(&req)?;
+    admin(store, &req).await?;
     http::json(
         StatusCode::OK,
         &app::summary(store, calendar, Utc::now()).await?,
@@ -46,7 +47,7 @@ pub async fn earnings(
     calendar: &Calendar,
     req: Request,
 ) -> HttpResult {
-    admin(&req)?;
+    admin(store, &req).await?;
     let range = match (
         http::query_param(&req, "from"),
         http::query_param(&req, "to"),
@@ -61,7 +62,7 @@ pub async fn earnings(
 /// `GET /analytics/most-expensive-task?from&to` or `?period=day|week|month&date=`: one or the
 /// other, never a mix (every parameter given is read and checked).
 pub async fn most_expensive_task(store: &impl AnalyticsStore, req: Request) -> HttpResult {
-    admin(&req)?;
+    admin(store, &req).await?;
     let period = http::query_param(&req, "period")
         .map(|p| {
             Period::parse(&p).ok_or_else(|| Problem::invalid("`period` is day, week or month"))
@@ -86,5 +87,35 @@ pub async fn most_expensive_task(store: &impl AnalyticsStore, req: Request) -> H
     http::json(
         StatusCode::OK,
         &app::most_expensive_task(store, asked).await?,
+    )
+}
+
+/// `POST /analytics/rebuilds`: 202 with the rebuild and where to follow it; 409 while one runs.
+pub async fn start_rebuild(
+    store: &impl AnalyticsStore,
+    bus: &impl Replayer,
+    req: Request,
+) -> HttpResult {
+    admin(store, &req).await?;
+    let rebuild = app::start_rebuild(store, bus, Utc::now()).await?;
+    let mut response = http::json(StatusCode::ACCEPTED, &rebuild)?;
+    if let Ok(location) = format!("/analytics/rebuilds/{}", rebuild.rebuild_id).parse() {
+        response.headers_mut().insert("location", location);
+    }
+    Ok(response)
+}
+
+/// `GET /analytics/rebuilds/{rebuild_id}`: status and progress.
+pub async fn rebuild_progress(
+    store: &impl AnalyticsStore,
+    bus: &impl Replayer,
+    req: Request,
+) -> HttpResult {
+    admin(store, &req).await?;
+    let id = http::path_param(&req, "rebuild_id")?;
+    let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found(format!("no rebuild {id}")))?;
+    http::json(
+        StatusCode::OK,
+        &app::rebuild_progress(store, bus, id).await?,
     )
 }

@@ -4,16 +4,18 @@
 
 use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::accounting::{EntryKind, TransactionPosted};
+use ates_kernel::contracts::accounts::decode_account;
 use ates_kernel::contracts::tasks::decode_task_created;
 use ates_kernel::event::Envelope;
-use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::AnalyticsError;
-pub use crate::ports::{AnalyticsStore, Committed, Movement, Title};
+pub use crate::ports::{AnalyticsStore, Committed, Movement, Replayer, Title};
 use crate::projection::{best, cover, shard, Completion, DayFigures, KnownBalance, Period};
+use crate::rebuild::{Rebuild, RebuildStatus, ReplayState};
 
 const ATTEMPTS: u32 = 5;
 
@@ -28,17 +30,34 @@ fn inbox_name(consumer: &str, generation: u32) -> String {
     format!("{consumer}@g{generation}")
 }
 
-/// `Task.Created` (any version): the title the most expensive task is shown with.
+/// `Account.*`: the copy of accounts the caller check reads, only forward in revision.
+pub async fn sync_account(
+    store: &impl AnalyticsStore,
+    event: &Envelope,
+) -> Result<Outcome, ConsumeError> {
+    let Some(account) = decode_account(event) else {
+        return Ok(Outcome::Superseded);
+    };
+    let account = account.map_err(|e| ConsumeError::Poison(e.to_string()))?;
+    Ok(match store.save_account(&account).await? {
+        true => Outcome::Applied,
+        false => Outcome::Superseded,
+    })
+}
+
+/// `Task.Created` (any version): the title the most expensive task is shown with. A replayed
+/// event (`delivery.replayed`) goes only to the generation a rebuild is filling.
 pub async fn record_title(
     store: &impl AnalyticsStore,
     event: &Envelope,
+    delivery: Delivery,
 ) -> Result<Outcome, ConsumeError> {
     let created = decode_task_created(event).map_err(|e| ConsumeError::Poison(e.to_string()))?;
     let title = Title {
         title: created.title,
         jira_id: created.jira_id,
     };
-    for generation in store.generations().await?.targets(false) {
+    for generation in store.generations().await?.targets(delivery.replayed) {
         store
             .record_title(generation, created.task_id, &title)
             .await?;
@@ -48,16 +67,18 @@ pub async fn record_title(
 
 /// `Ledger.TransactionPosted`: the company's day (fees and rewards), the employee's balance if
 /// this is the latest known (by the ledger sequence), and for a reward, the task as a candidate
-/// for the most expensive of its day and month.
+/// for the most expensive of its day and month. A replayed event goes only to the generation a
+/// rebuild is filling.
 pub async fn record_movement(
     store: &impl AnalyticsStore,
     event: &Envelope,
+    delivery: Delivery,
 ) -> Result<Outcome, ConsumeError> {
     let posted: TransactionPosted = event
         .decode()
         .map_err(|e| ConsumeError::Poison(e.to_string()))?;
     let mut outcome = Outcome::Duplicate;
-    for generation in store.generations().await?.targets(false) {
+    for generation in store.generations().await?.targets(delivery.replayed) {
         if apply(store, generation, &posted, event).await? == Committed::Applied {
             outcome = Outcome::Applied;
         }
@@ -253,4 +274,96 @@ pub async fn most_expensive_task(
         }
     };
     Ok(MostExpensive { from, to, task })
+}
+
+/// `POST /analytics/rebuilds` (N4): a fresh generation, and the replay of the bus's archive
+/// into it through analytics' own rules. The generation answering now keeps answering. While
+/// a rebuild runs, another is refused (409).
+pub async fn start_rebuild(
+    store: &impl AnalyticsStore,
+    bus: &impl Replayer,
+    now: DateTime<Utc>,
+) -> Result<Rebuild, AnalyticsError> {
+    let generations = store.generations().await?;
+    let (rebuild, during) = Rebuild::start(&generations, Uuid::new_v4(), now)
+        .map_err(AnalyticsError::RebuildRunning)?;
+    if !store.begin_rebuild(&rebuild, &during).await? {
+        let running = store.generations().await?.rebuild_id;
+        return Err(AnalyticsError::RebuildRunning(running.unwrap_or_default()));
+    }
+    if let Err(e) = bus
+        .start_replay(&rebuild.replay_name(), rebuild.replay_until)
+        .await
+    {
+        // Nothing was replayed: the rebuild ends here, and another may start.
+        let failed = ReplayState::Failed(format!("the replay did not start: {e}"));
+        if let Some((failed, after)) = rebuild.settle(&during, &failed, true, now) {
+            store.settle_rebuild(&failed, &after).await?;
+        }
+        return Err(e.into());
+    }
+    tracing::info!(rebuild_id = %rebuild.rebuild_id, generation = rebuild.generation, "rebuild started");
+    Ok(rebuild)
+}
+
+/// A rebuild as `GET /analytics/rebuilds/{id}` shows it: while it replays, how far the replay
+/// has come (the archive is replayed up to `replay_until`).
+#[derive(Debug, Serialize)]
+pub struct RebuildProgress {
+    #[serde(flatten)]
+    pub rebuild: Rebuild,
+    pub replayed_through: Option<DateTime<Utc>>,
+    pub answering_generation: u32,
+}
+
+pub async fn rebuild_progress(
+    store: &impl AnalyticsStore,
+    bus: &impl Replayer,
+    id: Uuid,
+) -> Result<RebuildProgress, AnalyticsError> {
+    let rebuild = store
+        .rebuild(id)
+        .await?
+        .ok_or(AnalyticsError::UnknownRebuild)?;
+    let replayed_through = match rebuild.status {
+        RebuildStatus::Replaying => match bus.replay_state(&rebuild.replay_name()).await? {
+            ReplayState::Running { through } => through,
+            ReplayState::Completed => Some(rebuild.replay_until),
+            ReplayState::Failed(_) => None,
+        },
+        RebuildStatus::Completed => Some(rebuild.replay_until),
+        RebuildStatus::Failed => None,
+    };
+    Ok(RebuildProgress {
+        answering_generation: store.generations().await?.current,
+        rebuild,
+        replayed_through,
+    })
+}
+
+/// Scheduled every minute: the rebuild under way, if any, is switched to once its replay is
+/// complete and the queues it filled are empty, or ended if its replay failed.
+pub async fn settle_rebuild(
+    store: &impl AnalyticsStore,
+    bus: &impl Replayer,
+    now: DateTime<Utc>,
+) -> Result<Option<Rebuild>, AnalyticsError> {
+    let generations = store.generations().await?;
+    let Some(id) = generations.rebuild_id else {
+        return Ok(None);
+    };
+    let rebuild = store
+        .rebuild(id)
+        .await?
+        .ok_or(AnalyticsError::UnknownRebuild)?;
+    let replay = bus.replay_state(&rebuild.replay_name()).await?;
+    let drained = replay == ReplayState::Completed && bus.drained().await?;
+    let Some((settled, after)) = rebuild.settle(&generations, &replay, drained, now) else {
+        return Ok(None);
+    };
+    if !store.settle_rebuild(&settled, &after).await? {
+        return Ok(None);
+    }
+    tracing::info!(rebuild_id = %settled.rebuild_id, status = ?settled.status, answering = after.current, "rebuild settled");
+    Ok(Some(settled))
 }

@@ -7,8 +7,14 @@ use ates_kernel::http::Problem;
 pub enum AnalyticsError {
     #[error("{0}")]
     Invalid(String),
+    #[error("rebuild {0} is under way; one rebuild runs at a time")]
+    RebuildRunning(uuid::Uuid),
+    #[error("no such rebuild")]
+    UnknownRebuild,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the bus: {0}")]
+    Bus(#[from] crate::ports::BusError),
 }
 
 impl From<AnalyticsError> for Problem {
@@ -16,7 +22,9 @@ impl From<AnalyticsError> for Problem {
         let detail = e.to_string();
         match e {
             AnalyticsError::Invalid(_) => Problem::invalid(detail),
-            AnalyticsError::Store(_) => Problem::internal(detail),
+            AnalyticsError::RebuildRunning(_) => Problem::conflict(detail),
+            AnalyticsError::UnknownRebuild => Problem::not_found(detail),
+            AnalyticsError::Store(_) | AnalyticsError::Bus(_) => Problem::internal(detail),
         }
     }
 }

@@ -2,10 +2,11 @@
 //! earnings per day, how many employees are in debt, the most expensive completed task of any
 //! period — kept under a generation number so a rebuild can replace them.
 //!
-//! - [`projection`]: the projections' rules (plain Rust).
+//! - [`projection`]: the projections' rules (plain Rust); [`rebuild`]: a rebuild's course.
 //! - [`app`]: the use cases, one per event handler and query; [`ports`]: the
 //!   [`ports::AnalyticsStore`] they drive.
-//! - [`api`]: the HTTP edge; [`store`]: the DynamoDB store; `memory`: an in-memory store for
+//! - [`api`]: the HTTP edge; [`store`]: the DynamoDB store; [`replayer`]: the EventBridge
+//!   replay and the SQS queues it fills; `memory`: an in-memory store for
 //!   tests (feature `testing`).
 pub mod api;
 pub mod app;
@@ -14,4 +15,6 @@ pub mod error;
 pub mod memory;
 pub mod ports;
 pub mod projection;
+pub mod rebuild;
+pub mod replayer;
 pub mod store;

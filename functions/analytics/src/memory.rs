@@ -4,13 +4,16 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::ports::{AnalyticsStore, Committed, Movement, Title};
 use crate::projection::{Completion, DayFigures, Generations, KnownBalance};
+use crate::rebuild::Rebuild;
 
 #[derive(Default)]
 struct State {
@@ -22,6 +25,8 @@ struct State {
     best_months: HashMap<(u32, String), Completion>,
     titles: HashMap<(u32, Uuid), Title>,
     inbox: HashSet<(String, Uuid)>,
+    accounts: HashMap<Uuid, AccountSnapshot>,
+    rebuilds: HashMap<Uuid, Rebuild>,
 }
 
 #[derive(Default)]
@@ -50,9 +55,60 @@ fn keep_best<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Completion>, key: K, 
     }
 }
 
+impl AccountCopies for MemoryStore {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        Ok(self.state().accounts.get(&id).cloned())
+    }
+}
+
 impl AnalyticsStore for MemoryStore {
+    async fn save_account(&self, account: &AccountSnapshot) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if state
+            .accounts
+            .get(&account.account_id)
+            .is_some_and(|kept| kept.revision >= account.revision)
+        {
+            return Ok(false);
+        }
+        state.accounts.insert(account.account_id, account.clone());
+        Ok(true)
+    }
+
     async fn generations(&self) -> Result<Generations, StoreError> {
         Ok(self.state().generations)
+    }
+
+    async fn begin_rebuild(
+        &self,
+        rebuild: &Rebuild,
+        after: &Generations,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if state.generations.rebuild_id.is_some() {
+            return Ok(false);
+        }
+        state.generations = *after;
+        state.rebuilds.insert(rebuild.rebuild_id, rebuild.clone());
+        Ok(true)
+    }
+
+    async fn settle_rebuild(
+        &self,
+        rebuild: &Rebuild,
+        after: &Generations,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        if state.generations.rebuild_id != Some(rebuild.rebuild_id) {
+            return Ok(false);
+        }
+        state.generations = *after;
+        state.rebuilds.insert(rebuild.rebuild_id, rebuild.clone());
+        Ok(true)
+    }
+
+    async fn rebuild(&self, id: Uuid) -> Result<Option<Rebuild>, StoreError> {
+        Ok(self.state().rebuilds.get(&id).cloned())
     }
 
     async fn balance(

@@ -5,12 +5,15 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
-use chrono::NaiveDate;
+use ates_kernel::http::AccountCopies;
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::projection::{Completion, DayFigures, Generations, KnownBalance};
+use crate::rebuild::{Rebuild, ReplayState};
 
 /// What a consumer's write came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +43,31 @@ pub struct Title {
     pub jira_id: Option<String>,
 }
 
-pub trait AnalyticsStore: Sync {
+pub trait AnalyticsStore: AccountCopies {
+    /// Keeps the copy of an account the caller check reads, if `account` is newer than it;
+    /// `false` when the copy was as new already. It belongs to no generation: a rebuild
+    /// leaves it alone.
+    fn save_account(
+        &self,
+        account: &AccountSnapshot,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn generations(&self) -> impl Future<Output = Result<Generations, StoreError>> + Send;
+    /// Records a rebuild and the generations it starts, unless another rebuild is under way
+    /// (`false`: nothing written).
+    fn begin_rebuild(
+        &self,
+        rebuild: &Rebuild,
+        after: &Generations,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Records how a rebuild ended and the generations after it, if it is still the one under
+    /// way (`false`: settled before, nothing written).
+    fn settle_rebuild(
+        &self,
+        rebuild: &Rebuild,
+        after: &Generations,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn rebuild(&self, id: Uuid)
+        -> impl Future<Output = Result<Option<Rebuild>, StoreError>> + Send;
     fn balance(
         &self,
         generation: u32,
@@ -91,3 +117,25 @@ pub trait AnalyticsStore: Sync {
         months: &[String],
     ) -> impl Future<Output = Result<Vec<Completion>, StoreError>> + Send;
 }
+
+/// The bus's side of a rebuild: the replay of its archive through analytics' projection rules,
+/// and the queues those rules fill.
+pub trait Replayer: Sync {
+    /// Starts replaying, as `name`, every archived event up to `until`.
+    fn start_replay(
+        &self,
+        name: &str,
+        until: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), BusError>> + Send;
+    fn replay_state(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<ReplayState, BusError>> + Send;
+    /// Whether the projection queues are empty: nothing waiting, nothing being handled.
+    fn drained(&self) -> impl Future<Output = Result<bool, BusError>> + Send;
+}
+
+/// A call to the bus or a queue that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BusError(pub String);

@@ -12,8 +12,17 @@ pub const SHARDS: u32 = 16;
 /// The projections answering now, and the one a rebuild is filling, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Generations {
+    /// The generation the routes answer from.
     pub current: u32,
+    /// The generation a rebuild is filling.
+    #[serde(default)]
     pub building: Option<u32>,
+    /// The highest generation ever started: a rebuild never refills a failed one's items.
+    #[serde(default)]
+    pub newest: u32,
+    /// The rebuild filling `building`.
+    #[serde(default)]
+    pub rebuild_id: Option<Uuid>,
 }
 
 impl Default for Generations {
@@ -21,6 +30,8 @@ impl Default for Generations {
         Generations {
             current: 1,
             building: None,
+            newest: 1,
+            rebuild_id: None,
         }
     }
 }
@@ -258,6 +269,8 @@ mod tests {
         let g = Generations {
             current: 1,
             building: Some(2),
+            newest: 2,
+            rebuild_id: Some(Uuid::nil()),
         };
         assert_eq!(g.targets(false), [1, 2]);
         assert_eq!(g.targets(true), [2]);

@@ -1,23 +1,32 @@
 //! The analytics table (DynamoDB). Every projection item is under its generation `G<g>`:
 //! - `META` / `GENERATIONS`: which generation answers, and which a rebuild is filling;
+//! - `REBUILD#<id>` / `REBUILD`: a rebuild (N4) and how it ended;
 //! - `G<g>#EARNINGS#<shard>` / `<date>`: the company's fees and rewards of a day, in 16 shards;
 //! - `G<g>#BALANCE#<account>` / `BALANCE`: an employee's latest known balance and its sequence;
 //! - `G<g>#DEBT#<shard>` / `DEBT`: how many employees (of the shard) are in debt;
 //! - `G<g>#BEST#<date>` / `DAY` and `G<g>#BEST#<yyyy-mm>` / `MONTH`: the best completion of a
 //!   day and of a month (N3), written only when beaten;
 //! - `G<g>#TITLE#<task>` / `TITLE`: a task's title and jira id;
-//! - `INBOX#<consumer>@g<g>#<event id>` / `INBOX`: events applied to a generation.
+//! - `INBOX#<consumer>@g<g>#<event id>` / `INBOX`: events applied to a generation;
+//! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account the caller check reads (in no
+//!   generation).
 
 use std::collections::{BTreeMap, HashMap};
 
-use ates_kernel::dynamo::{from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table};
+use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::dynamo::{
+    from_item, get_n, key, n, put, s, to_item, update, Item, StoreError, Table, NEWER_REVISION,
+};
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::inbox::{self, Committed as InboxCommitted};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{NaiveDate, SecondsFormat};
 use uuid::Uuid;
 
 use crate::ports::{AnalyticsStore, Committed, Movement, Title};
 use crate::projection::{shard, Completion, DayFigures, Generations, KnownBalance, SHARDS};
+use crate::rebuild::Rebuild;
 
 #[derive(Clone)]
 pub struct Store {
@@ -80,13 +89,88 @@ impl Store {
     }
 }
 
+fn generations_key() -> Item {
+    key("META", "GENERATIONS")
+}
+
+fn rebuild_key(id: Uuid) -> Item {
+    key(format!("REBUILD#{id}"), "REBUILD")
+}
+
+/// The generations item and the rebuild's record, as a rebuild's start or end writes them.
+fn rebuild_items(rebuild: &Rebuild, after: &Generations) -> (Item, Item) {
+    let mut generations = to_item(after);
+    generations.extend(generations_key());
+    let mut record = to_item(rebuild);
+    record.extend(rebuild_key(rebuild.rebuild_id));
+    (generations, record)
+}
+
+fn account_key(id: Uuid) -> Item {
+    key(format!("ACCOUNT#{id}"), "ACCOUNT")
+}
+
+impl AccountCopies for Store {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        self.table.get_as(account_key(id)).await
+    }
+}
+
 impl AnalyticsStore for Store {
+    async fn save_account(&self, account: &AccountSnapshot) -> Result<bool, StoreError> {
+        let mut item = to_item(account);
+        item.extend(account_key(account.account_id));
+        let newer = HashMap::from([(":revision".to_owned(), n(account.revision))]);
+        self.table.put_if(item, NEWER_REVISION, Some(newer)).await
+    }
+
     async fn generations(&self) -> Result<Generations, StoreError> {
         Ok(self
             .table
-            .get_as(key("META", "GENERATIONS"))
+            .get_as(generations_key())
             .await?
             .unwrap_or_default())
+    }
+
+    async fn begin_rebuild(
+        &self,
+        rebuild: &Rebuild,
+        after: &Generations,
+    ) -> Result<bool, StoreError> {
+        let (generations, record) = rebuild_items(rebuild, after);
+        let items = vec![
+            put(
+                self.table.name(),
+                generations,
+                "attribute_not_exists(rebuild_id)",
+            ),
+            put(self.table.name(), record, "attribute_not_exists(pk)"),
+        ];
+        Ok(self.table.transact(items).await?.is_ok())
+    }
+
+    async fn settle_rebuild(
+        &self,
+        rebuild: &Rebuild,
+        after: &Generations,
+    ) -> Result<bool, StoreError> {
+        let (generations, record) = rebuild_items(rebuild, after);
+        let switch = Put::builder()
+            .table_name(self.table.name())
+            .set_item(Some(generations))
+            .condition_expression("rebuild_id = :id")
+            .expression_attribute_values(":id", s(rebuild.rebuild_id.to_string()))
+            .build()
+            .expect("table, item and condition are set");
+        let items = vec![
+            TransactWriteItem::builder().put(switch).build(),
+            put(self.table.name(), record, "attribute_exists(pk)"),
+        ];
+        Ok(self.table.transact(items).await?.is_ok())
+    }
+
+    async fn rebuild(&self, id: Uuid) -> Result<Option<Rebuild>, StoreError> {
+        self.table.get_as(rebuild_key(id)).await
     }
 
     async fn balance(

@@ -10,10 +10,18 @@ use ates_kernel::contracts::accounting::{EntryKind, Leg, TransactionPosted};
 use ates_kernel::contracts::clock::DayEnded;
 use ates_kernel::contracts::tasks::{TaskAssigned, TaskCompleted, TaskCreated};
 use ates_kernel::event::{Cause, DomainEvent, Envelope};
+use ates_kernel::inbox::Delivery;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
+
+/// An event as the bus delivers it live, the first time.
+const LIVE: Delivery = Delivery {
+    receive_count: 1,
+    max_receive_count: 5,
+    replayed: false,
+};
 
 fn at(s: &str) -> DateTime<Utc> {
     s.parse().unwrap()
@@ -119,8 +127,10 @@ async fn analytics_agrees_with_accounting_under_duplicates_and_any_order() {
         let analytics = MemoryStore::default();
         for e in &deliveries {
             match e.name.as_str() {
-                "Ledger.TransactionPosted" => app::record_movement(&analytics, e).await.unwrap(),
-                _ => app::record_title(&analytics, e).await.unwrap(),
+                "Ledger.TransactionPosted" => {
+                    app::record_movement(&analytics, e, LIVE).await.unwrap()
+                }
+                _ => app::record_title(&analytics, e, LIVE).await.unwrap(),
             };
         }
         let (from, to) = (date("2026-03-01"), date("2026-03-02"));
@@ -221,7 +231,7 @@ async fn the_most_expensive_task_follows_the_spec_example() {
         reward(t3, 2500, "2026-03-02T12:00:00Z"),
         reward(t4, 2800, "2026-03-03T10:00:00Z"),
     ] {
-        app::record_movement(&store, &e).await.unwrap();
+        app::record_movement(&store, &e, LIVE).await.unwrap();
     }
     let created = TaskCreated {
         task_id: t2,
@@ -232,7 +242,7 @@ async fn the_most_expensive_task_follows_the_spec_example() {
         created_at: at("2026-03-02T09:00:00Z"),
         version: 1,
     };
-    app::record_title(&store, &event("tasks", &created, created.created_at))
+    app::record_title(&store, &event("tasks", &created, created.created_at), LIVE)
         .await
         .unwrap();
     let ask = |from: &str, to: &str| Asked::Range(date(from), date(to));
@@ -296,7 +306,7 @@ async fn a_tie_goes_to_the_earlier_completion_in_either_order() {
             events.reverse();
         }
         for e in &events {
-            app::record_movement(&store, e).await.unwrap();
+            app::record_movement(&store, e, LIVE).await.unwrap();
         }
         let best = app::most_expensive_task(&store, Asked::Period(Period::Day, date("2026-03-02")))
             .await
@@ -335,10 +345,10 @@ async fn balances_keep_the_latest_by_sequence_and_bad_ranges_are_refused() {
         event("accounting", &posted, at("2026-03-02T10:00:00Z"))
     };
     // The newer balance (in credit) arrives first; the older (in debt) later changes nothing.
-    app::record_movement(&store, &posting(2, 500))
+    app::record_movement(&store, &posting(2, 500), LIVE)
         .await
         .unwrap();
-    app::record_movement(&store, &posting(1, -1000))
+    app::record_movement(&store, &posting(1, -1000), LIVE)
         .await
         .unwrap();
     let summary = app::summary(&store, &utc(), at("2026-03-02T12:00:00Z"))
@@ -351,7 +361,7 @@ async fn balances_keep_the_latest_by_sequence_and_bad_ranges_are_refused() {
     );
     let later = posting(3, -200);
     for _ in 0..3 {
-        app::record_movement(&store, &later).await.unwrap();
+        app::record_movement(&store, &later, LIVE).await.unwrap();
     }
     let summary = app::summary(&store, &utc(), at("2026-03-02T12:00:00Z"))
         .await
@@ -377,4 +387,44 @@ async fn balances_keep_the_latest_by_sequence_and_bad_ranges_are_refused() {
                 .is_err()
         );
     }
+}
+
+/// Rights follow the account: analytics keeps its own copy for the caller check, only forward
+/// in revision, whatever order `Account.*` events arrive in.
+#[tokio::test]
+async fn the_account_copy_only_moves_forward() {
+    use ates_kernel::contracts::accounts::{AccountDeactivated, AccountSnapshot, AccountUpdated};
+    use ates_kernel::http::AccountCopies;
+    use ates_kernel::identity::Role;
+    use ates_kernel::inbox::Outcome;
+    let store = MemoryStore::default();
+    let admin = AccountSnapshot {
+        account_id: Uuid::new_v4(),
+        email: "kea@popug.test".into(),
+        full_name: "Kea".into(),
+        role: Role::Admin,
+        active: true,
+        revision: 1,
+    };
+    let gone = AccountSnapshot {
+        active: false,
+        revision: 2,
+        ..admin.clone()
+    };
+    let now = at("2026-11-22T10:00:00Z");
+    let deactivated = event("ates.auth", &AccountDeactivated(gone.clone()), now);
+    let updated = event("ates.auth", &AccountUpdated(admin.clone()), now);
+    assert_eq!(
+        app::sync_account(&store, &deactivated).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        app::sync_account(&store, &updated).await.unwrap(),
+        Outcome::Superseded,
+        "an older revision arriving late changes nothing"
+    );
+    assert_eq!(
+        store.account_copy(admin.account_id).await.unwrap(),
+        Some(gone)
+    );
 }

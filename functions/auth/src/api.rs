@@ -2,7 +2,7 @@
 //! calls its use case in [`app`](crate::app), and answers; errors map once, in `error.rs`.
 
 use ates_kernel::event::Cause;
-use ates_kernel::http::{self, correlation_id, Caller, HttpResult, Problem};
+use ates_kernel::http::{self, correlation_id, HttpResult, Problem};
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
@@ -92,8 +92,8 @@ pub async fn sign_in_with_code(
 
 /// `GET /auth/me`
 pub async fn me(store: &impl AuthStore, req: Request) -> HttpResult {
-    let caller = Caller::of(&req)?;
-    let account = app::me(store, subject(&caller)?).await?;
+    let me = http::caller(&req, store).await?.account_id;
+    let account = app::me(store, me).await?;
     http::json(StatusCode::OK, &account)
 }
 
@@ -105,7 +105,7 @@ struct AccountList {
 
 /// `GET /accounts?limit=&cursor=` (admins)
 pub async fn list_accounts(store: &impl AuthStore, req: Request) -> HttpResult {
-    let admin = admin(&req)?;
+    let admin = admin(store, &req).await?;
     let limit = match http::query_param(&req, "limit") {
         None => None,
         Some(l) => Some(
@@ -126,7 +126,7 @@ pub async fn list_accounts(store: &impl AuthStore, req: Request) -> HttpResult {
 
 /// `POST /accounts` (admins): 201 with the account and its location.
 pub async fn create_account(store: &impl AuthStore, req: Request) -> HttpResult {
-    let admin = admin(&req)?;
+    let admin = admin(store, &req).await?;
     let new: NewAccount = http::body(&req)?;
     let cause = Cause::request(correlation_id(&req));
     let account = app::create_account(store, &admin, &new, &cause, Utc::now()).await?;
@@ -139,7 +139,7 @@ pub async fn create_account(store: &impl AuthStore, req: Request) -> HttpResult 
 
 /// `PATCH /accounts/{account_id}` (admins): name and/or role.
 pub async fn update_account(store: &impl AuthStore, req: Request) -> HttpResult {
-    let admin = admin(&req)?;
+    let admin = admin(store, &req).await?;
     let id = target_account(&req)?;
     let change: AccountChange = http::body(&req)?;
     let cause = Cause::request(correlation_id(&req));
@@ -149,9 +149,9 @@ pub async fn update_account(store: &impl AuthStore, req: Request) -> HttpResult 
 
 /// `POST /accounts/{account_id}/deactivate` (admins)
 pub async fn deactivate_account(store: &impl AuthStore, req: Request) -> HttpResult {
-    let caller = Caller::of(&req)?;
+    let caller = http::caller(&req, store).await?;
     let admin = Admin::check(caller.role)?;
-    let by = subject(&caller)?;
+    let by = caller.account_id;
     let id = target_account(&req)?;
     let cause = Cause::request(correlation_id(&req));
     let account = app::deactivate_account(store, &admin, by, id, &cause, Utc::now()).await?;
@@ -173,15 +173,10 @@ pub async fn well_known(issuer: &Issuer, req: Request) -> HttpResult {
     Ok(response)
 }
 
-/// The caller, admitted as an admin (checked before the body is read).
-fn admin(req: &Request) -> Result<Admin, Problem> {
-    Ok(Admin::check(Caller::of(req)?.role)?)
-}
-
-/// The caller's own account: the subject of their verified token.
-fn subject(caller: &Caller) -> Result<Uuid, Problem> {
-    Uuid::parse_str(&caller.account_id)
-        .map_err(|_| Problem::unauthorized("token subject is not an account"))
+/// The caller, admitted as an admin by their account as it is now (checked before the body
+/// is read).
+async fn admin(store: &impl AuthStore, req: &Request) -> Result<Admin, Problem> {
+    Ok(Admin::check(http::caller(req, store).await?.role)?)
 }
 
 /// The account a route's path names; one that cannot exist is not found.

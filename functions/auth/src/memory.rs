@@ -5,7 +5,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use uuid::Uuid;
 
 use crate::account::Account;
@@ -101,6 +104,16 @@ impl MemoryStore {
             .accounts
             .get(&account_id)
             .and_then(|a| a.password_hash.clone())
+    }
+}
+
+impl AccountCopies for MemoryStore {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        let tables = self.tables();
+        Ok(tables
+            .accounts
+            .get(&id)
+            .map(|stored| stored.account.snapshot()))
     }
 }
 

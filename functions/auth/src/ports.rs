@@ -5,6 +5,7 @@
 use std::future::Future;
 
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use uuid::Uuid;
 
 use crate::account::Account;
@@ -42,7 +43,7 @@ pub enum Written {
 /// in the same atomic step.
 ///
 /// The futures are `Send` because a Lambda handler's future is.
-pub trait AuthStore: Sync {
+pub trait AuthStore: AccountCopies {
     /// The account with this id (a consistent read).
     fn account(
         &self,

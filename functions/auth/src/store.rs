@@ -9,10 +9,12 @@
 
 use std::collections::HashMap;
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::{
     from_item, get_s, key, n, opt_s, s, to_item, update, Item, StoreError, Table,
 };
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
@@ -69,6 +71,18 @@ impl Store {
             ("ttl".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
         ]);
         item
+    }
+}
+
+/// Auth keeps the accounts themselves: the caller is checked against the account, not a copy.
+impl AccountCopies for Store {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        let item = self.table.get(key(account_pk(id), "ACCOUNT")).await?;
+        Ok(item
+            .as_ref()
+            .map(read_account)
+            .transpose()?
+            .map(|stored| stored.account.snapshot()))
     }
 }
 

@@ -329,12 +329,13 @@ async fn bad_input_is_a_problem_and_writes_nothing() {
     let huge = api_request("POST", "/accounts", "/accounts", Some(&huge), auth.admin());
     assert_eq!(read(api::create_account(&auth.store, huge).await).0, 413);
     let body = json!({"email": "w@popug.test", "full_name": "W", "role": "worker"}).to_string();
+    let someone = uuid::Uuid::new_v4().to_string();
     let as_worker = api_request(
         "POST",
         "/accounts",
         "/accounts",
         Some(&body),
-        Some(("someone", Role::Worker)),
+        Some((&someone, Role::Worker)),
     );
     assert_eq!(
         read(api::create_account(&auth.store, as_worker).await).0,

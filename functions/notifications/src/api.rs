@@ -1,7 +1,7 @@
 //! The HTTP edge of notifications: the message history, one function per route. Errors map to
 //! problems once, in `error.rs`.
 
-use ates_kernel::http::{self, Caller, HttpResult, Problem};
+use ates_kernel::http::{self, HttpResult, Problem};
 use ates_kernel::identity::Role;
 use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::http::StatusCode;
@@ -77,16 +77,14 @@ fn limit(req: &Request) -> Result<usize, Problem> {
 
 /// `GET /notifications/mine?limit=&cursor=`: the caller's messages, newest first.
 pub async fn list_my_messages(store: &impl NotificationStore, req: Request) -> HttpResult {
-    let caller = Caller::of(&req)?;
-    let me = Uuid::parse_str(&caller.account_id)
-        .map_err(|_| Problem::unauthorized("token subject is not an account"))?;
+    let me = http::caller(&req, store).await?.account_id;
     let cursor = http::query_param(&req, "cursor");
     history(&app::my_messages(store, me, limit(&req)?, cursor.as_deref()).await?)
 }
 
 /// `GET /notifications?limit=&cursor=` (admins): everyone's messages.
 pub async fn list_messages(store: &impl NotificationStore, req: Request) -> HttpResult {
-    Caller::of(&req)?.require_any(ADMINS)?;
+    http::caller(&req, store).await?.require_any(ADMINS)?;
     let cursor = http::query_param(&req, "cursor");
     history(&app::all_messages(store, limit(&req)?, cursor.as_deref()).await?)
 }

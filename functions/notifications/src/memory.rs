@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::inbox::Outcome;
 use uuid::Uuid;
 
@@ -55,6 +56,12 @@ fn page_of(
         messages,
         next_cursor,
     })
+}
+
+impl AccountCopies for MemoryStore {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        Ok(self.state().accounts.get(&id).cloned())
+    }
 }
 
 impl NotificationStore for MemoryStore {

@@ -7,6 +7,7 @@ use std::future::Future;
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::inbox::Outcome;
 use uuid::Uuid;
 
@@ -22,7 +23,7 @@ pub struct Listing {
 }
 
 /// The notifications table, as the use cases need it.
-pub trait NotificationStore: Sync {
+pub trait NotificationStore: AccountCopies {
     /// The copy of an account: where its messages go, and the name they greet.
     fn recipient(
         &self,

@@ -11,10 +11,12 @@
 use std::collections::HashMap;
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::{encode_cursor, from_item, key, n, s, to_item, Item, StoreError, Table};
+use ates_kernel::dynamo::{
+    encode_cursor, from_item, key, n, put_newer_revision, s, to_item, Item, StoreError, Table,
+};
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::inbox::{self, Committed, Outcome};
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::SecondsFormat;
 use uuid::Uuid;
 
@@ -81,6 +83,12 @@ impl Store {
     }
 }
 
+impl AccountCopies for Store {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        self.recipient(id).await
+    }
+}
+
 impl NotificationStore for Store {
     async fn recipient(&self, account: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
         self.table.get_as(account_key(account)).await
@@ -91,16 +99,12 @@ impl NotificationStore for Store {
         account: &AccountSnapshot,
         event: &Envelope,
     ) -> Result<Outcome, StoreError> {
-        let mut item = to_item(account);
-        item.extend(account_key(account.account_id));
-        let copy = Put::builder()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR revision < :revision")
-            .expression_attribute_values(":revision", n(account.revision))
-            .build()
-            .expect("table and item are set");
-        let effect = vec![TransactWriteItem::builder().put(copy).build()];
+        let effect = vec![put_newer_revision(
+            self.table.name(),
+            account_key(account.account_id),
+            account,
+            account.revision,
+        )];
         Ok(
             match inbox::commit(&self.table, SYNC_ACCOUNT, event, effect).await? {
                 Committed::Applied => Outcome::Applied,

@@ -19,6 +19,7 @@ fn delivery(receive_count: u32) -> Delivery {
     Delivery {
         receive_count,
         max_receive_count: MAX_RECEIVE_COUNT,
+        replayed: false,
     }
 }
 

@@ -3,7 +3,7 @@
 //! to problems once, in `error.rs`.
 
 use ates_kernel::event::Cause;
-use ates_kernel::http::{self, correlation_id, Caller, HttpResult, Problem};
+use ates_kernel::http::{self, correlation_id, HttpResult, Problem};
 use ates_kernel::identity::Role;
 use chrono::Utc;
 use lambda_http::http::StatusCode;
@@ -15,11 +15,6 @@ use crate::app::{self, Answer, Listing, TaskStore};
 use crate::task::{NewTask, Status, Task};
 
 const MANAGERS: &[Role] = &[Role::Manager, Role::Admin];
-
-fn caller_id(caller: &Caller) -> Result<Uuid, Problem> {
-    Uuid::parse_str(&caller.account_id)
-        .map_err(|_| Problem::unauthorized("token subject is not an account"))
-}
 
 /// The use cases' view of a request: who, why, when, and the caller's idempotency key.
 fn request(req: &Request, by: Uuid, keyed: Option<String>) -> Result<app::Request, Problem> {
@@ -72,7 +67,7 @@ fn task_list(listing: Listing) -> HttpResult {
 
 /// `POST /tasks`: anyone signed in; the task is assigned at once to a random assignable account.
 pub async fn create_task(store: &impl TaskStore, req: Request) -> HttpResult {
-    let by = caller_id(&Caller::of(&req)?)?;
+    let by = http::caller(&req, store).await?.account_id;
     let new: NewTask = http::body(&req)?;
     let new = new.validate()?;
     let what = serde_json::to_string(&new).map_err(Problem::internal)?;
@@ -91,7 +86,7 @@ pub async fn create_task(store: &impl TaskStore, req: Request) -> HttpResult {
 
 /// `GET /tasks/mine?status=open|done&limit=&cursor=`
 pub async fn list_my_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
-    let me = caller_id(&Caller::of(&req)?)?;
+    let me = http::caller(&req, store).await?.account_id;
     let status = match http::query_param(&req, "status") {
         None => Status::Open,
         Some(s) => {
@@ -104,7 +99,7 @@ pub async fn list_my_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
 
 /// `GET /tasks?limit=&cursor=` (managers and admins)
 pub async fn list_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
-    Caller::of(&req)?.require_any(MANAGERS)?;
+    http::caller(&req, store).await?.require_any(MANAGERS)?;
     let cursor = http::query_param(&req, "cursor");
     task_list(app::all_tasks(store, http::limit(&req)?, cursor.as_deref()).await?)
 }
@@ -112,7 +107,7 @@ pub async fn list_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
 /// `POST /tasks/{task_id}/complete`: only the current assignee. A done task answers 409, unless
 /// the request repeats an earlier one with the same `Idempotency-Key`.
 pub async fn complete_task(store: &impl TaskStore, req: Request) -> HttpResult {
-    let me = caller_id(&Caller::of(&req)?)?;
+    let me = http::caller(&req, store).await?.account_id;
     let id = http::path_param(&req, "task_id")?;
     let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found(format!("no task {id}")))?;
     let request = request(&req, me, Some(format!("complete {id}")))?;
@@ -125,9 +120,9 @@ pub async fn complete_task(store: &impl TaskStore, req: Request) -> HttpResult {
 /// `POST /tasks/shuffles` (managers and admins): answers 202 with the shuffle; the work runs
 /// asynchronously, page by page.
 pub async fn start_shuffle(store: &impl TaskStore, req: Request) -> HttpResult {
-    let caller = Caller::of(&req)?;
+    let caller = http::caller(&req, store).await?;
     caller.require_any(MANAGERS)?;
-    let request = request(&req, caller_id(&caller)?, None)?;
+    let request = request(&req, caller.account_id, None)?;
     let shuffle = app::start_shuffle(store, &request).await?;
     let response = http::json(StatusCode::ACCEPTED, &shuffle.progress())?;
     with_location(response, format!("/tasks/shuffles/{}", shuffle.shuffle_id))
@@ -135,7 +130,7 @@ pub async fn start_shuffle(store: &impl TaskStore, req: Request) -> HttpResult {
 
 /// `GET /tasks/shuffles/{shuffle_id}` (managers and admins): status and progress.
 pub async fn shuffle_status(store: &impl TaskStore, req: Request) -> HttpResult {
-    Caller::of(&req)?.require_any(MANAGERS)?;
+    http::caller(&req, store).await?.require_any(MANAGERS)?;
     let id = http::path_param(&req, "shuffle_id")?;
     let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found(format!("no shuffle {id}")))?;
     let shuffle = app::shuffle_progress(store, id).await?;

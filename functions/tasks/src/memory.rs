@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
 use ates_kernel::inbox::Outcome;
 use uuid::Uuid;
@@ -82,6 +83,12 @@ fn page_of(mut tasks: Vec<Task>, limit: usize, cursor: Option<&str>) -> Result<L
     let next_cursor = (end < tasks.len()).then(|| end.to_string());
     let tasks = tasks.drain(start.min(end)..end).collect();
     Ok(Listing { tasks, next_cursor })
+}
+
+impl AccountCopies for MemoryStore {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        Ok(self.state().accounts.get(&id).cloned())
+    }
 }
 
 impl TaskStore for MemoryStore {

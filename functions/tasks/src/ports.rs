@@ -6,6 +6,7 @@ use std::future::Future;
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
 use ates_kernel::inbox::Outcome;
 use ates_kernel::job::{Cursor, Page};
@@ -45,7 +46,7 @@ pub enum PageSaved {
 
 /// The tasks table, as the use cases need it. Every write is one atomic step: its state, its
 /// events and its bookkeeping together, or nothing.
-pub trait TaskStore: Sync {
+pub trait TaskStore: AccountCopies {
     /// The ids of every assignable account.
     fn assignable_accounts(&self) -> impl Future<Output = Result<Vec<Uuid>, StoreError>> + Send;
     fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;

@@ -16,13 +16,15 @@
 use std::collections::HashMap;
 
 use ates_kernel::dynamo::{
-    encode_cursor, from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table,
+    encode_cursor, from_item, get_n, key, n, put_newer_revision, s, to_item, update, Item,
+    StoreError, Table,
 };
 use ates_kernel::event::Envelope;
+use ates_kernel::http::AccountCopies;
 use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::inbox::{self, Committed, Outcome};
 use ates_kernel::outbox;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -153,6 +155,16 @@ impl Store {
                 .expression_attribute_values(":open", s("open"))
                 .expression_attribute_values(":shuffle", s(page.job_id.to_string())),
         )
+    }
+}
+
+fn account_key(id: Uuid) -> Item {
+    key(format!("ACCOUNT#{id}"), "ACCOUNT")
+}
+
+impl AccountCopies for Store {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        self.table.get_as(account_key(id)).await
     }
 }
 
@@ -412,15 +424,12 @@ impl TaskStore for Store {
         account: &AccountSnapshot,
         event: &Envelope,
     ) -> Result<Outcome, StoreError> {
-        let mut item = to_item(account);
-        item.extend(key(format!("ACCOUNT#{}", account.account_id), "ACCOUNT"));
-        let copy = Put::builder()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk) OR revision < :revision")
-            .expression_attribute_values(":revision", n(account.revision))
-            .build()
-            .expect("table and item are set");
+        let copy = put_newer_revision(
+            self.table.name(),
+            account_key(account.account_id),
+            account,
+            account.revision,
+        );
         let id = AttributeValue::Ss(vec![account.account_id.to_string()]);
         let pool = Update::builder()
             .table_name(self.table.name())
@@ -433,10 +442,7 @@ impl TaskStore for Store {
             .expression_attribute_values(":id", id)
             .build()
             .expect("update is complete");
-        let effect = vec![
-            TransactWriteItem::builder().put(copy).build(),
-            TransactWriteItem::builder().update(pool).build(),
-        ];
+        let effect = vec![copy, TransactWriteItem::builder().update(pool).build()];
         Ok(
             match inbox::commit(&self.table, SYNC_ACCOUNT, event, effect).await? {
                 Committed::Applied => Outcome::Applied,

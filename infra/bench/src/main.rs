@@ -11,6 +11,11 @@
 //! accounts with a day's fees and rewards straight into the accounting table (half end the day
 //! in credit, half in debt), fires the end of that day through the schedule, and reports the
 //! close's wall time and AWS calls per account.
+//!
+//! `ates-bench rebuild [--events N] [--api URL]` — on a running local stack: publishes N
+//! `Ledger.TransactionPosted` events (200 employees, 30 business days), waits until analytics
+//! has them live, then rebuilds analytics by replay (N4) and reports the rebuild's events per
+//! second and AWS calls per event.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -32,8 +37,9 @@ fn main() {
         Some("coldstart") => coldstart(),
         Some("tasks") => tasks::run(),
         Some("close") => close::run(),
+        Some("rebuild") => rebuild::run(),
         _ => eprintln!(
-            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL]"
+            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL]"
         ),
     }
 }
@@ -488,5 +494,137 @@ mod close {
             (false, true) => format!("{y:04}-{:02}-01", m + 1),
             (false, false) => format!("{:04}-01-01", y + 1),
         }
+    }
+}
+
+mod rebuild {
+    use super::arg;
+    use super::tasks::{admin_token, call, calls, total};
+    use serde_json::{json, Value};
+    use std::time::{Duration, Instant};
+
+    const EMPLOYEES: usize = 200;
+    const DAYS: usize = 30;
+
+    /// The `i`th posting: fees and rewards in turn, on one of the employees' accounts, spread
+    /// over the days; each account's sequence and balance move forward.
+    fn posting(run: u32, i: usize, balances: &mut [(u64, i64)]) -> Value {
+        let who = i % EMPLOYEES;
+        let account = format!("{run:08x}-0000-4000-8000-{who:012x}");
+        let task = format!("{run:08x}-0000-4000-9000-{:012x}", i / 2);
+        let reward = (i / EMPLOYEES) % 2 == 1;
+        let amount: i64 = if reward {
+            2000 + (i % 2000) as i64
+        } else {
+            -(1000 + (i % 1000) as i64)
+        };
+        let (sequence, balance) = &mut balances[who];
+        *sequence += 1;
+        *balance += amount;
+        let day = 1 + (i / EMPLOYEES) % DAYS;
+        let date = format!("2030-01-{day:02}");
+        let kind = if reward { "reward" } else { "fee" };
+        let data = json!({
+            "transaction_id": format!("{kind}:{run:08x}:{i}"), "kind": kind,
+            "account_id": account, "amount_cents": amount, "balance_after_cents": *balance,
+            "sequence": *sequence, "business_date": date,
+            "occurred_at": format!("{date}T10:00:00Z"), "posted_at": format!("{date}T10:00:01Z"),
+            "task_id": task,
+            "legs": [{"account": format!("employee:{account}"), "amount_cents": amount},
+                     {"account": "company:revenue", "amount_cents": -amount}],
+        });
+        json!({
+            "source": "ates.accounting", "detail-type": "Ledger.TransactionPosted",
+            "detail": {"id": format!("{run:08x}-0000-7000-8000-{i:012x}"), "name": "Ledger.TransactionPosted",
+                       "version": 1, "occurred_at": format!("{date}T10:00:01Z"), "producer": "accounting",
+                       "correlation_id": "bench-rebuild", "data": data},
+        })
+    }
+
+    fn movements(api: &str) -> u64 {
+        total(&calls(api), "AnalyticsRecordMovement")
+    }
+
+    fn wait(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+        let deadline = Instant::now() + limit;
+        while !done() {
+            assert!(Instant::now() < deadline, "not within {limit:?}: {what}");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    pub fn run() {
+        let n: usize = arg("--events", "50000").parse().unwrap_or(50_000);
+        let api = arg("--api", "http://127.0.0.1:3000");
+        let run = std::process::id();
+        let mut balances = vec![(0u64, 0i64); EMPLOYEES];
+        let before = movements(&api);
+        let published = Instant::now();
+        let events: Vec<Value> = (0..n).map(|i| posting(run, i, &mut balances)).collect();
+        for chunk in events.chunks(10) {
+            let (status, answer) = call(&api, "POST", "/_local/events", None, Some(json!(chunk)));
+            assert!(status < 300, "publish: {status} {answer}");
+        }
+        println!(
+            "published {n} events in {:.1}s",
+            published.elapsed().as_secs_f64()
+        );
+        // Each movement is at least one AWS call of the consumer's; wait until it is quiet.
+        let mut last = (movements(&api), Instant::now());
+        wait(
+            "analytics takes the events live",
+            Duration::from_secs(7200),
+            || {
+                let now = movements(&api);
+                if now != last.0 {
+                    last = (now, Instant::now());
+                }
+                now - before >= n as u64 && last.1.elapsed() > Duration::from_secs(5)
+            },
+        );
+        println!(
+            "analytics had them live after {:.1}s",
+            published.elapsed().as_secs_f64()
+        );
+
+        let admin = admin_token(&api);
+        let calls_before = calls(&api);
+        let started = Instant::now();
+        let (status, rebuild) = call(&api, "POST", "/analytics/rebuilds", Some(&admin), None);
+        assert_eq!(status, 202, "{rebuild}");
+        let id = rebuild["rebuild_id"].as_str().expect("id").to_owned();
+        let mut admin = admin;
+        let mut progress = Value::Null;
+        wait("the rebuild completes", Duration::from_secs(7200), || {
+            call(
+                &api,
+                "POST",
+                "/_local/schedules/AnalyticsSettleRebuildFunction/Watch/fire",
+                None,
+                None,
+            );
+            let (status, now) = call(
+                &api,
+                "GET",
+                &format!("/analytics/rebuilds/{id}"),
+                Some(&admin),
+                None,
+            );
+            if status == 401 {
+                admin = admin_token(&api);
+            }
+            progress = now;
+            progress["status"] != "replaying"
+        });
+        let took = started.elapsed().as_secs_f64();
+        assert_eq!(progress["status"], "completed", "{progress}");
+        let after = calls(&api);
+        let per_event =
+            |prefix: &str| (total(&after, prefix) - total(&calls_before, prefix)) as f64 / n as f64;
+        println!(
+            "rebuild of {n} events (of {} on the bus): {took:.1}s, {:.0} events/s, {:.2} AWS calls per event by the consumer, {:.4} by start/settle",
+            n, n as f64 / took, per_event("AnalyticsRecordMovement"),
+            per_event("AnalyticsStartRebuild") + per_event("AnalyticsSettleRebuild"),
+        );
     }
 }

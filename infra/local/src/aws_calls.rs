@@ -1,7 +1,9 @@
 //! Counts the AWS calls each function makes: every function's processes talk to the emulator
 //! through a loopback proxy of their own, which forwards each request unchanged and counts it by
-//! operation (`dynamodb:TransactWriteItems`, `sesv2:SendEmail`, ...).
+//! operation (`dynamodb:TransactWriteItems`, `sesv2:SendEmail`, ...). EventBridge replays are
+//! answered by the stack itself ([`crate::replay`]).
 
+use crate::replay::Replays;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderMap, HeaderName};
@@ -69,6 +71,7 @@ impl AwsCalls {
 /// What one proxy needs: whose calls it counts, and where they go.
 struct Proxy {
     function: String,
+    replays: Arc<Replays>,
     calls: Arc<AwsCalls>,
     client: Client<HttpConnector, Body>,
     scheme: Scheme,
@@ -79,6 +82,7 @@ struct Proxy {
 /// Answers each function's endpoint (`http://127.0.0.1:<port>`) and the servers' tasks.
 pub async fn start_proxies(
     calls: &Arc<AwsCalls>,
+    replays: &Arc<Replays>,
     upstream: &str,
     shutdown: &watch::Receiver<bool>,
 ) -> Result<(BTreeMap<String, String>, Vec<JoinHandle<()>>), String> {
@@ -104,6 +108,7 @@ pub async fn start_proxies(
         endpoints.insert(function.clone(), format!("http://127.0.0.1:{port}"));
         let proxy = Arc::new(Proxy {
             function: function.clone(),
+            replays: replays.clone(),
             calls: calls.clone(),
             client: client.clone(),
             scheme: scheme.clone(),
@@ -146,6 +151,28 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|t| t.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if Replays::takes(&target) {
+        proxy.calls.record(
+            &proxy.function,
+            &operation(&parts.method, &parts.uri, &parts.headers, &[]),
+        );
+        let bytes = axum::body::to_bytes(body, 1 << 20)
+            .await
+            .unwrap_or_default();
+        let (status, answer) = proxy.replays.answer(&target, &bytes);
+        return (
+            status,
+            [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
+            answer.to_string(),
+        )
+            .into_response();
+    }
     let body = if !parts.headers.contains_key("x-amz-target") && is_form(&parts.headers) {
         // The query protocol names its operation in the (small) form body: read it, then pass it on.
         let bytes = match axum::body::to_bytes(body, usize::MAX).await {

@@ -17,6 +17,7 @@ pub mod options;
 pub mod pattern;
 pub mod pollers;
 pub mod provision;
+pub mod replay;
 pub mod resolve;
 pub mod run;
 pub mod runtime_api;

@@ -24,6 +24,8 @@ pub struct Resources {
     pub secrets: Vec<String>,
     /// Rules whose targets are functions: the emulator cannot invoke them, the tap does.
     pub function_rules: Vec<FunctionRule>,
+    /// Rules whose targets are queues, by rule name: where a replay through them delivers.
+    pub queue_rules: BTreeMap<String, QueueRule>,
     pub tap_queue_url: String,
 }
 
@@ -58,6 +60,13 @@ pub struct FunctionRule {
     pub rule: String,
     pub pattern: Value,
     pub function: String,
+}
+
+/// A rule that delivers to queues (the emulator does that; a replay is the stack's).
+#[derive(Debug, Clone)]
+pub struct QueueRule {
+    pub pattern: Value,
+    pub queue_arns: Vec<String>,
 }
 
 impl Resources {
@@ -141,6 +150,20 @@ pub async fn provision(
 
     for rule in template.of_kind("AWS::Events::Rule") {
         create_rule(rule, resolver, aws, &mut resources).await?;
+    }
+
+    // The emulator keeps the archive's record (its ARN, when it was made); the stack replays
+    // from what its tap saw (`replay`), through the named rules only.
+    for archive in template.of_kind("AWS::Events::Archive") {
+        let props = resolver.resolve(&Value::Object(archive.properties.clone()))?;
+        let name = resolver.physical_name(&archive.logical_id, &archive.kind, &archive.properties);
+        aws.events
+            .create_archive()
+            .archive_name(&name)
+            .event_source_arn(text(&props, "SourceArn"))
+            .send()
+            .await
+            .map_err(|e| describe(&format!("create archive {name}"), e))?;
     }
 
     resources.tap_queue_url = create_tap(aws, &resources.buses).await?;
@@ -483,6 +506,17 @@ async fn create_rule(
                 });
             }
             continue;
+        }
+        if arn.starts_with("arn:aws:sqs:") && !disabled {
+            resources
+                .queue_rules
+                .entry(name.clone())
+                .or_insert_with(|| QueueRule {
+                    pattern: pattern.clone(),
+                    queue_arns: Vec::new(),
+                })
+                .queue_arns
+                .push(arn.clone());
         }
         let mut t = Target::builder().id(text(target, "Id")).arn(arn);
         if let Some(input) = target.get("Input") {

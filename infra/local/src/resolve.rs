@@ -64,6 +64,7 @@ impl Resolver {
             "AWS::SQS::Queue" => "QueueName",
             "AWS::Events::EventBus" | "AWS::Events::Rule" | "AWS::SecretsManager::Secret" => "Name",
             "AWS::SES::EmailIdentity" => "EmailIdentity",
+            "AWS::Events::Archive" => "ArchiveName",
             _ => "",
         };
         let explicit = properties
@@ -115,6 +116,10 @@ impl Resolver {
             "AWS::Events::Rule" => {
                 self.set_ref(id, name.clone());
                 self.set_attribute(id, "Arn", arn("events", format!("rule/{name}")));
+            }
+            "AWS::Events::Archive" => {
+                self.set_ref(id, name.clone());
+                self.set_attribute(id, "Arn", arn("events", format!("archive/{name}")));
             }
             // CloudFormation answers a secret's ARN to Ref; its name works everywhere an id is asked for.
             "AWS::SecretsManager::Secret" => {

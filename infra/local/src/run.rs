@@ -9,7 +9,7 @@ use crate::site::Site;
 use crate::stack::Stack;
 use crate::template::Template;
 use crate::{
-    admin, aws, aws_calls, functions, gateway, ledger, pollers, provision, scheduler, stack,
+    admin, aws, aws_calls, functions, gateway, ledger, pollers, provision, replay, scheduler, stack,
 };
 use axum::Router;
 use serde_json::{json, Value};
@@ -84,8 +84,9 @@ async fn run_stack(
     let aws_calls = Arc::new(aws_calls::AwsCalls::new(
         specs.iter().map(|s| s.logical_id.as_str()),
     ));
+    let replays = Arc::new(replay::Replays::default());
     let (function_endpoints, proxies) =
-        aws_calls::start_proxies(&aws_calls, aws_endpoint, &shutdown_rx).await?;
+        aws_calls::start_proxies(&aws_calls, &replays, aws_endpoint, &shutdown_rx).await?;
     let lambda = Lambda::new(
         specs,
         &LambdaSettings {
@@ -115,6 +116,7 @@ async fn run_stack(
         shutdown: shutdown_rx.clone(),
     });
 
+    replays.attach(&stack);
     let mut tasks = pollers::start(&stack);
     tasks.extend(proxies);
     tasks.extend(scheduler::start(&stack));

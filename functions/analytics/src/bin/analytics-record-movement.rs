@@ -8,9 +8,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
     let aws = ates_kernel::aws::load().await;
     let store = for_process(Store::new(Table::from_env(&aws)?));
-    ates_kernel::lambda::serve_event_consumer(
+    ates_kernel::lambda::serve_event_deliveries(
         &aws,
-        Box::new(move |event| Box::pin(async move { app::record_movement(store, &event).await })),
+        Box::new(move |event, delivery| {
+            Box::pin(async move { app::record_movement(store, &event, delivery).await })
+        }),
     )
     .await
 }
