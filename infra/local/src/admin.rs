@@ -46,11 +46,20 @@ fn invoke_error(e: &InvokeError) -> Response {
 }
 
 async fn info(State(stack): State<Arc<Stack>>) -> Json<Value> {
+    let mut started = BTreeMap::new();
+    for spec in stack.lambda.specs() {
+        let (instances, most) = stack.lambda.instances(&spec.logical_id).await;
+        started.insert(
+            spec.logical_id.clone(),
+            json!({"started": instances, "most": most}),
+        );
+    }
     let functions: Vec<Value> = stack
         .lambda
         .specs()
         .map(|spec| {
             json!({
+                "instances": started[&spec.logical_id],
                 "name": spec.logical_id,
                 "binary": spec.binary,
                 "built": stack.lambda.executable(&spec.logical_id).is_some_and(|p| p.is_file()),

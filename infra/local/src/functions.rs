@@ -17,6 +17,8 @@ pub struct FunctionSpec {
     pub environment: BTreeMap<String, String>,
     pub timeout: Duration,
     pub memory_mb: u64,
+    /// `ReservedConcurrentExecutions`: at most this many instances at once, locally too.
+    pub reserved_concurrency: Option<u64>,
     pub routes: Vec<HttpRoute>,
     pub sqs_sources: Vec<SqsSource>,
     pub stream_sources: Vec<StreamSource>,
@@ -223,6 +225,7 @@ fn function_spec(
             number(&properties, "Timeout").unwrap_or(DEFAULT_TIMEOUT_SECS),
         ),
         memory_mb: number(&properties, "MemorySize").unwrap_or(DEFAULT_MEMORY_MB),
+        reserved_concurrency: number(&properties, "ReservedConcurrentExecutions"),
         routes: Vec::new(),
         sqs_sources: Vec::new(),
         stream_sources: Vec::new(),
@@ -479,6 +482,8 @@ mod tests {
         let sign_in = &specs["AuthSignInFunction"];
         assert_eq!(sign_in.binary, "auth-sign-in");
         assert_eq!(sign_in.memory_mb, 256, "the function's own MemorySize wins");
+        assert_eq!(sign_in.reserved_concurrency, Some(10));
+        assert_eq!(specs["AuthMeFunction"].reserved_concurrency, None);
         assert_eq!(
             sign_in.timeout,
             Duration::from_secs(10),
