@@ -82,11 +82,12 @@ pub async fn request_code(
 /// `POST /auth/sign-in/code`
 pub async fn sign_in_with_code(
     store: &impl AuthStore,
-    issuer: &Issuer,
+    keys: &SigningKeys,
     req: Request,
 ) -> HttpResult {
     let CodeSignIn { email, code } = http::body(&req)?;
-    let pair = app::sign_in_with_code(store, issuer, &email, &code, Utc::now()).await?;
+    let issuer = keys.get().await;
+    let pair = app::sign_in_with_code(store, &issuer, &email, &code, Utc::now()).await?;
     http::json(StatusCode::OK, &pair)
 }
 

@@ -12,10 +12,12 @@ use crate::challenge::Challenge;
 use crate::error::AuthError;
 use crate::issuer::RefreshToken;
 
-/// An account with its credentials, as stored.
+/// An account, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAccount {
     pub account: Account,
+    /// A password hash kept in the account itself, as accounts created before hashes got a
+    /// partition of their own were ([`AuthStore::password_hash_of`]); `None` for the rest.
     pub password_hash: Option<String>,
 }
 
@@ -115,6 +117,13 @@ pub trait AuthStore: Sync {
         token: &RefreshToken,
     ) -> impl Future<Output = Result<Written, AuthError>> + Send;
 
+    /// The hash of an account's password, kept apart from the account (a partition only
+    /// creating an account and signing in with a password touch).
+    fn password_hash_of(
+        &self,
+        account: Uuid,
+    ) -> impl Future<Output = Result<Option<String>, AuthError>> + Send;
+
     /// Wrong passwords given for an account since it last signed in.
     fn password_failures(
         &self,
@@ -140,8 +149,9 @@ pub trait AuthStore: Sync {
         email: &str,
     ) -> impl Future<Output = Result<Option<Challenge>, AuthError>> + Send;
 
-    /// Stores a challenge if it is still at `challenge.version - 1` (absent, for version 1);
-    /// `Lost` when someone changed it since.
+    /// Stores a challenge's code if it is still at `challenge.version - 1` (absent, for
+    /// version 1); `Lost` when someone changed it since. The address's wrong guesses
+    /// (`challenge.wrong`) are left as stored: a new code does not reset them.
     fn save_challenge(
         &self,
         email: &str,
@@ -156,8 +166,16 @@ pub trait AuthStore: Sync {
         challenge: &Challenge,
     ) -> impl Future<Output = Result<Written, AuthError>> + Send;
 
+    /// Counts one wrong guess at an address's codes, atomically (concurrent ones each count),
+    /// at `at`. Wrong guesses forgotten by then (`WrongGuesses::counted`) start afresh.
+    fn count_wrong_guess(
+        &self,
+        email: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<(), AuthError>> + Send;
+
     /// Marks the code spent if the challenge is still the one that was guessed (its version),
-    /// so a code signs in once; `Lost` otherwise.
+    /// so a code signs in once, and clears the address's wrong guesses; `Lost` otherwise.
     fn spend_challenge(
         &self,
         email: &str,
