@@ -97,7 +97,8 @@ async fn jwks() -> Result<Value, Error> {
         .secret_id(secret_id)
         .send()
         .await?;
-    let key: Value = serde_json::from_str(secret.secret_string().unwrap_or("{}"))?;
+    let ring: Value = serde_json::from_str(secret.secret_string().unwrap_or("{}"))?;
+    let key = &ring["keys"][0];
     Ok(
         json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": key["kid"], "n": key["n"], "e": key["e"]}]}),
     )

@@ -276,9 +276,9 @@ impl RunningStack {
         )
     }
 
-    /// The issuer's key, as the stack provisioned it in the secret.
+    /// The issuer's key, as the stack provisioned it in the secret (a ring of one).
     fn signing_key(&self) -> Value {
-        aws(&self.aws, async |config| {
+        let ring: Value = aws(&self.aws, async |config| {
             let out = aws_sdk_secretsmanager::Client::new(config)
                 .get_secret_value()
                 .secret_id("echo/signing-key")
@@ -286,7 +286,8 @@ impl RunningStack {
                 .await
                 .unwrap();
             serde_json::from_str(out.secret_string().unwrap()).unwrap()
-        })
+        });
+        ring["keys"][0].clone()
     }
 
     /// A token for acc-1 with `scope`, signed with the issuer's key, expiring `exp_offset` seconds

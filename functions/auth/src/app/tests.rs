@@ -24,11 +24,14 @@ const ISSUER: &str = "https://ates.test";
 const PASSWORD: &str = "kiwi-secret-pass";
 
 /// One signing key for the whole test binary: making RSA keys is slow.
-fn issuer() -> Issuer {
+fn keys() -> KeyRing {
     static KEY: OnceLock<String> = OnceLock::new();
     let json = KEY.get_or_init(ates_kernel::testing::signing_key_json);
-    let key: SigningKey = serde_json::from_str(json).unwrap();
-    Issuer::new(ISSUER.into(), key).unwrap()
+    KeyRing::parse(json).unwrap()
+}
+
+fn issuer() -> Issuer {
+    Issuer::with_keys(ISSUER.into(), keys()).unwrap()
 }
 
 fn admin() -> Admin {
@@ -130,7 +133,7 @@ impl Auth {
     }
 
     fn claims(&self, pair: &TokenPair) -> Value {
-        let jwks = self.issuer.jwks();
+        let jwks = keys().jwks();
         let key = &jwks["keys"][0];
         let decoding = DecodingKey::from_rsa_components(
             key["n"].as_str().unwrap(),
