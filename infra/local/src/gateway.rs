@@ -545,6 +545,7 @@ mod tests {
             timeout: std::time::Duration::from_secs(3),
             memory_mb: 128,
             reserved_concurrency: None,
+            policies: serde_json::Value::Null,
             routes: routes
                 .iter()
                 .map(|(m, p)| HttpRoute {

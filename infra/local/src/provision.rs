@@ -161,6 +161,28 @@ pub async fn provision(
     Ok(resources)
 }
 
+/// The hash key attribute of every table of the template, by physical name (what IAM's
+/// `dynamodb:LeadingKeys` reads).
+pub fn hash_keys(template: &Template, resolver: &Resolver) -> crate::iam::HashKeys {
+    template
+        .of_kind("AWS::DynamoDB::Table")
+        .filter_map(|table| {
+            let name = resolver.physical_name(&table.logical_id, &table.kind, &table.properties);
+            let hash = table
+                .properties
+                .get("KeySchema")?
+                .as_array()?
+                .iter()
+                .find_map(|k| {
+                    (k.get("KeyType")? == "HASH")
+                        .then(|| k.get("AttributeName")?.as_str().map(str::to_string))
+                        .flatten()
+                })?;
+            Some((name, hash))
+        })
+        .collect()
+}
+
 async fn create_table(
     table: &Resource,
     resolver: &Resolver,

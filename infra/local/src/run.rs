@@ -9,10 +9,11 @@ use crate::site::Site;
 use crate::stack::Stack;
 use crate::template::Template;
 use crate::{
-    admin, aws, aws_calls, functions, gateway, ledger, pollers, provision, scheduler, stack,
+    admin, aws, aws_calls, functions, gateway, iam, ledger, pollers, provision, scheduler, stack,
 };
 use axum::Router;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,8 +85,26 @@ async fn run_stack(
     let aws_calls = Arc::new(aws_calls::AwsCalls::new(
         specs.iter().map(|s| s.logical_id.as_str()),
     ));
-    let (function_endpoints, proxies) =
-        aws_calls::start_proxies(&aws_calls, aws_endpoint, &shutdown_rx).await?;
+    let mut policies = BTreeMap::new();
+    for spec in &specs {
+        let policy = iam::Policy::of(&spec.policies)
+            .map_err(|e| format!("{}'s policies: {e}", spec.logical_id))?;
+        if policy.is_none() {
+            tracing::warn!(
+                "{}: a policy template or managed policy; its AWS calls are not checked",
+                spec.logical_id
+            );
+        }
+        policies.insert(spec.logical_id.clone(), policy);
+    }
+    let (function_endpoints, proxies) = aws_calls::start_proxies(
+        &aws_calls,
+        &policies,
+        provision::hash_keys(template, &resolver),
+        aws_endpoint,
+        &shutdown_rx,
+    )
+    .await?;
     let lambda = Lambda::new(
         specs,
         &LambdaSettings {

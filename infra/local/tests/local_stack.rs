@@ -752,6 +752,41 @@ fn aws_calls_are_counted_per_function_and_operation() {
     );
 }
 
+// --- IAM: a function's AWS calls are held to its policy.
+
+#[test]
+fn a_call_the_functions_policy_does_not_allow_is_refused_and_listed() {
+    let stack = shared();
+    let _key_reads = hold(&SIGNING_KEY_READS);
+    let (status, body) = stack.invoke("EchoFunction", json!({"secret": "echo/signing-key"}));
+    assert_eq!(
+        (status, &body["read"]),
+        (200, &json!("echo/signing-key")),
+        "{body}"
+    );
+    let (status, body) = stack.invoke("EchoFunction", json!({"secret": "echo/other-secret"}));
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("AccessDenied")),
+        "{body}"
+    );
+    let denials = stack.call("GET", "/_local/iam-denials", None, None).1;
+    assert!(
+        denials
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["function"] == "EchoFunction"
+                && d["action"] == "secretsmanager:GetSecretValue"
+                && d["resource"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(":secret:echo/other-secret"))),
+        "{denials}"
+    );
+}
+
 // --- Invocation: errors, crashes (the process is replaced), timeouts.
 
 #[test]
