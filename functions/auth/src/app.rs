@@ -230,7 +230,9 @@ pub async fn sign_in_with_code(
         return Err(AuthError::BadCode);
     }
     if verdict == Guess::Wrong {
-        store.count_wrong_guess(&email, now.timestamp()).await?;
+        store
+            .count_wrong_guess(&email, &challenge.wrong, now.timestamp())
+            .await?;
         return Err(AuthError::BadCode);
     }
     // Lost: another sign-in spent the code (or a new one was sent) meanwhile.

@@ -383,7 +383,12 @@ impl AuthStore for MemoryStore {
         Ok(Written::Done)
     }
 
-    async fn count_wrong_guess(&self, email: &str, at: i64) -> Result<(), AuthError> {
+    async fn count_wrong_guess(
+        &self,
+        email: &str,
+        _seen: &crate::challenge::WrongGuesses,
+        at: i64,
+    ) -> Result<(), AuthError> {
         if let Some(stored) = self.tables().challenges.get_mut(email) {
             let counted = stored.wrong.counted(at);
             stored.wrong = crate::challenge::WrongGuesses {

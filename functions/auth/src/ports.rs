@@ -167,10 +167,12 @@ pub trait AuthStore: Sync {
     ) -> impl Future<Output = Result<Written, AuthError>> + Send;
 
     /// Counts one wrong guess at an address's codes, atomically (concurrent ones each count),
-    /// at `at`. Wrong guesses forgotten by then (`WrongGuesses::counted`) start afresh.
+    /// at `at`. Wrong guesses forgotten by then (`WrongGuesses::counted`) start afresh. `seen`
+    /// is what the caller read (a hint of which write will hold; any outcome is counted right).
     fn count_wrong_guess(
         &self,
         email: &str,
+        seen: &crate::challenge::WrongGuesses,
         at: i64,
     ) -> impl Future<Output = Result<(), AuthError>> + Send;
 

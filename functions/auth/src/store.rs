@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::account::Account;
-use crate::challenge::{Challenge, FORGET_AFTER_SECONDS};
+use crate::challenge::{Challenge, WrongGuesses, FORGET_AFTER_SECONDS};
 use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
 use crate::ports::{AccountPage, AuthStore, StoredAccount, Written};
@@ -346,43 +346,46 @@ impl AuthStore for Store {
         Ok(written(self.table.update_if(save).await?))
     }
 
-    async fn count_wrong_guess(&self, email: &str, at: i64) -> Result<(), AuthError> {
+    async fn count_wrong_guess(
+        &self,
+        email: &str,
+        seen: &WrongGuesses,
+        at: i64,
+    ) -> Result<(), AuthError> {
         let forgotten_before = at - FORGET_AFTER_SECONDS;
+        let write = |afresh: bool| {
+            let update = self
+                .table
+                .update(challenge_key(email))
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":at", n(at))
+                .expression_attribute_values(":forgotten", n(forgotten_before))
+                .expression_attribute_values(":ttl", n(at + FORGET_AFTER_SECONDS));
+            if afresh {
+                update
+                    .update_expression("SET failures = :one, failed_at = :at, #ttl = :ttl")
+                    .condition_expression(
+                        "attribute_exists(pk) AND (attribute_not_exists(failed_at) \
+                         OR failed_at <= :forgotten OR failures = :zero)",
+                    )
+            } else {
+                update
+                    .update_expression("ADD failures :one SET failed_at = :at, #ttl = :ttl")
+                    .condition_expression("failed_at > :forgotten AND failures > :zero")
+            }
+        };
         // Each is one atomic write: onto wrong guesses that still count, or (when those are
-        // forgotten, or there are none) afresh. Losing both means another guess started afresh
-        // in between; a third round counts onto it. Neither holds when the code's item is gone.
-        for _ in 0..3 {
-            let onto = self
-                .table
-                .update(challenge_key(email))
-                .update_expression("ADD failures :one SET failed_at = :at, #ttl = :ttl")
-                .condition_expression("failed_at > :forgotten AND failures > :zero")
-                .expression_attribute_names("#ttl", "ttl")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":zero", n(0))
-                .expression_attribute_values(":at", n(at))
-                .expression_attribute_values(":forgotten", n(forgotten_before))
-                .expression_attribute_values(":ttl", n(at + FORGET_AFTER_SECONDS));
-            if self.table.update_if(onto).await? {
+        // forgotten, or there are none) afresh; the one the caller's read makes likely first.
+        // Losing both means another guess changed which holds in between: try again. Neither
+        // holds when the code's item is gone, and then there is nothing to count.
+        let mut afresh = seen.counted(at) == 0;
+        for _ in 0..4 {
+            if self.table.update_if(write(afresh)).await? {
                 return Ok(());
             }
-            let afresh = self
-                .table
-                .update(challenge_key(email))
-                .update_expression("SET failures = :one, failed_at = :at, #ttl = :ttl")
-                .condition_expression(
-                    "attribute_exists(pk) AND (attribute_not_exists(failed_at) \
-                     OR failed_at <= :forgotten OR failures = :zero)",
-                )
-                .expression_attribute_names("#ttl", "ttl")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":zero", n(0))
-                .expression_attribute_values(":at", n(at))
-                .expression_attribute_values(":forgotten", n(forgotten_before))
-                .expression_attribute_values(":ttl", n(at + FORGET_AFTER_SECONDS));
-            if self.table.update_if(afresh).await? {
-                return Ok(());
-            }
+            afresh = !afresh;
         }
         Ok(())
     }

@@ -550,8 +550,9 @@ async fn wrong_guesses_outlive_a_new_code_and_are_each_counted_in_the_table() {
     assert!(matches!(guess().await, Err(AuthError::TooMany(_))));
 
     let quiet_day_later = now.timestamp() + FORGET_AFTER_SECONDS;
+    let seen = auth.store.challenge(email).await.unwrap().unwrap().wrong;
     auth.store
-        .count_wrong_guess(email, quiet_day_later)
+        .count_wrong_guess(email, &seen, quiet_day_later)
         .await
         .unwrap();
     assert_eq!(
