@@ -725,11 +725,12 @@ fn auth_functions_touch_only_the_partitions_they_use_and_the_jwks_cannot_read_th
                         .all(|k| k.ends_with("#*") && !k.starts_with('*')),
                     "{id}: {keys:?}"
                 );
+                let reads = |a: &String| a == "dynamodb:GetItem" || a == "dynamodb:BatchGetItem";
                 if keys.iter().any(|k| k == "PASSWORD#*") {
-                    if actions.iter().any(|a| a == "dynamodb:GetItem") {
+                    if actions.iter().any(reads) {
                         password_readers.insert(id.clone());
                     }
-                    if actions.iter().any(|a| a != "dynamodb:GetItem") {
+                    if !actions.iter().all(reads) {
                         password_writers.insert(id.clone());
                     }
                 }

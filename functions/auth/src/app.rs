@@ -49,24 +49,16 @@ pub async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<TokenPair, AuthError> {
     let email = normalize_email(email)?;
-    let hash = match store.account_by_email(&email).await? {
-        Some(stored) => match stored.password_hash {
-            Some(hash) => Some((stored.account, hash)),
-            None => store
-                .password_hash_of(stored.account.account_id)
-                .await?
-                .map(|hash| (stored.account, hash)),
-        },
-        None => None,
-    };
-    let Some((account, hash)) = hash else {
+    let credentials = store.credentials(&email).await?;
+    let Some((account, hash, failures)) =
+        credentials.and_then(|c| Some((c.account, c.password_hash?, c.failures)))
+    else {
         // As slow as a real check, so the answer does not tell who has an account.
         password::verify_nothing(password);
         return Err(AuthError::WrongCredentials);
     };
     // Checked before the (deliberately slow) hash: an account under a guessing attack costs
     // the attacker a growing wait, and us no CPU.
-    let failures = store.password_failures(account.account_id).await?;
     if let Some(failures) = failures {
         let wait = failures.waits_until() - now.timestamp();
         if wait > 0 {

@@ -12,7 +12,7 @@ use crate::account::Account;
 use crate::challenge::Challenge;
 use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
-use crate::ports::{AccountPage, AuthStore, Mailer, StoredAccount, Written};
+use crate::ports::{AccountPage, AuthStore, Credentials, Mailer, StoredAccount, Written};
 
 /// The state of a session or of a refresh token, as the table keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -304,15 +304,25 @@ impl AuthStore for MemoryStore {
         Ok(Written::Done)
     }
 
-    async fn password_hash_of(&self, account: Uuid) -> Result<Option<String>, AuthError> {
-        Ok(self.tables().passwords.get(&account).cloned())
-    }
-
-    async fn password_failures(
-        &self,
-        account: Uuid,
-    ) -> Result<Option<crate::password::Failures>, AuthError> {
-        Ok(self.tables().password_failures.get(&account).copied())
+    async fn credentials(&self, email: &str) -> Result<Option<Credentials>, AuthError> {
+        let tables = self.tables();
+        let Some(stored) = tables
+            .emails
+            .get(email)
+            .and_then(|id| tables.accounts.get(id))
+        else {
+            return Ok(None);
+        };
+        let id = stored.account.account_id;
+        Ok(Some(Credentials {
+            account: stored.account.clone(),
+            password_hash: tables
+                .passwords
+                .get(&id)
+                .cloned()
+                .or_else(|| stored.password_hash.clone()),
+            failures: tables.password_failures.get(&id).copied(),
+        }))
     }
 
     async fn count_password_failure(&self, account: Uuid, at: i64) -> Result<(), AuthError> {

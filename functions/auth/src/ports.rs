@@ -17,8 +17,18 @@ use crate::issuer::RefreshToken;
 pub struct StoredAccount {
     pub account: Account,
     /// A password hash kept in the account itself, as accounts created before hashes got a
-    /// partition of their own were ([`AuthStore::password_hash_of`]); `None` for the rest.
+    /// partition of their own were ([`AuthStore::credentials`]); `None` for the rest.
     pub password_hash: Option<String>,
+}
+
+/// What a password sign-in reads of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub account: Account,
+    /// Its password's hash, if it has a password.
+    pub password_hash: Option<String>,
+    /// Its wrong passwords since it last signed in.
+    pub failures: Option<crate::password::Failures>,
 }
 
 /// A page of accounts (ordered by email) and where the next one starts.
@@ -117,18 +127,14 @@ pub trait AuthStore: Sync {
         token: &RefreshToken,
     ) -> impl Future<Output = Result<Written, AuthError>> + Send;
 
-    /// The hash of an account's password, kept apart from the account (a partition only
-    /// creating an account and signing in with a password touch).
-    fn password_hash_of(
+    /// What a password sign-in needs of the account with this (normalised) email, read
+    /// consistently: the account, its password hash (kept apart from the account, in a
+    /// partition only creating an account and signing in with a password touch) and its wrong
+    /// passwords. `None` when no account has the email.
+    fn credentials(
         &self,
-        account: Uuid,
-    ) -> impl Future<Output = Result<Option<String>, AuthError>> + Send;
-
-    /// Wrong passwords given for an account since it last signed in.
-    fn password_failures(
-        &self,
-        account: Uuid,
-    ) -> impl Future<Output = Result<Option<crate::password::Failures>, AuthError>> + Send;
+        email: &str,
+    ) -> impl Future<Output = Result<Option<Credentials>, AuthError>> + Send;
 
     /// Counts one wrong password for an account, atomically.
     fn count_password_failure(

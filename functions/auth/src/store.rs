@@ -27,7 +27,7 @@ use crate::account::Account;
 use crate::challenge::{Challenge, WrongGuesses, FORGET_AFTER_SECONDS};
 use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
-use crate::ports::{AccountPage, AuthStore, StoredAccount, Written};
+use crate::ports::{AccountPage, AuthStore, Credentials, StoredAccount, Written};
 
 #[derive(Clone)]
 pub struct Store {
@@ -390,19 +390,39 @@ impl AuthStore for Store {
         Ok(())
     }
 
-    async fn password_hash_of(&self, account: Uuid) -> Result<Option<String>, AuthError> {
-        let item = self.table.get(password_key(account)).await?;
-        Ok(item
-            .as_ref()
+    async fn credentials(&self, email: &str) -> Result<Option<Credentials>, AuthError> {
+        let Some(item) = self
+            .table
+            .get(key(format!("EMAIL#{email}"), "EMAIL"))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id = Uuid::parse_str(get_s(&item, "account_id")?)
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        // One read for the three: the account, its password, its wrong passwords.
+        let keys = vec![
+            key(account_pk(id), "ACCOUNT"),
+            password_key(id),
+            failures_key(id),
+        ];
+        let items = self.table.batch_get(keys).await?;
+        let with_pk = |pk: &str| items.iter().find(|i| opt_s(i, "pk") == Some(pk));
+        let Some(stored) = with_pk(&account_pk(id)).map(read_account).transpose()? else {
+            return Ok(None);
+        };
+        let password_hash = with_pk(&format!("PASSWORD#{id}"))
             .and_then(|i| opt_s(i, "password_hash"))
-            .map(str::to_owned))
-    }
-
-    async fn password_failures(
-        &self,
-        account: Uuid,
-    ) -> Result<Option<crate::password::Failures>, AuthError> {
-        Ok(self.table.get_as(failures_key(account)).await?)
+            .map(str::to_owned)
+            .or(stored.password_hash);
+        let failures = with_pk(&format!("FAILURES#{id}"))
+            .map(from_item::<crate::password::Failures>)
+            .transpose()?;
+        Ok(Some(Credentials {
+            account: stored.account,
+            password_hash,
+            failures,
+        }))
     }
 
     async fn count_password_failure(&self, account: Uuid, at: i64) -> Result<(), AuthError> {

@@ -561,3 +561,63 @@ async fn wrong_guesses_outlive_a_new_code_and_are_each_counted_in_the_table() {
         "forgotten after a quiet day: counted afresh"
     );
 }
+
+/// SECURITY #11 finding 6: a password's hash lives in a partition of its own (`PASSWORD#<id>`,
+/// which IAM lets sign-in alone read), not in the account item that many functions read; a hash
+/// that an earlier version kept in the account still signs in.
+#[tokio::test]
+async fn a_password_hash_is_kept_apart_from_the_account_and_an_old_one_still_signs_in() {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+
+    let auth = Auth::start().await;
+    let (status, worker) = auth
+        .create(json!({"email": "hash@popug.test", "full_name": "Hash", "role": "worker", "password": "hash-secret-pass"}))
+        .await;
+    assert_eq!(status, 201, "{worker}");
+    let id = worker["account_id"].as_str().unwrap();
+    let items = auth.items().await;
+    let item = |pk: &str| {
+        items
+            .iter()
+            .find(|i| i["pk"].as_s().is_ok_and(|p| p == pk))
+            .cloned()
+    };
+    let account = item(&format!("ACCOUNT#{id}")).expect("the account");
+    assert!(!account.contains_key("password_hash"), "{account:?}");
+    let password = item(&format!("PASSWORD#{id}")).expect("the password's own item");
+    assert!(password["password_hash"]
+        .as_s()
+        .unwrap()
+        .starts_with("$argon2id$"));
+    assert_eq!(
+        auth.sign_in("hash@popug.test", "hash-secret-pass").await.0,
+        200
+    );
+
+    // As an account stored before: the hash in the account item, no item of its own.
+    let db = aws_sdk_dynamodb::Client::new(&auth.config);
+    db.delete_item()
+        .table_name("AuthTable")
+        .key("pk", S(format!("PASSWORD#{id}")))
+        .key("sk", S("PASSWORD".into()))
+        .send()
+        .await
+        .unwrap();
+    db.update_item()
+        .table_name("AuthTable")
+        .key("pk", S(format!("ACCOUNT#{id}")))
+        .key("sk", S("ACCOUNT".into()))
+        .update_expression("SET password_hash = :hash")
+        .expression_attribute_values(":hash", password["password_hash"].clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        auth.sign_in("hash@popug.test", "hash-secret-pass").await.0,
+        200
+    );
+    assert_eq!(
+        auth.sign_in("hash@popug.test", "not-the-password").await.0,
+        401
+    );
+}
