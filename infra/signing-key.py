@@ -41,7 +41,7 @@ SIGNER_CACHE_ALLOWANCE = 5 * 60
 DEFAULT_LEAD = 10 * 60
 
 
-def new_key(not_before):
+def new_key():
     pem = subprocess.run(
         ["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
         check=True, capture_output=True, text=True,
@@ -52,7 +52,7 @@ def new_key(not_before):
     ).stdout.strip().split("=", 1)[1]
     n = base64.urlsafe_b64encode(bytes.fromhex(modulus)).rstrip(b"=").decode()
     kid = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + "-" + secrets.token_hex(4)
-    return {"kid": kid, "private_key_pem": pem, "n": n, "e": "AQAB", "not_before": not_before}
+    return {"kid": kid, "private_key_pem": pem, "n": n, "e": "AQAB"}
 
 
 def read_ring(text):
@@ -80,12 +80,12 @@ def still_needed(keys, now):
     return kept
 
 
-def rotate(keys, now, lead, retire_now):
-    """The ring after a rotation at `now`, oldest first."""
+def rotate(keys, key, now, lead, retire_now):
+    """The ring after adding `key` at `now`, oldest first."""
     if retire_now:
-        return [new_key(now)]
+        return [dict(key, not_before=now)]
     kept = still_needed(keys, now)
-    return kept + [new_key(now + lead if kept else now)]
+    return kept + [dict(key, not_before=now + lead if kept else now)]
 
 
 def public_jwks(keys):
@@ -123,12 +123,14 @@ def main():
         text = client.get_secret_value(SecretId=args.secret_id).get("SecretString")
     except client.exceptions.ResourceNotFoundException:
         text = None  # the template made the secret; nothing was put in it yet
-    now = int(time.time())
     keys = read_ring(text)
     if args.command == "show":
-        describe(keys, now)
+        describe(keys, int(time.time()))
         return
-    ring = rotate(keys, now, args.lead, args.retire_now)
+    key = new_key()
+    # The lead counts from now, when the key is about to be published (making it takes a while).
+    now = int(time.time())
+    ring = rotate(keys, key, now, args.lead, args.retire_now)
     # Published before it can sign; the old keys stay published until they are dropped here.
     client.put_secret_value(SecretId=args.public_keys_id, SecretString=json.dumps(public_jwks(ring)))
     client.put_secret_value(SecretId=args.secret_id, SecretString=json.dumps({"keys": ring}))
