@@ -312,12 +312,23 @@ fn delivered_twice(deliveries: &Value, function: &str, event_id: &str) -> bool {
     }
 }
 
+/// The key that signs now: the newest of the signing-key ring whose `not_before` has come.
 fn signing_key(stack: &Stack) -> Value {
     let secret = stack.aws(
         "secretsmanager.GetSecretValue",
         json!({"SecretId": "ates/auth/signing-key"}),
     );
-    serde_json::from_str(secret["SecretString"].as_str().expect("the signing key")).unwrap()
+    let ring: Value =
+        serde_json::from_str(secret["SecretString"].as_str().expect("the signing key")).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    ring["keys"]
+        .as_array()
+        .expect("a ring of keys")
+        .iter()
+        .filter(|k| k["not_before"].as_i64().unwrap_or(0) <= now)
+        .max_by_key(|k| k["not_before"].as_i64().unwrap_or(0))
+        .expect("a key that signs now")
+        .clone()
 }
 
 fn claims(stack: &Stack, overrides: Value) -> Value {
@@ -455,4 +466,202 @@ fn every_route_allows_exactly_the_roles_whose_scopes_it_names() {
         }
     }
     assert!(checked >= 40, "{checked} route × role checks");
+}
+
+/// Every mail the local SES took for `email`, oldest first.
+fn mails_to(stack: &Stack, email: &str) -> Vec<Value> {
+    let mail = stack.call("GET", "/_local/mail", None, None).1;
+    mail.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["to"].to_string().contains(email))
+        .cloned()
+        .collect()
+}
+
+/// Mails `email` a code and answers it.
+fn mailed_code(stack: &Stack, email: &str) -> String {
+    let before = mails_to(stack, email).len();
+    let (status, _) = stack.call(
+        "POST",
+        "/auth/sign-in/code/request",
+        None,
+        Some(&json!({"email": email})),
+    );
+    assert_eq!(status, 202);
+    let mail = stack.eventually(30, "the code in the mail", || {
+        mails_to(stack, email).get(before).cloned()
+    });
+    let text = format!("{}{}", mail["subject"], mail["body"]);
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a six-digit code")
+        .to_owned()
+}
+
+/// SECURITY #11 finding 1, end to end: guesses sent at once to several instances of the
+/// function, each reading the code before any of them wrote, must each be counted.
+#[test]
+fn twenty_concurrent_wrong_codes_are_all_counted_and_then_the_right_code_is_refused() {
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let email = format!("guessed-{}@popug.test", uuid::Uuid::now_v7().simple());
+    let body = json!({"email": email, "full_name": "Guessed", "role": "worker"});
+    let (status, _) = stack.call("POST", "/accounts", Some(&admin), Some(&body));
+    assert_eq!(status, 201);
+    let code = mailed_code(stack, &email);
+    let right: u32 = code.parse().unwrap();
+
+    let start = std::sync::Barrier::new(20);
+    let answers: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (1..=20u32)
+            .map(|i| {
+                let (start, email) = (&start, &email);
+                scope.spawn(move || {
+                    let wrong = format!("{:06}", (right + i) % 1_000_000);
+                    start.wait();
+                    stack
+                        .call(
+                            "POST",
+                            "/auth/sign-in/code",
+                            None,
+                            Some(&json!({"email": email, "code": wrong})),
+                        )
+                        .0
+                })
+            })
+            .collect();
+        guesses.into_iter().map(|g| g.join().unwrap()).collect()
+    });
+    assert!(answers.iter().all(|s| *s == 401), "{answers:?}");
+    let info = stack.call("GET", "/_local/info", None, None).1;
+    let instances = info["functions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "AuthSignInWithCodeFunction")
+        .map(|f| f["instances"]["started"].as_u64().unwrap_or(0))
+        .unwrap();
+    assert!(instances > 1, "the guesses ran on {instances} instance(s)");
+
+    let (status, answer) = stack.call(
+        "POST",
+        "/auth/sign-in/code",
+        None,
+        Some(&json!({"email": email, "code": code})),
+    );
+    assert_eq!(status, 401, "the right code after 20 wrong ones: {answer}");
+}
+
+/// The kid a token was signed with.
+fn kid(token: &str) -> String {
+    jsonwebtoken::decode_header(token)
+        .unwrap()
+        .kid
+        .expect("a kid")
+}
+
+/// SECURITY #11 finding 7: the issuer's key is rotated (the operator's command,
+/// `infra/signing-key.py rotate`) while tokens are live. Signers pick the new key up without a
+/// restart once its time has come; the JWKS publishes it ahead and keeps the old one, so no
+/// valid token is refused.
+#[test]
+fn a_key_rotation_while_tokens_are_live_refuses_no_valid_token() {
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let (email, password) = ("rotation-e2e@popug.test", "rotation-e2e-password");
+    let body = json!({"email": email, "full_name": "Rota", "role": "worker", "password": password});
+    let (status, _) = stack.call("POST", "/accounts", Some(&admin), Some(&body));
+    assert_eq!(status, 201);
+    let before = stack.sign_in(email, password);
+    let old_token = before["access_token"].as_str().unwrap().to_owned();
+    let old_kid = kid(&old_token);
+
+    let root = ates_tests::root();
+    let venv_python = root.join(".venv/bin/python3");
+    let python = if venv_python.exists() {
+        venv_python
+    } else {
+        "python3".into()
+    };
+    let lead = 3;
+    let rotated = std::process::Command::new(python)
+        .arg(root.join("infra/signing-key.py"))
+        .args(["rotate", "--lead", &lead.to_string()])
+        .env("AWS_ENDPOINT_URL", &stack.aws)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .output()
+        .expect("infra/signing-key.py runs");
+    assert!(
+        rotated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rotated.stderr)
+    );
+
+    // Published ahead, with the old key still there; the old token still works.
+    let published = |stack: &Stack| -> Vec<String> {
+        let jwks = stack.call("GET", "/.well-known/jwks.json", None, None).1;
+        jwks["keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k["kid"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let kids = stack.eventually(10, "the next key published", || {
+        let kids = published(stack);
+        (kids.len() == 2).then_some(kids)
+    });
+    assert!(kids.contains(&old_kid), "{kids:?}");
+    let jwks = stack.call("GET", "/.well-known/jwks.json", None, None).1;
+    assert!(
+        !jwks.to_string().contains("PRIVATE") && jwks["keys"][0].get("d").is_none(),
+        "public halves only: {jwks}"
+    );
+    assert_eq!(stack.call("GET", "/auth/me", Some(&old_token), None).0, 200);
+
+    // Once its time has come, sign-ins and refreshes are signed with the new key: no restart.
+    let after = stack.eventually(30, "a sign-in signed with the new key", || {
+        let pair = stack.sign_in(email, password);
+        (kid(pair["access_token"].as_str().unwrap()) != old_kid).then_some(pair)
+    });
+    let new_token = after["access_token"].as_str().unwrap();
+    let new_kid = kid(new_token);
+    let ring = stack.aws(
+        "secretsmanager.GetSecretValue",
+        json!({"SecretId": "ates/auth/signing-key"}),
+    );
+    let ring: Value = serde_json::from_str(ring["SecretString"].as_str().unwrap()).unwrap();
+    let not_before = ring["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == new_kid.as_str())
+        .and_then(|k| k["not_before"].as_i64())
+        .expect("the new key in the ring");
+    let payload = new_token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert!(
+        claims["iat"].as_i64().unwrap() >= not_before,
+        "not signed before its time: {claims} vs {not_before}"
+    );
+    assert!(
+        kids.contains(&new_kid),
+        "{new_kid} was published ahead: {kids:?}"
+    );
+    for (what, token) in [("the new token", new_token), ("the old token", &old_token)] {
+        let (status, me) = stack.call("GET", "/auth/me", Some(token), None);
+        assert_eq!(status, 200, "{what}: {me}");
+    }
+    let (status, refreshed) = stack.call(
+        "POST",
+        "/auth/refresh",
+        None,
+        Some(&json!({"refresh_token": before["refresh_token"]})),
+    );
+    assert_eq!(status, 200, "{refreshed}");
+    assert_eq!(kid(refreshed["access_token"].as_str().unwrap()), new_kid);
+    assert_eq!(stack.call("GET", "/auth/me", Some(&admin), None).0, 200);
 }

@@ -172,11 +172,10 @@ fn every_consumer_reports_partial_failures_parks_poison_and_every_queue_ends_in_
                         "{} parks poison in {dead_letters}",
                         f.logical_id
                     );
-                    let may_send = property(&f.properties, "Policies")
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .any(|p| references(&p["SQSSendMessagePolicy"]) == [dead_letters.clone()]);
+                    let may_send = statements(f).iter().any(|s| {
+                        s["Action"] == "sqs:SendMessage"
+                            && references(&s["Resource"]) == [dead_letters.clone()]
+                    });
                     assert!(may_send, "{} may send to {dead_letters}", f.logical_id);
                     // A job's pages know when their last delivery comes.
                     if let Some(count) = variables["MAX_RECEIVE_COUNT"].as_str() {
@@ -609,6 +608,196 @@ fn every_route_is_behind_an_api_path_of_the_distribution_and_no_file_of_the_web_
         assert!(
             !api_origins.contains(&origin),
             "web{file} is behind an API path: the distribution would send it to the API"
+        );
+    }
+}
+
+// --- Least privilege (SECURITY #11 finding 6): the actions each function uses, spelled out.
+
+/// Every statement of a function's policies (each policy is an inline document).
+fn statements(f: &ates_tests::Resource) -> Vec<serde_json::Value> {
+    property(&f.properties, "Policies")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|p| p["Statement"].as_array().cloned().unwrap_or_default())
+        .collect()
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    match v {
+        serde_json::Value::Array(items) => items.iter().flat_map(strings).collect(),
+        serde_json::Value::String(s) => vec![s.clone()],
+        _ => vec![],
+    }
+}
+
+/// The partitions a statement's `dynamodb:LeadingKeys` condition allows, if it has one.
+fn leading_keys(statement: &serde_json::Value) -> Option<Vec<String>> {
+    statement["Condition"]["ForAllValues:StringLike"]
+        .get("dynamodb:LeadingKeys")
+        .map(strings)
+}
+
+#[test]
+fn every_function_is_granted_explicit_actions_on_named_resources_only() {
+    const DYNAMODB: [&str; 8] = [
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:Query",
+        "dynamodb:Scan",
+        "dynamodb:BatchGetItem",
+    ];
+    const OTHERS: [&str; 8] = [
+        "sqs:SendMessage",
+        "events:PutEvents",
+        "secretsmanager:GetSecretValue",
+        "ses:SendEmail",
+        // Analytics' rebuild by replay (N4).
+        "events:DescribeArchive",
+        "events:StartReplay",
+        "events:DescribeReplay",
+        "sqs:GetQueueAttributes",
+    ];
+    let t = template();
+    for f in functions(&t) {
+        let id = &f.logical_id;
+        for policy in property(&f.properties, "Policies")
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let keys: Vec<&String> = policy.as_object().unwrap().keys().collect();
+            assert_eq!(
+                keys,
+                ["Statement"],
+                "{id}: only inline statements, no SAM policy template (*CrudPolicy, *ReadPolicy, SESCrudPolicy, ...): {policy}"
+            );
+        }
+        for s in statements(f) {
+            assert_eq!(s["Effect"], "Allow", "{id}: {s}");
+            for action in strings(&s["Action"]) {
+                assert!(!action.contains('*'), "{id}: a wildcard action {action}");
+                assert!(
+                    DYNAMODB.contains(&action.as_str()) || OTHERS.contains(&action.as_str()),
+                    "{id}: {action} is not an action any function calls"
+                );
+            }
+            assert!(
+                s.get("NotAction").is_none() && s.get("NotResource").is_none(),
+                "{id}: {s}"
+            );
+            let resources = &s["Resource"];
+            // A replay is named per rebuild: its name's prefix is the narrowest IAM can say.
+            let named = |r: &String| !r.contains('*') || r.ends_with(":replay/analytics-*");
+            assert!(
+                strings(resources).iter().all(named) && !references(resources).is_empty(),
+                "{id}: every resource is one of the template's, named: {resources}"
+            );
+            let actions = strings(&s["Action"]);
+            if actions.iter().any(|a| a == "events:PutEvents") {
+                assert!(
+                    s["Condition"]["StringEquals"]["events:source"].is_string(),
+                    "{id}: PutEvents only under its own source"
+                );
+            }
+            if actions.iter().any(|a| a.starts_with("ses:")) {
+                assert_eq!(actions, ["ses:SendEmail"], "{id}: SES only sends");
+                let named: Vec<String> = references(resources)
+                    .into_iter()
+                    .filter(|r| !r.starts_with("AWS::"))
+                    .collect();
+                assert_eq!(named, ["MailFrom"], "{id}: from the one identity");
+            }
+        }
+    }
+}
+
+#[test]
+fn auth_functions_touch_only_the_partitions_they_use_and_the_jwks_cannot_read_the_private_key() {
+    let t = template();
+    let mut readers_of_the_key = BTreeSet::new();
+    let mut password_readers = BTreeSet::new();
+    let mut password_writers = BTreeSet::new();
+    for f in functions(&t).filter(|f| f.logical_id.starts_with("Auth")) {
+        let id = f.logical_id.clone();
+        for s in statements(f) {
+            let actions = strings(&s["Action"]);
+            let on_table = references(&s["Resource"]) == ["AuthTable"];
+            let on_index = on_table && s["Resource"].get("Fn::Sub").is_some();
+            if on_table && !on_index {
+                let keys = leading_keys(&s).unwrap_or_else(|| {
+                    panic!("{id}: item actions on the auth table name their partitions: {s}")
+                });
+                assert!(
+                    keys.iter()
+                        .all(|k| k.ends_with("#*") && !k.starts_with('*')),
+                    "{id}: {keys:?}"
+                );
+                let reads = |a: &String| a == "dynamodb:GetItem" || a == "dynamodb:BatchGetItem";
+                if keys.iter().any(|k| k == "PASSWORD#*") {
+                    if actions.iter().any(reads) {
+                        password_readers.insert(id.clone());
+                    }
+                    if !actions.iter().all(reads) {
+                        password_writers.insert(id.clone());
+                    }
+                }
+            }
+            if on_index {
+                assert_eq!(actions, ["dynamodb:Query"], "{id}: {s}");
+            }
+            if references(&s["Resource"]) == ["AuthSigningKey"] {
+                readers_of_the_key.insert(id.clone());
+            }
+        }
+    }
+    let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(
+        readers_of_the_key,
+        set(&[
+            "AuthRefreshFunction",
+            "AuthSignInFunction",
+            "AuthSignInWithCodeFunction"
+        ]),
+        "only the functions that sign read the private key"
+    );
+    assert_eq!(password_readers, set(&["AuthSignInFunction"]));
+    assert_eq!(
+        password_writers,
+        set(&["AuthBootstrapAdminFunction", "AuthCreateAccountFunction"])
+    );
+    let well_known = &t.resources["AuthWellKnownFunction"];
+    let grants: Vec<Vec<String>> = statements(well_known)
+        .iter()
+        .map(|s| references(&s["Resource"]))
+        .collect();
+    assert_eq!(
+        grants,
+        [["AuthPublicKeys"]],
+        "the JWKS function reads the public keys alone"
+    );
+    assert!(
+        references(property(&well_known.properties, "Environment"))
+            .iter()
+            .all(|r| r != "AuthSigningKey"),
+        "nor is it told where the private key is"
+    );
+}
+
+#[test]
+fn the_local_stack_enforces_every_functions_policy() {
+    let t = template();
+    for spec in function_specs(&t) {
+        let policy = ates_local::iam::Policy::of(&spec.policies)
+            .unwrap_or_else(|e| panic!("{}: {e}", spec.logical_id));
+        assert!(
+            policy.is_some_and(|p| !p.is_empty()),
+            "{}: its AWS calls would pass unchecked locally",
+            spec.logical_id
         );
     }
 }

@@ -470,7 +470,7 @@ def main():
         "an_accountant_sees_the_company_earnings",
         "an_admin_sees_analytics",
     ]
-    failed, skipped = [], []
+    failed, skipped, refused = [], [], []
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium(), headless=True)
@@ -503,13 +503,17 @@ def main():
                     for context in browser.contexts:
                         context.close()
             browser.close()
+        # Every AWS call the journeys caused was allowed by its function's IAM policy.
+        refused = stack.call("GET", "/_local/iam-denials")[1]
     finally:
         stack.stop()
     total = time.monotonic() - started
     passed = len(order) - len(failed) - len(skipped) if not failed else order.index(failed[0])
     print(f"browser tests: {passed} of {len(order)} journeys passed, {len(skipped)} skipped, in {total:.0f}s; "
           f"screenshots in {SHOTS.relative_to(ROOT)}/", flush=True)
-    if failed:
+    if refused:
+        print(f"browser tests: AWS calls refused by IAM (the function's policy in template.yaml): {json.dumps(refused)[:3000]}")
+    if failed or refused:
         print(f"the stack's log: {stack.state / 'stack.err'}")
         sys.exit(1)
     shutil.rmtree(stack.state, ignore_errors=True)

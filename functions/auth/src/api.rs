@@ -12,8 +12,9 @@ use uuid::Uuid;
 use crate::account::{Account, AccountChange, NewAccount};
 use crate::app::{self, Admin};
 use crate::challenge;
-use crate::issuer::Issuer;
+use crate::issuer;
 use crate::ports::{AuthStore, Mailer};
+use crate::signing_key::{PublicKeys, SigningKeys};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -42,16 +43,16 @@ struct CodeSignIn {
 }
 
 /// `POST /auth/sign-in`
-pub async fn sign_in(store: &impl AuthStore, issuer: &Issuer, req: Request) -> HttpResult {
+pub async fn sign_in(store: &impl AuthStore, keys: &SigningKeys, req: Request) -> HttpResult {
     let PasswordSignIn { email, password } = http::body(&req)?;
-    let pair = app::sign_in(store, issuer, &email, &password, Utc::now()).await?;
+    let pair = app::sign_in(store, &*keys.get().await, &email, &password, Utc::now()).await?;
     http::json(StatusCode::OK, &pair)
 }
 
 /// `POST /auth/refresh`
-pub async fn refresh(store: &impl AuthStore, issuer: &Issuer, req: Request) -> HttpResult {
+pub async fn refresh(store: &impl AuthStore, keys: &SigningKeys, req: Request) -> HttpResult {
     let RefreshRequest { refresh_token } = http::body(&req)?;
-    let pair = app::refresh(store, issuer, &refresh_token, Utc::now()).await?;
+    let pair = app::refresh(store, &*keys.get().await, &refresh_token, Utc::now()).await?;
     http::json(StatusCode::OK, &pair)
 }
 
@@ -62,14 +63,15 @@ pub async fn sign_out(store: &impl AuthStore, req: Request) -> HttpResult {
     http::no_content()
 }
 
-/// `POST /auth/sign-in/code/request`: 202 whether or not the address has an account.
+/// `POST /auth/sign-in/code/request`: 202 whether or not the address has an account, in the
+/// same time ([`app::CODE_REQUEST_TIME`]).
 pub async fn request_code(
     store: &impl AuthStore,
     mailer: &impl Mailer,
     req: Request,
 ) -> HttpResult {
     let CodeRequest { email } = http::body(&req)?;
-    app::request_code(store, mailer, &email, Utc::now()).await?;
+    app::request_code_paced(store, mailer, &email, Utc::now(), app::CODE_REQUEST_TIME).await?;
     http::json(
         StatusCode::ACCEPTED,
         &serde_json::json!({
@@ -82,11 +84,12 @@ pub async fn request_code(
 /// `POST /auth/sign-in/code`
 pub async fn sign_in_with_code(
     store: &impl AuthStore,
-    issuer: &Issuer,
+    keys: &SigningKeys,
     req: Request,
 ) -> HttpResult {
     let CodeSignIn { email, code } = http::body(&req)?;
-    let pair = app::sign_in_with_code(store, issuer, &email, &code, Utc::now()).await?;
+    let issuer = keys.get().await;
+    let pair = app::sign_in_with_code(store, &issuer, &email, &code, Utc::now()).await?;
     http::json(StatusCode::OK, &pair)
 }
 
@@ -158,12 +161,14 @@ pub async fn deactivate_account(store: &impl AuthStore, req: Request) -> HttpRes
     http::json(StatusCode::OK, &account)
 }
 
-/// `GET /.well-known/openid-configuration` and `GET /.well-known/jwks.json`
-pub async fn well_known(issuer: &Issuer, req: Request) -> HttpResult {
+/// `GET /.well-known/openid-configuration` and `GET /.well-known/jwks.json` of the issuer at
+/// `issuer_url`: the JWKS is every published key (the one signing now, the one before it, and
+/// the next one ahead of its use), public halves only.
+pub async fn well_known(issuer_url: &str, keys: &PublicKeys, req: Request) -> HttpResult {
     let document = if req.uri().path().ends_with("/jwks.json") {
-        issuer.jwks()
+        (*keys.get().await).clone()
     } else {
-        issuer.discovery()
+        issuer::discovery(issuer_url)
     };
     let mut response = http::json(StatusCode::OK, &document)?;
     response.headers_mut().insert(

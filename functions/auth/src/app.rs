@@ -49,15 +49,16 @@ pub async fn sign_in(
     now: DateTime<Utc>,
 ) -> Result<TokenPair, AuthError> {
     let email = normalize_email(email)?;
-    let stored = store.account_by_email(&email).await?;
-    let Some((account, Some(hash))) = stored.map(|s| (s.account, s.password_hash)) else {
+    let credentials = store.credentials(&email).await?;
+    let Some((account, hash, failures)) =
+        credentials.and_then(|c| Some((c.account, c.password_hash?, c.failures)))
+    else {
         // As slow as a real check, so the answer does not tell who has an account.
         password::verify_nothing(password);
         return Err(AuthError::WrongCredentials);
     };
     // Checked before the (deliberately slow) hash: an account under a guessing attack costs
     // the attacker a growing wait, and us no CPU.
-    let failures = store.password_failures(account.account_id).await?;
     if let Some(failures) = failures {
         let wait = failures.waits_until() - now.timestamp();
         if wait > 0 {
@@ -124,9 +125,15 @@ pub async fn sign_out(store: &impl AuthStore, refresh_token: &str) -> Result<(),
     Ok(())
 }
 
+/// How long `request a code` takes to answer when paced ([`request_code_paced`]), whatever the
+/// address: longer than a mail takes to send, so the answer's timing says nothing of who has an
+/// account.
+pub const CODE_REQUEST_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// `request a code` (SPEC A3): mails a one-time code to an active account's address. It
 /// answers alike whether or not the address belongs to an account, so it cannot be used to
-/// find out who works here; the rate limit counts every address.
+/// find out who works here: the rate limit counts every address, and a mail that could not be
+/// sent is logged, not answered (only real accounts are mailed, so a failure would tell).
 pub async fn request_code(
     store: &impl AuthStore,
     mailer: &impl Mailer,
@@ -157,13 +164,37 @@ pub async fn request_code(
             "Hello {},\n\nyour aTES sign-in code is {code}. It works once, for {minutes} minutes.\n\nIf you did not ask for it, ignore this mail.\n",
             stored.account.full_name
         );
-        mailer.send(&email, "Your aTES sign-in code", &text).await?;
-        tracing::info!(account_id = %stored.account.account_id, "sign-in code mailed");
+        let account_id = stored.account.account_id;
+        match mailer.send(&email, "Your aTES sign-in code", &text).await {
+            Ok(()) => tracing::info!(%account_id, "sign-in code mailed"),
+            Err(e) => tracing::error!(%account_id, "sign-in code not mailed: {e}"),
+        }
     }
     Ok(())
 }
 
-/// `sign in with a code`: the right, unexpired code of an email signs in once.
+/// [`request_code`], answered exactly `time` after it was asked: never sooner, and never
+/// later (what is still running then, a slow mail say, is cut off and the request answered as
+/// done), so known and unknown addresses take the same time.
+pub async fn request_code_paced(
+    store: &impl AuthStore,
+    mailer: &impl Mailer,
+    email: &str,
+    now: DateTime<Utc>,
+    time: std::time::Duration,
+) -> Result<(), AuthError> {
+    let deadline = tokio::time::Instant::now() + time;
+    let outcome = tokio::time::timeout_at(deadline, request_code(store, mailer, email, now)).await;
+    tokio::time::sleep_until(deadline).await;
+    outcome.unwrap_or_else(|_| {
+        tracing::warn!("a code request was cut off after {time:?}");
+        Ok(())
+    })
+}
+
+/// `sign in with a code`: the right, unexpired code of an email signs in once. Every guess is
+/// bounded twice: by its code (a few guesses each) and by the address, whose wrong guesses over
+/// all its codes cost a growing wait once the free ones are used up.
 pub async fn sign_in_with_code(
     store: &impl AuthStore,
     issuer: &Issuer,
@@ -173,6 +204,14 @@ pub async fn sign_in_with_code(
 ) -> Result<TokenPair, AuthError> {
     let email = normalize_email(email)?;
     let challenge = store.challenge(&email).await?.ok_or(AuthError::BadCode)?;
+    // Before the code is even looked at: an address under a guessing attack takes no guess
+    // until its wait is over, the right code included.
+    if let Some(until) = challenge.wrong.waits_until(now.timestamp()) {
+        return Err(AuthError::TooMany(format!(
+            "too many wrong codes for this address; try again in {} s",
+            until - now.timestamp()
+        )));
+    }
     let verdict = challenge::guess(&challenge, &email, code, now.timestamp());
     if verdict == Guess::Spent {
         return Err(AuthError::BadCode);
@@ -183,6 +222,9 @@ pub async fn sign_in_with_code(
         return Err(AuthError::BadCode);
     }
     if verdict == Guess::Wrong {
+        store
+            .count_wrong_guess(&email, &challenge.wrong, now.timestamp())
+            .await?;
         return Err(AuthError::BadCode);
     }
     // Lost: another sign-in spent the code (or a new one was sent) meanwhile.

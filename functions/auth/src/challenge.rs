@@ -1,5 +1,6 @@
 //! Passwordless sign-in (SPEC A3): a six-digit one-time code, mailed, expiring, single-use,
-//! with both the codes sent and the guesses made rate-limited.
+//! with the codes sent, the guesses at each code and the wrong guesses at an address's codes
+//! all limited.
 
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -11,6 +12,53 @@ pub const MAX_GUESSES: u32 = 5;
 pub const MAX_CODES_PER_WINDOW: u32 = 3;
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 
+/// Wrong guesses an address may make, over all the codes it is sent, before it has to wait.
+/// A new code does not give them back: only a right code, or a quiet day, does.
+pub const FREE_WRONG_GUESSES: u32 = 10;
+/// The wait after the free wrong guesses are used up; it doubles with each further one...
+pub const FIRST_WAIT_SECONDS: i64 = 60;
+/// ...up to this: a stranger can slow a person down, never shut them out for longer than this
+/// after their last wrong guess.
+pub const MAX_WAIT_SECONDS: i64 = 60 * 60;
+/// Wrong guesses are forgotten after this long without one: the budget refills.
+pub const FORGET_AFTER_SECONDS: i64 = 24 * 3600;
+
+/// The wrong guesses at an address's codes, kept across codes (a new code does not reset them).
+/// Stored with the address's pending code; written only by counting a wrong guess (atomically)
+/// and by a right code, which clears them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WrongGuesses {
+    #[serde(default)]
+    pub failures: u32,
+    /// When the last one was made (seconds).
+    #[serde(default)]
+    pub failed_at: i64,
+}
+
+impl WrongGuesses {
+    /// How many still count at `now`: none once a whole quiet day has passed.
+    pub fn counted(&self, now: i64) -> u32 {
+        if now - self.failed_at >= FORGET_AFTER_SECONDS {
+            0
+        } else {
+            self.failures
+        }
+    }
+
+    /// Until when the address takes no guess at all, if it has to wait at `now`: after the free
+    /// wrong guesses, [`FIRST_WAIT_SECONDS`] doubling with each further one, at most
+    /// [`MAX_WAIT_SECONDS`], counted from the last.
+    pub fn waits_until(&self, now: i64) -> Option<i64> {
+        let counted = self.counted(now);
+        if counted < FREE_WRONG_GUESSES {
+            return None;
+        }
+        let doublings = (counted - FREE_WRONG_GUESSES).min(20);
+        let until = self.failed_at + (FIRST_WAIT_SECONDS << doublings).min(MAX_WAIT_SECONDS);
+        (until > now).then_some(until)
+    }
+}
+
 /// The pending code of one email address, as stored (the code itself only as a hash).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Challenge {
@@ -21,6 +69,10 @@ pub struct Challenge {
     pub codes_in_window: u32,
     /// Optimistic concurrency: every write expects the version it read.
     pub version: u64,
+    /// The address's wrong guesses, over every code: not part of the code, and never written
+    /// with it.
+    #[serde(flatten, default)]
+    pub wrong: WrongGuesses,
 }
 
 /// The outcome of a guess.
@@ -64,6 +116,7 @@ pub fn issue(
         window_started_at,
         codes_in_window,
         version: previous.map_or(1, |p| p.version + 1),
+        wrong: previous.map(|p| p.wrong).unwrap_or_default(),
     };
     Ok((challenge, code))
 }
@@ -147,5 +200,43 @@ mod tests {
             .unwrap()
             .0;
         assert_eq!(later.codes_in_window, 1);
+    }
+
+    #[test]
+    fn a_new_code_keeps_the_wrong_guesses_of_the_previous_ones() {
+        let mut rng = rng();
+        let (mut challenge, _) = issue(EMAIL, None, 1000, &mut rng).unwrap();
+        challenge.wrong = WrongGuesses {
+            failures: 7,
+            failed_at: 1005,
+        };
+        let next = issue(EMAIL, Some(&challenge), 1010, &mut rng).unwrap().0;
+        assert_eq!(next.wrong, challenge.wrong);
+        assert_eq!(next.guesses, 0, "the new code has its own guesses");
+    }
+
+    #[test]
+    fn wrong_guesses_cost_a_wait_that_doubles_up_to_an_hour_and_a_quiet_day_forgets_them() {
+        let wait = |failures| {
+            WrongGuesses {
+                failures,
+                failed_at: 10_000,
+            }
+            .waits_until(10_000)
+            .map_or(0, |until| until - 10_000)
+        };
+        assert_eq!(wait(0), 0);
+        assert_eq!(wait(FREE_WRONG_GUESSES - 1), 0, "the first ones are free");
+        assert_eq!(wait(FREE_WRONG_GUESSES), FIRST_WAIT_SECONDS);
+        assert_eq!(wait(FREE_WRONG_GUESSES + 1), 2 * FIRST_WAIT_SECONDS);
+        assert_eq!(wait(FREE_WRONG_GUESSES + 3), 8 * FIRST_WAIT_SECONDS);
+        assert_eq!(wait(FREE_WRONG_GUESSES + 40), MAX_WAIT_SECONDS, "bounded");
+        let many = WrongGuesses {
+            failures: 1000,
+            failed_at: 10_000,
+        };
+        assert_eq!(many.waits_until(10_000 + MAX_WAIT_SECONDS), None);
+        assert_eq!(many.counted(10_000 + FORGET_AFTER_SECONDS - 1), 1000);
+        assert_eq!(many.counted(10_000 + FORGET_AFTER_SECONDS), 0);
     }
 }

@@ -15,7 +15,7 @@ use crate::account::Account;
 use crate::challenge::Challenge;
 use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
-use crate::ports::{AccountPage, AuthStore, Mailer, StoredAccount, Written};
+use crate::ports::{AccountPage, AuthStore, Credentials, Mailer, StoredAccount, Written};
 
 /// The state of a session or of a refresh token, as the table keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,8 @@ struct Tables {
     refresh_tokens: HashMap<String, Refresh>,
     challenges: HashMap<String, Challenge>,
     password_failures: HashMap<Uuid, crate::password::Failures>,
+    /// Password hashes, apart from the accounts as the table keeps them.
+    passwords: HashMap<Uuid, String>,
     /// Challenges as a racing request read them before the others wrote (see
     /// [`MemoryStore::freeze_challenge_reads`]).
     frozen_challenges: Option<HashMap<String, Challenge>>,
@@ -83,6 +85,13 @@ impl MemoryStore {
         self.tables().challenges.get(email).cloned()
     }
 
+    /// Sets an address's wrong guesses, as if they had been made.
+    pub fn set_wrong_guesses(&self, email: &str, wrong: crate::challenge::WrongGuesses) {
+        if let Some(stored) = self.tables().challenges.get_mut(email) {
+            stored.wrong = wrong;
+        }
+    }
+
     /// Every event committed so far, in commit order (what the outbox relay would publish).
     pub fn events(&self) -> Vec<Envelope> {
         self.tables().outbox.clone()
@@ -100,10 +109,7 @@ impl MemoryStore {
 
     /// The stored password hash of an account.
     pub fn password_hash(&self, account_id: Uuid) -> Option<String> {
-        self.tables()
-            .accounts
-            .get(&account_id)
-            .and_then(|a| a.password_hash.clone())
+        self.tables().passwords.get(&account_id).cloned()
     }
 }
 
@@ -180,9 +186,12 @@ impl AuthStore for MemoryStore {
             account.account_id,
             StoredAccount {
                 account: account.clone(),
-                password_hash: password_hash.map(str::to_owned),
+                password_hash: None,
             },
         );
+        if let Some(hash) = password_hash {
+            tables.passwords.insert(account.account_id, hash.to_owned());
+        }
         tables.outbox.push(event.clone());
         Ok(Written::Done)
     }
@@ -308,11 +317,25 @@ impl AuthStore for MemoryStore {
         Ok(Written::Done)
     }
 
-    async fn password_failures(
-        &self,
-        account: Uuid,
-    ) -> Result<Option<crate::password::Failures>, AuthError> {
-        Ok(self.tables().password_failures.get(&account).copied())
+    async fn credentials(&self, email: &str) -> Result<Option<Credentials>, AuthError> {
+        let tables = self.tables();
+        let Some(stored) = tables
+            .emails
+            .get(email)
+            .and_then(|id| tables.accounts.get(id))
+        else {
+            return Ok(None);
+        };
+        let id = stored.account.account_id;
+        Ok(Some(Credentials {
+            account: stored.account.clone(),
+            password_hash: tables
+                .passwords
+                .get(&id)
+                .cloned()
+                .or_else(|| stored.password_hash.clone()),
+            failures: tables.password_failures.get(&id).copied(),
+        }))
     }
 
     async fn count_password_failure(&self, account: Uuid, at: i64) -> Result<(), AuthError> {
@@ -371,10 +394,32 @@ impl AuthStore for MemoryStore {
         if !holds {
             return Ok(Written::Lost);
         }
-        tables
+        // As the table's update: the code's fields; the wrong guesses stay as they are.
+        let wrong = tables
             .challenges
-            .insert(email.to_owned(), challenge.clone());
+            .get(email)
+            .map(|c| c.wrong)
+            .unwrap_or_default();
+        let mut saved = challenge.clone();
+        saved.wrong = wrong;
+        tables.challenges.insert(email.to_owned(), saved);
         Ok(Written::Done)
+    }
+
+    async fn count_wrong_guess(
+        &self,
+        email: &str,
+        _seen: &crate::challenge::WrongGuesses,
+        at: i64,
+    ) -> Result<(), AuthError> {
+        if let Some(stored) = self.tables().challenges.get_mut(email) {
+            let counted = stored.wrong.counted(at);
+            stored.wrong = crate::challenge::WrongGuesses {
+                failures: counted + 1,
+                failed_at: at,
+            };
+        }
+        Ok(())
     }
 
     async fn spend_challenge(
@@ -392,6 +437,7 @@ impl AuthStore for MemoryStore {
         };
         stored.expires_at = 0;
         stored.version = challenge.version + 1;
+        stored.wrong = crate::challenge::WrongGuesses::default();
         Ok(Written::Done)
     }
 }
@@ -404,15 +450,35 @@ pub struct Mail {
     pub text: String,
 }
 
-/// A [`Mailer`] that keeps what it is asked to send.
+/// A [`Mailer`] that keeps what it is asked to send; it can be made slow, or failing (as SES
+/// can be).
 #[derive(Debug, Default)]
 pub struct RecordingMailer {
     sent: Mutex<Vec<Mail>>,
+    delay: std::time::Duration,
+    failing: bool,
 }
 
 impl RecordingMailer {
     pub fn new() -> RecordingMailer {
         RecordingMailer::default()
+    }
+
+    /// A mailer that takes `delay` to send each mail.
+    pub fn slow(delay: std::time::Duration) -> RecordingMailer {
+        RecordingMailer {
+            delay,
+            ..RecordingMailer::default()
+        }
+    }
+
+    /// A mailer that fails every mail (after `delay`), keeping none.
+    pub fn failing(delay: std::time::Duration) -> RecordingMailer {
+        RecordingMailer {
+            delay,
+            failing: true,
+            ..RecordingMailer::default()
+        }
     }
 
     /// Every mail sent so far, oldest first.
@@ -423,6 +489,10 @@ impl RecordingMailer {
 
 impl Mailer for RecordingMailer {
     async fn send(&self, to: &str, subject: &str, text: &str) -> Result<(), AuthError> {
+        tokio::time::sleep(self.delay).await;
+        if self.failing {
+            return Err(AuthError::Mail("the mail service is down".into()));
+        }
         self.sent
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -13,11 +13,23 @@ use crate::challenge::Challenge;
 use crate::error::AuthError;
 use crate::issuer::RefreshToken;
 
-/// An account with its credentials, as stored.
+/// An account, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAccount {
     pub account: Account,
+    /// A password hash kept in the account itself, as accounts created before hashes got a
+    /// partition of their own were ([`AuthStore::credentials`]); `None` for the rest.
     pub password_hash: Option<String>,
+}
+
+/// What a password sign-in reads of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub account: Account,
+    /// Its password's hash, if it has a password.
+    pub password_hash: Option<String>,
+    /// Its wrong passwords since it last signed in.
+    pub failures: Option<crate::password::Failures>,
 }
 
 /// A page of accounts (ordered by email) and where the next one starts.
@@ -116,11 +128,14 @@ pub trait AuthStore: AccountCopies {
         token: &RefreshToken,
     ) -> impl Future<Output = Result<Written, AuthError>> + Send;
 
-    /// Wrong passwords given for an account since it last signed in.
-    fn password_failures(
+    /// What a password sign-in needs of the account with this (normalised) email, read
+    /// consistently: the account, its password hash (kept apart from the account, in a
+    /// partition only creating an account and signing in with a password touch) and its wrong
+    /// passwords. `None` when no account has the email.
+    fn credentials(
         &self,
-        account: Uuid,
-    ) -> impl Future<Output = Result<Option<crate::password::Failures>, AuthError>> + Send;
+        email: &str,
+    ) -> impl Future<Output = Result<Option<Credentials>, AuthError>> + Send;
 
     /// Counts one wrong password for an account, atomically.
     fn count_password_failure(
@@ -141,8 +156,9 @@ pub trait AuthStore: AccountCopies {
         email: &str,
     ) -> impl Future<Output = Result<Option<Challenge>, AuthError>> + Send;
 
-    /// Stores a challenge if it is still at `challenge.version - 1` (absent, for version 1);
-    /// `Lost` when someone changed it since.
+    /// Stores a challenge's code if it is still at `challenge.version - 1` (absent, for
+    /// version 1); `Lost` when someone changed it since. The address's wrong guesses
+    /// (`challenge.wrong`) are left as stored: a new code does not reset them.
     fn save_challenge(
         &self,
         email: &str,
@@ -157,8 +173,18 @@ pub trait AuthStore: AccountCopies {
         challenge: &Challenge,
     ) -> impl Future<Output = Result<Written, AuthError>> + Send;
 
+    /// Counts one wrong guess at an address's codes, atomically (concurrent ones each count),
+    /// at `at`. Wrong guesses forgotten by then (`WrongGuesses::counted`) start afresh. `seen`
+    /// is what the caller read (a hint of which write will hold; any outcome is counted right).
+    fn count_wrong_guess(
+        &self,
+        email: &str,
+        seen: &crate::challenge::WrongGuesses,
+        at: i64,
+    ) -> impl Future<Output = Result<(), AuthError>> + Send;
+
     /// Marks the code spent if the challenge is still the one that was guessed (its version),
-    /// so a code signs in once; `Lost` otherwise.
+    /// so a code signs in once, and clears the address's wrong guesses; `Lost` otherwise.
     fn spend_challenge(
         &self,
         email: &str,

@@ -1,10 +1,15 @@
 //! The DynamoDB adapter of [`AuthStore`]: the auth table. Items, all keyed by `pk`/`sk`:
-//! - `ACCOUNT#<id>` / `ACCOUNT`: the account and its password hash; `gsi1pk = ACCOUNTS` lists them;
+//! - `ACCOUNT#<id>` / `ACCOUNT`: the account; `gsi1pk = ACCOUNTS` lists them (accounts created
+//!   before `PASSWORD#` existed keep their password hash here);
+//! - `PASSWORD#<id>` / `PASSWORD`: the account's password hash, in a partition of its own so
+//!   that only the functions that need it may read it (IAM `dynamodb:LeadingKeys`);
+//! - `FAILURES#<id>` / `FAILURES`: wrong passwords given for the account;
 //! - `EMAIL#<email>` / `EMAIL`: makes emails unique and finds an account by email;
 //! - `SESSION#<id>` / `SESSION`: a sign-in's session, the family of its refresh tokens
 //!   (`active` or `revoked`);
 //! - `REFRESH#<sha256>` / `REFRESH`: a refresh token of a session (`active`, `used` or `revoked`);
-//! - `CODE#<email>` / `CODE`: the pending one-time code of an email;
+//! - `CODE#<email>` / `CODE`: the pending one-time code of an email, and the wrong guesses at
+//!   its codes (`failures`, `failed_at`), which outlive each code;
 //! - `OUTBOX#<event id>` / `OUTBOX`: events, written with the change that caused them.
 
 use std::collections::HashMap;
@@ -21,10 +26,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::account::Account;
-use crate::challenge::Challenge;
+use crate::challenge::{Challenge, WrongGuesses, FORGET_AFTER_SECONDS};
 use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
-use crate::ports::{AccountPage, AuthStore, StoredAccount, Written};
+use crate::ports::{AccountPage, AuthStore, Credentials, StoredAccount, Written};
 
 #[derive(Clone)]
 pub struct Store {
@@ -35,11 +40,13 @@ fn account_pk(id: Uuid) -> String {
     format!("ACCOUNT#{id}")
 }
 
-/// An account as stored: the account and, if it has one, its password's hash.
+/// An account as stored; a password hash only in accounts stored before hashes moved to
+/// `PASSWORD#<id>`.
 #[derive(Serialize, Deserialize)]
 struct AccountItem {
     #[serde(flatten)]
     account: Account,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     password_hash: Option<String>,
 }
 
@@ -48,10 +55,10 @@ impl Store {
         Store { table }
     }
 
-    fn account_item(&self, account: &Account, password_hash: Option<&str>) -> Item {
+    fn account_item(&self, account: &Account) -> Item {
         let mut item = to_item(&AccountItem {
             account: account.clone(),
-            password_hash: password_hash.map(str::to_owned),
+            password_hash: None,
         });
         item.extend(key(account_pk(account.account_id), "ACCOUNT"));
         item.extend([
@@ -95,14 +102,17 @@ impl AuthStore for Store {
     ) -> Result<Written, AuthError> {
         let mut email = key(format!("EMAIL#{}", account.email), "EMAIL");
         email.insert("account_id".to_owned(), s(account.account_id.to_string()));
-        let items = vec![
-            self.table.put(
-                self.account_item(account, password_hash),
-                "attribute_not_exists(pk)",
-            ),
+        let mut items = vec![
+            self.table
+                .put(self.account_item(account), "attribute_not_exists(pk)"),
             self.table.put(email, "attribute_not_exists(pk)"),
             outbox::record(self.table.name(), event),
         ];
+        if let Some(hash) = password_hash {
+            let mut password = password_key(account.account_id);
+            password.insert("password_hash".to_owned(), s(hash));
+            items.push(self.table.put(password, "attribute_not_exists(pk)"));
+        }
         match self.table.transact(items).await? {
             Ok(()) => Ok(Written::Done),
             Err(c) if c.failed_at(1) => Ok(Written::Lost),
@@ -322,25 +332,111 @@ impl AuthStore for Store {
         email: &str,
         challenge: &Challenge,
     ) -> Result<Written, AuthError> {
-        let mut item = to_item(challenge);
-        item.extend(challenge_key(email));
-        // Kept past expiry for the rate-limit window.
-        let ttl = challenge.window_started_at + 2 * crate::challenge::WINDOW_SECONDS;
-        item.insert("ttl".to_owned(), n(ttl));
-        let (condition, values) = if challenge.version == 1 {
-            ("attribute_not_exists(pk)", None)
+        // An update of the code's own attributes: the address's wrong guesses, kept in the same
+        // item, are not touched (a put would reset them, and lose any counted meanwhile).
+        let mut save = self
+            .table
+            .update(challenge_key(email))
+            .update_expression(
+                "SET code_hash = :hash, expires_at = :expires, guesses = :zero, \
+                 window_started_at = :window, codes_in_window = :codes, version = :version, \
+                 #ttl = :ttl",
+            )
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":hash", s(&challenge.code_hash))
+            .expression_attribute_values(":expires", n(challenge.expires_at))
+            .expression_attribute_values(":zero", n(challenge.guesses))
+            .expression_attribute_values(":window", n(challenge.window_started_at))
+            .expression_attribute_values(":codes", n(challenge.codes_in_window))
+            .expression_attribute_values(":version", n(challenge.version))
+            // Kept past expiry for the rate-limit window and the wrong guesses' memory.
+            .expression_attribute_values(":ttl", n(challenge.expires_at + FORGET_AFTER_SECONDS));
+        save = if challenge.version == 1 {
+            save.condition_expression("attribute_not_exists(pk)")
         } else {
-            let previous = HashMap::from([(":previous".to_owned(), n(challenge.version - 1))]);
-            ("version = :previous", Some(previous))
+            save.condition_expression("version = :previous")
+                .expression_attribute_values(":previous", n(challenge.version - 1))
         };
-        Ok(written(self.table.put_if(item, condition, values).await?))
+        Ok(written(self.table.update_if(save).await?))
     }
 
-    async fn password_failures(
+    async fn count_wrong_guess(
         &self,
-        account: Uuid,
-    ) -> Result<Option<crate::password::Failures>, AuthError> {
-        Ok(self.table.get_as(failures_key(account)).await?)
+        email: &str,
+        seen: &WrongGuesses,
+        at: i64,
+    ) -> Result<(), AuthError> {
+        let forgotten_before = at - FORGET_AFTER_SECONDS;
+        let write = |afresh: bool| {
+            let update = self
+                .table
+                .update(challenge_key(email))
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":at", n(at))
+                .expression_attribute_values(":forgotten", n(forgotten_before))
+                .expression_attribute_values(":ttl", n(at + FORGET_AFTER_SECONDS));
+            if afresh {
+                update
+                    .update_expression("SET failures = :one, failed_at = :at, #ttl = :ttl")
+                    .condition_expression(
+                        "attribute_exists(pk) AND (attribute_not_exists(failed_at) \
+                         OR failed_at <= :forgotten OR failures = :zero)",
+                    )
+            } else {
+                update
+                    .update_expression("ADD failures :one SET failed_at = :at, #ttl = :ttl")
+                    .condition_expression("failed_at > :forgotten AND failures > :zero")
+            }
+        };
+        // Each is one atomic write: onto wrong guesses that still count, or (when those are
+        // forgotten, or there are none) afresh; the one the caller's read makes likely first.
+        // Losing both means another guess changed which holds in between: try again. Neither
+        // holds when the code's item is gone, and then there is nothing to count.
+        let mut afresh = seen.counted(at) == 0;
+        for _ in 0..4 {
+            if self.table.update_if(write(afresh)).await? {
+                return Ok(());
+            }
+            afresh = !afresh;
+        }
+        Ok(())
+    }
+
+    async fn credentials(&self, email: &str) -> Result<Option<Credentials>, AuthError> {
+        let Some(item) = self
+            .table
+            .get(key(format!("EMAIL#{email}"), "EMAIL"))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let id = Uuid::parse_str(get_s(&item, "account_id")?)
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        // One read for the three: the account, its password, its wrong passwords.
+        let keys = vec![
+            key(account_pk(id), "ACCOUNT"),
+            password_key(id),
+            failures_key(id),
+        ];
+        let items = self.table.batch_get(keys).await?;
+        let with_pk = |pk: &str| items.iter().find(|i| opt_s(i, "pk") == Some(pk));
+        let Some(stored) = with_pk(&account_pk(id)).map(read_account).transpose()? else {
+            return Ok(None);
+        };
+        let password_hash = with_pk(&format!("PASSWORD#{id}"))
+            .and_then(|i| opt_s(i, "password_hash"))
+            .map(str::to_owned)
+            .or(stored.password_hash);
+        let failures = with_pk(&format!("FAILURES#{id}"))
+            .map(from_item::<crate::password::Failures>)
+            .transpose()?;
+        Ok(Some(Credentials {
+            account: stored.account,
+            password_hash,
+            failures,
+        }))
     }
 
     async fn count_password_failure(&self, account: Uuid, at: i64) -> Result<(), AuthError> {
@@ -389,7 +485,9 @@ impl AuthStore for Store {
         let spend = self
             .table
             .update(challenge_key(email))
-            .update_expression("SET expires_at = :spent, version = :next")
+            .update_expression(
+                "SET expires_at = :spent, version = :next REMOVE failures, failed_at",
+            )
             .condition_expression("version = :version")
             .expression_attribute_values(":spent", n(0))
             .expression_attribute_values(":next", n(challenge.version + 1))
@@ -404,6 +502,10 @@ fn written(done: bool) -> Written {
     } else {
         Written::Lost
     }
+}
+
+fn password_key(account: Uuid) -> Item {
+    key(format!("PASSWORD#{account}"), "PASSWORD")
 }
 
 fn failures_key(account: Uuid) -> Item {

@@ -1,6 +1,7 @@
 //! The auth commands against the emulator, called as API Gateway would call them.
 
-use ates_auth::issuer::{Issuer, SigningKey, AUDIENCE};
+use ates_auth::issuer::{Issuer, KeyRing, AUDIENCE};
+use ates_auth::signing_key::{PublicKeys, Refreshed, SigningKeys};
 use ates_auth::store::Store;
 use ates_auth::{api, app};
 use ates_kernel::dynamo::Table;
@@ -17,7 +18,8 @@ struct Auth {
     emulator: Emulator,
     config: aws_config::SdkConfig,
     store: Store,
-    issuer: Issuer,
+    keys: SigningKeys,
+    public: PublicKeys,
     jwks: Value,
     admin: String,
 }
@@ -34,9 +36,10 @@ impl Auth {
             .await
             .unwrap();
         let store = Store::new(Table::new(&config, "AuthTable".into()));
-        let key: SigningKey = serde_json::from_str(&signing_key_json()).unwrap();
-        let issuer = Issuer::new(ISSUER.into(), key).unwrap();
-        let jwks = issuer.jwks();
+        let ring = KeyRing::parse(&signing_key_json()).unwrap();
+        let jwks = ring.jwks();
+        let keys = Refreshed::fixed(Issuer::with_keys(ISSUER.into(), ring).unwrap());
+        let public = Refreshed::fixed(jwks.clone());
         let input = serde_json::from_value(
             json!({"email": "root@ates.test", "password": "bootstrap-password-1"}),
         )
@@ -50,7 +53,8 @@ impl Auth {
             emulator,
             config,
             store,
-            issuer,
+            keys,
+            public,
             jwks,
             admin,
         }
@@ -76,7 +80,7 @@ impl Auth {
         read(
             api::sign_in(
                 &self.store,
-                &self.issuer,
+                &self.keys,
                 api_request("POST", "/auth/sign-in", "/auth/sign-in", Some(&body), None),
             )
             .await,
@@ -88,7 +92,7 @@ impl Auth {
         read(
             api::refresh(
                 &self.store,
-                &self.issuer,
+                &self.keys,
                 api_request("POST", "/auth/refresh", "/auth/refresh", Some(&body), None),
             )
             .await,
@@ -442,18 +446,18 @@ async fn a_mailed_code_signs_in_once() {
     };
     let wrong = if code == "000000" { "111111" } else { "000000" };
     assert_eq!(
-        read(api::sign_in_with_code(&auth.store, &auth.issuer, sign_in(wrong)).await).0,
+        read(api::sign_in_with_code(&auth.store, &auth.keys, sign_in(wrong)).await).0,
         401
     );
     let (status, tokens) =
-        read(api::sign_in_with_code(&auth.store, &auth.issuer, sign_in(&code)).await);
+        read(api::sign_in_with_code(&auth.store, &auth.keys, sign_in(&code)).await);
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(
         verify(&auth, tokens["access_token"].as_str().unwrap())["role"],
         "worker"
     );
     assert_eq!(
-        read(api::sign_in_with_code(&auth.store, &auth.issuer, sign_in(&code)).await).0,
+        read(api::sign_in_with_code(&auth.store, &auth.keys, sign_in(&code)).await).0,
         401,
         "single use"
     );
@@ -483,7 +487,7 @@ async fn the_issuer_publishes_its_discovery_document_and_keys() {
         None,
         None,
     );
-    let (_, discovery) = read(api::well_known(&auth.issuer, req).await);
+    let (_, discovery) = read(api::well_known(ISSUER, &auth.public, req).await);
     assert_eq!(discovery["issuer"], ISSUER);
     assert_eq!(
         discovery["jwks_uri"],
@@ -496,7 +500,125 @@ async fn the_issuer_publishes_its_discovery_document_and_keys() {
         None,
         None,
     );
-    let (_, jwks) = read(api::well_known(&auth.issuer, req).await);
+    let (_, jwks) = read(api::well_known(ISSUER, &auth.public, req).await);
     assert_eq!(jwks, auth.jwks);
     assert_eq!(jwks["keys"][0]["alg"], "RS256");
+}
+
+/// SECURITY #11 finding 2, in the table: an address's wrong guesses live in its code's item,
+/// are counted atomically (guesses at once each count), survive a new code, and start afresh
+/// once forgotten.
+#[tokio::test]
+async fn wrong_guesses_outlive_a_new_code_and_are_each_counted_in_the_table() {
+    use ates_auth::challenge::{FORGET_AFTER_SECONDS, FREE_WRONG_GUESSES, MAX_GUESSES};
+    use ates_auth::error::AuthError;
+    use ates_auth::ports::AuthStore;
+
+    let auth = Auth::start().await;
+    let mailer = Mailer::new(&auth.config, "no-reply@ates.test".into());
+    let email = "nobody@popug.test";
+    let now = chrono::Utc::now();
+    let issuer = auth.keys.get().await;
+    let guess = || app::sign_in_with_code(&auth.store, &issuer, email, "000000", now);
+    let wrong_guesses = || async {
+        auth.store
+            .challenge(email)
+            .await
+            .unwrap()
+            .map(|c| (c.guesses, c.wrong.failures))
+    };
+
+    app::request_code(&auth.store, &mailer, email, now)
+        .await
+        .unwrap();
+    let (a, b, c, d, e, f) = tokio::join!(guess(), guess(), guess(), guess(), guess(), guess());
+    for result in [a, b, c, d, e, f] {
+        assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
+    }
+    assert_eq!(wrong_guesses().await, Some((MAX_GUESSES, MAX_GUESSES)));
+
+    app::request_code(&auth.store, &mailer, email, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong_guesses().await,
+        Some((0, MAX_GUESSES)),
+        "a new code: its own guesses, the address's wrong ones kept"
+    );
+    for _ in 0..FREE_WRONG_GUESSES - MAX_GUESSES {
+        assert!(matches!(guess().await, Err(AuthError::BadCode)));
+    }
+    assert!(matches!(guess().await, Err(AuthError::TooMany(_))));
+
+    let quiet_day_later = now.timestamp() + FORGET_AFTER_SECONDS;
+    let seen = auth.store.challenge(email).await.unwrap().unwrap().wrong;
+    auth.store
+        .count_wrong_guess(email, &seen, quiet_day_later)
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong_guesses().await.map(|(_, wrong)| wrong),
+        Some(1),
+        "forgotten after a quiet day: counted afresh"
+    );
+}
+
+/// SECURITY #11 finding 6: a password's hash lives in a partition of its own (`PASSWORD#<id>`,
+/// which IAM lets sign-in alone read), not in the account item that many functions read; a hash
+/// that an earlier version kept in the account still signs in.
+#[tokio::test]
+async fn a_password_hash_is_kept_apart_from_the_account_and_an_old_one_still_signs_in() {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+
+    let auth = Auth::start().await;
+    let (status, worker) = auth
+        .create(json!({"email": "hash@popug.test", "full_name": "Hash", "role": "worker", "password": "hash-secret-pass"}))
+        .await;
+    assert_eq!(status, 201, "{worker}");
+    let id = worker["account_id"].as_str().unwrap();
+    let items = auth.items().await;
+    let item = |pk: &str| {
+        items
+            .iter()
+            .find(|i| i["pk"].as_s().is_ok_and(|p| p == pk))
+            .cloned()
+    };
+    let account = item(&format!("ACCOUNT#{id}")).expect("the account");
+    assert!(!account.contains_key("password_hash"), "{account:?}");
+    let password = item(&format!("PASSWORD#{id}")).expect("the password's own item");
+    assert!(password["password_hash"]
+        .as_s()
+        .unwrap()
+        .starts_with("$argon2id$"));
+    assert_eq!(
+        auth.sign_in("hash@popug.test", "hash-secret-pass").await.0,
+        200
+    );
+
+    // As an account stored before: the hash in the account item, no item of its own.
+    let db = aws_sdk_dynamodb::Client::new(&auth.config);
+    db.delete_item()
+        .table_name("AuthTable")
+        .key("pk", S(format!("PASSWORD#{id}")))
+        .key("sk", S("PASSWORD".into()))
+        .send()
+        .await
+        .unwrap();
+    db.update_item()
+        .table_name("AuthTable")
+        .key("pk", S(format!("ACCOUNT#{id}")))
+        .key("sk", S("ACCOUNT".into()))
+        .update_expression("SET password_hash = :hash")
+        .expression_attribute_values(":hash", password["password_hash"].clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        auth.sign_in("hash@popug.test", "hash-secret-pass").await.0,
+        200
+    );
+    assert_eq!(
+        auth.sign_in("hash@popug.test", "not-the-password").await.0,
+        401
+    );
 }

@@ -5,7 +5,8 @@
 //! as failed every record whose body or new image mentions "fail", and every stream record whose
 //! new image has an `unavailable_until` (RFC 3339) still to come. `{"crash": true}` kills the
 //! process, `{"sleep_ms": n}` takes its time, `{"error": "..."}` fails the invocation, and
-//! `{"fail_until": "<RFC 3339 time>"}` fails it until then (a dependency that comes back).
+//! `{"fail_until": "<RFC 3339 time>"}` fails it until then (a dependency that comes back), and
+//! `{"secret": "<id>"}` reads that secret (which its policy allows for the signing key alone).
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
@@ -31,6 +32,16 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
         if chrono::Utc::now() < until {
             return Err(format!("unavailable until {until}").into());
         }
+    }
+    if let Some(id) = payload.get("secret").and_then(Value::as_str) {
+        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        aws_sdk_secretsmanager::Client::new(&config)
+            .get_secret_value()
+            .secret_id(id)
+            .send()
+            .await
+            .map_err(|e| aws_sdk_secretsmanager::error::DisplayErrorContext(e).to_string())?;
+        return Ok(json!({"read": id}));
     }
     if payload.get("routeKey").is_some() {
         return http(&payload, &context.request_id).await;
@@ -97,7 +108,8 @@ async fn jwks() -> Result<Value, Error> {
         .secret_id(secret_id)
         .send()
         .await?;
-    let key: Value = serde_json::from_str(secret.secret_string().unwrap_or("{}"))?;
+    let ring: Value = serde_json::from_str(secret.secret_string().unwrap_or("{}"))?;
+    let key = &ring["keys"][0];
     Ok(
         json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": key["kid"], "n": key["n"], "e": key["e"]}]}),
     )

@@ -26,6 +26,7 @@ pub fn router() -> Router<Arc<Stack>> {
         .route("/events", get(events).post(publish))
         .route("/deliveries", get(deliveries))
         .route("/aws-calls", get(aws_calls).delete(reset_aws_calls))
+        .route("/iam-denials", get(iam_denials))
         .route("/dead-letters", get(dead_letters))
         .route("/dead-letters/{queue}/redrive", post(redrive))
         .route("/mail", get(mail))
@@ -46,11 +47,20 @@ fn invoke_error(e: &InvokeError) -> Response {
 }
 
 async fn info(State(stack): State<Arc<Stack>>) -> Json<Value> {
+    let mut started = BTreeMap::new();
+    for spec in stack.lambda.specs() {
+        let (instances, most) = stack.lambda.instances(&spec.logical_id).await;
+        started.insert(
+            spec.logical_id.clone(),
+            json!({"started": instances, "most": most}),
+        );
+    }
     let functions: Vec<Value> = stack
         .lambda
         .specs()
         .map(|spec| {
             json!({
+                "instances": started[&spec.logical_id],
                 "name": spec.logical_id,
                 "binary": spec.binary,
                 "built": stack.lambda.executable(&spec.logical_id).is_some_and(|p| p.is_file()),
@@ -209,6 +219,11 @@ async fn deliveries(State(stack): State<Arc<Stack>>) -> Json<Value> {
 
 async fn aws_calls(State(stack): State<Arc<Stack>>) -> Json<Value> {
     Json(stack.aws_calls.snapshot())
+}
+
+/// Every AWS call a function's IAM policy refused (`iam`), oldest first.
+async fn iam_denials(State(stack): State<Arc<Stack>>) -> Json<Value> {
+    Json(stack.aws_calls.denials())
 }
 
 async fn reset_aws_calls(State(stack): State<Arc<Stack>>) -> StatusCode {

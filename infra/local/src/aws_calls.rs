@@ -1,7 +1,9 @@
 //! Counts the AWS calls each function makes: every function's processes talk to the emulator
 //! through a loopback proxy of their own, which forwards each request unchanged and counts it by
-//! operation (`dynamodb:TransactWriteItems`, `sesv2:SendEmail`, ...). EventBridge replays are
-//! answered by the stack itself ([`crate::replay`]).
+//! operation (`dynamodb:TransactWriteItems`, `sesv2:SendEmail`, ...). The proxy also holds the
+//! function to its IAM policy (`iam`): a call the policy does not allow is answered
+//! `AccessDeniedException`, kept in [`AwsCalls::denials`], and never reaches the emulator.
+//! EventBridge replays are answered by the stack itself ([`crate::replay`]).
 
 use crate::replay::Replays;
 use axum::body::Body;
@@ -16,14 +18,17 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Map, Value};
+
+use crate::iam::{self, Access, HashKeys, Policy};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-/// Calls per operation, per function (logical id).
+/// Calls per operation, per function (logical id), and the calls IAM refused.
 pub struct AwsCalls {
     functions: BTreeMap<String, Mutex<BTreeMap<String, u64>>>,
+    denials: Mutex<Vec<Value>>,
 }
 
 impl AwsCalls {
@@ -33,7 +38,26 @@ impl AwsCalls {
                 .into_iter()
                 .map(|f| (f.to_string(), Mutex::default()))
                 .collect(),
+            denials: Mutex::default(),
         }
+    }
+
+    /// Every call refused for want of a policy statement, oldest first.
+    pub fn denials(&self) -> Value {
+        Value::Array(
+            self.denials
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone(),
+        )
+    }
+
+    fn deny(&self, function: &str, access: &Access) {
+        tracing::warn!("IAM: {function} may not {access}");
+        self.denials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(json!({"function": function, "action": access.action, "resource": access.resource, "context": access.context}));
     }
 
     fn record(&self, function: &str, operation: &str) {
@@ -68,24 +92,31 @@ impl AwsCalls {
     }
 }
 
-/// What one proxy needs: whose calls it counts, and where they go.
+/// What one proxy needs: whose calls it counts, what they may do, and where they go.
 struct Proxy {
     function: String,
     replays: Arc<Replays>,
     calls: Arc<AwsCalls>,
+    /// `None`: not enforced (the function's policies are not all inline statements).
+    policy: Option<Policy>,
+    hash_keys: Arc<HashKeys>,
     client: Client<HttpConnector, Body>,
     scheme: Scheme,
     authority: Authority,
 }
 
-/// Starts one proxy per function of `calls` in front of `upstream` (the emulator's URL).
+/// Starts one proxy per function of `calls` in front of `upstream` (the emulator's URL),
+/// enforcing each function's policy of `policies` (none for a function not there).
 /// Answers each function's endpoint (`http://127.0.0.1:<port>`) and the servers' tasks.
 pub async fn start_proxies(
     calls: &Arc<AwsCalls>,
     replays: &Arc<Replays>,
+    policies: &BTreeMap<String, Option<Policy>>,
+    hash_keys: HashKeys,
     upstream: &str,
     shutdown: &watch::Receiver<bool>,
 ) -> Result<(BTreeMap<String, String>, Vec<JoinHandle<()>>), String> {
+    let hash_keys = Arc::new(hash_keys);
     let upstream: Uri = upstream
         .parse()
         .map_err(|e| format!("emulator endpoint {upstream}: {e}"))?;
@@ -110,6 +141,8 @@ pub async fn start_proxies(
             function: function.clone(),
             replays: replays.clone(),
             calls: calls.clone(),
+            policy: policies.get(function).cloned().flatten(),
+            hash_keys: hash_keys.clone(),
             client: client.clone(),
             scheme: scheme.clone(),
             authority: authority.clone(),
@@ -151,21 +184,37 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
+    // Read whole (requests are small): the query protocol names its operation in the form
+    // body, and IAM looks at what each call touches.
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(e) => return bad_gateway(format!("reading the request: {e}")),
+    };
+    let form: &[u8] = if !parts.headers.contains_key("x-amz-target") && is_form(&parts.headers) {
+        &bytes
+    } else {
+        &[]
+    };
+    let operation = operation(&parts.method, &parts.uri, &parts.headers, form);
+    proxy.calls.record(&proxy.function, &operation);
+    if let Some(policy) = &proxy.policy {
+        match iam::accesses(&operation, &bytes, &parts.uri, &proxy.hash_keys) {
+            Some(accesses) => {
+                if let Some(refused) = accesses.iter().find(|a| !policy.allows(a)) {
+                    proxy.calls.deny(&proxy.function, refused);
+                    return access_denied(&parts.headers, &proxy.function, refused);
+                }
+            }
+            None => tracing::debug!("IAM: {} {operation} passes unchecked", proxy.function),
+        }
+    }
     let target = parts
         .headers
         .get("x-amz-target")
         .and_then(|t| t.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    if Replays::takes(&target) {
-        proxy.calls.record(
-            &proxy.function,
-            &operation(&parts.method, &parts.uri, &parts.headers, &[]),
-        );
-        let bytes = axum::body::to_bytes(body, 1 << 20)
-            .await
-            .unwrap_or_default();
-        let (status, answer) = proxy.replays.answer(&target, &bytes);
+        .unwrap_or_default();
+    if Replays::takes(target) {
+        let (status, answer) = proxy.replays.answer(target, &bytes);
         return (
             status,
             [(header::CONTENT_TYPE, "application/x-amz-json-1.1")],
@@ -173,20 +222,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         )
             .into_response();
     }
-    let body = if !parts.headers.contains_key("x-amz-target") && is_form(&parts.headers) {
-        // The query protocol names its operation in the (small) form body: read it, then pass it on.
-        let bytes = match axum::body::to_bytes(body, usize::MAX).await {
-            Ok(b) => b,
-            Err(e) => return bad_gateway(format!("reading the request: {e}")),
-        };
-        let operation = operation(&parts.method, &parts.uri, &parts.headers, &bytes);
-        proxy.calls.record(&proxy.function, &operation);
-        Body::from(bytes)
-    } else {
-        let operation = operation(&parts.method, &parts.uri, &parts.headers, &[]);
-        proxy.calls.record(&proxy.function, &operation);
-        body
-    };
+    let body = Body::from(bytes);
 
     let mut uri = Uri::builder()
         .scheme(proxy.scheme.clone())
@@ -209,6 +245,39 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         }
         Err(e) => bad_gateway(format!("the emulator did not answer: {e:?}")),
     }
+}
+
+/// What AWS answers a call the caller's policies do not allow.
+fn access_denied(headers: &HeaderMap, function: &str, access: &Access) -> Response {
+    let message = format!(
+        "User: arn:aws:sts::{}:assumed-role/{function}Role/{function} is not authorized to perform: {} on resource: {} because no identity-based policy allows the {} action (local IAM)",
+        crate::resolve::ACCOUNT_ID,
+        access.action,
+        access.resource,
+        access.action
+    );
+    let json_protocol = headers.contains_key("x-amz-target");
+    let status = if json_protocol {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::FORBIDDEN
+    };
+    let body = json!({"__type": "AccessDeniedException", "message": message, "Message": message});
+    let mut response = (status, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(if json_protocol {
+            "application/x-amz-json-1.0"
+        } else {
+            "application/json"
+        }),
+    );
+    headers.insert(
+        HeaderName::from_static("x-amzn-errortype"),
+        header::HeaderValue::from_static("AccessDeniedException"),
+    );
+    response
 }
 
 fn bad_gateway(message: String) -> Response {

@@ -1,6 +1,7 @@
 //! What the stack knows of the project beyond the template, from a checked-in file
 //! (`infra/local/local.json` by default): the function that bootstraps the first user once the
-//! stack is up, and the secrets that hold the issuer's signing key (written fresh on every start).
+//! stack is up, and the secrets that hold the issuer's signing key and its public half (written
+//! fresh on every start).
 
 use crate::template::Template;
 use serde::Deserialize;
@@ -16,9 +17,13 @@ pub struct Config {
     pub about: Option<String>,
     #[serde(default)]
     pub bootstrap: Option<Bootstrap>,
-    /// Logical ids of `AWS::SecretsManager::Secret`s given a fresh RS256 signing key.
+    /// Logical ids of `AWS::SecretsManager::Secret`s given a fresh RS256 signing key (one key
+    /// per start, as the ring `{"keys": [...]}` of `infra/signing-key.py`).
     #[serde(default)]
     pub signing_key_secrets: Vec<String>,
+    /// Logical ids of the secrets given that key's public half, as a JWKS.
+    #[serde(default)]
+    pub public_key_secrets: Vec<String>,
     /// Template parameters set differently on this machine than in a deployment (their
     /// defaults), such as allowing the bootstrap admin a password.
     #[serde(default)]
@@ -64,7 +69,11 @@ impl Config {
                 ));
             }
         }
-        for id in &self.signing_key_secrets {
+        for id in self
+            .signing_key_secrets
+            .iter()
+            .chain(&self.public_key_secrets)
+        {
             if !is(id, "AWS::SecretsManager::Secret") {
                 return Err(format!(
                     "the signing key secret {id} is not a secret of the template"
@@ -118,6 +127,7 @@ mod tests {
         let config = project_config();
         config.check(&project_template()).unwrap();
         assert_eq!(config.signing_key_secrets, ["AuthSigningKey"]);
+        assert_eq!(config.public_key_secrets, ["AuthPublicKeys"]);
         let bootstrap = config.bootstrap.unwrap();
         assert_eq!(bootstrap.function, "AuthBootstrapAdminFunction");
         // README: the local admin, and the variables that override it.
@@ -154,6 +164,8 @@ mod tests {
     fn unknown_ids_and_fields_are_errors() {
         let t = project_template();
         let wrong = Config::parse(r#"{"signing_key_secrets": ["AuthTable"]}"#).unwrap();
+        assert!(wrong.check(&t).is_err());
+        let wrong = Config::parse(r#"{"public_key_secrets": ["AuthTable"]}"#).unwrap();
         assert!(wrong.check(&t).is_err());
         let missing = Config::parse(r#"{"bootstrap": {"function": "Nope"}}"#).unwrap();
         assert!(missing.check(&t).is_err());

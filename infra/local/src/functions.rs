@@ -17,6 +17,11 @@ pub struct FunctionSpec {
     pub environment: BTreeMap<String, String>,
     pub timeout: Duration,
     pub memory_mb: u64,
+    /// `ReservedConcurrentExecutions`: at most this many instances at once, locally too.
+    pub reserved_concurrency: Option<u64>,
+    /// `Policies`, resolved: what its AWS calls may do (`iam`); a string saying why not, when
+    /// they cannot be resolved here.
+    pub policies: Value,
     pub routes: Vec<HttpRoute>,
     pub sqs_sources: Vec<SqsSource>,
     pub stream_sources: Vec<StreamSource>,
@@ -195,8 +200,14 @@ fn function_spec(
     let mut merged = Value::Object(template.function_globals.clone());
     merge_globals(&mut merged, &Value::Object(resource.properties.clone()));
     let mut unresolved = merged.as_object().cloned().unwrap_or_default();
-    // Policies only matter to IAM, and may name things that do not exist locally.
-    unresolved.remove("Policies");
+    // Policies only matter to IAM (`iam`), and may name things that do not exist locally: then
+    // they are kept as the reason, and not enforced.
+    let policies = match unresolved.remove("Policies") {
+        None => Value::Null,
+        Some(policies) => resolver
+            .resolve(&policies)
+            .unwrap_or_else(|e| Value::String(format!("unresolved: {e}"))),
+    };
     let events_unresolved = unresolved.get("Events").cloned().unwrap_or(Value::Null);
     let properties = resolver.resolve(&Value::Object(unresolved))?;
 
@@ -223,6 +234,8 @@ fn function_spec(
             number(&properties, "Timeout").unwrap_or(DEFAULT_TIMEOUT_SECS),
         ),
         memory_mb: number(&properties, "MemorySize").unwrap_or(DEFAULT_MEMORY_MB),
+        reserved_concurrency: number(&properties, "ReservedConcurrentExecutions"),
+        policies,
         routes: Vec::new(),
         sqs_sources: Vec::new(),
         stream_sources: Vec::new(),
@@ -479,6 +492,8 @@ mod tests {
         let sign_in = &specs["AuthSignInFunction"];
         assert_eq!(sign_in.binary, "auth-sign-in");
         assert_eq!(sign_in.memory_mb, 256, "the function's own MemorySize wins");
+        assert_eq!(sign_in.reserved_concurrency, Some(10));
+        assert_eq!(specs["AuthMeFunction"].reserved_concurrency, None);
         assert_eq!(
             sign_in.timeout,
             Duration::from_secs(10),

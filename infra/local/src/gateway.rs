@@ -544,6 +544,8 @@ mod tests {
             environment: Default::default(),
             timeout: std::time::Duration::from_secs(3),
             memory_mb: 128,
+            reserved_concurrency: None,
+            policies: serde_json::Value::Null,
             routes: routes
                 .iter()
                 .map(|(m, p)| HttpRoute {

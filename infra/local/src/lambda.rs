@@ -55,6 +55,9 @@ pub struct LambdaSettings {
     pub aws_endpoint: String,
     /// A function's own endpoint (its AWS-call counting proxy), instead of aws_endpoint.
     pub function_endpoints: BTreeMap<String, String>,
+    /// The most instances a function runs at once, unless its `ReservedConcurrentExecutions`
+    /// says otherwise. Instances start on demand, as Lambda's do: one at first, another
+    /// whenever an invocation finds every running one busy.
     pub concurrency: usize,
     pub verbose: bool,
 }
@@ -87,6 +90,14 @@ impl Lambda {
 
     pub fn specs(&self) -> impl Iterator<Item = &FunctionSpec> {
         self.functions.values().map(|f| &f.spec)
+    }
+
+    /// How many instances of a function were started so far, and the most it may run at once.
+    pub async fn instances(&self, name: &str) -> (usize, usize) {
+        match self.functions.get(name) {
+            Some(f) => (f.instances.lock().await.len(), f.concurrency),
+            None => (0, 0),
+        }
     }
 
     pub fn executable(&self, name: &str) -> Option<&Path> {
@@ -137,7 +148,10 @@ pub(crate) struct Function {
     executable: PathBuf,
     environment: Vec<(String, String)>,
     pub log: Arc<FunctionLog>,
+    /// The most instances at once.
     concurrency: usize,
+    /// Invocations queued that no process has taken yet.
+    pub waiting: std::sync::atomic::AtomicUsize,
     pub queue_tx: mpsc::UnboundedSender<Invocation>,
     pub queue_rx: tokio::sync::Mutex<mpsc::UnboundedReceiver<Invocation>>,
     instances: tokio::sync::Mutex<Vec<Arc<Instance>>>,
@@ -210,6 +224,10 @@ impl Function {
         shutdown: watch::Receiver<bool>,
     ) -> Function {
         let (queue_tx, queue_rx) = mpsc::unbounded_channel();
+        let concurrency = spec
+            .reserved_concurrency
+            .map_or(settings.concurrency, |r| r as usize)
+            .max(1);
         // target/debug/<binary>, or cargo-lambda's target/lambda/<binary>/bootstrap.
         let executable = match settings.bin_dir.join(&spec.binary) {
             dir if dir.is_dir() => dir.join("bootstrap"),
@@ -264,7 +282,8 @@ impl Function {
             executable,
             environment,
             log,
-            concurrency: settings.concurrency.max(1),
+            concurrency,
+            waiting: std::sync::atomic::AtomicUsize::new(0),
             queue_tx,
             queue_rx: tokio::sync::Mutex::new(queue_rx),
             instances: tokio::sync::Mutex::new(Vec::new()),
@@ -284,10 +303,12 @@ impl Function {
             payload,
             reply,
         };
+        self.waiting.fetch_add(1, Ordering::SeqCst);
         self.queue_tx.send(invocation).map_err(|_| {
             InvokeError::new("ServiceException", "the local stack is shutting down")
         })?;
         self.demand.send_modify(|n| *n = n.wrapping_add(1));
+        self.clone().scale_up().await;
 
         // The function's own timeout runs from when a process takes the invocation (see
         // `start_clock`); this only bounds the wait for a free, working process.
@@ -326,7 +347,7 @@ impl Function {
         });
     }
 
-    /// Starts the instances on first use: binaries may be built after the stack started.
+    /// Starts the first instance on first use: binaries may be built after the stack started.
     async fn ensure_started(self: Arc<Self>) -> Result<Vec<Arc<Instance>>, InvokeError> {
         let mut instances = self.instances.lock().await;
         if !instances.is_empty() {
@@ -342,25 +363,43 @@ impl Function {
                 ),
             ));
         }
-        for index in 1..=self.concurrency {
-            let instance = Arc::new(Instance {
-                label: format!("{}#{index}", self.spec.logical_id),
-                generation: AtomicU64::new(0),
-                in_flight: Mutex::new(None),
-                retired: Notify::new(),
-                kill: Notify::new(),
-                spawned_at: Mutex::new(Instant::now()),
-                awaiting_first_next: AtomicBool::new(true),
-                init_error: Mutex::new(None),
-                binary_modified: Mutex::new(None),
-            });
-            let supervisor = tokio::spawn(supervise(self.clone(), instance.clone()));
-            if let Ok(mut handles) = self.supervisors.lock() {
-                handles.push(supervisor);
-            }
-            instances.push(instance);
-        }
+        self.clone().add_instance(&mut instances);
         Ok(instances.clone())
+    }
+
+    /// Starts another instance when more invocations wait than instances are free (or still
+    /// starting), up to the function's concurrency: concurrent requests run concurrently.
+    async fn scale_up(self: Arc<Self>) {
+        let mut instances = self.instances.lock().await;
+        if instances.is_empty() || instances.len() >= self.concurrency {
+            return;
+        }
+        let free = instances
+            .iter()
+            .filter(|i| i.in_flight.lock().map(|f| f.is_none()).unwrap_or(false))
+            .count();
+        if self.waiting.load(Ordering::SeqCst) > free {
+            self.clone().add_instance(&mut instances);
+        }
+    }
+
+    fn add_instance(self: Arc<Self>, instances: &mut Vec<Arc<Instance>>) {
+        let instance = Arc::new(Instance {
+            label: format!("{}#{}", self.spec.logical_id, instances.len() + 1),
+            generation: AtomicU64::new(0),
+            in_flight: Mutex::new(None),
+            retired: Notify::new(),
+            kill: Notify::new(),
+            spawned_at: Mutex::new(Instant::now()),
+            awaiting_first_next: AtomicBool::new(true),
+            init_error: Mutex::new(None),
+            binary_modified: Mutex::new(None),
+        });
+        let supervisor = tokio::spawn(supervise(self.clone(), instance.clone()));
+        if let Ok(mut handles) = self.supervisors.lock() {
+            handles.push(supervisor);
+        }
+        instances.push(instance);
     }
 
     /// After a rebuild, idle processes are replaced so the next invocation runs the new binary.
@@ -490,6 +529,7 @@ fn fail_waiting(function: &Function, instance: &Instance, exit: &str) {
         return;
     };
     while let Ok(invocation) = queue.try_recv() {
+        function.waiting.fetch_sub(1, Ordering::SeqCst);
         let _ = invocation
             .reply
             .send(Err(InvokeError::new("Runtime.InitError", message.clone())));

@@ -10,6 +10,7 @@ pub mod aws_calls;
 pub mod config;
 pub mod functions;
 pub mod gateway;
+pub mod iam;
 pub mod lambda;
 pub mod ledger;
 pub mod moto;

@@ -14,7 +14,8 @@ usage: ates-local [options]
   --bin-dir PATH      where the function binaries are (default target/debug; target/lambda works too)
   --state-dir PATH    logs and stack.json (default .local)
   --web-dir PATH      the web app's files, served at / where no API route matches (default web)
-  --concurrency N     processes per function (default 1)
+  --concurrency N     most processes per function, started on demand (default 1; a
+                      function's ReservedConcurrentExecutions overrides it)
   --retry-delay-ms N  delay before a failed message or batch is retried (default 1000)
   --exit-with-stdin   stop when stdin reaches end-of-file
   --verbose           echo function output to stdout

@@ -126,12 +126,26 @@ pub async fn provision(
         resources.queues.insert(queue.logical_id.clone(), info);
     }
 
+    // One issuer key per start: its ring for the signing-key secrets, its JWKS for the public ones.
+    let mut generated = BTreeMap::new();
+    if !config.signing_key_secrets.is_empty() || !config.public_key_secrets.is_empty() {
+        let key = tokio::task::spawn_blocking(SigningKey::generate)
+            .await
+            .map_err(|e| e.to_string())??;
+        tracing::info!("fresh RS256 signing key {}", key.kid);
+        for id in &config.signing_key_secrets {
+            generated.insert(id.clone(), key.secret_json().to_string());
+        }
+        for id in &config.public_key_secrets {
+            generated.insert(id.clone(), key.jwks().to_string());
+        }
+    }
     for secret in template.of_kind("AWS::SecretsManager::Secret") {
         let name = create_secret(
             secret,
             resolver,
             aws,
-            config.signing_key_secrets.contains(&secret.logical_id),
+            generated.get(&secret.logical_id).cloned(),
         )
         .await?;
         resources.secrets.push(name);
@@ -168,6 +182,28 @@ pub async fn provision(
 
     resources.tap_queue_url = create_tap(aws, &resources.buses).await?;
     Ok(resources)
+}
+
+/// The hash key attribute of every table of the template, by physical name (what IAM's
+/// `dynamodb:LeadingKeys` reads).
+pub fn hash_keys(template: &Template, resolver: &Resolver) -> crate::iam::HashKeys {
+    template
+        .of_kind("AWS::DynamoDB::Table")
+        .filter_map(|table| {
+            let name = resolver.physical_name(&table.logical_id, &table.kind, &table.properties);
+            let hash = table
+                .properties
+                .get("KeySchema")?
+                .as_array()?
+                .iter()
+                .find_map(|k| {
+                    (k.get("KeyType")? == "HASH")
+                        .then(|| k.get("AttributeName")?.as_str().map(str::to_string))
+                        .flatten()
+                })?;
+            Some((name, hash))
+        })
+        .collect()
 }
 
 async fn create_table(
@@ -396,16 +432,12 @@ async fn create_secret(
     secret: &Resource,
     resolver: &Resolver,
     aws: &Aws,
-    signing_key: bool,
+    generated: Option<String>,
 ) -> Result<String, String> {
     let name = resolver.physical_name(&secret.logical_id, &secret.kind, &secret.properties);
     let props = resolver.resolve(&Value::Object(secret.properties.clone()))?;
-    let value = if signing_key {
-        let key = tokio::task::spawn_blocking(SigningKey::generate)
-            .await
-            .map_err(|e| e.to_string())??;
-        tracing::info!("secret {name}: fresh RS256 signing key {}", key.kid);
-        key.secret_json().to_string()
+    let value = if let Some(value) = generated {
+        value
     } else if let Some(s) = props.get("SecretString").and_then(Value::as_str) {
         s.to_string()
     } else {

@@ -9,10 +9,12 @@ use crate::site::Site;
 use crate::stack::Stack;
 use crate::template::Template;
 use crate::{
-    admin, aws, aws_calls, functions, gateway, ledger, pollers, provision, replay, scheduler, stack,
+    admin, aws, aws_calls, functions, gateway, iam, ledger, pollers, provision, replay, scheduler,
+    stack,
 };
 use axum::Router;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -85,8 +87,27 @@ async fn run_stack(
         specs.iter().map(|s| s.logical_id.as_str()),
     ));
     let replays = Arc::new(replay::Replays::default());
-    let (function_endpoints, proxies) =
-        aws_calls::start_proxies(&aws_calls, &replays, aws_endpoint, &shutdown_rx).await?;
+    let mut policies = BTreeMap::new();
+    for spec in &specs {
+        let policy = iam::Policy::of(&spec.policies)
+            .map_err(|e| format!("{}'s policies: {e}", spec.logical_id))?;
+        if policy.is_none() {
+            tracing::warn!(
+                "{}: a policy template or managed policy; its AWS calls are not checked",
+                spec.logical_id
+            );
+        }
+        policies.insert(spec.logical_id.clone(), policy);
+    }
+    let (function_endpoints, proxies) = aws_calls::start_proxies(
+        &aws_calls,
+        &replays,
+        &policies,
+        provision::hash_keys(template, &resolver),
+        aws_endpoint,
+        &shutdown_rx,
+    )
+    .await?;
     let lambda = Lambda::new(
         specs,
         &LambdaSettings {

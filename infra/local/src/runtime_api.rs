@@ -104,11 +104,13 @@ async fn next_invocation(State(sandbox): State<Sandbox>) -> Response {
         let Some(invocation) = received else {
             return gone();
         };
+        function.waiting.fetch_sub(1, Ordering::SeqCst);
         if invocation.reply.is_closed() {
             continue; // its caller already gave up
         }
         if instance.generation.load(Ordering::SeqCst) != generation {
             // The asking process died while we waited; let a live one take this invocation.
+            function.waiting.fetch_add(1, Ordering::SeqCst);
             let _ = function.queue_tx.send(invocation);
             return gone();
         }

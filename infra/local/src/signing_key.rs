@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-/// The secret's JSON shape, as infra/signing-key.sh writes it in the cloud.
+/// One RS256 key of the issuer.
 #[derive(Debug, Clone)]
 pub struct SigningKey {
     pub kid: String,
@@ -50,12 +50,13 @@ impl SigningKey {
         })
     }
 
+    /// The signing-key secret holding this key alone, as `infra/signing-key.py` writes the
+    /// ring in the cloud (signing from the start).
     pub fn secret_json(&self) -> Value {
-        json!({"kid": self.kid, "private_key_pem": self.private_key_pem, "n": self.n, "e": self.e})
+        json!({"keys": [{"kid": self.kid, "private_key_pem": self.private_key_pem, "n": self.n, "e": self.e, "not_before": 0}]})
     }
 
-    /// The JWKS document the issuer would publish for this key.
-    #[cfg(test)]
+    /// The JWKS document the issuer publishes for this key (the public-keys secret).
     pub fn jwks(&self) -> Value {
         json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": self.kid, "n": self.n, "e": self.e}]})
     }

@@ -276,9 +276,9 @@ impl RunningStack {
         )
     }
 
-    /// The issuer's key, as the stack provisioned it in the secret.
+    /// The issuer's key, as the stack provisioned it in the secret (a ring of one).
     fn signing_key(&self) -> Value {
-        aws(&self.aws, async |config| {
+        let ring: Value = aws(&self.aws, async |config| {
             let out = aws_sdk_secretsmanager::Client::new(config)
                 .get_secret_value()
                 .secret_id("echo/signing-key")
@@ -286,7 +286,8 @@ impl RunningStack {
                 .await
                 .unwrap();
             serde_json::from_str(out.secret_string().unwrap()).unwrap()
-        })
+        });
+        ring["keys"][0].clone()
     }
 
     /// A token for acc-1 with `scope`, signed with the issuer's key, expiring `exp_offset` seconds
@@ -748,6 +749,41 @@ fn aws_calls_are_counted_per_function_and_operation() {
             200,
             json!({"EchoFunction": {"secretsmanager:GetSecretValue": 1}})
         )
+    );
+}
+
+// --- IAM: a function's AWS calls are held to its policy.
+
+#[test]
+fn a_call_the_functions_policy_does_not_allow_is_refused_and_listed() {
+    let stack = shared();
+    let _key_reads = hold(&SIGNING_KEY_READS);
+    let (status, body) = stack.invoke("EchoFunction", json!({"secret": "echo/signing-key"}));
+    assert_eq!(
+        (status, &body["read"]),
+        (200, &json!("echo/signing-key")),
+        "{body}"
+    );
+    let (status, body) = stack.invoke("EchoFunction", json!({"secret": "echo/other-secret"}));
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("AccessDenied")),
+        "{body}"
+    );
+    let denials = stack.call("GET", "/_local/iam-denials", None, None).1;
+    assert!(
+        denials
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["function"] == "EchoFunction"
+                && d["action"] == "secretsmanager:GetSecretValue"
+                && d["resource"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with(":secret:echo/other-secret"))),
+        "{denials}"
     );
 }
 

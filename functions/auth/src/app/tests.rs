@@ -6,9 +6,12 @@ use std::sync::OnceLock;
 
 use crate::account::{AccountChange, NewAccount};
 use crate::app::{self, Admin, BootstrapAdmin};
-use crate::challenge::{CODE_LIFETIME_SECONDS, MAX_CODES_PER_WINDOW, MAX_GUESSES};
+use crate::challenge::{
+    WrongGuesses, CODE_LIFETIME_SECONDS, FIRST_WAIT_SECONDS, FREE_WRONG_GUESSES,
+    MAX_CODES_PER_WINDOW, MAX_GUESSES, MAX_WAIT_SECONDS,
+};
 use crate::error::AuthError;
-use crate::issuer::{Issuer, RefreshToken, SigningKey, TokenPair, AUDIENCE, REFRESH_TOKEN_SECONDS};
+use crate::issuer::{Issuer, KeyRing, RefreshToken, TokenPair, AUDIENCE, REFRESH_TOKEN_SECONDS};
 use crate::memory::{MemoryStore, RecordingMailer, TokenState};
 use ates_kernel::event::Cause;
 use ates_kernel::identity::Role;
@@ -21,11 +24,14 @@ const ISSUER: &str = "https://ates.test";
 const PASSWORD: &str = "kiwi-secret-pass";
 
 /// One signing key for the whole test binary: making RSA keys is slow.
-fn issuer() -> Issuer {
+fn keys() -> KeyRing {
     static KEY: OnceLock<String> = OnceLock::new();
     let json = KEY.get_or_init(ates_kernel::testing::signing_key_json);
-    let key: SigningKey = serde_json::from_str(json).unwrap();
-    Issuer::new(ISSUER.into(), key).unwrap()
+    KeyRing::parse(json).unwrap()
+}
+
+fn issuer() -> Issuer {
+    Issuer::with_keys(ISSUER.into(), keys()).unwrap()
 }
 
 fn admin() -> Admin {
@@ -127,7 +133,7 @@ impl Auth {
     }
 
     fn claims(&self, pair: &TokenPair) -> Value {
-        let jwks = self.issuer.jwks();
+        let jwks = keys().jwks();
         let key = &jwks["keys"][0];
         let decoding = DecodingKey::from_rsa_components(
             key["n"].as_str().unwrap(),
@@ -607,6 +613,159 @@ async fn wrong_guesses_that_race_are_each_counted() {
         .await;
     assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
     assert_eq!(auth.store.sessions(), 0);
+}
+
+/// SECURITY #11 finding 2: every new code came with a fresh set of guesses, so an address
+/// could be guessed at 15 times per quarter hour, forever.
+#[tokio::test]
+async fn wrong_guesses_are_bounded_per_address_and_a_new_code_does_not_give_them_back() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    let mut made = 0;
+    while made < FREE_WRONG_GUESSES {
+        auth.request_code("kiwi@popug.test", auth.now)
+            .await
+            .unwrap();
+        let code = auth.mailed_code();
+        let wrong = if code == "000000" { "111111" } else { "000000" };
+        for _ in 0..MAX_GUESSES.min(FREE_WRONG_GUESSES - made) {
+            let result = auth
+                .sign_in_with_code("kiwi@popug.test", wrong, auth.now)
+                .await;
+            assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
+            made += 1;
+        }
+    }
+    // A fresh code: its own guesses, but the address's budget is used up.
+    auth.request_code("kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    let fresh = auth.mailed_code();
+    let result = auth
+        .sign_in_with_code("kiwi@popug.test", &fresh, auth.now)
+        .await;
+    assert!(
+        matches!(&result, Err(AuthError::TooMany(m)) if m.contains("60 s")),
+        "even the right code waits: {result:?}"
+    );
+    let later = auth.now + Duration::seconds(FIRST_WAIT_SECONDS);
+    auth.sign_in_with_code("kiwi@popug.test", &fresh, later)
+        .await
+        .unwrap();
+    assert_eq!(
+        auth.store
+            .stored_challenge("kiwi@popug.test")
+            .unwrap()
+            .wrong,
+        WrongGuesses::default(),
+        "a right code clears the wrong guesses"
+    );
+}
+
+#[tokio::test]
+async fn a_stranger_guessing_holds_an_address_back_an_hour_at_most() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    auth.request_code("kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    let code = auth.mailed_code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    // Months of guessing, the last one just now.
+    let t = auth.now.timestamp();
+    auth.store.set_wrong_guesses(
+        "kiwi@popug.test",
+        WrongGuesses {
+            failures: 5000,
+            failed_at: t,
+        },
+    );
+    let result = auth
+        .sign_in_with_code("kiwi@popug.test", wrong, auth.now)
+        .await;
+    assert!(
+        matches!(&result, Err(AuthError::TooMany(m)) if m.contains(&format!("{MAX_WAIT_SECONDS} s"))),
+        "{result:?}"
+    );
+    let stored = auth.store.stored_challenge("kiwi@popug.test").unwrap();
+    assert_eq!(
+        (stored.guesses, stored.wrong.failures),
+        (0, 5000),
+        "a guess refused for the wait is not judged, nor counted"
+    );
+    // An hour later the person's code is judged (the code itself is still fresh here).
+    auth.store.set_wrong_guesses(
+        "kiwi@popug.test",
+        WrongGuesses {
+            failures: 5000,
+            failed_at: t - MAX_WAIT_SECONDS,
+        },
+    );
+    auth.sign_in_with_code("kiwi@popug.test", &code, auth.now)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn wrong_guesses_racing_each_count_against_the_address() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    auth.request_code("kiwi@popug.test", auth.now)
+        .await
+        .unwrap();
+    let code = auth.mailed_code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    auth.store.freeze_challenge_reads(true);
+    for _ in 0..20 {
+        let result = auth
+            .sign_in_with_code("kiwi@popug.test", wrong, auth.now)
+            .await;
+        assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
+    }
+    auth.store.freeze_challenge_reads(false);
+    let stored = auth.store.stored_challenge("kiwi@popug.test").unwrap();
+    assert_eq!(
+        stored.wrong.failures, MAX_GUESSES,
+        "each judged guess counted against the address"
+    );
+}
+
+/// SECURITY #11 finding 2: only real accounts cost a mail, so the answer's timing told them
+/// apart from unknown addresses, and a mail that failed was a 500 for them alone.
+#[tokio::test]
+async fn known_and_unknown_addresses_are_answered_alike_and_in_the_same_time() {
+    let auth = Auth::start().await;
+    auth.create("kiwi@popug.test", Role::Worker, None)
+        .await
+        .unwrap();
+    let pace = std::time::Duration::from_millis(300);
+    let mail_time = std::time::Duration::from_millis(120);
+    let slow = RecordingMailer::slow(mail_time);
+    let failing = RecordingMailer::failing(mail_time);
+    let stalled = RecordingMailer::slow(std::time::Duration::from_secs(5));
+    for (mailer, email) in [
+        (&slow, "kiwi@popug.test"),
+        (&slow, "stranger@popug.test"),
+        (&failing, "kiwi@popug.test"),
+        (&stalled, "kiwi@popug.test"),
+    ] {
+        let started = std::time::Instant::now();
+        let result = app::request_code_paced(&auth.store, mailer, email, auth.now, pace).await;
+        let took = started.elapsed();
+        assert!(result.is_ok(), "{email}: {result:?}");
+        assert!(
+            took >= pace && took < pace + mail_time,
+            "{email} answered in {took:?}, not {pace:?}"
+        );
+    }
+    assert_eq!(slow.sent().len(), 1, "only the account is mailed");
+    assert!(failing.sent().is_empty());
 }
 
 #[tokio::test]
