@@ -558,14 +558,7 @@ async fn a_mailed_code_expires() {
 #[tokio::test]
 async fn wrong_guesses_of_a_code_are_limited() {
     let auth = Auth::start().await;
-    auth.create("kiwi@popug.test", Role::Worker, None)
-        .await
-        .unwrap();
-    auth.request_code("kiwi@popug.test", auth.now)
-        .await
-        .unwrap();
-    let code = auth.mailed_code();
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (code, wrong) = kiwi_has_a_code(&auth).await;
     for _ in 0..MAX_GUESSES {
         let result = auth
             .sign_in_with_code("kiwi@popug.test", wrong, auth.now)
@@ -582,11 +575,8 @@ async fn wrong_guesses_of_a_code_are_limited() {
     assert_eq!(auth.store.sessions(), 0);
 }
 
-/// SECURITY #11 finding 1: wrong guesses that all read the challenge before any of them wrote
-/// (concurrent requests) were counted as one, so the guess limit could be walked past.
-#[tokio::test]
-async fn wrong_guesses_that_race_are_each_counted() {
-    let auth = Auth::start().await;
+/// Kiwi, a worker, has asked for a code: the code mailed, and a wrong one.
+async fn kiwi_has_a_code(auth: &Auth) -> (String, &'static str) {
     auth.create("kiwi@popug.test", Role::Worker, None)
         .await
         .unwrap();
@@ -595,6 +585,12 @@ async fn wrong_guesses_that_race_are_each_counted() {
         .unwrap();
     let code = auth.mailed_code();
     let wrong = if code == "000000" { "111111" } else { "000000" };
+    (code, wrong)
+}
+
+/// Twenty wrong guesses that all read the challenge before any wrote (concurrent requests);
+/// each is refused.
+async fn twenty_wrong_guesses_from_one_read(auth: &Auth, wrong: &str) {
     auth.store.freeze_challenge_reads(true);
     for _ in 0..20 {
         let result = auth
@@ -603,6 +599,15 @@ async fn wrong_guesses_that_race_are_each_counted() {
         assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
     }
     auth.store.freeze_challenge_reads(false);
+}
+
+/// SECURITY #11 finding 1: wrong guesses that all read the challenge before any of them wrote
+/// (concurrent requests) were counted as one, so the guess limit could be walked past.
+#[tokio::test]
+async fn wrong_guesses_that_race_are_each_counted() {
+    let auth = Auth::start().await;
+    let (code, wrong) = kiwi_has_a_code(&auth).await;
+    twenty_wrong_guesses_from_one_read(&auth, wrong).await;
     let stored = auth.store.stored_challenge("kiwi@popug.test").unwrap();
     assert_eq!(
         stored.guesses, MAX_GUESSES,
@@ -667,14 +672,7 @@ async fn wrong_guesses_are_bounded_per_address_and_a_new_code_does_not_give_them
 #[tokio::test]
 async fn a_stranger_guessing_holds_an_address_back_an_hour_at_most() {
     let auth = Auth::start().await;
-    auth.create("kiwi@popug.test", Role::Worker, None)
-        .await
-        .unwrap();
-    auth.request_code("kiwi@popug.test", auth.now)
-        .await
-        .unwrap();
-    let code = auth.mailed_code();
-    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (code, wrong) = kiwi_has_a_code(&auth).await;
     // Months of guessing, the last one just now.
     let t = auth.now.timestamp();
     auth.store.set_wrong_guesses(
@@ -713,22 +711,8 @@ async fn a_stranger_guessing_holds_an_address_back_an_hour_at_most() {
 #[tokio::test]
 async fn wrong_guesses_racing_each_count_against_the_address() {
     let auth = Auth::start().await;
-    auth.create("kiwi@popug.test", Role::Worker, None)
-        .await
-        .unwrap();
-    auth.request_code("kiwi@popug.test", auth.now)
-        .await
-        .unwrap();
-    let code = auth.mailed_code();
-    let wrong = if code == "000000" { "111111" } else { "000000" };
-    auth.store.freeze_challenge_reads(true);
-    for _ in 0..20 {
-        let result = auth
-            .sign_in_with_code("kiwi@popug.test", wrong, auth.now)
-            .await;
-        assert!(matches!(result, Err(AuthError::BadCode)), "{result:?}");
-    }
-    auth.store.freeze_challenge_reads(false);
+    let (_, wrong) = kiwi_has_a_code(&auth).await;
+    twenty_wrong_guesses_from_one_read(&auth, wrong).await;
     let stored = auth.store.stored_challenge("kiwi@popug.test").unwrap();
     assert_eq!(
         stored.wrong.failures, MAX_GUESSES,
