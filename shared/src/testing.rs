@@ -75,6 +75,7 @@ impl Emulator {
 
     pub async fn sdk_config(&self) -> aws_config::SdkConfig {
         aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(crate::aws::http_client())
             .endpoint_url(&self.endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(

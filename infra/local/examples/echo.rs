@@ -34,7 +34,7 @@ async fn handle(event: LambdaEvent<Value>) -> Result<Value, Error> {
         }
     }
     if let Some(id) = payload.get("secret").and_then(Value::as_str) {
-        let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let config = ates_kernel::aws::load().await;
         aws_sdk_secretsmanager::Client::new(&config)
             .get_secret_value()
             .secret_id(id)
@@ -102,7 +102,7 @@ async fn http(request: &Value, request_id: &str) -> Result<Value, Error> {
 
 async fn jwks() -> Result<Value, Error> {
     let secret_id = std::env::var("SIGNING_KEY_SECRET_ID")?;
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = ates_kernel::aws::load().await;
     let secret = aws_sdk_secretsmanager::Client::new(&config)
         .get_secret_value()
         .secret_id(secret_id)

@@ -18,6 +18,7 @@ impl Aws {
     pub async fn connect(endpoint: &str) -> Aws {
         // Explicit credentials and region, so nothing from ~/.aws or the environment leaks in.
         let config = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(ates_kernel::aws::http_client())
             .endpoint_url(endpoint)
             .region(Region::new(REGION))
             .credentials_provider(Credentials::new("test", "test", None, None, "ates-local"))

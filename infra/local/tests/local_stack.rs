@@ -497,6 +497,7 @@ fn aws<T>(endpoint: &str, work: impl AsyncFnOnce(&aws_config::SdkConfig) -> T) -
         .unwrap();
     runtime.block_on(async {
         let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(ates_kernel::aws::http_client())
             .endpoint_url(endpoint)
             .region(aws_config::Region::new("us-east-1"))
             .credentials_provider(aws_sdk_sqs::config::Credentials::new(
