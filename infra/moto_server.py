@@ -7,6 +7,13 @@ iteration"), and every transaction costs a copy of the whole table, so a table o
 makes each write take seconds. Real DynamoDB has neither. Here, DynamoDB requests are serialized,
 and a transaction checks every condition first and writes only if all hold, touching nothing
 else. Everything else (SQS long polls above all) stays concurrent.
+
+Three costs that grow with use are cut as well (a 2,000-event run had moto at 100% of a core,
+most of it here): finding the backend for a request listed moto's package folder on disk and
+tried some hundred URL patterns, under one lock, for every request (now remembered per host); an
+SQS receive computed every attribute of the queue, each a pass over all its messages, for each
+message it returned (now reads the retention period); and listing a queue's visible messages
+asked the clock twice per message (now once per listing).
 Same options as moto_server: -H HOST -p PORT.
 """
 import argparse
@@ -22,7 +29,9 @@ from moto.dynamodb.exceptions import (
     TransactionCanceledException,
     TransactWriteSingleOpException,
 )
+from moto.core.utils import unix_time, unix_time_millis
 from moto.dynamodb.models import DynamoDBBackend
+from moto.sqs.models import Queue, SQSBackend
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import run_simple
 
@@ -74,6 +83,38 @@ def transact_write_items(self, transact_items):
 
 
 DynamoDBBackend.transact_write_items = transact_write_items
+
+
+def backend_for_host_remembered(find):
+    known = {}
+
+    def backend_for_host(self, host):
+        if host not in known:
+            known[host] = find(self, host)
+        return known[host]
+
+    return backend_for_host
+
+
+DomainDispatcherApplication.get_backend_for_host = backend_for_host_remembered(
+    DomainDispatcherApplication.get_backend_for_host
+)
+
+
+def is_message_valid_based_on_retention_period(self, queue_name, message):
+    queue = self.get_queue(queue_name)
+    return queue.message_retention_period + message.sent_timestamp / 1000 > unix_time()
+
+
+SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
+def visible_messages(self):
+    now = unix_time_millis()
+    return [m for m in self._messages if m.visible_at < now and not now < m.delayed_until]
+
+
+Queue.messages = property(visible_messages)
 
 
 def serialize_dynamodb(app):
