@@ -306,3 +306,32 @@ fn token_of(stack: &Stack, admin: &str, account_id: &str) -> String {
     assert_eq!(status, 200, "{tokens}");
     tokens["access_token"].as_str().unwrap().to_owned()
 }
+
+#[test]
+fn a_cursor_no_listing_gave_is_a_4xx_problem_on_every_listing() {
+    use base64::Engine;
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let crafted = |json: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json);
+    let cursors = [
+        "not-a-cursor".to_owned(),
+        crafted(r#"{"pk":"x"}"#),
+        crafted(r#"{"gsi2pk":"x"}"#),
+        crafted(r#"{"pk":"x","sk":"y","gsi1pk":"z","gsi1sk":"w","gsi2pk":"v","gsi2sk":"u"}"#),
+    ];
+    for listing in [
+        "/tasks/mine",
+        "/tasks",
+        "/notifications/mine",
+        "/notifications",
+        "/accounting/me/entries",
+        "/accounting/accounts",
+    ] {
+        for cursor in &cursors {
+            let path = format!("{listing}?cursor={cursor}");
+            let (status, body) = stack.call("GET", &path, Some(&admin), None);
+            assert!((400..500).contains(&status), "{path}: {status} {body}");
+            assert_eq!(body["status"], status, "problem+json for {path}: {body}");
+        }
+    }
+}

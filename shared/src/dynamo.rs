@@ -231,8 +231,9 @@ pub fn encode_cursor(last: Option<&Item>) -> Option<String> {
 #[error("the cursor is not valid")]
 pub struct BadCursor;
 
-/// A cursor [`encode_cursor`] gave, back as a start key: only the `allowed` key attributes.
-pub fn decode_cursor(cursor: Option<&str>, allowed: &[&str]) -> Result<Option<Item>, BadCursor> {
+/// A cursor [`encode_cursor`] gave, back as a start key: exactly the listing's `keys` (the
+/// table's key attributes and, for an index, the index's), no more and no fewer.
+pub fn decode_cursor(cursor: Option<&str>, keys: &[&str]) -> Result<Option<Item>, BadCursor> {
     use base64::Engine;
     let Some(cursor) = cursor else {
         return Ok(None);
@@ -241,10 +242,32 @@ pub fn decode_cursor(cursor: Option<&str>, allowed: &[&str]) -> Result<Option<It
         .decode(cursor)
         .map_err(|_| BadCursor)?;
     let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| BadCursor)?;
-    if plain.is_empty() || !plain.keys().all(|k| allowed.contains(&k.as_str())) {
+    if plain.len() != keys.len() || !plain.keys().all(|k| keys.contains(&k.as_str())) {
         return Err(BadCursor);
     }
     Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
+}
+
+/// Reads a listing's failed call, as the listing's own error. When it was given a cursor,
+/// DynamoDB's `ValidationException` is a start key it refuses (of the right shape, but outside
+/// the query's partition or range: a cursor this listing did not give), the caller's mistake;
+/// anything else is the store's.
+pub fn page_error<E, R, T>(cursor_given: bool) -> impl FnOnce(SdkError<E, R>) -> T
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+    T: From<BadCursor> + From<StoreError>,
+{
+    move |e| {
+        let refused = e
+            .as_service_error()
+            .is_some_and(|s| s.code() == Some("ValidationException"));
+        if cursor_given && refused {
+            T::from(BadCursor)
+        } else {
+            T::from(StoreError::from(e))
+        }
+    }
 }
 
 /// A value as an item's attributes (serde_dynamo). `None` fields are left out rather than
@@ -464,6 +487,70 @@ mod tests {
         assert!(!cancelled(&[CONDITION_FAILED, TRANSACTION_CONFLICT]).only_conflicts());
         assert!(!cancelled(&["None", CONDITION_FAILED]).only_conflicts());
         assert!(!cancelled(&["None", "ValidationError"]).only_conflicts());
+    }
+
+    #[test]
+    fn a_cursor_comes_back_only_with_exactly_its_listings_keys() {
+        let keys = ["pk", "sk", "gsi1pk", "gsi1sk"];
+        let last: Item = keys
+            .iter()
+            .map(|k| (k.to_string(), s(format!("{k}-value"))))
+            .collect();
+        let cursor = encode_cursor(Some(&last)).unwrap();
+        assert_eq!(decode_cursor(Some(&cursor), &keys), Ok(Some(last)));
+        assert_eq!(decode_cursor(None, &keys), Ok(None));
+        let crafted = |json: &str| {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+        };
+        for bad in [
+            "not-a-cursor".to_owned(),
+            crafted(r#"{"pk":"x"}"#),
+            crafted(r#"{"pk":"x","sk":"y","gsi1pk":"z","gsi1sk":"w","gsi2pk":"v"}"#),
+            crafted(r#"{"pk":"x","sk":"y","gsi2pk":"z","gsi2sk":"w"}"#),
+            crafted("{}"),
+            crafted("[1]"),
+        ] {
+            assert_eq!(decode_cursor(Some(&bad), &keys), Err(BadCursor), "{bad}");
+        }
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum ListingError {
+        Cursor,
+        Store,
+    }
+    impl From<BadCursor> for ListingError {
+        fn from(_: BadCursor) -> Self {
+            ListingError::Cursor
+        }
+    }
+    impl From<StoreError> for ListingError {
+        fn from(_: StoreError) -> Self {
+            ListingError::Store
+        }
+    }
+
+    #[test]
+    fn a_start_key_dynamodb_refuses_is_the_callers_cursor_and_nothing_else_is() {
+        use aws_sdk_dynamodb::operation::query::QueryError;
+        use aws_smithy_runtime_api::http::{Response, StatusCode};
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+        let failed = |code: &str| {
+            let error = QueryError::generic(ErrorMetadata::builder().code(code).build());
+            let raw = Response::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+            SdkError::service_error(error, raw)
+        };
+        let page = |code: &str, cursor_given: bool| -> ListingError {
+            page_error(cursor_given)(failed(code))
+        };
+        assert_eq!(page("ValidationException", true), ListingError::Cursor);
+        assert_eq!(page("ValidationException", false), ListingError::Store);
+        assert_eq!(
+            page("ProvisionedThroughputExceededException", true),
+            ListingError::Store
+        );
     }
 
     #[test]

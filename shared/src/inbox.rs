@@ -134,18 +134,27 @@ pub trait Parking {
     fn park(&self, body: &str, reason: &str) -> impl Future<Output = bool> + Send;
 }
 
-/// The consumer queue's dead-letter queue, written directly (`DEAD_LETTER_QUEUE_URL`).
+/// The consumer queue's dead-letter queue, written directly (`DEAD_LETTER_QUEUE_URL`). Its SQS
+/// client is made when poison first comes, not at every cold start: most processes never park
+/// anything, and a client of a crate not yet used costs init its endpoint tables (BENCHMARKS.md).
 pub struct DeadLetters {
-    sqs: aws_sdk_sqs::Client,
+    config: aws_config::SdkConfig,
+    sqs: std::sync::OnceLock<aws_sdk_sqs::Client>,
     url: String,
 }
 
 impl DeadLetters {
     pub fn new(config: &aws_config::SdkConfig, url: String) -> Self {
         Self {
-            sqs: aws_sdk_sqs::Client::new(config),
+            config: config.clone(),
+            sqs: std::sync::OnceLock::new(),
             url,
         }
+    }
+
+    fn sqs(&self) -> &aws_sdk_sqs::Client {
+        self.sqs
+            .get_or_init(|| aws_sdk_sqs::Client::new(&self.config))
     }
 
     pub fn from_env(
@@ -169,7 +178,7 @@ impl Parking for DeadLetters {
             .build()
             .expect("type and value are set");
         match self
-            .sqs
+            .sqs()
             .send_message()
             .queue_url(&self.url)
             .message_body(body)

@@ -91,15 +91,17 @@ pub async fn serve_event_deliveries(
 pub type PageHandler = Box<dyn Fn(Page) -> BoxFuture<Result<(), ConsumeError>> + Send + Sync>;
 
 /// Runs a context's job pages (its work queue), with the same failure rules as an event
-/// consumer; a page that gives up marks its job stalled (`TABLE_NAME`), knowing when it gives
-/// up from the queue's `maxReceiveCount` (`MAX_RECEIVE_COUNT`).
+/// consumer; a page that gives up marks its job stalled in `table` (the context's, whose client
+/// the store shares: one client per process), knowing when it gives up from the queue's
+/// `maxReceiveCount` (`MAX_RECEIVE_COUNT`).
 /// `config` is the function's AWS configuration, loaded once at cold start by its binary.
 pub async fn serve_job_pages(
     config: &SdkConfig,
+    table: Table,
     handler: PageHandler,
 ) -> Result<(), lambda_runtime::Error> {
     let parking = DeadLetters::from_env(config)?;
-    let stalls = JobTable::new(Table::from_env(config)?);
+    let stalls = JobTable::new(table);
     let max_receive_count: u32 = crate::config::required("MAX_RECEIVE_COUNT")?.parse()?;
     let (handler, parking, stalls) = (&handler, &parking, &stalls);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {

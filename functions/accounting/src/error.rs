@@ -1,6 +1,6 @@
 //! Everything that can go wrong in accounting, and its one mapping to an HTTP problem.
 
-use ates_kernel::dynamo::StoreError;
+use ates_kernel::dynamo::{BadCursor, StoreError};
 use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
 
@@ -16,6 +16,12 @@ pub enum AccountingError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Event(#[from] EventError),
+}
+
+impl From<BadCursor> for AccountingError {
+    fn from(e: BadCursor) -> Self {
+        AccountingError::Invalid(e.to_string())
+    }
 }
 
 impl From<AccountingError> for Problem {

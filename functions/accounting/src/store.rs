@@ -19,7 +19,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::{
-    encode_cursor, from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table,
+    encode_cursor, from_item, get_n, key, n, page_error, s, to_item, update, Item, StoreError,
+    Table,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::http::AccountCopies;
@@ -70,11 +71,6 @@ fn account_item(account: &LedgerAccount) -> Item {
     );
     item.insert("gsi1sk".into(), s(account.account_id.to_string()));
     item
-}
-
-fn decode_cursor(cursor: Option<&str>, keys: &[&str]) -> Result<Option<Item>, AccountingError> {
-    ates_kernel::dynamo::decode_cursor(cursor, keys)
-        .map_err(|e| AccountingError::Invalid(e.to_string()))
 }
 
 #[derive(Clone)]
@@ -343,10 +339,10 @@ impl LedgerStore for Store {
             .expression_attribute_values(":entry", s("ENTRY#"))
             .scan_index_forward(false)
             .limit(limit as i32)
-            .set_exclusive_start_key(decode_cursor(cursor, &["pk", "sk"])?)
+            .set_exclusive_start_key(ates_kernel::dynamo::decode_cursor(cursor, &["pk", "sk"])?)
             .send()
             .await
-            .map_err(StoreError::from)?;
+            .map_err(page_error::<_, _, AccountingError>(cursor.is_some()))?;
         let entries = out
             .items()
             .iter()
@@ -370,10 +366,13 @@ impl LedgerStore for Store {
             .table_name(self.name())
             .index_name("gsi1")
             .limit(limit as i32)
-            .set_exclusive_start_key(decode_cursor(cursor, &["pk", "sk", "gsi1pk", "gsi1sk"])?)
+            .set_exclusive_start_key(ates_kernel::dynamo::decode_cursor(
+                cursor,
+                &["pk", "sk", "gsi1pk", "gsi1sk"],
+            )?)
             .send()
             .await
-            .map_err(StoreError::from)?;
+            .map_err(page_error::<_, _, AccountingError>(cursor.is_some()))?;
         let ids: Vec<Uuid> = out
             .items()
             .iter()

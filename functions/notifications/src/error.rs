@@ -1,7 +1,7 @@
 //! Everything that can go wrong in notifications' queries, and its one mapping to an HTTP
 //! problem. (Its event handlers answer the kernel's `ConsumeError` instead.)
 
-use ates_kernel::dynamo::StoreError;
+use ates_kernel::dynamo::{BadCursor, StoreError};
 use ates_kernel::http::Problem;
 
 #[derive(Debug, thiserror::Error)]
@@ -12,6 +12,12 @@ pub enum NotificationError {
     BadCursor,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<BadCursor> for NotificationError {
+    fn from(_: BadCursor) -> Self {
+        NotificationError::BadCursor
+    }
 }
 
 impl From<NotificationError> for Problem {

@@ -12,7 +12,8 @@ use std::collections::HashMap;
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::{
-    encode_cursor, from_item, key, n, put_newer_revision, s, to_item, Item, StoreError, Table,
+    encode_cursor, from_item, key, n, page_error, put_newer_revision, s, to_item, Item, StoreError,
+    Table,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::http::AccountCopies;
@@ -62,14 +63,6 @@ fn listing(items: &[Item], last: Option<&Item>) -> Result<Listing, NotificationE
         messages,
         next_cursor: encode_cursor(last),
     })
-}
-
-/// A cursor this listing gave: its keys, and only `allowed` ones.
-fn decode_cursor(
-    cursor: Option<&str>,
-    allowed: &[&str],
-) -> Result<Option<Item>, NotificationError> {
-    ates_kernel::dynamo::decode_cursor(cursor, allowed).map_err(|_| NotificationError::BadCursor)
 }
 
 #[derive(Clone)]
@@ -146,7 +139,7 @@ impl NotificationStore for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, NotificationError> {
-        let start = decode_cursor(cursor, &["pk", "sk", "gsi1pk", "gsi1sk"])?;
+        let start = ates_kernel::dynamo::decode_cursor(cursor, &["pk", "sk", "gsi1pk", "gsi1sk"])?;
         let out = self
             .table
             .client()
@@ -160,7 +153,7 @@ impl NotificationStore for Store {
             .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(StoreError::from)?;
+            .map_err(page_error::<_, _, NotificationError>(cursor.is_some()))?;
         listing(out.items(), out.last_evaluated_key())
     }
 
@@ -169,7 +162,7 @@ impl NotificationStore for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, NotificationError> {
-        let start = decode_cursor(cursor, &["pk", "sk"])?;
+        let start = ates_kernel::dynamo::decode_cursor(cursor, &["pk", "sk"])?;
         let out = self
             .table
             .client()
@@ -181,7 +174,7 @@ impl NotificationStore for Store {
             .set_exclusive_start_key(start)
             .send()
             .await
-            .map_err(StoreError::from)?;
+            .map_err(page_error::<_, _, NotificationError>(cursor.is_some()))?;
         listing(out.items(), out.last_evaluated_key())
     }
 }

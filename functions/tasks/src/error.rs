@@ -1,6 +1,6 @@
 //! Everything that can go wrong in the task tracker, and its one mapping to an HTTP problem.
 
-use ates_kernel::dynamo::StoreError;
+use ates_kernel::dynamo::{BadCursor, StoreError};
 use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
 
@@ -26,6 +26,12 @@ pub enum TaskError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Event(#[from] EventError),
+}
+
+impl From<BadCursor> for TaskError {
+    fn from(e: BadCursor) -> Self {
+        TaskError::Invalid(e.to_string())
+    }
 }
 
 impl From<TaskError> for Problem {

@@ -16,8 +16,8 @@
 use std::collections::HashMap;
 
 use ates_kernel::dynamo::{
-    encode_cursor, from_item, get_n, key, n, put_newer_revision, s, to_item, update, Item,
-    StoreError, Table,
+    encode_cursor, from_item, get_n, key, n, page_error, put_newer_revision, s, to_item, update,
+    Item, StoreError, Table,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::http::AccountCopies;
@@ -87,11 +87,6 @@ fn listing(items: &[Item], last: Option<&Item>) -> Result<Listing, TaskError> {
         tasks,
         next_cursor: encode_cursor(last),
     })
-}
-
-fn decode_cursor(cursor: Option<&str>) -> Result<Option<Item>, TaskError> {
-    let keys = ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"];
-    ates_kernel::dynamo::decode_cursor(cursor, &keys).map_err(|e| TaskError::Invalid(e.to_string()))
 }
 
 #[derive(Clone)]
@@ -276,10 +271,13 @@ impl TaskStore for Store {
             .expression_attribute_values(":status", s(format!("{}#", status.as_str())))
             .scan_index_forward(false)
             .limit(limit as i32)
-            .set_exclusive_start_key(decode_cursor(cursor)?)
+            .set_exclusive_start_key(ates_kernel::dynamo::decode_cursor(
+                cursor,
+                &["pk", "sk", "gsi1pk", "gsi1sk"],
+            )?)
             .send()
             .await
-            .map_err(StoreError::from)?;
+            .map_err(page_error::<_, _, TaskError>(cursor.is_some()))?;
         listing(out.items(), out.last_evaluated_key())
     }
 
@@ -292,10 +290,10 @@ impl TaskStore for Store {
             .filter_expression("begins_with(pk, :task)")
             .expression_attribute_values(":task", s("TASK#"))
             .limit(limit as i32)
-            .set_exclusive_start_key(decode_cursor(cursor)?)
+            .set_exclusive_start_key(ates_kernel::dynamo::decode_cursor(cursor, &["pk", "sk"])?)
             .send()
             .await
-            .map_err(StoreError::from)?;
+            .map_err(page_error::<_, _, TaskError>(cursor.is_some()))?;
         listing(out.items(), out.last_evaluated_key())
     }
 
@@ -466,10 +464,10 @@ impl TaskStore for Store {
             .filter_expression("begins_with(pk, :task) AND attribute_not_exists(jira_id)")
             .expression_attribute_values(":task", s("TASK#"))
             .limit(limit as i32)
-            .set_exclusive_start_key(decode_cursor(cursor)?)
+            .set_exclusive_start_key(ates_kernel::dynamo::decode_cursor(cursor, &["pk", "sk"])?)
             .send()
             .await
-            .map_err(StoreError::from)?;
+            .map_err(page_error::<_, _, TaskError>(cursor.is_some()))?;
         listing(out.items(), out.last_evaluated_key())
     }
 

@@ -9,9 +9,11 @@ use ates_kernel::for_process;
 async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
     let aws = ates_kernel::aws::load().await;
-    let store = for_process(Store::new(Table::from_env(&aws)?));
+    let table = Table::from_env(&aws)?;
+    let store = for_process(Store::new(table.clone()));
     ates_kernel::lambda::serve_job_pages(
         &aws,
+        table,
         Box::new(move |page| Box::pin(app::close_page_work(store, page))),
     )
     .await
