@@ -468,37 +468,6 @@ fn every_route_allows_exactly_the_roles_whose_scopes_it_names() {
     assert!(checked >= 40, "{checked} route × role checks");
 }
 
-/// Every mail the local SES took for `email`, oldest first.
-fn mails_to(stack: &Stack, email: &str) -> Vec<Value> {
-    let mail = stack.call("GET", "/_local/mail", None, None).1;
-    mail.as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["to"].to_string().contains(email))
-        .cloned()
-        .collect()
-}
-
-/// Mails `email` a code and answers it.
-fn mailed_code(stack: &Stack, email: &str) -> String {
-    let before = mails_to(stack, email).len();
-    let (status, _) = stack.call(
-        "POST",
-        "/auth/sign-in/code/request",
-        None,
-        Some(&json!({"email": email})),
-    );
-    assert_eq!(status, 202);
-    let mail = stack.eventually(30, "the code in the mail", || {
-        mails_to(stack, email).get(before).cloned()
-    });
-    let text = format!("{}{}", mail["subject"], mail["body"]);
-    text.split(|c: char| !c.is_ascii_digit())
-        .find(|w| w.len() == 6)
-        .expect("a six-digit code")
-        .to_owned()
-}
-
 /// SECURITY #11 finding 1, end to end: guesses sent at once to several instances of the
 /// function, each reading the code before any of them wrote, must each be counted.
 #[test]
@@ -509,7 +478,7 @@ fn twenty_concurrent_wrong_codes_are_all_counted_and_then_the_right_code_is_refu
     let body = json!({"email": email, "full_name": "Guessed", "role": "worker"});
     let (status, _) = stack.call("POST", "/accounts", Some(&admin), Some(&body));
     assert_eq!(status, 201);
-    let code = mailed_code(stack, &email);
+    let code = stack.mailed_code(&email);
     let right: u32 = code.parse().unwrap();
 
     let start = std::sync::Barrier::new(20);

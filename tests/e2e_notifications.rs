@@ -28,17 +28,6 @@ fn publish(stack: &Stack, event: &Value) {
     assert!(status < 300, "{status} {answer}");
 }
 
-fn mail_to(stack: &Stack, email: &str) -> Vec<Value> {
-    let (status, mail) = stack.call("GET", "/_local/mail", None, None);
-    assert_eq!(status, 200, "{mail}");
-    mail.as_array()
-        .into_iter()
-        .flatten()
-        .filter(|m| m["to"].to_string().contains(email))
-        .cloned()
-        .collect()
-}
-
 /// The messages of `queue`'s dead letters that mention `needle`.
 fn dead_letters(stack: &Stack, queue: &str, needle: &str) -> Vec<Value> {
     let dead = stack.call("GET", "/_local/dead-letters", None, None).1;
@@ -104,7 +93,7 @@ fn a_statement_requested_three_times_is_mailed_once_and_shows_as_sent() {
         };
         (ok(&handled[0]) == Some(2) && ok(&handled[1]) == Some(1)).then_some(())
     });
-    let mail = mail_to(stack, &email);
+    let mail = stack.mails_to(&email);
     assert_eq!(mail.len(), 1, "one mail per account and day: {mail:?}");
     let body = mail[0].to_string();
     assert!(body.contains("$19.00"), "{body}");

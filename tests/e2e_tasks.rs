@@ -271,32 +271,7 @@ fn token_of(stack: &Stack, admin: &str, account_id: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned();
-    // Only a mail that comes after the request carries its code.
-    let mails_to = |email: &str| -> Vec<Value> {
-        let mail = stack.call("GET", "/_local/mail", None, None).1;
-        mail.as_array()
-            .into_iter()
-            .flatten()
-            .filter(|m| m.to_string().contains(email))
-            .cloned()
-            .collect()
-    };
-    let before = mails_to(&email).len();
-    let (status, _) = stack.call(
-        "POST",
-        "/auth/sign-in/code/request",
-        None,
-        Some(&json!({"email": email})),
-    );
-    assert_eq!(status, 202);
-    let code = stack.eventually(20, "the sign-in code in the mail", || {
-        mails_to(&email).get(before).and_then(|m| {
-            let text = m.to_string();
-            text.split(|c: char| !c.is_ascii_digit())
-                .find(|w| w.len() == 6)
-                .map(str::to_owned)
-        })
-    });
+    let code = stack.mailed_code(&email);
     let (status, tokens) = stack.call(
         "POST",
         "/auth/sign-in/code",

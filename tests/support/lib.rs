@@ -243,6 +243,38 @@ impl Stack {
             .unwrap_or_default()
     }
 
+    /// Every mail the local SES took for `email`, oldest first.
+    pub fn mails_to(&self, email: &str) -> Vec<serde_json::Value> {
+        let (status, mail) = self.call("GET", "/_local/mail", None, None);
+        assert_eq!(status, 200, "{mail}");
+        mail.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["to"].to_string().contains(email))
+            .cloned()
+            .collect()
+    }
+
+    /// Mails `email` a sign-in code and answers it: only a mail after the request carries it.
+    pub fn mailed_code(&self, email: &str) -> String {
+        let before = self.mails_to(email).len();
+        let (status, _) = self.call(
+            "POST",
+            "/auth/sign-in/code/request",
+            None,
+            Some(&serde_json::json!({"email": email})),
+        );
+        assert_eq!(status, 202);
+        let mail = self.eventually(30, "the code in the mail", || {
+            self.mails_to(email).get(before).cloned()
+        });
+        let text = format!("{}{}", mail["subject"], mail["body"]);
+        text.split(|c: char| !c.is_ascii_digit())
+            .find(|w| w.len() == 6)
+            .expect("a six-digit code")
+            .to_owned()
+    }
+
     /// Waits until `check` holds, for at most `seconds`.
     pub fn eventually<T>(
         &self,
