@@ -63,7 +63,9 @@ impl EventBridgeReplayer {
 
 impl Replayer for EventBridgeReplayer {
     async fn start_replay(&self, name: &str, until: DateTime<Utc>) -> Result<(), BusError> {
-        // The archive holds nothing older than itself: replay from its creation.
+        // The archive holds nothing older than itself: replay from its creation, floored to
+        // the second, as an event's `time` is whole seconds: an event of the archive's first
+        // second is stamped before the archive's exact creation time.
         let archive = self
             .events
             .describe_archive()
@@ -72,10 +74,7 @@ impl Replayer for EventBridgeReplayer {
             .await
             .map_err(sdk_error)
             .map_err(bus_error("describe the archive"))?;
-        let from = archive
-            .creation_time()
-            .copied()
-            .unwrap_or_else(|| AwsTime::from_secs(0));
+        let from = AwsTime::from_secs(archive.creation_time().map_or(0, AwsTime::secs));
         let destination = ReplayDestination::builder()
             .arn(&self.bus_arn)
             .set_filter_arns(Some(self.rule_arns.clone()))
