@@ -8,6 +8,8 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 pub use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
@@ -44,6 +46,84 @@ impl Table {
     /// The client, for the requests this type does not wrap (queries, scans).
     pub fn client(&self) -> &aws_sdk_dynamodb::Client {
         &self.db
+    }
+
+    /// A query of this table; name an index on it to query that.
+    pub fn query(&self) -> QueryFluentBuilder {
+        self.db.query().table_name(&self.name)
+    }
+
+    /// One page of `query` (at most `limit` items) read as `T`s, from a `cursor` this listing
+    /// gave.
+    pub async fn query_page<T, E>(
+        &self,
+        query: QueryFluentBuilder,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<T>, E>
+    where
+        T: DeserializeOwned,
+        E: From<BadCursor> + From<StoreError>,
+    {
+        let start = decode_cursor(cursor, &start_keys(query.get_index_name().as_deref()))?;
+        let out = query
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(page_error::<_, _, E>(cursor.is_some()))?;
+        Ok(Listed::read(out.items(), out.last_evaluated_key())?)
+    }
+
+    /// A scan of this table; name an index on it to scan that.
+    pub fn scan(&self) -> ScanFluentBuilder {
+        self.db.scan().table_name(&self.name)
+    }
+
+    /// One page of `scan` read as `T`s, from a `cursor` this listing gave. A scan reads `limit`
+    /// items before its filter, so a page may hold fewer (or none) and still have a next.
+    pub async fn scan_page<T, E>(
+        &self,
+        scan: ScanFluentBuilder,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<T>, E>
+    where
+        T: DeserializeOwned,
+        E: From<BadCursor> + From<StoreError>,
+    {
+        let start = decode_cursor(cursor, &start_keys(scan.get_index_name().as_deref()))?;
+        let out = scan
+            .limit(limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(page_error::<_, _, E>(cursor.is_some()))?;
+        Ok(Listed::read(out.items(), out.last_evaluated_key())?)
+    }
+
+    /// One page of the items whose `pk` begins with `prefix` and that meet `filter`, if any (a
+    /// condition without values), read as `T`s: a [`Table::scan_page`] of one kind of item.
+    pub async fn scan_prefix<T, E>(
+        &self,
+        prefix: &str,
+        filter: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<T>, E>
+    where
+        T: DeserializeOwned,
+        E: From<BadCursor> + From<StoreError>,
+    {
+        let condition = match filter {
+            None => "begins_with(pk, :prefix)".to_owned(),
+            Some(filter) => format!("begins_with(pk, :prefix) AND {filter}"),
+        };
+        let scan = self
+            .scan()
+            .filter_expression(condition)
+            .expression_attribute_values(":prefix", s(prefix));
+        self.scan_page(scan, limit, cursor).await
     }
 
     /// The item under `key`, read consistently.
@@ -217,13 +297,61 @@ const CONDITION_FAILED_EXCEPTION: &str = "ConditionalCheckFailedException";
 
 /// A listing's cursor: a query's last evaluated key, opaque to clients (URL-safe base64 of its
 /// string attributes).
-pub fn encode_cursor(last: Option<&Item>) -> Option<String> {
+fn encode_cursor(last: Option<&Item>) -> Option<String> {
     use base64::Engine;
     let plain: HashMap<&str, &str> = last?
         .iter()
         .filter_map(|(k, v)| Some((k.as_str(), v.as_s().ok()?.as_str())))
         .collect();
     Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&plain).ok()?))
+}
+
+/// One page of a listing: its items, and the cursor of the next page (none after the last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Listed<T> {
+    /// A page of `items` (already in the listing's order) from `cursor`, an offset: how an
+    /// in-memory store lists.
+    pub fn page_of(
+        mut items: Vec<T>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Self, BadCursor> {
+        let start = match cursor {
+            None => 0,
+            Some(c) => c.parse::<usize>().map_err(|_| BadCursor)?,
+        };
+        let end = (start + limit).min(items.len());
+        let next_cursor = (end < items.len()).then(|| end.to_string());
+        Ok(Listed {
+            items: items.drain(start.min(end)..end).collect(),
+            next_cursor,
+        })
+    }
+}
+
+impl<T: DeserializeOwned> Listed<T> {
+    /// A page as DynamoDB answered it: its items read as `T`s, and its last key as the cursor.
+    fn read(items: &[Item], last: Option<&Item>) -> Result<Self, StoreError> {
+        Ok(Listed {
+            items: items.iter().map(from_item).collect::<Result<_, _>>()?,
+            next_cursor: encode_cursor(last),
+        })
+    }
+}
+
+/// The attributes of a start key: the table's key, and the index's (`gsi1` → `gsi1pk`,
+/// `gsi1sk`) when a listing reads one.
+fn start_keys(index: Option<&str>) -> Vec<String> {
+    let mut keys = vec!["pk".to_owned(), "sk".to_owned()];
+    if let Some(index) = index {
+        keys.extend([format!("{index}pk"), format!("{index}sk")]);
+    }
+    keys
 }
 
 /// A cursor that was not given by this listing.
@@ -233,7 +361,10 @@ pub struct BadCursor;
 
 /// A cursor [`encode_cursor`] gave, back as a start key: exactly the listing's `keys` (the
 /// table's key attributes and, for an index, the index's), no more and no fewer.
-pub fn decode_cursor(cursor: Option<&str>, keys: &[&str]) -> Result<Option<Item>, BadCursor> {
+fn decode_cursor<K: AsRef<str>>(
+    cursor: Option<&str>,
+    keys: &[K],
+) -> Result<Option<Item>, BadCursor> {
     use base64::Engine;
     let Some(cursor) = cursor else {
         return Ok(None);
@@ -242,7 +373,11 @@ pub fn decode_cursor(cursor: Option<&str>, keys: &[&str]) -> Result<Option<Item>
         .decode(cursor)
         .map_err(|_| BadCursor)?;
     let plain: HashMap<String, String> = serde_json::from_slice(&bytes).map_err(|_| BadCursor)?;
-    if plain.len() != keys.len() || !plain.keys().all(|k| keys.contains(&k.as_str())) {
+    if plain.len() != keys.len()
+        || !plain
+            .keys()
+            .all(|k| keys.iter().any(|key| key.as_ref() == k))
+    {
         return Err(BadCursor);
     }
     Ok(Some(plain.into_iter().map(|(k, v)| (k, s(v))).collect()))
@@ -252,7 +387,7 @@ pub fn decode_cursor(cursor: Option<&str>, keys: &[&str]) -> Result<Option<Item>
 /// DynamoDB's `ValidationException` is a start key it refuses (of the right shape, but outside
 /// the query's partition or range: a cursor this listing did not give), the caller's mistake;
 /// anything else is the store's.
-pub fn page_error<E, R, T>(cursor_given: bool) -> impl FnOnce(SdkError<E, R>) -> T
+fn page_error<E, R, T>(cursor_given: bool) -> impl FnOnce(SdkError<E, R>) -> T
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,

@@ -13,11 +13,11 @@ use std::collections::HashMap;
 
 use aws_lambda_events::sqs::SqsEvent;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::dynamo::{
-    get_n, key, n, put, s, update, AttributeValue, Cancelled, Item, StoreError, Table,
+    from_item, get_n, key, n, put, s, update, AttributeValue, Cancelled, Item, StoreError, Table,
 };
 use crate::inbox::{ConsumeError, Parking};
 use crate::outbox;
@@ -228,16 +228,16 @@ impl PageCommit {
     }
 }
 
-/// At most `limit` items of one partition of a job, from a (sparse) index whose hash key
-/// attribute is `key` and value `partition`, after `cursor`; and where the next page starts.
-pub async fn partition_page(
+/// At most `limit` items of one partition of a job (read as `T`s), from a (sparse) index
+/// whose hash key (`gsi1` → `gsi1pk`) is `partition`, after `cursor`; and where the next page
+/// starts.
+pub async fn partition_page<T: DeserializeOwned>(
     table: &Table,
     index: &str,
-    key: &str,
     partition: &str,
     limit: usize,
     cursor: Option<&Cursor>,
-) -> Result<(Vec<Item>, Option<Cursor>), StoreError> {
+) -> Result<(Vec<T>, Option<Cursor>), StoreError> {
     let start: Option<Item> = cursor.map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
     let out = table
         .client()
@@ -245,7 +245,7 @@ pub async fn partition_page(
         .table_name(table.name())
         .index_name(index)
         .key_condition_expression("#partition = :partition")
-        .expression_attribute_names("#partition", key)
+        .expression_attribute_names("#partition", format!("{index}pk"))
         .expression_attribute_values(":partition", s(partition))
         .limit(limit as i32)
         .set_exclusive_start_key(start)
@@ -256,7 +256,12 @@ pub async fn partition_page(
             .filter_map(|(name, v)| Some((name.clone(), v.as_s().ok()?.clone())))
             .collect()
     });
-    Ok((out.items().to_vec(), next))
+    let items = out
+        .items()
+        .iter()
+        .map(from_item)
+        .collect::<Result<_, _>>()?;
+    Ok((items, next))
 }
 
 /// A job's progress, with the context's own attributes in the item.

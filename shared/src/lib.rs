@@ -6,6 +6,7 @@
 //! - [`inbox`]: idempotent consumption of SQS batches of events; poison parked at once.
 //! - [`job`]: paged jobs (a shuffle, a daily close): bounded pages, atomic progress, stalls.
 //! - [`lambda`]: the entry points, one per kind of function (route, consumer, relay, invocation).
+//! - [`copies`]: the copy of accounts every context keeps (rights follow the account).
 //! - [`http`]: problem+json errors, body parsing, the caller's identity, responses.
 //! - [`identity`]: roles and scopes, shared by the issuer and every API.
 //! - [`aws`], [`config`], [`logging`], [`mail`]: adapters built once per cold start.
@@ -13,7 +14,9 @@ pub mod aws;
 pub mod calendar;
 pub mod config;
 pub mod contracts;
+pub mod copies;
 pub mod dynamo;
+pub mod earnings;
 pub mod event;
 pub mod http;
 pub mod idempotency;

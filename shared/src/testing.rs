@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::contracts::accounts::AccountSnapshot;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
     ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
@@ -83,6 +84,15 @@ impl Emulator {
             ))
             .load()
             .await
+    }
+
+    /// An emulator with one table shaped like ours, the config that reaches it, and the table.
+    pub async fn with_table(name: &str) -> (Emulator, aws_config::SdkConfig, crate::dynamo::Table) {
+        let emulator = Emulator::start();
+        let config = emulator.sdk_config().await;
+        emulator.create_table(&config, name).await;
+        let table = crate::dynamo::Table::new(&config, name.to_owned());
+        (emulator, config, table)
     }
 
     /// A table with the key shape every context uses (both indexes, whether the context uses them).
@@ -232,4 +242,63 @@ pub fn signing_key_json() -> String {
     use base64::Engine;
     let n = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     serde_json::json!({"kid": uuid::Uuid::new_v4().to_string(), "private_key_pem": pem, "n": n, "e": "AQAB"}).to_string()
+}
+
+/// An instant, from RFC 3339.
+pub fn at(s: &str) -> chrono::DateTime<chrono::Utc> {
+    s.parse().expect("an RFC 3339 instant")
+}
+
+/// A date, from `YYYY-MM-DD`.
+pub fn date(s: &str) -> chrono::NaiveDate {
+    s.parse().expect("a YYYY-MM-DD date")
+}
+
+/// `payload` in its envelope, as `producer` would publish it at `when`.
+pub fn event<E: crate::event::DomainEvent>(
+    producer: &str,
+    payload: &E,
+    when: chrono::DateTime<chrono::Utc>,
+) -> crate::event::Envelope {
+    let cause = crate::event::Cause::request("test");
+    crate::event::Envelope::wrap(producer, payload, &cause, when).expect("a valid event")
+}
+
+/// A new active account of `role`, at its first revision.
+pub fn account(full_name: &str, role: crate::identity::Role) -> AccountSnapshot {
+    AccountSnapshot {
+        account_id: uuid::Uuid::now_v7(),
+        email: format!("{}@popug.test", full_name.to_lowercase()),
+        full_name: full_name.into(),
+        role,
+        active: true,
+        revision: 1,
+    }
+}
+
+/// `account` as auth publishes a change of it (`Account.Updated`), now.
+pub fn account_event(account: &AccountSnapshot) -> crate::event::Envelope {
+    let payload = crate::contracts::accounts::AccountUpdated(account.clone());
+    event("auth", &payload, chrono::Utc::now())
+}
+
+/// A handler's answer as a client reads it: the status and the JSON body (`null` for none).
+/// Every error must be a problem (`application/problem+json`).
+pub fn answer(
+    result: Result<lambda_http::Response<lambda_http::Body>, crate::http::Problem>,
+) -> (u16, serde_json::Value) {
+    let response = result.unwrap_or_else(|p| p.into_response());
+    let status = response.status().as_u16();
+    if status >= 400 {
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "every error is a problem"
+        );
+    }
+    let body = match response.body() {
+        lambda_http::Body::Text(t) => serde_json::from_str(t).expect("a JSON body"),
+        _ => serde_json::Value::Null,
+    };
+    (status, body)
 }

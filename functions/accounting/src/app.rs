@@ -472,7 +472,7 @@ pub async fn balances(
     let today = today(calendar, now)?;
     let page = store.list_accounts(limit, cursor).await?;
     Ok(Balances {
-        accounts: page.accounts.iter().map(|a| balance(a, today)).collect(),
+        accounts: page.items.iter().map(|a| balance(a, today)).collect(),
         next_cursor: page.next_cursor,
     })
 }
@@ -513,7 +513,7 @@ pub async fn audit_log(
         return Err(AccountingError::UnknownAccount);
     }
     let page = store.entries(account_id, limit, cursor).await?;
-    let mut ids: Vec<Uuid> = page.entries.iter().filter_map(|e| e.task_id).collect();
+    let mut ids: Vec<Uuid> = page.items.iter().filter_map(|e| e.task_id).collect();
     ids.sort();
     ids.dedup();
     let tasks = store.tasks(&ids).await?;
@@ -521,7 +521,7 @@ pub async fn audit_log(
     Ok(AuditLog {
         account_id,
         entries: page
-            .entries
+            .items
             .into_iter()
             .map(|e| AuditLine {
                 title: task(e.task_id).and_then(|t| t.title.clone()),
@@ -541,22 +541,7 @@ pub async fn audit_log(
     })
 }
 
-/// B6: one business day of top management's earnings.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct EarningsDay {
-    pub date: NaiveDate,
-    pub fees_cents: i64,
-    pub rewards_cents: i64,
-    pub earnings_cents: i64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Earnings {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub days: Vec<EarningsDay>,
-    pub today: EarningsDay,
-}
+pub use ates_kernel::earnings::{Earnings, EarningsDay};
 
 /// B6: earnings per business day from `from` to `to` (every day listed, zero if quiet), and
 /// today's.
@@ -570,21 +555,10 @@ pub async fn earnings(
     ates_kernel::calendar::check_range(from, to).map_err(AccountingError::Invalid)?;
     let today = today(calendar, now)?;
     let figures = store.earnings(from.min(today), to.max(today)).await?;
-    let day = |date: NaiveDate| {
+    Ok(Earnings::of(from, to, today, |date| {
         let e = figures.get(&date).copied().unwrap_or_default();
-        EarningsDay {
-            date,
-            fees_cents: e.fees_cents,
-            rewards_cents: e.rewards_cents,
-            earnings_cents: e.earnings_cents(),
-        }
-    };
-    Ok(Earnings {
-        from,
-        to,
-        days: from.iter_days().take_while(|d| *d <= to).map(day).collect(),
-        today: day(today),
-    })
+        (e.fees_cents, e.rewards_cents)
+    }))
 }
 
 /// `GET /accounting/closes/{date}`.

@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::copies::{AccountCopies, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
 use ates_kernel::job::{Cursor, Page, PageCommit};
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -44,47 +44,47 @@ struct State {
 
 #[derive(Default)]
 pub struct MemoryStore {
-    state: Mutex<State>,
+    state: Locked<State>,
 }
 
 impl MemoryStore {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .expect("no test panicked holding the lock")
-    }
-
     /// Every event committed so far, in order.
     pub fn published(&self) -> Vec<Envelope> {
-        self.state().published.clone()
+        self.state.lock().published.clone()
     }
 
     /// The next page of work, as the work queue would deliver it.
     pub fn next_work(&self) -> Option<Page> {
-        self.state().work.pop_front()
+        self.state.lock().work.pop_front()
     }
 
     /// Every ledger account.
     pub fn all_accounts(&self) -> Vec<LedgerAccount> {
-        self.state().accounts.values().cloned().collect()
+        self.state.lock().accounts.values().cloned().collect()
     }
 
     /// Every audit line of every account.
     pub fn all_entries(&self) -> Vec<Entry> {
-        self.state().entries.values().flatten().cloned().collect()
+        self.state
+            .lock()
+            .entries
+            .values()
+            .flatten()
+            .cloned()
+            .collect()
     }
 
     pub fn statements(&self) -> Vec<Statement> {
-        self.state().statements.clone()
+        self.state.lock().statements.clone()
     }
 
     pub fn all_tasks(&self) -> Vec<Task> {
-        self.state().tasks.values().cloned().collect()
+        self.state.lock().tasks.values().cloned().collect()
     }
 
     /// From now on, the store fails after `n` more account closings (a process dying mid-page).
     pub fn fail_after_closings(&self, n: Option<usize>) {
-        self.state().closings_until_failure = n;
+        self.state.lock().closings_until_failure = n;
     }
 }
 
@@ -130,11 +130,11 @@ impl AccountCopies for MemoryStore {
 
 impl LedgerStore for MemoryStore {
     async fn account(&self, id: Uuid) -> Result<Option<LedgerAccount>, StoreError> {
-        Ok(self.state().accounts.get(&id).cloned())
+        Ok(self.state.lock().accounts.get(&id).cloned())
     }
 
     async fn accounts(&self, ids: &[Uuid]) -> Result<Vec<LedgerAccount>, StoreError> {
-        let state = self.state();
+        let state = self.state.lock();
         Ok(ids
             .iter()
             .filter_map(|id| state.accounts.get(id).cloned())
@@ -142,11 +142,11 @@ impl LedgerStore for MemoryStore {
     }
 
     async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
-        Ok(self.state().tasks.get(&id).cloned())
+        Ok(self.state.lock().tasks.get(&id).cloned())
     }
 
     async fn tasks(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
-        let state = self.state();
+        let state = self.state.lock();
         Ok(ids
             .iter()
             .filter_map(|id| state.tasks.get(id).cloned())
@@ -160,7 +160,7 @@ impl LedgerStore for MemoryStore {
         consumer: &str,
         event: &Envelope,
     ) -> Result<Committed, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         if seen(&state, consumer, event) {
             return Ok(Committed::Duplicate);
         }
@@ -190,7 +190,7 @@ impl LedgerStore for MemoryStore {
         consumer: &str,
         event: &Envelope,
     ) -> Result<Committed, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         if seen(&state, consumer, event) {
             return Ok(Committed::Duplicate);
         }
@@ -209,7 +209,7 @@ impl LedgerStore for MemoryStore {
         consumer: &str,
         event: &Envelope,
     ) -> Result<Committed, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         let id = posting.after.account_id;
         if seen(&state, consumer, event) {
             return Ok(Committed::Duplicate);
@@ -244,31 +244,15 @@ impl LedgerStore for MemoryStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<EntryPage, AccountingError> {
-        let before = match cursor {
-            None => u64::MAX,
-            Some(c) => c
-                .parse()
-                .map_err(|_| AccountingError::Invalid("the cursor is not valid".into()))?,
-        };
-        let state = self.state();
-        let mut entries: Vec<Entry> = state
+        let mut entries: Vec<Entry> = self
+            .state
+            .lock()
             .entries
             .get(&account)
-            .into_iter()
-            .flatten()
-            .filter(|e| e.sequence < before)
             .cloned()
-            .collect();
+            .unwrap_or_default();
         entries.sort_by_key(|e| std::cmp::Reverse(e.sequence));
-        let more = entries.len() > limit;
-        entries.truncate(limit);
-        let next_cursor = more
-            .then(|| entries.last().map(|e| e.sequence.to_string()))
-            .flatten();
-        Ok(EntryPage {
-            entries,
-            next_cursor,
-        })
+        Ok(EntryPage::page_of(entries, limit, cursor)?)
     }
 
     async fn list_accounts(
@@ -276,30 +260,8 @@ impl LedgerStore for MemoryStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<AccountPage, AccountingError> {
-        let after = match cursor {
-            None => None,
-            Some(c) => Some(
-                c.parse::<Uuid>()
-                    .map_err(|_| AccountingError::Invalid("the cursor is not valid".into()))?,
-            ),
-        };
-        let state = self.state();
-        let mut accounts: Vec<LedgerAccount> = state
-            .accounts
-            .values()
-            .filter(|a| after.is_none_or(|after| a.account_id > after))
-            .take(limit + 1)
-            .cloned()
-            .collect();
-        let more = accounts.len() > limit;
-        accounts.truncate(limit);
-        let next_cursor = more
-            .then(|| accounts.last().map(|a| a.account_id.to_string()))
-            .flatten();
-        Ok(AccountPage {
-            accounts,
-            next_cursor,
-        })
+        let accounts = self.state.lock().accounts.values().cloned().collect();
+        Ok(AccountPage::page_of(accounts, limit, cursor)?)
     }
 
     async fn earnings(
@@ -308,7 +270,8 @@ impl LedgerStore for MemoryStore {
         to: NaiveDate,
     ) -> Result<BTreeMap<NaiveDate, DayEarnings>, StoreError> {
         Ok(self
-            .state()
+            .state
+            .lock()
             .earnings
             .range(from..=to)
             .map(|(d, e)| (*d, *e))
@@ -316,11 +279,11 @@ impl LedgerStore for MemoryStore {
     }
 
     async fn account_count(&self) -> Result<u64, StoreError> {
-        Ok(self.state().accounts.len() as u64)
+        Ok(self.state.lock().accounts.len() as u64)
     }
 
     async fn close(&self, job_id: Uuid) -> Result<Option<Close>, StoreError> {
-        Ok(self.state().closes.get(&job_id).cloned())
+        Ok(self.state.lock().closes.get(&job_id).cloned())
     }
 
     async fn start_close(
@@ -329,7 +292,7 @@ impl LedgerStore for MemoryStore {
         consumer: &str,
         event: &Envelope,
     ) -> Result<Committed, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         if seen(&state, consumer, event) {
             return Ok(Committed::Duplicate);
         }
@@ -355,7 +318,7 @@ impl LedgerStore for MemoryStore {
         let after = cursor
             .and_then(|c| c.get("account_id"))
             .and_then(|id| id.parse::<Uuid>().ok());
-        let state = self.state();
+        let state = self.state.lock();
         let mut ids: Vec<Uuid> = state
             .accounts
             .values()
@@ -381,7 +344,7 @@ impl LedgerStore for MemoryStore {
         closing: &Closing,
         events: &[Envelope],
     ) -> Result<Committed, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         match state.closings_until_failure {
             Some(0) => return Err(StoreError::Aws("the process died".into())),
             Some(n) => state.closings_until_failure = Some(n - 1),
@@ -409,7 +372,7 @@ impl LedgerStore for MemoryStore {
         totals: &CloseTotals,
         next: Option<&Page>,
     ) -> Result<PageCommit, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         let key = match next {
             Some(next) => next.work_key(),
             None => format!("end#{}#{}", page.job_id, page.partition),
@@ -436,11 +399,12 @@ impl LedgerStore for MemoryStore {
     }
 
     async fn payout_details(&self, account: Uuid) -> Result<Option<PayoutDetails>, StoreError> {
-        Ok(self.state().details.get(&account).cloned())
+        Ok(self.state.lock().details.get(&account).cloned())
     }
 
     async fn save_payout_details(&self, details: &PayoutDetails) -> Result<(), StoreError> {
-        self.state()
+        self.state
+            .lock()
             .details
             .insert(details.account_id, details.clone());
         Ok(())
@@ -448,7 +412,8 @@ impl LedgerStore for MemoryStore {
 
     async fn held_transfers(&self, account: Uuid) -> Result<Vec<Transfer>, StoreError> {
         Ok(self
-            .state()
+            .state
+            .lock()
             .transfers
             .values()
             .filter(|t| t.account_id == account && t.status == TransferStatus::Held)
@@ -462,7 +427,7 @@ impl LedgerStore for MemoryStore {
         consumer: &str,
         event: &Envelope,
     ) -> Result<Committed, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         if seen(&state, consumer, event) {
             return Ok(Committed::Duplicate);
         }
@@ -477,7 +442,7 @@ impl LedgerStore for MemoryStore {
     }
 
     async fn release_transfer(&self, transfer: &Transfer) -> Result<bool, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         match state.transfers.get_mut(&transfer.payout_id) {
             Some(held) if held.status == TransferStatus::Held => {
                 *held = transfer.clone();
@@ -488,7 +453,7 @@ impl LedgerStore for MemoryStore {
     }
 
     async fn finish_close(&self, close: &Close, event: &Envelope) -> Result<bool, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         let Some(stored) = state.closes.get_mut(&close.job_id) else {
             return Ok(false);
         };

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use ates_kernel::dynamo::StoreError;
+use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
 use ates_kernel::http::AccountCopies;
 use ates_kernel::job::{Cursor, Page, PageCommit};
@@ -42,18 +42,10 @@ pub struct Posting<'a> {
 }
 
 /// A page of an account's audit log, newest first.
-#[derive(Debug)]
-pub struct EntryPage {
-    pub entries: Vec<Entry>,
-    pub next_cursor: Option<String>,
-}
+pub type EntryPage = Listed<Entry>;
 
 /// A page of ledger accounts.
-#[derive(Debug)]
-pub struct AccountPage {
-    pub accounts: Vec<LedgerAccount>,
-    pub next_cursor: Option<String>,
-}
+pub type AccountPage = Listed<LedgerAccount>;
 
 /// The company's side of one business day: fees debited, rewards credited, paid out.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,11 +56,6 @@ pub struct DayEarnings {
 }
 
 impl DayEarnings {
-    /// B6: what top management earned: fees minus rewards.
-    pub fn earnings_cents(&self) -> i64 {
-        self.fees_cents - self.rewards_cents
-    }
-
     pub fn of(entry: &Entry) -> DayEarnings {
         use ates_kernel::contracts::accounting::EntryKind;
         let cents = entry.amount_cents.abs();

@@ -19,8 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::{
-    encode_cursor, from_item, get_n, key, n, page_error, s, to_item, update, Item, StoreError,
-    Table,
+    from_item, get_n, key, n, s, to_item, update, Item, Listed, StoreError, Table,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::http::AccountCopies;
@@ -29,6 +28,7 @@ use ates_kernel::job::{self, Cursor, Page, PageCommit};
 use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use chrono::{DateTime, NaiveDate, Utc};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::close::{Close, CloseTotals};
@@ -71,6 +71,12 @@ fn account_item(account: &LedgerAccount) -> Item {
     );
     item.insert("gsi1sk".into(), s(account.account_id.to_string()));
     item
+}
+
+/// A ledger account as its partition of the `gsi1` index lists it.
+#[derive(Deserialize)]
+struct Member {
+    gsi1sk: Uuid,
 }
 
 #[derive(Clone)]
@@ -329,29 +335,14 @@ impl LedgerStore for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<EntryPage, AccountingError> {
-        let out = self
+        let query = self
             .table
-            .client()
             .query()
-            .table_name(self.name())
             .key_condition_expression("pk = :pk AND begins_with(sk, :entry)")
             .expression_attribute_values(":pk", s(format!("ACCOUNT#{account}")))
             .expression_attribute_values(":entry", s("ENTRY#"))
-            .scan_index_forward(false)
-            .limit(limit as i32)
-            .set_exclusive_start_key(ates_kernel::dynamo::decode_cursor(cursor, &["pk", "sk"])?)
-            .send()
-            .await
-            .map_err(page_error::<_, _, AccountingError>(cursor.is_some()))?;
-        let entries = out
-            .items()
-            .iter()
-            .map(from_item)
-            .collect::<Result<_, _>>()?;
-        Ok(EntryPage {
-            entries,
-            next_cursor: encode_cursor(out.last_evaluated_key()),
-        })
+            .scan_index_forward(false);
+        self.table.query_page(query, limit, cursor).await
     }
 
     async fn list_accounts(
@@ -359,30 +350,17 @@ impl LedgerStore for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<AccountPage, AccountingError> {
-        let out = self
+        let scan = self.table.scan().index_name("gsi1");
+        let page: Listed<Member> = self
             .table
-            .client()
-            .scan()
-            .table_name(self.name())
-            .index_name("gsi1")
-            .limit(limit as i32)
-            .set_exclusive_start_key(ates_kernel::dynamo::decode_cursor(
-                cursor,
-                &["pk", "sk", "gsi1pk", "gsi1sk"],
-            )?)
-            .send()
-            .await
-            .map_err(page_error::<_, _, AccountingError>(cursor.is_some()))?;
-        let ids: Vec<Uuid> = out
-            .items()
-            .iter()
-            .filter_map(|i| i.get("gsi1sk")?.as_s().ok()?.parse().ok())
-            .collect();
+            .scan_page::<_, AccountingError>(scan, limit, cursor)
+            .await?;
+        let ids: Vec<Uuid> = page.items.iter().map(|m| m.gsi1sk).collect();
         let mut accounts = self.accounts(&ids).await?;
         accounts.sort_by_key(|a| ids.iter().position(|id| *id == a.account_id));
         Ok(AccountPage {
-            accounts,
-            next_cursor: encode_cursor(out.last_evaluated_key()),
+            items: accounts,
+            next_cursor: page.next_cursor,
         })
     }
 
@@ -458,14 +436,10 @@ impl LedgerStore for Store {
         cursor: Option<&Cursor>,
     ) -> Result<(Vec<Uuid>, Option<Cursor>), StoreError> {
         let partition = format!("ACCOUNTS#{partition}");
-        let (items, next) =
-            job::partition_page(&self.table, "gsi1", "gsi1pk", &partition, PAGE_SIZE, cursor)
+        let (members, next) =
+            job::partition_page::<Member>(&self.table, "gsi1", &partition, PAGE_SIZE, cursor)
                 .await?;
-        let ids = items
-            .iter()
-            .filter_map(|i| i.get("gsi1sk")?.as_s().ok()?.parse().ok())
-            .collect();
-        Ok((ids, next))
+        Ok((members.into_iter().map(|m| m.gsi1sk).collect(), next))
     }
 
     async fn save_closing(

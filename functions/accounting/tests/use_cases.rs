@@ -11,27 +11,16 @@ use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::accounting::{EntryKind, StatementRequested};
 use ates_kernel::contracts::clock::DayEnded;
 use ates_kernel::contracts::tasks::{TaskAssigned, TaskCompleted, TaskCreated, TaskCreatedV1};
-use ates_kernel::event::{Cause, DomainEvent, Envelope};
+use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{ConsumeError, Outcome};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use ates_kernel::testing::{at, date, event};
+use chrono::{DateTime, Duration, Utc};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
 
 fn utc() -> Calendar {
     Calendar::new("UTC", "0").unwrap()
-}
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
-fn date(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
-
-fn event<E: DomainEvent>(producer: &str, payload: &E, when: DateTime<Utc>) -> Envelope {
-    Envelope::wrap(producer, payload, &Cause::request("test"), when).unwrap()
 }
 
 fn created(task: Uuid, when: DateTime<Utc>, legacy: bool) -> Envelope {

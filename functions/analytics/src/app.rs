@@ -4,7 +4,6 @@
 
 use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::accounting::{EntryKind, TransactionPosted};
-use ates_kernel::contracts::accounts::decode_account;
 use ates_kernel::contracts::tasks::decode_task_created;
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
@@ -24,25 +23,13 @@ pub mod consumer {
     pub const RECORD_MOVEMENT: &str = "analytics.record-movement";
 }
 
+/// `Account.*`: the copy of accounts the caller check reads, only forward in revision.
+pub use ates_kernel::copies::sync_account;
+
 /// The inbox name of a handler in one generation: a rebuild applies an event again, to a fresh
 /// generation.
 fn inbox_name(consumer: &str, generation: u32) -> String {
     format!("{consumer}@g{generation}")
-}
-
-/// `Account.*`: the copy of accounts the caller check reads, only forward in revision.
-pub async fn sync_account(
-    store: &impl AnalyticsStore,
-    event: &Envelope,
-) -> Result<Outcome, ConsumeError> {
-    let Some(account) = decode_account(event) else {
-        return Ok(Outcome::Superseded);
-    };
-    let account = account.map_err(|e| ConsumeError::Poison(e.to_string()))?;
-    Ok(match store.save_account(&account).await? {
-        true => Outcome::Applied,
-        false => Outcome::Superseded,
-    })
 }
 
 /// `Task.Created` (any version): the title the most expensive task is shown with. A replayed
@@ -173,23 +160,7 @@ fn check_range(from: NaiveDate, to: NaiveDate) -> Result<(), AnalyticsError> {
     ates_kernel::calendar::check_range(from, to).map_err(AnalyticsError::Invalid)
 }
 
-/// One day of top management's earnings, from analytics' own projection.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct EarningsDay {
-    pub date: NaiveDate,
-    pub fees_cents: i64,
-    pub rewards_cents: i64,
-    pub earnings_cents: i64,
-}
-
-/// The same shape as accounting's answer: every day of the range, and today.
-#[derive(Debug, Serialize)]
-pub struct Earnings {
-    pub from: NaiveDate,
-    pub to: NaiveDate,
-    pub days: Vec<EarningsDay>,
-    pub today: EarningsDay,
-}
+pub use ates_kernel::earnings::{Earnings, EarningsDay};
 
 /// `GET /analytics/earnings?from&to` (N2): every day of the range (zero when quiet), and
 /// today's; without a range, today.
@@ -206,21 +177,10 @@ pub async fn earnings(
     let figures = store
         .day_figures(generation, from.min(today), to.max(today))
         .await?;
-    let day = |date: NaiveDate| {
+    Ok(Earnings::of(from, to, today, |date| {
         let f = figures.get(&date).copied().unwrap_or_default();
-        EarningsDay {
-            date,
-            fees_cents: f.fees_cents,
-            rewards_cents: f.rewards_cents,
-            earnings_cents: f.earnings_cents(),
-        }
-    };
-    Ok(Earnings {
-        from,
-        to,
-        days: from.iter_days().take_while(|d| *d <= to).map(day).collect(),
-        today: day(today),
-    })
+        (f.fees_cents, f.rewards_cents)
+    }))
 }
 
 /// The period a most-expensive-task query asks about.

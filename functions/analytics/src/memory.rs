@@ -2,12 +2,10 @@
 //! under one lock and checks what the DynamoDB store's conditions check.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
 
-use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -25,24 +23,18 @@ struct State {
     best_months: HashMap<(u32, String), Completion>,
     titles: HashMap<(u32, Uuid), Title>,
     inbox: HashSet<(String, Uuid)>,
-    accounts: HashMap<Uuid, AccountSnapshot>,
     rebuilds: HashMap<Uuid, Rebuild>,
 }
 
 #[derive(Default)]
 pub struct MemoryStore {
-    state: Mutex<State>,
+    state: Locked<State>,
+    accounts: Locked<CopiesInMemory>,
 }
 
 impl MemoryStore {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .expect("no test panicked holding the lock")
-    }
-
     pub fn set_generations(&self, generations: Generations) {
-        self.state().generations = generations;
+        self.state.lock().generations = generations;
     }
 }
 
@@ -55,28 +47,15 @@ fn keep_best<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Completion>, key: K, 
     }
 }
 
-impl AccountCopies for MemoryStore {
-    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
-        Ok(self.state().accounts.get(&id).cloned())
+impl HasCopyStore for MemoryStore {
+    fn copy_store(&self) -> CopyStore<'_> {
+        CopyStore::Memory(&self.accounts)
     }
 }
 
 impl AnalyticsStore for MemoryStore {
-    async fn save_account(&self, account: &AccountSnapshot) -> Result<bool, StoreError> {
-        let mut state = self.state();
-        if state
-            .accounts
-            .get(&account.account_id)
-            .is_some_and(|kept| kept.revision >= account.revision)
-        {
-            return Ok(false);
-        }
-        state.accounts.insert(account.account_id, account.clone());
-        Ok(true)
-    }
-
     async fn generations(&self) -> Result<Generations, StoreError> {
-        Ok(self.state().generations)
+        Ok(self.state.lock().generations)
     }
 
     async fn begin_rebuild(
@@ -84,7 +63,7 @@ impl AnalyticsStore for MemoryStore {
         rebuild: &Rebuild,
         after: &Generations,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         if state.generations.rebuild_id.is_some() {
             return Ok(false);
         }
@@ -98,7 +77,7 @@ impl AnalyticsStore for MemoryStore {
         rebuild: &Rebuild,
         after: &Generations,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         if state.generations.rebuild_id != Some(rebuild.rebuild_id) {
             return Ok(false);
         }
@@ -108,7 +87,7 @@ impl AnalyticsStore for MemoryStore {
     }
 
     async fn rebuild(&self, id: Uuid) -> Result<Option<Rebuild>, StoreError> {
-        Ok(self.state().rebuilds.get(&id).cloned())
+        Ok(self.state.lock().rebuilds.get(&id).cloned())
     }
 
     async fn balance(
@@ -116,7 +95,12 @@ impl AnalyticsStore for MemoryStore {
         generation: u32,
         account: Uuid,
     ) -> Result<Option<KnownBalance>, StoreError> {
-        Ok(self.state().balances.get(&(generation, account)).copied())
+        Ok(self
+            .state
+            .lock()
+            .balances
+            .get(&(generation, account))
+            .copied())
     }
 
     async fn apply_movement(
@@ -126,7 +110,7 @@ impl AnalyticsStore for MemoryStore {
         consumer: &str,
         event: &Envelope,
     ) -> Result<Committed, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         if state.inbox.contains(&(consumer.to_owned(), event.id)) {
             return Ok(Committed::Duplicate);
         }
@@ -147,7 +131,7 @@ impl AnalyticsStore for MemoryStore {
     }
 
     async fn offer_completion(&self, generation: u32, c: &Completion) -> Result<(), StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         keep_best(&mut state.best_days, (generation, c.business_date), c);
         keep_best(&mut state.best_months, (generation, c.month()), c);
         Ok(())
@@ -159,14 +143,15 @@ impl AnalyticsStore for MemoryStore {
         task: Uuid,
         title: &Title,
     ) -> Result<(), StoreError> {
-        self.state()
+        self.state
+            .lock()
             .titles
             .insert((generation, task), title.clone());
         Ok(())
     }
 
     async fn title(&self, generation: u32, task: Uuid) -> Result<Option<Title>, StoreError> {
-        Ok(self.state().titles.get(&(generation, task)).cloned())
+        Ok(self.state.lock().titles.get(&(generation, task)).cloned())
     }
 
     async fn day_figures(
@@ -176,7 +161,8 @@ impl AnalyticsStore for MemoryStore {
         to: NaiveDate,
     ) -> Result<BTreeMap<NaiveDate, DayFigures>, StoreError> {
         Ok(self
-            .state()
+            .state
+            .lock()
             .figures
             .range((generation, from)..=(generation, to))
             .map(|((_, d), f)| (*d, *f))
@@ -184,7 +170,13 @@ impl AnalyticsStore for MemoryStore {
     }
 
     async fn in_debt(&self, generation: u32) -> Result<i64, StoreError> {
-        Ok(self.state().in_debt.get(&generation).copied().unwrap_or(0))
+        Ok(self
+            .state
+            .lock()
+            .in_debt
+            .get(&generation)
+            .copied()
+            .unwrap_or(0))
     }
 
     async fn best_completions(
@@ -193,7 +185,7 @@ impl AnalyticsStore for MemoryStore {
         days: &[NaiveDate],
         months: &[String],
     ) -> Result<Vec<Completion>, StoreError> {
-        let state = self.state();
+        let state = self.state.lock();
         let by_day = days
             .iter()
             .filter_map(|d| state.best_days.get(&(generation, *d)));

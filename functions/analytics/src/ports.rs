@@ -5,10 +5,9 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 
-use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::copies::KeepsAccountCopies;
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
@@ -43,14 +42,7 @@ pub struct Title {
     pub jira_id: Option<String>,
 }
 
-pub trait AnalyticsStore: AccountCopies {
-    /// Keeps the copy of an account the caller check reads, if `account` is newer than it;
-    /// `false` when the copy was as new already. It belongs to no generation: a rebuild
-    /// leaves it alone.
-    fn save_account(
-        &self,
-        account: &AccountSnapshot,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+pub trait AnalyticsStore: KeepsAccountCopies {
     fn generations(&self) -> impl Future<Output = Result<Generations, StoreError>> + Send;
     /// Records a rebuild and the generations it starts, unless another rebuild is under way
     /// (`false`: nothing written).

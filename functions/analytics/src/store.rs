@@ -13,12 +13,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    from_item, get_n, key, n, put, s, to_item, update, Item, StoreError, Table, NEWER_REVISION,
+    from_item, get_n, key, n, put, s, to_item, update, Item, StoreError, Table,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
 use ates_kernel::inbox::{self, Committed as InboxCommitted};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{NaiveDate, SecondsFormat};
@@ -106,24 +105,17 @@ fn rebuild_items(rebuild: &Rebuild, after: &Generations) -> (Item, Item) {
     (generations, record)
 }
 
-fn account_key(id: Uuid) -> Item {
-    key(format!("ACCOUNT#{id}"), "ACCOUNT")
-}
+/// The inbox name of the account-copy consumer; the copy belongs to no generation (a rebuild
+/// leaves it alone).
+const SYNC_ACCOUNT: &str = "analytics.sync-account";
 
-impl AccountCopies for Store {
-    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
-        self.table.get_as(account_key(id)).await
+impl HasCopyStore for Store {
+    fn copy_store(&self) -> CopyStore<'_> {
+        CopyStore::Table(&self.table, SYNC_ACCOUNT)
     }
 }
 
 impl AnalyticsStore for Store {
-    async fn save_account(&self, account: &AccountSnapshot) -> Result<bool, StoreError> {
-        let mut item = to_item(account);
-        item.extend(account_key(account.account_id));
-        let newer = HashMap::from([(":revision".to_owned(), n(account.revision))]);
-        self.table.put_if(item, NEWER_REVISION, Some(newer)).await
-    }
-
     async fn generations(&self) -> Result<Generations, StoreError> {
         Ok(self
             .table

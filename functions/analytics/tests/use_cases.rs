@@ -9,9 +9,10 @@ use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::accounting::{EntryKind, Leg, TransactionPosted};
 use ates_kernel::contracts::clock::DayEnded;
 use ates_kernel::contracts::tasks::{TaskAssigned, TaskCompleted, TaskCreated};
-use ates_kernel::event::{Cause, DomainEvent, Envelope};
+use ates_kernel::event::Envelope;
 use ates_kernel::inbox::Delivery;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use ates_kernel::testing::{at, date, event};
+use chrono::Duration;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use uuid::Uuid;
@@ -22,18 +23,6 @@ const LIVE: Delivery = Delivery {
     max_receive_count: 5,
     replayed: false,
 };
-
-fn at(s: &str) -> DateTime<Utc> {
-    s.parse().unwrap()
-}
-
-fn date(s: &str) -> NaiveDate {
-    s.parse().unwrap()
-}
-
-fn event<E: DomainEvent>(producer: &str, payload: &E, when: DateTime<Utc>) -> Envelope {
-    Envelope::wrap(producer, payload, &Cause::request("test"), when).unwrap()
-}
 
 fn utc() -> Calendar {
     Calendar::new("UTC", "0").unwrap()
@@ -387,44 +376,4 @@ async fn balances_keep_the_latest_by_sequence_and_bad_ranges_are_refused() {
                 .is_err()
         );
     }
-}
-
-/// Rights follow the account: analytics keeps its own copy for the caller check, only forward
-/// in revision, whatever order `Account.*` events arrive in.
-#[tokio::test]
-async fn the_account_copy_only_moves_forward() {
-    use ates_kernel::contracts::accounts::{AccountDeactivated, AccountSnapshot, AccountUpdated};
-    use ates_kernel::http::AccountCopies;
-    use ates_kernel::identity::Role;
-    use ates_kernel::inbox::Outcome;
-    let store = MemoryStore::default();
-    let admin = AccountSnapshot {
-        account_id: Uuid::new_v4(),
-        email: "kea@popug.test".into(),
-        full_name: "Kea".into(),
-        role: Role::Admin,
-        active: true,
-        revision: 1,
-    };
-    let gone = AccountSnapshot {
-        active: false,
-        revision: 2,
-        ..admin.clone()
-    };
-    let now = at("2026-11-22T10:00:00Z");
-    let deactivated = event("ates.auth", &AccountDeactivated(gone.clone()), now);
-    let updated = event("ates.auth", &AccountUpdated(admin.clone()), now);
-    assert_eq!(
-        app::sync_account(&store, &deactivated).await.unwrap(),
-        Outcome::Applied
-    );
-    assert_eq!(
-        app::sync_account(&store, &updated).await.unwrap(),
-        Outcome::Superseded,
-        "an older revision arriving late changes nothing"
-    );
-    assert_eq!(
-        store.account_copy(admin.account_id).await.unwrap(),
-        Some(gone)
-    );
 }

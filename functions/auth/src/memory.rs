@@ -3,12 +3,12 @@
 //! codes, "absent" on creation), and a [`Mailer`] that records what it sends.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::copies::{AccountCopies, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
 use uuid::Uuid;
 
 use crate::account::Account;
@@ -61,7 +61,7 @@ struct Tables {
 /// transaction is.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    tables: Mutex<Tables>,
+    tables: Locked<Tables>,
 }
 
 impl MemoryStore {
@@ -69,53 +69,53 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
-    fn tables(&self) -> MutexGuard<'_, Tables> {
-        self.tables.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// From now on, reads of challenges answer what is stored now, as requests that all read
     /// before any of them wrote would see; `false` reads the table again.
     pub fn freeze_challenge_reads(&self, frozen: bool) {
-        let mut tables = self.tables();
+        let mut tables = self.tables.lock();
         tables.frozen_challenges = frozen.then(|| tables.challenges.clone());
     }
 
     /// The stored challenge of an email, whatever reads answer.
     pub fn stored_challenge(&self, email: &str) -> Option<Challenge> {
-        self.tables().challenges.get(email).cloned()
+        self.tables.lock().challenges.get(email).cloned()
     }
 
     /// Sets an address's wrong guesses, as if they had been made.
     pub fn set_wrong_guesses(&self, email: &str, wrong: crate::challenge::WrongGuesses) {
-        if let Some(stored) = self.tables().challenges.get_mut(email) {
+        if let Some(stored) = self.tables.lock().challenges.get_mut(email) {
             stored.wrong = wrong;
         }
     }
 
     /// Every event committed so far, in commit order (what the outbox relay would publish).
     pub fn events(&self) -> Vec<Envelope> {
-        self.tables().outbox.clone()
+        self.tables.lock().outbox.clone()
     }
 
     /// The state of a session, if it exists.
     pub fn session_state(&self, session_id: Uuid) -> Option<TokenState> {
-        self.tables().sessions.get(&session_id).map(|s| s.state)
+        self.tables
+            .lock()
+            .sessions
+            .get(&session_id)
+            .map(|s| s.state)
     }
 
     /// How many sessions were started (each sign-in starts one).
     pub fn sessions(&self) -> usize {
-        self.tables().sessions.len()
+        self.tables.lock().sessions.len()
     }
 
     /// The stored password hash of an account.
     pub fn password_hash(&self, account_id: Uuid) -> Option<String> {
-        self.tables().passwords.get(&account_id).cloned()
+        self.tables.lock().passwords.get(&account_id).cloned()
     }
 }
 
 impl AccountCopies for MemoryStore {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
-        let tables = self.tables();
+        let tables = self.tables.lock();
         Ok(tables
             .accounts
             .get(&id)
@@ -125,11 +125,11 @@ impl AccountCopies for MemoryStore {
 
 impl AuthStore for MemoryStore {
     async fn account(&self, id: Uuid) -> Result<Option<StoredAccount>, AuthError> {
-        Ok(self.tables().accounts.get(&id).cloned())
+        Ok(self.tables.lock().accounts.get(&id).cloned())
     }
 
     async fn account_by_email(&self, email: &str) -> Result<Option<StoredAccount>, AuthError> {
-        let tables = self.tables();
+        let tables = self.tables.lock();
         Ok(tables
             .emails
             .get(email)
@@ -142,7 +142,7 @@ impl AuthStore for MemoryStore {
         limit: i32,
         after_email: Option<&str>,
     ) -> Result<AccountPage, AuthError> {
-        let tables = self.tables();
+        let tables = self.tables.lock();
         let range = match after_email {
             Some(email) if !tables.emails.contains_key(email) => {
                 return Err(AuthError::Invalid("the cursor is not valid".into()));
@@ -172,7 +172,7 @@ impl AuthStore for MemoryStore {
         password_hash: Option<&str>,
         event: &Envelope,
     ) -> Result<Written, AuthError> {
-        let mut tables = self.tables();
+        let mut tables = self.tables.lock();
         if tables.accounts.contains_key(&account.account_id) {
             return Err(AuthError::Internal("account id exists already".into()));
         }
@@ -201,7 +201,7 @@ impl AuthStore for MemoryStore {
         account: &Account,
         event: &Envelope,
     ) -> Result<Written, AuthError> {
-        let mut tables = self.tables();
+        let mut tables = self.tables.lock();
         let Some(stored) = tables.accounts.get_mut(&account.account_id) else {
             return Ok(Written::Lost);
         };
@@ -218,7 +218,7 @@ impl AuthStore for MemoryStore {
     }
 
     async fn start_session(&self, token: &RefreshToken, now: i64) -> Result<(), AuthError> {
-        let mut tables = self.tables();
+        let mut tables = self.tables.lock();
         if tables.sessions.contains_key(&token.session_id)
             || tables.refresh_tokens.contains_key(&token.hash)
         {
@@ -251,7 +251,7 @@ impl AuthStore for MemoryStore {
         new: &RefreshToken,
         now: i64,
     ) -> Result<Written, AuthError> {
-        let mut tables = self.tables();
+        let mut tables = self.tables.lock();
         let spendable = tables.refresh_tokens.get(&old.hash).is_some_and(|r| {
             r.state == TokenState::Active && r.expires_at > now && r.account_id == old.account_id
         });
@@ -280,14 +280,15 @@ impl AuthStore for MemoryStore {
 
     async fn refresh_token_used(&self, token: &RefreshToken) -> Result<bool, AuthError> {
         Ok(self
-            .tables()
+            .tables
+            .lock()
             .refresh_tokens
             .get(&token.hash)
             .is_some_and(|r| r.session_id == token.session_id && r.state == TokenState::Used))
     }
 
     async fn end_session(&self, token: &RefreshToken) -> Result<(), AuthError> {
-        if let Some(session) = self.tables().sessions.get_mut(&token.session_id) {
+        if let Some(session) = self.tables.lock().sessions.get_mut(&token.session_id) {
             if session.account_id == token.account_id {
                 session.state = TokenState::Revoked;
             }
@@ -296,7 +297,7 @@ impl AuthStore for MemoryStore {
     }
 
     async fn sign_out(&self, token: &RefreshToken) -> Result<Written, AuthError> {
-        let mut tables = self.tables();
+        let mut tables = self.tables.lock();
         let token_ok = tables
             .refresh_tokens
             .get(&token.hash)
@@ -318,7 +319,7 @@ impl AuthStore for MemoryStore {
     }
 
     async fn credentials(&self, email: &str) -> Result<Option<Credentials>, AuthError> {
-        let tables = self.tables();
+        let tables = self.tables.lock();
         let Some(stored) = tables
             .emails
             .get(email)
@@ -339,7 +340,7 @@ impl AuthStore for MemoryStore {
     }
 
     async fn count_password_failure(&self, account: Uuid, at: i64) -> Result<(), AuthError> {
-        let mut tables = self.tables();
+        let mut tables = self.tables.lock();
         let failures =
             tables
                 .password_failures
@@ -354,12 +355,12 @@ impl AuthStore for MemoryStore {
     }
 
     async fn clear_password_failures(&self, account: Uuid) -> Result<(), AuthError> {
-        self.tables().password_failures.remove(&account);
+        self.tables.lock().password_failures.remove(&account);
         Ok(())
     }
 
     async fn challenge(&self, email: &str) -> Result<Option<Challenge>, AuthError> {
-        let tables = self.tables();
+        let tables = self.tables.lock();
         let read = tables
             .frozen_challenges
             .as_ref()
@@ -368,7 +369,7 @@ impl AuthStore for MemoryStore {
     }
 
     async fn take_guess(&self, email: &str, challenge: &Challenge) -> Result<Written, AuthError> {
-        let mut tables = self.tables();
+        let mut tables = self.tables.lock();
         match tables.challenges.get_mut(email) {
             Some(stored)
                 if stored.code_hash == challenge.code_hash
@@ -386,7 +387,7 @@ impl AuthStore for MemoryStore {
         email: &str,
         challenge: &Challenge,
     ) -> Result<Written, AuthError> {
-        let mut tables = self.tables();
+        let mut tables = self.tables.lock();
         let holds = match tables.challenges.get(email) {
             None => challenge.version == 1,
             Some(stored) => challenge.version > 1 && stored.version == challenge.version - 1,
@@ -412,7 +413,7 @@ impl AuthStore for MemoryStore {
         _seen: &crate::challenge::WrongGuesses,
         at: i64,
     ) -> Result<(), AuthError> {
-        if let Some(stored) = self.tables().challenges.get_mut(email) {
+        if let Some(stored) = self.tables.lock().challenges.get_mut(email) {
             let counted = stored.wrong.counted(at);
             stored.wrong = crate::challenge::WrongGuesses {
                 failures: counted + 1,
@@ -427,7 +428,7 @@ impl AuthStore for MemoryStore {
         email: &str,
         challenge: &Challenge,
     ) -> Result<Written, AuthError> {
-        let mut tables = self.tables();
+        let mut tables = self.tables.lock();
         let Some(stored) = tables
             .challenges
             .get_mut(email)

@@ -4,12 +4,10 @@ use ates_auth::issuer::{Issuer, KeyRing, AUDIENCE};
 use ates_auth::signing_key::{PublicKeys, Refreshed, SigningKeys};
 use ates_auth::store::Store;
 use ates_auth::{api, app};
-use ates_kernel::dynamo::Table;
 use ates_kernel::identity::Role;
 use ates_kernel::mail::Mailer;
-use ates_kernel::testing::{api_request, signing_key_json, Emulator};
+use ates_kernel::testing::{answer as read, api_request, signing_key_json, Emulator};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 
 const ISSUER: &str = "https://ates.test";
@@ -26,16 +24,14 @@ struct Auth {
 
 impl Auth {
     async fn start() -> Auth {
-        let emulator = Emulator::start();
-        let config = emulator.sdk_config().await;
-        emulator.create_table(&config, "AuthTable").await;
+        let (emulator, config, table) = Emulator::with_table("AuthTable").await;
         let ses = aws_sdk_sesv2::Client::new(&config);
         ses.create_email_identity()
             .email_identity("no-reply@ates.test")
             .send()
             .await
             .unwrap();
-        let store = Store::new(Table::new(&config, "AuthTable".into()));
+        let store = Store::new(table);
         let ring = KeyRing::parse(&signing_key_json()).unwrap();
         let jwks = ring.jwks();
         let keys = Refreshed::fixed(Issuer::with_keys(ISSUER.into(), ring).unwrap());
@@ -123,25 +119,6 @@ impl Auth {
             .cloned()
             .unwrap_or_default()
     }
-}
-
-fn read(result: Result<Response<Body>, ates_kernel::http::Problem>) -> (u16, Value) {
-    let response = result.unwrap_or_else(|p| p.into_response());
-    let status = response.status().as_u16();
-    if status >= 400 {
-        let kind = response
-            .headers()
-            .get("content-type")
-            .unwrap()
-            .to_str()
-            .unwrap();
-        assert_eq!(kind, "application/problem+json", "every error is a problem");
-    }
-    let body = match response.body() {
-        Body::Text(t) => serde_json::from_str(t).unwrap(),
-        _ => Value::Null,
-    };
-    (status, body)
 }
 
 fn verify(auth: &Auth, token: &str) -> Value {

@@ -58,7 +58,7 @@ fn history(listing: &Listing) -> HttpResult {
     http::json(
         StatusCode::OK,
         &History {
-            messages: listing.messages.iter().map(Shown::from).collect(),
+            messages: listing.items.iter().map(Shown::from).collect(),
             next_cursor: listing.next_cursor.as_deref(),
         },
     )

@@ -9,7 +9,6 @@
 //! than a payout nobody was told about (ARCHITECTURE.md, "A statement is mailed").
 
 use ates_kernel::contracts::accounting::decode_statement_requested;
-use ates_kernel::contracts::accounts::decode_account;
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use chrono::{DateTime, Utc};
@@ -40,7 +39,7 @@ pub async fn send_statement(
     if seen.as_ref().is_some_and(|m| m.status == Status::Sent) {
         return Ok(Outcome::Duplicate);
     }
-    let Some(recipient) = store.recipient(statement.account_id).await? else {
+    let Some(recipient) = store.account_copy(statement.account_id).await? else {
         return Err(ConsumeError::Retry(format!(
             "no address known yet for account {}",
             statement.account_id
@@ -104,16 +103,7 @@ pub async fn send_statement(
 }
 
 /// The copy of accounts (`Account.*` events): once per event, and only forward in revision.
-pub async fn sync_account(
-    store: &impl NotificationStore,
-    event: &Envelope,
-) -> Result<Outcome, ConsumeError> {
-    let Some(account) = decode_account(event) else {
-        return Ok(Outcome::Superseded);
-    };
-    let account = account.map_err(|e| ConsumeError::Poison(e.to_string()))?;
-    Ok(store.save_account(&account, event).await?)
-}
+pub use ates_kernel::copies::sync_account;
 
 /// The caller's own messages, newest first.
 pub async fn my_messages(

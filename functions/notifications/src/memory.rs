@@ -2,14 +2,11 @@
 //! store checks the same conditions the DynamoDB store does (absent, same version, newer
 //! revision, inbox); the courier keeps what it delivered and fails as a test tells it to.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
-use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
-use ates_kernel::inbox::Outcome;
 use uuid::Uuid;
 
 use crate::error::NotificationError;
@@ -19,77 +16,24 @@ use crate::statement::Content;
 
 #[derive(Default)]
 struct State {
-    accounts: HashMap<Uuid, AccountSnapshot>,
-    inbox: HashSet<Uuid>,
     messages: HashMap<String, Message>,
 }
 
 #[derive(Default)]
 pub struct MemoryStore {
-    state: Mutex<State>,
+    state: Locked<State>,
+    accounts: Locked<CopiesInMemory>,
 }
 
-impl MemoryStore {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .expect("no test panicked holding the lock")
-    }
-}
-
-/// A page of `messages` (already in order) from `cursor`, an offset.
-fn page_of(
-    mut messages: Vec<Message>,
-    limit: usize,
-    cursor: Option<&str>,
-) -> Result<Listing, NotificationError> {
-    let start = match cursor {
-        None => 0,
-        Some(c) => c
-            .parse::<usize>()
-            .map_err(|_| NotificationError::BadCursor)?,
-    };
-    let end = (start + limit).min(messages.len());
-    let next_cursor = (end < messages.len()).then(|| end.to_string());
-    let messages = messages.drain(start.min(end)..end).collect();
-    Ok(Listing {
-        messages,
-        next_cursor,
-    })
-}
-
-impl AccountCopies for MemoryStore {
-    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
-        Ok(self.state().accounts.get(&id).cloned())
+impl HasCopyStore for MemoryStore {
+    fn copy_store(&self) -> CopyStore<'_> {
+        CopyStore::Memory(&self.accounts)
     }
 }
 
 impl NotificationStore for MemoryStore {
-    async fn recipient(&self, account: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
-        Ok(self.state().accounts.get(&account).cloned())
-    }
-
-    async fn save_account(
-        &self,
-        account: &AccountSnapshot,
-        event: &Envelope,
-    ) -> Result<Outcome, StoreError> {
-        let mut state = self.state();
-        if state.inbox.contains(&event.id) {
-            return Ok(Outcome::Duplicate);
-        }
-        if let Some(copy) = state.accounts.get(&account.account_id) {
-            if copy.revision >= account.revision {
-                return Ok(Outcome::Superseded);
-            }
-        }
-        state.accounts.insert(account.account_id, account.clone());
-        state.inbox.insert(event.id);
-        Ok(Outcome::Applied)
-    }
-
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {
-        Ok(self.state().messages.get(id).cloned())
+        Ok(self.state.lock().messages.get(id).cloned())
     }
 
     async fn save_message(
@@ -97,7 +41,7 @@ impl NotificationStore for MemoryStore {
         message: &Message,
         previous: Option<&Message>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         let stored = state.messages.get(&message.message_id).map(|m| m.version);
         if stored != previous.map(|p| p.version) {
             return Ok(false);
@@ -115,14 +59,15 @@ impl NotificationStore for MemoryStore {
         cursor: Option<&str>,
     ) -> Result<Listing, NotificationError> {
         let mut mine: Vec<Message> = self
-            .state()
+            .state
+            .lock()
             .messages
             .values()
             .filter(|m| m.account_id == account)
             .cloned()
             .collect();
         mine.sort_by(|a, b| (b.created_at, &b.message_id).cmp(&(a.created_at, &a.message_id)));
-        page_of(mine, limit, cursor)
+        Ok(Listing::page_of(mine, limit, cursor)?)
     }
 
     async fn all_messages(
@@ -130,9 +75,9 @@ impl NotificationStore for MemoryStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, NotificationError> {
-        let mut all: Vec<Message> = self.state().messages.values().cloned().collect();
+        let mut all: Vec<Message> = self.state.lock().messages.values().cloned().collect();
         all.sort_by(|a, b| a.message_id.cmp(&b.message_id));
-        page_of(all, limit, cursor)
+        Ok(Listing::page_of(all, limit, cursor)?)
     }
 }
 

@@ -4,11 +4,8 @@
 
 use std::future::Future;
 
-use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::StoreError;
-use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
-use ates_kernel::inbox::Outcome;
+use ates_kernel::copies::KeepsAccountCopies;
+use ates_kernel::dynamo::{Listed, StoreError};
 use uuid::Uuid;
 
 use crate::error::NotificationError;
@@ -16,25 +13,10 @@ use crate::message::Message;
 use crate::statement::Content;
 
 /// A page of the history and where the next one starts.
-#[derive(Debug)]
-pub struct Listing {
-    pub messages: Vec<Message>,
-    pub next_cursor: Option<String>,
-}
+pub type Listing = Listed<Message>;
 
 /// The notifications table, as the use cases need it.
-pub trait NotificationStore: AccountCopies {
-    /// The copy of an account: where its messages go, and the name they greet.
-    fn recipient(
-        &self,
-        account: Uuid,
-    ) -> impl Future<Output = Result<Option<AccountSnapshot>, StoreError>> + Send;
-    /// Applies an account snapshot once per consumer and event, if it is newer than the copy.
-    fn save_account(
-        &self,
-        account: &AccountSnapshot,
-        event: &Envelope,
-    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+pub trait NotificationStore: KeepsAccountCopies {
     fn message(&self, id: &str)
         -> impl Future<Output = Result<Option<Message>, StoreError>> + Send;
     /// Writes `message` if the stored one is still `previous` (by version; absent for `None`);

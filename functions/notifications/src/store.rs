@@ -10,14 +10,8 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::{
-    encode_cursor, from_item, key, n, page_error, put_newer_revision, s, to_item, Item, StoreError,
-    Table,
-};
-use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
-use ates_kernel::inbox::{self, Committed, Outcome};
+use ates_kernel::copies::{CopyStore, HasCopyStore};
+use ates_kernel::dynamo::{key, n, s, to_item, Item, StoreError, Table};
 use chrono::SecondsFormat;
 use uuid::Uuid;
 
@@ -30,10 +24,6 @@ const SYNC_ACCOUNT: &str = "notifications.sync-account";
 
 fn message_key(id: &str) -> Item {
     key(format!("MESSAGE#{id}"), "MESSAGE")
-}
-
-fn account_key(id: Uuid) -> Item {
-    key(format!("ACCOUNT#{id}"), "ACCOUNT")
 }
 
 fn message_item(message: &Message) -> Item {
@@ -53,18 +43,6 @@ fn message_item(message: &Message) -> Item {
     item
 }
 
-/// A page of messages and the cursor after it.
-fn listing(items: &[Item], last: Option<&Item>) -> Result<Listing, NotificationError> {
-    let messages = items
-        .iter()
-        .map(from_item)
-        .collect::<Result<_, StoreError>>()?;
-    Ok(Listing {
-        messages,
-        next_cursor: encode_cursor(last),
-    })
-}
-
 #[derive(Clone)]
 pub struct Store {
     table: Table,
@@ -76,38 +54,13 @@ impl Store {
     }
 }
 
-impl AccountCopies for Store {
-    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
-        self.recipient(id).await
+impl HasCopyStore for Store {
+    fn copy_store(&self) -> CopyStore<'_> {
+        CopyStore::Table(&self.table, SYNC_ACCOUNT)
     }
 }
 
 impl NotificationStore for Store {
-    async fn recipient(&self, account: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
-        self.table.get_as(account_key(account)).await
-    }
-
-    async fn save_account(
-        &self,
-        account: &AccountSnapshot,
-        event: &Envelope,
-    ) -> Result<Outcome, StoreError> {
-        let effect = vec![put_newer_revision(
-            self.table.name(),
-            account_key(account.account_id),
-            account,
-            account.revision,
-        )];
-        Ok(
-            match inbox::commit(&self.table, SYNC_ACCOUNT, event, effect).await? {
-                Committed::Applied => Outcome::Applied,
-                Committed::Duplicate => Outcome::Duplicate,
-                // Only the copy has a condition: a newer revision is there already.
-                Committed::Refused(_) => Outcome::Superseded,
-            },
-        )
-    }
-
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {
         self.table.get_as(message_key(id)).await
     }
@@ -139,22 +92,14 @@ impl NotificationStore for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, NotificationError> {
-        let start = ates_kernel::dynamo::decode_cursor(cursor, &["pk", "sk", "gsi1pk", "gsi1sk"])?;
-        let out = self
+        let query = self
             .table
-            .client()
             .query()
-            .table_name(self.table.name())
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :to")
             .expression_attribute_values(":to", s(format!("TO#{account}")))
-            .scan_index_forward(false)
-            .limit(limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(page_error::<_, _, NotificationError>(cursor.is_some()))?;
-        listing(out.items(), out.last_evaluated_key())
+            .scan_index_forward(false);
+        self.table.query_page(query, limit, cursor).await
     }
 
     async fn all_messages(
@@ -162,19 +107,8 @@ impl NotificationStore for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, NotificationError> {
-        let start = ates_kernel::dynamo::decode_cursor(cursor, &["pk", "sk"])?;
-        let out = self
-            .table
-            .client()
-            .scan()
-            .table_name(self.table.name())
-            .filter_expression("begins_with(pk, :message)")
-            .expression_attribute_values(":message", s("MESSAGE#"))
-            .limit(limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
+        self.table
+            .scan_prefix("MESSAGE#", None, limit, cursor)
             .await
-            .map_err(page_error::<_, _, NotificationError>(cursor.is_some()))?;
-        listing(out.items(), out.last_evaluated_key())
     }
 }

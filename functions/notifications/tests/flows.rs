@@ -3,18 +3,17 @@
 
 use ates_kernel::contracts::accounting::StatementRequested;
 use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::Table;
+use ates_kernel::copies::KeepsAccountCopies;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::Role;
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use ates_kernel::mail::Mailer;
-use ates_kernel::testing::{api_request, Emulator};
+use ates_kernel::testing::{self, answer as read, api_request, Emulator};
 use ates_notifications::app::{self, NotificationStore};
 use ates_notifications::mail::Ses;
 use ates_notifications::message::Status;
 use ates_notifications::{api, store::Store};
 use chrono::{NaiveDate, Utc};
-use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -29,9 +28,7 @@ struct Notifications {
 
 impl Notifications {
     async fn start() -> Notifications {
-        let emulator = Emulator::start();
-        let config = emulator.sdk_config().await;
-        emulator.create_table(&config, "NotificationsTable").await;
+        let (emulator, config, table) = Emulator::with_table("NotificationsTable").await;
         aws_sdk_sesv2::Client::new(&config)
             .create_email_identity()
             .email_identity(FROM)
@@ -39,7 +36,7 @@ impl Notifications {
             .await
             .unwrap();
         Notifications {
-            store: Store::new(Table::new(&config, "NotificationsTable".into())),
+            store: Store::new(table),
             ses: Ses(Mailer::new(&config, FROM.into())),
             config,
             emulator,
@@ -49,23 +46,10 @@ impl Notifications {
     /// An account as the auth context announced it.
     async fn account(&self, name: &str) -> AccountSnapshot {
         let account = AccountSnapshot {
-            account_id: Uuid::now_v7(),
             email: format!("{}@popug.test", Uuid::new_v4()),
-            full_name: name.into(),
-            role: Role::Worker,
-            active: true,
-            revision: 1,
+            ..testing::account(name, Role::Worker)
         };
-        let event = Envelope {
-            id: Uuid::now_v7(),
-            name: "Account.Created".into(),
-            version: 1,
-            occurred_at: Utc::now(),
-            producer: "auth".into(),
-            correlation_id: "test".into(),
-            causation_id: None,
-            data: json!({}),
-        };
+        let event = testing::account_event(&account);
         assert_eq!(
             self.store.save_account(&account, &event).await.unwrap(),
             Outcome::Applied
@@ -125,23 +109,6 @@ fn statement(account: Uuid, date: NaiveDate, fees: i64, rewards: i64) -> Envelop
 
 fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
-}
-
-fn read(result: Result<Response<Body>, ates_kernel::http::Problem>) -> (u16, Value) {
-    let response = result.unwrap_or_else(|p| p.into_response());
-    let status = response.status().as_u16();
-    if status >= 400 {
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json",
-            "every error is a problem"
-        );
-    }
-    let body = match response.body() {
-        Body::Text(t) => serde_json::from_str(t).unwrap(),
-        _ => Value::Null,
-    };
-    (status, body)
 }
 
 #[tokio::test]
@@ -304,49 +271,4 @@ async fn the_history_pages_newest_first_and_only_admins_read_everyones() {
         None,
     );
     assert_eq!(read(api::list_my_messages(&n.store, unsigned).await).0, 401);
-}
-
-#[tokio::test]
-async fn account_events_apply_once_and_the_newest_revision_wins() {
-    let n = Notifications::start().await;
-    let kiwi = n.account("Kiwi").await;
-    let event = || Envelope {
-        id: Uuid::now_v7(),
-        name: "Account.Updated".into(),
-        version: 1,
-        occurred_at: Utc::now(),
-        producer: "auth".into(),
-        correlation_id: "test".into(),
-        causation_id: None,
-        data: json!({}),
-    };
-    let moved = AccountSnapshot {
-        email: "kiwi@new.popug.test".into(),
-        revision: 3,
-        ..kiwi.clone()
-    };
-    let renamed = AccountSnapshot {
-        full_name: "Kiwi P.".into(),
-        revision: 2,
-        ..kiwi.clone()
-    };
-    let moved_event = event();
-    assert_eq!(
-        n.store.save_account(&moved, &moved_event).await.unwrap(),
-        Outcome::Applied
-    );
-    assert_eq!(
-        n.store.save_account(&moved, &moved_event).await.unwrap(),
-        Outcome::Duplicate
-    );
-    assert_eq!(
-        n.store.save_account(&renamed, &event()).await.unwrap(),
-        Outcome::Superseded,
-        "an older revision arriving late is ignored"
-    );
-    let copy = n.store.recipient(kiwi.account_id).await.unwrap().unwrap();
-    assert_eq!(
-        (copy.email.as_str(), copy.revision),
-        ("kiwi@new.popug.test", 3)
-    );
 }

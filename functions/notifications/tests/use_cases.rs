@@ -3,9 +3,11 @@
 //! `flows.rs`.
 
 use ates_kernel::contracts::accounting::StatementRequested;
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::Role;
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
+use ates_kernel::testing::{account, account_event};
 use ates_notifications::app::{self, NotificationStore, Undelivered};
 use ates_notifications::memory::{MemoryStore, RecordingCourier};
 use ates_notifications::message::{Channel, Kind, Status};
@@ -23,25 +25,11 @@ fn delivery(receive_count: u32) -> Delivery {
     }
 }
 
-fn account_event(account: Uuid, name: &str, email: &str, revision: u64) -> Envelope {
-    Envelope {
-        id: Uuid::now_v7(),
-        name: "Account.Updated".into(),
-        version: 1,
-        occurred_at: Utc::now(),
-        producer: "auth".into(),
-        correlation_id: "test".into(),
-        causation_id: None,
-        data: json!({"account_id": account, "email": email, "full_name": name,
-                     "role": Role::Worker.as_str(), "active": true, "revision": revision}),
-    }
-}
-
 async fn kiwi(store: &MemoryStore) -> Uuid {
-    let id = Uuid::now_v7();
-    let outcome = app::sync_account(store, &account_event(id, "Kiwi", "kiwi@popug.test", 1)).await;
+    let kiwi = account("Kiwi", Role::Worker);
+    let outcome = app::sync_account(store, &account_event(&kiwi)).await;
     assert_eq!(outcome.unwrap(), Outcome::Applied);
-    id
+    kiwi.account_id
 }
 
 fn date() -> NaiveDate {
@@ -119,7 +107,8 @@ async fn a_statement_delivered_three_times_is_mailed_once() {
 #[tokio::test]
 async fn a_statement_for_an_account_not_known_yet_waits_for_the_account() {
     let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
-    let account = Uuid::now_v7();
+    let late = account("Late", Role::Worker);
+    let account = late.account_id;
     let event = requested(&statement(account, -1000, 0));
     let early = app::send_statement(&store, &courier, &event, delivery(1), Utc::now()).await;
     assert!(
@@ -131,16 +120,13 @@ async fn a_statement_for_an_account_not_known_yet_waits_for_the_account() {
         .messages_to(account, 10, None)
         .await
         .unwrap()
-        .messages
+        .items
         .is_empty());
 
     // Account.Created arrives; the redelivery mails it.
-    app::sync_account(
-        &store,
-        &account_event(account, "Late", "late@popug.test", 1),
-    )
-    .await
-    .unwrap();
+    app::sync_account(&store, &account_event(&late))
+        .await
+        .unwrap();
     let later = app::send_statement(&store, &courier, &event, delivery(2), Utc::now()).await;
     assert_eq!(later.unwrap(), Outcome::Applied);
     assert_eq!(courier.delivered()[0].0.to, "late@popug.test");
@@ -300,25 +286,30 @@ async fn a_request_that_can_never_be_mailed_is_poison() {
 }
 
 #[tokio::test]
-async fn a_new_address_is_used_and_an_old_revision_is_ignored() {
-    let store = MemoryStore::default();
-    let account = kiwi(&store).await;
-    let moved = account_event(account, "Kiwi", "kiwi@new.popug.test", 3);
-    let stale = account_event(account, "Kiwi", "kiwi@old.popug.test", 2);
-    assert_eq!(
-        app::sync_account(&store, &moved).await.unwrap(),
-        Outcome::Applied
-    );
-    assert_eq!(
-        app::sync_account(&store, &moved).await.unwrap(),
-        Outcome::Duplicate
-    );
-    assert_eq!(
-        app::sync_account(&store, &stale).await.unwrap(),
-        Outcome::Superseded
-    );
-    let copy = store.recipient(account).await.unwrap().unwrap();
-    assert_eq!(copy.email, "kiwi@new.popug.test");
+async fn a_statement_goes_to_the_newest_address_whatever_order_the_changes_came_in() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let kiwi = account("Kiwi", Role::Worker);
+    let moved = AccountSnapshot {
+        email: "kiwi@new.popug.test".into(),
+        revision: 3,
+        ..kiwi.clone()
+    };
+    let stale = AccountSnapshot {
+        email: "kiwi@old.popug.test".into(),
+        revision: 2,
+        ..kiwi.clone()
+    };
+    for change in [&kiwi, &moved, &stale] {
+        app::sync_account(&store, &account_event(change))
+            .await
+            .unwrap();
+    }
+    let event = requested(&statement(kiwi.account_id, -3000, 4900));
+    app::send_statement(&store, &courier, &event, delivery(1), Utc::now())
+        .await
+        .unwrap();
+    let to: Vec<String> = courier.delivered().into_iter().map(|(m, _)| m.to).collect();
+    assert_eq!(to, ["kiwi@new.popug.test"]);
 }
 
 #[tokio::test]
@@ -348,7 +339,7 @@ async fn the_history_shows_an_accounts_messages_newest_first_a_page_at_a_time() 
 
     let first = app::my_messages(&store, account, 2, None).await.unwrap();
     let dates: Vec<String> = first
-        .messages
+        .items
         .iter()
         .map(|m| m.business_date.to_string())
         .collect();
@@ -356,14 +347,14 @@ async fn the_history_shows_an_accounts_messages_newest_first_a_page_at_a_time() 
     let rest = app::my_messages(&store, account, 2, first.next_cursor.as_deref())
         .await
         .unwrap();
-    assert_eq!(rest.messages.len(), 1);
-    assert_eq!(rest.messages[0].business_date.to_string(), "2026-11-20");
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.items[0].business_date.to_string(), "2026-11-20");
     assert!(rest.next_cursor.is_none());
     assert_eq!(
         app::all_messages(&store, 10, None)
             .await
             .unwrap()
-            .messages
+            .items
             .len(),
         4
     );

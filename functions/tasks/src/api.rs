@@ -59,7 +59,7 @@ fn task_list(listing: Listing) -> HttpResult {
     http::json(
         StatusCode::OK,
         &TaskList {
-            tasks: listing.tasks,
+            tasks: listing.items,
             next_cursor: listing.next_cursor,
         },
     )

@@ -9,7 +9,7 @@ use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
 
 pub use crate::ports::{Listing, PageSaved, Saved, TaskStore};
-use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::inbox::ConsumeError;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -17,7 +17,6 @@ use crate::error::TaskError;
 use crate::shuffle::{reassign_page, Shuffle};
 use crate::task::{pick_assignee, NewTask, Status, Task};
 use crate::PRODUCER;
-use ates_kernel::contracts::accounts::decode_account;
 use ates_kernel::job::Page;
 
 /// What a shuffle page did.
@@ -241,16 +240,7 @@ pub async fn shuffle_page(
 }
 
 /// The copy of accounts (`Account.*` events): once per event, and only forward in revision.
-pub async fn sync_account(
-    store: &impl TaskStore,
-    event: &Envelope,
-) -> Result<Outcome, ConsumeError> {
-    let Some(account) = decode_account(event) else {
-        return Ok(Outcome::Superseded);
-    };
-    let account = account.map_err(|e| ConsumeError::Poison(e.to_string()))?;
-    Ok(store.save_account(&account, event).await?)
-}
+pub use ates_kernel::copies::sync_account;
 
 /// A shuffle page as the work queue delivers it: a page of an unknown shuffle is poison;
 /// anything else may pass and is retried.
@@ -296,7 +286,7 @@ pub async fn migrate_legacy_titles(
         .tasks_without_jira_id(limit, run.cursor.as_deref())
         .await?;
     let mut migrated = 0;
-    for task in &page.tasks {
+    for task in &page.items {
         let (title, jira_id) = split_legacy_title(&task.title);
         if title == task.title && jira_id.is_none() {
             continue;

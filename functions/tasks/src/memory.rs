@@ -3,27 +3,22 @@
 //! assignee, absent keys), so a use case that is right here is right there.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Mutex;
 
+use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
-use ates_kernel::inbox::Outcome;
 use uuid::Uuid;
 
 use crate::error::TaskError;
 use crate::ports::{Listing, PageSaved, Saved, TaskStore};
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task};
-use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::job::{Cursor, Page};
 
 #[derive(Default)]
 struct State {
     tasks: BTreeMap<Uuid, Task>,
-    accounts: HashMap<Uuid, AccountSnapshot>,
-    inbox: HashSet<Uuid>,
     answers: HashMap<String, Replay>,
     shuffles: HashMap<Uuid, Shuffle>,
     partitions_done: HashSet<(Uuid, u32)>,
@@ -33,24 +28,19 @@ struct State {
 
 #[derive(Default)]
 pub struct MemoryStore {
-    state: Mutex<State>,
+    state: Locked<State>,
+    accounts: Locked<CopiesInMemory>,
 }
 
 impl MemoryStore {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .expect("no test panicked holding the lock")
-    }
-
     /// Every event committed so far, in order.
     pub fn published(&self) -> Vec<Envelope> {
-        self.state().published.clone()
+        self.state.lock().published.clone()
     }
 
     /// Every work item committed so far, in order.
     pub fn work(&self) -> Vec<Page> {
-        self.state().work.clone()
+        self.state.lock().work.clone()
     }
 }
 
@@ -71,32 +61,18 @@ fn keep_answer(state: &mut State, keyed: Option<(&IdempotencyKey, &str)>) {
     }
 }
 
-/// A listing cursor: the position after which the next page starts.
-fn page_of(mut tasks: Vec<Task>, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
-    let start = match cursor {
-        None => 0,
-        Some(c) => c
-            .parse::<usize>()
-            .map_err(|_| TaskError::Invalid("the cursor is not valid".into()))?,
-    };
-    let end = (start + limit).min(tasks.len());
-    let next_cursor = (end < tasks.len()).then(|| end.to_string());
-    let tasks = tasks.drain(start.min(end)..end).collect();
-    Ok(Listing { tasks, next_cursor })
-}
-
-impl AccountCopies for MemoryStore {
-    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
-        Ok(self.state().accounts.get(&id).cloned())
+impl HasCopyStore for MemoryStore {
+    fn copy_store(&self) -> CopyStore<'_> {
+        CopyStore::Memory(&self.accounts)
     }
 }
 
 impl TaskStore for MemoryStore {
     async fn assignable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
         let mut ids: Vec<Uuid> = self
-            .state()
             .accounts
-            .values()
+            .lock()
+            .all()
             .filter(|a| a.is_assignable())
             .map(|a| a.account_id)
             .collect();
@@ -105,7 +81,7 @@ impl TaskStore for MemoryStore {
     }
 
     async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
-        Ok(self.state().tasks.get(&id).cloned())
+        Ok(self.state.lock().tasks.get(&id).cloned())
     }
 
     async fn create_task(
@@ -114,7 +90,7 @@ impl TaskStore for MemoryStore {
         events: &[Envelope],
         keyed: Option<(&IdempotencyKey, &str)>,
     ) -> Result<Saved, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         if let Some(replay) = keyed_answer(&state, keyed) {
             return Ok(Saved::Replayed(replay));
         }
@@ -133,7 +109,7 @@ impl TaskStore for MemoryStore {
         event: &Envelope,
         keyed: Option<(&IdempotencyKey, &str)>,
     ) -> Result<Saved, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         if let Some(replay) = keyed_answer(&state, keyed) {
             return Ok(Saved::Replayed(replay));
         }
@@ -152,7 +128,7 @@ impl TaskStore for MemoryStore {
     }
 
     async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        Ok(self.state().answers.get(&key.key).cloned())
+        Ok(self.state.lock().answers.get(&key.key).cloned())
     }
 
     async fn tasks_of(
@@ -163,23 +139,24 @@ impl TaskStore for MemoryStore {
         cursor: Option<&str>,
     ) -> Result<Listing, TaskError> {
         let mut tasks: Vec<Task> = self
-            .state()
+            .state
+            .lock()
             .tasks
             .values()
             .filter(|t| t.assignee_id == assignee && t.status == status)
             .cloned()
             .collect();
         tasks.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.task_id)));
-        page_of(tasks, limit, cursor)
+        Ok(Listing::page_of(tasks, limit, cursor)?)
     }
 
     async fn all_tasks(&self, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
-        let tasks = self.state().tasks.values().cloned().collect();
-        page_of(tasks, limit, cursor)
+        let tasks = self.state.lock().tasks.values().cloned().collect();
+        Ok(Listing::page_of(tasks, limit, cursor)?)
     }
 
     async fn open_tasks(&self) -> Result<u64, StoreError> {
-        let state = self.state();
+        let state = self.state.lock();
         Ok(state
             .tasks
             .values()
@@ -192,14 +169,14 @@ impl TaskStore for MemoryStore {
         shuffle: &Shuffle,
         correlation_id: &str,
     ) -> Result<(), StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         state.shuffles.insert(shuffle.shuffle_id, shuffle.clone());
         state.work.extend(shuffle.first_pages(correlation_id));
         Ok(())
     }
 
     async fn shuffle(&self, id: Uuid) -> Result<Option<Shuffle>, StoreError> {
-        Ok(self.state().shuffles.get(&id).cloned())
+        Ok(self.state.lock().shuffles.get(&id).cloned())
     }
 
     async fn open_tasks_page(
@@ -211,7 +188,8 @@ impl TaskStore for MemoryStore {
             .and_then(|c| c.get("task_id"))
             .and_then(|id| Uuid::parse_str(id).ok());
         let tasks: Vec<Task> = self
-            .state()
+            .state
+            .lock()
             .tasks
             .values()
             .filter(|t| t.status == Status::Open && t.shard() == shard)
@@ -228,7 +206,7 @@ impl TaskStore for MemoryStore {
     }
 
     async fn reload(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
-        let state = self.state();
+        let state = self.state.lock();
         Ok(ids
             .iter()
             .filter_map(|id| state.tasks.get(id).cloned())
@@ -242,7 +220,7 @@ impl TaskStore for MemoryStore {
         events: &[Envelope],
         next: Option<&Page>,
     ) -> Result<PageSaved, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         let already = match next {
             Some(next) => state.work.contains(next),
             None => state
@@ -284,40 +262,20 @@ impl TaskStore for MemoryStore {
         Ok(PageSaved::Done)
     }
 
-    async fn save_account(
-        &self,
-        account: &AccountSnapshot,
-        event: &Envelope,
-    ) -> Result<Outcome, StoreError> {
-        let mut state = self.state();
-        if state.inbox.contains(&event.id) {
-            return Ok(Outcome::Duplicate);
-        }
-        let newer = state
-            .accounts
-            .get(&account.account_id)
-            .is_none_or(|copy| copy.revision < account.revision);
-        if !newer {
-            return Ok(Outcome::Superseded);
-        }
-        state.inbox.insert(event.id);
-        state.accounts.insert(account.account_id, account.clone());
-        Ok(Outcome::Applied)
-    }
-
     async fn tasks_without_jira_id(
         &self,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, TaskError> {
         let tasks = self
-            .state()
+            .state
+            .lock()
             .tasks
             .values()
             .filter(|t| t.jira_id.is_none())
             .cloned()
             .collect();
-        page_of(tasks, limit, cursor)
+        Ok(Listing::page_of(tasks, limit, cursor)?)
     }
 
     async fn retitle(
@@ -326,7 +284,7 @@ impl TaskStore for MemoryStore {
         title: &str,
         jira_id: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state();
+        let mut state = self.state.lock();
         let Some(stored) = state.tasks.get_mut(&task.task_id) else {
             return Ok(false);
         };

@@ -3,12 +3,10 @@
 
 use std::future::Future;
 
-use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::StoreError;
+use ates_kernel::copies::KeepsAccountCopies;
+use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
-use ates_kernel::inbox::Outcome;
 use ates_kernel::job::{Cursor, Page};
 use uuid::Uuid;
 
@@ -16,12 +14,8 @@ use crate::error::TaskError;
 use crate::shuffle::Shuffle;
 use crate::task::{Status, Task};
 
-/// A page of a listing and where the next one starts.
-#[derive(Debug)]
-pub struct Listing {
-    pub tasks: Vec<Task>,
-    pub next_cursor: Option<String>,
-}
+/// A page of tasks and where the next one starts.
+pub type Listing = Listed<Task>;
 
 /// What a keyed write came to.
 #[derive(Debug)]
@@ -46,7 +40,7 @@ pub enum PageSaved {
 
 /// The tasks table, as the use cases need it. Every write is one atomic step: its state, its
 /// events and its bookkeeping together, or nothing.
-pub trait TaskStore: AccountCopies {
+pub trait TaskStore: KeepsAccountCopies {
     /// The ids of every assignable account.
     fn assignable_accounts(&self) -> impl Future<Output = Result<Vec<Uuid>, StoreError>> + Send;
     fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
@@ -122,10 +116,4 @@ pub trait TaskStore: AccountCopies {
         title: &str,
         jira_id: Option<&str>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Applies an account snapshot once per consumer and event, if it is newer than the copy.
-    fn save_account(
-        &self,
-        account: &AccountSnapshot,
-        event: &Envelope,
-    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }

@@ -15,14 +15,11 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::dynamo::{
-    encode_cursor, from_item, get_n, key, n, page_error, put_newer_revision, s, to_item, update,
-    Item, StoreError, Table,
-};
+use ates_kernel::copies::{self, AccountCopies, KeepsAccountCopies};
+use ates_kernel::dynamo::{from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table};
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
 use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
-use ates_kernel::inbox::{self, Committed, Outcome};
+use ates_kernel::inbox::Outcome;
 use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::Deserialize;
@@ -78,15 +75,6 @@ struct ShuffleItem {
     kind: String,
     requested_by: Uuid,
     requested_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// A page of tasks and the cursor after it.
-fn listing(items: &[Item], last: Option<&Item>) -> Result<Listing, TaskError> {
-    let tasks = items.iter().map(read_task).collect::<Result<_, _>>()?;
-    Ok(Listing {
-        tasks,
-        next_cursor: encode_cursor(last),
-    })
 }
 
 #[derive(Clone)]
@@ -153,13 +141,37 @@ impl Store {
     }
 }
 
-fn account_key(id: Uuid) -> Item {
-    key(format!("ACCOUNT#{id}"), "ACCOUNT")
-}
-
 impl AccountCopies for Store {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
-        self.table.get_as(account_key(id)).await
+        copies::read(&self.table, id).await
+    }
+}
+
+impl KeepsAccountCopies for Store {
+    /// The copy, and the pool of assignable accounts it joins or leaves.
+    async fn save_account(
+        &self,
+        account: &AccountSnapshot,
+        event: &Envelope,
+    ) -> Result<Outcome, StoreError> {
+        let id = AttributeValue::Ss(vec![account.account_id.to_string()]);
+        let pool = Update::builder()
+            .table_name(self.table.name())
+            .set_key(Some(key("POOL", "ASSIGNABLE")))
+            .update_expression(if account.is_assignable() {
+                "ADD ids :id"
+            } else {
+                "DELETE ids :id"
+            })
+            .expression_attribute_values(":id", id);
+        copies::commit(
+            &self.table,
+            SYNC_ACCOUNT,
+            event,
+            account,
+            vec![update(pool)],
+        )
+        .await
     }
 }
 
@@ -260,41 +272,19 @@ impl TaskStore for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, TaskError> {
-        let out = self
+        let query = self
             .table
-            .client()
             .query()
-            .table_name(self.table.name())
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :assignee AND begins_with(gsi1sk, :status)")
             .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{assignee}")))
             .expression_attribute_values(":status", s(format!("{}#", status.as_str())))
-            .scan_index_forward(false)
-            .limit(limit as i32)
-            .set_exclusive_start_key(ates_kernel::dynamo::decode_cursor(
-                cursor,
-                &["pk", "sk", "gsi1pk", "gsi1sk"],
-            )?)
-            .send()
-            .await
-            .map_err(page_error::<_, _, TaskError>(cursor.is_some()))?;
-        listing(out.items(), out.last_evaluated_key())
+            .scan_index_forward(false);
+        self.table.query_page(query, limit, cursor).await
     }
 
     async fn all_tasks(&self, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
-        let out = self
-            .table
-            .client()
-            .scan()
-            .table_name(self.table.name())
-            .filter_expression("begins_with(pk, :task)")
-            .expression_attribute_values(":task", s("TASK#"))
-            .limit(limit as i32)
-            .set_exclusive_start_key(ates_kernel::dynamo::decode_cursor(cursor, &["pk", "sk"])?)
-            .send()
-            .await
-            .map_err(page_error::<_, _, TaskError>(cursor.is_some()))?;
-        listing(out.items(), out.last_evaluated_key())
+        self.table.scan_prefix("TASK#", None, limit, cursor).await
     }
 
     /// From the per-shard counters (one call).
@@ -360,11 +350,7 @@ impl TaskStore for Store {
         cursor: Option<&Cursor>,
     ) -> Result<(Vec<Task>, Option<Cursor>), StoreError> {
         let partition = format!("OPEN#{shard}");
-        let (items, next) =
-            job::partition_page(&self.table, "gsi2", "gsi2pk", &partition, PAGE_SIZE, cursor)
-                .await?;
-        let tasks = items.iter().map(read_task).collect::<Result<_, _>>()?;
-        Ok((tasks, next))
+        job::partition_page(&self.table, "gsi2", &partition, PAGE_SIZE, cursor).await
     }
 
     async fn reload(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
@@ -417,58 +403,15 @@ impl TaskStore for Store {
         Ok(PageSaved::Stale(stale))
     }
 
-    async fn save_account(
-        &self,
-        account: &AccountSnapshot,
-        event: &Envelope,
-    ) -> Result<Outcome, StoreError> {
-        let copy = put_newer_revision(
-            self.table.name(),
-            account_key(account.account_id),
-            account,
-            account.revision,
-        );
-        let id = AttributeValue::Ss(vec![account.account_id.to_string()]);
-        let pool = Update::builder()
-            .table_name(self.table.name())
-            .set_key(Some(key("POOL", "ASSIGNABLE")))
-            .update_expression(if account.is_assignable() {
-                "ADD ids :id"
-            } else {
-                "DELETE ids :id"
-            })
-            .expression_attribute_values(":id", id)
-            .build()
-            .expect("update is complete");
-        let effect = vec![copy, TransactWriteItem::builder().update(pool).build()];
-        Ok(
-            match inbox::commit(&self.table, SYNC_ACCOUNT, event, effect).await? {
-                Committed::Applied => Outcome::Applied,
-                Committed::Duplicate => Outcome::Duplicate,
-                // Only the copy has a condition: a newer revision is there already.
-                Committed::Refused(_) => Outcome::Superseded,
-            },
-        )
-    }
-
     async fn tasks_without_jira_id(
         &self,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, TaskError> {
-        let out = self
-            .table
-            .client()
-            .scan()
-            .table_name(self.table.name())
-            .filter_expression("begins_with(pk, :task) AND attribute_not_exists(jira_id)")
-            .expression_attribute_values(":task", s("TASK#"))
-            .limit(limit as i32)
-            .set_exclusive_start_key(ates_kernel::dynamo::decode_cursor(cursor, &["pk", "sk"])?)
-            .send()
+        let without_jira_id = Some("attribute_not_exists(jira_id)");
+        self.table
+            .scan_prefix("TASK#", without_jira_id, limit, cursor)
             .await
-            .map_err(page_error::<_, _, TaskError>(cursor.is_some()))?;
-        listing(out.items(), out.last_evaluated_key())
     }
 
     async fn retitle(

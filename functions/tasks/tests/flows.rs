@@ -2,16 +2,13 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::Table;
-use ates_kernel::event::Envelope;
+use ates_kernel::copies::KeepsAccountCopies;
 use ates_kernel::identity::Role;
 use ates_kernel::job::{JobTable, Page};
-use ates_kernel::testing::{api_request, Emulator};
+use ates_kernel::testing::{self, answer as read, api_request, Emulator};
 use ates_tasks::api;
 use ates_tasks::app::{self, PageOutcome, TaskStore};
 use ates_tasks::store::Store;
-use lambda_http::{Body, Response};
 use rand::SeedableRng;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -25,37 +22,19 @@ struct Tracker {
 
 impl Tracker {
     async fn start() -> Tracker {
-        let emulator = Emulator::start();
-        let config = emulator.sdk_config().await;
-        emulator.create_table(&config, "TasksTable").await;
+        let (emulator, config, table) = Emulator::with_table("TasksTable").await;
         Tracker {
             db: aws_sdk_dynamodb::Client::new(&config),
-            store: Store::new(Table::new(&config, "TasksTable".into())),
-            jobs: JobTable::new(Table::new(&config, "TasksTable".into())),
+            store: Store::new(table.clone()),
+            jobs: JobTable::new(table),
             _emulator: emulator,
         }
     }
 
     /// An account as the auth context announced it.
     async fn account(&self, role: Role) -> String {
-        let account = AccountSnapshot {
-            account_id: Uuid::now_v7(),
-            email: format!("{}@popug.test", Uuid::new_v4()),
-            full_name: "Popug".into(),
-            role,
-            active: true,
-            revision: 1,
-        };
-        let event = Envelope {
-            id: Uuid::now_v7(),
-            name: "Account.Created".into(),
-            version: 1,
-            occurred_at: chrono::Utc::now(),
-            producer: "auth".into(),
-            correlation_id: "test".into(),
-            causation_id: None,
-            data: json!({}),
-        };
+        let account = testing::account("Popug", role);
+        let event = testing::account_event(&account);
         self.store.save_account(&account, &event).await.unwrap();
         account.account_id.to_string()
     }
@@ -159,23 +138,6 @@ impl Tracker {
             }
         }
     }
-}
-
-fn read(result: Result<Response<Body>, ates_kernel::http::Problem>) -> (u16, Value) {
-    let response = result.unwrap_or_else(|p| p.into_response());
-    let status = response.status().as_u16();
-    if status >= 400 {
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/problem+json",
-            "every error is a problem"
-        );
-    }
-    let body = match response.body() {
-        Body::Text(t) => serde_json::from_str(t).unwrap(),
-        _ => Value::Null,
-    };
-    (status, body)
 }
 
 #[tokio::test]

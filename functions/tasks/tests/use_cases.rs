@@ -1,10 +1,12 @@
 //! The task tracker's use cases on the in-memory store: the requirements (SPEC T2–T4), without
 //! HTTP or AWS. The same use cases run on DynamoDB in `flows.rs`.
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::Role;
 use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::testing;
 use ates_tasks::app::{self, Answer, PageOutcome, Request, TaskStore};
 use ates_tasks::error::TaskError;
 use ates_tasks::memory::MemoryStore;
@@ -12,21 +14,16 @@ use ates_tasks::task::{NewTask, Status, Task};
 use chrono::Utc;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
-use serde_json::json;
 use uuid::Uuid;
 
+/// An `Account.*` event of `account` in `role`.
 fn account_event(account: Uuid, role: Role, active: bool, revision: u64) -> Envelope {
-    Envelope {
-        id: Uuid::now_v7(),
-        name: "Account.Updated".into(),
-        version: 1,
-        occurred_at: Utc::now(),
-        producer: "auth".into(),
-        correlation_id: "test".into(),
-        causation_id: None,
-        data: json!({"account_id": account, "email": format!("{account}@popug.test"),
-                     "full_name": "Popug", "role": role.as_str(), "active": active, "revision": revision}),
-    }
+    testing::account_event(&AccountSnapshot {
+        account_id: account,
+        active,
+        revision,
+        ..testing::account("Popug", role)
+    })
 }
 
 async fn account(store: &MemoryStore, role: Role) -> Uuid {
@@ -139,23 +136,6 @@ async fn account_events_apply_once_and_never_move_a_copy_backwards() {
         "the older revision arrived late"
     );
     assert!(store.assignable_accounts().await.unwrap().is_empty());
-}
-
-#[tokio::test]
-async fn an_unreadable_account_event_is_poison_and_other_events_are_ignored() {
-    let store = MemoryStore::default();
-    let mut broken = account_event(Uuid::now_v7(), Role::Worker, true, 1);
-    broken.data = json!({"account_id": "not a uuid"});
-    assert!(matches!(
-        app::sync_account(&store, &broken).await,
-        Err(ConsumeError::Poison(_))
-    ));
-    let mut other = account_event(Uuid::now_v7(), Role::Worker, true, 1);
-    other.name = "Account.Renamed".into();
-    assert_eq!(
-        app::sync_account(&store, &other).await.unwrap(),
-        Outcome::Superseded
-    );
 }
 
 #[tokio::test]

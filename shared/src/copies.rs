@@ -1,0 +1,234 @@
+//! A context's copy of accounts, kept from `Account.*` events (SPEC: rights follow the account).
+//! The use case every `*-sync-account` consumer runs, and the copy's two stores: the DynamoDB
+//! item (`ACCOUNT#<id>`, kept only forward in revision) and the in-memory map the use-case tests
+//! run on. Accounting keeps its copy on the ledger account instead, and has its own use case.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::{Mutex, MutexGuard};
+
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use uuid::Uuid;
+
+use crate::contracts::accounts::{decode_account, AccountSnapshot};
+use crate::dynamo::{key, put_newer_revision, Item, StoreError, Table};
+use crate::event::Envelope;
+use crate::inbox::{self, Committed, ConsumeError, Outcome};
+
+pub use crate::http::AccountCopies;
+
+/// A store that keeps the copy, not only reads it.
+pub trait KeepsAccountCopies: AccountCopies {
+    /// Applies an account snapshot once per event, if it is newer than the copy.
+    fn save_account(
+        &self,
+        account: &AccountSnapshot,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+}
+
+/// `Account.*`: the copy moves forward to the event's snapshot. Any other event is no concern
+/// of this consumer's (superseded); a snapshot that does not decode is poison.
+pub async fn sync_account(
+    store: &impl KeepsAccountCopies,
+    event: &Envelope,
+) -> Result<Outcome, ConsumeError> {
+    let Some(account) = decode_account(event) else {
+        return Ok(Outcome::Superseded);
+    };
+    let account = account.map_err(|e| ConsumeError::Poison(e.to_string()))?;
+    Ok(store.save_account(&account, event).await?)
+}
+
+/// Where a store keeps its copy of accounts, when it keeps nothing with it:
+/// [`AccountCopies`] and [`KeepsAccountCopies`] follow from it.
+pub enum CopyStore<'a> {
+    /// In the context's table, each event applied once under the consumer's inbox name.
+    Table(&'a Table, &'static str),
+    /// In memory, for the use-case tests.
+    Memory(&'a Locked<CopiesInMemory>),
+}
+
+/// A store whose copy of accounts is a [`CopyStore`].
+pub trait HasCopyStore: Sync {
+    fn copy_store(&self) -> CopyStore<'_>;
+}
+
+impl<S: HasCopyStore> AccountCopies for S {
+    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+        match self.copy_store() {
+            CopyStore::Table(table, _) => read(table, id).await,
+            CopyStore::Memory(copies) => Ok(copies.lock().get(id)),
+        }
+    }
+}
+
+impl<S: HasCopyStore> KeepsAccountCopies for S {
+    async fn save_account(
+        &self,
+        account: &AccountSnapshot,
+        event: &Envelope,
+    ) -> Result<Outcome, StoreError> {
+        match self.copy_store() {
+            CopyStore::Table(table, consumer) => {
+                commit(table, consumer, event, account, vec![]).await
+            }
+            CopyStore::Memory(copies) => Ok(copies.lock().save(account, event)),
+        }
+    }
+}
+
+/// The key of an account's copy.
+pub fn account_key(id: Uuid) -> Item {
+    key(format!("ACCOUNT#{id}"), "ACCOUNT")
+}
+
+/// The copy as DynamoDB keeps it.
+pub async fn read(table: &Table, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
+    table.get_as(account_key(id)).await
+}
+
+/// Commits the copy, `more` effects of it, and `consumer`'s inbox record for `event` in one
+/// transaction. Only the copy has a condition, so a refusal means a newer revision is there.
+pub async fn commit(
+    table: &Table,
+    consumer: &str,
+    event: &Envelope,
+    account: &AccountSnapshot,
+    more: Vec<TransactWriteItem>,
+) -> Result<Outcome, StoreError> {
+    let copy = put_newer_revision(
+        table.name(),
+        account_key(account.account_id),
+        account,
+        account.revision,
+    );
+    let effect = std::iter::once(copy).chain(more).collect();
+    Ok(match inbox::commit(table, consumer, event, effect).await? {
+        Committed::Applied => Outcome::Applied,
+        Committed::Duplicate => Outcome::Duplicate,
+        Committed::Refused(_) => Outcome::Superseded,
+    })
+}
+
+/// The copy in memory, with the events applied to it: what [`commit`] checks, under the lock of
+/// the in-memory store that holds it.
+#[derive(Default)]
+pub struct CopiesInMemory {
+    copies: HashMap<Uuid, AccountSnapshot>,
+    applied: HashSet<Uuid>,
+}
+
+impl CopiesInMemory {
+    pub fn get(&self, id: Uuid) -> Option<AccountSnapshot> {
+        self.copies.get(&id).cloned()
+    }
+
+    /// Every copy kept.
+    pub fn all(&self) -> impl Iterator<Item = &AccountSnapshot> {
+        self.copies.values()
+    }
+
+    pub fn save(&mut self, account: &AccountSnapshot, event: &Envelope) -> Outcome {
+        if self.applied.contains(&event.id) {
+            return Outcome::Duplicate;
+        }
+        if self
+            .copies
+            .get(&account.account_id)
+            .is_some_and(|copy| copy.revision >= account.revision)
+        {
+            return Outcome::Superseded;
+        }
+        self.applied.insert(event.id);
+        self.copies.insert(account.account_id, account.clone());
+        Outcome::Applied
+    }
+}
+
+/// An in-memory store's state behind one lock: every write of a use case is atomic under it, as
+/// a DynamoDB transaction is.
+#[derive(Debug, Default)]
+pub struct Locked<T>(Mutex<T>);
+
+impl<T> Locked<T> {
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        self.0.lock().expect("no test panicked holding the lock")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contracts::accounts::AccountUpdated;
+    use crate::event::Cause;
+    use crate::identity::Role;
+
+    #[derive(Default)]
+    struct Copies(Locked<CopiesInMemory>);
+
+    impl HasCopyStore for Copies {
+        fn copy_store(&self) -> CopyStore<'_> {
+            CopyStore::Memory(&self.0)
+        }
+    }
+
+    fn kiwi(active: bool, revision: u64) -> AccountSnapshot {
+        AccountSnapshot {
+            account_id: Uuid::from_u128(7),
+            email: "kiwi@popug.test".into(),
+            full_name: "Kiwi".into(),
+            role: Role::Worker,
+            active,
+            revision,
+        }
+    }
+
+    fn updated(account: &AccountSnapshot) -> Envelope {
+        let payload = AccountUpdated(account.clone());
+        Envelope::wrap(
+            "auth",
+            &payload,
+            &Cause::request("test"),
+            chrono::Utc::now(),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_account_event_applies_once_and_never_moves_a_copy_backwards() {
+        let copies = Copies::default();
+        let (deactivated, created) = (updated(&kiwi(false, 2)), updated(&kiwi(true, 1)));
+        let sync = |event| sync_account(&copies, event);
+        assert_eq!(sync(&deactivated).await.unwrap(), Outcome::Applied);
+        assert_eq!(sync(&deactivated).await.unwrap(), Outcome::Duplicate);
+        assert_eq!(
+            sync(&created).await.unwrap(),
+            Outcome::Superseded,
+            "the older revision arrived late"
+        );
+        let copy = copies.account_copy(kiwi(true, 1).account_id).await;
+        assert_eq!(copy.unwrap(), Some(kiwi(false, 2)));
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_account_event_is_poison_and_other_events_are_no_concern() {
+        let copies = Copies::default();
+        let mut broken = updated(&kiwi(true, 1));
+        broken.data = serde_json::json!({"account_id": "not a uuid"});
+        assert!(matches!(
+            sync_account(&copies, &broken).await,
+            Err(ConsumeError::Poison(_))
+        ));
+        let mut other = updated(&kiwi(true, 1));
+        other.name = "Account.Renamed".into();
+        assert_eq!(
+            sync_account(&copies, &other).await.unwrap(),
+            Outcome::Superseded
+        );
+        assert_eq!(
+            copies.account_copy(kiwi(true, 1).account_id).await.unwrap(),
+            None
+        );
+    }
+}
