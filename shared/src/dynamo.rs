@@ -49,13 +49,45 @@ impl Table {
     }
 
     /// A query of this table; name an index on it to query that.
-    pub fn query(&self) -> QueryFluentBuilder {
+    fn query(&self) -> QueryFluentBuilder {
         self.db.query().table_name(&self.name)
+    }
+
+    /// One page of a partition, newest (highest sort key) first: the items of the table, or of
+    /// `index`, whose hash key is `key` and whose sort key begins with `sort_prefix` if one is
+    /// given; read as `T`s, from a `cursor` this listing gave.
+    pub async fn newest_first<T, E>(
+        &self,
+        index: Option<&str>,
+        key: &str,
+        sort_prefix: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<T>, E>
+    where
+        T: DeserializeOwned,
+        E: From<BadCursor> + From<StoreError>,
+    {
+        let attribute = |name: &str| format!("{}{name}", index.unwrap_or(""));
+        let mut query = self
+            .query()
+            .set_index_name(index.map(str::to_owned))
+            .expression_attribute_names("#pk", attribute("pk"))
+            .expression_attribute_values(":pk", s(key))
+            .scan_index_forward(false);
+        query = match sort_prefix {
+            None => query.key_condition_expression("#pk = :pk"),
+            Some(prefix) => query
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", attribute("sk"))
+                .expression_attribute_values(":prefix", s(prefix)),
+        };
+        self.query_page(query, limit, cursor).await
     }
 
     /// One page of `query` (at most `limit` items) read as `T`s, from a `cursor` this listing
     /// gave.
-    pub async fn query_page<T, E>(
+    async fn query_page<T, E>(
         &self,
         query: QueryFluentBuilder,
         limit: usize,

@@ -335,14 +335,10 @@ impl LedgerStore for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<EntryPage, AccountingError> {
-        let query = self
-            .table
-            .query()
-            .key_condition_expression("pk = :pk AND begins_with(sk, :entry)")
-            .expression_attribute_values(":pk", s(format!("ACCOUNT#{account}")))
-            .expression_attribute_values(":entry", s("ENTRY#"))
-            .scan_index_forward(false);
-        self.table.query_page(query, limit, cursor).await
+        let account = format!("ACCOUNT#{account}");
+        self.table
+            .newest_first(None, &account, Some("ENTRY#"), limit, cursor)
+            .await
     }
 
     async fn list_accounts(

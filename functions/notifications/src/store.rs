@@ -92,14 +92,10 @@ impl NotificationStore for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, NotificationError> {
-        let query = self
-            .table
-            .query()
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :to")
-            .expression_attribute_values(":to", s(format!("TO#{account}")))
-            .scan_index_forward(false);
-        self.table.query_page(query, limit, cursor).await
+        let to = format!("TO#{account}");
+        self.table
+            .newest_first(Some("gsi1"), &to, None, limit, cursor)
+            .await
     }
 
     async fn all_messages(

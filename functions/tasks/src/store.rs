@@ -272,15 +272,14 @@ impl TaskStore for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, TaskError> {
-        let query = self
-            .table
-            .query()
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :assignee AND begins_with(gsi1sk, :status)")
-            .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{assignee}")))
-            .expression_attribute_values(":status", s(format!("{}#", status.as_str())))
-            .scan_index_forward(false);
-        self.table.query_page(query, limit, cursor).await
+        let (assignee, status) = (
+            format!("ASSIGNEE#{assignee}"),
+            format!("{}#", status.as_str()),
+        );
+        let index = Some("gsi1");
+        self.table
+            .newest_first(index, &assignee, Some(&status), limit, cursor)
+            .await
     }
 
     async fn all_tasks(&self, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
