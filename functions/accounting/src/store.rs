@@ -79,7 +79,6 @@ struct Member {
     gsi1sk: Uuid,
 }
 
-#[derive(Clone)]
 pub struct Store {
     table: Table,
 }

@@ -27,7 +27,6 @@ use crate::ports::{AnalyticsStore, Committed, Movement, Title};
 use crate::projection::{shard, Completion, DayFigures, Generations, KnownBalance, SHARDS};
 use crate::rebuild::Rebuild;
 
-#[derive(Clone)]
 pub struct Store {
     table: Table,
 }

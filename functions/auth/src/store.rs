@@ -31,7 +31,6 @@ use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
 use crate::ports::{AccountPage, AuthStore, Credentials, StoredAccount, Written};
 
-#[derive(Clone)]
 pub struct Store {
     table: Table,
 }

@@ -43,7 +43,6 @@ fn message_item(message: &Message) -> Item {
     item
 }
 
-#[derive(Clone)]
 pub struct Store {
     table: Table,
 }

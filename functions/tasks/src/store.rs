@@ -77,7 +77,6 @@ struct ShuffleItem {
     requested_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Clone)]
 pub struct Store {
     table: Table,
 }
