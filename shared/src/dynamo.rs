@@ -17,6 +17,23 @@ use serde::{de::DeserializeOwned, Serialize};
 
 pub type Item = HashMap<String, AttributeValue>;
 
+/// One page (at most `limit` items) of a query or a scan, read as `T`s, from a `cursor` this
+/// listing gave; `E` is the listing's error. A macro, not a function: the SDK's query and scan
+/// builders have the same methods but no trait in common.
+macro_rules! page {
+    ($request:expr, $limit:expr, $cursor:expr) => {{
+        let request = $request;
+        let start = decode_cursor($cursor, &start_keys(request.get_index_name().as_deref()))?;
+        let out = request
+            .limit($limit as i32)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(page_error::<_, _, E>($cursor.is_some()))?;
+        Ok(Listed::read(out.items(), out.last_evaluated_key())?)
+    }};
+}
+
 /// A context's table: its client and name, built once per cold start.
 #[derive(Clone)]
 pub struct Table {
@@ -82,29 +99,7 @@ impl Table {
                 .expression_attribute_names("#sk", attribute("sk"))
                 .expression_attribute_values(":prefix", s(prefix)),
         };
-        self.query_page(query, limit, cursor).await
-    }
-
-    /// One page of `query` (at most `limit` items) read as `T`s, from a `cursor` this listing
-    /// gave.
-    async fn query_page<T, E>(
-        &self,
-        query: QueryFluentBuilder,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<Listed<T>, E>
-    where
-        T: DeserializeOwned,
-        E: From<BadCursor> + From<StoreError>,
-    {
-        let start = decode_cursor(cursor, &start_keys(query.get_index_name().as_deref()))?;
-        let out = query
-            .limit(limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(page_error::<_, _, E>(cursor.is_some()))?;
-        Ok(Listed::read(out.items(), out.last_evaluated_key())?)
+        page!(query, limit, cursor)
     }
 
     /// A scan of this table; name an index on it to scan that.
@@ -124,14 +119,7 @@ impl Table {
         T: DeserializeOwned,
         E: From<BadCursor> + From<StoreError>,
     {
-        let start = decode_cursor(cursor, &start_keys(scan.get_index_name().as_deref()))?;
-        let out = scan
-            .limit(limit as i32)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(page_error::<_, _, E>(cursor.is_some()))?;
-        Ok(Listed::read(out.items(), out.last_evaluated_key())?)
+        page!(scan, limit, cursor)
     }
 
     /// One page of the items whose `pk` begins with `prefix` and that meet `filter`, if any (a
