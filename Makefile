@@ -24,8 +24,10 @@ $(VENV)/.installed: infra/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
 	touch $@
 
+# The same features as the tests, so `unit` reuses these binaries rather than linking a second
+# set (each debug binary is ~55 MB; two sets once filled CI's disk).
 build:
-	cargo build --workspace --bins --examples
+	cargo build --workspace --all-features --bins --examples
 
 dev: venv build
 	target/debug/ates-local --port $(PORT)
