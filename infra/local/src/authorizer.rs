@@ -6,10 +6,15 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::future::Future;
+use std::time::{Duration, Instant};
 use tokio::sync::RwLock;
 
 /// Clock skew tolerated on exp/nbf; API Gateway allows hardly any.
 const LEEWAY_SECS: u64 = 5;
+
+/// How long fetched keys are trusted: API Gateway's JWT authorizer caches the JWKS for up to
+/// two hours, so a key the issuer retires stops verifying tokens within that time.
+pub const JWKS_MAX_AGE: Duration = Duration::from_secs(2 * 60 * 60);
 
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
@@ -82,19 +87,27 @@ impl Jwks {
 /// One authorizer of an HTTP API, with its JWKS cache.
 pub struct JwtAuthorizer {
     pub config: JwtConfig,
-    jwks: RwLock<Jwks>,
+    max_age: Duration,
+    /// The keys and when they were fetched (`None`: never).
+    jwks: RwLock<(Jwks, Option<Instant>)>,
 }
 
 impl JwtAuthorizer {
     pub fn new(config: JwtConfig) -> JwtAuthorizer {
+        JwtAuthorizer::keeping_keys_for(config, JWKS_MAX_AGE)
+    }
+
+    pub fn keeping_keys_for(config: JwtConfig, max_age: Duration) -> JwtAuthorizer {
         JwtAuthorizer {
             config,
-            jwks: RwLock::new(Jwks::default()),
+            max_age,
+            jwks: RwLock::new((Jwks::default(), None)),
         }
     }
 
-    /// Authorizes a request from its Authorization header. The JWKS is fetched on first use and
-    /// fetched again once when a token names a kid the cache does not know (keys rotate).
+    /// Authorizes a request from its Authorization header. The JWKS is fetched on first use,
+    /// again once when a token names a kid the cache does not know (keys rotate), and again when
+    /// the cached keys are older than the authorizer's max age (a retired key stops working).
     pub async fn authorize<F, Fut>(
         &self,
         authorization: Option<&str>,
@@ -111,14 +124,20 @@ impl JwtAuthorizer {
         let kid = header
             .kid
             .ok_or_else(|| Denial::Unauthorized("token has no kid".into()))?;
-        if !self.jwks.read().await.contains(&kid) {
+        let stale = {
+            let (jwks, fetched) = &*self.jwks.read().await;
+            !jwks.contains(&kid) || fetched.is_none_or(|at| at.elapsed() >= self.max_age)
+        };
+        if stale {
             match fetch_jwks().await {
-                Ok(doc) => *self.jwks.write().await = Jwks::from_document(&doc),
+                Ok(doc) => {
+                    *self.jwks.write().await = (Jwks::from_document(&doc), Some(Instant::now()))
+                }
                 Err(e) => tracing::warn!("cannot fetch the JWKS: {e}"),
             }
         }
-        let jwks = self.jwks.read().await;
-        verify(token, &jwks, &self.config, required_scopes)
+        let (jwks, _) = &*self.jwks.read().await;
+        verify(token, jwks, &self.config, required_scopes)
     }
 }
 
@@ -468,5 +487,30 @@ mod tests {
             })
             .await;
         assert!(matches!(basic, Err(Denial::Unauthorized(_))));
+    }
+
+    #[tokio::test]
+    async fn a_key_the_issuer_retired_stops_verifying_once_the_cache_is_old() {
+        let bearer = format!("Bearer {}", sign(&claims()));
+        let published = key().jwks();
+        let retired = json!({"keys": []});
+
+        let fresh = JwtAuthorizer::new(config());
+        let first = fresh.authorize(Some(&bearer), &[], || async { Ok(published.clone()) });
+        assert!(first.await.is_ok());
+        let cached = fresh.authorize(Some(&bearer), &[], || async { Ok(retired.clone()) });
+        assert!(
+            cached.await.is_ok(),
+            "within the max age the cached key stands"
+        );
+
+        let aged = JwtAuthorizer::keeping_keys_for(config(), Duration::ZERO);
+        let first = aged.authorize(Some(&bearer), &[], || async { Ok(published.clone()) });
+        assert!(first.await.is_ok());
+        let refetched = aged.authorize(Some(&bearer), &[], || async { Ok(retired.clone()) });
+        assert!(
+            is_unauthorized(refetched.await),
+            "the old cache is fetched again"
+        );
     }
 }
