@@ -7,11 +7,10 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard};
 
-use aws_sdk_dynamodb::types::TransactWriteItem;
 use uuid::Uuid;
 
 use crate::contracts::accounts::{decode_account, AccountSnapshot};
-use crate::dynamo::{key, put_newer_revision, Item, StoreError, Table};
+use crate::dynamo::{key, put_newer_revision, Item, StoreError, Table, Transaction};
 use crate::event::Envelope;
 use crate::inbox::{self, Committed, ConsumeError, Outcome};
 
@@ -71,7 +70,7 @@ impl<S: HasCopyStore> KeepsAccountCopies for S {
     ) -> Result<Outcome, StoreError> {
         match self.copy_store() {
             CopyStore::Table(table, consumer) => {
-                commit(table, consumer, event, account, vec![]).await
+                commit(table, consumer, event, account, Transaction::new()).await
             }
             CopyStore::Memory(copies) => Ok(copies.lock().save(account, event)),
         }
@@ -95,7 +94,7 @@ pub async fn commit(
     consumer: &str,
     event: &Envelope,
     account: &AccountSnapshot,
-    more: Vec<TransactWriteItem>,
+    more: Transaction,
 ) -> Result<Outcome, StoreError> {
     let copy = put_newer_revision(
         table.name(),
@@ -103,7 +102,8 @@ pub async fn commit(
         account,
         account.revision,
     );
-    let effect = std::iter::once(copy).chain(more).collect();
+    let mut effect = Transaction::new().with("copy", copy);
+    effect.append(more);
     Ok(match inbox::commit(table, consumer, event, effect).await? {
         Committed::Applied => Outcome::Applied,
         Committed::Duplicate => Outcome::Duplicate,

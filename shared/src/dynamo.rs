@@ -217,9 +217,9 @@ impl Table {
     /// One `TransactWriteItems` on this table (see [`transact`]).
     pub async fn transact(
         &self,
-        items: Vec<TransactWriteItem>,
+        transaction: Transaction,
     ) -> Result<Result<(), Cancelled>, StoreError> {
-        transact(&self.db, items).await
+        transact(&self.db, transaction).await
     }
 
     /// Every item of partition `pk` whose sort key is between `from` and `to` (inclusive), all
@@ -533,30 +533,93 @@ pub fn get_bool(item: &Item, name: &str) -> Result<bool, StoreError> {
         .ok_or_else(|| StoreError::Malformed(format!("boolean attribute {name} missing")))
 }
 
-/// A transaction DynamoDB cancelled: each item's reason code, in order (`"None"` where that item
-/// was fine), e.g. [`CONDITION_FAILED`] where its condition did not hold.
+/// A transaction being built: every item carries a name, so that a cancellation says whose
+/// condition failed by name ("task", "inbox", "idempotency", `task:<id>`), never by position.
+#[derive(Debug, Clone, Default)]
+pub struct Transaction {
+    names: Vec<String>,
+    items: Vec<TransactWriteItem>,
+}
+
+impl Transaction {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `item` under `name`.
+    pub fn add(&mut self, name: impl Into<String>, item: TransactWriteItem) -> &mut Self {
+        self.names.push(name.into());
+        self.items.push(item);
+        self
+    }
+
+    /// Adds `item` under `name`, by value, for building in one expression.
+    pub fn with(mut self, name: impl Into<String>, item: TransactWriteItem) -> Self {
+        self.add(name, item);
+        self
+    }
+
+    /// Adds every item of `items`, all under `name` (items whose conditions never fail, or
+    /// whose failures mean the same thing, such as a batch of outbox records).
+    pub fn add_all(
+        &mut self,
+        name: &str,
+        items: impl IntoIterator<Item = TransactWriteItem>,
+    ) -> &mut Self {
+        for item in items {
+            self.add(name, item);
+        }
+        self
+    }
+
+    /// Appends `other`'s items with their names.
+    pub fn append(&mut self, other: Transaction) -> &mut Self {
+        self.names.extend(other.names);
+        self.items.extend(other.items);
+        self
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// A transaction DynamoDB cancelled: each item's name and reason code (`"None"` where that item
+/// was fine, [`CONDITION_FAILED`] where its condition did not hold).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Cancelled(pub Vec<String>);
+pub struct Cancelled(pub Vec<(String, String)>);
 
 impl Cancelled {
-    /// Whether the condition of item `index` failed.
-    pub fn failed_at(&self, index: usize) -> bool {
-        self.0.get(index).map(String::as_str) == Some(CONDITION_FAILED)
+    /// Whether the condition of an item named `name` failed.
+    pub fn failed(&self, name: &str) -> bool {
+        self.failed_names().any(|n| n == name)
+    }
+
+    /// The names of the items whose conditions failed.
+    pub fn failed_names(&self) -> impl Iterator<Item = &str> {
+        self.0
+            .iter()
+            .filter(|(_, code)| code == CONDITION_FAILED)
+            .map(|(name, _)| name.as_str())
     }
 
     /// Whether any item's condition failed.
     pub fn any_failed(&self) -> bool {
-        self.0.iter().any(|c| c == CONDITION_FAILED)
+        self.failed_names().next().is_some()
     }
 
     /// Whether the transaction lost only to concurrent ones: no condition failed, so trying
     /// again may well succeed.
     pub fn only_conflicts(&self) -> bool {
-        self.0.iter().any(|c| c == TRANSACTION_CONFLICT)
+        self.0.iter().any(|(_, c)| c == TRANSACTION_CONFLICT)
             && self
                 .0
                 .iter()
-                .all(|c| c == TRANSACTION_CONFLICT || c == "None")
+                .all(|(_, c)| c == TRANSACTION_CONFLICT || c == "None")
     }
 }
 
@@ -569,8 +632,9 @@ impl From<Cancelled> for StoreError {
 /// How often a transaction that lost only to a concurrent one is tried in all.
 const CONFLICT_ATTEMPTS: u32 = 5;
 
-/// Runs one `TransactWriteItems`: all of `items` or nothing. A cancellation is an answer the
-/// caller reads (the inner `Err`, saying which conditions failed); anything else is an error.
+/// Runs one `TransactWriteItems`: all of `transaction` or nothing. A cancellation is an answer
+/// the caller reads (the inner `Err`, naming the items whose conditions failed); anything else is
+/// an error.
 ///
 /// A cancellation caused only by another transaction on the same items (`TransactionConflict`,
 /// no condition failed) says nothing about the data, so it is retried here, after a jittered
@@ -578,8 +642,9 @@ const CONFLICT_ATTEMPTS: u32 = 5;
 /// SDK's own retry policy.
 pub async fn transact(
     db: &aws_sdk_dynamodb::Client,
-    items: Vec<TransactWriteItem>,
+    transaction: Transaction,
 ) -> Result<Result<(), Cancelled>, StoreError> {
+    let Transaction { names, items } = transaction;
     let mut attempt = 1;
     loop {
         let result = db
@@ -590,7 +655,7 @@ pub async fn transact(
         let cancelled = match result {
             Ok(_) => return Ok(Ok(())),
             Err(err) => match cancellation_reasons(&err) {
-                Some(reasons) => Cancelled(reasons),
+                Some(reasons) => Cancelled(names.iter().cloned().zip(reasons).collect()),
                 None => return Err(err.into()),
             },
         };
@@ -633,7 +698,26 @@ mod tests {
     use super::*;
 
     fn cancelled(codes: &[&str]) -> Cancelled {
-        Cancelled(codes.iter().map(|c| c.to_string()).collect())
+        Cancelled(
+            codes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (format!("item{i}"), c.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_cancellation_names_the_items_whose_conditions_failed() {
+        let c = Cancelled(vec![
+            ("task".into(), "None".into()),
+            ("outbox".into(), "None".into()),
+            ("idempotency".into(), CONDITION_FAILED.into()),
+        ]);
+        assert!(c.failed("idempotency"));
+        assert!(!c.failed("task"));
+        assert!(!c.failed("inbox"));
+        assert_eq!(c.failed_names().collect::<Vec<_>>(), ["idempotency"]);
     }
 
     #[test]

@@ -317,18 +317,17 @@ impl From<crate::dynamo::StoreError> for Problem {
     }
 }
 
-/// The caller's `Idempotency-Key` for `request`, if the request carries one.
+/// The caller's `Idempotency-Key`, if the request carries one.
 pub fn idempotency_key(
     req: &Request,
     caller: &str,
-    request: String,
 ) -> Result<Option<crate::idempotency::IdempotencyKey>, Problem> {
     let Some(key) = req.headers().get("idempotency-key") else {
         return Ok(None);
     };
     key.to_str()
         .ok()
-        .and_then(|key| crate::idempotency::IdempotencyKey::new(caller, key, request))
+        .and_then(|key| crate::idempotency::IdempotencyKey::new(caller, key))
         .map(Some)
         .ok_or_else(|| Problem::invalid("Idempotency-Key must be 1 to 128 ASCII characters"))
 }

@@ -1,40 +1,43 @@
 //! `Idempotency-Key`: a client that retries a command with the same key gets the first answer
 //! again instead of a second effect. The first answer is stored in the same transaction as the
 //! command's effect, so there is never an effect without its answer or an answer without its
-//! effect. Any context's command can use it: the key is per caller, and the request is kept to
-//! tell a retry from a different request under the same key.
+//! effect. Any context's command can use it: the key is per caller, and the fingerprint of the
+//! validated command is kept to tell a retry from a different command under the same key (the
+//! kernel's executor decides which: [`crate::usecase::execute_keyed`]).
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::TransactWriteItem;
 
 use crate::dynamo::{key, n, s, StoreError, Table};
+use crate::usecase::Keyed;
 
 /// Stored answers outlive any sensible client retry.
 const RETENTION_SECONDS: i64 = 24 * 3600;
 
-/// A command sent with an `Idempotency-Key`.
+/// A caller's `Idempotency-Key`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey {
     /// `<caller>#<key>`: keys are per caller.
     pub key: String,
-    /// What was asked, to tell a retry from a different request under the same key.
-    pub request: String,
 }
 
 impl IdempotencyKey {
-    /// The caller's key for `request`; a key is 1 to 128 ASCII characters.
-    pub fn new(caller: &str, key: &str, request: String) -> Option<Self> {
+    /// The caller's key; a key is 1 to 128 ASCII characters.
+    pub fn new(caller: &str, key: &str) -> Option<Self> {
         (!key.is_empty() && key.len() <= 128 && key.is_ascii()).then(|| Self {
             key: format!("{caller}#{key}"),
-            request,
         })
     }
 }
 
+/// The name of the key's record in a command's transaction.
+pub const IDEMPOTENCY: &str = "idempotency";
+
 /// The first answer to a keyed command.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub struct Replay {
+    /// The fingerprint of the command it answered.
     pub request: String,
     /// The answer's JSON body.
     pub body: String,
@@ -44,12 +47,12 @@ fn item_key(idempotency: &IdempotencyKey) -> HashMap<String, crate::dynamo::Attr
     key(format!("IDEMPOTENCY#{}", idempotency.key), "IDEMPOTENCY")
 }
 
-/// The record of the first answer, to go into the command's transaction: it fails that
-/// transaction if the key was used before.
-pub fn record(table: &str, key: &IdempotencyKey, body: &str, now: i64) -> TransactWriteItem {
-    let mut item = item_key(key);
+/// The record of the first answer, to go into the command's transaction under [`IDEMPOTENCY`]:
+/// it fails that transaction if the key was used before.
+pub fn record(table: &str, keyed: &Keyed, body: &str, now: i64) -> TransactWriteItem {
+    let mut item = item_key(&keyed.key);
     item.extend([
-        ("request".to_owned(), s(&key.request)),
+        ("request".to_owned(), s(&keyed.fingerprint)),
         ("body".to_owned(), s(body)),
         ("ttl".to_owned(), n(now + RETENTION_SECONDS)),
     ]);

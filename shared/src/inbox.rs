@@ -13,7 +13,7 @@ use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMe
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::Deserialize;
 
-use crate::dynamo::{n, s, Cancelled, StoreError, Table};
+use crate::dynamo::{n, s, Cancelled, StoreError, Table, Transaction};
 use crate::event::Envelope;
 
 /// Longer than SQS keeps a message (14 days), so no duplicate outlives its inbox record.
@@ -62,18 +62,20 @@ pub enum Committed {
     Refused(Cancelled),
 }
 
+/// The name of the inbox record in a consumer's transaction.
+pub const INBOX: &str = "inbox";
+
 /// Commits `effect` and `consumer`'s inbox record for `envelope` in one transaction.
 pub async fn commit(
     table: &Table,
     consumer: &str,
     envelope: &Envelope,
-    mut effect: Vec<TransactWriteItem>,
+    mut effect: Transaction,
 ) -> Result<Committed, StoreError> {
-    effect.push(record(table.name(), consumer, envelope));
-    let inbox_index = effect.len() - 1;
+    effect.add(INBOX, record(table.name(), consumer, envelope));
     match table.transact(effect).await? {
         Ok(()) => Ok(Committed::Applied),
-        Err(c) if c.failed_at(inbox_index) => Ok(Committed::Duplicate),
+        Err(c) if c.failed(INBOX) => Ok(Committed::Duplicate),
         Err(c) if c.any_failed() => Ok(Committed::Refused(c)),
         Err(c) => Err(c.into()),
     }
@@ -124,6 +126,13 @@ pub enum ConsumeError {
 
 impl From<StoreError> for ConsumeError {
     fn from(e: StoreError) -> Self {
+        ConsumeError::Retry(e.to_string())
+    }
+}
+
+/// A handler that kept losing to other writers: its message is delivered again later.
+impl From<crate::usecase::Contended> for ConsumeError {
+    fn from(e: crate::usecase::Contended) -> Self {
         ConsumeError::Retry(e.to_string())
     }
 }

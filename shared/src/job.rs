@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::dynamo::{
     from_item, get_n, key, n, put, s, update, AttributeValue, Cancelled, Item, StoreError, Table,
+    Transaction,
 };
 use crate::inbox::{ConsumeError, Parking};
 use crate::outbox;
@@ -123,7 +124,7 @@ pub fn start(
     extra: Item,
     correlation_id: &str,
     now: chrono::DateTime<chrono::Utc>,
-) -> Vec<TransactWriteItem> {
+) -> Transaction {
     let mut item = job_key(job_id);
     item.extend(extra);
     item.extend([
@@ -133,21 +134,28 @@ pub fn start(
         ("partitions".to_owned(), n(progress.partitions)),
         ("partitions_done".to_owned(), n(progress.partitions_done)),
     ]);
-    let mut items = vec![put(table, item, "attribute_not_exists(pk)")];
-    items.extend(
+    let mut transaction =
+        Transaction::new().with(JOB, put(table, item, "attribute_not_exists(pk)"));
+    transaction.add_all(
+        NEXT_PAGE,
         Page::first_pages(job_id, progress.partitions, correlation_id)
             .iter()
             .map(|page| work(table, page, now)),
     );
-    items
+    transaction
 }
+
+/// The names of a job's items in a page's transaction: the job's record, and the next page (or
+/// the partition's end), which exists once per page.
+pub const JOB: &str = "job";
+pub const NEXT_PAGE: &str = "next-page";
 
 fn work(table: &str, page: &Page, now: chrono::DateTime<chrono::Utc>) -> TransactWriteItem {
     let body = serde_json::to_value(page).expect("a page serialises");
     outbox::work(table, &page.work_key(), &body, now)
 }
 
-/// What a page commits besides its own effects, to go last into its transaction: the job's
+/// What a page commits besides its own effects, to go into its transaction: the job's
 /// progress (`done` more items, and the context's own `counters` added to the job's record;
 /// the stall mark of this page cleared) and the next page, or the partition's end. Read the
 /// transaction's cancellation with [`PageCommit::of`].
@@ -158,7 +166,7 @@ pub fn page_done(
     counters: &[(&str, i64)],
     next: Option<&Page>,
     now: chrono::DateTime<chrono::Utc>,
-) -> [TransactWriteItem; 2] {
+) -> Transaction {
     let finished = next.is_none();
     let mut values = HashMap::from([
         (":done".to_owned(), n(done)),
@@ -196,7 +204,9 @@ pub fn page_done(
             "attribute_not_exists(pk)",
         ),
     };
-    [progress, next_or_end]
+    Transaction::new()
+        .with(JOB, progress)
+        .with(NEXT_PAGE, next_or_end)
 }
 
 /// What a page's transaction came to.
@@ -212,15 +222,14 @@ pub enum PageCommit {
 }
 
 impl PageCommit {
-    /// Reads a page's transaction whose last two items are [`page_done`]'s.
+    /// Reads a page's transaction that holds [`page_done`]'s items.
     pub fn of(result: Result<(), Cancelled>) -> PageCommit {
         let Err(cancelled) = result else {
             return PageCommit::Done;
         };
-        let last = cancelled.0.len().saturating_sub(1);
-        if cancelled.failed_at(last) {
+        if cancelled.failed(NEXT_PAGE) {
             PageCommit::Duplicate
-        } else if cancelled.failed_at(last.saturating_sub(1)) {
+        } else if cancelled.failed(JOB) {
             PageCommit::UnknownJob
         } else {
             PageCommit::Refused(cancelled)
@@ -370,8 +379,16 @@ mod tests {
 
     #[test]
     fn a_page_commit_tells_a_redelivery_and_an_unknown_job_from_its_own_refusal() {
-        let cancelled =
-            |codes: &[&str]| Err(Cancelled(codes.iter().map(|c| c.to_string()).collect()));
+        let names = ["task", JOB, NEXT_PAGE];
+        let cancelled = |codes: &[&str]| {
+            Err(Cancelled(
+                names
+                    .iter()
+                    .zip(codes)
+                    .map(|(n, c)| (n.to_string(), c.to_string()))
+                    .collect(),
+            ))
+        };
         let failed = crate::dynamo::CONDITION_FAILED;
         assert_eq!(PageCommit::of(Ok(())), PageCommit::Done);
         assert_eq!(

@@ -4,6 +4,7 @@
 //! - [`schema`]: the schema registry (`events/`), checked before anything is produced.
 //! - [`outbox`]: state and events committed in one transaction; the stream relay that publishes.
 //! - [`inbox`]: idempotent consumption of SQS batches of events; poison parked at once.
+//! - [`usecase`]: the one executor of every use case: read, decide, commit, retry, idempotency.
 //! - [`job`]: paged jobs (a shuffle, a daily close): bounded pages, atomic progress, stalls.
 //! - [`lambda`]: the entry points, one per kind of function (route, consumer, relay, invocation).
 //! - [`copies`]: the copy of accounts every context keeps (rights follow the account).
@@ -30,6 +31,7 @@ pub mod outbox;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod usecase;
 
 /// A boxed, sendable future: what the boxed handlers of [`lambda`] answer.
 pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;

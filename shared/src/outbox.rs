@@ -25,6 +25,9 @@ const RETENTION_SECONDS: i64 = 7 * 24 * 3600;
 /// EventBridge accepts at most ten entries per PutEvents call.
 const PUT_EVENTS_LIMIT: usize = 10;
 
+/// The name of outbox records in a transaction (their condition never fails: event ids are new).
+pub const OUTBOX: &str = "outbox";
+
 /// The outbox record for `envelope`, to go into the same transaction as the state change.
 pub fn record(table: &str, envelope: &Envelope) -> TransactWriteItem {
     let expires = envelope.occurred_at.timestamp() + RETENTION_SECONDS;

@@ -3,7 +3,7 @@
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::copies;
-use ates_kernel::dynamo::{get_n, key, n, update, Table};
+use ates_kernel::dynamo::{get_n, key, n, update, Table, Transaction};
 use ates_kernel::identity::Role;
 use ates_kernel::inbox::Outcome;
 use ates_kernel::testing::{account, account_event, Emulator};
@@ -42,8 +42,15 @@ async fn an_account_event_applies_once_and_an_older_revision_changes_nothing() {
         ..kiwi.clone()
     };
     let moved_event = account_event(&moved);
-    let commit =
-        |snapshot, event| copies::commit(&table, CONSUMER, event, snapshot, vec![count_one()]);
+    let commit = |snapshot, event| {
+        copies::commit(
+            &table,
+            CONSUMER,
+            event,
+            snapshot,
+            Transaction::new().with("count", count_one()),
+        )
+    };
     assert_eq!(
         commit(&moved, &moved_event).await.unwrap(),
         Outcome::Applied

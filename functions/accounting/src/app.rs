@@ -1,6 +1,6 @@
-//! Accounting's use cases: one function per event handler, job page and query. Each reads
-//! through [`LedgerStore`], decides with the domain (`ledger`, `close`), builds the events and
-//! commits state and events in one store call; it owns the retries when a write loses a race.
+//! Accounting's use cases: one function per event handler, job page and query. Each is a try of
+//! the kernel's executor (`usecase::execute`): it reads through [`LedgerStore`], decides with
+//! the domain (`ledger`, `close`), and commits state and events in one store call.
 //! No HTTP, no AWS: `api` maps requests onto these; `store` and `memory` are the stores.
 
 use ates_kernel::calendar::Calendar;
@@ -13,6 +13,7 @@ use ates_kernel::contracts::tasks::{
 use ates_kernel::event::{Cause, Envelope, EventError};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::job::{Page, PageCommit};
+use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -23,9 +24,6 @@ use crate::ledger::{Entry, LedgerAccount, Movement, Task};
 use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
 pub use crate::ports::{Bank, Committed, DayEarnings, LedgerStore, Posting};
 use crate::PRODUCER;
-
-/// How often a handler reads again after losing a race, before the message is retried later.
-const ATTEMPTS: u32 = 5;
 
 /// Inbox names: one per handler.
 pub mod consumer {
@@ -41,17 +39,23 @@ fn poison(e: EventError) -> ConsumeError {
     ConsumeError::Poison(e.to_string())
 }
 
-fn outcome(committed: Committed) -> Option<Outcome> {
-    match committed {
-        Committed::Applied => Some(Outcome::Applied),
-        Committed::Duplicate => Some(Outcome::Duplicate),
-        Committed::AlreadyPosted => Some(Outcome::Superseded),
-        Committed::Stale => None,
+/// What the commit of a write that has no state to race for came to: a refused one was made
+/// meanwhile by another delivery.
+fn once(committed: Committed) -> Outcome {
+    match attempt::<()>(committed) {
+        Attempt::Done(outcome) => outcome,
+        _ => Outcome::Superseded,
     }
 }
 
-async fn lost_race(attempt: u32) {
-    tokio::time::sleep(ates_kernel::dynamo::backoff(attempt)).await;
+/// What a consumer's commit came to, as the executor reads it.
+fn attempt<E>(committed: Committed) -> Attempt<Outcome, E> {
+    match committed {
+        Committed::Applied => Attempt::Done(Outcome::Applied),
+        Committed::Duplicate => Attempt::Done(Outcome::Duplicate),
+        Committed::AlreadyPosted => Attempt::Done(Outcome::Superseded),
+        Committed::Stale => Attempt::Lost,
+    }
 }
 
 /// B2: the copy of the person behind a ledger account (`Account.*`), only forward in revision.
@@ -64,14 +68,14 @@ pub async fn sync_account(
         return Ok(Outcome::Superseded);
     };
     let snapshot = snapshot.map_err(poison)?;
-    for attempt in 0..ATTEMPTS {
+    execute(|| async {
         let before = store.account(snapshot.account_id).await?;
         if before
             .as_ref()
             .and_then(|a| a.profile.as_ref())
             .is_some_and(|p| p.revision >= snapshot.revision)
         {
-            return Ok(Outcome::Superseded);
+            return Ok(Attempt::Done(Outcome::Superseded));
         }
         let mut after = before
             .clone()
@@ -80,12 +84,9 @@ pub async fn sync_account(
         let committed = store
             .save_profile(before.as_ref(), &after, consumer::SYNC_ACCOUNT, event)
             .await?;
-        if let Some(outcome) = outcome(committed) {
-            return Ok(outcome);
-        }
-        lost_race(attempt).await;
-    }
-    Err(ConsumeError::Retry("the account kept changing".into()))
+        Ok(attempt(committed))
+    })
+    .await
 }
 
 /// B3: prices are set the first time accounting sees a task, from whichever event comes first.
@@ -116,10 +117,10 @@ pub async fn record_task(
 ) -> Result<Outcome, ConsumeError> {
     let created = decode_task_created(event).map_err(poison)?;
     let cause = Cause::event(event);
-    for attempt in 0..ATTEMPTS {
+    execute(|| async {
         let before = store.task(created.task_id).await?;
         if before.as_ref().is_some_and(|t| t.title.is_some()) {
-            return Ok(Outcome::Superseded);
+            return Ok(Attempt::Done(Outcome::Superseded));
         }
         let (mut after, new) = priced(before.clone(), created.task_id, now);
         after.title = Some(created.title.clone());
@@ -138,12 +139,9 @@ pub async fn record_task(
                 event,
             )
             .await?;
-        if let Some(outcome) = outcome(committed) {
-            return Ok(outcome);
-        }
-        lost_race(attempt).await;
-    }
-    Err(ConsumeError::Retry("the task kept changing".into()))
+        Ok(attempt(committed))
+    })
+    .await
 }
 
 /// Posts the movement `make` builds for `task_id` to `account_id`'s ledger, once, pricing the
@@ -158,7 +156,7 @@ async fn post_movement(
     make: impl Fn(&Task) -> Movement,
 ) -> Result<Outcome, ConsumeError> {
     let cause = Cause::event(event);
-    for attempt in 0..ATTEMPTS {
+    execute(|| async {
         let (task, new) = priced(store.task(task_id).await?, task_id, now);
         let before = store.account(account_id).await?;
         let account = before
@@ -177,15 +175,13 @@ async fn post_movement(
             priced: new.then_some(&task),
             events: &events,
         };
-        if let Some(outcome) = outcome(store.post(&posting, consumer, event).await?) {
-            if outcome == Outcome::Applied {
-                tracing::info!(transaction_id = %entry.transaction_id, %account_id, amount_cents = entry.amount_cents, business_date = %entry.business_date, "posted");
-            }
-            return Ok(outcome);
+        let committed = store.post(&posting, consumer, event).await?;
+        if committed == Committed::Applied {
+            tracing::info!(transaction_id = %entry.transaction_id, %account_id, amount_cents = entry.amount_cents, business_date = %entry.business_date, "posted");
         }
-        lost_race(attempt).await;
-    }
-    Err(ConsumeError::Retry("the account kept changing".into()))
+        Ok(attempt(committed))
+    })
+    .await
 }
 
 /// B4: the assignee pays the task's fee at every assignment (`Task.Assigned`, keyed by the
@@ -261,7 +257,7 @@ pub async fn start_close(
         .start_close(&close, consumer::CLOSE_DAY, event)
         .await?;
     tracing::info!(business_date = %date, job_id = %close.job_id, ?committed, "close started");
-    Ok(outcome(committed).unwrap_or(Outcome::Superseded))
+    Ok(once(committed))
 }
 
 /// What one page of a close did.
@@ -319,14 +315,26 @@ pub async fn close_page(
 /// later day was closed for it already: a day ended out of order).
 async fn close_account(
     store: &impl LedgerStore,
-    mut account: LedgerAccount,
+    account: LedgerAccount,
     date: NaiveDate,
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Option<crate::ledger::Statement>, AccountingError> {
-    for attempt in 0..ATTEMPTS {
+    let account_id = account.account_id;
+    // The page read the account; a try after a lost one reads it again.
+    let as_read = std::sync::Mutex::new(Some(account));
+    execute(|| async {
+        let first = as_read.lock().expect("not poisoned").take();
+        let account = match first {
+            Some(account) => account,
+            None => store
+                .account(account_id)
+                .await?
+                .ok_or(AccountingError::UnknownAccount)?,
+        };
         let Some(closing) = account.close(date, now) else {
-            return Ok(account.last_statement.filter(|s| s.business_date == date));
+            let statement = account.last_statement.filter(|s| s.business_date == date);
+            return Ok(Attempt::Done(statement));
         };
         let mut events = Vec::new();
         if let Some(payout) = &closing.payout {
@@ -341,18 +349,14 @@ async fn close_account(
                 now,
             )?);
         }
-        match store.save_closing(&account, &closing, &events).await? {
-            Committed::Applied => return Ok(Some(closing.statement)),
-            _ => {
-                lost_race(attempt).await;
-                account = store
-                    .account(account.account_id)
-                    .await?
-                    .ok_or(AccountingError::UnknownAccount)?;
-            }
-        }
-    }
-    Err(AccountingError::ChangedMeanwhile)
+        Ok(
+            match store.save_closing(&account, &closing, &events).await? {
+                Committed::Applied => Attempt::Done(Some(closing.statement)),
+                _ => Attempt::Lost,
+            },
+        )
+    })
+    .await
 }
 
 fn payout_made(payout: &Entry) -> PayoutMade {
@@ -638,7 +642,7 @@ pub async fn send_payout(
         .record_transfer(&transfer, consumer::SEND_PAYOUT, event)
         .await?;
     tracing::info!(payout_id = %transfer.payout_id, status = ?transfer.status, ?committed, "payout transfer");
-    Ok(outcome(committed).unwrap_or(Outcome::Superseded))
+    Ok(once(committed))
 }
 
 /// `GET /accounting/me/payout-details`: the IBAN masked, and what waits for it.

@@ -18,6 +18,12 @@ pub enum AccountingError {
     Event(#[from] EventError),
 }
 
+impl From<ates_kernel::usecase::Contended> for AccountingError {
+    fn from(_: ates_kernel::usecase::Contended) -> Self {
+        AccountingError::ChangedMeanwhile
+    }
+}
+
 impl From<BadCursor> for AccountingError {
     fn from(e: BadCursor) -> Self {
         AccountingError::Invalid(e.to_string())

@@ -19,14 +19,14 @@ use std::collections::{BTreeMap, HashMap};
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::{
-    from_item, get_n, key, n, s, to_item, update, Item, Listed, StoreError, Table,
+    from_item, get_n, key, n, s, to_item, update, Item, Listed, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::http::AccountCopies;
 use ates_kernel::inbox::{self, Committed as InboxCommitted};
 use ates_kernel::job::{self, Cursor, Page, PageCommit};
 use ates_kernel::outbox;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -41,6 +41,11 @@ use crate::ports::{AccountPage, Committed, DayEarnings, EntryPage, LedgerStore, 
 pub const PAGE_SIZE: usize = 25;
 /// The company's daily figures are spread over this many keys (see BENCHMARKS.md).
 pub const EARNINGS_SHARDS: u32 = 16;
+
+/// The names of a transaction's items whose failed conditions mean something: the account's
+/// write (it changed since it was read) and a movement's key (it exists already).
+const ACCOUNT: &str = "account";
+const MOVEMENT: &str = "movement";
 
 fn account_key(id: Uuid) -> Item {
     key(format!("ACCOUNT#{id}"), "ACCOUNT")
@@ -94,22 +99,23 @@ impl Store {
 
     /// Writes an account's money (everything but the person's copy), if it is still at the
     /// sequence read; a new account is created, and counted, if it is still absent.
-    fn write_money(
-        &self,
-        before: Option<&LedgerAccount>,
-        after: &LedgerAccount,
-    ) -> Vec<TransactWriteItem> {
+    fn write_money(&self, before: Option<&LedgerAccount>, after: &LedgerAccount) -> Transaction {
         let Some(before) = before else {
-            return vec![
-                self.table
-                    .put(account_item(after), "attribute_not_exists(pk)"),
-                update(
+            return Transaction::new()
+                .with(
+                    ACCOUNT,
                     self.table
-                        .update(counter_key())
-                        .update_expression("ADD accounts :one")
-                        .expression_attribute_values(":one", n(1)),
-                ),
-            ];
+                        .put(account_item(after), "attribute_not_exists(pk)"),
+                )
+                .with(
+                    "account-counter",
+                    update(
+                        self.table
+                            .update(counter_key())
+                            .update_expression("ADD accounts :one")
+                            .expression_attribute_values(":one", n(1)),
+                    ),
+                );
         };
         let mut item = account_item(after);
         item.retain(|name, _| !["pk", "sk", "profile", "account_id"].contains(&name.as_str()));
@@ -121,17 +127,20 @@ impl Store {
                 .expression_attribute_names(format!("#a{i}"), name)
                 .expression_attribute_values(format!(":a{i}"), value);
         }
-        vec![update(
-            builder
-                .update_expression(format!("SET {}", sets.join(", ")))
-                .condition_expression("#seq = :seq")
-                .expression_attribute_names("#seq", "sequence")
-                .expression_attribute_values(":seq", n(before.sequence)),
-        )]
+        Transaction::new().with(
+            ACCOUNT,
+            update(
+                builder
+                    .update_expression(format!("SET {}", sets.join(", ")))
+                    .condition_expression("#seq = :seq")
+                    .expression_attribute_names("#seq", "sequence")
+                    .expression_attribute_values(":seq", n(before.sequence)),
+            ),
+        )
     }
 
     /// A movement's key, its audit line and its share of the company's day.
-    fn write_entry(&self, entry: &Entry) -> Vec<TransactWriteItem> {
+    fn write_entry(&self, entry: &Entry) -> Transaction {
         let mut guard = HashMap::from([
             ("account_id".to_owned(), s(entry.account_id.to_string())),
             ("amount_cents".to_owned(), n(entry.amount_cents)),
@@ -161,35 +170,35 @@ impl Store {
             .expression_attribute_values(":f", n(figures.fees_cents))
             .expression_attribute_values(":r", n(figures.rewards_cents))
             .expression_attribute_values(":p", n(figures.paid_cents));
-        vec![
-            self.table.put(guard, "attribute_not_exists(pk)"),
-            self.table.put(line, "attribute_not_exists(pk)"),
-            update(day),
-        ]
+        Transaction::new()
+            .with(MOVEMENT, self.table.put(guard, "attribute_not_exists(pk)"))
+            .with(
+                "audit-line",
+                self.table.put(line, "attribute_not_exists(pk)"),
+            )
+            .with("earnings", update(day))
     }
 
-    fn outbox(&self, events: &[Envelope]) -> Vec<TransactWriteItem> {
-        events
-            .iter()
-            .map(|e| outbox::record(self.name(), e))
-            .collect()
+    fn outbox(&self, transaction: &mut Transaction, events: &[Envelope]) {
+        transaction.add_all(
+            outbox::OUTBOX,
+            events.iter().map(|e| outbox::record(self.name(), e)),
+        );
     }
 
+    /// Commits a consumer's transaction; a failed `MOVEMENT` means the movement exists already,
+    /// any other failed condition that the state changed since it was read.
     async fn commit(
         &self,
         consumer: &str,
         event: &Envelope,
-        items: Vec<TransactWriteItem>,
-        guard_at: Option<usize>,
+        transaction: Transaction,
     ) -> Result<Committed, StoreError> {
         Ok(
-            match inbox::commit(&self.table, consumer, event, items).await? {
+            match inbox::commit(&self.table, consumer, event, transaction).await? {
                 InboxCommitted::Applied => Committed::Applied,
                 InboxCommitted::Duplicate => Committed::Duplicate,
-                InboxCommitted::Refused(c) if guard_at.is_some_and(|i| c.failed_at(i)) => {
-                    Committed::AlreadyPosted
-                }
-                InboxCommitted::Refused(c) if c.only_conflicts() => return Err(c.into()),
+                InboxCommitted::Refused(c) if c.failed(MOVEMENT) => Committed::AlreadyPosted,
                 InboxCommitted::Refused(_) => Committed::Stale,
             },
         )
@@ -268,7 +277,7 @@ impl LedgerStore for Store {
         consumer: &str,
         event: &Envelope,
     ) -> Result<Committed, StoreError> {
-        let items = match before {
+        let transaction = match before {
             None => self.write_money(None, after),
             Some(before) => {
                 let profile = to_item(&after.profile);
@@ -286,10 +295,10 @@ impl LedgerStore for Store {
                         .condition_expression("profile.revision = :revision")
                         .expression_attribute_values(":revision", n(p.revision)),
                 };
-                vec![update(write)]
+                Transaction::new().with(ACCOUNT, update(write))
             }
         };
-        self.commit(consumer, event, items, None).await
+        self.commit(consumer, event, transaction).await
     }
 
     async fn save_task(
@@ -306,9 +315,9 @@ impl LedgerStore for Store {
             None => "attribute_not_exists(pk)",
             Some(_) => "attribute_exists(pk) AND attribute_not_exists(title)",
         };
-        let mut items = vec![self.table.put(item, condition)];
-        items.extend(self.outbox(events));
-        self.commit(consumer, event, items, None).await
+        let mut transaction = Transaction::new().with("task", self.table.put(item, condition));
+        self.outbox(&mut transaction, events);
+        self.commit(consumer, event, transaction).await
     }
 
     async fn post(
@@ -317,15 +326,15 @@ impl LedgerStore for Store {
         consumer: &str,
         event: &Envelope,
     ) -> Result<Committed, StoreError> {
-        let mut items = self.write_entry(posting.entry);
-        items.extend(self.write_money(posting.before, posting.after));
+        let mut transaction = self.write_entry(posting.entry);
+        transaction.append(self.write_money(posting.before, posting.after));
         if let Some(task) = posting.priced {
             let mut item = to_item(task);
             item.extend(task_key(task.task_id));
-            items.push(self.table.put(item, "attribute_not_exists(pk)"));
+            transaction.add("price", self.table.put(item, "attribute_not_exists(pk)"));
         }
-        items.extend(self.outbox(posting.events));
-        self.commit(consumer, event, items, Some(0)).await
+        self.outbox(&mut transaction, posting.events);
+        self.commit(consumer, event, transaction).await
     }
 
     async fn entries(
@@ -414,7 +423,7 @@ impl LedgerStore for Store {
             ),
             ("started_at".to_owned(), s(close.started_at.to_rfc3339())),
         ]);
-        let items = job::start(
+        let transaction = job::start(
             self.name(),
             close.job_id,
             &close.progress,
@@ -422,7 +431,7 @@ impl LedgerStore for Store {
             &event.correlation_id,
             close.started_at,
         );
-        self.commit(consumer, event, items, None).await
+        self.commit(consumer, event, transaction).await
     }
 
     async fn accounts_page(
@@ -443,19 +452,22 @@ impl LedgerStore for Store {
         closing: &Closing,
         events: &[Envelope],
     ) -> Result<Committed, StoreError> {
-        let mut items = self.write_money(Some(before), &closing.account);
+        let mut transaction = self.write_money(Some(before), &closing.account);
         let statement = &closing.statement;
         let mut item = to_item(statement);
         item.extend(key(
             format!("ACCOUNT#{}", statement.account_id),
             format!("STATEMENT#{}", statement.business_date),
         ));
-        items.push(self.table.put(item, "attribute_not_exists(pk)"));
+        transaction.add(
+            "statement",
+            self.table.put(item, "attribute_not_exists(pk)"),
+        );
         if let Some(payout) = &closing.payout {
-            items.extend(self.write_entry(payout));
+            transaction.append(self.write_entry(payout));
         }
-        items.extend(self.outbox(events));
-        Ok(match self.table.transact(items).await? {
+        self.outbox(&mut transaction, events);
+        Ok(match self.table.transact(transaction).await? {
             Ok(()) => Committed::Applied,
             Err(c) if c.only_conflicts() => return Err(c.into()),
             Err(_) => Committed::Stale,
@@ -475,9 +487,8 @@ impl LedgerStore for Store {
             ("payouts", totals.payouts as i64),
             ("debts", totals.debts as i64),
         ];
-        let items =
-            job::page_done(self.name(), page, accounts, &counters, next, Utc::now()).to_vec();
-        Ok(PageCommit::of(self.table.transact(items).await?))
+        let transaction = job::page_done(self.name(), page, accounts, &counters, next, Utc::now());
+        Ok(PageCommit::of(self.table.transact(transaction).await?))
     }
 
     async fn payout_details(&self, account: Uuid) -> Result<Option<PayoutDetails>, StoreError> {
@@ -531,8 +542,10 @@ impl LedgerStore for Store {
             format!("ACCOUNT#{}", transfer.account_id),
             format!("TRANSFER#{}", transfer.payout_id),
         ));
-        let items = vec![self.table.put(item, "attribute_not_exists(pk)")];
-        self.commit(consumer, event, items, Some(0)).await
+        // The transfer is the payout's movement out: it exists once.
+        let transaction =
+            Transaction::new().with(MOVEMENT, self.table.put(item, "attribute_not_exists(pk)"));
+        self.commit(consumer, event, transaction).await
     }
 
     async fn release_transfer(&self, transfer: &Transfer) -> Result<bool, StoreError> {
@@ -558,8 +571,10 @@ impl LedgerStore for Store {
             .update_expression("SET closed_at = :at")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(closed_at)")
             .expression_attribute_values(":at", s(event.occurred_at.to_rfc3339()));
-        let items = vec![update(mark), outbox::record(self.name(), event)];
-        Ok(self.table.transact(items).await?.is_ok())
+        let transaction = Transaction::new()
+            .with("close", update(mark))
+            .with(outbox::OUTBOX, outbox::record(self.name(), event));
+        Ok(self.table.transact(transaction).await?.is_ok())
     }
 }
 

@@ -7,6 +7,7 @@ use ates_kernel::contracts::accounting::{EntryKind, TransactionPosted};
 use ates_kernel::contracts::tasks::decode_task_created;
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
+use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -15,8 +16,6 @@ use crate::error::AnalyticsError;
 pub use crate::ports::{AnalyticsStore, Committed, Movement, Replayer, Title};
 use crate::projection::{best, cover, shard, Completion, DayFigures, KnownBalance, Period};
 use crate::rebuild::{Rebuild, RebuildStatus, ReplayState};
-
-const ATTEMPTS: u32 = 5;
 
 /// Inbox names: one per handler (and generation, see [`inbox_name`]).
 pub mod consumer {
@@ -107,7 +106,7 @@ async fn apply(
         sequence: posted.sequence,
     };
     let inbox = inbox_name(consumer::RECORD_MOVEMENT, generation);
-    for attempt in 0..ATTEMPTS {
+    execute(|| async {
         let before = store.balance(generation, posted.account_id).await?;
         let newer = before.is_none_or(|b| b.sequence < now.sequence);
         let movement = Movement {
@@ -116,15 +115,17 @@ async fn apply(
             figures,
             balance: newer.then_some((before.as_ref(), &now)),
         };
-        match store
-            .apply_movement(generation, &movement, &inbox, event)
-            .await?
-        {
-            Committed::Stale => tokio::time::sleep(ates_kernel::dynamo::backoff(attempt)).await,
-            done => return Ok(done),
-        }
-    }
-    Err(ConsumeError::Retry("the balance kept changing".into()))
+        Ok(
+            match store
+                .apply_movement(generation, &movement, &inbox, event)
+                .await?
+            {
+                Committed::Stale => Attempt::Lost,
+                done => Attempt::Done(done),
+            },
+        )
+    })
+    .await
 }
 
 /// `GET /analytics/summary` (N2).

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    from_item, get_n, key, n, put, s, to_item, update, Item, StoreError, Table,
+    from_item, get_n, key, n, put, s, to_item, update, Item, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::{self, Committed as InboxCommitted};
@@ -129,15 +129,20 @@ impl AnalyticsStore for Store {
         after: &Generations,
     ) -> Result<bool, StoreError> {
         let (generations, record) = rebuild_items(rebuild, after);
-        let items = vec![
-            put(
-                self.table.name(),
-                generations,
-                "attribute_not_exists(rebuild_id)",
-            ),
-            put(self.table.name(), record, "attribute_not_exists(pk)"),
-        ];
-        Ok(self.table.transact(items).await?.is_ok())
+        let transaction = Transaction::new()
+            .with(
+                "generations",
+                put(
+                    self.table.name(),
+                    generations,
+                    "attribute_not_exists(rebuild_id)",
+                ),
+            )
+            .with(
+                "rebuild",
+                put(self.table.name(), record, "attribute_not_exists(pk)"),
+            );
+        Ok(self.table.transact(transaction).await?.is_ok())
     }
 
     async fn settle_rebuild(
@@ -153,11 +158,16 @@ impl AnalyticsStore for Store {
             .expression_attribute_values(":id", s(rebuild.rebuild_id.to_string()))
             .build()
             .expect("table, item and condition are set");
-        let items = vec![
-            TransactWriteItem::builder().put(switch).build(),
-            put(self.table.name(), record, "attribute_exists(pk)"),
-        ];
-        Ok(self.table.transact(items).await?.is_ok())
+        let transaction = Transaction::new()
+            .with(
+                "generations",
+                TransactWriteItem::builder().put(switch).build(),
+            )
+            .with(
+                "rebuild",
+                put(self.table.name(), record, "attribute_exists(pk)"),
+            );
+        Ok(self.table.transact(transaction).await?.is_ok())
     }
 
     async fn rebuild(&self, id: Uuid) -> Result<Option<Rebuild>, StoreError> {
@@ -188,7 +198,7 @@ impl AnalyticsStore for Store {
             .update_expression("ADD fees_cents :f, rewards_cents :r")
             .expression_attribute_values(":f", n(movement.figures.fees_cents))
             .expression_attribute_values(":r", n(movement.figures.rewards_cents));
-        let mut items = vec![update(figures)];
+        let mut transaction = Transaction::new().with("earnings", update(figures));
         if let Some((before, now)) = movement.balance {
             let mut item = to_item(now);
             item.extend(balance_key(generation, now.account_id));
@@ -209,7 +219,7 @@ impl AnalyticsStore for Store {
                         .build()
                 }
             };
-            items.push(put);
+            transaction.add("balance", put);
             let change = now.debt_change(before);
             if change != 0 {
                 let debt = self
@@ -217,14 +227,14 @@ impl AnalyticsStore for Store {
                     .update(debt_key(generation, shard(&now.account_id.to_string())))
                     .update_expression("ADD accounts :d")
                     .expression_attribute_values(":d", n(change));
-                items.push(update(debt));
+                transaction.add("debts", update(debt));
             }
         }
         Ok(
-            match inbox::commit(&self.table, consumer, event, items).await? {
+            match inbox::commit(&self.table, consumer, event, transaction).await? {
                 InboxCommitted::Applied => Committed::Applied,
                 InboxCommitted::Duplicate => Committed::Duplicate,
-                InboxCommitted::Refused(c) if c.only_conflicts() => return Err(c.into()),
+                // Only the balance has a condition: a newer one was written meanwhile.
                 InboxCommitted::Refused(_) => Committed::Stale,
             },
         )

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::{
-    from_item, get_s, key, n, opt_s, s, to_item, update, Item, StoreError, Table,
+    from_item, get_s, key, n, opt_s, s, to_item, update, Item, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::http::AccountCopies;
@@ -101,20 +101,26 @@ impl AuthStore for Store {
     ) -> Result<Written, AuthError> {
         let mut email = key(format!("EMAIL#{}", account.email), "EMAIL");
         email.insert("account_id".to_owned(), s(account.account_id.to_string()));
-        let mut items = vec![
-            self.table
-                .put(self.account_item(account), "attribute_not_exists(pk)"),
-            self.table.put(email, "attribute_not_exists(pk)"),
-            outbox::record(self.table.name(), event),
-        ];
+        let mut transaction = Transaction::new()
+            .with(
+                "account",
+                self.table
+                    .put(self.account_item(account), "attribute_not_exists(pk)"),
+            )
+            .with("email", self.table.put(email, "attribute_not_exists(pk)"))
+            .with(outbox::OUTBOX, outbox::record(self.table.name(), event));
         if let Some(hash) = password_hash {
             let mut password = password_key(account.account_id);
             password.insert("password_hash".to_owned(), s(hash));
-            items.push(self.table.put(password, "attribute_not_exists(pk)"));
+            transaction.add(
+                "password",
+                self.table.put(password, "attribute_not_exists(pk)"),
+            );
         }
-        match self.table.transact(items).await? {
+        match self.table.transact(transaction).await? {
             Ok(()) => Ok(Written::Done),
-            Err(c) if c.failed_at(1) => Ok(Written::Lost),
+            // The address has an account already.
+            Err(c) if c.failed("email") => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
         }
     }
@@ -139,13 +145,15 @@ impl AuthStore for Store {
             .expression_attribute_values(":previous", n(account.revision - 1))
             .build()
             .expect("update is complete");
-        let items = vec![
-            TransactWriteItem::builder().update(update).build(),
-            outbox::record(self.table.name(), event),
-        ];
-        match self.table.transact(items).await? {
+        let transaction = Transaction::new()
+            .with(
+                "account",
+                TransactWriteItem::builder().update(update).build(),
+            )
+            .with(outbox::OUTBOX, outbox::record(self.table.name(), event));
+        match self.table.transact(transaction).await? {
             Ok(()) => Ok(Written::Done),
-            Err(c) if c.failed_at(0) => Ok(Written::Lost),
+            Err(c) if c.failed("account") => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
         }
     }
@@ -218,13 +226,18 @@ impl AuthStore for Store {
             ("started_at".to_owned(), n(now)),
             ("ttl".to_owned(), n(now + REFRESH_TOKEN_SECONDS)),
         ]);
-        let items = vec![
-            self.table.put(session, "attribute_not_exists(pk)"),
-            self.table
-                .put(self.refresh_item(token, now), "attribute_not_exists(pk)"),
-        ];
+        let transaction = Transaction::new()
+            .with(
+                "session",
+                self.table.put(session, "attribute_not_exists(pk)"),
+            )
+            .with(
+                "refresh-token",
+                self.table
+                    .put(self.refresh_item(token, now), "attribute_not_exists(pk)"),
+            );
         self.table
-            .transact(items)
+            .transact(transaction)
             .await?
             .map_err(StoreError::from)?;
         Ok(())
@@ -258,13 +271,15 @@ impl AuthStore for Store {
             .expression_attribute_values(":ttl", n(now + REFRESH_TOKEN_SECONDS))
             .expression_attribute_values(":active", s("active"))
             .expression_attribute_values(":account", s(old.account_id.to_string()));
-        let items = vec![
-            update(spend),
-            self.table
-                .put(self.refresh_item(new, now), "attribute_not_exists(pk)"),
-            update(keep_session),
-        ];
-        match self.table.transact(items).await? {
+        let transaction = Transaction::new()
+            .with("spent-token", update(spend))
+            .with(
+                "refresh-token",
+                self.table
+                    .put(self.refresh_item(new, now), "attribute_not_exists(pk)"),
+            )
+            .with("session", update(keep_session));
+        match self.table.transact(transaction).await? {
             Ok(()) => Ok(Written::Done),
             Err(c) if c.any_failed() => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
@@ -307,15 +322,20 @@ impl AuthStore for Store {
                 .expression_attribute_values(":revoked", s("revoked"))
                 .expression_attribute_values(":account", s(token.account_id.to_string()))
         };
-        let items = vec![
-            update(
-                revoke(key(format!("REFRESH#{}", token.hash), "REFRESH"))
-                    .condition_expression("account_id = :account AND session_id = :session")
-                    .expression_attribute_values(":session", s(token.session_id.to_string())),
-            ),
-            update(revoke(session_key(token)).condition_expression("account_id = :account")),
-        ];
-        match self.table.transact(items).await? {
+        let transaction = Transaction::new()
+            .with(
+                "refresh-token",
+                update(
+                    revoke(key(format!("REFRESH#{}", token.hash), "REFRESH"))
+                        .condition_expression("account_id = :account AND session_id = :session")
+                        .expression_attribute_values(":session", s(token.session_id.to_string())),
+                ),
+            )
+            .with(
+                "session",
+                update(revoke(session_key(token)).condition_expression("account_id = :account")),
+            );
+        match self.table.transact(transaction).await? {
             Ok(()) => Ok(Written::Done),
             Err(c) if c.any_failed() => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),

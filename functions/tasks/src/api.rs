@@ -17,15 +17,11 @@ use crate::task::{NewTask, Status, Task};
 const MANAGERS: &[Role] = &[Role::Manager, Role::Admin];
 
 /// The use cases' view of a request: who, why, when, and the caller's idempotency key.
-fn request(req: &Request, by: Uuid, keyed: Option<String>) -> Result<app::Request, Problem> {
-    let idempotency = match keyed {
-        Some(what) => http::idempotency_key(req, &by.to_string(), what)?,
-        None => None,
-    };
+fn request(req: &Request, by: Uuid) -> Result<app::Request, Problem> {
     Ok(app::Request {
         by,
         cause: Cause::request(correlation_id(req)),
-        idempotency,
+        idempotency: http::idempotency_key(req, &by.to_string())?,
         now: Utc::now(),
     })
 }
@@ -70,8 +66,7 @@ pub async fn create_task(store: &impl TaskStore, req: Request) -> HttpResult {
     let by = http::caller(&req, store).await?.account_id;
     let new: NewTask = http::body(&req)?;
     let new = new.validate()?;
-    let what = serde_json::to_string(&new).map_err(Problem::internal)?;
-    let request = request(&req, by, Some(what))?;
+    let request = request(&req, by)?;
     let created = app::create_task(store, &new, &request, &mut assignment_rng()).await?;
     let location = match &created {
         Answer::Fresh(task) => Some(format!("/tasks/{}", task.task_id)),
@@ -110,7 +105,7 @@ pub async fn complete_task(store: &impl TaskStore, req: Request) -> HttpResult {
     let me = http::caller(&req, store).await?.account_id;
     let id = http::path_param(&req, "task_id")?;
     let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found(format!("no task {id}")))?;
-    let request = request(&req, me, Some(format!("complete {id}")))?;
+    let request = request(&req, me)?;
     answer(
         StatusCode::OK,
         app::complete_task(store, id, &request).await?,
@@ -122,7 +117,7 @@ pub async fn complete_task(store: &impl TaskStore, req: Request) -> HttpResult {
 pub async fn start_shuffle(store: &impl TaskStore, req: Request) -> HttpResult {
     let caller = http::caller(&req, store).await?;
     caller.require_any(MANAGERS)?;
-    let request = request(&req, caller.account_id, None)?;
+    let request = request(&req, caller.account_id)?;
     let shuffle = app::start_shuffle(store, &request).await?;
     let response = http::json(StatusCode::ACCEPTED, &shuffle.progress())?;
     with_location(response, format!("/tasks/shuffles/{}", shuffle.shuffle_id))

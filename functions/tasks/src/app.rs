@@ -1,21 +1,23 @@
-//! The task tracker's use cases: one function per command, query and event handler. Each reads
-//! what it needs through [`TaskStore`], decides with the domain (`task`, `shuffle`),
-//! builds the events, and commits state and events in one store call; it owns the retries when
-//! a conditional write loses a race. No HTTP, no AWS: `api` maps requests onto these, `store`
-//! and `memory` are the stores they run on.
+//! The task tracker's use cases: one function per command, query and event handler. Each is a
+//! try of the kernel's executor (`usecase::execute`): it reads what it needs through
+//! [`TaskStore`], decides with the domain (`task`, `shuffle`, which also build the events), and
+//! commits state and events in one store call. No HTTP, no AWS: `api` maps requests onto these,
+//! `store` and `memory` are the stores they run on.
 
-use ates_kernel::contracts::tasks::{split_legacy_title, TaskAssigned, TaskCompleted, TaskCreated};
+use ates_kernel::contracts::tasks::split_legacy_title;
 use ates_kernel::event::{Cause, Envelope};
-use ates_kernel::idempotency::{IdempotencyKey, Replay};
+use ates_kernel::idempotency::IdempotencyKey;
+use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
 
 pub use crate::ports::{Listing, PageSaved, Saved, TaskStore};
 use ates_kernel::inbox::ConsumeError;
+pub use ates_kernel::usecase::Answer;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::TaskError;
 use crate::shuffle::{reassign_page, Shuffle};
-use crate::task::{pick_assignee, NewTask, Status, Task};
+use crate::task::{pick_assignee, Status, Task, ValidTask};
 use crate::PRODUCER;
 use ates_kernel::job::Page;
 
@@ -27,16 +29,6 @@ pub enum PageOutcome {
     Duplicate,
 }
 
-/// An answer that happened now, or the first answer to a repeated keyed request.
-#[derive(Debug)]
-pub enum Answer<T> {
-    Fresh(T),
-    Replayed(Replay),
-}
-
-/// How often a command re-reads and retries after losing a race for a task.
-const ATTEMPTS: usize = 3;
-
 /// Who asks, why, and when: what every command carries besides its own input.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -46,49 +38,62 @@ pub struct Request {
     pub now: DateTime<Utc>,
 }
 
+impl Request {
+    /// The request's key, if it has one, for the command `fingerprint` names.
+    fn keyed(&self, fingerprint: String) -> Option<Keyed> {
+        self.idempotency
+            .clone()
+            .map(|key| Keyed { key, fingerprint })
+    }
+}
+
+/// What a write came to, as the executor reads it: a refusal of the key is the first answer's
+/// to decide; a stale read is read again.
+fn attempt<T>(saved: Saved, answer: T) -> Attempt<T, TaskError> {
+    match saved {
+        Saved::Done => Attempt::Done(answer),
+        Saved::KeyUsed => Attempt::KeyUsed(TaskError::ChangedMeanwhile),
+        Saved::Stale => Attempt::Lost,
+    }
+}
+
+fn json(task: &Task) -> Result<String, TaskError> {
+    serde_json::to_string(task).map_err(|e| TaskError::Invalid(e.to_string()))
+}
+
 /// T2: a task appears open and is assigned at once to a uniformly random assignable account.
 pub async fn create_task(
     store: &impl TaskStore,
-    new: &NewTask,
+    new: &ValidTask,
     request: &Request,
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<Answer<Task>, TaskError> {
-    let new = new.validate()?;
+    let fingerprint = serde_json::to_string(new).map_err(|e| TaskError::Invalid(e.to_string()))?;
+    let keyed = request.keyed(fingerprint);
     let pool = store.assignable_accounts().await?;
     let assignee = pick_assignee(&pool, rng).ok_or(TaskError::NobodyAssignable)?;
-    let task = Task::open(&new, assignee, request.by, request.now)?;
-    let created = TaskCreated {
-        task_id: task.task_id,
-        title: task.title.clone(),
-        jira_id: task.jira_id.clone(),
-        description: task.description.clone(),
-        created_by: request.by,
-        created_at: request.now,
-        version: task.version,
-    };
-    let assigned = TaskAssigned {
-        task_id: task.task_id,
-        assignee_id: assignee,
-        previous_assignee_id: None,
-        shuffle_id: None,
-        assigned_at: request.now,
-        version: task.version,
-    };
-    let events = [
-        Envelope::wrap(PRODUCER, &created, &request.cause, request.now)?,
-        Envelope::wrap(PRODUCER, &assigned, &request.cause, request.now)?,
-    ];
-    let answer = serde_json::to_string(&task).map_err(|e| TaskError::Invalid(e.to_string()))?;
-    let keyed = request.idempotency.as_ref().map(|k| (k, answer.as_str()));
-    match store.create_task(&task, &events, keyed).await? {
-        Saved::Done => {
+    execute_keyed(store, keyed.as_ref(), || async {
+        let task = Task::open(new, assignee, request.by, request.now);
+        let events = [
+            Envelope::wrap(PRODUCER, &task.created(), &request.cause, request.now)?,
+            Envelope::wrap(
+                PRODUCER,
+                &task.assigned(None, request.now),
+                &request.cause,
+                request.now,
+            )?,
+        ];
+        let answer = json(&task)?;
+        let keyed = keyed.as_ref().map(|k| (k, answer.as_str()));
+        let saved = store
+            .create_task(&task, &events, keyed, request.now)
+            .await?;
+        if saved == Saved::Done {
             tracing::info!(task_id = %task.task_id, assignee_id = %assignee, "task created");
-            Ok(Answer::Fresh(task))
         }
-        Saved::Replayed(replay) => replayed(replay, request),
-        // A new task's id is new: only the key can have been there before.
-        Saved::Stale => Err(TaskError::ChangedMeanwhile),
-    }
+        Ok(attempt(saved, task))
+    })
+    .await
 }
 
 /// T4: only the current assignee completes, and a done task stays done. A repeated request
@@ -98,52 +103,27 @@ pub async fn complete_task(
     task_id: Uuid,
     request: &Request,
 ) -> Result<Answer<Task>, TaskError> {
-    for _attempt in 0..ATTEMPTS {
+    let keyed = request.keyed(format!("complete {task_id}"));
+    execute_keyed(store, keyed.as_ref(), || async {
         let task = store.task(task_id).await?.ok_or(TaskError::UnknownTask)?;
-        let done = match task.complete(request.by, request.now) {
+        let (done, completed) = match task.complete(request.by, request.now) {
             Ok(done) => done,
-            Err(TaskError::AlreadyDone) if request.idempotency.is_some() => {
-                let key = request.idempotency.as_ref().expect("checked");
-                return match store.replay(key).await? {
-                    Some(replay) => replayed(replay, request),
-                    None => Err(TaskError::AlreadyDone),
-                };
-            }
+            // Done already: by this same request, if it carries the key of the first.
+            Err(TaskError::AlreadyDone) => return Ok(Attempt::KeyUsed(TaskError::AlreadyDone)),
             Err(e) => return Err(e),
         };
-        let completed = TaskCompleted {
-            task_id,
-            assignee_id: request.by,
-            completed_at: request.now,
-            version: done.version,
-        };
         let event = Envelope::wrap(PRODUCER, &completed, &request.cause, request.now)?;
-        let answer = serde_json::to_string(&done).map_err(|e| TaskError::Invalid(e.to_string()))?;
-        let keyed = request.idempotency.as_ref().map(|k| (k, answer.as_str()));
-        match store.complete_task(&done, &event, keyed).await? {
-            Saved::Done => {
-                tracing::info!(%task_id, "task completed");
-                return Ok(Answer::Fresh(done));
-            }
-            Saved::Replayed(replay) => return replayed(replay, request),
-            // Reassigned or completed meanwhile: look again.
-            Saved::Stale => continue,
+        let answer = json(&done)?;
+        let keyed = keyed.as_ref().map(|k| (k, answer.as_str()));
+        let saved = store
+            .complete_task(&task, &done, &event, keyed, request.now)
+            .await?;
+        if saved == Saved::Done {
+            tracing::info!(%task_id, "task completed");
         }
-    }
-    Err(TaskError::ChangedMeanwhile)
-}
-
-/// The first answer, if the key was used for this same request.
-fn replayed<T>(replay: Replay, request: &Request) -> Result<Answer<T>, TaskError> {
-    let same = request
-        .idempotency
-        .as_ref()
-        .is_some_and(|k| k.request == replay.request);
-    if same {
-        Ok(Answer::Replayed(replay))
-    } else {
-        Err(TaskError::KeyReused)
-    }
+        Ok(attempt(saved, done))
+    })
+    .await
 }
 
 /// T4: an employee's own tasks of one status, newest first.
@@ -189,14 +169,14 @@ pub async fn shuffle_progress(store: &impl TaskStore, id: Uuid) -> Result<Shuffl
 
 /// T3, one page: at most a page of a shard's open tasks goes to random assignable accounts, with
 /// one `Task.Assigned` each, the shuffle's progress and the next page, in one commit. Tasks that
-/// changed since they were read are read again and the page retried.
+/// changed since they were read are read again and the page tried again.
 pub async fn shuffle_page(
     store: &impl TaskStore,
     page: &Page,
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<PageOutcome, TaskError> {
     let pool = store.assignable_accounts().await?;
-    let (mut tasks, next_cursor) = store
+    let (tasks, next_cursor) = store
         .open_tasks_page(page.partition, page.cursor.as_ref())
         .await?;
     let next = next_cursor.map(|cursor| page.next(cursor));
@@ -204,39 +184,44 @@ pub async fn shuffle_page(
         correlation_id: page.correlation_id.clone(),
         causation_id: Some(page.job_id.to_string()),
     };
-    for _attempt in 0..=ATTEMPTS {
-        let moves = reassign_page(&tasks, &pool, page.job_id, rng);
+    let tasks = std::sync::Mutex::new(tasks);
+    let rng = std::sync::Mutex::new(rng);
+    execute(|| async {
+        let read = tasks.lock().expect("not poisoned").clone();
+        let moves = reassign_page(
+            &read,
+            &pool,
+            page.job_id,
+            &mut **rng.lock().expect("not poisoned"),
+        );
         let now = Utc::now();
         let events = moves
             .iter()
             .map(|(before, after)| {
-                let assigned = TaskAssigned {
-                    task_id: after.task_id,
-                    assignee_id: after.assignee_id,
-                    previous_assignee_id: Some(before.assignee_id),
-                    shuffle_id: Some(page.job_id),
-                    assigned_at: now,
-                    version: after.version,
-                };
+                let assigned = after.assigned(Some(before.assignee_id), now);
                 Envelope::wrap(PRODUCER, &assigned, &cause, now)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        match store
-            .save_shuffle_page(page, &moves, &events, next.as_ref())
-            .await?
-        {
-            PageSaved::Done => return Ok(PageOutcome::Reassigned(moves.len())),
-            PageSaved::Duplicate => return Ok(PageOutcome::Duplicate),
-            PageSaved::UnknownShuffle => return Err(TaskError::UnknownShuffle),
-            PageSaved::Stale(stale) => {
-                // Completed, or moved by another shuffle: read those again and try once more.
-                let fresh = store.reload(&stale).await?;
-                tasks.retain(|t| !stale.contains(&t.task_id));
-                tasks.extend(fresh);
-            }
-        }
-    }
-    Err(TaskError::ChangedMeanwhile)
+        Ok(
+            match store
+                .save_shuffle_page(page, &moves, &events, next.as_ref(), now)
+                .await?
+            {
+                PageSaved::Done => Attempt::Done(PageOutcome::Reassigned(moves.len())),
+                PageSaved::Duplicate => Attempt::Done(PageOutcome::Duplicate),
+                PageSaved::UnknownShuffle => return Err(TaskError::UnknownShuffle),
+                PageSaved::Stale(stale) => {
+                    // Completed, or moved by another shuffle: read those again.
+                    let fresh = store.reload(&stale).await?;
+                    let mut tasks = tasks.lock().expect("not poisoned");
+                    tasks.retain(|t| !stale.contains(&t.task_id));
+                    tasks.extend(fresh);
+                    Attempt::Lost
+                }
+            },
+        )
+    })
+    .await
 }
 
 /// The copy of accounts (`Account.*` events): once per event, and only forward in revision.

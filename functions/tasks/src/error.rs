@@ -3,6 +3,7 @@
 use ates_kernel::dynamo::{BadCursor, StoreError};
 use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
+use ates_kernel::usecase::{Contended, KeyedError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
@@ -26,6 +27,18 @@ pub enum TaskError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Event(#[from] EventError),
+}
+
+impl From<Contended> for TaskError {
+    fn from(_: Contended) -> Self {
+        TaskError::ChangedMeanwhile
+    }
+}
+
+impl KeyedError for TaskError {
+    fn key_reused() -> Self {
+        TaskError::KeyReused
+    }
 }
 
 impl From<BadCursor> for TaskError {

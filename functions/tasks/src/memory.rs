@@ -8,10 +8,12 @@ use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
+use ates_kernel::usecase::Replays;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::TaskError;
-use crate::ports::{Listing, PageSaved, Saved, TaskStore};
+use crate::ports::{KeyedAnswer, Listing, PageSaved, Saved, TaskStore};
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task};
 use ates_kernel::job::{Cursor, Page};
@@ -44,17 +46,16 @@ impl MemoryStore {
     }
 }
 
-fn keyed_answer(state: &State, keyed: Option<(&IdempotencyKey, &str)>) -> Option<Replay> {
-    let (key, _) = keyed?;
-    state.answers.get(&key.key).cloned()
+fn key_used(state: &State, keyed: KeyedAnswer<'_>) -> bool {
+    keyed.is_some_and(|(keyed, _)| state.answers.contains_key(&keyed.key.key))
 }
 
-fn keep_answer(state: &mut State, keyed: Option<(&IdempotencyKey, &str)>) {
-    if let Some((key, answer)) = keyed {
+fn keep_answer(state: &mut State, keyed: KeyedAnswer<'_>) {
+    if let Some((keyed, answer)) = keyed {
         state.answers.insert(
-            key.key.clone(),
+            keyed.key.key.clone(),
             Replay {
-                request: key.request.clone(),
+                request: keyed.fingerprint.clone(),
                 body: answer.to_owned(),
             },
         );
@@ -64,6 +65,12 @@ fn keep_answer(state: &mut State, keyed: Option<(&IdempotencyKey, &str)>) {
 impl HasCopyStore for MemoryStore {
     fn copy_store(&self) -> CopyStore<'_> {
         CopyStore::Memory(&self.accounts)
+    }
+}
+
+impl Replays for MemoryStore {
+    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
+        Ok(self.state.lock().answers.get(&key.key).cloned())
     }
 }
 
@@ -88,11 +95,12 @@ impl TaskStore for MemoryStore {
         &self,
         task: &Task,
         events: &[Envelope],
-        keyed: Option<(&IdempotencyKey, &str)>,
+        keyed: KeyedAnswer<'_>,
+        _now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
         let mut state = self.state.lock();
-        if let Some(replay) = keyed_answer(&state, keyed) {
-            return Ok(Saved::Replayed(replay));
+        if key_used(&state, keyed) {
+            return Ok(Saved::KeyUsed);
         }
         if state.tasks.contains_key(&task.task_id) {
             return Ok(Saved::Stale);
@@ -105,18 +113,20 @@ impl TaskStore for MemoryStore {
 
     async fn complete_task(
         &self,
+        before: &Task,
         done: &Task,
         event: &Envelope,
-        keyed: Option<(&IdempotencyKey, &str)>,
+        keyed: KeyedAnswer<'_>,
+        _now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
         let mut state = self.state.lock();
-        if let Some(replay) = keyed_answer(&state, keyed) {
-            return Ok(Saved::Replayed(replay));
+        if key_used(&state, keyed) {
+            return Ok(Saved::KeyUsed);
         }
         let as_read = state.tasks.get(&done.task_id).is_some_and(|t| {
-            t.version + 1 == done.version
+            t.version == before.version
                 && t.status == Status::Open
-                && t.assignee_id == done.assignee_id
+                && t.assignee_id == before.assignee_id
         });
         if !as_read {
             return Ok(Saved::Stale);
@@ -125,10 +135,6 @@ impl TaskStore for MemoryStore {
         state.published.push(event.clone());
         keep_answer(&mut state, keyed);
         Ok(Saved::Done)
-    }
-
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        Ok(self.state.lock().answers.get(&key.key).cloned())
     }
 
     async fn tasks_of(
@@ -219,6 +225,7 @@ impl TaskStore for MemoryStore {
         moves: &[(Task, Task)],
         events: &[Envelope],
         next: Option<&Page>,
+        _now: DateTime<Utc>,
     ) -> Result<PageSaved, StoreError> {
         let mut state = self.state.lock();
         let already = match next {

@@ -6,8 +6,9 @@ use std::future::Future;
 use ates_kernel::copies::KeepsAccountCopies;
 use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{IdempotencyKey, Replay};
 use ates_kernel::job::{Cursor, Page};
+use ates_kernel::usecase::{Keyed, Replays};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::TaskError;
@@ -18,14 +19,17 @@ use crate::task::{Status, Task};
 pub type Listing = Listed<Task>;
 
 /// What a keyed write came to.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Saved {
     Done,
-    /// The key was used before: nothing was written; here is the first answer.
-    Replayed(Replay),
+    /// The idempotency key was used before: nothing was written.
+    KeyUsed,
     /// The task is no longer as it was read: nothing was written.
     Stale,
 }
+
+/// A keyed command's record: its key and fingerprint, and the answer to give again.
+pub type KeyedAnswer<'a> = Option<(&'a Keyed, &'a str)>;
 
 /// What a shuffle page's transaction came to.
 #[derive(Debug, PartialEq, Eq)]
@@ -40,7 +44,7 @@ pub enum PageSaved {
 
 /// The tasks table, as the use cases need it. Every write is one atomic step: its state, its
 /// events and its bookkeeping together, or nothing.
-pub trait TaskStore: KeepsAccountCopies {
+pub trait TaskStore: KeepsAccountCopies + Replays {
     /// The ids of every assignable account.
     fn assignable_accounts(&self) -> impl Future<Output = Result<Vec<Uuid>, StoreError>> + Send;
     fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
@@ -49,19 +53,18 @@ pub trait TaskStore: KeepsAccountCopies {
         &self,
         task: &Task,
         events: &[Envelope],
-        keyed: Option<(&IdempotencyKey, &str)>,
+        keyed: KeyedAnswer<'_>,
+        now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
-    /// Writes a completion if the task is still open, its assignee's, at the version before.
+    /// Writes a completion if the task is still as it was read (`before`).
     fn complete_task(
         &self,
+        before: &Task,
         done: &Task,
         event: &Envelope,
-        keyed: Option<(&IdempotencyKey, &str)>,
+        keyed: KeyedAnswer<'_>,
+        now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
-    fn replay(
-        &self,
-        key: &IdempotencyKey,
-    ) -> impl Future<Output = Result<Option<Replay>, StoreError>> + Send;
     /// An assignee's tasks of one status, newest first.
     fn tasks_of(
         &self,
@@ -102,6 +105,7 @@ pub trait TaskStore: KeepsAccountCopies {
         moves: &[(Task, Task)],
         events: &[Envelope],
         next: Option<&Page>,
+        now: DateTime<Utc>,
     ) -> impl Future<Output = Result<PageSaved, StoreError>> + Send;
     /// A page of tasks stored without a jira id (legacy titles among them), in no order.
     fn tasks_without_jira_id(

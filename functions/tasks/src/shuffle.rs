@@ -129,7 +129,12 @@ mod tests {
             jira_id: None,
             description: String::new(),
         };
-        Task::open(&new, Uuid::now_v7(), Uuid::now_v7(), Utc::now()).unwrap()
+        Task::open(
+            &new.validate().unwrap(),
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Utc::now(),
+        )
     }
 
     #[test]

@@ -16,17 +16,21 @@
 use std::collections::HashMap;
 
 use ates_kernel::copies::{self, AccountCopies, KeepsAccountCopies};
-use ates_kernel::dynamo::{from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table};
+use ates_kernel::dynamo::{
+    from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table, Transaction,
+};
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
+use ates_kernel::idempotency::{self, IdempotencyKey, Replay, IDEMPOTENCY};
 use ates_kernel::inbox::Outcome;
 use ates_kernel::outbox;
+use ates_kernel::usecase::Replays;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::TaskError;
-use crate::ports::{Listing, PageSaved, Saved, TaskStore};
+use crate::ports::{KeyedAnswer, Listing, PageSaved, Saved, TaskStore};
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task, SHARDS};
 use ates_kernel::contracts::accounts::AccountSnapshot;
@@ -34,6 +38,14 @@ use ates_kernel::job::{self, Cursor, Page, PageCommit};
 
 /// The inbox name of the account-copy consumer.
 const SYNC_ACCOUNT: &str = "tasks.sync-account";
+
+/// The task's item in a command's transaction.
+const TASK: &str = "task";
+
+/// A reassignment's item in a shuffle page's transaction.
+fn moved(task_id: Uuid) -> String {
+    format!("task:{task_id}")
+}
 
 fn task_pk(id: Uuid) -> String {
     format!("TASK#{id}")
@@ -86,29 +98,22 @@ impl Store {
         Store { table }
     }
 
-    /// Runs a transaction whose first item is the task's write, and whose last may be the
-    /// answer to an idempotency key.
+    /// Runs a command's transaction, with the answer to its idempotency key if it has one.
     async fn commit_keyed(
         &self,
-        mut items: Vec<TransactWriteItem>,
-        keyed: Option<(&IdempotencyKey, &str)>,
+        mut transaction: Transaction,
+        keyed: KeyedAnswer<'_>,
+        now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
-        if let Some((key, answer)) = keyed {
-            let now = chrono::Utc::now().timestamp();
-            items.push(idempotency::record(self.table.name(), key, answer, now));
+        if let Some((keyed, answer)) = keyed {
+            let record = idempotency::record(self.table.name(), keyed, answer, now.timestamp());
+            transaction.add(IDEMPOTENCY, record);
         }
-        let last = items.len() - 1;
-        match (self.table.transact(items).await?, keyed) {
-            (Ok(()), _) => Ok(Saved::Done),
-            (Err(c), Some((key, _))) if c.failed_at(last) => {
-                match self.replay(key).await? {
-                    Some(replay) => Ok(Saved::Replayed(replay)),
-                    // Used and expired between the write and the read: as good as changed.
-                    None => Ok(Saved::Stale),
-                }
-            }
-            (Err(c), _) if c.failed_at(0) => Ok(Saved::Stale),
-            (Err(c), _) => Err(c.into()),
+        match self.table.transact(transaction).await? {
+            Ok(()) => Ok(Saved::Done),
+            Err(c) if c.failed(IDEMPOTENCY) => Ok(Saved::KeyUsed),
+            Err(c) if c.failed(TASK) => Ok(Saved::Stale),
+            Err(c) => Err(c.into()),
         }
     }
 
@@ -168,9 +173,15 @@ impl KeepsAccountCopies for Store {
             SYNC_ACCOUNT,
             event,
             account,
-            vec![update(pool)],
+            Transaction::new().with("pool", update(pool)),
         )
         .await
+    }
+}
+
+impl Replays for Store {
+    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
+        idempotency::replay(&self.table, key).await
     }
 }
 
@@ -217,21 +228,29 @@ impl TaskStore for Store {
         &self,
         task: &Task,
         events: &[Envelope],
-        keyed: Option<(&IdempotencyKey, &str)>,
+        keyed: KeyedAnswer<'_>,
+        now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
-        let mut items = vec![
-            self.table.put(task_item(task), "attribute_not_exists(pk)"),
-            self.open_counter(task.shard(), 1),
-        ];
-        items.extend(events.iter().map(|e| outbox::record(self.table.name(), e)));
-        self.commit_keyed(items, keyed).await
+        let mut transaction = Transaction::new()
+            .with(
+                TASK,
+                self.table.put(task_item(task), "attribute_not_exists(pk)"),
+            )
+            .with("open-counter", self.open_counter(task.shard(), 1));
+        transaction.add_all(
+            outbox::OUTBOX,
+            events.iter().map(|e| outbox::record(self.table.name(), e)),
+        );
+        self.commit_keyed(transaction, keyed, now).await
     }
 
     async fn complete_task(
         &self,
+        before: &Task,
         done: &Task,
         event: &Envelope,
-        keyed: Option<(&IdempotencyKey, &str)>,
+        keyed: KeyedAnswer<'_>,
+        now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
         let completed_at = done
             .completed_at
@@ -248,20 +267,15 @@ impl TaskStore for Store {
                 .expression_attribute_values(":open", s("open"))
                 .expression_attribute_values(":at", s(completed_at))
                 .expression_attribute_values(":version", n(done.version))
-                .expression_attribute_values(":previous", n(done.version - 1))
-                .expression_attribute_values(":assignee", s(done.assignee_id.to_string()))
+                .expression_attribute_values(":previous", n(before.version))
+                .expression_attribute_values(":assignee", s(before.assignee_id.to_string()))
                 .expression_attribute_values(":sort", s(assignee_sort_key(done))),
         );
-        let items = vec![
-            task,
-            outbox::record(self.table.name(), event),
-            self.open_counter(done.shard(), -1),
-        ];
-        self.commit_keyed(items, keyed).await
-    }
-
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        idempotency::replay(&self.table, key).await
+        let transaction = Transaction::new()
+            .with(TASK, task)
+            .with(outbox::OUTBOX, outbox::record(self.table.name(), event))
+            .with("open-counter", self.open_counter(done.shard(), -1));
+        self.commit_keyed(transaction, keyed, now).await
     }
 
     async fn tasks_of(
@@ -314,15 +328,15 @@ impl TaskStore for Store {
                 s(shuffle.requested_at.to_rfc3339()),
             ),
         ]);
-        let items = job::start(
+        let transaction = job::start(
             self.table.name(),
             shuffle.shuffle_id,
             &shuffle.job(),
             extra,
             correlation_id,
-            chrono::Utc::now(),
+            shuffle.requested_at,
         );
-        self.table.transact(items).await??;
+        self.table.transact(transaction).await??;
         Ok(())
     }
 
@@ -368,32 +382,35 @@ impl TaskStore for Store {
         moves: &[(Task, Task)],
         events: &[Envelope],
         next: Option<&Page>,
+        now: DateTime<Utc>,
     ) -> Result<PageSaved, StoreError> {
-        let mut items = Vec::with_capacity(moves.len() * 2 + 2);
+        let mut transaction = Transaction::new();
         for ((before, after), event) in moves.iter().zip(events) {
-            items.push(self.reassignment(page, before, after));
-            items.push(outbox::record(self.table.name(), event));
+            transaction.add(
+                moved(before.task_id),
+                self.reassignment(page, before, after),
+            );
+            transaction.add(outbox::OUTBOX, outbox::record(self.table.name(), event));
         }
-        items.extend(job::page_done(
+        transaction.append(job::page_done(
             self.table.name(),
             page,
             moves.len(),
             &[],
             next,
-            chrono::Utc::now(),
+            now,
         ));
-        let cancelled = match PageCommit::of(self.table.transact(items).await?) {
+        let cancelled = match PageCommit::of(self.table.transact(transaction).await?) {
             PageCommit::Done => return Ok(PageSaved::Done),
             PageCommit::Duplicate => return Ok(PageSaved::Duplicate),
             PageCommit::UnknownJob => return Ok(PageSaved::UnknownShuffle),
             PageCommit::Refused(cancelled) => cancelled,
         };
-        // Tasks changed since they were read: the reassignments are the even items.
+        // Tasks changed since they were read.
         let stale: Vec<Uuid> = moves
             .iter()
-            .enumerate()
-            .filter(|(i, _)| cancelled.failed_at(i * 2))
-            .map(|(_, (before, _))| before.task_id)
+            .map(|(before, _)| before.task_id)
+            .filter(|id| cancelled.failed(&moved(*id)))
             .collect();
         if stale.is_empty() {
             return Err(cancelled.into());

@@ -1,6 +1,6 @@
 //! Tasks (SPEC T2, T4): what a task is, how it is checked, assigned and completed.
 
-use ates_kernel::contracts::tasks::is_jira_id;
+use ates_kernel::contracts::tasks::{is_jira_id, TaskAssigned, TaskCompleted, TaskCreated};
 use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -66,11 +66,20 @@ pub struct NewTask {
     pub description: String,
 }
 
+/// A task creation that passed its checks: the only thing [`Task::open`] takes, and what a keyed
+/// creation is recognised by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidTask {
+    pub title: String,
+    pub jira_id: Option<String>,
+    pub description: String,
+}
+
 impl NewTask {
     /// Checked, and the title and description trimmed: a title without brackets (the jira id
     /// has its own field), a jira id shaped like `UBERPOP-42` exactly (or none: absent or null,
     /// never ""), lengths bounded as given. The API document's schema says the same.
-    pub fn validate(&self) -> Result<NewTask, TaskError> {
+    pub fn validate(&self) -> Result<ValidTask, TaskError> {
         let too_long = self.title.chars().count() > MAX_TITLE_CHARS;
         let title = self.title.trim();
         if title.is_empty() {
@@ -103,7 +112,7 @@ impl NewTask {
                 "description is longer than {MAX_DESCRIPTION_CHARS} characters"
             )));
         }
-        Ok(NewTask {
+        Ok(ValidTask {
             title: title.to_owned(),
             jira_id,
             description: self.description.trim().to_owned(),
@@ -118,18 +127,12 @@ pub fn pick_assignee(pool: &[Uuid], rng: &mut impl Rng) -> Option<Uuid> {
 
 impl Task {
     /// A new task, open and assigned at once.
-    pub fn open(
-        new: &NewTask,
-        assignee_id: Uuid,
-        created_by: Uuid,
-        now: DateTime<Utc>,
-    ) -> Result<Task, TaskError> {
-        let new = new.validate()?;
-        Ok(Task {
+    pub fn open(new: &ValidTask, assignee_id: Uuid, created_by: Uuid, now: DateTime<Utc>) -> Task {
+        Task {
             task_id: Uuid::now_v7(),
-            title: new.title,
-            jira_id: new.jira_id,
-            description: new.description,
+            title: new.title.clone(),
+            jira_id: new.jira_id.clone(),
+            description: new.description.clone(),
             status: Status::Open,
             assignee_id,
             created_by,
@@ -137,7 +140,33 @@ impl Task {
             completed_at: None,
             version: 1,
             last_shuffle_id: None,
-        })
+        }
+    }
+
+    /// `Task.Created`, as this task appeared.
+    pub fn created(&self) -> TaskCreated {
+        TaskCreated {
+            task_id: self.task_id,
+            title: self.title.clone(),
+            jira_id: self.jira_id.clone(),
+            description: self.description.clone(),
+            created_by: self.created_by,
+            created_at: self.created_at,
+            version: self.version,
+        }
+    }
+
+    /// `Task.Assigned`, to this task's assignee at `at`: from `previous` by the shuffle that
+    /// last moved it, or at creation (no previous assignee).
+    pub fn assigned(&self, previous: Option<Uuid>, at: DateTime<Utc>) -> TaskAssigned {
+        TaskAssigned {
+            task_id: self.task_id,
+            assignee_id: self.assignee_id,
+            previous_assignee_id: previous,
+            shuffle_id: previous.and(self.last_shuffle_id),
+            assigned_at: at,
+            version: self.version,
+        }
     }
 
     /// The partition of the open-task index this task lives in.
@@ -145,20 +174,32 @@ impl Task {
         shard_of(self.task_id)
     }
 
-    /// Only the current assignee completes, and only an open task.
-    pub fn complete(&self, by: Uuid, now: DateTime<Utc>) -> Result<Task, TaskError> {
+    /// Only the current assignee completes, and only an open task: the done task and its
+    /// `Task.Completed`.
+    pub fn complete(
+        &self,
+        by: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<(Task, TaskCompleted), TaskError> {
         if by != self.assignee_id {
             return Err(TaskError::NotYours);
         }
         if self.status == Status::Done {
             return Err(TaskError::AlreadyDone);
         }
-        Ok(Task {
+        let done = Task {
             status: Status::Done,
             completed_at: Some(now),
             version: self.version + 1,
             ..self.clone()
-        })
+        };
+        let completed = TaskCompleted {
+            task_id: done.task_id,
+            assignee_id: done.assignee_id,
+            completed_at: now,
+            version: done.version,
+        };
+        Ok((done, completed))
     }
 
     /// Reassignment by a shuffle: `None` for a done task, or one this shuffle reassigned already.
@@ -191,16 +232,21 @@ mod tests {
         }
     }
 
+    fn valid(title: &str) -> ValidTask {
+        new(title, None).validate().unwrap()
+    }
+
     #[test]
     fn a_task_is_open_and_assigned_when_it_appears() {
         let (worker, manager) = (Uuid::now_v7(), Uuid::now_v7());
         let task = Task::open(
-            &new(" Fix the nest ", Some("UBERPOP-42")),
+            &new(" Fix the nest ", Some("UBERPOP-42"))
+                .validate()
+                .unwrap(),
             worker,
             manager,
             Utc::now(),
-        )
-        .unwrap();
+        );
         assert_eq!(
             (task.status, task.assignee_id, task.version),
             (Status::Open, worker, 1)
@@ -241,12 +287,13 @@ mod tests {
     #[test]
     fn only_the_assignee_completes_and_a_done_task_stays_done() {
         let worker = Uuid::now_v7();
-        let task = Task::open(&new("Fix", None), worker, Uuid::now_v7(), Utc::now()).unwrap();
+        let task = Task::open(&valid("Fix"), worker, Uuid::now_v7(), Utc::now());
         assert!(matches!(
             task.complete(Uuid::now_v7(), Utc::now()),
             Err(TaskError::NotYours)
         ));
-        let done = task.complete(worker, Utc::now()).unwrap();
+        let (done, completed) = task.complete(worker, Utc::now()).unwrap();
+        assert_eq!((completed.assignee_id, completed.version), (worker, 2));
         assert_eq!((done.status, done.version), (Status::Done, 2));
         assert!(matches!(
             done.complete(worker, Utc::now()),
@@ -261,13 +308,7 @@ mod tests {
 
     #[test]
     fn a_shuffle_reassigns_a_task_once() {
-        let task = Task::open(
-            &new("Fix", None),
-            Uuid::now_v7(),
-            Uuid::now_v7(),
-            Utc::now(),
-        )
-        .unwrap();
+        let task = Task::open(&valid("Fix"), Uuid::now_v7(), Uuid::now_v7(), Utc::now());
         let (shuffle, other) = (Uuid::now_v7(), Uuid::now_v7());
         let moved = task.reassign(Uuid::now_v7(), shuffle).unwrap();
         assert_eq!(moved.version, 2);

@@ -10,7 +10,7 @@ use ates_kernel::testing;
 use ates_tasks::app::{self, Answer, PageOutcome, Request, TaskStore};
 use ates_tasks::error::TaskError;
 use ates_tasks::memory::MemoryStore;
-use ates_tasks::task::{NewTask, Status, Task};
+use ates_tasks::task::{NewTask, Status, Task, ValidTask};
 use chrono::Utc;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -33,22 +33,23 @@ async fn account(store: &MemoryStore, role: Role) -> Uuid {
     id
 }
 
-fn by(who: Uuid, key: Option<(&str, &str)>) -> Request {
+fn by(who: Uuid, key: Option<&str>) -> Request {
     Request {
         by: who,
         cause: Cause::request("test"),
-        idempotency: key
-            .and_then(|(k, what)| IdempotencyKey::new(&who.to_string(), k, what.into())),
+        idempotency: key.and_then(|k| IdempotencyKey::new(&who.to_string(), k)),
         now: Utc::now(),
     }
 }
 
-fn new_task(title: &str) -> NewTask {
+fn new_task(title: &str) -> ValidTask {
     NewTask {
         title: title.into(),
         jira_id: None,
         description: String::new(),
     }
+    .validate()
+    .unwrap()
 }
 
 async fn create(store: &MemoryStore, who: Uuid, title: &str) -> Task {
@@ -145,34 +146,16 @@ async fn a_retried_create_with_the_same_key_creates_one_task_and_another_request
     let manager = account(&store, Role::Manager).await;
     account(&store, Role::Worker).await;
     let rng = &mut StdRng::seed_from_u64(3);
-    let first = app::create_task(
-        &store,
-        &new_task("Once"),
-        &by(manager, Some(("k-1", "Once"))),
-        rng,
-    )
-    .await;
+    let first = app::create_task(&store, &new_task("Once"), &by(manager, Some("k-1")), rng).await;
     let Ok(Answer::Fresh(task)) = first else {
         panic!("{first:?}")
     };
-    let again = app::create_task(
-        &store,
-        &new_task("Once"),
-        &by(manager, Some(("k-1", "Once"))),
-        rng,
-    )
-    .await;
+    let again = app::create_task(&store, &new_task("Once"), &by(manager, Some("k-1")), rng).await;
     let Ok(Answer::Replayed(replay)) = again else {
         panic!("{again:?}")
     };
     assert_eq!(serde_json::from_str::<Task>(&replay.body).unwrap(), task);
-    let other = app::create_task(
-        &store,
-        &new_task("Other"),
-        &by(manager, Some(("k-1", "Other"))),
-        rng,
-    )
-    .await;
+    let other = app::create_task(&store, &new_task("Other"), &by(manager, Some("k-1")), rng).await;
     assert!(matches!(other, Err(TaskError::KeyReused)));
     assert_eq!(store.open_tasks().await.unwrap(), 1);
 }
@@ -212,8 +195,7 @@ async fn a_repeated_keyed_completion_gets_the_first_answer_not_a_conflict() {
     let manager = account(&store, Role::Manager).await;
     let worker = account(&store, Role::Worker).await;
     let task = create(&store, manager, "Fix").await;
-    let what = format!("complete {}", task.task_id);
-    let request = by(worker, Some(("done-1", &what)));
+    let request = by(worker, Some("done-1"));
     assert!(matches!(
         app::complete_task(&store, task.task_id, &request).await,
         Ok(Answer::Fresh(_))
@@ -359,7 +341,10 @@ async fn legacy_titles_are_split_into_title_and_jira_id_once() {
         title: "[UBERPOP-7] Feed the parrots".into(),
         ..modern.clone()
     };
-    store.create_task(&legacy, &[], None).await.unwrap();
+    store
+        .create_task(&legacy, &[], None, Utc::now())
+        .await
+        .unwrap();
     let run = app::MigrationRun::default();
     let page = app::migrate_legacy_titles(&store, &run).await.unwrap();
     assert_eq!((page.migrated, page.cursor), (1, None));

@@ -356,8 +356,10 @@ mod tests {
         assert!(decode_task_completed(&event).is_err());
     }
 
+    /// Checked against the registry itself: `Envelope::wrap` checks only in debug builds, and
+    /// this must fail in every profile.
     #[test]
-    fn a_title_with_brackets_is_never_produced() {
+    fn a_title_with_brackets_does_not_match_the_schema() {
         let bad = TaskCreated {
             task_id: Uuid::now_v7(),
             title: "[UBERPOP-42] Fix".into(),
@@ -367,6 +369,15 @@ mod tests {
             created_at: Utc::now(),
             version: 1,
         };
-        assert!(Envelope::wrap("tasks", &bad, &Cause::request("t"), Utc::now()).is_err());
+        let data = serde_json::to_value(&bad).unwrap();
+        let checked = crate::schema::check(TaskCreated::NAME, TaskCreated::VERSION, &data);
+        assert!(checked.is_err());
+        let good = TaskCreated {
+            title: "Fix".into(),
+            jira_id: Some("UBERPOP-42".into()),
+            ..bad
+        };
+        let data = serde_json::to_value(&good).unwrap();
+        assert!(crate::schema::check(TaskCreated::NAME, TaskCreated::VERSION, &data).is_ok());
     }
 }
