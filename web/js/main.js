@@ -67,7 +67,8 @@ function renderChrome(current) {
     out.disabled = true;
     try { await session.signOut(); } catch { flash = 'Signed out here; the server could not be told (check the connection).'; }
   } }, 'Sign out');
-  show(who, clipped(`${claims.email} (${claims.role})`, { 'data-testid': 'who' }), out);
+  // A long address is cut (whole on hover); the role always shows.
+  show(who, h('span', { 'data-testid': 'who' }, clipped(claims.email), ` (${claims.role})`), out);
 }
 
 async function route() {
