@@ -5,6 +5,7 @@ Headless Chromium (Debian's `chromium`) driven by Playwright, against a private 
 stdin, which only we hold). Screenshots of every journey go to target/browser-screenshots/.
 
     python tests/browser/journeys.py        (make test runs it; make build first)
+    python tests/browser/journeys.py --keep-going   (run every journey even after one failed)
 
 The journeys share one stack and run in order: the admin's accounts are the later journeys'
 people. Test setup that is not the journey itself (waiting for events to reach a context,
@@ -24,6 +25,7 @@ import time
 import traceback
 import urllib.error
 import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -32,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "target" / "browser-screenshots"
 TIMEOUT_MS = 30_000
 STAMP = str(time.time_ns())
+DEFAULT_DAYS = 14  # the range pages with figures open on (web/js/pages/company.js)
 
 
 def chromium():
@@ -150,11 +153,11 @@ def shown_soon(locator, ms=2000):
         return False
 
 
-def tab_to(page, locator, presses=80):
-    """Presses Tab until `locator` has the focus; checks the focus is drawn."""
+def tab_to(page, locator, presses=80, key="Tab"):
+    """Presses Tab (or `key`: Shift+Tab) until `locator` has the focus; checks the focus is drawn."""
     target = locator.element_handle()
     for _ in range(presses):
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
         if page.evaluate("e => e === document.activeElement", target):
             outline = page.evaluate("e => getComputedStyle(e).outlineStyle", target)
             assert outline not in ("", "none"), f"the focus is not visible: outline {outline!r}"
@@ -194,6 +197,42 @@ class Journeys:
         form.get_by_label("Password").fill(password)
         form.get_by_role("button", name="Sign in").click()
         expect(page.get_by_test_id("who")).to_contain_text(email)
+
+    def sign_in_with_a_code(self, page, email):
+        page.goto(self.stack.url + "/")
+        form = page.locator("section", has=page.get_by_role("heading", name="With a code by mail"))
+        form.get_by_label("Email").fill(email)
+        before = len(self.stack.mail_to(email))
+        form.get_by_role("button", name="Mail me a code").click()
+        mail = eventually(30, "the sign-in code in the mail", lambda: self.stack.mail_to(email)[before:])
+        code = re.search(r"\b(\d{6})\b", json.dumps(mail[0]["subject"]) + json.dumps(mail[0]["body"])).group(1)
+        form.get_by_label("Code from the mail (6 digits)").fill(code)
+        form.get_by_role("button", name="Sign in with the code").click()
+        expect(page.get_by_test_id("who")).to_contain_text(email)
+
+    def no_horizontal_overflow(self, page, what):
+        """Nothing on the page is wider than the window, and no table wider than the page's column."""
+        wide = page.evaluate("""() => {
+            const main = document.querySelector('main').getBoundingClientRect();
+            const out = [];
+            if (document.documentElement.scrollWidth > document.documentElement.clientWidth) {
+                out.push(`the page is ${document.documentElement.scrollWidth}px wide in a ${document.documentElement.clientWidth}px window`);
+            }
+            for (const t of document.querySelectorAll('main table')) {
+                const r = t.getBoundingClientRect();
+                if (r.width > 0 && r.right > main.right + 1) out.push(`a table "${t.caption?.textContent ?? ''}" is ${Math.round(r.width)}px wide, past the page's column (${Math.round(main.width)}px)`);
+                // Nor is a column squeezed to make room: no heading is broken inside a word.
+                for (const th of t.querySelectorAll('th')) {
+                    const range = document.createRange();
+                    range.selectNodeContents(th);
+                    const lines = new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+                    const words = th.textContent.trim().split(/\s+/).length;
+                    if (lines > words) out.push(`the heading "${th.textContent}" is broken over ${lines} lines`);
+                }
+            }
+            return out;
+        }""")
+        assert not wide, f"{what}: {wide}"
 
     def nav_only(self, page, name):
         page.get_by_role("navigation", name="Pages").get_by_role("link", name=name).click()
@@ -454,8 +493,157 @@ class Journeys:
         self.shot(page, "analytics")
         return page
 
+    def a_failed_completion_is_shown_and_the_button_works_again(self):
+        worker = self.people["worker"]
+        page = self.page("failed-completion")
+        self.sign_in_with_a_code(page, worker["email"])
+        open_tasks = page.locator("section", has=page.get_by_role("heading", name="My open tasks"))
+        title = worker["tasks"][1]
+        button = open_tasks.get_by_role("button", name=re.compile(f"Complete .*{re.escape(title)}"))
+        expect(button).to_be_enabled()
+        # The API refuses once (as it would a task someone else completed meanwhile).
+        refused = {"count": 0}
+
+        def refuse(route):
+            refused["count"] += 1
+            route.fulfill(status=409, content_type="application/problem+json", body=json.dumps({
+                "type": "about:blank", "title": "Conflict", "status": 409, "detail": "Refused by the test"}))
+
+        page.route("**/tasks/*/complete", refuse)
+        button.click()
+        problem = page.locator(".problem")
+        expect(problem).to_contain_text("Conflict (HTTP 409)")
+        expect(problem).to_contain_text("Refused by the test")
+        expect(button).to_be_enabled()
+        assert refused["count"] == 1, refused
+        assert not page.errors, f"errors in the page: {page.errors}"
+        self.shot(page, "refused")
+        # Pressed again, it completes the task.
+        page.unroute("**/tasks/*/complete")
+        button.click()
+        expect(page.get_by_text(re.compile(f"Done: .*{re.escape(title)}"))).to_be_visible()
+        expect(page.locator(".problem")).to_have_count(0)
+        done = page.locator("section", has=page.get_by_role("heading", name="My done tasks"))
+        expect(done.get_by_text(title)).to_be_visible()
+        self.shot(page, "completed")
+        return page
+
+    def the_skip_link_moves_to_the_page_and_stays_on_it(self):
+        email, password = admin_credentials()
+        page = self.page("skip-link")
+        self.sign_in_with_password(page, email, password)
+        self.nav(page, "Company accounting")
+        address = page.url
+        skip = page.get_by_role("link", name="Skip to the page")
+        # By keyboard, back from the page's heading (where a navigation leaves the focus).
+        tab_to(page, skip, presses=20, key="Shift+Tab")
+        assert skip.evaluate("e => e.getBoundingClientRect().left >= 0"), "the focused skip link is off the screen"
+        page.keyboard.press("Enter")
+        # Still the same page, at the same address, with the focus at its start.
+        expect(page.get_by_role("heading", level=1)).to_have_text("Company accounting")
+        assert page.url == address, f"the skip link moved the page to {page.url}"
+        assert page.evaluate("!!document.activeElement.closest('main')"), \
+            f"the focus is not in the page: {page.evaluate('document.activeElement.outerHTML.slice(0, 120)')}"
+        page.keyboard.press("Tab")
+        assert page.evaluate("!!document.activeElement.closest('main')"), "Tab after the skip link left the page"
+        self.shot(page, "skipped")
+        # Signed out, on the sign-in page: the same.
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("heading", name="Sign in to aTES")).to_be_visible()
+        address = page.url
+        tab_to(page, skip, presses=20, key="Shift+Tab")
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Sign in to aTES")).to_be_visible()
+        assert page.url == address, f"the skip link moved the page to {page.url}"
+        return page
+
+    def pages_with_figures_open_on_a_default_range(self):
+        email, password = admin_credentials()
+        admin = self.stack.sign_in(email, password)
+        today = self.stack.call("GET", "/accounting/earnings", admin)[1]["today"]["date"]
+        first = (date.fromisoformat(today) - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
+        page = self.page("default-range")
+        self.sign_in_with_password(page, email, password)
+        for name, form_name in [("Company accounting", "Top management's earnings per day: range"),
+                                ("Analytics", "Earnings per day (analytics): range")]:
+            self.nav(page, name)
+            form = page.get_by_role("form", name=form_name)
+            expect(form.get_by_label("From")).to_have_value(first)
+            expect(form.get_by_label("To")).to_have_value(today)
+            chart = page.locator("svg.chart")
+            expect(chart.locator("rect[data-date]")).to_have_count(DEFAULT_DAYS)
+            expect(chart.locator(f"rect[data-date='{first}']")).to_have_count(1)
+            expect(chart.locator(f"rect[data-date='{today}']")).to_have_count(1)
+            expect(page.locator("figure.earnings figcaption")).to_contain_text(f"{first} to {today}")
+            if name == "Company accounting":
+                # The close of the last day that can have closed (yesterday), without asking.
+                yesterday = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
+                close = page.locator("section", has=page.get_by_role("heading", name="The close of a day"))
+                expect(close.get_by_label("Business day")).to_have_value(yesterday)
+                expect(close.locator("caption")).to_have_text(f"The close of {yesterday}")
+                expect(close.get_by_test_id("close-status")).to_have_text(re.compile("^(pending|running|completed|stalled)$"))
+            self.shot(page, name.lower().replace(" ", "-"))
+        return page
+
+    def long_names_do_not_widen_the_tables(self):
+        email, password = admin_credentials()
+        admin = self.stack.sign_in(email, password)
+        # Fuzzed data: a name, an address and a title as long as the API allows, without a space.
+        long_name = ("Popugaevich" * 20)[:200]
+        long_email = f"{'l' * 50}{STAMP[-14:]}@{'d' * 63}.{'e' * 63}.test"
+        long_title = (f"Reupholster{STAMP}" * 10)[:200]
+        status, body = self.stack.call("POST", "/accounts", admin, {
+            "email": long_email, "full_name": long_name, "role": "manager", "password": "long-password-1"})
+        assert status == 201, body
+        status, task = self.stack.call("POST", "/tasks", admin, {"title": long_title, "description": long_title * 2})
+        assert status in (200, 201), task
+        eventually(60, "accounting knows the long-named account", lambda: any(
+            a.get("full_name") == long_name for a in self.stack.call("GET", "/accounting/accounts?limit=100", admin)[1]["accounts"]))
+
+        page = self.page("long-names")
+        self.sign_in_with_password(page, email, password)
+
+        self.nav(page, "Company accounting")
+        accounts = page.locator("section", has=page.get_by_role("heading", name="Accounts", exact=True))
+        link = accounts.get_by_role("link", name=long_name)
+        expect(link).to_be_visible()
+        self.no_horizontal_overflow(page, "Company accounting")
+        expect(link).to_have_attribute("title", long_name)
+        self.shot(page, "company")
+
+        self.nav(page, "Accounts")
+        address = page.locator(f"[data-email='{long_email}']")
+        expect(address).to_be_visible()
+        self.no_horizontal_overflow(page, "Accounts")
+        expect(address).to_have_attribute("title", long_email)
+        expect(page.get_by_label(f"Name of {long_email}", exact=True)).to_have_attribute("title", long_name)
+        self.shot(page, "accounts")
+
+        self.nav(page, "Tasks")
+        all_tasks = page.locator("section", has=page.get_by_role("heading", name="All tasks"))
+        named = all_tasks.locator(f"[data-task-id='{task['task_id']}']")
+        expect(named).to_be_visible()
+        self.no_horizontal_overflow(page, "Tasks")
+        expect(named).to_have_attribute("title", long_title)
+        self.shot(page, "tasks")
+
+        # The assignee's audit log names the task once accounting has charged its fee.
+        page.goto(f"{self.stack.url}/#/company/accounts/{task['assignee_id']}")
+        log = page.locator("section", has=page.get_by_role("heading", name="Audit log"))
+        line = log.locator(f"[title='{long_title}']")
+        deadline = time.monotonic() + 60
+        while not shown_soon(line) and time.monotonic() < deadline:
+            page.reload()
+        expect(line).to_be_visible()
+        self.no_horizontal_overflow(page, "An account's audit log")
+        self.shot(page, "audit-log")
+        return page
+
 
 def main():
+    # --keep-going: the journeys after a failed one run anyway (each may then fail for want of
+    # what the failed one made); useful to see every check that fails, as before a fix.
+    keep_going = "--keep-going" in sys.argv[1:]
     SHOTS.mkdir(parents=True, exist_ok=True)
     for old in SHOTS.glob("*.png"):
         old.unlink()
@@ -469,6 +657,10 @@ def main():
         "a_worker_who_types_the_company_pages_address_sees_a_refusal",
         "an_accountant_sees_the_company_earnings",
         "an_admin_sees_analytics",
+        "a_failed_completion_is_shown_and_the_button_works_again",
+        "the_skip_link_moves_to_the_page_and_stays_on_it",
+        "pages_with_figures_open_on_a_default_range",
+        "long_names_do_not_widen_the_tables",
     ]
     failed, skipped, refused = [], [], []
     try:
@@ -477,7 +669,7 @@ def main():
             journeys = Journeys(stack, browser)
             for name in order:
                 said = name.replace("_", " ")
-                if failed:
+                if failed and not keep_going:
                     # Each journey stands on the ones before it (their accounts, their tasks).
                     print(f"  not run: {said}", flush=True)
                     continue
@@ -508,7 +700,7 @@ def main():
     finally:
         stack.stop()
     total = time.monotonic() - started
-    passed = len(order) - len(failed) - len(skipped) if not failed else order.index(failed[0])
+    passed = len(order) - len(failed) - len(skipped) if not failed or keep_going else order.index(failed[0])
     print(f"browser tests: {passed} of {len(order)} journeys passed, {len(skipped)} skipped, in {total:.0f}s; "
           f"screenshots in {SHOTS.relative_to(ROOT)}/", flush=True)
     if refused:

@@ -28,6 +28,19 @@ export function show(el, ...children) {
   return append(el, children);
 }
 
+/**
+ * A person's name or address (one line): cut with an ellipsis when long, whole on hover.
+ * No name, however long (the API allows 200 characters, the address 254), widens a table.
+ */
+export function clipped(text, props = {}, tag = 'span') {
+  return h(tag, { ...props, class: `clip ${props.class ?? ''}`.trim(), title: text }, text);
+}
+
+/** A task's title (up to 200 characters): wraps, anywhere if it must; whole on hover too. */
+export function named(text, props = {}) {
+  return h('span', { ...props, class: `wrap ${props.class ?? ''}`.trim(), title: text }, text);
+}
+
 /** A problem (an ApiError or any error) as a readable alert. */
 export function problem(error) {
   const title = error?.title || 'Something went wrong';

@@ -1,7 +1,7 @@
 // The app: hash routes (#/tasks, #/company…), each page for the roles that may see it.
 // Hash routes keep every page address off the API's paths: the server only ever serves /.
 
-import { h, show, notice } from './dom.js';
+import { h, show, notice, clipped } from './dom.js';
 import * as session from './session.js';
 import * as signIn from './pages/sign-in.js';
 import * as tasks from './pages/tasks.js';
@@ -67,7 +67,8 @@ function renderChrome(current) {
     out.disabled = true;
     try { await session.signOut(); } catch { flash = 'Signed out here; the server could not be told (check the connection).'; }
   } }, 'Sign out');
-  show(who, h('span', { 'data-testid': 'who' }, `${claims.email} (${claims.role})`), out);
+  // A long address is cut (whole on hover); the role always shows.
+  show(who, h('span', { 'data-testid': 'who' }, clipped(claims.email), ` (${claims.role})`), out);
 }
 
 async function route() {
@@ -124,6 +125,13 @@ session.onChange((reason) => {
   const { path } = parse(location.hash);
   if (path === '/sign-in') route();
   else go(`/sign-in?next=${encodeURIComponent(path)}`);
+});
+
+// The skip link names an element, but the hash is the router's: following it as a link would
+// route to "#main", no page. It moves the focus to the page instead and leaves the address alone.
+document.querySelector('a.skip')?.addEventListener('click', (event) => {
+  event.preventDefault();
+  main.focus();
 });
 
 window.addEventListener('hashchange', () => { route(); });

@@ -1,6 +1,6 @@
 // My money (SPEC B1): balance, earned today, my audit log, my payout details.
 
-import { h, show, busyForm, field, pagedTable, problem, notice } from '../dom.js';
+import { h, show, busyForm, field, pagedTable, problem, notice, named } from '../dom.js';
 import { get, put, query } from '../api.js';
 import { dollars, moneyClass, taskName, timestamp } from '../format.js';
 
@@ -25,7 +25,7 @@ export function auditLog(path) {
         ? h('span', { title: 'A late posting: that day was already closed' }, `${e.business_date} (happened ${e.occurred_on})`)
         : e.business_date },
       { title: 'What', cell: (e) => KINDS[e.kind] ?? e.kind },
-      { title: 'Task', cell: (e) => (e.kind === 'payout' ? h('span', { class: 'muted' }, '—') : taskName(e.title, e.jira_id)) },
+      { title: 'Task', cell: (e) => (e.kind === 'payout' ? h('span', { class: 'muted' }, '—') : named(taskName(e.title, e.jira_id))) },
       { title: 'Amount', num: true, cell: (e) => h('span', { class: moneyClass(e.amount_cents) }, dollars(e.amount_cents)) },
       { title: 'Balance after', num: true, cell: (e) => dollars(e.balance_after_cents) },
       { title: 'At', cell: (e) => h('time', { datetime: e.occurred_at }, timestamp(e.occurred_at)) },

@@ -1,6 +1,6 @@
 // Account administration (SPEC A1), for admins: list, create, rename, change role, deactivate.
 
-import { h, show, busyForm, field, pagedTable, problem, notice } from '../dom.js';
+import { h, show, busyForm, field, pagedTable, problem, notice, clipped } from '../dom.js';
 import { get, post, patch, query } from '../api.js';
 import { timestamp } from '../format.js';
 
@@ -17,7 +17,7 @@ export async function render(main, { claims }) {
 
   function row(account) {
     const who = account.email;
-    const name = h('input', { name: 'full_name', value: account.full_name, 'aria-label': `Name of ${who}`, required: true, maxlength: 200, size: 18 });
+    const name = h('input', { name: 'full_name', value: account.full_name, title: account.full_name, 'aria-label': `Name of ${who}`, required: true, maxlength: 200, size: 18 });
     const role = roleSelect('role', account.role, `Role of ${who}`);
     const act = (what, work) => async (event) => {
       const button = event.currentTarget;
@@ -36,7 +36,7 @@ export async function render(main, { claims }) {
     };
     const self = account.account_id === claims.sub;
     return {
-      email: h('span', { 'data-email': who }, who),
+      email: clipped(who, { 'data-email': who }),
       name: h('span', null, name, ' ', h('button', { type: 'button', class: 'secondary', 'aria-label': `Rename ${who}`,
         onclick: act('renamed', () => patch(`/accounts/${account.account_id}`, { full_name: name.value.trim() })) }, 'Rename')),
       role: h('span', null, role, ' ', h('button', { type: 'button', class: 'secondary', 'aria-label': `Change the role of ${who}`,

@@ -1,12 +1,13 @@
 // Company accounting (SPEC B1, B6), for admins and accountants: earnings per day, the close of a
 // day, every account and any account's audit log.
 
-import { h, show, busyForm, field, pagedTable, problem } from '../dom.js';
+import { h, show, busyForm, field, pagedTable, problem, clipped } from '../dom.js';
 import { get, query } from '../api.js';
 import { addDays, dollars, moneyClass, timestamp } from '../format.js';
 import { earningsChart } from '../chart.js';
 import { auditLog, balanceFigures } from './accounting.js';
 
+// The range a page with earnings opens on: the last 14 business days, ending today.
 const DEFAULT_DAYS = 14;
 
 /** An earnings figure and chart for a range, from `path` (accounting's or analytics'). */
@@ -66,7 +67,7 @@ export async function render(main) {
     caption: 'Every ledger account',
     empty: 'No accounts yet.',
     columns: [
-      { title: 'Name', cell: (a) => h('a', { href: `#/company/accounts/${a.account_id}` }, a.full_name ?? a.account_id) },
+      { title: 'Name', cell: (a) => clipped(a.full_name ?? a.account_id, { href: `#/company/accounts/${a.account_id}` }, 'a') },
       { title: 'Balance', num: true, cell: (a) => h('span', { class: moneyClass(a.balance_cents) }, dollars(a.balance_cents)) },
       { title: 'Earned today', num: true, cell: (a) => h('span', { class: moneyClass(a.earned_today_cents) }, dollars(a.earned_today_cents)) },
     ],
@@ -80,8 +81,13 @@ export async function render(main) {
     h('section', { 'aria-labelledby': 'earnings' }, h('h2', { id: 'earnings' }, 'Earnings'), earnings),
     h('section', { 'aria-labelledby': 'close' }, h('h2', { id: 'close' }, 'The close of a day'), close.form, close.out),
     h('section', { 'aria-labelledby': 'accounts' }, h('h2', { id: 'accounts' }, 'Accounts'), accounts));
+  // The close of yesterday (the last business day that can have closed) opens shown, as the
+  // earnings open on the last two weeks: a page with figures opens on them, not on a blank form.
   const shown = await earnings.ready;
-  if (shown?.today) close.date.value = addDays(shown.today.date, -1);
+  if (shown?.today) {
+    close.date.value = addDays(shown.today.date, -1);
+    try { await close.load(close.date.value); } catch (error) { show(close.out, problem(error)); }
+  }
   await accounts.ready;
 }
 

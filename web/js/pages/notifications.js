@@ -1,6 +1,6 @@
 // Notifications: the messages sent to me (daily statements) and their status; admins see everyone's.
 
-import { h, show, pagedTable } from '../dom.js';
+import { h, show, pagedTable, clipped, named } from '../dom.js';
 import { get, query } from '../api.js';
 import { timestamp } from '../format.js';
 
@@ -17,8 +17,8 @@ function messages(path, caption, withRecipient) {
     empty: 'No messages yet. A statement is mailed after each business day in which your balance moved.',
     columns: [
       { title: 'Business day', cell: (m) => m.business_date },
-      ...(withRecipient ? [{ title: 'To', cell: (m) => m.to }] : []),
-      { title: 'Subject', cell: (m) => m.subject },
+      ...(withRecipient ? [{ title: 'To', cell: (m) => clipped(m.to) }] : []),
+      { title: 'Subject', cell: (m) => named(m.subject) },
       { title: 'Status', cell: (m) => STATUS[m.status] ?? m.status },
       { title: 'Attempts', num: true, cell: (m) => m.attempts },
       { title: 'Sent', cell: (m) => (m.sent_at ? h('time', { datetime: m.sent_at }, timestamp(m.sent_at)) : '—') },

@@ -1,7 +1,7 @@
 // The tracker (SPEC T): my open and done tasks, complete, create; for managers and admins every
 // task and the shuffle, with its progress.
 
-import { h, show, busyForm, field, pagedTable, problem, notice } from '../dom.js';
+import { h, show, busyForm, field, pagedTable, problem, notice, named } from '../dom.js';
 import { get, post, query } from '../api.js';
 import { taskName, timestamp, shortId } from '../format.js';
 
@@ -10,8 +10,8 @@ const POLL_MS = 500;
 
 function taskColumns(extra = []) {
   return [
-    { title: 'Task', cell: (t) => h('span', { 'data-task-id': t.task_id }, taskName(t.title, t.jira_id)) },
-    { title: 'Description', cell: (t) => t.description || h('span', { class: 'muted' }, '—') },
+    { title: 'Task', cell: (t) => named(taskName(t.title, t.jira_id), { 'data-task-id': t.task_id }) },
+    { title: 'Description', cell: (t) => (t.description ? h('span', { class: 'wrap' }, t.description) : h('span', { class: 'muted' }, '—')) },
     { title: 'Created', cell: (t) => h('time', { datetime: t.created_at }, timestamp(t.created_at)) },
     ...extra,
   ];
@@ -53,14 +53,16 @@ export async function render(main, { claims, signal }) {
       type: 'button',
       'aria-label': `Complete ${taskName(task.title, task.jira_id)}`,
       onclick: async (event) => {
-        event.currentTarget.disabled = true;
+        // Read now: an event's currentTarget is null once its handler has awaited.
+        const button = event.currentTarget;
+        button.disabled = true;
         show(completeOut);
         try {
           await post(`/tasks/${task.task_id}/complete`, undefined, { headers: { 'idempotency-key': key } });
           show(completeOut, notice(`Done: ${taskName(task.title, task.jira_id)}.`));
           await refreshLists();
         } catch (error) {
-          event.currentTarget.disabled = false;
+          button.disabled = false;
           show(completeOut, problem(error));
         }
       },
