@@ -1,5 +1,5 @@
-//! Paged jobs: long work (a shuffle of a million tasks, the daily close of a million accounts,
-//! an analytics rebuild) done one bounded page at a time, never by rescanning. A job is spread
+//! Paged jobs: long work (a shuffle of a million tasks, the daily close of a million accounts)
+//! done one bounded page at a time, never by rescanning. A job is spread
 //! over partitions; each partition is walked page by page through the outbox and the context's
 //! work queue. Each page commits its own effects, the job's progress and the next page (or its
 //! partition's end) in one transaction: a redelivered page cancels itself, nothing is done

@@ -1,5 +1,19 @@
 //! The daily close (B5) as a whole (plain Rust): one close per business day, walked as a paged
 //! job over every ledger account; what it has paid so far; whether it may start.
+//!
+//! The close of day D (`Clock.DayEnded` → `app::start_close`) starts only when the close of D-1 is
+//! absent or finished ([`may_start`]; otherwise the event is retried, every minute for an hour by
+//! its queue, then parked). Its job id is a UUID v5 of the date ([`Close::job_id_of`]). It is a
+//! kernel paged job over the sparse index `gsi1` (`ACCOUNTS#<partition>`, 16 partitions), 25
+//! accounts a page (`app::close_page`). Each account closes in its own transaction
+//! (`Store::save_closing`): the account (its open days up to D folded into a statement; a positive
+//! closing balance paid and the balance reset, a negative one carried), the statement item, the
+//! payout's key, line and company figure, and the events (`Ledger.TransactionPosted` and
+//! `Payout.Made` for a payout, `Statement.Requested` if the closing balance is not zero). An
+//! account already closed for D (a page redelivered after a crash) is counted from its last
+//! statement and not touched, so nobody is paid twice. The page's totals, progress and next page
+//! commit together (`job::page_done` with counters); the last page publishes `Day.Closed` once
+//! (`closed_at` set under a condition). `GET /accounting/closes/{date}` reads the job.
 
 use ates_kernel::contracts::accounting::DayClosed;
 use ates_kernel::job::{Progress, Status};

@@ -1,6 +1,21 @@
 //! The ledger (plain Rust): a task's prices, an employee's ledger account, the postings that
 //! move money, and the close of a business day. Money is integer cents; every movement is a
 //! double-entry transaction whose legs sum to zero (SPEC "The money rules").
+//!
+//! Accounting keeps its own copies: a ledger account per person (`ACCOUNT#<id>`, from `Account.*`
+//! or from the first money event, whichever comes first) and a task's prices (`TASK#<id>`, set by
+//! whichever of the task's events arrives first; `Task.Priced` published once). Each movement is
+//! one DynamoDB transaction (`Store::post`): the movement's key (`TXN#fee:<Task.Assigned event
+//! id>`, `TXN#reward:<task id>`, `TXN#payout:<account>:<date>`, written only if absent), the
+//! account at the `sequence` read (retried by `app::post_movement` when it lost), the audit line
+//! (`ENTRY#<sequence>`), the company's day (`EARNINGS#<shard>` / `<date>`, `ADD`), the task's
+//! prices if this movement priced it, the outbox (`Ledger.TransactionPosted` with the balance after
+//! and the business date) and the consumer's inbox record. Duplicates stop at the inbox; the same
+//! movement under another event stops at its key; a completion before its creation is rewarded at
+//! the price it sets, and the title joins the audit log when `Task.Created` arrives (titles are
+//! joined at read time, `app::audit_log`). An entry counts in the business day its cause happened
+//! (`Calendar::business_date`), or, if that day is closed for the account, in its next open day
+//! ([`LedgerAccount::posting_date`]: the line shows both dates).
 
 use std::collections::BTreeMap;
 

@@ -1,6 +1,13 @@
 //! Payouts leaving through the payment port (plain Rust): the employee's bank details (an IBAN,
 //! checked by its checksum) and the transfer of a payout, held until details are given (SPEC
 //! "The money rules", Payout).
+//!
+//! `app::send_payout` (on `Payout.Made`) hands the payout to the `Bank` port: to the IBAN the
+//! employee registered, or held (`TRANSFER#<payout id>`, status held) until `PUT
+//! /accounting/me/payout-details` gives one. The adapter (`RecordingBank`) records each transfer
+//! once per payout id; a real bank goes behind the same port with the payout id as its
+//! idempotency key. If the process dies after the bank took a transfer but before it was
+//! recorded, the redelivery hands it over again and the bank's key keeps it to one payment.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

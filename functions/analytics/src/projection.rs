@@ -1,6 +1,17 @@
 //! Analytics' projections (plain Rust): what the events say about the company's earnings, who
 //! is in debt, and which completed task paid best; and which generation of the projections an
 //! event goes to while a rebuild runs (SPEC N2–N4).
+//!
+//! Analytics reads nothing but events. `Ledger.TransactionPosted` moves the company's day (by
+//! business date, in 16 shards like accounting's) and the employee's balance, kept only if its
+//! ledger `sequence` is higher than the one known, which moves a sharded count of employees in
+//! debt when the sign changes ([`KnownBalance::debt_change`]); a reward also makes the task a
+//! candidate for the best of its day and of its month, written only when it beats what is there
+//! ([`Completion::beats`]: the higher reward, then the earlier completion, then the lower task
+//! id). `Task.Created` gives the titles. Each event is applied once per generation (the inbox
+//! name carries it: `analytics.record-movement@g1`). A range's most expensive task is one
+//! BatchGetItem of at most 12 month maxima and 62 day maxima ([`cover`]), whatever the number of
+//! tasks.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};

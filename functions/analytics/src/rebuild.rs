@@ -2,6 +2,18 @@
 //! analytics' own rules only, into a fresh generation; the generation answering the routes
 //! keeps answering until the new one has caught up (the replay is complete and the queues it
 //! fed are empty), and then it is switched to. One rebuild at a time.
+//!
+//! The projections live under a generation number (`META` / `GENERATIONS`, `G<g>#…`). `POST
+//! /analytics/rebuilds` (`app::start_rebuild`) records the rebuild and a new generation in one
+//! transaction (409 while one runs), then asks EventBridge to replay the bus's archive
+//! (`EventArchive` in the template) up to now, filtered to analytics' two projection rules, so no
+//! other context ever sees a replayed event. A consumer is told a delivery was replayed
+//! (`replay-name`, `Delivery::replayed`): replayed events go only to the new generation, live
+//! ones to both (`Generations::targets`). `analytics-settle-rebuild` (every minute) switches in
+//! one conditional write once it finds the replay `COMPLETED` and both projection queues empty.
+//! A failed replay ends the rebuild; its half-filled generation is never reused (`newest`). The
+//! account copy (`ACCOUNT#<id>`, for the caller check) belongs to no generation and is not
+//! replayed.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

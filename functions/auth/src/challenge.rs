@@ -1,6 +1,19 @@
 //! Passwordless sign-in (SPEC A3): a six-digit one-time code, mailed, expiring, single-use,
 //! with the codes sent, the guesses at each code and the wrong guesses at an address's codes
 //! all limited.
+//!
+//! Guessing is bounded three ways. A code takes at most `MAX_GUESSES` (5) guesses, each counted
+//! atomically by the store before it is judged (`AuthStore::take_guess`: an `ADD` conditioned on
+//! the code's hash), so concurrent guesses each use one up. An address is sent at most
+//! `MAX_CODES_PER_WINDOW` (3) codes per 15 minutes. And an address's wrong guesses are counted over
+//! all its codes, in its code item, where a new code (an update of the code's own attributes)
+//! leaves them: after `FREE_WRONG_GUESSES` (10) a guess waits 1 minute, doubling with each further
+//! wrong one, at most an hour after the last; a right code clears them and a quiet day forgets them
+//! (`WrongGuesses`). So a stranger gets about one judged guess an hour at an address, and holds its
+//! owner back at most an hour after they stop. Unknown addresses get codes (never mailed) and
+//! budgets like any other, and `POST /auth/sign-in/code/request` answers `CODE_REQUEST_TIME` (1 s)
+//! after it was asked (`app::request_code_paced`), whatever happened, a mail failure included:
+//! neither its answer nor its timing tells who has an account.
 
 use rand::Rng;
 use sha2::{Digest, Sha256};

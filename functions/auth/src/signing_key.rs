@@ -3,6 +3,15 @@
 //! `KEYS_CACHE_SECONDS` (60 by default), so a rotated key is picked up without a redeploy:
 //! signers by `SIGNING_KEY_SECRET_ID` (the private ring), the JWKS by `PUBLIC_KEYS_SECRET_ID`
 //! (public keys only; the well-known function cannot read a private key).
+//!
+//! The ring (`KeyRing`, secret `ates/auth/signing-key`) holds the key signing now (the newest whose
+//! `not_before` has come), the one before it while tokens it signed may live, and the next one,
+//! published ahead. Its public halves are a JWKS in a secret of their own, `ates/auth/public-keys`.
+//! `infra/signing-key.py rotate` writes both (public first), and the new key's lead (10 minutes)
+//! is longer than every cache between the secret and a verifier, so API Gateway knows a key before
+//! the first token it signs. The local stack's authorizer keeps the JWKS as API Gateway does:
+//! fetched again for an unknown kid and once older than two hours (`JWKS_MAX_AGE` in
+//! `infra/local`), so a retired key stops verifying there too.
 
 use std::future::Future;
 use std::pin::Pin;

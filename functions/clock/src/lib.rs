@@ -2,14 +2,21 @@
 //! business day ends; it announces the day that ended with a `Clock.DayEnded` event, which
 //! accounting's daily close (SPEC B5) and any projection keyed by day consume from the bus.
 //!
-//! - [`calendar`]: which business day a moment ends (plain Rust, time zones and DST).
+//! - [`calendar`]: which business day a moment ends (plain Rust, time zones and DST); it lives in
+//!   the kernel, since accounting dates its postings by it, and is re-exported here.
 //! - [`end_day`]: the function: the schedule's trigger in, one event on the bus out.
+//!
+//! The business keeps its days in one time zone (`BusinessTimeZone`, default UTC) and a day ends
+//! at one hour there (`BusinessDayEndHour`, default 0); both are template parameters. The schedule
+//! is an EventBridge Scheduler cron in that zone (`ScheduleV2` on `ClockEndDayFunction`), which
+//! hands the function its scheduled time; the function names the day that had ended by then.
 //!
 //! The clock has no state, so there is no table and no outbox: the event is its only effect,
 //! published directly, and a failed publish fails the invocation, which the schedule retries and
-//! finally parks in its dead-letter queue. The event's id is derived from the business date, so
-//! a day ended twice (a retry, a second trigger) is the same event twice, and consumers' inboxes
-//! keep the close to once.
+//! finally parks in its dead-letter queue (`ClockDeadLetters`, which also takes the triggers the
+//! scheduler could not deliver). The event's id is derived from the business date
+//! (`Envelope::once_for`), so a day ended twice (a retry, a second trigger) is the same event
+//! twice, and consumers' inboxes keep the close to once.
 pub use ates_kernel::calendar;
 
 use ates_kernel::contracts::clock::DayEnded;

@@ -2,11 +2,42 @@
 //! [`NotificationStore`], decides with the domain (`message`, `statement`), and writes; the
 //! mail leaves through the [`Courier`]. No HTTP, no AWS.
 //!
-//! A statement's mail is at least once, never at most once: its attempt is recorded
-//! (`sending`, attempts + 1) before the courier is asked and marked `sent` after. A process that
-//! dies between SES accepting the mail and that mark leaves `sending`; the request's redelivery
-//! (after the claim's lease) sends it again. A second copy of a statement is the better failure
-//! than a payout nobody was told about (ARCHITECTURE.md, "A statement is mailed").
+//! A statement is mailed. Accounting's close publishes one `Statement.Requested` per account and
+//! closed day, `statement_id` = `statement:<account>:<date>`; its rule sends it to
+//! `NotificationsStatementsQueue` (visibility timeout 180 s, `maxReceiveCount` 5, then
+//! `NotificationsStatementsDeadLetters`), and `notifications-send-statement`
+//! (`lambda::serve_event_deliveries`, which tells the handler its `Delivery`) runs
+//! [`send_statement`]:
+//! 1. An unreadable request, or one in another currency, is poison: parked at once.
+//! 2. The message `MESSAGE#<statement_id>` is read. `sent`: nothing to do (`Duplicate`), whether
+//!    it is a redelivery or the same statement under another event id.
+//! 3. The account's copy (fed by `notifications-sync-account`) gives the address and name. Not
+//!    there yet (`Account.Created` still on its way): `Retry`, not poison; still not there on the
+//!    last delivery, the request waits in the dead-letter queue with no message in the history.
+//!    A deactivated account is mailed all the same: a payout or a debt concerns them still.
+//! 4. The attempt is claimed (`sending`, attempts + 1, `attempted_at`), written under the version
+//!    read. A `sending` claim younger than `SENDING_LEASE` (60 s) belongs to a delivery that may
+//!    still be sending (`Retry` later, no second copy); an older one is a dead sender's: taken
+//!    over.
+//! 5. The courier sends (SESv2 `SendEmail`, text with an HTML alternative; the SDK retries
+//!    throttling first). Accepted: `sent`. Not taken: `retrying` and `Retry`, or `failed` on the
+//!    last delivery (`Delivery::is_last`), after which SQS moves the request to the dead-letter
+//!    queue; a redrive tries again. Rejected by SES (a bad address, an unverified sender): `failed`
+//!    and parked at once, since sending the same mail again cannot help.
+//!
+//! At least once, never at most once. SES has no idempotency key for `SendEmail`, so "sent by
+//! SES" and "recorded here" cannot be one atomic step; here the claim is recorded first and the
+//! send second. A process that dies after SES took the mail but before the `sent` mark leaves
+//! `sending`; the redelivery (after the visibility timeout, longer than the lease) takes the dead
+//! claim over and sends again: the employee may get the statement twice, and the history shows
+//! `attempts: 2`. The other order (mark, then send) would turn the same crash into a statement
+//! never mailed while the history says `sent`. For a payout, a visible, harmless duplicate is the
+//! safer failure. The window is one SES call wide; the conditional writes on the message's
+//! `version` let only one delivery claim an attempt.
+//!
+//! The history: `GET /notifications/mine` reads `gsi1` (`TO#<account>`, newest first);
+//! `GET /notifications` (admins, scope `notifications:read-all`) scans the message items, in no
+//! order, rather than index every message under one hot key.
 
 use ates_kernel::contracts::accounting::decode_statement_requested;
 use ates_kernel::event::Envelope;

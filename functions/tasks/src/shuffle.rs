@@ -2,6 +2,19 @@
 //! asynchronously, one bounded page at a time per shard of the open-task index; each page commits
 //! its reassignments, its events, its progress and the next page together, so a redelivered page
 //! changes nothing and no page ever rescans the table.
+//!
+//! Open tasks live in the sparse index `gsi2`, spread over 16 shards (`OPEN#<n>`). `POST
+//! /tasks/shuffles` writes the job (`JOB#<id>`, `kind` = shuffle, via `job::start`) and one work
+//! outbox record per shard, in one transaction. The relay sends work records to the context's work
+//! queue; `tasks-shuffle-page` (`lambda::serve_job_pages` → `app::shuffle_page_work`) reads at most
+//! [`PAGE_SIZE`] open tasks of its shard from where the previous page stopped, and commits, in one
+//! transaction: each reassignment (condition: the version it read, still open), one
+//! `Task.Assigned` v2 per task, and `job::page_done` (the job's progress and the next page, keyed
+//! `job#<id>#<shard>#<page>` so a redelivered page cancels itself, or the shard's end). A task
+//! changed meanwhile is read again and the page retried. A page that gives up (poison, or its last
+//! delivery by `MAX_RECEIVE_COUNT` failing) marks the job stalled before it lands in the
+//! dead-letter queue; the shuffle then reads `status: stalled`, and a redrive of that page clears
+//! it. A million tasks are 25,000 bounded pages, 16 at a time.
 
 use ates_kernel::job::{self, Page};
 use chrono::{DateTime, Utc};
