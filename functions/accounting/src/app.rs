@@ -22,7 +22,7 @@ use crate::close::{may_start, Close, CloseStatus, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Entry, LedgerAccount, Movement, Task};
 use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
-pub use crate::ports::{Bank, Committed, DayEarnings, LedgerStore, Posting};
+pub use crate::ports::{Bank, Booked, DayEarnings, LedgerStore, Posting};
 use crate::PRODUCER;
 
 /// Inbox names: one per handler.
@@ -41,7 +41,7 @@ fn poison(e: EventError) -> ConsumeError {
 
 /// What the commit of a write that has no state to race for came to: a refused one was made
 /// meanwhile by another delivery.
-fn once(committed: Committed) -> Outcome {
+fn once(committed: Booked) -> Outcome {
     match attempt::<()>(committed) {
         Attempt::Done(outcome) => outcome,
         _ => Outcome::Superseded,
@@ -49,12 +49,12 @@ fn once(committed: Committed) -> Outcome {
 }
 
 /// What a consumer's commit came to, as the executor reads it.
-fn attempt<E>(committed: Committed) -> Attempt<Outcome, E> {
+fn attempt<E>(committed: Booked) -> Attempt<Outcome, E> {
     match committed {
-        Committed::Applied => Attempt::Done(Outcome::Applied),
-        Committed::Duplicate => Attempt::Done(Outcome::Duplicate),
-        Committed::AlreadyPosted => Attempt::Done(Outcome::Superseded),
-        Committed::Stale => Attempt::Lost,
+        Booked::Applied => Attempt::Done(Outcome::Applied),
+        Booked::Duplicate => Attempt::Done(Outcome::Duplicate),
+        Booked::AlreadyPosted => Attempt::Done(Outcome::Superseded),
+        Booked::Stale => Attempt::Lost,
     }
 }
 
@@ -176,7 +176,7 @@ async fn post_movement(
             events: &events,
         };
         let committed = store.post(&posting, consumer, event).await?;
-        if committed == Committed::Applied {
+        if committed == Booked::Applied {
             tracing::info!(transaction_id = %entry.transaction_id, %account_id, amount_cents = entry.amount_cents, business_date = %entry.business_date, "posted");
         }
         Ok(attempt(committed))
@@ -351,7 +351,7 @@ async fn close_account(
         }
         Ok(
             match store.save_closing(&account, &closing, &events).await? {
-                Committed::Applied => Attempt::Done(Some(closing.statement)),
+                Booked::Applied => Attempt::Done(Some(closing.statement)),
                 _ => Attempt::Lost,
             },
         )

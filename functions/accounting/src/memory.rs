@@ -19,7 +19,7 @@ use crate::error::AccountingError;
 use crate::ledger::{Closing, Entry, LedgerAccount, Statement, Task};
 use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
 use crate::ports::{
-    AccountPage, Bank, BankError, Committed, DayEarnings, EntryPage, LedgerStore, Posting,
+    AccountPage, Bank, BankError, Booked, DayEarnings, EntryPage, LedgerStore, Posting,
 };
 use crate::store::PAGE_SIZE;
 
@@ -159,16 +159,16 @@ impl LedgerStore for MemoryStore {
         after: &LedgerAccount,
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let mut state = self.state.lock();
         if seen(&state, consumer, event) {
-            return Ok(Committed::Duplicate);
+            return Ok(Booked::Duplicate);
         }
         let current = state.accounts.get(&after.account_id);
         let revision =
             |a: Option<&LedgerAccount>| a.and_then(|a| a.profile.as_ref()).map(|p| p.revision);
         if current.is_some() != before.is_some() || revision(current) != revision(before) {
-            return Ok(Committed::Stale);
+            return Ok(Booked::Stale);
         }
         let updated = match current {
             Some(current) => LedgerAccount {
@@ -179,7 +179,7 @@ impl LedgerStore for MemoryStore {
         };
         state.accounts.insert(after.account_id, updated);
         state.inbox.insert((consumer.to_owned(), event.id));
-        Ok(Committed::Applied)
+        Ok(Booked::Applied)
     }
 
     async fn save_task(
@@ -189,18 +189,18 @@ impl LedgerStore for MemoryStore {
         events: &[Envelope],
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let mut state = self.state.lock();
         if seen(&state, consumer, event) {
-            return Ok(Committed::Duplicate);
+            return Ok(Booked::Duplicate);
         }
         if state.tasks.get(&after.task_id) != before {
-            return Ok(Committed::Stale);
+            return Ok(Booked::Stale);
         }
         state.tasks.insert(after.task_id, after.clone());
         state.published.extend_from_slice(events);
         state.inbox.insert((consumer.to_owned(), event.id));
-        Ok(Committed::Applied)
+        Ok(Booked::Applied)
     }
 
     async fn post(
@@ -208,21 +208,21 @@ impl LedgerStore for MemoryStore {
         posting: &Posting<'_>,
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let mut state = self.state.lock();
         let id = posting.after.account_id;
         if seen(&state, consumer, event) {
-            return Ok(Committed::Duplicate);
+            return Ok(Booked::Duplicate);
         }
         if state.transactions.contains(&posting.entry.transaction_id) {
-            return Ok(Committed::AlreadyPosted);
+            return Ok(Booked::AlreadyPosted);
         }
         if !same_account(state.accounts.get(&id), posting.before)
             || posting
                 .priced
                 .is_some_and(|t| state.tasks.contains_key(&t.task_id))
         {
-            return Ok(Committed::Stale);
+            return Ok(Booked::Stale);
         }
         let updated = match state.accounts.get(&id) {
             Some(current) => money_of(current.clone(), posting.after),
@@ -235,7 +235,7 @@ impl LedgerStore for MemoryStore {
         write_entry(&mut state, posting.entry);
         state.published.extend_from_slice(posting.events);
         state.inbox.insert((consumer.to_owned(), event.id));
-        Ok(Committed::Applied)
+        Ok(Booked::Applied)
     }
 
     async fn entries(
@@ -291,13 +291,13 @@ impl LedgerStore for MemoryStore {
         close: &Close,
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let mut state = self.state.lock();
         if seen(&state, consumer, event) {
-            return Ok(Committed::Duplicate);
+            return Ok(Booked::Duplicate);
         }
         if state.closes.contains_key(&close.job_id) {
-            return Ok(Committed::Stale);
+            return Ok(Booked::Stale);
         }
         state.closes.insert(close.job_id, close.clone());
         let pages = Page::first_pages(
@@ -307,7 +307,7 @@ impl LedgerStore for MemoryStore {
         );
         state.work.extend(pages);
         state.inbox.insert((consumer.to_owned(), event.id));
-        Ok(Committed::Applied)
+        Ok(Booked::Applied)
     }
 
     async fn accounts_page(
@@ -343,7 +343,7 @@ impl LedgerStore for MemoryStore {
         before: &LedgerAccount,
         closing: &Closing,
         events: &[Envelope],
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let mut state = self.state.lock();
         match state.closings_until_failure {
             Some(0) => return Err(StoreError::Aws("the process died".into())),
@@ -351,7 +351,7 @@ impl LedgerStore for MemoryStore {
             None => {}
         }
         if !same_account(state.accounts.get(&before.account_id), Some(before)) {
-            return Ok(Committed::Stale);
+            return Ok(Booked::Stale);
         }
         let current = state.accounts[&before.account_id].clone();
         state
@@ -362,7 +362,7 @@ impl LedgerStore for MemoryStore {
         }
         state.statements.push(closing.statement.clone());
         state.published.extend_from_slice(events);
-        Ok(Committed::Applied)
+        Ok(Booked::Applied)
     }
 
     async fn finish_page(
@@ -426,19 +426,19 @@ impl LedgerStore for MemoryStore {
         transfer: &Transfer,
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let mut state = self.state.lock();
         if seen(&state, consumer, event) {
-            return Ok(Committed::Duplicate);
+            return Ok(Booked::Duplicate);
         }
         if state.transfers.contains_key(&transfer.payout_id) {
-            return Ok(Committed::AlreadyPosted);
+            return Ok(Booked::AlreadyPosted);
         }
         state
             .transfers
             .insert(transfer.payout_id.clone(), transfer.clone());
         state.inbox.insert((consumer.to_owned(), event.id));
-        Ok(Committed::Applied)
+        Ok(Booked::Applied)
     }
 
     async fn release_transfer(&self, transfer: &Transfer) -> Result<bool, StoreError> {

@@ -18,7 +18,7 @@ use crate::payout::{Iban, PayoutDetails, Transfer};
 
 /// What a consumer's write came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Committed {
+pub enum Booked {
     /// Written, with the consumer's inbox record.
     Applied,
     /// This consumer handled this event before: nothing written.
@@ -102,7 +102,7 @@ pub trait LedgerStore: AccountCopies {
         after: &LedgerAccount,
         consumer: &str,
         event: &Envelope,
-    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
     /// Writes a task's copy (`before`: as read, `None` if not stored) with its events.
     fn save_task(
         &self,
@@ -111,7 +111,7 @@ pub trait LedgerStore: AccountCopies {
         events: &[Envelope],
         consumer: &str,
         event: &Envelope,
-    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
     /// Posts a money movement: the transaction's key, the account, its audit line, the
     /// company's day, the task it priced and the events, once.
     fn post(
@@ -119,7 +119,7 @@ pub trait LedgerStore: AccountCopies {
         posting: &Posting<'_>,
         consumer: &str,
         event: &Envelope,
-    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
     fn entries(
         &self,
         account: Uuid,
@@ -148,7 +148,7 @@ pub trait LedgerStore: AccountCopies {
         close: &Close,
         consumer: &str,
         event: &Envelope,
-    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
     /// At most a page of a partition's account ids after `cursor`, and where the next starts.
     fn accounts_page(
         &self,
@@ -162,7 +162,7 @@ pub trait LedgerStore: AccountCopies {
         before: &LedgerAccount,
         closing: &Closing,
         events: &[Envelope],
-    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
     /// A page's end: the close's totals and progress, and the next page (or the partition's
     /// end), together.
     fn finish_page(
@@ -191,7 +191,7 @@ pub trait LedgerStore: AccountCopies {
         transfer: &Transfer,
         consumer: &str,
         event: &Envelope,
-    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
     /// Marks a held transfer sent; `false` if it was not held any more.
     fn release_transfer(
         &self,

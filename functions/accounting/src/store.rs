@@ -23,7 +23,7 @@ use ates_kernel::dynamo::{
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::http::AccountCopies;
-use ates_kernel::inbox::{self, Committed as InboxCommitted};
+use ates_kernel::inbox;
 use ates_kernel::job::{self, Cursor, Page, PageCommit};
 use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -35,7 +35,7 @@ use crate::close::{Close, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Closing, Entry, LedgerAccount, Task};
 use crate::payout::{PayoutDetails, Transfer};
-use crate::ports::{AccountPage, Committed, DayEarnings, EntryPage, LedgerStore, Posting};
+use crate::ports::{AccountPage, Booked, DayEarnings, EntryPage, LedgerStore, Posting};
 
 /// Accounts a close page handles: each is its own transaction of up to 8 items.
 pub const PAGE_SIZE: usize = 25;
@@ -193,13 +193,13 @@ impl Store {
         consumer: &str,
         event: &Envelope,
         transaction: Transaction,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         Ok(
             match inbox::commit(&self.table, consumer, event, transaction).await? {
-                InboxCommitted::Applied => Committed::Applied,
-                InboxCommitted::Duplicate => Committed::Duplicate,
-                InboxCommitted::Refused(c) if c.failed(MOVEMENT) => Committed::AlreadyPosted,
-                InboxCommitted::Refused(_) => Committed::Stale,
+                inbox::Committed::Applied => Booked::Applied,
+                inbox::Committed::Duplicate => Booked::Duplicate,
+                inbox::Committed::Refused(c) if c.failed(MOVEMENT) => Booked::AlreadyPosted,
+                inbox::Committed::Refused(_) => Booked::Stale,
             },
         )
     }
@@ -276,7 +276,7 @@ impl LedgerStore for Store {
         after: &LedgerAccount,
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let transaction = match before {
             None => self.write_money(None, after),
             Some(before) => {
@@ -308,7 +308,7 @@ impl LedgerStore for Store {
         events: &[Envelope],
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let mut item = to_item(after);
         item.extend(task_key(after.task_id));
         let condition = match before {
@@ -325,7 +325,7 @@ impl LedgerStore for Store {
         posting: &Posting<'_>,
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let mut transaction = self.write_entry(posting.entry);
         transaction.append(self.write_money(posting.before, posting.after));
         if let Some(task) = posting.priced {
@@ -414,7 +414,7 @@ impl LedgerStore for Store {
         close: &Close,
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let extra = HashMap::from([
             ("kind".to_owned(), s("close")),
             (
@@ -451,7 +451,7 @@ impl LedgerStore for Store {
         before: &LedgerAccount,
         closing: &Closing,
         events: &[Envelope],
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let mut transaction = self.write_money(Some(before), &closing.account);
         let statement = &closing.statement;
         let mut item = to_item(statement);
@@ -468,9 +468,9 @@ impl LedgerStore for Store {
         }
         self.outbox(&mut transaction, events);
         Ok(match self.table.transact(transaction).await? {
-            Ok(()) => Committed::Applied,
+            Ok(()) => Booked::Applied,
             Err(c) if c.only_conflicts() => return Err(c.into()),
-            Err(_) => Committed::Stale,
+            Err(_) => Booked::Stale,
         })
     }
 
@@ -536,7 +536,7 @@ impl LedgerStore for Store {
         transfer: &Transfer,
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Booked, StoreError> {
         let mut item = to_item(transfer);
         item.extend(key(
             format!("ACCOUNT#{}", transfer.account_id),

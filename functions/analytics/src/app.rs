@@ -13,7 +13,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::AnalyticsError;
-pub use crate::ports::{AnalyticsStore, Committed, Movement, Replayer, Title};
+pub use crate::ports::{AnalyticsStore, Movement, Projected, Replayer, Title};
 use crate::projection::{best, cover, shard, Completion, DayFigures, KnownBalance, Period};
 use crate::rebuild::{Rebuild, RebuildStatus, ReplayState};
 
@@ -65,7 +65,7 @@ pub async fn record_movement(
         .map_err(|e| ConsumeError::Poison(e.to_string()))?;
     let mut outcome = Outcome::Duplicate;
     for generation in store.generations().await?.targets(delivery.replayed) {
-        if apply(store, generation, &posted, event).await? == Committed::Applied {
+        if apply(store, generation, &posted, event).await? == Projected::Applied {
             outcome = Outcome::Applied;
         }
     }
@@ -77,7 +77,7 @@ async fn apply(
     generation: u32,
     posted: &TransactionPosted,
     event: &Envelope,
-) -> Result<Committed, ConsumeError> {
+) -> Result<Projected, ConsumeError> {
     let figures = match posted.kind {
         EntryKind::Fee => DayFigures {
             fees_cents: -posted.amount_cents,
@@ -120,7 +120,7 @@ async fn apply(
                 .apply_movement(generation, &movement, &inbox, event)
                 .await?
             {
-                Committed::Stale => Attempt::Lost,
+                Projected::Stale => Attempt::Lost,
                 done => Attempt::Done(done),
             },
         )

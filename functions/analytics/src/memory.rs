@@ -9,7 +9,7 @@ use ates_kernel::event::Envelope;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::ports::{AnalyticsStore, Committed, Movement, Title};
+use crate::ports::{AnalyticsStore, Movement, Projected, Title};
 use crate::projection::{Completion, DayFigures, Generations, KnownBalance};
 use crate::rebuild::Rebuild;
 
@@ -109,14 +109,14 @@ impl AnalyticsStore for MemoryStore {
         movement: &Movement<'_>,
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Projected, StoreError> {
         let mut state = self.state.lock();
         if state.inbox.contains(&(consumer.to_owned(), event.id)) {
-            return Ok(Committed::Duplicate);
+            return Ok(Projected::Duplicate);
         }
         if let Some((before, now)) = movement.balance {
             if state.balances.get(&(generation, now.account_id)) != before {
-                return Ok(Committed::Stale);
+                return Ok(Projected::Stale);
             }
             state.balances.insert((generation, now.account_id), *now);
             *state.in_debt.entry(generation).or_default() += now.debt_change(before);
@@ -127,7 +127,7 @@ impl AnalyticsStore for MemoryStore {
             .or_default()
             .add(movement.figures);
         state.inbox.insert((consumer.to_owned(), event.id));
-        Ok(Committed::Applied)
+        Ok(Projected::Applied)
     }
 
     async fn offer_completion(&self, generation: u32, c: &Completion) -> Result<(), StoreError> {

@@ -16,7 +16,7 @@ use crate::rebuild::{Rebuild, ReplayState};
 
 /// What a consumer's write came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Committed {
+pub enum Projected {
     Applied,
     /// This consumer applied this event to this generation before.
     Duplicate,
@@ -73,7 +73,7 @@ pub trait AnalyticsStore: KeepsAccountCopies {
         movement: &Movement<'_>,
         consumer: &str,
         event: &Envelope,
-    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Projected, StoreError>> + Send;
     /// Keeps `completion` as the best of its day and of its month where it beats what is
     /// there (idempotent, order-independent).
     fn offer_completion(

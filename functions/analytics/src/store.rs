@@ -18,12 +18,12 @@ use ates_kernel::dynamo::{
     from_item, get_n, key, n, put, s, to_item, update, Item, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::inbox::{self, Committed as InboxCommitted};
+use ates_kernel::inbox;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{NaiveDate, SecondsFormat};
 use uuid::Uuid;
 
-use crate::ports::{AnalyticsStore, Committed, Movement, Title};
+use crate::ports::{AnalyticsStore, Movement, Projected, Title};
 use crate::projection::{shard, Completion, DayFigures, Generations, KnownBalance, SHARDS};
 use crate::rebuild::Rebuild;
 
@@ -188,7 +188,7 @@ impl AnalyticsStore for Store {
         movement: &Movement<'_>,
         consumer: &str,
         event: &Envelope,
-    ) -> Result<Committed, StoreError> {
+    ) -> Result<Projected, StoreError> {
         let figures = self
             .table
             .update(key(
@@ -232,10 +232,10 @@ impl AnalyticsStore for Store {
         }
         Ok(
             match inbox::commit(&self.table, consumer, event, transaction).await? {
-                InboxCommitted::Applied => Committed::Applied,
-                InboxCommitted::Duplicate => Committed::Duplicate,
+                inbox::Committed::Applied => Projected::Applied,
+                inbox::Committed::Duplicate => Projected::Duplicate,
                 // Only the balance has a condition: a newer one was written meanwhile.
-                InboxCommitted::Refused(_) => Committed::Stale,
+                inbox::Committed::Refused(_) => Projected::Stale,
             },
         )
     }

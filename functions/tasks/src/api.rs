@@ -17,8 +17,8 @@ use crate::task::{NewTask, Status, Task};
 const MANAGERS: &[Role] = &[Role::Manager, Role::Admin];
 
 /// The use cases' view of a request: who, why, when, and the caller's idempotency key.
-fn request(req: &Request, by: Uuid) -> Result<app::Request, Problem> {
-    Ok(app::Request {
+fn request(req: &Request, by: Uuid) -> Result<app::Issued, Problem> {
+    Ok(app::Issued {
         by,
         cause: Cause::request(correlation_id(req)),
         idempotency: http::idempotency_key(req, &by.to_string())?,

@@ -29,17 +29,18 @@ pub enum PageOutcome {
     Duplicate,
 }
 
-/// Who asks, why, and when: what every command carries besides its own input.
+/// A command as issued: by whom, why, when, and under which idempotency key; what every
+/// command carries besides its own input.
 #[derive(Debug, Clone)]
-pub struct Request {
+pub struct Issued {
     pub by: Uuid,
     pub cause: Cause,
     pub idempotency: Option<IdempotencyKey>,
     pub now: DateTime<Utc>,
 }
 
-impl Request {
-    /// The request's key, if it has one, for the command `fingerprint` names.
+impl Issued {
+    /// The key, if the command was issued with one, for the command `fingerprint` names.
     fn keyed(&self, fingerprint: String) -> Option<Keyed> {
         self.idempotency
             .clone()
@@ -65,29 +66,27 @@ fn json(task: &Task) -> Result<String, TaskError> {
 pub async fn create_task(
     store: &impl TaskStore,
     new: &ValidTask,
-    request: &Request,
+    issued: &Issued,
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<Answer<Task>, TaskError> {
     let fingerprint = serde_json::to_string(new).map_err(|e| TaskError::Invalid(e.to_string()))?;
-    let keyed = request.keyed(fingerprint);
+    let keyed = issued.keyed(fingerprint);
     let pool = store.assignable_accounts().await?;
     let assignee = pick_assignee(&pool, rng).ok_or(TaskError::NobodyAssignable)?;
     execute_keyed(store, keyed.as_ref(), || async {
-        let task = Task::open(new, assignee, request.by, request.now);
+        let task = Task::open(new, assignee, issued.by, issued.now);
         let events = [
-            Envelope::wrap(PRODUCER, &task.created(), &request.cause, request.now)?,
+            Envelope::wrap(PRODUCER, &task.created(), &issued.cause, issued.now)?,
             Envelope::wrap(
                 PRODUCER,
-                &task.assigned(None, request.now),
-                &request.cause,
-                request.now,
+                &task.assigned(None, issued.now),
+                &issued.cause,
+                issued.now,
             )?,
         ];
         let answer = json(&task)?;
         let keyed = keyed.as_ref().map(|k| (k, answer.as_str()));
-        let saved = store
-            .create_task(&task, &events, keyed, request.now)
-            .await?;
+        let saved = store.create_task(&task, &events, keyed, issued.now).await?;
         if saved == Saved::Done {
             tracing::info!(task_id = %task.task_id, assignee_id = %assignee, "task created");
         }
@@ -96,27 +95,27 @@ pub async fn create_task(
     .await
 }
 
-/// T4: only the current assignee completes, and a done task stays done. A repeated request
+/// T4: only the current assignee completes, and a done task stays done. A repeated issued
 /// with the same `Idempotency-Key` gets the first answer instead of a 409.
 pub async fn complete_task(
     store: &impl TaskStore,
     task_id: Uuid,
-    request: &Request,
+    issued: &Issued,
 ) -> Result<Answer<Task>, TaskError> {
-    let keyed = request.keyed(format!("complete {task_id}"));
+    let keyed = issued.keyed(format!("complete {task_id}"));
     execute_keyed(store, keyed.as_ref(), || async {
         let task = store.task(task_id).await?.ok_or(TaskError::UnknownTask)?;
-        let (done, completed) = match task.complete(request.by, request.now) {
+        let (done, completed) = match task.complete(issued.by, issued.now) {
             Ok(done) => done,
-            // Done already: by this same request, if it carries the key of the first.
+            // Done already: by this same issued, if it carries the key of the first.
             Err(TaskError::AlreadyDone) => return Ok(Attempt::KeyUsed(TaskError::AlreadyDone)),
             Err(e) => return Err(e),
         };
-        let event = Envelope::wrap(PRODUCER, &completed, &request.cause, request.now)?;
+        let event = Envelope::wrap(PRODUCER, &completed, &issued.cause, issued.now)?;
         let answer = json(&done)?;
         let keyed = keyed.as_ref().map(|k| (k, answer.as_str()));
         let saved = store
-            .complete_task(&task, &done, &event, keyed, request.now)
+            .complete_task(&task, &done, &event, keyed, issued.now)
             .await?;
         if saved == Saved::Done {
             tracing::info!(%task_id, "task completed");
@@ -147,17 +146,14 @@ pub async fn all_tasks(
 }
 
 /// T3: a shuffle of every open task starts; its pages run asynchronously.
-pub async fn start_shuffle(
-    store: &impl TaskStore,
-    request: &Request,
-) -> Result<Shuffle, TaskError> {
+pub async fn start_shuffle(store: &impl TaskStore, issued: &Issued) -> Result<Shuffle, TaskError> {
     if store.assignable_accounts().await?.is_empty() {
         return Err(TaskError::NobodyAssignable);
     }
     let total = store.open_tasks().await?;
-    let shuffle = Shuffle::request(request.by, total, request.now);
+    let shuffle = Shuffle::issued(issued.by, total, issued.now);
     store
-        .start_shuffle(&shuffle, &request.cause.correlation_id)
+        .start_shuffle(&shuffle, &issued.cause.correlation_id)
         .await?;
     tracing::info!(shuffle_id = %shuffle.shuffle_id, total, "shuffle started");
     Ok(shuffle)

@@ -7,7 +7,7 @@ use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::Role;
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::testing;
-use ates_tasks::app::{self, Answer, PageOutcome, Request, TaskStore};
+use ates_tasks::app::{self, Answer, Issued, PageOutcome, TaskStore};
 use ates_tasks::error::TaskError;
 use ates_tasks::memory::MemoryStore;
 use ates_tasks::task::{NewTask, Status, Task, ValidTask};
@@ -33,8 +33,8 @@ async fn account(store: &MemoryStore, role: Role) -> Uuid {
     id
 }
 
-fn by(who: Uuid, key: Option<&str>) -> Request {
-    Request {
+fn by(who: Uuid, key: Option<&str>) -> Issued {
+    Issued {
         by: who,
         cause: Cause::request("test"),
         idempotency: key.and_then(|k| IdempotencyKey::new(&who.to_string(), k)),
