@@ -1,10 +1,13 @@
 //! A context's copy of accounts, kept from `Account.*` events (SPEC: rights follow the account).
 //! The use case every `*-sync-account` consumer runs, and the copy's two stores: the DynamoDB
 //! item (`ACCOUNT#<id>`, kept only forward in revision) and the in-memory map the use-case tests
-//! run on. Accounting keeps its copy on the ledger account instead, and has its own use case.
+//! run on (feature `testing`: no test double ships in a Lambda). Accounting keeps its copy on the
+//! ledger account instead, and has its own use case.
 
+#[cfg(any(test, feature = "testing"))]
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
+#[cfg(any(test, feature = "testing"))]
 use std::sync::{Mutex, MutexGuard};
 
 use uuid::Uuid;
@@ -39,24 +42,33 @@ pub async fn sync_account(
     Ok(store.save_account(&account, event).await?)
 }
 
-/// Where a store keeps its copy of accounts, when it keeps nothing with it:
-/// [`AccountCopies`] and [`KeepsAccountCopies`] follow from it.
+/// Where a store keeps its copy of accounts: [`AccountCopies`] and [`KeepsAccountCopies`]
+/// follow from it.
 pub enum CopyStore<'a> {
     /// In the context's table, each event applied once under the consumer's inbox name.
     Table(&'a Table, &'static str),
-    /// In memory, for the use-case tests.
+    /// In memory, for the use-case tests (never in a Lambda: feature `testing`).
+    #[cfg(any(test, feature = "testing"))]
     Memory(&'a Locked<CopiesInMemory>),
 }
 
-/// A store whose copy of accounts is a [`CopyStore`].
+/// A store whose copy of accounts is a [`CopyStore`]: the one way every context keeps its copy
+/// (accounting keeps it on the ledger account, which its own use case writes).
 pub trait HasCopyStore: Sync {
     fn copy_store(&self) -> CopyStore<'_>;
+
+    /// What else the copy changes, in the same transaction as the copy itself (tasks: the pool
+    /// of assignable accounts it joins or leaves). Nothing, unless a store says so.
+    fn with_copy(&self, _account: &AccountSnapshot) -> Transaction {
+        Transaction::new()
+    }
 }
 
 impl<S: HasCopyStore> AccountCopies for S {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
         match self.copy_store() {
             CopyStore::Table(table, _) => read(table, id).await,
+            #[cfg(any(test, feature = "testing"))]
             CopyStore::Memory(copies) => Ok(copies.lock().get(id)),
         }
     }
@@ -70,8 +82,10 @@ impl<S: HasCopyStore> KeepsAccountCopies for S {
     ) -> Result<Outcome, StoreError> {
         match self.copy_store() {
             CopyStore::Table(table, consumer) => {
-                commit(table, consumer, event, account, Transaction::new()).await
+                let more = self.with_copy(account);
+                commit(table, consumer, event, account, more).await
             }
+            #[cfg(any(test, feature = "testing"))]
             CopyStore::Memory(copies) => Ok(copies.lock().save(account, event)),
         }
     }
@@ -113,12 +127,14 @@ pub async fn commit(
 
 /// The copy in memory, with the events applied to it: what [`commit`] checks, under the lock of
 /// the in-memory store that holds it.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Default)]
 pub struct CopiesInMemory {
     copies: HashMap<Uuid, AccountSnapshot>,
     applied: HashSet<Uuid>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 impl CopiesInMemory {
     pub fn get(&self, id: Uuid) -> Option<AccountSnapshot> {
         self.copies.get(&id).cloned()
@@ -148,9 +164,11 @@ impl CopiesInMemory {
 
 /// An in-memory store's state behind one lock: every write of a use case is atomic under it, as
 /// a DynamoDB transaction is.
+#[cfg(any(test, feature = "testing"))]
 #[derive(Debug, Default)]
 pub struct Locked<T>(Mutex<T>);
 
+#[cfg(any(test, feature = "testing"))]
 impl<T> Locked<T> {
     pub fn lock(&self) -> MutexGuard<'_, T> {
         self.0.lock().expect("no test panicked holding the lock")

@@ -95,7 +95,7 @@ pub async fn create_task(
     .await
 }
 
-/// T4: only the current assignee completes, and a done task stays done. A repeated issued
+/// T4: only the current assignee completes, and a done task stays done. A repeated request
 /// with the same `Idempotency-Key` gets the first answer instead of a 409.
 pub async fn complete_task(
     store: &impl TaskStore,
@@ -107,7 +107,7 @@ pub async fn complete_task(
         let task = store.task(task_id).await?.ok_or(TaskError::UnknownTask)?;
         let (done, completed) = match task.complete(issued.by, issued.now) {
             Ok(done) => done,
-            // Done already: by this same issued, if it carries the key of the first.
+            // Done already: by this same request, if it carries the key of the first.
             Err(TaskError::AlreadyDone) => return Ok(Attempt::KeyUsed(TaskError::AlreadyDone)),
             Err(e) => return Err(e),
         };
@@ -151,7 +151,7 @@ pub async fn start_shuffle(store: &impl TaskStore, issued: &Issued) -> Result<Sh
         return Err(TaskError::NobodyAssignable);
     }
     let total = store.open_tasks().await?;
-    let shuffle = Shuffle::issued(issued.by, total, issued.now);
+    let shuffle = Shuffle::request(issued.by, total, issued.now);
     store
         .start_shuffle(&shuffle, &issued.cause.correlation_id)
         .await?;

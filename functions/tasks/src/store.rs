@@ -15,13 +15,12 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::copies::{self, AccountCopies, KeepsAccountCopies};
+use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
     from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{self, IdempotencyKey, Replay, IDEMPOTENCY};
-use ates_kernel::inbox::Outcome;
 use ates_kernel::outbox;
 use ates_kernel::usecase::Replays;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
@@ -145,19 +144,13 @@ impl Store {
     }
 }
 
-impl AccountCopies for Store {
-    async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
-        copies::read(&self.table, id).await
+impl HasCopyStore for Store {
+    fn copy_store(&self) -> CopyStore<'_> {
+        CopyStore::Table(&self.table, SYNC_ACCOUNT)
     }
-}
 
-impl KeepsAccountCopies for Store {
-    /// The copy, and the pool of assignable accounts it joins or leaves.
-    async fn save_account(
-        &self,
-        account: &AccountSnapshot,
-        event: &Envelope,
-    ) -> Result<Outcome, StoreError> {
+    /// The pool of assignable accounts the copy joins or leaves.
+    fn with_copy(&self, account: &AccountSnapshot) -> Transaction {
         let id = AttributeValue::Ss(vec![account.account_id.to_string()]);
         let pool = Update::builder()
             .table_name(self.table.name())
@@ -168,14 +161,7 @@ impl KeepsAccountCopies for Store {
                 "DELETE ids :id"
             })
             .expression_attribute_values(":id", id);
-        copies::commit(
-            &self.table,
-            SYNC_ACCOUNT,
-            event,
-            account,
-            Transaction::new().with("pool", update(pool)),
-        )
-        .await
+        Transaction::new().with("pool", update(pool))
     }
 }
 
