@@ -269,18 +269,6 @@ impl Caller {
         }
     }
 
-    /// The handler's own role check, behind the gateway's scope check.
-    pub fn require_any(&self, roles: &[Role]) -> Result<(), Problem> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(Problem::forbidden(format!(
-                "a {} may not do this",
-                self.role
-            )))
-        }
-    }
-
     /// The caller as the proof a use case of `R` asks for: the one way a handler gets one, behind
     /// the gateway's scope check; another role is refused (403).
     pub fn may<R: Rights>(&self) -> Result<Capability<R>, Problem> {
