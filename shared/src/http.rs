@@ -1,6 +1,7 @@
 //! HTTP edge of every command and query: problem+json errors (RFC 9457), JSON bodies with a
-//! size limit and no unknown fields, the caller as API Gateway's JWT authorizer saw them, and
-//! the correlation id.
+//! size limit and no unknown fields, the caller as API Gateway's JWT authorizer saw them (and
+//! as a [`Capability`] for the use cases that admit only some roles: [`Caller::may`]), and the
+//! correlation id.
 
 use lambda_http::http::{header, StatusCode};
 use lambda_http::request::RequestContext;
@@ -11,7 +12,7 @@ use uuid::Uuid;
 
 use crate::contracts::accounts::AccountSnapshot;
 use crate::dynamo::StoreError;
-use crate::identity::Role;
+use crate::identity::{Capability, NotAllowed, Rights, Role};
 
 /// Larger bodies are refused before parsing; no command needs more.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -268,16 +269,16 @@ impl Caller {
         }
     }
 
-    /// The handler's own role check, behind the gateway's scope check.
-    pub fn require_any(&self, roles: &[Role]) -> Result<(), Problem> {
-        if roles.contains(&self.role) {
-            Ok(())
-        } else {
-            Err(Problem::forbidden(format!(
-                "a {} may not do this",
-                self.role
-            )))
-        }
+    /// The caller as the proof a use case of `R` asks for: the one way a handler gets one, behind
+    /// the gateway's scope check; another role is refused (403).
+    pub fn may<R: Rights>(&self) -> Result<Capability<R>, Problem> {
+        Ok(Capability::check(self.account_id, self.role)?)
+    }
+}
+
+impl From<NotAllowed> for Problem {
+    fn from(e: NotAllowed) -> Problem {
+        Problem::forbidden(e.to_string())
     }
 }
 
@@ -346,6 +347,11 @@ pub fn replayed(status: StatusCode, replay: crate::idempotency::Replay) -> HttpR
 mod tests {
     use super::*;
 
+    struct Admins;
+    impl Rights for Admins {
+        const ROLES: &'static [Role] = &[Role::Admin];
+    }
+
     fn token(role: Role) -> Caller {
         Caller {
             account_id: Uuid::new_v4(),
@@ -378,9 +384,24 @@ mod tests {
         let demoted = copy(&admin, Role::Worker, true);
         let caller = admin.checked_against(Some(&demoted)).unwrap();
         assert_eq!(caller.role, Role::Worker);
+        let refused = caller.may::<Admins>().unwrap_err();
         assert_eq!(
-            caller.require_any(&[Role::Admin]).unwrap_err().status,
-            StatusCode::FORBIDDEN
+            (refused.status, refused.kind, refused.detail.as_str()),
+            (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "a worker may not do this"
+            )
+        );
+    }
+
+    #[test]
+    fn a_caller_of_the_rights_may_as_themselves() {
+        let admin = token(Role::Admin);
+        let may = admin.may::<Admins>().unwrap();
+        assert_eq!(
+            (may.account_id(), may.role()),
+            (admin.account_id, Role::Admin)
         );
     }
 

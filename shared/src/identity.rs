@@ -1,7 +1,12 @@
-//! Roles and scopes. The issuer (auth) puts a role's scopes into every access token; the API
-//! gateway checks route scopes, and handlers check the role again.
+//! Roles, scopes and capabilities. The issuer (auth) puts a role's scopes into every access
+//! token and the API gateway checks route scopes; behind it, a use case that only some roles may
+//! run takes a [`Capability`] of its [`Rights`] as a parameter, so it cannot be called without
+//! the proof that the caller's role (the account's, as the context's copy says) is one of them.
+
+use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,9 +76,91 @@ impl std::fmt::Display for Role {
     }
 }
 
+/// The roles some use cases admit, named for the business (`Managers`, `Bookkeepers`…): each
+/// context declares its own next to the use cases that take a [`Capability`] of them.
+pub trait Rights {
+    const ROLES: &'static [Role];
+}
+
+/// Proof that the caller holds one of `R`'s roles. Only [`Capability::check`] makes one, so a
+/// use case that takes `&Capability<R>` runs for nobody else.
+pub struct Capability<R> {
+    account_id: Uuid,
+    role: Role,
+    rights: PhantomData<fn() -> R>,
+}
+
+/// A role outside the rights a use case admits (403 at the HTTP edge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a {role} may not do this")]
+pub struct NotAllowed {
+    pub role: Role,
+}
+
+impl<R: Rights> Capability<R> {
+    /// Admits `account_id` if `role`, the role its account has now, is one of `R`'s.
+    pub fn check(account_id: Uuid, role: Role) -> Result<Self, NotAllowed> {
+        if R::ROLES.contains(&role) {
+            Ok(Capability {
+                account_id,
+                role,
+                rights: PhantomData,
+            })
+        } else {
+            Err(NotAllowed { role })
+        }
+    }
+}
+
+impl<R> Capability<R> {
+    /// Who was admitted.
+    pub fn account_id(&self) -> Uuid {
+        self.account_id
+    }
+
+    /// The role they were admitted with.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+}
+
+impl<R> std::fmt::Debug for Capability<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Capability")
+            .field("rights", &std::any::type_name::<R>())
+            .field("account_id", &self.account_id)
+            .field("role", &self.role)
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rights as a context declares them.
+    struct Overseers;
+    impl Rights for Overseers {
+        const ROLES: &'static [Role] = &[Role::Manager, Role::Admin];
+    }
+
+    #[test]
+    fn every_role_of_the_rights_is_admitted_as_itself() {
+        for role in Overseers::ROLES.iter().copied() {
+            let id = Uuid::new_v4();
+            let admitted = Capability::<Overseers>::check(id, role).unwrap();
+            assert_eq!((admitted.account_id(), admitted.role()), (id, role));
+        }
+    }
+
+    #[test]
+    fn a_role_outside_the_rights_is_refused_by_name() {
+        for role in [Role::Accountant, Role::Worker] {
+            let refused = Capability::<Overseers>::check(Uuid::new_v4(), role).unwrap_err();
+            assert_eq!(refused, NotAllowed { role });
+            assert_eq!(refused.to_string(), format!("a {role} may not do this"));
+        }
+    }
 
     #[test]
     fn only_workers_and_accountants_are_assignable() {

@@ -1,28 +1,30 @@
 //! The HTTP edge of accounting: one function per route (SPEC "Accounting API"). Each reads its
 //! request into a use case's input, calls the use case (`app`), and maps the answer to JSON;
 //! errors map to problems once, in `error.rs`. The company routes are for admins and
-//! accountants: the gateway checks the scope, and each handler checks the role again.
+//! accountants: the gateway checks the scope, and each handler turns its caller into the
+//! `Capability<Bookkeepers>` its use case takes (`Caller::may`), before reading anything else.
 
 use ates_kernel::calendar::Calendar;
 use ates_kernel::http::{self, HttpResult, Problem};
-use ates_kernel::identity::Role;
+use ates_kernel::identity::Capability;
 use chrono::{NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use uuid::Uuid;
 
-use crate::app::{self, Bank, LedgerStore};
-
-const COMPANY: &[Role] = &[Role::Admin, Role::Accountant];
+use crate::app::{self, Bank, Bookkeepers, LedgerStore};
 
 /// The caller's own account (any employee).
 async fn caller_id(store: &impl LedgerStore, req: &Request) -> Result<Uuid, Problem> {
     Ok(http::caller(req, store).await?.account_id)
 }
 
-/// An admin or an accountant.
-async fn company(store: &impl LedgerStore, req: &Request) -> Result<(), Problem> {
-    http::caller(req, store).await?.require_any(COMPANY)
+/// An admin or an accountant, as the company's use cases ask for them.
+async fn bookkeeper(
+    store: &impl LedgerStore,
+    req: &Request,
+) -> Result<Capability<Bookkeepers>, Problem> {
+    http::caller(req, store).await?.may()
 }
 
 fn account_in_path(req: &Request) -> Result<Uuid, Problem> {
@@ -48,7 +50,7 @@ pub async fn me(store: &impl LedgerStore, calendar: &Calendar, req: Request) -> 
 pub async fn my_entries(store: &impl LedgerStore, req: Request) -> HttpResult {
     let me = caller_id(store, &req).await?;
     let cursor = http::query_param(&req, "cursor");
-    let log = app::audit_log(store, me, false, http::limit(&req)?, cursor.as_deref()).await?;
+    let log = app::my_audit_log(store, me, http::limit(&req)?, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &log)
 }
 
@@ -58,10 +60,11 @@ pub async fn list_accounts(
     calendar: &Calendar,
     req: Request,
 ) -> HttpResult {
-    company(store, &req).await?;
+    let books = bookkeeper(store, &req).await?;
     let cursor = http::query_param(&req, "cursor");
     let page = app::balances(
         store,
+        &books,
         calendar,
         http::limit(&req)?,
         cursor.as_deref(),
@@ -73,25 +76,26 @@ pub async fn list_accounts(
 
 /// `GET /accounting/accounts/{account_id}` (admins, accountants).
 pub async fn account(store: &impl LedgerStore, calendar: &Calendar, req: Request) -> HttpResult {
-    company(store, &req).await?;
+    let books = bookkeeper(store, &req).await?;
     let id = account_in_path(&req)?;
-    let balance = app::account_balance(store, calendar, id, Utc::now()).await?;
+    let balance = app::account_balance(store, &books, calendar, id, Utc::now()).await?;
     http::json(StatusCode::OK, &balance)
 }
 
 /// `GET /accounting/accounts/{account_id}/entries?limit&cursor` (admins, accountants).
 pub async fn account_entries(store: &impl LedgerStore, req: Request) -> HttpResult {
-    company(store, &req).await?;
+    let books = bookkeeper(store, &req).await?;
     let id = account_in_path(&req)?;
     let cursor = http::query_param(&req, "cursor");
-    let log = app::audit_log(store, id, true, http::limit(&req)?, cursor.as_deref()).await?;
+    let limit = http::limit(&req)?;
+    let log = app::audit_log(store, &books, id, limit, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &log)
 }
 
 /// `GET /accounting/earnings?from&to` (admins, accountants): per business day, at most 366.
 /// Without a range: today.
 pub async fn earnings(store: &impl LedgerStore, calendar: &Calendar, req: Request) -> HttpResult {
-    company(store, &req).await?;
+    let books = bookkeeper(store, &req).await?;
     let now = Utc::now();
     let (from, to) = match (
         http::query_param(&req, "from"),
@@ -103,15 +107,15 @@ pub async fn earnings(store: &impl LedgerStore, calendar: &Calendar, req: Reques
         }
         (from, to) => (date(from, "from")?, date(to, "to")?),
     };
-    let earnings = app::earnings(store, calendar, from, to, now).await?;
+    let earnings = app::earnings(store, &books, calendar, from, to, now).await?;
     http::json(StatusCode::OK, &earnings)
 }
 
 /// `GET /accounting/closes/{date}` (admins, accountants).
 pub async fn close(store: &impl LedgerStore, req: Request) -> HttpResult {
-    company(store, &req).await?;
+    let books = bookkeeper(store, &req).await?;
     let date = date(http::path_param(&req, "date").ok(), "date")?;
-    let report = app::close_report(store, date).await?;
+    let report = app::close_report(store, &books, date).await?;
     http::json(StatusCode::OK, &report)
 }
 

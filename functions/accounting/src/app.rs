@@ -1,7 +1,9 @@
 //! Accounting's use cases: one function per event handler, job page and query. Each is a try of
 //! the kernel's executor (`usecase::execute`): it reads through [`LedgerStore`], decides with
 //! the domain (`ledger`, `close`), and commits state and events in one store call.
-//! No HTTP, no AWS: `api` maps requests onto these; `store` and `memory` are the stores.
+//! No HTTP, no AWS: `api` maps requests onto these; `store` and `memory` are the stores. The
+//! company's books (anyone's balance and log, the earnings, the closes) take a
+//! `Capability<Bookkeepers>`, so they cannot be read for anyone else.
 
 use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::accounting::{PayoutMade, TaskPriced, CURRENCY};
@@ -11,6 +13,7 @@ use ates_kernel::contracts::tasks::{
     decode_task_assigned, decode_task_completed, decode_task_created,
 };
 use ates_kernel::event::{Cause, Envelope, EventError};
+use ates_kernel::identity::{Capability, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::job::{Page, PageCommit};
 use ates_kernel::usecase::{execute, Attempt};
@@ -24,6 +27,15 @@ use crate::ledger::{Entry, LedgerAccount, Movement, Task};
 use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
 pub use crate::ports::{Bank, Booked, DayEarnings, LedgerStore, Posting};
 use crate::PRODUCER;
+
+/// Who keeps the company's books (SPEC Accounting): admins and accountants see every account's
+/// balance and audit log, the company's earnings and the daily closes.
+#[derive(Debug)]
+pub struct Bookkeepers;
+
+impl Rights for Bookkeepers {
+    const ROLES: &'static [Role] = &[Role::Admin, Role::Accountant];
+}
 
 /// Inbox names: one per handler.
 pub mod consumer {
@@ -448,6 +460,7 @@ pub async fn my_balance(
 /// B1 (admins, accountants): anyone's balance.
 pub async fn account_balance(
     store: &impl LedgerStore,
+    _books: &Capability<Bookkeepers>,
     calendar: &Calendar,
     id: Uuid,
     now: DateTime<Utc>,
@@ -468,6 +481,7 @@ pub struct Balances {
 
 pub async fn balances(
     store: &impl LedgerStore,
+    _books: &Capability<Bookkeepers>,
     calendar: &Calendar,
     limit: usize,
     cursor: Option<&str>,
@@ -505,8 +519,29 @@ pub struct AuditLog {
     pub next_cursor: Option<String>,
 }
 
-/// B2: an account's audit log, newest first (`must_exist`: 404 for an unknown account).
+/// B2: an employee's own audit log, newest first; empty before any movement.
+pub async fn my_audit_log(
+    store: &impl LedgerStore,
+    me: Uuid,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<AuditLog, AccountingError> {
+    log_of(store, me, false, limit, cursor).await
+}
+
+/// B2 (admins, accountants): anyone's audit log, newest first; an unknown account is not found.
 pub async fn audit_log(
+    store: &impl LedgerStore,
+    _books: &Capability<Bookkeepers>,
+    account_id: Uuid,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<AuditLog, AccountingError> {
+    log_of(store, account_id, true, limit, cursor).await
+}
+
+/// An account's audit log, newest first (`must_exist`: 404 for an unknown account).
+async fn log_of(
     store: &impl LedgerStore,
     account_id: Uuid,
     must_exist: bool,
@@ -547,10 +582,11 @@ pub async fn audit_log(
 
 pub use ates_kernel::earnings::{Earnings, EarningsDay};
 
-/// B6: earnings per business day from `from` to `to` (every day listed, zero if quiet), and
-/// today's.
+/// B6 (admins, accountants): earnings per business day from `from` to `to` (every day listed,
+/// zero if quiet), and today's.
 pub async fn earnings(
     store: &impl LedgerStore,
+    _books: &Capability<Bookkeepers>,
     calendar: &Calendar,
     from: NaiveDate,
     to: NaiveDate,
@@ -579,9 +615,11 @@ pub struct CloseReport {
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-/// B5: how far the close of a day got; a day whose close has not started is `pending`.
+/// B5 (admins, accountants): how far the close of a day got; a day whose close has not started
+/// is `pending`.
 pub async fn close_report(
     store: &impl LedgerStore,
+    _books: &Capability<Bookkeepers>,
     date: NaiveDate,
 ) -> Result<CloseReport, AccountingError> {
     Ok(match store.close(Close::job_id_of(date)).await? {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use ates_accounting::app::{self, LedgerStore};
+use ates_accounting::app::{self, Bookkeepers, LedgerStore};
 use ates_accounting::close::CloseStatus;
 use ates_accounting::ledger::Task;
 use ates_accounting::memory::MemoryStore;
@@ -12,6 +12,7 @@ use ates_kernel::contracts::accounting::{EntryKind, StatementRequested};
 use ates_kernel::contracts::clock::DayEnded;
 use ates_kernel::contracts::tasks::{TaskAssigned, TaskCompleted, TaskCreated, TaskCreatedV1};
 use ates_kernel::event::Envelope;
+use ates_kernel::identity::{Capability, NotAllowed, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::testing::{at, date, event};
 use chrono::{DateTime, Duration, Utc};
@@ -21,6 +22,11 @@ use uuid::Uuid;
 
 fn utc() -> Calendar {
     Calendar::new("UTC", "0").unwrap()
+}
+
+/// An accountant's proof, as the HTTP edge makes it from the caller.
+fn books() -> Capability<Bookkeepers> {
+    Capability::check(Uuid::new_v4(), Role::Accountant).unwrap()
 }
 
 fn created(task: Uuid, when: DateTime<Utc>, legacy: bool) -> Envelope {
@@ -267,7 +273,7 @@ async fn a_completion_before_its_creation_is_rewarded_and_titled_later() {
     deliver(&store, &completed(task, worker, 2, when))
         .await
         .unwrap();
-    let log = app::audit_log(&store, worker, true, 10, None)
+    let log = app::audit_log(&store, &books(), worker, 10, None)
         .await
         .unwrap();
     assert_eq!(log.entries[0].title, None);
@@ -275,7 +281,7 @@ async fn a_completion_before_its_creation_is_rewarded_and_titled_later() {
     deliver(&store, &assigned(task, worker, 1, when))
         .await
         .unwrap();
-    let log = app::audit_log(&store, worker, true, 10, None)
+    let log = app::audit_log(&store, &books(), worker, 10, None)
         .await
         .unwrap();
     assert_eq!(log.entries.len(), 2);
@@ -336,7 +342,9 @@ async fn a_close_fired_twice_pays_and_mails_once_and_carries_debt() {
     assert_eq!(mails.len(), 2, "one statement per account");
     let debt = mails.iter().find(|m| m.account_id == poor).unwrap();
     assert_eq!((debt.carried_cents, debt.paid_cents), (before[&poor], 0));
-    let report = app::close_report(&store, date("2026-11-20")).await.unwrap();
+    let report = app::close_report(&store, &books(), date("2026-11-20"))
+        .await
+        .unwrap();
     assert_eq!(report.status, CloseStatus::Completed);
     assert_eq!(
         (report.accounts_closed, report.payouts, report.debts),
@@ -344,7 +352,9 @@ async fn a_close_fired_twice_pays_and_mails_once_and_carries_debt() {
     );
     assert_eq!(report.paid_cents, before[&rich]);
     assert_eq!(published(&store, "Day.Closed").len(), 1);
-    let log = app::audit_log(&store, rich, true, 10, None).await.unwrap();
+    let log = app::audit_log(&store, &books(), rich, 10, None)
+        .await
+        .unwrap();
     assert_eq!(log.entries[0].kind, EntryKind::Payout);
     assert_eq!(log.entries[0].balance_after_cents, 0);
 }
@@ -362,7 +372,9 @@ async fn a_late_event_of_a_closed_day_is_posted_to_the_next_day_and_paid_there()
     )
     .await
     .unwrap();
-    let log = app::audit_log(&store, rich, true, 1, None).await.unwrap();
+    let log = app::audit_log(&store, &books(), rich, 1, None)
+        .await
+        .unwrap();
     let line = &log.entries[0];
     assert_eq!(
         (line.occurred_on, line.business_date),
@@ -389,7 +401,9 @@ async fn the_close_of_a_day_waits_for_the_day_before() {
         deliver(&store, &next).await,
         Err(ConsumeError::Retry(_))
     ));
-    let report = app::close_report(&store, date("2026-11-21")).await.unwrap();
+    let report = app::close_report(&store, &books(), date("2026-11-21"))
+        .await
+        .unwrap();
     assert_eq!(report.status, CloseStatus::Pending);
     run_close_pages(&store, at("2026-11-21T00:00:05Z")).await;
     assert_eq!(deliver(&store, &next).await.unwrap(), Outcome::Applied);
@@ -429,7 +443,9 @@ async fn a_crash_mid_page_resumes_without_paying_anyone_twice() {
         "each earner paid exactly once"
     );
     assert!(balances(&store).values().all(|b| *b == 0));
-    let report = app::close_report(&store, date("2026-11-20")).await.unwrap();
+    let report = app::close_report(&store, &books(), date("2026-11-20"))
+        .await
+        .unwrap();
     assert_eq!(report.status, CloseStatus::Completed);
     assert_eq!((report.accounts_closed, report.payouts), (12, 12));
     let paid: i64 = payouts
@@ -444,9 +460,16 @@ async fn earnings_are_fees_minus_rewards_per_day_and_ranges_are_checked() {
     let store = MemoryStore::default();
     a_day_of_work(&store).await;
     let now = at("2026-11-20T12:00:00Z");
-    let e = app::earnings(&store, &utc(), date("2026-11-19"), date("2026-11-20"), now)
-        .await
-        .unwrap();
+    let e = app::earnings(
+        &store,
+        &books(),
+        &utc(),
+        date("2026-11-19"),
+        date("2026-11-20"),
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(e.days.len(), 2);
     assert_eq!(e.days[0].earnings_cents, 0);
     let day = &e.days[1];
@@ -459,21 +482,27 @@ async fn earnings_are_fees_minus_rewards_per_day_and_ranges_are_checked() {
         "what employees lost, the company earned"
     );
     for (from, to) in [("2026-11-20", "2026-11-19"), ("2025-01-01", "2026-01-02")] {
-        assert!(app::earnings(&store, &utc(), date(from), date(to), now)
-            .await
-            .is_err());
+        assert!(
+            app::earnings(&store, &books(), &utc(), date(from), date(to), now)
+                .await
+                .is_err()
+        );
     }
-    assert!(
-        app::earnings(&store, &utc(), date("2025-01-01"), date("2026-01-01"), now)
-            .await
-            .is_ok()
-    );
+    assert!(app::earnings(
+        &store,
+        &books(),
+        &utc(),
+        date("2025-01-01"),
+        date("2026-01-01"),
+        now
+    )
+    .await
+    .is_ok());
 }
 
 #[tokio::test]
 async fn account_copies_move_forward_only_and_unknown_accounts_are_404() {
     use ates_kernel::contracts::accounts::{AccountCreated, AccountSnapshot, AccountUpdated};
-    use ates_kernel::identity::Role;
     let store = MemoryStore::default();
     let id = Uuid::new_v4();
     let snapshot = |name: &str, revision| AccountSnapshot {
@@ -495,10 +524,12 @@ async fn account_copies_move_forward_only_and_unknown_accounts_are_404() {
         app::sync_account(&store, &older).await.unwrap(),
         Outcome::Superseded
     );
-    let balance = app::account_balance(&store, &utc(), id, now).await.unwrap();
+    let balance = app::account_balance(&store, &books(), &utc(), id, now)
+        .await
+        .unwrap();
     assert_eq!(balance.full_name.as_deref(), Some("Newer"));
     assert!(matches!(
-        app::account_balance(&store, &utc(), Uuid::new_v4(), now).await,
+        app::account_balance(&store, &books(), &utc(), Uuid::new_v4(), now).await,
         Err(ates_accounting::error::AccountingError::UnknownAccount)
     ));
     assert_eq!(store.account_count().await.unwrap(), 1);
@@ -574,4 +605,36 @@ async fn a_payout_with_bank_details_goes_at_once_and_a_bank_failure_is_retried()
         Outcome::Duplicate
     );
     assert_eq!(bank.paid().len(), 1);
+}
+
+#[tokio::test]
+async fn only_admins_and_accountants_read_the_company_books() {
+    for role in [Role::Worker, Role::Manager] {
+        let refused = Capability::<Bookkeepers>::check(Uuid::new_v4(), role).unwrap_err();
+        assert_eq!(refused, NotAllowed { role });
+    }
+    let store = MemoryStore::default();
+    let (rich, _) = a_day_of_work(&store).await;
+    let entries = |log: app::AuditLog| -> Vec<String> {
+        log.entries.into_iter().map(|e| e.entry_id).collect()
+    };
+    let own = entries(app::my_audit_log(&store, rich, 10, None).await.unwrap());
+    assert!(!own.is_empty());
+    for role in [Role::Admin, Role::Accountant] {
+        let books = Capability::<Bookkeepers>::check(Uuid::new_v4(), role).unwrap();
+        let log = app::audit_log(&store, &books, rich, 10, None)
+            .await
+            .unwrap();
+        assert_eq!(entries(log), own, "{role} reads anyone's log");
+    }
+    let nobody = Uuid::new_v4();
+    let quiet = app::my_audit_log(&store, nobody, 10, None).await.unwrap();
+    assert!(
+        quiet.entries.is_empty(),
+        "one's own log exists before any movement"
+    );
+    assert!(matches!(
+        app::audit_log(&store, &books(), nobody, 10, None).await,
+        Err(ates_accounting::error::AccountingError::UnknownAccount)
+    ));
 }

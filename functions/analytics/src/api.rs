@@ -1,19 +1,20 @@
 //! The HTTP edge of analytics: one function per route (SPEC "Analytics API"), admins only: the
-//! gateway checks the scope, and each handler checks the role again.
+//! gateway checks the scope, and each handler turns its caller into the `Capability<Admins>` its
+//! use case takes (`Caller::may`), before reading anything else.
 
 use ates_kernel::calendar::Calendar;
 use ates_kernel::http::{self, HttpResult, Problem};
-use ates_kernel::identity::Role;
+use ates_kernel::identity::Capability;
 use chrono::{NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use uuid::Uuid;
 
-use crate::app::{self, AnalyticsStore, Asked, Replayer};
+use crate::app::{self, Admins, AnalyticsStore, Asked, Replayer};
 use crate::projection::Period;
 
-async fn admin(store: &impl AnalyticsStore, req: &Request) -> Result<(), Problem> {
-    http::caller(req, store).await?.require_any(&[Role::Admin])
+async fn admin(store: &impl AnalyticsStore, req: &Request) -> Result<Capability<Admins>, Problem> {
+    http::caller(req, store).await?.may()
 }
 
 fn date(req: &Request, name: &str) -> Result<Option<NaiveDate>, Problem> {
@@ -34,10 +35,10 @@ fn range(req: &Request) -> Result<(NaiveDate, NaiveDate), Problem> {
 
 /// `GET /analytics/summary`.
 pub async fn summary(store: &impl AnalyticsStore, calendar: &Calendar, req: Request) -> HttpResult {
-    admin(store, &req).await?;
+    let admins = admin(store, &req).await?;
     http::json(
         StatusCode::OK,
-        &app::summary(store, calendar, Utc::now()).await?,
+        &app::summary(store, &admins, calendar, Utc::now()).await?,
     )
 }
 
@@ -47,7 +48,7 @@ pub async fn earnings(
     calendar: &Calendar,
     req: Request,
 ) -> HttpResult {
-    admin(store, &req).await?;
+    let admins = admin(store, &req).await?;
     let range = match (
         http::query_param(&req, "from"),
         http::query_param(&req, "to"),
@@ -55,14 +56,14 @@ pub async fn earnings(
         (None, None) => None,
         _ => Some(range(&req)?),
     };
-    let answer = app::earnings(store, calendar, range, Utc::now()).await?;
+    let answer = app::earnings(store, &admins, calendar, range, Utc::now()).await?;
     http::json(StatusCode::OK, &answer)
 }
 
 /// `GET /analytics/most-expensive-task?from&to` or `?period=day|week|month&date=`: one or the
 /// other, never a mix (every parameter given is read and checked).
 pub async fn most_expensive_task(store: &impl AnalyticsStore, req: Request) -> HttpResult {
-    admin(store, &req).await?;
+    let admins = admin(store, &req).await?;
     let period = http::query_param(&req, "period")
         .map(|p| {
             Period::parse(&p).ok_or_else(|| Problem::invalid("`period` is day, week or month"))
@@ -86,7 +87,7 @@ pub async fn most_expensive_task(store: &impl AnalyticsStore, req: Request) -> H
     };
     http::json(
         StatusCode::OK,
-        &app::most_expensive_task(store, asked).await?,
+        &app::most_expensive_task(store, &admins, asked).await?,
     )
 }
 
@@ -96,8 +97,8 @@ pub async fn start_rebuild(
     bus: &impl Replayer,
     req: Request,
 ) -> HttpResult {
-    admin(store, &req).await?;
-    let rebuild = app::start_rebuild(store, bus, Utc::now()).await?;
+    let admins = admin(store, &req).await?;
+    let rebuild = app::start_rebuild(store, bus, &admins, Utc::now()).await?;
     let mut response = http::json(StatusCode::ACCEPTED, &rebuild)?;
     if let Ok(location) = format!("/analytics/rebuilds/{}", rebuild.rebuild_id).parse() {
         response.headers_mut().insert("location", location);
@@ -111,11 +112,11 @@ pub async fn rebuild_progress(
     bus: &impl Replayer,
     req: Request,
 ) -> HttpResult {
-    admin(store, &req).await?;
+    let admins = admin(store, &req).await?;
     let id = http::path_param(&req, "rebuild_id")?;
     let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found(format!("no rebuild {id}")))?;
     http::json(
         StatusCode::OK,
-        &app::rebuild_progress(store, bus, id).await?,
+        &app::rebuild_progress(store, bus, &admins, id).await?,
     )
 }

@@ -1,11 +1,13 @@
 //! Analytics' use cases: one function per event handler and query. Events go to every
 //! generation they belong to (`Generations::targets`), each applied once per generation; the
-//! queries read the generation that answers now.
+//! queries read the generation that answers now. The queries and the rebuild are for admins
+//! only (SPEC Analytics): each takes a `Capability<Admins>`, so it runs for nobody else.
 
 use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::accounting::{EntryKind, TransactionPosted};
 use ates_kernel::contracts::tasks::decode_task_created;
 use ates_kernel::event::Envelope;
+use ates_kernel::identity::{Capability, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -16,6 +18,14 @@ use crate::error::AnalyticsError;
 pub use crate::ports::{AnalyticsStore, Movement, Projected, Replayer, Title};
 use crate::projection::{best, cover, shard, Completion, DayFigures, KnownBalance, Period};
 use crate::rebuild::{Rebuild, RebuildStatus, ReplayState};
+
+/// Who reads analytics and rebuilds it: admins only.
+#[derive(Debug)]
+pub struct Admins;
+
+impl Rights for Admins {
+    const ROLES: &'static [Role] = &[Role::Admin];
+}
 
 /// Inbox names: one per handler (and generation, see [`inbox_name`]).
 pub mod consumer {
@@ -142,8 +152,10 @@ fn today(calendar: &Calendar, now: DateTime<Utc>) -> Result<NaiveDate, Analytics
         .map_err(|e| AnalyticsError::Invalid(e.to_string()))
 }
 
+/// `GET /analytics/summary` (N1): today's management earnings and how many are in debt.
 pub async fn summary(
     store: &impl AnalyticsStore,
+    _admins: &Capability<Admins>,
     calendar: &Calendar,
     now: DateTime<Utc>,
 ) -> Result<Summary, AnalyticsError> {
@@ -167,6 +179,7 @@ pub use ates_kernel::earnings::{Earnings, EarningsDay};
 /// today's; without a range, today.
 pub async fn earnings(
     store: &impl AnalyticsStore,
+    _admins: &Capability<Admins>,
     calendar: &Calendar,
     range: Option<(NaiveDate, NaiveDate)>,
     now: DateTime<Utc>,
@@ -211,6 +224,7 @@ pub struct MostExpensive {
 /// months and 62 days for a year — and the winner's title.
 pub async fn most_expensive_task(
     store: &impl AnalyticsStore,
+    _admins: &Capability<Admins>,
     asked: Asked,
 ) -> Result<MostExpensive, AnalyticsError> {
     let (from, to) = match asked {
@@ -243,6 +257,7 @@ pub async fn most_expensive_task(
 pub async fn start_rebuild(
     store: &impl AnalyticsStore,
     bus: &impl Replayer,
+    _admins: &Capability<Admins>,
     now: DateTime<Utc>,
 ) -> Result<Rebuild, AnalyticsError> {
     let generations = store.generations().await?;
@@ -280,6 +295,7 @@ pub struct RebuildProgress {
 pub async fn rebuild_progress(
     store: &impl AnalyticsStore,
     bus: &impl Replayer,
+    _admins: &Capability<Admins>,
     id: Uuid,
 ) -> Result<RebuildProgress, AnalyticsError> {
     let rebuild = store

@@ -2,7 +2,7 @@
 //! same history, whatever the order and however often events arrive; the most expensive task
 //! follows the SPEC's example and the tie rule.
 
-use ates_analytics::app::{self, Asked};
+use ates_analytics::app::{self, Admins, Asked};
 use ates_analytics::memory::MemoryStore;
 use ates_analytics::projection::Period;
 use ates_kernel::calendar::Calendar;
@@ -10,6 +10,7 @@ use ates_kernel::contracts::accounting::{EntryKind, Leg, TransactionPosted};
 use ates_kernel::contracts::clock::DayEnded;
 use ates_kernel::contracts::tasks::{TaskAssigned, TaskCompleted, TaskCreated};
 use ates_kernel::event::Envelope;
+use ates_kernel::identity::{Capability, NotAllowed, Role};
 use ates_kernel::inbox::Delivery;
 use ates_kernel::testing::{at, date, event};
 use chrono::Duration;
@@ -23,6 +24,11 @@ const LIVE: Delivery = Delivery {
     max_receive_count: 5,
     replayed: false,
 };
+
+/// An admin's proof, as the HTTP edge makes it from the caller.
+fn admin() -> Capability<Admins> {
+    Capability::check(Uuid::new_v4(), Role::Admin).unwrap()
+}
 
 fn utc() -> Calendar {
     Calendar::new("UTC", "0").unwrap()
@@ -125,6 +131,7 @@ async fn analytics_agrees_with_accounting_under_duplicates_and_any_order() {
         let (from, to) = (date("2026-03-01"), date("2026-03-02"));
         let theirs = ates_accounting::app::earnings(
             &accounting,
+            &Capability::check(Uuid::new_v4(), Role::Accountant).unwrap(),
             &utc(),
             from,
             to,
@@ -134,6 +141,7 @@ async fn analytics_agrees_with_accounting_under_duplicates_and_any_order() {
         .unwrap();
         let ours = app::earnings(
             &analytics,
+            &admin(),
             &utc(),
             Some((from, to)),
             at("2026-03-02T12:00:00Z"),
@@ -152,7 +160,7 @@ async fn analytics_agrees_with_accounting_under_duplicates_and_any_order() {
             .iter()
             .filter(|a| a.balance_cents < 0)
             .count() as i64;
-        let summary = app::summary(&analytics, &utc(), at("2026-03-02T12:00:00Z"))
+        let summary = app::summary(&analytics, &admin(), &utc(), at("2026-03-02T12:00:00Z"))
             .await
             .unwrap();
         assert_eq!(summary.negative_balance_accounts, in_debt, "seed {seed}");
@@ -167,7 +175,7 @@ async fn analytics_agrees_with_accounting_under_duplicates_and_any_order() {
             .filter(|e| e.kind == EntryKind::Reward)
             .map(|e| e.amount_cents)
             .collect();
-        let best = app::most_expensive_task(&analytics, Asked::Range(from, to))
+        let best = app::most_expensive_task(&analytics, &admin(), Asked::Range(from, to))
             .await
             .unwrap();
         assert_eq!(
@@ -238,7 +246,7 @@ async fn the_most_expensive_task_follows_the_spec_example() {
     let cents = |r: app::MostExpensive| r.task.map(|t| t.reward_cents);
     assert_eq!(
         cents(
-            app::most_expensive_task(&store, ask("2026-03-03", "2026-03-03"))
+            app::most_expensive_task(&store, &admin(), ask("2026-03-03", "2026-03-03"))
                 .await
                 .unwrap()
         ),
@@ -246,13 +254,13 @@ async fn the_most_expensive_task_follows_the_spec_example() {
     );
     assert_eq!(
         cents(
-            app::most_expensive_task(&store, ask("2026-03-02", "2026-03-02"))
+            app::most_expensive_task(&store, &admin(), ask("2026-03-02", "2026-03-02"))
                 .await
                 .unwrap()
         ),
         Some(3800)
     );
-    let range = app::most_expensive_task(&store, ask("2026-03-01", "2026-03-03"))
+    let range = app::most_expensive_task(&store, &admin(), ask("2026-03-01", "2026-03-03"))
         .await
         .unwrap();
     let task = range.task.unwrap();
@@ -264,19 +272,27 @@ async fn the_most_expensive_task_follows_the_spec_example() {
         ),
         (3800, Some("Polish the beaks"), Some("UBERPOP-38"))
     );
-    let month = app::most_expensive_task(&store, Asked::Period(Period::Month, date("2026-03-17")))
-        .await
-        .unwrap();
+    let month = app::most_expensive_task(
+        &store,
+        &admin(),
+        Asked::Period(Period::Month, date("2026-03-17")),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (month.from, month.to, month.task.map(|t| t.task_id)),
         (date("2026-03-01"), date("2026-03-31"), Some(t2))
     );
-    let week = app::most_expensive_task(&store, Asked::Period(Period::Week, date("2026-03-04")))
-        .await
-        .unwrap();
+    let week = app::most_expensive_task(
+        &store,
+        &admin(),
+        Asked::Period(Period::Week, date("2026-03-04")),
+    )
+    .await
+    .unwrap();
     assert_eq!(week.from, date("2026-03-02"));
     assert_eq!(week.task.map(|t| t.reward_cents), Some(3800));
-    let quiet = app::most_expensive_task(&store, ask("2026-04-01", "2026-04-30"))
+    let quiet = app::most_expensive_task(&store, &admin(), ask("2026-04-01", "2026-04-30"))
         .await
         .unwrap();
     assert!(quiet.task.is_none());
@@ -297,9 +313,13 @@ async fn a_tie_goes_to_the_earlier_completion_in_either_order() {
         for e in &events {
             app::record_movement(&store, e, LIVE).await.unwrap();
         }
-        let best = app::most_expensive_task(&store, Asked::Period(Period::Day, date("2026-03-02")))
-            .await
-            .unwrap();
+        let best = app::most_expensive_task(
+            &store,
+            &admin(),
+            Asked::Period(Period::Day, date("2026-03-02")),
+        )
+        .await
+        .unwrap();
         assert_eq!(best.task.unwrap().task_id, early);
     }
 }
@@ -340,7 +360,7 @@ async fn balances_keep_the_latest_by_sequence_and_bad_ranges_are_refused() {
     app::record_movement(&store, &posting(1, -1000), LIVE)
         .await
         .unwrap();
-    let summary = app::summary(&store, &utc(), at("2026-03-02T12:00:00Z"))
+    let summary = app::summary(&store, &admin(), &utc(), at("2026-03-02T12:00:00Z"))
         .await
         .unwrap();
     assert_eq!(summary.negative_balance_accounts, 0);
@@ -352,7 +372,7 @@ async fn balances_keep_the_latest_by_sequence_and_bad_ranges_are_refused() {
     for _ in 0..3 {
         app::record_movement(&store, &later, LIVE).await.unwrap();
     }
-    let summary = app::summary(&store, &utc(), at("2026-03-02T12:00:00Z"))
+    let summary = app::summary(&store, &admin(), &utc(), at("2026-03-02T12:00:00Z"))
         .await
         .unwrap();
     assert_eq!(
@@ -366,14 +386,25 @@ async fn balances_keep_the_latest_by_sequence_and_bad_ranges_are_refused() {
     for (from, to) in [("2026-03-02", "2026-03-01"), ("2025-01-01", "2026-01-02")] {
         let now = at("2026-03-02T12:00:00Z");
         assert!(
-            app::earnings(&store, &utc(), Some((date(from), date(to))), now)
+            app::earnings(&store, &admin(), &utc(), Some((date(from), date(to))), now)
                 .await
                 .is_err()
         );
         assert!(
-            app::most_expensive_task(&store, Asked::Range(date(from), date(to)))
+            app::most_expensive_task(&store, &admin(), Asked::Range(date(from), date(to)))
                 .await
                 .is_err()
         );
     }
+}
+
+#[test]
+fn only_admins_read_analytics() {
+    for role in [Role::Manager, Role::Accountant, Role::Worker] {
+        let refused = Capability::<Admins>::check(Uuid::new_v4(), role).unwrap_err();
+        assert_eq!(refused, NotAllowed { role });
+    }
+    let id = Uuid::new_v4();
+    let admitted = Capability::<Admins>::check(id, Role::Admin).unwrap();
+    assert_eq!((admitted.account_id(), admitted.role()), (id, Role::Admin));
 }

@@ -1,9 +1,12 @@
 //! The use cases of auth, one function per command or query: each reads what it needs through
 //! the ports, decides with the domain, builds its events, commits, and says what a lost
-//! conditional write means. Nothing here knows HTTP or AWS.
+//! conditional write means. Nothing here knows HTTP or AWS. Account administration takes an
+//! [`Admin`] (the kernel's `Capability<Admins>`), so none of it runs for anyone else; the
+//! operator's bootstrap, which no token reaches, opens its account through the same private
+//! step as [`create_account`] rather than through a forged proof.
 
 use ates_kernel::event::{Cause, Envelope};
-use ates_kernel::identity::Role;
+use ates_kernel::identity::{Capability, Rights, Role};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -19,26 +22,17 @@ use crate::password;
 use crate::ports::{AccountPage, AuthStore, Mailer, Written};
 use crate::PRODUCER;
 
-/// Proof that the caller is an admin: the account administration use cases take one, so none
-/// of them runs for anyone else.
+/// Who administers accounts (SPEC A1): admins only.
 #[derive(Debug)]
-pub struct Admin(());
+pub struct Admins;
 
-impl Admin {
-    /// Admits the caller whose verified token carries `role`.
-    pub fn check(role: Role) -> Result<Admin, AuthError> {
-        if role == Role::Admin {
-            Ok(Admin(()))
-        } else {
-            Err(AuthError::NotAllowed(format!("a {role} may not do this")))
-        }
-    }
-
-    /// Only for an operator's own commands (the bootstrap), which no token reaches.
-    fn operator() -> Admin {
-        Admin(())
-    }
+impl Rights for Admins {
+    const ROLES: &'static [Role] = &[Role::Admin];
 }
+
+/// Proof that the caller is an admin (`Admin::check(account_id, role)`): the account
+/// administration use cases take one, so none of them runs for anyone else.
+pub type Admin = Capability<Admins>;
 
 /// `sign in` with email and password (SPEC A2): a new session and its first token pair.
 pub async fn sign_in(
@@ -302,6 +296,17 @@ pub async fn create_account(
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
+    open_account(store, new, cause, now).await
+}
+
+/// Opens an account: what an admin's [`create_account`] does, and the operator's
+/// [`bootstrap_admin`] (no caller, so no proof to ask for).
+async fn open_account(
+    store: &impl AuthStore,
+    new: &NewAccount,
+    cause: &Cause,
+    now: DateTime<Utc>,
+) -> Result<Account, AuthError> {
     let account = Account::open(new, now)?;
     let hash = match &new.password {
         Some(p) => {
@@ -350,17 +355,17 @@ pub async fn update_account(
 }
 
 /// `deactivate an account` (admins), with `Account.Deactivated`: it can no longer sign in and
-/// its refresh tokens stop working. Repeating it is harmless; nobody deactivates themselves.
+/// its refresh tokens stop working. Repeating it is harmless; nobody deactivates themselves
+/// (the admin is the one the proof admitted).
 pub async fn deactivate_account(
     store: &impl AuthStore,
-    _admin: &Admin,
-    by: Uuid,
+    admin: &Admin,
     account_id: Uuid,
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
     let current = existing_account(store, account_id).await?;
-    let Some(deactivated) = current.deactivate(by)? else {
+    let Some(deactivated) = current.deactivate(admin.account_id())? else {
         return Ok(current);
     };
     let event = Envelope::wrap(
@@ -447,7 +452,7 @@ pub async fn bootstrap_admin(
         password: input.password,
     };
     let cause = Cause::request(format!("bootstrap-{}", Uuid::new_v4()));
-    let account = create_account(store, &Admin::operator(), &new, &cause, now).await?;
+    let account = open_account(store, &new, &cause, now).await?;
     Ok(Bootstrapped {
         created: true,
         account,

@@ -1,18 +1,16 @@
-//! The HTTP edge of notifications: the message history, one function per route. Errors map to
-//! problems once, in `error.rs`.
+//! The HTTP edge of notifications: the message history, one function per route. Everyone's
+//! messages are for admins: the handler turns its caller into the `Capability<Admins>` the use
+//! case takes (`Caller::may`). Errors map to problems once, in `error.rs`.
 
 use ates_kernel::http::{self, HttpResult, Problem};
-use ates_kernel::identity::Role;
 use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::{self, Listing, NotificationStore};
+use crate::app::{self, Admins, Listing, NotificationStore};
 use crate::message::{Channel, Kind, Message, Status};
-
-const ADMINS: &[Role] = &[Role::Admin];
 
 /// A message as its history shows it (attempt bookkeeping stays inside).
 #[derive(Serialize)]
@@ -84,7 +82,7 @@ pub async fn list_my_messages(store: &impl NotificationStore, req: Request) -> H
 
 /// `GET /notifications?limit=&cursor=` (admins): everyone's messages.
 pub async fn list_messages(store: &impl NotificationStore, req: Request) -> HttpResult {
-    http::caller(&req, store).await?.require_any(ADMINS)?;
+    let admins = http::caller(&req, store).await?.may::<Admins>()?;
     let cursor = http::query_param(&req, "cursor");
-    history(&app::all_messages(store, limit(&req)?, cursor.as_deref()).await?)
+    history(&app::all_messages(store, &admins, limit(&req)?, cursor.as_deref()).await?)
 }

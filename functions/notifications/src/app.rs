@@ -36,11 +36,13 @@
 //! `version` let only one delivery claim an attempt.
 //!
 //! The history: `GET /notifications/mine` reads `gsi1` (`TO#<account>`, newest first);
-//! `GET /notifications` (admins, scope `notifications:read-all`) scans the message items, in no
-//! order, rather than index every message under one hot key.
+//! `GET /notifications` (admins, scope `notifications:read-all`; [`all_messages`] takes a
+//! `Capability<Admins>`) scans the message items, in no order, rather than index every message
+//! under one hot key.
 
 use ates_kernel::contracts::accounting::decode_statement_requested;
 use ates_kernel::event::Envelope;
+use ates_kernel::identity::{Capability, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -49,6 +51,14 @@ use crate::error::NotificationError;
 use crate::message::{Addressed, Claim, Kind, Message, Status};
 pub use crate::ports::{Courier, Listing, NotificationStore, Undelivered};
 use crate::statement;
+
+/// Who reads everyone's messages: admins only.
+#[derive(Debug)]
+pub struct Admins;
+
+impl Rights for Admins {
+    const ROLES: &'static [Role] = &[Role::Admin];
+}
 
 /// B5: the employee is mailed their statement of a closed day, once per account and day
 /// however often the request is delivered. An account whose address is not known yet waits
@@ -146,9 +156,10 @@ pub async fn my_messages(
     store.messages_to(me, limit, cursor).await
 }
 
-/// Everyone's messages (admins; the caller's role is checked at the edge).
+/// Everyone's messages (admins).
 pub async fn all_messages(
     store: &impl NotificationStore,
+    _admins: &Capability<Admins>,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, NotificationError> {

@@ -5,10 +5,10 @@
 use ates_kernel::contracts::accounting::StatementRequested;
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::event::{Cause, Envelope};
-use ates_kernel::identity::Role;
+use ates_kernel::identity::{Capability, NotAllowed, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use ates_kernel::testing::{account, account_event};
-use ates_notifications::app::{self, NotificationStore, Undelivered};
+use ates_notifications::app::{self, Admins, NotificationStore, Undelivered};
 use ates_notifications::memory::{MemoryStore, RecordingCourier};
 use ates_notifications::message::{Channel, Kind, Status};
 use chrono::{Duration, NaiveDate, Utc};
@@ -30,6 +30,11 @@ async fn kiwi(store: &MemoryStore) -> Uuid {
     let outcome = app::sync_account(store, &account_event(&kiwi)).await;
     assert_eq!(outcome.unwrap(), Outcome::Applied);
     kiwi.account_id
+}
+
+/// An admin's proof, as the HTTP edge makes it from the caller.
+fn admin() -> Capability<Admins> {
+    Capability::check(Uuid::new_v4(), Role::Admin).unwrap()
 }
 
 fn date() -> NaiveDate {
@@ -351,11 +356,20 @@ async fn the_history_shows_an_accounts_messages_newest_first_a_page_at_a_time() 
     assert_eq!(rest.items[0].business_date.to_string(), "2026-11-20");
     assert!(rest.next_cursor.is_none());
     assert_eq!(
-        app::all_messages(&store, 10, None)
+        app::all_messages(&store, &admin(), 10, None)
             .await
             .unwrap()
             .items
             .len(),
         4
     );
+}
+
+#[test]
+fn only_admins_read_everyones_messages() {
+    for role in [Role::Manager, Role::Accountant, Role::Worker] {
+        let refused = Capability::<Admins>::check(Uuid::new_v4(), role).unwrap_err();
+        assert_eq!(refused, NotAllowed { role });
+    }
+    assert!(Capability::<Admins>::check(Uuid::new_v4(), Role::Admin).is_ok());
 }

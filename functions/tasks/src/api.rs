@@ -1,20 +1,18 @@
 //! The HTTP edge of the task tracker: one function per route. Each reads its request into a
 //! use case's input, calls the use case (`app`), and maps its answer to a response; errors map
-//! to problems once, in `error.rs`.
+//! to problems once, in `error.rs`. A route for managers and admins turns its caller into the
+//! `Capability<Managers>` its use case takes (`Caller::may`), before reading anything else.
 
 use ates_kernel::event::Cause;
 use ates_kernel::http::{self, correlation_id, HttpResult, Problem};
-use ates_kernel::identity::Role;
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, Response};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::{self, Answer, Listing, TaskStore};
+use crate::app::{self, Answer, Listing, Managers, TaskStore};
 use crate::task::{NewTask, Status, Task};
-
-const MANAGERS: &[Role] = &[Role::Manager, Role::Admin];
 
 /// The use cases' view of a request: who, why, when, and the caller's idempotency key.
 fn request(req: &Request, by: Uuid) -> Result<app::Issued, Problem> {
@@ -94,9 +92,10 @@ pub async fn list_my_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
 
 /// `GET /tasks?limit=&cursor=` (managers and admins)
 pub async fn list_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
-    http::caller(&req, store).await?.require_any(MANAGERS)?;
+    let managers = http::caller(&req, store).await?.may::<Managers>()?;
     let cursor = http::query_param(&req, "cursor");
-    task_list(app::all_tasks(store, http::limit(&req)?, cursor.as_deref()).await?)
+    let limit = http::limit(&req)?;
+    task_list(app::all_tasks(store, &managers, limit, cursor.as_deref()).await?)
 }
 
 /// `POST /tasks/{task_id}/complete`: only the current assignee. A done task answers 409, unless
@@ -115,19 +114,18 @@ pub async fn complete_task(store: &impl TaskStore, req: Request) -> HttpResult {
 /// `POST /tasks/shuffles` (managers and admins): answers 202 with the shuffle; the work runs
 /// asynchronously, page by page.
 pub async fn start_shuffle(store: &impl TaskStore, req: Request) -> HttpResult {
-    let caller = http::caller(&req, store).await?;
-    caller.require_any(MANAGERS)?;
-    let request = request(&req, caller.account_id)?;
-    let shuffle = app::start_shuffle(store, &request).await?;
+    let managers = http::caller(&req, store).await?.may::<Managers>()?;
+    let request = request(&req, managers.account_id())?;
+    let shuffle = app::start_shuffle(store, &managers, &request).await?;
     let response = http::json(StatusCode::ACCEPTED, &shuffle.progress())?;
     with_location(response, format!("/tasks/shuffles/{}", shuffle.shuffle_id))
 }
 
 /// `GET /tasks/shuffles/{shuffle_id}` (managers and admins): status and progress.
 pub async fn shuffle_status(store: &impl TaskStore, req: Request) -> HttpResult {
-    http::caller(&req, store).await?.require_any(MANAGERS)?;
+    let managers = http::caller(&req, store).await?.may::<Managers>()?;
     let id = http::path_param(&req, "shuffle_id")?;
     let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found(format!("no shuffle {id}")))?;
-    let shuffle = app::shuffle_progress(store, id).await?;
+    let shuffle = app::shuffle_progress(store, &managers, id).await?;
     http::json(StatusCode::OK, &shuffle.progress())
 }

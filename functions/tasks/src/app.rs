@@ -2,11 +2,13 @@
 //! try of the kernel's executor (`usecase::execute`): it reads what it needs through
 //! [`TaskStore`], decides with the domain (`task`, `shuffle`, which also build the events), and
 //! commits state and events in one store call. No HTTP, no AWS: `api` maps requests onto these,
-//! `store` and `memory` are the stores they run on.
+//! `store` and `memory` are the stores they run on. What only managers and admins may do takes
+//! a `Capability<Managers>`, so it cannot run for anyone else.
 
 use ates_kernel::contracts::tasks::split_legacy_title;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
+use ates_kernel::identity::{Capability, Rights, Role};
 use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
 
 pub use crate::ports::{Listing, PageSaved, Saved, TaskStore};
@@ -20,6 +22,15 @@ use crate::shuffle::{reassign_page, Shuffle};
 use crate::task::{pick_assignee, Status, Task, ValidTask};
 use crate::PRODUCER;
 use ates_kernel::job::Page;
+
+/// Who oversees every task (SPEC Roles): managers and admins see all tasks (T1) and shuffle
+/// them (T3).
+#[derive(Debug)]
+pub struct Managers;
+
+impl Rights for Managers {
+    const ROLES: &'static [Role] = &[Role::Manager, Role::Admin];
+}
 
 /// What a shuffle page did.
 #[derive(Debug, PartialEq, Eq)]
@@ -136,17 +147,22 @@ pub async fn my_tasks(
     store.tasks_of(me, status, limit, cursor).await
 }
 
-/// T1: every task (managers and admins; the caller's role is checked at the edge).
+/// T1: every task (managers and admins).
 pub async fn all_tasks(
     store: &impl TaskStore,
+    _managers: &Capability<Managers>,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, TaskError> {
     store.all_tasks(limit, cursor).await
 }
 
-/// T3: a shuffle of every open task starts; its pages run asynchronously.
-pub async fn start_shuffle(store: &impl TaskStore, issued: &Issued) -> Result<Shuffle, TaskError> {
+/// T3 (managers and admins): a shuffle of every open task starts; its pages run asynchronously.
+pub async fn start_shuffle(
+    store: &impl TaskStore,
+    _managers: &Capability<Managers>,
+    issued: &Issued,
+) -> Result<Shuffle, TaskError> {
     if store.assignable_accounts().await?.is_empty() {
         return Err(TaskError::NobodyAssignable);
     }
@@ -159,7 +175,12 @@ pub async fn start_shuffle(store: &impl TaskStore, issued: &Issued) -> Result<Sh
     Ok(shuffle)
 }
 
-pub async fn shuffle_progress(store: &impl TaskStore, id: Uuid) -> Result<Shuffle, TaskError> {
+/// T3 (managers and admins): how far a shuffle got.
+pub async fn shuffle_progress(
+    store: &impl TaskStore,
+    _managers: &Capability<Managers>,
+    id: Uuid,
+) -> Result<Shuffle, TaskError> {
     store.shuffle(id).await?.ok_or(TaskError::UnknownShuffle)
 }
 

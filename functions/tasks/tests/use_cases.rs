@@ -4,10 +4,10 @@
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
-use ates_kernel::identity::Role;
+use ates_kernel::identity::{Capability, NotAllowed, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::testing;
-use ates_tasks::app::{self, Answer, Issued, PageOutcome, TaskStore};
+use ates_tasks::app::{self, Answer, Issued, Managers, PageOutcome, TaskStore};
 use ates_tasks::error::TaskError;
 use ates_tasks::memory::MemoryStore;
 use ates_tasks::task::{NewTask, Status, Task, ValidTask};
@@ -40,6 +40,11 @@ fn by(who: Uuid, key: Option<&str>) -> Issued {
         idempotency: key.and_then(|k| IdempotencyKey::new(&who.to_string(), k)),
         now: Utc::now(),
     }
+}
+
+/// A manager's proof, as the HTTP edge makes it from the caller.
+fn managing(manager: Uuid) -> Capability<Managers> {
+    Capability::check(manager, Role::Manager).unwrap()
 }
 
 fn new_task(title: &str) -> ValidTask {
@@ -250,7 +255,7 @@ async fn a_shuffle_reassigns_every_open_task_once_page_by_page_and_leaves_done_t
         done += 1;
     }
     let before = store.published().len();
-    let shuffle = app::start_shuffle(&store, &by(manager, None))
+    let shuffle = app::start_shuffle(&store, &managing(manager), &by(manager, None))
         .await
         .unwrap();
     assert_eq!(shuffle.total, 1000 - done);
@@ -259,7 +264,7 @@ async fn a_shuffle_reassigns_every_open_task_once_page_by_page_and_leaves_done_t
         pages > 16,
         "some shard took more than one page ({pages} pages)"
     );
-    let progress = app::shuffle_progress(&store, shuffle.shuffle_id)
+    let progress = app::shuffle_progress(&store, &managing(manager), shuffle.shuffle_id)
         .await
         .unwrap();
     assert_eq!(
@@ -284,9 +289,28 @@ async fn a_shuffle_reassigns_every_open_task_once_page_by_page_and_leaves_done_t
 async fn the_shuffle_is_refused_with_nobody_to_assign_to() {
     let store = MemoryStore::default();
     let manager = account(&store, Role::Manager).await;
-    let refused = app::start_shuffle(&store, &by(manager, None)).await;
+    let refused = app::start_shuffle(&store, &managing(manager), &by(manager, None)).await;
     assert!(matches!(refused, Err(TaskError::NobodyAssignable)));
     assert!(store.work().is_empty());
+}
+
+#[tokio::test]
+async fn only_managers_and_admins_may_see_every_task_and_shuffle() {
+    for role in [Role::Worker, Role::Accountant] {
+        let refused = Capability::<Managers>::check(Uuid::now_v7(), role).unwrap_err();
+        assert_eq!(refused, NotAllowed { role });
+    }
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let admin = account(&store, Role::Admin).await;
+    account(&store, Role::Worker).await;
+    let task = create(&store, manager, "Fix").await;
+    for (id, role) in [(manager, Role::Manager), (admin, Role::Admin)] {
+        let overseer = Capability::<Managers>::check(id, role).unwrap();
+        let all = app::all_tasks(&store, &overseer, 10, None).await.unwrap();
+        let ids: Vec<Uuid> = all.items.iter().map(|t| t.task_id).collect();
+        assert_eq!(ids, [task.task_id], "{role} sees every task");
+    }
 }
 
 #[tokio::test]
@@ -305,7 +329,7 @@ async fn the_events_of_one_task_carry_its_version_so_a_consumer_can_order_them()
     let manager = account(&store, Role::Manager).await;
     account(&store, Role::Worker).await;
     let task = create(&store, manager, "Fix").await;
-    app::start_shuffle(&store, &by(manager, None))
+    app::start_shuffle(&store, &managing(manager), &by(manager, None))
         .await
         .unwrap();
     drive_shuffle(&store).await;
