@@ -151,7 +151,7 @@ pub async fn start_shuffle(store: &impl TaskStore, issued: &Issued) -> Result<Sh
         return Err(TaskError::NobodyAssignable);
     }
     let total = store.open_tasks().await?;
-    let shuffle = Shuffle::issued(issued.by, total, issued.now);
+    let shuffle = Shuffle::request(issued.by, total, issued.now);
     store
         .start_shuffle(&shuffle, &issued.cause.correlation_id)
         .await?;
