@@ -3,7 +3,7 @@
 //! the use-case tests use (`memory::…`) and on the DynamoDB store over a fresh table of one
 //! emulator shared by this binary (`dynamo::…`).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use ates_accounting::close::{Close, CloseTotals};
@@ -14,11 +14,10 @@ use ates_accounting::store::{Store, PAGE_SIZE};
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::Table;
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
 use ates_kernel::identity::Role;
 use ates_kernel::job::{Cursor, Page, PageCommit};
 use ates_kernel::testing::{self, at, date, Emulator};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 /// The emulator this binary's DynamoDB contracts share: started by the first that needs it,

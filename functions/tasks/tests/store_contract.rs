@@ -8,7 +8,6 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, Weak};
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::copies::{AccountCopies, KeepsAccountCopies};
 use ates_kernel::dynamo::Table;
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
@@ -16,7 +15,7 @@ use ates_kernel::identity::Role;
 use ates_kernel::inbox::Outcome;
 use ates_kernel::job::{Cursor, Page};
 use ates_kernel::testing::{self, at, Emulator};
-use ates_kernel::usecase::{Keyed, Replays};
+use ates_kernel::usecase::Keyed;
 use ates_tasks::error::TaskError;
 use ates_tasks::ports::{Listing, PageSaved, Saved, TaskStore};
 use ates_tasks::shuffle::{Shuffle, PAGE_SIZE};
