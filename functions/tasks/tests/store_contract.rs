@@ -512,6 +512,12 @@ async fn a_shuffle_reads_back_and_each_page_commits_once<S: TaskStore>(store: &S
         save(first.clone(), Some(second.clone())).await.unwrap(),
         PageSaved::Duplicate
     );
+    // … even when its tasks read again end elsewhere: a page is known by its number.
+    let elsewhere = first.next(cursor_after(&b));
+    assert_eq!(
+        save(first.clone(), Some(elsewhere)).await.unwrap(),
+        PageSaved::Duplicate
+    );
     assert_eq!(store.task(a.task_id).await.unwrap(), Some(after.clone()));
 
     // The shard's last page.
