@@ -194,7 +194,8 @@ impl LedgerStore for MemoryStore {
         if seen(&state, consumer, event) {
             return Ok(Booked::Duplicate);
         }
-        if state.tasks.get(&after.task_id) != before {
+        // As the table's condition: as read, and a title is written once.
+        if state.tasks.get(&after.task_id) != before || before.is_some_and(|t| t.title.is_some()) {
             return Ok(Booked::Stale);
         }
         state.tasks.insert(after.task_id, after.clone());
@@ -350,7 +351,19 @@ impl LedgerStore for MemoryStore {
             Some(n) => state.closings_until_failure = Some(n - 1),
             None => {}
         }
-        if !same_account(state.accounts.get(&before.account_id), Some(before)) {
+        // As the table's conditions: the account at the sequence read, and the day's statement
+        // and payout not there yet (a closing without a payout leaves the sequence as it was).
+        let closed_before = state.statements.iter().any(|s| {
+            s.account_id == before.account_id && s.business_date == closing.statement.business_date
+        });
+        let paid_before = closing
+            .payout
+            .as_ref()
+            .is_some_and(|p| state.transactions.contains(&p.transaction_id));
+        if !same_account(state.accounts.get(&before.account_id), Some(before))
+            || closed_before
+            || paid_before
+        {
             return Ok(Booked::Stale);
         }
         let current = state.accounts[&before.account_id].clone();

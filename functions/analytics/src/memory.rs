@@ -64,7 +64,10 @@ impl AnalyticsStore for MemoryStore {
         after: &Generations,
     ) -> Result<bool, StoreError> {
         let mut state = self.state.lock();
-        if state.generations.rebuild_id.is_some() {
+        // As the table's conditions: no rebuild under way, and this one's record not there.
+        if state.generations.rebuild_id.is_some()
+            || state.rebuilds.contains_key(&rebuild.rebuild_id)
+        {
             return Ok(false);
         }
         state.generations = *after;
@@ -115,7 +118,9 @@ impl AnalyticsStore for MemoryStore {
             return Ok(Projected::Duplicate);
         }
         if let Some((before, now)) = movement.balance {
-            if state.balances.get(&(generation, now.account_id)) != before {
+            // The balance read is known by its sequence, as the table's condition checks it.
+            let stored = state.balances.get(&(generation, now.account_id));
+            if stored.map(|b| b.sequence) != before.map(|b| b.sequence) {
                 return Ok(Projected::Stale);
             }
             state.balances.insert((generation, now.account_id), *now);

@@ -66,7 +66,10 @@ impl NotificationStore for MemoryStore {
             .filter(|m| m.account_id == account)
             .cloned()
             .collect();
-        mine.sort_by(|a, b| (b.created_at, &b.message_id).cmp(&(a.created_at, &a.message_id)));
+        // As the table's index orders them: by the time to the microsecond (its sort key's
+        // precision), then by id.
+        let key = |m: &Message| (m.created_at.timestamp_micros(), m.message_id.clone());
+        mine.sort_by_key(|m| std::cmp::Reverse(key(m)));
         Ok(Listing::page_of(mine, limit, cursor)?)
     }
 

@@ -229,7 +229,9 @@ impl TaskStore for MemoryStore {
     ) -> Result<PageSaved, StoreError> {
         let mut state = self.state.lock();
         let already = match next {
-            Some(next) => state.work.contains(next),
+            // A page is known by its number (its work key), as the table's work item is, not
+            // by where its tasks read again end.
+            Some(next) => state.work.iter().any(|w| w.work_key() == next.work_key()),
             None => state
                 .partitions_done
                 .contains(&(page.job_id, page.partition)),

@@ -1,0 +1,466 @@
+//! The contract of [`AnalyticsStore`] (and the kernel's [`KeepsAccountCopies`] it extends): what
+//! the use cases rely on, asserted through the port alone. Every contract runs on the in-memory
+//! store the use-case tests use (`memory::…`) and on the DynamoDB store over a fresh table of one
+//! emulator shared by this binary (`dynamo::…`).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use ates_analytics::ports::{AnalyticsStore, Movement, Projected, Title};
+use ates_analytics::projection::{Completion, DayFigures, Generations, KnownBalance};
+use ates_analytics::rebuild::{Rebuild, ReplayState};
+use ates_analytics::store::Store;
+use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::dynamo::Table;
+use ates_kernel::event::Envelope;
+use ates_kernel::identity::Role;
+use ates_kernel::inbox::Outcome;
+use ates_kernel::testing::{self, at, date, Emulator};
+use chrono::{DateTime, NaiveDate, Utc};
+use uuid::Uuid;
+
+/// The emulator this binary's DynamoDB contracts share: started by the first that needs it,
+/// stopped when the last one holding it ends.
+static EMULATOR: Mutex<Weak<Emulator>> = Mutex::new(Weak::new());
+
+/// A DynamoDB store on a fresh table, and the emulator it lives in (keep it while testing).
+async fn dynamo() -> (Store, Arc<Emulator>) {
+    let emulator = {
+        let mut shared = EMULATOR.lock().unwrap_or_else(|e| e.into_inner());
+        shared.upgrade().unwrap_or_else(|| {
+            let started = Arc::new(Emulator::start());
+            *shared = Arc::downgrade(&started);
+            started
+        })
+    };
+    let config = emulator.sdk_config().await;
+    let name = format!("Analytics{}", Uuid::new_v4().simple());
+    emulator.create_table(&config, &name).await;
+    (Store::new(Table::new(&config, name)), emulator)
+}
+
+/// Each contract, as a test on either store.
+macro_rules! contracts {
+    ($($contract:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $contract() {
+                super::$contract(&ates_analytics::memory::MemoryStore::default()).await;
+            })*
+        }
+        mod dynamo {
+            $(#[tokio::test]
+            async fn $contract() {
+                let (store, _emulator) = super::dynamo().await;
+                super::$contract(&store).await;
+            })*
+        }
+    };
+}
+
+contracts!(
+    one_rebuild_at_a_time_begins_and_settles_once,
+    a_movement_applies_once_per_consumer_and_event,
+    a_balance_moves_only_from_the_one_read_and_counts_the_debtors,
+    a_days_figures_add_up_over_its_shards_within_the_range,
+    the_best_completion_of_a_day_and_of_a_month_is_kept,
+    a_title_reads_back_as_last_recorded,
+    account_copies_move_only_forward,
+);
+
+fn now() -> DateTime<Utc> {
+    at("2026-11-21T10:00:00.123456Z")
+}
+
+/// An event to apply (what it says does not matter to the store, only its id).
+fn event() -> Envelope {
+    let account = testing::account("Kiwi", Role::Worker);
+    testing::account_event(&account)
+}
+
+fn figures(fees_cents: i64, rewards_cents: i64) -> DayFigures {
+    DayFigures {
+        fees_cents,
+        rewards_cents,
+    }
+}
+
+fn movement(day: NaiveDate, shard: u32, figures: DayFigures) -> Movement<'static> {
+    Movement {
+        business_date: day,
+        shard,
+        figures,
+        balance: None,
+    }
+}
+
+fn known(account: Uuid, balance_cents: i64, sequence: u64) -> KnownBalance {
+    KnownBalance {
+        account_id: account,
+        balance_cents,
+        sequence,
+    }
+}
+
+async fn one_rebuild_at_a_time_begins_and_settles_once<S: AnalyticsStore>(store: &S) {
+    let initial = store.generations().await.unwrap();
+    assert_eq!(initial, Generations::default(), "before any rebuild");
+    let (first, building) = Rebuild::start(&initial, Uuid::now_v7(), now()).unwrap();
+    assert_eq!(store.rebuild(first.rebuild_id).await.unwrap(), None);
+    assert!(store.begin_rebuild(&first, &building).await.unwrap());
+    assert_eq!(store.generations().await.unwrap(), building);
+    assert_eq!(
+        store.rebuild(first.rebuild_id).await.unwrap(),
+        Some(first.clone())
+    );
+
+    // Another, begun from the same read while the first is under way.
+    let (second, other) = Rebuild::start(&initial, Uuid::now_v7(), now()).unwrap();
+    assert!(!store.begin_rebuild(&second, &other).await.unwrap());
+    assert_eq!(store.generations().await.unwrap(), building);
+    assert_eq!(store.rebuild(second.rebuild_id).await.unwrap(), None);
+    // … which is not the one under way, so it cannot settle either.
+    let (ended, after) = second
+        .settle(&other, &ReplayState::Completed, true, now())
+        .unwrap();
+    assert!(!store.settle_rebuild(&ended, &after).await.unwrap());
+    assert_eq!(store.generations().await.unwrap(), building);
+
+    let (ended, after) = first
+        .settle(
+            &building,
+            &ReplayState::Failed("cancelled".into()),
+            true,
+            now(),
+        )
+        .unwrap();
+    assert!(store.settle_rebuild(&ended, &after).await.unwrap());
+    assert_eq!(store.generations().await.unwrap(), after);
+    assert_eq!(
+        store.rebuild(first.rebuild_id).await.unwrap(),
+        Some(ended.clone())
+    );
+    let (completed, completed_after) = first
+        .settle(&building, &ReplayState::Completed, true, now())
+        .unwrap();
+    assert!(
+        !store
+            .settle_rebuild(&completed, &completed_after)
+            .await
+            .unwrap(),
+        "settled before"
+    );
+    assert_eq!(
+        store.rebuild(first.rebuild_id).await.unwrap(),
+        Some(ended.clone())
+    );
+    assert_eq!(store.generations().await.unwrap(), after);
+
+    // A rebuild's id begins once, even after it settled.
+    let (again, during) = Rebuild::start(&after, first.rebuild_id, now()).unwrap();
+    assert!(!store.begin_rebuild(&again, &during).await.unwrap());
+    assert_eq!(store.generations().await.unwrap(), after);
+    assert_eq!(
+        store
+            .rebuild(first.rebuild_id)
+            .await
+            .unwrap()
+            .map(|r| r.status),
+        Some(ended.status)
+    );
+
+    // Settled, the next rebuild may begin.
+    let (third, next) = Rebuild::start(&after, Uuid::now_v7(), now()).unwrap();
+    assert!(store.begin_rebuild(&third, &next).await.unwrap());
+    assert_eq!(store.generations().await.unwrap(), next);
+}
+
+async fn a_movement_applies_once_per_consumer_and_event<S: AnalyticsStore>(store: &S) {
+    let day = date("2026-11-20");
+    let fee = event();
+    let applied = store
+        .apply_movement(1, &movement(day, 3, figures(-1000, 0)), "record@g1", &fee)
+        .await;
+    assert_eq!(applied.unwrap(), Projected::Applied);
+    let again = store
+        .apply_movement(1, &movement(day, 3, figures(-1000, 0)), "record@g1", &fee)
+        .await;
+    assert_eq!(again.unwrap(), Projected::Duplicate);
+    let figures_of = |generation| store.day_figures(generation, day, day);
+    assert_eq!(
+        figures_of(1).await.unwrap(),
+        BTreeMap::from([(day, figures(-1000, 0))]),
+        "counted once"
+    );
+    // Another consumer (the use case names one per generation) applies the same event once too.
+    let other = store
+        .apply_movement(2, &movement(day, 3, figures(-1000, 0)), "record@g2", &fee)
+        .await;
+    assert_eq!(other.unwrap(), Projected::Applied);
+    let other = store
+        .apply_movement(2, &movement(day, 3, figures(-1000, 0)), "record@g2", &fee)
+        .await;
+    assert_eq!(other.unwrap(), Projected::Duplicate);
+    assert_eq!(
+        figures_of(2).await.unwrap(),
+        BTreeMap::from([(day, figures(-1000, 0))])
+    );
+    assert_eq!(
+        figures_of(1).await.unwrap(),
+        BTreeMap::from([(day, figures(-1000, 0))]),
+        "generations apart"
+    );
+}
+
+async fn a_balance_moves_only_from_the_one_read_and_counts_the_debtors<S: AnalyticsStore>(
+    store: &S,
+) {
+    let day = date("2026-11-20");
+    let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
+    let apply = |before: Option<KnownBalance>, now: KnownBalance, event: Envelope| async move {
+        let movement = Movement {
+            balance: Some((before.as_ref(), &now)),
+            ..movement(day, 1, figures(0, 500))
+        };
+        store
+            .apply_movement(1, &movement, "record@g1", &event)
+            .await
+            .unwrap()
+    };
+    assert_eq!(store.balance(1, kiwi).await.unwrap(), None);
+    assert_eq!(store.in_debt(1).await.unwrap(), 0);
+    let first = known(kiwi, -300, 1);
+    assert_eq!(apply(None, first, event()).await, Projected::Applied);
+    assert_eq!(store.balance(1, kiwi).await.unwrap(), Some(first));
+    assert_eq!(store.in_debt(1).await.unwrap(), 1);
+
+    // Read as absent, but there is one now: stale, and nothing of the movement is written.
+    let late = event();
+    assert_eq!(
+        apply(None, known(kiwi, 900, 2), late.clone()).await,
+        Projected::Stale
+    );
+    assert_eq!(store.balance(1, kiwi).await.unwrap(), Some(first));
+    assert_eq!(
+        store.day_figures(1, day, day).await.unwrap(),
+        BTreeMap::from([(day, figures(0, 500))]),
+        "a stale movement adds no figures"
+    );
+    // Read again, the same event applies: the stale try left no inbox record.
+    let second = known(kiwi, 200, 2);
+    assert_eq!(apply(Some(first), second, late).await, Projected::Applied);
+    assert_eq!(store.balance(1, kiwi).await.unwrap(), Some(second));
+    assert_eq!(store.in_debt(1).await.unwrap(), 0, "out of debt");
+    // A balance read is known by its sequence, as the table's condition checks it.
+    let same_sequence = known(kiwi, 12_345, 2);
+    let third = known(kiwi, 250, 3);
+    assert_eq!(
+        apply(Some(same_sequence), third, event()).await,
+        Projected::Applied
+    );
+    assert_eq!(store.balance(1, kiwi).await.unwrap(), Some(third));
+    let second = third;
+    // From an older read.
+    let stale = apply(Some(first), known(kiwi, -1, 4), event()).await;
+    assert_eq!(stale, Projected::Stale);
+    assert_eq!(store.balance(1, kiwi).await.unwrap(), Some(second));
+    // Read somewhere it is not.
+    let ghost = apply(Some(known(mango, 5, 1)), known(mango, -5, 2), event()).await;
+    assert_eq!(ghost, Projected::Stale);
+    assert_eq!(store.balance(1, mango).await.unwrap(), None);
+
+    for (account, cents) in [(mango, -5), (Uuid::now_v7(), -7), (Uuid::now_v7(), 7)] {
+        let b = known(account, cents, 1);
+        assert_eq!(apply(None, b, event()).await, Projected::Applied);
+    }
+    assert_eq!(store.in_debt(1).await.unwrap(), 2);
+    let still = known(mango, -50, 2);
+    let applied = apply(Some(known(mango, -5, 1)), still, event()).await;
+    assert_eq!(applied, Projected::Applied);
+    assert_eq!(store.in_debt(1).await.unwrap(), 2, "still one debtor");
+    assert_eq!(store.in_debt(2).await.unwrap(), 0, "generations apart");
+    assert_eq!(store.balance(2, mango).await.unwrap(), None);
+}
+
+async fn a_days_figures_add_up_over_its_shards_within_the_range<S: AnalyticsStore>(store: &S) {
+    let (d19, d20, d21, d23) = (
+        date("2026-11-19"),
+        date("2026-11-20"),
+        date("2026-11-21"),
+        date("2026-11-23"),
+    );
+    for (generation, day, shard, f) in [
+        (1, d19, 0, figures(-100, 0)),
+        (1, d20, 0, figures(-200, 0)),
+        (1, d20, 7, figures(0, 3000)),
+        (1, d20, 15, figures(-50, 40)),
+        (1, d21, 2, figures(0, 1)),
+        (1, d23, 2, figures(-9, 0)),
+        (2, d20, 0, figures(-1, -1)),
+    ] {
+        let applied = store
+            .apply_movement(generation, &movement(day, shard, f), "record", &event())
+            .await;
+        assert_eq!(applied.unwrap(), Projected::Applied);
+    }
+    assert_eq!(
+        store.day_figures(1, d20, d23).await.unwrap(),
+        BTreeMap::from([
+            (d20, figures(-250, 3040)),
+            (d21, figures(0, 1)),
+            (d23, figures(-9, 0)),
+        ]),
+        "inclusive, and only days that have figures"
+    );
+    assert_eq!(
+        store.day_figures(1, d19, d19).await.unwrap(),
+        BTreeMap::from([(d19, figures(-100, 0))])
+    );
+    assert_eq!(
+        store.day_figures(2, d19, d23).await.unwrap(),
+        BTreeMap::from([(d20, figures(-1, -1))])
+    );
+    assert!(store
+        .day_figures(1, date("2026-12-01"), date("2026-12-31"))
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+fn completion(reward_cents: i64, completed_at: &str, task: u128) -> Completion {
+    let completed_at = at(completed_at);
+    Completion {
+        task_id: Uuid::from_u128(task),
+        reward_cents,
+        completed_at,
+        business_date: completed_at.date_naive(),
+    }
+}
+
+async fn the_best_completion_of_a_day_and_of_a_month_is_kept<S: AnalyticsStore>(store: &S) {
+    let cheap = completion(100, "2026-11-20T09:00:00Z", 1);
+    let dear = completion(900, "2026-11-20T11:00:00Z", 2);
+    let dear_earlier = completion(900, "2026-11-20T10:00:00.5Z", 4);
+    let dear_earlier_smaller = completion(900, "2026-11-20T10:00:00.5Z", 3);
+    let other_day = completion(500, "2026-11-03T09:00:00Z", 5);
+    let other_month = completion(50, "2026-10-31T09:00:00Z", 6);
+    for c in [
+        &cheap,
+        &dear,
+        &dear_earlier,
+        &dear_earlier_smaller,
+        &dear,
+        &cheap,
+        &other_day,
+        &other_month,
+        &dear_earlier_smaller,
+    ] {
+        store.offer_completion(1, c).await.unwrap();
+    }
+    store.offer_completion(2, &cheap).await.unwrap();
+
+    let best = |generation, days: &[&str], months: &[&str]| {
+        let days: Vec<NaiveDate> = days.iter().map(|d| date(d)).collect();
+        let months: Vec<String> = months.iter().map(|m| m.to_string()).collect();
+        async move {
+            let mut found = store
+                .best_completions(generation, &days, &months)
+                .await
+                .unwrap();
+            found.sort_by_key(|c| (c.business_date, c.task_id));
+            found
+        }
+    };
+    assert_eq!(
+        best(1, &["2026-11-20"], &[]).await,
+        vec![dear_earlier_smaller.clone()],
+        "the highest reward; then the earliest; then the smallest id"
+    );
+    assert_eq!(
+        best(
+            1,
+            &["2026-11-20", "2026-11-03", "2026-11-04"],
+            &["2026-11", "2026-09"]
+        )
+        .await,
+        {
+            let mut e = vec![
+                dear_earlier_smaller.clone(),
+                other_day.clone(),
+                dear_earlier_smaller.clone(),
+            ];
+            e.sort_by_key(|c| (c.business_date, c.task_id));
+            e
+        },
+        "each day and month that has one"
+    );
+    assert_eq!(best(1, &[], &["2026-10"]).await, vec![other_month.clone()]);
+    assert_eq!(
+        best(2, &["2026-11-20"], &["2026-11"]).await,
+        vec![cheap.clone(), cheap]
+    );
+    assert!(best(3, &["2026-11-20"], &["2026-11"]).await.is_empty());
+    assert!(best(1, &[], &[]).await.is_empty());
+}
+
+async fn a_title_reads_back_as_last_recorded<S: AnalyticsStore>(store: &S) {
+    let task = Uuid::now_v7();
+    assert_eq!(store.title(1, task).await.unwrap(), None);
+    let first = Title {
+        title: "Fix the nest".into(),
+        jira_id: Some("UBERPOP-42".into()),
+    };
+    store.record_title(1, task, &first).await.unwrap();
+    assert_eq!(store.title(1, task).await.unwrap(), Some(first.clone()));
+    store.record_title(1, task, &first).await.unwrap();
+    assert_eq!(store.title(1, task).await.unwrap(), Some(first));
+    let plain = Title {
+        title: "Fix the nest again".into(),
+        jira_id: None,
+    };
+    store.record_title(1, task, &plain).await.unwrap();
+    assert_eq!(
+        store.title(1, task).await.unwrap(),
+        Some(plain),
+        "the last one, whole"
+    );
+    assert_eq!(
+        store.title(2, task).await.unwrap(),
+        None,
+        "generations apart"
+    );
+}
+
+async fn account_copies_move_only_forward<S: AnalyticsStore>(store: &S) {
+    let kiwi = Uuid::now_v7();
+    let snapshot = |active: bool, revision: u64| AccountSnapshot {
+        account_id: kiwi,
+        active,
+        revision,
+        ..testing::account("Kiwi", Role::Admin)
+    };
+    assert_eq!(store.account_copy(kiwi).await.unwrap(), None);
+    let first = snapshot(true, 1);
+    let event = testing::account_event(&first);
+    assert_eq!(
+        store.save_account(&first, &event).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        store.save_account(&first, &event).await.unwrap(),
+        Outcome::Duplicate
+    );
+    assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(first));
+    let later = snapshot(false, 3);
+    let saved = store
+        .save_account(&later, &testing::account_event(&later))
+        .await;
+    assert_eq!(saved.unwrap(), Outcome::Applied);
+    for stale in [snapshot(true, 2), snapshot(true, 3)] {
+        let saved = store
+            .save_account(&stale, &testing::account_event(&stale))
+            .await;
+        assert_eq!(saved.unwrap(), Outcome::Superseded, "{stale:?}");
+    }
+    assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(later));
+}

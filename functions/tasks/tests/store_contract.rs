@@ -1,0 +1,726 @@
+//! The contract of [`TaskStore`] (and the kernel ports it extends, [`KeepsAccountCopies`] and
+//! [`Replays`]): what the use cases rely on, asserted through the port alone. Every contract runs
+//! on the in-memory store the use-case tests use (`memory::…`) and on the DynamoDB store over a
+//! fresh table of one emulator shared by this binary (`dynamo::…`), so the one cannot drift from
+//! the other unnoticed.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, Weak};
+
+use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::dynamo::Table;
+use ates_kernel::event::Envelope;
+use ates_kernel::idempotency::{IdempotencyKey, Replay};
+use ates_kernel::identity::Role;
+use ates_kernel::inbox::Outcome;
+use ates_kernel::job::{Cursor, Page};
+use ates_kernel::testing::{self, at, Emulator};
+use ates_kernel::usecase::Keyed;
+use ates_tasks::error::TaskError;
+use ates_tasks::ports::{Listing, PageSaved, Saved, TaskStore};
+use ates_tasks::shuffle::{Shuffle, PAGE_SIZE};
+use ates_tasks::store::Store;
+use ates_tasks::task::{shard_of, Status, Task, SHARDS};
+use chrono::{DateTime, Duration, Utc};
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------
+// The two stores.
+
+/// The emulator this binary's DynamoDB contracts share: started by the first that needs it,
+/// stopped when the last one holding it ends.
+static EMULATOR: Mutex<Weak<Emulator>> = Mutex::new(Weak::new());
+
+/// A DynamoDB store on a fresh table, and the emulator it lives in (keep it while testing).
+async fn dynamo() -> (Store, Arc<Emulator>) {
+    let emulator = {
+        let mut shared = EMULATOR.lock().unwrap_or_else(|e| e.into_inner());
+        shared.upgrade().unwrap_or_else(|| {
+            let started = Arc::new(Emulator::start());
+            *shared = Arc::downgrade(&started);
+            started
+        })
+    };
+    let config = emulator.sdk_config().await;
+    let name = format!("Tasks{}", Uuid::new_v4().simple());
+    emulator.create_table(&config, &name).await;
+    (Store::new(Table::new(&config, name)), emulator)
+}
+
+/// Each contract, as a test on either store.
+macro_rules! contracts {
+    ($($contract:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $contract() {
+                super::$contract(&ates_tasks::memory::MemoryStore::default()).await;
+            })*
+        }
+        mod dynamo {
+            $(#[tokio::test]
+            async fn $contract() {
+                let (store, _emulator) = super::dynamo().await;
+                super::$contract(&store).await;
+            })*
+        }
+    };
+}
+
+contracts!(
+    a_new_task_reads_back_and_counts_as_open,
+    a_task_id_taken_writes_nothing,
+    a_used_idempotency_key_writes_nothing_and_keeps_the_first_answer,
+    a_completion_writes_once_and_a_stale_one_writes_nothing,
+    an_assignees_tasks_are_listed_by_status_newest_first_and_paged,
+    every_task_is_listed_once_across_pages,
+    a_shards_open_tasks_are_paged_in_order_of_id,
+    a_shuffle_reads_back_and_each_page_commits_once,
+    a_stale_or_unknown_shuffle_page_writes_nothing,
+    tasks_without_a_jira_id_are_found_and_retitled_once,
+    account_copies_move_only_forward_and_make_the_pool,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Test data.
+
+fn now() -> DateTime<Utc> {
+    at("2026-11-21T10:00:00.123456Z")
+}
+
+/// An open task of `assignee`, created at `created_at`.
+fn task(assignee: Uuid, title: &str, created_at: DateTime<Utc>) -> Task {
+    Task {
+        task_id: Uuid::now_v7(),
+        title: title.into(),
+        jira_id: None,
+        description: "a description".into(),
+        status: Status::Open,
+        assignee_id: assignee,
+        created_by: Uuid::from_u128(1),
+        created_at,
+        completed_at: None,
+        version: 1,
+        last_shuffle_id: None,
+    }
+}
+
+/// A task whose id puts it in `shard`.
+fn in_shard(shard: u32, assignee: Uuid) -> Task {
+    let base = Uuid::now_v7().as_u128() & !0xF;
+    let task = Task {
+        task_id: Uuid::from_u128(base | u128::from(shard)),
+        ..task(assignee, "sharded", now())
+    };
+    assert_eq!(shard_of(task.task_id), shard);
+    task
+}
+
+fn created(task: &Task) -> Envelope {
+    testing::event("tasks", &task.created(), task.created_at)
+}
+
+async fn create<S: TaskStore>(store: &S, task: &Task) {
+    let saved = store.create_task(task, &[created(task)], None, now()).await;
+    assert_eq!(saved.unwrap(), Saved::Done, "{task:?} created");
+}
+
+/// `task` done by its assignee, and its event.
+fn done(task: &Task) -> (Task, Envelope) {
+    let (done, completed) = task.complete(task.assignee_id, now()).unwrap();
+    (done, testing::event("tasks", &completed, now()))
+}
+
+async fn complete<S: TaskStore>(store: &S, task: &Task) -> Task {
+    let (done, event) = done(task);
+    let saved = store.complete_task(task, &done, &event, None, now()).await;
+    assert_eq!(saved.unwrap(), Saved::Done);
+    done
+}
+
+fn keyed(caller: Uuid, key: &str, fingerprint: &str) -> Keyed {
+    Keyed {
+        key: IdempotencyKey::new(&caller.to_string(), key).unwrap(),
+        fingerprint: fingerprint.into(),
+    }
+}
+
+/// Every page of a listing, from the first, `limit` at a time: the items in order and how many
+/// pages there were. A page may be short (a scan filters after it reads) but never longer.
+async fn every_page<F, Fut>(limit: usize, mut list: F) -> Vec<Task>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<Listing, TaskError>>,
+{
+    let (mut all, mut cursor) = (Vec::new(), None);
+    for _ in 0..100 {
+        let page = list(cursor.take()).await.expect("a page");
+        assert!(page.items.len() <= limit, "a page holds at most its limit");
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return all,
+        }
+    }
+    panic!("a listing that does not end");
+}
+
+fn ids(tasks: &[Task]) -> Vec<Uuid> {
+    tasks.iter().map(|t| t.task_id).collect()
+}
+
+fn id_set(tasks: &[Task]) -> BTreeSet<Uuid> {
+    tasks.iter().map(|t| t.task_id).collect()
+}
+
+fn snapshot(role: Role, active: bool, revision: u64, id: Uuid) -> AccountSnapshot {
+    AccountSnapshot {
+        account_id: id,
+        active,
+        revision,
+        ..testing::account("Popug", role)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The contracts.
+
+async fn a_new_task_reads_back_and_counts_as_open<S: TaskStore>(store: &S) {
+    let assignee = Uuid::now_v7();
+    let (first, second) = (
+        task(assignee, "First", now()),
+        task(assignee, "Second", now()),
+    );
+    assert_eq!(store.task(first.task_id).await.unwrap(), None);
+    assert_eq!(store.open_tasks().await.unwrap(), 0);
+    create(store, &first).await;
+    create(store, &second).await;
+    assert_eq!(
+        store.task(first.task_id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(store.open_tasks().await.unwrap(), 2);
+    let unknown = Uuid::now_v7();
+    let mut reloaded = store
+        .reload(&[second.task_id, unknown, first.task_id])
+        .await
+        .unwrap();
+    reloaded.sort_by_key(|t| t.task_id);
+    assert_eq!(reloaded, vec![first, second], "unknown ids are left out");
+    assert_eq!(store.reload(&[]).await.unwrap(), vec![]);
+}
+
+async fn a_task_id_taken_writes_nothing<S: TaskStore>(store: &S) {
+    let original = task(Uuid::now_v7(), "Original", now());
+    create(store, &original).await;
+    let impostor = Task {
+        title: "Impostor".into(),
+        ..original.clone()
+    };
+    let saved = store
+        .create_task(&impostor, &[created(&impostor)], None, now())
+        .await;
+    assert_eq!(saved.unwrap(), Saved::Stale);
+    assert_eq!(store.task(original.task_id).await.unwrap(), Some(original));
+    assert_eq!(store.open_tasks().await.unwrap(), 1, "counted once");
+}
+
+async fn a_used_idempotency_key_writes_nothing_and_keeps_the_first_answer<S: TaskStore>(store: &S) {
+    let manager = Uuid::now_v7();
+    let key = keyed(manager, "create-1", "create A");
+    assert_eq!(store.replay(&key.key).await.unwrap(), None);
+    let first = task(Uuid::now_v7(), "A", now());
+    let saved = store
+        .create_task(&first, &[created(&first)], Some((&key, "{\"a\":1}")), now())
+        .await;
+    assert_eq!(saved.unwrap(), Saved::Done);
+    let answer = Replay {
+        request: "create A".into(),
+        body: "{\"a\":1}".into(),
+    };
+    assert_eq!(store.replay(&key.key).await.unwrap(), Some(answer.clone()));
+
+    let again = task(Uuid::now_v7(), "B", now());
+    let reused = keyed(manager, "create-1", "create B");
+    let saved = store
+        .create_task(&again, &[created(&again)], Some((&reused, "{}")), now())
+        .await;
+    assert_eq!(saved.unwrap(), Saved::KeyUsed);
+    assert_eq!(store.task(again.task_id).await.unwrap(), None);
+    assert_eq!(store.open_tasks().await.unwrap(), 1);
+
+    let (finished, event) = done(&first);
+    let saved = store
+        .complete_task(&first, &finished, &event, Some((&reused, "{}")), now())
+        .await;
+    assert_eq!(saved.unwrap(), Saved::KeyUsed);
+    assert_eq!(
+        store.task(first.task_id).await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(store.replay(&key.key).await.unwrap(), Some(answer));
+
+    // Keys are per caller: another caller's same key is another key.
+    let other = keyed(Uuid::now_v7(), "create-1", "complete");
+    let saved = store
+        .complete_task(&first, &finished, &event, Some((&other, "{}")), now())
+        .await;
+    assert_eq!(saved.unwrap(), Saved::Done);
+    assert_eq!(
+        store.replay(&other.key).await.unwrap().map(|r| r.request),
+        Some("complete".into())
+    );
+}
+
+async fn a_completion_writes_once_and_a_stale_one_writes_nothing<S: TaskStore>(store: &S) {
+    let assignee = Uuid::now_v7();
+    let open = task(assignee, "Open", now());
+    create(store, &open).await;
+    let finished = complete(store, &open).await;
+    assert_eq!(
+        store.task(open.task_id).await.unwrap(),
+        Some(finished.clone())
+    );
+    assert_eq!(store.open_tasks().await.unwrap(), 0);
+
+    // Completed again from the same read: the version moved on.
+    let (again, event) = done(&open);
+    let saved = store
+        .complete_task(&open, &again, &event, None, now())
+        .await;
+    assert_eq!(saved.unwrap(), Saved::Stale);
+    assert_eq!(store.open_tasks().await.unwrap(), 0, "counted once");
+
+    // Read as another assignee's: stale, though the version matches.
+    let other = task(assignee, "Other", now());
+    create(store, &other).await;
+    let misread = Task {
+        assignee_id: Uuid::now_v7(),
+        ..other.clone()
+    };
+    let (misdone, event) = done(&misread);
+    let saved = store
+        .complete_task(&misread, &misdone, &event, None, now())
+        .await;
+    assert_eq!(saved.unwrap(), Saved::Stale);
+    assert_eq!(
+        store.task(other.task_id).await.unwrap(),
+        Some(other.clone())
+    );
+
+    // Moved by a shuffle meanwhile, back to the same assignee: only the version tells.
+    let shuffle = Shuffle::request(Uuid::now_v7(), 1, now());
+    store.start_shuffle(&shuffle, "corr").await.unwrap();
+    let page = shuffle.first_pages("corr")[other.shard() as usize].clone();
+    let (moved, events) = moves(std::slice::from_ref(&other), assignee, shuffle.shuffle_id);
+    let saved = store
+        .save_shuffle_page(&page, &moved, &events, None, now())
+        .await;
+    assert_eq!(saved.unwrap(), PageSaved::Done);
+    let (from_old_read, event) = done(&other);
+    let saved = store
+        .complete_task(&other, &from_old_read, &event, None, now())
+        .await;
+    assert_eq!(saved.unwrap(), Saved::Stale);
+    let other = moved[0].1.clone();
+    assert_eq!(
+        store.task(other.task_id).await.unwrap(),
+        Some(other.clone())
+    );
+
+    // A task that is not there.
+    let ghost = task(assignee, "Ghost", now());
+    let (ghost_done, event) = done(&ghost);
+    let saved = store
+        .complete_task(&ghost, &ghost_done, &event, None, now())
+        .await;
+    assert_eq!(saved.unwrap(), Saved::Stale);
+    assert_eq!(store.task(ghost.task_id).await.unwrap(), None);
+    assert_eq!(store.open_tasks().await.unwrap(), 1);
+}
+
+async fn an_assignees_tasks_are_listed_by_status_newest_first_and_paged<S: TaskStore>(store: &S) {
+    let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
+    let mut kiwis = Vec::new();
+    for minutes in [3, 1, 4, 1, 5, 9, 2] {
+        let t = task(kiwi, "Kiwi's", now() + Duration::minutes(minutes));
+        create(store, &t).await;
+        kiwis.push(t);
+    }
+    create(store, &task(mango, "Mango's", now())).await;
+    let mut done_ones = Vec::new();
+    for t in [&kiwis[0], &kiwis[3]] {
+        done_ones.push(complete(store, t).await);
+    }
+    let newest_first = |tasks: &mut Vec<Task>| {
+        tasks.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.task_id)));
+    };
+    let mut open: Vec<Task> = kiwis
+        .iter()
+        .filter(|t| !done_ones.iter().any(|d| d.task_id == t.task_id))
+        .cloned()
+        .collect();
+    newest_first(&mut open);
+    newest_first(&mut done_ones);
+
+    for limit in [1, 2, 10] {
+        let listed = every_page(limit, |cursor| async move {
+            store
+                .tasks_of(kiwi, Status::Open, limit, cursor.as_deref())
+                .await
+        })
+        .await;
+        assert_eq!(ids(&listed), ids(&open), "open, newest first, by {limit}");
+    }
+    let listed = every_page(1, |cursor| async move {
+        store
+            .tasks_of(kiwi, Status::Done, 1, cursor.as_deref())
+            .await
+    })
+    .await;
+    assert_eq!(listed, done_ones, "done, newest first, as stored");
+    let first = store.tasks_of(kiwi, Status::Open, 2, None).await.unwrap();
+    assert!(first.next_cursor.is_some(), "a partial listing says so");
+    let nobody = store
+        .tasks_of(Uuid::now_v7(), Status::Open, 5, None)
+        .await
+        .unwrap();
+    assert!(nobody.items.is_empty() && nobody.next_cursor.is_none());
+    let forged = store
+        .tasks_of(kiwi, Status::Open, 2, Some("not-a-cursor"))
+        .await;
+    assert!(
+        matches!(forged, Err(TaskError::Invalid(_))),
+        "{forged:?}: a cursor not given by the listing is the caller's mistake"
+    );
+}
+
+async fn every_task_is_listed_once_across_pages<S: TaskStore>(store: &S) {
+    let mut all = Vec::new();
+    for i in 0..7 {
+        let t = task(Uuid::now_v7(), &format!("Task {i}"), now());
+        create(store, &t).await;
+        all.push(t);
+    }
+    all.push(complete(store, &all[2]).await);
+    all.remove(2);
+    for limit in [1, 3, 100] {
+        let listed = every_page(limit, |cursor| async move {
+            store.all_tasks(limit, cursor.as_deref()).await
+        })
+        .await;
+        assert_eq!(listed.len(), all.len(), "each once, by {limit}");
+        assert_eq!(id_set(&listed), id_set(&all));
+        for t in &listed {
+            assert!(all.contains(t), "{t:?} as stored");
+        }
+    }
+    let forged = store.all_tasks(2, Some("not-a-cursor")).await;
+    assert!(matches!(forged, Err(TaskError::Invalid(_))), "{forged:?}");
+}
+
+async fn a_shards_open_tasks_are_paged_in_order_of_id<S: TaskStore>(store: &S) {
+    let shard = 5;
+    let mut open = Vec::new();
+    for _ in 0..PAGE_SIZE + 3 {
+        let t = in_shard(shard, Uuid::now_v7());
+        create(store, &t).await;
+        open.push(t);
+    }
+    let finished = in_shard(shard, Uuid::now_v7());
+    create(store, &finished).await;
+    complete(store, &finished).await;
+    create(store, &in_shard((shard + 1) % SHARDS, Uuid::now_v7())).await;
+    open.sort_by_key(|t| t.task_id);
+
+    let (mut paged, mut cursor): (Vec<Task>, Option<Cursor>) = (Vec::new(), None);
+    let mut pages = 0;
+    loop {
+        let (tasks, next) = store.open_tasks_page(shard, cursor.as_ref()).await.unwrap();
+        pages += 1;
+        assert!(tasks.len() <= PAGE_SIZE);
+        paged.extend(tasks);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        assert!(pages < 10, "the pages end");
+    }
+    assert_eq!(paged, open, "the shard's open tasks, each once, by id");
+    assert!(pages >= 2);
+    let (empty, next) = store.open_tasks_page(shard + 2, None).await.unwrap();
+    assert!(empty.is_empty() && next.is_none());
+}
+
+/// A shuffle's page that moves `tasks` to `to`, with their events.
+fn moves(tasks: &[Task], to: Uuid, shuffle: Uuid) -> (Vec<(Task, Task)>, Vec<Envelope>) {
+    let moves: Vec<(Task, Task)> = tasks
+        .iter()
+        .map(|t| (t.clone(), t.reassign(to, shuffle).expect("open")))
+        .collect();
+    let events = moves
+        .iter()
+        .map(|(before, after)| {
+            let assigned = after.assigned(Some(before.assignee_id), now());
+            testing::event("tasks", &assigned, now())
+        })
+        .collect();
+    (moves, events)
+}
+
+fn cursor_after(task: &Task) -> Cursor {
+    Cursor::from([("task_id".to_owned(), task.task_id.to_string())])
+}
+
+async fn a_shuffle_reads_back_and_each_page_commits_once<S: TaskStore>(store: &S) {
+    let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
+    let (a, b) = (in_shard(0, kiwi), in_shard(0, kiwi));
+    create(store, &a).await;
+    create(store, &b).await;
+    let shuffle = Shuffle::request(Uuid::now_v7(), 2, now());
+    assert_eq!(store.shuffle(shuffle.shuffle_id).await.unwrap(), None);
+    store.start_shuffle(&shuffle, "corr-1").await.unwrap();
+    assert_eq!(
+        store.shuffle(shuffle.shuffle_id).await.unwrap(),
+        Some(shuffle.clone())
+    );
+    assert_eq!(store.shuffle(Uuid::now_v7()).await.unwrap(), None);
+
+    let first = shuffle.first_pages("corr-1")[0].clone();
+    let second = first.next(cursor_after(&a));
+    let (moved, events) = moves(std::slice::from_ref(&a), mango, shuffle.shuffle_id);
+    let save = |page: Page, next: Option<Page>| {
+        let (moved, events) = (&moved, &events);
+        async move {
+            let next = next.as_ref();
+            store
+                .save_shuffle_page(&page, moved, events, next, now())
+                .await
+        }
+    };
+    assert_eq!(
+        save(first.clone(), Some(second.clone())).await.unwrap(),
+        PageSaved::Done
+    );
+    let after = &moved[0].1;
+    assert_eq!(store.task(a.task_id).await.unwrap(), Some(after.clone()));
+    assert_eq!(store.task(b.task_id).await.unwrap(), Some(b.clone()));
+    let progress = store.shuffle(shuffle.shuffle_id).await.unwrap().unwrap();
+    assert_eq!((progress.reassigned, progress.shards_done), (1, 0));
+
+    // The page delivered again: nothing more happens, though its moves are stale by now.
+    assert_eq!(
+        save(first.clone(), Some(second.clone())).await.unwrap(),
+        PageSaved::Duplicate
+    );
+    // … even when its tasks read again end elsewhere: a page is known by its number.
+    let elsewhere = first.next(cursor_after(&b));
+    assert_eq!(
+        save(first.clone(), Some(elsewhere)).await.unwrap(),
+        PageSaved::Duplicate
+    );
+    assert_eq!(store.task(a.task_id).await.unwrap(), Some(after.clone()));
+
+    // The shard's last page.
+    let (moved, events) = moves(std::slice::from_ref(&b), mango, shuffle.shuffle_id);
+    let last = || store.save_shuffle_page(&second, &moved, &events, None, now());
+    assert_eq!(last().await.unwrap(), PageSaved::Done);
+    let progress = store.shuffle(shuffle.shuffle_id).await.unwrap().unwrap();
+    assert_eq!((progress.reassigned, progress.shards_done), (2, 1));
+    assert_eq!(last().await.unwrap(), PageSaved::Duplicate);
+    let progress = store.shuffle(shuffle.shuffle_id).await.unwrap().unwrap();
+    assert_eq!((progress.reassigned, progress.shards_done), (2, 1));
+    assert_eq!(
+        store
+            .tasks_of(mango, Status::Open, 10, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2,
+        "the moved tasks are listed under their new assignee"
+    );
+    assert!(store
+        .tasks_of(kiwi, Status::Open, 10, None)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert_eq!(store.open_tasks().await.unwrap(), 2, "still open");
+}
+
+async fn a_stale_or_unknown_shuffle_page_writes_nothing<S: TaskStore>(store: &S) {
+    let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
+    let (fresh, changed) = (in_shard(3, kiwi), in_shard(3, kiwi));
+    create(store, &fresh).await;
+    create(store, &changed).await;
+    let shuffle = Shuffle::request(Uuid::now_v7(), 2, now());
+    store.start_shuffle(&shuffle, "corr-2").await.unwrap();
+    let page = &shuffle.first_pages("corr-2")[3].clone();
+    let next = page.next(cursor_after(&changed));
+
+    // `changed` was completed after the page read it.
+    complete(store, &changed).await;
+    let (moved, events) = moves(&[fresh.clone(), changed.clone()], mango, shuffle.shuffle_id);
+    let saved = store
+        .save_shuffle_page(page, &moved, &events, Some(&next), now())
+        .await;
+    assert_eq!(saved.unwrap(), PageSaved::Stale(vec![changed.task_id]));
+    assert_eq!(
+        store.task(fresh.task_id).await.unwrap(),
+        Some(fresh.clone())
+    );
+    let progress = store.shuffle(shuffle.shuffle_id).await.unwrap().unwrap();
+    assert_eq!((progress.reassigned, progress.shards_done), (0, 0));
+
+    // Read again, the page commits: the stale try left no next page behind.
+    let (moved, events) = moves(std::slice::from_ref(&fresh), mango, shuffle.shuffle_id);
+    let saved = store
+        .save_shuffle_page(page, &moved, &events, Some(&next), now())
+        .await;
+    assert_eq!(saved.unwrap(), PageSaved::Done);
+    let progress = store.shuffle(shuffle.shuffle_id).await.unwrap().unwrap();
+    assert_eq!(progress.reassigned, 1);
+
+    // A shuffle that was never started.
+    let unknown = Shuffle::request(Uuid::now_v7(), 0, now());
+    let page = &unknown.first_pages("corr-3")[0].clone();
+    let saved = store.save_shuffle_page(page, &[], &[], None, now()).await;
+    assert_eq!(saved.unwrap(), PageSaved::UnknownShuffle);
+    assert_eq!(store.shuffle(unknown.shuffle_id).await.unwrap(), None);
+    let saved = store
+        .save_shuffle_page(
+            page,
+            &[],
+            &[],
+            Some(&page.next(cursor_after(&fresh))),
+            now(),
+        )
+        .await;
+    assert_eq!(saved.unwrap(), PageSaved::UnknownShuffle);
+}
+
+async fn tasks_without_a_jira_id_are_found_and_retitled_once<S: TaskStore>(store: &S) {
+    let assignee = Uuid::now_v7();
+    let legacy = task(assignee, "[UBERPOP-42] Fix the nest", now());
+    let plain = task(assignee, "Feed the birds", now());
+    let modern = Task {
+        jira_id: Some("UBERPOP-7".into()),
+        ..task(assignee, "Paint the fence", now())
+    };
+    for t in [&legacy, &plain, &modern] {
+        // A legacy title makes no valid event any more; the store does not read events.
+        let saved = store.create_task(t, &[], None, now()).await;
+        assert_eq!(saved.unwrap(), Saved::Done);
+    }
+    let without = |limit: usize| {
+        every_page(limit, move |cursor| async move {
+            store.tasks_without_jira_id(limit, cursor.as_deref()).await
+        })
+    };
+    for limit in [1, 2, 50] {
+        let found = without(limit).await;
+        assert_eq!(found.len(), 2, "each once, by {limit}");
+        assert_eq!(id_set(&found), id_set(&[legacy.clone(), plain.clone()]));
+    }
+
+    assert!(store
+        .retitle(&legacy, "Fix the nest", Some("UBERPOP-42"))
+        .await
+        .unwrap());
+    let retitled = store.task(legacy.task_id).await.unwrap().unwrap();
+    assert_eq!(
+        (retitled.title.as_str(), retitled.jira_id.as_deref()),
+        ("Fix the nest", Some("UBERPOP-42"))
+    );
+    assert_eq!(
+        retitled,
+        Task {
+            title: "Fix the nest".into(),
+            jira_id: Some("UBERPOP-42".into()),
+            ..legacy.clone()
+        },
+        "nothing else changes"
+    );
+    // Retitled from the old read: the title is not the one read any more.
+    assert!(!store
+        .retitle(&legacy, "Something else", Some("UBERPOP-1"))
+        .await
+        .unwrap());
+    assert_eq!(store.task(legacy.task_id).await.unwrap(), Some(retitled));
+    // Without a jira id, only the title changes.
+    assert!(store
+        .retitle(&plain, "Feed the parrots", None)
+        .await
+        .unwrap());
+    let plain_now = store.task(plain.task_id).await.unwrap().unwrap();
+    assert_eq!(
+        (plain_now.title.as_str(), plain_now.jira_id),
+        ("Feed the parrots", None)
+    );
+    assert!(!store
+        .retitle(&task(assignee, "Ghost", now()), "Ghost", None)
+        .await
+        .unwrap());
+    let found = without(50).await;
+    assert_eq!(ids(&found), vec![plain.task_id]);
+}
+
+async fn account_copies_move_only_forward_and_make_the_pool<S: TaskStore>(store: &S) {
+    let (kiwi, mango, boss) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    assert_eq!(store.account_copy(kiwi).await.unwrap(), None);
+    assert!(store.assignable_accounts().await.unwrap().is_empty());
+    let save = |account: AccountSnapshot| async move {
+        let event = testing::account_event(&account);
+        store.save_account(&account, &event).await.unwrap()
+    };
+    let first = snapshot(Role::Worker, true, 1, kiwi);
+    let event = testing::account_event(&first);
+    assert_eq!(
+        store.save_account(&first, &event).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        store.save_account(&first, &event).await.unwrap(),
+        Outcome::Duplicate,
+        "the same event again"
+    );
+    assert_eq!(
+        save(snapshot(Role::Accountant, true, 1, mango)).await,
+        Outcome::Applied
+    );
+    assert_eq!(
+        save(snapshot(Role::Manager, true, 1, boss)).await,
+        Outcome::Applied
+    );
+    assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(first.clone()));
+    let mut pool = vec![kiwi, mango];
+    pool.sort_unstable();
+    assert_eq!(
+        store.assignable_accounts().await.unwrap(),
+        pool,
+        "workers and accountants, sorted"
+    );
+
+    let deactivated = snapshot(Role::Worker, false, 3, kiwi);
+    assert_eq!(save(deactivated.clone()).await, Outcome::Applied);
+    assert_eq!(
+        save(snapshot(Role::Worker, true, 2, kiwi)).await,
+        Outcome::Superseded,
+        "an older revision arriving late"
+    );
+    assert_eq!(
+        save(snapshot(Role::Worker, true, 3, kiwi)).await,
+        Outcome::Superseded,
+        "the same revision again, by another event"
+    );
+    assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(deactivated));
+    assert_eq!(store.assignable_accounts().await.unwrap(), vec![mango]);
+    assert_eq!(
+        save(snapshot(Role::Worker, true, 2, boss)).await,
+        Outcome::Applied,
+        "a manager made a worker"
+    );
+    let mut pool = vec![mango, boss];
+    pool.sort_unstable();
+    assert_eq!(store.assignable_accounts().await.unwrap(), pool);
+}
