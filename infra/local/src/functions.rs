@@ -616,6 +616,74 @@ mod tests {
     }
 
     #[test]
+    fn explicit_routes_find_their_function_through_the_integration() {
+        let template = |payload: &str| {
+            Template::parse(&format!(
+                r#"
+Resources:
+  Api: {{ Type: AWS::ApiGatewayV2::Api, Properties: {{ ProtocolType: HTTP }} }}
+  Jwt: {{ Type: AWS::ApiGatewayV2::Authorizer, Properties: {{ ApiId: !Ref Api, AuthorizerType: JWT }} }}
+  Fn:
+    Type: AWS::Serverless::Function
+    Metadata: {{ BuildProperties: {{ Binary: fn }} }}
+  FnIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !GetAtt Fn.Arn
+      PayloadFormatVersion: "{payload}"
+  GetRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /things/{{thing_id}}
+      Target: !Sub "integrations/${{FnIntegration}}"
+      AuthorizationType: JWT
+      AuthorizerId: !Ref Jwt
+      AuthorizationScopes: [things:read]
+  DefaultRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: $default
+      Target: !Join ["/", [integrations, !Ref FnIntegration]]
+"#
+            ))
+            .unwrap()
+        };
+        let t = template("2.0");
+        let r = Resolver::new(&t, &[], "http://127.0.0.1:5000");
+        let specs = function_specs(&t, &r).unwrap();
+        let routes: Vec<_> = specs[0].routes.iter().collect();
+        assert_eq!(routes.len(), 2);
+        let default = routes
+            .iter()
+            .find(|r| r.event_name == "DefaultRoute")
+            .unwrap();
+        assert_eq!(
+            (default.method.as_str(), default.path.as_str()),
+            ("ANY", "$default")
+        );
+        assert_eq!(default.auth, RouteAuth::Open);
+        let get = routes.iter().find(|r| r.event_name == "GetRoute").unwrap();
+        assert_eq!(route_key(get), "GET /things/{thing_id}");
+        assert_eq!(get.api.as_deref(), Some("Api"));
+        assert_eq!(
+            get.auth,
+            RouteAuth::Jwt {
+                authorizer: "Jwt".into(),
+                scopes: vec!["things:read".into()]
+            }
+        );
+
+        let t = template("1.0");
+        let r = Resolver::new(&t, &[], "http://127.0.0.1:5000");
+        let error = function_specs(&t, &r).unwrap_err();
+        assert!(error.contains("PayloadFormatVersion 2.0"), "{error}");
+    }
+
+    #[test]
     fn event_sources_are_read() {
         let specs = specs();
         let relay = &specs["AuthOutboxRelayFunction"].stream_sources[0];
