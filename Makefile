@@ -14,7 +14,7 @@ export ATES_MOTO_SERVER := $(CURDIR)/infra/moto-server
 
 help:
 	@echo "make dev    run aTES locally at http://127.0.0.1:$(PORT) (PORT=... to change)"
-	@echo "make test   every check: fmt, clippy, unit, integration, end-to-end, browser and API contract tests, template lint, schemas, Lambda build"
+	@echo "make test   every check: fmt, clippy, unit, integration, end-to-end, browser and API contract tests, template lint and stack sizes, schemas, Lambda build"
 	@echo "make lambda release bootstraps of every function (target/lambda/<binary>/bootstrap)"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"
 
@@ -60,8 +60,12 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $$apt install -y -qq chromium \
 	  || { $$apt update -qq && DEBIAN_FRONTEND=noninteractive $$apt install -y -qq chromium; }; }
 
+# Every stack: the root and each context's nested stack. stack_sizes.py transforms each with
+# SAM's translator and fails any past 350 resources (CloudFormation refuses 500).
+TEMPLATES := template.yaml $(wildcard functions/*/template.yaml)
 lint: venv
-	cfn-lint template.yaml
+	cfn-lint $(TEMPLATES)
+	python infra/stack_sizes.py template.yaml
 
 schemas: venv
 	@for schema in events/*/v*.schema.json; do \

@@ -1,5 +1,7 @@
-//! template.yaml is the one description of the system: these tests keep it matched to the code,
-//! to the API document, and to the platform's rules (least privilege, DLQs, partial failures).
+//! template.yaml and its nested stacks (functions/<context>/template.yaml) are the one
+//! description of the system: these tests keep it matched to the code, to the API document, and
+//! to the platform's rules (least privilege, DLQs, partial failures). They read the stacks as the
+//! local stack does: one template, each nested stack's parameters read as what the root passes.
 
 use std::collections::BTreeSet;
 
@@ -48,11 +50,15 @@ fn every_function_in_the_template_has_a_binary_and_every_binary_a_function() {
 #[test]
 fn functions_are_built_with_cargo_lambda_for_the_architecture_parameter() {
     let t = template();
-    assert_eq!(
-        *property(&t.function_globals, "Architectures"),
-        json!([{"Ref": "Architecture"}])
-    );
+    assert_eq!(t.parameters["Architecture"], json!("x86_64"));
     for f in functions(&t) {
+        // The nested stack's Globals, its Architecture the root's parameter passed down.
+        assert_eq!(
+            *property(&f.properties, "Architectures"),
+            json!([{"Ref": "Architecture"}]),
+            "{}",
+            f.logical_id
+        );
         assert_eq!(
             property(&f.metadata, "BuildMethod").as_str(),
             Some("rust-cargolambda"),
@@ -93,27 +99,170 @@ fn the_api_document_and_the_template_describe_the_same_routes() {
 #[test]
 fn every_signed_in_route_names_the_scopes_it_needs() {
     let t = template();
-    for f in functions(&t) {
-        for event in property(&f.properties, "Events")
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|e| e.1)
-        {
-            if event["Type"].as_str() == Some("HttpApi") {
-                let auth = &event["Properties"]["Auth"];
-                let public = auth["Authorizer"].as_str() == Some("NONE");
-                assert!(
-                    public
-                        || auth["AuthorizationScopes"]
-                            .as_array()
-                            .is_some_and(|s| !s.is_empty()),
-                    "{}",
-                    f.logical_id
-                );
+    let mut signed_in = 0;
+    for spec in function_specs(&t) {
+        for route in &spec.routes {
+            if let ates_tests::RouteAuth::Jwt { authorizer, scopes } = &route.auth {
+                assert_eq!(authorizer, "HttpApiAuthorizer", "{}", route.event_name);
+                assert!(!scopes.is_empty(), "{}", route.event_name);
+                signed_in += 1;
             }
         }
     }
+    assert!(signed_in >= 20, "{signed_in} signed-in routes");
+    for route in t.of_kind("AWS::ApiGatewayV2::Route") {
+        let p = &route.properties;
+        match property(p, "AuthorizationType").as_str() {
+            Some("JWT") => assert!(
+                property(p, "AuthorizationScopes")
+                    .as_array()
+                    .is_some_and(|s| !s.is_empty()),
+                "{}",
+                route.logical_id
+            ),
+            Some("NONE") => {}
+            other => panic!("{}: AuthorizationType {other:?}", route.logical_id),
+        }
+    }
+}
+
+/// Each context is one nested stack of the root (issue #20): its functions, table, queues,
+/// rules and alarms live there; the root keeps only what the contexts share.
+#[test]
+fn each_context_is_a_nested_stack_and_the_root_holds_only_what_they_share() {
+    let t = template();
+    let stacks: BTreeSet<(String, String)> = t
+        .stacks
+        .iter()
+        .map(|s| {
+            let path = s.path.strip_prefix(root()).unwrap_or(&s.path);
+            let path = path.to_string_lossy().trim_start_matches("./").to_owned();
+            (s.logical_id.clone(), path)
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> = [
+        "auth",
+        "tasks",
+        "clock",
+        "accounting",
+        "notifications",
+        "analytics",
+    ]
+    .iter()
+    .map(|c| {
+        let id = format!("{}{}Stack", c[..1].to_uppercase(), &c[1..]);
+        (id, format!("functions/{c}/template.yaml"))
+    })
+    .collect();
+    assert_eq!(stacks, expected);
+    for r in t.resources.values() {
+        let kind = r.kind.as_str();
+        let per_context = [
+            "AWS::Serverless::Function",
+            "AWS::DynamoDB::Table",
+            "AWS::SQS::Queue",
+            "AWS::SQS::QueuePolicy",
+            "AWS::Events::Rule",
+            "AWS::CloudWatch::Alarm",
+            "AWS::ApiGatewayV2::Route",
+            "AWS::ApiGatewayV2::Integration",
+            "AWS::Lambda::Permission",
+        ]
+        .contains(&kind);
+        if per_context {
+            assert_eq!(
+                r.stack.clone(),
+                Some(format!("{}Stack", context(&r.logical_id))),
+                "{} ({kind}) lives in its context's stack",
+                r.logical_id
+            );
+        } else {
+            assert_eq!(
+                r.stack, None,
+                "{} ({kind}) is shared: the root's",
+                r.logical_id
+            );
+        }
+    }
+}
+
+/// The nested stacks' routes join the root's one API: each through an integration of its own
+/// stack (Lambda proxy, payload 2.0) and a permission that lets that route alone invoke it.
+#[test]
+fn every_route_joins_the_one_api_through_its_integration_and_permission() {
+    let t = template();
+    let specs = function_specs(&t);
+    let resolver = ates_local::resolve::Resolver::new(&t, &[], "http://127.0.0.1:4566");
+    let mut integrations_used = BTreeSet::new();
+    let mut permissions_used = BTreeSet::new();
+    let routes: Vec<_> = t.of_kind("AWS::ApiGatewayV2::Route").collect();
+    assert_eq!(
+        routes.len(),
+        ates_tests::routes(&t).len(),
+        "every route is an AWS::ApiGatewayV2::Route"
+    );
+    for route in routes {
+        let id = &route.logical_id;
+        let p = &route.properties;
+        assert_eq!(references(property(p, "ApiId")), ["HttpApi"], "{id}");
+        if property(p, "AuthorizationType") == "JWT" {
+            assert_eq!(
+                references(property(p, "AuthorizerId")),
+                ["HttpApiAuthorizer"],
+                "{id}"
+            );
+        }
+        let target = references(property(p, "Target"));
+        assert_eq!(target.len(), 1, "{id}: {target:?}");
+        let integration = &t.resources[&target[0]];
+        assert_eq!(integration.stack, route.stack, "{id}");
+        integrations_used.insert(integration.logical_id.clone());
+        let ip = &integration.properties;
+        assert_eq!(property(ip, "IntegrationType"), "AWS_PROXY", "{id}");
+        assert_eq!(property(ip, "PayloadFormatVersion"), "2.0", "{id}");
+        assert_eq!(references(property(ip, "ApiId")), ["HttpApi"], "{id}");
+        let function = references(property(ip, "IntegrationUri")).remove(0);
+        assert!(specs.iter().any(|s| s.logical_id == function), "{id}");
+
+        let key = property(p, "RouteKey").as_str().unwrap();
+        let (method, path) = key.split_once(' ').unwrap();
+        let arn_path: String = path
+            .split('/')
+            .map(|s| if s.starts_with('{') { "*" } else { s })
+            .collect::<Vec<_>>()
+            .join("/");
+        let source =
+            format!("arn:aws:execute-api:us-east-1:123456789012:local/*/{method}{arn_path}");
+        let permissions: Vec<_> = t
+            .of_kind("AWS::Lambda::Permission")
+            .filter(|perm| {
+                resolver
+                    .resolve(property(&perm.properties, "SourceArn"))
+                    .is_ok_and(|arn| arn == source.as_str())
+            })
+            .collect();
+        assert_eq!(permissions.len(), 1, "{id}: one permission for {source}");
+        let perm = &permissions[0];
+        assert_eq!(perm.stack, route.stack, "{id}");
+        assert_eq!(
+            references(property(&perm.properties, "FunctionName")),
+            std::slice::from_ref(&function),
+            "{id}"
+        );
+        assert_eq!(
+            property(&perm.properties, "Principal"),
+            "apigateway.amazonaws.com"
+        );
+        assert_eq!(
+            property(&perm.properties, "Action"),
+            "lambda:InvokeFunction"
+        );
+        permissions_used.insert(perm.logical_id.clone());
+    }
+    let all =
+        |kind| -> BTreeSet<String> { t.of_kind(kind).map(|r| r.logical_id.clone()).collect() };
+    assert_eq!(integrations_used, all("AWS::ApiGatewayV2::Integration"));
+    assert_eq!(permissions_used, all("AWS::Lambda::Permission"));
 }
 
 #[test]
@@ -132,6 +281,16 @@ fn each_function_touches_only_its_own_contexts_resources() {
                 "{} ({mine}) uses {id}",
                 f.logical_id
             );
+            // And only its own stack's, or what the root passes down.
+            if let Some(r) = t.resources.get(&id) {
+                assert!(
+                    r.stack == f.stack || r.stack.is_none(),
+                    "{} ({:?}) uses {id} of {:?}",
+                    f.logical_id,
+                    f.stack,
+                    r.stack
+                );
+            }
         }
     }
 }
@@ -250,8 +409,13 @@ fn the_business_day_ends_on_a_schedule_kept_in_the_business_time_zone() {
         ["BusinessTimeZone"]
     );
     assert_eq!(
-        p["ScheduleExpression"],
-        json!({"Fn::Sub": "cron(0 ${BusinessDayEndHour} * * ? *)"})
+        p["ScheduleExpression"]["Fn::Sub"][0],
+        json!("cron(0 ${BusinessDayEndHour} * * ? *)")
+    );
+    assert_eq!(
+        references(&p["ScheduleExpression"]),
+        ["BusinessDayEndHour"],
+        "the root's parameter, passed down"
     );
     let input = p["Input"].as_str().unwrap();
     let input: serde_json::Value = serde_json::from_str(input).unwrap();
@@ -376,7 +540,12 @@ fn every_rule_target_retries_then_parks_and_every_dead_letter_queue_alarms() {
 #[test]
 fn the_api_is_throttled_per_route_and_sign_in_cannot_take_every_instance() {
     let t = template();
-    let api = &t.resources["HttpApi"].properties;
+    let stage = the_one(&t, "AWS::ApiGatewayV2::Stage");
+    assert_eq!(
+        references(property(&stage.properties, "ApiId")),
+        ["HttpApi"]
+    );
+    let api = &stage.properties;
     let default = &api["DefaultRouteSettings"];
     assert!(
         default["ThrottlingRateLimit"].as_f64().unwrap_or(0.0) > 0.0,

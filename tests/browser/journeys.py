@@ -704,7 +704,7 @@ def main():
     print(f"browser tests: {passed} of {len(order)} journeys passed, {len(skipped)} skipped, in {total:.0f}s; "
           f"screenshots in {SHOTS.relative_to(ROOT)}/", flush=True)
     if refused:
-        print(f"browser tests: AWS calls refused by IAM (the function's policy in template.yaml): {json.dumps(refused)[:3000]}")
+        print(f"browser tests: AWS calls refused by IAM (the function's policy in its context's template): {json.dumps(refused)[:3000]}")
     if failed or refused:
         print(f"the stack's log: {stack.state / 'stack.err'}")
         sys.exit(1)

@@ -20,8 +20,9 @@ pub fn yaml(file: &str) -> Yaml {
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
-/// template.yaml as the local stack reads it: JSON, short tags in their long forms
-/// (`!Ref X` is `{"Ref": "X"}`), nothing resolved.
+/// template.yaml and its nested stacks as the local stack reads them: one template, JSON, short
+/// tags in their long forms (`!Ref X` is `{"Ref": "X"}`), each nested stack's parameters read as
+/// what the root passes, Globals merged into functions, nothing resolved.
 pub fn template() -> Template {
     Template::load(&root().join("template.yaml")).unwrap_or_else(|e| panic!("{e}"))
 }

@@ -164,7 +164,10 @@ impl RetryPolicy {
     }
 }
 
-/// Builds every function's spec: Globals merged in, intrinsics resolved (Policies are left alone).
+/// Builds every function's spec: Globals merged in (by `template`), intrinsics resolved (Policies
+/// are left alone), its routes from both ways a template may give them: a SAM `HttpApi` event
+/// of the function, or an `AWS::ApiGatewayV2::Route` whose integration invokes it (what a nested
+/// stack uses to join an API of its root).
 pub fn function_specs(
     template: &Template,
     resolver: &Resolver,
@@ -182,24 +185,120 @@ pub fn function_specs(
         })
         .collect();
 
-    template
+    let mut specs: Vec<FunctionSpec> = template
         .of_kind("AWS::Serverless::Function")
         .map(|resource| {
-            function_spec(template, resolver, resource, &default_authorizers)
+            function_spec(resolver, resource, &default_authorizers)
                 .map_err(|e| format!("function {}: {e}", resource.logical_id))
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    for route in template.of_kind("AWS::ApiGatewayV2::Route") {
+        let (function, http) = explicit_route(template, resolver, route)
+            .map_err(|e| format!("route {}: {e}", route.logical_id))?;
+        let spec = specs
+            .iter_mut()
+            .find(|s| s.logical_id == function)
+            .ok_or_else(|| {
+                format!(
+                    "route {}: its integration invokes {function}, not a function of the template",
+                    route.logical_id
+                )
+            })?;
+        spec.routes.push(http);
+    }
+    Ok(specs)
+}
+
+/// An `AWS::ApiGatewayV2::Route` and the function its `AWS::ApiGatewayV2::Integration` invokes.
+fn explicit_route(
+    template: &Template,
+    resolver: &Resolver,
+    route: &Resource,
+) -> Result<(String, HttpRoute), String> {
+    let p = &route.properties;
+    let field = |key: &str| p.get(key).cloned().unwrap_or(Value::Null);
+    let key = scalar_string(&resolver.resolve(&field("RouteKey"))?);
+    let (method, path) = match key.split_once(' ') {
+        Some((method, path)) => (method.to_uppercase(), path.to_string()),
+        None if key == "$default" => ("ANY".to_string(), key.clone()),
+        None => return Err(format!("bad RouteKey {key}")),
+    };
+    // Target is `integrations/<id>`; an integration's Ref is its logical id here.
+    let target = scalar_string(&resolver.resolve(&field("Target"))?);
+    let integration_id = target
+        .strip_prefix("integrations/")
+        .ok_or_else(|| format!("Target {target} is not integrations/<id>"))?;
+    let integration = template
+        .resources
+        .get(integration_id)
+        .filter(|r| r.kind == "AWS::ApiGatewayV2::Integration")
+        .ok_or_else(|| format!("{integration_id} is not an AWS::ApiGatewayV2::Integration"))?;
+    let integration_type = integration
+        .properties
+        .get("IntegrationType")
+        .and_then(Value::as_str);
+    let payload = integration
+        .properties
+        .get("PayloadFormatVersion")
+        .map(scalar_string);
+    if integration_type != Some("AWS_PROXY") || payload.as_deref() != Some("2.0") {
+        return Err(format!(
+            "{integration_id}: only AWS_PROXY integrations with PayloadFormatVersion 2.0 run locally"
+        ));
+    }
+    let uri = integration
+        .properties
+        .get("IntegrationUri")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let function = crate::template::references(&uri)
+        .into_iter()
+        .find(|id| {
+            template
+                .resources
+                .get(id)
+                .is_some_and(|r| r.kind == "AWS::Serverless::Function")
+        })
+        .ok_or_else(|| format!("{integration_id}'s IntegrationUri names no function"))?;
+    let api = crate::template::references(&field("ApiId"))
+        .into_iter()
+        .next();
+    let auth = match p.get("AuthorizationType").and_then(Value::as_str) {
+        Some("JWT") => RouteAuth::Jwt {
+            // An authorizer's Ref is its logical id here; the stack keys authorizers by it.
+            authorizer: crate::template::references(&field("AuthorizerId"))
+                .into_iter()
+                .next()
+                .ok_or("a JWT route without an AuthorizerId")?,
+            scopes: resolver
+                .resolve(&field("AuthorizationScopes"))?
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(scalar_string)
+                .collect(),
+        },
+        None | Some("NONE") => RouteAuth::Open,
+        Some(other) => return Err(format!("AuthorizationType {other} is not run locally")),
+    };
+    Ok((
+        function,
+        HttpRoute {
+            event_name: route.logical_id.clone(),
+            method,
+            path,
+            api,
+            auth,
+        },
+    ))
 }
 
 fn function_spec(
-    template: &Template,
     resolver: &Resolver,
     resource: &Resource,
     default_authorizers: &BTreeMap<String, Option<String>>,
 ) -> Result<FunctionSpec, String> {
-    let mut merged = Value::Object(template.function_globals.clone());
-    merge_globals(&mut merged, &Value::Object(resource.properties.clone()));
-    let mut unresolved = merged.as_object().cloned().unwrap_or_default();
+    let mut unresolved = resource.properties.clone();
     // Policies only matter to IAM (`iam`), and may name things that do not exist locally: then
     // they are kept as the reason, and not enforced.
     let policies = match unresolved.remove("Policies") {
@@ -412,24 +511,6 @@ fn filter_patterns(props: &Value) -> Result<Vec<Value>, String> {
         .collect()
 }
 
-/// SAM merges Globals into a function: maps merge key by key, lists append, scalars are overridden.
-fn merge_globals(base: &mut Value, function: &Value) {
-    match (base, function) {
-        (Value::Object(base), Value::Object(function)) => {
-            for (k, v) in function {
-                match base.get_mut(k) {
-                    Some(existing) => merge_globals(existing, v),
-                    None => {
-                        base.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-        }
-        (Value::Array(base), Value::Array(function)) => base.extend(function.iter().cloned()),
-        (base, function) => *base = function.clone(),
-    }
-}
-
 fn reports_item_failures(props: &Value) -> bool {
     props
         .get("FunctionResponseTypes")
@@ -510,15 +591,17 @@ mod tests {
     }
 
     #[test]
-    fn routes_take_the_default_authorizer_unless_none() {
+    fn routes_name_their_api_authorizer_and_scopes() {
         let specs = specs();
         assert_eq!(
             specs["AuthMeFunction"].routes[0].auth,
             RouteAuth::Jwt {
-                authorizer: "AtesJwt".into(),
+                authorizer: "HttpApiAuthorizer".into(),
                 scopes: vec!["ates".into()]
-            }
+            },
+            "an AWS::ApiGatewayV2::Route of the auth stack, on the root's API and authorizer"
         );
+        assert_eq!(specs["AuthMeFunction"].routes[0].event_name, "AuthMeRoute");
         assert_eq!(
             specs["AuthMeFunction"].routes[0].api.as_deref(),
             Some("HttpApi")
@@ -530,6 +613,74 @@ mod tests {
             .map(route_key)
             .collect();
         assert!(well_known.contains(&"GET /.well-known/jwks.json".to_string()));
+    }
+
+    #[test]
+    fn explicit_routes_find_their_function_through_the_integration() {
+        let template = |payload: &str| {
+            Template::parse(&format!(
+                r#"
+Resources:
+  Api: {{ Type: AWS::ApiGatewayV2::Api, Properties: {{ ProtocolType: HTTP }} }}
+  Jwt: {{ Type: AWS::ApiGatewayV2::Authorizer, Properties: {{ ApiId: !Ref Api, AuthorizerType: JWT }} }}
+  Fn:
+    Type: AWS::Serverless::Function
+    Metadata: {{ BuildProperties: {{ Binary: fn }} }}
+  FnIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !GetAtt Fn.Arn
+      PayloadFormatVersion: "{payload}"
+  GetRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /things/{{thing_id}}
+      Target: !Sub "integrations/${{FnIntegration}}"
+      AuthorizationType: JWT
+      AuthorizerId: !Ref Jwt
+      AuthorizationScopes: [things:read]
+  DefaultRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: $default
+      Target: !Join ["/", [integrations, !Ref FnIntegration]]
+"#
+            ))
+            .unwrap()
+        };
+        let t = template("2.0");
+        let r = Resolver::new(&t, &[], "http://127.0.0.1:5000");
+        let specs = function_specs(&t, &r).unwrap();
+        let routes: Vec<_> = specs[0].routes.iter().collect();
+        assert_eq!(routes.len(), 2);
+        let default = routes
+            .iter()
+            .find(|r| r.event_name == "DefaultRoute")
+            .unwrap();
+        assert_eq!(
+            (default.method.as_str(), default.path.as_str()),
+            ("ANY", "$default")
+        );
+        assert_eq!(default.auth, RouteAuth::Open);
+        let get = routes.iter().find(|r| r.event_name == "GetRoute").unwrap();
+        assert_eq!(route_key(get), "GET /things/{thing_id}");
+        assert_eq!(get.api.as_deref(), Some("Api"));
+        assert_eq!(
+            get.auth,
+            RouteAuth::Jwt {
+                authorizer: "Jwt".into(),
+                scopes: vec!["things:read".into()]
+            }
+        );
+
+        let t = template("1.0");
+        let r = Resolver::new(&t, &[], "http://127.0.0.1:5000");
+        let error = function_specs(&t, &r).unwrap_err();
+        assert!(error.contains("PayloadFormatVersion 2.0"), "{error}");
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! ates-local: runs the whole of template.yaml on this machine, against the moto AWS emulator.
+//! ates-local: runs the whole of template.yaml (and its nested stacks) on this machine, against
+//! the moto AWS emulator.
 //!
 //! The binary (`src/main.rs`) only parses its command line and calls [`run`]. The modules are
 //! public so that other crates (the whole-system tests) read the template as the stack does.

@@ -1,4 +1,5 @@
-//! ates-local: runs the whole of template.yaml on this machine, against the moto AWS emulator.
+//! ates-local: runs the whole of template.yaml (and its nested stacks) on this machine, against
+//! the moto AWS emulator.
 //! The stack is the `ates_local` library; this is its command line.
 
 use ates_local::{run, workspace_root, Options, USAGE};

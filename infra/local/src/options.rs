@@ -9,7 +9,7 @@ usage: ates-local [options]
   --aws-port N        port for the emulator it starts (default 0 = any free port)
   --aws-endpoint URL  use an already-running emulator instead (its state is reset)
   --moto PATH         the emulator to start (default $ATES_MOTO_SERVER, else infra/moto-server)
-  --template PATH     SAM template (default template.yaml)
+  --template PATH     root SAM template, its nested stacks read too (default template.yaml)
   --config PATH       what the stack knows beyond the template (default infra/local/local.json)
   --bin-dir PATH      where the function binaries are (default target/debug; target/lambda works too)
   --state-dir PATH    logs and stack.json (default .local)

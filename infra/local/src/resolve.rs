@@ -131,8 +131,12 @@ impl Resolver {
                 self.set_ref(id, id);
                 self.set_attribute(id, "Arn", arn("lambda", format!("function:{id}")));
             }
-            "AWS::Serverless::HttpApi" => {
+            "AWS::Serverless::HttpApi" | "AWS::ApiGatewayV2::Api" => {
                 self.set_ref(id, "local");
+            }
+            // An authorizer's or integration's id is its logical id here: routes find theirs by it.
+            "AWS::ApiGatewayV2::Authorizer" | "AWS::ApiGatewayV2::Integration" => {
+                self.set_ref(id, id);
             }
             _ => self.set_ref(id, name),
         }
@@ -408,11 +412,13 @@ Resources:
             rule["Targets"][0]["Arn"],
             json!("arn:aws:sqs:us-east-1:123456789012:TasksAccountEventsQueue")
         );
-        let api = r
-            .resolve(&Value::Object(t.resources["HttpApi"].properties.clone()))
+        let authorizer = r
+            .resolve(&Value::Object(
+                t.resources["HttpApiAuthorizer"].properties.clone(),
+            ))
             .unwrap();
         assert_eq!(
-            api["Auth"]["Authorizers"]["AtesJwt"]["JwtConfiguration"]["issuer"],
+            authorizer["JwtConfiguration"]["Issuer"],
             json!("http://127.0.0.1:4000"),
             "the issuer is the local API, not the template default"
         );

@@ -24,7 +24,7 @@ pub struct Stack {
     pub routes: RouteTable,
     /// The web app's files, served where no route matches (`--web-dir`).
     pub site: Option<Site>,
-    /// By (HttpApi logical id, authorizer name).
+    /// By (API logical id, authorizer logical id or, on a SAM HttpApi, name).
     pub authorizers: BTreeMap<(String, String), JwtAuthorizer>,
     pub resources: Resources,
     /// Every event the tap saw on the buses, in arrival order.
@@ -110,12 +110,46 @@ impl Stack {
     }
 }
 
-/// Each HttpApi's JWT authorizers, from its resolved `Auth.Authorizers`.
+/// Every JWT authorizer: each `AWS::ApiGatewayV2::Authorizer` (keyed by its API's and its own
+/// logical id, as routes name them), and each SAM HttpApi's `Auth.Authorizers` (by name).
 pub fn authorizers(
     template: &Template,
     resolver: &Resolver,
 ) -> Result<BTreeMap<(String, String), JwtAuthorizer>, String> {
     let mut all = BTreeMap::new();
+    for authorizer in template.of_kind("AWS::ApiGatewayV2::Authorizer") {
+        let id = &authorizer.logical_id;
+        let props = resolver.resolve(&Value::Object(authorizer.properties.clone()))?;
+        if props.get("AuthorizerType").and_then(Value::as_str) != Some("JWT") {
+            tracing::warn!("authorizer {id} is not a JWT authorizer; its routes will answer 401");
+            continue;
+        }
+        let api =
+            crate::template::references(authorizer.properties.get("ApiId").unwrap_or(&Value::Null))
+                .into_iter()
+                .next()
+                .ok_or_else(|| format!("authorizer {id} names no ApiId"))?;
+        let jwt = props.get("JwtConfiguration").unwrap_or(&Value::Null);
+        let issuer = jwt
+            .get("Issuer")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("authorizer {id} has no Issuer"))?
+            .trim_end_matches('/')
+            .to_string();
+        let audiences = match jwt.get("Audience") {
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            Some(Value::String(s)) => vec![s.clone()],
+            _ => Vec::new(),
+        };
+        all.insert(
+            (api, id.clone()),
+            JwtAuthorizer::new(JwtConfig { issuer, audiences }),
+        );
+    }
     for api in template.of_kind("AWS::Serverless::HttpApi") {
         let Some(auth) = api.properties.get("Auth") else {
             continue;
