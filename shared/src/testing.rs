@@ -26,6 +26,53 @@ pub fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// The emulator one test binary's store contracts share: started by the first that needs it,
+/// stopped when the last one holding it ends.
+static SHARED: std::sync::Mutex<std::sync::Weak<Emulator>> =
+    std::sync::Mutex::new(std::sync::Weak::new());
+
+/// A fresh table on the emulator this test binary shares, and the emulator (keep it while
+/// testing): a second of start-up once per binary instead of once per test.
+pub async fn shared_table(prefix: &str) -> (crate::dynamo::Table, std::sync::Arc<Emulator>) {
+    let emulator = {
+        let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        shared.upgrade().unwrap_or_else(|| {
+            let started = std::sync::Arc::new(Emulator::start());
+            *shared = std::sync::Arc::downgrade(&started);
+            started
+        })
+    };
+    let config = emulator.sdk_config().await;
+    let name = format!("{prefix}{}", uuid::Uuid::new_v4().simple());
+    emulator.create_table(&config, &name).await;
+    (crate::dynamo::Table::new(&config, name), emulator)
+}
+
+/// A port's contract: each named `async fn(&impl Port)` becomes a test on the in-memory store
+/// (`memory::<name>`) and one on the DynamoDB store over a fresh shared table (`dynamo::<name>`),
+/// so the two stores cannot drift apart unnoticed.
+///
+/// `store_contracts!(MemoryStore::default(), |table| Store::new(table), "Tasks"; a, b, c);`
+#[macro_export]
+macro_rules! store_contracts {
+    ($memory:expr, $dynamo:expr, $prefix:literal; $($contract:ident),* $(,)?) => {
+        mod memory {
+            $(#[tokio::test]
+            async fn $contract() {
+                super::$contract(&$memory).await;
+            })*
+        }
+        mod dynamo {
+            $(#[tokio::test]
+            async fn $contract() {
+                let (table, _emulator) = $crate::testing::shared_table($prefix).await;
+                let store = ($dynamo)(table);
+                super::$contract(&store).await;
+            })*
+        }
+    };
+}
+
 /// A moto server on a free loopback port, stopped when dropped.
 pub struct Emulator {
     child: Child,
@@ -301,4 +348,58 @@ pub fn answer(
         _ => serde_json::Value::Null,
     };
     (status, body)
+}
+
+/// The contract of [`crate::copies::KeepsAccountCopies`], for a context's store contract (see
+/// [`store_contracts!`]): an event applies once, and a copy only moves forward in revision.
+pub async fn account_copies_move_only_forward<S: crate::copies::KeepsAccountCopies>(store: &S) {
+    use crate::inbox::Outcome;
+    let kiwi = uuid::Uuid::now_v7();
+    let snapshot = |active: bool, revision: u64| AccountSnapshot {
+        account_id: kiwi,
+        active,
+        revision,
+        ..account("Kiwi", crate::identity::Role::Worker)
+    };
+    assert_eq!(store.account_copy(kiwi).await.unwrap(), None);
+    let first = snapshot(true, 1);
+    let event = account_event(&first);
+    assert_eq!(
+        store.save_account(&first, &event).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        store.save_account(&first, &event).await.unwrap(),
+        Outcome::Duplicate
+    );
+    assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(first));
+    let later = snapshot(false, 3);
+    let saved = store.save_account(&later, &account_event(&later)).await;
+    assert_eq!(saved.unwrap(), Outcome::Applied);
+    for stale in [snapshot(true, 2), snapshot(true, 3)] {
+        let saved = store.save_account(&stale, &account_event(&stale)).await;
+        assert_eq!(saved.unwrap(), Outcome::Superseded, "{stale:?}");
+    }
+    assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(later));
+}
+
+/// Every page of a listing, `limit` at a time, through its cursors. A page may be short (a scan
+/// filters after it reads) but never longer than its limit, and the listing ends.
+pub async fn every_page<T, E, F, Fut>(limit: usize, mut list: F) -> Vec<T>
+where
+    E: std::fmt::Debug,
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<crate::dynamo::Listed<T>, E>>,
+{
+    let (mut all, mut cursor) = (Vec::new(), None);
+    for _ in 0..100 {
+        let page = list(cursor.take()).await.expect("a page");
+        assert!(page.items.len() <= limit, "a page holds at most its limit");
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return all,
+        }
+    }
+    panic!("a listing that does not end");
 }

@@ -4,62 +4,24 @@
 //! emulator shared by this binary (`dynamo::…`).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, Weak};
 
 use ates_accounting::close::{Close, CloseTotals};
 use ates_accounting::ledger::{Entry, LedgerAccount, Movement, Task, PARTITIONS};
 use ates_accounting::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
 use ates_accounting::ports::{Booked, DayEarnings, LedgerStore, Posting};
-use ates_accounting::store::{Store, PAGE_SIZE};
+use ates_accounting::store::PAGE_SIZE;
 use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::Table;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
 use ates_kernel::job::{Cursor, Page, PageCommit};
-use ates_kernel::testing::{self, at, date, Emulator};
+use ates_kernel::testing::{self, at, date};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// The emulator this binary's DynamoDB contracts share: started by the first that needs it,
-/// stopped when the last one holding it ends.
-static EMULATOR: Mutex<Weak<Emulator>> = Mutex::new(Weak::new());
-
-/// A DynamoDB store on a fresh table, and the emulator it lives in (keep it while testing).
-async fn dynamo() -> (Store, Arc<Emulator>) {
-    let emulator = {
-        let mut shared = EMULATOR.lock().unwrap_or_else(|e| e.into_inner());
-        shared.upgrade().unwrap_or_else(|| {
-            let started = Arc::new(Emulator::start());
-            *shared = Arc::downgrade(&started);
-            started
-        })
-    };
-    let config = emulator.sdk_config().await;
-    let name = format!("Accounting{}", Uuid::new_v4().simple());
-    emulator.create_table(&config, &name).await;
-    (Store::new(Table::new(&config, name)), emulator)
-}
-
-/// Each contract, as a test on either store.
-macro_rules! contracts {
-    ($($contract:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $contract() {
-                super::$contract(&ates_accounting::memory::MemoryStore::default()).await;
-            })*
-        }
-        mod dynamo {
-            $(#[tokio::test]
-            async fn $contract() {
-                let (store, _emulator) = super::dynamo().await;
-                super::$contract(&store).await;
-            })*
-        }
-    };
-}
-
-contracts!(
+ates_kernel::store_contracts!(
+    ates_accounting::memory::MemoryStore::default(),
+    ates_accounting::store::Store::new,
+    "Accounting";
     a_profile_makes_the_account_once_and_changes_from_the_revision_read,
     a_task_copy_is_written_from_what_was_read,
     a_movement_posts_once_from_the_sequence_read,

@@ -4,61 +4,20 @@
 //! emulator shared by this binary (`dynamo::…`).
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, Weak};
 
 use ates_analytics::ports::{AnalyticsStore, Movement, Projected, Title};
 use ates_analytics::projection::{Completion, DayFigures, Generations, KnownBalance};
 use ates_analytics::rebuild::{Rebuild, ReplayState};
-use ates_analytics::store::Store;
-use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::Table;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
-use ates_kernel::inbox::Outcome;
-use ates_kernel::testing::{self, at, date, Emulator};
+use ates_kernel::testing::{self, account_copies_move_only_forward, at, date};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-/// The emulator this binary's DynamoDB contracts share: started by the first that needs it,
-/// stopped when the last one holding it ends.
-static EMULATOR: Mutex<Weak<Emulator>> = Mutex::new(Weak::new());
-
-/// A DynamoDB store on a fresh table, and the emulator it lives in (keep it while testing).
-async fn dynamo() -> (Store, Arc<Emulator>) {
-    let emulator = {
-        let mut shared = EMULATOR.lock().unwrap_or_else(|e| e.into_inner());
-        shared.upgrade().unwrap_or_else(|| {
-            let started = Arc::new(Emulator::start());
-            *shared = Arc::downgrade(&started);
-            started
-        })
-    };
-    let config = emulator.sdk_config().await;
-    let name = format!("Analytics{}", Uuid::new_v4().simple());
-    emulator.create_table(&config, &name).await;
-    (Store::new(Table::new(&config, name)), emulator)
-}
-
-/// Each contract, as a test on either store.
-macro_rules! contracts {
-    ($($contract:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $contract() {
-                super::$contract(&ates_analytics::memory::MemoryStore::default()).await;
-            })*
-        }
-        mod dynamo {
-            $(#[tokio::test]
-            async fn $contract() {
-                let (store, _emulator) = super::dynamo().await;
-                super::$contract(&store).await;
-            })*
-        }
-    };
-}
-
-contracts!(
+ates_kernel::store_contracts!(
+    ates_analytics::memory::MemoryStore::default(),
+    ates_analytics::store::Store::new,
+    "Analytics";
     one_rebuild_at_a_time_begins_and_settles_once,
     a_movement_applies_once_per_consumer_and_event,
     a_balance_moves_only_from_the_one_read_and_counts_the_debtors,
@@ -429,38 +388,4 @@ async fn a_title_reads_back_as_last_recorded<S: AnalyticsStore>(store: &S) {
         None,
         "generations apart"
     );
-}
-
-async fn account_copies_move_only_forward<S: AnalyticsStore>(store: &S) {
-    let kiwi = Uuid::now_v7();
-    let snapshot = |active: bool, revision: u64| AccountSnapshot {
-        account_id: kiwi,
-        active,
-        revision,
-        ..testing::account("Kiwi", Role::Admin)
-    };
-    assert_eq!(store.account_copy(kiwi).await.unwrap(), None);
-    let first = snapshot(true, 1);
-    let event = testing::account_event(&first);
-    assert_eq!(
-        store.save_account(&first, &event).await.unwrap(),
-        Outcome::Applied
-    );
-    assert_eq!(
-        store.save_account(&first, &event).await.unwrap(),
-        Outcome::Duplicate
-    );
-    assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(first));
-    let later = snapshot(false, 3);
-    let saved = store
-        .save_account(&later, &testing::account_event(&later))
-        .await;
-    assert_eq!(saved.unwrap(), Outcome::Applied);
-    for stale in [snapshot(true, 2), snapshot(true, 3)] {
-        let saved = store
-            .save_account(&stale, &testing::account_event(&stale))
-            .await;
-        assert_eq!(saved.unwrap(), Outcome::Superseded, "{stale:?}");
-    }
-    assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(later));
 }

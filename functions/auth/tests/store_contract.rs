@@ -3,61 +3,21 @@
 //! the use-case tests use (`memory::…`) and on the DynamoDB store over a fresh table of one
 //! emulator shared by this binary (`dynamo::…`).
 
-use std::sync::{Arc, Mutex, Weak};
-
 use ates_auth::account::Account;
 use ates_auth::challenge::{Challenge, WrongGuesses, FORGET_AFTER_SECONDS, MAX_GUESSES};
 use ates_auth::error::AuthError;
 use ates_auth::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
 use ates_auth::password::Failures;
 use ates_auth::ports::{AuthStore, StoredAccount, Written};
-use ates_auth::store::Store;
-use ates_kernel::dynamo::Table;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
-use ates_kernel::testing::{self, at, Emulator};
+use ates_kernel::testing::{self, at};
 use uuid::Uuid;
 
-/// The emulator this binary's DynamoDB contracts share: started by the first that needs it,
-/// stopped when the last one holding it ends.
-static EMULATOR: Mutex<Weak<Emulator>> = Mutex::new(Weak::new());
-
-/// A DynamoDB store on a fresh table, and the emulator it lives in (keep it while testing).
-async fn dynamo() -> (Store, Arc<Emulator>) {
-    let emulator = {
-        let mut shared = EMULATOR.lock().unwrap_or_else(|e| e.into_inner());
-        shared.upgrade().unwrap_or_else(|| {
-            let started = Arc::new(Emulator::start());
-            *shared = Arc::downgrade(&started);
-            started
-        })
-    };
-    let config = emulator.sdk_config().await;
-    let name = format!("Auth{}", Uuid::new_v4().simple());
-    emulator.create_table(&config, &name).await;
-    (Store::new(Table::new(&config, name)), emulator)
-}
-
-/// Each contract, as a test on either store.
-macro_rules! contracts {
-    ($($contract:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $contract() {
-                super::$contract(&ates_auth::memory::MemoryStore::default()).await;
-            })*
-        }
-        mod dynamo {
-            $(#[tokio::test]
-            async fn $contract() {
-                let (store, _emulator) = super::dynamo().await;
-                super::$contract(&store).await;
-            })*
-        }
-    };
-}
-
-contracts!(
+ates_kernel::store_contracts!(
+    ates_auth::memory::MemoryStore::default(),
+    ates_auth::store::Store::new,
+    "Auth";
     an_email_makes_one_account,
     an_account_changes_only_from_the_revision_before,
     accounts_are_listed_by_email_and_paged,

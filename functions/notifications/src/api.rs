@@ -2,7 +2,7 @@
 //! messages are for admins: the handler turns its caller into the `Capability<Admins>` the use
 //! case takes (`Caller::may`). Errors map to problems once, in `error.rs`.
 
-use ates_kernel::http::{self, HttpResult, Problem};
+use ates_kernel::http::{self, HttpResult};
 use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
@@ -62,27 +62,16 @@ fn history(listing: &Listing) -> HttpResult {
     )
 }
 
-fn limit(req: &Request) -> Result<usize, Problem> {
-    match http::query_param(req, "limit") {
-        None => Ok(50),
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or_else(|| Problem::invalid("limit must be 1 to 100")),
-    }
-}
-
 /// `GET /notifications/mine?limit=&cursor=`: the caller's messages, newest first.
 pub async fn list_my_messages(store: &impl NotificationStore, req: Request) -> HttpResult {
     let me = http::caller(&req, store).await?.account_id;
     let cursor = http::query_param(&req, "cursor");
-    history(&app::my_messages(store, me, limit(&req)?, cursor.as_deref()).await?)
+    history(&app::my_messages(store, me, http::limit(&req)?, cursor.as_deref()).await?)
 }
 
 /// `GET /notifications?limit=&cursor=` (admins): everyone's messages.
 pub async fn list_messages(store: &impl NotificationStore, req: Request) -> HttpResult {
     let admins = http::caller(&req, store).await?.may::<Admins>()?;
     let cursor = http::query_param(&req, "cursor");
-    history(&app::all_messages(store, &admins, limit(&req)?, cursor.as_deref()).await?)
+    history(&app::all_messages(store, &admins, http::limit(&req)?, cursor.as_deref()).await?)
 }

@@ -4,60 +4,18 @@
 //! table of one emulator shared by this binary (`dynamo::…`).
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, Weak};
 
-use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::Table;
-use ates_kernel::identity::Role;
-use ates_kernel::inbox::Outcome;
-use ates_kernel::testing::{self, at, date, Emulator};
+use ates_kernel::testing::{account_copies_move_only_forward, at, date, every_page};
 use ates_notifications::error::NotificationError;
 use ates_notifications::message::{Addressed, Kind, Message, Status};
-use ates_notifications::ports::{Listing, NotificationStore};
-use ates_notifications::store::Store;
+use ates_notifications::ports::NotificationStore;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-/// The emulator this binary's DynamoDB contracts share: started by the first that needs it,
-/// stopped when the last one holding it ends.
-static EMULATOR: Mutex<Weak<Emulator>> = Mutex::new(Weak::new());
-
-/// A DynamoDB store on a fresh table, and the emulator it lives in (keep it while testing).
-async fn dynamo() -> (Store, Arc<Emulator>) {
-    let emulator = {
-        let mut shared = EMULATOR.lock().unwrap_or_else(|e| e.into_inner());
-        shared.upgrade().unwrap_or_else(|| {
-            let started = Arc::new(Emulator::start());
-            *shared = Arc::downgrade(&started);
-            started
-        })
-    };
-    let config = emulator.sdk_config().await;
-    let name = format!("Notifications{}", Uuid::new_v4().simple());
-    emulator.create_table(&config, &name).await;
-    (Store::new(Table::new(&config, name)), emulator)
-}
-
-/// Each contract, as a test on either store.
-macro_rules! contracts {
-    ($($contract:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $contract() {
-                super::$contract(&ates_notifications::memory::MemoryStore::default()).await;
-            })*
-        }
-        mod dynamo {
-            $(#[tokio::test]
-            async fn $contract() {
-                let (store, _emulator) = super::dynamo().await;
-                super::$contract(&store).await;
-            })*
-        }
-    };
-}
-
-contracts!(
+ates_kernel::store_contracts!(
+    ates_notifications::memory::MemoryStore::default(),
+    ates_notifications::store::Store::new,
+    "Notifications";
     a_new_message_is_written_once,
     a_message_changes_only_from_the_version_read,
     an_accounts_messages_are_listed_newest_first_and_paged,
@@ -86,26 +44,6 @@ async fn save_new<S: NotificationStore>(store: &S, message: &Message) {
         store.save_message(message, None).await.unwrap(),
         "{message:?} written"
     );
-}
-
-/// Every page of a listing, `limit` at a time. A page may be short (a scan filters after it
-/// reads) but never longer than its limit.
-async fn every_page<F, Fut>(limit: usize, mut list: F) -> Vec<Message>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<Listing, NotificationError>>,
-{
-    let (mut all, mut cursor) = (Vec::new(), None);
-    for _ in 0..100 {
-        let page = list(cursor.take()).await.expect("a page");
-        assert!(page.items.len() <= limit, "a page holds at most its limit");
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return all,
-        }
-    }
-    panic!("a listing that does not end");
 }
 
 fn ids(messages: &[Message]) -> Vec<&str> {
@@ -234,38 +172,4 @@ async fn every_message_is_listed_once_across_pages<S: NotificationStore>(store: 
         matches!(forged, Err(NotificationError::BadCursor)),
         "{forged:?}"
     );
-}
-
-async fn account_copies_move_only_forward<S: NotificationStore>(store: &S) {
-    let kiwi = Uuid::now_v7();
-    let snapshot = |active: bool, revision: u64| AccountSnapshot {
-        account_id: kiwi,
-        active,
-        revision,
-        ..testing::account("Kiwi", Role::Worker)
-    };
-    assert_eq!(store.account_copy(kiwi).await.unwrap(), None);
-    let first = snapshot(true, 1);
-    let event = testing::account_event(&first);
-    assert_eq!(
-        store.save_account(&first, &event).await.unwrap(),
-        Outcome::Applied
-    );
-    assert_eq!(
-        store.save_account(&first, &event).await.unwrap(),
-        Outcome::Duplicate
-    );
-    assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(first));
-    let later = snapshot(false, 3);
-    let saved = store
-        .save_account(&later, &testing::account_event(&later))
-        .await;
-    assert_eq!(saved.unwrap(), Outcome::Applied);
-    for stale in [snapshot(true, 2), snapshot(true, 3)] {
-        let saved = store
-            .save_account(&stale, &testing::account_event(&stale))
-            .await;
-        assert_eq!(saved.unwrap(), Outcome::Superseded, "{stale:?}");
-    }
-    assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(later));
 }

@@ -5,68 +5,26 @@
 //! the other unnoticed.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex, Weak};
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::dynamo::Table;
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
 use ates_kernel::identity::Role;
 use ates_kernel::inbox::Outcome;
 use ates_kernel::job::{Cursor, Page};
-use ates_kernel::testing::{self, at, Emulator};
+use ates_kernel::testing::{self, at, every_page};
 use ates_kernel::usecase::Keyed;
 use ates_tasks::error::TaskError;
-use ates_tasks::ports::{Listing, PageSaved, Saved, TaskStore};
+use ates_tasks::ports::{PageSaved, Saved, TaskStore};
 use ates_tasks::shuffle::{Shuffle, PAGE_SIZE};
-use ates_tasks::store::Store;
 use ates_tasks::task::{shard_of, Status, Task, SHARDS};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
-// ---------------------------------------------------------------------------------------------
-// The two stores.
-
-/// The emulator this binary's DynamoDB contracts share: started by the first that needs it,
-/// stopped when the last one holding it ends.
-static EMULATOR: Mutex<Weak<Emulator>> = Mutex::new(Weak::new());
-
-/// A DynamoDB store on a fresh table, and the emulator it lives in (keep it while testing).
-async fn dynamo() -> (Store, Arc<Emulator>) {
-    let emulator = {
-        let mut shared = EMULATOR.lock().unwrap_or_else(|e| e.into_inner());
-        shared.upgrade().unwrap_or_else(|| {
-            let started = Arc::new(Emulator::start());
-            *shared = Arc::downgrade(&started);
-            started
-        })
-    };
-    let config = emulator.sdk_config().await;
-    let name = format!("Tasks{}", Uuid::new_v4().simple());
-    emulator.create_table(&config, &name).await;
-    (Store::new(Table::new(&config, name)), emulator)
-}
-
-/// Each contract, as a test on either store.
-macro_rules! contracts {
-    ($($contract:ident),* $(,)?) => {
-        mod memory {
-            $(#[tokio::test]
-            async fn $contract() {
-                super::$contract(&ates_tasks::memory::MemoryStore::default()).await;
-            })*
-        }
-        mod dynamo {
-            $(#[tokio::test]
-            async fn $contract() {
-                let (store, _emulator) = super::dynamo().await;
-                super::$contract(&store).await;
-            })*
-        }
-    };
-}
-
-contracts!(
+ates_kernel::store_contracts!(
+    ates_tasks::memory::MemoryStore::default(),
+    ates_tasks::store::Store::new,
+    "Tasks";
     a_new_task_reads_back_and_counts_as_open,
     a_task_id_taken_writes_nothing,
     a_used_idempotency_key_writes_nothing_and_keeps_the_first_answer,
@@ -142,26 +100,6 @@ fn keyed(caller: Uuid, key: &str, fingerprint: &str) -> Keyed {
         key: IdempotencyKey::new(&caller.to_string(), key).unwrap(),
         fingerprint: fingerprint.into(),
     }
-}
-
-/// Every page of a listing, from the first, `limit` at a time: the items in order and how many
-/// pages there were. A page may be short (a scan filters after it reads) but never longer.
-async fn every_page<F, Fut>(limit: usize, mut list: F) -> Vec<Task>
-where
-    F: FnMut(Option<String>) -> Fut,
-    Fut: std::future::Future<Output = Result<Listing, TaskError>>,
-{
-    let (mut all, mut cursor) = (Vec::new(), None);
-    for _ in 0..100 {
-        let page = list(cursor.take()).await.expect("a page");
-        assert!(page.items.len() <= limit, "a page holds at most its limit");
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return all,
-        }
-    }
-    panic!("a listing that does not end");
 }
 
 fn ids(tasks: &[Task]) -> Vec<Uuid> {
