@@ -1,10 +1,7 @@
 //! The business calendar (plain Rust): in which time zone the business keeps its days, and at
 //! which hour a day ends. Daylight saving time is the time zone's business, not ours.
 
-use chrono::{
-    DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
-};
-pub use chrono_tz::Tz;
+use jiff::{civil, tz::TimeZone, SignedDuration, Timestamp, Zoned};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CalendarError {
@@ -13,36 +10,36 @@ pub enum CalendarError {
     #[error("a business day ends on a whole hour from 0 to 23, not {0:?}")]
     BadHour(String),
     #[error("{0} is outside the calendar")]
-    OutOfRange(DateTime<Utc>),
+    OutOfRange(Timestamp),
 }
 
 #[derive(Debug, Clone)]
 pub struct Calendar {
-    zone: Tz,
-    day_ends_at: NaiveTime,
+    zone_name: String,
+    zone: TimeZone,
+    day_ends_at: civil::Time,
 }
 
 /// One business day: everything from `started_at` (inclusive) to `ended_at` (exclusive).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessDay {
-    pub date: NaiveDate,
-    pub started_at: DateTime<Utc>,
-    pub ended_at: DateTime<Utc>,
+    pub date: civil::Date,
+    pub started_at: Timestamp,
+    pub ended_at: Timestamp,
 }
 
 impl Calendar {
     /// `zone` is an IANA name; the day ends at `end_hour`:00 there (0, the default, is midnight).
     pub fn new(zone: &str, end_hour: &str) -> Result<Self, CalendarError> {
-        let tz = zone
-            .parse::<Tz>()
-            .map_err(|_| CalendarError::UnknownZone(zone.to_owned()))?;
+        let tz = TimeZone::get(zone).map_err(|_| CalendarError::UnknownZone(zone.to_owned()))?;
         let day_ends_at = end_hour
             .trim()
-            .parse::<u32>()
+            .parse::<i8>()
             .ok()
-            .and_then(|h| NaiveTime::from_hms_opt(h, 0, 0))
+            .and_then(|h| civil::Time::new(h, 0, 0, 0).ok())
             .ok_or_else(|| CalendarError::BadHour(end_hour.to_owned()))?;
         Ok(Self {
+            zone_name: zone.to_owned(),
             zone: tz,
             day_ends_at,
         })
@@ -57,65 +54,63 @@ impl Calendar {
     }
 
     pub fn zone_name(&self) -> &str {
-        self.zone.name()
+        &self.zone_name
     }
 
     /// The latest business day that had ended by `at`. A trigger at the end of a day, a late
     /// or retried one, and a second one the same day all name the same day.
-    pub fn day_ended_by(&self, at: DateTime<Utc>) -> Result<BusinessDay, CalendarError> {
-        let out_of_range = || CalendarError::OutOfRange(at);
-        let today = at.with_timezone(&self.zone).date_naive();
+    pub fn day_ended_by(&self, at: Timestamp) -> Result<BusinessDay, CalendarError> {
+        let out_of_range = |_| CalendarError::OutOfRange(at);
+        let today = at.to_zoned(self.zone.clone()).date();
         let mut end_day = today;
-        let mut end = self.end_of(end_day).ok_or_else(out_of_range)?;
-        if end > at {
-            end_day = end_day.pred_opt().ok_or_else(out_of_range)?;
-            end = self.end_of(end_day).ok_or_else(out_of_range)?;
+        let mut end = self.end_of(end_day).map_err(out_of_range)?;
+        if end.timestamp() > at {
+            end_day = end_day.yesterday().map_err(out_of_range)?;
+            end = self.end_of(end_day).map_err(out_of_range)?;
         }
-        let start = end_day
-            .pred_opt()
-            .and_then(|before| self.end_of(before))
-            .ok_or_else(out_of_range)?;
+        let start = self
+            .end_of(end_day.yesterday().map_err(out_of_range)?)
+            .map_err(out_of_range)?;
         // The day is named by the date its last moment falls on: a day ending at midnight is
         // the day before, one ending at 18:00 is the same day.
-        let last_moment = end - Duration::nanoseconds(1);
+        let last_moment = end
+            .timestamp()
+            .checked_sub(SignedDuration::from_nanos(1))
+            .map_err(out_of_range)?;
         Ok(BusinessDay {
-            date: last_moment.with_timezone(&self.zone).date_naive(),
-            started_at: start,
-            ended_at: end,
+            date: last_moment.to_zoned(self.zone.clone()).date(),
+            started_at: start.timestamp(),
+            ended_at: end.timestamp(),
         })
     }
 
     /// The business day `at` belongs to: the day after the latest one that had ended by then.
-    pub fn business_date(&self, at: DateTime<Utc>) -> Result<NaiveDate, CalendarError> {
-        self.day_ended_by(at)?
+    pub fn date_of(&self, at: Timestamp) -> Result<civil::Date, CalendarError> {
+        let ended = self.day_ended_by(at)?;
+        ended
             .date
-            .succ_opt()
-            .ok_or(CalendarError::OutOfRange(at))
+            .tomorrow()
+            .map_err(|_| CalendarError::OutOfRange(at))
+    }
+
+    /// [`Calendar::date_of`] for a chrono time, as events carry them.
+    pub fn business_date(
+        &self,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<chrono::NaiveDate, CalendarError> {
+        let stamp =
+            Timestamp::from_nanosecond(i128::from(at.timestamp_nanos_opt().unwrap_or(i64::MAX)))
+                .map_err(|_| CalendarError::OutOfRange(Timestamp::MAX))?;
+        let date = self.date_of(stamp)?;
+        chrono::NaiveDate::from_ymd_opt(date.year().into(), date.month() as u32, date.day() as u32)
+            .ok_or(CalendarError::OutOfRange(stamp))
     }
 
     /// When the business day that ends on `date` ends. An end that falls in a daylight saving
-    /// gap moves forward past it, as clocks do (the offset before the gap); one that falls twice
-    /// (clocks going back) is the first.
-    fn end_of(&self, date: NaiveDate) -> Option<DateTime<Utc>> {
-        wall_clock(&self.zone, date.and_time(self.day_ends_at))
-    }
-}
-
-/// When the clocks of `zone` show `local`. A time they skip (going forward) is taken with the
-/// offset before the change, so it falls after the change; a time they show twice (going back)
-/// is the first. RFC 5545's rule, which EventBridge Scheduler's cron follows too.
-pub fn wall_clock(zone: &Tz, local: NaiveDateTime) -> Option<DateTime<Utc>> {
-    match zone.from_local_datetime(&local) {
-        LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => Some(at.with_timezone(&Utc)),
-        LocalResult::None => {
-            // A day earlier, the clocks had the offset they had before the gap.
-            let before = zone
-                .offset_from_utc_datetime(&(local - Duration::days(1)))
-                .fix();
-            let at =
-                local.checked_sub_signed(Duration::seconds(before.local_minus_utc().into()))?;
-            Some(at.and_utc())
-        }
+    /// gap moves forward past it, as clocks do.
+    fn end_of(&self, date: civil::Date) -> Result<Zoned, jiff::Error> {
+        date.to_datetime(self.day_ends_at)
+            .to_zoned(self.zone.clone())
     }
 }
 
@@ -172,12 +167,8 @@ mod tests {
         }
     }
 
-    fn at(text: &str) -> DateTime<Utc> {
+    fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
-    }
-
-    fn rfc3339(t: DateTime<Utc>) -> String {
-        t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     }
 
     fn day(zone: &str, hour: &str, when: &str) -> (String, String, String) {
@@ -187,8 +178,8 @@ mod tests {
             .unwrap();
         (
             d.date.to_string(),
-            rfc3339(d.started_at),
-            rfc3339(d.ended_at),
+            d.started_at.to_string(),
+            d.ended_at.to_string(),
         )
     }
 
@@ -213,28 +204,26 @@ mod tests {
     #[test]
     fn a_moment_belongs_to_the_day_that_has_not_ended_yet() {
         let utc = Calendar::new("UTC", "0").unwrap();
-        let date = |s: &str| utc.business_date(at(s)).unwrap().to_string();
+        let date = |s: &str| utc.date_of(at(s)).unwrap().to_string();
         assert_eq!(date("2026-11-20T00:00:00Z"), "2026-11-20");
         assert_eq!(date("2026-11-20T23:59:59Z"), "2026-11-20");
         let moscow = Calendar::new("Europe/Moscow", "0").unwrap();
+        let evening: chrono::DateTime<chrono::Utc> = "2026-11-20T21:30:00Z".parse().unwrap();
         assert_eq!(
-            moscow
-                .business_date(at("2026-11-20T21:30:00Z"))
-                .unwrap()
-                .to_string(),
+            moscow.business_date(evening).unwrap().to_string(),
             "2026-11-21"
         );
         let six_pm = Calendar::new("UTC", "18").unwrap();
         assert_eq!(
             six_pm
-                .business_date(at("2026-11-20T18:00:00Z"))
+                .date_of(at("2026-11-20T18:00:00Z"))
                 .unwrap()
                 .to_string(),
             "2026-11-21"
         );
         assert_eq!(
             six_pm
-                .business_date(at("2026-11-20T17:59:59Z"))
+                .date_of(at("2026-11-20T17:59:59Z"))
                 .unwrap()
                 .to_string(),
             "2026-11-20"

@@ -23,6 +23,7 @@ use ates_kernel::contracts::clock::DayEnded;
 use ates_kernel::event::{Cause, Envelope, EventError};
 use ates_kernel::outbox::EventSink;
 use chrono::{DateTime, NaiveDate, Utc};
+use jiff::Timestamp;
 use serde::Deserialize;
 
 pub use ates_kernel::calendar::{BusinessDay, Calendar, CalendarError};
@@ -52,7 +53,7 @@ pub enum ClockError {
     #[error(transparent)]
     Event(#[from] EventError),
     #[error("the event bus did not accept Clock.DayEnded for {0}; the schedule will retry")]
-    NotPublished(NaiveDate),
+    NotPublished(jiff::civil::Date),
 }
 
 /// Announces the business day that had ended by the trigger's time.
@@ -60,12 +61,12 @@ pub async fn end_day(
     calendar: &Calendar,
     bus: &impl EventSink,
     trigger: &Trigger,
-    now: DateTime<Utc>,
+    now: Timestamp,
 ) -> Result<Envelope, ClockError> {
     let at = match &trigger.scheduled_time {
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map_err(|_| ClockError::BadTime(text.clone()))?
-            .with_timezone(&Utc),
+        Some(text) => text
+            .parse::<Timestamp>()
+            .map_err(|_| ClockError::BadTime(text.clone()))?,
         None => now,
     };
     let day = calendar.day_ended_by(at)?;
@@ -87,14 +88,24 @@ pub async fn end_day(
 /// The event that ends `day`. The same day always gives the same event, id included.
 pub fn day_ended(calendar: &Calendar, day: &BusinessDay) -> Result<Envelope, EventError> {
     let event = DayEnded {
-        business_date: day.date,
+        business_date: naive(day.date),
         time_zone: calendar.zone_name().to_owned(),
-        started_at: day.started_at,
-        ended_at: day.ended_at,
+        started_at: utc(day.started_at),
+        ended_at: utc(day.ended_at),
     };
     let cause = Cause::request(format!("day-end-{}", day.date));
     let envelope = Envelope::wrap(PRODUCER, &event, &cause, event.ended_at)?;
     Ok(envelope.once_for(&day.date.to_string()))
+}
+
+fn utc(t: Timestamp) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond() as u32)
+        .expect("a calendar time is within chrono's range")
+}
+
+fn naive(d: jiff::civil::Date) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year().into(), d.month() as u32, d.day() as u32)
+        .expect("a calendar date is within chrono's range")
 }
 
 #[cfg(test)]
@@ -126,7 +137,7 @@ mod tests {
         }
     }
 
-    fn now() -> DateTime<Utc> {
+    fn now() -> Timestamp {
         "2030-01-01T12:00:00Z".parse().unwrap()
     }
 

@@ -10,12 +10,11 @@ use crate::lambda::InvokeError;
 use crate::ledger::Outcome;
 use crate::resolve::{ACCOUNT_ID, REGION};
 use crate::stack::Stack;
-use ates_kernel::calendar::Tz;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use chrono::{
-    DateTime, Datelike, Duration as ChronoDuration, FixedOffset, NaiveDate, NaiveDateTime,
-    TimeZone, Timelike, Utc,
+    DateTime, Datelike, Duration as ChronoDuration, NaiveDate, NaiveDateTime, Timelike, Utc,
 };
+use jiff::tz::{Offset, TimeZone as Zone};
 use rand::Rng;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -87,24 +86,38 @@ impl Expression {
     }
 }
 
-/// A wall-clock time in `zone` as UTC: the kernel calendar's rule (a skipped time after the
-/// change, a repeated one the first time).
+/// A wall-clock time in `zone` as UTC. A time skipped by a daylight-saving change is taken after
+/// the change, a repeated one the first time it happens (jiff's `compatible`, as RFC 5545 does).
 fn to_utc(local: &NaiveDateTime, zone: &Zone) -> Option<DateTime<Utc>> {
-    match zone {
-        Zone::Named(tz) => ates_kernel::calendar::wall_clock(tz, *local),
-        Zone::Fixed(offset) => offset
-            .from_local_datetime(local)
-            .single()
-            .map(|at| at.with_timezone(&Utc)),
-    }
+    let small = |n: u32| i8::try_from(n).ok();
+    let civil = jiff::civil::DateTime::new(
+        i16::try_from(local.year()).ok()?,
+        small(local.month())?,
+        small(local.day())?,
+        small(local.hour())?,
+        small(local.minute())?,
+        small(local.second())?,
+        0,
+    )
+    .ok()?;
+    let at = zone.to_ambiguous_timestamp(civil).compatible().ok()?;
+    DateTime::from_timestamp(at.as_second(), 0)
 }
 
 /// The wall-clock time in `zone` at `time`.
 fn to_local(time: DateTime<Utc>, zone: &Zone) -> Option<NaiveDateTime> {
-    Some(match zone {
-        Zone::Named(tz) => time.with_timezone(tz).naive_local(),
-        Zone::Fixed(offset) => time.with_timezone(offset).naive_local(),
-    })
+    let civil = zone.to_datetime(jiff::Timestamp::from_second(time.timestamp()).ok()?);
+    let part = |n: i8| u32::try_from(n).ok();
+    NaiveDate::from_ymd_opt(
+        i32::from(civil.year()),
+        part(civil.month())?,
+        part(civil.day())?,
+    )?
+    .and_hms_opt(
+        part(civil.hour())?,
+        part(civil.minute())?,
+        part(civil.second())?,
+    )
 }
 
 impl Cron {
@@ -243,19 +256,8 @@ fn parse_field(field: &str, min: u32, max: u32, names: &[&str]) -> Result<BTreeS
     Ok(set)
 }
 
-/// A schedule's time zone: an IANA name or a fixed offset.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Zone {
-    Named(Tz),
-    Fixed(FixedOffset),
-}
-
-impl Zone {
-    pub const UTC: Zone = Zone::Named(Tz::UTC);
-}
-
-/// A schedule's time zone: an IANA name (from the zone database compiled in), a fixed offset
-/// like `+03:00`, or UTC when none is given or the name is unknown.
+/// A schedule's time zone: an IANA name (from jiff's bundled database), a fixed offset like
+/// `+03:00`, or UTC when none is given or the name is unknown.
 pub fn zone(timezone: Option<&str>) -> Zone {
     let Some(name) = timezone.map(str::trim).filter(|z| !z.is_empty()) else {
         return Zone::UTC;
@@ -264,16 +266,16 @@ pub fn zone(timezone: Option<&str>) -> Zone {
         return Zone::UTC;
     }
     if let Some(offset) = parse_offset(name) {
-        return Zone::Fixed(offset);
+        return Zone::fixed(offset);
     }
-    name.parse::<Tz>().map(Zone::Named).unwrap_or_else(|e| {
+    Zone::get(name).unwrap_or_else(|e| {
         tracing::warn!("time zone {name} is unknown here ({e}); using UTC");
         Zone::UTC
     })
 }
 
 /// `+0300`, `+03:00`, `-05:30`.
-fn parse_offset(text: &str) -> Option<FixedOffset> {
+fn parse_offset(text: &str) -> Option<Offset> {
     let sign = match text.chars().next()? {
         '+' => 1,
         '-' => -1,
@@ -285,7 +287,7 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
     }
     let hours: i32 = digits[..2].parse().ok()?;
     let minutes: i32 = digits[2..].parse().ok()?;
-    FixedOffset::east_opt(sign * (hours * 3600 + minutes * 60))
+    Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
 }
 
 /// One attempt to deliver a firing, as EventBridge Scheduler describes it to the target.
@@ -852,11 +854,8 @@ mod tests {
 
     #[test]
     fn zones() {
-        let at = DateTime::from_timestamp(1_773_144_000, 0).unwrap(); // 2026-03-10T12:00:00Z
-        let offset = |z: Option<&str>| {
-            let local = to_local(at, &zone(z)).unwrap();
-            (local - at.naive_utc()).num_seconds()
-        };
+        let at = jiff::Timestamp::from_second(1_773_144_000).unwrap(); // 2026-03-10T12:00:00Z
+        let offset = |z: Option<&str>| zone(z).to_offset(at).seconds();
         assert_eq!(offset(Some("+03:00")), 10_800);
         assert_eq!(offset(Some("-0530")), -19_800);
         assert_eq!(offset(None), 0);

@@ -130,25 +130,8 @@ pub fn authorizers(
                 .next()
                 .ok_or_else(|| format!("authorizer {id} names no ApiId"))?;
         let jwt = props.get("JwtConfiguration").unwrap_or(&Value::Null);
-        let issuer = jwt
-            .get("Issuer")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("authorizer {id} has no Issuer"))?
-            .trim_end_matches('/')
-            .to_string();
-        let audiences = match jwt.get("Audience") {
-            Some(Value::Array(a)) => a
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-            Some(Value::String(s)) => vec![s.clone()],
-            _ => Vec::new(),
-        };
-        all.insert(
-            (api, id.clone()),
-            JwtAuthorizer::new(JwtConfig { issuer, audiences }),
-        );
+        let config = jwt_config(jwt, ("Issuer", "Audience"), id)?;
+        all.insert((api, id.clone()), JwtAuthorizer::new(config));
     }
     for api in template.of_kind("AWS::Serverless::HttpApi") {
         let Some(auth) = api.properties.get("Auth") else {
@@ -167,26 +150,37 @@ pub fn authorizers(
                 );
                 continue;
             };
-            let issuer = jwt
-                .get("issuer")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("authorizer {name} has no issuer"))?
-                .trim_end_matches('/')
-                .to_string();
-            let audiences = match jwt.get("audience") {
-                Some(Value::Array(a)) => a
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect(),
-                Some(Value::String(s)) => vec![s.clone()],
-                _ => Vec::new(),
-            };
+            let config = jwt_config(jwt, ("issuer", "audience"), name)?;
             all.insert(
                 (api.logical_id.clone(), name.clone()),
-                JwtAuthorizer::new(JwtConfig { issuer, audiences }),
+                JwtAuthorizer::new(config),
             );
         }
     }
     Ok(all)
+}
+
+/// A JWT authorizer's issuer and audiences, under the names its template spells them with
+/// (`Issuer`/`Audience` in CloudFormation's `AWS::ApiGatewayV2::Authorizer`, lower case in SAM's).
+fn jwt_config(
+    jwt: &Value,
+    (issuer, audience): (&str, &str),
+    name: &str,
+) -> Result<JwtConfig, String> {
+    let issuer = jwt
+        .get(issuer)
+        .and_then(Value::as_str)
+        .ok_or_else(|| format!("authorizer {name} has no {issuer}"))?
+        .trim_end_matches('/')
+        .to_string();
+    let audiences = match jwt.get(audience) {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        _ => Vec::new(),
+    };
+    Ok(JwtConfig { issuer, audiences })
 }

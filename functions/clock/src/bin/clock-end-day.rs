@@ -11,7 +11,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::lambda::serve_invocation(Box::new(move |input| {
         Box::pin(async move {
             let trigger: Trigger = serde_json::from_value(input)?;
-            let envelope = end_day(calendar, bus, &trigger, chrono::Utc::now()).await?;
+            let envelope = end_day(calendar, bus, &trigger, jiff::Timestamp::now()).await?;
             Ok(serde_json::json!({
                 "event_id": envelope.id,
                 "business_date": envelope.data["business_date"],
