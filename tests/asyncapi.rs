@@ -1,5 +1,5 @@
 //! `events/asyncapi.yaml`: the events as an AsyncAPI 3.0 document, generated from the schema
-//! registry (`events/`) and from how `template.yaml` wires the bus (issue #12, item 3). The test
+//! registry (`events/`) and from how `template.yaml` wires the bus. The test
 //! fails when the checked-in document is stale; this rewrites it:
 //!
 //! ```sh

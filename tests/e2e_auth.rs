@@ -468,7 +468,7 @@ fn every_route_allows_exactly_the_roles_whose_scopes_it_names() {
     assert!(checked >= 40, "{checked} route × role checks");
 }
 
-/// SECURITY #11 finding 1, end to end: guesses sent at once to several instances of the
+/// Security, end to end: guesses sent at once to several instances of the
 /// function, each reading the code before any of them wrote, must each be counted.
 #[test]
 fn twenty_concurrent_wrong_codes_are_all_counted_and_then_the_right_code_is_refused() {
@@ -530,7 +530,7 @@ fn kid(token: &str) -> String {
         .expect("a kid")
 }
 
-/// SECURITY #11 finding 7: the issuer's key is rotated (the operator's command,
+/// Security: the issuer's key is rotated (the operator's command,
 /// `infra/signing-key.py rotate`) while tokens are live. Signers pick the new key up without a
 /// restart once its time has come; the JWKS publishes it ahead and keeps the old one, so no
 /// valid token is refused.

@@ -1,4 +1,4 @@
-//! Published event schemas are frozen (issue #12): a schema in `events/` may change only in ways
+//! Published event schemas are frozen: a schema in `events/` may change only in ways
 //! that keep every event it described valid and every property it named. Anything else — a
 //! removed property, a newly required one, a narrowed type, a new `enum`, `pattern` or bound,
 //! `additionalProperties` closed — is a new version: `events/<Name>/v<N+1>.schema.json`, with a

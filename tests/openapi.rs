@@ -1,5 +1,5 @@
 //! `openapi.yaml` as a document: every Schema Object in it uses only the keywords of the Schema
-//! Object of the OpenAPI version it declares (issue #19, item 7).
+//! Object of the OpenAPI version it declares.
 //!
 //! A YAML flow mapping ends a plain scalar at a comma, so
 //! `{ type: string, description: The address as given, in lower case }` is a description of

@@ -493,7 +493,7 @@ fn every_table_with_an_outbox_has_a_stream_relayed_to_the_bus() {
     }
 }
 
-/// SECURITY #11 finding 9: an event the bus cannot hand to its queue is retried and then parked,
+/// Security: an event the bus cannot hand to its queue is retried and then parked,
 /// not dropped; and a message parked anywhere is noticed.
 #[test]
 fn every_rule_target_retries_then_parks_and_every_dead_letter_queue_alarms() {
@@ -536,7 +536,7 @@ fn every_rule_target_retries_then_parks_and_every_dead_letter_queue_alarms() {
     }
 }
 
-/// SECURITY #11 finding 5: no throttling and no reserved concurrency anywhere.
+/// Security: no throttling and no reserved concurrency anywhere.
 #[test]
 fn the_api_is_throttled_per_route_and_sign_in_cannot_take_every_instance() {
     let t = template();
@@ -781,7 +781,7 @@ fn every_route_is_behind_an_api_path_of_the_distribution_and_no_file_of_the_web_
     }
 }
 
-// --- Least privilege (SECURITY #11 finding 6): the actions each function uses, spelled out.
+// --- Least privilege (security): the actions each function uses, spelled out.
 
 /// Every statement of a function's policies (each policy is an inline document).
 fn statements(f: &ates_tests::Resource) -> Vec<serde_json::Value> {

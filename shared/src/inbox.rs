@@ -436,7 +436,7 @@ mod tests {
         assert_eq!(parked[1].1, "payload cannot be read");
     }
 
-    /// SECURITY #11 finding 6: any producer could publish `Account.*` events.
+    /// Security: any producer could publish `Account.*` events.
     #[tokio::test]
     async fn an_event_from_another_producer_than_its_own_is_parked_unhandled() {
         let parking = Recorder::default();

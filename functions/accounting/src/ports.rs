@@ -209,7 +209,7 @@ pub trait LedgerStore: AccountCopies {
 #[error("the bank did not take the transfer: {0}")]
 pub struct BankError(pub String);
 
-/// The payment port (seed 004's PaymentService): hands a payout to the bank. Idempotent by
+/// The payment port (the customer's PaymentService): hands a payout to the bank. Idempotent by
 /// `payout_id`: a transfer handed over twice is paid once, as a bank's idempotency key does.
 pub trait Bank: Sync {
     fn transfer(

@@ -482,7 +482,7 @@ async fn the_issuer_publishes_its_discovery_document_and_keys() {
     assert_eq!(jwks["keys"][0]["alg"], "RS256");
 }
 
-/// SECURITY #11 finding 2, in the table: an address's wrong guesses live in its code's item,
+/// Security, in the table: an address's wrong guesses live in its code's item,
 /// are counted atomically (guesses at once each count), survive a new code, and start afresh
 /// once forgotten.
 #[tokio::test]
@@ -540,7 +540,7 @@ async fn wrong_guesses_outlive_a_new_code_and_are_each_counted_in_the_table() {
     );
 }
 
-/// SECURITY #11 finding 6: a password's hash lives in a partition of its own (`PASSWORD#<id>`,
+/// Security: a password's hash lives in a partition of its own (`PASSWORD#<id>`,
 /// which IAM lets sign-in alone read), not in the account item that many functions read; a hash
 /// that an earlier version kept in the account still signs in.
 #[tokio::test]

@@ -296,7 +296,7 @@ async fn a_wrong_password_or_an_unknown_email_is_refused_alike() {
     assert_eq!(auth.store.sessions(), 0, "no session was started");
 }
 
-/// SECURITY #11 finding 3: password guesses were unlimited.
+/// Security: password guesses were unlimited.
 #[tokio::test]
 async fn wrong_passwords_make_the_account_wait_before_the_hash_is_even_checked() {
     let auth = Auth::start().await;
@@ -603,7 +603,7 @@ async fn twenty_wrong_guesses_from_one_read(auth: &Auth, wrong: &str) {
     auth.store.freeze_challenge_reads(false);
 }
 
-/// SECURITY #11 finding 1: wrong guesses that all read the challenge before any of them wrote
+/// Security: wrong guesses that all read the challenge before any of them wrote
 /// (concurrent requests) were counted as one, so the guess limit could be walked past.
 #[tokio::test]
 async fn wrong_guesses_that_race_are_each_counted() {
@@ -622,7 +622,7 @@ async fn wrong_guesses_that_race_are_each_counted() {
     assert_eq!(auth.store.sessions(), 0);
 }
 
-/// SECURITY #11 finding 2: every new code came with a fresh set of guesses, so an address
+/// Security: every new code came with a fresh set of guesses, so an address
 /// could be guessed at 15 times per quarter hour, forever.
 #[tokio::test]
 async fn wrong_guesses_are_bounded_per_address_and_a_new_code_does_not_give_them_back() {
@@ -722,7 +722,7 @@ async fn wrong_guesses_racing_each_count_against_the_address() {
     );
 }
 
-/// SECURITY #11 finding 2: only real accounts cost a mail, so the answer's timing told them
+/// Security: only real accounts cost a mail, so the answer's timing told them
 /// apart from unknown addresses, and a mail that failed was a 500 for them alone.
 #[tokio::test]
 async fn known_and_unknown_addresses_are_answered_alike_and_in_the_same_time() {
@@ -899,7 +899,7 @@ async fn deactivation_is_published_once_and_never_by_oneself() {
     );
 }
 
-/// SECURITY #11 finding 8: the bootstrap minted an admin for every new email, with a password.
+/// Security: the bootstrap minted an admin for every new email, with a password.
 #[tokio::test]
 async fn the_bootstrap_refuses_a_second_admin_and_a_password_where_not_allowed() {
     let store = MemoryStore::new();
