@@ -310,3 +310,74 @@ fn a_cursor_no_listing_gave_is_a_4xx_problem_on_every_listing() {
         }
     }
 }
+
+/// A request's log lines can be joined to its invocation, its trace and every event it caused:
+/// the route's lines carry the correlation id, the Lambda request id and the trace id under
+/// Powertools' names; the relay counts the task as a metric (EMF); the consumer in accounting
+/// logs under the same correlation id.
+#[test]
+fn a_requests_lines_carry_its_invocation_its_trace_and_its_correlation_everywhere() {
+    let stack = Stack::shared();
+    let _held = hold_assignments();
+    let manager = &crew(stack).manager;
+    let correlation = format!("observed-{}", uuid::Uuid::new_v4());
+    let response = ureq::post(&format!("{}/tasks", stack.api))
+        .set("authorization", &format!("Bearer {manager}"))
+        .set("x-correlation-id", &correlation)
+        .send_json(json!({"title": "Polish the beak", "jira_id": "OBS-1"}))
+        .expect("a task is created");
+    assert_eq!(response.status(), 201);
+    assert_eq!(
+        response.header("x-correlation-id"),
+        Some(correlation.as_str())
+    );
+
+    let ours = |function: &str| -> Vec<Value> {
+        stack
+            .log_lines(function)
+            .into_iter()
+            .filter(|l| l["correlation_id"] == correlation.as_str())
+            .collect()
+    };
+    let answered = stack.eventually(30, "the route logged its answer", || {
+        ours("TasksCreateTaskFunction")
+            .into_iter()
+            .find(|l| l["message"] == "answered")
+    });
+    assert_eq!(answered["status"], 201, "{answered}");
+    assert_eq!(answered["level"], "INFO");
+    assert!(
+        answered["service"].as_str().is_some_and(|s| !s.is_empty()),
+        "{answered}"
+    );
+    assert!(answered["cold_start"].is_boolean(), "{answered}");
+    assert!(
+        answered["function_request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{answered}"
+    );
+    assert!(
+        answered["xray_trace_id"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Root=")),
+        "{answered}"
+    );
+
+    stack.eventually(
+        60,
+        "accounting consumed the task under the same correlation id",
+        || {
+            ours("AccountingRecordTaskFunction")
+                .into_iter()
+                .find(|l| l["message"] == "event consumed")
+        },
+    );
+    let counted: u64 = stack
+        .log_lines("TasksOutboxRelayFunction")
+        .iter()
+        .filter(|l| l["_aws"]["CloudWatchMetrics"][0]["Metrics"][0].is_object())
+        .filter_map(|l| l["TasksCreated"].as_u64())
+        .sum();
+    assert!(counted >= 1, "the relay counts tasks created as a metric");
+}

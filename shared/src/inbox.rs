@@ -12,6 +12,7 @@ use std::future::Future;
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use serde::Deserialize;
+use tracing::Instrument;
 
 use crate::dynamo::{n, s, Cancelled, StoreError, Table, Transaction};
 use crate::event::Envelope;
@@ -221,6 +222,7 @@ async fn settle(
             let body = message.body.as_deref().unwrap_or_default();
             if parking.park(body, &reason).await {
                 tracing::error!(message_id = %id, %reason, "poison parked in the dead-letter queue");
+                crate::metrics::count(crate::metrics::EVENTS_PARKED, 1);
                 None
             } else {
                 Some(id)
@@ -312,7 +314,10 @@ where
                     max_receive_count,
                     replayed: replay_name.is_some(),
                 };
-                let result = handle(envelope, delivery).await;
+                // The handler's own lines carry the event's correlation id.
+                let span =
+                    tracing::info_span!("event", %correlation_id, event_id = %id, event = %name);
+                let result = handle(envelope, delivery).instrument(span).await;
                 match &result {
                     Ok(outcome) => {
                         tracing::info!(event_id = %id, event = %name, %correlation_id, outcome = ?outcome, "event consumed")

@@ -27,6 +27,7 @@ pub mod job;
 pub mod lambda;
 pub mod logging;
 pub mod mail;
+pub mod metrics;
 pub mod outbox;
 pub mod schema;
 #[cfg(feature = "testing")]

@@ -76,7 +76,10 @@ impl Mailer {
             .send()
             .await;
         match sent {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                crate::metrics::count(crate::metrics::MAILS_SENT, 1);
+                Ok(())
+            }
             Err(e) => {
                 let rejected = matches!(
                     e.as_service_error(),

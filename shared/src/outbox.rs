@@ -263,11 +263,19 @@ pub async fn relay(
             tracing::warn!(%sequence, "sending stopped; the batch will be retried from this record");
             return failed_from(sequence);
         }
+        let mut counted: Vec<(&'static str, u64)> = Vec::new();
         for (_, item) in chunk {
             if let Outgoing::Event(e) = item {
                 tracing::info!(event_id = %e.id, event = %e.name, version = e.version, correlation_id = %e.correlation_id, "event published");
+                if let Some(metric) = crate::metrics::counted_as(&e.name) {
+                    match counted.iter_mut().find(|(m, _)| *m == metric) {
+                        Some((_, n)) => *n += 1,
+                        None => counted.push((metric, 1)),
+                    }
+                }
             }
         }
+        crate::metrics::counts(&counted);
         start += same_kind;
     }
     match unreadable {

@@ -69,6 +69,8 @@ pub fn routes(template: &Template) -> Vec<(String, String, Vec<String>)> {
 pub struct Stack {
     pub api: String,
     pub aws: String,
+    /// The stack's state folder: `logs/<LogicalId>.log` holds each function's output.
+    pub state: std::path::PathBuf,
     _stdin: std::sync::Mutex<std::process::ChildStdin>,
     _process: std::sync::Mutex<std::process::Child>,
 }
@@ -144,9 +146,20 @@ impl Stack {
         Stack {
             api,
             aws,
+            state,
             _stdin: std::sync::Mutex::new(stdin),
             _process: std::sync::Mutex::new(child),
         }
+    }
+
+    /// The JSON lines a function has written so far (its logs and its metrics), by logical id.
+    pub fn log_lines(&self, function: &str) -> Vec<serde_json::Value> {
+        let path = self.state.join("logs").join(format!("{function}.log"));
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
     }
 
     /// A request to the API; answers status and JSON body (Null when empty).
