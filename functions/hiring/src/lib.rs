@@ -1,0 +1,16 @@
+//! Hiring (SPEC M1): how people get in. Anyone applies to be a worker, a client or a manager
+//! and follows their application with a mailed token; workers take a test from the bank and
+//! are scored at once; a person decides; an accepted application becomes an account in auth
+//! (by an event) and, for a worker, a profile of skills and a level.
+//!
+//! - [`application`]: applications and their lifecycle (plain Rust);
+//! - [`bank`]: questions, tests, profiles, the paper an applicant is given and its scoring;
+//! - [`token`]: the application token; [`worker`]: a hired worker's profile.
+pub mod application;
+pub mod bank;
+pub mod error;
+pub mod token;
+pub mod worker;
+
+/// The name this context publishes under (`source` = `ates.hiring`).
+pub const PRODUCER: &str = "hiring";
