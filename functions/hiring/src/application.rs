@@ -7,6 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use ates_kernel::contracts::hiring::{
+    ApplicationAccepted, ApplicationDeclined, ApplicationSubmitted, ApplicationTestAssigned,
+    ApplicationTestSubmitted,
+};
 use ates_kernel::identity::Role;
 
 use crate::bank::{Answer, BlankQuestion, Paper, Score};
@@ -23,46 +27,20 @@ pub const MISSED_DEADLINE: &str = "The test was not submitted before its deadlin
 /// creates each account once by its id.
 const ACCOUNT_NAMESPACE: Uuid = Uuid::from_u128(0x5a1c_3e0f_7b2d_4c8a_9e61_d04f_2b7a_c3e5);
 
-/// What an applicant wants to become: the role their account gets if accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Worker,
-    Client,
-    Manager,
+/// What an applicant wants to become (the published language's, as events carry it).
+pub use ates_kernel::contracts::hiring::Kind;
+
+/// A kind by its name, or its name in a 4xx.
+pub fn kind(name: &str) -> Result<Kind, HiringError> {
+    Kind::parse(name).ok_or_else(|| HiringError::UnknownKind(name.to_owned()))
 }
 
-impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Worker, Kind::Client, Kind::Manager];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Worker => "worker",
-            Kind::Client => "client",
-            Kind::Manager => "manager",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Kind, HiringError> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| HiringError::UnknownKind(s.to_owned()))
-    }
-
-    /// Managers (and admins, who hold every manager's right) decide worker and client
-    /// applications; only admins decide manager applications, so nobody makes a peer.
-    pub fn decided_by(self, role: Role) -> bool {
-        match self {
-            Kind::Manager => role == Role::Admin,
-            Kind::Worker | Kind::Client => matches!(role, Role::Manager | Role::Admin),
-        }
-    }
-}
-
-impl std::fmt::Display for Kind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+/// Managers (and admins, who hold every manager's right) decide worker and client
+/// applications; only admins decide manager applications, so nobody makes a peer.
+pub fn decides(role: Role, kind: Kind) -> bool {
+    match kind {
+        Kind::Manager => role == Role::Admin,
+        Kind::Worker | Kind::Client => matches!(role, Role::Manager | Role::Admin),
     }
 }
 
@@ -140,7 +118,7 @@ impl NewApplication {
         Ok(ValidApplication {
             email: address(&self.email)?,
             full_name: full_name.to_owned(),
-            kind: Kind::parse(&self.kind)?,
+            kind: kind(&self.kind)?,
         })
     }
 }
@@ -397,7 +375,7 @@ impl Application {
         by: Uuid,
         now: DateTime<Utc>,
     ) -> Result<Application, HiringError> {
-        if !self.kind.decided_by(role) {
+        if !decides(role, self.kind) {
             return Err(HiringError::NotYourDecision);
         }
         let from = if self.kind == Kind::Worker {
@@ -417,7 +395,7 @@ impl Application {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<Application, HiringError> {
-        if !self.kind.decided_by(role) {
+        if !decides(role, self.kind) {
             return Err(HiringError::NotYourDecision);
         }
         self.must_be(&[Status::New, Status::Check], "be declined")?;
@@ -466,6 +444,75 @@ impl Application {
             passed: self.score.map(|s| s.passed),
             test,
         }
+    }
+}
+
+/// The events an application's changes publish (the published language: `contracts::hiring`).
+impl Application {
+    /// `Application.Submitted`, as it was received.
+    pub fn submitted(&self) -> ApplicationSubmitted {
+        ApplicationSubmitted {
+            application_id: self.application_id,
+            kind: self.kind,
+            email: self.email.clone(),
+            full_name: self.full_name.clone(),
+            submitted_at: self.submitted_at,
+        }
+    }
+
+    /// `Application.TestAssigned`, once it has a test.
+    pub fn test_assigned(&self) -> Option<ApplicationTestAssigned> {
+        let paper = self.paper.as_ref()?;
+        Some(ApplicationTestAssigned {
+            application_id: self.application_id,
+            email: self.email.clone(),
+            full_name: self.full_name.clone(),
+            profile_id: paper.profile_id,
+            profile_revision: paper.profile_revision,
+            deadline: self.deadline?,
+            assigned_by: self.assigned_by?,
+            assigned_at: self.assigned_at?,
+        })
+    }
+
+    /// `Application.TestSubmitted`, once its answers are scored.
+    pub fn test_submitted(&self) -> Option<ApplicationTestSubmitted> {
+        let score = self.score?;
+        Some(ApplicationTestSubmitted {
+            application_id: self.application_id,
+            score: score.score,
+            max_score: score.max_score,
+            passed: score.passed,
+            submitted_at: self.answered_at?,
+        })
+    }
+
+    /// `Application.Accepted`, once accepted: what auth creates the account from.
+    pub fn accepted(&self) -> Option<ApplicationAccepted> {
+        (self.status == Status::Accepted).then_some(())?;
+        Some(ApplicationAccepted {
+            application_id: self.application_id,
+            account_id: self.account_id(),
+            email: self.email.clone(),
+            full_name: self.full_name.clone(),
+            role: self.kind,
+            accepted_by: self.decided_by?,
+            accepted_at: self.decided_at?,
+        })
+    }
+
+    /// `Application.Declined`, once declined (by a person or by the deadline).
+    pub fn declined(&self) -> Option<ApplicationDeclined> {
+        (self.status == Status::Declined).then_some(())?;
+        Some(ApplicationDeclined {
+            application_id: self.application_id,
+            kind: self.kind,
+            email: self.email.clone(),
+            full_name: self.full_name.clone(),
+            reason: self.decline_reason.clone()?,
+            declined_by: self.decided_by,
+            declined_at: self.decided_at?,
+        })
     }
 }
 
@@ -669,7 +716,7 @@ mod tests {
             (Kind::Client, Role::Accountant, false),
             (Kind::Worker, Role::Worker, false),
         ] {
-            assert_eq!(kind.decided_by(role), allowed, "{kind} by {role}");
+            assert_eq!(decides(role, kind), allowed, "{kind} by {role}");
         }
         assert!(matches!(
             apply("manager").accept(Role::Manager, manager(), now()),
@@ -814,5 +861,49 @@ mod tests {
             (Some(4), Some(4), Some(true))
         );
         assert!(checked.test.is_none());
+    }
+
+    /// Checked against the registry itself, so it fails in every profile.
+    #[test]
+    fn every_step_publishes_its_event_as_its_schema_says() {
+        let paper = paper();
+        let new = apply("worker");
+        let testing = new.assign_test(paper.clone(), manager(), now()).unwrap();
+        let checked = testing.answer(&right_answer(&paper), now()).unwrap();
+        let accepted = checked.accept(Role::Manager, manager(), now()).unwrap();
+        let declined = apply("manager")
+            .decline(Role::Admin, manager(), "Not now", now())
+            .unwrap();
+        let check = |name: &str, data: serde_json::Value| {
+            ates_kernel::schema::check(name, 1, &data).unwrap_or_else(|e| panic!("{e}"));
+        };
+        check(
+            "Application.Submitted",
+            serde_json::to_value(new.submitted()).unwrap(),
+        );
+        check(
+            "Application.TestAssigned",
+            serde_json::to_value(testing.test_assigned().unwrap()).unwrap(),
+        );
+        check(
+            "Application.TestSubmitted",
+            serde_json::to_value(checked.test_submitted().unwrap()).unwrap(),
+        );
+        let event = accepted.accepted().unwrap();
+        assert_eq!(
+            (event.account_id, event.role),
+            (account_id_of(new.application_id), Kind::Worker)
+        );
+        check(
+            "Application.Accepted",
+            serde_json::to_value(&event).unwrap(),
+        );
+        check(
+            "Application.Declined",
+            serde_json::to_value(declined.declined().unwrap()).unwrap(),
+        );
+        assert!(
+            new.accepted().is_none() && new.declined().is_none() && new.test_assigned().is_none()
+        );
     }
 }

@@ -5,30 +5,20 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use ates_kernel::contracts::hiring::WorkerProfileSet;
+
 use crate::error::HiringError;
 
 pub const MAX_SKILLS: usize = 20;
 pub const MAX_SKILL_CHARS: usize = 40;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Junior,
-    Middle,
-    Senior,
-}
+/// A worker's level (the published language's).
+pub use ates_kernel::contracts::hiring::Level;
 
-impl Level {
-    pub fn parse(s: &str) -> Result<Level, HiringError> {
-        match s {
-            "junior" => Ok(Level::Junior),
-            "middle" => Ok(Level::Middle),
-            "senior" => Ok(Level::Senior),
-            _ => Err(HiringError::Invalid(format!(
-                "{s:?} is not a level: junior, middle or senior"
-            ))),
-        }
-    }
+fn level(name: &str) -> Result<Level, HiringError> {
+    Level::parse(name).ok_or_else(|| {
+        HiringError::Invalid(format!("{name:?} is not a level: junior, middle or senior"))
+    })
 }
 
 /// Skills and level as a manager sends them.
@@ -71,7 +61,7 @@ impl NewWorkerProfile {
         }
         Ok(ValidWorkerProfile {
             skills,
-            level: Level::parse(&self.level)?,
+            level: level(&self.level)?,
         })
     }
 }
@@ -102,6 +92,17 @@ impl WorkerProfile {
             revision: 1,
             set_by: by,
             set_at: now,
+        }
+    }
+
+    /// `Worker.ProfileSet`, as this revision set it.
+    pub fn set(&self) -> WorkerProfileSet {
+        WorkerProfileSet {
+            account_id: self.account_id,
+            skills: self.skills.clone(),
+            level: self.level,
+            revision: self.revision,
+            set_at: self.set_at,
         }
     }
 
