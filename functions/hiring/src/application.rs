@@ -322,13 +322,23 @@ impl Application {
         paper: Paper,
         by: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<Application, HiringError> {
+    ) -> Result<(Application, ApplicationTestAssigned), HiringError> {
         if self.kind != Kind::Worker {
             return Err(HiringError::NoTestFor(self.kind));
         }
         self.must_be(&[Status::New], "be given a test")?;
         let deadline = now + Duration::days(i64::from(paper.time_limit_days));
-        Ok(Application {
+        let assigned = ApplicationTestAssigned {
+            application_id: self.application_id,
+            email: self.email.clone(),
+            full_name: self.full_name.clone(),
+            profile_id: paper.profile_id,
+            profile_revision: paper.profile_revision,
+            deadline,
+            assigned_by: by,
+            assigned_at: now,
+        };
+        let testing = Application {
             status: Status::Test,
             paper: Some(paper),
             assigned_by: Some(by),
@@ -336,7 +346,8 @@ impl Application {
             deadline: Some(deadline),
             version: self.version + 1,
             ..self.clone()
-        })
+        };
+        Ok((testing, assigned))
     }
 
     /// The applicant's answers, once, before the deadline: scored at once against the paper
@@ -345,7 +356,7 @@ impl Application {
         &self,
         answers: &[Answer],
         now: DateTime<Utc>,
-    ) -> Result<Application, HiringError> {
+    ) -> Result<(Application, ApplicationTestSubmitted), HiringError> {
         self.must_be(&[Status::Test], "take answers")?;
         let (Some(paper), Some(deadline)) = (&self.paper, self.deadline) else {
             return Err(HiringError::WrongState {
@@ -357,24 +368,32 @@ impl Application {
             return Err(HiringError::Late);
         }
         let score = paper.score(answers)?;
-        Ok(Application {
+        let submitted = ApplicationTestSubmitted {
+            application_id: self.application_id,
+            score: score.score,
+            max_score: score.max_score,
+            passed: score.passed,
+            submitted_at: now,
+        };
+        let checked = Application {
             status: Status::Check,
             answers: Some(answers.to_vec()),
             answered_at: Some(now),
             score: Some(score),
             version: self.version + 1,
             ..self.clone()
-        })
+        };
+        Ok((checked, submitted))
     }
 
-    /// A person accepts: a worker from `check` (with the profile it is hired with), a client or
-    /// a manager from `new`, each by a role that decides its kind.
+    /// A person accepts: a worker from `check`, a client or a manager from `new`, each by a role
+    /// that decides its kind. The event names the account auth creates.
     pub fn accept(
         &self,
         role: Role,
         by: Uuid,
         now: DateTime<Utc>,
-    ) -> Result<Application, HiringError> {
+    ) -> Result<(Application, ApplicationAccepted), HiringError> {
         if !decides(role, self.kind) {
             return Err(HiringError::NotYourDecision);
         }
@@ -384,7 +403,19 @@ impl Application {
             Status::New
         };
         self.must_be(&[from], "be accepted")?;
-        Ok(self.decided(Status::Accepted, Some(by), None, now))
+        let accepted = ApplicationAccepted {
+            application_id: self.application_id,
+            account_id: self.account_id(),
+            email: self.email.clone(),
+            full_name: self.full_name.clone(),
+            role: self.kind,
+            accepted_by: by,
+            accepted_at: now,
+        };
+        Ok((
+            self.decided(Status::Accepted, Some(by), None, now),
+            accepted,
+        ))
     }
 
     /// A person declines, from `new` or `check`, with the reason the applicant is mailed.
@@ -394,19 +425,40 @@ impl Application {
         by: Uuid,
         reason: &str,
         now: DateTime<Utc>,
-    ) -> Result<Application, HiringError> {
+    ) -> Result<(Application, ApplicationDeclined), HiringError> {
         if !decides(role, self.kind) {
             return Err(HiringError::NotYourDecision);
         }
         self.must_be(&[Status::New, Status::Check], "be declined")?;
-        Ok(self.decided(Status::Declined, Some(by), Some(reason), now))
+        Ok(self.declined(Some(by), reason, now))
     }
 
     /// The deadline timer: a test not submitted by its deadline declines the application.
     /// `None` when there is nothing to do (submitted, decided, or not due yet).
-    pub fn miss_deadline(&self, now: DateTime<Utc>) -> Option<Application> {
+    pub fn miss_deadline(&self, now: DateTime<Utc>) -> Option<(Application, ApplicationDeclined)> {
         let due = self.status == Status::Test && self.deadline.is_some_and(|d| now >= d);
-        due.then(|| self.decided(Status::Declined, None, Some(MISSED_DEADLINE), now))
+        due.then(|| self.declined(None, MISSED_DEADLINE, now))
+    }
+
+    fn declined(
+        &self,
+        by: Option<Uuid>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> (Application, ApplicationDeclined) {
+        let declined = ApplicationDeclined {
+            application_id: self.application_id,
+            kind: self.kind,
+            email: self.email.clone(),
+            full_name: self.full_name.clone(),
+            reason: reason.to_owned(),
+            declined_by: by,
+            declined_at: now,
+        };
+        (
+            self.decided(Status::Declined, by, Some(reason), now),
+            declined,
+        )
     }
 
     fn decided(
@@ -447,7 +499,6 @@ impl Application {
     }
 }
 
-/// The events an application's changes publish (the published language: `contracts::hiring`).
 impl Application {
     /// `Application.Submitted`, as it was received.
     pub fn submitted(&self) -> ApplicationSubmitted {
@@ -458,61 +509,6 @@ impl Application {
             full_name: self.full_name.clone(),
             submitted_at: self.submitted_at,
         }
-    }
-
-    /// `Application.TestAssigned`, once it has a test.
-    pub fn test_assigned(&self) -> Option<ApplicationTestAssigned> {
-        let paper = self.paper.as_ref()?;
-        Some(ApplicationTestAssigned {
-            application_id: self.application_id,
-            email: self.email.clone(),
-            full_name: self.full_name.clone(),
-            profile_id: paper.profile_id,
-            profile_revision: paper.profile_revision,
-            deadline: self.deadline?,
-            assigned_by: self.assigned_by?,
-            assigned_at: self.assigned_at?,
-        })
-    }
-
-    /// `Application.TestSubmitted`, once its answers are scored.
-    pub fn test_submitted(&self) -> Option<ApplicationTestSubmitted> {
-        let score = self.score?;
-        Some(ApplicationTestSubmitted {
-            application_id: self.application_id,
-            score: score.score,
-            max_score: score.max_score,
-            passed: score.passed,
-            submitted_at: self.answered_at?,
-        })
-    }
-
-    /// `Application.Accepted`, once accepted: what auth creates the account from.
-    pub fn accepted(&self) -> Option<ApplicationAccepted> {
-        (self.status == Status::Accepted).then_some(())?;
-        Some(ApplicationAccepted {
-            application_id: self.application_id,
-            account_id: self.account_id(),
-            email: self.email.clone(),
-            full_name: self.full_name.clone(),
-            role: self.kind,
-            accepted_by: self.decided_by?,
-            accepted_at: self.decided_at?,
-        })
-    }
-
-    /// `Application.Declined`, once declined (by a person or by the deadline).
-    pub fn declined(&self) -> Option<ApplicationDeclined> {
-        (self.status == Status::Declined).then_some(())?;
-        Some(ApplicationDeclined {
-            application_id: self.application_id,
-            kind: self.kind,
-            email: self.email.clone(),
-            full_name: self.full_name.clone(),
-            reason: self.decline_reason.clone()?,
-            declined_by: self.decided_by,
-            declined_at: self.decided_at?,
-        })
     }
 }
 
@@ -643,16 +639,17 @@ mod tests {
     fn a_worker_goes_new_test_check_accepted_by_itself_but_for_the_decision() {
         let paper = paper();
         let new = apply("worker");
-        let testing = new.assign_test(paper.clone(), manager(), now()).unwrap();
+        let testing = new.assign_test(paper.clone(), manager(), now()).unwrap().0;
         assert_eq!(testing.status, Status::Test);
         assert_eq!(testing.deadline, Some(now() + Duration::days(7)));
         let checked = testing
             .answer(&right_answer(&paper), now() + Duration::days(1))
-            .unwrap();
+            .unwrap()
+            .0;
         assert_eq!(checked.status, Status::Check);
         let score = checked.score.unwrap();
         assert_eq!((score.score, score.max_score, score.passed), (4, 4, true));
-        let accepted = checked.accept(Role::Manager, manager(), now()).unwrap();
+        let accepted = checked.accept(Role::Manager, manager(), now()).unwrap().0;
         assert_eq!(accepted.status, Status::Accepted);
         assert_eq!(accepted.decided_by, Some(manager()));
         assert_eq!(accepted.version, 4);
@@ -668,7 +665,7 @@ mod tests {
                 ..
             })
         ));
-        let testing = new.assign_test(paper(), manager(), now()).unwrap();
+        let testing = new.assign_test(paper(), manager(), now()).unwrap().0;
         assert!(matches!(
             testing.accept(Role::Manager, manager(), now()),
             Err(HiringError::WrongState {
@@ -693,7 +690,7 @@ mod tests {
                 new.assign_test(paper(), manager(), now()),
                 Err(HiringError::NoTestFor(_))
             ));
-            let accepted = new.accept(Role::Admin, manager(), now()).unwrap();
+            let accepted = new.accept(Role::Admin, manager(), now()).unwrap().0;
             assert_eq!(accepted.status, Status::Accepted);
             assert!(matches!(
                 accepted.decline(Role::Admin, manager(), "late", now()),
@@ -733,7 +730,8 @@ mod tests {
         let paper = paper();
         let testing = apply("worker")
             .assign_test(paper.clone(), manager(), now())
-            .unwrap();
+            .unwrap()
+            .0;
         let deadline = testing.deadline.unwrap();
         assert!(matches!(
             testing.answer(&right_answer(&paper), deadline),
@@ -741,7 +739,8 @@ mod tests {
         ));
         let checked = testing
             .answer(&right_answer(&paper), deadline - Duration::seconds(1))
-            .unwrap();
+            .unwrap()
+            .0;
         assert!(matches!(
             checked.answer(&right_answer(&paper), now()),
             Err(HiringError::WrongState {
@@ -756,16 +755,17 @@ mod tests {
         let paper = paper();
         let testing = apply("worker")
             .assign_test(paper.clone(), manager(), now())
-            .unwrap();
+            .unwrap()
+            .0;
         let deadline = testing.deadline.unwrap();
         assert_eq!(testing.miss_deadline(deadline - Duration::seconds(1)), None);
-        let declined = testing.miss_deadline(deadline).unwrap();
+        let declined = testing.miss_deadline(deadline).unwrap().0;
         assert_eq!(declined.status, Status::Declined);
         assert_eq!(
             (declined.decided_by, declined.decline_reason.as_deref()),
             (None, Some(MISSED_DEADLINE))
         );
-        let checked = testing.answer(&right_answer(&paper), now()).unwrap();
+        let checked = testing.answer(&right_answer(&paper), now()).unwrap().0;
         assert_eq!(checked.miss_deadline(deadline + Duration::days(1)), None);
     }
 
@@ -773,7 +773,8 @@ mod tests {
     fn a_declined_application_keeps_its_reason() {
         let declined = apply("client")
             .decline(Role::Manager, manager(), "Not now", now())
-            .unwrap();
+            .unwrap()
+            .0;
         assert_eq!(declined.status, Status::Declined);
         assert_eq!(declined.decline_reason.as_deref(), Some("Not now"));
         assert!(NewDecline {
@@ -839,7 +840,8 @@ mod tests {
         );
         let declined = first
             .decline(Role::Manager, manager(), "no", now())
-            .unwrap();
+            .unwrap()
+            .0;
         assert!(declined.reissue(again.token).is_err());
     }
 
@@ -848,13 +850,15 @@ mod tests {
         let paper = paper();
         let testing = apply("worker")
             .assign_test(paper.clone(), manager(), now())
-            .unwrap();
+            .unwrap()
+            .0;
         let view = testing.applicant_view();
         assert_eq!(view.test.as_ref().unwrap().questions.len(), 1);
         assert!(!serde_json::to_string(&view).unwrap().contains("points"));
         let checked = testing
             .answer(&right_answer(&paper), now())
             .unwrap()
+            .0
             .applicant_view();
         assert_eq!(
             (checked.score, checked.max_score, checked.passed),
@@ -866,44 +870,29 @@ mod tests {
     /// Checked against the registry itself, so it fails in every profile.
     #[test]
     fn every_step_publishes_its_event_as_its_schema_says() {
+        fn check(name: &str, event: &impl serde::Serialize) {
+            let data = serde_json::to_value(event).unwrap();
+            ates_kernel::schema::check(name, 1, &data).unwrap_or_else(|e| panic!("{e}"));
+        }
         let paper = paper();
         let new = apply("worker");
-        let testing = new.assign_test(paper.clone(), manager(), now()).unwrap();
-        let checked = testing.answer(&right_answer(&paper), now()).unwrap();
-        let accepted = checked.accept(Role::Manager, manager(), now()).unwrap();
-        let declined = apply("manager")
-            .decline(Role::Admin, manager(), "Not now", now())
-            .unwrap();
-        let check = |name: &str, data: serde_json::Value| {
-            ates_kernel::schema::check(name, 1, &data).unwrap_or_else(|e| panic!("{e}"));
-        };
-        check(
-            "Application.Submitted",
-            serde_json::to_value(new.submitted()).unwrap(),
-        );
-        check(
-            "Application.TestAssigned",
-            serde_json::to_value(testing.test_assigned().unwrap()).unwrap(),
-        );
-        check(
-            "Application.TestSubmitted",
-            serde_json::to_value(checked.test_submitted().unwrap()).unwrap(),
-        );
-        let event = accepted.accepted().unwrap();
+        let (testing, assigned) = new.assign_test(paper.clone(), manager(), now()).unwrap();
+        let (checked, submitted) = testing.answer(&right_answer(&paper), now()).unwrap();
+        let (_, accepted) = checked.accept(Role::Manager, manager(), now()).unwrap();
+        let (_, declined) = testing.miss_deadline(now() + Duration::days(8)).unwrap();
+        check("Application.Submitted", &new.submitted());
+        check("Application.TestAssigned", &assigned);
+        check("Application.TestSubmitted", &submitted);
+        check("Application.Accepted", &accepted);
+        check("Application.Declined", &declined);
         assert_eq!(
-            (event.account_id, event.role),
+            (accepted.account_id, accepted.role),
             (account_id_of(new.application_id), Kind::Worker)
         );
-        check(
-            "Application.Accepted",
-            serde_json::to_value(&event).unwrap(),
+        assert_eq!(
+            (declined.declined_by, declined.reason.as_str()),
+            (None, MISSED_DEADLINE)
         );
-        check(
-            "Application.Declined",
-            serde_json::to_value(declined.declined().unwrap()).unwrap(),
-        );
-        assert!(
-            new.accepted().is_none() && new.declined().is_none() && new.test_assigned().is_none()
-        );
+        assert_eq!((submitted.score, submitted.passed), (4, true));
     }
 }

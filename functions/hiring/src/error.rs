@@ -64,6 +64,8 @@ pub enum HiringError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Event(#[from] EventError),
+    #[error(transparent)]
+    NotMailed(#[from] crate::ports::NotMailed),
 }
 
 impl From<Contended> for HiringError {
@@ -111,7 +113,7 @@ impl From<HiringError> for Problem {
             // A wrong token is told apart from no application by nobody: both are 404.
             UnknownApplication | UnknownWorker => Problem::not_found(detail),
             TokenExpired => Problem::unauthorized(detail),
-            Store(_) | Event(_) => Problem::internal(detail),
+            Store(_) | Event(_) | NotMailed(_) => Problem::internal(detail),
         }
     }
 }

@@ -5,10 +5,18 @@
 //!
 //! - [`application`]: applications and their lifecycle (plain Rust);
 //! - [`bank`]: questions, tests, profiles, the paper an applicant is given and its scoring;
-//! - [`token`]: the application token; [`worker`]: a hired worker's profile.
+//! - [`token`]: the application token; [`worker`]: a hired worker's profile;
+//! - [`app`]: the use cases; [`ports`]: the small traits they drive;
+//! - [`store`]: the DynamoDB store; `memory`: in-memory stores and a token mailbox for tests
+//!   (feature `testing`).
+pub mod app;
 pub mod application;
 pub mod bank;
 pub mod error;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
+pub mod ports;
+pub mod store;
 pub mod token;
 pub mod worker;
 
