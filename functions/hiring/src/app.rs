@@ -21,7 +21,9 @@ use uuid::Uuid;
 pub use ates_kernel::usecase::Answer;
 
 use crate::application::{ApplicantView, Application, NewAcceptance, Status, ValidApplication};
-use crate::bank::{self, Paper, Profile, Question, Test, ValidProfile, ValidQuestion, ValidTest};
+use crate::bank::{
+    self, Entry, Paper, Profile, Question, Test, ValidProfile, ValidQuestion, ValidTest,
+};
 use crate::error::HiringError;
 pub use crate::ports::{
     Accounts, ApplicationChanges, Applications, Bank, Change, Deadlines, Saved, Shelf, TokenMail,
@@ -446,20 +448,6 @@ pub async fn revise_question(
     .await
 }
 
-pub async fn retire_question(
-    store: &impl Shelf<Question>,
-    _staff: &Capability<Staff>,
-    id: Uuid,
-    request: &Request,
-) -> Result<Answer<Question>, HiringError> {
-    let keyed = request.keyed(&format!("retire-question {id}"), &())?;
-    save_entry(store, keyed, request, || async {
-        let current = entry(store, "question", id).await?;
-        Ok((current.retire(request.now)?, Some(current)))
-    })
-    .await
-}
-
 pub async fn create_test(
     store: &(impl Shelf<Test> + Shelf<Question>),
     _staff: &Capability<Staff>,
@@ -486,20 +474,6 @@ pub async fn revise_test(
         let current: Test = entry::<Test>(store, "test", id).await?;
         let questions: Vec<Question> = Shelf::<Question>::entries(store, &new.question_ids).await?;
         Ok((current.revise(new, &questions, request.now)?, Some(current)))
-    })
-    .await
-}
-
-pub async fn retire_test(
-    store: &impl Shelf<Test>,
-    _staff: &Capability<Staff>,
-    id: Uuid,
-    request: &Request,
-) -> Result<Answer<Test>, HiringError> {
-    let keyed = request.keyed(&format!("retire-test {id}"), &())?;
-    save_entry(store, keyed, request, || async {
-        let current = entry(store, "test", id).await?;
-        Ok((current.retire(request.now)?, Some(current)))
     })
     .await
 }
@@ -547,16 +521,18 @@ pub async fn revise_profile(
     .await
 }
 
-pub async fn retire_profile(
-    store: &impl Shelf<Profile>,
+/// An entry of the bank (a question, a test or a profile) is retired: never given again, kept
+/// in every paper that has it.
+pub async fn retire<T: Entry>(
+    store: &impl Shelf<T>,
     _staff: &Capability<Staff>,
     id: Uuid,
     request: &Request,
-) -> Result<Answer<Profile>, HiringError> {
-    let keyed = request.keyed(&format!("retire-profile {id}"), &())?;
+) -> Result<Answer<T>, HiringError> {
+    let keyed = request.keyed(&format!("retire-{} {id}", T::KIND), &())?;
     save_entry(store, keyed, request, || async {
-        let current = entry(store, "profile", id).await?;
-        Ok((current.retire(request.now)?, Some(current)))
+        let current: T = entry(store, T::KIND, id).await?;
+        Ok((current.retired(request.now)?, Some(current)))
     })
     .await
 }

@@ -70,6 +70,8 @@ pub trait Entry: Serialize + serde::de::DeserializeOwned + Clone + Send + Sync +
     fn id(&self) -> Uuid;
     fn revision(&self) -> u64;
     fn created_at(&self) -> DateTime<Utc>;
+    /// Its next revision, retired: kept for what refers to it, never given again.
+    fn retired(&self, now: DateTime<Utc>) -> Result<Self, HiringError>;
 }
 
 macro_rules! entry {
@@ -84,6 +86,9 @@ macro_rules! entry {
             }
             fn created_at(&self) -> DateTime<Utc> {
                 self.created_at
+            }
+            fn retired(&self, now: DateTime<Utc>) -> Result<Self, HiringError> {
+                <$type>::retire(self, now)
             }
         }
     };

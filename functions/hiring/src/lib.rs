@@ -7,8 +7,9 @@
 //! - [`bank`]: questions, tests, profiles, the paper an applicant is given and its scoring;
 //! - [`token`]: the application token; [`worker`]: a hired worker's profile;
 //! - [`app`]: the use cases; [`ports`]: the small traits they drive;
-//! - [`store`]: the DynamoDB store; `memory`: in-memory stores and a token mailbox for tests
-//!   (feature `testing`).
+//! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store;
+//!   `memory`: in-memory stores and a token mailbox for tests (feature `testing`).
+pub mod api;
 pub mod app;
 pub mod application;
 pub mod bank;

@@ -601,7 +601,7 @@ async fn a_retired_profile_is_not_given() {
     let (store, mail) = (MemoryStore::default(), Mailbox::default());
     let (_, profile) = bank(&store).await;
     let manager = staff(Role::Manager);
-    fresh(app::retire_profile(&store, &manager, profile.profile_id, &at(now())).await);
+    fresh(app::retire::<Profile>(&store, &manager, profile.profile_id, &at(now())).await);
     let id = apply(&store, &mail, "kiwi@popug.test", "worker").await;
     assert!(matches!(
         app::assign_test(&store, &manager, id, profile.profile_id, &at(now())).await,
