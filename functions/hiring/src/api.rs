@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::{self, Answer, Staff};
-use crate::application::{NewAcceptance, NewApplication, NewDecline, Status};
+use crate::application::{Application, NewAcceptance, NewApplication, NewDecline, Status};
 use crate::bank::{self, Entry, NewProfile, NewQuestion, NewTest, Profile, Question, Test};
 use crate::ports::{Accounts, ApplicationChanges, Applications, Bank, TokenMail, Workers};
 use crate::worker::NewWorkerProfile;
@@ -43,6 +43,14 @@ fn answer<T: Serialize>(status: StatusCode, answer: Answer<T>) -> HttpResult {
     match answer {
         Answer::Fresh(value) => http::json(status, &value),
         Answer::Replayed(replay) => http::replayed(status, replay),
+    }
+}
+
+/// A decision's answer: the application as staff read it.
+fn decided(answer: Answer<Application>) -> HttpResult {
+    match answer {
+        Answer::Fresh(application) => http::json(StatusCode::OK, &application.review()),
+        Answer::Replayed(replay) => http::replayed(StatusCode::OK, replay),
     }
 }
 
@@ -152,7 +160,14 @@ pub async fn list_applications(store: &(impl Applications + Accounts), req: Requ
     };
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
-    page(app::applications(store, &staff, status, limit, cursor.as_deref()).await?)
+    let listed = app::applications(store, &staff, status, limit, cursor.as_deref()).await?;
+    http::json(
+        StatusCode::OK,
+        &Page {
+            items: listed.items.iter().map(Application::review).collect(),
+            next_cursor: listed.next_cursor,
+        },
+    )
 }
 
 /// `GET /hiring/applications/{application_id}/review` (managers, admins): everything, answers
@@ -163,7 +178,7 @@ pub async fn review_application(
 ) -> HttpResult {
     let staff = http::caller(&req, store).await?.may::<Staff>()?;
     let application = app::application(store, &staff, id(&req, "application_id")?).await?;
-    http::json(StatusCode::OK, &application)
+    http::json(StatusCode::OK, &application.review())
 }
 
 #[derive(Deserialize, Serialize)]
@@ -189,7 +204,7 @@ pub async fn assign_test(
         &request,
     )
     .await?;
-    answer(StatusCode::OK, assigned)
+    decided(assigned)
 }
 
 /// `POST /hiring/applications/{application_id}/accept` `{skills, level}` for a worker, `{}`
@@ -203,7 +218,7 @@ pub async fn accept(
     let acceptance: NewAcceptance = http::body(&req)?;
     let request = staff_request(&req, &staff)?;
     let accepted = app::accept(store, &staff, application_id, &acceptance, &request).await?;
-    answer(StatusCode::OK, accepted)
+    decided(accepted)
 }
 
 /// `POST /hiring/applications/{application_id}/decline` `{reason}`.
@@ -217,7 +232,7 @@ pub async fn decline(
     let reason = decline.validate()?;
     let request = staff_request(&req, &staff)?;
     let declined = app::decline(store, &staff, application_id, &reason, &request).await?;
-    answer(StatusCode::OK, declined)
+    decided(declined)
 }
 
 // -------------------------------------------------------------------------- the test bank

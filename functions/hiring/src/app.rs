@@ -249,7 +249,7 @@ where
             Err(e @ HiringError::WrongState { .. }) => return Ok(Attempt::KeyUsed(e)),
             Err(e) => return Err(e),
         };
-        let answer = kept(&after)?;
+        let answer = kept(&after.review())?;
         let change = Change {
             events: &events,
             hired: hired.as_ref(),

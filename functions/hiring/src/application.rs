@@ -229,6 +229,21 @@ pub struct Application {
     pub version: u64,
 }
 
+/// An application as staff read it: everything but its token's hash, which only ever checks
+/// a token (the answer to a keyed decision is kept in this form too).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Review<'a>(pub &'a Application);
+
+impl Serialize for Review<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut value = serde_json::to_value(self.0).map_err(serde::ser::Error::custom)?;
+        if let Some(fields) = value.as_object_mut() {
+            fields.remove("token");
+        }
+        value.serialize(serializer)
+    }
+}
+
 /// What the applicant sees of their application: no points, no other answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApplicantView {
@@ -476,6 +491,11 @@ impl Application {
             version: self.version + 1,
             ..self.clone()
         }
+    }
+
+    /// What staff see.
+    pub fn review(&self) -> Review<'_> {
+        Review(self)
     }
 
     /// What the applicant sees: the test without points while it is theirs to take.

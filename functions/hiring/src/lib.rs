@@ -8,12 +8,14 @@
 //! - [`token`]: the application token; [`worker`]: a hired worker's profile;
 //! - [`app`]: the use cases; [`ports`]: the small traits they drive;
 //! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store;
-//!   `memory`: in-memory stores and a token mailbox for tests (feature `testing`).
+//!   [`mail`]: the token's mail through SES; `memory`: in-memory stores and a token mailbox
+//!   for tests (feature `testing`).
 pub mod api;
 pub mod app;
 pub mod application;
 pub mod bank;
 pub mod error;
+pub mod mail;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
 pub mod ports;
