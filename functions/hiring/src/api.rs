@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::{self, Answer, Staff};
-use crate::application::{Application, NewAcceptance, NewApplication, NewDecline, Status};
+use crate::application::{self, Application, NewAcceptance, NewApplication, NewDecline, Status};
 use crate::bank::{self, Entry, NewProfile, NewQuestion, NewTest, Profile, Question, Test};
 use crate::ports::{Accounts, ApplicationChanges, Applications, Bank, TokenMail, Workers};
 use crate::worker::NewWorkerProfile;
@@ -141,11 +141,11 @@ pub async fn submit_answers(
 
 // --------------------------------------------------------------------------------- staff
 
-/// `GET /hiring/applications?status=&limit=&cursor=` (managers, admins): one status's
-/// applications, newest first (`new` if no status is given).
+/// `GET /hiring/applications?status=&kind=&limit=&cursor=` (managers, admins): one status's
+/// applications (`new` if none is given), of one kind if given, newest first.
 pub async fn list_applications(store: &(impl Applications + Accounts), req: Request) -> HttpResult {
     let staff = http::caller(&req, store).await?.may::<Staff>()?;
-    for unsupported in ["kind", "from", "to"] {
+    for unsupported in ["from", "to"] {
         if http::query_param(&req, unsupported).is_some() {
             return Err(Problem::invalid(format!(
                 "filtering by {unsupported} is not offered yet"
@@ -158,9 +158,12 @@ pub async fn list_applications(store: &(impl Applications + Accounts), req: Requ
             Problem::invalid("status must be new, test, check, accepted or declined")
         })?,
     };
+    let kind = http::query_param(&req, "kind")
+        .map(|k| application::kind(&k))
+        .transpose()?;
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
-    let listed = app::applications(store, &staff, status, limit, cursor.as_deref()).await?;
+    let listed = app::applications(store, &staff, status, kind, limit, cursor.as_deref()).await?;
     http::json(
         StatusCode::OK,
         &Page {

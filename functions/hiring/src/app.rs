@@ -20,7 +20,9 @@ use uuid::Uuid;
 
 pub use ates_kernel::usecase::Answer;
 
-use crate::application::{ApplicantView, Application, NewAcceptance, Status, ValidApplication};
+use crate::application::{
+    ApplicantView, Application, Kind, NewAcceptance, Status, ValidApplication,
+};
 use crate::bank::{
     self, Entry, Paper, Profile, Question, Test, ValidProfile, ValidQuestion, ValidTest,
 };
@@ -195,15 +197,16 @@ pub async fn application(
         .ok_or(HiringError::UnknownApplication)
 }
 
-/// M1: the applications in one status, newest first.
+/// M1: the applications in one status, of one kind if given, newest first.
 pub async fn applications(
     store: &impl Applications,
     _staff: &Capability<Staff>,
     status: Status,
+    kind: Option<Kind>,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<ates_kernel::dynamo::Listed<Application>, HiringError> {
-    store.applications_in(status, limit, cursor).await
+    store.applications_in(status, kind, limit, cursor).await
 }
 
 /// The paper a profile gives now: the profile, its tests and their questions as the bank

@@ -95,11 +95,12 @@ impl Applications for MemoryStore {
     async fn applications_in(
         &self,
         status: Status,
+        kind: Option<Kind>,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listed<Application>, HiringError> {
         let mut found: Vec<Application> = (self.state.lock().applications.values())
-            .filter(|a| a.status == status)
+            .filter(|a| a.status == status && kind.is_none_or(|k| a.kind == k))
             .cloned()
             .collect();
         // As the table's index orders them: by the time to the microsecond, then by id.

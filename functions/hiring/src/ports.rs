@@ -42,10 +42,11 @@ pub trait Applications: Sync {
         email: &str,
         kind: Kind,
     ) -> impl Future<Output = Result<Option<Application>, StoreError>> + Send;
-    /// Applications in one status, newest first.
+    /// Applications in one status (and of one kind, if given), newest first.
     fn applications_in(
         &self,
         status: Status,
+        kind: Option<Kind>,
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listed<Application>, HiringError>> + Send;

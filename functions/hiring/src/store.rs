@@ -1,7 +1,7 @@
 //! The hiring table (DynamoDB). Items, keyed by `pk`/`sk`:
 //! - `APPLICATION#<id>` / `APPLICATION`: an application, its token's hash, its paper, answers
 //!   and score; `gsi1` lists one status's applications newest first (`APPLIED#<status>`,
-//!   `<submitted_at>#<id>`);
+//!   `<submitted_at>#<id>`), `gsi2` one status and kind's (`APPLIED#<status>#<kind>`);
 //! - `OPEN#<kind>#<email>` / `OPEN`: the address's undecided application of that kind, so a
 //!   second one creates nothing (written with the application, removed with its decision);
 //! - `DUE` / `<deadline>#<id>`: an application in `test` and its deadline, for the timer
@@ -64,19 +64,17 @@ fn application_key(id: Uuid) -> Item {
 fn application_item(application: &Application) -> Item {
     let mut item = to_item(application);
     item.extend(application_key(application.application_id));
+    let (status, kind) = (application.status, application.kind);
+    let submitted = format!(
+        "{}#{}",
+        instant(application.submitted_at),
+        application.application_id
+    );
     item.extend([
-        (
-            "gsi1pk".to_owned(),
-            s(format!("APPLIED#{}", application.status)),
-        ),
-        (
-            "gsi1sk".to_owned(),
-            s(format!(
-                "{}#{}",
-                instant(application.submitted_at),
-                application.application_id
-            )),
-        ),
+        ("gsi1pk".to_owned(), s(format!("APPLIED#{status}"))),
+        ("gsi1sk".to_owned(), s(&submitted)),
+        ("gsi2pk".to_owned(), s(format!("APPLIED#{status}#{kind}"))),
+        ("gsi2sk".to_owned(), s(submitted)),
     ]);
     item
 }
@@ -229,12 +227,17 @@ impl Applications for Store {
     async fn applications_in(
         &self,
         status: Status,
+        kind: Option<Kind>,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listed<Application>, HiringError> {
-        let applied = format!("APPLIED#{status}");
+        // One partition either way: a status's (`gsi1`), or a status and kind's (`gsi2`).
+        let (index, applied) = match kind {
+            None => ("gsi1", format!("APPLIED#{status}")),
+            Some(kind) => ("gsi2", format!("APPLIED#{status}#{kind}")),
+        };
         self.table
-            .newest_first(Some("gsi1"), &applied, None, limit, cursor)
+            .newest_first(Some(index), &applied, None, limit, cursor)
             .await
     }
 }

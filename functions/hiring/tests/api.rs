@@ -149,7 +149,7 @@ async fn staff_routes_admit_managers_and_admins_and_refuse_the_rest() {
     let unsupported = request(
         "GET",
         "/hiring/applications",
-        "/hiring/applications?kind=worker",
+        "/hiring/applications?from=2026-12-01",
         None,
         &staff(Role::Manager),
     );

@@ -34,7 +34,7 @@ ates_kernel::store_contracts!(
     a_hired_workers_profile_is_written_once_and_changes_by_revision,
     a_used_key_writes_nothing_and_keeps_the_first_answer,
     bank_entries_change_only_from_the_revision_read_and_list_newest_first,
-    applications_are_listed_by_status_newest_first_and_paged,
+    applications_are_listed_by_status_and_kind_newest_first_and_paged,
     an_accounts_address_is_known_from_its_copy,
     account_copies_move_only_forward,
 );
@@ -544,7 +544,7 @@ async fn bank_entries_change_only_from_the_revision_read_and_list_newest_first<
     assert!(matches!(forged, Err(HiringError::BadCursor)), "{forged:?}");
 }
 
-async fn applications_are_listed_by_status_newest_first_and_paged<
+async fn applications_are_listed_by_status_and_kind_newest_first_and_paged<
     S: Applications + ApplicationChanges,
 >(
     store: &S,
@@ -567,30 +567,38 @@ async fn applications_are_listed_by_status_newest_first_and_paged<
         .change_application(&news[3], &declined, plain(now()))
         .await
         .unwrap();
-    for limit in [1, 2, 10] {
-        let listed = every_page(limit, |cursor| async move {
-            store
-                .applications_in(Status::New, limit, cursor.as_deref())
-                .await
-        })
-        .await;
-        let ids: Vec<Uuid> = listed.iter().map(|a| a.application_id).collect();
-        assert_eq!(
-            ids,
-            [
-                news[0].application_id,
-                news[2].application_id,
-                news[1].application_id
-            ]
-        );
+    let worker = application("list@popug.test", "worker", now() + Duration::seconds(5));
+    add(store, &worker).await;
+    let clients = [
+        news[0].application_id,
+        news[2].application_id,
+        news[1].application_id,
+    ];
+    let everyone: Vec<Uuid> = [worker.application_id].into_iter().chain(clients).collect();
+    for (kind, expected) in [
+        (None, everyone),
+        (Some(Kind::Client), clients.to_vec()),
+        (Some(Kind::Worker), vec![worker.application_id]),
+        (Some(Kind::Manager), vec![]),
+    ] {
+        for limit in [1, 2, 10] {
+            let listed = every_page(limit, |cursor| async move {
+                store
+                    .applications_in(Status::New, kind, limit, cursor.as_deref())
+                    .await
+            })
+            .await;
+            let ids: Vec<Uuid> = listed.iter().map(|a| a.application_id).collect();
+            assert_eq!(ids, expected, "{kind:?} by {limit}");
+        }
     }
     let declined_list = store
-        .applications_in(Status::Declined, 10, None)
+        .applications_in(Status::Declined, None, 10, None)
         .await
         .unwrap();
     assert_eq!(declined_list.items, [declined]);
     let forged = store
-        .applications_in(Status::New, 2, Some("not-a-cursor"))
+        .applications_in(Status::New, Some(Kind::Client), 2, Some("not-a-cursor"))
         .await;
     assert!(matches!(forged, Err(HiringError::BadCursor)), "{forged:?}");
 }

@@ -669,7 +669,7 @@ async fn staff_list_applications_by_status_newest_first() {
         .await
         .unwrap();
     let manager = staff(Role::Manager);
-    let new = app::applications(&store, &manager, Status::New, 10, None)
+    let new = app::applications(&store, &manager, Status::New, None, 10, None)
         .await
         .unwrap();
     assert_eq!(
@@ -679,7 +679,7 @@ async fn staff_list_applications_by_status_newest_first() {
             .collect::<Vec<_>>(),
         [second]
     );
-    let declined = app::applications(&store, &manager, Status::Declined, 10, None)
+    let declined = app::applications(&store, &manager, Status::Declined, None, 10, None)
         .await
         .unwrap();
     assert_eq!(declined.items[0].decline_reason.as_deref(), Some("no"));
