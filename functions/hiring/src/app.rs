@@ -59,11 +59,9 @@ impl Request {
         let Some(key) = self.idempotency.clone() else {
             return Ok(None);
         };
-        let input =
-            serde_json::to_string(input).map_err(|e| HiringError::Invalid(e.to_string()))?;
         Ok(Some(Keyed {
             key,
-            fingerprint: format!("{command} {input}"),
+            fingerprint: format!("{command} {}", kept(input)?),
         }))
     }
 
@@ -87,7 +85,7 @@ fn attempt<T>(
 
 /// The answer a keyed command keeps for its replay.
 fn kept(answer: &impl Serialize) -> Result<String, HiringError> {
-    serde_json::to_string(answer).map_err(|e| HiringError::Invalid(e.to_string()))
+    serde_json::to_string(answer).map_err(|e| HiringError::Event(e.into()))
 }
 
 // ----------------------------------------------------------------------------- applicants

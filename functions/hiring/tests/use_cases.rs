@@ -684,3 +684,54 @@ async fn staff_list_applications_by_status_newest_first() {
         .unwrap();
     assert_eq!(declined.items[0].decline_reason.as_deref(), Some("no"));
 }
+
+#[tokio::test]
+async fn every_transition_the_state_does_not_allow_is_refused_by_its_state_and_writes_nothing() {
+    let (store, mail) = (MemoryStore::default(), Mailbox::default());
+    let (question, profile) = bank(&store).await;
+    let manager = staff(Role::Manager);
+    let worker = apply(&store, &mail, "kiwi@popug.test", "worker").await;
+    let client = apply(&store, &mail, "mango@popug.test", "client").await;
+    fn wrong_state<T: std::fmt::Debug>(result: Result<T, HiringError>, expected: Status) {
+        match result {
+            Err(HiringError::WrongState { status, .. }) => assert_eq!(status, expected),
+            other => panic!("not refused by its state: {other:?}"),
+        }
+    }
+    wrong_state(
+        app::accept(&store, &manager, worker, &worker_acceptance(), &at(now())).await,
+        Status::New,
+    );
+    let token = mail.token_of(client).unwrap();
+    let cause = Cause::request("test");
+    let answered = app::submit_answers(&store, client, &token, &[], &cause, now()).await;
+    wrong_state(answered, Status::New);
+    fresh(app::assign_test(&store, &manager, worker, profile.profile_id, &at(now())).await);
+    wrong_state(
+        app::assign_test(&store, &manager, worker, profile.profile_id, &at(now())).await,
+        Status::Test,
+    );
+    wrong_state(
+        app::decline(&store, &manager, worker, "no", &at(now())).await,
+        Status::Test,
+    );
+    let token = mail.token_of(worker).unwrap();
+    app::submit_answers(&store, worker, &token, &choose(&question, 0), &cause, now())
+        .await
+        .unwrap();
+    fresh(app::decline(&store, &manager, worker, "Not this time", &at(now())).await);
+    wrong_state(
+        app::accept(&store, &manager, worker, &worker_acceptance(), &at(now())).await,
+        Status::Declined,
+    );
+    assert_eq!(
+        names(&store),
+        [
+            "Application.Submitted",
+            "Application.Submitted",
+            "Application.TestAssigned",
+            "Application.TestSubmitted",
+            "Application.Declined"
+        ]
+    );
+}
