@@ -93,6 +93,36 @@ pub const REGISTRY: &[(&str, u32, &str)] = &[
         1,
         include_str!("../../events/Day.Closed/v1.schema.json"),
     ),
+    (
+        "Application.Submitted",
+        1,
+        include_str!("../../events/Application.Submitted/v1.schema.json"),
+    ),
+    (
+        "Application.TestAssigned",
+        1,
+        include_str!("../../events/Application.TestAssigned/v1.schema.json"),
+    ),
+    (
+        "Application.TestSubmitted",
+        1,
+        include_str!("../../events/Application.TestSubmitted/v1.schema.json"),
+    ),
+    (
+        "Application.Accepted",
+        1,
+        include_str!("../../events/Application.Accepted/v1.schema.json"),
+    ),
+    (
+        "Application.Declined",
+        1,
+        include_str!("../../events/Application.Declined/v1.schema.json"),
+    ),
+    (
+        "Worker.ProfileSet",
+        1,
+        include_str!("../../events/Worker.ProfileSet/v1.schema.json"),
+    ),
 ];
 
 type Validators = Mutex<HashMap<(&'static str, u32), &'static jsonschema::Validator>>;

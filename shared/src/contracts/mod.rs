@@ -3,6 +3,7 @@
 pub mod accounting;
 pub mod accounts;
 pub mod clock;
+pub mod hiring;
 pub mod tasks;
 
 /// The one context that may publish an event, by the event's name: a consumer refuses an event
@@ -18,6 +19,12 @@ pub fn producer_of(event: &str) -> Option<&'static str> {
         | "Statement.Requested"
         | "Day.Closed" => "accounting",
         "Clock.DayEnded" => "clock",
+        "Application.Submitted"
+        | "Application.TestAssigned"
+        | "Application.TestSubmitted"
+        | "Application.Accepted"
+        | "Application.Declined"
+        | "Worker.ProfileSet" => "hiring",
         _ => return None,
     })
 }

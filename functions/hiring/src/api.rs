@@ -1,0 +1,379 @@
+//! The HTTP edge of hiring: one function per route. Each reads its request into a use case's
+//! input, calls the use case (`app`), and maps its answer to a response; errors map to
+//! problems once, in `error.rs`. Three kinds of caller:
+//! - nobody (`POST /hiring/applications`): the public form, answered in a fixed time;
+//! - the applicant, by the `Application-Token` header (no JWT);
+//! - staff, whose caller becomes the `Capability<Staff>` the use case takes, before anything
+//!   else is read.
+
+use ates_kernel::dynamo::Listed;
+use ates_kernel::event::Cause;
+use ates_kernel::http::{self, correlation_id, HttpResult, Problem};
+use chrono::Utc;
+use lambda_http::http::StatusCode;
+use lambda_http::Request;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::app::{self, Answer, Staff};
+use crate::application::{self, Application, NewAcceptance, NewApplication, NewDecline, Status};
+use crate::bank::{self, Entry, NewProfile, NewQuestion, NewTest, Profile, Question, Test};
+use crate::ports::{Accounts, ApplicationChanges, Applications, Bank, TokenMail, Workers};
+use crate::worker::NewWorkerProfile;
+
+/// The header that carries an applicant's token.
+pub const TOKEN_HEADER: &str = "application-token";
+
+/// How long `POST /hiring/applications` takes, whatever the address: a known one must not
+/// answer faster or slower than a new one.
+pub const APPLY_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+
+fn staff_request(
+    req: &Request,
+    staff: &ates_kernel::identity::Capability<Staff>,
+) -> Result<app::Request, Problem> {
+    Ok(app::Request {
+        cause: Cause::request(correlation_id(req)),
+        idempotency: http::idempotency_key(req, &staff.account_id().to_string())?,
+        now: Utc::now(),
+    })
+}
+
+fn answer<T: Serialize>(status: StatusCode, answer: Answer<T>) -> HttpResult {
+    match answer {
+        Answer::Fresh(value) => http::json(status, &value),
+        Answer::Replayed(replay) => http::replayed(status, replay),
+    }
+}
+
+/// A decision's answer: the application as staff read it.
+fn decided(answer: Answer<Application>) -> HttpResult {
+    match answer {
+        Answer::Fresh(application) => http::json(StatusCode::OK, &application.review()),
+        Answer::Replayed(replay) => http::replayed(StatusCode::OK, replay),
+    }
+}
+
+/// A path id; one that is not an id names nothing (404).
+fn id(req: &Request, name: &str) -> Result<Uuid, Problem> {
+    let id = http::path_param(req, name)?;
+    Uuid::parse_str(&id).map_err(|_| Problem::not_found(format!("no {name} {id}")))
+}
+
+fn token(req: &Request) -> Result<String, Problem> {
+    req.headers()
+        .get(TOKEN_HEADER)
+        .and_then(|t| t.to_str().ok())
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| Problem::unauthorized("the Application-Token header is required"))
+}
+
+#[derive(Serialize)]
+struct Page<T> {
+    items: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+fn page<T: Serialize>(listed: Listed<T>) -> HttpResult {
+    http::json(
+        StatusCode::OK,
+        &Page {
+            items: listed.items,
+            next_cursor: listed.next_cursor,
+        },
+    )
+}
+
+// ----------------------------------------------------------------------------- applicants
+
+#[derive(Serialize)]
+struct Applied {
+    application_id: Uuid,
+}
+
+/// `POST /hiring/applications` (no token): `{email, full_name, kind}` → 202 `{application_id}`,
+/// in [`APPLY_TIME`] whatever the address.
+pub async fn apply(
+    store: &(impl Applications + ApplicationChanges),
+    mail: &impl TokenMail,
+    req: Request,
+) -> HttpResult {
+    let new: NewApplication = http::body(&req)?;
+    let new = new.validate()?;
+    let cause = Cause::request(correlation_id(&req));
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
+    let deadline = tokio::time::Instant::now() + APPLY_TIME;
+    let applied = app::apply(store, mail, &new, &cause, Utc::now(), &mut rng).await;
+    tokio::time::sleep_until(deadline).await;
+    http::json(
+        StatusCode::ACCEPTED,
+        &Applied {
+            application_id: applied?,
+        },
+    )
+}
+
+/// `GET /hiring/applications/{application_id}` (the applicant's token): the applicant's view.
+pub async fn applicant_view(store: &impl Applications, req: Request) -> HttpResult {
+    let (id, token) = (id(&req, "application_id")?, token(&req)?);
+    let view = app::applicant_view(store, id, &token, Utc::now()).await?;
+    http::json(StatusCode::OK, &view)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Answers {
+    answers: Vec<bank::Answer>,
+}
+
+/// `POST /hiring/applications/{application_id}/answers` (the applicant's token).
+pub async fn submit_answers(
+    store: &(impl Applications + ApplicationChanges),
+    req: Request,
+) -> HttpResult {
+    let (id, token) = (id(&req, "application_id")?, token(&req)?);
+    let body: Answers = http::body(&req)?;
+    let cause = Cause::request(correlation_id(&req));
+    let view = app::submit_answers(store, id, &token, &body.answers, &cause, Utc::now()).await?;
+    http::json(StatusCode::OK, &view)
+}
+
+// --------------------------------------------------------------------------------- staff
+
+/// `GET /hiring/applications?status=&kind=&limit=&cursor=` (managers, admins): one status's
+/// applications (`new` if none is given), of one kind if given, newest first.
+pub async fn list_applications(store: &(impl Applications + Accounts), req: Request) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    for unsupported in ["from", "to"] {
+        if http::query_param(&req, unsupported).is_some() {
+            return Err(Problem::invalid(format!(
+                "filtering by {unsupported} is not offered yet"
+            )));
+        }
+    }
+    let status = match http::query_param(&req, "status") {
+        None => Status::New,
+        Some(s) => Status::parse(&s).ok_or_else(|| {
+            Problem::invalid("status must be new, test, check, accepted or declined")
+        })?,
+    };
+    let kind = http::query_param(&req, "kind")
+        .map(|k| application::kind(&k))
+        .transpose()?;
+    let cursor = http::query_param(&req, "cursor");
+    let limit = http::limit(&req)?;
+    let listed = app::applications(store, &staff, status, kind, limit, cursor.as_deref()).await?;
+    http::json(
+        StatusCode::OK,
+        &Page {
+            items: listed.items.iter().map(Application::review).collect(),
+            next_cursor: listed.next_cursor,
+        },
+    )
+}
+
+/// `GET /hiring/applications/{application_id}/review` (managers, admins): everything, answers
+/// and score included.
+pub async fn review_application(
+    store: &(impl Applications + Accounts),
+    req: Request,
+) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let application = app::application(store, &staff, id(&req, "application_id")?).await?;
+    http::json(StatusCode::OK, &application.review())
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct TestProfile {
+    test_profile_id: Uuid,
+}
+
+/// `POST /hiring/applications/{application_id}/test` `{test_profile_id}` (managers, admins).
+pub async fn assign_test(
+    store: &(impl Applications + ApplicationChanges + Bank + Accounts),
+    req: Request,
+) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let application_id = id(&req, "application_id")?;
+    let body: TestProfile = http::body(&req)?;
+    let request = staff_request(&req, &staff)?;
+    let assigned = app::assign_test(
+        store,
+        &staff,
+        application_id,
+        body.test_profile_id,
+        &request,
+    )
+    .await?;
+    decided(assigned)
+}
+
+/// `POST /hiring/applications/{application_id}/accept` `{skills, level}` for a worker, `{}`
+/// for the others (managers; admins, and only they for a manager application).
+pub async fn accept(
+    store: &(impl Applications + ApplicationChanges + Accounts),
+    req: Request,
+) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let application_id = id(&req, "application_id")?;
+    let acceptance: NewAcceptance = http::body(&req)?;
+    let request = staff_request(&req, &staff)?;
+    let accepted = app::accept(store, &staff, application_id, &acceptance, &request).await?;
+    decided(accepted)
+}
+
+/// `POST /hiring/applications/{application_id}/decline` `{reason}`.
+pub async fn decline(
+    store: &(impl Applications + ApplicationChanges + Accounts),
+    req: Request,
+) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let application_id = id(&req, "application_id")?;
+    let decline: NewDecline = http::body(&req)?;
+    let reason = decline.validate()?;
+    let request = staff_request(&req, &staff)?;
+    let declined = app::decline(store, &staff, application_id, &reason, &request).await?;
+    decided(declined)
+}
+
+// -------------------------------------------------------------------------- the test bank
+
+/// The route's parameter that names an entry of `T`'s kind (`question_id`, …).
+fn entry_param<T: Entry>() -> String {
+    format!("{}_id", T::KIND)
+}
+
+/// `POST /hiring/questions` → 201.
+pub async fn create_question(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let new: NewQuestion = http::body(&req)?;
+    let new = new.validate()?;
+    let request = staff_request(&req, &staff)?;
+    answer(
+        StatusCode::CREATED,
+        app::create_question(store, &staff, &new, &request).await?,
+    )
+}
+
+/// `PUT /hiring/questions/{question_id}`: the next revision.
+pub async fn revise_question(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let question_id = id(&req, &entry_param::<Question>())?;
+    let new: NewQuestion = http::body(&req)?;
+    let new = new.validate()?;
+    let request = staff_request(&req, &staff)?;
+    answer(
+        StatusCode::OK,
+        app::revise_question(store, &staff, question_id, &new, &request).await?,
+    )
+}
+
+/// `POST /hiring/tests` → 201.
+pub async fn create_test(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let new: NewTest = http::body(&req)?;
+    let new = new.validate()?;
+    let request = staff_request(&req, &staff)?;
+    answer(
+        StatusCode::CREATED,
+        app::create_test(store, &staff, &new, &request).await?,
+    )
+}
+
+/// `PUT /hiring/tests/{test_id}`: the next revision.
+pub async fn revise_test(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let test_id = id(&req, &entry_param::<Test>())?;
+    let new: NewTest = http::body(&req)?;
+    let new = new.validate()?;
+    let request = staff_request(&req, &staff)?;
+    answer(
+        StatusCode::OK,
+        app::revise_test(store, &staff, test_id, &new, &request).await?,
+    )
+}
+
+/// `POST /hiring/profiles` → 201 (a pass mark above the maximum score is 422).
+pub async fn create_profile(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let new: NewProfile = http::body(&req)?;
+    let new = new.validate()?;
+    let request = staff_request(&req, &staff)?;
+    answer(
+        StatusCode::CREATED,
+        app::create_profile(store, &staff, &new, &request).await?,
+    )
+}
+
+/// `PUT /hiring/profiles/{profile_id}`: the next revision.
+pub async fn revise_profile(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let profile_id = id(&req, &entry_param::<Profile>())?;
+    let new: NewProfile = http::body(&req)?;
+    let new = new.validate()?;
+    let request = staff_request(&req, &staff)?;
+    answer(
+        StatusCode::OK,
+        app::revise_profile(store, &staff, profile_id, &new, &request).await?,
+    )
+}
+
+/// `POST /hiring/{questions|tests|profiles}/{id}/retire`.
+pub async fn retire<T: Entry>(
+    store: &(impl crate::ports::Shelf<T> + Accounts),
+    req: Request,
+) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let entry_id = id(&req, &entry_param::<T>())?;
+    let request = staff_request(&req, &staff)?;
+    answer(
+        StatusCode::OK,
+        app::retire::<T>(store, &staff, entry_id, &request).await?,
+    )
+}
+
+/// `GET /hiring/{questions|tests|profiles}/{id}`, with points and pass marks (staff only).
+pub async fn bank_entry<T: Entry>(
+    store: &(impl crate::ports::Shelf<T> + Accounts),
+    req: Request,
+) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let entry_id = id(&req, &entry_param::<T>())?;
+    let entry: T = app::bank_entry(store, &staff, T::KIND, entry_id).await?;
+    http::json(StatusCode::OK, &entry)
+}
+
+/// `GET /hiring/{questions|tests|profiles}?limit=&cursor=`: newest first, retired included.
+pub async fn bank_entries<T: Entry>(
+    store: &(impl crate::ports::Shelf<T> + Accounts),
+    req: Request,
+) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let cursor = http::query_param(&req, "cursor");
+    let limit = http::limit(&req)?;
+    page(app::bank_entries::<T>(store, &staff, limit, cursor.as_deref()).await?)
+}
+
+// ------------------------------------------------------------------------------- workers
+
+/// `GET /hiring/workers/{account_id}/profile` (managers, admins).
+pub async fn worker_profile(store: &(impl Workers + Accounts), req: Request) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let profile = app::worker_profile(store, &staff, id(&req, "account_id")?).await?;
+    http::json(StatusCode::OK, &profile)
+}
+
+/// `PUT /hiring/workers/{account_id}/profile` `{skills, level}` (managers, admins).
+pub async fn set_worker_profile(store: &(impl Workers + Accounts), req: Request) -> HttpResult {
+    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let account_id = id(&req, "account_id")?;
+    let profile: NewWorkerProfile = http::body(&req)?;
+    let profile = profile.validate()?;
+    let request = staff_request(&req, &staff)?;
+    answer(
+        StatusCode::OK,
+        app::set_worker_profile(store, &staff, account_id, &profile, &request).await?,
+    )
+}
