@@ -278,10 +278,9 @@ impl Question {
         })
     }
 
-    /// What answering it perfectly scores: its best option. Choosing several right options
-    /// never scores more than that (SPEC M1: "scores only its points").
+    /// What answering it perfectly scores: all its right options (those worth points).
     pub fn worth(&self) -> u32 {
-        self.options.iter().map(|o| o.points).max().unwrap_or(0)
+        worth(&self.options)
     }
 
     fn still_active(&self) -> Result<(), HiringError> {
@@ -460,8 +459,22 @@ pub struct PaperQuestion {
 
 impl PaperQuestion {
     fn worth(&self) -> u32 {
-        self.options.iter().map(|o| o.points).max().unwrap_or(0)
+        worth(&self.options)
     }
+
+    /// The chosen options' points; nothing once a wrong (zero-point) option is among them, so
+    /// choosing every option never scores more than knowing the answer (M1: "a question with
+    /// several right options scores only its points, never below 0").
+    fn score(&self, chosen: &[&Choice]) -> u32 {
+        if chosen.iter().any(|c| c.points == 0) {
+            return 0;
+        }
+        chosen.iter().map(|c| c.points).sum()
+    }
+}
+
+fn worth(options: &[Choice]) -> u32 {
+    options.iter().map(|o| o.points).sum()
 }
 
 /// What an applicant was given: a profile's tests and questions as they stood at assignment,
@@ -606,8 +619,8 @@ impl Paper {
             .collect()
     }
 
-    /// Scores answers to this paper: per question the sum of the chosen options' points, at
-    /// most the question's worth; a question left out scores 0. An answer to a question not on
+    /// Scores answers to this paper: per question the sum of the chosen options' points, or 0
+    /// once a wrong option is chosen; a question left out scores 0. An answer to a question not on
     /// the paper, an option not in its question, or a question or option named twice is
     /// refused: nothing is scored.
     pub fn score(&self, answers: &[Answer]) -> Result<Score, HiringError> {
@@ -622,8 +635,7 @@ impl Paper {
             if !answered.insert(answer.question_id) {
                 return Err(HiringError::AnsweredTwice(answer.question_id));
             }
-            let mut chosen = std::collections::HashSet::new();
-            let mut points = 0;
+            let mut chosen = Vec::new();
             for option in &answer.option_ids {
                 let choice = question
                     .options
@@ -633,12 +645,12 @@ impl Paper {
                         question_id: question.question_id,
                         option_id: *option,
                     })?;
-                if !chosen.insert(*option) {
+                if chosen.iter().any(|c: &&Choice| c.option_id == *option) {
                     return Err(HiringError::AnsweredTwice(*option));
                 }
-                points += choice.points;
+                chosen.push(choice);
             }
-            score += points.min(question.worth());
+            score += question.score(&chosen);
         }
         let max_score = self.max_score();
         Ok(Score {
@@ -759,10 +771,25 @@ mod tests {
     fn a_question_with_several_right_options_scores_only_its_points() {
         let q = question(&[5, 5, 3, 0]);
         let paper = paper(std::slice::from_ref(&q), 5);
-        assert_eq!(paper.max_score(), 5);
-        assert_eq!(paper.score(&[answer(&q, &[0, 1, 2])]).unwrap().score, 5);
+        assert_eq!(paper.max_score(), 13);
+        assert_eq!(paper.score(&[answer(&q, &[0, 1, 2])]).unwrap().score, 13);
         assert_eq!(paper.score(&[answer(&q, &[2])]).unwrap().score, 3);
         assert_eq!(paper.score(&[answer(&q, &[])]).unwrap().score, 0);
+    }
+
+    #[test]
+    fn choosing_every_option_scores_nothing_where_one_is_wrong() {
+        let (q1, q2) = (question(&[5, 5, 3, 0]), question(&[4, 0]));
+        let paper = paper(&[q1.clone(), q2.clone()], 1);
+        let all = paper
+            .score(&[answer(&q1, &[0, 1, 2, 3]), answer(&q2, &[0, 1])])
+            .unwrap();
+        assert_eq!((all.score, all.passed), (0, false));
+        let one_wrong = paper.score(&[answer(&q1, &[0, 3])]).unwrap();
+        assert_eq!(
+            one_wrong.score, 0,
+            "a wrong pick voids the question, never below 0"
+        );
     }
 
     #[test]
