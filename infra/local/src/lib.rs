@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod authorizer;
 pub mod aws;
+pub mod aws_api;
 pub mod aws_calls;
 pub mod config;
 pub mod functions;

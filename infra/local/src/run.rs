@@ -9,8 +9,8 @@ use crate::site::Site;
 use crate::stack::Stack;
 use crate::template::Template;
 use crate::{
-    admin, aws, aws_calls, functions, gateway, iam, ledger, pollers, provision, replay, scheduler,
-    stack,
+    admin, aws, aws_api, aws_calls, functions, gateway, iam, ledger, pollers, provision, replay,
+    scheduler, stack,
 };
 use axum::Router;
 use serde_json::{json, Value};
@@ -129,6 +129,7 @@ async fn run_stack(
         site: Site::at(&options.web_dir),
         authorizers,
         resources,
+        stack_resources: aws_api::stack_resources(template, &resolver),
         events: Mutex::new(Vec::new()),
         ledger: ledger::Ledger::default(),
         aws_calls,
@@ -143,6 +144,7 @@ async fn run_stack(
     tasks.extend(scheduler::start(&stack));
 
     let app = Router::new()
+        .merge(aws_api::router())
         .nest("/_local", admin::router())
         .fallback(gateway::handle)
         .with_state(stack.clone());
