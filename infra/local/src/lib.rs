@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod iam;
 pub mod lambda;
 pub mod ledger;
+pub mod local_env;
 pub mod moto;
 pub mod options;
 pub mod pattern;

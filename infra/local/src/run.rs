@@ -138,6 +138,14 @@ async fn run_stack(
         shutdown: shutdown_rx.clone(),
     });
 
+    if let Some(dir) = &options.env_dir {
+        let written = crate::local_env::write(dir, &stack.lambda)?;
+        tracing::info!(
+            "{} functions' environments in {} (cargo lambda watch --env-file)",
+            written.len(),
+            dir.display()
+        );
+    }
     replays.attach(&stack);
     let mut tasks = pollers::start(&stack);
     tasks.extend(proxies);
