@@ -239,3 +239,66 @@ fn an_outbox_record_whose_relay_was_lost_is_republished_and_consumed_exactly_onc
         1
     );
 }
+
+#[test]
+fn a_days_close_is_rerun_by_the_clock_with_the_same_event() {
+    let stack = Stack::shared();
+    let date = "2026-01-10";
+    let day_ended = |stack: &Stack| -> Vec<String> {
+        stack
+            .events()
+            .iter()
+            .filter(|e| e["detail-type"] == "Clock.DayEnded")
+            .filter(|e| e["detail"]["data"]["business_date"] == date)
+            .map(|e| e["detail"]["id"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let (ok, dry, _) = ops(stack, &["--dry-run", "close", "rerun", "--date", date]);
+    assert!(ok);
+    assert!(
+        dry.contains("2026-01-11T00:00:00Z"),
+        "the end of the day, UTC: {dry}"
+    );
+    assert!(day_ended(stack).is_empty(), "a dry run publishes nothing");
+
+    for _ in 0..2 {
+        let (ok, out, _) = ops(stack, &["close", "rerun", "--date", date]);
+        assert!(ok);
+        assert!(out.contains(date), "{out}");
+    }
+    let ids = stack.eventually(30, "both day ends on the bus", || {
+        let ids = day_ended(stack);
+        (ids.len() == 2).then_some(ids)
+    });
+    assert_eq!(
+        ids[0], ids[1],
+        "one event, however often: accounting closes once"
+    );
+}
+
+#[test]
+fn an_analytics_rebuild_is_started_and_followed_to_its_end() {
+    let stack = Stack::shared();
+    let (ok, dry, _) = ops(stack, &["--dry-run", "rebuild", "start"]);
+    assert!(ok);
+    assert!(dry.contains("would invoke"), "{dry}");
+
+    let (ok, started, _) = ops(stack, &["rebuild", "start"]);
+    assert!(ok);
+    let rebuild: Value = serde_json::from_str(&started).expect("the rebuild as JSON");
+    let id = rebuild["rebuild_id"].as_str().expect("its id").to_owned();
+    assert_eq!(rebuild["status"], "replaying");
+
+    // The switch is checked every minute; fire the check rather than wait for it.
+    let fire = "/_local/schedules/AnalyticsSettleRebuildFunction/Watch/fire";
+    let progress = stack.eventually(60, "the rebuild completed", || {
+        stack.call("POST", fire, None, None);
+        let (ok, status, _) = ops(stack, &["rebuild", "status", &id]);
+        assert!(ok);
+        let status: Value = serde_json::from_str(&status).expect("its progress as JSON");
+        (status["status"] == "completed").then_some(status)
+    });
+    assert_eq!(progress["answering_generation"], rebuild["generation"]);
+    let (ok, waited, _) = ops(stack, &["rebuild", "status", &id, "--wait"]);
+    assert!(ok, "a finished rebuild ends the wait at once: {waited}");
+}
