@@ -171,8 +171,10 @@ async fn outbox_records(aws: &Aws, table: &str) -> Result<Vec<Record>> {
         .send();
     let mut records = Vec::new();
     let mut unreadable = 0;
+    let mut scanned = Progress::new(&format!("{table}: items scanned"), None);
     while let Some(page) = pages.next().await {
         let page = page.map_err(|e| describe(&format!("scan {table}"), e))?;
+        scanned.add(page.scanned_count().max(0) as u64);
         for item in page.items.unwrap_or_default() {
             match read(item) {
                 Some(r) => records.push(r),
@@ -180,6 +182,7 @@ async fn outbox_records(aws: &Aws, table: &str) -> Result<Vec<Record>> {
             }
         }
     }
+    scanned.finish();
     if unreadable > 0 {
         eprintln!("{unreadable} outbox records are neither an event nor work: left out");
     }
