@@ -30,7 +30,7 @@ build:
 	cargo build --workspace --all-features --bins --examples
 
 dev: venv build
-	target/debug/ates-local --port $(PORT)
+	target/debug/ates-local --port $(PORT) --env-dir target/local-env
 
 test: venv check unit browser contract lint schemas lambda sizes
 	@echo "make test: every check passed"

@@ -100,6 +100,12 @@ impl Lambda {
         }
     }
 
+    /// The environment a function's processes get: the template's variables, resolved, and the
+    /// sandbox's (the emulator's endpoint, region and credentials, Lambda's own variables).
+    pub fn environment(&self, name: &str) -> Option<&[(String, String)]> {
+        self.functions.get(name).map(|f| f.environment.as_slice())
+    }
+
     pub fn executable(&self, name: &str) -> Option<&Path> {
         self.functions.get(name).map(|f| f.executable.as_path())
     }

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod authorizer;
 pub mod aws;
+pub mod aws_api;
 pub mod aws_calls;
 pub mod config;
 pub mod functions;
@@ -14,6 +15,7 @@ pub mod gateway;
 pub mod iam;
 pub mod lambda;
 pub mod ledger;
+pub mod local_env;
 pub mod moto;
 pub mod options;
 pub mod pattern;

@@ -14,6 +14,8 @@ usage: ates-local [options]
   --bin-dir PATH      where the function binaries are (default target/debug; target/lambda works too)
   --state-dir PATH    logs and stack.json (default .local)
   --web-dir PATH      the web app's files, served at / where no API route matches (default web)
+  --env-dir PATH      write each function's environment to PATH/<binary>.env, for
+                      `cargo lambda watch --env-file` (make dev: target/local-env)
   --concurrency N     most processes per function, started on demand (default 1; a
                       function's ReservedConcurrentExecutions overrides it)
   --retry-delay-ms N  delay before a failed message or batch is retried (default 1000)
@@ -34,6 +36,7 @@ pub struct Options {
     pub bin_dir: PathBuf,
     pub state_dir: PathBuf,
     pub web_dir: PathBuf,
+    pub env_dir: Option<PathBuf>,
     pub concurrency: usize,
     pub retry_delay: Duration,
     pub exit_with_stdin: bool,
@@ -65,6 +68,7 @@ impl Options {
             bin_dir: target_dir.join("debug"),
             state_dir: root.join(".local"),
             web_dir: root.join("web"),
+            env_dir: None,
             concurrency: 1,
             retry_delay: Duration::from_millis(1000),
             exit_with_stdin: false,
@@ -96,6 +100,7 @@ impl Options {
                 "--bin-dir" => options.bin_dir = PathBuf::from(value()?),
                 "--state-dir" => options.state_dir = PathBuf::from(value()?),
                 "--web-dir" => options.web_dir = PathBuf::from(value()?),
+                "--env-dir" => options.env_dir = Some(PathBuf::from(value()?)),
                 "--concurrency" => options.concurrency = number(value()?)?.max(1) as usize,
                 "--retry-delay-ms" => {
                     options.retry_delay = Duration::from_millis(number(value()?)?)

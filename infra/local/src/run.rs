@@ -9,8 +9,8 @@ use crate::site::Site;
 use crate::stack::Stack;
 use crate::template::Template;
 use crate::{
-    admin, aws, aws_calls, functions, gateway, iam, ledger, pollers, provision, replay, scheduler,
-    stack,
+    admin, aws, aws_api, aws_calls, functions, gateway, iam, ledger, pollers, provision, replay,
+    scheduler, stack,
 };
 use axum::Router;
 use serde_json::{json, Value};
@@ -129,6 +129,7 @@ async fn run_stack(
         site: Site::at(&options.web_dir),
         authorizers,
         resources,
+        stack_resources: aws_api::stack_resources(template, &resolver),
         events: Mutex::new(Vec::new()),
         ledger: ledger::Ledger::default(),
         aws_calls,
@@ -137,12 +138,21 @@ async fn run_stack(
         shutdown: shutdown_rx.clone(),
     });
 
+    if let Some(dir) = &options.env_dir {
+        let written = crate::local_env::write(dir, &stack.lambda)?;
+        tracing::info!(
+            "{} functions' environments in {} (cargo lambda watch --env-file)",
+            written.len(),
+            dir.display()
+        );
+    }
     replays.attach(&stack);
     let mut tasks = pollers::start(&stack);
     tasks.extend(proxies);
     tasks.extend(scheduler::start(&stack));
 
     let app = Router::new()
+        .merge(aws_api::router())
         .nest("/_local", admin::router())
         .fallback(gateway::handle)
         .with_state(stack.clone());

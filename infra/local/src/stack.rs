@@ -2,6 +2,7 @@
 
 use crate::authorizer::{Authorized, Denial, JwtAuthorizer, JwtConfig};
 use crate::aws::Aws;
+use crate::aws_api::StackResource;
 use crate::aws_calls::AwsCalls;
 use crate::gateway::{self, RouteTable};
 use crate::lambda::Lambda;
@@ -27,6 +28,8 @@ pub struct Stack {
     /// By (API logical id, authorizer logical id or, on a SAM HttpApi, name).
     pub authorizers: BTreeMap<(String, String), JwtAuthorizer>,
     pub resources: Resources,
+    /// What CloudFormation's `ListStackResources` answers for the template (`aws_api`).
+    pub stack_resources: Vec<StackResource>,
     /// Every event the tap saw on the buses, in arrival order.
     pub events: Mutex<Vec<Value>>,
     pub ledger: Ledger,
