@@ -570,3 +570,57 @@ fn bad_input_is_a_named_problem_and_writes_nothing() {
         "an unknown kind opened nothing"
     );
 }
+
+/// Enumeration safety: the public form answers an address that has an account as it answers a
+/// new one (202, an application id, no faster than a second); the account shows only at the
+/// decision, to the manager (409).
+#[test]
+fn an_address_with_an_account_is_answered_alike_and_refused_at_acceptance() {
+    let stack = Stack::shared();
+    let manager = manager(stack);
+    let (known, _) = ates_tests::admin_credentials();
+    stack.eventually(30, "hiring's copy knows the admin's address", || {
+        (!stack
+            .items("HiringTable", &format!("ADDRESS#{known}"))
+            .is_empty())
+        .then_some(())
+    });
+    let timed = |email: &str| {
+        let started = std::time::Instant::now();
+        let body = json!({"email": email, "full_name": "Kea", "kind": "client"});
+        let answer = send(
+            stack,
+            "POST",
+            "/hiring/applications",
+            None,
+            &[],
+            Some(&body),
+        );
+        (answer, started.elapsed())
+    };
+    let (fresh, fresh_took) = timed(&address("kea"));
+    let (existing, existing_took) = timed(&known);
+    for (what, answer, took) in [
+        ("a new address", &fresh, fresh_took),
+        ("an address with an account", &existing, existing_took),
+    ] {
+        assert_eq!(answer.status, 202, "{what}: {}", answer.body);
+        let keys: Vec<&String> = answer.body.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["application_id"], "{what}");
+        assert!(
+            took >= std::time::Duration::from_secs(1),
+            "{what} answered in {took:?}"
+        );
+    }
+    let id = existing.body["application_id"].as_str().unwrap();
+    let refused = send(
+        stack,
+        "POST",
+        &format!("/hiring/applications/{id}/accept"),
+        Some(&manager),
+        &[],
+        Some(&json!({})),
+    );
+    assert_problem(&refused, 409, "accepting an address that has an account");
+    assert!(events_of(stack, "Application.Accepted", id).is_empty());
+}
