@@ -446,6 +446,10 @@ fn every_route_allows_exactly_the_roles_whose_scopes_it_names() {
             .replace("{task_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{shuffle_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{rebuild_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{application_id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{question_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{test_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{profile_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{date}", "2026-11-20");
         let body = (method != "GET").then(|| json!({}));
         assert_eq!(

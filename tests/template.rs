@@ -20,6 +20,7 @@ fn context(id: &str) -> &str {
         "Analytics",
         "Clock",
         "Notifications",
+        "Hiring",
     ]
     .into_iter()
     .find(|c| id.starts_with(c))
@@ -147,6 +148,7 @@ fn each_context_is_a_nested_stack_and_the_root_holds_only_what_they_share() {
         "accounting",
         "notifications",
         "analytics",
+        "hiring",
     ]
     .iter()
     .map(|c| {
@@ -566,7 +568,16 @@ fn the_api_is_throttled_per_route_and_sign_in_cannot_take_every_instance() {
             "{method} {path} is throttled harder than the rest: {route}"
         );
     }
+    // Hiring's public form: the one write without a token.
+    let apply = &api["RouteSettings"]["POST /hiring/applications"];
+    assert!(
+        apply["ThrottlingRateLimit"]
+            .as_f64()
+            .is_some_and(|r| r < default_rate),
+        "POST /hiring/applications is throttled harder than the rest: {apply}"
+    );
     for f in [
+        "HiringApplyFunction",
         "AuthSignInFunction",
         "AuthRequestCodeFunction",
         "AuthSignInWithCodeFunction",

@@ -28,6 +28,8 @@ pub mod scope {
     pub const ANALYTICS_READ: &str = "analytics:read";
     /// Everyone's message history (notifications).
     pub const NOTIFICATIONS_READ_ALL: &str = "notifications:read-all";
+    /// Hiring's staff routes: applications, the test bank, workers' profiles.
+    pub const HIRING_MANAGE: &str = "hiring:manage";
 }
 
 impl Role {
@@ -62,8 +64,9 @@ impl Role {
                 ACCOUNTING_READ_ALL,
                 ANALYTICS_READ,
                 NOTIFICATIONS_READ_ALL,
+                HIRING_MANAGE,
             ],
-            Role::Manager => &[MEMBER, TASKS_SHUFFLE, TASKS_READ_ALL],
+            Role::Manager => &[MEMBER, TASKS_SHUFFLE, TASKS_READ_ALL, HIRING_MANAGE],
             Role::Accountant => &[MEMBER, ACCOUNTING_READ_ALL],
             Role::Worker => &[MEMBER],
         }

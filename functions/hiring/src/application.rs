@@ -175,13 +175,33 @@ impl NewDecline {
 }
 
 /// An acceptance as a person sends it: skills and a level for a worker, nothing for the others.
+/// Read from a JSON object only: serde would read `[null, null]` as a struct of two fields in
+/// order, and every field here may be absent.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "serde_json::Map<String, serde_json::Value>")]
 pub struct NewAcceptance {
-    #[serde(default)]
     pub skills: Option<Vec<String>>,
-    #[serde(default)]
     pub level: Option<String>,
+}
+
+/// [`NewAcceptance`]'s fields, as the object names them.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptanceFields {
+    #[serde(default)]
+    skills: Option<Vec<String>>,
+    #[serde(default)]
+    level: Option<String>,
+}
+
+impl TryFrom<serde_json::Map<String, serde_json::Value>> for NewAcceptance {
+    type Error = serde_json::Error;
+
+    fn try_from(object: serde_json::Map<String, serde_json::Value>) -> Result<Self, Self::Error> {
+        let AcceptanceFields { skills, level } =
+            serde_json::from_value(serde_json::Value::Object(object))?;
+        Ok(NewAcceptance { skills, level })
+    }
 }
 
 impl NewAcceptance {
@@ -914,5 +934,16 @@ mod tests {
             (None, MISSED_DEADLINE)
         );
         assert_eq!((submitted.score, submitted.passed), (4, true));
+    }
+
+    #[test]
+    fn an_acceptance_is_read_from_an_object_only() {
+        let read = |json: &str| serde_json::from_str::<NewAcceptance>(json);
+        assert!(read("[null, null]").is_err(), "not from an array");
+        assert!(read(r#"{"rank": 1}"#).is_err(), "no unknown field");
+        let none = read("{}").unwrap();
+        assert_eq!((none.skills, none.level), (None, None));
+        let worker = read(r#"{"skills": ["carpets"], "level": "junior"}"#).unwrap();
+        assert_eq!(worker.level.as_deref(), Some("junior"));
     }
 }
