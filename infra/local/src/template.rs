@@ -655,9 +655,24 @@ Resources:
     fn reads_the_project_template() {
         let t = project_template();
         assert_eq!(
-            t.parameters["IssuerUrl"],
-            json!("http://127.0.0.1:3000"),
+            t.parameters["Architecture"],
+            json!("x86_64"),
             "parameter defaults are kept"
+        );
+        assert_eq!(
+            t.parameters["IssuerUrl"],
+            Value::Null,
+            "a required parameter has no value until the stack gives one"
+        );
+        assert_eq!(
+            t.resources["AuthTable"].attributes["DeletionPolicy"],
+            json!("Retain"),
+            "resource attributes are kept"
+        );
+        assert_eq!(
+            t.conditions["ReservesSignInConcurrency"],
+            json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "SignInReservedConcurrency"}, "0"]}]}),
+            "a nested stack's conditions, its parameters read as what the root passes"
         );
         assert_eq!(t.resources["AuthTable"].kind, "AWS::DynamoDB::Table");
         assert!(t.of_kind("AWS::Serverless::Function").count() >= 10);
