@@ -10,13 +10,14 @@ LAMBDA_PACKAGES := -p ates-auth -p ates-tasks -p ates-clock -p ates-accounting -
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ATES_MOTO_SERVER := $(CURDIR)/infra/moto-server
 
-.PHONY: help dev test venv build check unit browser contract chromium lint schemas lambda sizes bench clean
+.PHONY: help dev test venv build check unit browser contract chromium lint schemas lambda sizes bench clean deploy
 
 help:
 	@echo "make dev    run aTES locally at http://127.0.0.1:$(PORT) (PORT=... to change)"
 	@echo "make test   every check: fmt, clippy, unit, integration, end-to-end, browser and API contract tests, template lint and stack sizes, schemas, Lambda build"
 	@echo "make lambda release bootstraps of every function (target/lambda/<binary>/bootstrap)"
 	@echo "make bench  benchmarks (see BENCHMARKS.md)"
+	@echo "make deploy ISSUER_URL=https://... MAIL_FROM=you@example.com [ALARM_EMAIL=...] [ARCH=arm64] [STACK=ates]  (README, Before you deploy)"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: infra/requirements.txt
@@ -66,6 +67,7 @@ TEMPLATES := template.yaml $(wildcard functions/*/template.yaml)
 lint: venv
 	cfn-lint $(TEMPLATES)
 	python infra/stack_sizes.py template.yaml
+	python -c "import tomllib; tomllib.load(open('samconfig.toml', 'rb'))"
 
 schemas: venv
 	@for schema in events/*/v*.schema.json; do \
@@ -85,6 +87,31 @@ sizes:
 # TASKS=10000 by default; RUNS=30 cold starts per function.
 bench: venv build lambda
 	infra/bench.sh
+
+# Deploying (README, Before you deploy). SAM CLI lives in a venv of its own (.venv-deploy,
+# pinned in infra/deploy-requirements.txt): its cfn-lint pin cannot share the project venv's.
+# `sam build` runs cargo lambda (.venv/bin, on PATH above) once per function, in place, for the
+# architecture it deploys, and puts only the bootstraps in .aws-sam/build, which is what
+# `sam deploy` uploads: never deploy without that build (CodeUri is the workspace, target/ and
+# all). Every other setting is in samconfig.toml; PARAMS adds parameter overrides (Key=Value ...).
+ARCH        ?= x86_64
+STACK       ?= ates
+PARAMS      ?=
+SAM         := $(CURDIR)/.venv-deploy/bin/sam
+
+$(SAM): infra/deploy-requirements.txt
+	python3 -m venv .venv-deploy
+	.venv-deploy/bin/pip install --quiet --disable-pip-version-check -r infra/deploy-requirements.txt
+	touch $@
+
+deploy: venv $(SAM)
+	@case "$(ARCH)" in x86_64|arm64) ;; *) echo "ARCH is x86_64 or arm64, not $(ARCH)"; exit 2;; esac
+	@test -n "$(ISSUER_URL)" || { echo "make deploy needs ISSUER_URL=https://... (README, Before you deploy)"; exit 2; }
+	@test -n "$(MAIL_FROM)" || { echo "make deploy needs MAIL_FROM=a verified SES sender (README, Before you deploy)"; exit 2; }
+	rm -rf .aws-sam/build
+	$(SAM) build --parameter-overrides Architecture=$(ARCH)
+	$(SAM) deploy --stack-name $(STACK) --parameter-overrides \
+	  Architecture=$(ARCH) IssuerUrl=$(ISSUER_URL) MailFrom=$(MAIL_FROM) $(if $(ALARM_EMAIL),AlarmEmail=$(ALARM_EMAIL)) $(PARAMS)
 
 clean:
 	rm -rf target .local

@@ -585,11 +585,20 @@ fn generate(root: &Path) -> String {
         .get("enum")
         .and_then(|e| serde_yaml::from_value(e.clone()).ok())
         .unwrap_or_default();
+    // The bus is named after the stack: its name as the local stack (the stack `ates`) has it.
+    let resolver = ates_local::resolve::Resolver::new(&t, &[], "http://127.0.0.1:4566");
     let buses: Vec<String> = t
         .of_kind("AWS::Events::EventBus")
-        .map(|b| match property(&b.properties, "Name").as_str() {
-            Some(name) => format!("`{name}` ({})", b.logical_id),
-            None => b.logical_id.clone(),
+        .map(|b| {
+            match resolver
+                .resolve(property(&b.properties, "Name"))
+                .ok()
+                .as_ref()
+                .and_then(|n| n.as_str())
+            {
+                Some(name) => format!("`{name}` ({})", b.logical_id),
+                None => b.logical_id.clone(),
+            }
         })
         .collect();
 

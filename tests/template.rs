@@ -159,13 +159,20 @@ fn each_context_is_a_nested_stack_and_the_root_holds_only_what_they_share() {
     assert_eq!(stacks, expected);
     for r in t.resources.values() {
         let kind = r.kind.as_str();
+        // A log group or an alarm is its context's, or the root's (the API's).
+        if ["AWS::Logs::LogGroup", "AWS::CloudWatch::Alarm"].contains(&kind) {
+            let owner = Some(context(&r.logical_id))
+                .filter(|c| *c != "Platform")
+                .map(|c| format!("{c}Stack"));
+            assert_eq!(r.stack, owner, "{} ({kind})", r.logical_id);
+            continue;
+        }
         let per_context = [
             "AWS::Serverless::Function",
             "AWS::DynamoDB::Table",
             "AWS::SQS::Queue",
             "AWS::SQS::QueuePolicy",
             "AWS::Events::Rule",
-            "AWS::CloudWatch::Alarm",
             "AWS::ApiGatewayV2::Route",
             "AWS::ApiGatewayV2::Integration",
             "AWS::Lambda::Permission",
@@ -530,9 +537,10 @@ fn every_rule_target_retries_then_parks_and_every_dead_letter_queue_alarms() {
         .filter(|q| q.logical_id.ends_with("DeadLetters"))
     {
         let alarmed = t.of_kind("AWS::CloudWatch::Alarm").any(|a| {
-            a.properties["Dimensions"][0]["Value"]["Fn::GetAtt"][0] == dlq.logical_id.as_str()
-                && a.properties["MetricName"] == "ApproximateNumberOfMessagesVisible"
-                && a.properties["Threshold"] == 0
+            let p = &a.properties;
+            property(p, "Dimensions")[0]["Value"]["Fn::GetAtt"][0] == dlq.logical_id.as_str()
+                && property(p, "MetricName") == "ApproximateNumberOfMessagesVisible"
+                && property(p, "Threshold") == 0
         });
         assert!(alarmed, "{} has an alarm", dlq.logical_id);
     }
@@ -576,18 +584,31 @@ fn the_api_is_throttled_per_route_and_sign_in_cannot_take_every_instance() {
             .is_some_and(|r| r < default_rate),
         "POST /hiring/applications is throttled harder than the rest: {apply}"
     );
+    // Reserved where the deployer says so (a new account's quota has none to spare), as the
+    // local stack does: then each sign-in function has a bounded share.
+    let reserving = ates_local::resolve::Resolver::new(
+        &t,
+        &[("SignInReservedConcurrency", "10")],
+        "http://127.0.0.1:4566",
+    );
+    let by_default = ates_local::resolve::Resolver::new(&t, &[], "http://127.0.0.1:4566");
     for f in [
         "HiringApplyFunction",
         "AuthSignInFunction",
         "AuthRequestCodeFunction",
         "AuthSignInWithCodeFunction",
     ] {
-        let reserved = t.resources[f].properties["ReservedConcurrentExecutions"].as_u64();
+        let properties = serde_json::Value::Object(t.resources[f].properties.clone());
+        let reserved = reserving.resolve(&properties).unwrap()["ReservedConcurrentExecutions"]
+            .as_str()
+            .and_then(|r| r.parse::<u64>().ok());
+        assert_eq!(reserved, Some(10), "{f}");
         assert!(
-            reserved.is_some_and(|r| r > 0 && r <= 20),
-            "{f}: {reserved:?}"
+            by_default.resolve(&properties).unwrap()["ReservedConcurrentExecutions"].is_null(),
+            "{f}: none reserved by default"
         );
     }
+    assert_eq!(t.parameters["SignInReservedConcurrency"], json!(0));
 }
 
 // --- The web app and the API behind one CloudFront distribution.
@@ -979,5 +1000,306 @@ fn the_local_stack_enforces_every_functions_policy() {
             "{}: its AWS calls would pass unchecked locally",
             spec.logical_id
         );
+    }
+}
+
+// --- Deployable by a stranger (issue #20): two environments in one account, data that outlives
+// a `sam delete`, queues that keep a message until it is parked, an issuer that must be given.
+
+/// The property holding a resource's physical name, for every kind that has one here; a name
+/// given there is the account's (and region's) once.
+fn name_property(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "AWS::Events::EventBus" | "AWS::Events::Rule" | "AWS::SecretsManager::Secret" => "Name",
+        "AWS::ApiGatewayV2::Api" => "Name",
+        "AWS::Events::Archive" => "ArchiveName",
+        "AWS::DynamoDB::Table" => "TableName",
+        "AWS::SQS::Queue" => "QueueName",
+        "AWS::SNS::Topic" => "TopicName",
+        "AWS::Logs::LogGroup" => "LogGroupName",
+        "AWS::CloudWatch::Alarm" => "AlarmName",
+        "AWS::CloudWatch::Dashboard" => "DashboardName",
+        "AWS::Serverless::Function" => "FunctionName",
+        "AWS::S3::Bucket" => "BucketName",
+        "AWS::CloudFront::OriginAccessControl" => "OriginAccessControlConfig",
+        "AWS::CloudFront::ResponseHeadersPolicy" => "ResponseHeadersPolicyConfig",
+        _ => return None,
+    })
+}
+
+/// Whether a name is made from the stack's: `!Ref AWS::StackName` or a Sub that uses it.
+fn stack_prefixed(name: &serde_json::Value) -> bool {
+    references(name).iter().any(|r| r == "AWS::StackName")
+}
+
+#[test]
+fn every_fixed_physical_name_starts_with_the_stacks_so_two_environments_fit_one_account() {
+    let t = template();
+    let mut named = Vec::new();
+    for r in t.resources.values() {
+        let Some(key) = name_property(&r.kind) else {
+            continue;
+        };
+        let mut name = property(&r.properties, key);
+        if key.ends_with("Config") {
+            name = &name["Name"];
+        }
+        if name.is_null() {
+            continue; // CloudFormation names it after the stack
+        }
+        assert!(
+            stack_prefixed(name),
+            "{} ({}) is named {name}: the same in every stack",
+            r.logical_id,
+            r.kind
+        );
+        named.push(r.logical_id.clone());
+    }
+    for expected in [
+        "EventBus",
+        "EventArchive",
+        "AuthSigningKey",
+        "AuthPublicKeys",
+    ] {
+        assert!(
+            named.contains(&expected.to_owned()),
+            "{expected}: {named:?}"
+        );
+    }
+    // SAM names a ScheduleV2 after its function and event alone, unless told.
+    for f in functions(&t) {
+        for (event, body) in property(&f.properties, "Events")
+            .as_object()
+            .into_iter()
+            .flatten()
+        {
+            if body["Type"] == "ScheduleV2" {
+                assert!(
+                    stack_prefixed(&body["Properties"]["Name"]),
+                    "{}'s schedule {event}",
+                    f.logical_id
+                );
+            }
+        }
+    }
+    // An SES identity is the account's: a stack makes it only where told to.
+    for identity in t.of_kind("AWS::SES::EmailIdentity") {
+        let condition = identity
+            .attributes
+            .get("Condition")
+            .and_then(|c| c.as_str());
+        assert_eq!(
+            condition,
+            Some("OwnsMailIdentity"),
+            "{}",
+            identity.logical_id
+        );
+    }
+}
+
+#[test]
+fn every_table_and_secret_outlives_its_stack() {
+    let t = template();
+    let mut kept = 0;
+    for r in t.resources.values().filter(|r| {
+        ["AWS::DynamoDB::Table", "AWS::SecretsManager::Secret"].contains(&r.kind.as_str())
+    }) {
+        for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            assert_eq!(
+                r.attributes.get(policy),
+                Some(&json!("Retain")),
+                "{} ({}): {policy}",
+                r.logical_id,
+                r.kind
+            );
+        }
+        kept += 1;
+    }
+    assert!(kept >= 7, "{kept} tables and secrets");
+}
+
+/// SQS keeps a message for its queue's MessageRetentionPeriod counted from when it was first
+/// sent, in the dead-letter queue too: a queue must keep it for longer than its retries take,
+/// and its dead-letter queue longer still, or a failing message expires instead of being parked.
+#[test]
+fn every_queue_keeps_a_message_longer_than_its_retries_and_its_dead_letters_longer_still() {
+    let t = template();
+    let seconds = |q: &ates_tests::Resource, key: &str, default: u64| {
+        let v = property(&q.properties, key);
+        v.as_u64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+            .unwrap_or(default)
+    };
+    const SQS_DEFAULT_RETENTION: u64 = 4 * 24 * 3600;
+    const FOURTEEN_DAYS: u64 = 14 * 24 * 3600;
+    let mut redriven = 0;
+    for queue in t.of_kind("AWS::SQS::Queue") {
+        let id = &queue.logical_id;
+        let retention = seconds(queue, "MessageRetentionPeriod", SQS_DEFAULT_RETENTION);
+        if id.ends_with("DeadLetters") {
+            assert_eq!(retention, FOURTEEN_DAYS, "{id}: the longest SQS keeps");
+            continue;
+        }
+        let redrive = property(&queue.properties, "RedrivePolicy");
+        let receives = redrive["maxReceiveCount"]
+            .as_u64()
+            .expect("every queue ends in a DLQ");
+        let visibility = seconds(queue, "VisibilityTimeout", 30);
+        assert!(
+            retention >= visibility * receives,
+            "{id} keeps a message {retention} s, its retries take {visibility} x {receives} s"
+        );
+        let dead_letters = &t.resources[&references(&redrive["deadLetterTargetArn"])[0]];
+        assert!(
+            seconds(
+                dead_letters,
+                "MessageRetentionPeriod",
+                SQS_DEFAULT_RETENTION
+            ) > retention,
+            "{id}: its dead-letter queue keeps a message longer than it does"
+        );
+        redriven += 1;
+    }
+    assert!(redriven >= 10, "{redriven} queues with a dead-letter queue");
+}
+
+#[test]
+fn the_issuer_must_be_given_and_be_https() {
+    let root = yaml("template.yaml");
+    let issuer = &root["Parameters"]["IssuerUrl"];
+    assert!(
+        issuer.get("Default").is_none(),
+        "no default: a token's issuer is the address the deployer's users use"
+    );
+    let pattern = issuer["AllowedPattern"]
+        .as_str()
+        .expect("an AllowedPattern");
+    assert!(
+        pattern.starts_with("^https://") && pattern.ends_with('$') && !pattern.contains('|'),
+        "only an https URL: {pattern}"
+    );
+    // The local stack gives its own.
+    let t = template();
+    let local = ates_local::resolve::Resolver::new(
+        &t,
+        &[("IssuerUrl", "http://127.0.0.1:4000")],
+        "http://127.0.0.1:4566",
+    );
+    let authorizer = &t.resources["HttpApiAuthorizer"].properties;
+    assert_eq!(
+        local
+            .resolve(&authorizer["JwtConfiguration"]["Issuer"])
+            .unwrap(),
+        json!("http://127.0.0.1:4000")
+    );
+}
+
+#[test]
+fn every_function_traces_logs_to_its_own_group_and_alarms_and_names_its_service() {
+    let t = template();
+    for f in functions(&t) {
+        let id = &f.logical_id;
+        let p = &f.properties;
+        assert_eq!(property(p, "Tracing"), "Active", "{id}");
+        let variables = &property(p, "Environment")["Variables"];
+        let service = variables["POWERTOOLS_SERVICE_NAME"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(
+            service,
+            context(id).to_lowercase(),
+            "{id}: its service is its context"
+        );
+        assert_eq!(
+            variables["POWERTOOLS_METRICS_NAMESPACE"],
+            json!({"Ref": "AWS::StackName"}),
+            "{id}: the root's namespace"
+        );
+        let group = references(&property(p, "LoggingConfig")["LogGroup"]);
+        assert_eq!(group.len(), 1, "{id} logs to a group of its own");
+        let group = &t.resources[&group[0]];
+        assert_eq!(group.kind, "AWS::Logs::LogGroup", "{id}");
+        assert_eq!(group.stack, f.stack, "{id}");
+        assert_eq!(
+            references(property(&group.properties, "RetentionInDays")),
+            ["LogRetentionDays"],
+            "{id}: its lines expire"
+        );
+        let alarmed = t.of_kind("AWS::CloudWatch::Alarm").any(|a| {
+            let metrics = serde_json::to_string(property(&a.properties, "Metrics")).unwrap();
+            metrics.contains("\"Errors\"")
+                && metrics.contains("\"Throttles\"")
+                && references(property(&a.properties, "Metrics")).contains(id)
+        });
+        assert!(alarmed, "{id}: an alarm on its errors and throttles");
+    }
+    let groups = t.of_kind("AWS::Logs::LogGroup").count();
+    assert_eq!(
+        groups,
+        functions(&t).count() + 1,
+        "one per function, and the API's"
+    );
+}
+
+#[test]
+fn every_queue_every_relay_and_the_api_alarm_to_the_one_topic() {
+    let t = template();
+    let alarms: Vec<_> = t.of_kind("AWS::CloudWatch::Alarm").collect();
+    let watching = |metric: &str, id: &str| {
+        alarms.iter().any(|a| {
+            property(&a.properties, "MetricName") == metric
+                && references(property(&a.properties, "Dimensions")).contains(&id.to_owned())
+        })
+    };
+    for queue in t.of_kind("AWS::SQS::Queue") {
+        let id = &queue.logical_id;
+        if !id.ends_with("DeadLetters") {
+            assert!(
+                watching("ApproximateAgeOfOldestMessage", id),
+                "{id}'s oldest message"
+            );
+        }
+    }
+    for relay in functions(&t).filter(|f| f.logical_id.ends_with("OutboxRelayFunction")) {
+        assert!(
+            watching("IteratorAge", &relay.logical_id),
+            "{}",
+            relay.logical_id
+        );
+    }
+    assert!(watching("5xx", "HttpApi"), "the API's 5xx");
+    for a in &alarms {
+        // A nested stack's AlarmTopicArn is what the root passes: its one topic.
+        assert_eq!(
+            references(property(&a.properties, "AlarmActions")),
+            ["OperationsAlarmTopic"],
+            "{}",
+            a.logical_id
+        );
+    }
+    let subscription = the_one(&t, "AWS::SNS::Subscription");
+    assert_eq!(
+        subscription.attributes.get("Condition"),
+        Some(&json!("MailsAlarms"))
+    );
+    assert_eq!(
+        references(property(&subscription.properties, "Endpoint")),
+        ["AlarmEmail"]
+    );
+    let stage = &the_one(&t, "AWS::ApiGatewayV2::Stage").properties;
+    let format: serde_json::Value = serde_json::from_str(
+        property(stage, "AccessLogSettings")["Format"]
+            .as_str()
+            .expect("access logs"),
+    )
+    .expect("one JSON object per request");
+    for field in [
+        "requestId",
+        "routeKey",
+        "status",
+        "integrationLatency",
+        "integrationRequestId",
+    ] {
+        assert!(format.get(field).is_some(), "access logs carry {field}");
     }
 }

@@ -554,12 +554,14 @@ mod tests {
     use serde_json::json;
 
     fn specs() -> BTreeMap<String, FunctionSpec> {
+        specs_with(&[("SignInReservedConcurrency", "10")])
+    }
+
+    fn specs_with(parameters: &[(&str, &str)]) -> BTreeMap<String, FunctionSpec> {
         let t = project_template();
-        let r = Resolver::new(
-            &t,
-            &[("IssuerUrl", "http://127.0.0.1:4000")],
-            "http://127.0.0.1:5000",
-        );
+        let mut overrides = vec![("IssuerUrl", "http://127.0.0.1:4000")];
+        overrides.extend_from_slice(parameters);
+        let r = Resolver::new(&t, &overrides, "http://127.0.0.1:5000");
         function_specs(&t, &r)
             .unwrap()
             .into_iter()
@@ -575,6 +577,11 @@ mod tests {
         assert_eq!(sign_in.memory_mb, 256, "the function's own MemorySize wins");
         assert_eq!(sign_in.reserved_concurrency, Some(10));
         assert_eq!(specs["AuthMeFunction"].reserved_concurrency, None);
+        assert_eq!(
+            specs_with(&[])["AuthSignInFunction"].reserved_concurrency,
+            None,
+            "the template's default reserves none (a new account's quota has none to spare)"
+        );
         assert_eq!(
             sign_in.timeout,
             Duration::from_secs(10),

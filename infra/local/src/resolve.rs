@@ -1,4 +1,5 @@
-//! Resolves CloudFormation intrinsics (Ref, GetAtt, Sub, Join, Select, Split) to the local stack's names.
+//! Resolves CloudFormation intrinsics (Ref, GetAtt, Sub, Join, Select, Split, If and the
+//! conditions' Equals, Not, And, Or) to the local stack's names.
 
 use crate::template::Template;
 use serde_json::{Map, Value};
@@ -7,13 +8,16 @@ use std::collections::{BTreeMap, HashMap};
 pub const REGION: &str = "us-east-1";
 /// The account moto puts everything in when called with the dummy credentials.
 pub const ACCOUNT_ID: &str = "123456789012";
-pub const STACK_NAME: &str = "ates-local";
+/// The stack the local one plays: samconfig.toml's default stack name, so every name the
+/// templates derive from it (the bus, the archive, the issuer's secrets) is the deployed one's.
+pub const STACK_NAME: &str = "ates";
 
 #[derive(Debug, Clone)]
 pub struct Resolver {
     parameters: BTreeMap<String, Value>,
     refs: HashMap<String, Value>,
     attributes: HashMap<(String, String), Value>,
+    conditions: BTreeMap<String, Value>,
 }
 
 impl Resolver {
@@ -29,6 +33,7 @@ impl Resolver {
             parameters,
             refs: HashMap::new(),
             attributes: HashMap::new(),
+            conditions: template.conditions.clone(),
         };
         for resource in template.resources.values() {
             resolver.register_identity(
@@ -64,6 +69,7 @@ impl Resolver {
             "AWS::SQS::Queue" => "QueueName",
             "AWS::Events::EventBus" | "AWS::Events::Rule" | "AWS::SecretsManager::Secret" => "Name",
             "AWS::SES::EmailIdentity" => "EmailIdentity",
+            "AWS::Logs::LogGroup" => "LogGroupName",
             "AWS::Events::Archive" => "ArchiveName",
             _ => "",
         };
@@ -131,6 +137,10 @@ impl Resolver {
                 self.set_ref(id, id);
                 self.set_attribute(id, "Arn", arn("lambda", format!("function:{id}")));
             }
+            "AWS::Logs::LogGroup" => {
+                self.set_ref(id, name.clone());
+                self.set_attribute(id, "Arn", arn("logs", format!("log-group:{name}:*")));
+            }
             "AWS::Serverless::HttpApi" | "AWS::ApiGatewayV2::Api" => {
                 self.set_ref(id, "local");
             }
@@ -167,6 +177,16 @@ impl Resolver {
                     "Fn::Join" => self.resolve_join(arg).map(|s| Some(Value::String(s))),
                     "Fn::Select" => self.resolve_select(arg).map(Some),
                     "Fn::Split" => self.resolve_split(arg).map(Some),
+                    "Fn::If" => match arg.as_array().map(Vec::as_slice) {
+                        Some([Value::String(condition), then, otherwise]) => {
+                            if self.condition(condition)? {
+                                self.resolve_inner(then)
+                            } else {
+                                self.resolve_inner(otherwise)
+                            }
+                        }
+                        _ => Err(format!("bad Fn::If {arg}")),
+                    },
                     other if other.starts_with("Fn::") => {
                         Err(format!("intrinsic {other} is not supported locally"))
                     }
@@ -175,6 +195,59 @@ impl Resolver {
             }
             Value::Object(map) => self.resolve_object(map).map(Some),
             other => Ok(Some(other.clone())),
+        }
+    }
+
+    /// Whether a condition of the template holds, for the parameters given.
+    pub fn condition(&self, name: &str) -> Result<bool, String> {
+        let expression = self
+            .conditions
+            .get(name)
+            .ok_or_else(|| format!("unknown condition {name}"))?;
+        self.holds(expression, 0)
+    }
+
+    fn holds(&self, expression: &Value, depth: usize) -> Result<bool, String> {
+        if depth > 16 {
+            return Err("conditions nest too deep (or refer to themselves)".into());
+        }
+        let map = expression
+            .as_object()
+            .filter(|m| m.len() == 1)
+            .ok_or_else(|| format!("bad condition {expression}"))?;
+        let (key, arg) = map.iter().next().expect("one entry");
+        let items = || arg.as_array().map(Vec::as_slice).unwrap_or_default();
+        match key.as_str() {
+            "Condition" => {
+                let name = arg.as_str().ok_or_else(|| format!("bad condition {arg}"))?;
+                let inner = self
+                    .conditions
+                    .get(name)
+                    .ok_or_else(|| format!("unknown condition {name}"))?;
+                self.holds(inner, depth + 1)
+            }
+            "Fn::Equals" => match items() {
+                // A parameter without a value (a required one nobody gave here) equals "".
+                [a, b] => {
+                    let text = |v: &Value| match self.resolve(v)? {
+                        Value::Null => Ok(String::new()),
+                        v => scalar_text(&v),
+                    };
+                    Ok(text(a)? == text(b)?)
+                }
+                _ => Err(format!("bad Fn::Equals {arg}")),
+            },
+            "Fn::Not" => match items() {
+                [inner] => Ok(!self.holds(inner, depth + 1)?),
+                _ => Err(format!("bad Fn::Not {arg}")),
+            },
+            "Fn::And" => items()
+                .iter()
+                .try_fold(true, |all, c| Ok(all & self.holds(c, depth + 1)?)),
+            "Fn::Or" => items()
+                .iter()
+                .try_fold(false, |any, c| Ok(any | self.holds(c, depth + 1)?)),
+            other => Err(format!("{other} is not a condition function")),
         }
     }
 
@@ -387,6 +460,50 @@ Resources:
     }
 
     #[test]
+    fn conditions_choose_between_values_and_remove_keys() {
+        let t = Template::parse(
+            r#"
+Parameters:
+  Reserved: { Type: Number, Default: 0 }
+  Mail: { Type: String, Default: "" }
+Conditions:
+  Reserves: !Not [!Equals [!Ref Reserved, "0"]]
+  Mails: !Not [!Equals [!Ref Mail, ""]]
+  Both: !And [!Condition Reserves, !Condition Mails]
+  Either: !Or [!Condition Reserves, !Condition Mails]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      ReservedConcurrentExecutions: !If [Reserves, !Ref Reserved, !Ref AWS::NoValue]
+      Tag: !If [Both, both, !If [Either, either, neither]]
+"#,
+        )
+        .unwrap();
+        let props = Value::Object(t.resources["Fn"].properties.clone());
+        let with = |overrides: &[(&str, &str)]| {
+            let r = Resolver::new(&t, overrides, "http://127.0.0.1:5000");
+            r.resolve(&props).unwrap()
+        };
+        assert_eq!(
+            with(&[]),
+            json!({"Tag": "neither"}),
+            "NoValue removes the key"
+        );
+        assert_eq!(
+            with(&[("Reserved", "10")]),
+            json!({"ReservedConcurrentExecutions": "10", "Tag": "either"})
+        );
+        assert_eq!(
+            with(&[("Reserved", "10"), ("Mail", "ops@popug.test")])["Tag"],
+            json!("both")
+        );
+        let r = Resolver::new(&t, &[("Mail", "ops@popug.test")], "http://127.0.0.1:5000");
+        assert!(r.condition("Mails").unwrap());
+        assert!(r.condition("Nope").is_err());
+    }
+
+    #[test]
     fn unknown_names_are_errors() {
         let (_, r) = resolver("Resources: {}");
         assert!(r.resolve(&json!({"Ref": "Nope"})).is_err());
@@ -424,7 +541,12 @@ Resources:
         );
         assert_eq!(
             r.resolve(&json!({"Ref": "AuthSigningKey"})).unwrap(),
-            json!("ates/auth/signing-key")
+            json!("ates/auth/signing-key"),
+            "named after the stack, which the local one plays as ates"
+        );
+        assert_eq!(
+            r.resolve(&json!({"Ref": "EventArchive"})).unwrap(),
+            json!("ates-events")
         );
         assert_eq!(
             r.resolve(&json!({"Ref": "MailFrom"})).unwrap(),

@@ -77,6 +77,8 @@ async fn run_stack(
             .map(|(k, v)| (k.as_str(), v.as_str())),
     );
     let mut resolver = Resolver::new(template, &overrides, aws_endpoint);
+    // A resource whose condition is false here (the alarm mail's subscription, say) is not made.
+    let template = &template.only_where(|condition| resolver.condition(condition))?;
     let aws = aws::Aws::connect(aws_endpoint).await;
     let resources = provision::provision(template, config, &mut resolver, &aws).await?;
     let specs = functions::function_specs(template, &resolver)?;

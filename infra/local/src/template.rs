@@ -8,7 +8,9 @@
 //! `!GetAtt Stack.Outputs.Name` by the nested stack's output. Every reference then names a
 //! resource of the one map, or a root parameter, so the resolver and everything after it sees
 //! one template. Logical ids must be unique over all the stacks (each context prefixes its own).
-//! Each template's `Globals.Function` is merged into its own functions here.
+//! Each template's `Globals.Function` is merged into its own functions here. Conditions join the
+//! same way (a nested stack's read in the root's terms; one name, one meaning over every stack),
+//! for the resolver's `Fn::If` and a resource's `Condition`.
 
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -23,6 +25,8 @@ pub struct Template {
     pub resources: BTreeMap<String, Resource>,
     /// The root template's outputs (their `Value`s), nested stacks' outputs read through.
     pub outputs: BTreeMap<String, Value>,
+    /// Every stack's `Conditions`, unevaluated (the resolver evaluates them).
+    pub conditions: BTreeMap<String, Value>,
     /// The nested stacks read into `resources`: their logical ids and template files.
     pub stacks: Vec<NestedStack>,
 }
@@ -40,6 +44,9 @@ pub struct Resource {
     /// Its properties; a function's with its template's `Globals.Function` merged in.
     pub properties: Map<String, Value>,
     pub metadata: Map<String, Value>,
+    /// Its attributes beside Type, Properties and Metadata: `Condition`, `DeletionPolicy`,
+    /// `UpdateReplacePolicy`, `DependsOn`.
+    pub attributes: Map<String, Value>,
     /// The nested stack (the root's logical id of it) it is declared in; None in the root.
     pub stack: Option<String>,
 }
@@ -96,6 +103,13 @@ impl Template {
                 merge_globals(&mut merged, &Value::Object(properties));
                 properties = merged.as_object().cloned().unwrap_or_default();
             }
+            let attributes = body
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| !["Type", "Properties", "Metadata"].contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             resources.insert(
                 logical_id.clone(),
                 Resource {
@@ -103,6 +117,7 @@ impl Template {
                     kind,
                     properties,
                     metadata: field("Metadata"),
+                    attributes,
                     stack: None,
                 },
             );
@@ -112,10 +127,13 @@ impl Template {
             .map(|(name, output)| (name, output.get("Value").cloned().unwrap_or(Value::Null)))
             .collect();
 
+        let conditions = object_at(&doc, "Conditions").into_iter().collect();
+
         Ok(Template {
             parameters,
             resources,
             outputs,
+            conditions,
             stacks: Vec::new(),
         })
     }
@@ -194,8 +212,23 @@ impl Template {
                 };
                 resource.properties = substitute(&resource.properties);
                 resource.metadata = substitute(&resource.metadata);
+                resource.attributes = substitute(&resource.attributes);
                 resource.stack = Some(stack.clone());
                 self.resources.insert(id, resource);
+            }
+            for (name, condition) in std::mem::take(&mut child.conditions) {
+                let condition = substitute_parameters(&condition, &arguments);
+                match self.conditions.get(&name) {
+                    Some(known) if *known != condition => {
+                        return Err(format!(
+                            "condition {name} of {stack} ({}) means something else elsewhere: names must be unique over every stack",
+                            path.display()
+                        ))
+                    }
+                    _ => {
+                        self.conditions.insert(name, condition);
+                    }
+                }
             }
             for (name, value) in &child.outputs {
                 outputs.insert(
@@ -220,6 +253,22 @@ impl Template {
             }
         }
         Ok(())
+    }
+
+    /// This template without the resources whose condition `holds` says is false.
+    pub fn only_where(
+        &self,
+        mut holds: impl FnMut(&str) -> Result<bool, String>,
+    ) -> Result<Template, String> {
+        let mut kept = self.clone();
+        for (id, resource) in &self.resources {
+            if let Some(condition) = resource.attributes.get("Condition").and_then(Value::as_str) {
+                if !holds(condition).map_err(|e| format!("{id}'s condition: {e}"))? {
+                    kept.resources.remove(id);
+                }
+            }
+        }
+        Ok(kept)
     }
 
     /// Resources of one CloudFormation type, in logical-id order.
@@ -496,7 +545,7 @@ fn object_at(doc: &Value, key: &str) -> Vec<(String, Value)> {
         .unwrap_or_default()
 }
 
-/// YAML → JSON; `!Ref x` becomes `{"Ref": x}`, `!GetAtt A.B` becomes `{"Fn::GetAtt": [A, B]}`,
+/// YAML → JSON; `!Ref x` becomes `{"Ref": x}` (`!Condition` likewise), `!GetAtt A.B` becomes `{"Fn::GetAtt": [A, B]}`,
 /// and any other `!Name v` becomes `{"Fn::Name": v}`, so the resolver sees one form only.
 pub fn yaml_to_json(yaml: serde_yaml::Value) -> Result<Value, String> {
     use serde_yaml::Value as Y;
@@ -529,7 +578,8 @@ pub fn yaml_to_json(yaml: serde_yaml::Value) -> Result<Value, String> {
             let name = tag.trim_start_matches('!');
             let value = yaml_to_json(tagged.value)?;
             let long = match name {
-                "Ref" => ("Ref".to_string(), value),
+                // `!Condition X` is a condition's reference, `{"Condition": X}` in the long form.
+                "Ref" | "Condition" => (name.to_string(), value),
                 "GetAtt" => {
                     let parts = match value {
                         // `!GetAtt Resource.Attribute` splits on the first dot only.
@@ -605,9 +655,24 @@ Resources:
     fn reads_the_project_template() {
         let t = project_template();
         assert_eq!(
-            t.parameters["IssuerUrl"],
-            json!("http://127.0.0.1:3000"),
+            t.parameters["Architecture"],
+            json!("x86_64"),
             "parameter defaults are kept"
+        );
+        assert_eq!(
+            t.parameters["IssuerUrl"],
+            Value::Null,
+            "a required parameter has no value until the stack gives one"
+        );
+        assert_eq!(
+            t.resources["AuthTable"].attributes["DeletionPolicy"],
+            json!("Retain"),
+            "resource attributes are kept"
+        );
+        assert_eq!(
+            t.conditions["ReservesSignInConcurrency"],
+            json!({"Fn::Not": [{"Fn::Equals": [{"Ref": "SignInReservedConcurrency"}, "0"]}]}),
+            "a nested stack's conditions, its parameters read as what the root passes"
         );
         assert_eq!(t.resources["AuthTable"].kind, "AWS::DynamoDB::Table");
         assert!(t.of_kind("AWS::Serverless::Function").count() >= 10);
@@ -761,6 +826,23 @@ Outputs:
             r.resolve(&statements[0]["Resource"]).unwrap(),
             json!("arn:aws:events:us-east-1:123456789012:event-bus/ates")
         );
+    }
+
+    #[test]
+    fn conditions_join_in_the_roots_terms_and_one_name_means_one_thing() {
+        let nested = format!("{NESTED}Conditions:\n  Debugging: !Equals [!Ref Level, debug]\n");
+        let root = |condition: &str| {
+            format!(
+                "Conditions:\n  Debugging: {condition}\nResources:\n  Ctx:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: ctx/template.yaml\n      Parameters: {{ BusName: a, BusArn: b, Level: !Ref Wanted }}\n"
+            )
+        };
+        let t = nested_pair(&root("!Equals [!Ref Wanted, debug]"), &nested).unwrap();
+        assert_eq!(
+            t.conditions["Debugging"],
+            json!({"Fn::Equals": [{"Ref": "Wanted"}, "debug"]})
+        );
+        let clash = nested_pair(&root("!Equals [!Ref Wanted, trace]"), &nested).unwrap_err();
+        assert!(clash.contains("condition Debugging"), "{clash}");
     }
 
     #[test]
