@@ -346,9 +346,9 @@ fn a_requests_lines_carry_its_invocation_its_trace_and_its_correlation_everywher
     });
     assert_eq!(answered["status"], 201, "{answered}");
     assert_eq!(answered["level"], "INFO");
-    assert!(
-        answered["service"].as_str().is_some_and(|s| !s.is_empty()),
-        "{answered}"
+    assert_eq!(
+        answered["service"], "tasks",
+        "the stack's POWERTOOLS_SERVICE_NAME"
     );
     assert!(answered["cold_start"].is_boolean(), "{answered}");
     assert!(
