@@ -13,7 +13,7 @@ use ates_kernel::contracts::tasks::{
     decode_task_assigned, decode_task_completed, decode_task_created,
 };
 use ates_kernel::event::{Cause, Envelope, EventError};
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::job::{Page, PageCommit};
 use ates_kernel::usecase::{execute, Attempt};
@@ -447,9 +447,10 @@ fn today(calendar: &Calendar, now: DateTime<Utc>) -> Result<NaiveDate, Accountin
 pub async fn my_balance(
     store: &impl LedgerStore,
     calendar: &Calendar,
-    me: Uuid,
+    me: &Claims,
     now: DateTime<Utc>,
 ) -> Result<Balance, AccountingError> {
+    let me = me.caller(store).await?.account_id();
     let account = store
         .account(me)
         .await?
@@ -460,11 +461,12 @@ pub async fn my_balance(
 /// B1 (admins, accountants): anyone's balance.
 pub async fn account_balance(
     store: &impl LedgerStore,
-    _books: &Capability<Bookkeepers>,
+    caller: &Claims,
     calendar: &Calendar,
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Balance, AccountingError> {
+    let _books: Capability<Bookkeepers> = caller.may(store).await?;
     let account = store
         .account(id)
         .await?
@@ -481,12 +483,13 @@ pub struct Balances {
 
 pub async fn balances(
     store: &impl LedgerStore,
-    _books: &Capability<Bookkeepers>,
+    caller: &Claims,
     calendar: &Calendar,
     limit: usize,
     cursor: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Balances, AccountingError> {
+    let _books: Capability<Bookkeepers> = caller.may(store).await?;
     let today = today(calendar, now)?;
     let page = store.list_accounts(limit, cursor).await?;
     Ok(Balances {
@@ -522,21 +525,23 @@ pub struct AuditLog {
 /// B2: an employee's own audit log, newest first; empty before any movement.
 pub async fn my_audit_log(
     store: &impl LedgerStore,
-    me: Uuid,
+    me: &Claims,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<AuditLog, AccountingError> {
+    let me = me.caller(store).await?.account_id();
     log_of(store, me, false, limit, cursor).await
 }
 
 /// B2 (admins, accountants): anyone's audit log, newest first; an unknown account is not found.
 pub async fn audit_log(
     store: &impl LedgerStore,
-    _books: &Capability<Bookkeepers>,
+    caller: &Claims,
     account_id: Uuid,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<AuditLog, AccountingError> {
+    let _books: Capability<Bookkeepers> = caller.may(store).await?;
     log_of(store, account_id, true, limit, cursor).await
 }
 
@@ -586,12 +591,13 @@ pub use ates_kernel::earnings::{Earnings, EarningsDay};
 /// zero if quiet), and today's.
 pub async fn earnings(
     store: &impl LedgerStore,
-    _books: &Capability<Bookkeepers>,
+    caller: &Claims,
     calendar: &Calendar,
     from: NaiveDate,
     to: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Earnings, AccountingError> {
+    let _books: Capability<Bookkeepers> = caller.may(store).await?;
     ates_kernel::calendar::check_range(from, to).map_err(AccountingError::Invalid)?;
     let today = today(calendar, now)?;
     let figures = store.earnings(from.min(today), to.max(today)).await?;
@@ -619,9 +625,10 @@ pub struct CloseReport {
 /// is `pending`.
 pub async fn close_report(
     store: &impl LedgerStore,
-    _books: &Capability<Bookkeepers>,
+    caller: &Claims,
     date: NaiveDate,
 ) -> Result<CloseReport, AccountingError> {
+    let _books: Capability<Bookkeepers> = caller.may(store).await?;
     Ok(match store.close(Close::job_id_of(date)).await? {
         None => CloseReport {
             date,
@@ -694,6 +701,14 @@ pub struct PayoutDetailsView {
 
 pub async fn payout_details(
     store: &impl LedgerStore,
+    me: &Claims,
+) -> Result<PayoutDetailsView, AccountingError> {
+    let me = me.caller(store).await?.account_id();
+    payout_details_of(store, me).await
+}
+
+async fn payout_details_of(
+    store: &impl LedgerStore,
     me: Uuid,
 ) -> Result<PayoutDetailsView, AccountingError> {
     let details = store.payout_details(me).await?;
@@ -711,10 +726,11 @@ pub async fn payout_details(
 pub async fn register_payout_details(
     store: &impl LedgerStore,
     bank: &impl Bank,
-    me: Uuid,
+    me: &Claims,
     iban: &str,
     now: DateTime<Utc>,
 ) -> Result<PayoutDetailsView, AccountingError> {
+    let me = me.caller(store).await?.account_id();
     let iban = Iban::parse(iban).map_err(|e| AccountingError::Invalid(e.to_string()))?;
     let details = PayoutDetails {
         account_id: me,
@@ -732,5 +748,5 @@ pub async fn register_payout_details(
             }
         }
     }
-    payout_details(store, me).await
+    payout_details_of(store, me).await
 }

@@ -6,7 +6,7 @@ use std::future::Future;
 
 use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
+use ates_kernel::identity::AccountCopies;
 use ates_kernel::job::{Cursor, Page, PageCommit};
 use chrono::NaiveDate;
 use uuid::Uuid;

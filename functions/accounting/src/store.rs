@@ -22,7 +22,7 @@ use ates_kernel::dynamo::{
     from_item, get_n, key, n, s, to_item, update, Item, Listed, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
+use ates_kernel::identity::AccountCopies;
 use ates_kernel::inbox;
 use ates_kernel::job::{self, Cursor, Page, PageCommit};
 use ates_kernel::outbox;

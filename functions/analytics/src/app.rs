@@ -7,7 +7,7 @@ use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::accounting::{EntryKind, TransactionPosted};
 use ates_kernel::contracts::tasks::decode_task_created;
 use ates_kernel::event::Envelope;
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -155,10 +155,11 @@ fn today(calendar: &Calendar, now: DateTime<Utc>) -> Result<NaiveDate, Analytics
 /// `GET /analytics/summary` (N1): today's management earnings and how many are in debt.
 pub async fn summary(
     store: &impl AnalyticsStore,
-    _admins: &Capability<Admins>,
+    caller: &Claims,
     calendar: &Calendar,
     now: DateTime<Utc>,
 ) -> Result<Summary, AnalyticsError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     let today = today(calendar, now)?;
     let generation = store.generations().await?.current;
     let figures = store.day_figures(generation, today, today).await?;
@@ -179,11 +180,12 @@ pub use ates_kernel::earnings::{Earnings, EarningsDay};
 /// today's; without a range, today.
 pub async fn earnings(
     store: &impl AnalyticsStore,
-    _admins: &Capability<Admins>,
+    caller: &Claims,
     calendar: &Calendar,
     range: Option<(NaiveDate, NaiveDate)>,
     now: DateTime<Utc>,
 ) -> Result<Earnings, AnalyticsError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     let today = today(calendar, now)?;
     let (from, to) = range.unwrap_or((today, today));
     check_range(from, to)?;
@@ -224,9 +226,10 @@ pub struct MostExpensive {
 /// months and 62 days for a year — and the winner's title.
 pub async fn most_expensive_task(
     store: &impl AnalyticsStore,
-    _admins: &Capability<Admins>,
+    caller: &Claims,
     asked: Asked,
 ) -> Result<MostExpensive, AnalyticsError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     let (from, to) = match asked {
         Asked::Range(from, to) => (from, to),
         Asked::Period(period, date) => period.around(date),
@@ -257,9 +260,10 @@ pub async fn most_expensive_task(
 pub async fn start_rebuild(
     store: &impl AnalyticsStore,
     bus: &impl Replayer,
-    _admins: &Capability<Admins>,
+    caller: &Claims,
     now: DateTime<Utc>,
 ) -> Result<Rebuild, AnalyticsError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     let generations = store.generations().await?;
     let (rebuild, during) = Rebuild::start(&generations, Uuid::new_v4(), now)
         .map_err(AnalyticsError::RebuildRunning)?;
@@ -295,9 +299,10 @@ pub struct RebuildProgress {
 pub async fn rebuild_progress(
     store: &impl AnalyticsStore,
     bus: &impl Replayer,
-    _admins: &Capability<Admins>,
+    caller: &Claims,
     id: Uuid,
 ) -> Result<RebuildProgress, AnalyticsError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     let rebuild = store
         .rebuild(id)
         .await?

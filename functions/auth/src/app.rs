@@ -1,12 +1,13 @@
 //! The use cases of auth, one function per command or query: each reads what it needs through
 //! the ports, decides with the domain, builds its events, commits, and says what a lost
-//! conditional write means. Nothing here knows HTTP or AWS. Account administration takes an
-//! [`Admin`] (the kernel's `Capability<Admins>`), so none of it runs for anyone else; the
+//! conditional write means. Nothing here knows HTTP or AWS. Account administration first makes
+//! an [`Admin`] (the kernel's `Capability<Admins>`) from the caller's account, so none of it runs
+//! for anyone else; the
 //! operator's bootstrap, which no token reaches, opens its account through the same private
 //! step as [`create_account`] rather than through a forged proof.
 
 use ates_kernel::event::{Cause, Envelope};
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -30,8 +31,8 @@ impl Rights for Admins {
     const ROLES: &'static [Role] = &[Role::Admin];
 }
 
-/// Proof that the caller is an admin (`Admin::check(account_id, role)`): the account
-/// administration use cases take one, so none of them runs for anyone else.
+/// Proof that the caller is an admin, made from their account as it is now
+/// (`Claims::may`): the account administration use cases ask for one first.
 pub type Admin = Capability<Admins>;
 
 /// `sign in` with email and password (SPEC A2): a new session and its first token pair.
@@ -261,7 +262,8 @@ fn token_pair(
 }
 
 /// `me`: the signed-in account.
-pub async fn me(store: &impl AuthStore, account_id: Uuid) -> Result<Account, AuthError> {
+pub async fn me(store: &impl AuthStore, me: &Claims) -> Result<Account, AuthError> {
+    let account_id = me.caller(store).await?.account_id();
     Ok(store
         .account(account_id)
         .await?
@@ -276,10 +278,11 @@ pub const MAX_PAGE: i32 = 100;
 /// `list accounts` (admins): ordered by email, a page at a time.
 pub async fn list_accounts(
     store: &impl AuthStore,
-    _admin: &Admin,
+    caller: &Claims,
     limit: Option<i32>,
     cursor: Option<&str>,
 ) -> Result<AccountPage, AuthError> {
+    let _admin: Admin = caller.may(store).await?;
     let limit = limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(AuthError::Invalid(format!("limit must be 1 to {MAX_PAGE}")));
@@ -291,11 +294,12 @@ pub async fn list_accounts(
 /// the email belongs to an account already.
 pub async fn create_account(
     store: &impl AuthStore,
-    _admin: &Admin,
+    caller: &Claims,
     new: &NewAccount,
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
+    let _admin: Admin = caller.may(store).await?;
     open_account(store, new, cause, now).await
 }
 
@@ -338,12 +342,13 @@ async fn existing_account(store: &impl AuthStore, account_id: Uuid) -> Result<Ac
 /// changes nothing answers the account as it is and publishes nothing.
 pub async fn update_account(
     store: &impl AuthStore,
-    _admin: &Admin,
+    caller: &Claims,
     account_id: Uuid,
     change: &AccountChange,
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
+    let _admin: Admin = caller.may(store).await?;
     let current = existing_account(store, account_id).await?;
     let Some(changed) = current.change(change)? else {
         return Ok(current);
@@ -359,11 +364,12 @@ pub async fn update_account(
 /// (the admin is the one the proof admitted).
 pub async fn deactivate_account(
     store: &impl AuthStore,
-    admin: &Admin,
+    caller: &Claims,
     account_id: Uuid,
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
+    let admin: Admin = caller.may(store).await?;
     let current = existing_account(store, account_id).await?;
     let Some(deactivated) = current.deactivate(admin.account_id())? else {
         return Ok(current);

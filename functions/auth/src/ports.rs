@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
+use ates_kernel::identity::AccountCopies;
 use uuid::Uuid;
 
 use crate::account::Account;

@@ -19,7 +19,7 @@ use ates_kernel::dynamo::{
     from_item, get_s, key, n, opt_s, s, to_item, update, Item, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
+use ates_kernel::identity::AccountCopies;
 use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};

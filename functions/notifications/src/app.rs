@@ -42,10 +42,9 @@
 
 use ates_kernel::contracts::accounting::decode_statement_requested;
 use ates_kernel::event::Envelope;
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::error::NotificationError;
 use crate::message::{Addressed, Claim, Kind, Message, Status};
@@ -149,19 +148,21 @@ pub use ates_kernel::copies::sync_account;
 /// The caller's own messages, newest first.
 pub async fn my_messages(
     store: &impl NotificationStore,
-    me: Uuid,
+    me: &Claims,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, NotificationError> {
+    let me = me.caller(store).await?.account_id();
     store.messages_to(me, limit, cursor).await
 }
 
 /// Everyone's messages (admins).
 pub async fn all_messages(
     store: &impl NotificationStore,
-    _admins: &Capability<Admins>,
+    caller: &Claims,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, NotificationError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     store.all_messages(limit, cursor).await
 }

@@ -2,13 +2,14 @@
 //! try of the kernel's executor (`usecase::execute`): it reads what it needs through
 //! [`TaskStore`], decides with the domain (`task`, `shuffle`, which also build the events), and
 //! commits state and events in one store call. No HTTP, no AWS: `api` maps requests onto these,
-//! `store` and `memory` are the stores they run on. What only managers and admins may do takes
-//! a `Capability<Managers>`, so it cannot run for anyone else.
+//! `store` and `memory` are the stores they run on. Each request's use case first asks the
+//! account copy who is calling (`Claims::caller`); what only managers and admins may do needs a
+//! `Capability<Managers>` from it, so it cannot run for anyone else.
 
 use ates_kernel::contracts::tasks::split_legacy_title;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
 
 pub use crate::ports::{Listing, PageSaved, Saved, TaskStore};
@@ -40,11 +41,11 @@ pub enum PageOutcome {
     Duplicate,
 }
 
-/// A command as issued: by whom, why, when, and under which idempotency key; what every
-/// command carries besides its own input.
+/// A command as issued: by whom (as the token says), why, when, and under which idempotency key;
+/// what every command carries besides its own input.
 #[derive(Debug, Clone)]
 pub struct Issued {
-    pub by: Uuid,
+    pub by: Claims,
     pub cause: Cause,
     pub idempotency: Option<IdempotencyKey>,
     pub now: DateTime<Utc>,
@@ -80,12 +81,13 @@ pub async fn create_task(
     issued: &Issued,
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<Answer<Task>, TaskError> {
+    let by = issued.by.caller(store).await?.account_id();
     let fingerprint = serde_json::to_string(new).map_err(|e| TaskError::Invalid(e.to_string()))?;
     let keyed = issued.keyed(fingerprint);
     let pool = store.assignable_accounts().await?;
     let assignee = pick_assignee(&pool, rng).ok_or(TaskError::NobodyAssignable)?;
     execute_keyed(store, keyed.as_ref(), || async {
-        let task = Task::open(new, assignee, issued.by, issued.now);
+        let task = Task::open(new, assignee, by, issued.now);
         let events = [
             Envelope::wrap(PRODUCER, &task.created(), &issued.cause, issued.now)?,
             Envelope::wrap(
@@ -113,10 +115,11 @@ pub async fn complete_task(
     task_id: Uuid,
     issued: &Issued,
 ) -> Result<Answer<Task>, TaskError> {
+    let me = issued.by.caller(store).await?.account_id();
     let keyed = issued.keyed(format!("complete {task_id}"));
     execute_keyed(store, keyed.as_ref(), || async {
         let task = store.task(task_id).await?.ok_or(TaskError::UnknownTask)?;
-        let (done, completed) = match task.complete(issued.by, issued.now) {
+        let (done, completed) = match task.complete(me, issued.now) {
             Ok(done) => done,
             // Done already: by this same request, if it carries the key of the first.
             Err(TaskError::AlreadyDone) => return Ok(Attempt::KeyUsed(TaskError::AlreadyDone)),
@@ -139,35 +142,34 @@ pub async fn complete_task(
 /// T4: an employee's own tasks of one status, newest first.
 pub async fn my_tasks(
     store: &impl TaskStore,
-    me: Uuid,
+    me: &Claims,
     status: Status,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, TaskError> {
+    let me = me.caller(store).await?.account_id();
     store.tasks_of(me, status, limit, cursor).await
 }
 
 /// T1: every task (managers and admins).
 pub async fn all_tasks(
     store: &impl TaskStore,
-    _managers: &Capability<Managers>,
+    caller: &Claims,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, TaskError> {
+    let _managers: Capability<Managers> = caller.may(store).await?;
     store.all_tasks(limit, cursor).await
 }
 
 /// T3 (managers and admins): a shuffle of every open task starts; its pages run asynchronously.
-pub async fn start_shuffle(
-    store: &impl TaskStore,
-    _managers: &Capability<Managers>,
-    issued: &Issued,
-) -> Result<Shuffle, TaskError> {
+pub async fn start_shuffle(store: &impl TaskStore, issued: &Issued) -> Result<Shuffle, TaskError> {
+    let managers: Capability<Managers> = issued.by.may(store).await?;
     if store.assignable_accounts().await?.is_empty() {
         return Err(TaskError::NobodyAssignable);
     }
     let total = store.open_tasks().await?;
-    let shuffle = Shuffle::request(issued.by, total, issued.now);
+    let shuffle = Shuffle::request(managers.account_id(), total, issued.now);
     store
         .start_shuffle(&shuffle, &issued.cause.correlation_id)
         .await?;
@@ -178,9 +180,10 @@ pub async fn start_shuffle(
 /// T3 (managers and admins): how far a shuffle got.
 pub async fn shuffle_progress(
     store: &impl TaskStore,
-    _managers: &Capability<Managers>,
+    caller: &Claims,
     id: Uuid,
 ) -> Result<Shuffle, TaskError> {
+    let _managers: Capability<Managers> = caller.may(store).await?;
     store.shuffle(id).await?.ok_or(TaskError::UnknownShuffle)
 }
 
