@@ -1,6 +1,6 @@
 //! The task tracker's use cases: one function per command, query and event handler. Each is a
-//! try of the kernel's executor (`usecase::execute`): it reads what it needs through
-//! [`TaskStore`], decides with the domain (`task`, `shuffle`, which also build the events), and
+//! try of the kernel's executor (`usecase::execute`): it reads what it needs through the small
+//! ports it names (`ports`), decides with the domain (`task`, `shuffle`, which also build the events), and
 //! commits state and events in one store call. No HTTP, no AWS: `api` maps requests onto these,
 //! `store` and `memory` are the stores they run on. Each request's use case first asks the
 //! account copy who is calling (`Claims::caller`); what only managers and admins may do needs a
@@ -12,9 +12,14 @@ use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
 
-pub use crate::ports::{Listing, PageSaved, Saved, TaskStore};
+pub use crate::ports::{
+    AssignablePool, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
+    TaskCreation, TaskListings, TaskStore, TitleMigration,
+};
+use ates_kernel::copies::AccountCopies;
 use ates_kernel::inbox::ConsumeError;
 pub use ates_kernel::usecase::Answer;
+use ates_kernel::usecase::Replays;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -76,7 +81,7 @@ fn json(task: &Task) -> Result<String, TaskError> {
 
 /// T2: a task appears open and is assigned at once to a uniformly random assignable account.
 pub async fn create_task(
-    store: &impl TaskStore,
+    store: &(impl AccountCopies + AssignablePool + TaskCreation + Replays),
     new: &ValidTask,
     issued: &Issued,
     rng: &mut (impl rand::Rng + Send),
@@ -111,7 +116,7 @@ pub async fn create_task(
 /// T4: only the current assignee completes, and a done task stays done. A repeated request
 /// with the same `Idempotency-Key` gets the first answer instead of a 409.
 pub async fn complete_task(
-    store: &impl TaskStore,
+    store: &(impl AccountCopies + TaskCompletion + Replays),
     task_id: Uuid,
     issued: &Issued,
 ) -> Result<Answer<Task>, TaskError> {
@@ -141,7 +146,7 @@ pub async fn complete_task(
 
 /// T4: an employee's own tasks of one status, newest first.
 pub async fn my_tasks(
-    store: &impl TaskStore,
+    store: &(impl AccountCopies + TaskListings),
     me: &Claims,
     status: Status,
     limit: usize,
@@ -153,7 +158,7 @@ pub async fn my_tasks(
 
 /// T1: every task (managers and admins).
 pub async fn all_tasks(
-    store: &impl TaskStore,
+    store: &(impl AccountCopies + TaskListings),
     caller: &Claims,
     limit: usize,
     cursor: Option<&str>,
@@ -163,7 +168,10 @@ pub async fn all_tasks(
 }
 
 /// T3 (managers and admins): a shuffle of every open task starts; its pages run asynchronously.
-pub async fn start_shuffle(store: &impl TaskStore, issued: &Issued) -> Result<Shuffle, TaskError> {
+pub async fn start_shuffle(
+    store: &(impl AccountCopies + AssignablePool + Shuffles),
+    issued: &Issued,
+) -> Result<Shuffle, TaskError> {
     let managers: Capability<Managers> = issued.by.may(store).await?;
     if store.assignable_accounts().await?.is_empty() {
         return Err(TaskError::NobodyAssignable);
@@ -179,7 +187,7 @@ pub async fn start_shuffle(store: &impl TaskStore, issued: &Issued) -> Result<Sh
 
 /// T3 (managers and admins): how far a shuffle got.
 pub async fn shuffle_progress(
-    store: &impl TaskStore,
+    store: &(impl AccountCopies + Shuffles),
     caller: &Claims,
     id: Uuid,
 ) -> Result<Shuffle, TaskError> {
@@ -191,7 +199,7 @@ pub async fn shuffle_progress(
 /// one `Task.Assigned` each, the shuffle's progress and the next page, in one commit. Tasks that
 /// changed since they were read are read again and the page tried again.
 pub async fn shuffle_page(
-    store: &impl TaskStore,
+    store: &(impl AssignablePool + ShufflePages),
     page: &Page,
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<PageOutcome, TaskError> {
@@ -249,7 +257,10 @@ pub use ates_kernel::copies::sync_account;
 
 /// A shuffle page as the work queue delivers it: a page of an unknown shuffle is poison;
 /// anything else may pass and is retried.
-pub async fn shuffle_page_work(store: &impl TaskStore, page: Page) -> Result<(), ConsumeError> {
+pub async fn shuffle_page_work(
+    store: &(impl AssignablePool + ShufflePages),
+    page: Page,
+) -> Result<(), ConsumeError> {
     let span = tracing::info_span!("shuffle_page", correlation_id = %page.correlation_id, shuffle_id = %page.job_id, shard = page.partition, page = page.page);
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
     match tracing::Instrument::instrument(shuffle_page(store, &page, &mut rng), span.clone()).await
@@ -283,7 +294,7 @@ pub struct MigrationPage {
 /// T5: stored legacy titles (`[UBERPOP-42] Fix`) become title + jira id, a page per run; safe
 /// to run again (a migrated task is not touched twice, one changed meanwhile is left alone).
 pub async fn migrate_legacy_titles(
-    store: &impl TaskStore,
+    store: &impl TitleMigration,
     run: &MigrationRun,
 ) -> Result<MigrationPage, TaskError> {
     let limit = run.limit.unwrap_or(500).clamp(1, 1000);

@@ -5,7 +5,7 @@ use ates_kernel::copies::KeepsAccountCopies;
 use ates_kernel::identity::Role;
 use ates_kernel::inbox::Outcome;
 use ates_kernel::testing::{account, account_event, Emulator};
-use ates_tasks::app::TaskStore;
+use ates_tasks::app::AssignablePool;
 use ates_tasks::store::Store;
 
 #[tokio::test]
