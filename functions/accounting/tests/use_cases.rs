@@ -1,9 +1,10 @@
 //! Accounting's use cases on the in-memory store: the money rules hold under duplicates and any
 //! order, and the daily close pays once.
 
+use ates_accounting::app::CloseReports;
 use std::collections::HashMap;
 
-use ates_accounting::app::{self, LedgerStore};
+use ates_accounting::app::{self};
 use ates_accounting::close::CloseStatus;
 use ates_accounting::error::AccountingError;
 use ates_accounting::ledger::Task;
