@@ -20,8 +20,12 @@ use crate::challenge::{self, Guess};
 use crate::error::AuthError;
 use crate::issuer::{Issuer, RefreshToken, TokenPair};
 use crate::password;
-use crate::ports::{AccountPage, AuthStore, Mailer, Written};
+use crate::ports::{
+    AccountAdministration, AccountDirectory, AccountPage, Challenges, Mailer, Passwords, Sessions,
+    Written,
+};
 use crate::PRODUCER;
+use ates_kernel::identity::AccountCopies;
 
 /// Who administers accounts (SPEC A1): admins only.
 #[derive(Debug)]
@@ -37,7 +41,7 @@ pub type Admin = Capability<Admins>;
 
 /// `sign in` with email and password (SPEC A2): a new session and its first token pair.
 pub async fn sign_in(
-    store: &impl AuthStore,
+    store: &(impl Passwords + Sessions),
     issuer: &Issuer,
     email: &str,
     password: &str,
@@ -84,7 +88,7 @@ pub async fn sign_in(
 /// A token that was used already was copied: its session ends, and with it whatever token was
 /// minted after it, so a thief's successors die with the stolen token.
 pub async fn refresh(
-    store: &impl AuthStore,
+    store: &(impl AccountDirectory + Sessions),
     issuer: &Issuer,
     refresh_token: &str,
     now: DateTime<Utc>,
@@ -112,7 +116,7 @@ pub async fn refresh(
 
 /// `sign out`: revokes the refresh token and ends its session, so no token of that sign-in
 /// refreshes again. Repeating it, or an unknown token, is harmless.
-pub async fn sign_out(store: &impl AuthStore, refresh_token: &str) -> Result<(), AuthError> {
+pub async fn sign_out(store: &impl Sessions, refresh_token: &str) -> Result<(), AuthError> {
     if let Some(token) = RefreshToken::parse(refresh_token) {
         // Lost: an unknown token, or one of another session; there is nothing to end.
         let _ = store.sign_out(&token).await?;
@@ -130,7 +134,7 @@ pub const CODE_REQUEST_TIME: std::time::Duration = std::time::Duration::from_sec
 /// find out who works here: the rate limit counts every address, and a mail that could not be
 /// sent is logged, not answered (only real accounts are mailed, so a failure would tell).
 pub async fn request_code(
-    store: &impl AuthStore,
+    store: &(impl AccountDirectory + Challenges),
     mailer: &impl Mailer,
     email: &str,
     now: DateTime<Utc>,
@@ -172,7 +176,7 @@ pub async fn request_code(
 /// later (what is still running then, a slow mail say, is cut off and the request answered as
 /// done), so known and unknown addresses take the same time.
 pub async fn request_code_paced(
-    store: &impl AuthStore,
+    store: &(impl AccountDirectory + Challenges),
     mailer: &impl Mailer,
     email: &str,
     now: DateTime<Utc>,
@@ -191,7 +195,7 @@ pub async fn request_code_paced(
 /// bounded twice: by its code (a few guesses each) and by the address, whose wrong guesses over
 /// all its codes cost a growing wait once the free ones are used up.
 pub async fn sign_in_with_code(
-    store: &impl AuthStore,
+    store: &(impl AccountDirectory + Challenges + Sessions),
     issuer: &Issuer,
     email: &str,
     code: &str,
@@ -240,7 +244,7 @@ pub async fn sign_in_with_code(
 }
 
 async fn start_session(
-    store: &impl AuthStore,
+    store: &impl Sessions,
     issuer: &Issuer,
     account: &Account,
     now: DateTime<Utc>,
@@ -262,7 +266,10 @@ fn token_pair(
 }
 
 /// `me`: the signed-in account.
-pub async fn me(store: &impl AuthStore, me: &Claims) -> Result<Account, AuthError> {
+pub async fn me(
+    store: &(impl AccountCopies + AccountDirectory),
+    me: &Claims,
+) -> Result<Account, AuthError> {
     let account_id = me.caller(store).await?.account_id();
     Ok(store
         .account(account_id)
@@ -277,7 +284,7 @@ pub const MAX_PAGE: i32 = 100;
 
 /// `list accounts` (admins): ordered by email, a page at a time.
 pub async fn list_accounts(
-    store: &impl AuthStore,
+    store: &(impl AccountCopies + AccountDirectory),
     caller: &Claims,
     limit: Option<i32>,
     cursor: Option<&str>,
@@ -293,7 +300,7 @@ pub async fn list_accounts(
 /// `create an account` (admins, SPEC A1): an active account and its `Account.Created`, unless
 /// the email belongs to an account already.
 pub async fn create_account(
-    store: &impl AuthStore,
+    store: &(impl AccountAdministration + AccountCopies),
     caller: &Claims,
     new: &NewAccount,
     cause: &Cause,
@@ -306,7 +313,7 @@ pub async fn create_account(
 /// Opens an account: what an admin's [`create_account`] does, and the operator's
 /// [`bootstrap_admin`] (no caller, so no proof to ask for).
 async fn open_account(
-    store: &impl AuthStore,
+    store: &impl AccountAdministration,
     new: &NewAccount,
     cause: &Cause,
     now: DateTime<Utc>,
@@ -333,7 +340,10 @@ async fn open_account(
 }
 
 /// The account an admin acts on.
-async fn existing_account(store: &impl AuthStore, account_id: Uuid) -> Result<Account, AuthError> {
+async fn existing_account(
+    store: &impl AccountDirectory,
+    account_id: Uuid,
+) -> Result<Account, AuthError> {
     let stored = store.account(account_id).await?;
     Ok(stored.ok_or(AuthError::UnknownAccount)?.account)
 }
@@ -341,7 +351,7 @@ async fn existing_account(store: &impl AuthStore, account_id: Uuid) -> Result<Ac
 /// `update an account` (admins): name and/or role, with `Account.Updated`. A change that
 /// changes nothing answers the account as it is and publishes nothing.
 pub async fn update_account(
-    store: &impl AuthStore,
+    store: &(impl AccountAdministration + AccountCopies + AccountDirectory),
     caller: &Claims,
     account_id: Uuid,
     change: &AccountChange,
@@ -363,7 +373,7 @@ pub async fn update_account(
 /// its refresh tokens stop working. Repeating it is harmless; nobody deactivates themselves
 /// (the admin is the one the proof admitted).
 pub async fn deactivate_account(
-    store: &impl AuthStore,
+    store: &(impl AccountAdministration + AccountCopies + AccountDirectory),
     caller: &Claims,
     account_id: Uuid,
     cause: &Cause,
@@ -388,7 +398,7 @@ pub async fn deactivate_account(
 /// Commits a changed account. Lost: another admin changed it since it was read; the change was
 /// decided on what they overwrote, so the caller reloads rather than this retrying blindly.
 async fn save(
-    store: &impl AuthStore,
+    store: &impl AccountAdministration,
     account: &Account,
     event: &Envelope,
 ) -> Result<(), AuthError> {
@@ -429,7 +439,7 @@ pub struct Bootstrapped {
 /// that admin; for another email it refuses while an admin exists (unless `force`), so the
 /// function cannot be used to mint admins. A password only where `passwords_allowed` (locally).
 pub async fn bootstrap_admin(
-    store: &impl AuthStore,
+    store: &(impl AccountAdministration + AccountDirectory),
     input: BootstrapAdmin,
     passwords_allowed: bool,
     now: DateTime<Utc>,
@@ -466,7 +476,7 @@ pub async fn bootstrap_admin(
 }
 
 /// Whether any account is an admin: the accounts a page at a time (bootstrapping is rare).
-async fn an_admin_exists(store: &impl AuthStore) -> Result<bool, AuthError> {
+async fn an_admin_exists(store: &impl AccountDirectory) -> Result<bool, AuthError> {
     let mut after: Option<String> = None;
     loop {
         let page = store.accounts(100, after.as_deref()).await?;

@@ -1,4 +1,5 @@
-//! The contract of [`AuthStore`] (and the kernel's [`AccountCopies`] it extends): what the use
+//! The contract of every port of the auth table (`ports`: each contract names the ports it
+//! asserts) and of the kernel's [`AccountCopies`] beside them: what the use
 //! cases rely on, asserted through the port alone. Every contract runs on the in-memory store
 //! the use-case tests use (`memory::…`) and on the DynamoDB store over a fresh table of one
 //! emulator shared by this binary (`dynamo::…`).
@@ -8,9 +9,12 @@ use ates_auth::challenge::{Challenge, WrongGuesses, FORGET_AFTER_SECONDS, MAX_GU
 use ates_auth::error::AuthError;
 use ates_auth::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
 use ates_auth::password::Failures;
-use ates_auth::ports::{AuthStore, StoredAccount, Written};
+use ates_auth::ports::{
+    AccountAdministration, AccountDirectory, Challenges, Passwords, Sessions, StoredAccount,
+    Written,
+};
 use ates_kernel::event::Envelope;
-use ates_kernel::identity::Role;
+use ates_kernel::identity::{AccountCopies, Role};
 use ates_kernel::testing::{self, at};
 use uuid::Uuid;
 
@@ -57,7 +61,7 @@ fn event(account: &Account) -> Envelope {
     testing::account_event(&account.snapshot())
 }
 
-async fn create<S: AuthStore>(store: &S, account: &Account, password: Option<&str>) {
+async fn create<S: AccountAdministration>(store: &S, account: &Account, password: Option<&str>) {
     let written = store
         .create_account(account, password, &event(account))
         .await;
@@ -71,7 +75,11 @@ fn stored(account: &Account) -> Option<StoredAccount> {
     })
 }
 
-async fn an_email_makes_one_account<S: AuthStore>(store: &S) {
+async fn an_email_makes_one_account<
+    S: AccountAdministration + AccountCopies + AccountDirectory + Passwords,
+>(
+    store: &S,
+) {
     let kiwi = account("kiwi@popug.test", Role::Worker);
     assert_eq!(store.account(kiwi.account_id).await.unwrap(), None);
     assert_eq!(store.account_by_email(&kiwi.email).await.unwrap(), None);
@@ -110,7 +118,11 @@ async fn an_email_makes_one_account<S: AuthStore>(store: &S) {
     assert_eq!(store.account_copy(Uuid::now_v7()).await.unwrap(), None);
 }
 
-async fn an_account_changes_only_from_the_revision_before<S: AuthStore>(store: &S) {
+async fn an_account_changes_only_from_the_revision_before<
+    S: AccountAdministration + AccountDirectory,
+>(
+    store: &S,
+) {
     let kiwi = account("kiwi@popug.test", Role::Worker);
     create(store, &kiwi, Some("hash")).await;
     let promoted = Account {
@@ -179,7 +191,9 @@ async fn an_account_changes_only_from_the_revision_before<S: AuthStore>(store: &
     assert_eq!(written.unwrap(), Written::Lost, "no such account");
 }
 
-async fn accounts_are_listed_by_email_and_paged<S: AuthStore>(store: &S) {
+async fn accounts_are_listed_by_email_and_paged<S: AccountAdministration + AccountDirectory>(
+    store: &S,
+) {
     let mut all = Vec::new();
     for name in ["mango", "kiwi", "zebra", "apple", "lime", "fig", "date"] {
         let a = account(&format!("{name}@popug.test"), Role::Worker);
@@ -210,7 +224,7 @@ async fn accounts_are_listed_by_email_and_paged<S: AuthStore>(store: &S) {
     assert!(matches!(unknown, Err(AuthError::Invalid(_))), "{unknown:?}");
 }
 
-async fn a_refresh_token_is_spent_once_within_its_live_session<S: AuthStore>(store: &S) {
+async fn a_refresh_token_is_spent_once_within_its_live_session<S: Sessions>(store: &S) {
     let kiwi = Uuid::now_v7();
     let first = RefreshToken::start_session(kiwi);
     store.start_session(&first, NOW).await.unwrap();
@@ -273,7 +287,7 @@ async fn a_refresh_token_is_spent_once_within_its_live_session<S: AuthStore>(sto
         .unwrap());
 }
 
-async fn a_session_ends_and_a_sign_out_revokes_its_token<S: AuthStore>(store: &S) {
+async fn a_session_ends_and_a_sign_out_revokes_its_token<S: Sessions>(store: &S) {
     let kiwi = Uuid::now_v7();
     let first = RefreshToken::start_session(kiwi);
     store.start_session(&first, NOW).await.unwrap();
@@ -328,7 +342,7 @@ async fn a_session_ends_and_a_sign_out_revokes_its_token<S: AuthStore>(store: &S
     );
 }
 
-async fn wrong_passwords_are_counted_and_cleared<S: AuthStore>(store: &S) {
+async fn wrong_passwords_are_counted_and_cleared<S: AccountAdministration + Passwords>(store: &S) {
     let kiwi = account("kiwi@popug.test", Role::Worker);
     create(store, &kiwi, Some("hash")).await;
     let failures = || async {
@@ -388,7 +402,7 @@ fn challenge(code: &str, version: u64) -> Challenge {
     }
 }
 
-async fn a_code_is_saved_from_the_version_read_and_keeps_the_wrong_guesses<S: AuthStore>(
+async fn a_code_is_saved_from_the_version_read_and_keeps_the_wrong_guesses<S: Challenges>(
     store: &S,
 ) {
     let email = "kiwi@popug.test";
@@ -486,7 +500,7 @@ async fn a_code_is_saved_from_the_version_read_and_keeps_the_wrong_guesses<S: Au
     );
 }
 
-async fn a_code_takes_its_guesses_and_is_spent_once<S: AuthStore>(store: &S) {
+async fn a_code_takes_its_guesses_and_is_spent_once<S: Challenges>(store: &S) {
     let email = "kiwi@popug.test";
     let code = challenge("c1", 1);
     assert_eq!(
