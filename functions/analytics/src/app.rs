@@ -15,9 +15,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::AnalyticsError;
-pub use crate::ports::{AnalyticsStore, Movement, Projected, Replayer, Title};
+pub use crate::ports::{
+    AnalyticsStore, BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection,
+    Projected, Rebuilds, Replayer, Title, Titles,
+};
 use crate::projection::{best, cover, shard, Completion, DayFigures, KnownBalance, Period};
 use crate::rebuild::{Rebuild, RebuildStatus, ReplayState};
+use ates_kernel::copies::AccountCopies;
 
 /// Who reads analytics and rebuilds it: admins only.
 #[derive(Debug)]
@@ -44,7 +48,7 @@ fn inbox_name(consumer: &str, generation: u32) -> String {
 /// `Task.Created` (any version): the title the most expensive task is shown with. A replayed
 /// event (`delivery.replayed`) goes only to the generation a rebuild is filling.
 pub async fn record_title(
-    store: &impl AnalyticsStore,
+    store: &(impl LiveGenerations + Titles),
     event: &Envelope,
     delivery: Delivery,
 ) -> Result<Outcome, ConsumeError> {
@@ -66,7 +70,7 @@ pub async fn record_title(
 /// for the most expensive of its day and month. A replayed event goes only to the generation a
 /// rebuild is filling.
 pub async fn record_movement(
-    store: &impl AnalyticsStore,
+    store: &(impl LiveGenerations + MovementProjection),
     event: &Envelope,
     delivery: Delivery,
 ) -> Result<Outcome, ConsumeError> {
@@ -83,7 +87,7 @@ pub async fn record_movement(
 }
 
 async fn apply(
-    store: &impl AnalyticsStore,
+    store: &impl MovementProjection,
     generation: u32,
     posted: &TransactionPosted,
     event: &Envelope,
@@ -154,7 +158,7 @@ fn today(calendar: &Calendar, now: DateTime<Utc>) -> Result<NaiveDate, Analytics
 
 /// `GET /analytics/summary` (N1): today's management earnings and how many are in debt.
 pub async fn summary(
-    store: &impl AnalyticsStore,
+    store: &(impl AccountCopies + DailyFigures + LiveGenerations),
     caller: &Claims,
     calendar: &Calendar,
     now: DateTime<Utc>,
@@ -179,7 +183,7 @@ pub use ates_kernel::earnings::{Earnings, EarningsDay};
 /// `GET /analytics/earnings?from&to` (N2): every day of the range (zero when quiet), and
 /// today's; without a range, today.
 pub async fn earnings(
-    store: &impl AnalyticsStore,
+    store: &(impl AccountCopies + DailyFigures + LiveGenerations),
     caller: &Claims,
     calendar: &Calendar,
     range: Option<(NaiveDate, NaiveDate)>,
@@ -225,7 +229,7 @@ pub struct MostExpensive {
 /// period (ties: the earlier completion), read from per-day and per-month maxima — at most 12
 /// months and 62 days for a year — and the winner's title.
 pub async fn most_expensive_task(
-    store: &impl AnalyticsStore,
+    store: &(impl AccountCopies + BestCompletions + LiveGenerations + Titles),
     caller: &Claims,
     asked: Asked,
 ) -> Result<MostExpensive, AnalyticsError> {
@@ -258,7 +262,7 @@ pub async fn most_expensive_task(
 /// into it through analytics' own rules. The generation answering now keeps answering. While
 /// a rebuild runs, another is refused (409).
 pub async fn start_rebuild(
-    store: &impl AnalyticsStore,
+    store: &(impl AccountCopies + LiveGenerations + Rebuilds),
     bus: &impl Replayer,
     caller: &Claims,
     now: DateTime<Utc>,
@@ -297,7 +301,7 @@ pub struct RebuildProgress {
 }
 
 pub async fn rebuild_progress(
-    store: &impl AnalyticsStore,
+    store: &(impl AccountCopies + LiveGenerations + Rebuilds),
     bus: &impl Replayer,
     caller: &Claims,
     id: Uuid,
@@ -326,7 +330,7 @@ pub async fn rebuild_progress(
 /// Scheduled every minute: the rebuild under way, if any, is switched to once its replay is
 /// complete and the queues it filled are empty, or ended if its replay failed.
 pub async fn settle_rebuild(
-    store: &impl AnalyticsStore,
+    store: &(impl LiveGenerations + Rebuilds),
     bus: &impl Replayer,
     now: DateTime<Utc>,
 ) -> Result<Option<Rebuild>, AnalyticsError> {

@@ -9,7 +9,10 @@ use ates_kernel::event::Envelope;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::ports::{AnalyticsStore, Movement, Projected, Title};
+use crate::ports::{
+    BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection, Projected,
+    Rebuilds, Title, Titles,
+};
 use crate::projection::{Completion, DayFigures, Generations, KnownBalance};
 use crate::rebuild::Rebuild;
 
@@ -53,11 +56,13 @@ impl HasCopyStore for MemoryStore {
     }
 }
 
-impl AnalyticsStore for MemoryStore {
+impl LiveGenerations for MemoryStore {
     async fn generations(&self) -> Result<Generations, StoreError> {
         Ok(self.state.lock().generations)
     }
+}
 
+impl Rebuilds for MemoryStore {
     async fn begin_rebuild(
         &self,
         rebuild: &Rebuild,
@@ -92,7 +97,9 @@ impl AnalyticsStore for MemoryStore {
     async fn rebuild(&self, id: Uuid) -> Result<Option<Rebuild>, StoreError> {
         Ok(self.state.lock().rebuilds.get(&id).cloned())
     }
+}
 
+impl MovementProjection for MemoryStore {
     async fn balance(
         &self,
         generation: u32,
@@ -141,7 +148,9 @@ impl AnalyticsStore for MemoryStore {
         keep_best(&mut state.best_months, (generation, c.month()), c);
         Ok(())
     }
+}
 
+impl Titles for MemoryStore {
     async fn record_title(
         &self,
         generation: u32,
@@ -158,7 +167,9 @@ impl AnalyticsStore for MemoryStore {
     async fn title(&self, generation: u32, task: Uuid) -> Result<Option<Title>, StoreError> {
         Ok(self.state.lock().titles.get(&(generation, task)).cloned())
     }
+}
 
+impl DailyFigures for MemoryStore {
     async fn day_figures(
         &self,
         generation: u32,
@@ -183,7 +194,9 @@ impl AnalyticsStore for MemoryStore {
             .copied()
             .unwrap_or(0))
     }
+}
 
+impl BestCompletions for MemoryStore {
     async fn best_completions(
         &self,
         generation: u32,

@@ -23,7 +23,10 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{NaiveDate, SecondsFormat};
 use uuid::Uuid;
 
-use crate::ports::{AnalyticsStore, Movement, Projected, Title};
+use crate::ports::{
+    BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection, Projected,
+    Rebuilds, Title, Titles,
+};
 use crate::projection::{shard, Completion, DayFigures, Generations, KnownBalance, SHARDS};
 use crate::rebuild::Rebuild;
 
@@ -114,7 +117,7 @@ impl HasCopyStore for Store {
     }
 }
 
-impl AnalyticsStore for Store {
+impl LiveGenerations for Store {
     async fn generations(&self) -> Result<Generations, StoreError> {
         Ok(self
             .table
@@ -122,7 +125,9 @@ impl AnalyticsStore for Store {
             .await?
             .unwrap_or_default())
     }
+}
 
+impl Rebuilds for Store {
     async fn begin_rebuild(
         &self,
         rebuild: &Rebuild,
@@ -173,7 +178,9 @@ impl AnalyticsStore for Store {
     async fn rebuild(&self, id: Uuid) -> Result<Option<Rebuild>, StoreError> {
         self.table.get_as(rebuild_key(id)).await
     }
+}
 
+impl MovementProjection for Store {
     async fn balance(
         &self,
         generation: u32,
@@ -246,7 +253,9 @@ impl AnalyticsStore for Store {
         self.keep_best(best_month_key(generation, &c.month()), c)
             .await
     }
+}
 
+impl Titles for Store {
     async fn record_title(
         &self,
         generation: u32,
@@ -280,7 +289,9 @@ impl AnalyticsStore for Store {
                 jira_id: ates_kernel::dynamo::opt_s(&item, "jira_id").map(str::to_owned),
             }))
     }
+}
 
+impl DailyFigures for Store {
     async fn day_figures(
         &self,
         generation: u32,
@@ -312,7 +323,9 @@ impl AnalyticsStore for Store {
             .map(|i| get_n::<i64>(i, "accounts").unwrap_or(0))
             .sum())
     }
+}
 
+impl BestCompletions for Store {
     async fn best_completions(
         &self,
         generation: u32,
