@@ -1,5 +1,5 @@
-//! Notifications' use cases: one function per event handler and query. Each reads through
-//! [`NotificationStore`], decides with the domain (`message`, `statement`), and writes; the
+//! Notifications' use cases: one function per event handler and query. Each reads through the
+//! small ports it names (`ports`), decides with the domain (`message`, `statement`), and writes; the
 //! mail leaves through the [`Courier`]. No HTTP, no AWS.
 //!
 //! A statement is mailed. Accounting's close publishes one `Statement.Requested` per account and
@@ -48,8 +48,11 @@ use chrono::{DateTime, Utc};
 
 use crate::error::NotificationError;
 use crate::message::{Addressed, Claim, Kind, Message, Status};
-pub use crate::ports::{Courier, Listing, NotificationStore, Undelivered};
+pub use crate::ports::{
+    Courier, Listing, MessageHistory, NotificationStore, StatementMessages, Undelivered,
+};
 use crate::statement;
+use ates_kernel::copies::AccountCopies;
 
 /// Who reads everyone's messages: admins only.
 #[derive(Debug)]
@@ -65,7 +68,7 @@ impl Rights for Admins {
 /// message is `failed` and the request goes to the dead-letter queue; a request that can never
 /// be mailed is poison.
 pub async fn send_statement(
-    store: &impl NotificationStore,
+    store: &(impl AccountCopies + StatementMessages),
     courier: &impl Courier,
     event: &Envelope,
     delivery: Delivery,
@@ -147,7 +150,7 @@ pub use ates_kernel::copies::sync_account;
 
 /// The caller's own messages, newest first.
 pub async fn my_messages(
-    store: &impl NotificationStore,
+    store: &(impl AccountCopies + MessageHistory),
     me: &Claims,
     limit: usize,
     cursor: Option<&str>,
@@ -158,7 +161,7 @@ pub async fn my_messages(
 
 /// Everyone's messages (admins).
 pub async fn all_messages(
-    store: &impl NotificationStore,
+    store: &(impl AccountCopies + MessageHistory),
     caller: &Claims,
     limit: usize,
     cursor: Option<&str>,

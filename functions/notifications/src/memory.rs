@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::NotificationError;
 use crate::message::Message;
-use crate::ports::{Courier, Listing, NotificationStore, Undelivered};
+use crate::ports::{Courier, Listing, MessageHistory, StatementMessages, Undelivered};
 use crate::statement::Content;
 
 #[derive(Default)]
@@ -31,7 +31,7 @@ impl HasCopyStore for MemoryStore {
     }
 }
 
-impl NotificationStore for MemoryStore {
+impl StatementMessages for MemoryStore {
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {
         Ok(self.state.lock().messages.get(id).cloned())
     }
@@ -51,7 +51,9 @@ impl NotificationStore for MemoryStore {
             .insert(message.message_id.clone(), message.clone());
         Ok(true)
     }
+}
 
+impl MessageHistory for MemoryStore {
     async fn messages_to(
         &self,
         account: Uuid,
