@@ -705,4 +705,14 @@ async fn account_copies_move_only_forward_and_make_the_pool<
     let mut pool = vec![mango, boss];
     pool.sort_unstable();
     assert_eq!(store.assignable_accounts().await.unwrap(), pool);
+    assert_eq!(
+        save(snapshot(Role::Manager, true, 2, mango)).await,
+        Outcome::Applied,
+        "an accountant made a manager"
+    );
+    assert_eq!(
+        store.assignable_accounts().await.unwrap(),
+        vec![boss],
+        "a manager takes no tasks"
+    );
 }
