@@ -21,7 +21,7 @@ use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
 use crate::ports::{
     AccountPage, AccountProfiles, AuditLogs, BalanceListings, Bank, BankError, Booked, ClosePages,
     CloseReports, CloseStarts, CompanyEarnings, DayEarnings, EntryPage, LedgerAccounts,
-    PayoutDetailsBook, Posting, Postings, PricedTasks, Transfers,
+    LedgerStore, PayoutDetailsBook, Posting, Postings, PricedTasks, Transfers,
 };
 use crate::store::PAGE_SIZE;
 
@@ -123,6 +123,8 @@ fn write_entry(state: &mut State, entry: &Entry) {
         .or_default()
         .add(DayEarnings::of(entry));
 }
+
+impl LedgerStore for MemoryStore {}
 
 impl AccountCopies for MemoryStore {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {

@@ -254,6 +254,8 @@ pub trait Transfers {
 /// The accounting table, as the use cases need it: every port above and the kernel's copy of
 /// accounts. Every write is one atomic step. A use case asks only for the ports it uses; the
 /// handlers and the binaries hold a whole store.
+///
+/// Each store says it is one, so a store that lacks a port fails where it is defined.
 pub trait LedgerStore:
     AccountCopies
     + LedgerAccounts
@@ -268,24 +270,6 @@ pub trait LedgerStore:
     + ClosePages
     + PayoutDetailsBook
     + Transfers
-{
-}
-
-impl<
-        S: AccountCopies
-            + LedgerAccounts
-            + AccountProfiles
-            + PricedTasks
-            + Postings
-            + AuditLogs
-            + BalanceListings
-            + CompanyEarnings
-            + CloseReports
-            + CloseStarts
-            + ClosePages
-            + PayoutDetailsBook
-            + Transfers,
-    > LedgerStore for S
 {
 }
 

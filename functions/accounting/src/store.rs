@@ -37,8 +37,8 @@ use crate::ledger::{Closing, Entry, LedgerAccount, Task};
 use crate::payout::{PayoutDetails, Transfer};
 use crate::ports::{
     AccountPage, AccountProfiles, AuditLogs, BalanceListings, Booked, ClosePages, CloseReports,
-    CloseStarts, CompanyEarnings, DayEarnings, EntryPage, LedgerAccounts, PayoutDetailsBook,
-    Posting, Postings, PricedTasks, Transfers,
+    CloseStarts, CompanyEarnings, DayEarnings, EntryPage, LedgerAccounts, LedgerStore,
+    PayoutDetailsBook, Posting, Postings, PricedTasks, Transfers,
 };
 
 /// Accounts a close page handles: each is its own transaction of up to 8 items.
@@ -236,6 +236,8 @@ fn read_close(item: &Item) -> Result<Close, StoreError> {
         closed_at: time("closed_at")?,
     })
 }
+
+impl LedgerStore for Store {}
 
 impl AccountCopies for Store {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use uuid::Uuid;
 
 use crate::ports::{
-    BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection, Projected,
-    Rebuilds, Title, Titles,
+    AnalyticsStore, BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection,
+    Projected, Rebuilds, Title, Titles,
 };
 use crate::projection::{Completion, DayFigures, Generations, KnownBalance};
 use crate::rebuild::Rebuild;
@@ -49,6 +49,8 @@ fn keep_best<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Completion>, key: K, 
         }
     }
 }
+
+impl AnalyticsStore for MemoryStore {}
 
 impl HasCopyStore for MemoryStore {
     fn copy_store(&self) -> CopyStore<'_> {

@@ -134,6 +134,8 @@ pub trait BestCompletions {
 /// The analytics table, as the use cases need it: every port above and the kernel's copy of
 /// accounts. A use case asks only for the ports it uses; the handlers and the binaries hold a
 /// whole store.
+///
+/// Each store says it is one, so a store that lacks a port fails where it is defined.
 pub trait AnalyticsStore:
     KeepsAccountCopies
     + LiveGenerations
@@ -142,18 +144,6 @@ pub trait AnalyticsStore:
     + Titles
     + DailyFigures
     + BestCompletions
-{
-}
-
-impl<
-        S: KeepsAccountCopies
-            + LiveGenerations
-            + Rebuilds
-            + MovementProjection
-            + Titles
-            + DailyFigures
-            + BestCompletions,
-    > AnalyticsStore for S
 {
 }
 

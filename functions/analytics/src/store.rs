@@ -24,8 +24,8 @@ use chrono::{NaiveDate, SecondsFormat};
 use uuid::Uuid;
 
 use crate::ports::{
-    BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection, Projected,
-    Rebuilds, Title, Titles,
+    AnalyticsStore, BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection,
+    Projected, Rebuilds, Title, Titles,
 };
 use crate::projection::{shard, Completion, DayFigures, Generations, KnownBalance, SHARDS};
 use crate::rebuild::Rebuild;
@@ -110,6 +110,8 @@ fn rebuild_items(rebuild: &Rebuild, after: &Generations) -> (Item, Item) {
 /// The inbox name of the account-copy consumer; the copy belongs to no generation (a rebuild
 /// leaves it alone).
 const SYNC_ACCOUNT: &str = "analytics.sync-account";
+
+impl AnalyticsStore for Store {}
 
 impl HasCopyStore for Store {
     fn copy_store(&self) -> CopyStore<'_> {

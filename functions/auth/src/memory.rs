@@ -16,8 +16,8 @@ use crate::challenge::Challenge;
 use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
 use crate::ports::{
-    AccountAdministration, AccountDirectory, AccountPage, Challenges, Credentials, Mailer,
-    Passwords, Sessions, StoredAccount, Written,
+    AccountAdministration, AccountDirectory, AccountPage, AuthStore, Challenges, Credentials,
+    Mailer, Passwords, Sessions, StoredAccount, Written,
 };
 
 /// The state of a session or of a refresh token, as the table keeps it.
@@ -115,6 +115,8 @@ impl MemoryStore {
         self.tables.lock().passwords.get(&account_id).cloned()
     }
 }
+
+impl AuthStore for MemoryStore {}
 
 impl AccountCopies for MemoryStore {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {

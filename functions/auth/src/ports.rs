@@ -194,19 +194,10 @@ pub trait Challenges {
 /// case asks only for the ports it uses; the handlers and the binaries hold a whole store.
 ///
 /// The futures are `Send` because a Lambda handler's future is.
+///
+/// Each store says it is one, so a store that lacks a port fails where it is defined.
 pub trait AuthStore:
     AccountCopies + AccountDirectory + AccountAdministration + Sessions + Passwords + Challenges
-{
-}
-
-impl<
-        S: AccountCopies
-            + AccountDirectory
-            + AccountAdministration
-            + Sessions
-            + Passwords
-            + Challenges,
-    > AuthStore for S
 {
 }
 

@@ -30,8 +30,8 @@ use crate::challenge::{Challenge, WrongGuesses, FORGET_AFTER_SECONDS};
 use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
 use crate::ports::{
-    AccountAdministration, AccountDirectory, AccountPage, Challenges, Credentials, Passwords,
-    Sessions, StoredAccount, Written,
+    AccountAdministration, AccountDirectory, AccountPage, AuthStore, Challenges, Credentials,
+    Passwords, Sessions, StoredAccount, Written,
 };
 
 pub struct Store {
@@ -84,6 +84,8 @@ impl Store {
 }
 
 /// Auth keeps the accounts themselves: the caller is checked against the account, not a copy.
+impl AuthStore for Store {}
+
 impl AccountCopies for Store {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
         let item = self.table.get(key(account_pk(id), "ACCOUNT")).await?;

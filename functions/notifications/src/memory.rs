@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use crate::error::NotificationError;
 use crate::message::Message;
-use crate::ports::{Courier, Listing, MessageHistory, StatementMessages, Undelivered};
+use crate::ports::{
+    Courier, Listing, MessageHistory, NotificationStore, StatementMessages, Undelivered,
+};
 use crate::statement::Content;
 
 #[derive(Default)]
@@ -24,6 +26,8 @@ pub struct MemoryStore {
     state: Locked<State>,
     accounts: Locked<CopiesInMemory>,
 }
+
+impl NotificationStore for MemoryStore {}
 
 impl HasCopyStore for MemoryStore {
     fn copy_store(&self) -> CopyStore<'_> {

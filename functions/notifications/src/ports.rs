@@ -48,9 +48,9 @@ pub trait MessageHistory {
 /// The notifications table, as the use cases need it: every port above and the kernel's copy of
 /// accounts. A use case asks only for the ports it uses; the handlers and the binaries hold a
 /// whole store.
+///
+/// Each store says it is one, so a store that lacks a port fails where it is defined.
 pub trait NotificationStore: KeepsAccountCopies + StatementMessages + MessageHistory {}
-
-impl<S: KeepsAccountCopies + StatementMessages + MessageHistory> NotificationStore for S {}
 
 /// Why a channel did not take a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::error::NotificationError;
 use crate::message::Message;
-use crate::ports::{Listing, MessageHistory, StatementMessages};
+use crate::ports::{Listing, MessageHistory, NotificationStore, StatementMessages};
 
 /// The inbox name of the account-copy consumer.
 const SYNC_ACCOUNT: &str = "notifications.sync-account";
@@ -52,6 +52,8 @@ impl Store {
         Store { table }
     }
 }
+
+impl NotificationStore for Store {}
 
 impl HasCopyStore for Store {
     fn copy_store(&self) -> CopyStore<'_> {

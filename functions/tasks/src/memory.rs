@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::error::TaskError;
 use crate::ports::{
     AssignablePool, KeyedAnswer, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
-    TaskCreation, TaskListings, TitleMigration,
+    TaskCreation, TaskListings, TaskStore, TitleMigration,
 };
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task};
@@ -64,6 +64,8 @@ fn keep_answer(state: &mut State, keyed: KeyedAnswer<'_>) {
         );
     }
 }
+
+impl TaskStore for MemoryStore {}
 
 impl HasCopyStore for MemoryStore {
     fn copy_store(&self) -> CopyStore<'_> {

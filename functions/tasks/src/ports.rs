@@ -150,6 +150,8 @@ pub trait TitleMigration {
 /// and first answers. Every write is one atomic step: its state, its events and its bookkeeping
 /// together, or nothing. A use case asks only for the ports it uses; the handlers and the binaries
 /// hold a whole store.
+///
+/// Each store says it is one, so a store that lacks a port fails where it is defined.
 pub trait TaskStore:
     KeepsAccountCopies
     + Replays
@@ -160,19 +162,5 @@ pub trait TaskStore:
     + Shuffles
     + ShufflePages
     + TitleMigration
-{
-}
-
-impl<
-        S: KeepsAccountCopies
-            + Replays
-            + AssignablePool
-            + TaskCreation
-            + TaskCompletion
-            + TaskListings
-            + Shuffles
-            + ShufflePages
-            + TitleMigration,
-    > TaskStore for S
 {
 }

@@ -31,7 +31,7 @@ use uuid::Uuid;
 use crate::error::TaskError;
 use crate::ports::{
     AssignablePool, KeyedAnswer, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
-    TaskCreation, TaskListings, TitleMigration,
+    TaskCreation, TaskListings, TaskStore, TitleMigration,
 };
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task, SHARDS};
@@ -146,6 +146,8 @@ impl Store {
         )
     }
 }
+
+impl TaskStore for Store {}
 
 impl HasCopyStore for Store {
     fn copy_store(&self) -> CopyStore<'_> {
