@@ -131,6 +131,33 @@ async fn a_deactivated_or_demoted_account_gets_no_new_tasks() {
 }
 
 #[tokio::test]
+async fn a_deactivated_accounts_live_token_neither_completes_nor_lists_nor_creates() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let worker = account(&store, Role::Worker).await;
+    let task = create(&store, manager, "Fix").await;
+    assert_eq!(task.assignee_id, worker);
+    app::sync_account(&store, &account_event(worker, Role::Worker, false, 2))
+        .await
+        .unwrap();
+    let gone = |answer: Result<(), TaskError>| {
+        matches!(answer, Err(TaskError::Refused(Refused::Deactivated)))
+    };
+    let completed = app::complete_task(&store, task.task_id, &by(worker, None)).await;
+    assert!(gone(completed.map(drop)));
+    let mine = app::my_tasks(&store, &token(worker), Status::Open, 10, None).await;
+    assert!(gone(mine.map(drop)));
+    let rng = &mut StdRng::seed_from_u64(3);
+    let created = app::create_task(&store, &new_task("Mine"), &by(worker, None), rng).await;
+    assert!(gone(created.map(drop)));
+    assert_eq!(
+        store.task(task.task_id).await.unwrap().unwrap().status,
+        Status::Open,
+        "nothing was written"
+    );
+}
+
+#[tokio::test]
 async fn account_events_apply_once_and_never_move_a_copy_backwards() {
     let store = MemoryStore::default();
     let worker = Uuid::now_v7();
