@@ -216,10 +216,10 @@ impl AccountAdministration for MemoryStore {
             return Ok(Written::Lost);
         }
         // As the table's update: name, role, active and revision; email and creation stay.
-        stored.account.full_name = account.full_name.clone();
-        stored.account.role = account.role;
-        stored.account.active = account.active;
-        stored.account.revision = account.revision;
+        stored.account.profile.full_name = account.full_name.clone();
+        stored.account.profile.role = account.role;
+        stored.account.profile.active = account.active;
+        stored.account.profile.revision = account.revision;
         tables.outbox.push(event.clone());
         Ok(Written::Done)
     }

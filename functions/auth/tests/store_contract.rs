@@ -4,7 +4,7 @@
 //! the use-case tests use (`memory::…`) and on the DynamoDB store over a fresh table of one
 //! emulator shared by this binary (`dynamo::…`).
 
-use ates_auth::account::Account;
+use ates_auth::account::{Account, AccountSnapshot};
 use ates_auth::challenge::{Challenge, WrongGuesses, FORGET_AFTER_SECONDS, MAX_GUESSES};
 use ates_auth::error::AuthError;
 use ates_auth::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
@@ -37,12 +37,14 @@ const NOW: i64 = 1_795_000_000;
 
 fn account(email: &str, role: Role) -> Account {
     Account {
-        account_id: Uuid::now_v7(),
-        email: email.into(),
-        full_name: "Kiwi".into(),
-        role,
-        active: true,
-        revision: 1,
+        profile: AccountSnapshot {
+            account_id: Uuid::now_v7(),
+            email: email.into(),
+            full_name: "Kiwi".into(),
+            role,
+            active: true,
+            revision: 1,
+        },
         created_at: at("2026-11-20T10:00:00.123456Z"),
     }
 }
@@ -126,9 +128,12 @@ async fn an_account_changes_only_from_the_revision_before<
     let kiwi = account("kiwi@popug.test", Role::Worker);
     create(store, &kiwi, Some("hash")).await;
     let promoted = Account {
-        role: Role::Manager,
-        full_name: "Kiwi the Second".into(),
-        revision: 2,
+        profile: AccountSnapshot {
+            role: Role::Manager,
+            full_name: "Kiwi the Second".into(),
+            revision: 2,
+            ..kiwi.profile.clone()
+        },
         ..kiwi.clone()
     };
     let written = store.save_account(&promoted, &event(&promoted)).await;
@@ -139,15 +144,21 @@ async fn an_account_changes_only_from_the_revision_before<
     );
     // Another change made from revision 1.
     let deactivated = Account {
-        active: false,
-        revision: 2,
+        profile: AccountSnapshot {
+            active: false,
+            revision: 2,
+            ..kiwi.profile.clone()
+        },
         ..kiwi.clone()
     };
     let written = store.save_account(&deactivated, &event(&deactivated)).await;
     assert_eq!(written.unwrap(), Written::Lost);
     let skipped = Account {
-        active: false,
-        revision: 4,
+        profile: AccountSnapshot {
+            active: false,
+            revision: 4,
+            ..promoted.profile.clone()
+        },
         ..promoted.clone()
     };
     let written = store.save_account(&skipped, &event(&skipped)).await;
@@ -158,17 +169,22 @@ async fn an_account_changes_only_from_the_revision_before<
     );
     // The email and the creation stay as they were.
     let renamed = Account {
-        email: "other@popug.test".into(),
+        profile: AccountSnapshot {
+            email: "other@popug.test".into(),
+            active: false,
+            revision: 3,
+            ..promoted.profile.clone()
+        },
         created_at: at("2020-01-01T00:00:00Z"),
-        active: false,
-        revision: 3,
-        ..promoted.clone()
     };
     let written = store.save_account(&renamed, &event(&renamed)).await;
     assert_eq!(written.unwrap(), Written::Done);
     let expected = Account {
-        active: false,
-        revision: 3,
+        profile: AccountSnapshot {
+            active: false,
+            revision: 3,
+            ..promoted.profile.clone()
+        },
         ..promoted
     };
     assert_eq!(
@@ -183,10 +199,8 @@ async fn an_account_changes_only_from_the_revision_before<
         store.account_by_email("other@popug.test").await.unwrap(),
         None
     );
-    let ghost = Account {
-        revision: 2,
-        ..account("ghost@popug.test", Role::Worker)
-    };
+    let mut ghost = account("ghost@popug.test", Role::Worker);
+    ghost.profile.revision = 2;
     let written = store.save_account(&ghost, &event(&ghost)).await;
     assert_eq!(written.unwrap(), Written::Lost, "no such account");
 }
