@@ -17,7 +17,7 @@ use crate::dynamo::{key, put_newer_revision, Item, StoreError, Table, Transactio
 use crate::event::Envelope;
 use crate::inbox::{self, Committed, ConsumeError, Outcome};
 
-pub use crate::http::AccountCopies;
+pub use crate::identity::AccountCopies;
 
 /// A store that keeps the copy, not only reads it.
 pub trait KeepsAccountCopies: AccountCopies {

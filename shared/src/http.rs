@@ -1,7 +1,6 @@
 //! HTTP edge of every command and query: problem+json errors (RFC 9457), JSON bodies with a
-//! size limit and no unknown fields, the caller as API Gateway's JWT authorizer saw them (and
-//! as a [`Capability`] for the use cases that admit only some roles: [`Caller::may`]), and the
-//! correlation id.
+//! size limit and no unknown fields, the token's [`Claims`] as API Gateway's JWT authorizer
+//! verified them (the use case resolves the caller from them), and the correlation id.
 
 use lambda_http::http::{header, StatusCode};
 use lambda_http::request::RequestContext;
@@ -10,9 +9,7 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use uuid::Uuid;
 
-use crate::contracts::accounts::AccountSnapshot;
-use crate::dynamo::StoreError;
-use crate::identity::{Capability, NotAllowed, Rights, Role};
+use crate::identity::{Claims, NotAllowed, Refused, Role};
 
 /// Larger bodies are refused before parsing; no command needs more.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -202,77 +199,38 @@ pub fn limit(req: &Request) -> Result<usize, Problem> {
     }
 }
 
-/// The account copies a context keeps from `Account.*` events, as the caller check needs them.
-/// SPEC: rights follow the account, not the token; every context checks a caller against its
-/// own copy, so a deactivated or demoted account loses its rights as soon as the event arrives
-/// (seconds), not when its access token expires.
-pub trait AccountCopies: Sync {
-    /// This context's copy of the account, if an event about it has arrived.
-    fn account_copy(
-        &self,
-        account_id: Uuid,
-    ) -> impl std::future::Future<Output = Result<Option<AccountSnapshot>, StoreError>> + Send;
-}
-
-/// Who is calling: the subject of the token API Gateway's JWT authorizer verified, with the
-/// role its account has now. Only [`caller`] makes one, so no handler can skip the check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub account_id: Uuid,
-    pub role: Role,
-}
-
-/// The caller of a signed-in route, checked against the context's own copy of the account: a
-/// deactivated account is not signed in (401), and the role is the account's, not the token's
-/// (a demoted admin's token keeps only the new role's rights). One read per request.
-pub async fn caller(req: &Request, copies: &impl AccountCopies) -> Result<Caller, Problem> {
-    let token = Caller::in_token(req)?;
-    let copy = copies.account_copy(token.account_id).await?;
-    token.checked_against(copy.as_ref())
-}
-
-impl Caller {
-    /// The claims as the token states them, before the account is asked.
-    fn in_token(req: &Request) -> Result<Caller, Problem> {
-        let claims = match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
-                .authorizer
-                .as_ref()
-                .and_then(|a| a.jwt.as_ref())
-                .map(|j| &j.claims),
-            _ => None,
-        }
-        .ok_or_else(|| Problem::unauthorized("no verified token"))?;
-        let account_id = claims
-            .get("sub")
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or_else(|| Problem::unauthorized("the token's subject is not an account"))?;
-        let role = claims
-            .get("role")
-            .and_then(|r| Role::parse(r))
-            .ok_or_else(|| Problem::unauthorized("token has no known role"))?;
-        Ok(Caller { account_id, role })
+/// The claims of the token API Gateway's JWT authorizer verified: what a use case resolves its
+/// caller from (rights follow the account, so the use case asks the account, not this).
+pub fn claims(req: &Request) -> Result<Claims, Problem> {
+    let claims = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.jwt.as_ref())
+            .map(|j| &j.claims),
+        _ => None,
     }
+    .ok_or_else(|| Problem::unauthorized("no verified token"))?;
+    let account_id = claims
+        .get("sub")
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| Problem::unauthorized("the token's subject is not an account"))?;
+    let role = claims
+        .get("role")
+        .and_then(|r| Role::parse(r))
+        .ok_or_else(|| Problem::unauthorized("token has no known role"))?;
+    Ok(Claims { account_id, role })
+}
 
-    /// The token's caller as the account copy says today. Without a copy (the account's first
-    /// event has not reached this context yet: seconds after it was created) the token stands.
-    fn checked_against(self, copy: Option<&AccountSnapshot>) -> Result<Caller, Problem> {
-        match copy {
-            None => Ok(self),
-            Some(account) if !account.active => {
-                Err(Problem::unauthorized("the account is deactivated"))
-            }
-            Some(account) => Ok(Caller {
-                role: account.role,
-                ..self
-            }),
+/// A refused caller: a deactivated account is not signed in (401), another role is not allowed
+/// (403).
+impl From<Refused> for Problem {
+    fn from(e: Refused) -> Problem {
+        match e {
+            Refused::Deactivated => Problem::unauthorized(e.to_string()),
+            Refused::NotAllowed(e) => e.into(),
+            Refused::Store(e) => Problem::internal(e),
         }
-    }
-
-    /// The caller as the proof a use case of `R` asks for: the one way a handler gets one, behind
-    /// the gateway's scope check; another role is refused (403).
-    pub fn may<R: Rights>(&self) -> Result<Capability<R>, Problem> {
-        Ok(Capability::check(self.account_id, self.role)?)
     }
 }
 
@@ -304,6 +262,11 @@ pub fn correlation_id(req: &Request) -> String {
         _ => None,
     }
     .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Why a command happens: this request, known by its correlation id.
+pub fn cause(req: &Request) -> crate::event::Cause {
+    crate::event::Cause::request(correlation_id(req))
 }
 
 impl From<crate::event::EventError> for Problem {
@@ -347,68 +310,21 @@ pub fn replayed(status: StatusCode, replay: crate::idempotency::Replay) -> HttpR
 mod tests {
     use super::*;
 
-    struct Admins;
-    impl Rights for Admins {
-        const ROLES: &'static [Role] = &[Role::Admin];
-    }
-
-    fn token(role: Role) -> Caller {
-        Caller {
-            account_id: Uuid::new_v4(),
-            role,
-        }
-    }
-
-    fn copy(of: &Caller, role: Role, active: bool) -> AccountSnapshot {
-        AccountSnapshot {
-            account_id: of.account_id,
-            email: "kiwi@popug.test".into(),
-            full_name: "Kiwi".into(),
-            role,
-            active,
-            revision: 2,
-        }
-    }
-
     #[test]
-    fn a_deactivated_account_is_not_signed_in_whatever_its_token_says() {
-        let admin = token(Role::Admin);
-        let gone = copy(&admin, Role::Admin, false);
-        let refused = admin.checked_against(Some(&gone)).unwrap_err();
-        assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
-    }
-
-    #[test]
-    fn the_role_is_the_accounts_not_the_tokens() {
-        let admin = token(Role::Admin);
-        let demoted = copy(&admin, Role::Worker, true);
-        let caller = admin.checked_against(Some(&demoted)).unwrap();
-        assert_eq!(caller.role, Role::Worker);
-        let refused = caller.may::<Admins>().unwrap_err();
+    fn a_refused_caller_is_not_signed_in_or_not_allowed() {
+        let gone = Problem::from(Refused::Deactivated);
         assert_eq!(
-            (refused.status, refused.kind, refused.detail.as_str()),
+            (gone.status, gone.detail.as_str()),
+            (StatusCode::UNAUTHORIZED, "the account is deactivated")
+        );
+        let worker = Problem::from(Refused::from(NotAllowed { role: Role::Worker }));
+        assert_eq!(
+            (worker.status, worker.kind, worker.detail.as_str()),
             (
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "a worker may not do this"
             )
         );
-    }
-
-    #[test]
-    fn a_caller_of_the_rights_may_as_themselves() {
-        let admin = token(Role::Admin);
-        let may = admin.may::<Admins>().unwrap();
-        assert_eq!(
-            (may.account_id(), may.role()),
-            (admin.account_id, Role::Admin)
-        );
-    }
-
-    #[test]
-    fn without_a_copy_yet_the_token_stands() {
-        let manager = token(Role::Manager);
-        let caller = manager.clone().checked_against(None).unwrap();
-        assert_eq!(caller, manager);
     }
 }

@@ -1,12 +1,17 @@
-//! Roles, scopes and capabilities. The issuer (auth) puts a role's scopes into every access
-//! token and the API gateway checks route scopes; behind it, a use case that only some roles may
-//! run takes a [`Capability`] of its [`Rights`] as a parameter, so it cannot be called without
-//! the proof that the caller's role (the account's, as the context's copy says) is one of them.
+//! Roles, scopes, callers and capabilities. The issuer (auth) puts a role's scopes into every
+//! access token and the API gateway checks route scopes; behind it, the HTTP edge hands a use case
+//! the token's [`Claims`], and the use case asks the context's copy of the account who is calling
+//! ([`Claims::caller`]): rights follow the account, not the token. What only some roles may do
+//! needs a [`Capability`] of its [`Rights`], which only that check makes.
 
+use std::future::Future;
 use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
+
+use crate::contracts::accounts::AccountSnapshot;
+use crate::dynamo::StoreError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -85,8 +90,9 @@ pub trait Rights {
     const ROLES: &'static [Role];
 }
 
-/// Proof that the caller holds one of `R`'s roles. Only [`Capability::check`] makes one, so a
-/// use case that takes `&Capability<R>` runs for nobody else.
+/// Proof that the caller holds one of `R`'s roles. Only [`Caller::may`] makes one (a caller is
+/// made only by [`Claims::caller`], from the account as it is now), so what takes
+/// `&Capability<R>` runs for nobody else.
 pub struct Capability<R> {
     account_id: Uuid,
     role: Role,
@@ -102,7 +108,7 @@ pub struct NotAllowed {
 
 impl<R: Rights> Capability<R> {
     /// Admits `account_id` if `role`, the role its account has now, is one of `R`'s.
-    pub fn check(account_id: Uuid, role: Role) -> Result<Self, NotAllowed> {
+    fn admit(account_id: Uuid, role: Role) -> Result<Self, NotAllowed> {
         if R::ROLES.contains(&role) {
             Ok(Capability {
                 account_id,
@@ -124,6 +130,99 @@ impl<R> Capability<R> {
     /// The role they were admitted with.
     pub fn role(&self) -> Role {
         self.role
+    }
+}
+
+/// Who the token says is calling, as API Gateway's JWT authorizer verified it (issuer, audience,
+/// signature, expiry, the route's scopes): the account it was issued to and the role it was
+/// issued with. Not a right yet: [`Claims::caller`] asks the account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub account_id: Uuid,
+    pub role: Role,
+}
+
+/// The account copies a context keeps from `Account.*` events (auth: its own accounts), as the
+/// caller check reads them. Every context checks a caller against its own copy, so a deactivated
+/// or demoted account loses its rights as soon as the event arrives (seconds), not when its
+/// access token expires.
+pub trait AccountCopies: Sync {
+    /// This context's copy of the account, if an event about it has arrived.
+    fn account_copy(
+        &self,
+        account_id: Uuid,
+    ) -> impl Future<Output = Result<Option<AccountSnapshot>, StoreError>> + Send;
+}
+
+/// Who is calling, as their account is now. Only [`Claims::caller`] makes one, so no use case
+/// can skip the check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    account_id: Uuid,
+    role: Role,
+}
+
+/// Why a caller is not let in.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// The account is deactivated: not signed in (401), whatever its token says.
+    #[error("the account is deactivated")]
+    Deactivated,
+    /// The account's role is not one the use case admits (403).
+    #[error(transparent)]
+    NotAllowed(#[from] NotAllowed),
+    /// The copy could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Claims {
+    /// The caller as the context's copy of the account says today: one read. A deactivated
+    /// account is refused; the role is the account's, not the token's (a demoted admin's token
+    /// keeps only the new role's rights).
+    pub async fn caller(&self, copies: &impl AccountCopies) -> Result<Caller, Refused> {
+        let copy = copies.account_copy(self.account_id).await?;
+        self.checked_against(copy.as_ref())
+    }
+
+    /// The caller, admitted to what `R` may do.
+    pub async fn may<R: Rights>(
+        &self,
+        copies: &impl AccountCopies,
+    ) -> Result<Capability<R>, Refused> {
+        Ok(self.caller(copies).await?.may()?)
+    }
+
+    /// Without a copy (the account's first event has not reached this context yet: seconds
+    /// after it was created) the token stands.
+    fn checked_against(&self, copy: Option<&AccountSnapshot>) -> Result<Caller, Refused> {
+        match copy {
+            None => Ok(Caller {
+                account_id: self.account_id,
+                role: self.role,
+            }),
+            Some(account) if !account.active => Err(Refused::Deactivated),
+            Some(account) => Ok(Caller {
+                account_id: self.account_id,
+                role: account.role,
+            }),
+        }
+    }
+}
+
+impl Caller {
+    pub fn account_id(&self) -> Uuid {
+        self.account_id
+    }
+
+    /// The role their account has now.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The caller as the proof a use case of `R` asks for; another role is refused.
+    pub fn may<R: Rights>(&self) -> Result<Capability<R>, NotAllowed> {
+        Capability::admit(self.account_id, self.role)
     }
 }
 
@@ -151,7 +250,7 @@ mod tests {
     fn every_role_of_the_rights_is_admitted_as_itself() {
         for role in Overseers::ROLES.iter().copied() {
             let id = Uuid::new_v4();
-            let admitted = Capability::<Overseers>::check(id, role).unwrap();
+            let admitted = Capability::<Overseers>::admit(id, role).unwrap();
             assert_eq!((admitted.account_id(), admitted.role()), (id, role));
         }
     }
@@ -159,10 +258,71 @@ mod tests {
     #[test]
     fn a_role_outside_the_rights_is_refused_by_name() {
         for role in [Role::Accountant, Role::Worker] {
-            let refused = Capability::<Overseers>::check(Uuid::new_v4(), role).unwrap_err();
+            let refused = Capability::<Overseers>::admit(Uuid::new_v4(), role).unwrap_err();
             assert_eq!(refused, NotAllowed { role });
             assert_eq!(refused.to_string(), format!("a {role} may not do this"));
         }
+    }
+
+    fn token(role: Role) -> Claims {
+        Claims {
+            account_id: Uuid::new_v4(),
+            role,
+        }
+    }
+
+    fn copy(of: &Claims, role: Role, active: bool) -> AccountSnapshot {
+        AccountSnapshot {
+            account_id: of.account_id,
+            email: "kiwi@popug.test".into(),
+            full_name: "Kiwi".into(),
+            role,
+            active,
+            revision: 2,
+        }
+    }
+
+    #[test]
+    fn a_deactivated_account_is_not_signed_in_whatever_its_token_says() {
+        let admin = token(Role::Admin);
+        let gone = copy(&admin, Role::Admin, false);
+        let refused = admin.checked_against(Some(&gone)).unwrap_err();
+        assert!(matches!(refused, Refused::Deactivated), "{refused:?}");
+        assert_eq!(refused.to_string(), "the account is deactivated");
+    }
+
+    #[test]
+    fn the_role_is_the_accounts_not_the_tokens() {
+        let admin = token(Role::Admin);
+        let demoted = copy(&admin, Role::Worker, true);
+        let caller = admin.checked_against(Some(&demoted)).unwrap();
+        assert_eq!(
+            (caller.account_id(), caller.role()),
+            (admin.account_id, Role::Worker)
+        );
+        let refused = caller.may::<Overseers>().unwrap_err();
+        assert_eq!(refused.to_string(), "a worker may not do this");
+    }
+
+    #[test]
+    fn a_caller_of_the_rights_may_as_themselves() {
+        let manager = token(Role::Manager);
+        let caller = manager.checked_against(None).unwrap();
+        let may = caller.may::<Overseers>().unwrap();
+        assert_eq!(
+            (may.account_id(), may.role()),
+            (manager.account_id, Role::Manager)
+        );
+    }
+
+    #[test]
+    fn without_a_copy_yet_the_token_stands() {
+        let manager = token(Role::Manager);
+        let caller = manager.checked_against(None).unwrap();
+        assert_eq!(
+            (caller.account_id(), caller.role()),
+            (manager.account_id, manager.role)
+        );
     }
 
     #[test]

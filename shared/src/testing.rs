@@ -323,6 +323,12 @@ pub fn account(full_name: &str, role: crate::identity::Role) -> AccountSnapshot 
     }
 }
 
+/// What a verified token says of `account_id`, signed in as `role`: a use case's caller, whose
+/// role the context's copy of the account overrides (with no copy yet, the token's stands).
+pub fn claims(account_id: uuid::Uuid, role: crate::identity::Role) -> crate::identity::Claims {
+    crate::identity::Claims { account_id, role }
+}
+
 /// `account` as auth publishes a change of it (`Account.Updated`), now.
 pub fn account_event(account: &AccountSnapshot) -> crate::event::Envelope {
     let payload = crate::contracts::accounts::AccountUpdated(account.clone());

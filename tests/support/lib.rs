@@ -170,25 +170,7 @@ impl Stack {
         token: Option<&str>,
         body: Option<&serde_json::Value>,
     ) -> (u16, serde_json::Value) {
-        let mut req = ureq::request(method, &format!("{}{path}", self.api));
-        if let Some(token) = token {
-            req = req.set("authorization", &format!("Bearer {token}"));
-        }
-        let result = match body {
-            Some(b) => req.send_json(b.clone()),
-            None => req.call(),
-        };
-        let response = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = response.status();
-        let text = response.into_string().unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
-        )
+        call_api(&self.api, method, path, token, body, None)
     }
 
     pub fn sign_in(&self, email: &str, password: &str) -> serde_json::Value {
@@ -386,4 +368,38 @@ pub fn event_schemas(root: &std::path::Path) -> Vec<(String, u32, String)> {
     }
     found.sort();
     found
+}
+
+/// One request to the API at `api`, within `timeout` if one is given: its status and JSON body
+/// (Null when empty or not JSON). An error status is an answer; only a failed exchange panics.
+pub fn call_api(
+    api: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&serde_json::Value>,
+    timeout: Option<std::time::Duration>,
+) -> (u16, serde_json::Value) {
+    let mut req = ureq::request(method, &format!("{api}{path}"));
+    if let Some(timeout) = timeout {
+        req = req.timeout(timeout);
+    }
+    if let Some(token) = token {
+        req = req.set("authorization", &format!("Bearer {token}"));
+    }
+    let result = match body {
+        Some(b) => req.send_json(b.clone()),
+        None => req.call(),
+    };
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {path}: {e}"),
+    };
+    let status = response.status();
+    let text = response.into_string().unwrap_or_default();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
 }

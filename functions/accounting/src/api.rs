@@ -1,31 +1,17 @@
 //! The HTTP edge of accounting: one function per route (SPEC "Accounting API"). Each reads its
-//! request into a use case's input, calls the use case (`app`), and maps the answer to JSON;
-//! errors map to problems once, in `error.rs`. The company routes are for admins and
-//! accountants: the gateway checks the scope, and each handler turns its caller into the
-//! `Capability<Bookkeepers>` its use case takes (`Caller::may`), before reading anything else.
+//! request (the token's claims among it) into a use case's input, calls the use case (`app`),
+//! and maps the answer to JSON; errors map to problems once, in `error.rs`. The company routes
+//! are for admins and accountants: the gateway checks the scope, and the use case the account's
+//! role (`Capability<Bookkeepers>`).
 
 use ates_kernel::calendar::Calendar;
 use ates_kernel::http::{self, HttpResult, Problem};
-use ates_kernel::identity::Capability;
 use chrono::{NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use uuid::Uuid;
 
-use crate::app::{self, Bank, Bookkeepers, LedgerStore};
-
-/// The caller's own account (any employee).
-async fn caller_id(store: &impl LedgerStore, req: &Request) -> Result<Uuid, Problem> {
-    Ok(http::caller(req, store).await?.account_id)
-}
-
-/// An admin or an accountant, as the company's use cases ask for them.
-async fn bookkeeper(
-    store: &impl LedgerStore,
-    req: &Request,
-) -> Result<Capability<Bookkeepers>, Problem> {
-    http::caller(req, store).await?.may()
-}
+use crate::app::{self, Bank, LedgerStore};
 
 fn account_in_path(req: &Request) -> Result<Uuid, Problem> {
     Uuid::parse_str(&http::path_param(req, "account_id")?)
@@ -41,16 +27,16 @@ fn date(value: Option<String>, name: &str) -> Result<NaiveDate, Problem> {
 
 /// `GET /accounting/me`: any employee's own balance and what they earned today.
 pub async fn me(store: &impl LedgerStore, calendar: &Calendar, req: Request) -> HttpResult {
-    let me = caller_id(store, &req).await?;
-    let balance = app::my_balance(store, calendar, me, Utc::now()).await?;
+    let me = http::claims(&req)?;
+    let balance = app::my_balance(store, calendar, &me, Utc::now()).await?;
     http::json(StatusCode::OK, &balance)
 }
 
 /// `GET /accounting/me/entries?limit&cursor`: the caller's audit log, newest first.
 pub async fn my_entries(store: &impl LedgerStore, req: Request) -> HttpResult {
-    let me = caller_id(store, &req).await?;
+    let me = http::claims(&req)?;
     let cursor = http::query_param(&req, "cursor");
-    let log = app::my_audit_log(store, me, http::limit(&req)?, cursor.as_deref()).await?;
+    let log = app::my_audit_log(store, &me, http::limit(&req)?, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &log)
 }
 
@@ -60,11 +46,11 @@ pub async fn list_accounts(
     calendar: &Calendar,
     req: Request,
 ) -> HttpResult {
-    let books = bookkeeper(store, &req).await?;
+    let caller = http::claims(&req)?;
     let cursor = http::query_param(&req, "cursor");
     let page = app::balances(
         store,
-        &books,
+        &caller,
         calendar,
         http::limit(&req)?,
         cursor.as_deref(),
@@ -76,26 +62,26 @@ pub async fn list_accounts(
 
 /// `GET /accounting/accounts/{account_id}` (admins, accountants).
 pub async fn account(store: &impl LedgerStore, calendar: &Calendar, req: Request) -> HttpResult {
-    let books = bookkeeper(store, &req).await?;
+    let caller = http::claims(&req)?;
     let id = account_in_path(&req)?;
-    let balance = app::account_balance(store, &books, calendar, id, Utc::now()).await?;
+    let balance = app::account_balance(store, &caller, calendar, id, Utc::now()).await?;
     http::json(StatusCode::OK, &balance)
 }
 
 /// `GET /accounting/accounts/{account_id}/entries?limit&cursor` (admins, accountants).
 pub async fn account_entries(store: &impl LedgerStore, req: Request) -> HttpResult {
-    let books = bookkeeper(store, &req).await?;
+    let caller = http::claims(&req)?;
     let id = account_in_path(&req)?;
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
-    let log = app::audit_log(store, &books, id, limit, cursor.as_deref()).await?;
+    let log = app::audit_log(store, &caller, id, limit, cursor.as_deref()).await?;
     http::json(StatusCode::OK, &log)
 }
 
 /// `GET /accounting/earnings?from&to` (admins, accountants): per business day, at most 366.
 /// Without a range: today.
 pub async fn earnings(store: &impl LedgerStore, calendar: &Calendar, req: Request) -> HttpResult {
-    let books = bookkeeper(store, &req).await?;
+    let caller = http::claims(&req)?;
     let now = Utc::now();
     let (from, to) = match (
         http::query_param(&req, "from"),
@@ -107,22 +93,23 @@ pub async fn earnings(store: &impl LedgerStore, calendar: &Calendar, req: Reques
         }
         (from, to) => (date(from, "from")?, date(to, "to")?),
     };
-    let earnings = app::earnings(store, &books, calendar, from, to, now).await?;
+    let earnings = app::earnings(store, &caller, calendar, from, to, now).await?;
     http::json(StatusCode::OK, &earnings)
 }
 
 /// `GET /accounting/closes/{date}` (admins, accountants).
 pub async fn close(store: &impl LedgerStore, req: Request) -> HttpResult {
-    let books = bookkeeper(store, &req).await?;
+    let caller = http::claims(&req)?;
     let date = date(http::path_param(&req, "date").ok(), "date")?;
-    let report = app::close_report(store, &books, date).await?;
+    let report = app::close_report(store, &caller, date).await?;
     http::json(StatusCode::OK, &report)
 }
 
 /// `GET /accounting/me/payout-details`: the caller's IBAN, masked, and what waits for it.
 pub async fn my_payout_details(store: &impl LedgerStore, req: Request) -> HttpResult {
-    let me = caller_id(store, &req).await?;
-    http::json(StatusCode::OK, &app::payout_details(store, me).await?)
+    let me = http::claims(&req)?;
+    let details = app::payout_details(store, &me).await?;
+    http::json(StatusCode::OK, &details)
 }
 
 #[derive(serde::Deserialize)]
@@ -137,8 +124,8 @@ pub async fn register_payout_details(
     bank: &impl Bank,
     req: Request,
 ) -> HttpResult {
-    let me = caller_id(store, &req).await?;
+    let me = http::claims(&req)?;
     let new: NewPayoutDetails = http::body(&req)?;
-    let view = app::register_payout_details(store, bank, me, &new.iban, Utc::now()).await?;
+    let view = app::register_payout_details(store, bank, &me, &new.iban, Utc::now()).await?;
     http::json(StatusCode::OK, &view)
 }

@@ -1,5 +1,5 @@
 //! Accounting's use cases: one function per event handler, job page and query. Each is a try of
-//! the kernel's executor (`usecase::execute`): it reads through [`LedgerStore`], decides with
+//! the kernel's executor (`usecase::execute`): it reads through the small ports it names (`ports`), decides with
 //! the domain (`ledger`, `close`), and commits state and events in one store call.
 //! No HTTP, no AWS: `api` maps requests onto these; `store` and `memory` are the stores. The
 //! company's books (anyone's balance and log, the earnings, the closes) take a
@@ -13,7 +13,7 @@ use ates_kernel::contracts::tasks::{
     decode_task_assigned, decode_task_completed, decode_task_created,
 };
 use ates_kernel::event::{Cause, Envelope, EventError};
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::job::{Page, PageCommit};
 use ates_kernel::usecase::{execute, Attempt};
@@ -25,8 +25,13 @@ use crate::close::{may_start, Close, CloseStatus, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Entry, LedgerAccount, Movement, Task};
 use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
-pub use crate::ports::{Bank, Booked, DayEarnings, LedgerStore, Posting};
+pub use crate::ports::{
+    AccountProfiles, AuditLogs, BalanceListings, Bank, Booked, ClosePages, CloseReports,
+    CloseStarts, CompanyEarnings, DayEarnings, LedgerAccounts, LedgerStore, PayoutDetailsBook,
+    Posting, Postings, PricedTasks, Transfers,
+};
 use crate::PRODUCER;
+use ates_kernel::copies::AccountCopies;
 
 /// Who keeps the company's books (SPEC Accounting): admins and accountants see every account's
 /// balance and audit log, the company's earnings and the daily closes.
@@ -73,7 +78,7 @@ fn attempt<E>(committed: Booked) -> Attempt<Outcome, E> {
 /// B2: the copy of the person behind a ledger account (`Account.*`), only forward in revision.
 /// The ledger account itself appears with the first of its events, whichever comes first.
 pub async fn sync_account(
-    store: &impl LedgerStore,
+    store: &(impl AccountProfiles + LedgerAccounts),
     event: &Envelope,
 ) -> Result<Outcome, ConsumeError> {
     let Some(snapshot) = decode_account(event) else {
@@ -123,7 +128,7 @@ fn price_event(task: &Task, cause: &Cause) -> Result<Envelope, EventError> {
 /// `Task.Created` (any version): the task is priced if it was not yet, and its title and jira
 /// id are kept for the audit log.
 pub async fn record_task(
-    store: &impl LedgerStore,
+    store: &impl PricedTasks,
     event: &Envelope,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ConsumeError> {
@@ -159,7 +164,7 @@ pub async fn record_task(
 /// Posts the movement `make` builds for `task_id` to `account_id`'s ledger, once, pricing the
 /// task if this is the first accounting hears of it.
 async fn post_movement(
-    store: &impl LedgerStore,
+    store: &(impl LedgerAccounts + Postings + PricedTasks),
     event: &Envelope,
     consumer: &str,
     account_id: Uuid,
@@ -199,7 +204,7 @@ async fn post_movement(
 /// B4: the assignee pays the task's fee at every assignment (`Task.Assigned`, keyed by the
 /// event), in the business day the assignment happened.
 pub async fn charge_fee(
-    store: &impl LedgerStore,
+    store: &(impl LedgerAccounts + Postings + PricedTasks),
     calendar: &Calendar,
     event: &Envelope,
     now: DateTime<Utc>,
@@ -222,7 +227,7 @@ pub async fn charge_fee(
 
 /// B4: whoever completes a task gets its reward (`Task.Completed`, keyed by the task).
 pub async fn pay_reward(
-    store: &impl LedgerStore,
+    store: &(impl LedgerAccounts + Postings + PricedTasks),
     calendar: &Calendar,
     event: &Envelope,
     now: DateTime<Utc>,
@@ -246,7 +251,7 @@ pub async fn pay_reward(
 /// B5: a business day ended (`Clock.DayEnded`): its close starts, unless the close of the day
 /// before is still running, in which case the event is retried later.
 pub async fn start_close(
-    store: &impl LedgerStore,
+    store: &(impl CloseReports + CloseStarts),
     event: &Envelope,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ConsumeError> {
@@ -285,7 +290,7 @@ pub enum PageOutcome {
 /// a crash — is counted from its statement and not touched. Then the page's totals, progress
 /// and the next page commit together, and the last page publishes `Day.Closed`.
 pub async fn close_page(
-    store: &impl LedgerStore,
+    store: &(impl ClosePages + CloseReports + LedgerAccounts),
     page: &Page,
     now: DateTime<Utc>,
 ) -> Result<PageOutcome, AccountingError> {
@@ -326,7 +331,7 @@ pub async fn close_page(
 /// Closes `date` for one account, or finds it closed; answers the day's statement (none if a
 /// later day was closed for it already: a day ended out of order).
 async fn close_account(
-    store: &impl LedgerStore,
+    store: &(impl ClosePages + LedgerAccounts),
     account: LedgerAccount,
     date: NaiveDate,
     cause: &Cause,
@@ -383,7 +388,7 @@ fn payout_made(payout: &Entry) -> PayoutMade {
 }
 
 async fn finish_if_done(
-    store: &impl LedgerStore,
+    store: &(impl ClosePages + CloseReports),
     date: NaiveDate,
     cause: &Cause,
     now: DateTime<Utc>,
@@ -401,7 +406,10 @@ async fn finish_if_done(
 }
 
 /// A close page as the work queue delivers it: a page of an unknown close is poison.
-pub async fn close_page_work(store: &impl LedgerStore, page: Page) -> Result<(), ConsumeError> {
+pub async fn close_page_work(
+    store: &(impl ClosePages + CloseReports + LedgerAccounts),
+    page: Page,
+) -> Result<(), ConsumeError> {
     let span = tracing::info_span!("close_page", correlation_id = %page.correlation_id, job_id = %page.job_id, partition = page.partition, page = page.page);
     let result =
         tracing::Instrument::instrument(close_page(store, &page, Utc::now()), span.clone()).await;
@@ -445,11 +453,12 @@ fn today(calendar: &Calendar, now: DateTime<Utc>) -> Result<NaiveDate, Accountin
 
 /// B1: an employee's own balance and what they earned today; zero before any movement.
 pub async fn my_balance(
-    store: &impl LedgerStore,
+    store: &(impl AccountCopies + LedgerAccounts),
     calendar: &Calendar,
-    me: Uuid,
+    me: &Claims,
     now: DateTime<Utc>,
 ) -> Result<Balance, AccountingError> {
+    let me = me.caller(store).await?.account_id();
     let account = store
         .account(me)
         .await?
@@ -459,12 +468,13 @@ pub async fn my_balance(
 
 /// B1 (admins, accountants): anyone's balance.
 pub async fn account_balance(
-    store: &impl LedgerStore,
-    _books: &Capability<Bookkeepers>,
+    store: &(impl AccountCopies + LedgerAccounts),
+    caller: &Claims,
     calendar: &Calendar,
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Balance, AccountingError> {
+    let _books: Capability<Bookkeepers> = caller.may(store).await?;
     let account = store
         .account(id)
         .await?
@@ -480,13 +490,14 @@ pub struct Balances {
 }
 
 pub async fn balances(
-    store: &impl LedgerStore,
-    _books: &Capability<Bookkeepers>,
+    store: &(impl AccountCopies + BalanceListings),
+    caller: &Claims,
     calendar: &Calendar,
     limit: usize,
     cursor: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Balances, AccountingError> {
+    let _books: Capability<Bookkeepers> = caller.may(store).await?;
     let today = today(calendar, now)?;
     let page = store.list_accounts(limit, cursor).await?;
     Ok(Balances {
@@ -521,28 +532,30 @@ pub struct AuditLog {
 
 /// B2: an employee's own audit log, newest first; empty before any movement.
 pub async fn my_audit_log(
-    store: &impl LedgerStore,
-    me: Uuid,
+    store: &(impl AccountCopies + AuditLogs + LedgerAccounts + PricedTasks),
+    me: &Claims,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<AuditLog, AccountingError> {
+    let me = me.caller(store).await?.account_id();
     log_of(store, me, false, limit, cursor).await
 }
 
 /// B2 (admins, accountants): anyone's audit log, newest first; an unknown account is not found.
 pub async fn audit_log(
-    store: &impl LedgerStore,
-    _books: &Capability<Bookkeepers>,
+    store: &(impl AccountCopies + AuditLogs + LedgerAccounts + PricedTasks),
+    caller: &Claims,
     account_id: Uuid,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<AuditLog, AccountingError> {
+    let _books: Capability<Bookkeepers> = caller.may(store).await?;
     log_of(store, account_id, true, limit, cursor).await
 }
 
 /// An account's audit log, newest first (`must_exist`: 404 for an unknown account).
 async fn log_of(
-    store: &impl LedgerStore,
+    store: &(impl AuditLogs + LedgerAccounts + PricedTasks),
     account_id: Uuid,
     must_exist: bool,
     limit: usize,
@@ -585,13 +598,14 @@ pub use ates_kernel::earnings::{Earnings, EarningsDay};
 /// B6 (admins, accountants): earnings per business day from `from` to `to` (every day listed,
 /// zero if quiet), and today's.
 pub async fn earnings(
-    store: &impl LedgerStore,
-    _books: &Capability<Bookkeepers>,
+    store: &(impl AccountCopies + CompanyEarnings),
+    caller: &Claims,
     calendar: &Calendar,
     from: NaiveDate,
     to: NaiveDate,
     now: DateTime<Utc>,
 ) -> Result<Earnings, AccountingError> {
+    let _books: Capability<Bookkeepers> = caller.may(store).await?;
     ates_kernel::calendar::check_range(from, to).map_err(AccountingError::Invalid)?;
     let today = today(calendar, now)?;
     let figures = store.earnings(from.min(today), to.max(today)).await?;
@@ -618,10 +632,11 @@ pub struct CloseReport {
 /// B5 (admins, accountants): how far the close of a day got; a day whose close has not started
 /// is `pending`.
 pub async fn close_report(
-    store: &impl LedgerStore,
-    _books: &Capability<Bookkeepers>,
+    store: &(impl AccountCopies + CloseReports),
+    caller: &Claims,
     date: NaiveDate,
 ) -> Result<CloseReport, AccountingError> {
+    let _books: Capability<Bookkeepers> = caller.may(store).await?;
     Ok(match store.close(Close::job_id_of(date)).await? {
         None => CloseReport {
             date,
@@ -652,7 +667,7 @@ pub async fn close_report(
 /// held until they give them. The bank takes a transfer once per payout id, so a redelivery
 /// after the bank took it but before it was recorded pays nothing twice.
 pub async fn send_payout(
-    store: &impl LedgerStore,
+    store: &(impl PayoutDetailsBook + Transfers),
     bank: &impl Bank,
     event: &Envelope,
     now: DateTime<Utc>,
@@ -693,7 +708,15 @@ pub struct PayoutDetailsView {
 }
 
 pub async fn payout_details(
-    store: &impl LedgerStore,
+    store: &(impl AccountCopies + PayoutDetailsBook + Transfers),
+    me: &Claims,
+) -> Result<PayoutDetailsView, AccountingError> {
+    let me = me.caller(store).await?.account_id();
+    payout_details_of(store, me).await
+}
+
+async fn payout_details_of(
+    store: &(impl PayoutDetailsBook + Transfers),
     me: Uuid,
 ) -> Result<PayoutDetailsView, AccountingError> {
     let details = store.payout_details(me).await?;
@@ -709,12 +732,13 @@ pub async fn payout_details(
 /// `PUT /accounting/me/payout-details`: the caller's IBAN (checked by its checksum); transfers
 /// held for want of it are sent now. One that fails stays held and goes with the next change.
 pub async fn register_payout_details(
-    store: &impl LedgerStore,
+    store: &(impl AccountCopies + PayoutDetailsBook + Transfers),
     bank: &impl Bank,
-    me: Uuid,
+    me: &Claims,
     iban: &str,
     now: DateTime<Utc>,
 ) -> Result<PayoutDetailsView, AccountingError> {
+    let me = me.caller(store).await?.account_id();
     let iban = Iban::parse(iban).map_err(|e| AccountingError::Invalid(e.to_string()))?;
     let details = PayoutDetails {
         account_id: me,
@@ -732,5 +756,5 @@ pub async fn register_payout_details(
             }
         }
     }
-    payout_details(store, me).await
+    payout_details_of(store, me).await
 }

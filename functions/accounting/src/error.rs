@@ -3,6 +3,7 @@
 use ates_kernel::dynamo::{BadCursor, StoreError};
 use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
+use ates_kernel::identity::Refused;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AccountingError {
@@ -12,6 +13,8 @@ pub enum AccountingError {
     UnknownAccount,
     #[error("the ledger changed meanwhile; retry")]
     ChangedMeanwhile,
+    #[error(transparent)]
+    Refused(#[from] Refused),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -37,6 +40,7 @@ impl From<AccountingError> for Problem {
             AccountingError::Invalid(_) => Problem::invalid(detail),
             AccountingError::UnknownAccount => Problem::not_found(detail),
             AccountingError::ChangedMeanwhile => Problem::conflict(detail),
+            AccountingError::Refused(refused) => refused.into(),
             AccountingError::Store(_) | AccountingError::Event(_) => Problem::internal(detail),
         }
     }

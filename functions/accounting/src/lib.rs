@@ -6,7 +6,7 @@
 //! - [`close`]: the close of a business day as a whole (plain Rust).
 //! - [`payout`]: bank details and the transfers of payouts (plain Rust).
 //! - [`app`]: the use cases, one per event handler, job page and query; [`ports`]: the
-//!   [`ports::LedgerStore`] they drive.
+//!   small ports they drive, one per need ([`ports`]).
 //! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store;
 //!   [`bank`]: the payment port's adapter; `memory`: in-memory adapters for tests (feature
 //!   `testing`).

@@ -19,7 +19,9 @@ use crate::error::AccountingError;
 use crate::ledger::{Closing, Entry, LedgerAccount, Statement, Task};
 use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
 use crate::ports::{
-    AccountPage, Bank, BankError, Booked, DayEarnings, EntryPage, LedgerStore, Posting,
+    AccountPage, AccountProfiles, AuditLogs, BalanceListings, Bank, BankError, Booked, ClosePages,
+    CloseReports, CloseStarts, CompanyEarnings, DayEarnings, EntryPage, LedgerAccounts,
+    LedgerStore, PayoutDetailsBook, Posting, Postings, PricedTasks, Transfers,
 };
 use crate::store::PAGE_SIZE;
 
@@ -122,37 +124,21 @@ fn write_entry(state: &mut State, entry: &Entry) {
         .add(DayEarnings::of(entry));
 }
 
+impl LedgerStore for MemoryStore {}
+
 impl AccountCopies for MemoryStore {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
         Ok(self.account(id).await?.and_then(|account| account.profile))
     }
 }
 
-impl LedgerStore for MemoryStore {
+impl LedgerAccounts for MemoryStore {
     async fn account(&self, id: Uuid) -> Result<Option<LedgerAccount>, StoreError> {
         Ok(self.state.lock().accounts.get(&id).cloned())
     }
+}
 
-    async fn accounts(&self, ids: &[Uuid]) -> Result<Vec<LedgerAccount>, StoreError> {
-        let state = self.state.lock();
-        Ok(ids
-            .iter()
-            .filter_map(|id| state.accounts.get(id).cloned())
-            .collect())
-    }
-
-    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
-        Ok(self.state.lock().tasks.get(&id).cloned())
-    }
-
-    async fn tasks(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
-        let state = self.state.lock();
-        Ok(ids
-            .iter()
-            .filter_map(|id| state.tasks.get(id).cloned())
-            .collect())
-    }
-
+impl AccountProfiles for MemoryStore {
     async fn save_profile(
         &self,
         before: Option<&LedgerAccount>,
@@ -181,6 +167,20 @@ impl LedgerStore for MemoryStore {
         state.inbox.insert((consumer.to_owned(), event.id));
         Ok(Booked::Applied)
     }
+}
+
+impl PricedTasks for MemoryStore {
+    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
+        Ok(self.state.lock().tasks.get(&id).cloned())
+    }
+
+    async fn tasks(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
+        let state = self.state.lock();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.tasks.get(id).cloned())
+            .collect())
+    }
 
     async fn save_task(
         &self,
@@ -203,7 +203,9 @@ impl LedgerStore for MemoryStore {
         state.inbox.insert((consumer.to_owned(), event.id));
         Ok(Booked::Applied)
     }
+}
 
+impl Postings for MemoryStore {
     async fn post(
         &self,
         posting: &Posting<'_>,
@@ -238,7 +240,9 @@ impl LedgerStore for MemoryStore {
         state.inbox.insert((consumer.to_owned(), event.id));
         Ok(Booked::Applied)
     }
+}
 
+impl AuditLogs for MemoryStore {
     async fn entries(
         &self,
         account: Uuid,
@@ -255,7 +259,9 @@ impl LedgerStore for MemoryStore {
         entries.sort_by_key(|e| std::cmp::Reverse(e.sequence));
         Ok(EntryPage::page_of(entries, limit, cursor)?)
     }
+}
 
+impl BalanceListings for MemoryStore {
     async fn list_accounts(
         &self,
         limit: usize,
@@ -264,7 +270,9 @@ impl LedgerStore for MemoryStore {
         let accounts = self.state.lock().accounts.values().cloned().collect();
         Ok(AccountPage::page_of(accounts, limit, cursor)?)
     }
+}
 
+impl CompanyEarnings for MemoryStore {
     async fn earnings(
         &self,
         from: NaiveDate,
@@ -278,15 +286,19 @@ impl LedgerStore for MemoryStore {
             .map(|(d, e)| (*d, *e))
             .collect())
     }
+}
 
-    async fn account_count(&self) -> Result<u64, StoreError> {
-        Ok(self.state.lock().accounts.len() as u64)
-    }
-
+impl CloseReports for MemoryStore {
     async fn close(&self, job_id: Uuid) -> Result<Option<Close>, StoreError> {
         Ok(self.state.lock().closes.get(&job_id).cloned())
     }
 
+    async fn account_count(&self) -> Result<u64, StoreError> {
+        Ok(self.state.lock().accounts.len() as u64)
+    }
+}
+
+impl CloseStarts for MemoryStore {
     async fn start_close(
         &self,
         close: &Close,
@@ -309,6 +321,16 @@ impl LedgerStore for MemoryStore {
         state.work.extend(pages);
         state.inbox.insert((consumer.to_owned(), event.id));
         Ok(Booked::Applied)
+    }
+}
+
+impl ClosePages for MemoryStore {
+    async fn accounts(&self, ids: &[Uuid]) -> Result<Vec<LedgerAccount>, StoreError> {
+        let state = self.state.lock();
+        Ok(ids
+            .iter()
+            .filter_map(|id| state.accounts.get(id).cloned())
+            .collect())
     }
 
     async fn accounts_page(
@@ -411,6 +433,21 @@ impl LedgerStore for MemoryStore {
         Ok(PageCommit::Done)
     }
 
+    async fn finish_close(&self, close: &Close, event: &Envelope) -> Result<bool, StoreError> {
+        let mut state = self.state.lock();
+        let Some(stored) = state.closes.get_mut(&close.job_id) else {
+            return Ok(false);
+        };
+        if stored.closed_at.is_some() {
+            return Ok(false);
+        }
+        stored.closed_at = Some(event.occurred_at);
+        state.published.push(event.clone());
+        Ok(true)
+    }
+}
+
+impl PayoutDetailsBook for MemoryStore {
     async fn payout_details(&self, account: Uuid) -> Result<Option<PayoutDetails>, StoreError> {
         Ok(self.state.lock().details.get(&account).cloned())
     }
@@ -422,7 +459,9 @@ impl LedgerStore for MemoryStore {
             .insert(details.account_id, details.clone());
         Ok(())
     }
+}
 
+impl Transfers for MemoryStore {
     async fn held_transfers(&self, account: Uuid) -> Result<Vec<Transfer>, StoreError> {
         Ok(self
             .state
@@ -463,19 +502,6 @@ impl LedgerStore for MemoryStore {
             }
             _ => Ok(false),
         }
-    }
-
-    async fn finish_close(&self, close: &Close, event: &Envelope) -> Result<bool, StoreError> {
-        let mut state = self.state.lock();
-        let Some(stored) = state.closes.get_mut(&close.job_id) else {
-            return Ok(false);
-        };
-        if stored.closed_at.is_some() {
-            return Ok(false);
-        }
-        stored.closed_at = Some(event.occurred_at);
-        state.published.push(event.clone());
-        Ok(true)
     }
 }
 

@@ -1,12 +1,14 @@
-//! The port the use cases drive: where accounting keeps its state ([`LedgerStore`]). The
-//! DynamoDB table (`store`) is the adapter in a Lambda; `memory` is an in-memory one for tests.
+//! The ports the use cases drive: where accounting keeps its state, one small trait per need (a
+//! use case asks only for the ones it uses), [`LedgerStore`] for all of them, and the [`Bank`].
+//! The DynamoDB table (`store`) implements every one in a Lambda; `memory` is an in-memory one
+//! for tests.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 
 use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
+use ates_kernel::identity::AccountCopies;
 use ates_kernel::job::{Cursor, Page, PageCommit};
 use chrono::NaiveDate;
 use uuid::Uuid;
@@ -82,19 +84,16 @@ impl DayEarnings {
     }
 }
 
-/// The accounting table, as the use cases need it. Every write is one atomic step.
-pub trait LedgerStore: AccountCopies {
+/// A ledger account read: its balance, its copy of the person, its last close.
+pub trait LedgerAccounts {
     fn account(
         &self,
         id: Uuid,
     ) -> impl Future<Output = Result<Option<LedgerAccount>, StoreError>> + Send;
-    /// Accounts read consistently; unknown ids are left out.
-    fn accounts(
-        &self,
-        ids: &[Uuid],
-    ) -> impl Future<Output = Result<Vec<LedgerAccount>, StoreError>> + Send;
-    fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
-    fn tasks(&self, ids: &[Uuid]) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send;
+}
+
+/// The ledger account's copy of its person, kept from `Account.*` events.
+pub trait AccountProfiles {
     /// Writes an account's copy of its person (`before`: as read, `None` if not stored).
     fn save_profile(
         &self,
@@ -103,6 +102,12 @@ pub trait LedgerStore: AccountCopies {
         consumer: &str,
         event: &Envelope,
     ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
+}
+
+/// The tasks accounting knows, each priced once (B3).
+pub trait PricedTasks {
+    fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
+    fn tasks(&self, ids: &[Uuid]) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send;
     /// Writes a task's copy (`before`: as read, `None` if not stored) with its events.
     fn save_task(
         &self,
@@ -112,6 +117,10 @@ pub trait LedgerStore: AccountCopies {
         consumer: &str,
         event: &Envelope,
     ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
+}
+
+/// A movement posted to the ledger (B3, B4).
+pub trait Postings {
     /// Posts a money movement: the transaction's key, the account, its audit line, the
     /// company's day, the task it priced and the events, once.
     fn post(
@@ -120,28 +129,48 @@ pub trait LedgerStore: AccountCopies {
         consumer: &str,
         event: &Envelope,
     ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
+}
+
+/// An account's entries, newest first (B2).
+pub trait AuditLogs {
     fn entries(
         &self,
         account: Uuid,
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<EntryPage, AccountingError>> + Send;
+}
+
+/// Every account's balance, a page at a time (B1).
+pub trait BalanceListings {
     fn list_accounts(
         &self,
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<AccountPage, AccountingError>> + Send;
+}
+
+/// What the company earned per business day (B6).
+pub trait CompanyEarnings {
     /// The company's figures of every business day from `from` to `to` that has any.
     fn earnings(
         &self,
         from: NaiveDate,
         to: NaiveDate,
     ) -> impl Future<Output = Result<BTreeMap<NaiveDate, DayEarnings>, StoreError>> + Send;
-    /// How many ledger accounts there are (a close's expected total).
-    fn account_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// A day's close as it stands, and how many accounts it closes (B5).
+pub trait CloseReports {
     /// A close by its job id ([`Close::job_id_of`] a date).
     fn close(&self, job_id: Uuid)
         -> impl Future<Output = Result<Option<Close>, StoreError>> + Send;
+    /// How many ledger accounts there are (a close's expected total).
+    fn account_count(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+}
+
+/// A close started: its record and its first pages (B5).
+pub trait CloseStarts {
     /// Records a close and the first page of every partition, once per consumer and event.
     fn start_close(
         &self,
@@ -149,6 +178,15 @@ pub trait LedgerStore: AccountCopies {
         consumer: &str,
         event: &Envelope,
     ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
+}
+
+/// A close's pages: accounts read and closed a page at a time, and the close finished (B5).
+pub trait ClosePages {
+    /// Accounts read consistently; unknown ids are left out.
+    fn accounts(
+        &self,
+        ids: &[Uuid],
+    ) -> impl Future<Output = Result<Vec<LedgerAccount>, StoreError>> + Send;
     /// At most a page of a partition's account ids after `cursor`, and where the next starts.
     fn accounts_page(
         &self,
@@ -172,6 +210,16 @@ pub trait LedgerStore: AccountCopies {
         totals: &CloseTotals,
         next: Option<&Page>,
     ) -> impl Future<Output = Result<PageCommit, StoreError>> + Send;
+    /// Marks a finished close closed and publishes `event` (`Day.Closed`), once.
+    fn finish_close(
+        &self,
+        close: &Close,
+        event: &Envelope,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// Where an employee's payouts go (B5).
+pub trait PayoutDetailsBook {
     fn payout_details(
         &self,
         account: Uuid,
@@ -180,6 +228,10 @@ pub trait LedgerStore: AccountCopies {
         &self,
         details: &PayoutDetails,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Payout transfers: sent, or held until the employee's payout details arrive (B5).
+pub trait Transfers {
     /// An account's transfers still waiting for bank details.
     fn held_transfers(
         &self,
@@ -197,12 +249,28 @@ pub trait LedgerStore: AccountCopies {
         &self,
         transfer: &Transfer,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Marks a finished close closed and publishes `event` (`Day.Closed`), once.
-    fn finish_close(
-        &self,
-        close: &Close,
-        event: &Envelope,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// The accounting table, as the use cases need it: every port above and the kernel's copy of
+/// accounts. Every write is one atomic step. A use case asks only for the ports it uses; the
+/// handlers and the binaries hold a whole store.
+///
+/// Each store says it is one, so a store that lacks a port fails where it is defined.
+pub trait LedgerStore:
+    AccountCopies
+    + LedgerAccounts
+    + AccountProfiles
+    + PricedTasks
+    + Postings
+    + AuditLogs
+    + BalanceListings
+    + CompanyEarnings
+    + CloseReports
+    + CloseStarts
+    + ClosePages
+    + PayoutDetailsBook
+    + Transfers
+{
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -22,7 +22,7 @@ use ates_kernel::dynamo::{
     from_item, get_n, key, n, s, to_item, update, Item, Listed, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
+use ates_kernel::identity::AccountCopies;
 use ates_kernel::inbox;
 use ates_kernel::job::{self, Cursor, Page, PageCommit};
 use ates_kernel::outbox;
@@ -35,7 +35,11 @@ use crate::close::{Close, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Closing, Entry, LedgerAccount, Task};
 use crate::payout::{PayoutDetails, Transfer};
-use crate::ports::{AccountPage, Booked, DayEarnings, EntryPage, LedgerStore, Posting};
+use crate::ports::{
+    AccountPage, AccountProfiles, AuditLogs, BalanceListings, Booked, ClosePages, CloseReports,
+    CloseStarts, CompanyEarnings, DayEarnings, EntryPage, LedgerAccounts, LedgerStore,
+    PayoutDetailsBook, Posting, Postings, PricedTasks, Transfers,
+};
 
 /// Accounts a close page handles: each is its own transaction of up to 8 items.
 pub const PAGE_SIZE: usize = 25;
@@ -233,43 +237,21 @@ fn read_close(item: &Item) -> Result<Close, StoreError> {
     })
 }
 
+impl LedgerStore for Store {}
+
 impl AccountCopies for Store {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
         Ok(self.account(id).await?.and_then(|account| account.profile))
     }
 }
 
-impl LedgerStore for Store {
+impl LedgerAccounts for Store {
     async fn account(&self, id: Uuid) -> Result<Option<LedgerAccount>, StoreError> {
         self.table.get_as(account_key(id)).await
     }
+}
 
-    async fn accounts(&self, ids: &[Uuid]) -> Result<Vec<LedgerAccount>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .table
-            .batch_get(ids.iter().map(|id| account_key(*id)).collect())
-            .await?;
-        items.iter().map(from_item).collect()
-    }
-
-    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
-        self.table.get_as(task_key(id)).await
-    }
-
-    async fn tasks(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let items = self
-            .table
-            .batch_get(ids.iter().map(|id| task_key(*id)).collect())
-            .await?;
-        items.iter().map(from_item).collect()
-    }
-
+impl AccountProfiles for Store {
     async fn save_profile(
         &self,
         before: Option<&LedgerAccount>,
@@ -300,6 +282,23 @@ impl LedgerStore for Store {
         };
         self.commit(consumer, event, transaction).await
     }
+}
+
+impl PricedTasks for Store {
+    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
+        self.table.get_as(task_key(id)).await
+    }
+
+    async fn tasks(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .table
+            .batch_get(ids.iter().map(|id| task_key(*id)).collect())
+            .await?;
+        items.iter().map(from_item).collect()
+    }
 
     async fn save_task(
         &self,
@@ -319,7 +318,9 @@ impl LedgerStore for Store {
         self.outbox(&mut transaction, events);
         self.commit(consumer, event, transaction).await
     }
+}
 
+impl Postings for Store {
     async fn post(
         &self,
         posting: &Posting<'_>,
@@ -336,7 +337,9 @@ impl LedgerStore for Store {
         self.outbox(&mut transaction, posting.events);
         self.commit(consumer, event, transaction).await
     }
+}
 
+impl AuditLogs for Store {
     async fn entries(
         &self,
         account: Uuid,
@@ -348,7 +351,9 @@ impl LedgerStore for Store {
             .newest_first(None, &account, Some("ENTRY#"), limit, cursor)
             .await
     }
+}
 
+impl BalanceListings for Store {
     async fn list_accounts(
         &self,
         limit: usize,
@@ -367,7 +372,9 @@ impl LedgerStore for Store {
             next_cursor: page.next_cursor,
         })
     }
+}
 
+impl CompanyEarnings for Store {
     async fn earnings(
         &self,
         from: NaiveDate,
@@ -393,6 +400,15 @@ impl LedgerStore for Store {
         }
         Ok(days)
     }
+}
+
+impl CloseReports for Store {
+    async fn close(&self, job_id: Uuid) -> Result<Option<Close>, StoreError> {
+        job::get(&self.table, job_id)
+            .await?
+            .map(|item| read_close(&item))
+            .transpose()
+    }
 
     async fn account_count(&self) -> Result<u64, StoreError> {
         Ok(self
@@ -401,14 +417,9 @@ impl LedgerStore for Store {
             .await?
             .map_or(0, |item| get_n(&item, "accounts").unwrap_or(0)))
     }
+}
 
-    async fn close(&self, job_id: Uuid) -> Result<Option<Close>, StoreError> {
-        job::get(&self.table, job_id)
-            .await?
-            .map(|item| read_close(&item))
-            .transpose()
-    }
-
+impl CloseStarts for Store {
     async fn start_close(
         &self,
         close: &Close,
@@ -432,6 +443,19 @@ impl LedgerStore for Store {
             close.started_at,
         );
         self.commit(consumer, event, transaction).await
+    }
+}
+
+impl ClosePages for Store {
+    async fn accounts(&self, ids: &[Uuid]) -> Result<Vec<LedgerAccount>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let items = self
+            .table
+            .batch_get(ids.iter().map(|id| account_key(*id)).collect())
+            .await?;
+        items.iter().map(from_item).collect()
     }
 
     async fn accounts_page(
@@ -491,6 +515,21 @@ impl LedgerStore for Store {
         Ok(PageCommit::of(self.table.transact(transaction).await?))
     }
 
+    async fn finish_close(&self, close: &Close, event: &Envelope) -> Result<bool, StoreError> {
+        let mark = self
+            .table
+            .update(key(format!("JOB#{}", close.job_id), "JOB"))
+            .update_expression("SET closed_at = :at")
+            .condition_expression("attribute_exists(pk) AND attribute_not_exists(closed_at)")
+            .expression_attribute_values(":at", s(event.occurred_at.to_rfc3339()));
+        let transaction = Transaction::new()
+            .with("close", update(mark))
+            .with(outbox::OUTBOX, outbox::record(self.name(), event));
+        Ok(self.table.transact(transaction).await?.is_ok())
+    }
+}
+
+impl PayoutDetailsBook for Store {
     async fn payout_details(&self, account: Uuid) -> Result<Option<PayoutDetails>, StoreError> {
         self.table
             .get_as(key(format!("ACCOUNT#{account}"), "PAYOUT_DETAILS"))
@@ -512,7 +551,9 @@ impl LedgerStore for Store {
             .await?;
         Ok(())
     }
+}
 
+impl Transfers for Store {
     async fn held_transfers(&self, account: Uuid) -> Result<Vec<Transfer>, StoreError> {
         let out = self
             .table
@@ -562,19 +603,6 @@ impl LedgerStore for Store {
                 None,
             )
             .await
-    }
-
-    async fn finish_close(&self, close: &Close, event: &Envelope) -> Result<bool, StoreError> {
-        let mark = self
-            .table
-            .update(key(format!("JOB#{}", close.job_id), "JOB"))
-            .update_expression("SET closed_at = :at")
-            .condition_expression("attribute_exists(pk) AND attribute_not_exists(closed_at)")
-            .expression_attribute_values(":at", s(event.occurred_at.to_rfc3339()));
-        let transaction = Transaction::new()
-            .with("close", update(mark))
-            .with(outbox::OUTBOX, outbox::record(self.name(), event));
-        Ok(self.table.transact(transaction).await?.is_ok())
     }
 }
 

@@ -1,4 +1,5 @@
-//! The contract of [`LedgerStore`] (and the kernel's [`AccountCopies`] it extends): what the use
+//! The contract of every port of the accounting table (`ports`: each contract names the ports it
+//! asserts) and of the kernel's [`AccountCopies`] beside them: what the use
 //! cases rely on, asserted through the port alone. Every contract runs on the in-memory store
 //! the use-case tests use (`memory::…`) and on the DynamoDB store over a fresh table of one
 //! emulator shared by this binary (`dynamo::…`).
@@ -8,9 +9,14 @@ use std::collections::BTreeMap;
 use ates_accounting::close::{Close, CloseTotals};
 use ates_accounting::ledger::{Entry, LedgerAccount, Movement, Task, PARTITIONS};
 use ates_accounting::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
-use ates_accounting::ports::{Booked, DayEarnings, LedgerStore, Posting};
+use ates_accounting::ports::{
+    AccountProfiles, AuditLogs, BalanceListings, Booked, ClosePages, CloseReports, CloseStarts,
+    CompanyEarnings, DayEarnings, LedgerAccounts, PayoutDetailsBook, Posting, Postings,
+    PricedTasks, Transfers,
+};
 use ates_accounting::store::PAGE_SIZE;
 use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::copies::AccountCopies;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::Role;
 use ates_kernel::job::{Cursor, Page, PageCommit};
@@ -75,7 +81,7 @@ fn in_partition(partition: u32) -> Uuid {
 
 /// Posts `movement` to `account` (read as `before`), the task priced by it if any; the account
 /// after it and its line.
-async fn post<S: LedgerStore>(
+async fn post<S: LedgerAccounts + Postings>(
     store: &S,
     id: Uuid,
     movement: &Movement,
@@ -102,7 +108,9 @@ fn fee(task: &Task, on: &str) -> Movement {
     Movement::fee(Uuid::now_v7(), task, now(), date(on))
 }
 
-async fn a_profile_makes_the_account_once_and_changes_from_the_revision_read<S: LedgerStore>(
+async fn a_profile_makes_the_account_once_and_changes_from_the_revision_read<
+    S: AccountCopies + AccountProfiles + CloseReports + LedgerAccounts + Postings,
+>(
     store: &S,
 ) {
     let kiwi = Uuid::now_v7();
@@ -213,7 +221,7 @@ async fn a_profile_makes_the_account_once_and_changes_from_the_revision_read<S: 
     assert_eq!(store.account_count().await.unwrap(), 2);
 }
 
-async fn a_task_copy_is_written_from_what_was_read<S: LedgerStore>(store: &S) {
+async fn a_task_copy_is_written_from_what_was_read<S: PricedTasks>(store: &S) {
     let id = Uuid::now_v7();
     assert_eq!(store.task(id).await.unwrap(), None);
     let untitled = priced(id);
@@ -281,7 +289,11 @@ async fn a_task_copy_is_written_from_what_was_read<S: LedgerStore>(store: &S) {
     assert!(store.tasks(&[]).await.unwrap().is_empty());
 }
 
-async fn a_movement_posts_once_from_the_sequence_read<S: LedgerStore>(store: &S) {
+async fn a_movement_posts_once_from_the_sequence_read<
+    S: AuditLogs + CloseReports + CompanyEarnings + LedgerAccounts + Postings + PricedTasks,
+>(
+    store: &S,
+) {
     let kiwi = Uuid::now_v7();
     let task = priced(Uuid::now_v7());
     let assigned = fee(&task, "2026-11-20");
@@ -386,7 +398,11 @@ async fn a_movement_posts_once_from_the_sequence_read<S: LedgerStore>(store: &S)
     assert_eq!(store.account_count().await.unwrap(), 1);
 }
 
-async fn an_accounts_audit_log_is_listed_newest_first_and_paged<S: LedgerStore>(store: &S) {
+async fn an_accounts_audit_log_is_listed_newest_first_and_paged<
+    S: AuditLogs + LedgerAccounts + Postings,
+>(
+    store: &S,
+) {
     let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
     let mut lines = Vec::new();
     for _ in 0..12 {
@@ -429,7 +445,11 @@ async fn an_accounts_audit_log_is_listed_newest_first_and_paged<S: LedgerStore>(
     assert!(store.entries(kiwi, 5, Some("not-a-cursor")).await.is_err());
 }
 
-async fn every_account_is_listed_once_and_read_by_id<S: LedgerStore>(store: &S) {
+async fn every_account_is_listed_once_and_read_by_id<
+    S: BalanceListings + ClosePages + CloseReports + LedgerAccounts + Postings,
+>(
+    store: &S,
+) {
     let mut all = Vec::new();
     for _ in 0..7 {
         let id = Uuid::now_v7();
@@ -469,7 +489,11 @@ async fn every_account_is_listed_once_and_read_by_id<S: LedgerStore>(store: &S) 
     assert_eq!(store.account_count().await.unwrap(), 7);
 }
 
-async fn the_companys_days_add_up_every_movement_within_the_range<S: LedgerStore>(store: &S) {
+async fn the_companys_days_add_up_every_movement_within_the_range<
+    S: CompanyEarnings + LedgerAccounts + Postings,
+>(
+    store: &S,
+) {
     let kiwi = Uuid::now_v7();
     let (a, b) = (priced(Uuid::now_v7()), priced(Uuid::now_v7()));
     for movement in [
@@ -526,7 +550,11 @@ async fn the_companys_days_add_up_every_movement_within_the_range<S: LedgerStore
         .is_empty());
 }
 
-async fn a_partitions_accounts_are_paged_in_order_of_id<S: LedgerStore>(store: &S) {
+async fn a_partitions_accounts_are_paged_in_order_of_id<
+    S: ClosePages + LedgerAccounts + Postings,
+>(
+    store: &S,
+) {
     let partition = 6;
     let mut ids = Vec::new();
     for _ in 0..PAGE_SIZE + 2 {
@@ -568,7 +596,11 @@ fn cursor_after(id: Uuid) -> Cursor {
     Cursor::from([("account_id".to_owned(), id.to_string())])
 }
 
-async fn a_close_starts_once_and_each_page_commits_once<S: LedgerStore>(store: &S) {
+async fn a_close_starts_once_and_each_page_commits_once<
+    S: ClosePages + CloseReports + CloseStarts,
+>(
+    store: &S,
+) {
     let day = date("2026-11-20");
     let close = Close::start(day, 3, at("2026-11-21T00:00:01Z"));
     assert_eq!(store.close(close.job_id).await.unwrap(), None);
@@ -648,7 +680,11 @@ async fn a_close_starts_once_and_each_page_commits_once<S: LedgerStore>(store: &
     assert!(!store.finish_close(&unknown, &day_closed).await.unwrap());
 }
 
-async fn an_accounts_closing_writes_from_the_sequence_read<S: LedgerStore>(store: &S) {
+async fn an_accounts_closing_writes_from_the_sequence_read<
+    S: AccountProfiles + AuditLogs + ClosePages + CompanyEarnings + LedgerAccounts + Postings,
+>(
+    store: &S,
+) {
     let day = date("2026-11-20");
     let kiwi = Uuid::now_v7();
     let task = priced(Uuid::now_v7());
@@ -746,7 +782,11 @@ fn transfer(account: Uuid, payout: &str, cents: i64) -> Transfer {
     }
 }
 
-async fn payout_details_and_transfers_are_kept_and_released_once<S: LedgerStore>(store: &S) {
+async fn payout_details_and_transfers_are_kept_and_released_once<
+    S: PayoutDetailsBook + Transfers,
+>(
+    store: &S,
+) {
     let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
     assert_eq!(store.payout_details(kiwi).await.unwrap(), None);
     let details = PayoutDetails {

@@ -1,10 +1,12 @@
 //! Accounting's use cases on the in-memory store: the money rules hold under duplicates and any
 //! order, and the daily close pays once.
 
+use ates_accounting::app::CloseReports;
 use std::collections::HashMap;
 
-use ates_accounting::app::{self, Bookkeepers, LedgerStore};
+use ates_accounting::app::{self};
 use ates_accounting::close::CloseStatus;
+use ates_accounting::error::AccountingError;
 use ates_accounting::ledger::Task;
 use ates_accounting::memory::MemoryStore;
 use ates_kernel::calendar::Calendar;
@@ -12,9 +14,9 @@ use ates_kernel::contracts::accounting::{EntryKind, StatementRequested};
 use ates_kernel::contracts::clock::DayEnded;
 use ates_kernel::contracts::tasks::{TaskAssigned, TaskCompleted, TaskCreated, TaskCreatedV1};
 use ates_kernel::event::Envelope;
-use ates_kernel::identity::{Capability, NotAllowed, Role};
+use ates_kernel::identity::{Claims, NotAllowed, Refused, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
-use ates_kernel::testing::{at, date, event};
+use ates_kernel::testing::{self, at, date, event};
 use chrono::{DateTime, Duration, Utc};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -25,8 +27,13 @@ fn utc() -> Calendar {
 }
 
 /// An accountant's proof, as the HTTP edge makes it from the caller.
-fn books() -> Capability<Bookkeepers> {
-    Capability::check(Uuid::new_v4(), Role::Accountant).unwrap()
+fn books() -> Claims {
+    testing::claims(Uuid::new_v4(), Role::Accountant)
+}
+
+/// An employee's own token.
+fn own_token(account: Uuid) -> Claims {
+    testing::claims(account, Role::Worker)
 }
 
 fn created(task: Uuid, when: DateTime<Utc>, legacy: bool) -> Envelope {
@@ -549,19 +556,30 @@ async fn a_payout_without_bank_details_is_held_and_sent_once_they_are_given() {
         app::send_payout(&store, &bank, payout, now).await.unwrap();
     }
     assert!(bank.paid().is_empty(), "no details: held");
-    let view = app::payout_details(&store, rich).await.unwrap();
+    let view = app::payout_details(&store, &own_token(rich)).await.unwrap();
     assert_eq!((view.held_transfers, view.held_cents), (1, earned));
 
-    let bad =
-        app::register_payout_details(&store, &bank, rich, "DE88370400440532013000", now).await;
+    let bad = app::register_payout_details(
+        &store,
+        &bank,
+        &own_token(rich),
+        "DE88370400440532013000",
+        now,
+    )
+    .await;
     assert!(matches!(
         bad,
         Err(ates_accounting::error::AccountingError::Invalid(_))
     ));
-    let view =
-        app::register_payout_details(&store, &bank, rich, "DE89 3704 0044 0532 0130 00", now)
-            .await
-            .unwrap();
+    let view = app::register_payout_details(
+        &store,
+        &bank,
+        &own_token(rich),
+        "DE89 3704 0044 0532 0130 00",
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(view.iban.as_deref(), Some("••••3000"));
     assert_eq!(view.held_transfers, 0);
     let paid = bank.paid();
@@ -572,9 +590,15 @@ async fn a_payout_without_bank_details_is_held_and_sent_once_they_are_given() {
     );
     // The event delivered again, and the details given again: still paid once.
     app::send_payout(&store, &bank, payout, now).await.unwrap();
-    app::register_payout_details(&store, &bank, rich, "DE89370400440532013000", now)
-        .await
-        .unwrap();
+    app::register_payout_details(
+        &store,
+        &bank,
+        &own_token(rich),
+        "DE89370400440532013000",
+        now,
+    )
+    .await
+    .unwrap();
     assert_eq!(bank.paid().len(), 1);
 }
 
@@ -584,9 +608,15 @@ async fn a_payout_with_bank_details_goes_at_once_and_a_bank_failure_is_retried()
     let (store, bank) = (MemoryStore::default(), MemoryBank::default());
     let (rich, _) = a_day_of_work(&store).await;
     let now = at("2026-11-21T00:00:05Z");
-    app::register_payout_details(&store, &bank, rich, "GB82WEST12345698765432", now)
-        .await
-        .unwrap();
+    app::register_payout_details(
+        &store,
+        &bank,
+        &own_token(rich),
+        "GB82WEST12345698765432",
+        now,
+    )
+    .await
+    .unwrap();
     deliver(&store, &day_ended("2026-11-20")).await.unwrap();
     run_close_pages(&store, now).await;
     let payout = &published(&store, "Payout.Made")[0];
@@ -609,26 +639,40 @@ async fn a_payout_with_bank_details_goes_at_once_and_a_bank_failure_is_retried()
 
 #[tokio::test]
 async fn only_admins_and_accountants_read_the_company_books() {
-    for role in [Role::Worker, Role::Manager] {
-        let refused = Capability::<Bookkeepers>::check(Uuid::new_v4(), role).unwrap_err();
-        assert_eq!(refused, NotAllowed { role });
-    }
     let store = MemoryStore::default();
+    for role in [Role::Worker, Role::Manager] {
+        let refused = app::close_report(
+            &store,
+            &testing::claims(Uuid::new_v4(), role),
+            date("2026-11-20"),
+        )
+        .await;
+        assert!(
+            matches!(refused, Err(AccountingError::Refused(Refused::NotAllowed(n))) if n == NotAllowed { role }),
+            "{role}"
+        );
+    }
     let (rich, _) = a_day_of_work(&store).await;
     let entries = |log: app::AuditLog| -> Vec<String> {
         log.entries.into_iter().map(|e| e.entry_id).collect()
     };
-    let own = entries(app::my_audit_log(&store, rich, 10, None).await.unwrap());
+    let own = entries(
+        app::my_audit_log(&store, &own_token(rich), 10, None)
+            .await
+            .unwrap(),
+    );
     assert!(!own.is_empty());
     for role in [Role::Admin, Role::Accountant] {
-        let books = Capability::<Bookkeepers>::check(Uuid::new_v4(), role).unwrap();
+        let books = testing::claims(Uuid::new_v4(), role);
         let log = app::audit_log(&store, &books, rich, 10, None)
             .await
             .unwrap();
         assert_eq!(entries(log), own, "{role} reads anyone's log");
     }
     let nobody = Uuid::new_v4();
-    let quiet = app::my_audit_log(&store, nobody, 10, None).await.unwrap();
+    let quiet = app::my_audit_log(&store, &own_token(nobody), 10, None)
+        .await
+        .unwrap();
     assert!(
         quiet.entries.is_empty(),
         "one's own log exists before any movement"

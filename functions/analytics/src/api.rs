@@ -1,21 +1,16 @@
 //! The HTTP edge of analytics: one function per route (SPEC "Analytics API"), admins only: the
-//! gateway checks the scope, and each handler turns its caller into the `Capability<Admins>` its
-//! use case takes (`Caller::may`), before reading anything else.
+//! gateway checks the scope, and each use case the account's role (`Capability<Admins>`); a
+//! handler only reads the request, the token's claims among it.
 
 use ates_kernel::calendar::Calendar;
 use ates_kernel::http::{self, HttpResult, Problem};
-use ates_kernel::identity::Capability;
 use chrono::{NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use uuid::Uuid;
 
-use crate::app::{self, Admins, AnalyticsStore, Asked, Replayer};
+use crate::app::{self, AnalyticsStore, Asked, Replayer};
 use crate::projection::Period;
-
-async fn admin(store: &impl AnalyticsStore, req: &Request) -> Result<Capability<Admins>, Problem> {
-    http::caller(req, store).await?.may()
-}
 
 fn date(req: &Request, name: &str) -> Result<Option<NaiveDate>, Problem> {
     http::query_param(req, name)
@@ -35,11 +30,9 @@ fn range(req: &Request) -> Result<(NaiveDate, NaiveDate), Problem> {
 
 /// `GET /analytics/summary`.
 pub async fn summary(store: &impl AnalyticsStore, calendar: &Calendar, req: Request) -> HttpResult {
-    let admins = admin(store, &req).await?;
-    http::json(
-        StatusCode::OK,
-        &app::summary(store, &admins, calendar, Utc::now()).await?,
-    )
+    let caller = http::claims(&req)?;
+    let summary = app::summary(store, &caller, calendar, Utc::now()).await?;
+    http::json(StatusCode::OK, &summary)
 }
 
 /// `GET /analytics/earnings?from&to` (without a range: today).
@@ -48,7 +41,7 @@ pub async fn earnings(
     calendar: &Calendar,
     req: Request,
 ) -> HttpResult {
-    let admins = admin(store, &req).await?;
+    let caller = http::claims(&req)?;
     let range = match (
         http::query_param(&req, "from"),
         http::query_param(&req, "to"),
@@ -56,14 +49,14 @@ pub async fn earnings(
         (None, None) => None,
         _ => Some(range(&req)?),
     };
-    let answer = app::earnings(store, &admins, calendar, range, Utc::now()).await?;
+    let answer = app::earnings(store, &caller, calendar, range, Utc::now()).await?;
     http::json(StatusCode::OK, &answer)
 }
 
 /// `GET /analytics/most-expensive-task?from&to` or `?period=day|week|month&date=`: one or the
 /// other, never a mix (every parameter given is read and checked).
 pub async fn most_expensive_task(store: &impl AnalyticsStore, req: Request) -> HttpResult {
-    let admins = admin(store, &req).await?;
+    let caller = http::claims(&req)?;
     let period = http::query_param(&req, "period")
         .map(|p| {
             Period::parse(&p).ok_or_else(|| Problem::invalid("`period` is day, week or month"))
@@ -85,10 +78,8 @@ pub async fn most_expensive_task(store: &impl AnalyticsStore, req: Request) -> H
             ))
         }
     };
-    http::json(
-        StatusCode::OK,
-        &app::most_expensive_task(store, &admins, asked).await?,
-    )
+    let most = app::most_expensive_task(store, &caller, asked).await?;
+    http::json(StatusCode::OK, &most)
 }
 
 /// `POST /analytics/rebuilds`: 202 with the rebuild and where to follow it; 409 while one runs.
@@ -97,8 +88,8 @@ pub async fn start_rebuild(
     bus: &impl Replayer,
     req: Request,
 ) -> HttpResult {
-    let admins = admin(store, &req).await?;
-    let rebuild = app::start_rebuild(store, bus, &admins, Utc::now()).await?;
+    let caller = http::claims(&req)?;
+    let rebuild = app::start_rebuild(store, bus, &caller, Utc::now()).await?;
     let mut response = http::json(StatusCode::ACCEPTED, &rebuild)?;
     if let Ok(location) = format!("/analytics/rebuilds/{}", rebuild.rebuild_id).parse() {
         response.headers_mut().insert("location", location);
@@ -112,11 +103,9 @@ pub async fn rebuild_progress(
     bus: &impl Replayer,
     req: Request,
 ) -> HttpResult {
-    let admins = admin(store, &req).await?;
+    let caller = http::claims(&req)?;
     let id = http::path_param(&req, "rebuild_id")?;
     let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found(format!("no rebuild {id}")))?;
-    http::json(
-        StatusCode::OK,
-        &app::rebuild_progress(store, bus, &admins, id).await?,
-    )
+    let progress = app::rebuild_progress(store, bus, &caller, id).await?;
+    http::json(StatusCode::OK, &progress)
 }

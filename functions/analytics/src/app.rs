@@ -7,7 +7,7 @@ use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::accounting::{EntryKind, TransactionPosted};
 use ates_kernel::contracts::tasks::decode_task_created;
 use ates_kernel::event::Envelope;
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -15,9 +15,13 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::error::AnalyticsError;
-pub use crate::ports::{AnalyticsStore, Movement, Projected, Replayer, Title};
+pub use crate::ports::{
+    AnalyticsStore, BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection,
+    Projected, Rebuilds, Replayer, Title, Titles,
+};
 use crate::projection::{best, cover, shard, Completion, DayFigures, KnownBalance, Period};
 use crate::rebuild::{Rebuild, RebuildStatus, ReplayState};
+use ates_kernel::copies::AccountCopies;
 
 /// Who reads analytics and rebuilds it: admins only.
 #[derive(Debug)]
@@ -44,7 +48,7 @@ fn inbox_name(consumer: &str, generation: u32) -> String {
 /// `Task.Created` (any version): the title the most expensive task is shown with. A replayed
 /// event (`delivery.replayed`) goes only to the generation a rebuild is filling.
 pub async fn record_title(
-    store: &impl AnalyticsStore,
+    store: &(impl LiveGenerations + Titles),
     event: &Envelope,
     delivery: Delivery,
 ) -> Result<Outcome, ConsumeError> {
@@ -66,7 +70,7 @@ pub async fn record_title(
 /// for the most expensive of its day and month. A replayed event goes only to the generation a
 /// rebuild is filling.
 pub async fn record_movement(
-    store: &impl AnalyticsStore,
+    store: &(impl LiveGenerations + MovementProjection),
     event: &Envelope,
     delivery: Delivery,
 ) -> Result<Outcome, ConsumeError> {
@@ -83,7 +87,7 @@ pub async fn record_movement(
 }
 
 async fn apply(
-    store: &impl AnalyticsStore,
+    store: &impl MovementProjection,
     generation: u32,
     posted: &TransactionPosted,
     event: &Envelope,
@@ -154,11 +158,12 @@ fn today(calendar: &Calendar, now: DateTime<Utc>) -> Result<NaiveDate, Analytics
 
 /// `GET /analytics/summary` (N1): today's management earnings and how many are in debt.
 pub async fn summary(
-    store: &impl AnalyticsStore,
-    _admins: &Capability<Admins>,
+    store: &(impl AccountCopies + DailyFigures + LiveGenerations),
+    caller: &Claims,
     calendar: &Calendar,
     now: DateTime<Utc>,
 ) -> Result<Summary, AnalyticsError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     let today = today(calendar, now)?;
     let generation = store.generations().await?.current;
     let figures = store.day_figures(generation, today, today).await?;
@@ -178,12 +183,13 @@ pub use ates_kernel::earnings::{Earnings, EarningsDay};
 /// `GET /analytics/earnings?from&to` (N2): every day of the range (zero when quiet), and
 /// today's; without a range, today.
 pub async fn earnings(
-    store: &impl AnalyticsStore,
-    _admins: &Capability<Admins>,
+    store: &(impl AccountCopies + DailyFigures + LiveGenerations),
+    caller: &Claims,
     calendar: &Calendar,
     range: Option<(NaiveDate, NaiveDate)>,
     now: DateTime<Utc>,
 ) -> Result<Earnings, AnalyticsError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     let today = today(calendar, now)?;
     let (from, to) = range.unwrap_or((today, today));
     check_range(from, to)?;
@@ -223,10 +229,11 @@ pub struct MostExpensive {
 /// period (ties: the earlier completion), read from per-day and per-month maxima — at most 12
 /// months and 62 days for a year — and the winner's title.
 pub async fn most_expensive_task(
-    store: &impl AnalyticsStore,
-    _admins: &Capability<Admins>,
+    store: &(impl AccountCopies + BestCompletions + LiveGenerations + Titles),
+    caller: &Claims,
     asked: Asked,
 ) -> Result<MostExpensive, AnalyticsError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     let (from, to) = match asked {
         Asked::Range(from, to) => (from, to),
         Asked::Period(period, date) => period.around(date),
@@ -255,11 +262,12 @@ pub async fn most_expensive_task(
 /// into it through analytics' own rules. The generation answering now keeps answering. While
 /// a rebuild runs, another is refused (409).
 pub async fn start_rebuild(
-    store: &impl AnalyticsStore,
+    store: &(impl AccountCopies + LiveGenerations + Rebuilds),
     bus: &impl Replayer,
-    _admins: &Capability<Admins>,
+    caller: &Claims,
     now: DateTime<Utc>,
 ) -> Result<Rebuild, AnalyticsError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     let generations = store.generations().await?;
     let (rebuild, during) = Rebuild::start(&generations, Uuid::new_v4(), now)
         .map_err(AnalyticsError::RebuildRunning)?;
@@ -293,11 +301,12 @@ pub struct RebuildProgress {
 }
 
 pub async fn rebuild_progress(
-    store: &impl AnalyticsStore,
+    store: &(impl AccountCopies + LiveGenerations + Rebuilds),
     bus: &impl Replayer,
-    _admins: &Capability<Admins>,
+    caller: &Claims,
     id: Uuid,
 ) -> Result<RebuildProgress, AnalyticsError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     let rebuild = store
         .rebuild(id)
         .await?
@@ -321,7 +330,7 @@ pub async fn rebuild_progress(
 /// Scheduled every minute: the rebuild under way, if any, is switched to once its replay is
 /// complete and the queues it filled are empty, or ended if its replay failed.
 pub async fn settle_rebuild(
-    store: &impl AnalyticsStore,
+    store: &(impl LiveGenerations + Rebuilds),
     bus: &impl Replayer,
     now: DateTime<Utc>,
 ) -> Result<Option<Rebuild>, AnalyticsError> {

@@ -2,6 +2,7 @@
 
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::http::Problem;
+use ates_kernel::identity::Refused;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyticsError {
@@ -11,6 +12,8 @@ pub enum AnalyticsError {
     RebuildRunning(uuid::Uuid),
     #[error("no such rebuild")]
     UnknownRebuild,
+    #[error(transparent)]
+    Refused(#[from] Refused),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("the bus: {0}")]
@@ -24,6 +27,7 @@ impl From<AnalyticsError> for Problem {
             AnalyticsError::Invalid(_) => Problem::invalid(detail),
             AnalyticsError::RebuildRunning(_) => Problem::conflict(detail),
             AnalyticsError::UnknownRebuild => Problem::not_found(detail),
+            AnalyticsError::Refused(refused) => refused.into(),
             AnalyticsError::Store(_) | AnalyticsError::Bus(_) => Problem::internal(detail),
         }
     }

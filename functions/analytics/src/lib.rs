@@ -3,8 +3,8 @@
 //! period — kept under a generation number so a rebuild can replace them.
 //!
 //! - [`projection`]: the projections' rules (plain Rust); [`rebuild`]: a rebuild's course.
-//! - [`app`]: the use cases, one per event handler and query; [`ports`]: the
-//!   [`ports::AnalyticsStore`] they drive.
+//! - [`app`]: the use cases, one per event handler and query; [`ports`]: the small ports they
+//!   drive, one per need.
 //! - [`api`]: the HTTP edge; [`store`]: the DynamoDB store; [`replayer`]: the EventBridge
 //!   replay and the SQS queues it fills; `memory`: an in-memory store for
 //!   tests (feature `testing`).

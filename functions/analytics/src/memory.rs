@@ -9,7 +9,10 @@ use ates_kernel::event::Envelope;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
-use crate::ports::{AnalyticsStore, Movement, Projected, Title};
+use crate::ports::{
+    AnalyticsStore, BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection,
+    Projected, Rebuilds, Title, Titles,
+};
 use crate::projection::{Completion, DayFigures, Generations, KnownBalance};
 use crate::rebuild::Rebuild;
 
@@ -47,17 +50,21 @@ fn keep_best<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Completion>, key: K, 
     }
 }
 
+impl AnalyticsStore for MemoryStore {}
+
 impl HasCopyStore for MemoryStore {
     fn copy_store(&self) -> CopyStore<'_> {
         CopyStore::Memory(&self.accounts)
     }
 }
 
-impl AnalyticsStore for MemoryStore {
+impl LiveGenerations for MemoryStore {
     async fn generations(&self) -> Result<Generations, StoreError> {
         Ok(self.state.lock().generations)
     }
+}
 
+impl Rebuilds for MemoryStore {
     async fn begin_rebuild(
         &self,
         rebuild: &Rebuild,
@@ -92,7 +99,9 @@ impl AnalyticsStore for MemoryStore {
     async fn rebuild(&self, id: Uuid) -> Result<Option<Rebuild>, StoreError> {
         Ok(self.state.lock().rebuilds.get(&id).cloned())
     }
+}
 
+impl MovementProjection for MemoryStore {
     async fn balance(
         &self,
         generation: u32,
@@ -141,7 +150,9 @@ impl AnalyticsStore for MemoryStore {
         keep_best(&mut state.best_months, (generation, c.month()), c);
         Ok(())
     }
+}
 
+impl Titles for MemoryStore {
     async fn record_title(
         &self,
         generation: u32,
@@ -158,7 +169,9 @@ impl AnalyticsStore for MemoryStore {
     async fn title(&self, generation: u32, task: Uuid) -> Result<Option<Title>, StoreError> {
         Ok(self.state.lock().titles.get(&(generation, task)).cloned())
     }
+}
 
+impl DailyFigures for MemoryStore {
     async fn day_figures(
         &self,
         generation: u32,
@@ -183,7 +196,9 @@ impl AnalyticsStore for MemoryStore {
             .copied()
             .unwrap_or(0))
     }
+}
 
+impl BestCompletions for MemoryStore {
     async fn best_completions(
         &self,
         generation: u32,

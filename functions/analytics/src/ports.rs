@@ -1,5 +1,5 @@
-//! The port the use cases drive: where analytics keeps its projections ([`AnalyticsStore`]),
-//! every one of them under a generation number, so a rebuild can fill a fresh one while the
+//! The ports the use cases drive: where analytics keeps its projections, one small trait per need
+//! ([`AnalyticsStore`] is all of them), every one of them under a generation number, so a rebuild can fill a fresh one while the
 //! current one answers.
 
 use std::collections::BTreeMap;
@@ -42,8 +42,13 @@ pub struct Title {
     pub jira_id: Option<String>,
 }
 
-pub trait AnalyticsStore: KeepsAccountCopies {
+/// Which generations of the projections are live and which are being rebuilt.
+pub trait LiveGenerations {
     fn generations(&self) -> impl Future<Output = Result<Generations, StoreError>> + Send;
+}
+
+/// Rebuilds by replay: begun, followed, settled (N4).
+pub trait Rebuilds {
     /// Records a rebuild and the generations it starts, unless another rebuild is under way
     /// (`false`: nothing written).
     fn begin_rebuild(
@@ -60,6 +65,10 @@ pub trait AnalyticsStore: KeepsAccountCopies {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn rebuild(&self, id: Uuid)
         -> impl Future<Output = Result<Option<Rebuild>, StoreError>> + Send;
+}
+
+/// A movement's effect on the projections: known balances, figures, completions (N1–N3).
+pub trait MovementProjection {
     fn balance(
         &self,
         generation: u32,
@@ -81,6 +90,10 @@ pub trait AnalyticsStore: KeepsAccountCopies {
         generation: u32,
         completion: &Completion,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Task titles, as `Task.*` events tell them (N3).
+pub trait Titles {
     fn record_title(
         &self,
         generation: u32,
@@ -92,6 +105,10 @@ pub trait AnalyticsStore: KeepsAccountCopies {
         generation: u32,
         task: Uuid,
     ) -> impl Future<Output = Result<Option<Title>, StoreError>> + Send;
+}
+
+/// The figures of a business day, and who is in debt (N1, N2).
+pub trait DailyFigures {
     /// The company's figures of every day from `from` to `to` that has any.
     fn day_figures(
         &self,
@@ -101,6 +118,10 @@ pub trait AnalyticsStore: KeepsAccountCopies {
     ) -> impl Future<Output = Result<BTreeMap<NaiveDate, DayFigures>, StoreError>> + Send;
     /// How many employees' latest known balance is negative.
     fn in_debt(&self, generation: u32) -> impl Future<Output = Result<i64, StoreError>> + Send;
+}
+
+/// The most expensive completions of a period (N3).
+pub trait BestCompletions {
     /// The best completion of each of these days and months that has one.
     fn best_completions(
         &self,
@@ -108,6 +129,22 @@ pub trait AnalyticsStore: KeepsAccountCopies {
         days: &[NaiveDate],
         months: &[String],
     ) -> impl Future<Output = Result<Vec<Completion>, StoreError>> + Send;
+}
+
+/// The analytics table, as the use cases need it: every port above and the kernel's copy of
+/// accounts. A use case asks only for the ports it uses; the handlers and the binaries hold a
+/// whole store.
+///
+/// Each store says it is one, so a store that lacks a port fails where it is defined.
+pub trait AnalyticsStore:
+    KeepsAccountCopies
+    + LiveGenerations
+    + Rebuilds
+    + MovementProjection
+    + Titles
+    + DailyFigures
+    + BestCompletions
+{
 }
 
 /// The bus's side of a rebuild: the replay of its archive through analytics' projection rules,

@@ -23,7 +23,10 @@ use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{NaiveDate, SecondsFormat};
 use uuid::Uuid;
 
-use crate::ports::{AnalyticsStore, Movement, Projected, Title};
+use crate::ports::{
+    AnalyticsStore, BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection,
+    Projected, Rebuilds, Title, Titles,
+};
 use crate::projection::{shard, Completion, DayFigures, Generations, KnownBalance, SHARDS};
 use crate::rebuild::Rebuild;
 
@@ -108,13 +111,15 @@ fn rebuild_items(rebuild: &Rebuild, after: &Generations) -> (Item, Item) {
 /// leaves it alone).
 const SYNC_ACCOUNT: &str = "analytics.sync-account";
 
+impl AnalyticsStore for Store {}
+
 impl HasCopyStore for Store {
     fn copy_store(&self) -> CopyStore<'_> {
         CopyStore::Table(&self.table, SYNC_ACCOUNT)
     }
 }
 
-impl AnalyticsStore for Store {
+impl LiveGenerations for Store {
     async fn generations(&self) -> Result<Generations, StoreError> {
         Ok(self
             .table
@@ -122,7 +127,9 @@ impl AnalyticsStore for Store {
             .await?
             .unwrap_or_default())
     }
+}
 
+impl Rebuilds for Store {
     async fn begin_rebuild(
         &self,
         rebuild: &Rebuild,
@@ -173,7 +180,9 @@ impl AnalyticsStore for Store {
     async fn rebuild(&self, id: Uuid) -> Result<Option<Rebuild>, StoreError> {
         self.table.get_as(rebuild_key(id)).await
     }
+}
 
+impl MovementProjection for Store {
     async fn balance(
         &self,
         generation: u32,
@@ -246,7 +255,9 @@ impl AnalyticsStore for Store {
         self.keep_best(best_month_key(generation, &c.month()), c)
             .await
     }
+}
 
+impl Titles for Store {
     async fn record_title(
         &self,
         generation: u32,
@@ -280,7 +291,9 @@ impl AnalyticsStore for Store {
                 jira_id: ates_kernel::dynamo::opt_s(&item, "jira_id").map(str::to_owned),
             }))
     }
+}
 
+impl DailyFigures for Store {
     async fn day_figures(
         &self,
         generation: u32,
@@ -312,7 +325,9 @@ impl AnalyticsStore for Store {
             .map(|i| get_n::<i64>(i, "accounts").unwrap_or(0))
             .sum())
     }
+}
 
+impl BestCompletions for Store {
     async fn best_completions(
         &self,
         generation: u32,

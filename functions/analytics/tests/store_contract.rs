@@ -1,11 +1,15 @@
-//! The contract of [`AnalyticsStore`] (and the kernel's [`KeepsAccountCopies`] it extends): what
+//! The contract of every port of the analytics table (`ports`: each contract names the ports it
+//! asserts) and of the kernel's [`KeepsAccountCopies`] beside them: what
 //! the use cases rely on, asserted through the port alone. Every contract runs on the in-memory
 //! store the use-case tests use (`memory::…`) and on the DynamoDB store over a fresh table of one
 //! emulator shared by this binary (`dynamo::…`).
 
 use std::collections::BTreeMap;
 
-use ates_analytics::ports::{AnalyticsStore, Movement, Projected, Title};
+use ates_analytics::ports::{
+    BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection, Projected,
+    Rebuilds, Title, Titles,
+};
 use ates_analytics::projection::{Completion, DayFigures, Generations, KnownBalance};
 use ates_analytics::rebuild::{Rebuild, ReplayState};
 use ates_kernel::event::Envelope;
@@ -61,7 +65,7 @@ fn known(account: Uuid, balance_cents: i64, sequence: u64) -> KnownBalance {
     }
 }
 
-async fn one_rebuild_at_a_time_begins_and_settles_once<S: AnalyticsStore>(store: &S) {
+async fn one_rebuild_at_a_time_begins_and_settles_once<S: LiveGenerations + Rebuilds>(store: &S) {
     let initial = store.generations().await.unwrap();
     assert_eq!(initial, Generations::default(), "before any rebuild");
     let (first, building) = Rebuild::start(&initial, Uuid::now_v7(), now()).unwrap();
@@ -134,7 +138,9 @@ async fn one_rebuild_at_a_time_begins_and_settles_once<S: AnalyticsStore>(store:
     assert_eq!(store.generations().await.unwrap(), next);
 }
 
-async fn a_movement_applies_once_per_consumer_and_event<S: AnalyticsStore>(store: &S) {
+async fn a_movement_applies_once_per_consumer_and_event<S: DailyFigures + MovementProjection>(
+    store: &S,
+) {
     let day = date("2026-11-20");
     let fee = event();
     let applied = store
@@ -171,7 +177,9 @@ async fn a_movement_applies_once_per_consumer_and_event<S: AnalyticsStore>(store
     );
 }
 
-async fn a_balance_moves_only_from_the_one_read_and_counts_the_debtors<S: AnalyticsStore>(
+async fn a_balance_moves_only_from_the_one_read_and_counts_the_debtors<
+    S: DailyFigures + MovementProjection,
+>(
     store: &S,
 ) {
     let day = date("2026-11-20");
@@ -241,7 +249,11 @@ async fn a_balance_moves_only_from_the_one_read_and_counts_the_debtors<S: Analyt
     assert_eq!(store.balance(2, mango).await.unwrap(), None);
 }
 
-async fn a_days_figures_add_up_over_its_shards_within_the_range<S: AnalyticsStore>(store: &S) {
+async fn a_days_figures_add_up_over_its_shards_within_the_range<
+    S: DailyFigures + MovementProjection,
+>(
+    store: &S,
+) {
     let (d19, d20, d21, d23) = (
         date("2026-11-19"),
         date("2026-11-20"),
@@ -296,7 +308,11 @@ fn completion(reward_cents: i64, completed_at: &str, task: u128) -> Completion {
     }
 }
 
-async fn the_best_completion_of_a_day_and_of_a_month_is_kept<S: AnalyticsStore>(store: &S) {
+async fn the_best_completion_of_a_day_and_of_a_month_is_kept<
+    S: BestCompletions + MovementProjection,
+>(
+    store: &S,
+) {
     let cheap = completion(100, "2026-11-20T09:00:00Z", 1);
     let dear = completion(900, "2026-11-20T11:00:00Z", 2);
     let dear_earlier = completion(900, "2026-11-20T10:00:00.5Z", 4);
@@ -362,7 +378,7 @@ async fn the_best_completion_of_a_day_and_of_a_month_is_kept<S: AnalyticsStore>(
     assert!(best(1, &[], &[]).await.is_empty());
 }
 
-async fn a_title_reads_back_as_last_recorded<S: AnalyticsStore>(store: &S) {
+async fn a_title_reads_back_as_last_recorded<S: Titles>(store: &S) {
     let task = Uuid::now_v7();
     assert_eq!(store.title(1, task).await.unwrap(), None);
     let first = Title {

@@ -7,16 +7,20 @@ use uuid::Uuid;
 
 use crate::error::AuthError;
 
+/// An account: what every `Account.*` event publishes of it (its profile, read through
+/// `Deref`), and when it was opened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
-    pub account_id: Uuid,
-    pub email: String,
-    pub full_name: String,
-    pub role: Role,
-    pub active: bool,
-    /// Grows by one with every change; events carry it so consumers keep the newest.
-    pub revision: u64,
+    #[serde(flatten)]
+    pub profile: AccountSnapshot,
     pub created_at: DateTime<Utc>,
+}
+
+impl std::ops::Deref for Account {
+    type Target = AccountSnapshot;
+    fn deref(&self) -> &AccountSnapshot {
+        &self.profile
+    }
 }
 
 pub use ates_kernel::contracts::accounts::{
@@ -49,25 +53,20 @@ impl Account {
     /// A new, active account, validated.
     pub fn open(new: &NewAccount, now: DateTime<Utc>) -> Result<Account, AuthError> {
         Ok(Account {
-            account_id: Uuid::now_v7(),
-            email: normalize_email(&new.email)?,
-            full_name: validate_full_name(&new.full_name)?,
-            role: new.role,
-            active: true,
-            revision: 1,
+            profile: AccountSnapshot {
+                account_id: Uuid::now_v7(),
+                email: normalize_email(&new.email)?,
+                full_name: validate_full_name(&new.full_name)?,
+                role: new.role,
+                active: true,
+                revision: 1,
+            },
             created_at: now,
         })
     }
 
     pub fn snapshot(&self) -> AccountSnapshot {
-        AccountSnapshot {
-            account_id: self.account_id,
-            email: self.email.clone(),
-            full_name: self.full_name.clone(),
-            role: self.role,
-            active: self.active,
-            revision: self.revision,
-        }
+        self.profile.clone()
     }
 
     /// Applies an admin's change. `None` when it changes nothing (no event then).
@@ -84,15 +83,15 @@ impl Account {
         }
         let mut next = self.clone();
         if let Some(name) = &change.full_name {
-            next.full_name = validate_full_name(name)?;
+            next.profile.full_name = validate_full_name(name)?;
         }
         if let Some(role) = change.role {
-            next.role = role;
+            next.profile.role = role;
         }
         if next == *self {
             return Ok(None);
         }
-        next.revision += 1;
+        next.profile.revision += 1;
         Ok(Some(next))
     }
 
@@ -107,8 +106,11 @@ impl Account {
             return Ok(None);
         }
         Ok(Some(Account {
-            active: false,
-            revision: self.revision + 1,
+            profile: AccountSnapshot {
+                active: false,
+                revision: self.revision + 1,
+                ..self.profile.clone()
+            },
             ..self.clone()
         }))
     }
@@ -177,6 +179,32 @@ mod tests {
         assert!(kiwi.active);
         assert_eq!(kiwi.revision, 1);
         assert_eq!(kiwi.email, "kiwi@uberpopug.example");
+    }
+
+    #[test]
+    fn an_account_reads_and_writes_as_one_flat_object() {
+        let kiwi = kiwi();
+        let json = serde_json::to_value(&kiwi).unwrap();
+        let mut keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "account_id",
+                "active",
+                "created_at",
+                "email",
+                "full_name",
+                "revision",
+                "role"
+            ]
+        );
+        assert_eq!(serde_json::from_value::<Account>(json).unwrap(), kiwi);
     }
 
     #[test]

@@ -1,8 +1,8 @@
-//! The HTTP edge of auth, one function per route: reads the request (body, path, caller),
-//! calls its use case in [`app`](crate::app), and answers; errors map once, in `error.rs`.
+//! The HTTP edge of auth, one function per route: reads the request (body, path, the token's
+//! claims), calls its use case in [`app`](crate::app), which resolves the caller from the
+//! account, and answers; errors map once, in `error.rs`.
 
-use ates_kernel::event::Cause;
-use ates_kernel::http::{self, correlation_id, HttpResult, Problem};
+use ates_kernel::http::{self, HttpResult, Problem};
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::account::{Account, AccountChange, NewAccount};
-use crate::app::{self, Admin};
+use crate::app;
 use crate::challenge;
 use crate::issuer;
 use crate::ports::{AuthStore, Mailer};
@@ -95,8 +95,8 @@ pub async fn sign_in_with_code(
 
 /// `GET /auth/me`
 pub async fn me(store: &impl AuthStore, req: Request) -> HttpResult {
-    let me = http::caller(&req, store).await?.account_id;
-    let account = app::me(store, me).await?;
+    let me = http::claims(&req)?;
+    let account = app::me(store, &me).await?;
     http::json(StatusCode::OK, &account)
 }
 
@@ -108,7 +108,7 @@ struct AccountList {
 
 /// `GET /accounts?limit=&cursor=` (admins)
 pub async fn list_accounts(store: &impl AuthStore, req: Request) -> HttpResult {
-    let admin = admin(store, &req).await?;
+    let caller = http::claims(&req)?;
     let limit = match http::query_param(&req, "limit") {
         None => None,
         Some(l) => Some(
@@ -117,7 +117,7 @@ pub async fn list_accounts(store: &impl AuthStore, req: Request) -> HttpResult {
         ),
     };
     let cursor = http::query_param(&req, "cursor");
-    let page = app::list_accounts(store, &admin, limit, cursor.as_deref()).await?;
+    let page = app::list_accounts(store, &caller, limit, cursor.as_deref()).await?;
     http::json(
         StatusCode::OK,
         &AccountList {
@@ -129,10 +129,10 @@ pub async fn list_accounts(store: &impl AuthStore, req: Request) -> HttpResult {
 
 /// `POST /accounts` (admins): 201 with the account and its location.
 pub async fn create_account(store: &impl AuthStore, req: Request) -> HttpResult {
-    let admin = admin(store, &req).await?;
+    let caller = http::claims(&req)?;
     let new: NewAccount = http::body(&req)?;
-    let cause = Cause::request(correlation_id(&req));
-    let account = app::create_account(store, &admin, &new, &cause, Utc::now()).await?;
+    let cause = http::cause(&req);
+    let account = app::create_account(store, &caller, &new, &cause, Utc::now()).await?;
     let mut response = http::json(StatusCode::CREATED, &account)?;
     if let Ok(location) = format!("/accounts/{}", account.account_id).parse() {
         response.headers_mut().insert("location", location);
@@ -142,20 +142,20 @@ pub async fn create_account(store: &impl AuthStore, req: Request) -> HttpResult 
 
 /// `PATCH /accounts/{account_id}` (admins): name and/or role.
 pub async fn update_account(store: &impl AuthStore, req: Request) -> HttpResult {
-    let admin = admin(store, &req).await?;
+    let caller = http::claims(&req)?;
     let id = target_account(&req)?;
     let change: AccountChange = http::body(&req)?;
-    let cause = Cause::request(correlation_id(&req));
-    let account = app::update_account(store, &admin, id, &change, &cause, Utc::now()).await?;
+    let cause = http::cause(&req);
+    let account = app::update_account(store, &caller, id, &change, &cause, Utc::now()).await?;
     http::json(StatusCode::OK, &account)
 }
 
 /// `POST /accounts/{account_id}/deactivate` (admins)
 pub async fn deactivate_account(store: &impl AuthStore, req: Request) -> HttpResult {
-    let admin = admin(store, &req).await?;
+    let caller = http::claims(&req)?;
     let id = target_account(&req)?;
-    let cause = Cause::request(correlation_id(&req));
-    let account = app::deactivate_account(store, &admin, id, &cause, Utc::now()).await?;
+    let cause = http::cause(&req);
+    let account = app::deactivate_account(store, &caller, id, &cause, Utc::now()).await?;
     http::json(StatusCode::OK, &account)
 }
 
@@ -174,12 +174,6 @@ pub async fn well_known(issuer_url: &str, keys: &PublicKeys, req: Request) -> Ht
         lambda_http::http::HeaderValue::from_static("public, max-age=300"),
     );
     Ok(response)
-}
-
-/// The caller, admitted as an admin by their account as it is now (checked before the body
-/// is read).
-async fn admin(store: &impl AuthStore, req: &Request) -> Result<Admin, Problem> {
-    http::caller(req, store).await?.may()
 }
 
 /// The account a route's path names; one that cannot exist is not found.

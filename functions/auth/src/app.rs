@@ -1,12 +1,13 @@
 //! The use cases of auth, one function per command or query: each reads what it needs through
 //! the ports, decides with the domain, builds its events, commits, and says what a lost
-//! conditional write means. Nothing here knows HTTP or AWS. Account administration takes an
-//! [`Admin`] (the kernel's `Capability<Admins>`), so none of it runs for anyone else; the
+//! conditional write means. Nothing here knows HTTP or AWS. Account administration first makes
+//! an [`Admin`] (the kernel's `Capability<Admins>`) from the caller's account, so none of it runs
+//! for anyone else; the
 //! operator's bootstrap, which no token reaches, opens its account through the same private
 //! step as [`create_account`] rather than through a forged proof.
 
 use ates_kernel::event::{Cause, Envelope};
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -19,8 +20,12 @@ use crate::challenge::{self, Guess};
 use crate::error::AuthError;
 use crate::issuer::{Issuer, RefreshToken, TokenPair};
 use crate::password;
-use crate::ports::{AccountPage, AuthStore, Mailer, Written};
+use crate::ports::{
+    AccountAdministration, AccountDirectory, AccountPage, Challenges, Mailer, Passwords, Sessions,
+    Written,
+};
 use crate::PRODUCER;
+use ates_kernel::identity::AccountCopies;
 
 /// Who administers accounts (SPEC A1): admins only.
 #[derive(Debug)]
@@ -30,13 +35,13 @@ impl Rights for Admins {
     const ROLES: &'static [Role] = &[Role::Admin];
 }
 
-/// Proof that the caller is an admin (`Admin::check(account_id, role)`): the account
-/// administration use cases take one, so none of them runs for anyone else.
+/// Proof that the caller is an admin, made from their account as it is now
+/// (`Claims::may`): the account administration use cases ask for one first.
 pub type Admin = Capability<Admins>;
 
 /// `sign in` with email and password (SPEC A2): a new session and its first token pair.
 pub async fn sign_in(
-    store: &impl AuthStore,
+    store: &(impl Passwords + Sessions),
     issuer: &Issuer,
     email: &str,
     password: &str,
@@ -83,7 +88,7 @@ pub async fn sign_in(
 /// A token that was used already was copied: its session ends, and with it whatever token was
 /// minted after it, so a thief's successors die with the stolen token.
 pub async fn refresh(
-    store: &impl AuthStore,
+    store: &(impl AccountDirectory + Sessions),
     issuer: &Issuer,
     refresh_token: &str,
     now: DateTime<Utc>,
@@ -111,7 +116,7 @@ pub async fn refresh(
 
 /// `sign out`: revokes the refresh token and ends its session, so no token of that sign-in
 /// refreshes again. Repeating it, or an unknown token, is harmless.
-pub async fn sign_out(store: &impl AuthStore, refresh_token: &str) -> Result<(), AuthError> {
+pub async fn sign_out(store: &impl Sessions, refresh_token: &str) -> Result<(), AuthError> {
     if let Some(token) = RefreshToken::parse(refresh_token) {
         // Lost: an unknown token, or one of another session; there is nothing to end.
         let _ = store.sign_out(&token).await?;
@@ -129,7 +134,7 @@ pub const CODE_REQUEST_TIME: std::time::Duration = std::time::Duration::from_sec
 /// find out who works here: the rate limit counts every address, and a mail that could not be
 /// sent is logged, not answered (only real accounts are mailed, so a failure would tell).
 pub async fn request_code(
-    store: &impl AuthStore,
+    store: &(impl AccountDirectory + Challenges),
     mailer: &impl Mailer,
     email: &str,
     now: DateTime<Utc>,
@@ -171,7 +176,7 @@ pub async fn request_code(
 /// later (what is still running then, a slow mail say, is cut off and the request answered as
 /// done), so known and unknown addresses take the same time.
 pub async fn request_code_paced(
-    store: &impl AuthStore,
+    store: &(impl AccountDirectory + Challenges),
     mailer: &impl Mailer,
     email: &str,
     now: DateTime<Utc>,
@@ -190,7 +195,7 @@ pub async fn request_code_paced(
 /// bounded twice: by its code (a few guesses each) and by the address, whose wrong guesses over
 /// all its codes cost a growing wait once the free ones are used up.
 pub async fn sign_in_with_code(
-    store: &impl AuthStore,
+    store: &(impl AccountDirectory + Challenges + Sessions),
     issuer: &Issuer,
     email: &str,
     code: &str,
@@ -239,7 +244,7 @@ pub async fn sign_in_with_code(
 }
 
 async fn start_session(
-    store: &impl AuthStore,
+    store: &impl Sessions,
     issuer: &Issuer,
     account: &Account,
     now: DateTime<Utc>,
@@ -261,7 +266,11 @@ fn token_pair(
 }
 
 /// `me`: the signed-in account.
-pub async fn me(store: &impl AuthStore, account_id: Uuid) -> Result<Account, AuthError> {
+pub async fn me(
+    store: &(impl AccountCopies + AccountDirectory),
+    me: &Claims,
+) -> Result<Account, AuthError> {
+    let account_id = me.caller(store).await?.account_id();
     Ok(store
         .account(account_id)
         .await?
@@ -275,11 +284,12 @@ pub const MAX_PAGE: i32 = 100;
 
 /// `list accounts` (admins): ordered by email, a page at a time.
 pub async fn list_accounts(
-    store: &impl AuthStore,
-    _admin: &Admin,
+    store: &(impl AccountCopies + AccountDirectory),
+    caller: &Claims,
     limit: Option<i32>,
     cursor: Option<&str>,
 ) -> Result<AccountPage, AuthError> {
+    let _admin: Admin = caller.may(store).await?;
     let limit = limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(AuthError::Invalid(format!("limit must be 1 to {MAX_PAGE}")));
@@ -290,19 +300,20 @@ pub async fn list_accounts(
 /// `create an account` (admins, SPEC A1): an active account and its `Account.Created`, unless
 /// the email belongs to an account already.
 pub async fn create_account(
-    store: &impl AuthStore,
-    _admin: &Admin,
+    store: &(impl AccountAdministration + AccountCopies),
+    caller: &Claims,
     new: &NewAccount,
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
+    let _admin: Admin = caller.may(store).await?;
     open_account(store, new, cause, now).await
 }
 
 /// Opens an account: what an admin's [`create_account`] does, and the operator's
 /// [`bootstrap_admin`] (no caller, so no proof to ask for).
 async fn open_account(
-    store: &impl AuthStore,
+    store: &impl AccountAdministration,
     new: &NewAccount,
     cause: &Cause,
     now: DateTime<Utc>,
@@ -329,7 +340,10 @@ async fn open_account(
 }
 
 /// The account an admin acts on.
-async fn existing_account(store: &impl AuthStore, account_id: Uuid) -> Result<Account, AuthError> {
+async fn existing_account(
+    store: &impl AccountDirectory,
+    account_id: Uuid,
+) -> Result<Account, AuthError> {
     let stored = store.account(account_id).await?;
     Ok(stored.ok_or(AuthError::UnknownAccount)?.account)
 }
@@ -337,13 +351,14 @@ async fn existing_account(store: &impl AuthStore, account_id: Uuid) -> Result<Ac
 /// `update an account` (admins): name and/or role, with `Account.Updated`. A change that
 /// changes nothing answers the account as it is and publishes nothing.
 pub async fn update_account(
-    store: &impl AuthStore,
-    _admin: &Admin,
+    store: &(impl AccountAdministration + AccountCopies + AccountDirectory),
+    caller: &Claims,
     account_id: Uuid,
     change: &AccountChange,
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
+    let _admin: Admin = caller.may(store).await?;
     let current = existing_account(store, account_id).await?;
     let Some(changed) = current.change(change)? else {
         return Ok(current);
@@ -358,12 +373,13 @@ pub async fn update_account(
 /// its refresh tokens stop working. Repeating it is harmless; nobody deactivates themselves
 /// (the admin is the one the proof admitted).
 pub async fn deactivate_account(
-    store: &impl AuthStore,
-    admin: &Admin,
+    store: &(impl AccountAdministration + AccountCopies + AccountDirectory),
+    caller: &Claims,
     account_id: Uuid,
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
+    let admin: Admin = caller.may(store).await?;
     let current = existing_account(store, account_id).await?;
     let Some(deactivated) = current.deactivate(admin.account_id())? else {
         return Ok(current);
@@ -382,7 +398,7 @@ pub async fn deactivate_account(
 /// Commits a changed account. Lost: another admin changed it since it was read; the change was
 /// decided on what they overwrote, so the caller reloads rather than this retrying blindly.
 async fn save(
-    store: &impl AuthStore,
+    store: &impl AccountAdministration,
     account: &Account,
     event: &Envelope,
 ) -> Result<(), AuthError> {
@@ -423,7 +439,7 @@ pub struct Bootstrapped {
 /// that admin; for another email it refuses while an admin exists (unless `force`), so the
 /// function cannot be used to mint admins. A password only where `passwords_allowed` (locally).
 pub async fn bootstrap_admin(
-    store: &impl AuthStore,
+    store: &(impl AccountAdministration + AccountDirectory),
     input: BootstrapAdmin,
     passwords_allowed: bool,
     now: DateTime<Utc>,
@@ -460,7 +476,7 @@ pub async fn bootstrap_admin(
 }
 
 /// Whether any account is an admin: the accounts a page at a time (bootstrapping is rare).
-async fn an_admin_exists(store: &impl AuthStore) -> Result<bool, AuthError> {
+async fn an_admin_exists(store: &impl AccountDirectory) -> Result<bool, AuthError> {
     let mut after: Option<String> = None;
     loop {
         let page = store.accounts(100, after.as_deref()).await?;

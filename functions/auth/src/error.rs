@@ -3,6 +3,7 @@
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
+use ates_kernel::identity::Refused;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -27,6 +28,8 @@ pub enum AuthError {
     #[error("{0}")]
     TooMany(String),
     #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Event(#[from] EventError),
@@ -48,6 +51,7 @@ impl From<AuthError> for Problem {
                 Problem::unauthorized(detail)
             }
             AuthError::TooMany(_) => Problem::too_many_requests(detail),
+            AuthError::Refused(refused) => refused.into(),
             AuthError::Store(_)
             | AuthError::Event(_)
             | AuthError::Mail(_)

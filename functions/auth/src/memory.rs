@@ -15,7 +15,10 @@ use crate::account::Account;
 use crate::challenge::Challenge;
 use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
-use crate::ports::{AccountPage, AuthStore, Credentials, Mailer, StoredAccount, Written};
+use crate::ports::{
+    AccountAdministration, AccountDirectory, AccountPage, AuthStore, Challenges, Credentials,
+    Mailer, Passwords, Sessions, StoredAccount, Written,
+};
 
 /// The state of a session or of a refresh token, as the table keeps it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,6 +116,8 @@ impl MemoryStore {
     }
 }
 
+impl AuthStore for MemoryStore {}
+
 impl AccountCopies for MemoryStore {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
         let tables = self.tables.lock();
@@ -123,7 +128,7 @@ impl AccountCopies for MemoryStore {
     }
 }
 
-impl AuthStore for MemoryStore {
+impl AccountDirectory for MemoryStore {
     async fn account(&self, id: Uuid) -> Result<Option<StoredAccount>, AuthError> {
         Ok(self.tables.lock().accounts.get(&id).cloned())
     }
@@ -165,7 +170,9 @@ impl AuthStore for MemoryStore {
             .flatten();
         Ok(AccountPage { accounts, next })
     }
+}
 
+impl AccountAdministration for MemoryStore {
     async fn create_account(
         &self,
         account: &Account,
@@ -209,14 +216,16 @@ impl AuthStore for MemoryStore {
             return Ok(Written::Lost);
         }
         // As the table's update: name, role, active and revision; email and creation stay.
-        stored.account.full_name = account.full_name.clone();
-        stored.account.role = account.role;
-        stored.account.active = account.active;
-        stored.account.revision = account.revision;
+        stored.account.profile.full_name = account.full_name.clone();
+        stored.account.profile.role = account.role;
+        stored.account.profile.active = account.active;
+        stored.account.profile.revision = account.revision;
         tables.outbox.push(event.clone());
         Ok(Written::Done)
     }
+}
 
+impl Sessions for MemoryStore {
     async fn start_session(&self, token: &RefreshToken, now: i64) -> Result<(), AuthError> {
         let mut tables = self.tables.lock();
         if tables.sessions.contains_key(&token.session_id)
@@ -317,7 +326,9 @@ impl AuthStore for MemoryStore {
         }
         Ok(Written::Done)
     }
+}
 
+impl Passwords for MemoryStore {
     async fn credentials(&self, email: &str) -> Result<Option<Credentials>, AuthError> {
         let tables = self.tables.lock();
         let Some(stored) = tables
@@ -358,7 +369,9 @@ impl AuthStore for MemoryStore {
         self.tables.lock().password_failures.remove(&account);
         Ok(())
     }
+}
 
+impl Challenges for MemoryStore {
     async fn challenge(&self, email: &str) -> Result<Option<Challenge>, AuthError> {
         let tables = self.tables.lock();
         let read = tables
@@ -366,20 +379,6 @@ impl AuthStore for MemoryStore {
             .as_ref()
             .unwrap_or(&tables.challenges);
         Ok(read.get(email).cloned())
-    }
-
-    async fn take_guess(&self, email: &str, challenge: &Challenge) -> Result<Written, AuthError> {
-        let mut tables = self.tables.lock();
-        match tables.challenges.get_mut(email) {
-            Some(stored)
-                if stored.code_hash == challenge.code_hash
-                    && stored.guesses < crate::challenge::MAX_GUESSES =>
-            {
-                stored.guesses += 1;
-                Ok(Written::Done)
-            }
-            _ => Ok(Written::Lost),
-        }
     }
 
     async fn save_challenge(
@@ -405,6 +404,20 @@ impl AuthStore for MemoryStore {
         saved.wrong = wrong;
         tables.challenges.insert(email.to_owned(), saved);
         Ok(Written::Done)
+    }
+
+    async fn take_guess(&self, email: &str, challenge: &Challenge) -> Result<Written, AuthError> {
+        let mut tables = self.tables.lock();
+        match tables.challenges.get_mut(email) {
+            Some(stored)
+                if stored.code_hash == challenge.code_hash
+                    && stored.guesses < crate::challenge::MAX_GUESSES =>
+            {
+                stored.guesses += 1;
+                Ok(Written::Done)
+            }
+            _ => Ok(Written::Lost),
+        }
     }
 
     async fn count_wrong_guess(

@@ -19,7 +19,7 @@ use ates_kernel::dynamo::{
     from_item, get_s, key, n, opt_s, s, to_item, update, Item, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::http::AccountCopies;
+use ates_kernel::identity::AccountCopies;
 use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
@@ -29,7 +29,10 @@ use crate::account::Account;
 use crate::challenge::{Challenge, WrongGuesses, FORGET_AFTER_SECONDS};
 use crate::error::AuthError;
 use crate::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
-use crate::ports::{AccountPage, AuthStore, Credentials, StoredAccount, Written};
+use crate::ports::{
+    AccountAdministration, AccountDirectory, AccountPage, AuthStore, Challenges, Credentials,
+    Passwords, Sessions, StoredAccount, Written,
+};
 
 pub struct Store {
     table: Table,
@@ -81,6 +84,8 @@ impl Store {
 }
 
 /// Auth keeps the accounts themselves: the caller is checked against the account, not a copy.
+impl AuthStore for Store {}
+
 impl AccountCopies for Store {
     async fn account_copy(&self, id: Uuid) -> Result<Option<AccountSnapshot>, StoreError> {
         let item = self.table.get(key(account_pk(id), "ACCOUNT")).await?;
@@ -92,7 +97,69 @@ impl AccountCopies for Store {
     }
 }
 
-impl AuthStore for Store {
+impl AccountDirectory for Store {
+    async fn account(&self, id: Uuid) -> Result<Option<StoredAccount>, AuthError> {
+        let item = self.table.get(key(account_pk(id), "ACCOUNT")).await?;
+        Ok(item.as_ref().map(read_account).transpose()?)
+    }
+
+    async fn account_by_email(&self, email: &str) -> Result<Option<StoredAccount>, AuthError> {
+        let item = self
+            .table
+            .get(key(format!("EMAIL#{email}"), "EMAIL"))
+            .await?;
+        let Some(item) = item else {
+            return Ok(None);
+        };
+        let id = Uuid::parse_str(get_s(&item, "account_id")?)
+            .map_err(|e| StoreError::Malformed(e.to_string()))?;
+        self.account(id).await
+    }
+
+    async fn accounts(
+        &self,
+        limit: i32,
+        after_email: Option<&str>,
+    ) -> Result<AccountPage, AuthError> {
+        let mut query = self
+            .table
+            .client()
+            .query()
+            .table_name(self.table.name())
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :accounts")
+            .expression_attribute_values(":accounts", s("ACCOUNTS"))
+            .limit(limit);
+        if let Some(email) = after_email {
+            let id = self
+                .account_by_email(email)
+                .await?
+                .map(|a| a.account.account_id);
+            let Some(id) = id else {
+                return Err(AuthError::Invalid("the cursor is not valid".into()));
+            };
+            query = query.set_exclusive_start_key(Some(HashMap::from([
+                ("gsi1pk".to_owned(), s("ACCOUNTS")),
+                ("gsi1sk".to_owned(), s(email)),
+                ("pk".to_owned(), s(account_pk(id))),
+                ("sk".to_owned(), s("ACCOUNT")),
+            ])));
+        }
+        let out = query.send().await.map_err(StoreError::from)?;
+        let accounts = out
+            .items()
+            .iter()
+            .map(|i| read_account(i).map(|a| a.account).map_err(AuthError::from))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = out
+            .last_evaluated_key()
+            .and_then(|k| opt_s(k, "gsi1sk"))
+            .map(str::to_owned);
+        Ok(AccountPage { accounts, next })
+    }
+}
+
+impl AccountAdministration for Store {
     async fn create_account(
         &self,
         account: &Account,
@@ -157,67 +224,9 @@ impl AuthStore for Store {
             Err(c) => Err(StoreError::from(c).into()),
         }
     }
+}
 
-    async fn account(&self, id: Uuid) -> Result<Option<StoredAccount>, AuthError> {
-        let item = self.table.get(key(account_pk(id), "ACCOUNT")).await?;
-        Ok(item.as_ref().map(read_account).transpose()?)
-    }
-
-    async fn account_by_email(&self, email: &str) -> Result<Option<StoredAccount>, AuthError> {
-        let item = self
-            .table
-            .get(key(format!("EMAIL#{email}"), "EMAIL"))
-            .await?;
-        let Some(item) = item else {
-            return Ok(None);
-        };
-        let id = Uuid::parse_str(get_s(&item, "account_id")?)
-            .map_err(|e| StoreError::Malformed(e.to_string()))?;
-        self.account(id).await
-    }
-
-    async fn accounts(
-        &self,
-        limit: i32,
-        after_email: Option<&str>,
-    ) -> Result<AccountPage, AuthError> {
-        let mut query = self
-            .table
-            .client()
-            .query()
-            .table_name(self.table.name())
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :accounts")
-            .expression_attribute_values(":accounts", s("ACCOUNTS"))
-            .limit(limit);
-        if let Some(email) = after_email {
-            let id = self
-                .account_by_email(email)
-                .await?
-                .map(|a| a.account.account_id);
-            let Some(id) = id else {
-                return Err(AuthError::Invalid("the cursor is not valid".into()));
-            };
-            query = query.set_exclusive_start_key(Some(HashMap::from([
-                ("gsi1pk".to_owned(), s("ACCOUNTS")),
-                ("gsi1sk".to_owned(), s(email)),
-                ("pk".to_owned(), s(account_pk(id))),
-                ("sk".to_owned(), s("ACCOUNT")),
-            ])));
-        }
-        let out = query.send().await.map_err(StoreError::from)?;
-        let accounts = out
-            .items()
-            .iter()
-            .map(|i| read_account(i).map(|a| a.account).map_err(AuthError::from))
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = out
-            .last_evaluated_key()
-            .and_then(|k| opt_s(k, "gsi1sk"))
-            .map(str::to_owned);
-        Ok(AccountPage { accounts, next })
-    }
-
+impl Sessions for Store {
     async fn start_session(&self, token: &RefreshToken, now: i64) -> Result<(), AuthError> {
         let mut session = key(format!("SESSION#{}", token.session_id), "SESSION");
         session.extend([
@@ -341,88 +350,9 @@ impl AuthStore for Store {
             Err(c) => Err(StoreError::from(c).into()),
         }
     }
+}
 
-    async fn challenge(&self, email: &str) -> Result<Option<Challenge>, AuthError> {
-        Ok(self.table.get_as(challenge_key(email)).await?)
-    }
-
-    async fn save_challenge(
-        &self,
-        email: &str,
-        challenge: &Challenge,
-    ) -> Result<Written, AuthError> {
-        // An update of the code's own attributes: the address's wrong guesses, kept in the same
-        // item, are not touched (a put would reset them, and lose any counted meanwhile).
-        let mut save = self
-            .table
-            .update(challenge_key(email))
-            .update_expression(
-                "SET code_hash = :hash, expires_at = :expires, guesses = :zero, \
-                 window_started_at = :window, codes_in_window = :codes, version = :version, \
-                 #ttl = :ttl",
-            )
-            .expression_attribute_names("#ttl", "ttl")
-            .expression_attribute_values(":hash", s(&challenge.code_hash))
-            .expression_attribute_values(":expires", n(challenge.expires_at))
-            .expression_attribute_values(":zero", n(challenge.guesses))
-            .expression_attribute_values(":window", n(challenge.window_started_at))
-            .expression_attribute_values(":codes", n(challenge.codes_in_window))
-            .expression_attribute_values(":version", n(challenge.version))
-            // Kept past expiry for the rate-limit window and the wrong guesses' memory.
-            .expression_attribute_values(":ttl", n(challenge.expires_at + FORGET_AFTER_SECONDS));
-        save = if challenge.version == 1 {
-            save.condition_expression("attribute_not_exists(pk)")
-        } else {
-            save.condition_expression("version = :previous")
-                .expression_attribute_values(":previous", n(challenge.version - 1))
-        };
-        Ok(written(self.table.update_if(save).await?))
-    }
-
-    async fn count_wrong_guess(
-        &self,
-        email: &str,
-        seen: &WrongGuesses,
-        at: i64,
-    ) -> Result<(), AuthError> {
-        let forgotten_before = at - FORGET_AFTER_SECONDS;
-        let write = |afresh: bool| {
-            let update = self
-                .table
-                .update(challenge_key(email))
-                .expression_attribute_names("#ttl", "ttl")
-                .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":zero", n(0))
-                .expression_attribute_values(":at", n(at))
-                .expression_attribute_values(":forgotten", n(forgotten_before))
-                .expression_attribute_values(":ttl", n(at + FORGET_AFTER_SECONDS));
-            if afresh {
-                update
-                    .update_expression("SET failures = :one, failed_at = :at, #ttl = :ttl")
-                    .condition_expression(
-                        "attribute_exists(pk) AND (attribute_not_exists(failed_at) \
-                         OR failed_at <= :forgotten OR failures = :zero)",
-                    )
-            } else {
-                update
-                    .update_expression("ADD failures :one SET failed_at = :at, #ttl = :ttl")
-                    .condition_expression("failed_at > :forgotten AND failures > :zero")
-            }
-        };
-        // Each is one atomic write: onto wrong guesses that still count, or (when those are
-        // forgotten, or there are none) afresh; the one the caller's read makes likely first.
-        // Losing both means another guess changed which holds in between: try again. Neither
-        // holds when the code's item is gone, and then there is nothing to count.
-        let mut afresh = seen.counted(at) == 0;
-        for _ in 0..4 {
-            if self.table.update_if(write(afresh)).await? {
-                return Ok(());
-            }
-            afresh = !afresh;
-        }
-        Ok(())
-    }
-
+impl Passwords for Store {
     async fn credentials(&self, email: &str) -> Result<Option<Credentials>, AuthError> {
         let Some(item) = self
             .table
@@ -483,6 +413,45 @@ impl AuthStore for Store {
             .map_err(ates_kernel::dynamo::StoreError::from)?;
         Ok(())
     }
+}
+
+impl Challenges for Store {
+    async fn challenge(&self, email: &str) -> Result<Option<Challenge>, AuthError> {
+        Ok(self.table.get_as(challenge_key(email)).await?)
+    }
+
+    async fn save_challenge(
+        &self,
+        email: &str,
+        challenge: &Challenge,
+    ) -> Result<Written, AuthError> {
+        // An update of the code's own attributes: the address's wrong guesses, kept in the same
+        // item, are not touched (a put would reset them, and lose any counted meanwhile).
+        let mut save = self
+            .table
+            .update(challenge_key(email))
+            .update_expression(
+                "SET code_hash = :hash, expires_at = :expires, guesses = :zero, \
+                 window_started_at = :window, codes_in_window = :codes, version = :version, \
+                 #ttl = :ttl",
+            )
+            .expression_attribute_names("#ttl", "ttl")
+            .expression_attribute_values(":hash", s(&challenge.code_hash))
+            .expression_attribute_values(":expires", n(challenge.expires_at))
+            .expression_attribute_values(":zero", n(challenge.guesses))
+            .expression_attribute_values(":window", n(challenge.window_started_at))
+            .expression_attribute_values(":codes", n(challenge.codes_in_window))
+            .expression_attribute_values(":version", n(challenge.version))
+            // Kept past expiry for the rate-limit window and the wrong guesses' memory.
+            .expression_attribute_values(":ttl", n(challenge.expires_at + FORGET_AFTER_SECONDS));
+        save = if challenge.version == 1 {
+            save.condition_expression("attribute_not_exists(pk)")
+        } else {
+            save.condition_expression("version = :previous")
+                .expression_attribute_values(":previous", n(challenge.version - 1))
+        };
+        Ok(written(self.table.update_if(save).await?))
+    }
 
     async fn take_guess(&self, email: &str, challenge: &Challenge) -> Result<Written, AuthError> {
         let guess = self
@@ -494,6 +463,50 @@ impl AuthStore for Store {
             .expression_attribute_values(":hash", s(&challenge.code_hash))
             .expression_attribute_values(":max", n(crate::challenge::MAX_GUESSES));
         Ok(written(self.table.update_if(guess).await?))
+    }
+
+    async fn count_wrong_guess(
+        &self,
+        email: &str,
+        seen: &WrongGuesses,
+        at: i64,
+    ) -> Result<(), AuthError> {
+        let forgotten_before = at - FORGET_AFTER_SECONDS;
+        let write = |afresh: bool| {
+            let update = self
+                .table
+                .update(challenge_key(email))
+                .expression_attribute_names("#ttl", "ttl")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":zero", n(0))
+                .expression_attribute_values(":at", n(at))
+                .expression_attribute_values(":forgotten", n(forgotten_before))
+                .expression_attribute_values(":ttl", n(at + FORGET_AFTER_SECONDS));
+            if afresh {
+                update
+                    .update_expression("SET failures = :one, failed_at = :at, #ttl = :ttl")
+                    .condition_expression(
+                        "attribute_exists(pk) AND (attribute_not_exists(failed_at) \
+                         OR failed_at <= :forgotten OR failures = :zero)",
+                    )
+            } else {
+                update
+                    .update_expression("ADD failures :one SET failed_at = :at, #ttl = :ttl")
+                    .condition_expression("failed_at > :forgotten AND failures > :zero")
+            }
+        };
+        // Each is one atomic write: onto wrong guesses that still count, or (when those are
+        // forgotten, or there are none) afresh; the one the caller's read makes likely first.
+        // Losing both means another guess changed which holds in between: try again. Neither
+        // holds when the code's item is gone, and then there is nothing to count.
+        let mut afresh = seen.counted(at) == 0;
+        for _ in 0..4 {
+            if self.table.update_if(write(afresh)).await? {
+                return Ok(());
+            }
+            afresh = !afresh;
+        }
+        Ok(())
     }
 
     async fn spend_challenge(

@@ -489,7 +489,7 @@ async fn the_issuer_publishes_its_discovery_document_and_keys() {
 async fn wrong_guesses_outlive_a_new_code_and_are_each_counted_in_the_table() {
     use ates_auth::challenge::{FORGET_AFTER_SECONDS, FREE_WRONG_GUESSES, MAX_GUESSES};
     use ates_auth::error::AuthError;
-    use ates_auth::ports::AuthStore;
+    use ates_auth::ports::Challenges;
 
     let auth = Auth::start().await;
     let mailer = Mailer::new(&auth.config, "no-reply@ates.test".into());

@@ -1,16 +1,20 @@
-//! The contract of [`AuthStore`] (and the kernel's [`AccountCopies`] it extends): what the use
+//! The contract of every port of the auth table (`ports`: each contract names the ports it
+//! asserts) and of the kernel's [`AccountCopies`] beside them: what the use
 //! cases rely on, asserted through the port alone. Every contract runs on the in-memory store
 //! the use-case tests use (`memory::…`) and on the DynamoDB store over a fresh table of one
 //! emulator shared by this binary (`dynamo::…`).
 
-use ates_auth::account::Account;
+use ates_auth::account::{Account, AccountSnapshot};
 use ates_auth::challenge::{Challenge, WrongGuesses, FORGET_AFTER_SECONDS, MAX_GUESSES};
 use ates_auth::error::AuthError;
 use ates_auth::issuer::{RefreshToken, REFRESH_TOKEN_SECONDS};
 use ates_auth::password::Failures;
-use ates_auth::ports::{AuthStore, StoredAccount, Written};
+use ates_auth::ports::{
+    AccountAdministration, AccountDirectory, Challenges, Passwords, Sessions, StoredAccount,
+    Written,
+};
 use ates_kernel::event::Envelope;
-use ates_kernel::identity::Role;
+use ates_kernel::identity::{AccountCopies, Role};
 use ates_kernel::testing::{self, at};
 use uuid::Uuid;
 
@@ -33,12 +37,14 @@ const NOW: i64 = 1_795_000_000;
 
 fn account(email: &str, role: Role) -> Account {
     Account {
-        account_id: Uuid::now_v7(),
-        email: email.into(),
-        full_name: "Kiwi".into(),
-        role,
-        active: true,
-        revision: 1,
+        profile: AccountSnapshot {
+            account_id: Uuid::now_v7(),
+            email: email.into(),
+            full_name: "Kiwi".into(),
+            role,
+            active: true,
+            revision: 1,
+        },
         created_at: at("2026-11-20T10:00:00.123456Z"),
     }
 }
@@ -57,7 +63,7 @@ fn event(account: &Account) -> Envelope {
     testing::account_event(&account.snapshot())
 }
 
-async fn create<S: AuthStore>(store: &S, account: &Account, password: Option<&str>) {
+async fn create<S: AccountAdministration>(store: &S, account: &Account, password: Option<&str>) {
     let written = store
         .create_account(account, password, &event(account))
         .await;
@@ -71,7 +77,11 @@ fn stored(account: &Account) -> Option<StoredAccount> {
     })
 }
 
-async fn an_email_makes_one_account<S: AuthStore>(store: &S) {
+async fn an_email_makes_one_account<
+    S: AccountAdministration + AccountCopies + AccountDirectory + Passwords,
+>(
+    store: &S,
+) {
     let kiwi = account("kiwi@popug.test", Role::Worker);
     assert_eq!(store.account(kiwi.account_id).await.unwrap(), None);
     assert_eq!(store.account_by_email(&kiwi.email).await.unwrap(), None);
@@ -110,13 +120,20 @@ async fn an_email_makes_one_account<S: AuthStore>(store: &S) {
     assert_eq!(store.account_copy(Uuid::now_v7()).await.unwrap(), None);
 }
 
-async fn an_account_changes_only_from_the_revision_before<S: AuthStore>(store: &S) {
+async fn an_account_changes_only_from_the_revision_before<
+    S: AccountAdministration + AccountDirectory,
+>(
+    store: &S,
+) {
     let kiwi = account("kiwi@popug.test", Role::Worker);
     create(store, &kiwi, Some("hash")).await;
     let promoted = Account {
-        role: Role::Manager,
-        full_name: "Kiwi the Second".into(),
-        revision: 2,
+        profile: AccountSnapshot {
+            role: Role::Manager,
+            full_name: "Kiwi the Second".into(),
+            revision: 2,
+            ..kiwi.profile.clone()
+        },
         ..kiwi.clone()
     };
     let written = store.save_account(&promoted, &event(&promoted)).await;
@@ -127,15 +144,21 @@ async fn an_account_changes_only_from_the_revision_before<S: AuthStore>(store: &
     );
     // Another change made from revision 1.
     let deactivated = Account {
-        active: false,
-        revision: 2,
+        profile: AccountSnapshot {
+            active: false,
+            revision: 2,
+            ..kiwi.profile.clone()
+        },
         ..kiwi.clone()
     };
     let written = store.save_account(&deactivated, &event(&deactivated)).await;
     assert_eq!(written.unwrap(), Written::Lost);
     let skipped = Account {
-        active: false,
-        revision: 4,
+        profile: AccountSnapshot {
+            active: false,
+            revision: 4,
+            ..promoted.profile.clone()
+        },
         ..promoted.clone()
     };
     let written = store.save_account(&skipped, &event(&skipped)).await;
@@ -146,17 +169,22 @@ async fn an_account_changes_only_from_the_revision_before<S: AuthStore>(store: &
     );
     // The email and the creation stay as they were.
     let renamed = Account {
-        email: "other@popug.test".into(),
+        profile: AccountSnapshot {
+            email: "other@popug.test".into(),
+            active: false,
+            revision: 3,
+            ..promoted.profile.clone()
+        },
         created_at: at("2020-01-01T00:00:00Z"),
-        active: false,
-        revision: 3,
-        ..promoted.clone()
     };
     let written = store.save_account(&renamed, &event(&renamed)).await;
     assert_eq!(written.unwrap(), Written::Done);
     let expected = Account {
-        active: false,
-        revision: 3,
+        profile: AccountSnapshot {
+            active: false,
+            revision: 3,
+            ..promoted.profile.clone()
+        },
         ..promoted
     };
     assert_eq!(
@@ -171,15 +199,15 @@ async fn an_account_changes_only_from_the_revision_before<S: AuthStore>(store: &
         store.account_by_email("other@popug.test").await.unwrap(),
         None
     );
-    let ghost = Account {
-        revision: 2,
-        ..account("ghost@popug.test", Role::Worker)
-    };
+    let mut ghost = account("ghost@popug.test", Role::Worker);
+    ghost.profile.revision = 2;
     let written = store.save_account(&ghost, &event(&ghost)).await;
     assert_eq!(written.unwrap(), Written::Lost, "no such account");
 }
 
-async fn accounts_are_listed_by_email_and_paged<S: AuthStore>(store: &S) {
+async fn accounts_are_listed_by_email_and_paged<S: AccountAdministration + AccountDirectory>(
+    store: &S,
+) {
     let mut all = Vec::new();
     for name in ["mango", "kiwi", "zebra", "apple", "lime", "fig", "date"] {
         let a = account(&format!("{name}@popug.test"), Role::Worker);
@@ -210,7 +238,7 @@ async fn accounts_are_listed_by_email_and_paged<S: AuthStore>(store: &S) {
     assert!(matches!(unknown, Err(AuthError::Invalid(_))), "{unknown:?}");
 }
 
-async fn a_refresh_token_is_spent_once_within_its_live_session<S: AuthStore>(store: &S) {
+async fn a_refresh_token_is_spent_once_within_its_live_session<S: Sessions>(store: &S) {
     let kiwi = Uuid::now_v7();
     let first = RefreshToken::start_session(kiwi);
     store.start_session(&first, NOW).await.unwrap();
@@ -273,7 +301,7 @@ async fn a_refresh_token_is_spent_once_within_its_live_session<S: AuthStore>(sto
         .unwrap());
 }
 
-async fn a_session_ends_and_a_sign_out_revokes_its_token<S: AuthStore>(store: &S) {
+async fn a_session_ends_and_a_sign_out_revokes_its_token<S: Sessions>(store: &S) {
     let kiwi = Uuid::now_v7();
     let first = RefreshToken::start_session(kiwi);
     store.start_session(&first, NOW).await.unwrap();
@@ -328,7 +356,7 @@ async fn a_session_ends_and_a_sign_out_revokes_its_token<S: AuthStore>(store: &S
     );
 }
 
-async fn wrong_passwords_are_counted_and_cleared<S: AuthStore>(store: &S) {
+async fn wrong_passwords_are_counted_and_cleared<S: AccountAdministration + Passwords>(store: &S) {
     let kiwi = account("kiwi@popug.test", Role::Worker);
     create(store, &kiwi, Some("hash")).await;
     let failures = || async {
@@ -388,7 +416,7 @@ fn challenge(code: &str, version: u64) -> Challenge {
     }
 }
 
-async fn a_code_is_saved_from_the_version_read_and_keeps_the_wrong_guesses<S: AuthStore>(
+async fn a_code_is_saved_from_the_version_read_and_keeps_the_wrong_guesses<S: Challenges>(
     store: &S,
 ) {
     let email = "kiwi@popug.test";
@@ -486,7 +514,7 @@ async fn a_code_is_saved_from_the_version_read_and_keeps_the_wrong_guesses<S: Au
     );
 }
 
-async fn a_code_takes_its_guesses_and_is_spent_once<S: AuthStore>(store: &S) {
+async fn a_code_takes_its_guesses_and_is_spent_once<S: Challenges>(store: &S) {
     let email = "kiwi@popug.test";
     let code = challenge("c1", 1);
     assert_eq!(

@@ -1,5 +1,5 @@
-//! Notifications' use cases: one function per event handler and query. Each reads through
-//! [`NotificationStore`], decides with the domain (`message`, `statement`), and writes; the
+//! Notifications' use cases: one function per event handler and query. Each reads through the
+//! small ports it names (`ports`), decides with the domain (`message`, `statement`), and writes; the
 //! mail leaves through the [`Courier`]. No HTTP, no AWS.
 //!
 //! A statement is mailed. Accounting's close publishes one `Statement.Requested` per account and
@@ -42,15 +42,17 @@
 
 use ates_kernel::contracts::accounting::decode_statement_requested;
 use ates_kernel::event::Envelope;
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use crate::error::NotificationError;
 use crate::message::{Addressed, Claim, Kind, Message, Status};
-pub use crate::ports::{Courier, Listing, NotificationStore, Undelivered};
+pub use crate::ports::{
+    Courier, Listing, MessageHistory, NotificationStore, StatementMessages, Undelivered,
+};
 use crate::statement;
+use ates_kernel::copies::AccountCopies;
 
 /// Who reads everyone's messages: admins only.
 #[derive(Debug)]
@@ -66,7 +68,7 @@ impl Rights for Admins {
 /// message is `failed` and the request goes to the dead-letter queue; a request that can never
 /// be mailed is poison.
 pub async fn send_statement(
-    store: &impl NotificationStore,
+    store: &(impl AccountCopies + StatementMessages),
     courier: &impl Courier,
     event: &Envelope,
     delivery: Delivery,
@@ -148,20 +150,22 @@ pub use ates_kernel::copies::sync_account;
 
 /// The caller's own messages, newest first.
 pub async fn my_messages(
-    store: &impl NotificationStore,
-    me: Uuid,
+    store: &(impl AccountCopies + MessageHistory),
+    me: &Claims,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, NotificationError> {
+    let me = me.caller(store).await?.account_id();
     store.messages_to(me, limit, cursor).await
 }
 
 /// Everyone's messages (admins).
 pub async fn all_messages(
-    store: &impl NotificationStore,
-    _admins: &Capability<Admins>,
+    store: &(impl AccountCopies + MessageHistory),
+    caller: &Claims,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, NotificationError> {
+    let _admins: Capability<Admins> = caller.may(store).await?;
     store.all_messages(limit, cursor).await
 }

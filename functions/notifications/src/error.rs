@@ -3,6 +3,7 @@
 
 use ates_kernel::dynamo::{BadCursor, StoreError};
 use ates_kernel::http::Problem;
+use ates_kernel::identity::Refused;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotificationError {
@@ -10,6 +11,8 @@ pub enum NotificationError {
     Invalid(String),
     #[error("the cursor is not one this listing gave")]
     BadCursor,
+    #[error(transparent)]
+    Refused(#[from] Refused),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -26,6 +29,7 @@ impl From<NotificationError> for Problem {
         match e {
             NotificationError::Invalid(_) => Problem::invalid(detail),
             NotificationError::BadCursor => Problem::malformed(detail),
+            NotificationError::Refused(refused) => refused.into(),
             NotificationError::Store(_) => Problem::internal(detail),
         }
     }

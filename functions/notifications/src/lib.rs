@@ -4,8 +4,8 @@
 //!
 //! - [`statement`]: the daily statement rendered in plain text and HTML (plain Rust).
 //! - [`message`]: a message and its attempts: who may send it now, and what it became.
-//! - [`app`]: the use cases; [`ports`]: the [`ports::NotificationStore`] and the
-//!   [`ports::Courier`] (the channel a message leaves by) they drive.
+//! - [`app`]: the use cases; [`ports`]: the small store ports and the [`ports::Courier`] (the
+//!   channel a message leaves by) they drive.
 //! - [`api`]: the HTTP edge; [`store`]: the DynamoDB store; [`mail`]: the SES courier;
 //!   `memory`: an in-memory store and courier for tests (feature `testing`).
 pub mod api;

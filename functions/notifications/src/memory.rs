@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use crate::error::NotificationError;
 use crate::message::Message;
-use crate::ports::{Courier, Listing, NotificationStore, Undelivered};
+use crate::ports::{
+    Courier, Listing, MessageHistory, NotificationStore, StatementMessages, Undelivered,
+};
 use crate::statement::Content;
 
 #[derive(Default)]
@@ -25,13 +27,15 @@ pub struct MemoryStore {
     accounts: Locked<CopiesInMemory>,
 }
 
+impl NotificationStore for MemoryStore {}
+
 impl HasCopyStore for MemoryStore {
     fn copy_store(&self) -> CopyStore<'_> {
         CopyStore::Memory(&self.accounts)
     }
 }
 
-impl NotificationStore for MemoryStore {
+impl StatementMessages for MemoryStore {
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {
         Ok(self.state.lock().messages.get(id).cloned())
     }
@@ -51,7 +55,9 @@ impl NotificationStore for MemoryStore {
             .insert(message.message_id.clone(), message.clone());
         Ok(true)
     }
+}
 
+impl MessageHistory for MemoryStore {
     async fn messages_to(
         &self,
         account: Uuid,

@@ -1,5 +1,5 @@
-//! The ports the use cases drive: where notifications keeps its state ([`NotificationStore`])
-//! and how a message leaves ([`Courier`]). The DynamoDB table (`store`) and SES (`mail`) are the
+//! The ports the use cases drive: where notifications keeps its state, one small trait per need
+//! ([`NotificationStore`] is all of them), and how a message leaves ([`Courier`]). The DynamoDB table (`store`) and SES (`mail`) are the
 //! adapters in a Lambda; `memory` has in-memory ones for tests.
 
 use std::future::Future;
@@ -15,8 +15,8 @@ use crate::statement::Content;
 /// A page of the history and where the next one starts.
 pub type Listing = Listed<Message>;
 
-/// The notifications table, as the use cases need it.
-pub trait NotificationStore: KeepsAccountCopies {
+/// A statement's message: claimed, its attempts and its outcome kept.
+pub trait StatementMessages {
     fn message(&self, id: &str)
         -> impl Future<Output = Result<Option<Message>, StoreError>> + Send;
     /// Writes `message` if the stored one is still `previous` (by version; absent for `None`);
@@ -26,6 +26,10 @@ pub trait NotificationStore: KeepsAccountCopies {
         message: &Message,
         previous: Option<&Message>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// The message history, one employee's or everyone's, newest first.
+pub trait MessageHistory {
     /// An account's messages, newest first.
     fn messages_to(
         &self,
@@ -40,6 +44,13 @@ pub trait NotificationStore: KeepsAccountCopies {
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listing, NotificationError>> + Send;
 }
+
+/// The notifications table, as the use cases need it: every port above and the kernel's copy of
+/// accounts. A use case asks only for the ports it uses; the handlers and the binaries hold a
+/// whole store.
+///
+/// Each store says it is one, so a store that lacks a port fails where it is defined.
+pub trait NotificationStore: KeepsAccountCopies + StatementMessages + MessageHistory {}
 
 /// Why a channel did not take a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

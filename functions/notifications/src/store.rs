@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::error::NotificationError;
 use crate::message::Message;
-use crate::ports::{Listing, NotificationStore};
+use crate::ports::{Listing, MessageHistory, NotificationStore, StatementMessages};
 
 /// The inbox name of the account-copy consumer.
 const SYNC_ACCOUNT: &str = "notifications.sync-account";
@@ -53,13 +53,15 @@ impl Store {
     }
 }
 
+impl NotificationStore for Store {}
+
 impl HasCopyStore for Store {
     fn copy_store(&self) -> CopyStore<'_> {
         CopyStore::Table(&self.table, SYNC_ACCOUNT)
     }
 }
 
-impl NotificationStore for Store {
+impl StatementMessages for Store {
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {
         self.table.get_as(message_key(id)).await
     }
@@ -84,7 +86,9 @@ impl NotificationStore for Store {
             }
         }
     }
+}
 
+impl MessageHistory for Store {
     async fn messages_to(
         &self,
         account: Uuid,

@@ -1,4 +1,5 @@
-//! The contract of [`NotificationStore`] (and the kernel's [`KeepsAccountCopies`] it extends):
+//! The contract of every port of the notifications table (`ports`: each contract names the ports
+//! it asserts) and of the kernel's [`KeepsAccountCopies`] beside them:
 //! what the use cases rely on, asserted through the port alone. Every contract runs on the
 //! in-memory store the use-case tests use (`memory::…`) and on the DynamoDB store over a fresh
 //! table of one emulator shared by this binary (`dynamo::…`).
@@ -8,7 +9,7 @@ use std::collections::BTreeSet;
 use ates_kernel::testing::{account_copies_move_only_forward, at, date, every_page};
 use ates_notifications::error::NotificationError;
 use ates_notifications::message::{Addressed, Kind, Message, Status};
-use ates_notifications::ports::NotificationStore;
+use ates_notifications::ports::{MessageHistory, StatementMessages};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -39,7 +40,7 @@ fn message(id: &str, account: Uuid, created_at: DateTime<Utc>) -> Message {
     Message::first(&what, created_at)
 }
 
-async fn save_new<S: NotificationStore>(store: &S, message: &Message) {
+async fn save_new<S: StatementMessages>(store: &S, message: &Message) {
     assert!(
         store.save_message(message, None).await.unwrap(),
         "{message:?} written"
@@ -50,7 +51,7 @@ fn ids(messages: &[Message]) -> Vec<&str> {
     messages.iter().map(|m| m.message_id.as_str()).collect()
 }
 
-async fn a_new_message_is_written_once<S: NotificationStore>(store: &S) {
+async fn a_new_message_is_written_once<S: StatementMessages>(store: &S) {
     let kiwi = Uuid::now_v7();
     let first = message("statement:1", kiwi, now());
     assert_eq!(store.message("statement:1").await.unwrap(), None);
@@ -68,7 +69,7 @@ async fn a_new_message_is_written_once<S: NotificationStore>(store: &S) {
     assert_eq!(store.message("statement:1").await.unwrap(), Some(first));
 }
 
-async fn a_message_changes_only_from_the_version_read<S: NotificationStore>(store: &S) {
+async fn a_message_changes_only_from_the_version_read<S: StatementMessages>(store: &S) {
     let first = message("statement:2", Uuid::now_v7(), now());
     save_new(store, &first).await;
     let failed = first.failed("throttled", false);
@@ -99,7 +100,11 @@ async fn a_message_changes_only_from_the_version_read<S: NotificationStore>(stor
     assert_eq!(store.message("statement:ghost").await.unwrap(), None);
 }
 
-async fn an_accounts_messages_are_listed_newest_first_and_paged<S: NotificationStore>(store: &S) {
+async fn an_accounts_messages_are_listed_newest_first_and_paged<
+    S: MessageHistory + StatementMessages,
+>(
+    store: &S,
+) {
     let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
     let mut kiwis = Vec::new();
     let at = |seconds: i64, nanos: i64| {
@@ -151,7 +156,9 @@ async fn an_accounts_messages_are_listed_newest_first_and_paged<S: NotificationS
     );
 }
 
-async fn every_message_is_listed_once_across_pages<S: NotificationStore>(store: &S) {
+async fn every_message_is_listed_once_across_pages<S: MessageHistory + StatementMessages>(
+    store: &S,
+) {
     let mut all = Vec::new();
     for i in 0..7 {
         let m = message(&format!("statement:{i}"), Uuid::now_v7(), now());

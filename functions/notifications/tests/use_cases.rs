@@ -5,10 +5,13 @@
 use ates_kernel::contracts::accounting::StatementRequested;
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::event::{Cause, Envelope};
-use ates_kernel::identity::{Capability, NotAllowed, Role};
+use ates_kernel::identity::{Claims, NotAllowed, Refused, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
-use ates_kernel::testing::{account, account_event};
-use ates_notifications::app::{self, Admins, NotificationStore, Undelivered};
+use ates_kernel::testing::{account, account_event, claims};
+use ates_notifications::app::MessageHistory;
+use ates_notifications::app::StatementMessages;
+use ates_notifications::app::{self, Undelivered};
+use ates_notifications::error::NotificationError;
 use ates_notifications::memory::{MemoryStore, RecordingCourier};
 use ates_notifications::message::{Channel, Kind, Status};
 use chrono::{Duration, NaiveDate, Utc};
@@ -33,8 +36,8 @@ async fn kiwi(store: &MemoryStore) -> Uuid {
 }
 
 /// An admin's proof, as the HTTP edge makes it from the caller.
-fn admin() -> Capability<Admins> {
-    Capability::check(Uuid::new_v4(), Role::Admin).unwrap()
+fn admin() -> Claims {
+    claims(Uuid::new_v4(), Role::Admin)
 }
 
 fn date() -> NaiveDate {
@@ -342,16 +345,23 @@ async fn the_history_shows_an_accounts_messages_newest_first_a_page_at_a_time() 
     .await
     .unwrap();
 
-    let first = app::my_messages(&store, account, 2, None).await.unwrap();
+    let first = app::my_messages(&store, &claims(account, Role::Worker), 2, None)
+        .await
+        .unwrap();
     let dates: Vec<String> = first
         .items
         .iter()
         .map(|m| m.business_date.to_string())
         .collect();
     assert_eq!(dates, ["2026-11-22", "2026-11-21"]);
-    let rest = app::my_messages(&store, account, 2, first.next_cursor.as_deref())
-        .await
-        .unwrap();
+    let rest = app::my_messages(
+        &store,
+        &claims(account, Role::Worker),
+        2,
+        first.next_cursor.as_deref(),
+    )
+    .await
+    .unwrap();
     assert_eq!(rest.items.len(), 1);
     assert_eq!(rest.items[0].business_date.to_string(), "2026-11-20");
     assert!(rest.next_cursor.is_none());
@@ -365,11 +375,28 @@ async fn the_history_shows_an_accounts_messages_newest_first_a_page_at_a_time() 
     );
 }
 
-#[test]
-fn only_admins_read_everyones_messages() {
+#[tokio::test]
+async fn only_admins_read_everyones_messages() {
+    let store = MemoryStore::default();
     for role in [Role::Manager, Role::Accountant, Role::Worker] {
-        let refused = Capability::<Admins>::check(Uuid::new_v4(), role).unwrap_err();
-        assert_eq!(refused, NotAllowed { role });
+        let refused = app::all_messages(&store, &claims(Uuid::new_v4(), role), 10, None).await;
+        assert!(
+            matches!(refused, Err(NotificationError::Refused(Refused::NotAllowed(n))) if n == NotAllowed { role }),
+            "{role}"
+        );
     }
-    assert!(Capability::<Admins>::check(Uuid::new_v4(), Role::Admin).is_ok());
+    let demoted = account("Demoted", Role::Worker);
+    app::sync_account(&store, &account_event(&demoted))
+        .await
+        .unwrap();
+    let refused =
+        app::all_messages(&store, &claims(demoted.account_id, Role::Admin), 10, None).await;
+    assert!(
+        matches!(
+            refused,
+            Err(NotificationError::Refused(Refused::NotAllowed(_)))
+        ),
+        "the account's role counts, not the token's"
+    );
+    assert!(app::all_messages(&store, &admin(), 10, None).await.is_ok());
 }

@@ -1,25 +1,27 @@
-//! The HTTP edge of the task tracker: one function per route. Each reads its request into a
-//! use case's input, calls the use case (`app`), and maps its answer to a response; errors map
-//! to problems once, in `error.rs`. A route for managers and admins turns its caller into the
-//! `Capability<Managers>` its use case takes (`Caller::may`), before reading anything else.
+//! The HTTP edge of the task tracker: one function per route. Each reads its request (the token's
+//! claims among it) into a use case's input, calls the use case (`app`), which resolves the
+//! caller and their rights, and maps its answer to a response; errors map to problems once, in
+//! `error.rs`.
 
-use ates_kernel::event::Cause;
-use ates_kernel::http::{self, correlation_id, HttpResult, Problem};
+use ates_kernel::http::{self, HttpResult, Problem};
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::{Request, Response};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::{self, Answer, Listing, Managers, TaskStore};
+use crate::app::{self, Answer, Listing, TaskStore};
 use crate::task::{NewTask, Status, Task};
 
-/// The use cases' view of a request: who, why, when, and the caller's idempotency key.
-fn request(req: &Request, by: Uuid) -> Result<app::Issued, Problem> {
+/// The use cases' view of a request: who the token names, why, when, and the caller's
+/// idempotency key.
+fn request(req: &Request) -> Result<app::Issued, Problem> {
+    let by = http::claims(req)?;
+    let idempotency = http::idempotency_key(req, &by.account_id.to_string())?;
     Ok(app::Issued {
         by,
-        cause: Cause::request(correlation_id(req)),
-        idempotency: http::idempotency_key(req, &by.to_string())?,
+        cause: http::cause(req),
+        idempotency,
         now: Utc::now(),
     })
 }
@@ -61,10 +63,9 @@ fn task_list(listing: Listing) -> HttpResult {
 
 /// `POST /tasks`: anyone signed in; the task is assigned at once to a random assignable account.
 pub async fn create_task(store: &impl TaskStore, req: Request) -> HttpResult {
-    let by = http::caller(&req, store).await?.account_id;
+    let request = request(&req)?;
     let new: NewTask = http::body(&req)?;
     let new = new.validate()?;
-    let request = request(&req, by)?;
     let created = app::create_task(store, &new, &request, &mut assignment_rng()).await?;
     let location = match &created {
         Answer::Fresh(task) => Some(format!("/tasks/{}", task.task_id)),
@@ -79,7 +80,7 @@ pub async fn create_task(store: &impl TaskStore, req: Request) -> HttpResult {
 
 /// `GET /tasks/mine?status=open|done&limit=&cursor=`
 pub async fn list_my_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
-    let me = http::caller(&req, store).await?.account_id;
+    let me = http::claims(&req)?;
     let status = match http::query_param(&req, "status") {
         None => Status::Open,
         Some(s) => {
@@ -87,24 +88,26 @@ pub async fn list_my_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
         }
     };
     let cursor = http::query_param(&req, "cursor");
-    task_list(app::my_tasks(store, me, status, http::limit(&req)?, cursor.as_deref()).await?)
+    let limit = http::limit(&req)?;
+    let mine = app::my_tasks(store, &me, status, limit, cursor.as_deref()).await?;
+    task_list(mine)
 }
 
 /// `GET /tasks?limit=&cursor=` (managers and admins)
 pub async fn list_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
-    let managers = http::caller(&req, store).await?.may::<Managers>()?;
+    let claims = http::claims(&req)?;
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
-    task_list(app::all_tasks(store, &managers, limit, cursor.as_deref()).await?)
+    let all = app::all_tasks(store, &claims, limit, cursor.as_deref()).await?;
+    task_list(all)
 }
 
 /// `POST /tasks/{task_id}/complete`: only the current assignee. A done task answers 409, unless
 /// the request repeats an earlier one with the same `Idempotency-Key`.
 pub async fn complete_task(store: &impl TaskStore, req: Request) -> HttpResult {
-    let me = http::caller(&req, store).await?.account_id;
+    let request = request(&req)?;
     let id = http::path_param(&req, "task_id")?;
     let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found(format!("no task {id}")))?;
-    let request = request(&req, me)?;
     answer(
         StatusCode::OK,
         app::complete_task(store, id, &request).await?,
@@ -114,18 +117,17 @@ pub async fn complete_task(store: &impl TaskStore, req: Request) -> HttpResult {
 /// `POST /tasks/shuffles` (managers and admins): answers 202 with the shuffle; the work runs
 /// asynchronously, page by page.
 pub async fn start_shuffle(store: &impl TaskStore, req: Request) -> HttpResult {
-    let managers = http::caller(&req, store).await?.may::<Managers>()?;
-    let request = request(&req, managers.account_id())?;
-    let shuffle = app::start_shuffle(store, &managers, &request).await?;
+    let request = request(&req)?;
+    let shuffle = app::start_shuffle(store, &request).await?;
     let response = http::json(StatusCode::ACCEPTED, &shuffle.progress())?;
     with_location(response, format!("/tasks/shuffles/{}", shuffle.shuffle_id))
 }
 
 /// `GET /tasks/shuffles/{shuffle_id}` (managers and admins): status and progress.
 pub async fn shuffle_status(store: &impl TaskStore, req: Request) -> HttpResult {
-    let managers = http::caller(&req, store).await?.may::<Managers>()?;
+    let claims = http::claims(&req)?;
     let id = http::path_param(&req, "shuffle_id")?;
     let id = Uuid::parse_str(&id).map_err(|_| Problem::not_found(format!("no shuffle {id}")))?;
-    let shuffle = app::shuffle_progress(store, &managers, id).await?;
+    let shuffle = app::shuffle_progress(store, &claims, id).await?;
     http::json(StatusCode::OK, &shuffle.progress())
 }

@@ -1,19 +1,25 @@
 //! The task tracker's use cases: one function per command, query and event handler. Each is a
-//! try of the kernel's executor (`usecase::execute`): it reads what it needs through
-//! [`TaskStore`], decides with the domain (`task`, `shuffle`, which also build the events), and
+//! try of the kernel's executor (`usecase::execute`): it reads what it needs through the small
+//! ports it names (`ports`), decides with the domain (`task`, `shuffle`, which also build the events), and
 //! commits state and events in one store call. No HTTP, no AWS: `api` maps requests onto these,
-//! `store` and `memory` are the stores they run on. What only managers and admins may do takes
-//! a `Capability<Managers>`, so it cannot run for anyone else.
+//! `store` and `memory` are the stores they run on. Each request's use case first asks the
+//! account copy who is calling (`Claims::caller`); what only managers and admins may do needs a
+//! `Capability<Managers>` from it, so it cannot run for anyone else.
 
 use ates_kernel::contracts::tasks::split_legacy_title;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
 
-pub use crate::ports::{Listing, PageSaved, Saved, TaskStore};
+pub use crate::ports::{
+    AssignablePool, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
+    TaskCreation, TaskListings, TaskStore, TitleMigration,
+};
+use ates_kernel::copies::AccountCopies;
 use ates_kernel::inbox::ConsumeError;
 pub use ates_kernel::usecase::Answer;
+use ates_kernel::usecase::Replays;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -40,11 +46,11 @@ pub enum PageOutcome {
     Duplicate,
 }
 
-/// A command as issued: by whom, why, when, and under which idempotency key; what every
-/// command carries besides its own input.
+/// A command as issued: by whom (as the token says), why, when, and under which idempotency key;
+/// what every command carries besides its own input.
 #[derive(Debug, Clone)]
 pub struct Issued {
-    pub by: Uuid,
+    pub by: Claims,
     pub cause: Cause,
     pub idempotency: Option<IdempotencyKey>,
     pub now: DateTime<Utc>,
@@ -75,17 +81,18 @@ fn json(task: &Task) -> Result<String, TaskError> {
 
 /// T2: a task appears open and is assigned at once to a uniformly random assignable account.
 pub async fn create_task(
-    store: &impl TaskStore,
+    store: &(impl AccountCopies + AssignablePool + TaskCreation + Replays),
     new: &ValidTask,
     issued: &Issued,
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<Answer<Task>, TaskError> {
+    let by = issued.by.caller(store).await?.account_id();
     let fingerprint = serde_json::to_string(new).map_err(|e| TaskError::Invalid(e.to_string()))?;
     let keyed = issued.keyed(fingerprint);
     let pool = store.assignable_accounts().await?;
     let assignee = pick_assignee(&pool, rng).ok_or(TaskError::NobodyAssignable)?;
     execute_keyed(store, keyed.as_ref(), || async {
-        let task = Task::open(new, assignee, issued.by, issued.now);
+        let task = Task::open(new, assignee, by, issued.now);
         let events = [
             Envelope::wrap(PRODUCER, &task.created(), &issued.cause, issued.now)?,
             Envelope::wrap(
@@ -109,14 +116,15 @@ pub async fn create_task(
 /// T4: only the current assignee completes, and a done task stays done. A repeated request
 /// with the same `Idempotency-Key` gets the first answer instead of a 409.
 pub async fn complete_task(
-    store: &impl TaskStore,
+    store: &(impl AccountCopies + TaskCompletion + Replays),
     task_id: Uuid,
     issued: &Issued,
 ) -> Result<Answer<Task>, TaskError> {
+    let me = issued.by.caller(store).await?.account_id();
     let keyed = issued.keyed(format!("complete {task_id}"));
     execute_keyed(store, keyed.as_ref(), || async {
         let task = store.task(task_id).await?.ok_or(TaskError::UnknownTask)?;
-        let (done, completed) = match task.complete(issued.by, issued.now) {
+        let (done, completed) = match task.complete(me, issued.now) {
             Ok(done) => done,
             // Done already: by this same request, if it carries the key of the first.
             Err(TaskError::AlreadyDone) => return Ok(Attempt::KeyUsed(TaskError::AlreadyDone)),
@@ -138,36 +146,38 @@ pub async fn complete_task(
 
 /// T4: an employee's own tasks of one status, newest first.
 pub async fn my_tasks(
-    store: &impl TaskStore,
-    me: Uuid,
+    store: &(impl AccountCopies + TaskListings),
+    me: &Claims,
     status: Status,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, TaskError> {
+    let me = me.caller(store).await?.account_id();
     store.tasks_of(me, status, limit, cursor).await
 }
 
 /// T1: every task (managers and admins).
 pub async fn all_tasks(
-    store: &impl TaskStore,
-    _managers: &Capability<Managers>,
+    store: &(impl AccountCopies + TaskListings),
+    caller: &Claims,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, TaskError> {
+    let _managers: Capability<Managers> = caller.may(store).await?;
     store.all_tasks(limit, cursor).await
 }
 
 /// T3 (managers and admins): a shuffle of every open task starts; its pages run asynchronously.
 pub async fn start_shuffle(
-    store: &impl TaskStore,
-    _managers: &Capability<Managers>,
+    store: &(impl AccountCopies + AssignablePool + Shuffles),
     issued: &Issued,
 ) -> Result<Shuffle, TaskError> {
+    let managers: Capability<Managers> = issued.by.may(store).await?;
     if store.assignable_accounts().await?.is_empty() {
         return Err(TaskError::NobodyAssignable);
     }
     let total = store.open_tasks().await?;
-    let shuffle = Shuffle::request(issued.by, total, issued.now);
+    let shuffle = Shuffle::request(managers.account_id(), total, issued.now);
     store
         .start_shuffle(&shuffle, &issued.cause.correlation_id)
         .await?;
@@ -177,10 +187,11 @@ pub async fn start_shuffle(
 
 /// T3 (managers and admins): how far a shuffle got.
 pub async fn shuffle_progress(
-    store: &impl TaskStore,
-    _managers: &Capability<Managers>,
+    store: &(impl AccountCopies + Shuffles),
+    caller: &Claims,
     id: Uuid,
 ) -> Result<Shuffle, TaskError> {
+    let _managers: Capability<Managers> = caller.may(store).await?;
     store.shuffle(id).await?.ok_or(TaskError::UnknownShuffle)
 }
 
@@ -188,7 +199,7 @@ pub async fn shuffle_progress(
 /// one `Task.Assigned` each, the shuffle's progress and the next page, in one commit. Tasks that
 /// changed since they were read are read again and the page tried again.
 pub async fn shuffle_page(
-    store: &impl TaskStore,
+    store: &(impl AssignablePool + ShufflePages),
     page: &Page,
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<PageOutcome, TaskError> {
@@ -246,7 +257,10 @@ pub use ates_kernel::copies::sync_account;
 
 /// A shuffle page as the work queue delivers it: a page of an unknown shuffle is poison;
 /// anything else may pass and is retried.
-pub async fn shuffle_page_work(store: &impl TaskStore, page: Page) -> Result<(), ConsumeError> {
+pub async fn shuffle_page_work(
+    store: &(impl AssignablePool + ShufflePages),
+    page: Page,
+) -> Result<(), ConsumeError> {
     let span = tracing::info_span!("shuffle_page", correlation_id = %page.correlation_id, shuffle_id = %page.job_id, shard = page.partition, page = page.page);
     let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_entropy();
     match tracing::Instrument::instrument(shuffle_page(store, &page, &mut rng), span.clone()).await
@@ -280,7 +294,7 @@ pub struct MigrationPage {
 /// T5: stored legacy titles (`[UBERPOP-42] Fix`) become title + jira id, a page per run; safe
 /// to run again (a migrated task is not touched twice, one changed meanwhile is left alone).
 pub async fn migrate_legacy_titles(
-    store: &impl TaskStore,
+    store: &impl TitleMigration,
     run: &MigrationRun,
 ) -> Result<MigrationPage, TaskError> {
     let limit = run.limit.unwrap_or(500).clamp(1, 1000);

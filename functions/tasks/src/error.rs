@@ -3,6 +3,7 @@
 use ates_kernel::dynamo::{BadCursor, StoreError};
 use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
+use ates_kernel::identity::Refused;
 use ates_kernel::usecase::{Contended, KeyedError};
 
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +24,8 @@ pub enum TaskError {
     KeyReused,
     #[error("the task changed meanwhile; retry")]
     ChangedMeanwhile,
+    #[error(transparent)]
+    Refused(#[from] Refused),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -57,6 +60,7 @@ impl From<TaskError> for Problem {
             }
             TaskError::UnknownTask | TaskError::UnknownShuffle => Problem::not_found(detail),
             TaskError::NotYours => Problem::forbidden(detail),
+            TaskError::Refused(refused) => refused.into(),
             TaskError::Store(_) | TaskError::Event(_) => Problem::internal(detail),
         }
     }

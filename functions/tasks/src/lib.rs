@@ -3,8 +3,8 @@
 //!
 //! - [`task`]: tasks, their checks, assignment and completion (plain Rust).
 //! - [`shuffle`]: reassigning every open task, page by page (plain Rust).
-//! - [`app`]: the use cases, one per command, query and event handler; [`ports`]: the
-//!   [`ports::TaskStore`] they drive.
+//! - [`app`]: the use cases, one per command, query and event handler; [`ports`]: the small
+//!   ports they drive, one per need.
 //! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store;
 //!   `memory`: an in-memory store for tests (feature `testing`).
 pub mod api;

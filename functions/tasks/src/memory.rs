@@ -13,7 +13,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::TaskError;
-use crate::ports::{KeyedAnswer, Listing, PageSaved, Saved, TaskStore};
+use crate::ports::{
+    AssignablePool, KeyedAnswer, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
+    TaskCreation, TaskListings, TaskStore, TitleMigration,
+};
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task};
 use ates_kernel::job::{Cursor, Page};
@@ -62,6 +65,8 @@ fn keep_answer(state: &mut State, keyed: KeyedAnswer<'_>) {
     }
 }
 
+impl TaskStore for MemoryStore {}
+
 impl HasCopyStore for MemoryStore {
     fn copy_store(&self) -> CopyStore<'_> {
         CopyStore::Memory(&self.accounts)
@@ -74,7 +79,7 @@ impl Replays for MemoryStore {
     }
 }
 
-impl TaskStore for MemoryStore {
+impl AssignablePool for MemoryStore {
     async fn assignable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
         let mut ids: Vec<Uuid> = self
             .accounts
@@ -86,11 +91,9 @@ impl TaskStore for MemoryStore {
         ids.sort_unstable();
         Ok(ids)
     }
+}
 
-    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
-        Ok(self.state.lock().tasks.get(&id).cloned())
-    }
-
+impl TaskCreation for MemoryStore {
     async fn create_task(
         &self,
         task: &Task,
@@ -109,6 +112,12 @@ impl TaskStore for MemoryStore {
         state.published.extend_from_slice(events);
         keep_answer(&mut state, keyed);
         Ok(Saved::Done)
+    }
+}
+
+impl TaskCompletion for MemoryStore {
+    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
+        Ok(self.state.lock().tasks.get(&id).cloned())
     }
 
     async fn complete_task(
@@ -136,7 +145,9 @@ impl TaskStore for MemoryStore {
         keep_answer(&mut state, keyed);
         Ok(Saved::Done)
     }
+}
 
+impl TaskListings for MemoryStore {
     async fn tasks_of(
         &self,
         assignee: Uuid,
@@ -160,7 +171,9 @@ impl TaskStore for MemoryStore {
         let tasks = self.state.lock().tasks.values().cloned().collect();
         Ok(Listing::page_of(tasks, limit, cursor)?)
     }
+}
 
+impl Shuffles for MemoryStore {
     async fn open_tasks(&self) -> Result<u64, StoreError> {
         let state = self.state.lock();
         Ok(state
@@ -184,7 +197,9 @@ impl TaskStore for MemoryStore {
     async fn shuffle(&self, id: Uuid) -> Result<Option<Shuffle>, StoreError> {
         Ok(self.state.lock().shuffles.get(&id).cloned())
     }
+}
 
+impl ShufflePages for MemoryStore {
     async fn open_tasks_page(
         &self,
         shard: u32,
@@ -270,7 +285,9 @@ impl TaskStore for MemoryStore {
         }
         Ok(PageSaved::Done)
     }
+}
 
+impl TitleMigration for MemoryStore {
     async fn tasks_without_jira_id(
         &self,
         limit: usize,

@@ -1,5 +1,6 @@
-//! The port the use cases drive: where the task tracker keeps its state ([`TaskStore`]). The
-//! DynamoDB table (`store`) is the adapter in a Lambda; `memory` is an in-memory one for tests.
+//! The ports the use cases drive: where the task tracker keeps its state, one small trait per
+//! need (a use case asks only for the ones it uses), and [`TaskStore`], all of them. The DynamoDB
+//! table (`store`) implements every one in a Lambda; `memory` is an in-memory one for tests.
 
 use std::future::Future;
 
@@ -42,12 +43,14 @@ pub enum PageSaved {
     Stale(Vec<Uuid>),
 }
 
-/// The tasks table, as the use cases need it. Every write is one atomic step: its state, its
-/// events and its bookkeeping together, or nothing.
-pub trait TaskStore: KeepsAccountCopies + Replays {
+/// Who may take a task: what a creation and a shuffle assign from.
+pub trait AssignablePool {
     /// The ids of every assignable account.
     fn assignable_accounts(&self) -> impl Future<Output = Result<Vec<Uuid>, StoreError>> + Send;
-    fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
+}
+
+/// Where a new task is written (T2).
+pub trait TaskCreation {
     /// Writes a new, open task with its events (and the answer to its key).
     fn create_task(
         &self,
@@ -56,6 +59,11 @@ pub trait TaskStore: KeepsAccountCopies + Replays {
         keyed: KeyedAnswer<'_>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
+}
+
+/// A task read and its completion written (T4).
+pub trait TaskCompletion {
+    fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
     /// Writes a completion if the task is still as it was read (`before`).
     fn complete_task(
         &self,
@@ -65,6 +73,10 @@ pub trait TaskStore: KeepsAccountCopies + Replays {
         keyed: KeyedAnswer<'_>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
+}
+
+/// The task lists people read (T1, T4).
+pub trait TaskListings {
     /// An assignee's tasks of one status, newest first.
     fn tasks_of(
         &self,
@@ -79,6 +91,10 @@ pub trait TaskStore: KeepsAccountCopies + Replays {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
+}
+
+/// A shuffle started and followed (T3).
+pub trait Shuffles {
     /// How many tasks are open.
     fn open_tasks(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
     /// Records a shuffle (a paged job) and the first page of every shard.
@@ -89,6 +105,10 @@ pub trait TaskStore: KeepsAccountCopies + Replays {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     fn shuffle(&self, id: Uuid)
         -> impl Future<Output = Result<Option<Shuffle>, StoreError>> + Send;
+}
+
+/// A shuffle's pages: the open tasks of a shard, read and reassigned a page at a time (T3).
+pub trait ShufflePages {
     /// At most a page of a shard's open tasks after `cursor`, and where the next page starts.
     fn open_tasks_page(
         &self,
@@ -107,6 +127,10 @@ pub trait TaskStore: KeepsAccountCopies + Replays {
         next: Option<&Page>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<PageSaved, StoreError>> + Send;
+}
+
+/// Legacy titles found and split (T5).
+pub trait TitleMigration {
     /// A page of tasks stored without a jira id (legacy titles among them), in no order.
     fn tasks_without_jira_id(
         &self,
@@ -120,4 +144,23 @@ pub trait TaskStore: KeepsAccountCopies + Replays {
         title: &str,
         jira_id: Option<&str>,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// The tasks table, as the use cases need it: every port above, and the kernel's copy of accounts
+/// and first answers. Every write is one atomic step: its state, its events and its bookkeeping
+/// together, or nothing. A use case asks only for the ports it uses; the handlers and the binaries
+/// hold a whole store.
+///
+/// Each store says it is one, so a store that lacks a port fails where it is defined.
+pub trait TaskStore:
+    KeepsAccountCopies
+    + Replays
+    + AssignablePool
+    + TaskCreation
+    + TaskCompletion
+    + TaskListings
+    + Shuffles
+    + ShufflePages
+    + TitleMigration
+{
 }

@@ -29,7 +29,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::TaskError;
-use crate::ports::{KeyedAnswer, Listing, PageSaved, Saved, TaskStore};
+use crate::ports::{
+    AssignablePool, KeyedAnswer, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
+    TaskCreation, TaskListings, TaskStore, TitleMigration,
+};
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task, SHARDS};
 use ates_kernel::contracts::accounts::AccountSnapshot;
@@ -144,6 +147,8 @@ impl Store {
     }
 }
 
+impl TaskStore for Store {}
+
 impl HasCopyStore for Store {
     fn copy_store(&self) -> CopyStore<'_> {
         CopyStore::Table(&self.table, SYNC_ACCOUNT)
@@ -171,7 +176,7 @@ impl Replays for Store {
     }
 }
 
-impl TaskStore for Store {
+impl AssignablePool for Store {
     async fn assignable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
         let out = self
             .table
@@ -196,20 +201,9 @@ impl TaskStore for Store {
         ids.sort_unstable();
         Ok(ids)
     }
+}
 
-    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
-        let out = self
-            .table
-            .client()
-            .get_item()
-            .table_name(self.table.name())
-            .set_key(Some(key(task_pk(id), "TASK")))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.item().map(read_task).transpose()
-    }
-
+impl TaskCreation for Store {
     async fn create_task(
         &self,
         task: &Task,
@@ -228,6 +222,21 @@ impl TaskStore for Store {
             events.iter().map(|e| outbox::record(self.table.name(), e)),
         );
         self.commit_keyed(transaction, keyed, now).await
+    }
+}
+
+impl TaskCompletion for Store {
+    async fn task(&self, id: Uuid) -> Result<Option<Task>, StoreError> {
+        let out = self
+            .table
+            .client()
+            .get_item()
+            .table_name(self.table.name())
+            .set_key(Some(key(task_pk(id), "TASK")))
+            .consistent_read(true)
+            .send()
+            .await?;
+        out.item().map(read_task).transpose()
     }
 
     async fn complete_task(
@@ -263,7 +272,9 @@ impl TaskStore for Store {
             .with("open-counter", self.open_counter(done.shard(), -1));
         self.commit_keyed(transaction, keyed, now).await
     }
+}
 
+impl TaskListings for Store {
     async fn tasks_of(
         &self,
         assignee: Uuid,
@@ -284,7 +295,9 @@ impl TaskStore for Store {
     async fn all_tasks(&self, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
         self.table.scan_prefix("TASK#", None, limit, cursor).await
     }
+}
 
+impl Shuffles for Store {
     /// From the per-shard counters (one call).
     async fn open_tasks(&self) -> Result<u64, StoreError> {
         let keys = (0..SHARDS)
@@ -341,7 +354,9 @@ impl TaskStore for Store {
             &job::read(&item)?,
         )))
     }
+}
 
+impl ShufflePages for Store {
     async fn open_tasks_page(
         &self,
         shard: u32,
@@ -403,7 +418,9 @@ impl TaskStore for Store {
         }
         Ok(PageSaved::Stale(stale))
     }
+}
 
+impl TitleMigration for Store {
     async fn tasks_without_jira_id(
         &self,
         limit: usize,

@@ -1,5 +1,7 @@
 //! The task tracker against the emulator, called as API Gateway would call it.
 
+use ates_tasks::app::Shuffles;
+use ates_tasks::app::TaskCompletion;
 use std::collections::HashMap;
 
 use ates_kernel::copies::KeepsAccountCopies;
@@ -7,7 +9,7 @@ use ates_kernel::identity::Role;
 use ates_kernel::job::{JobTable, Page};
 use ates_kernel::testing::{self, answer as read, api_request, Emulator};
 use ates_tasks::api;
-use ates_tasks::app::{self, PageOutcome, TaskStore};
+use ates_tasks::app::{self, PageOutcome};
 use ates_tasks::store::Store;
 use rand::SeedableRng;
 use serde_json::{json, Value};

@@ -1,5 +1,6 @@
-//! The contract of [`TaskStore`] (and the kernel ports it extends, [`KeepsAccountCopies`] and
-//! [`Replays`]): what the use cases rely on, asserted through the port alone. Every contract runs
+//! The contract of every port of the tasks table (`ports`: each contract names the ports it
+//! asserts) and of the kernel ports beside them, [`KeepsAccountCopies`] and [`Replays`]: what the
+//! use cases rely on, asserted through the ports alone. Every contract runs
 //! on the in-memory store the use-case tests use (`memory::…`) and on the DynamoDB store over a
 //! fresh table of one emulator shared by this binary (`dynamo::…`), so the one cannot drift from
 //! the other unnoticed.
@@ -7,6 +8,7 @@
 use std::collections::BTreeSet;
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::copies::{AccountCopies, KeepsAccountCopies};
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{IdempotencyKey, Replay};
 use ates_kernel::identity::Role;
@@ -14,8 +16,12 @@ use ates_kernel::inbox::Outcome;
 use ates_kernel::job::{Cursor, Page};
 use ates_kernel::testing::{self, at, every_page};
 use ates_kernel::usecase::Keyed;
+use ates_kernel::usecase::Replays;
 use ates_tasks::error::TaskError;
-use ates_tasks::ports::{PageSaved, Saved, TaskStore};
+use ates_tasks::ports::{
+    AssignablePool, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion, TaskCreation,
+    TaskListings, TitleMigration,
+};
 use ates_tasks::shuffle::{Shuffle, PAGE_SIZE};
 use ates_tasks::task::{shard_of, Status, Task, SHARDS};
 use chrono::{DateTime, Duration, Utc};
@@ -77,7 +83,7 @@ fn created(task: &Task) -> Envelope {
     testing::event("tasks", &task.created(), task.created_at)
 }
 
-async fn create<S: TaskStore>(store: &S, task: &Task) {
+async fn create<S: TaskCreation>(store: &S, task: &Task) {
     let saved = store.create_task(task, &[created(task)], None, now()).await;
     assert_eq!(saved.unwrap(), Saved::Done, "{task:?} created");
 }
@@ -88,7 +94,7 @@ fn done(task: &Task) -> (Task, Envelope) {
     (done, testing::event("tasks", &completed, now()))
 }
 
-async fn complete<S: TaskStore>(store: &S, task: &Task) -> Task {
+async fn complete<S: TaskCompletion>(store: &S, task: &Task) -> Task {
     let (done, event) = done(task);
     let saved = store.complete_task(task, &done, &event, None, now()).await;
     assert_eq!(saved.unwrap(), Saved::Done);
@@ -122,7 +128,11 @@ fn snapshot(role: Role, active: bool, revision: u64, id: Uuid) -> AccountSnapsho
 // ---------------------------------------------------------------------------------------------
 // The contracts.
 
-async fn a_new_task_reads_back_and_counts_as_open<S: TaskStore>(store: &S) {
+async fn a_new_task_reads_back_and_counts_as_open<
+    S: ShufflePages + Shuffles + TaskCompletion + TaskCreation,
+>(
+    store: &S,
+) {
     let assignee = Uuid::now_v7();
     let (first, second) = (
         task(assignee, "First", now()),
@@ -147,7 +157,7 @@ async fn a_new_task_reads_back_and_counts_as_open<S: TaskStore>(store: &S) {
     assert_eq!(store.reload(&[]).await.unwrap(), vec![]);
 }
 
-async fn a_task_id_taken_writes_nothing<S: TaskStore>(store: &S) {
+async fn a_task_id_taken_writes_nothing<S: Shuffles + TaskCompletion + TaskCreation>(store: &S) {
     let original = task(Uuid::now_v7(), "Original", now());
     create(store, &original).await;
     let impostor = Task {
@@ -162,7 +172,11 @@ async fn a_task_id_taken_writes_nothing<S: TaskStore>(store: &S) {
     assert_eq!(store.open_tasks().await.unwrap(), 1, "counted once");
 }
 
-async fn a_used_idempotency_key_writes_nothing_and_keeps_the_first_answer<S: TaskStore>(store: &S) {
+async fn a_used_idempotency_key_writes_nothing_and_keeps_the_first_answer<
+    S: Replays + Shuffles + TaskCompletion + TaskCreation,
+>(
+    store: &S,
+) {
     let manager = Uuid::now_v7();
     let key = keyed(manager, "create-1", "create A");
     assert_eq!(store.replay(&key.key).await.unwrap(), None);
@@ -209,7 +223,11 @@ async fn a_used_idempotency_key_writes_nothing_and_keeps_the_first_answer<S: Tas
     );
 }
 
-async fn a_completion_writes_once_and_a_stale_one_writes_nothing<S: TaskStore>(store: &S) {
+async fn a_completion_writes_once_and_a_stale_one_writes_nothing<
+    S: ShufflePages + Shuffles + TaskCompletion + TaskCreation,
+>(
+    store: &S,
+) {
     let assignee = Uuid::now_v7();
     let open = task(assignee, "Open", now());
     create(store, &open).await;
@@ -276,7 +294,11 @@ async fn a_completion_writes_once_and_a_stale_one_writes_nothing<S: TaskStore>(s
     assert_eq!(store.open_tasks().await.unwrap(), 1);
 }
 
-async fn an_assignees_tasks_are_listed_by_status_newest_first_and_paged<S: TaskStore>(store: &S) {
+async fn an_assignees_tasks_are_listed_by_status_newest_first_and_paged<
+    S: TaskCompletion + TaskCreation + TaskListings,
+>(
+    store: &S,
+) {
     let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
     let mut kiwis = Vec::new();
     for minutes in [3, 1, 4, 1, 5, 9, 2] {
@@ -332,7 +354,9 @@ async fn an_assignees_tasks_are_listed_by_status_newest_first_and_paged<S: TaskS
     );
 }
 
-async fn every_task_is_listed_once_across_pages<S: TaskStore>(store: &S) {
+async fn every_task_is_listed_once_across_pages<S: TaskCompletion + TaskCreation + TaskListings>(
+    store: &S,
+) {
     let mut all = Vec::new();
     for i in 0..7 {
         let t = task(Uuid::now_v7(), &format!("Task {i}"), now());
@@ -356,7 +380,11 @@ async fn every_task_is_listed_once_across_pages<S: TaskStore>(store: &S) {
     assert!(matches!(forged, Err(TaskError::Invalid(_))), "{forged:?}");
 }
 
-async fn a_shards_open_tasks_are_paged_in_order_of_id<S: TaskStore>(store: &S) {
+async fn a_shards_open_tasks_are_paged_in_order_of_id<
+    S: ShufflePages + TaskCompletion + TaskCreation,
+>(
+    store: &S,
+) {
     let shard = 5;
     let mut open = Vec::new();
     for _ in 0..PAGE_SIZE + 3 {
@@ -409,7 +437,11 @@ fn cursor_after(task: &Task) -> Cursor {
     Cursor::from([("task_id".to_owned(), task.task_id.to_string())])
 }
 
-async fn a_shuffle_reads_back_and_each_page_commits_once<S: TaskStore>(store: &S) {
+async fn a_shuffle_reads_back_and_each_page_commits_once<
+    S: ShufflePages + Shuffles + TaskCompletion + TaskCreation + TaskListings,
+>(
+    store: &S,
+) {
     let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
     let (a, b) = (in_shard(0, kiwi), in_shard(0, kiwi));
     create(store, &a).await;
@@ -486,7 +518,11 @@ async fn a_shuffle_reads_back_and_each_page_commits_once<S: TaskStore>(store: &S
     assert_eq!(store.open_tasks().await.unwrap(), 2, "still open");
 }
 
-async fn a_stale_or_unknown_shuffle_page_writes_nothing<S: TaskStore>(store: &S) {
+async fn a_stale_or_unknown_shuffle_page_writes_nothing<
+    S: ShufflePages + Shuffles + TaskCompletion + TaskCreation,
+>(
+    store: &S,
+) {
     let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
     let (fresh, changed) = (in_shard(3, kiwi), in_shard(3, kiwi));
     create(store, &fresh).await;
@@ -537,7 +573,11 @@ async fn a_stale_or_unknown_shuffle_page_writes_nothing<S: TaskStore>(store: &S)
     assert_eq!(saved.unwrap(), PageSaved::UnknownShuffle);
 }
 
-async fn tasks_without_a_jira_id_are_found_and_retitled_once<S: TaskStore>(store: &S) {
+async fn tasks_without_a_jira_id_are_found_and_retitled_once<
+    S: TaskCompletion + TaskCreation + TitleMigration,
+>(
+    store: &S,
+) {
     let assignee = Uuid::now_v7();
     let legacy = task(assignee, "[UBERPOP-42] Fix the nest", now());
     let plain = task(assignee, "Feed the birds", now());
@@ -603,7 +643,11 @@ async fn tasks_without_a_jira_id_are_found_and_retitled_once<S: TaskStore>(store
     assert_eq!(ids(&found), vec![plain.task_id]);
 }
 
-async fn account_copies_move_only_forward_and_make_the_pool<S: TaskStore>(store: &S) {
+async fn account_copies_move_only_forward_and_make_the_pool<
+    S: AccountCopies + AssignablePool + KeepsAccountCopies,
+>(
+    store: &S,
+) {
     let (kiwi, mango, boss) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
     assert_eq!(store.account_copy(kiwi).await.unwrap(), None);
     assert!(store.assignable_accounts().await.unwrap().is_empty());
@@ -661,4 +705,14 @@ async fn account_copies_move_only_forward_and_make_the_pool<S: TaskStore>(store:
     let mut pool = vec![mango, boss];
     pool.sort_unstable();
     assert_eq!(store.assignable_accounts().await.unwrap(), pool);
+    assert_eq!(
+        save(snapshot(Role::Manager, true, 2, mango)).await,
+        Outcome::Applied,
+        "an accountant made a manager"
+    );
+    assert_eq!(
+        store.assignable_accounts().await.unwrap(),
+        vec![boss],
+        "a manager takes no tasks"
+    );
 }

@@ -4,10 +4,14 @@
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
-use ates_kernel::identity::{Capability, NotAllowed, Role};
+use ates_kernel::identity::{Claims, NotAllowed, Refused, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::testing;
-use ates_tasks::app::{self, Answer, Issued, Managers, PageOutcome, TaskStore};
+use ates_tasks::app::AssignablePool;
+use ates_tasks::app::Shuffles;
+use ates_tasks::app::TaskCompletion;
+use ates_tasks::app::TaskCreation;
+use ates_tasks::app::{self, Answer, Issued, PageOutcome};
 use ates_tasks::error::TaskError;
 use ates_tasks::memory::MemoryStore;
 use ates_tasks::task::{NewTask, Status, Task, ValidTask};
@@ -33,18 +37,22 @@ async fn account(store: &MemoryStore, role: Role) -> Uuid {
     id
 }
 
+/// What a verified token says of `who`: its role is the one they signed in with, so the
+/// account copy, not this, decides what they may do.
+fn token(who: Uuid) -> Claims {
+    Claims {
+        account_id: who,
+        role: Role::Worker,
+    }
+}
+
 fn by(who: Uuid, key: Option<&str>) -> Issued {
     Issued {
-        by: who,
+        by: token(who),
         cause: Cause::request("test"),
         idempotency: key.and_then(|k| IdempotencyKey::new(&who.to_string(), k)),
         now: Utc::now(),
     }
-}
-
-/// A manager's proof, as the HTTP edge makes it from the caller.
-fn managing(manager: Uuid) -> Capability<Managers> {
-    Capability::check(manager, Role::Manager).unwrap()
 }
 
 fn new_task(title: &str) -> ValidTask {
@@ -120,6 +128,33 @@ async fn a_deactivated_or_demoted_account_gets_no_new_tasks() {
             staying
         );
     }
+}
+
+#[tokio::test]
+async fn a_deactivated_accounts_live_token_neither_completes_nor_lists_nor_creates() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let worker = account(&store, Role::Worker).await;
+    let task = create(&store, manager, "Fix").await;
+    assert_eq!(task.assignee_id, worker);
+    app::sync_account(&store, &account_event(worker, Role::Worker, false, 2))
+        .await
+        .unwrap();
+    let gone = |answer: Result<(), TaskError>| {
+        matches!(answer, Err(TaskError::Refused(Refused::Deactivated)))
+    };
+    let completed = app::complete_task(&store, task.task_id, &by(worker, None)).await;
+    assert!(gone(completed.map(drop)));
+    let mine = app::my_tasks(&store, &token(worker), Status::Open, 10, None).await;
+    assert!(gone(mine.map(drop)));
+    let rng = &mut StdRng::seed_from_u64(3);
+    let created = app::create_task(&store, &new_task("Mine"), &by(worker, None), rng).await;
+    assert!(gone(created.map(drop)));
+    assert_eq!(
+        store.task(task.task_id).await.unwrap().unwrap().status,
+        Status::Open,
+        "nothing was written"
+    );
 }
 
 #[tokio::test]
@@ -255,7 +290,7 @@ async fn a_shuffle_reassigns_every_open_task_once_page_by_page_and_leaves_done_t
         done += 1;
     }
     let before = store.published().len();
-    let shuffle = app::start_shuffle(&store, &managing(manager), &by(manager, None))
+    let shuffle = app::start_shuffle(&store, &by(manager, None))
         .await
         .unwrap();
     assert_eq!(shuffle.total, 1000 - done);
@@ -264,7 +299,7 @@ async fn a_shuffle_reassigns_every_open_task_once_page_by_page_and_leaves_done_t
         pages > 16,
         "some shard took more than one page ({pages} pages)"
     );
-    let progress = app::shuffle_progress(&store, &managing(manager), shuffle.shuffle_id)
+    let progress = app::shuffle_progress(&store, &token(manager), shuffle.shuffle_id)
         .await
         .unwrap();
     assert_eq!(
@@ -289,25 +324,43 @@ async fn a_shuffle_reassigns_every_open_task_once_page_by_page_and_leaves_done_t
 async fn the_shuffle_is_refused_with_nobody_to_assign_to() {
     let store = MemoryStore::default();
     let manager = account(&store, Role::Manager).await;
-    let refused = app::start_shuffle(&store, &managing(manager), &by(manager, None)).await;
+    let refused = app::start_shuffle(&store, &by(manager, None)).await;
     assert!(matches!(refused, Err(TaskError::NobodyAssignable)));
     assert!(store.work().is_empty());
 }
 
 #[tokio::test]
 async fn only_managers_and_admins_may_see_every_task_and_shuffle() {
-    for role in [Role::Worker, Role::Accountant] {
-        let refused = Capability::<Managers>::check(Uuid::now_v7(), role).unwrap_err();
-        assert_eq!(refused, NotAllowed { role });
-    }
     let store = MemoryStore::default();
     let manager = account(&store, Role::Manager).await;
     let admin = account(&store, Role::Admin).await;
     account(&store, Role::Worker).await;
     let task = create(&store, manager, "Fix").await;
+    for role in [Role::Worker, Role::Accountant] {
+        let id = account(&store, role).await;
+        let refused = |answer: Result<(), TaskError>| matches!(answer, Err(TaskError::Refused(Refused::NotAllowed(n))) if n == NotAllowed { role });
+        let all = app::all_tasks(&store, &token(id), 10, None).await;
+        assert!(refused(all.map(drop)));
+        let shuffle = app::start_shuffle(&store, &by(id, None)).await;
+        assert!(refused(shuffle.map(drop)));
+        let progress = app::shuffle_progress(&store, &token(id), Uuid::now_v7()).await;
+        assert!(refused(progress.map(drop)));
+        let as_manager = Claims {
+            account_id: id,
+            role: Role::Manager,
+        };
+        assert!(
+            refused(
+                app::all_tasks(&store, &as_manager, 10, None)
+                    .await
+                    .map(drop)
+            ),
+            "the account's role counts, not the token's"
+        );
+    }
+    assert!(store.work().is_empty(), "no shuffle started");
     for (id, role) in [(manager, Role::Manager), (admin, Role::Admin)] {
-        let overseer = Capability::<Managers>::check(id, role).unwrap();
-        let all = app::all_tasks(&store, &overseer, 10, None).await.unwrap();
+        let all = app::all_tasks(&store, &token(id), 10, None).await.unwrap();
         let ids: Vec<Uuid> = all.items.iter().map(|t| t.task_id).collect();
         assert_eq!(ids, [task.task_id], "{role} sees every task");
     }
@@ -329,7 +382,7 @@ async fn the_events_of_one_task_carry_its_version_so_a_consumer_can_order_them()
     let manager = account(&store, Role::Manager).await;
     account(&store, Role::Worker).await;
     let task = create(&store, manager, "Fix").await;
-    app::start_shuffle(&store, &managing(manager), &by(manager, None))
+    app::start_shuffle(&store, &by(manager, None))
         .await
         .unwrap();
     drive_shuffle(&store).await;

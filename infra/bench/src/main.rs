@@ -181,6 +181,7 @@ mod tasks {
     use serde_json::{json, Value};
     use std::time::{Duration, Instant};
 
+    /// One request to the local stack's API, a minute at the most.
     pub(crate) fn call(
         api: &str,
         method: &str,
@@ -188,22 +189,8 @@ mod tasks {
         token: Option<&str>,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut req =
-            ureq::request(method, &format!("{api}{path}")).timeout(Duration::from_secs(60));
-        if let Some(t) = token {
-            req = req.set("authorization", &format!("Bearer {t}"));
-        }
-        let result = match body {
-            Some(b) => req.send_json(b),
-            None => req.call(),
-        };
-        let response = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{method} {path}: {e}"),
-        };
-        let status = response.status();
-        (status, response.into_json().unwrap_or(Value::Null))
+        let timeout = Some(Duration::from_secs(60));
+        ates_tests::call_api(api, method, path, token, body.as_ref(), timeout)
     }
 
     pub(crate) fn calls(api: &str) -> Value {

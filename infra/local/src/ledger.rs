@@ -5,8 +5,9 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+/// How one message or record fared at one function: each time it arrived, and how that ended.
 #[derive(Debug, Clone, Serialize)]
-pub struct Delivery {
+pub struct Receipts {
     /// The event source mapping or trigger, e.g. `AccountEvents`.
     pub source: String,
     pub deliveries: u32,
@@ -21,7 +22,7 @@ pub struct Delivery {
 
 #[derive(Default)]
 pub struct Ledger {
-    by_function: Mutex<BTreeMap<String, BTreeMap<String, Delivery>>>,
+    by_function: Mutex<BTreeMap<String, BTreeMap<String, Receipts>>>,
 }
 
 pub enum Outcome<'a> {
@@ -45,7 +46,7 @@ impl Ledger {
             .entry(function.to_string())
             .or_default()
             .entry(key.to_string())
-            .or_insert_with(|| Delivery {
+            .or_insert_with(|| Receipts {
                 source: source.to_string(),
                 deliveries: 0,
                 outcomes: Vec::new(),

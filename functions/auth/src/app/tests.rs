@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use crate::account::{AccountChange, NewAccount};
-use crate::app::{self, Admin, BootstrapAdmin};
+use crate::app::{self, BootstrapAdmin};
 use crate::challenge::{
     WrongGuesses, CODE_LIFETIME_SECONDS, FIRST_WAIT_SECONDS, FREE_WRONG_GUESSES,
     MAX_CODES_PER_WINDOW, MAX_GUESSES, MAX_WAIT_SECONDS,
@@ -14,7 +14,9 @@ use crate::error::AuthError;
 use crate::issuer::{Issuer, KeyRing, RefreshToken, TokenPair, AUDIENCE, REFRESH_TOKEN_SECONDS};
 use crate::memory::{MemoryStore, RecordingMailer, TokenState};
 use ates_kernel::event::Cause;
+use ates_kernel::identity::{Claims, Refused};
 use ates_kernel::identity::{NotAllowed, Role};
+use ates_kernel::testing::claims;
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::Value;
@@ -35,8 +37,8 @@ fn issuer() -> Issuer {
 }
 
 /// An admin's proof, as the HTTP edge makes it from the caller.
-fn admin() -> Admin {
-    Admin::check(Uuid::now_v7(), Role::Admin).unwrap()
+fn admin() -> Claims {
+    claims(Uuid::now_v7(), Role::Admin)
 }
 
 fn cause() -> Cause {
@@ -98,7 +100,7 @@ impl Auth {
     }
 
     async fn deactivate(&self, id: Uuid) -> Result<crate::account::Account, AuthError> {
-        let root = Admin::check(self.admin_id, Role::Admin).unwrap();
+        let root = claims(self.admin_id, Role::Admin);
         app::deactivate_account(&self.store, &root, id, &cause(), self.now).await
     }
 
@@ -196,14 +198,31 @@ async fn an_email_belongs_to_one_account() {
 
 #[tokio::test]
 async fn only_admins_administer_accounts() {
-    for role in [Role::Worker, Role::Manager, Role::Accountant] {
-        let refused = Admin::check(Uuid::now_v7(), role).unwrap_err();
-        assert_eq!(refused, NotAllowed { role });
+    let auth = Auth::start().await;
+    for (i, role) in [Role::Worker, Role::Manager, Role::Accountant]
+        .into_iter()
+        .enumerate()
+    {
+        let account = auth
+            .create(&format!("popug{i}@popug.test"), role, None)
+            .await
+            .unwrap();
+        let as_admin = claims(account.account_id, Role::Admin);
+        let refused = app::list_accounts(&auth.store, &as_admin, None, None).await;
+        let Err(AuthError::Refused(Refused::NotAllowed(refused))) = refused else {
+            panic!("a {role} listed the accounts");
+        };
+        assert_eq!(
+            refused,
+            NotAllowed { role },
+            "the account's role counts, not the token's"
+        );
         assert_eq!(refused.to_string(), format!("a {role} may not do this"));
     }
-    let id = Uuid::now_v7();
-    let admin = Admin::check(id, Role::Admin).unwrap();
-    assert_eq!((admin.account_id(), admin.role()), (id, Role::Admin));
+    let root = claims(auth.admin_id, Role::Worker);
+    assert!(app::list_accounts(&auth.store, &root, None, None)
+        .await
+        .is_ok());
 }
 
 #[tokio::test]
@@ -843,7 +862,9 @@ async fn an_update_is_published_and_a_change_to_nothing_is_not() {
         auth.event_names(kiwi.account_id),
         ["Account.Created", "Account.Updated"]
     );
-    let stored = app::me(&auth.store, kiwi.account_id).await.unwrap();
+    let stored = app::me(&auth.store, &claims(kiwi.account_id, Role::Worker))
+        .await
+        .unwrap();
     assert_eq!(stored, changed);
     let unknown = app::update_account(
         &auth.store,
@@ -1019,8 +1040,13 @@ async fn me_is_the_signed_in_account() {
         .create("kiwi@popug.test", Role::Worker, None)
         .await
         .unwrap();
-    assert_eq!(app::me(&auth.store, kiwi.account_id).await.unwrap(), kiwi);
-    let unknown = app::me(&auth.store, Uuid::now_v7()).await;
+    assert_eq!(
+        app::me(&auth.store, &claims(kiwi.account_id, Role::Worker))
+            .await
+            .unwrap(),
+        kiwi
+    );
+    let unknown = app::me(&auth.store, &claims(Uuid::now_v7(), Role::Worker)).await;
     assert!(
         matches!(unknown, Err(AuthError::UnknownAccount)),
         "{unknown:?}"
