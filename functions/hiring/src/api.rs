@@ -3,19 +3,20 @@
 //! problems once, in `error.rs`. Three kinds of caller:
 //! - nobody (`POST /hiring/applications`): the public form, answered in a fixed time;
 //! - the applicant, by the `Application-Token` header (no JWT);
-//! - staff, whose caller becomes the `Capability<Staff>` the use case takes, before anything
-//!   else is read.
+//! - staff, by the token's claims, which the use case resolves to the caller and its rights
+//!   (`Capability<Staff>`) before it reads anything else.
 
 use ates_kernel::dynamo::Listed;
 use ates_kernel::event::Cause;
 use ates_kernel::http::{self, correlation_id, HttpResult, Problem};
+use ates_kernel::identity::Claims;
 use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::{self, Answer, Staff};
+use crate::app::{self, Answer};
 use crate::application::{self, Application, NewAcceptance, NewApplication, NewDecline, Status};
 use crate::bank::{self, Entry, NewProfile, NewQuestion, NewTest, Profile, Question, Test};
 use crate::ports::{Accounts, ApplicationChanges, Applications, Bank, TokenMail, Workers};
@@ -28,13 +29,10 @@ pub const TOKEN_HEADER: &str = "application-token";
 /// answer faster or slower than a new one.
 pub const APPLY_TIME: std::time::Duration = std::time::Duration::from_secs(1);
 
-fn staff_request(
-    req: &Request,
-    staff: &ates_kernel::identity::Capability<Staff>,
-) -> Result<app::Request, Problem> {
+fn staff_request(req: &Request, claims: &Claims) -> Result<app::Request, Problem> {
     Ok(app::Request {
         cause: Cause::request(correlation_id(req)),
-        idempotency: http::idempotency_key(req, &staff.account_id().to_string())?,
+        idempotency: http::idempotency_key(req, &claims.account_id.to_string())?,
         now: Utc::now(),
     })
 }
@@ -144,7 +142,7 @@ pub async fn submit_answers(
 /// `GET /hiring/applications?status=&kind=&limit=&cursor=` (managers, admins): one status's
 /// applications (`new` if none is given), of one kind if given, newest first.
 pub async fn list_applications(store: &(impl Applications + Accounts), req: Request) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     for unsupported in ["from", "to"] {
         if http::query_param(&req, unsupported).is_some() {
             return Err(Problem::invalid(format!(
@@ -163,7 +161,7 @@ pub async fn list_applications(store: &(impl Applications + Accounts), req: Requ
         .transpose()?;
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
-    let listed = app::applications(store, &staff, status, kind, limit, cursor.as_deref()).await?;
+    let listed = app::applications(store, &claims, status, kind, limit, cursor.as_deref()).await?;
     http::json(
         StatusCode::OK,
         &Page {
@@ -179,8 +177,8 @@ pub async fn review_application(
     store: &(impl Applications + Accounts),
     req: Request,
 ) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
-    let application = app::application(store, &staff, id(&req, "application_id")?).await?;
+    let claims = http::claims(&req)?;
+    let application = app::application(store, &claims, id(&req, "application_id")?).await?;
     http::json(StatusCode::OK, &application.review())
 }
 
@@ -195,13 +193,13 @@ pub async fn assign_test(
     store: &(impl Applications + ApplicationChanges + Bank + Accounts),
     req: Request,
 ) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let application_id = id(&req, "application_id")?;
     let body: TestProfile = http::body(&req)?;
-    let request = staff_request(&req, &staff)?;
+    let request = staff_request(&req, &claims)?;
     let assigned = app::assign_test(
         store,
-        &staff,
+        &claims,
         application_id,
         body.test_profile_id,
         &request,
@@ -216,11 +214,11 @@ pub async fn accept(
     store: &(impl Applications + ApplicationChanges + Accounts),
     req: Request,
 ) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let application_id = id(&req, "application_id")?;
     let acceptance: NewAcceptance = http::body(&req)?;
-    let request = staff_request(&req, &staff)?;
-    let accepted = app::accept(store, &staff, application_id, &acceptance, &request).await?;
+    let request = staff_request(&req, &claims)?;
+    let accepted = app::accept(store, &claims, application_id, &acceptance, &request).await?;
     decided(accepted)
 }
 
@@ -229,12 +227,12 @@ pub async fn decline(
     store: &(impl Applications + ApplicationChanges + Accounts),
     req: Request,
 ) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let application_id = id(&req, "application_id")?;
     let decline: NewDecline = http::body(&req)?;
     let reason = decline.validate()?;
-    let request = staff_request(&req, &staff)?;
-    let declined = app::decline(store, &staff, application_id, &reason, &request).await?;
+    let request = staff_request(&req, &claims)?;
+    let declined = app::decline(store, &claims, application_id, &reason, &request).await?;
     decided(declined)
 }
 
@@ -247,76 +245,76 @@ fn entry_param<T: Entry>() -> String {
 
 /// `POST /hiring/questions` → 201.
 pub async fn create_question(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let new: NewQuestion = http::body(&req)?;
     let new = new.validate()?;
-    let request = staff_request(&req, &staff)?;
+    let request = staff_request(&req, &claims)?;
     answer(
         StatusCode::CREATED,
-        app::create_question(store, &staff, &new, &request).await?,
+        app::create_question(store, &claims, &new, &request).await?,
     )
 }
 
 /// `PUT /hiring/questions/{question_id}`: the next revision.
 pub async fn revise_question(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let question_id = id(&req, &entry_param::<Question>())?;
     let new: NewQuestion = http::body(&req)?;
     let new = new.validate()?;
-    let request = staff_request(&req, &staff)?;
+    let request = staff_request(&req, &claims)?;
     answer(
         StatusCode::OK,
-        app::revise_question(store, &staff, question_id, &new, &request).await?,
+        app::revise_question(store, &claims, question_id, &new, &request).await?,
     )
 }
 
 /// `POST /hiring/tests` → 201.
 pub async fn create_test(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let new: NewTest = http::body(&req)?;
     let new = new.validate()?;
-    let request = staff_request(&req, &staff)?;
+    let request = staff_request(&req, &claims)?;
     answer(
         StatusCode::CREATED,
-        app::create_test(store, &staff, &new, &request).await?,
+        app::create_test(store, &claims, &new, &request).await?,
     )
 }
 
 /// `PUT /hiring/tests/{test_id}`: the next revision.
 pub async fn revise_test(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let test_id = id(&req, &entry_param::<Test>())?;
     let new: NewTest = http::body(&req)?;
     let new = new.validate()?;
-    let request = staff_request(&req, &staff)?;
+    let request = staff_request(&req, &claims)?;
     answer(
         StatusCode::OK,
-        app::revise_test(store, &staff, test_id, &new, &request).await?,
+        app::revise_test(store, &claims, test_id, &new, &request).await?,
     )
 }
 
 /// `POST /hiring/profiles` → 201 (a pass mark above the maximum score is 422).
 pub async fn create_profile(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let new: NewProfile = http::body(&req)?;
     let new = new.validate()?;
-    let request = staff_request(&req, &staff)?;
+    let request = staff_request(&req, &claims)?;
     answer(
         StatusCode::CREATED,
-        app::create_profile(store, &staff, &new, &request).await?,
+        app::create_profile(store, &claims, &new, &request).await?,
     )
 }
 
 /// `PUT /hiring/profiles/{profile_id}`: the next revision.
 pub async fn revise_profile(store: &(impl Bank + Accounts), req: Request) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let profile_id = id(&req, &entry_param::<Profile>())?;
     let new: NewProfile = http::body(&req)?;
     let new = new.validate()?;
-    let request = staff_request(&req, &staff)?;
+    let request = staff_request(&req, &claims)?;
     answer(
         StatusCode::OK,
-        app::revise_profile(store, &staff, profile_id, &new, &request).await?,
+        app::revise_profile(store, &claims, profile_id, &new, &request).await?,
     )
 }
 
@@ -325,12 +323,12 @@ pub async fn retire<T: Entry>(
     store: &(impl crate::ports::Shelf<T> + Accounts),
     req: Request,
 ) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let entry_id = id(&req, &entry_param::<T>())?;
-    let request = staff_request(&req, &staff)?;
+    let request = staff_request(&req, &claims)?;
     answer(
         StatusCode::OK,
-        app::retire::<T>(store, &staff, entry_id, &request).await?,
+        app::retire::<T>(store, &claims, entry_id, &request).await?,
     )
 }
 
@@ -339,9 +337,9 @@ pub async fn bank_entry<T: Entry>(
     store: &(impl crate::ports::Shelf<T> + Accounts),
     req: Request,
 ) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let entry_id = id(&req, &entry_param::<T>())?;
-    let entry: T = app::bank_entry(store, &staff, T::KIND, entry_id).await?;
+    let entry: T = app::bank_entry(store, &claims, T::KIND, entry_id).await?;
     http::json(StatusCode::OK, &entry)
 }
 
@@ -350,30 +348,30 @@ pub async fn bank_entries<T: Entry>(
     store: &(impl crate::ports::Shelf<T> + Accounts),
     req: Request,
 ) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
-    page(app::bank_entries::<T>(store, &staff, limit, cursor.as_deref()).await?)
+    page(app::bank_entries::<T>(store, &claims, limit, cursor.as_deref()).await?)
 }
 
 // ------------------------------------------------------------------------------- workers
 
 /// `GET /hiring/workers/{account_id}/profile` (managers, admins).
 pub async fn worker_profile(store: &(impl Workers + Accounts), req: Request) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
-    let profile = app::worker_profile(store, &staff, id(&req, "account_id")?).await?;
+    let claims = http::claims(&req)?;
+    let profile = app::worker_profile(store, &claims, id(&req, "account_id")?).await?;
     http::json(StatusCode::OK, &profile)
 }
 
 /// `PUT /hiring/workers/{account_id}/profile` `{skills, level}` (managers, admins).
 pub async fn set_worker_profile(store: &(impl Workers + Accounts), req: Request) -> HttpResult {
-    let staff = http::caller(&req, store).await?.may::<Staff>()?;
+    let claims = http::claims(&req)?;
     let account_id = id(&req, "account_id")?;
     let profile: NewWorkerProfile = http::body(&req)?;
     let profile = profile.validate()?;
-    let request = staff_request(&req, &staff)?;
+    let request = staff_request(&req, &claims)?;
     answer(
         StatusCode::OK,
-        app::set_worker_profile(store, &staff, account_id, &profile, &request).await?,
+        app::set_worker_profile(store, &claims, account_id, &profile, &request).await?,
     )
 }

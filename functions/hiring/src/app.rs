@@ -12,7 +12,7 @@
 
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
-use ates_kernel::identity::{Capability, Rights, Role};
+use ates_kernel::identity::{AccountCopies, Claims, Rights, Role};
 use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -185,10 +185,11 @@ pub async fn submit_answers(
 
 /// M1: an application with everything hiring knows of it (answers and score included).
 pub async fn application(
-    store: &impl Applications,
-    _staff: &Capability<Staff>,
+    store: &(impl Applications + AccountCopies),
+    claims: &Claims,
     id: Uuid,
 ) -> Result<Application, HiringError> {
+    claims.may::<Staff>(store).await?;
     store
         .application(id)
         .await?
@@ -197,13 +198,14 @@ pub async fn application(
 
 /// M1: the applications in one status, of one kind if given, newest first.
 pub async fn applications(
-    store: &impl Applications,
-    _staff: &Capability<Staff>,
+    store: &(impl Applications + AccountCopies),
+    claims: &Claims,
     status: Status,
     kind: Option<Kind>,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<ates_kernel::dynamo::Listed<Application>, HiringError> {
+    claims.may::<Staff>(store).await?;
     store.applications_in(status, kind, limit, cursor).await
 }
 
@@ -270,12 +272,13 @@ where
 /// M1: a worker application in `new` is given the test of a profile, pinned as the bank holds it
 /// now; it moves to `test` with its deadline, and the applicant is told (by the event).
 pub async fn assign_test(
-    store: &(impl Applications + ApplicationChanges + Bank),
-    staff: &Capability<Staff>,
+    store: &(impl Applications + ApplicationChanges + Bank + AccountCopies),
+    claims: &Claims,
     id: Uuid,
     profile_id: Uuid,
     request: &Request,
 ) -> Result<Answer<Application>, HiringError> {
+    let staff = claims.may::<Staff>(store).await?;
     let keyed = request.keyed(&format!("assign-test {id}"), &profile_id)?;
     let paper = paper_of(store, profile_id).await?;
     decide(store, id, keyed, request, |before| {
@@ -291,11 +294,12 @@ pub async fn assign_test(
 /// is auth's to create, from `Application.Accepted`.
 pub async fn accept(
     store: &(impl Applications + ApplicationChanges + Accounts),
-    staff: &Capability<Staff>,
+    claims: &Claims,
     id: Uuid,
     acceptance: &NewAcceptance,
     request: &Request,
 ) -> Result<Answer<Application>, HiringError> {
+    let staff = claims.may::<Staff>(store).await?;
     let keyed = request.keyed(&format!("accept {id}"), acceptance)?;
     let application = store
         .application(id)
@@ -325,12 +329,13 @@ pub async fn accept(
 
 /// M1: a person declines (from `new` or `check`) with a reason the applicant is mailed.
 pub async fn decline(
-    store: &(impl Applications + ApplicationChanges),
-    staff: &Capability<Staff>,
+    store: &(impl Applications + ApplicationChanges + AccountCopies),
+    claims: &Claims,
     id: Uuid,
     reason: &str,
     request: &Request,
 ) -> Result<Answer<Application>, HiringError> {
+    let staff = claims.may::<Staff>(store).await?;
     let keyed = request.keyed(&format!("decline {id}"), &reason)?;
     decide(store, id, keyed, request, |before| {
         let (after, declined) =
@@ -421,11 +426,12 @@ async fn entry<T>(store: &impl Shelf<T>, what: &str, id: Uuid) -> Result<T, Hiri
 }
 
 pub async fn create_question(
-    store: &impl Shelf<Question>,
-    _staff: &Capability<Staff>,
+    store: &(impl Shelf<Question> + AccountCopies),
+    claims: &Claims,
     new: &ValidQuestion,
     request: &Request,
 ) -> Result<Answer<Question>, HiringError> {
+    claims.may::<Staff>(store).await?;
     let keyed = request.keyed("create-question", new)?;
     save_entry(store, keyed, request, || async {
         Ok((Question::create(new, request.now), None))
@@ -435,12 +441,13 @@ pub async fn create_question(
 
 /// A question's next revision; papers given earlier keep the one they had.
 pub async fn revise_question(
-    store: &impl Shelf<Question>,
-    _staff: &Capability<Staff>,
+    store: &(impl Shelf<Question> + AccountCopies),
+    claims: &Claims,
     id: Uuid,
     new: &ValidQuestion,
     request: &Request,
 ) -> Result<Answer<Question>, HiringError> {
+    claims.may::<Staff>(store).await?;
     let keyed = request.keyed(&format!("revise-question {id}"), new)?;
     save_entry(store, keyed, request, || async {
         let current = entry(store, "question", id).await?;
@@ -450,11 +457,12 @@ pub async fn revise_question(
 }
 
 pub async fn create_test(
-    store: &(impl Shelf<Test> + Shelf<Question>),
-    _staff: &Capability<Staff>,
+    store: &(impl Shelf<Test> + Shelf<Question> + AccountCopies),
+    claims: &Claims,
     new: &ValidTest,
     request: &Request,
 ) -> Result<Answer<Test>, HiringError> {
+    claims.may::<Staff>(store).await?;
     let keyed = request.keyed("create-test", new)?;
     save_entry(store, keyed, request, || async {
         let questions: Vec<Question> = Shelf::<Question>::entries(store, &new.question_ids).await?;
@@ -464,12 +472,13 @@ pub async fn create_test(
 }
 
 pub async fn revise_test(
-    store: &(impl Shelf<Test> + Shelf<Question>),
-    _staff: &Capability<Staff>,
+    store: &(impl Shelf<Test> + Shelf<Question> + AccountCopies),
+    claims: &Claims,
     id: Uuid,
     new: &ValidTest,
     request: &Request,
 ) -> Result<Answer<Test>, HiringError> {
+    claims.may::<Staff>(store).await?;
     let keyed = request.keyed(&format!("revise-test {id}"), new)?;
     save_entry(store, keyed, request, || async {
         let current: Test = entry::<Test>(store, "test", id).await?;
@@ -490,11 +499,12 @@ async fn parts_of(
 }
 
 pub async fn create_profile(
-    store: &impl Bank,
-    _staff: &Capability<Staff>,
+    store: &(impl Bank + AccountCopies),
+    claims: &Claims,
     new: &ValidProfile,
     request: &Request,
 ) -> Result<Answer<Profile>, HiringError> {
+    claims.may::<Staff>(store).await?;
     let keyed = request.keyed("create-profile", new)?;
     save_entry(store, keyed, request, || async {
         let (tests, questions) = parts_of(store, new).await?;
@@ -504,12 +514,13 @@ pub async fn create_profile(
 }
 
 pub async fn revise_profile(
-    store: &impl Bank,
-    _staff: &Capability<Staff>,
+    store: &(impl Bank + AccountCopies),
+    claims: &Claims,
     id: Uuid,
     new: &ValidProfile,
     request: &Request,
 ) -> Result<Answer<Profile>, HiringError> {
+    claims.may::<Staff>(store).await?;
     let keyed = request.keyed(&format!("revise-profile {id}"), new)?;
     save_entry(store, keyed, request, || async {
         let current: Profile = entry::<Profile>(store, "profile", id).await?;
@@ -525,11 +536,12 @@ pub async fn revise_profile(
 /// An entry of the bank (a question, a test or a profile) is retired: never given again, kept
 /// in every paper that has it.
 pub async fn retire<T: Entry>(
-    store: &impl Shelf<T>,
-    _staff: &Capability<Staff>,
+    store: &(impl Shelf<T> + AccountCopies),
+    claims: &Claims,
     id: Uuid,
     request: &Request,
 ) -> Result<Answer<T>, HiringError> {
+    claims.may::<Staff>(store).await?;
     let keyed = request.keyed(&format!("retire-{} {id}", T::KIND), &())?;
     save_entry(store, keyed, request, || async {
         let current: T = entry(store, T::KIND, id).await?;
@@ -540,21 +552,23 @@ pub async fn retire<T: Entry>(
 
 /// One entry of the bank (a question, a test or a profile), with its points: staff only.
 pub async fn bank_entry<T>(
-    store: &impl Shelf<T>,
-    _staff: &Capability<Staff>,
+    store: &(impl Shelf<T> + AccountCopies),
+    claims: &Claims,
     what: &str,
     id: Uuid,
 ) -> Result<T, HiringError> {
+    claims.may::<Staff>(store).await?;
     entry(store, what, id).await
 }
 
 /// The bank's entries of one kind, newest first, retired ones included.
 pub async fn bank_entries<T>(
-    store: &impl Shelf<T>,
-    _staff: &Capability<Staff>,
+    store: &(impl Shelf<T> + AccountCopies),
+    claims: &Claims,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<ates_kernel::dynamo::Listed<T>, HiringError> {
+    claims.may::<Staff>(store).await?;
     store.shelf(limit, cursor).await
 }
 
@@ -563,12 +577,13 @@ pub async fn bank_entries<T>(
 /// M1: a manager changes a hired worker's skills and level: the next revision, published as
 /// `Worker.ProfileSet`.
 pub async fn set_worker_profile(
-    store: &impl Workers,
-    staff: &Capability<Staff>,
+    store: &(impl Workers + AccountCopies),
+    claims: &Claims,
     account_id: Uuid,
     profile: &ValidWorkerProfile,
     request: &Request,
 ) -> Result<Answer<WorkerProfile>, HiringError> {
+    let staff = claims.may::<Staff>(store).await?;
     let keyed = request.keyed(&format!("set-worker-profile {account_id}"), profile)?;
     execute_keyed(store, keyed.as_ref(), || async {
         let current = store
@@ -589,10 +604,11 @@ pub async fn set_worker_profile(
 
 /// A hired worker's profile (staff).
 pub async fn worker_profile(
-    store: &impl Workers,
-    _staff: &Capability<Staff>,
+    store: &(impl Workers + AccountCopies),
+    claims: &Claims,
     account_id: Uuid,
 ) -> Result<WorkerProfile, HiringError> {
+    claims.may::<Staff>(store).await?;
     store
         .worker(account_id)
         .await?

@@ -61,6 +61,8 @@ pub enum HiringError {
     #[error("the cursor is not one this listing gave")]
     BadCursor,
     #[error(transparent)]
+    Refused(#[from] ates_kernel::identity::Refused),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Event(#[from] EventError),
@@ -113,6 +115,7 @@ impl From<HiringError> for Problem {
             // A wrong token is told apart from no application by nobody: both are 404.
             UnknownApplication | UnknownWorker => Problem::not_found(detail),
             TokenExpired => Problem::unauthorized(detail),
+            Refused(refused) => refused.into(),
             Store(_) | Event(_) | NotMailed(_) => Problem::internal(detail),
         }
     }

@@ -1,6 +1,6 @@
 //! Hiring's use cases on the in-memory store: the requirements (SPEC M1), without HTTP or AWS.
 
-use ates_hiring::app::{self, Answer, Request, Staff};
+use ates_hiring::app::{self, Answer, Request};
 use ates_hiring::application::{account_id_of, NewAcceptance, NewApplication, Status};
 use ates_hiring::bank::{self, NewChoice, NewProfile, NewQuestion, NewTest, Profile, Question};
 use ates_hiring::error::HiringError;
@@ -12,7 +12,7 @@ use ates_kernel::contracts::hiring::{
 };
 use ates_kernel::event::Cause;
 use ates_kernel::idempotency::IdempotencyKey;
-use ates_kernel::identity::{Capability, Role};
+use ates_kernel::identity::{Claims, Role};
 use ates_kernel::testing;
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
@@ -23,8 +23,12 @@ fn now() -> DateTime<Utc> {
     testing::at("2026-12-01T10:00:00Z")
 }
 
-fn staff(role: Role) -> Capability<Staff> {
-    Capability::check(Uuid::now_v7(), role).unwrap()
+/// A staff member's verified token; no account copy yet, so the token's role stands.
+fn staff(role: Role) -> Claims {
+    Claims {
+        account_id: Uuid::now_v7(),
+        role,
+    }
 }
 
 fn at(now: DateTime<Utc>) -> Request {
