@@ -1,6 +1,16 @@
-// The signed-in session. The access token lives in this module's memory only, and is refreshed
-// before it expires; the refresh token lives in sessionStorage (this tab, until it closes).
-// ARCHITECTURE.md ("web/") says why, and what XSS and CSRF can and cannot do with either.
+// The signed-in session.
+//
+// The access token (15 minutes) lives only in this module's memory and is refreshed a minute
+// before it expires; the refresh token is in the tab's `sessionStorage`, so a reload stays signed
+// in and closing the tab forgets it. CSRF has nothing to ride on: no cookies (`credentials:
+// 'omit'`), the bearer token is added by the app's script, and auth takes the refresh token in a
+// JSON body. XSS is `sessionStorage`'s risk, but a script in the page could call the API as the
+// user wherever the token lived, so the defence is keeping script out: no HTML built from strings
+// (`h()`), a CSP of the app's own files and `connect-src 'self'`, no third-party code, a bucket
+// serving exactly `web/`. A stolen refresh token is bounded by rotation: each refresh uses it up,
+// and a used one coming back ends the whole session (`app::refresh` in auth). Not `localStorage`
+// (kept after the browser closes); an `HttpOnly` cookie (`SameSite=Strict`, `Path=/auth`) is the
+// step to take if the threat model tightens.
 
 import { send, ApiError } from './http.js';
 
