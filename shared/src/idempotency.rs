@@ -63,3 +63,31 @@ pub fn record(table: &str, keyed: &Keyed, body: &str, now: i64) -> TransactWrite
 pub async fn replay(table: &Table, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
     table.get_as(item_key(key)).await
 }
+
+/// The first answers of keyed commands as an in-memory store keeps them (its `Replays`).
+#[cfg(any(test, feature = "testing"))]
+#[derive(Default)]
+pub struct AnswersInMemory(HashMap<String, Replay>);
+
+#[cfg(any(test, feature = "testing"))]
+impl AnswersInMemory {
+    /// Whether this write's key has an answer already (the write is then `Saved::KeyUsed`).
+    pub fn used(&self, keyed: crate::usecase::KeyedAnswer<'_>) -> bool {
+        keyed.is_some_and(|(keyed, _)| self.0.contains_key(&keyed.key.key))
+    }
+
+    /// Keeps this write's answer under its key, in the same step as the write.
+    pub fn keep(&mut self, keyed: crate::usecase::KeyedAnswer<'_>) {
+        if let Some((keyed, answer)) = keyed {
+            let replay = Replay {
+                request: keyed.fingerprint.clone(),
+                body: answer.to_owned(),
+            };
+            self.0.insert(keyed.key.key.clone(), replay);
+        }
+    }
+
+    pub fn replay(&self, key: &IdempotencyKey) -> Option<Replay> {
+        self.0.get(&key.key).cloned()
+    }
+}

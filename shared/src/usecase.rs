@@ -70,6 +70,20 @@ pub struct Keyed {
     pub fingerprint: String,
 }
 
+/// What a command's write came to: a write answers what happened, not a bool.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Saved {
+    Done,
+    /// The idempotency key was used before: nothing was written.
+    KeyUsed,
+    /// What the command decided on is no longer as it was read: nothing was written.
+    Stale,
+}
+
+/// A keyed command's record for its write: its key and fingerprint, and the answer to give
+/// again (`None` for a command without a key).
+pub type KeyedAnswer<'a> = Option<(&'a Keyed, &'a str)>;
+
 /// Where the first answers to keyed commands are kept.
 pub trait Replays {
     fn replay(

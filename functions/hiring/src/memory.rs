@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{IdempotencyKey, Replay};
+use ates_kernel::idempotency::{AnswersInMemory, IdempotencyKey, Replay};
 use ates_kernel::usecase::Replays;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -32,24 +32,8 @@ struct State {
     /// whatever their type).
     bank: HashMap<(&'static str, Uuid), serde_json::Value>,
     workers: HashMap<Uuid, WorkerProfile>,
-    answers: HashMap<String, Replay>,
+    answers: AnswersInMemory,
     published: Vec<Envelope>,
-}
-
-impl State {
-    fn key_used(&self, keyed: KeyedAnswer<'_>) -> bool {
-        keyed.is_some_and(|(keyed, _)| self.answers.contains_key(&keyed.key.key))
-    }
-
-    fn keep_answer(&mut self, keyed: KeyedAnswer<'_>) {
-        if let Some((keyed, answer)) = keyed {
-            let replay = Replay {
-                request: keyed.fingerprint.clone(),
-                body: answer.to_owned(),
-            };
-            self.answers.insert(keyed.key.key.clone(), replay);
-        }
-    }
 }
 
 #[derive(Default)]
@@ -73,7 +57,7 @@ impl HasCopyStore for MemoryStore {
 
 impl Replays for MemoryStore {
     async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        Ok(self.state.lock().answers.get(&key.key).cloned())
+        Ok(self.state.lock().answers.replay(key))
     }
 }
 
@@ -138,7 +122,7 @@ impl ApplicationChanges for MemoryStore {
         change: Change<'_>,
     ) -> Result<Saved, StoreError> {
         let mut state = self.state.lock();
-        if state.key_used(change.keyed) {
+        if state.answers.used(change.keyed) {
             return Ok(Saved::KeyUsed);
         }
         let id = after.application_id;
@@ -163,7 +147,7 @@ impl ApplicationChanges for MemoryStore {
         }
         state.applications.insert(id, after.clone());
         state.published.extend(change.events.iter().cloned());
-        state.keep_answer(change.keyed);
+        state.answers.keep(change.keyed);
         Ok(Saved::Done)
     }
 }
@@ -211,7 +195,7 @@ impl<T: Entry> Shelf<T> for MemoryStore {
         _now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
         let mut state = self.state.lock();
-        if state.key_used(keyed) {
+        if state.answers.used(keyed) {
             return Ok(Saved::KeyUsed);
         }
         let at = (T::KIND, entry.id());
@@ -222,7 +206,7 @@ impl<T: Entry> Shelf<T> for MemoryStore {
         let value =
             serde_json::to_value(entry).map_err(|e| StoreError::Malformed(e.to_string()))?;
         state.bank.insert(at, value);
-        state.keep_answer(keyed);
+        state.answers.keep(keyed);
         Ok(Saved::Done)
     }
 
@@ -250,7 +234,7 @@ impl Workers for MemoryStore {
         _now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
         let mut state = self.state.lock();
-        if state.key_used(keyed) {
+        if state.answers.used(keyed) {
             return Ok(Saved::KeyUsed);
         }
         let stored = state.workers.get(&profile.account_id).map(|w| w.revision);
@@ -259,7 +243,7 @@ impl Workers for MemoryStore {
         }
         state.workers.insert(profile.account_id, profile.clone());
         state.published.push(event.clone());
-        state.keep_answer(keyed);
+        state.answers.keep(keyed);
         Ok(Saved::Done)
     }
 }

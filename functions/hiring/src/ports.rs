@@ -8,7 +8,7 @@ use std::future::Future;
 use ates_kernel::copies::KeepsAccountCopies;
 use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
-use ates_kernel::usecase::{Keyed, Replays};
+use ates_kernel::usecase::Replays;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -17,18 +17,8 @@ use crate::bank::{Profile, Question, Test};
 use crate::error::HiringError;
 use crate::worker::WorkerProfile;
 
-/// What a write came to.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Saved {
-    Done,
-    /// The idempotency key was used before: nothing was written.
-    KeyUsed,
-    /// What was read is no longer there as read: nothing was written.
-    Stale,
-}
-
-/// A keyed command's record: its key and fingerprint, and the answer to give again.
-pub type KeyedAnswer<'a> = Option<(&'a Keyed, &'a str)>;
+/// A write answers the kernel's `Saved`; a keyed one takes its `KeyedAnswer`.
+pub use ates_kernel::usecase::{KeyedAnswer, Saved};
 
 /// Applications as the use cases read them.
 pub trait Applications: Sync {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{IdempotencyKey, Replay};
+use ates_kernel::idempotency::{AnswersInMemory, IdempotencyKey, Replay};
 use ates_kernel::usecase::Replays;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -24,7 +24,7 @@ use ates_kernel::job::{Cursor, Page};
 #[derive(Default)]
 struct State {
     tasks: BTreeMap<Uuid, Task>,
-    answers: HashMap<String, Replay>,
+    answers: AnswersInMemory,
     shuffles: HashMap<Uuid, Shuffle>,
     partitions_done: HashSet<(Uuid, u32)>,
     work: Vec<Page>,
@@ -49,22 +49,6 @@ impl MemoryStore {
     }
 }
 
-fn key_used(state: &State, keyed: KeyedAnswer<'_>) -> bool {
-    keyed.is_some_and(|(keyed, _)| state.answers.contains_key(&keyed.key.key))
-}
-
-fn keep_answer(state: &mut State, keyed: KeyedAnswer<'_>) {
-    if let Some((keyed, answer)) = keyed {
-        state.answers.insert(
-            keyed.key.key.clone(),
-            Replay {
-                request: keyed.fingerprint.clone(),
-                body: answer.to_owned(),
-            },
-        );
-    }
-}
-
 impl TaskStore for MemoryStore {}
 
 impl HasCopyStore for MemoryStore {
@@ -75,7 +59,7 @@ impl HasCopyStore for MemoryStore {
 
 impl Replays for MemoryStore {
     async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        Ok(self.state.lock().answers.get(&key.key).cloned())
+        Ok(self.state.lock().answers.replay(key))
     }
 }
 
@@ -102,7 +86,7 @@ impl TaskCreation for MemoryStore {
         _now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
         let mut state = self.state.lock();
-        if key_used(&state, keyed) {
+        if state.answers.used(keyed) {
             return Ok(Saved::KeyUsed);
         }
         if state.tasks.contains_key(&task.task_id) {
@@ -110,7 +94,7 @@ impl TaskCreation for MemoryStore {
         }
         state.tasks.insert(task.task_id, task.clone());
         state.published.extend_from_slice(events);
-        keep_answer(&mut state, keyed);
+        state.answers.keep(keyed);
         Ok(Saved::Done)
     }
 }
@@ -129,7 +113,7 @@ impl TaskCompletion for MemoryStore {
         _now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
         let mut state = self.state.lock();
-        if key_used(&state, keyed) {
+        if state.answers.used(keyed) {
             return Ok(Saved::KeyUsed);
         }
         let as_read = state.tasks.get(&done.task_id).is_some_and(|t| {
@@ -142,7 +126,7 @@ impl TaskCompletion for MemoryStore {
         }
         state.tasks.insert(done.task_id, done.clone());
         state.published.push(event.clone());
-        keep_answer(&mut state, keyed);
+        state.answers.keep(keyed);
         Ok(Saved::Done)
     }
 }

@@ -8,7 +8,7 @@ use ates_kernel::copies::KeepsAccountCopies;
 use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
 use ates_kernel::job::{Cursor, Page};
-use ates_kernel::usecase::{Keyed, Replays};
+use ates_kernel::usecase::Replays;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -19,18 +19,8 @@ use crate::task::{Status, Task};
 /// A page of tasks and where the next one starts.
 pub type Listing = Listed<Task>;
 
-/// What a keyed write came to.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Saved {
-    Done,
-    /// The idempotency key was used before: nothing was written.
-    KeyUsed,
-    /// The task is no longer as it was read: nothing was written.
-    Stale,
-}
-
-/// A keyed command's record: its key and fingerprint, and the answer to give again.
-pub type KeyedAnswer<'a> = Option<(&'a Keyed, &'a str)>;
+/// A write answers the kernel's `Saved`; a keyed one takes its `KeyedAnswer`.
+pub use ates_kernel::usecase::{KeyedAnswer, Saved};
 
 /// What a shuffle page's transaction came to.
 #[derive(Debug, PartialEq, Eq)]
