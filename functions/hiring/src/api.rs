@@ -6,7 +6,6 @@
 //! - staff, by the token's claims, which the use case resolves to the caller and its rights
 //!   (`Capability<Staff>`) before it reads anything else.
 
-use ates_kernel::dynamo::Listed;
 use ates_kernel::event::Cause;
 use ates_kernel::http::{self, correlation_id, HttpResult, Problem};
 use ates_kernel::identity::Claims;
@@ -67,19 +66,12 @@ fn token(req: &Request) -> Result<String, Problem> {
         .ok_or_else(|| Problem::unauthorized("the Application-Token header is required"))
 }
 
-#[derive(Serialize)]
-struct Page<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
-fn page<T: Serialize>(listed: Listed<T>) -> HttpResult {
+/// A page of a listing, its items under the listing's own name (`applications`, `questions`,
+/// …), as every listing of the API names them.
+fn page<T: Serialize>(name: &str, items: Vec<T>, next_cursor: Option<String>) -> HttpResult {
     http::json(
         StatusCode::OK,
-        &Page {
-            items: listed.items,
-            next_cursor: listed.next_cursor,
-        },
+        &serde_json::json!({ name: items, "next_cursor": next_cursor }),
     )
 }
 
@@ -162,13 +154,8 @@ pub async fn list_applications(store: &(impl Applications + Accounts), req: Requ
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
     let listed = app::applications(store, &claims, status, kind, limit, cursor.as_deref()).await?;
-    http::json(
-        StatusCode::OK,
-        &Page {
-            items: listed.items.iter().map(Application::review).collect(),
-            next_cursor: listed.next_cursor,
-        },
-    )
+    let reviews: Vec<_> = listed.items.iter().map(Application::review).collect();
+    page("applications", reviews, listed.next_cursor)
 }
 
 /// `GET /hiring/applications/{application_id}/review` (managers, admins): everything, answers
@@ -351,7 +338,8 @@ pub async fn bank_entries<T: Entry>(
     let claims = http::claims(&req)?;
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
-    page(app::bank_entries::<T>(store, &claims, limit, cursor.as_deref()).await?)
+    let listed = app::bank_entries::<T>(store, &claims, limit, cursor.as_deref()).await?;
+    page(&format!("{}s", T::KIND), listed.items, listed.next_cursor)
 }
 
 // ------------------------------------------------------------------------------- workers

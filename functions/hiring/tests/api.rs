@@ -235,3 +235,26 @@ async fn a_profile_whose_pass_mark_no_paper_reaches_is_422() {
         "{problem}"
     );
 }
+
+#[tokio::test]
+async fn a_listing_names_its_items_as_every_listing_of_the_api_does() {
+    let (store, mail) = (MemoryStore::default(), Mailbox::default());
+    let form = json!({"email": "kiwi@popug.test", "full_name": "Kiwi", "kind": "client"});
+    assert_eq!(apply(&store, &mail, form).await.0, 202);
+    let manager = staff(Role::Manager);
+    let list = request(
+        "GET",
+        "/hiring/applications",
+        "/hiring/applications",
+        None,
+        &manager,
+    );
+    let (status, page) = answer(api::list_applications(&store, list).await);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        page["applications"][0]["email"], "kiwi@popug.test",
+        "{page}"
+    );
+    assert!(page["next_cursor"].is_null(), "{page}");
+    assert!(page.get("items").is_none(), "{page}");
+}
