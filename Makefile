@@ -61,11 +61,12 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $$apt install -y -qq chromium \
 	  || { $$apt update -qq && DEBIAN_FRONTEND=noninteractive $$apt install -y -qq chromium; }; }
 
-# Every stack: the root and each context's nested stack. stack_sizes.py transforms each with
+# Every stack: the root and each context's nested stack, with cfn-lint's serverless rules (each
+# suppression says why in its template). stack_sizes.py transforms each with
 # SAM's translator and fails any past 350 resources (CloudFormation refuses 500).
 TEMPLATES := template.yaml $(wildcard functions/*/template.yaml)
 lint: venv
-	cfn-lint $(TEMPLATES)
+	cfn-lint --append-rules cfn_lint_serverless.rules -- $(TEMPLATES)
 	python infra/stack_sizes.py template.yaml
 	python -c "import tomllib; tomllib.load(open('samconfig.toml', 'rb'))"
 
