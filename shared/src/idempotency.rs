@@ -59,6 +59,28 @@ pub fn record(table: &str, keyed: &Keyed, body: &str, now: i64) -> TransactWrite
     crate::dynamo::put(table, item, "attribute_not_exists(pk)")
 }
 
+/// Commits a command's `transaction` with its key's answer, if it is keyed: `KeyUsed` when the
+/// key had an answer already, `Stale` when one of the items named in `stale` lost its condition
+/// (nothing was written either way).
+pub async fn commit(
+    table: &Table,
+    mut transaction: crate::dynamo::Transaction,
+    keyed: crate::usecase::KeyedAnswer<'_>,
+    now: i64,
+    stale: &[&str],
+) -> Result<crate::usecase::Saved, StoreError> {
+    use crate::usecase::Saved;
+    if let Some((keyed, answer)) = keyed {
+        transaction.add(IDEMPOTENCY, record(table.name(), keyed, answer, now));
+    }
+    match table.transact(transaction).await? {
+        Ok(()) => Ok(Saved::Done),
+        Err(c) if c.failed(IDEMPOTENCY) => Ok(Saved::KeyUsed),
+        Err(c) if stale.iter().any(|name| c.failed(name)) => Ok(Saved::Stale),
+        Err(c) => Err(c.into()),
+    }
+}
+
 /// The first answer under `key`, if there was one (read consistently).
 pub async fn replay(table: &Table, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
     table.get_as(item_key(key)).await

@@ -24,7 +24,7 @@ use ates_kernel::dynamo::{
     get_s, key, n, s, to_item, AttributeValue, Item, Listed, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{self, IdempotencyKey, Replay, IDEMPOTENCY};
+use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::outbox;
 use ates_kernel::usecase::Replays;
 use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
@@ -165,16 +165,7 @@ impl Store {
             outbox::OUTBOX,
             events.iter().map(|e| outbox::record(self.table.name(), e)),
         );
-        if let Some((keyed, answer)) = keyed {
-            let record = idempotency::record(self.table.name(), keyed, answer, now.timestamp());
-            transaction.add(IDEMPOTENCY, record);
-        }
-        match self.table.transact(transaction).await? {
-            Ok(()) => Ok(Saved::Done),
-            Err(c) if c.failed(IDEMPOTENCY) => Ok(Saved::KeyUsed),
-            Err(c) if stale.iter().any(|name| c.failed(name)) => Ok(Saved::Stale),
-            Err(c) => Err(c.into()),
-        }
+        idempotency::commit(&self.table, transaction, keyed, now.timestamp(), stale).await
     }
 
     /// Items by key, every batch of them.

@@ -20,7 +20,7 @@ use ates_kernel::dynamo::{
     from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{self, IdempotencyKey, Replay, IDEMPOTENCY};
+use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::outbox;
 use ates_kernel::usecase::Replays;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
@@ -103,20 +103,11 @@ impl Store {
     /// Runs a command's transaction, with the answer to its idempotency key if it has one.
     async fn commit_keyed(
         &self,
-        mut transaction: Transaction,
+        transaction: Transaction,
         keyed: KeyedAnswer<'_>,
         now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
-        if let Some((keyed, answer)) = keyed {
-            let record = idempotency::record(self.table.name(), keyed, answer, now.timestamp());
-            transaction.add(IDEMPOTENCY, record);
-        }
-        match self.table.transact(transaction).await? {
-            Ok(()) => Ok(Saved::Done),
-            Err(c) if c.failed(IDEMPOTENCY) => Ok(Saved::KeyUsed),
-            Err(c) if c.failed(TASK) => Ok(Saved::Stale),
-            Err(c) => Err(c.into()),
-        }
+        idempotency::commit(&self.table, transaction, keyed, now.timestamp(), &[TASK]).await
     }
 
     fn open_counter(&self, shard: u32, delta: i64) -> TransactWriteItem {
