@@ -90,7 +90,7 @@ bench: venv build lambda
 	infra/bench.sh
 
 # Deploying (README, Before you deploy). SAM CLI lives in a venv of its own (.venv-deploy,
-# pinned in infra/deploy-requirements.txt): its cfn-lint pin cannot share the project venv's.
+# pinned in infra/deploy-requirements.txt): only a deploy needs it, and make test's venv stays small.
 # `sam build` runs cargo lambda (.venv/bin, on PATH above) once per function, in place, for the
 # architecture it deploys, and puts only the bootstraps in .aws-sam/build, which is what
 # `sam deploy` uploads: never deploy without that build (CodeUri is the workspace, target/ and
