@@ -430,7 +430,7 @@ fn forged_expired_foreign_and_tampered_tokens_are_refused_at_the_gateway() {
 fn every_route_allows_exactly_the_roles_whose_scopes_it_names() {
     let stack = Stack::shared();
     let admin = stack.admin_token();
-    let tokens: Vec<(Role, String)> = [Role::Manager, Role::Accountant, Role::Worker]
+    let tokens: Vec<(Role, String)> = [Role::Manager, Role::Accountant, Role::Worker, Role::Client]
         .into_iter()
         .map(|role| (role, stack.employee(&admin, role.as_str()).1))
         .chain([(Role::Admin, admin.clone())])

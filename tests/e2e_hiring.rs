@@ -410,6 +410,40 @@ fn a_client_is_accepted_without_a_test_and_a_second_application_creates_nothing(
     assert_schema_valid(&event);
     assert_eq!(event["detail"]["data"]["role"], "client");
     assert_eq!(events_of(stack, "Application.Submitted", &id).len(), 1);
+
+    // Auth opens the account hiring named, once, and the client signs in with a mailed code.
+    let account_id = event["detail"]["data"]["account_id"].as_str().unwrap();
+    let created = stack.eventually(30, "Account.Created on the bus", || {
+        let created: Vec<Value> = stack
+            .events()
+            .into_iter()
+            .filter(|e| {
+                e["detail-type"] == "Account.Created"
+                    && e["detail"]["data"]["account_id"] == account_id
+            })
+            .collect();
+        (!created.is_empty()).then_some(created)
+    });
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0]["detail"]["data"]["role"], "client");
+    assert_eq!(created[0]["detail"]["causation_id"], event["detail"]["id"]);
+    let code = stack.mailed_code(&email);
+    let (status, tokens) = stack.call(
+        "POST",
+        "/auth/sign-in/code",
+        None,
+        Some(&json!({"email": email, "code": code})),
+    );
+    assert_eq!(status, 200, "{tokens}");
+    let client = tokens["access_token"].as_str().unwrap();
+    let (status, me) = stack.call("GET", "/auth/me", Some(client), None);
+    assert_eq!((status, me["role"].as_str()), (200, Some("client")), "{me}");
+    assert_eq!(me["account_id"], account_id);
+    // A customer, not an employee: no tracker, no money.
+    for path in ["/tasks/mine", "/accounting/me"] {
+        let (status, _) = stack.call("GET", path, Some(client), None);
+        assert_eq!(status, 403, "a client GET {path}");
+    }
 }
 
 #[test]

@@ -20,12 +20,17 @@ pub enum Role {
     Manager,
     Accountant,
     Worker,
+    /// A customer of the marketplace (SPEC Roles, M1), not an employee: never given tracker
+    /// tasks, never on phase 1's payroll.
+    Client,
 }
 
 /// Scope names, as they appear in tokens and in the template's `AuthorizationScopes`.
 pub mod scope {
-    /// Every signed-in employee.
+    /// Every signed-in employee: the tracker, one's own money, one's own account.
     pub const MEMBER: &str = "ates";
+    /// Every signed-in client: one's own account and messages (the marketplace adds orders).
+    pub const CLIENT: &str = "client";
     pub const ACCOUNTS_MANAGE: &str = "accounts:manage";
     pub const TASKS_SHUFFLE: &str = "tasks:shuffle";
     pub const TASKS_READ_ALL: &str = "tasks:read-all";
@@ -38,7 +43,13 @@ pub mod scope {
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Manager, Role::Accountant, Role::Worker];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Manager,
+        Role::Accountant,
+        Role::Worker,
+        Role::Client,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,6 +57,7 @@ impl Role {
             Role::Manager => "manager",
             Role::Accountant => "accountant",
             Role::Worker => "worker",
+            Role::Client => "client",
         }
     }
 
@@ -53,9 +65,15 @@ impl Role {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
-    /// Tasks go to anyone but managers and admins (SPEC, Roles).
+    /// Tasks go to any employee but managers and admins (SPEC, Roles); clients are no
+    /// employees.
     pub fn is_assignable(self) -> bool {
-        !matches!(self, Role::Admin | Role::Manager)
+        matches!(self, Role::Accountant | Role::Worker)
+    }
+
+    /// Whether the account is an employee's: on phase 1's payroll and in its daily close.
+    pub fn is_employee(self) -> bool {
+        self != Role::Client
     }
 
     pub fn scopes(self) -> &'static [&'static str] {
@@ -74,6 +92,7 @@ impl Role {
             Role::Manager => &[MEMBER, TASKS_SHUFFLE, TASKS_READ_ALL, HIRING_MANAGE],
             Role::Accountant => &[MEMBER, ACCOUNTING_READ_ALL],
             Role::Worker => &[MEMBER],
+            Role::Client => &[CLIENT],
         }
     }
 }
@@ -264,6 +283,19 @@ mod tests {
         }
     }
 
+    #[test]
+    fn clients_hold_their_own_scope_and_none_of_the_employees() {
+        assert_eq!(Role::Client.scopes(), [scope::CLIENT]);
+        for role in Role::ALL.into_iter().filter(|r| *r != Role::Client) {
+            assert!(role.scopes().contains(&scope::MEMBER), "{role}");
+            assert!(!role.scopes().contains(&scope::CLIENT), "{role}");
+            assert!(role.is_employee(), "{role}");
+        }
+        assert!(!Role::Client.is_employee());
+        assert!(!Role::Client.is_assignable());
+        assert_eq!(Role::parse("client"), Some(Role::Client));
+    }
+
     fn token(role: Role) -> Claims {
         Claims {
             account_id: Uuid::new_v4(),
@@ -335,9 +367,9 @@ mod tests {
     }
 
     #[test]
-    fn every_role_is_a_member_and_only_admins_manage_accounts() {
+    fn every_employee_is_a_member_and_only_admins_manage_accounts() {
         for role in Role::ALL {
-            assert!(role.scopes().contains(&scope::MEMBER));
+            assert_eq!(role.scopes().contains(&scope::MEMBER), role.is_employee());
             assert_eq!(
                 role.scopes().contains(&scope::ACCOUNTS_MANAGE),
                 role == Role::Admin

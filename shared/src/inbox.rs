@@ -48,6 +48,9 @@ pub enum Outcome {
     Duplicate,
     /// A newer state is already there: nothing changed, and nothing needs to.
     Superseded,
+    /// The event is none of this consumer's business (accounting and a client's account):
+    /// nothing changed, and nothing needs to.
+    NotConcerned,
 }
 
 /// What a consumer's transaction came to. The kernel recognises only its own inbox record;

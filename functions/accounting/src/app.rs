@@ -87,6 +87,11 @@ pub async fn sync_account(
     let snapshot = snapshot.map_err(poison)?;
     execute(|| async {
         let before = store.account(snapshot.account_id).await?;
+        // Clients are no employees: never on the payroll, so no ledger account (SPEC Roles).
+        // An employee's account that became a client's keeps its ledger and its history.
+        if before.is_none() && !snapshot.role.is_employee() {
+            return Ok(Attempt::Done(Outcome::NotConcerned));
+        }
         if before
             .as_ref()
             .and_then(|a| a.profile.as_ref())

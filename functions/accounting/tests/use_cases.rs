@@ -543,6 +543,44 @@ async fn account_copies_move_forward_only_and_unknown_accounts_are_404() {
 }
 
 #[tokio::test]
+async fn a_clients_account_never_reaches_the_ledger() {
+    use ates_kernel::contracts::accounts::{AccountCreated, AccountSnapshot, AccountUpdated};
+    let store = MemoryStore::default();
+    let client = AccountSnapshot {
+        account_id: Uuid::new_v4(),
+        email: "client@uberpopug.test".into(),
+        full_name: "A Client".into(),
+        role: Role::Client,
+        active: true,
+        revision: 1,
+    };
+    let now = Utc::now();
+    let renamed = AccountSnapshot {
+        full_name: "Renamed".into(),
+        revision: 2,
+        ..client.clone()
+    };
+    for event in [
+        event("auth", &AccountCreated(client.clone()), now),
+        event("auth", &AccountUpdated(renamed), now),
+    ] {
+        assert_eq!(
+            app::sync_account(&store, &event).await.unwrap(),
+            Outcome::NotConcerned
+        );
+    }
+    assert_eq!(
+        store.account_count().await.unwrap(),
+        0,
+        "not on the payroll"
+    );
+    assert!(matches!(
+        app::account_balance(&store, &books(), &utc(), client.account_id, now).await,
+        Err(ates_accounting::error::AccountingError::UnknownAccount)
+    ));
+}
+
+#[tokio::test]
 async fn a_payout_without_bank_details_is_held_and_sent_once_they_are_given() {
     use ates_accounting::memory::MemoryBank;
     let (store, bank) = (MemoryStore::default(), MemoryBank::default());

@@ -23,6 +23,8 @@ impl std::ops::Deref for Account {
     }
 }
 
+use ates_kernel::contracts::hiring::ApplicationAccepted;
+
 pub use ates_kernel::contracts::accounts::{
     AccountCreated, AccountDeactivated, AccountSnapshot, AccountUpdated,
 };
@@ -62,6 +64,23 @@ impl Account {
                 revision: 1,
             },
             created_at: now,
+        })
+    }
+
+    /// The account an accepted application opens (SPEC M1): its id is the one hiring derived
+    /// from the application, its role named like the application's kind; no password (the
+    /// person signs in with mailed codes).
+    pub fn hired(accepted: &ApplicationAccepted) -> Result<Account, AuthError> {
+        Ok(Account {
+            profile: AccountSnapshot {
+                account_id: accepted.account_id,
+                email: normalize_email(&accepted.email)?,
+                full_name: validate_full_name(&accepted.full_name)?,
+                role: accepted.role.role(),
+                active: true,
+                revision: 1,
+            },
+            created_at: accepted.accepted_at,
         })
     }
 

@@ -6,8 +6,12 @@
 //! operator's bootstrap, which no token reaches, opens its account through the same private
 //! step as [`create_account`] rather than through a forged proof.
 
+use ates_kernel::contracts::hiring::{decode_application_accepted, ApplicationAccepted};
+use ates_kernel::event::DomainEvent;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::{Capability, Claims, Rights, Role};
+use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -337,6 +341,62 @@ async fn open_account(
     }
     tracing::info!(account_id = %account.account_id, role = %account.role, "account created");
     Ok(account)
+}
+
+/// M1: an accepted application (`Application.Accepted`) opens its account, once. Its id is the
+/// one hiring derived from the application, so every delivery names the same account: a later
+/// one finds it and changes nothing, and one racing the first loses the commit, reads again and
+/// finds it. An address with another account keeps that one (one account per address; hiring
+/// accepts no address it knows an account of, so this is a race): nothing is opened, and it is
+/// logged and counted for an operator. Hiring's other events open nothing.
+pub async fn open_hired_account(
+    store: &(impl AccountDirectory + AccountAdministration),
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    if event.name != ApplicationAccepted::NAME {
+        return Ok(Outcome::NotConcerned);
+    }
+    let unprocessable = |e: &dyn std::fmt::Display| ConsumeError::Poison(e.to_string());
+    let accepted = decode_application_accepted(event).map_err(|e| unprocessable(&e))?;
+    let account = Account::hired(&accepted).map_err(|e| unprocessable(&e))?;
+    let created = Envelope::wrap(
+        PRODUCER,
+        &AccountCreated(account.snapshot()),
+        &Cause::event(event),
+        now,
+    )
+    .map_err(|e| unprocessable(&e))?;
+    let retry = |e: AuthError| ConsumeError::Retry(e.to_string());
+    execute(|| async {
+        if store.account(account.account_id).await.map_err(retry)?.is_some() {
+            return Ok(Attempt::Done(Outcome::Duplicate));
+        }
+        if let Some(other) = store
+            .account_by_email(&account.email)
+            .await
+            .map_err(retry)?
+        {
+            tracing::warn!(application_id = %accepted.application_id, existing = %other.account.account_id, "an accepted application's address has an account already: none opened");
+            ates_kernel::metrics::count("HiresNotOpened", 1);
+            return Ok(Attempt::Done(Outcome::NotConcerned));
+        }
+        // Lost: the id or the address was taken meanwhile; the next try reads which.
+        Ok(
+            match store
+                .create_account(&account, None, &created)
+                .await
+                .map_err(retry)?
+            {
+                Written::Done => {
+                    tracing::info!(account_id = %account.account_id, role = %account.role, application_id = %accepted.application_id, "account opened for an accepted application");
+                    Attempt::Done(Outcome::Applied)
+                }
+                Written::Lost => Attempt::Lost,
+            },
+        )
+    })
+    .await
 }
 
 /// The account an admin acts on.

@@ -180,10 +180,9 @@ impl AccountAdministration for MemoryStore {
         event: &Envelope,
     ) -> Result<Written, AuthError> {
         let mut tables = self.tables.lock();
-        if tables.accounts.contains_key(&account.account_id) {
-            return Err(AuthError::Internal("account id exists already".into()));
-        }
-        if tables.emails.contains_key(&account.email) {
+        if tables.accounts.contains_key(&account.account_id)
+            || tables.emails.contains_key(&account.email)
+        {
             return Ok(Written::Lost);
         }
         tables

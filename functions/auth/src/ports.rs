@@ -74,7 +74,8 @@ pub trait AccountDirectory {
 
 /// Accounts opened and changed, each with its event (A1).
 pub trait AccountAdministration {
-    /// Stores a new account with its event. `Lost` when the email belongs to an account already.
+    /// Stores a new account with its event. `Lost` when the email or the id belongs to an
+    /// account already.
     fn create_account(
         &self,
         account: &Account,

@@ -186,8 +186,8 @@ impl AccountAdministration for Store {
         }
         match self.table.transact(transaction).await? {
             Ok(()) => Ok(Written::Done),
-            // The address has an account already.
-            Err(c) if c.failed("email") => Ok(Written::Lost),
+            // The address, or the id, has an account already.
+            Err(c) if c.failed("email") || c.failed("account") => Ok(Written::Lost),
             Err(c) => Err(StoreError::from(c).into()),
         }
     }

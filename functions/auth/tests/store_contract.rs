@@ -110,13 +110,36 @@ async fn an_email_makes_one_account<
     let credentials = store.credentials(&kiwi.email).await.unwrap().unwrap();
     assert_eq!(
         (credentials.account, credentials.password_hash.as_deref()),
-        (kiwi, Some("hash-1"))
+        (kiwi.clone(), Some("hash-1"))
     );
+
+    // The same id again under another address (a hired account's second delivery racing the
+    // first): nothing is written.
+    let same_id = Account {
+        profile: AccountSnapshot {
+            email: "other@popug.test".into(),
+            ..kiwi.profile.clone()
+        },
+        ..kiwi.clone()
+    };
+    let written = store.create_account(&same_id, None, &event(&same_id)).await;
+    assert_eq!(written.unwrap(), Written::Lost, "the id is taken");
+    assert_eq!(
+        store.account_by_email("other@popug.test").await.unwrap(),
+        None
+    );
+    assert_eq!(store.account(kiwi.account_id).await.unwrap(), stored(&kiwi));
 
     let mango = account("mango@popug.test", Role::Manager);
     create(store, &mango, None).await;
     let credentials = store.credentials(&mango.email).await.unwrap().unwrap();
     assert_eq!(credentials.password_hash, None, "no password");
+    let client = account("client@popug.test", Role::Client);
+    create(store, &client, None).await;
+    assert_eq!(
+        store.account_copy(client.account_id).await.unwrap(),
+        Some(client.snapshot())
+    );
     assert_eq!(store.account_copy(Uuid::now_v7()).await.unwrap(), None);
 }
 

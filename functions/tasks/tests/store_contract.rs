@@ -674,6 +674,11 @@ async fn account_copies_move_only_forward_and_make_the_pool<
         save(snapshot(Role::Manager, true, 1, boss)).await,
         Outcome::Applied
     );
+    // A customer, not an employee: kept as a caller, never in the pool (SPEC Roles).
+    assert_eq!(
+        save(snapshot(Role::Client, true, 1, Uuid::now_v7())).await,
+        Outcome::Applied
+    );
     assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(first.clone()));
     let mut pool = vec![kiwi, mango];
     pool.sort_unstable();

@@ -78,12 +78,13 @@ fn names(store: &MemoryStore) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn a_new_task_is_open_and_assigned_at_once_to_a_worker_or_accountant() {
+async fn a_new_task_is_open_and_assigned_at_once_to_a_worker_or_accountant_never_a_client() {
     let store = MemoryStore::default();
     let manager = account(&store, Role::Manager).await;
     let worker = account(&store, Role::Worker).await;
     let accountant = account(&store, Role::Accountant).await;
     account(&store, Role::Admin).await;
+    account(&store, Role::Client).await;
     for i in 0..40 {
         let task = create(&store, manager, &format!("Task {i}")).await;
         assert_eq!(task.status, Status::Open);

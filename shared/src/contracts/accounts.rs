@@ -86,6 +86,8 @@ mod tests {
         assert!(!snapshot(Role::Worker, false).is_assignable());
         assert!(!snapshot(Role::Manager, true).is_assignable());
         assert!(!snapshot(Role::Admin, true).is_assignable());
+        // Clients are customers, not employees (SPEC Roles).
+        assert!(!snapshot(Role::Client, true).is_assignable());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::event::{DomainEvent, Envelope, EventError};
+use crate::identity::Role;
 
 /// What an applicant wants to become; an accepted application's account gets the role of the
 /// same name.
@@ -33,6 +34,15 @@ impl Kind {
 
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The role of the account an accepted application of this kind opens.
+    pub fn role(self) -> Role {
+        match self {
+            Kind::Worker => Role::Worker,
+            Kind::Client => Role::Client,
+            Kind::Manager => Role::Manager,
+        }
     }
 }
 

@@ -1052,3 +1052,175 @@ async fn me_is_the_signed_in_account() {
         "{unknown:?}"
     );
 }
+
+// ------------------------------------------------------------------ accounts of the hired (M1)
+
+mod hired {
+    use ates_kernel::contracts::hiring::{
+        ApplicationAccepted, ApplicationDeclined, ApplicationSubmitted, Kind,
+    };
+    use ates_kernel::event::{Cause, DomainEvent, Envelope};
+    use ates_kernel::inbox::{ConsumeError, Outcome};
+    use rand::rngs::StdRng;
+    use rand::seq::SliceRandom;
+    use rand::{Rng, SeedableRng};
+    use serde::Serialize;
+
+    use super::*;
+    use crate::ports::AccountDirectory;
+
+    fn at() -> DateTime<Utc> {
+        "2026-12-01T10:00:00Z".parse().unwrap()
+    }
+
+    fn hiring<E: DomainEvent + Serialize>(payload: &E) -> Envelope {
+        Envelope::wrap("hiring", payload, &Cause::request("hiring-test"), at()).unwrap()
+    }
+
+    /// Hiring derives the account id from the application id; any fixed derivation will do here.
+    fn accepted(application: Uuid, kind: Kind) -> ApplicationAccepted {
+        ApplicationAccepted {
+            application_id: application,
+            account_id: Uuid::new_v5(&Uuid::NAMESPACE_OID, application.as_bytes()),
+            email: format!("{application}@popug.test"),
+            full_name: "Kiwi Popug".into(),
+            role: kind,
+            accepted_by: Uuid::now_v7(),
+            accepted_at: at(),
+        }
+    }
+
+    fn created(store: &MemoryStore) -> Vec<Envelope> {
+        store
+            .events()
+            .into_iter()
+            .filter(|e| e.name == "Account.Created")
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn an_accepted_application_opens_its_account_once() {
+        for kind in Kind::ALL {
+            let store = MemoryStore::new();
+            let hire = accepted(Uuid::new_v4(), kind);
+            let event = hiring(&hire);
+            assert_eq!(
+                app::open_hired_account(&store, &event, at()).await.unwrap(),
+                Outcome::Applied
+            );
+            assert_eq!(
+                app::open_hired_account(&store, &event, at()).await.unwrap(),
+                Outcome::Duplicate,
+                "a second delivery"
+            );
+            let account = store.account(hire.account_id).await.unwrap().unwrap();
+            assert_eq!(account.password_hash, None, "signs in with mailed codes");
+            let account = account.account;
+            assert_eq!(
+                (account.email.as_str(), account.role, account.active),
+                (hire.email.as_str(), kind.role(), true)
+            );
+            assert_eq!(account.created_at, hire.accepted_at);
+            let events = created(&store);
+            assert_eq!(events.len(), 1, "{kind}");
+            let published = ates_kernel::contracts::accounts::decode_account(&events[0])
+                .unwrap()
+                .unwrap();
+            assert_eq!(published, account.snapshot());
+            assert_eq!(events[0].causation_id, Some(event.id.to_string()));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_address_with_an_account_keeps_it_and_nothing_is_opened() {
+        let auth = Auth::start().await;
+        let hire = ApplicationAccepted {
+            email: "ROOT@ates.test".into(),
+            ..accepted(Uuid::new_v4(), Kind::Manager)
+        };
+        let before = auth.store.events().len();
+        assert_eq!(
+            app::open_hired_account(&auth.store, &hiring(&hire), at())
+                .await
+                .unwrap(),
+            Outcome::NotConcerned
+        );
+        assert_eq!(auth.store.account(hire.account_id).await.unwrap(), None);
+        assert_eq!(auth.store.events().len(), before);
+    }
+
+    #[tokio::test]
+    async fn an_acceptance_that_cannot_open_an_account_is_parked() {
+        let store = MemoryStore::new();
+        let hire = ApplicationAccepted {
+            email: "not an address".into(),
+            ..accepted(Uuid::new_v4(), Kind::Worker)
+        };
+        let refused = app::open_hired_account(&store, &hiring(&hire), at()).await;
+        assert!(
+            matches!(refused, Err(ConsumeError::Poison(_))),
+            "{refused:?}"
+        );
+        assert!(store.events().is_empty());
+    }
+
+    /// M1's property: however often and in whatever order hiring's events reach auth, each
+    /// accepted application gives one account, and nothing else gives any. 300 seeded orders
+    /// of 8 applications' events, each delivered one to three times.
+    #[tokio::test]
+    async fn any_order_and_any_repeats_give_one_account_per_accepted_application() {
+        for seed in 0..300 {
+            let rng = &mut StdRng::seed_from_u64(seed);
+            let store = MemoryStore::new();
+            let mut deliveries = Vec::new();
+            let mut hired = Vec::new();
+            for _ in 0..8 {
+                let application = Uuid::new_v4();
+                let kind = *Kind::ALL.choose(rng).unwrap();
+                let hire = accepted(application, kind);
+                let mut events = vec![hiring(&ApplicationSubmitted {
+                    application_id: application,
+                    kind,
+                    email: hire.email.clone(),
+                    full_name: hire.full_name.clone(),
+                    submitted_at: at(),
+                })];
+                if rng.gen_bool(0.7) {
+                    events.push(hiring(&hire));
+                    hired.push(hire);
+                } else {
+                    events.push(hiring(&ApplicationDeclined {
+                        application_id: application,
+                        kind,
+                        email: hire.email.clone(),
+                        full_name: hire.full_name.clone(),
+                        reason: "Not now".into(),
+                        declined_by: None,
+                        declined_at: at(),
+                    }));
+                }
+                for event in events {
+                    for _ in 0..rng.gen_range(1..=3) {
+                        deliveries.push(event.clone());
+                    }
+                }
+            }
+            deliveries.shuffle(rng);
+            for event in &deliveries {
+                app::open_hired_account(&store, event, at()).await.unwrap();
+            }
+            let mut opened: Vec<Uuid> = created(&store)
+                .iter()
+                .map(|e| e.data["account_id"].as_str().unwrap().parse().unwrap())
+                .collect();
+            opened.sort_unstable();
+            let mut expected: Vec<Uuid> = hired.iter().map(|h| h.account_id).collect();
+            expected.sort_unstable();
+            assert_eq!(opened, expected, "seed {seed}");
+            for hire in &hired {
+                let account = store.account(hire.account_id).await.unwrap().unwrap();
+                assert_eq!(account.account.role, hire.role.role(), "seed {seed}");
+            }
+        }
+    }
+}

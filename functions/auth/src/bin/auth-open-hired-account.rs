@@ -1,0 +1,20 @@
+//! Lambda: opens the account of an accepted application (`Application.Accepted`), once.
+use ates_auth::{app, store::Store};
+use ates_kernel::dynamo::Table;
+use ates_kernel::for_process;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    ates_kernel::logging::init();
+    let aws = ates_kernel::aws::load().await;
+    let store = for_process(Store::new(Table::from_env(&aws)?));
+    ates_kernel::lambda::serve_event_consumer(
+        &aws,
+        Box::new(move |event| {
+            Box::pin(
+                async move { app::open_hired_account(store, &event, chrono::Utc::now()).await },
+            )
+        }),
+    )
+    .await
+}
