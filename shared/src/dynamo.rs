@@ -85,21 +85,48 @@ impl Table {
         T: DeserializeOwned,
         E: From<BadCursor> + From<StoreError>,
     {
-        let attribute = |name: &str| format!("{}{name}", index.unwrap_or(""));
-        let mut query = self
-            .query()
-            .set_index_name(index.map(str::to_owned))
-            .expression_attribute_names("#pk", attribute("pk"))
-            .expression_attribute_values(":pk", s(key))
-            .scan_index_forward(false);
-        query = match sort_prefix {
+        let query = self.newest_of(index, key);
+        let query = match sort_prefix {
             None => query.key_condition_expression("#pk = :pk"),
             Some(prefix) => query
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#sk", attribute("sk"))
+                .expression_attribute_names("#sk", key_attribute(index, "sk"))
                 .expression_attribute_values(":prefix", s(prefix)),
         };
         page!(query, limit, cursor)
+    }
+
+    /// [`Table::newest_first`] of the items whose sort key is from `low` to `high`, both
+    /// included.
+    pub async fn newest_between<T, E>(
+        &self,
+        index: Option<&str>,
+        key: &str,
+        (low, high): (&str, &str),
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<T>, E>
+    where
+        T: DeserializeOwned,
+        E: From<BadCursor> + From<StoreError>,
+    {
+        let query = self
+            .newest_of(index, key)
+            .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
+            .expression_attribute_names("#sk", key_attribute(index, "sk"))
+            .expression_attribute_values(":low", s(low))
+            .expression_attribute_values(":high", s(high));
+        page!(query, limit, cursor)
+    }
+
+    /// A query of one partition (`#pk = :pk`) of the table or of `index`, highest sort key
+    /// first.
+    fn newest_of(&self, index: Option<&str>, key: &str) -> QueryFluentBuilder {
+        self.query()
+            .set_index_name(index.map(str::to_owned))
+            .expression_attribute_names("#pk", key_attribute(index, "pk"))
+            .expression_attribute_values(":pk", s(key))
+            .scan_index_forward(false)
     }
 
     /// A scan of this table; name an index on it to scan that.
@@ -692,6 +719,11 @@ fn cancellation_reasons<R>(
 
 pub const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 pub const TRANSACTION_CONFLICT: &str = "TransactionConflict";
+
+/// A key attribute's name (`pk`, `sk`) in the table, or in `index` (`gsi1pk`, `gsi1sk`).
+fn key_attribute(index: Option<&str>, name: &str) -> String {
+    format!("{}{name}", index.unwrap_or(""))
+}
 
 #[cfg(test)]
 mod tests {

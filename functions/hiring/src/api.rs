@@ -6,17 +6,20 @@
 //! - staff, by the token's claims, which the use case resolves to the caller and its rights
 //!   (`Capability<Staff>`) before it reads anything else.
 
+use ates_kernel::calendar::{self, Calendar};
 use ates_kernel::event::Cause;
 use ates_kernel::http::{self, correlation_id, HttpResult, Problem};
 use ates_kernel::identity::Claims;
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::{self, Answer};
-use crate::application::{self, Application, NewAcceptance, NewApplication, NewDecline, Status};
+use crate::application::{
+    self, Application, Filter, NewAcceptance, NewApplication, NewDecline, Span, Status,
+};
 use crate::bank::{self, Entry, NewProfile, NewQuestion, NewTest, Profile, Question, Test};
 use crate::ports::{Accounts, ApplicationChanges, Applications, Bank, TokenMail, Workers};
 use crate::worker::NewWorkerProfile;
@@ -131,17 +134,15 @@ pub async fn submit_answers(
 
 // --------------------------------------------------------------------------------- staff
 
-/// `GET /hiring/applications?status=&kind=&limit=&cursor=` (managers, admins): one status's
-/// applications (`new` if none is given), of one kind if given, newest first.
-pub async fn list_applications(store: &(impl Applications + Accounts), req: Request) -> HttpResult {
+/// `GET /hiring/applications?status=&kind=&from=&to=&limit=&cursor=` (managers, admins): one
+/// status's applications (`new` if none is given), of one kind if given, submitted on the
+/// business days `from` through `to` if given (either end may be left open), newest first.
+pub async fn list_applications(
+    store: &(impl Applications + Accounts),
+    calendar: &Calendar,
+    req: Request,
+) -> HttpResult {
     let claims = http::claims(&req)?;
-    for unsupported in ["from", "to"] {
-        if http::query_param(&req, unsupported).is_some() {
-            return Err(Problem::invalid(format!(
-                "filtering by {unsupported} is not offered yet"
-            )));
-        }
-    }
     let status = match http::query_param(&req, "status") {
         None => Status::New,
         Some(s) => Status::parse(&s).ok_or_else(|| {
@@ -151,11 +152,61 @@ pub async fn list_applications(store: &(impl Applications + Accounts), req: Requ
     let kind = http::query_param(&req, "kind")
         .map(|k| application::kind(&k))
         .transpose()?;
+    let filter = Filter {
+        status,
+        kind,
+        submitted: submitted(calendar, &req)?,
+    };
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
-    let listed = app::applications(store, &claims, status, kind, limit, cursor.as_deref()).await?;
+    let listed = app::applications(store, &claims, &filter, limit, cursor.as_deref()).await?;
     let reviews: Vec<_> = listed.items.iter().map(Application::review).collect();
     page("applications", reviews, listed.next_cursor)
+}
+
+/// Later than any application is submitted, and written as wide as any time the sort keys
+/// hold (a four-digit year), so it sorts after them all.
+fn last_day() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a valid date")
+        .and_utc()
+}
+
+/// The submission dates a listing asks for, as a span of time: from the start of business day
+/// `from` to the end of business day `to` (at most [`calendar::MAX_RANGE_DAYS`] days when both
+/// are given; an open end reaches as far as any application can).
+fn submitted(calendar: &Calendar, req: &Request) -> Result<Option<Span>, Problem> {
+    let date = |name: &str| {
+        http::query_param(req, name)
+            .map(|text| {
+                calendar::parse_date(&text)
+                    .ok_or_else(|| Problem::invalid(format!("`{name}` must be a date, YYYY-MM-DD")))
+            })
+            .transpose()
+    };
+    let (from, to) = (date("from")?, date("to")?);
+    if let (Some(from), Some(to)) = (from, to) {
+        calendar::check_range(from, to).map_err(Problem::invalid)?;
+    }
+    let day = |date| {
+        calendar
+            .day(date)
+            .map_err(|e| Problem::invalid(e.to_string()))
+    };
+    Ok(match (from, to) {
+        (None, None) => None,
+        (from, to) => Some(Span {
+            from: match from {
+                Some(date) => day(date)?.started_at,
+                None => DateTime::UNIX_EPOCH,
+            },
+            until: match to {
+                Some(date) => day(date)?.ended_at,
+                None => last_day(),
+            },
+        }),
+    })
 }
 
 /// `GET /hiring/applications/{application_id}/review` (managers, admins): everything, answers

@@ -21,7 +21,7 @@ use uuid::Uuid;
 pub use ates_kernel::usecase::Answer;
 
 use crate::application::{
-    ApplicantView, Application, Kind, NewAcceptance, Status, ValidApplication,
+    ApplicantView, Application, Filter, Kind, NewAcceptance, Status, ValidApplication,
 };
 use crate::bank::{
     self, Entry, Paper, Profile, Question, Test, ValidProfile, ValidQuestion, ValidTest,
@@ -196,17 +196,16 @@ pub async fn application(
         .ok_or(HiringError::UnknownApplication)
 }
 
-/// M1: the applications in one status, of one kind if given, newest first.
+/// M1: the applications a filter admits (a status; a kind, submission dates if given), newest first.
 pub async fn applications(
     store: &(impl Applications + AccountCopies),
     claims: &Claims,
-    status: Status,
-    kind: Option<Kind>,
+    filter: &Filter,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<ates_kernel::dynamo::Listed<Application>, HiringError> {
     claims.may::<Staff>(store).await?;
-    store.applications_in(status, kind, limit, cursor).await
+    store.applications_in(filter, limit, cursor).await
 }
 
 /// The paper a profile gives now: the profile, its tests and their questions as the bank

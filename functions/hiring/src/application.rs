@@ -44,6 +44,40 @@ pub fn decides(role: Role, kind: Kind) -> bool {
     }
 }
 
+/// Which applications a staff listing shows (M1): one status, of one kind if given,
+/// submitted within a span of time if given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Filter {
+    pub status: Status,
+    pub kind: Option<Kind>,
+    pub submitted: Option<Span>,
+}
+
+/// From `from` (included) until `until` (excluded). Listings compare times to the
+/// microsecond, as the table's sort keys hold them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+}
+
+impl Span {
+    pub fn holds(&self, at: DateTime<Utc>) -> bool {
+        let micros = at.timestamp_micros();
+        self.from.timestamp_micros() <= micros && micros < self.until.timestamp_micros()
+    }
+}
+
+impl Filter {
+    pub fn admits(&self, application: &Application) -> bool {
+        application.status == self.status
+            && self.kind.is_none_or(|k| application.kind == k)
+            && self
+                .submitted
+                .is_none_or(|span| span.holds(application.submitted_at))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {

@@ -14,7 +14,7 @@ use ates_kernel::usecase::Replays;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::application::{Application, Kind, Status};
+use crate::application::{Application, Filter, Kind};
 use crate::bank::Entry;
 use crate::error::HiringError;
 use crate::ports::{
@@ -78,13 +78,12 @@ impl Applications for MemoryStore {
 
     async fn applications_in(
         &self,
-        status: Status,
-        kind: Option<Kind>,
+        filter: &Filter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listed<Application>, HiringError> {
         let mut found: Vec<Application> = (self.state.lock().applications.values())
-            .filter(|a| a.status == status && kind.is_none_or(|k| a.kind == k))
+            .filter(|a| filter.admits(a))
             .cloned()
             .collect();
         // As the table's index orders them: by the time to the microsecond, then by id.

@@ -12,7 +12,7 @@ use ates_kernel::usecase::Replays;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::application::{Application, Kind, Status};
+use crate::application::{Application, Filter, Kind};
 use crate::bank::{Profile, Question, Test};
 use crate::error::HiringError;
 use crate::worker::WorkerProfile;
@@ -32,11 +32,10 @@ pub trait Applications: Sync {
         email: &str,
         kind: Kind,
     ) -> impl Future<Output = Result<Option<Application>, StoreError>> + Send;
-    /// Applications in one status (and of one kind, if given), newest first.
+    /// The applications `filter` admits, newest first.
     fn applications_in(
         &self,
-        status: Status,
-        kind: Option<Kind>,
+        filter: &Filter,
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listed<Application>, HiringError>> + Send;

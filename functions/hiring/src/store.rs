@@ -31,7 +31,7 @@ use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
-use crate::application::{Application, Kind, Status};
+use crate::application::{Application, Filter, Kind, Status};
 use crate::bank::Entry;
 use crate::error::HiringError;
 use crate::ports::{
@@ -217,19 +217,35 @@ impl Applications for Store {
 
     async fn applications_in(
         &self,
-        status: Status,
-        kind: Option<Kind>,
+        filter: &Filter,
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listed<Application>, HiringError> {
         // One partition either way: a status's (`gsi1`), or a status and kind's (`gsi2`).
-        let (index, applied) = match kind {
+        let status = filter.status;
+        let (index, applied) = match filter.kind {
             None => ("gsi1", format!("APPLIED#{status}")),
             Some(kind) => ("gsi2", format!("APPLIED#{status}#{kind}")),
         };
-        self.table
-            .newest_first(Some(index), &applied, None, limit, cursor)
-            .await
+        match filter.submitted {
+            None => {
+                self.table
+                    .newest_first(Some(index), &applied, None, limit, cursor)
+                    .await
+            }
+            // Sort keys are `<instant>#<id>`; `#` sorts before every character of an id, so
+            // `<from>#` is the first key at `from`, and `<until>#` lies before every key at
+            // `until`.
+            Some(span) => {
+                let (low, high) = (
+                    format!("{}#", instant(span.from)),
+                    format!("{}#", instant(span.until)),
+                );
+                self.table
+                    .newest_between(Some(index), &applied, (&low, &high), limit, cursor)
+                    .await
+            }
+        }
     }
 }
 

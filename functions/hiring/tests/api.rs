@@ -4,6 +4,8 @@
 use ates_hiring::api::{self, APPLY_TIME, TOKEN_HEADER};
 use ates_hiring::memory::{Mailbox, MemoryStore};
 use ates_kernel::identity::Role;
+use ates_kernel::calendar::Calendar;
+use chrono::Utc;
 use ates_kernel::testing::{answer, api_request};
 use lambda_http::http::HeaderValue;
 use lambda_http::Request;
@@ -130,7 +132,7 @@ async fn staff_routes_admit_managers_and_admins_and_refuse_the_rest() {
             &staff(role),
         );
         assert_eq!(
-            answer(api::list_applications(&store, req).await).0,
+            answer(api::list_applications(&store, &utc(), req).await).0,
             expected,
             "{role}"
         );
@@ -143,20 +145,61 @@ async fn staff_routes_admit_managers_and_admins_and_refuse_the_rest() {
         &None,
     );
     assert_eq!(
-        answer(api::list_applications(&store, anonymous).await).0,
+        answer(api::list_applications(&store, &utc(), anonymous).await).0,
         401
     );
-    let unsupported = request(
-        "GET",
-        "/hiring/applications",
-        "/hiring/applications?from=2026-12-01",
-        None,
-        &staff(Role::Manager),
-    );
-    assert_eq!(
-        answer(api::list_applications(&store, unsupported).await).0,
-        422
-    );
+}
+
+fn utc() -> Calendar {
+    Calendar::new("UTC", "0").unwrap()
+}
+
+#[tokio::test]
+async fn staff_filter_applications_by_submission_dates_named_as_business_days() {
+    let (store, mail) = (MemoryStore::default(), Mailbox::default());
+    let form = json!({"email": "kiwi@popug.test", "full_name": "Kiwi", "kind": "client"});
+    assert_eq!(apply(&store, &mail, form).await.0, 202);
+    let today = Utc::now().date_naive();
+    let (yesterday, tomorrow) = (today.pred_opt().unwrap(), today.succ_opt().unwrap());
+    let list = |query: String| {
+        let store = &store;
+        async move {
+            let req = request(
+                "GET",
+                "/hiring/applications",
+                &format!("/hiring/applications?{query}"),
+                None,
+                &staff(Role::Manager),
+            );
+            answer(api::list_applications(store, &utc(), req).await)
+        }
+    };
+    for (query, found) in [
+        (format!("from={today}&to={today}"), 1),
+        (format!("from={yesterday}&to={tomorrow}"), 1),
+        (format!("from={today}"), 1),
+        (format!("to={today}"), 1),
+        (format!("from={tomorrow}"), 0),
+        (format!("to={yesterday}"), 0),
+        (format!("from={yesterday}&to={yesterday}"), 0),
+    ] {
+        let (status, page) = list(query.clone()).await;
+        assert_eq!(status, 200, "{query}: {page}");
+        assert_eq!(
+            page["applications"].as_array().unwrap().len(),
+            found,
+            "{query}"
+        );
+    }
+    for (query, what) in [
+        ("from=2026-12-1".to_owned(), "not YYYY-MM-DD"),
+        ("to=2026-02-30".to_owned(), "no such date"),
+        (format!("from={tomorrow}&to={today}"), "from after to"),
+        ("from=2025-01-01&to=2026-01-02".to_owned(), "over 366 days"),
+    ] {
+        let (status, problem) = list(query).await;
+        assert_eq!(status, 422, "{what}: {problem}");
+    }
 }
 
 #[tokio::test]
@@ -249,7 +292,7 @@ async fn a_listing_names_its_items_as_every_listing_of_the_api_does() {
         None,
         &manager,
     );
-    let (status, page) = answer(api::list_applications(&store, list).await);
+    let (status, page) = answer(api::list_applications(&store, &utc(), list).await);
     assert_eq!(status, 200, "{page}");
     assert_eq!(
         page["applications"][0]["email"], "kiwi@popug.test",

@@ -2,7 +2,7 @@
 //! alone. Every contract runs on the in-memory store the use-case tests use (`memory::…`) and on
 //! the DynamoDB store over a fresh table of one emulator shared by this binary (`dynamo::…`).
 
-use ates_hiring::application::{Application, NewApplication, Status};
+use ates_hiring::application::{Application, Filter, NewApplication, Span, Status};
 use ates_hiring::bank::{
     NewChoice, NewProfile, NewQuestion, NewTest, Paper, Profile, Question, Test,
 };
@@ -582,9 +582,14 @@ async fn applications_are_listed_by_status_and_kind_newest_first_and_paged<
         (Some(Kind::Manager), vec![]),
     ] {
         for limit in [1, 2, 10] {
+            let filter = Filter {
+                status: Status::New,
+                kind,
+                submitted: None,
+            };
             let listed = every_page(limit, |cursor| async move {
                 store
-                    .applications_in(Status::New, kind, limit, cursor.as_deref())
+                    .applications_in(&filter, limit, cursor.as_deref())
                     .await
             })
             .await;
@@ -592,13 +597,49 @@ async fn applications_are_listed_by_status_and_kind_newest_first_and_paged<
             assert_eq!(ids, expected, "{kind:?} by {limit}");
         }
     }
+    // Submitted from one time (included) until another (excluded), to the microsecond.
+    let second = |s: i64| now() + Duration::seconds(s);
+    let micro = Duration::microseconds(1);
+    for (kind, from, until, expected) in [
+        (None, second(1), second(4), vec![news[2].application_id, news[1].application_id]),
+        (None, second(3), second(5) + micro, vec![worker.application_id, news[0].application_id, news[2].application_id]),
+        (None, second(3) + micro, second(5), vec![news[0].application_id]),
+        (Some(Kind::Client), second(0), second(9), clients.to_vec()),
+        (Some(Kind::Worker), second(0), second(5), vec![]),
+    ] {
+        let filter = Filter {
+            status: Status::New,
+            kind,
+            submitted: Some(Span { from, until }),
+        };
+        for limit in [1, 10] {
+            let listed = every_page(limit, |cursor| async move {
+                store
+                    .applications_in(&filter, limit, cursor.as_deref())
+                    .await
+            })
+            .await;
+            let ids: Vec<Uuid> = listed.iter().map(|a| a.application_id).collect();
+            assert_eq!(ids, expected, "{kind:?} {from}..{until} by {limit}");
+        }
+    }
+    let declined_filter = Filter {
+        status: Status::Declined,
+        kind: None,
+        submitted: None,
+    };
     let declined_list = store
-        .applications_in(Status::Declined, None, 10, None)
+        .applications_in(&declined_filter, 10, None)
         .await
         .unwrap();
     assert_eq!(declined_list.items, [declined]);
+    let forged_filter = Filter {
+        status: Status::New,
+        kind: Some(Kind::Client),
+        submitted: None,
+    };
     let forged = store
-        .applications_in(Status::New, Some(Kind::Client), 2, Some("not-a-cursor"))
+        .applications_in(&forged_filter, 2, Some("not-a-cursor"))
         .await;
     assert!(matches!(forged, Err(HiringError::BadCursor)), "{forged:?}");
 }

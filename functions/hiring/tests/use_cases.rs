@@ -1,7 +1,7 @@
 //! Hiring's use cases on the in-memory store: the requirements (SPEC M1), without HTTP or AWS.
 
 use ates_hiring::app::{self, Answer, Request};
-use ates_hiring::application::{account_id_of, NewAcceptance, NewApplication, Status};
+use ates_hiring::application::{account_id_of, Filter, NewAcceptance, NewApplication, Status};
 use ates_hiring::bank::{self, NewChoice, NewProfile, NewQuestion, NewTest, Profile, Question};
 use ates_hiring::error::HiringError;
 use ates_hiring::memory::{Mailbox, MemoryStore};
@@ -664,6 +664,14 @@ async fn managers_change_a_workers_profile_as_a_new_revision() {
     ));
 }
 
+fn in_status(status: Status) -> Filter {
+    Filter {
+        status,
+        kind: None,
+        submitted: None,
+    }
+}
+
 #[tokio::test]
 async fn staff_list_applications_by_status_newest_first() {
     let (store, mail) = (MemoryStore::default(), Mailbox::default());
@@ -673,7 +681,7 @@ async fn staff_list_applications_by_status_newest_first() {
         .await
         .unwrap();
     let manager = staff(Role::Manager);
-    let new = app::applications(&store, &manager, Status::New, None, 10, None)
+    let new = app::applications(&store, &manager, &in_status(Status::New), 10, None)
         .await
         .unwrap();
     assert_eq!(
@@ -683,7 +691,7 @@ async fn staff_list_applications_by_status_newest_first() {
             .collect::<Vec<_>>(),
         [second]
     );
-    let declined = app::applications(&store, &manager, Status::Declined, None, 10, None)
+    let declined = app::applications(&store, &manager, &in_status(Status::Declined), 10, None)
         .await
         .unwrap();
     assert_eq!(declined.items[0].decline_reason.as_deref(), Some("no"));
