@@ -369,6 +369,22 @@ fn a_worker_applies_takes_the_test_is_scored_and_accepted_once() {
         .collect();
     assert_eq!(profiles.len(), 1, "{profiles:?}");
     assert_schema_valid(&profiles[0]);
+
+    // Auth opened the account: the new worker signs in with a mailed code, and the task
+    // tracker learns of an assignable worker.
+    stack.wait_assignable(&account_id);
+    let code = stack.mailed_code(&email);
+    let (status, tokens) = stack.call(
+        "POST",
+        "/auth/sign-in/code",
+        None,
+        Some(&json!({"email": email, "code": code})),
+    );
+    assert_eq!(status, 200, "{tokens}");
+    let worker = tokens["access_token"].as_str().unwrap();
+    let (status, me) = stack.call("GET", "/auth/me", Some(worker), None);
+    assert_eq!((status, &me["role"]), (200, &json!("worker")), "{me}");
+    assert_eq!(me["account_id"], account_id.as_str());
 }
 
 #[test]

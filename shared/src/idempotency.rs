@@ -112,4 +112,25 @@ impl AnswersInMemory {
     pub fn replay(&self, key: &IdempotencyKey) -> Option<Replay> {
         self.0.get(&key.key).cloned()
     }
+
+    /// A keyed write as a table commits one: `KeyUsed` when the key has an answer already,
+    /// `Stale` unless the write's condition holds (`as_read`: what it decided on is still as
+    /// it was read); otherwise `write` happens and the key keeps its answer, in one step.
+    pub fn commit(
+        &mut self,
+        keyed: crate::usecase::KeyedAnswer<'_>,
+        as_read: bool,
+        write: impl FnOnce(),
+    ) -> crate::usecase::Saved {
+        use crate::usecase::Saved;
+        if self.used(keyed) {
+            return Saved::KeyUsed;
+        }
+        if !as_read {
+            return Saved::Stale;
+        }
+        write();
+        self.keep(keyed);
+        Saved::Done
+    }
 }

@@ -34,6 +34,31 @@ pub const ATTEMPTS: u32 = 5;
 #[error("the state changed meanwhile, {ATTEMPTS} times")]
 pub struct Contended;
 
+/// The two conversions every context's error makes, written once: a use case that lost to
+/// other writers [`ATTEMPTS`] times is the context's "changed meanwhile" (a 409: try again),
+/// and a cursor no listing gave is its answer for that (a 4xx).
+///
+/// ```ignore
+/// ates_kernel::context_error!(TaskError, TaskError::ChangedMeanwhile, |e| TaskError::Invalid(e.to_string()));
+/// ```
+#[macro_export]
+macro_rules! context_error {
+    ($error:ty, $changed:expr, $bad_cursor:expr) => {
+        impl From<$crate::usecase::Contended> for $error {
+            fn from(_: $crate::usecase::Contended) -> Self {
+                $changed
+            }
+        }
+
+        impl From<$crate::dynamo::BadCursor> for $error {
+            fn from(e: $crate::dynamo::BadCursor) -> Self {
+                let answer: fn($crate::dynamo::BadCursor) -> $error = $bad_cursor;
+                answer(e)
+            }
+        }
+    };
+}
+
 /// Runs `attempt` until it commits, at most [`ATTEMPTS`] times, with a jittered backoff between
 /// tries ([`crate::dynamo::backoff`]). An attempt's error ends the run at once.
 pub async fn execute<T, E, F, Fut>(mut attempt: F) -> Result<T, E>

@@ -1,6 +1,6 @@
 //! Everything that can go wrong in accounting, and its one mapping to an HTTP problem.
 
-use ates_kernel::dynamo::{BadCursor, StoreError};
+use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
 use ates_kernel::identity::Refused;
@@ -21,17 +21,9 @@ pub enum AccountingError {
     Event(#[from] EventError),
 }
 
-impl From<ates_kernel::usecase::Contended> for AccountingError {
-    fn from(_: ates_kernel::usecase::Contended) -> Self {
-        AccountingError::ChangedMeanwhile
-    }
-}
-
-impl From<BadCursor> for AccountingError {
-    fn from(e: BadCursor) -> Self {
-        AccountingError::Invalid(e.to_string())
-    }
-}
+ates_kernel::context_error!(AccountingError, AccountingError::ChangedMeanwhile, |e| {
+    AccountingError::Invalid(e.to_string())
+});
 
 impl From<AccountingError> for Problem {
     fn from(e: AccountingError) -> Problem {

@@ -1,10 +1,10 @@
 //! Everything that can go wrong in hiring, each by name: what the caller can fix is refused
 //! before anything is written.
 
-use ates_kernel::dynamo::{BadCursor, StoreError};
+use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
-use ates_kernel::usecase::{Contended, KeyedError};
+use ates_kernel::usecase::KeyedError;
 use uuid::Uuid;
 
 use crate::application::{Kind, Status};
@@ -70,21 +70,13 @@ pub enum HiringError {
     NotMailed(#[from] crate::ports::NotMailed),
 }
 
-impl From<Contended> for HiringError {
-    fn from(_: Contended) -> Self {
-        HiringError::ChangedMeanwhile
-    }
-}
+ates_kernel::context_error!(HiringError, HiringError::ChangedMeanwhile, |_| {
+    HiringError::BadCursor
+});
 
 impl KeyedError for HiringError {
     fn key_reused() -> Self {
         HiringError::KeyReused
-    }
-}
-
-impl From<BadCursor> for HiringError {
-    fn from(_: BadCursor) -> Self {
-        HiringError::BadCursor
     }
 }
 

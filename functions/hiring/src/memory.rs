@@ -14,7 +14,7 @@ use ates_kernel::usecase::Replays;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::application::{Application, Filter, Kind};
+use crate::application::{Application, Filter, Kind, Status};
 use crate::bank::Entry;
 use crate::error::HiringError;
 use crate::ports::{
@@ -120,34 +120,28 @@ impl ApplicationChanges for MemoryStore {
         after: &Application,
         change: Change<'_>,
     ) -> Result<Saved, StoreError> {
-        let mut state = self.state.lock();
-        if state.answers.used(change.keyed) {
-            return Ok(Saved::KeyUsed);
-        }
+        let state = &mut *self.state.lock();
         let id = after.application_id;
-        let stored = state.applications.get(&id).map(|a| a.version);
-        if stored != Some(before.version) {
-            return Ok(Saved::Stale);
-        }
-        if let Some(hired) = change.hired {
-            if state.workers.contains_key(&hired.account_id) {
-                return Ok(Saved::Stale);
+        let as_read = state.applications.get(&id).map(|a| a.version) == Some(before.version)
+            && change
+                .hired
+                .is_none_or(|hired| !state.workers.contains_key(&hired.account_id));
+        Ok(state.answers.commit(change.keyed, as_read, || {
+            if let Some(hired) = change.hired {
+                state.workers.insert(hired.account_id, hired.clone());
             }
-            state.workers.insert(hired.account_id, hired.clone());
-        }
-        if !after.status.is_open() {
-            state.open.remove(&(after.email.clone(), after.kind));
-        }
-        if let Some(deadline) = before.deadline.filter(|_| before.status == Status::Test) {
-            state.due.remove(&(deadline, id));
-        }
-        if let Some(deadline) = after.deadline.filter(|_| after.status == Status::Test) {
-            state.due.insert((deadline, id));
-        }
-        state.applications.insert(id, after.clone());
-        state.published.extend(change.events.iter().cloned());
-        state.answers.keep(change.keyed);
-        Ok(Saved::Done)
+            if !after.status.is_open() {
+                state.open.remove(&(after.email.clone(), after.kind));
+            }
+            if let Some(deadline) = before.deadline.filter(|_| before.status == Status::Test) {
+                state.due.remove(&(deadline, id));
+            }
+            if let Some(deadline) = after.deadline.filter(|_| after.status == Status::Test) {
+                state.due.insert((deadline, id));
+            }
+            state.applications.insert(id, after.clone());
+            state.published.extend(change.events.iter().cloned());
+        }))
     }
 }
 
@@ -193,20 +187,15 @@ impl<T: Entry> Shelf<T> for MemoryStore {
         keyed: KeyedAnswer<'_>,
         _now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
-        let mut state = self.state.lock();
-        if state.answers.used(keyed) {
-            return Ok(Saved::KeyUsed);
-        }
-        let at = (T::KIND, entry.id());
-        let stored = state.bank.get(&at).map(read::<T>).transpose()?;
-        if stored.map(|e| e.revision()) != previous.map(Entry::revision) {
-            return Ok(Saved::Stale);
-        }
         let value =
             serde_json::to_value(entry).map_err(|e| StoreError::Malformed(e.to_string()))?;
-        state.bank.insert(at, value);
-        state.answers.keep(keyed);
-        Ok(Saved::Done)
+        let state = &mut *self.state.lock();
+        let at = (T::KIND, entry.id());
+        let stored = state.bank.get(&at).map(read::<T>).transpose()?;
+        let as_read = stored.map(|e| e.revision()) == previous.map(Entry::revision);
+        Ok(state.answers.commit(keyed, as_read, || {
+            state.bank.insert(at, value);
+        }))
     }
 
     async fn shelf(&self, limit: usize, cursor: Option<&str>) -> Result<Listed<T>, HiringError> {
@@ -232,18 +221,14 @@ impl Workers for MemoryStore {
         keyed: KeyedAnswer<'_>,
         _now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
-        let mut state = self.state.lock();
-        if state.answers.used(keyed) {
-            return Ok(Saved::KeyUsed);
-        }
+        let state = &mut *self.state.lock();
         let stored = state.workers.get(&profile.account_id).map(|w| w.revision);
-        if stored != Some(previous.revision) {
-            return Ok(Saved::Stale);
-        }
-        state.workers.insert(profile.account_id, profile.clone());
-        state.published.push(event.clone());
-        state.answers.keep(keyed);
-        Ok(Saved::Done)
+        Ok(state
+            .answers
+            .commit(keyed, stored == Some(previous.revision), || {
+                state.workers.insert(profile.account_id, profile.clone());
+                state.published.push(event.clone());
+            }))
     }
 }
 

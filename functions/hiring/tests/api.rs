@@ -3,10 +3,10 @@
 
 use ates_hiring::api::{self, APPLY_TIME, TOKEN_HEADER};
 use ates_hiring::memory::{Mailbox, MemoryStore};
-use ates_kernel::identity::Role;
 use ates_kernel::calendar::Calendar;
-use chrono::Utc;
+use ates_kernel::identity::Role;
 use ates_kernel::testing::{answer, api_request};
+use chrono::Utc;
 use lambda_http::http::HeaderValue;
 use lambda_http::Request;
 use serde_json::{json, Value};

@@ -601,9 +601,28 @@ async fn applications_are_listed_by_status_and_kind_newest_first_and_paged<
     let second = |s: i64| now() + Duration::seconds(s);
     let micro = Duration::microseconds(1);
     for (kind, from, until, expected) in [
-        (None, second(1), second(4), vec![news[2].application_id, news[1].application_id]),
-        (None, second(3), second(5) + micro, vec![worker.application_id, news[0].application_id, news[2].application_id]),
-        (None, second(3) + micro, second(5), vec![news[0].application_id]),
+        (
+            None,
+            second(1),
+            second(4),
+            vec![news[2].application_id, news[1].application_id],
+        ),
+        (
+            None,
+            second(3),
+            second(5) + micro,
+            vec![
+                worker.application_id,
+                news[0].application_id,
+                news[2].application_id,
+            ],
+        ),
+        (
+            None,
+            second(3) + micro,
+            second(5),
+            vec![news[0].application_id],
+        ),
         (Some(Kind::Client), second(0), second(9), clients.to_vec()),
         (Some(Kind::Worker), second(0), second(5), vec![]),
     ] {

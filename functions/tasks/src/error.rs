@@ -1,10 +1,10 @@
 //! Everything that can go wrong in the task tracker, and its one mapping to an HTTP problem.
 
-use ates_kernel::dynamo::{BadCursor, StoreError};
+use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
 use ates_kernel::identity::Refused;
-use ates_kernel::usecase::{Contended, KeyedError};
+use ates_kernel::usecase::KeyedError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
@@ -32,21 +32,13 @@ pub enum TaskError {
     Event(#[from] EventError),
 }
 
-impl From<Contended> for TaskError {
-    fn from(_: Contended) -> Self {
-        TaskError::ChangedMeanwhile
-    }
-}
+ates_kernel::context_error!(TaskError, TaskError::ChangedMeanwhile, |e| {
+    TaskError::Invalid(e.to_string())
+});
 
 impl KeyedError for TaskError {
     fn key_reused() -> Self {
         TaskError::KeyReused
-    }
-}
-
-impl From<BadCursor> for TaskError {
-    fn from(e: BadCursor) -> Self {
-        TaskError::Invalid(e.to_string())
     }
 }
 

@@ -85,17 +85,12 @@ impl TaskCreation for MemoryStore {
         keyed: KeyedAnswer<'_>,
         _now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
-        let mut state = self.state.lock();
-        if state.answers.used(keyed) {
-            return Ok(Saved::KeyUsed);
-        }
-        if state.tasks.contains_key(&task.task_id) {
-            return Ok(Saved::Stale);
-        }
-        state.tasks.insert(task.task_id, task.clone());
-        state.published.extend_from_slice(events);
-        state.answers.keep(keyed);
-        Ok(Saved::Done)
+        let state = &mut *self.state.lock();
+        let new = !state.tasks.contains_key(&task.task_id);
+        Ok(state.answers.commit(keyed, new, || {
+            state.tasks.insert(task.task_id, task.clone());
+            state.published.extend_from_slice(events);
+        }))
     }
 }
 
@@ -112,22 +107,16 @@ impl TaskCompletion for MemoryStore {
         keyed: KeyedAnswer<'_>,
         _now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
-        let mut state = self.state.lock();
-        if state.answers.used(keyed) {
-            return Ok(Saved::KeyUsed);
-        }
+        let state = &mut *self.state.lock();
         let as_read = state.tasks.get(&done.task_id).is_some_and(|t| {
             t.version == before.version
                 && t.status == Status::Open
                 && t.assignee_id == before.assignee_id
         });
-        if !as_read {
-            return Ok(Saved::Stale);
-        }
-        state.tasks.insert(done.task_id, done.clone());
-        state.published.push(event.clone());
-        state.answers.keep(keyed);
-        Ok(Saved::Done)
+        Ok(state.answers.commit(keyed, as_read, || {
+            state.tasks.insert(done.task_id, done.clone());
+            state.published.push(event.clone());
+        }))
     }
 }
 

@@ -16,6 +16,11 @@
 //! `Ledger.TransactionPosted` events (200 employees, 30 business days), waits until analytics
 //! has them live, then rebuilds analytics by replay (N4) and reports the rebuild's events per
 //! second and AWS calls per event.
+//!
+//! `ates-bench hiring [--applications N] [--api URL]` — on a running local stack: N worker
+//! applications each go the whole way (submitted, a test assigned, taken, accepted), and until
+//! auth has opened the account and notifications has mailed it; reports AWS calls per
+//! application by each function that worked on it.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -38,8 +43,9 @@ fn main() {
         Some("tasks") => tasks::run(),
         Some("close") => close::run(),
         Some("rebuild") => rebuild::run(),
+        Some("hiring") => hiring::run(),
         _ => eprintln!(
-            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL]"
+            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL]"
         ),
     }
 }
@@ -631,6 +637,188 @@ mod rebuild {
             "rebuild of {n} events (of {} on the bus): {took:.1}s, {:.0} events/s, {:.2} AWS calls per event by the consumer, {:.4} by start/settle",
             n, n as f64 / took, per_event("AnalyticsRecordMovement"),
             per_event("AnalyticsStartRebuild") + per_event("AnalyticsSettleRebuild"),
+        );
+    }
+}
+
+mod hiring {
+    use super::arg;
+    use super::tasks::{admin_token, call, calls, diff};
+    use serde_json::{json, Value};
+    use std::time::{Duration, Instant};
+
+    /// A request with an application token (the applicant's routes).
+    fn as_applicant(
+        api: &str,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Value {
+        let mut req =
+            ureq::request(method, &format!("{api}{path}")).set("application-token", token);
+        req = req.timeout(Duration::from_secs(60));
+        let response = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        }
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        response.into_json().expect("json")
+    }
+
+    fn mails_to(api: &str, email: &str) -> Vec<Value> {
+        let (_, mail) = call(api, "GET", "/_local/mail", None, None);
+        mail.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["to"].to_string().contains(email))
+            .cloned()
+            .collect()
+    }
+
+    fn wait<T>(what: &str, mut found: impl FnMut() -> Option<T>) -> T {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if let Some(t) = found() {
+                return t;
+            }
+            assert!(Instant::now() < deadline, "not within 2 minutes: {what}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    /// A one-question test bank: answers (profile id, question id, the right option).
+    fn bank(api: &str, manager: &str) -> (String, String, String) {
+        let question = json!({"text": "Which of these is a parrot?", "options": [
+            {"text": "A popug", "points": 5}, {"text": "A cat", "points": 0}]});
+        let (_, q) = call(
+            api,
+            "POST",
+            "/hiring/questions",
+            Some(manager),
+            Some(question),
+        );
+        let question_id = q["question_id"].as_str().expect("question").to_owned();
+        let right = q["options"][0]["option_id"].as_str().unwrap().to_owned();
+        let test = json!({"title": "Parrots", "question_ids": [question_id]});
+        let (_, t) = call(api, "POST", "/hiring/tests", Some(manager), Some(test));
+        let profile = json!({"name": "Bench", "test_ids": [t["test_id"]], "pass_mark": 5, "time_limit_days": 7});
+        let (_, p) = call(
+            api,
+            "POST",
+            "/hiring/profiles",
+            Some(manager),
+            Some(profile),
+        );
+        let profile_id = p["profile_id"].as_str().expect("profile").to_owned();
+        (profile_id, question_id, right)
+    }
+
+    pub fn run() {
+        let n: usize = arg("--applications", "20").parse().unwrap_or(20);
+        let api = arg("--api", "http://127.0.0.1:3000");
+        let admin = admin_token(&api);
+        let run = std::process::id();
+        let manager_email = format!("bench-manager-{run}@popug.test");
+        let body = json!({"email": manager_email, "full_name": "Bench", "role": "manager", "password": "a-popug-password"});
+        call(&api, "POST", "/accounts", Some(&admin), Some(body));
+        let body = json!({"email": manager_email, "password": "a-popug-password"});
+        let (_, tokens) = call(&api, "POST", "/auth/sign-in", None, Some(body));
+        let manager = tokens["access_token"].as_str().expect("manager").to_owned();
+        std::thread::sleep(Duration::from_secs(3)); // hiring learns of the manager
+        let (profile_id, question_id, right) = bank(&api, &manager);
+
+        let before = calls(&api);
+        let started = Instant::now();
+        let mut addresses = Vec::new();
+        for i in 0..n {
+            let email = format!("bench-applicant-{run}-{i}@popug.test");
+            let form = json!({"email": email, "full_name": "Bench Popug", "kind": "worker"});
+            let (status, applied) = call(&api, "POST", "/hiring/applications", None, Some(form));
+            assert_eq!(status, 202, "{applied}");
+            let id = applied["application_id"].as_str().unwrap().to_owned();
+            let mail = wait("the token mailed", || {
+                mails_to(&api, &email).first().cloned()
+            });
+            let text = mail["body"].as_str().unwrap_or_default().to_owned();
+            let token = text
+                .split("with this token: ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .expect("a token")
+                .to_owned();
+            let assign = json!({"test_profile_id": profile_id});
+            let path = format!("/hiring/applications/{id}/test");
+            let (status, answer) = call(&api, "POST", &path, Some(&manager), Some(assign));
+            assert_eq!(status, 200, "{answer}");
+            as_applicant(
+                &api,
+                "GET",
+                &format!("/hiring/applications/{id}"),
+                &token,
+                None,
+            );
+            let answers = json!({"answers": [{"question_id": question_id, "option_ids": [right]}]});
+            let path = format!("/hiring/applications/{id}/answers");
+            let scored = as_applicant(&api, "POST", &path, &token, Some(answers));
+            assert_eq!(scored["passed"], true, "{scored}");
+            let acceptance = json!({"skills": ["carpets"], "level": "middle"});
+            let path = format!("/hiring/applications/{id}/accept");
+            let (status, answer) = call(&api, "POST", &path, Some(&manager), Some(acceptance));
+            assert_eq!(status, 200, "{answer}");
+            addresses.push(email);
+        }
+        // Quiet: every applicant has their mails (token, received, test, accepted) and the
+        // calls stop growing.
+        for email in &addresses {
+            wait("the acceptance mailed", || {
+                (mails_to(&api, email).len() >= 4).then_some(())
+            });
+        }
+        let mut last = calls(&api);
+        loop {
+            std::thread::sleep(Duration::from_secs(3));
+            let now = calls(&api);
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        let took = started.elapsed().as_secs_f64();
+        let spent = diff(&before, &last);
+        println!(
+            "hiring: {n} worker applications, submitted to accepted and mailed, in {took:.1}s"
+        );
+        let mut rows: Vec<(String, String)> = spent
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(function, ops)| {
+                let per: Vec<String> = ops
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(op, count)| {
+                        format!("{op} x{:.2}", count.as_u64().unwrap_or(0) as f64 / n as f64)
+                    })
+                    .collect();
+                (function.clone(), per.join(", "))
+            })
+            .collect();
+        rows.sort();
+        let total: u64 = spent
+            .as_object()
+            .into_iter()
+            .flatten()
+            .flat_map(|(_, ops)| ops.as_object().into_iter().flatten())
+            .map(|(_, c)| c.as_u64().unwrap_or(0))
+            .sum();
+        for (function, per) in rows {
+            println!("  {function}: {per}");
+        }
+        println!(
+            "  in all: {:.2} AWS calls per application",
+            total as f64 / n as f64
         );
     }
 }
