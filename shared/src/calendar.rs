@@ -106,6 +106,30 @@ impl Calendar {
             .ok_or(CalendarError::OutOfRange(stamp))
     }
 
+    /// The business day named `date`: from its first moment (included) to its end (excluded),
+    /// as events carry times (a listing's `from` and `to` as the instants it compares).
+    pub fn day(
+        &self,
+        date: chrono::NaiveDate,
+    ) -> Result<std::ops::Range<chrono::DateTime<chrono::Utc>>, CalendarError> {
+        use chrono::Datelike;
+        let out_of_range = |_| CalendarError::OutOfRange(Timestamp::MAX);
+        let named = civil::Date::new(date.year() as i16, date.month() as i8, date.day() as i8)
+            .map_err(out_of_range)?;
+        // The day that ends on `date` is named `date` unless it ends at midnight: then it is
+        // the day before's (`day_ended_by`), and `date`'s ends a day later.
+        let mut day = self.day_ended_by(self.end_of(named).map_err(out_of_range)?.timestamp())?;
+        if day.date != named {
+            let next = named.tomorrow().map_err(out_of_range)?;
+            day = self.day_ended_by(self.end_of(next).map_err(out_of_range)?.timestamp())?;
+        }
+        let chrono_of = |at: Timestamp| {
+            chrono::DateTime::from_timestamp(at.as_second(), at.subsec_nanosecond() as u32)
+                .ok_or(CalendarError::OutOfRange(at))
+        };
+        Ok(chrono_of(day.started_at)?..chrono_of(day.ended_at)?)
+    }
+
     /// When the business day that ends on `date` ends. An end that falls in a daylight saving
     /// gap moves forward past it, as clocks do.
     fn end_of(&self, date: civil::Date) -> Result<Zoned, jiff::Error> {
@@ -145,6 +169,31 @@ pub fn check_range(from: chrono::NaiveDate, to: chrono::NaiveDate) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_named_day_runs_from_the_end_of_the_day_before_to_its_own_end() {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let span = |zone: &str, hour: &str| {
+            let day = Calendar::new(zone, hour).unwrap().day(date).unwrap();
+            (day.start.to_rfc3339(), day.end.to_rfc3339())
+        };
+        let expect = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+        assert_eq!(
+            span("UTC", "0"),
+            expect("2026-11-20T00:00:00+00:00", "2026-11-21T00:00:00+00:00")
+        );
+        assert_eq!(
+            span("Europe/Moscow", "18"),
+            expect("2026-11-19T15:00:00+00:00", "2026-11-20T15:00:00+00:00")
+        );
+        // A day the clocks go forward is 23 hours long.
+        let spring = chrono::NaiveDate::from_ymd_opt(2026, 3, 8).unwrap();
+        let day = Calendar::new("America/New_York", "0")
+            .unwrap()
+            .day(spring)
+            .unwrap();
+        assert_eq!((day.end - day.start).num_hours(), 23);
+    }
 
     #[test]
     fn a_requested_date_is_exactly_yyyy_mm_dd() {

@@ -198,11 +198,11 @@ fn submitted(calendar: &Calendar, req: &Request) -> Result<Option<Span>, Problem
         (None, None) => None,
         (from, to) => Some(Span {
             from: match from {
-                Some(date) => day(date)?.started_at,
+                Some(date) => day(date)?.start,
                 None => DateTime::UNIX_EPOCH,
             },
             until: match to {
-                Some(date) => day(date)?.ended_at,
+                Some(date) => day(date)?.end,
                 None => last_day(),
             },
         }),

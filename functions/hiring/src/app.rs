@@ -20,9 +20,7 @@ use uuid::Uuid;
 
 pub use ates_kernel::usecase::Answer;
 
-use crate::application::{
-    ApplicantView, Application, Filter, Kind, NewAcceptance, Status, ValidApplication,
-};
+use crate::application::{ApplicantView, Application, Filter, NewAcceptance, ValidApplication};
 use crate::bank::{
     self, Entry, Paper, Profile, Question, Test, ValidProfile, ValidQuestion, ValidTest,
 };
