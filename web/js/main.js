@@ -1,5 +1,6 @@
 // The app: hash routes (#/tasks, #/company…), each page for the roles that may see it.
 // Hash routes keep every page address off the API's paths: the server only ever serves /.
+// Two pages need no sign-in (`public`): applying, and an applicant's own application.
 
 import { h, show, notice, clipped } from './dom.js';
 import * as session from './session.js';
@@ -10,12 +11,18 @@ import * as company from './pages/company.js';
 import * as notifications from './pages/notifications.js';
 import * as analytics from './pages/analytics.js';
 import * as admin from './pages/admin.js';
+import * as apply from './pages/apply.js';
+import * as applicant from './pages/applicant.js';
+import * as hiring from './pages/hiring.js';
+import * as testBank from './pages/test-bank.js';
 import * as account from './pages/account.js';
 
 // Employees have the tracker and its money; a client (a customer of the marketplace, SPEC Roles)
 // is no employee and has none of it: only their own account until phase 2 brings orders.
 const EMPLOYEES = ['admin', 'manager', 'accountant', 'worker'];
 const CLIENTS = ['client'];
+// Hiring's staff: managers, and admins, who hold every manager's right (SPEC M1).
+const HIRING_STAFF = ['manager', 'admin'];
 const ROUTES = [
   { path: '/tasks', title: 'Tasks', roles: EMPLOYEES, page: tasks, nav: true },
   { path: '/accounting', title: 'My money', roles: EMPLOYEES, page: accounting, nav: true },
@@ -24,7 +31,14 @@ const ROUTES = [
   { path: '/notifications', title: 'Notifications', roles: EMPLOYEES, page: notifications, nav: true },
   { path: '/analytics', title: 'Analytics', roles: ['admin'], page: analytics, nav: true },
   { path: '/admin', title: 'Accounts', roles: ['admin'], page: admin, nav: true },
+  { path: '/hiring', title: 'Applications', roles: HIRING_STAFF, page: hiring, nav: true },
+  { path: '/hiring/applications/:id', title: 'An application', roles: HIRING_STAFF, page: hiring.review },
+  { path: '/hiring/bank', title: 'Test bank', roles: HIRING_STAFF, page: testBank, nav: true },
   { path: '/account', title: 'My account', roles: CLIENTS, page: account, nav: true },
+  { path: '/apply', title: 'Apply', public: true, page: apply },
+  // The mailed link carries the token; the page moves it out of the address at once.
+  { path: '/application/:id/:token', title: 'Your application', public: true, page: applicant },
+  { path: '/application/:id', title: 'Your application', public: true, page: applicant },
 ];
 
 /** Where a role lands after signing in, and where "back" leads. */
@@ -101,6 +115,14 @@ async function route() {
     return signIn.render(main, { query, message, done: () => go(next()) });
   }
   const found = match(path);
+  if (found?.route.public) {
+    renderChrome(path);
+    document.title = `${found.route.title} · aTES`;
+    show(main);
+    const rendering = found.route.page.render(main, { params: found.params, query, claims, signal: leaving.signal, go });
+    focusHeading();
+    return rendering;
+  }
   if (!claims) {
     // No page asked for (the bare address): after sign-in, the home of whoever signs in.
     return go(asked ? `/sign-in?next=${encodeURIComponent(path)}` : '/sign-in');
