@@ -936,6 +936,12 @@ class Journeys:
         expect(admin.get_by_test_id("decline-reason")).to_have_text(reason)
         expect(admin.get_by_role("button", name="Decline")).to_have_count(0)
         self.shot(admin, "declined")
+        # Decided, it leaves the new ones: the list says it has none rather than showing nothing.
+        self.nav(admin, "Applications")
+        form = admin.get_by_role("form", name="Filter applications")
+        form.get_by_label("Kind").select_option("manager")
+        form.get_by_role("button", name="Show").click()
+        expect(admin.get_by_text("No manager applications in new.")).to_be_visible()
         applicant.goto(mailed["link"])
         expect(applicant.get_by_test_id("application-status")).to_have_text("declined")
         return admin
