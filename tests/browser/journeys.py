@@ -944,6 +944,11 @@ class Journeys:
         expect(admin.get_by_text("No manager applications in new.")).to_be_visible()
         applicant.goto(mailed["link"])
         expect(applicant.get_by_test_id("application-status")).to_have_text("declined")
+        # A link with another token opens nothing, and says what to do rather than only "404".
+        applicant.goto(mailed["link"].replace(mailed["token"], "not-the-token"))
+        expect(applicant.locator(".problem")).to_contain_text("HTTP 404")
+        expect(applicant.get_by_text("This link opens no application.")).to_be_visible()
+        expect(applicant.get_by_test_id("application-status")).to_have_count(0)
         return admin
 
 
