@@ -741,6 +741,16 @@ class Journeys:
         form.get_by_role("button", name="Add the test").click()
         expect(page.get_by_text("Added the test.")).to_be_visible()
         expect(tests.locator("table").get_by_text(title, exact=True)).to_be_visible()
+        # Revising a test starts from what it holds: both questions ticked.
+        tests.get_by_role("button", name=f"Edit {title}").click()
+        form = page.get_by_role("form", name="Revise the test")
+        expect(form.get_by_label(parrot)).to_be_checked()
+        expect(form.get_by_label(seeds)).to_be_checked()
+        title = f"Popug basics, revised {STAMP}"
+        form.get_by_label("Title").fill(title)
+        form.get_by_role("button", name="Save revision 2").click()
+        expect(page.get_by_text("Saved revision 2 of the test.")).to_be_visible()
+        expect(tests.locator("tr", has=page.get_by_text(title, exact=True)).locator("ol li")).to_have_count(2)
         profiles = page.locator("section", has=page.get_by_role("heading", name="Profiles"))
         form = page.get_by_role("form", name="Add a profile")
         profile = f"Junior popug {STAMP}"
