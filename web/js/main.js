@@ -1,5 +1,6 @@
 // The app: hash routes (#/tasks, #/company…), each page for the roles that may see it.
 // Hash routes keep every page address off the API's paths: the server only ever serves /.
+// Two pages need no sign-in (`public`): applying, and an applicant's own application.
 
 import { h, show, notice, clipped } from './dom.js';
 import * as session from './session.js';
@@ -10,18 +11,40 @@ import * as company from './pages/company.js';
 import * as notifications from './pages/notifications.js';
 import * as analytics from './pages/analytics.js';
 import * as admin from './pages/admin.js';
+import * as apply from './pages/apply.js';
+import * as applicant from './pages/applicant.js';
+import * as hiring from './pages/hiring.js';
+import * as testBank from './pages/test-bank.js';
+import * as account from './pages/account.js';
 
-const EVERYONE = ['admin', 'manager', 'accountant', 'worker'];
+// Employees have the tracker and its money; a client (a customer of the marketplace, SPEC Roles)
+// is no employee and has none of it: only their own account until phase 2 brings orders.
+const EMPLOYEES = ['admin', 'manager', 'accountant', 'worker'];
+const CLIENTS = ['client'];
+// Hiring's staff: managers, and admins, who hold every manager's right (SPEC M1).
+const HIRING_STAFF = ['manager', 'admin'];
 const ROUTES = [
-  { path: '/tasks', title: 'Tasks', roles: EVERYONE, page: tasks, nav: true },
-  { path: '/accounting', title: 'My money', roles: EVERYONE, page: accounting, nav: true },
+  { path: '/tasks', title: 'Tasks', roles: EMPLOYEES, page: tasks, nav: true },
+  { path: '/accounting', title: 'My money', roles: EMPLOYEES, page: accounting, nav: true },
   { path: '/company', title: 'Company accounting', roles: ['admin', 'accountant'], page: company, nav: true },
   { path: '/company/accounts/:id', title: 'An account', roles: ['admin', 'accountant'], page: company.account },
-  { path: '/notifications', title: 'Notifications', roles: EVERYONE, page: notifications, nav: true },
+  { path: '/notifications', title: 'Notifications', roles: EMPLOYEES, page: notifications, nav: true },
   { path: '/analytics', title: 'Analytics', roles: ['admin'], page: analytics, nav: true },
   { path: '/admin', title: 'Accounts', roles: ['admin'], page: admin, nav: true },
+  { path: '/hiring', title: 'Applications', roles: HIRING_STAFF, page: hiring, nav: true },
+  { path: '/hiring/applications/:id', title: 'An application', roles: HIRING_STAFF, page: hiring.review },
+  { path: '/hiring/bank', title: 'Test bank', roles: HIRING_STAFF, page: testBank, nav: true },
+  { path: '/account', title: 'My account', roles: CLIENTS, page: account, nav: true },
+  { path: '/apply', title: 'Apply', public: true, page: apply },
+  // The mailed link carries the token; the page moves it out of the address at once.
+  { path: '/application/:id/:token', title: 'Your application', public: true, page: applicant },
+  { path: '/application/:id', title: 'Your application', public: true, page: applicant },
 ];
-const HOME = '/tasks';
+
+/** Where a role lands after signing in, and where "back" leads. */
+function home(claims) {
+  return claims?.role === 'client' ? '/account' : '/tasks';
+}
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -31,7 +54,7 @@ let flash = null;
 
 function parse(hash) {
   const [path, search = ''] = hash.replace(/^#/, '').split('?');
-  return { path: path || HOME, query: new URLSearchParams(search) };
+  return { path, query: new URLSearchParams(search) };
 }
 
 function match(path) {
@@ -61,8 +84,11 @@ function renderChrome(current) {
     show(who);
     return;
   }
-  show(nav, ROUTES.filter((r) => r.nav && r.roles.includes(claims.role)).map((r) =>
-    h('a', { href: `#${r.path}`, 'aria-current': current?.startsWith(r.path) ? 'page' : null }, r.title)));
+  const mine = ROUTES.filter((r) => r.nav && r.roles.includes(claims.role));
+  // The page's own entry, or the nearest one it lies under (the longest path that matches).
+  const under = mine.filter((r) => current === r.path || current?.startsWith(`${r.path}/`))
+    .sort((a, b) => b.path.length - a.path.length)[0];
+  show(nav, mine.map((r) => h('a', { href: `#${r.path}`, 'aria-current': r === under ? 'page' : null }, r.title)));
   const out = h('button', { type: 'button', class: 'secondary', onclick: async () => {
     out.disabled = true;
     try { await session.signOut(); } catch { flash = 'Signed out here; the server could not be told (check the connection).'; }
@@ -74,25 +100,38 @@ function renderChrome(current) {
 async function route() {
   leaving.abort();
   leaving = new AbortController();
-  const { path, query } = parse(location.hash);
+  const { path: asked, query } = parse(location.hash);
   const claims = session.claims();
+  const path = asked || home(claims);
 
   if (path === '/sign-in') {
-    if (claims) return go(query.get('next') || HOME);
+    // After signing in, the page asked for, or the role's home (never a page of another role's).
+    const next = () => query.get('next') || home(session.claims());
+    if (claims) return go(next());
     renderChrome(null);
     document.title = 'Sign in · aTES';
     const message = flash;
     flash = null;
-    return signIn.render(main, { query, message, done: () => go(query.get('next') || HOME) });
+    return signIn.render(main, { query, message, done: () => go(next()) });
+  }
+  const found = match(path);
+  if (found?.route.public) {
+    renderChrome(path);
+    document.title = `${found.route.title} · aTES`;
+    show(main);
+    const rendering = found.route.page.render(main, { params: found.params, query, claims, signal: leaving.signal, go });
+    focusHeading();
+    return rendering;
   }
   if (!claims) {
-    return go(`/sign-in?next=${encodeURIComponent(path)}`);
+    // No page asked for (the bare address): after sign-in, the home of whoever signs in.
+    return go(asked ? `/sign-in?next=${encodeURIComponent(path)}` : '/sign-in');
   }
   renderChrome(path);
-  const found = match(path);
+  const back = h('p', null, h('a', { href: `#${home(claims)}` }, claims.role === 'client' ? 'Back to my account' : 'Back to the tasks'));
   if (!found) {
     document.title = 'Not found · aTES';
-    show(main, h('h1', null, 'No such page'), h('p', null, h('a', { href: `#${HOME}` }, 'Back to the tasks')));
+    show(main, h('h1', null, 'No such page'), back);
     return focusHeading();
   }
   const { route: r, params } = found;
@@ -101,7 +140,7 @@ async function route() {
     // The API refuses anyway; the page does not even ask it.
     show(main, h('h1', null, 'Not for your role'),
       notice(`${r.title} is for ${roleNames(r.roles)}. You are signed in as ${claims.email}, a ${claims.role}.`, 'refusal'),
-      h('p', null, h('a', { href: `#${HOME}` }, 'Back to the tasks')));
+      back);
     return focusHeading();
   }
   show(main);
@@ -124,7 +163,7 @@ session.onChange((reason) => {
   flash = reason;
   const { path } = parse(location.hash);
   if (path === '/sign-in') route();
-  else go(`/sign-in?next=${encodeURIComponent(path)}`);
+  else go(path ? `/sign-in?next=${encodeURIComponent(path)}` : '/sign-in');
 });
 
 // The skip link names an element, but the hash is the router's: following it as a link would

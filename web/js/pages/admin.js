@@ -4,7 +4,8 @@ import { h, show, busyForm, field, pagedTable, problem, notice, clipped } from '
 import { get, post, patch, query } from '../api.js';
 import { timestamp } from '../format.js';
 
-const ROLES = ['worker', 'accountant', 'manager', 'admin'];
+// A client is a customer, not an employee (SPEC Roles); admins may open their accounts too.
+const ROLES = ['worker', 'accountant', 'manager', 'admin', 'client'];
 
 function roleSelect(name, selected, label) {
   return h('select', { name, 'aria-label': label },

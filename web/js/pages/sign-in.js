@@ -44,5 +44,6 @@ export function render(main, { message, done }) {
     h('h1', null, 'Sign in to aTES'),
     message ? notice(message) : null,
     passwordForm,
-    codeSection);
+    codeSection,
+    h('p', null, 'Not with us yet? ', h('a', { href: '#/apply' }, 'Apply to join UberPopug'), ' as a worker, a client or a manager.'));
 }
