@@ -16,12 +16,12 @@ use crate::message::{Channel, Kind, Message, Status};
 #[derive(Serialize)]
 struct Shown<'a> {
     message_id: &'a str,
-    account_id: Uuid,
+    account_id: Option<Uuid>,
     channel: Channel,
     to: &'a str,
     subject: &'a str,
     kind: Kind,
-    business_date: NaiveDate,
+    business_date: Option<NaiveDate>,
     status: Status,
     attempts: u32,
     created_at: DateTime<Utc>,

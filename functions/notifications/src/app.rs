@@ -1,6 +1,6 @@
 //! Notifications' use cases: one function per event handler and query. Each reads through the
-//! small ports it names (`ports`), decides with the domain (`message`, `statement`), and writes; the
-//! mail leaves through the [`Courier`]. No HTTP, no AWS.
+//! small ports it names (`ports`), decides with the domain (`message`, `statement`), and
+//! writes; the mail leaves through the [`Courier`]. No HTTP, no AWS.
 //!
 //! A statement is mailed. Accounting's close publishes one `Statement.Requested` per account and
 //! closed day, `statement_id` = `statement:<account>:<date>`; its rule sends it to
@@ -41,18 +41,18 @@
 //! under one hot key.
 
 use ates_kernel::contracts::accounting::decode_statement_requested;
+use ates_kernel::copies::AccountCopies;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use chrono::{DateTime, Utc};
 
 use crate::error::NotificationError;
-use crate::message::{Addressed, Claim, Kind, Message, Status};
+use crate::message::{Addressed, Claim, Content, Kind, Message, Status};
 pub use crate::ports::{
-    Courier, Listing, MessageHistory, NotificationStore, StatementMessages, Undelivered,
+    Courier, Listing, MessageHistory, Messages, NotificationStore, Undelivered,
 };
 use crate::statement;
-use ates_kernel::copies::AccountCopies;
 
 /// Who reads everyone's messages: admins only.
 #[derive(Debug)]
@@ -68,7 +68,7 @@ impl Rights for Admins {
 /// message is `failed` and the request goes to the dead-letter queue; a request that can never
 /// be mailed is poison.
 pub async fn send_statement(
-    store: &(impl AccountCopies + StatementMessages),
+    store: &(impl AccountCopies + Messages),
     courier: &impl Courier,
     event: &Envelope,
     delivery: Delivery,
@@ -91,15 +91,30 @@ pub async fn send_statement(
     let content = statement::render(&statement, &recipient.full_name);
     let addressed = Addressed {
         message_id: id,
-        account_id: statement.account_id,
+        account_id: Some(statement.account_id),
         to: &recipient.email,
         subject: &content.subject,
         kind: Kind::DailyStatement,
-        business_date: statement.business_date,
+        business_date: Some(statement.business_date),
     };
+    send_once(store, courier, seen, &addressed, &content, delivery, now).await
+}
+
+/// Steps 4 and 5 above, for any message: claims an attempt of the message `seen` as read (none
+/// yet: its first), sends it, and keeps what became of it.
+async fn send_once(
+    store: &impl Messages,
+    courier: &impl Courier,
+    seen: Option<Message>,
+    addressed: &Addressed<'_>,
+    content: &Content,
+    delivery: Delivery,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let id = addressed.message_id;
     let attempt = match &seen {
-        None => Message::first(&addressed, now),
-        Some(message) => match message.claim(&addressed, now) {
+        None => Message::first(addressed, now),
+        Some(message) => match message.claim(addressed, now) {
             Claim::Send(attempt) => attempt,
             Claim::AlreadySent => return Ok(Outcome::Duplicate),
             Claim::Busy => {
@@ -114,7 +129,7 @@ pub async fn send_statement(
             "{id} was claimed by another delivery meanwhile"
         )));
     }
-    match courier.deliver(&attempt, &content).await {
+    match courier.deliver(&attempt, content).await {
         Ok(()) => {
             let sent = attempt.sent(Utc::now().max(now));
             if !store.save_message(&sent, Some(&attempt)).await? {
@@ -122,7 +137,7 @@ pub async fn send_statement(
                 // second copy; this one is out already.
                 tracing::warn!(message_id = %id, "sent, but the message was claimed again meanwhile");
             }
-            tracing::info!(message_id = %id, attempts = attempt.attempts, "statement mailed");
+            tracing::info!(message_id = %id, kind = ?attempt.kind, attempts = attempt.attempts, "message sent");
             Ok(Outcome::Applied)
         }
         Err(Undelivered::Rejected(reason)) => {

@@ -1,6 +1,7 @@
-//! Notifications (SPEC "Notifications"): tells a person what another context asks to tell them,
-//! today the daily statement by email. It keeps its own copy of names and addresses, fed by
-//! `Account.*` events, and a history of every message with its status.
+//! Notifications (SPEC "Notifications", M9): tells a person what another context asks to tell
+//! them, by email: today the daily statement. It keeps its
+//! own copy of names and addresses, fed by `Account.*` events, and a history of every message
+//! with its status.
 //!
 //! - [`statement`]: the daily statement rendered in plain text and HTML (plain Rust).
 //! - [`message`]: a message and its attempts: who may send it now, and what it became.

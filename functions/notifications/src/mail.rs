@@ -2,9 +2,9 @@
 
 use ates_kernel::mail::{MailError, Mailer};
 
+use crate::message::Content;
 use crate::message::{Channel, Message};
 use crate::ports::{Courier, Undelivered};
-use crate::statement::Content;
 
 /// Email through SES.
 pub struct Ses(pub Mailer);

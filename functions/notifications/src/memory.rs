@@ -10,11 +10,9 @@ use ates_kernel::dynamo::StoreError;
 use uuid::Uuid;
 
 use crate::error::NotificationError;
+use crate::message::Content;
 use crate::message::Message;
-use crate::ports::{
-    Courier, Listing, MessageHistory, NotificationStore, StatementMessages, Undelivered,
-};
-use crate::statement::Content;
+use crate::ports::{Courier, Listing, MessageHistory, Messages, NotificationStore, Undelivered};
 
 #[derive(Default)]
 struct State {
@@ -35,7 +33,7 @@ impl HasCopyStore for MemoryStore {
     }
 }
 
-impl StatementMessages for MemoryStore {
+impl Messages for MemoryStore {
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {
         Ok(self.state.lock().messages.get(id).cloned())
     }
@@ -69,7 +67,7 @@ impl MessageHistory for MemoryStore {
             .lock()
             .messages
             .values()
-            .filter(|m| m.account_id == account)
+            .filter(|m| m.account_id == Some(account))
             .cloned()
             .collect();
         // As the table's index orders them: by the time to the microsecond (its sort key's

@@ -1,5 +1,5 @@
-//! A message and its attempts. A message is keyed by what it answers (a statement's id), so a
-//! request delivered again finds it: once `sent`, it is never sent again. An attempt is claimed
+//! A message and its attempts. A message is keyed by what it answers (a statement's id, an
+//! application's step), so a request delivered again finds it: once `sent`, it is never sent again. An attempt is claimed
 //! (`sending`, attempts + 1) before the channel is asked and settled after (`sent`, `retrying`,
 //! `failed`); a claim younger than [`SENDING_LEASE`] belongs to a delivery that may still be
 //! sending, so another delivery waits rather than sends a second copy.
@@ -24,7 +24,13 @@ pub enum Channel {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
+    /// An employee's closed day (B5).
     DailyStatement,
+    /// An applicant's steps (M1, M9): the application received, a test to take, the decision.
+    ApplicationReceived,
+    TestAssigned,
+    ApplicationAccepted,
+    ApplicationDeclined,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,16 +46,24 @@ pub enum Status {
     Failed,
 }
 
+/// A message as its history keeps it.
+///
+/// What only some kinds know stays in plain optional fields rather than in a kind-specific
+/// part: the history is one flat list (an item, an API object), the one fact only one kind
+/// has is a statement's day, and a message stored before hiring's mails reads unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
-    /// The request's own key: a statement's `statement_id`.
+    /// The request's own key: a statement's `statement_id`, `application:<id>:<step>`.
     pub message_id: String,
-    pub account_id: Uuid,
+    /// Whose history shows it. None for an applicant, who has no account; an acceptance names
+    /// the account it creates, so the welcome shows in that person's history once they sign in.
+    pub account_id: Option<Uuid>,
     pub channel: Channel,
     pub to: String,
     pub subject: String,
     pub kind: Kind,
-    pub business_date: NaiveDate,
+    /// The closed day a statement is about; None for every other kind.
+    pub business_date: Option<NaiveDate>,
     pub status: Status,
     /// Attempts claimed so far, this one included.
     pub attempts: u32,
@@ -78,11 +92,53 @@ pub enum Claim {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Addressed<'a> {
     pub message_id: &'a str,
-    pub account_id: Uuid,
+    pub account_id: Option<Uuid>,
     pub to: &'a str,
     pub subject: &'a str,
     pub kind: Kind,
-    pub business_date: NaiveDate,
+    pub business_date: Option<NaiveDate>,
+}
+
+/// What a message says, in both forms a mail client may show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Content {
+    /// A message written as plain text, its HTML the same paragraphs (blank-line separated), so
+    /// a client that prefers HTML shows the same words.
+    pub fn from_text(subject: String, text: String) -> Content {
+        let paragraphs: String = text
+            .split("\n\n")
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| format!("<p>{}</p>", escape(p.trim_end()).replace('\n', "<br>")))
+            .collect();
+        let html = format!("<!DOCTYPE html><html><body>{paragraphs}</body></html>");
+        Content {
+            subject,
+            text,
+            html,
+        }
+    }
+}
+
+/// Text (a name, a reason) as it may stand in HTML.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Message {
@@ -158,12 +214,31 @@ mod tests {
     fn addressed() -> Addressed<'static> {
         Addressed {
             message_id: "statement:a:2026-11-20",
-            account_id: Uuid::nil(),
+            account_id: Some(Uuid::nil()),
             to: "kiwi@popug.test",
             subject: "statement",
             kind: Kind::DailyStatement,
-            business_date: NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            business_date: NaiveDate::from_ymd_opt(2026, 11, 20),
         }
+    }
+
+    #[test]
+    fn a_name_cannot_inject_markup() {
+        assert_eq!(
+            escape("<b>Kiwi</b> & \"co\""),
+            "&lt;b&gt;Kiwi&lt;/b&gt; &amp; &quot;co&quot;"
+        );
+    }
+
+    #[test]
+    fn a_text_message_is_the_same_paragraphs_in_html() {
+        let content =
+            Content::from_text("Hi".into(), "Hello <Kiwi>,\n\nline one\nline two\n".into());
+        assert_eq!(
+            content.html,
+            "<!DOCTYPE html><html><body><p>Hello &lt;Kiwi&gt;,</p>\
+             <p>line one<br>line two</p></body></html>"
+        );
     }
 
     #[test]

@@ -9,14 +9,15 @@ use ates_kernel::dynamo::{Listed, StoreError};
 use uuid::Uuid;
 
 use crate::error::NotificationError;
+use crate::message::Content;
 use crate::message::Message;
-use crate::statement::Content;
 
 /// A page of the history and where the next one starts.
 pub type Listing = Listed<Message>;
 
-/// A statement's message: claimed, its attempts and its outcome kept.
-pub trait StatementMessages {
+/// Messages by their key (a statement's, an application step's): claimed, their attempts and
+/// their outcome kept.
+pub trait Messages {
     fn message(&self, id: &str)
         -> impl Future<Output = Result<Option<Message>, StoreError>> + Send;
     /// Writes `message` if the stored one is still `previous` (by version; absent for `None`);
@@ -28,7 +29,7 @@ pub trait StatementMessages {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// The message history, one employee's or everyone's, newest first.
+/// The message history, one account's (newest first) or everyone's.
 pub trait MessageHistory {
     /// An account's messages, newest first.
     fn messages_to(
@@ -50,7 +51,7 @@ pub trait MessageHistory {
 /// whole store.
 ///
 /// Each store says it is one, so a store that lacks a port fails where it is defined.
-pub trait NotificationStore: KeepsAccountCopies + StatementMessages + MessageHistory {}
+pub trait NotificationStore: KeepsAccountCopies + Messages + MessageHistory {}
 
 /// Why a channel did not take a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

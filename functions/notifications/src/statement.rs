@@ -4,13 +4,7 @@
 
 use ates_kernel::contracts::accounting::{StatementRequested, CURRENCY};
 
-/// What a message says, in both forms a mail client may show.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Content {
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-}
+use crate::message::{escape, Content};
 
 /// `1900` → `$19.00`, `-500` → `-$5.00`, `123456789` → `$1,234,567.89`.
 pub fn money(cents: i64) -> String {
@@ -69,22 +63,6 @@ pub fn check(statement: &StatementRequested) -> Result<(), Unmailable> {
         return Err(Unmailable::NoId);
     }
     Ok(())
-}
-
-/// `full_name` as it may stand in HTML.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The statement mailed to `full_name`.
@@ -162,13 +140,5 @@ mod tests {
         assert_eq!(money(100_000), "$1,000.00");
         assert_eq!(money(123_456_789), "$1,234,567.89");
         assert_eq!(money(i64::MIN), "-$92,233,720,368,547,758.08");
-    }
-
-    #[test]
-    fn a_name_cannot_inject_markup() {
-        assert_eq!(
-            escape("<b>Kiwi</b> & \"co\""),
-            "&lt;b&gt;Kiwi&lt;/b&gt; &amp; &quot;co&quot;"
-        );
     }
 }

@@ -2,11 +2,13 @@
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account (address, name), at its newest
 //!   revision seen;
 //! - `MESSAGE#<message id>` / `MESSAGE`: a message and its latest attempt; `gsi1` finds an
-//!   account's messages, newest first (`TO#<account id>`, `<created_at>#<message id>`);
+//!   account's messages, newest first (`TO#<account id>`, `<created_at>#<message id>`); a
+//!   message to an applicant, who has no account, is not in `gsi1` at all;
 //! - `INBOX#notifications.sync-account#<event id>` / `INBOX`: account events already applied.
 //!
-//! A statement's message needs no inbox record: the message itself, keyed by the statement's
-//! id, is what makes a request delivered again (under any event id) change nothing.
+//! A message needs no inbox record: the message itself, keyed by what it answers (a statement's
+//! id, an application's step), is what makes a request delivered again (under any event id)
+//! change nothing.
 
 use std::collections::HashMap;
 
@@ -17,7 +19,7 @@ use uuid::Uuid;
 
 use crate::error::NotificationError;
 use crate::message::Message;
-use crate::ports::{Listing, MessageHistory, NotificationStore, StatementMessages};
+use crate::ports::{Listing, MessageHistory, Messages, NotificationStore};
 
 /// The inbox name of the account-copy consumer.
 const SYNC_ACCOUNT: &str = "notifications.sync-account";
@@ -29,17 +31,19 @@ fn message_key(id: &str) -> Item {
 fn message_item(message: &Message) -> Item {
     let mut item = to_item(message);
     item.extend(message_key(&message.message_id));
-    // Fixed-width times, so the sort key orders as time does.
-    let created = message
-        .created_at
-        .to_rfc3339_opts(SecondsFormat::Micros, true);
-    item.extend([
-        ("gsi1pk".to_owned(), s(format!("TO#{}", message.account_id))),
-        (
-            "gsi1sk".to_owned(),
-            s(format!("{created}#{}", message.message_id)),
-        ),
-    ]);
+    if let Some(account) = message.account_id {
+        // Fixed-width times, so the sort key orders as time does.
+        let created = message
+            .created_at
+            .to_rfc3339_opts(SecondsFormat::Micros, true);
+        item.extend([
+            ("gsi1pk".to_owned(), s(format!("TO#{account}"))),
+            (
+                "gsi1sk".to_owned(),
+                s(format!("{created}#{}", message.message_id)),
+            ),
+        ]);
+    }
     item
 }
 
@@ -61,7 +65,7 @@ impl HasCopyStore for Store {
     }
 }
 
-impl StatementMessages for Store {
+impl Messages for Store {
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {
         self.table.get_as(message_key(id)).await
     }

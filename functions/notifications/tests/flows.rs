@@ -9,7 +9,7 @@ use ates_kernel::identity::Role;
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use ates_kernel::mail::Mailer;
 use ates_kernel::testing::{self, answer as read, api_request, Emulator};
-use ates_notifications::app::StatementMessages;
+use ates_notifications::app::Messages;
 use ates_notifications::app::{self};
 use ates_notifications::mail::Ses;
 use ates_notifications::message::Status;

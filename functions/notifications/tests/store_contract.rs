@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use ates_kernel::testing::{account_copies_move_only_forward, at, date, every_page};
 use ates_notifications::error::NotificationError;
 use ates_notifications::message::{Addressed, Kind, Message, Status};
-use ates_notifications::ports::{MessageHistory, StatementMessages};
+use ates_notifications::ports::{MessageHistory, Messages};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -21,6 +21,7 @@ ates_kernel::store_contracts!(
     a_message_changes_only_from_the_version_read,
     an_accounts_messages_are_listed_newest_first_and_paged,
     every_message_is_listed_once_across_pages,
+    a_message_to_an_applicant_is_kept_without_an_account,
     account_copies_move_only_forward,
 );
 
@@ -31,16 +32,16 @@ fn now() -> DateTime<Utc> {
 fn message(id: &str, account: Uuid, created_at: DateTime<Utc>) -> Message {
     let what = Addressed {
         message_id: id,
-        account_id: account,
+        account_id: Some(account),
         to: "kiwi@popug.test",
         subject: "Your statement",
         kind: Kind::DailyStatement,
-        business_date: date("2026-11-20"),
+        business_date: Some(date("2026-11-20")),
     };
     Message::first(&what, created_at)
 }
 
-async fn save_new<S: StatementMessages>(store: &S, message: &Message) {
+async fn save_new<S: Messages>(store: &S, message: &Message) {
     assert!(
         store.save_message(message, None).await.unwrap(),
         "{message:?} written"
@@ -51,7 +52,7 @@ fn ids(messages: &[Message]) -> Vec<&str> {
     messages.iter().map(|m| m.message_id.as_str()).collect()
 }
 
-async fn a_new_message_is_written_once<S: StatementMessages>(store: &S) {
+async fn a_new_message_is_written_once<S: Messages>(store: &S) {
     let kiwi = Uuid::now_v7();
     let first = message("statement:1", kiwi, now());
     assert_eq!(store.message("statement:1").await.unwrap(), None);
@@ -69,7 +70,7 @@ async fn a_new_message_is_written_once<S: StatementMessages>(store: &S) {
     assert_eq!(store.message("statement:1").await.unwrap(), Some(first));
 }
 
-async fn a_message_changes_only_from_the_version_read<S: StatementMessages>(store: &S) {
+async fn a_message_changes_only_from_the_version_read<S: Messages>(store: &S) {
     let first = message("statement:2", Uuid::now_v7(), now());
     save_new(store, &first).await;
     let failed = first.failed("throttled", false);
@@ -100,9 +101,7 @@ async fn a_message_changes_only_from_the_version_read<S: StatementMessages>(stor
     assert_eq!(store.message("statement:ghost").await.unwrap(), None);
 }
 
-async fn an_accounts_messages_are_listed_newest_first_and_paged<
-    S: MessageHistory + StatementMessages,
->(
+async fn an_accounts_messages_are_listed_newest_first_and_paged<S: MessageHistory + Messages>(
     store: &S,
 ) {
     let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
@@ -156,9 +155,7 @@ async fn an_accounts_messages_are_listed_newest_first_and_paged<
     );
 }
 
-async fn every_message_is_listed_once_across_pages<S: MessageHistory + StatementMessages>(
-    store: &S,
-) {
+async fn every_message_is_listed_once_across_pages<S: MessageHistory + Messages>(store: &S) {
     let mut all = Vec::new();
     for i in 0..7 {
         let m = message(&format!("statement:{i}"), Uuid::now_v7(), now());
@@ -179,4 +176,52 @@ async fn every_message_is_listed_once_across_pages<S: MessageHistory + Statement
         matches!(forged, Err(NotificationError::BadCursor)),
         "{forged:?}"
     );
+}
+
+/// An applicant has no account: their message is kept and listed for admins, in no account's
+/// history; a welcome names the account an acceptance creates, and is in that one's.
+async fn a_message_to_an_applicant_is_kept_without_an_account<S: MessageHistory + Messages>(
+    store: &S,
+) {
+    let received = Message::first(
+        &Addressed {
+            message_id: "application:1:received",
+            account_id: None,
+            to: "kea@popug.test",
+            subject: "We received your application",
+            kind: Kind::ApplicationReceived,
+            business_date: None,
+        },
+        now(),
+    );
+    save_new(store, &received).await;
+    let sent = received.sent(now());
+    assert!(store.save_message(&sent, Some(&received)).await.unwrap());
+    assert_eq!(
+        store.message("application:1:received").await.unwrap(),
+        Some(sent.clone())
+    );
+    let kea = Uuid::now_v7();
+    let welcome = Message::first(
+        &Addressed {
+            message_id: "application:1:accepted",
+            account_id: Some(kea),
+            to: "kea@popug.test",
+            subject: "Welcome",
+            kind: Kind::ApplicationAccepted,
+            business_date: None,
+        },
+        now() + Duration::seconds(1),
+    );
+    save_new(store, &welcome).await;
+
+    let all = every_page(1, |cursor| async move {
+        store.all_messages(1, cursor.as_deref()).await
+    })
+    .await;
+    assert!(all.contains(&sent) && all.contains(&welcome), "{all:?}");
+    let keas = store.messages_to(kea, 10, None).await.unwrap();
+    assert_eq!(keas.items, [welcome], "only the welcome names the account");
+    let nil = store.messages_to(Uuid::nil(), 10, None).await.unwrap();
+    assert!(nil.items.is_empty(), "{nil:?}");
 }
