@@ -1,6 +1,6 @@
 //! Notifications' use cases: one function per event handler and query. Each reads through the
-//! small ports it names (`ports`), decides with the domain (`message`, `statement`), and
-//! writes; the mail leaves through the [`Courier`]. No HTTP, no AWS.
+//! small ports it names (`ports`), decides with the domain (`message`, `statement`,
+//! `applicant`), and writes; the mail leaves through the [`Courier`]. No HTTP, no AWS.
 //!
 //! A statement is mailed. Accounting's close publishes one `Statement.Requested` per account and
 //! closed day, `statement_id` = `statement:<account>:<date>`; its rule sends it to
@@ -35,14 +35,27 @@
 //! safer failure. The window is one SES call wide; the conditional writes on the message's
 //! `version` let only one delivery claim an attempt.
 //!
+//! An applicant is mailed each step of their application. Hiring's `Application.Submitted`,
+//! `.TestAssigned`, `.Accepted` and `.Declined` go by one rule to `NotificationsApplicantsQueue`
+//! (the same timeout, receive count and dead-letter queue of its own), and
+//! `notifications-mail-applicant` runs [`mail_applicant`]: steps 1, 2, 4 and 5 above, with the
+//! address and the name from the event itself (an applicant has no account, so there is no copy
+//! to wait for), the message keyed `application:<id>:<step>`. Each step has its own key, so the
+//! events may arrive in any order and each is mailed once. The steps' texts: `applicant.rs`.
+//!
 //! The history: `GET /notifications/mine` reads `gsi1` (`TO#<account>`, newest first);
 //! `GET /notifications` (admins, scope `notifications:read-all`; [`all_messages`] takes a
 //! `Capability<Admins>`) scans the message items, in no order, rather than index every message
 //! under one hot key.
 
 use ates_kernel::contracts::accounting::decode_statement_requested;
+use ates_kernel::contracts::hiring::{
+    decode_application_accepted, decode_application_declined, decode_application_submitted,
+    decode_application_test_assigned, ApplicationAccepted, ApplicationDeclined,
+    ApplicationSubmitted, ApplicationTestAssigned,
+};
 use ates_kernel::copies::AccountCopies;
-use ates_kernel::event::Envelope;
+use ates_kernel::event::{DomainEvent, Envelope, EventError};
 use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use chrono::{DateTime, Utc};
@@ -52,7 +65,7 @@ use crate::message::{Addressed, Claim, Content, Kind, Message, Status};
 pub use crate::ports::{
     Courier, Listing, MessageHistory, Messages, NotificationStore, Undelivered,
 };
-use crate::statement;
+use crate::{applicant, statement};
 
 /// Who reads everyone's messages: admins only.
 #[derive(Debug)]
@@ -98,6 +111,59 @@ pub async fn send_statement(
         business_date: Some(statement.business_date),
     };
     send_once(store, courier, seen, &addressed, &content, delivery, now).await
+}
+
+/// M1, M9: the applicant is mailed each step of their application (received, test assigned,
+/// accepted, declined), once per step however often hiring's event is delivered, each step on
+/// its own (a decline that overtakes the receipt is mailed, and so is the receipt). The address
+/// and the name come with the event; `site` is the web app's address the welcome points to.
+pub async fn mail_applicant(
+    store: &impl Messages,
+    courier: &impl Courier,
+    site: &str,
+    event: &Envelope,
+    delivery: Delivery,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let poison = |e: EventError| ConsumeError::Poison(e.to_string());
+    let mail = match event.name.as_str() {
+        ApplicationSubmitted::NAME => {
+            applicant::received(&decode_application_submitted(event).map_err(poison)?)
+        }
+        ApplicationTestAssigned::NAME => {
+            applicant::test_assigned(&decode_application_test_assigned(event).map_err(poison)?)
+        }
+        ApplicationAccepted::NAME => {
+            applicant::accepted(&decode_application_accepted(event).map_err(poison)?, site)
+        }
+        ApplicationDeclined::NAME => {
+            applicant::declined(&decode_application_declined(event).map_err(poison)?)
+        }
+        other => {
+            return Err(ConsumeError::Poison(format!(
+                "{other} is not a step an applicant is mailed about"
+            )))
+        }
+    };
+    let seen = store.message(&mail.message_id).await?;
+    let addressed = Addressed {
+        message_id: &mail.message_id,
+        account_id: mail.account_id,
+        to: &mail.to,
+        subject: &mail.content.subject,
+        kind: mail.kind,
+        business_date: None,
+    };
+    send_once(
+        store,
+        courier,
+        seen,
+        &addressed,
+        &mail.content,
+        delivery,
+        now,
+    )
+    .await
 }
 
 /// Steps 4 and 5 above, for any message: claims an attempt of the message `seen` as read (none

@@ -4,6 +4,10 @@
 
 use ates_kernel::contracts::accounting::StatementRequested;
 use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::contracts::hiring::{
+    ApplicationAccepted, ApplicationDeclined, ApplicationSubmitted, ApplicationTestAssigned,
+    ApplicationTestSubmitted, Kind as Applying,
+};
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::{Claims, NotAllowed, Refused, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
@@ -399,4 +403,300 @@ async fn only_admins_read_everyones_messages() {
         "the account's role counts, not the token's"
     );
     assert!(app::all_messages(&store, &admin(), 10, None).await.is_ok());
+}
+
+// ---------------------------------------------------------------- an applicant's mails (M1, M9)
+
+const SITE: &str = "https://ates.test";
+
+fn hiring_event(payload: &impl ates_kernel::event::DomainEvent) -> Envelope {
+    Envelope::wrap("hiring", payload, &Cause::request("apply"), Utc::now()).unwrap()
+}
+
+/// The events of one application, as hiring publishes them.
+struct Application {
+    id: Uuid,
+    account: Uuid,
+}
+
+impl Application {
+    fn new() -> Application {
+        let id = Uuid::now_v7();
+        Application {
+            id,
+            account: Uuid::new_v5(&Uuid::NAMESPACE_OID, id.as_bytes()),
+        }
+    }
+
+    fn submitted(&self, kind: Applying) -> Envelope {
+        hiring_event(&ApplicationSubmitted {
+            application_id: self.id,
+            kind,
+            email: "kea@popug.test".into(),
+            full_name: "Kea Popug".into(),
+            submitted_at: Utc::now(),
+        })
+    }
+
+    fn test_assigned(&self, deadline: &str) -> Envelope {
+        hiring_event(&ApplicationTestAssigned {
+            application_id: self.id,
+            email: "kea@popug.test".into(),
+            full_name: "Kea Popug".into(),
+            profile_id: Uuid::now_v7(),
+            profile_revision: 1,
+            deadline: deadline.parse().unwrap(),
+            assigned_by: Uuid::now_v7(),
+            assigned_at: Utc::now(),
+        })
+    }
+
+    fn accepted(&self, role: Applying) -> Envelope {
+        hiring_event(&ApplicationAccepted {
+            application_id: self.id,
+            account_id: self.account,
+            email: "kea@popug.test".into(),
+            full_name: "Kea Popug".into(),
+            role,
+            accepted_by: Uuid::now_v7(),
+            accepted_at: Utc::now(),
+        })
+    }
+
+    fn declined(&self, reason: &str) -> Envelope {
+        hiring_event(&ApplicationDeclined {
+            application_id: self.id,
+            kind: Applying::Worker,
+            email: "kea@popug.test".into(),
+            full_name: "Kea Popug".into(),
+            reason: reason.into(),
+            declined_by: Some(Uuid::now_v7()),
+            declined_at: Utc::now(),
+        })
+    }
+}
+
+async fn mail(
+    store: &MemoryStore,
+    courier: &RecordingCourier,
+    event: &Envelope,
+) -> Result<Outcome, ConsumeError> {
+    app::mail_applicant(store, courier, SITE, event, delivery(1), Utc::now()).await
+}
+
+#[tokio::test]
+async fn a_worker_applicant_is_mailed_the_receipt_the_test_and_the_welcome() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let kea = Application::new();
+    for event in [
+        kea.submitted(Applying::Worker),
+        kea.test_assigned("2026-12-08T10:30:00Z"),
+        kea.accepted(Applying::Worker),
+    ] {
+        assert_eq!(
+            mail(&store, &courier, &event).await.unwrap(),
+            Outcome::Applied
+        );
+    }
+    let delivered = courier.delivered();
+    let kinds: Vec<Kind> = delivered.iter().map(|(m, _)| m.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            Kind::ApplicationReceived,
+            Kind::TestAssigned,
+            Kind::ApplicationAccepted
+        ]
+    );
+    for (message, content) in &delivered {
+        assert_eq!(message.to, "kea@popug.test");
+        assert_eq!(message.business_date, None);
+        assert!(
+            content.text.starts_with("Hello Kea Popug,"),
+            "{}",
+            content.text
+        );
+        let stored = store.message(&message.message_id).await.unwrap().unwrap();
+        assert_eq!((stored.status, stored.attempts), (Status::Sent, 1));
+    }
+
+    let (received, receipt) = &delivered[0];
+    assert_eq!(
+        received.message_id,
+        format!("application:{}:received", kea.id)
+    );
+    assert_eq!(received.account_id, None, "an applicant has no account");
+    assert!(receipt
+        .subject
+        .contains("received your application as a worker"));
+    assert!(
+        receipt.text.contains("a manager gives you a short test"),
+        "{}",
+        receipt.text
+    );
+
+    let (_, test) = &delivered[1];
+    let due = "Tuesday 8 December 2026, 10:30 UTC";
+    assert!(test.subject.contains(due), "{}", test.subject);
+    assert!(test.text.contains(due) && test.text.contains("the link in the mail"));
+
+    let (welcomed, welcome) = &delivered[2];
+    assert_eq!(
+        welcomed.message_id,
+        format!("application:{}:accepted", kea.id)
+    );
+    assert_eq!(welcomed.account_id, Some(kea.account), "the new account's");
+    assert!(welcome.subject.contains("Welcome to UberPopug, Kea Popug"));
+    for words in [
+        "you join as a worker",
+        "open https://ates.test/#/sign-in",
+        "(kea@popug.test) and ask for a code",
+    ] {
+        assert!(welcome.text.contains(words), "{words} in {}", welcome.text);
+    }
+    assert!(welcome.html.contains("https://ates.test/#/sign-in"));
+}
+
+#[tokio::test]
+async fn a_declined_applicant_is_mailed_the_reason_as_written() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let kea = Application::new();
+    let reason = "Your score was below the pass mark.\nYou may apply again in a month.";
+    mail(&store, &courier, &kea.declined(reason)).await.unwrap();
+    let (message, content) = &courier.delivered()[0];
+    assert_eq!(message.kind, Kind::ApplicationDeclined);
+    assert_eq!(
+        message.message_id,
+        format!("application:{}:declined", kea.id)
+    );
+    assert!(content.subject.contains("declined"), "{}", content.subject);
+    assert!(content.text.contains(reason), "{}", content.text);
+    assert!(content.text.contains("Kea Popug"));
+}
+
+#[tokio::test]
+async fn a_step_delivered_again_is_mailed_once() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let kea = Application::new();
+    let accepted = kea.accepted(Applying::Client);
+    let republished = Envelope {
+        id: Uuid::now_v7(),
+        ..accepted.clone()
+    };
+    let outcomes = [
+        mail(&store, &courier, &accepted).await.unwrap(),
+        mail(&store, &courier, &accepted).await.unwrap(),
+        mail(&store, &courier, &republished).await.unwrap(),
+    ];
+    assert_eq!(
+        outcomes,
+        [Outcome::Applied, Outcome::Duplicate, Outcome::Duplicate]
+    );
+    assert_eq!(courier.delivered().len(), 1, "one welcome");
+    let all = app::all_messages(&store, &admin(), 10, None).await.unwrap();
+    assert_eq!(all.items.len(), 1);
+    assert_eq!(all.items[0].attempts, 1);
+}
+
+#[tokio::test]
+async fn steps_delivered_out_of_order_are_each_mailed_once() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let kea = Application::new();
+    // The decline overtook the receipt on its way (separate events, any order).
+    let declined = kea.declined("The deadline passed.");
+    let submitted = kea.submitted(Applying::Manager);
+    for event in [&declined, &submitted, &declined, &submitted] {
+        mail(&store, &courier, event).await.unwrap();
+    }
+    let kinds: Vec<Kind> = courier.delivered().iter().map(|(m, _)| m.kind).collect();
+    assert_eq!(
+        kinds,
+        [Kind::ApplicationDeclined, Kind::ApplicationReceived]
+    );
+    let (_, receipt) = &courier.delivered()[1];
+    assert!(
+        receipt.text.contains("an admin reviews"),
+        "{}",
+        receipt.text
+    );
+}
+
+#[tokio::test]
+async fn the_welcome_is_in_the_new_accounts_own_history_and_the_rest_only_in_everyones() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let kea = Application::new();
+    for event in [
+        kea.submitted(Applying::Manager),
+        kea.accepted(Applying::Manager),
+    ] {
+        mail(&store, &courier, &event).await.unwrap();
+    }
+    let mine = app::my_messages(&store, &claims(kea.account, Role::Manager), 10, None)
+        .await
+        .unwrap();
+    let kinds: Vec<Kind> = mine.items.iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, [Kind::ApplicationAccepted]);
+    let all = app::all_messages(&store, &admin(), 10, None).await.unwrap();
+    assert_eq!(all.items.len(), 2);
+}
+
+#[tokio::test]
+async fn an_applicant_address_the_channel_rejects_is_failed_and_parked_and_a_slow_one_retried() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let kea = Application::new();
+    let submitted = kea.submitted(Applying::Worker);
+    courier.fail_with([Undelivered::Failed("TooManyRequestsException".into())]);
+    let throttled = mail(&store, &courier, &submitted).await;
+    assert!(
+        matches!(throttled, Err(ConsumeError::Retry(_))),
+        "{throttled:?}"
+    );
+    let id = format!("application:{}:received", kea.id);
+    let message = store.message(&id).await.unwrap().unwrap();
+    assert_eq!(message.status, Status::Retrying);
+    assert_eq!(
+        mail(&store, &courier, &submitted).await.unwrap(),
+        Outcome::Applied
+    );
+    let message = store.message(&id).await.unwrap().unwrap();
+    assert_eq!((message.status, message.attempts), (Status::Sent, 2));
+
+    courier.fail_with([Undelivered::Rejected("MessageRejected: bad address".into())]);
+    let rejected = mail(&store, &courier, &kea.declined("No.")).await;
+    assert!(
+        matches!(rejected, Err(ConsumeError::Poison(_))),
+        "{rejected:?}"
+    );
+    let id = format!("application:{}:declined", kea.id);
+    assert_eq!(
+        store.message(&id).await.unwrap().unwrap().status,
+        Status::Failed
+    );
+}
+
+#[tokio::test]
+async fn an_event_that_is_no_step_an_applicant_is_mailed_about_is_poison() {
+    let (store, courier) = (MemoryStore::default(), RecordingCourier::default());
+    let kea = Application::new();
+    let scored = hiring_event(&ApplicationTestSubmitted {
+        application_id: kea.id,
+        score: 5,
+        max_score: 5,
+        passed: true,
+        submitted_at: Utc::now(),
+    });
+    let mut future = kea.submitted(Applying::Worker);
+    future.version = 2;
+    let mut unreadable = kea.accepted(Applying::Worker);
+    unreadable.data = json!({"application_id": 7});
+    for event in [scored, future, unreadable] {
+        let result = mail(&store, &courier, &event).await;
+        assert!(matches!(result, Err(ConsumeError::Poison(_))), "{result:?}");
+    }
+    assert!(courier.delivered().is_empty());
+    assert!(app::all_messages(&store, &admin(), 10, None)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
 }
