@@ -95,8 +95,14 @@ fn apply(stack: &Stack, email: &str, kind: &str) -> (String, String) {
         .as_str()
         .expect("an application id")
         .to_owned();
+    // The token's mail, not notifications' receipt, which may arrive first.
     let mail = stack.eventually(30, "the application token in the mail", || {
-        stack.mails_to(email).get(before).cloned()
+        stack.mails_to(email).into_iter().skip(before).find(|m| {
+            m["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("with this token: ")
+        })
     });
     let text = mail["body"].as_str().unwrap_or_default();
     assert!(text.contains(&id), "the mail names the application: {mail}");
@@ -673,4 +679,245 @@ fn an_address_with_an_account_is_answered_alike_and_refused_at_acceptance() {
     );
     assert_problem(&refused, 409, "accepting an address that has an account");
     assert!(events_of(stack, "Application.Accepted", id).is_empty());
+}
+
+// ------------------------------------------------------------------------------------------
+// Every mail of the hiring flow goes through notifications (SPEC M1, M9): hiring's events reach
+// notifications-mail-applicant, which mails each step once (the token's mail aside, which hiring
+// sends itself) and keeps it in the history admins read.
+
+/// The mails notifications sent to `email` whose subject contains `subject`.
+fn mails_about(stack: &Stack, email: &str, subject: &str) -> Vec<Value> {
+    stack
+        .mails_to(email)
+        .into_iter()
+        .filter(|m| m["subject"].as_str().unwrap_or_default().contains(subject))
+        .collect()
+}
+
+/// An application's messages in everyone's history (the admin's listing, every page).
+fn application_messages(stack: &Stack, application_id: &str) -> Vec<Value> {
+    let admin = stack.admin_token();
+    let prefix = format!("application:{application_id}:");
+    let mut found = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/notifications?limit=100&cursor={c}"),
+            None => "/notifications?limit=100".to_owned(),
+        };
+        let (status, page) = stack.call("GET", &path, Some(&admin), None);
+        assert_eq!(status, 200, "{page}");
+        found.extend(
+            page["messages"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|m| {
+                    m["message_id"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .starts_with(&prefix)
+                })
+                .cloned(),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return found,
+        }
+    }
+}
+
+/// Waits until the application's messages of `kinds` are all in the history as sent, then a
+/// little longer (for any second copy to show), and answers them by kind.
+fn sent_messages(stack: &Stack, application_id: &str, kinds: &[&str]) -> Vec<Value> {
+    stack.eventually(60, "the applicant's messages sent", || {
+        let messages = application_messages(stack, application_id);
+        kinds
+            .iter()
+            .all(|k| {
+                messages
+                    .iter()
+                    .any(|m| m["kind"] == *k && m["status"] == "sent")
+            })
+            .then_some(())
+    });
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let messages = application_messages(stack, application_id);
+    assert_eq!(
+        messages.len(),
+        kinds.len(),
+        "one message per step: {messages:?}"
+    );
+    kinds
+        .iter()
+        .map(|k| {
+            let m = messages.iter().find(|m| m["kind"] == *k).unwrap().clone();
+            assert_eq!(
+                (&m["status"], &m["attempts"]),
+                (&json!("sent"), &json!(1)),
+                "{m}"
+            );
+            assert!(m["business_date"].is_null(), "{m}");
+            m
+        })
+        .collect()
+}
+
+/// Puts one of hiring's events on the bus again, as a redelivery would.
+fn deliver_again(stack: &Stack, event: &Value) {
+    let again = json!({"source": event["source"], "detail-type": event["detail-type"],
+        "detail": event["detail"]});
+    let (status, answer) = stack.call("POST", "/_local/events", None, Some(&again));
+    assert!(status < 300, "{status} {answer}");
+}
+
+#[test]
+fn a_worker_applicant_is_mailed_the_receipt_the_test_and_the_welcome_once_each() {
+    let stack = Stack::shared();
+    let manager = manager(stack);
+    let email = address("kiwi-mailed");
+    let (id, token) = apply(stack, &email, "worker");
+    let (profile_id, question_id, right, _) = bank(stack, &manager);
+    assert_eq!(assign(stack, &manager, &id, &profile_id).status, 200);
+    let view = send(
+        stack,
+        "GET",
+        &format!("/hiring/applications/{id}"),
+        None,
+        &[("application-token", &token)],
+        None,
+    );
+    let deadline: chrono::DateTime<chrono::Utc> =
+        view.body["deadline"].as_str().unwrap().parse().unwrap();
+    let answers = json!({"answers": [{"question_id": question_id, "option_ids": [right]}]});
+    let scored = send(
+        stack,
+        "POST",
+        &format!("/hiring/applications/{id}/answers"),
+        None,
+        &[("application-token", &token)],
+        Some(&answers),
+    );
+    assert_eq!(scored.status, 200, "{}", scored.body);
+    let accepted = send(
+        stack,
+        "POST",
+        &format!("/hiring/applications/{id}/accept"),
+        Some(&manager),
+        &[],
+        Some(&json!({"skills": ["carpets"], "level": "junior"})),
+    );
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+
+    let messages = sent_messages(
+        stack,
+        &id,
+        &[
+            "application_received",
+            "test_assigned",
+            "application_accepted",
+        ],
+    );
+    let event = stack.eventually(30, "Application.Accepted on the bus", || {
+        events_of(stack, "Application.Accepted", &id).pop()
+    });
+    let account_id = &event["detail"]["data"]["account_id"];
+    for (message, account, step) in [
+        (&messages[0], &Value::Null, "received"),
+        (&messages[1], &Value::Null, "test_assigned"),
+        (&messages[2], account_id, "accepted"),
+    ] {
+        assert_eq!(message["message_id"], format!("application:{id}:{step}"));
+        assert_eq!(&message["account_id"], account, "{message}");
+        assert_eq!(message["to"], email.as_str());
+    }
+
+    // Redelivered, the welcome is not mailed again: both deliveries handled, one mail.
+    deliver_again(stack, &event);
+    let event_id = event["detail"]["id"].as_str().unwrap();
+    stack.eventually(30, "the redelivered Application.Accepted handled", || {
+        let deliveries = stack.call("GET", "/_local/deliveries", None, None).1;
+        let outcomes = &deliveries["NotificationsMailApplicantFunction"][event_id]["outcomes"];
+        let ok = outcomes.as_array()?.iter().filter(|o| *o == "ok").count();
+        (ok == 2).then_some(())
+    });
+
+    let received = mails_about(stack, &email, "received your application as a worker");
+    assert_eq!(received.len(), 1, "{received:?}");
+    let due = deadline.format("%A %-d %B %Y, %H:%M UTC").to_string();
+    let test = mails_about(stack, &email, "Your UberPopug test");
+    assert_eq!(test.len(), 1, "{test:?}");
+    assert!(
+        test[0]["subject"].as_str().unwrap().contains(&due),
+        "{due}: {}",
+        test[0]
+    );
+    assert!(
+        test[0]["body"].as_str().unwrap().contains(&due),
+        "{}",
+        test[0]
+    );
+    assert!(
+        !test[0]["body"].as_str().unwrap().contains(&token),
+        "no token in notifications' mails"
+    );
+    let welcome = mails_about(stack, &email, "Welcome to UberPopug, Kiwi Popug");
+    assert_eq!(
+        welcome.len(),
+        1,
+        "one welcome however often delivered: {welcome:?}"
+    );
+    let body = welcome[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains("/#/sign-in") && body.contains("ask for a code"),
+        "{body}"
+    );
+    assert!(body.contains("you join as a worker"), "{body}");
+    assert_eq!(
+        application_messages(stack, &id).len(),
+        3,
+        "nothing new in the history"
+    );
+}
+
+#[test]
+fn a_declined_applicant_is_mailed_the_reason_once() {
+    let stack = Stack::shared();
+    let manager = manager(stack);
+    let email = address("kea-mailed");
+    let (id, _) = apply(stack, &email, "client");
+    let reason = "We take no new clients in your district this year";
+    let declined = send(
+        stack,
+        "POST",
+        &format!("/hiring/applications/{id}/decline"),
+        Some(&manager),
+        &[],
+        Some(&json!({"reason": reason})),
+    );
+    assert_eq!(declined.status, 200, "{}", declined.body);
+
+    let messages = sent_messages(
+        stack,
+        &id,
+        &["application_received", "application_declined"],
+    );
+    assert!(
+        messages.iter().all(|m| m["account_id"].is_null()),
+        "{messages:?}"
+    );
+    let receipt = mails_about(stack, &email, "received your application as a client");
+    assert_eq!(receipt.len(), 1, "{receipt:?}");
+    assert!(receipt[0]["body"]
+        .as_str()
+        .unwrap()
+        .contains("a manager reviews"));
+    let decline = mails_about(stack, &email, "was declined");
+    assert_eq!(decline.len(), 1, "{decline:?}");
+    assert!(
+        decline[0]["body"].as_str().unwrap().contains(reason),
+        "{}",
+        decline[0]
+    );
 }
