@@ -684,7 +684,8 @@ fn an_address_with_an_account_is_answered_alike_and_refused_at_acceptance() {
 // ------------------------------------------------------------------------------------------
 // Every mail of the hiring flow goes through notifications (SPEC M1, M9): hiring's events reach
 // notifications-mail-applicant, which mails each step once (the token's mail aside, which hiring
-// sends itself) and keeps it in the history admins read.
+// sends itself) and keeps it in the history: admins read every one, the accepted person their
+// welcome.
 
 /// The mails notifications sent to `email` whose subject contains `subject`.
 fn mails_about(stack: &Stack, email: &str, subject: &str) -> Vec<Value> {
@@ -878,6 +879,37 @@ fn a_worker_applicant_is_mailed_the_receipt_the_test_and_the_welcome_once_each()
         application_messages(stack, &id).len(),
         3,
         "nothing new in the history"
+    );
+
+    // Once auth has opened the account, the new worker signs in as the welcome says and finds
+    // it in their own history, and only it: the applicant's earlier mails named no account.
+    let account = account_id.as_str().unwrap();
+    stack.eventually(30, "Account.Created on the bus", || {
+        stack.events().into_iter().find(|e| {
+            e["detail-type"] == "Account.Created" && e["detail"]["data"]["account_id"] == account
+        })
+    });
+    let code = stack.mailed_code(&email);
+    let (status, tokens) = stack.call(
+        "POST",
+        "/auth/sign-in/code",
+        None,
+        Some(&json!({"email": email, "code": code})),
+    );
+    assert_eq!(status, 200, "{tokens}");
+    let worker = tokens["access_token"].as_str().unwrap();
+    let (status, mine) = stack.call("GET", "/notifications/mine", Some(worker), None);
+    assert_eq!(status, 200, "{mine}");
+    let kinds: Vec<&Value> = mine["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| &m["kind"])
+        .collect();
+    assert_eq!(kinds, [&json!("application_accepted")], "{mine}");
+    assert_eq!(
+        mine["messages"][0]["message_id"],
+        format!("application:{id}:accepted")
     );
 }
 
