@@ -875,12 +875,11 @@ class Journeys:
         expect(client.get_by_test_id("my-role")).to_have_text("client")
         expect(client.get_by_test_id("my-name")).to_have_text(name)
         nav = client.get_by_role("navigation", name="Pages")
-        expect(nav.get_by_role("link")).to_have_text(["My account"])
+        expect(nav.get_by_role("link")).to_have_text(["Notifications", "My account"])
         expect(client.get_by_role("button", name="Sign out")).to_be_visible()
         self.shot(client, "my-account")
         for address, page_name in [("/#/tasks", "Tasks"), ("/#/accounting", "My money"), ("/#/company", "Company accounting"),
-                                   ("/#/analytics", "Analytics"), ("/#/admin", "Accounts"), ("/#/hiring", "Applications"),
-                                   ("/#/notifications", "Notifications")]:
+                                   ("/#/analytics", "Analytics"), ("/#/admin", "Accounts"), ("/#/hiring", "Applications")]:
             client.goto(self.stack.url + address)
             expect(client.get_by_role("heading", level=1)).to_have_text("Not for your role")
             expect(client.locator(".refusal")).to_contain_text(f"{page_name} is for")
@@ -888,6 +887,20 @@ class Journeys:
         money = [u for u in asked if re.search(r"/(tasks|accounting|analytics|accounts|notifications|hiring)(/|\?|$)", u.split("#")[0])]
         assert not money, f"a client's pages asked the tracker or money APIs: {money}"
         self.shot(client, "refused")
+        # Their own messages: the welcome notifications mailed them, kept in their history.
+        client.goto(self.stack.url + "/#/notifications")
+        expect(client.get_by_role("heading", level=1)).to_have_text("Notifications")
+        mine = client.get_by_role("table", name="Sent to me, newest first")
+
+        def welcomed():
+            client.reload()
+            expect(client.get_by_role("heading", level=1)).to_have_text("Notifications")
+            client.wait_for_load_state("networkidle")
+            return "Welcome to UberPopug" in mine.inner_text() or None
+        eventually(30, "the welcome in the client's own history", welcomed)
+        expect(mine).to_contain_text("application accepted")
+        expect(mine).to_contain_text(f"Welcome to UberPopug, {name}")
+        self.shot(client, "my-messages")
         applicant.reload()
         expect(applicant.get_by_test_id("application-status")).to_have_text("accepted")
         return client

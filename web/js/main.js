@@ -18,7 +18,8 @@ import * as testBank from './pages/test-bank.js';
 import * as account from './pages/account.js';
 
 // Employees have the tracker and its money; a client (a customer of the marketplace, SPEC Roles)
-// is no employee and has none of it: only their own account until phase 2 brings orders.
+// is no employee and has none of it: only their own account and messages until phase 2 brings
+// orders.
 const EMPLOYEES = ['admin', 'manager', 'accountant', 'worker'];
 const CLIENTS = ['client'];
 // Hiring's staff: managers, and admins, who hold every manager's right (SPEC M1).
@@ -28,7 +29,7 @@ const ROUTES = [
   { path: '/accounting', title: 'My money', roles: EMPLOYEES, page: accounting, nav: true },
   { path: '/company', title: 'Company accounting', roles: ['admin', 'accountant'], page: company, nav: true },
   { path: '/company/accounts/:id', title: 'An account', roles: ['admin', 'accountant'], page: company.account },
-  { path: '/notifications', title: 'Notifications', roles: EMPLOYEES, page: notifications, nav: true },
+  { path: '/notifications', title: 'Notifications', roles: [...EMPLOYEES, ...CLIENTS], page: notifications, nav: true },
   { path: '/analytics', title: 'Analytics', roles: ['admin'], page: analytics, nav: true },
   { path: '/admin', title: 'Accounts', roles: ['admin'], page: admin, nav: true },
   { path: '/hiring', title: 'Applications', roles: HIRING_STAFF, page: hiring, nav: true },

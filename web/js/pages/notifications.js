@@ -1,8 +1,17 @@
-// Notifications: the messages sent to me (daily statements) and their status; admins see everyone's.
+// Notifications: the messages sent to me (daily statements, my application's mails) and their
+// status; admins see everyone's, applicants' included.
 
 import { h, show, pagedTable, clipped, named } from '../dom.js';
 import { get, query } from '../api.js';
 import { timestamp } from '../format.js';
+
+const KIND = {
+  daily_statement: 'daily statement',
+  application_received: 'application received',
+  test_assigned: 'test assigned',
+  application_accepted: 'application accepted',
+  application_declined: 'application declined',
+};
 
 const STATUS = {
   sent: 'sent',
@@ -14,9 +23,11 @@ const STATUS = {
 function messages(path, caption, withRecipient) {
   return pagedTable({
     caption,
-    empty: 'No messages yet. A statement is mailed after each business day in which your balance moved.',
+    empty: 'No messages yet. Employees are mailed a statement after each business day in which their balance moved.',
     columns: [
-      { title: 'Business day', cell: (m) => m.business_date },
+      { title: 'About', cell: (m) => KIND[m.kind] ?? m.kind },
+      // Only statements have a business day.
+      { title: 'Business day', cell: (m) => m.business_date ?? '—' },
       ...(withRecipient ? [{ title: 'To', cell: (m) => clipped(m.to) }] : []),
       { title: 'Subject', cell: (m) => named(m.subject) },
       { title: 'Status', cell: (m) => STATUS[m.status] ?? m.status },
