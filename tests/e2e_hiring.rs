@@ -394,6 +394,46 @@ fn a_worker_applies_takes_the_test_is_scored_and_accepted_once() {
 }
 
 #[test]
+fn an_admin_accepts_a_manager_without_a_test_and_auth_opens_a_managers_account() {
+    let stack = Stack::shared();
+    let email = address("boss");
+    let (id, _) = apply(stack, &email, "manager");
+    let accept = format!("/hiring/applications/{id}/accept");
+    // Managers decide workers and clients; a manager application is an admin's to decide.
+    let refused = send(
+        stack,
+        "POST",
+        &accept,
+        Some(&manager(stack)),
+        &[],
+        Some(&json!({})),
+    );
+    assert_problem(&refused, 403, "a manager accepting a manager");
+    let admin = stack.admin_token();
+    let accepted = send(stack, "POST", &accept, Some(&admin), &[], Some(&json!({})));
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
+    let event = stack.eventually(30, "Application.Accepted on the bus", || {
+        events_of(stack, "Application.Accepted", &id).pop()
+    });
+    assert_eq!(event["detail"]["data"]["role"], "manager");
+    let account_id = event["detail"]["data"]["account_id"].clone();
+    let created = stack.eventually(30, "the manager's Account.Created", || {
+        let created: Vec<Value> = stack
+            .events()
+            .into_iter()
+            .filter(|e| {
+                e["detail-type"] == "Account.Created"
+                    && e["detail"]["data"]["account_id"] == account_id
+            })
+            .collect();
+        (!created.is_empty()).then_some(created)
+    });
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0]["detail"]["data"]["role"], "manager");
+    assert_eq!(created[0]["detail"]["data"]["email"], email.as_str());
+}
+
+#[test]
 fn a_client_is_accepted_without_a_test_and_a_second_application_creates_nothing() {
     let stack = Stack::shared();
     let manager = manager(stack);

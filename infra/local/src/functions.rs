@@ -604,7 +604,7 @@ mod tests {
             specs["AuthMeFunction"].routes[0].auth,
             RouteAuth::Jwt {
                 authorizer: "HttpApiAuthorizer".into(),
-                scopes: vec!["ates".into()]
+                scopes: vec!["ates".into(), "client".into()]
             },
             "an AWS::ApiGatewayV2::Route of the auth stack, on the root's API and authorizer"
         );
