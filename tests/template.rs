@@ -75,17 +75,19 @@ fn the_api_document_and_the_template_describe_the_same_routes() {
     let mut documented = Vec::new();
     for (path, operations) in api["paths"].as_mapping().unwrap() {
         for (method, operation) in operations.as_mapping().unwrap() {
-            let scopes: Vec<String> = operation["security"]
-                .as_sequence()
-                .and_then(|s| s.first())
-                .and_then(|s| s["ates_jwt"].as_sequence())
-                .map(|s| {
-                    s.iter()
-                        .filter_map(Yaml::as_str)
-                        .map(str::to_owned)
-                        .collect()
+            // API Gateway admits a token with any one of a route's scopes; OpenAPI says "any
+            // one of" with one security requirement per scope (the scopes of one requirement
+            // are all needed).
+            let requirements = operation["security"].as_sequence().cloned();
+            let scopes: Vec<String> = requirements
+                .unwrap_or_default()
+                .iter()
+                .map(|r| {
+                    let scopes = r["ates_jwt"].as_sequence().expect("an ates_jwt requirement");
+                    assert_eq!(scopes.len(), 1, "{method:?} {path:?}: one scope a requirement");
+                    scopes[0].as_str().expect("a scope").to_owned()
                 })
-                .unwrap_or_default();
+                .collect();
             documented.push((
                 method.as_str().unwrap().to_uppercase(),
                 path.as_str().unwrap().to_owned(),

@@ -35,7 +35,9 @@ def cast(operation):
     needed = PLAN["operations"].get(operation)
     if needed is None:
         return None
-    admitted = [r for r, scopes in PLAN["scopes"].items() if set(needed) <= set(scopes)]
+    # One list of scopes per security requirement; any one requirement admits.
+    admitted = [r for r, scopes in PLAN["scopes"].items()
+                if any(set(requirement) <= set(scopes) for requirement in needed)]
     refused = [r for r in PLAN["scopes"] if r not in admitted] + [ANONYMOUS]
     return admitted, refused
 
