@@ -83,8 +83,14 @@ fn the_api_document_and_the_template_describe_the_same_routes() {
                 .unwrap_or_default()
                 .iter()
                 .map(|r| {
-                    let scopes = r["ates_jwt"].as_sequence().expect("an ates_jwt requirement");
-                    assert_eq!(scopes.len(), 1, "{method:?} {path:?}: one scope a requirement");
+                    let scopes = r["ates_jwt"]
+                        .as_sequence()
+                        .expect("an ates_jwt requirement");
+                    assert_eq!(
+                        scopes.len(),
+                        1,
+                        "{method:?} {path:?}: one scope a requirement"
+                    );
                     scopes[0].as_str().expect("a scope").to_owned()
                 })
                 .collect();
