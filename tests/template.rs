@@ -6,9 +6,7 @@
 use std::collections::BTreeSet;
 
 use ates_local::scheduler::Expression;
-use ates_tests::{
-    function_specs, functions, property, references, root, routes, template, yaml, Yaml,
-};
+use ates_tests::{function_specs, functions, property, references, root, routes, template, yaml};
 use serde_json::json;
 
 /// The bounded context a logical id belongs to, by its prefix.
