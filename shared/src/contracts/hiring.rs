@@ -5,9 +5,10 @@
 //! the application token, the answers or the answer key.
 
 use chrono::{DateTime, Utc};
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::only_v1;
 use crate::event::{DomainEvent, Envelope, EventError};
 use crate::identity::Role;
 
@@ -179,44 +180,32 @@ impl DomainEvent for WorkerProfileSet {
     const VERSION: u32 = 1;
 }
 
-/// The payload of a `T` event that exists in version 1 only.
-fn v1<T: DomainEvent + DeserializeOwned>(envelope: &Envelope) -> Result<T, EventError> {
-    if envelope.name != T::NAME || envelope.version != 1 {
-        return Err(EventError::Invalid {
-            name: envelope.name.clone(),
-            version: envelope.version,
-            reason: format!("this consumer knows {} version 1", T::NAME),
-        });
-    }
-    envelope.decode()
-}
-
 pub fn decode_application_submitted(e: &Envelope) -> Result<ApplicationSubmitted, EventError> {
-    v1(e)
+    only_v1(e)
 }
 
 pub fn decode_application_test_assigned(
     e: &Envelope,
 ) -> Result<ApplicationTestAssigned, EventError> {
-    v1(e)
+    only_v1(e)
 }
 
 pub fn decode_application_test_submitted(
     e: &Envelope,
 ) -> Result<ApplicationTestSubmitted, EventError> {
-    v1(e)
+    only_v1(e)
 }
 
 pub fn decode_application_accepted(e: &Envelope) -> Result<ApplicationAccepted, EventError> {
-    v1(e)
+    only_v1(e)
 }
 
 pub fn decode_application_declined(e: &Envelope) -> Result<ApplicationDeclined, EventError> {
-    v1(e)
+    only_v1(e)
 }
 
 pub fn decode_worker_profile_set(e: &Envelope) -> Result<WorkerProfileSet, EventError> {
-    v1(e)
+    only_v1(e)
 }
 
 #[cfg(test)]
