@@ -199,6 +199,52 @@ pub fn limit(req: &Request) -> Result<usize, Problem> {
     }
 }
 
+/// The business days `from` through `to` a listing's query names (`YYYY-MM-DD`; either end
+/// may be left open), as the span of time they cover: from the start of `from` (included) to the
+/// end of `to` (excluded); at most [`calendar::MAX_RANGE_DAYS`] days when both are given. An
+/// open end reaches as far as anything listed can: the epoch, or the last day of year 9999
+/// (written as wide as the times sort keys hold, so it sorts after them all). `None` for
+/// neither.
+pub fn business_days(
+    req: &Request,
+    calendar: &crate::calendar::Calendar,
+) -> Result<Option<std::ops::Range<chrono::DateTime<chrono::Utc>>>, Problem> {
+    use crate::calendar;
+    let date = |name: &str| {
+        query_param(req, name)
+            .map(|text| {
+                calendar::parse_date(&text)
+                    .ok_or_else(|| Problem::invalid(format!("`{name}` must be a date, YYYY-MM-DD")))
+            })
+            .transpose()
+    };
+    let (from, to) = (date("from")?, date("to")?);
+    if let (Some(from), Some(to)) = (from, to) {
+        calendar::check_range(from, to).map_err(Problem::invalid)?;
+    }
+    let day = |date| {
+        calendar
+            .day(date)
+            .map_err(|e| Problem::invalid(e.to_string()))
+    };
+    let last_day = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a valid date")
+        .and_utc();
+    Ok(match (from, to) {
+        (None, None) => None,
+        (from, to) => Some(
+            match from {
+                Some(date) => day(date)?.start,
+                None => chrono::DateTime::UNIX_EPOCH,
+            }..match to {
+                Some(date) => day(date)?.end,
+                None => last_day,
+            },
+        ),
+    })
+}
+
 /// The claims of the token API Gateway's JWT authorizer verified: what a use case resolves its
 /// caller from (rights follow the account, so the use case asks the account, not this).
 pub fn claims(req: &Request) -> Result<Claims, Problem> {

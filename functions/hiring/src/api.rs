@@ -6,11 +6,11 @@
 //! - staff, by the token's claims, which the use case resolves to the caller and its rights
 //!   (`Capability<Staff>`) before it reads anything else.
 
-use ates_kernel::calendar::{self, Calendar};
+use ates_kernel::calendar::Calendar;
 use ates_kernel::event::Cause;
 use ates_kernel::http::{self, correlation_id, HttpResult, Problem};
 use ates_kernel::identity::Claims;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
@@ -155,58 +155,16 @@ pub async fn list_applications(
     let filter = Filter {
         status,
         kind,
-        submitted: submitted(calendar, &req)?,
+        submitted: http::business_days(&req, calendar)?.map(|days| Span {
+            from: days.start,
+            until: days.end,
+        }),
     };
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
     let listed = app::applications(store, &claims, &filter, limit, cursor.as_deref()).await?;
     let reviews: Vec<_> = listed.items.iter().map(Application::review).collect();
     page("applications", reviews, listed.next_cursor)
-}
-
-/// Later than any application is submitted, and written as wide as any time the sort keys
-/// hold (a four-digit year), so it sorts after them all.
-fn last_day() -> DateTime<Utc> {
-    NaiveDate::from_ymd_opt(9999, 12, 31)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .expect("a valid date")
-        .and_utc()
-}
-
-/// The submission dates a listing asks for, as a span of time: from the start of business day
-/// `from` to the end of business day `to` (at most [`calendar::MAX_RANGE_DAYS`] days when both
-/// are given; an open end reaches as far as any application can).
-fn submitted(calendar: &Calendar, req: &Request) -> Result<Option<Span>, Problem> {
-    let date = |name: &str| {
-        http::query_param(req, name)
-            .map(|text| {
-                calendar::parse_date(&text)
-                    .ok_or_else(|| Problem::invalid(format!("`{name}` must be a date, YYYY-MM-DD")))
-            })
-            .transpose()
-    };
-    let (from, to) = (date("from")?, date("to")?);
-    if let (Some(from), Some(to)) = (from, to) {
-        calendar::check_range(from, to).map_err(Problem::invalid)?;
-    }
-    let day = |date| {
-        calendar
-            .day(date)
-            .map_err(|e| Problem::invalid(e.to_string()))
-    };
-    Ok(match (from, to) {
-        (None, None) => None,
-        (from, to) => Some(Span {
-            from: match from {
-                Some(date) => day(date)?.start,
-                None => DateTime::UNIX_EPOCH,
-            },
-            until: match to {
-                Some(date) => day(date)?.end,
-                None => last_day(),
-            },
-        }),
-    })
 }
 
 /// `GET /hiring/applications/{application_id}/review` (managers, admins): everything, answers

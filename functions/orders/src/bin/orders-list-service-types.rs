@@ -1,0 +1,16 @@
+//! Lambda: `GET /orders/service-types` (`ates_orders::api::list_service_types`).
+use ates_kernel::dynamo::Table;
+use ates_kernel::for_process;
+use ates_orders::{api, store::Store};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    ates_kernel::logging::init();
+    let store = for_process(Store::new(Table::from_env(
+        &ates_kernel::aws::load().await,
+    )?));
+    ates_kernel::lambda::serve_http(Box::new(move |req| {
+        Box::pin(api::list_service_types(store, req))
+    }))
+    .await
+}

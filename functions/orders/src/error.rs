@@ -1,0 +1,79 @@
+//! Everything that can go wrong in orders, each by name: what the caller can fix is refused
+//! before anything is written.
+
+use ates_kernel::dynamo::StoreError;
+use ates_kernel::event::EventError;
+use ates_kernel::http::Problem;
+use ates_kernel::usecase::KeyedError;
+use uuid::Uuid;
+
+use crate::order::Transition;
+use ates_kernel::contracts::orders::Place;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("no such service type {0}")]
+    UnknownServiceType(Uuid),
+    #[error("service type {0} is retired")]
+    Retired(Uuid),
+    #[error("{0:?} is not a place to list by: {stages}", stages = stages())]
+    NotAStage(String),
+    #[error("the order is {}: it cannot {transition:?}", names(places))]
+    NotNow {
+        transition: Transition,
+        places: Vec<Place>,
+    },
+    /// Somebody else's order, or none: the caller cannot tell which.
+    #[error("no such order")]
+    UnknownOrder,
+    #[error("this Idempotency-Key was used for a different request")]
+    KeyReused,
+    #[error("the state changed meanwhile; retry")]
+    ChangedMeanwhile,
+    #[error("the cursor is not one this listing gave")]
+    BadCursor,
+    #[error(transparent)]
+    Refused(#[from] ates_kernel::identity::Refused),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Event(#[from] EventError),
+}
+
+fn names(places: &[Place]) -> String {
+    let names: Vec<&str> = places.iter().map(|p| p.as_str()).collect();
+    names.join(" + ")
+}
+
+fn stages() -> String {
+    names(&crate::order::STAGES)
+}
+
+ates_kernel::context_error!(OrderError, OrderError::ChangedMeanwhile, |_| {
+    OrderError::BadCursor
+});
+
+impl KeyedError for OrderError {
+    fn key_reused() -> Self {
+        OrderError::KeyReused
+    }
+}
+
+impl From<OrderError> for Problem {
+    fn from(e: OrderError) -> Problem {
+        use OrderError::*;
+        let detail = e.to_string();
+        match e {
+            Invalid(_) | UnknownServiceType(_) | Retired(_) | NotAStage(_) | KeyReused => {
+                Problem::invalid(detail)
+            }
+            BadCursor => Problem::malformed(detail),
+            NotNow { .. } | ChangedMeanwhile => Problem::conflict(detail),
+            UnknownOrder => Problem::not_found(detail),
+            Refused(refused) => refused.into(),
+            Store(_) | Event(_) => Problem::internal(detail),
+        }
+    }
+}
