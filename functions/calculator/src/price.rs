@@ -188,7 +188,7 @@ mod tests {
     /// from, and exactly the rounded-down rule.
     #[test]
     fn every_price_is_never_negative_never_above_its_list_and_always_rounded_down() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(0x00a7_e5ca_1c);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(0x0000_a7e5_ca1c);
         for _ in 0..20_000 {
             let base = rng.gen_range(0..=2_000_000_i64);
             let paid = rng.gen_range(0..=3_000_000_i64);
