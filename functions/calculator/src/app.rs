@@ -39,7 +39,7 @@ use crate::order::{price_match, PricedOrder, Pricing};
 pub use crate::ports::{
     CalculatorStore, Estimates, PaidTotals, Prices, Saved, ServiceTypes, WorkerLevels,
 };
-use crate::price::{Estimate, OutOfRange};
+use crate::price::Estimate;
 use crate::PRODUCER;
 
 /// The metric a refused price counts toward (the stack's `CalculatorPricesRefusedAlarm`).
@@ -141,7 +141,7 @@ pub async fn set_price(
         let paid = store.paid_total(order.client_id).await?;
         let stored = store.price(order.order_id, matched.executor_id).await?;
         let pricing = price_match(&order, &matched, worker.level, &paid, stored.as_ref(), now)
-            .map_err(|e: OutOfRange| poison(e))?;
+            .map_err(poison)?;
         let price = match pricing {
             Pricing::New(price) | Pricing::Again(price) => price,
             Pricing::Duplicate => return Ok(Attempt::Done(Outcome::Duplicate)),
