@@ -20,6 +20,7 @@ fn context(id: &str) -> &str {
         "Notifications",
         "Hiring",
         "Orders",
+        "Calculator",
     ]
     .into_iter()
     .find(|c| id.starts_with(c))
@@ -157,6 +158,7 @@ fn each_context_is_a_nested_stack_and_the_root_holds_only_what_they_share() {
         "analytics",
         "hiring",
         "orders",
+        "calculator",
     ]
     .iter()
     .map(|c| {
