@@ -1,5 +1,5 @@
 //! A context's DynamoDB table. Every context's table has the same key shape: string `pk` and
-//! `sk`, and optional `gsi1pk`/`gsi1sk` and `gsi2pk`/`gsi2sk` indexes. Items are Rust types
+//! `sk`, and optional indexes `gsi1` to `gsi4` keyed `gsi<n>pk`/`gsi<n>sk`. Items are Rust types
 //! mapped by serde_dynamo ([`to_item`], [`from_item`]) plus their key attributes; a [`Table`]
 //! reads them consistently, writes them under conditions, and runs transactions, retrying
 //! conflicts (and, through the SDK, throttling) with jittered backoff.

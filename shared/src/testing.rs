@@ -142,7 +142,8 @@ impl Emulator {
         (emulator, config, table)
     }
 
-    /// A table with the key shape every context uses (both indexes, whether the context uses them).
+    /// A table with the key shape every context uses (all four indexes, whether the context uses
+    /// them).
     pub async fn create_table(&self, config: &aws_config::SdkConfig, name: &str) {
         let db = aws_sdk_dynamodb::Client::new(config);
         let attr = |n: &str| {
@@ -169,11 +170,15 @@ impl Emulator {
                 attr("gsi1sk"),
                 attr("gsi2pk"),
                 attr("gsi2sk"),
+                attr("gsi3pk"),
+                attr("gsi3sk"),
+                attr("gsi4pk"),
+                attr("gsi4sk"),
             ]))
             .key_schema(key("pk", KeyType::Hash))
             .key_schema(key("sk", KeyType::Range))
             .set_global_secondary_indexes(Some(
-                ["gsi1", "gsi2"]
+                ["gsi1", "gsi2", "gsi3", "gsi4"]
                     .into_iter()
                     .map(|index| {
                         GlobalSecondaryIndex::builder()
