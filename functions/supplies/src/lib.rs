@@ -18,6 +18,7 @@ pub mod memory;
 pub mod ports;
 pub mod signature;
 pub mod store;
+pub mod supplier;
 
 /// The name this context publishes under (`source` = `ates.supplies`).
 pub const PRODUCER: &str = "supplies";
