@@ -144,7 +144,10 @@ pub async fn handle(simulation: &Simulation, order: &SupplyOrder) -> Result<(), 
     let body = serde_json::to_vec(&delivery).map_err(|e| e.to_string())?;
     let request = hyper::Request::post(&simulation.callback_url)
         .header("content-type", "application/json")
-        .header(signature::HEADER, signature::sign(&simulation.secret, &body))
+        .header(
+            signature::HEADER,
+            signature::sign(&simulation.secret, &body),
+        )
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| e.to_string())?;
     let response = client()
@@ -214,10 +217,19 @@ mod tests {
     fn a_broken_item_is_never_delivered_and_the_rest_by_the_failure_rate() {
         assert!(!delivers(&order("Broken vacuum", 1), 0));
         assert!(delivers(&order("soap", 1), 0), "no failures at 0 %");
-        assert!(!delivers(&order("soap", 1), 100), "every attempt fails at 100 %");
+        assert!(
+            !delivers(&order("soap", 1), 100),
+            "every attempt fails at 100 %"
+        );
         let orders: Vec<SupplyOrder> = (0..1000).map(|i| order("soap", 1 + i % 4)).collect();
         let failed = orders.iter().filter(|o| !delivers(o, 20)).count();
-        assert!((120..=280).contains(&failed), "about 20 % of 1000 fail: {failed}");
-        assert!(orders.iter().all(|o| delivers(o, 20) == delivers(o, 20)), "the same each time");
+        assert!(
+            (120..=280).contains(&failed),
+            "about 20 % of 1000 fail: {failed}"
+        );
+        assert!(
+            orders.iter().all(|o| delivers(o, 20) == delivers(o, 20)),
+            "the same each time"
+        );
     }
 }

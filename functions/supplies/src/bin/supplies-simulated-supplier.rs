@@ -1,10 +1,10 @@
 //! Lambda: the simulated supplier (`ates_supplies::supplier`): takes the orders from its queue
 //! and delivers each by the signed callback, or never.
-use aws_lambda_events::sqs::SqsEvent;
 use ates_kernel::for_process;
 use ates_kernel::inbox::{self, ConsumeError, DeadLetters};
 use ates_supplies::kit::SupplyOrder;
 use ates_supplies::supplier::{self, Simulation};
+use aws_lambda_events::sqs::SqsEvent;
 use lambda_runtime::{service_fn, LambdaEvent};
 
 #[tokio::main]
@@ -14,9 +14,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let parking = for_process(DeadLetters::from_env(&aws)?);
     let simulation = for_process(Simulation::from_env(supplier::shared_secret(&aws).await?)?);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let handled = inbox::consume_work(event.payload, parking, |order: SupplyOrder, _| async move {
-            supplier::handle(simulation, &order).await.map_err(ConsumeError::Retry)
-        });
+        let handled =
+            inbox::consume_work(event.payload, parking, |order: SupplyOrder, _| async move {
+                supplier::handle(simulation, &order)
+                    .await
+                    .map_err(ConsumeError::Retry)
+            });
         Ok::<_, lambda_runtime::Error>(handled.await)
     }))
     .await
