@@ -628,3 +628,27 @@ async fn other_events_are_none_of_its_business_and_unreadable_ones_are_poison() 
         Err(ConsumeError::Poison(_))
     ));
 }
+
+#[tokio::test]
+async fn a_service_types_twenty_supplies_and_the_cookie_are_one_kit_issued() {
+    let world = World::new().await;
+    let (order_id, executor) = (Uuid::now_v7(), Uuid::now_v7());
+    let mut event = rated(order_id, 2);
+    let twenty: Vec<SupplyLine> = (0..20)
+        .map(|i| SupplyLine {
+            item: format!("supply {i}"),
+            quantity: 100,
+        })
+        .collect();
+    event.data["supplies"] = serde_json::to_value(&twenty).unwrap();
+    world.deliver(&event).await.unwrap();
+    world
+        .deliver(&assigned(order_id, executor, 3))
+        .await
+        .unwrap();
+    world.supplier_delivers(order_id, 1).await;
+    let issued = world.issue(order_id, None).await.unwrap();
+    assert_eq!(issued.items.len(), 21);
+    let published = decode_kit_issued(&world.store.published()[0]).unwrap();
+    assert_eq!(published.items.last().unwrap().item, FORTUNE_COOKIE);
+}
