@@ -21,6 +21,7 @@ fn context(id: &str) -> &str {
         "Hiring",
         "Orders",
         "Calculator",
+        "Supplies",
     ]
     .into_iter()
     .find(|c| id.starts_with(c))
@@ -159,6 +160,7 @@ fn each_context_is_a_nested_stack_and_the_root_holds_only_what_they_share() {
         "hiring",
         "orders",
         "calculator",
+        "supplies",
     ]
     .iter()
     .map(|c| {

@@ -42,6 +42,8 @@ pub mod scope {
     pub const HIRING_MANAGE: &str = "hiring:manage";
     /// Orders' staff routes: service types, every order.
     pub const ORDERS_MANAGE: &str = "orders:manage";
+    /// Supplies' staff routes: kits to hand out, the supplies audit.
+    pub const SUPPLIES_MANAGE: &str = "supplies:manage";
 }
 
 impl Role {
@@ -91,6 +93,7 @@ impl Role {
                 NOTIFICATIONS_READ_ALL,
                 HIRING_MANAGE,
                 ORDERS_MANAGE,
+                SUPPLIES_MANAGE,
             ],
             Role::Manager => &[
                 MEMBER,
@@ -98,6 +101,7 @@ impl Role {
                 TASKS_READ_ALL,
                 HIRING_MANAGE,
                 ORDERS_MANAGE,
+                SUPPLIES_MANAGE,
             ],
             Role::Accountant => &[MEMBER, ACCOUNTING_READ_ALL],
             Role::Worker => &[MEMBER],

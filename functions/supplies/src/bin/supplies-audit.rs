@@ -1,0 +1,18 @@
+//! Lambda: `ates_supplies::api::audit`.
+use ates_kernel::calendar::Calendar;
+use ates_kernel::dynamo::Table;
+use ates_kernel::for_process;
+use ates_supplies::{api, store::Store};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    ates_kernel::logging::init();
+    let store = for_process(Store::new(Table::from_env(
+        &ates_kernel::aws::load().await,
+    )?));
+    let calendar = for_process(Calendar::from_env()?);
+    ates_kernel::lambda::serve_http(Box::new(move |req| {
+        Box::pin(api::audit(store, calendar, req))
+    }))
+    .await
+}
