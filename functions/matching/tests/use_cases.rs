@@ -403,7 +403,7 @@ async fn the_scheduled_retry_matches_waiting_orders_once_and_counts_those_waitin
 async fn a_tie_goes_where_the_injected_draw_says() {
     let pick = |seed: u64| async move {
         let store = MemoryStore::default();
-        let mut workers = vec![
+        let mut workers = [
             worker(&store, &["carpets"]).await,
             worker(&store, &["carpets"]).await,
         ];
