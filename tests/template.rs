@@ -19,6 +19,7 @@ fn context(id: &str) -> &str {
         "Clock",
         "Notifications",
         "Hiring",
+        "Matching",
     ]
     .into_iter()
     .find(|c| id.starts_with(c))
@@ -155,6 +156,7 @@ fn each_context_is_a_nested_stack_and_the_root_holds_only_what_they_share() {
         "notifications",
         "analytics",
         "hiring",
+        "matching",
     ]
     .iter()
     .map(|c| {

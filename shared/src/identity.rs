@@ -40,6 +40,8 @@ pub mod scope {
     pub const NOTIFICATIONS_READ_ALL: &str = "notifications:read-all";
     /// Hiring's staff routes: applications, the test bank, workers' profiles.
     pub const HIRING_MANAGE: &str = "hiring:manage";
+    /// Matching's staff route: why an order got its executor.
+    pub const MATCHING_READ: &str = "matching:read";
 }
 
 impl Role {
@@ -88,8 +90,15 @@ impl Role {
                 ANALYTICS_READ,
                 NOTIFICATIONS_READ_ALL,
                 HIRING_MANAGE,
+                MATCHING_READ,
             ],
-            Role::Manager => &[MEMBER, TASKS_SHUFFLE, TASKS_READ_ALL, HIRING_MANAGE],
+            Role::Manager => &[
+                MEMBER,
+                TASKS_SHUFFLE,
+                TASKS_READ_ALL,
+                HIRING_MANAGE,
+                MATCHING_READ,
+            ],
             Role::Accountant => &[MEMBER, ACCOUNTING_READ_ALL],
             Role::Worker => &[MEMBER],
             Role::Client => &[CLIENT],

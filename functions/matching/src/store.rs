@@ -5,8 +5,9 @@
 //! - `SKILL#<skill>` / `<worker id>`: one per skill of each worker who can be chosen now (an
 //!   active worker with a profile), written and removed with the person: the workers with a
 //!   skill are one query of its partition, never a scan. A skill's partition holds everyone with
-//!   it (thousands of items are one or two pages); a worker's change writes at most all their
-//!   old and new skills in one transaction (DynamoDB's limit of 100 items: ~45 skills);
+//!   it (thousands of items are one or two pages, read in full at every choice); a worker's
+//!   change writes at most their old and new skills in one transaction (hiring allows 20 per
+//!   worker: 41 items, within DynamoDB's 100);
 //! - `ORDER#<id>` / `ORDER`: an order as matching sees it (the highest version seen, its need,
 //!   where matching is with it, the candidates of the latest choice);
 //! - `WAITING` / `<since>#<order id>` and `WAITING#<skill>` / `<since>#<order id>`: an order
