@@ -22,6 +22,7 @@ fn context(id: &str) -> &str {
         "Orders",
         "Calculator",
         "Supplies",
+        "Matching",
     ]
     .into_iter()
     .find(|c| id.starts_with(c))
@@ -161,6 +162,7 @@ fn each_context_is_a_nested_stack_and_the_root_holds_only_what_they_share() {
         "orders",
         "calculator",
         "supplies",
+        "matching",
     ]
     .iter()
     .map(|c| {

@@ -44,6 +44,8 @@ pub mod scope {
     pub const ORDERS_MANAGE: &str = "orders:manage";
     /// Supplies' staff routes: kits to hand out, the supplies audit.
     pub const SUPPLIES_MANAGE: &str = "supplies:manage";
+    /// Matching's staff route: why an order got its executor.
+    pub const MATCHING_READ: &str = "matching:read";
 }
 
 impl Role {
@@ -94,6 +96,7 @@ impl Role {
                 HIRING_MANAGE,
                 ORDERS_MANAGE,
                 SUPPLIES_MANAGE,
+                MATCHING_READ,
             ],
             Role::Manager => &[
                 MEMBER,
@@ -102,6 +105,7 @@ impl Role {
                 HIRING_MANAGE,
                 ORDERS_MANAGE,
                 SUPPLIES_MANAGE,
+                MATCHING_READ,
             ],
             Role::Accountant => &[MEMBER, ACCOUNTING_READ_ALL],
             Role::Worker => &[MEMBER],
