@@ -450,6 +450,9 @@ fn every_route_allows_exactly_the_roles_whose_scopes_it_names() {
             .replace("{question_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{test_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{profile_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{order_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{service_type_id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{kit_id}", &uuid::Uuid::now_v7().to_string())
             .replace("{date}", "2026-11-20");
         let body = (method != "GET").then(|| json!({}));
         assert_eq!(

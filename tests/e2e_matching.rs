@@ -18,21 +18,6 @@ fn time(at: chrono::DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Puts `data` on the bus as `producer` publishes an event `name`.
-fn publish(stack: &Stack, producer: &str, name: &str, data: Value) {
-    let event = json!({
-        "source": format!("ates.{producer}"), "detail-type": name,
-        "detail": {
-            "id": Uuid::now_v7(), "name": name, "version": 1, "occurred_at": time(Utc::now()),
-            "producer": producer, "correlation_id": format!("e2e-matching-{}", Uuid::now_v7()),
-            "data": data
-        }
-    });
-    ates_kernel::schema::check(name, 1, &event["detail"]["data"]).expect("a valid payload");
-    let (status, answer) = stack.call("POST", "/_local/events", None, Some(&event));
-    assert_eq!(status, 200, "{answer}");
-}
-
 /// A manager's access token (a new manager account), for the whole test binary.
 fn manager(stack: &Stack) -> String {
     static TOKEN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -45,8 +30,7 @@ fn manager(stack: &Stack) -> String {
 /// token once matching can choose them.
 fn worker(stack: &Stack, skills: &[&str]) -> (String, String) {
     let (id, token) = stack.employee(&stack.admin_token(), "worker");
-    publish(
-        stack,
+    stack.publish(
         "hiring",
         "Worker.ProfileSet",
         json!({"account_id": id, "skills": skills, "level": "middle", "revision": 1, "set_at": time(Utc::now())}),
@@ -63,8 +47,7 @@ fn worker(stack: &Stack, skills: &[&str]) -> (String, String) {
 
 fn rate(stack: &Stack, order_id: Uuid, skill: &str) {
     let start = Utc::now() + Duration::days(1);
-    publish(
-        stack,
+    stack.publish(
         "orders",
         "Order.Rated",
         json!({

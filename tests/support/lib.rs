@@ -173,6 +173,32 @@ impl Stack {
         call_api(&self.api, method, path, token, body, None)
     }
 
+    /// A call under an `Idempotency-Key`: the status, the body, and whether the answer was
+    /// the first one replayed (`Idempotent-Replayed: true`).
+    pub fn call_with_key(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value, bool) {
+        let response = match ureq::request(method, &format!("{}{path}", self.api))
+            .set("authorization", &format!("Bearer {token}"))
+            .set("idempotency-key", key)
+            .send_json(body.clone())
+        {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{method} {path}: {e}"),
+        };
+        let status = response.status();
+        let replayed = response.header("idempotent-replayed") == Some("true");
+        let text = response.into_string().unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+        (status, json, replayed)
+    }
+
     pub fn sign_in(&self, email: &str, password: &str) -> serde_json::Value {
         let (status, tokens) = self.call(
             "POST",
@@ -273,6 +299,23 @@ impl Stack {
             .find(|w| w.len() == 6)
             .expect("a six-digit code")
             .to_owned()
+    }
+
+    /// Puts `data` on the bus as `producer` publishes the event `name` (version 1), checked
+    /// against its schema first: what another context would publish, for a test of a consumer.
+    pub fn publish(&self, producer: &str, name: &str, data: serde_json::Value) {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let event = serde_json::json!({
+            "source": format!("ates.{producer}"), "detail-type": name,
+            "detail": {
+                "id": uuid::Uuid::now_v7(), "name": name, "version": 1, "occurred_at": now,
+                "producer": producer, "correlation_id": format!("e2e-{}", uuid::Uuid::now_v7()),
+                "data": data
+            }
+        });
+        ates_kernel::schema::check(name, 1, &event["detail"]["data"]).expect("a valid payload");
+        let (status, answer) = self.call("POST", "/_local/events", None, Some(&event));
+        assert_eq!(status, 200, "{answer}");
     }
 
     /// Waits until `check` holds, for at most `seconds`.

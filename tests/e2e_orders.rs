@@ -1,0 +1,295 @@
+//! The order's life end to end, through the local stack and four contexts' real binaries: a
+//! manager's service type, a client's order, the calculator's estimate and price, matching's
+//! executor, the simulated supplier's kit handed out by a manager, `pending`; the executor
+//! deactivated before the work starts and the order matched again; an order cancelled. Each
+//! test uses a skill of its own, so the tests share the stack safely.
+
+use ates_tests::Stack;
+use chrono::{Duration, SecondsFormat, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn skill(name: &str) -> String {
+    format!("{name}-{}", Uuid::now_v7().simple())
+}
+
+fn time(at: chrono::DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A new worker with `skill` at `level` (auth's account, hiring's profile), once matching can
+/// choose them and the calculator can price them.
+fn worker(stack: &Stack, skill: &str, level: &str) -> (String, String) {
+    let (id, token) = stack.employee(&stack.admin_token(), "worker");
+    stack.publish(
+        "hiring",
+        "Worker.ProfileSet",
+        json!({"account_id": id, "skills": [skill], "level": level, "revision": 1, "set_at": time(Utc::now())}),
+    );
+    stack.eventually(60, "matching and the calculator know the worker", || {
+        let matching = stack.items("MatchingTable", &format!("SKILL#{skill}"));
+        let calculator = stack.items("CalculatorTable", &format!("WORKER#{id}"));
+        let known = matching.iter().any(|i| i["worker_id"]["S"] == id.as_str());
+        (known && !calculator.is_empty()).then_some(())
+    });
+    (id, token)
+}
+
+/// A manager's new service type needing `skill`: $120.00 for two hours, a sponge.
+fn service_type(stack: &Stack, manager: &str, skill: &str) -> String {
+    let body = json!({
+        "name": format!("Carpets {skill}"), "base_price_cents": 12000, "required_skill": skill,
+        "duration_minutes": 120, "supplies": [{"item": "sponge", "quantity": 2}]
+    });
+    let (status, created) = stack.call("POST", "/orders/service-types", Some(manager), Some(&body));
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        (created["active"].as_bool(), created["revision"].as_u64()),
+        (Some(true), Some(1))
+    );
+    created["service_type_id"].as_str().unwrap().to_owned()
+}
+
+fn order_body(service_type_id: &str) -> Value {
+    json!({
+        "service_type_id": service_type_id, "description": "The big carpet in the hall",
+        "address": "1 Nest Lane", "slot_start": time(Utc::now() + Duration::days(2))
+    })
+}
+
+fn get(stack: &Stack, order_id: &str, token: &str) -> (u16, Value) {
+    stack.call("GET", &format!("/orders/{order_id}"), Some(token), None)
+}
+
+fn places(order: &Value) -> Vec<String> {
+    order["places"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Waits until the order's marking is `want`, as its client reads it.
+fn marked(stack: &Stack, order_id: &str, client: &str, want: &[&str]) -> Value {
+    stack.eventually(90, &format!("the order is {want:?}"), || {
+        let (status, order) = get(stack, order_id, client);
+        (status == 200 && places(&order) == want).then_some(order)
+    })
+}
+
+/// A manager hands out the order's kit once the supplier delivered it; answers the kit.
+fn hand_out_kit(stack: &Stack, manager: &str, order_id: &str, executor: &str) -> Value {
+    let kit = stack.eventually(90, "the supplier delivered the order's kit", || {
+        let (status, listed) =
+            stack.call("GET", "/supplies/kits?status=received", Some(manager), None);
+        assert_eq!(status, 200, "{listed}");
+        listed["kits"]
+            .as_array()?
+            .iter()
+            .find(|k| k["order_id"] == order_id && k["executor_id"] == executor)
+            .cloned()
+    });
+    let items: Vec<&str> = kit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["item"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        items,
+        ["sponge", "fortune cookie"],
+        "the type's supplies and a fortune cookie"
+    );
+    let path = format!("/supplies/kits/{}/issue", kit["kit_id"].as_str().unwrap());
+    let (status, issued) = stack.call("POST", &path, Some(manager), Some(&json!({})));
+    assert_eq!(status, 200, "{issued}");
+    kit
+}
+
+#[test]
+fn an_order_is_rated_matched_valued_supplied_and_pending_and_matched_again_when_its_executor_goes()
+{
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let (_, manager) = stack.employee(&admin, "manager");
+    let (client_id, client) = stack.employee(&admin, "client");
+    let carpets = skill("carpets");
+    let (kiwi, kiwis_token) = worker(stack, &carpets, "senior");
+    let kind = service_type(stack, &manager, &carpets);
+
+    // The client orders; the same key and body answer the same order.
+    let body = order_body(&kind);
+    let key = format!("order-{}", Uuid::now_v7());
+    let (status, order, replayed) = stack.call_with_key("POST", "/orders", &client, &key, &body);
+    assert_eq!((status, replayed), (201, false), "{order}");
+    assert_eq!(places(&order), ["new"]);
+    assert_eq!(order["client_id"], client_id.as_str());
+    let order_id = order["order_id"].as_str().unwrap().to_owned();
+    let (status, again, replayed) = stack.call_with_key("POST", "/orders", &client, &key, &body);
+    assert_eq!((status, replayed), (201, true), "{again}");
+    assert_eq!(again["order_id"], order["order_id"]);
+
+    // Rated, matched to the one worker with the skill, priced at a senior's 120 %: it waits for
+    // its kit.
+    let valued = marked(stack, &order_id, &client, &["rated", "valued", "to_supply"]);
+    assert_eq!(valued["executor_id"], kiwi.as_str());
+    assert_eq!(
+        (
+            valued["estimate_cents"].as_i64(),
+            valued["value_cents"].as_i64()
+        ),
+        (Some(12000), Some(14400))
+    );
+    assert_eq!(valued["waiting_for"], json!(["supplied"]));
+    let (status, mine) = stack.call("GET", "/orders/mine", Some(&kiwis_token), None);
+    assert_eq!(status, 200, "{mine}");
+    assert!(mine["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["order_id"] == order_id.as_str()));
+
+    // The kit arrives from the supplier and is handed out: the join marks pending.
+    hand_out_kit(stack, &manager, &order_id, &kiwi);
+    let pending = marked(stack, &order_id, &client, &["rated", "pending"]);
+    assert_eq!(pending["waiting_for"], json!([]));
+    let (status, history) = stack.call(
+        "GET",
+        &format!("/orders/{order_id}/history"),
+        Some(&client),
+        None,
+    );
+    assert_eq!(status, 200, "{history}");
+    let steps: Vec<&str> = history["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["transition"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        ["create", "rate", "match", "value", "supply", "join"]
+    );
+    let actors: Vec<&str> = history["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["actor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &actors[1..],
+        [
+            "calculator",
+            "matching",
+            "calculator",
+            "supplies",
+            "supplies"
+        ]
+    );
+
+    // The executor goes before the work starts: released, matched to the next worker with the
+    // skill, priced for them (a junior: 90 %), the kit handed to them, pending again.
+    let (kea, _) = worker(stack, &carpets, "junior");
+    let (status, _) = stack.call(
+        "POST",
+        &format!("/accounts/{kiwi}/deactivate"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 200);
+    let rematched = stack.eventually(90, "the order is matched to the next worker", || {
+        let (_, order) = get(stack, &order_id, &client);
+        (order["executor_id"] == kea.as_str() && order["value_cents"].as_i64() == Some(10800))
+            .then_some(order)
+    });
+    assert_eq!(rematched["waiting_for"], json!(["supplied"]));
+    hand_out_kit(stack, &manager, &order_id, &kea);
+    marked(stack, &order_id, &client, &["rated", "pending"]);
+    let released = stack
+        .events()
+        .into_iter()
+        .filter(|e| {
+            e["detail-type"] == "Order.ExecutorReleased"
+                && e["detail"]["data"]["order_id"] == order_id.as_str()
+        })
+        .count();
+    assert_eq!(released, 1);
+
+    // Managers see every order, by stage.
+    let (status, listed) = stack.call("GET", "/orders?place=pending", Some(&manager), None);
+    assert_eq!(status, 200, "{listed}");
+    assert!(listed["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["order_id"] == order_id.as_str()));
+}
+
+#[test]
+fn a_client_cancels_an_order_and_bad_orders_are_refused_by_name() {
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let (_, manager) = stack.employee(&admin, "manager");
+    let (_, client) = stack.employee(&admin, "client");
+    let (_, stranger) = stack.employee(&admin, "client");
+    let (_, worker) = stack.employee(&admin, "worker");
+    let kind = service_type(stack, &manager, &skill("roofs"));
+
+    let (status, order) = stack.call("POST", "/orders", Some(&client), Some(&order_body(&kind)));
+    assert_eq!(status, 201, "{order}");
+    let order_id = order["order_id"].as_str().unwrap();
+    let (status, _) = get(stack, order_id, &stranger);
+    assert_eq!(status, 404, "someone else's order");
+    let cancel = format!("/orders/{order_id}/cancel");
+    let (status, refused) = stack.call("POST", &cancel, Some(&stranger), None);
+    assert_eq!(status, 404, "{refused}");
+    let (status, cancelled) = stack.call("POST", &cancel, Some(&client), None);
+    assert_eq!(status, 200, "{cancelled}");
+    assert_eq!(places(&cancelled), ["cancelled"]);
+    let (status, twice) = stack.call("POST", &cancel, Some(&client), None);
+    assert_eq!(status, 409, "{twice}");
+    assert!(
+        twice["detail"].as_str().unwrap().contains("cancelled"),
+        "{twice}"
+    );
+    let (status, early) = stack.call(
+        "POST",
+        &format!("/orders/{order_id}/approve"),
+        Some(&client),
+        None,
+    );
+    assert_eq!(status, 409, "no report to approve: {early}");
+
+    let past = json!({"slot_start": time(Utc::now() - Duration::hours(1))});
+    let mut body = order_body(&kind);
+    body["slot_start"] = past["slot_start"].clone();
+    let (status, problem) = stack.call("POST", "/orders", Some(&client), Some(&body));
+    assert_eq!(status, 422, "{problem}");
+    let (status, problem) = stack.call(
+        "POST",
+        "/orders",
+        Some(&client),
+        Some(&order_body(&Uuid::now_v7().to_string())),
+    );
+    assert_eq!(status, 422, "an unknown service type: {problem}");
+    let (status, _) = stack.call("POST", "/orders", Some(&worker), Some(&order_body(&kind)));
+    assert_eq!(status, 403, "only clients order");
+
+    let (status, retired) = stack.call(
+        "POST",
+        &format!("/orders/service-types/{kind}/retire"),
+        Some(&manager),
+        None,
+    );
+    assert_eq!(status, 200, "{retired}");
+    let (status, problem) = stack.call("POST", "/orders", Some(&client), Some(&order_body(&kind)));
+    assert_eq!(status, 422, "a retired service type: {problem}");
+    let (status, types) = stack.call("GET", "/orders/service-types", Some(&client), None);
+    assert_eq!(status, 200, "{types}");
+    assert!(types["service_types"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["service_type_id"] != kind.as_str()));
+}
