@@ -42,7 +42,7 @@ EXAMPLES = int(os.environ.get("ATES_CONTRACT_EXAMPLES", "10"))
 SEED = int(os.environ.get("ATES_CONTRACT_SEED", "20261122"))
 TIME_LIMIT_S = int(os.environ.get("ATES_CONTRACT_TIME_LIMIT", "240"))
 STAMP = str(time.time_ns())
-ROLES = ["manager", "accountant", "worker"]
+ROLES = ["manager", "accountant", "worker", "client"]
 
 
 def fail(message):
@@ -141,14 +141,20 @@ def people(stack):
 
 def seed(stack, tokens):
     """Every context knows every role's account (each keeps its own copy, from the events), and
-    the links have something to find: a task (once the worker reached the tracker's pool)."""
+    the links have something to find: a task (once the worker reached the tracker's pool) and a
+    service type to order."""
     deadline = time.monotonic() + 30
     for role, token in tokens.items():
-        for path in ("/auth/me", "/tasks/mine", "/accounting/me", "/notifications/mine"):
+        employee = ("/tasks/mine", "/accounting/me") if role != "client" else ()
+        for path in ("/auth/me", "/notifications/mine", *employee):
             while (answer := stack.call("GET", path, token))[0] != 200:
                 if time.monotonic() > deadline:
                     fail(f"{role}: GET {path} answers {answer}")
                 time.sleep(0.25)
+    kind = {"name": "Contract seed", "base_price_cents": 12000, "required_skill": "carpets", "duration_minutes": 60}
+    status, body = stack.call("POST", "/orders/service-types", tokens["manager"], kind)
+    if status != 201:
+        fail(f"seeding a service type: {status} {body}")
     while True:
         status, body = stack.call("POST", "/tasks", tokens["manager"], {"title": "Contract seed", "jira_id": "SEED-1"})
         if status == 201:
@@ -269,7 +275,7 @@ def main():
     shutil.rmtree(stack.state, ignore_errors=True)
     summary = [line for line in output.splitlines() if line.startswith("=") and " in " in line]
     print(f"contract: {requests} requests ({to_documented} to the {len(documented)} documented operations, "
-          f"the rest undeclared methods), as 4 roles and none; seed {SEED}, {EXAMPLES} examples per operation; "
+          f"the rest undeclared methods), as 5 roles and none; seed {SEED}, {EXAMPLES} examples per operation; "
           f"schemathesis {fuzzed:.0f} s, all told {time.monotonic() - started:.0f} s "
           f"({summary[-1].strip('= ') if summary else 'no summary'})")
 
