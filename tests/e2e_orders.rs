@@ -70,12 +70,30 @@ fn places(order: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Waits until the order's marking is `want`, as its client reads it.
+/// Waits until the order's marking is `want`, as its client reads it; on a timeout, says where
+/// the order stands and how it got there.
 fn marked(stack: &Stack, order_id: &str, client: &str, want: &[&str]) -> Value {
-    stack.eventually(90, &format!("the order is {want:?}"), || {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    loop {
         let (status, order) = get(stack, order_id, client);
-        (status == 200 && places(&order) == want).then_some(order)
-    })
+        let mut want: Vec<&str> = want.to_vec();
+        want.sort();
+        let mut got = places(&order);
+        got.sort();
+        if status == 200 && got == want {
+            return order;
+        }
+        if std::time::Instant::now() > deadline {
+            let history = stack.call(
+                "GET",
+                &format!("/orders/{order_id}/history"),
+                Some(client),
+                None,
+            );
+            panic!("not within 90s: the order is {want:?}; it is {order}; history {history:?}; dead letters {}", stack.call("GET", "/_local/dead-letters", None, None).1);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }
 
 /// A manager hands out the order's kit once the supplier delivered it; answers the kit.

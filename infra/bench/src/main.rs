@@ -21,6 +21,11 @@
 //! applications each go the whole way (submitted, a test assigned, taken, accepted), and until
 //! auth has opened the account and notifications has mailed it; reports AWS calls per
 //! application by each function that worked on it.
+//!
+//! `ates-bench orders [--orders N] [--api URL]` — on a running local stack: a client orders N
+//! times (one worker with the skill, slots that do not overlap); each order is estimated,
+//! matched, priced, its kit delivered by the simulated supplier and handed out by a manager,
+//! until it is pending; reports AWS calls per order, `new` to `pending`, by each function.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -44,8 +49,9 @@ fn main() {
         Some("close") => close::run(),
         Some("rebuild") => rebuild::run(),
         Some("hiring") => hiring::run(),
+        Some("orders") => orders::run(),
         _ => eprintln!(
-            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL]"
+            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL] | orders [--orders N] [--api URL]"
         ),
     }
 }
@@ -641,9 +647,70 @@ mod rebuild {
     }
 }
 
+/// Waits until `found` finds it, for at most two minutes.
+fn wait<T>(what: &str, mut found: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if let Some(t) = found() {
+            return t;
+        }
+        assert!(Instant::now() < deadline, "not within 2 minutes: {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The AWS calls so far, once they stopped growing (nothing is still at work).
+fn settled(api: &str) -> serde_json::Value {
+    let mut last = tasks::calls(api);
+    loop {
+        std::thread::sleep(Duration::from_secs(3));
+        let now = tasks::calls(api);
+        if now == last {
+            return last;
+        }
+        last = now;
+    }
+}
+
+/// AWS calls by function and operation in `spent` (`/_local/aws-calls` differences), each per
+/// one of the `n` `things` the run made, and their sum.
+fn per_function(spent: &serde_json::Value, n: usize, thing: &str) {
+    let mut rows: Vec<(String, String)> = spent
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(function, ops)| {
+            let per: Vec<String> = ops
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(op, count)| {
+                    format!("{op} x{:.2}", count.as_u64().unwrap_or(0) as f64 / n as f64)
+                })
+                .collect();
+            (function.clone(), per.join(", "))
+        })
+        .collect();
+    rows.sort();
+    let total: u64 = spent
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(_, ops)| ops.as_object().into_iter().flatten())
+        .map(|(_, c)| c.as_u64().unwrap_or(0))
+        .sum();
+    for (function, per) in rows {
+        println!("  {function}: {per}");
+    }
+    println!(
+        "  in all: {:.2} AWS calls per {thing}",
+        total as f64 / n as f64
+    );
+}
+
 mod hiring {
-    use super::arg;
     use super::tasks::{admin_token, call, calls, diff};
+    use super::{arg, wait};
     use serde_json::{json, Value};
     use std::time::{Duration, Instant};
 
@@ -674,17 +741,6 @@ mod hiring {
             .filter(|m| m["to"].to_string().contains(email))
             .cloned()
             .collect()
-    }
-
-    fn wait<T>(what: &str, mut found: impl FnMut() -> Option<T>) -> T {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(t) = found() {
-                return t;
-            }
-            assert!(Instant::now() < deadline, "not within 2 minutes: {what}");
-            std::thread::sleep(Duration::from_millis(200));
-        }
     }
 
     /// A one-question test bank: answers (profile id, question id, the right option).
@@ -775,50 +831,118 @@ mod hiring {
                 (mails_to(&api, email).len() >= 4).then_some(())
             });
         }
-        let mut last = calls(&api);
-        loop {
-            std::thread::sleep(Duration::from_secs(3));
-            let now = calls(&api);
-            if now == last {
-                break;
-            }
-            last = now;
-        }
+        let last = super::settled(&api);
         let took = started.elapsed().as_secs_f64();
         let spent = diff(&before, &last);
         println!(
             "hiring: {n} worker applications, submitted to accepted and mailed, in {took:.1}s"
         );
-        let mut rows: Vec<(String, String)> = spent
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(function, ops)| {
-                let per: Vec<String> = ops
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(op, count)| {
-                        format!("{op} x{:.2}", count.as_u64().unwrap_or(0) as f64 / n as f64)
-                    })
-                    .collect();
-                (function.clone(), per.join(", "))
-            })
-            .collect();
-        rows.sort();
-        let total: u64 = spent
-            .as_object()
-            .into_iter()
-            .flatten()
-            .flat_map(|(_, ops)| ops.as_object().into_iter().flatten())
-            .map(|(_, c)| c.as_u64().unwrap_or(0))
-            .sum();
-        for (function, per) in rows {
-            println!("  {function}: {per}");
-        }
-        println!(
-            "  in all: {:.2} AWS calls per application",
-            total as f64 / n as f64
+        super::per_function(&spent, n, "application");
+    }
+}
+
+mod orders {
+    use super::tasks::{admin_token, call, calls, diff};
+    use super::{arg, wait};
+    use serde_json::{json, Value};
+    use std::time::{Duration, Instant};
+
+    /// A new account of `role`; answers (id, access token).
+    fn account(api: &str, admin: &str, role: &str, run: u32) -> (String, String) {
+        let email = format!("bench-{role}-{run}@popug.test");
+        let body = json!({"email": email, "full_name": "Bench", "role": role, "password": "a-popug-password"});
+        let (status, created) = call(api, "POST", "/accounts", Some(admin), Some(body));
+        assert_eq!(status, 201, "{created}");
+        let body = json!({"email": email, "password": "a-popug-password"});
+        let (_, tokens) = call(api, "POST", "/auth/sign-in", None, Some(body));
+        let id = created["account_id"].as_str().expect("id").to_owned();
+        (
+            id,
+            tokens["access_token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    fn order(api: &str, client: &str, id: &str) -> Value {
+        call(api, "GET", &format!("/orders/{id}"), Some(client), None).1
+    }
+
+    pub fn run() {
+        let n: usize = arg("--orders", "10").parse().unwrap_or(10);
+        let api = arg("--api", "http://127.0.0.1:3000");
+        let admin = admin_token(&api);
+        let run = std::process::id();
+        let skill = format!("bench-{run}");
+        let (_, manager) = account(&api, &admin, "manager", run);
+        let (_, client) = account(&api, &admin, "client", run);
+        let (worker, _) = account(&api, &admin, "worker", run);
+        let now = chrono::Utc::now();
+        let profile = json!({
+            "source": "ates.hiring", "detail-type": "Worker.ProfileSet",
+            "detail": {"id": uuid::Uuid::now_v7(), "name": "Worker.ProfileSet", "version": 1,
+                "occurred_at": now, "producer": "hiring", "correlation_id": "bench",
+                "data": {"account_id": worker, "skills": [skill], "level": "middle", "revision": 1, "set_at": now}}
+        });
+        call(&api, "POST", "/_local/events", None, Some(profile));
+        std::thread::sleep(Duration::from_secs(3)); // every context learns of the accounts
+        let kind = json!({"name": "Bench", "base_price_cents": 12000, "required_skill": skill,
+            "duration_minutes": 60, "supplies": [{"item": "sponge", "quantity": 1}]});
+        let (status, kind) = call(
+            &api,
+            "POST",
+            "/orders/service-types",
+            Some(&manager),
+            Some(kind),
         );
+        assert_eq!(status, 201, "{kind}");
+        std::thread::sleep(Duration::from_secs(3)); // the calculator learns of the type
+
+        let before = calls(&api);
+        let started = Instant::now();
+        for i in 0..n {
+            // Slots three hours apart: the one worker is free for every order.
+            let slot = now + chrono::Duration::days(1) + chrono::Duration::hours(3 * i as i64);
+            let body = json!({"service_type_id": kind["service_type_id"], "description": "Bench",
+                "address": "1 Nest Lane", "slot_start": slot});
+            let (status, created) = call(&api, "POST", "/orders", Some(&client), Some(body));
+            assert_eq!(status, 201, "{created}");
+            let id = created["order_id"].as_str().unwrap().to_owned();
+            let kit = wait("the kit delivered", || {
+                let (_, kits) = call(
+                    &api,
+                    "GET",
+                    "/supplies/kits?status=received",
+                    Some(&manager),
+                    None,
+                );
+                kits["kits"]
+                    .as_array()?
+                    .iter()
+                    .find(|k| k["order_id"] == id.as_str() && !k["executor_id"].is_null())
+                    .cloned()
+            });
+            let path = format!("/supplies/kits/{}/issue", kit["kit_id"].as_str().unwrap());
+            let (status, issued) = call(&api, "POST", &path, Some(&manager), Some(json!({})));
+            assert_eq!(status, 200, "{issued}");
+            wait("the order pending", || {
+                (order(&api, &client, &id)["places"] == json!(["rated", "pending"])).then_some(())
+            });
+        }
+        let last = super::settled(&api);
+        let took = started.elapsed().as_secs_f64();
+        println!("orders: {n} orders, new to pending, in {took:.1}s (the reads of this bench's polling included)");
+        // This bench's own polling (an order's reads, the kits listed until one arrives) is not
+        // the order's cost: shown apart, left out of the sum.
+        let mut spent = diff(&before, &last);
+        let polling = ["OrdersGet", "SuppliesListKits"];
+        if let Some(by_function) = spent.as_object_mut() {
+            by_function.retain(|function, ops| {
+                let polled = polling.iter().any(|p| function.starts_with(p));
+                if polled {
+                    println!("  (polling, left out) {function}: {ops}");
+                }
+                !polled
+            });
+        }
+        super::per_function(&spent, n, "order");
     }
 }
