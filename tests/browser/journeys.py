@@ -410,7 +410,7 @@ class Journeys:
         expect(page.get_by_test_id("who")).to_contain_text(f"{worker['email']} (worker)")
 
         nav = page.get_by_role("navigation", name="Pages")
-        expect(nav.get_by_role("link")).to_have_text(["Tasks", "My money", "Notifications"])
+        expect(nav.get_by_role("link")).to_have_text(["Tasks", "My money", "My orders", "Notifications"])
         open_tasks = page.locator("section", has=page.get_by_role("heading", name="My open tasks"))
         for title in worker["tasks"]:
             expect(open_tasks.get_by_text(title)).to_be_visible()
@@ -875,7 +875,7 @@ class Journeys:
         expect(client.get_by_test_id("my-role")).to_have_text("client")
         expect(client.get_by_test_id("my-name")).to_have_text(name)
         nav = client.get_by_role("navigation", name="Pages")
-        expect(nav.get_by_role("link")).to_have_text(["Notifications", "My account"])
+        expect(nav.get_by_role("link")).to_have_text(["Order a service", "My orders", "Notifications", "My account"])
         expect(client.get_by_role("button", name="Sign out")).to_be_visible()
         self.shot(client, "my-account")
         for address, page_name in [("/#/tasks", "Tasks"), ("/#/accounting", "My money"), ("/#/company", "Company accounting"),
