@@ -1111,8 +1111,14 @@ class Journeys:
         expect(page.get_by_test_id("order-value")).to_contain_text(dollars(12345 * 120 // 100))
         self.shot(page, "valued")
 
-        # Managers see it among every order, and why matching chose its executor.
+        # Managers see it among every order (and among those at its stage), and why matching
+        # chose its executor.
         self.nav(boss, "Orders")
+        expect(boss.locator(f"a[data-order-id='{order_id}']")).to_be_visible()
+        filters = boss.get_by_role("form", name="Filter orders")
+        filters.get_by_label("Stage").select_option("rated")
+        filters.get_by_role("button", name="Show").click()
+        expect(boss.locator("caption")).to_contain_text("Orders in rated, all dates")
         boss.locator(f"a[data-order-id='{order_id}']").click()
         expect(boss.get_by_role("heading", level=1)).to_have_text(name)
         expect(boss.get_by_test_id("matching-status")).to_have_attribute("data-status", "matched")
@@ -1163,6 +1169,17 @@ class Journeys:
         expect(theirs).to_contain_text("The three perches by the window")
         expect(theirs.get_by_role("button")).to_have_count(0)
         self.shot(executor, "my-orders")
+
+        # Retired, the type is no longer offered; the retired ones are listed apart.
+        self.nav(boss, "Service types")
+        boss.once("dialog", lambda dialog: dialog.accept())
+        boss.get_by_role("button", name=f"Retire {name}").click()
+        expect(boss.get_by_test_id("types-out")).to_contain_text(f"Retired {name}.")
+        expect(boss.get_by_text(name, exact=True)).to_have_count(0)
+        boss.get_by_label("Show the retired ones instead").check()
+        expect(boss.locator("caption")).to_contain_text("Retired service types")
+        expect(boss.locator("tr", has=boss.get_by_text(name, exact=True))).to_contain_text("retired")
+        self.shot(boss, "retired")
         for p in (boss, page):
             assert not p.errors, f"errors in the page: {p.errors}"
         return executor
@@ -1192,11 +1209,31 @@ class Journeys:
         stale_cancel = row.get_by_role("button", name=re.compile("^Cancel the order"))
         expect(stale_cancel).to_be_visible()
 
-        # …and the order's own page in another: cancelled there.
+        # …and the order's own page in another. Were it in report (the answer changed on its way:
+        # no executor reports here), the client could approve or decline it; the API, which
+        # knows better, refuses with a reason that shows.
         page = self.page("market-cancel")
         self.sign_in_with_password(page, client["email"], client["password"])
+
+        def in_report(route):
+            answer = route.fetch()
+            route.fulfill(response=answer, json={**answer.json(), "places": ["report"], "waiting_for": []})
+        page.route(f"**/orders/{order_id}", in_report)
         page.goto(f"{self.stack.url}/#/orders/{order_id}")
         expect(page.get_by_role("heading", level=1)).to_have_text(name)
+        expect(page.locator("ol.progress li[data-step='report']")).to_have_attribute("data-state", "done")
+        page.get_by_role("form", name="Approve the report").get_by_role("button", name="Approve").click()
+        expect(page.get_by_test_id("order-out").locator(".problem")).to_contain_text("it cannot Approve")
+        decline = page.get_by_role("form", name="Decline the report")
+        decline.get_by_label("Reason").fill("The nest is still dusty")
+        decline.get_by_role("button", name="Decline").click()
+        expect(page.get_by_test_id("order-out").locator(".problem")).to_contain_text("it cannot Decline")
+        self.shot(page, "report-faked")
+        page.unroute(f"**/orders/{order_id}")
+        page.reload()
+        expect(page.get_by_role("form", name="Approve the report")).to_have_count(0)
+
+        # Cancelled there.
         cancel = page.get_by_role("button", name=re.compile("^Cancel the order"))
         page.once("dialog", lambda dialog: dialog.accept())
         cancel.click()
