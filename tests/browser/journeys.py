@@ -27,7 +27,8 @@ import traceback
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import date, timedelta
+import uuid
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
@@ -100,11 +101,13 @@ class Stack:
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
-    def call(self, method, path, token=None, body=None):
+    def call(self, method, path, token=None, body=None, headers=None):
         """(status, JSON body or None) of an API request."""
         request = urllib.request.Request(self.url + path, method=method)
         if token:
             request.add_header("authorization", f"Bearer {token}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -123,6 +126,35 @@ class Stack:
 
     def mail_to(self, email):
         return [m for m in self.call("GET", "/_local/mail")[1] if email in json.dumps(m["to"])]
+
+    def publish(self, producer, name, data):
+        """Puts `data` on the bus as `producer` would publish the event `name` (version 1), as
+        tests/support's Stack::publish does: what another context would publish."""
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        event = {"source": f"ates.{producer}", "detail-type": name, "detail": {
+            "id": str(uuid.uuid4()), "name": name, "version": 1, "occurred_at": now, "producer": producer,
+            "correlation_id": f"browser-{uuid.uuid4()}", "data": data}}
+        status, answer = self.call("POST", "/_local/events", body=event)
+        assert status == 200 and answer.get("failed") == 0, f"publish {name}: {status} {answer}"
+
+    def items(self, table, prefix):
+        """The items of a context's table (its logical id) whose pk starts with `prefix`."""
+        found, start = [], None
+        while True:
+            body = {"TableName": self.tables[table]}
+            if start:
+                body["ExclusiveStartKey"] = start
+            request = urllib.request.Request(
+                self.aws + "/", method="POST", data=json.dumps(body).encode(),
+                headers={"x-amz-target": "DynamoDB_20120810.Scan", "content-type": "application/x-amz-json-1.0",
+                         "authorization": "AWS4-HMAC-SHA256 Credential=test/20261121/us-east-1/dynamodb/aws4_request, "
+                                          "SignedHeaders=host, Signature=0"})
+            with urllib.request.urlopen(request, timeout=30) as r:
+                page = json.loads(r.read())
+            found += [i for i in page["Items"] if i["pk"]["S"].startswith(prefix)]
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return found
 
     def pool(self):
         """The accounts the task tracker may assign tasks to (its POOL item)."""
@@ -410,7 +442,7 @@ class Journeys:
         expect(page.get_by_test_id("who")).to_contain_text(f"{worker['email']} (worker)")
 
         nav = page.get_by_role("navigation", name="Pages")
-        expect(nav.get_by_role("link")).to_have_text(["Tasks", "My money", "Notifications"])
+        expect(nav.get_by_role("link")).to_have_text(["Tasks", "My money", "My orders", "Notifications"])
         open_tasks = page.locator("section", has=page.get_by_role("heading", name="My open tasks"))
         for title in worker["tasks"]:
             expect(open_tasks.get_by_text(title)).to_be_visible()
@@ -875,7 +907,7 @@ class Journeys:
         expect(client.get_by_test_id("my-role")).to_have_text("client")
         expect(client.get_by_test_id("my-name")).to_have_text(name)
         nav = client.get_by_role("navigation", name="Pages")
-        expect(nav.get_by_role("link")).to_have_text(["Notifications", "My account"])
+        expect(nav.get_by_role("link")).to_have_text(["Order a service", "My orders", "Notifications", "My account"])
         expect(client.get_by_role("button", name="Sign out")).to_be_visible()
         self.shot(client, "my-account")
         for address, page_name in [("/#/tasks", "Tasks"), ("/#/accounting", "My money"), ("/#/company", "Company accounting"),
@@ -978,6 +1010,257 @@ class Journeys:
         expect(applicant.get_by_test_id("application-status")).to_have_count(0)
         return admin
 
+    # --- the marketplace (SPEC M2 to M5)
+
+    def market_account(self, role, name):
+        """An account of `role` with a password, made by the admin through the API (the
+        marketplace's journeys stand alone)."""
+        email, password = admin_credentials()
+        admin = self.stack.sign_in(email, password)
+        address = f"market-{role}-{STAMP}-{uuid.uuid4().hex[:8]}@popug.test"
+        status, body = self.stack.call("POST", "/accounts", admin, {
+            "email": address, "full_name": name, "role": role, "password": "market-password-1"})
+        assert status == 201, body
+        return {"email": address, "password": "market-password-1", "id": body["account_id"], "name": name}
+
+    def market_worker(self, skill, level):
+        """A worker with `skill` at `level`: auth's account, and hiring's Worker.ProfileSet on the
+        bus; once matching may choose them and the calculator may price them."""
+        worker = self.market_account("worker", "Wren Worker")
+        self.stack.publish("hiring", "Worker.ProfileSet", {
+            "account_id": worker["id"], "skills": [skill], "level": level, "revision": 1,
+            "set_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")})
+        eventually(60, "matching and the calculator know the worker", lambda: any(
+            i.get("worker_id", {}).get("S") == worker["id"] for i in self.stack.items("MatchingTable", f"SKILL#{skill}"))
+            and self.stack.items("CalculatorTable", f"WORKER#{worker['id']}"))
+        return worker
+
+    def reload_until(self, page, locator, seconds=90):
+        """Reloads the page until `locator` shows (events reach the contexts in their own time)."""
+        deadline = time.monotonic() + seconds
+        while not shown_soon(locator) and time.monotonic() < deadline:
+            page.reload()
+        expect(locator).to_be_visible()
+
+    def a_client_orders_a_service_that_is_matched_supplied_and_pending(self):
+        skill = f"perch-polish-{STAMP}"
+        manager = self.market_account("manager", "Mona Manager")
+        client = self.market_account("client", "Cleo Client")
+        worker = self.market_worker(skill, "senior")
+        name = f"Perch polish {STAMP}"
+
+        # A manager adds the service type, and changes its description (a second revision).
+        boss = self.page("market-manager")
+        self.sign_in_with_password(boss, manager["email"], manager["password"])
+        self.nav(boss, "Service types")
+        form = boss.get_by_role("form", name="Add a service type")
+        form.get_by_label("Name", exact=True).fill(name)
+        form.get_by_label("Description (optional)").fill("Every perch polished")
+        form.get_by_label(re.compile("^Base price")).fill("123.45")
+        form.get_by_label(re.compile("^Required skill")).fill(skill)
+        form.get_by_label(re.compile("^Duration")).fill("90")
+        form.get_by_label("Supply 1: item").fill("polishing cloth")
+        form.get_by_label("Supply 1: quantity").fill("2")
+        form.get_by_role("button", name="Add the service type").click()
+        expect(boss.get_by_test_id("types-out")).to_contain_text(f"Added {name} ($123.45, skill {skill}).")
+        row = boss.locator("tr", has=boss.get_by_text(name, exact=True))
+        expect(row).to_contain_text("$123.45")
+        expect(row).to_contain_text("polishing cloth × 2")
+        row.get_by_role("button", name=f"Edit {name}").click()
+        edit = boss.get_by_role("form", name=f"Edit {name}")
+        expect(edit.get_by_label(re.compile("^Base price"))).to_have_value("123.45")
+        edit.get_by_label("Description (optional)").fill("Every perch polished until it shines")
+        edit.get_by_role("button", name="Save the changes").click()
+        expect(boss.get_by_test_id("types-out")).to_contain_text(f"Saved {name}: revision 2 (description changed).")
+        expect(row).to_contain_text("until it shines")
+        self.no_horizontal_overflow(boss, "Service types")
+        self.shot(boss, "service-types")
+
+        # The client orders it, with its estimate in sight.
+        page = self.page("market-client")
+        self.sign_in_with_password(page, client["email"], client["password"])
+        nav = page.get_by_role("navigation", name="Pages")
+        expect(nav.get_by_role("link")).to_have_text(["Order a service", "My orders", "Notifications", "My account"])
+        self.nav(page, "Order a service")
+        page.get_by_label(re.compile("^Service")).select_option(label=name)
+        expect(page.get_by_test_id("estimate")).to_have_text("$123.45")
+        page.get_by_label(re.compile("^What to do")).fill("The three perches by the window")
+        page.get_by_label(re.compile("^Address")).fill("7 Perch Street")
+        slot = (datetime.now() + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
+        page.get_by_label(re.compile("^Start of the slot")).fill(slot.strftime("%Y-%m-%dT%H:%M"))
+        self.shot(page, "order-form")
+        # The first answer is lost on its way back; pressed again, the same key orders once.
+        page.route("**/orders", lambda route: (route.fetch(), route.abort()), times=1)
+        page.get_by_role("button", name="Order", exact=True).click()
+        expect(page.get_by_test_id("order-form-out").locator(".problem")).to_contain_text("cannot be reached")
+        page.get_by_role("button", name="Order", exact=True).click()
+        expect(page.get_by_test_id("order-form-out")).to_contain_text(f"Ordered {name}")
+        follow = page.get_by_role("link", name="Follow the order")
+        order_id = follow.get_attribute("data-order-id")
+        token = self.stack.sign_in(client["email"], client["password"])
+        mine = self.stack.call("GET", "/orders/mine", token)[1]["orders"]
+        assert [o["order_id"] for o in mine] == [order_id], f"one order, whatever the retries: {mine}"
+        follow.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+        # Rated, matched to the one worker with the skill, priced at a senior's 120 %: it waits
+        # for its kit.
+        self.reload_until(page, page.locator("ol.progress li[data-step='valued'][data-state='done']"))
+        expect(page.get_by_test_id("waiting-for")).to_have_text("waiting for supplied")
+        expect(page.locator("ol.progress li[data-step='supplied']")).to_have_attribute("data-state", "waiting")
+        expect(page.get_by_test_id("order-value")).to_contain_text(dollars(12345 * 120 // 100))
+        self.shot(page, "valued")
+
+        # Managers see it among every order (and among those at its stage), and why matching
+        # chose its executor.
+        self.nav(boss, "Orders")
+        expect(boss.locator(f"a[data-order-id='{order_id}']")).to_be_visible()
+        filters = boss.get_by_role("form", name="Filter orders")
+        filters.get_by_label("Stage").select_option("rated")
+        filters.get_by_role("button", name="Show").click()
+        expect(boss.locator("caption")).to_contain_text("Orders in rated, all dates")
+        boss.locator(f"a[data-order-id='{order_id}']").click()
+        expect(boss.get_by_role("heading", level=1)).to_have_text(name)
+        expect(boss.get_by_test_id("matching-status")).to_have_attribute("data-status", "matched")
+        expect(boss.locator(f"tr[data-worker-id='{worker['id']}']")).to_contain_text("chosen")
+        self.shot(boss, "order-matching")
+
+        # The supplier delivers the kit (locally after 2 seconds); the manager hands it out.
+        self.nav(boss, "Kits")
+        kit = boss.locator("tr", has=boss.locator(f"[data-order-id='{order_id}']"))
+        issue = kit.get_by_role("button", name=re.compile("^Issue the kit of order"))
+        self.reload_until(boss, issue)
+        expect(kit).to_contain_text("polishing cloth × 2")
+        expect(kit).to_contain_text("fortune cookie × 1")
+        expect(issue).to_have_text("Issue to executor")
+        self.shot(boss, "kits")
+        issue.click()
+        expect(boss.get_by_test_id("kits-out")).to_contain_text("Issued the kit of order")
+        expect(kit).to_have_count(0)
+        self.nav(boss, "Supplies audit")
+        entry = boss.locator("tr", has=boss.locator(f"[data-order-id='{order_id}']"))
+        expect(entry).to_contain_text("issued")
+        expect(entry).to_contain_text("polishing cloth × 2")
+        self.shot(boss, "supplies-audit")
+
+        # The join: the client's order is pending, its whole history on its page.
+        self.reload_until(page, page.locator("ol.progress li[data-step='pending'][data-state='done']"))
+        expect(page.get_by_test_id("waiting-for")).to_have_text("waiting for nothing")
+        steps = page.locator("tr[data-transition]")
+        expect(steps).to_have_count(6)
+        assert [steps.nth(i).get_attribute("data-transition") for i in range(6)] == \
+            ["create", "rate", "match", "value", "supply", "join"]
+        self.no_horizontal_overflow(page, "An order")
+        self.shot(page, "pending")
+        self.nav(page, "My orders")
+        mine = page.locator("tr", has=page.locator(f"[data-order-id='{order_id}']"))
+        expect(mine.locator("li[data-step='pending']")).to_have_attribute("data-state", "done")
+        expect(mine.get_by_role("button", name=re.compile("^Cancel the order"))).to_be_visible()
+        self.shot(page, "my-orders")
+
+        # The worker sees what to do, where and when.
+        executor = self.page("market-worker")
+        self.sign_in_with_password(executor, worker["email"], worker["password"])
+        nav = executor.get_by_role("navigation", name="Pages")
+        expect(nav.get_by_role("link")).to_have_text(["Tasks", "My money", "My orders", "Notifications"])
+        self.nav(executor, "My orders")
+        theirs = executor.locator("tr", has=executor.locator(f"[data-order-id='{order_id}']"))
+        expect(theirs).to_contain_text("7 Perch Street")
+        expect(theirs).to_contain_text("The three perches by the window")
+        expect(theirs.get_by_role("button")).to_have_count(0)
+        self.shot(executor, "my-orders")
+
+        # Retired, the type is no longer offered; the retired ones are listed apart.
+        self.nav(boss, "Service types")
+        boss.once("dialog", lambda dialog: dialog.accept())
+        boss.get_by_role("button", name=f"Retire {name}").click()
+        expect(boss.get_by_test_id("types-out")).to_contain_text(f"Retired {name}.")
+        expect(boss.get_by_text(name, exact=True)).to_have_count(0)
+        boss.get_by_label("Show the retired ones instead").check()
+        expect(boss.locator("caption")).to_contain_text("Retired service types")
+        expect(boss.locator("tr", has=boss.get_by_text(name, exact=True))).to_contain_text("retired")
+        self.shot(boss, "retired")
+        for p in (boss, page):
+            assert not p.errors, f"errors in the page: {p.errors}"
+        return executor
+
+    def a_client_cancels_an_order_and_a_second_cancel_is_refused(self):
+        manager = self.market_account("manager", "Milo Manager")
+        client = self.market_account("client", "Cass Client")
+        name = f"Nest sweep {STAMP}"
+        boss = self.stack.sign_in(manager["email"], manager["password"])
+        status, kind = self.stack.call("POST", "/orders/service-types", boss, {
+            "name": name, "base_price_cents": 5000, "required_skill": f"nest-sweep-{STAMP}",
+            "duration_minutes": 60, "supplies": [{"item": "broom", "quantity": 1}]})
+        assert status == 201, kind
+        token = self.stack.sign_in(client["email"], client["password"])
+        slot = (datetime.now(timezone.utc) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        status, order = self.stack.call("POST", "/orders", token, {
+            "service_type_id": kind["service_type_id"], "description": "The whole nest",
+            "address": "3 Twig Row", "slot_start": slot}, headers={"idempotency-key": str(uuid.uuid4())})
+        assert status == 201, order
+        order_id = order["order_id"]
+
+        # The client's orders, open in one tab…
+        stale = self.page("market-cancel-list")
+        self.sign_in_with_password(stale, client["email"], client["password"])
+        self.nav(stale, "My orders")
+        row = stale.locator("tr", has=stale.locator(f"[data-order-id='{order_id}']"))
+        stale_cancel = row.get_by_role("button", name=re.compile("^Cancel the order"))
+        expect(stale_cancel).to_be_visible()
+
+        # …and the order's own page in another. Were it in report (the answer changed on its way:
+        # no executor reports here), the client could approve or decline it; the API, which
+        # knows better, refuses with a reason that shows.
+        page = self.page("market-cancel")
+        self.sign_in_with_password(page, client["email"], client["password"])
+
+        def in_report(route):
+            answer = route.fetch()
+            route.fulfill(response=answer, json={**answer.json(), "places": ["report"], "waiting_for": []})
+        page.route(f"**/orders/{order_id}", in_report)
+        page.goto(f"{self.stack.url}/#/orders/{order_id}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(name)
+        expect(page.locator("ol.progress li[data-step='report']")).to_have_attribute("data-state", "done")
+        page.get_by_role("form", name="Approve the report").get_by_role("button", name="Approve").click()
+        expect(page.get_by_test_id("order-out").locator(".problem")).to_contain_text("it cannot Approve")
+        decline = page.get_by_role("form", name="Decline the report")
+        decline.get_by_label("Reason").fill("The nest is still dusty")
+        decline.get_by_role("button", name="Decline").click()
+        expect(page.get_by_test_id("order-out").locator(".problem")).to_contain_text("it cannot Decline")
+        self.shot(page, "report-faked")
+        page.unroute(f"**/orders/{order_id}")
+        page.reload()
+        expect(page.get_by_role("form", name="Approve the report")).to_have_count(0)
+
+        # Cancelled there.
+        cancel = page.get_by_role("button", name=re.compile("^Cancel the order"))
+        page.once("dialog", lambda dialog: dialog.accept())
+        cancel.click()
+        expect(page.get_by_test_id("order-out")).to_contain_text(f"Cancelled the order of {name}.")
+        expect(page.locator("p.progress [data-step='cancelled']")).to_be_visible()
+        expect(cancel).to_have_count(0)
+        expect(page.locator("tr[data-transition='cancel']")).to_have_count(1)
+        self.shot(page, "cancelled")
+
+        # The tab opened before still offers Cancel: pressed, the API's 409 says why.
+        stale.once("dialog", lambda dialog: dialog.accept())
+        stale_cancel.click()
+        problem = stale.get_by_test_id("orders-out").locator(".problem")
+        expect(problem).to_contain_text("(HTTP 409)")
+        status, refused = self.stack.call("POST", f"/orders/{order_id}/cancel", token)
+        assert status == 409, refused
+        expect(problem).to_contain_text(refused["detail"])
+        expect(stale_cancel).to_be_enabled()
+        self.shot(stale, "second-cancel-refused")
+        stale.get_by_role("button", name="Refresh", exact=True).click()
+        expect(row.locator("[data-step='cancelled']")).to_be_visible()
+        expect(row.get_by_role("button")).to_have_count(0)
+        expect(stale.locator(".problem")).to_have_count(0)
+        self.shot(stale, "refreshed")
+        assert not page.errors, f"errors in the page: {page.errors}"
+        return stale
+
 
 def main():
     # --keep-going: the journeys after a failed one run anyway (each may then fail for want of
@@ -1003,8 +1286,10 @@ def main():
         "a_worker_applies_takes_the_test_and_is_hired",
         "a_client_applies_is_accepted_and_sees_no_tracker",
         "a_manager_application_is_declined_by_an_admin",
+        "a_client_orders_a_service_that_is_matched_supplied_and_pending",
+        "a_client_cancels_an_order_and_a_second_cancel_is_refused",
     ]
-    # --only a,b: just those journeys (each hiring journey stands alone), to iterate on them.
+    # --only a,b: just those journeys (each hiring and marketplace journey stands alone), to iterate on them.
     only = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--only=")), None)
     if only:
         wanted = only.split(",")

@@ -16,25 +16,40 @@ import * as applicant from './pages/applicant.js';
 import * as hiring from './pages/hiring.js';
 import * as testBank from './pages/test-bank.js';
 import * as account from './pages/account.js';
+import * as order from './pages/order.js';
+import * as orders from './pages/orders.js';
+import * as serviceTypes from './pages/service-types.js';
+import * as kits from './pages/kits.js';
 
 // Employees have the tracker and its money; a client (a customer of the marketplace, SPEC Roles)
-// is no employee and has none of it: only their own account and messages until phase 2 brings
-// orders.
+// is no employee and has none of it: their own account, messages and orders.
 const EMPLOYEES = ['admin', 'manager', 'accountant', 'worker'];
 const CLIENTS = ['client'];
 // Hiring's staff: managers, and admins, who hold every manager's right (SPEC M1).
 const HIRING_STAFF = ['manager', 'admin'];
+// The marketplace's staff (service types, every order, kits and their audit: M2, M4, M5).
+const MARKET_STAFF = ['manager', 'admin'];
+// My orders: a client's own, or those a worker executes (M2).
+const ORDERING = ['worker', 'client'];
 const ROUTES = [
   { path: '/tasks', title: 'Tasks', roles: EMPLOYEES, page: tasks, nav: true },
   { path: '/accounting', title: 'My money', roles: EMPLOYEES, page: accounting, nav: true },
   { path: '/company', title: 'Company accounting', roles: ['admin', 'accountant'], page: company, nav: true },
   { path: '/company/accounts/:id', title: 'An account', roles: ['admin', 'accountant'], page: company.account },
+  { path: '/order', title: 'Order a service', roles: CLIENTS, page: order, nav: true },
+  // Before '/orders/:id', which it would match too.
+  { path: '/orders/mine', title: 'My orders', roles: ORDERING, page: orders.mine, nav: true },
+  { path: '/orders/:id', title: 'An order', roles: [...ORDERING, ...MARKET_STAFF], page: orders.detail },
   { path: '/notifications', title: 'Notifications', roles: [...EMPLOYEES, ...CLIENTS], page: notifications, nav: true },
   { path: '/analytics', title: 'Analytics', roles: ['admin'], page: analytics, nav: true },
   { path: '/admin', title: 'Accounts', roles: ['admin'], page: admin, nav: true },
   { path: '/hiring', title: 'Applications', roles: HIRING_STAFF, page: hiring, nav: true },
   { path: '/hiring/applications/:id', title: 'An application', roles: HIRING_STAFF, page: hiring.review },
   { path: '/hiring/bank', title: 'Test bank', roles: HIRING_STAFF, page: testBank, nav: true },
+  { path: '/orders', title: 'Orders', roles: MARKET_STAFF, page: orders, nav: true },
+  { path: '/service-types', title: 'Service types', roles: MARKET_STAFF, page: serviceTypes, nav: true },
+  { path: '/supplies/kits', title: 'Kits', roles: MARKET_STAFF, page: kits, nav: true },
+  { path: '/supplies/audit', title: 'Supplies audit', roles: MARKET_STAFF, page: kits.audit, nav: true },
   { path: '/account', title: 'My account', roles: CLIENTS, page: account, nav: true },
   { path: '/apply', title: 'Apply', public: true, page: apply },
   // The mailed link carries the token; the page moves it out of the address at once.
