@@ -171,12 +171,13 @@ pub async fn add_service_type(
     .await
 }
 
-/// The type, or 404.
-async fn existing(store: &impl ServiceTypes, id: Uuid) -> Result<ServiceType, OrderError> {
-    store
-        .service_type(id)
-        .await?
-        .ok_or(OrderError::UnknownServiceType(id))
+/// The type, or `missing`: a path that names none is 404, a body that does is 422.
+async fn existing(
+    store: &impl ServiceTypes,
+    id: Uuid,
+    missing: fn(Uuid) -> OrderError,
+) -> Result<ServiceType, OrderError> {
+    store.service_type(id).await?.ok_or_else(|| missing(id))
 }
 
 /// M2: a manager changes a type; orders made before keep what they were ordered with.
@@ -189,7 +190,7 @@ pub async fn change_service_type(
 ) -> Result<ServiceType, OrderError> {
     claims.may::<Staff>(store).await?;
     execute(|| async {
-        let current = existing(store, id).await?;
+        let current = existing(store, id, OrderError::NoSuchServiceType).await?;
         let changed = current.change(fields.validate_change(&current)?, request.now)?;
         let event = wrap(&changed.set(), &request.cause, request.now)?;
         let saved = store
@@ -209,7 +210,7 @@ pub async fn retire_service_type(
 ) -> Result<ServiceType, OrderError> {
     claims.may::<Staff>(store).await?;
     execute(|| async {
-        let current = existing(store, id).await?;
+        let current = existing(store, id, OrderError::NoSuchServiceType).await?;
         let retired = current.retire(request.now)?;
         let event = wrap(&retired.set(), &request.cause, request.now)?;
         let saved = store
@@ -246,7 +247,9 @@ pub async fn create_order(
     request: &Request,
 ) -> Result<Answer<Order>, OrderError> {
     let client = claims.may::<Clients>(store).await?;
-    let service = existing(store, new.service_type_id).await?.ordered()?;
+    let service = existing(store, new.service_type_id, OrderError::UnknownServiceType)
+        .await?
+        .ordered()?;
     let valid = new.clone().validate(service, request.now)?;
     let keyed = request.keyed("create-order", new)?;
     let id = Uuid::now_v7();

@@ -18,6 +18,11 @@ pub enum OrderError {
     UnknownServiceType(Uuid),
     #[error("service type {0} is retired")]
     Retired(Uuid),
+    /// A service type a path names that does not exist.
+    #[error("no such service type {0}")]
+    NoSuchServiceType(Uuid),
+    #[error("service type {0} is retired: it changes no more")]
+    AlreadyRetired(Uuid),
     #[error("{0:?} is not a place to list by: {stages}", stages = stages())]
     NotAStage(String),
     #[error("the order is {}: it cannot {transition:?}", names(places))]
@@ -66,12 +71,15 @@ impl From<OrderError> for Problem {
         use OrderError::*;
         let detail = e.to_string();
         match e {
-            Invalid(_) | UnknownServiceType(_) | Retired(_) | NotAStage(_) | KeyReused => {
-                Problem::invalid(detail)
-            }
-            BadCursor => Problem::malformed(detail),
-            NotNow { .. } | ChangedMeanwhile => Problem::conflict(detail),
-            UnknownOrder => Problem::not_found(detail),
+            // A cursor no listing gave is 422, as the API document's Cursor says.
+            Invalid(_)
+            | UnknownServiceType(_)
+            | Retired(_)
+            | NotAStage(_)
+            | KeyReused
+            | BadCursor => Problem::invalid(detail),
+            NotNow { .. } | AlreadyRetired(_) | ChangedMeanwhile => Problem::conflict(detail),
+            UnknownOrder | NoSuchServiceType(_) => Problem::not_found(detail),
             Refused(refused) => refused.into(),
             Store(_) | Event(_) => Problem::internal(detail),
         }

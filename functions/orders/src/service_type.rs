@@ -21,16 +21,32 @@ pub const MAX_ITEM_CHARS: usize = 100;
 pub const MAX_QUANTITY: u32 = 100;
 pub const MAX_SKILL_CHARS: usize = 40;
 
-/// A service type as a manager sends it (`POST`), or the fields a `PATCH` changes.
+/// A service type as a manager sends it (`POST`), or the fields a `PATCH` changes. A field is
+/// either sent with a value or left out: `null` is refused, not read as "unchanged".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceTypeFields {
+    #[serde(default, deserialize_with = "present")]
     pub name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub description: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub base_price_cents: Option<i64>,
+    #[serde(default, deserialize_with = "present")]
     pub required_skill: Option<String>,
+    #[serde(default, deserialize_with = "present")]
     pub duration_minutes: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
     pub supplies: Option<Vec<SupplyLine>>,
+}
+
+/// A field that is there has a value (`null` is not one).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
 }
 
 /// A service type that passed its checks.
@@ -233,7 +249,7 @@ impl ServiceType {
         now: DateTime<Utc>,
     ) -> Result<ServiceType, OrderError> {
         if !self.active {
-            return Err(OrderError::Retired(self.service_type_id));
+            return Err(OrderError::AlreadyRetired(self.service_type_id));
         }
         Ok(ServiceType {
             name: valid.name,
@@ -251,7 +267,7 @@ impl ServiceType {
     /// Retired: clients no longer see it and no order may name it; retiring twice is refused.
     pub fn retire(&self, now: DateTime<Utc>) -> Result<ServiceType, OrderError> {
         if !self.active {
-            return Err(OrderError::Retired(self.service_type_id));
+            return Err(OrderError::AlreadyRetired(self.service_type_id));
         }
         Ok(ServiceType {
             active: false,

@@ -528,3 +528,94 @@ async fn service_types_are_kept_by_staff_and_chosen_by_clients() {
         .count();
     assert_eq!(sets, 3, "added, changed, retired");
 }
+
+#[tokio::test]
+async fn reports_not_decided_in_72_hours_are_approved_by_themselves_once() {
+    use ates_orders::ports::OrderChanges;
+    let store = MemoryStore::default();
+    let client = claims(Uuid::now_v7(), Role::Client);
+    let order = ordered(&store, &client).await;
+    let worker = Uuid::now_v7();
+    app::on_estimate(&store, &estimate(&order), now())
+        .await
+        .unwrap();
+    app::on_match(&store, &matched(&order, worker, 2), now())
+        .await
+        .unwrap();
+    app::on_price(&store, &price(&order, worker), now())
+        .await
+        .unwrap();
+    app::on_kit_issued(&store, &kit(&order, worker), now())
+        .await
+        .unwrap();
+    // The executor's steps come from reports (M6): fired here through the net and the store.
+    let mut before = read(&store, order.order_id).await;
+    for fire in [Order::pre_report, Order::begin, Order::finish] {
+        let (after, _) = fire(&before, now()).unwrap();
+        let saved = store.change_order(&before, &after, &[], &[]).await.unwrap();
+        assert_eq!(saved, ates_orders::ports::Saved::Done);
+        before = after;
+    }
+    let early = now() + Duration::hours(71);
+    assert_eq!(
+        app::approve_due_reports(&store, early, "t").await.unwrap(),
+        0
+    );
+    let due = now() + Duration::hours(72);
+    assert_eq!(app::approve_due_reports(&store, due, "t").await.unwrap(), 1);
+    assert_eq!(
+        app::approve_due_reports(&store, due, "t").await.unwrap(),
+        0,
+        "once"
+    );
+    let approved = read(&store, order.order_id).await;
+    assert_eq!(
+        approved.marking(),
+        vec![Place::Rated, Place::SuccessInvoiced]
+    );
+    let invoiced = store
+        .published()
+        .into_iter()
+        .find(|e| e.name == "Order.SuccessInvoiced")
+        .unwrap();
+    assert_eq!(
+        invoiced.data["decided_by"],
+        serde_json::Value::Null,
+        "approved by itself"
+    );
+    assert_eq!(invoiced.data["value_cents"], 14_400);
+    // The client's own approval is refused now: the order moved on.
+    let late = app::approve(&store, &client, order.order_id, &request()).await;
+    assert!(matches!(late, Err(OrderError::NotNow { .. })));
+}
+
+#[tokio::test]
+async fn a_service_type_a_path_names_is_404_when_missing_and_409_once_retired() {
+    let store = MemoryStore::default();
+    let missing = app::retire_service_type(&store, &manager(), Uuid::now_v7(), &request()).await;
+    assert!(matches!(missing, Err(OrderError::NoSuchServiceType(_))));
+    let kind = service_type(&store).await;
+    app::retire_service_type(&store, &manager(), kind.service_type_id, &request())
+        .await
+        .unwrap();
+    let twice =
+        app::retire_service_type(&store, &manager(), kind.service_type_id, &request()).await;
+    assert!(matches!(twice, Err(OrderError::AlreadyRetired(_))));
+    let changed = app::change_service_type(
+        &store,
+        &manager(),
+        kind.service_type_id,
+        &carpets(),
+        &request(),
+    )
+    .await;
+    assert!(
+        matches!(changed, Err(OrderError::AlreadyRetired(_))),
+        "{changed:?}"
+    );
+    let null: Result<ServiceTypeFields, _> = serde_json::from_str(r#"{"supplies": null}"#);
+    assert!(null.is_err(), "null is not a value");
+    let extra: Result<ServiceTypeFields, _> =
+        serde_json::from_str(r#"{"supplies": [{"item": "x", "quantity": 1, "colour": "red"}]}"#);
+    assert!(extra.is_err(), "a supply line has two fields");
+}

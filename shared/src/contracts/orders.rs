@@ -87,6 +87,7 @@ impl std::fmt::Display for Place {
 
 /// One line of a service type's kit: what to hand the executor, and how many.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SupplyLine {
     pub item: String,
     pub quantity: u32,
