@@ -1170,6 +1170,29 @@ class Journeys:
         expect(theirs.get_by_role("button")).to_have_count(0)
         self.shot(executor, "my-orders")
 
+        # The executor is deactivated before the work starts: the order is released and matched
+        # to the next worker with the skill (a junior: 90 %), whose kit the manager hands out,
+        # and it is pending again, the release and the second match in its history.
+        second = self.market_worker(skill, "junior")
+        email, password = admin_credentials()
+        admin = self.stack.sign_in(email, password)
+        status, body = self.stack.call("POST", f"/accounts/{worker['id']}/deactivate", admin)
+        assert status == 200, body
+        page.goto(f"{self.stack.url}/#/orders/{order_id}")
+        self.reload_until(page, page.get_by_test_id("order-value").filter(has_text=dollars(12345 * 90 // 100)))
+        expect(page.get_by_test_id("waiting-for")).to_have_text("waiting for supplied")
+        self.nav(boss, "Kits")
+        issue = kit.get_by_role("button", name=re.compile("^Issue the kit of order"))
+        self.reload_until(boss, issue)
+        issue.click()
+        expect(boss.get_by_test_id("kits-out")).to_contain_text("Issued the kit of order")
+        self.reload_until(page, page.locator("ol.progress li[data-step='pending'][data-state='done']"))
+        transitions = [steps.nth(i).get_attribute("data-transition") for i in range(steps.count())]
+        assert transitions[6:] == ["release", "match", "value", "supply", "join"], transitions
+        status, order = self.stack.call("GET", f"/orders/{order_id}", token)
+        assert (status, order["executor_id"]) == (200, second["id"]), order
+        self.shot(page, "pending-again")
+
         # Retired, the type is no longer offered; the retired ones are listed apart.
         self.nav(boss, "Service types")
         boss.once("dialog", lambda dialog: dialog.accept())
