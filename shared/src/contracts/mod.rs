@@ -6,11 +6,14 @@ use crate::event::{DomainEvent, Envelope, EventError};
 
 pub mod accounting;
 pub mod accounts;
+pub mod billing;
 pub mod calculator;
 pub mod clock;
 pub mod hiring;
 pub mod matching;
 pub mod orders;
+pub mod payments;
+pub mod reports;
 pub mod supplies;
 pub mod tasks;
 
@@ -26,7 +29,7 @@ pub fn producer_of(event: &str) -> Option<&'static str> {
         | "Payout.Made"
         | "Statement.Requested"
         | "Day.Closed" => "accounting",
-        "Clock.DayEnded" => "clock",
+        "Clock.DayEnded" | "Clock.WeekEnded" | "Clock.MonthEnded" => "clock",
         "Application.Submitted"
         | "Application.TestAssigned"
         | "Application.TestSubmitted"
@@ -51,6 +54,19 @@ pub fn producer_of(event: &str) -> Option<&'static str> {
         "Calculator.EstimateGiven" | "Calculator.PriceSet" => "calculator",
         "Matching.ExecutorMatched" => "matching",
         "Supplies.KitIssued" => "supplies",
+        "Report.PreReportSubmitted"
+        | "Report.ReportSubmitted"
+        | "Report.Fine"
+        | "Report.FineWaived" => "reports",
+        "Billing.InvoiceIssued"
+        | "Billing.CollectionRequested"
+        | "Billing.InvoicePaid"
+        | "Billing.InvoiceDeclined"
+        | "Billing.OrderSettled"
+        | "Billing.StatementIssued" => "billing",
+        "Payment.CollectionSucceeded" | "Payment.CollectionFailed" | "Payment.SalaryPaid" => {
+            "payments"
+        }
         _ => return None,
     })
 }
@@ -87,7 +103,7 @@ mod marketplace_examples {
     use serde::{de::DeserializeOwned, Serialize};
     use serde_json::Value;
 
-    use super::{calculator, matching, orders, supplies};
+    use super::{billing, calculator, clock, matching, orders, payments, reports, supplies};
     use crate::event::{Cause, DomainEvent, Envelope};
 
     fn example(name: &str) -> Value {
@@ -134,6 +150,21 @@ mod marketplace_examples {
         round_trip(calculator::decode_price_set);
         round_trip(matching::decode_executor_matched);
         round_trip(supplies::decode_kit_issued);
+        round_trip(clock::decode_week_ended);
+        round_trip(clock::decode_month_ended);
+        round_trip(reports::decode_pre_report_submitted);
+        round_trip(reports::decode_report_submitted);
+        round_trip(reports::decode_fine);
+        round_trip(reports::decode_fine_waived);
+        round_trip(billing::decode_invoice_issued);
+        round_trip(billing::decode_collection_requested);
+        round_trip(billing::decode_invoice_paid);
+        round_trip(billing::decode_invoice_declined);
+        round_trip(billing::decode_order_settled);
+        round_trip(billing::decode_statement_issued);
+        round_trip(payments::decode_collection_succeeded);
+        round_trip(payments::decode_collection_failed);
+        round_trip(payments::decode_salary_paid);
     }
 
     #[test]
