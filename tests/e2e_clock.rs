@@ -109,3 +109,52 @@ fn failed_day_ends_park_in_the_clocks_dead_letter_queue() {
         serde_json::json!(["ClockEndDayFunction"])
     );
 }
+
+#[test]
+fn a_sundays_end_ends_its_week_and_a_months_last_day_its_month() {
+    let stack = Stack::shared();
+    // Midnight UTC of Monday 2027-03-01 ends Sunday 2027-02-28: the day, ISO week 8 and February.
+    let fired = fire(stack, "2027-03-01T00:00:00Z");
+    let names: Vec<&str> = fired["response"]["events"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{fired}"))
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Clock.DayEnded", "Clock.WeekEnded", "Clock.MonthEnded"]
+    );
+    let on_bus = |name: &str| {
+        stack.eventually(30, &format!("{name} reaches the bus"), || {
+            stack.events().into_iter().find(|e| {
+                e["detail-type"] == name
+                    && e["detail"]["correlation_id"]
+                        .as_str()
+                        .is_some_and(|c| c.ends_with("2027-W08") || c.ends_with("2027-02"))
+            })
+        })
+    };
+    let week = on_bus("Clock.WeekEnded");
+    assert_eq!(
+        week["detail"]["data"],
+        serde_json::json!({"week": "2027-W08", "time_zone": "UTC",
+            "started_at": "2027-02-22T00:00:00Z", "ended_at": "2027-03-01T00:00:00Z"})
+    );
+    let month = on_bus("Clock.MonthEnded");
+    assert_eq!(
+        month["detail"]["data"],
+        serde_json::json!({"month": "2027-02", "time_zone": "UTC",
+            "started_at": "2027-02-01T00:00:00Z", "ended_at": "2027-03-01T00:00:00Z"})
+    );
+    for (name, event) in [("Clock.WeekEnded", &week), ("Clock.MonthEnded", &month)] {
+        ates_kernel::schema::check(name, 1, &event["detail"]["data"]).expect("matches its schema");
+    }
+    // A Saturday's end is its day's only.
+    let saturday = fire(stack, "2027-02-28T00:00:00Z");
+    assert_eq!(
+        saturday["response"]["events"].as_array().map(Vec::len),
+        Some(1),
+        "{saturday}"
+    );
+}

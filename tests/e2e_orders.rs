@@ -1,7 +1,9 @@
 //! The order's life end to end, through the local stack and four contexts' real binaries: a
 //! manager's service type, a client's order, the calculator's estimate and price, matching's
 //! executor, the simulated supplier's kit handed out by a manager, `pending`; the executor
-//! deactivated before the work starts and the order matched again; an order cancelled. Each
+//! deactivated before the work starts and the order matched again; reports' pre-report and
+//! report, the client's approval and billing's settlement (stand-ins for those contexts' events);
+//! an order cancelled. Each
 //! test uses a skill of its own, so the tests share the stack safely.
 
 use ates_tests::Stack;
@@ -242,6 +244,61 @@ fn an_order_is_rated_matched_valued_supplied_and_pending_and_matched_again_when_
         .unwrap()
         .iter()
         .any(|o| o["order_id"] == order_id.as_str()));
+
+    // Reports' words (M6), told twice each: the pre-report of the released executor begins
+    // nothing; the new executor's begins the work, their report finishes it.
+    let slot_start: chrono::DateTime<Utc> =
+        pending["slot_start"].as_str().unwrap().parse().unwrap();
+    let words = |executor: &str, name: &'static str, at: chrono::DateTime<Utc>| {
+        let data = json!({"report_id": Uuid::now_v7(), "order_id": order_id,
+            "executor_id": executor, "attachment_ids": [], "submitted_at": time(at)});
+        (name, data)
+    };
+    let early_kiwi = words(&kiwi, "Report.PreReportSubmitted", slot_start);
+    let pre = words(
+        &kea,
+        "Report.PreReportSubmitted",
+        slot_start - Duration::minutes(10),
+    );
+    let report = words(
+        &kea,
+        "Report.ReportSubmitted",
+        slot_start + Duration::hours(2),
+    );
+    for (name, data) in [&early_kiwi, &pre, &pre, &report, &report] {
+        stack.publish("reports", name, data.clone());
+    }
+    let reported = marked(stack, &order_id, &client, &["rated", "report"]);
+    assert_eq!(reported["executor_id"], kea.as_str());
+    let (status, approved) = stack.call(
+        "POST",
+        &format!("/orders/{order_id}/approve"),
+        Some(&client),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 200, "{approved}");
+    // Billing collected the charge (M7): paid.
+    let settled = json!({"order_id": order_id, "invoice_id": Uuid::now_v7(),
+        "outcome": "approved", "settled_at": time(Utc::now())});
+    stack.publish("billing", "Billing.OrderSettled", settled.clone());
+    stack.publish("billing", "Billing.OrderSettled", settled);
+    marked(stack, &order_id, &client, &["rated", "success_paid"]);
+    let (_, history) = stack.call(
+        "GET",
+        &format!("/orders/{order_id}/history"),
+        Some(&client),
+        None,
+    );
+    let steps: Vec<&str> = history["transitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["transition"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        &steps[steps.len() - 5..],
+        ["pre_report", "begin", "finish", "approve", "settle"]
+    );
 }
 
 #[test]

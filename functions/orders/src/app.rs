@@ -9,7 +9,7 @@
 //! order until what it needs is there: no handler ever has to be redelivered for order's sake.
 
 use ates_kernel::contracts::accounts::decode_account;
-use ates_kernel::contracts::{calculator, matching, supplies};
+use ates_kernel::contracts::{billing, calculator, matching, reports, supplies};
 use ates_kernel::copies::{self, KeepsAccountCopies};
 use ates_kernel::dynamo::Listed;
 use ates_kernel::event::{Cause, DomainEvent, Envelope};
@@ -521,6 +521,61 @@ pub async fn on_kit_issued(
         executor_id: kit.executor_id,
     };
     tell(store, kit.order_id, &[fact], event, now).await
+}
+
+/// `Report.*`: the executor's pre-report fires `begin`, the report `finish`.
+pub async fn on_executors_report(
+    store: &(impl Orders + OrderChanges),
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    match event.name.as_str() {
+        reports::PreReportSubmitted::NAME => on_pre_report(store, event, now).await,
+        reports::ReportSubmitted::NAME => on_report(store, event, now).await,
+        _ => Ok(Outcome::NotConcerned),
+    }
+}
+
+/// `Report.PreReportSubmitted` fires `begin` (`pending` → `pre_report` → `in_work`) when the
+/// pre-report is the current executor's, who holds the kit, within 30 minutes of the slot.
+async fn on_pre_report(
+    store: &(impl Orders + OrderChanges),
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let pre = reports::decode_pre_report_submitted(event).map_err(poison)?;
+    let fact = Fact::PreReported {
+        executor_id: pre.executor_id,
+        at: pre.submitted_at,
+    };
+    tell(store, pre.order_id, &[fact], event, now).await
+}
+
+/// `Report.ReportSubmitted` fires `finish` (`in_work` → `report`); the 72 hours start.
+async fn on_report(
+    store: &(impl Orders + OrderChanges),
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let report = reports::decode_report_submitted(event).map_err(poison)?;
+    let fact = Fact::Reported {
+        executor_id: report.executor_id,
+        at: report.submitted_at,
+    };
+    tell(store, report.order_id, &[fact], event, now).await
+}
+
+/// `Billing.OrderSettled` fires `settle` (`*_invoiced` → `*_paid`).
+pub async fn on_settled(
+    store: &(impl Orders + OrderChanges),
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let settled = billing::decode_order_settled(event).map_err(poison)?;
+    let fact = Fact::Settled {
+        invoice_id: settled.invoice_id,
+    };
+    tell(store, settled.order_id, &[fact], event, now).await
 }
 
 /// How many of a deactivated executor's orders one event releases at most; more are released

@@ -28,6 +28,8 @@ use crate::service_type::OrderedService;
 
 /// A report not decided by its client is approved by itself this long after it (SPEC M2).
 pub const APPROVED_BY_ITSELF_AFTER: Duration = Duration::hours(72);
+/// M2 `begin`: the work may begin this long before the slot starts (or any time after).
+pub const BEGINS_BEFORE_SLOT: Duration = Duration::minutes(30);
 /// Why an executor is released (`Order.ExecutorReleased`'s reason).
 pub const EXECUTOR_GONE: &str = "The executor's account was deactivated.";
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
@@ -103,6 +105,18 @@ pub enum Fact {
     KitIssued { kit_id: Uuid, executor_id: Uuid },
     /// `Account.Deactivated` (or a copy that says so): `executor_id` can do no order.
     ExecutorGone { executor_id: Uuid },
+    /// `Report.PreReportSubmitted`: `executor_id` pre-reported at `at` (reports checked them).
+    PreReported {
+        executor_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// `Report.ReportSubmitted`: `executor_id` reported at `at`.
+    Reported {
+        executor_id: Uuid,
+        at: DateTime<Utc>,
+    },
+    /// `Billing.OrderSettled`: the order's charge was collected.
+    Settled { invoice_id: Uuid },
 }
 
 impl Fact {
@@ -114,7 +128,10 @@ impl Fact {
             (Matched { executor_id: a, .. }, Matched { executor_id: b, .. })
             | (Priced { executor_id: a, .. }, Priced { executor_id: b, .. })
             | (KitIssued { executor_id: a, .. }, KitIssued { executor_id: b, .. })
-            | (ExecutorGone { executor_id: a }, ExecutorGone { executor_id: b }) => a == b,
+            | (ExecutorGone { executor_id: a }, ExecutorGone { executor_id: b })
+            | (PreReported { executor_id: a, .. }, PreReported { executor_id: b, .. })
+            | (Reported { executor_id: a, .. }, Reported { executor_id: b, .. }) => a == b,
+            (Settled { .. }, Settled { .. }) => true,
             _ => false,
         }
     }
@@ -443,7 +460,11 @@ impl Order {
                 .or_else(|| self.assign(now))
                 .or_else(|| self.value(now))
                 .or_else(|| self.supply(now))
-                .or_else(|| self.join(now));
+                .or_else(|| self.join(now))
+                .or_else(|| self.pre_report(now))
+                .or_else(|| self.begin(now))
+                .or_else(|| self.finish(now))
+                .or_else(|| self.settle(now));
             match fired {
                 Some(step) => steps.push(step),
                 None => return steps,
@@ -653,6 +674,79 @@ impl Order {
         }))
     }
 
+    /// `begin`, first half: the current executor pre-reported (`pending` → `pre_report`), holding
+    /// the kit (it was issued to them: `supply` fired for them) and no earlier than 30 minutes
+    /// before the slot. Reports refused the caller otherwise; this is the net's own word.
+    fn pre_report(&mut self, now: DateTime<Utc>) -> Option<Step> {
+        let executor_id = self
+            .executor_id
+            .filter(|_| self.is_marked(Place::Pending))?;
+        let at = self.facts.iter().find_map(|f| match f {
+            Fact::PreReported { executor_id: e, at } if *e == executor_id => Some(*at),
+            _ => None,
+        })?;
+        if self.kit_id.is_none() || at < self.slot_start - BEGINS_BEFORE_SLOT {
+            return None;
+        }
+        Some(self.fire(
+            Transition::PreReport,
+            &[Place::Pending],
+            &[Place::PreReport],
+            |o| Published::PreReported(OrderPreReported(o.step(executor_id, now))),
+        ))
+    }
+
+    /// `begin`, second half: the pre-report passed its checks (`pre_report` → `in_work`).
+    fn begin(&mut self, now: DateTime<Utc>) -> Option<Step> {
+        let executor_id = self
+            .executor_id
+            .filter(|_| self.is_marked(Place::PreReport))?;
+        Some(self.fire(
+            Transition::Begin,
+            &[Place::PreReport],
+            &[Place::InWork],
+            |o| Published::InWork(OrderInWork(o.step(executor_id, now))),
+        ))
+    }
+
+    /// `finish`: the executor reported (`in_work` → `report`); the 72 hours start at the report.
+    fn finish(&mut self, now: DateTime<Utc>) -> Option<Step> {
+        let executor_id = self.executor_id.filter(|_| self.is_marked(Place::InWork))?;
+        let at = self.facts.iter().find_map(|f| match f {
+            Fact::Reported { executor_id: e, at } if *e == executor_id => Some(*at),
+            _ => None,
+        })?;
+        self.reported_at = Some(at);
+        Some(self.fire(
+            Transition::Finish,
+            &[Place::InWork],
+            &[Place::Report],
+            |o| Published::Reported(OrderReported(o.step(executor_id, now))),
+        ))
+    }
+
+    /// `settle`: billing collected the order's charge (`*_invoiced` → `*_paid`).
+    fn settle(&mut self, now: DateTime<Utc>) -> Option<Step> {
+        if !self.facts.iter().any(|f| matches!(f, Fact::Settled { .. })) {
+            return None;
+        }
+        let (from, to) = if self.is_marked(Place::SuccessInvoiced) {
+            (Place::SuccessInvoiced, Place::SuccessPaid)
+        } else if self.is_marked(Place::FailedInvoiced) {
+            (Place::FailedInvoiced, Place::FailedPaid)
+        } else {
+            return None;
+        };
+        Some(self.fire(Transition::Settle, &[from], &[to], |o| {
+            Published::Paid(OrderPaid {
+                order_id: o.order_id,
+                version: o.version,
+                places: o.marking(),
+                at: now,
+            })
+        }))
+    }
+
     /// A command's one transition: `from` must be marked, or it is refused naming the marking.
     fn command(
         &self,
@@ -676,41 +770,6 @@ impl Order {
             transition,
             places: self.marking(),
         }
-    }
-
-    /// The executor in charge, or refused.
-    fn executor(&self, transition: Transition) -> Result<Uuid, OrderError> {
-        self.executor_id.ok_or_else(|| self.refused(transition))
-    }
-
-    /// `begin`, first half: the executor pre-reports (`pending` → `pre_report`).
-    pub fn pre_report(&self, now: DateTime<Utc>) -> Result<(Order, Step), OrderError> {
-        let e = self.executor(Transition::PreReport)?;
-        self.command(
-            Transition::PreReport,
-            Place::Pending,
-            Place::PreReport,
-            |o| Published::PreReported(OrderPreReported(o.step(e, now))),
-        )
-    }
-
-    /// `begin`, second half: the pre-report passed its checks (`pre_report` → `in_work`).
-    pub fn begin(&self, now: DateTime<Utc>) -> Result<(Order, Step), OrderError> {
-        let e = self.executor(Transition::Begin)?;
-        self.command(Transition::Begin, Place::PreReport, Place::InWork, |o| {
-            Published::InWork(OrderInWork(o.step(e, now)))
-        })
-    }
-
-    /// `finish`: the executor reports (`in_work` → `report`); the 72 hours start.
-    pub fn finish(&self, now: DateTime<Utc>) -> Result<(Order, Step), OrderError> {
-        let e = self.executor(Transition::Finish)?;
-        let (mut next, step) =
-            self.command(Transition::Finish, Place::InWork, Place::Report, |o| {
-                Published::Reported(OrderReported(o.step(e, now)))
-            })?;
-        next.reported_at = Some(now);
-        Ok((next, step))
     }
 
     fn invoiced(
@@ -793,23 +852,6 @@ impl Order {
                 )))
             },
         )
-    }
-
-    /// `settle`: billing settled the invoice (`*_invoiced` → `*_paid`).
-    pub fn settle(&self, now: DateTime<Utc>) -> Result<(Order, Step), OrderError> {
-        let (from, to) = if self.is_marked(Place::SuccessInvoiced) {
-            (Place::SuccessInvoiced, Place::SuccessPaid)
-        } else {
-            (Place::FailedInvoiced, Place::FailedPaid)
-        };
-        self.command(Transition::Settle, from, to, |o| {
-            Published::Paid(OrderPaid {
-                order_id: o.order_id,
-                version: o.version,
-                places: o.marking(),
-                at: now,
-            })
-        })
     }
 
     /// `cancel` by the owning client, from any place before `in_work`: every token goes.

@@ -95,6 +95,24 @@ fn kit(executor_id: Uuid) -> Fact {
 fn gone(executor_id: Uuid) -> Fact {
     Fact::ExecutorGone { executor_id }
 }
+/// The slot of `new_order` starts two days from now: ten minutes before it.
+fn pre_reported(executor_id: Uuid) -> Fact {
+    Fact::PreReported {
+        executor_id,
+        at: now() + Duration::days(2) - Duration::minutes(10),
+    }
+}
+fn reported(executor_id: Uuid) -> Fact {
+    Fact::Reported {
+        executor_id,
+        at: now() + Duration::days(2) + Duration::hours(2),
+    }
+}
+fn settled() -> Fact {
+    Fact::Settled {
+        invoice_id: Uuid::now_v7(),
+    }
+}
 
 #[test]
 fn a_new_order_is_new_and_waits_for_valued_and_supplied() {
@@ -205,7 +223,7 @@ fn an_executor_gone_after_the_work_began_stays() {
         &[estimated(), matched(a, 2), priced(a, 1), kit(a)],
     )
     .0;
-    let in_work = pending.pre_report(now()).unwrap().0.begin(now()).unwrap().0;
+    let in_work = told(&pending, &[pre_reported(a)]).0;
     let (after, steps) = told(&in_work, &[gone(a)]);
     assert!(steps.is_empty());
     assert_eq!(after.marking(), set(&[Rated, InWork]));
@@ -221,11 +239,19 @@ fn the_executors_steps_then_the_clients_decision_then_billing() {
     )
     .0;
     let client = pending.client_id;
-    let pre = pending.pre_report(now()).unwrap().0;
-    assert_eq!(pre.marking(), set(&[Rated, PreReport]));
-    let in_work = pre.begin(now()).unwrap().0;
-    let (reported, _) = in_work.finish(now()).unwrap();
-    assert_eq!(reported.approval_due(), Some(now() + Duration::hours(72)));
+    let (in_work, steps) = told(&pending, &[pre_reported(a)]);
+    assert_eq!(in_work.marking(), set(&[Rated, InWork]));
+    let fired: Vec<Transition> = steps.iter().map(|s| s.transition).collect();
+    assert_eq!(fired, [Transition::PreReport, Transition::Begin]);
+    let (reported, steps) = told(&in_work, &[reported(a)]);
+    assert_eq!(reported.marking(), set(&[Rated, Report]));
+    assert_eq!(steps[0].transition, Transition::Finish);
+    // The 72 hours run from the report, not from when orders heard of it.
+    let report_at = now() + Duration::days(2) + Duration::hours(2);
+    assert_eq!(
+        reported.approval_due(),
+        Some(report_at + Duration::hours(72))
+    );
 
     let (approved, step) = reported.approve(client, now()).unwrap();
     assert_eq!(approved.marking(), set(&[Rated, SuccessInvoiced]));
@@ -235,8 +261,9 @@ fn the_executors_steps_then_the_clients_decision_then_billing() {
     assert_eq!(invoiced.0.value_cents, 14_400);
     assert_eq!(invoiced.0.decided_by, Some(client));
     assert_eq!(approved.approval_due(), None);
-    let paid = approved.settle(now()).unwrap().0;
+    let (paid, steps) = told(&approved, &[settled(), settled()]);
     assert_eq!(paid.marking(), set(&[Rated, SuccessPaid]));
+    assert_eq!(steps.len(), 1, "settled once however often billing says so");
 
     let (declined, step) = reported.decline(client, " Still wet ", now()).unwrap();
     assert_eq!(declined.marking(), set(&[Rated, FailedInvoiced]));
@@ -245,7 +272,7 @@ fn the_executors_steps_then_the_clients_decision_then_billing() {
     };
     assert_eq!(invoiced.0.reason.as_deref(), Some("Still wet"));
     assert_eq!(
-        declined.settle(now()).unwrap().0.marking(),
+        told(&declined, &[settled()]).0.marking(),
         set(&[Rated, FailedPaid])
     );
     assert!(matches!(
@@ -262,24 +289,20 @@ fn a_report_is_approved_by_itself_only_after_72_hours() {
         &[estimated(), matched(a, 2), priced(a, 1), kit(a)],
     )
     .0;
-    let reported = pending.pre_report(now()).unwrap().0.begin(now()).unwrap().0;
-    let reported = reported.finish(now()).unwrap().0;
-    let early = now() + Duration::hours(72) - Duration::seconds(1);
+    let reported = told(&pending, &[pre_reported(a), reported(a)]).0;
+    let due = now() + Duration::days(2) + Duration::hours(2 + 72);
+    let early = due - Duration::seconds(1);
     assert!(matches!(
         reported.approve_by_itself(early),
         Err(OrderError::NotNow { .. })
     ));
-    let (approved, step) = reported
-        .approve_by_itself(now() + Duration::hours(72))
-        .unwrap();
+    let (approved, step) = reported.approve_by_itself(due).unwrap();
     assert!(approved.is_marked(SuccessInvoiced));
     let Published::SuccessInvoiced(invoiced) = step.event else {
         panic!()
     };
     assert_eq!(invoiced.0.decided_by, None);
-    assert!(approved
-        .approve_by_itself(now() + Duration::days(9))
-        .is_err());
+    assert!(approved.approve_by_itself(due + Duration::days(9)).is_err());
 }
 
 #[test]
@@ -306,7 +329,7 @@ fn cancel_is_allowed_before_in_work_and_refused_from_it_naming_the_marking() {
     );
 
     let pending = told(&valued, &[kit(a)]).0;
-    let in_work = pending.pre_report(now()).unwrap().0.begin(now()).unwrap().0;
+    let in_work = told(&pending, &[pre_reported(a)]).0;
     let refused = in_work.cancel(order.client_id, now()).unwrap_err();
     assert_eq!(
         refused.to_string(),
@@ -315,24 +338,46 @@ fn cancel_is_allowed_before_in_work_and_refused_from_it_naming_the_marking() {
 }
 
 #[test]
-fn commands_from_the_wrong_place_are_refused() {
+fn the_clients_commands_from_the_wrong_place_are_refused() {
     let order = new_order();
-    assert!(matches!(
-        order.pre_report(now()),
-        Err(OrderError::NotNow { .. })
-    ));
-    assert!(matches!(
-        order.finish(now()),
-        Err(OrderError::NotNow { .. })
-    ));
     assert!(matches!(
         order.approve(order.client_id, now()),
         Err(OrderError::NotNow { .. })
     ));
     assert!(matches!(
-        order.settle(now()),
+        order.decline(order.client_id, "late", now()),
         Err(OrderError::NotNow { .. })
     ));
+}
+
+#[test]
+fn the_executors_and_billings_words_wait_for_their_place_and_their_executor() {
+    let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
+    // Told before the order is pending, kept, and fired when it is.
+    let (order, steps) = told(&new_order(), &[pre_reported(a), reported(a), settled()]);
+    assert!(steps.is_empty());
+    assert_eq!(order.marking(), vec![New]);
+    let (order, _) = told(&order, &[estimated(), matched(a, 2), priced(a, 9), kit(a)]);
+    assert_eq!(order.marking(), set(&[Rated, Report]));
+
+    // Another worker's pre-report begins nothing.
+    let pending = told(
+        &new_order(),
+        &[estimated(), matched(a, 2), priced(a, 9), kit(a)],
+    )
+    .0;
+    let (still, steps) = told(&pending, &[pre_reported(b), reported(b)]);
+    assert!(steps.is_empty());
+    assert_eq!(still.marking(), set(&[Rated, Pending]));
+
+    // More than 30 minutes before the slot: the net does not begin.
+    let early = Fact::PreReported {
+        executor_id: a,
+        at: now() + Duration::days(2) - Duration::minutes(31),
+    };
+    let (still, steps) = told(&pending, &[early]);
+    assert!(steps.is_empty());
+    assert!(still.is_marked(Pending));
 }
 
 #[test]

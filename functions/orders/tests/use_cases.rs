@@ -1,10 +1,12 @@
 //! Orders' use cases on the in-memory store: the requirements (SPEC M2) without HTTP or AWS.
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::contracts::billing::{OrderSettled, Outcome as Charged};
 use ates_kernel::contracts::calculator::{EstimateGiven, PriceSet};
 use ates_kernel::contracts::hiring::Level;
 use ates_kernel::contracts::matching::ExecutorMatched;
 use ates_kernel::contracts::orders::{Place, SupplyLine};
+use ates_kernel::contracts::reports::{PreReportSubmitted, ReportSubmitted};
 use ates_kernel::contracts::supplies::KitIssued;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
@@ -138,6 +140,40 @@ fn kit(order: &Order, executor_id: Uuid) -> Envelope {
         issued_at: now(),
     };
     event("supplies", &payload, now())
+}
+
+/// The executor's pre-report, ten minutes before the slot.
+fn pre_report(order: &Order, executor_id: Uuid) -> Envelope {
+    let payload = PreReportSubmitted {
+        report_id: Uuid::now_v7(),
+        order_id: order.order_id,
+        executor_id,
+        attachment_ids: vec![],
+        submitted_at: order.slot_start - Duration::minutes(10),
+    };
+    event("reports", &payload, now())
+}
+
+/// The executor's report, at the slot's end.
+fn report(order: &Order, executor_id: Uuid) -> Envelope {
+    let payload = ReportSubmitted {
+        report_id: Uuid::now_v7(),
+        order_id: order.order_id,
+        executor_id,
+        attachment_ids: vec![],
+        submitted_at: order.slot_end,
+    };
+    event("reports", &payload, now())
+}
+
+fn settled(order: &Order, outcome: Charged) -> Envelope {
+    let payload = OrderSettled {
+        order_id: order.order_id,
+        invoice_id: Uuid::now_v7(),
+        outcome,
+        settled_at: now(),
+    };
+    event("billing", &payload, now())
 }
 
 async fn read(store: &MemoryStore, id: Uuid) -> Order {
@@ -531,7 +567,6 @@ async fn service_types_are_kept_by_staff_and_chosen_by_clients() {
 
 #[tokio::test]
 async fn reports_not_decided_in_72_hours_are_approved_by_themselves_once() {
-    use ates_orders::ports::OrderChanges;
     let store = MemoryStore::default();
     let client = claims(Uuid::now_v7(), Role::Client);
     let order = ordered(&store, &client).await;
@@ -548,20 +583,34 @@ async fn reports_not_decided_in_72_hours_are_approved_by_themselves_once() {
     app::on_kit_issued(&store, &kit(&order, worker), now())
         .await
         .unwrap();
-    // The executor's steps come from reports (M6): fired here through the net and the store.
-    let mut before = read(&store, order.order_id).await;
-    for fire in [Order::pre_report, Order::begin, Order::finish] {
-        let (after, _) = fire(&before, now()).unwrap();
-        let saved = store.change_order(&before, &after, &[], &[]).await.unwrap();
-        assert_eq!(saved, ates_orders::ports::Saved::Done);
-        before = after;
+    // The executor's steps come from reports (M6), each told twice.
+    for step in [pre_report(&order, worker), report(&order, worker)] {
+        for _ in 0..2 {
+            app::on_executors_report(&store, &step, now())
+                .await
+                .unwrap();
+        }
     }
-    let early = now() + Duration::hours(71);
+    let reported = read(&store, order.order_id).await;
+    assert_eq!(reported.marking(), vec![Place::Rated, Place::Report]);
+    let transitions: Vec<String> = store
+        .published()
+        .iter()
+        .map(|e| e.name.clone())
+        .filter(|n| ["Order.PreReported", "Order.InWork", "Order.Reported"].contains(&n.as_str()))
+        .collect();
+    assert_eq!(
+        transitions,
+        ["Order.PreReported", "Order.InWork", "Order.Reported"]
+    );
+    // The 72 hours run from the report's own time.
+    let reported_at = order.slot_end;
+    let early = reported_at + Duration::hours(71);
     assert_eq!(
         app::approve_due_reports(&store, early, "t").await.unwrap(),
         0
     );
-    let due = now() + Duration::hours(72);
+    let due = reported_at + Duration::hours(72);
     assert_eq!(app::approve_due_reports(&store, due, "t").await.unwrap(), 1);
     assert_eq!(
         app::approve_due_reports(&store, due, "t").await.unwrap(),
@@ -587,6 +636,54 @@ async fn reports_not_decided_in_72_hours_are_approved_by_themselves_once() {
     // The client's own approval is refused now: the order moved on.
     let late = app::approve(&store, &client, order.order_id, &request()).await;
     assert!(matches!(late, Err(OrderError::NotNow { .. })));
+
+    // Billing collected the charge: paid, once however often it says so.
+    let paid = settled(&order, Charged::Approved);
+    for _ in 0..2 {
+        app::on_settled(&store, &paid, now()).await.unwrap();
+    }
+    let order_paid = read(&store, order.order_id).await;
+    assert_eq!(order_paid.marking(), vec![Place::Rated, Place::SuccessPaid]);
+    assert_eq!(
+        names(&store).iter().filter(|n| *n == "Order.Paid").count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_pre_report_by_someone_not_the_executor_begins_nothing() {
+    let store = MemoryStore::default();
+    let client = claims(Uuid::now_v7(), Role::Client);
+    let order = ordered(&store, &client).await;
+    let (worker, stranger) = (Uuid::now_v7(), Uuid::now_v7());
+    app::on_estimate(&store, &estimate(&order), now())
+        .await
+        .unwrap();
+    app::on_match(&store, &matched(&order, worker, 2), now())
+        .await
+        .unwrap();
+    app::on_price(&store, &price(&order, worker), now())
+        .await
+        .unwrap();
+    app::on_kit_issued(&store, &kit(&order, worker), now())
+        .await
+        .unwrap();
+    let told = app::on_executors_report(&store, &pre_report(&order, stranger), now())
+        .await
+        .unwrap();
+    assert_eq!(told, Outcome::Applied, "kept as a fact");
+    assert_eq!(
+        read(&store, order.order_id).await.marking(),
+        vec![Place::Rated, Place::Pending]
+    );
+    // Billing's settlement of an order not yet invoiced waits for the invoice.
+    app::on_settled(&store, &settled(&order, Charged::Approved), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        read(&store, order.order_id).await.marking(),
+        vec![Place::Rated, Place::Pending]
+    );
 }
 
 #[tokio::test]

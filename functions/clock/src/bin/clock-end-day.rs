@@ -1,4 +1,5 @@
-//! Lambda: invoked by the daily schedule when a business day ends; publishes `Clock.DayEnded`.
+//! Lambda: invoked by the daily schedule when a business day ends; publishes `Clock.DayEnded`,
+//! and `Clock.WeekEnded` / `Clock.MonthEnded` when the day was the last of its week / month.
 //! Input: `{"scheduled_time": "<RFC 3339>", "execution_id": "..."}` (both optional).
 use ates_clock::{end_day, Calendar, Trigger};
 use ates_kernel::{for_process, outbox::EventBus};
@@ -11,11 +12,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::lambda::serve_invocation(Box::new(move |input| {
         Box::pin(async move {
             let trigger: Trigger = serde_json::from_value(input)?;
-            let envelope = end_day(calendar, bus, &trigger, jiff::Timestamp::now()).await?;
+            let ends = end_day(calendar, bus, &trigger, jiff::Timestamp::now()).await?;
+            let day = &ends[0];
             Ok(serde_json::json!({
-                "event_id": envelope.id,
-                "business_date": envelope.data["business_date"],
-                "ended_at": envelope.data["ended_at"],
+                "event_id": day.id,
+                "business_date": day.data["business_date"],
+                "ended_at": day.data["ended_at"],
+                "events": ends.iter().map(|e| serde_json::json!({"name": e.name, "event_id": e.id})).collect::<Vec<_>>(),
             }))
         })
     }))
