@@ -138,10 +138,10 @@ pub fn decode_order_settled(e: &Envelope) -> Result<OrderSettled, EventError> {
     only_v1(e)
 }
 
-/// A worker's monthly statement (`salary:<worker>:<month>`): `total_cents` = `carried_in_cents`
-/// + shares − fines + waivers + bonuses; a positive total is `salary_cents`, paid through
-/// payments; a negative one is `carried_out_cents`, the next month's debt. Exactly one of the
-/// two is non-zero, or neither.
+/// A worker's monthly statement (`salary:<worker>:<month>`): the total is the debt carried in
+/// plus shares, less fines, plus waivers and bonuses. A positive total is `salary_cents`, paid
+/// through payments; a negative one is `carried_out_cents`, the next month's debt. Exactly one
+/// of the two is non-zero, or neither.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatementIssued {
     pub statement_id: Uuid,
