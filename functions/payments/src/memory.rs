@@ -1,0 +1,202 @@
+//! In-memory stores for testing the use cases without AWS: every write is atomic under one lock
+//! and checks the same conditions the DynamoDB store's transaction does (a collection that must
+//! not exist yet, the version read), so a use case that is right here is right there. An
+//! acquirer the tests steer answers as the simulated one does, keeps every charge by its
+//! idempotency key, and can lose its answer once after charging (a crash between the charge and
+//! the commit).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
+use ates_kernel::dynamo::StoreError;
+use ates_kernel::event::Envelope;
+use uuid::Uuid;
+
+use crate::acquirer::SimulatedAcquirer;
+use crate::card::Card;
+use crate::collection::{Charge, Collection};
+use crate::ports::{Acquirer, Cards, Collections, PaymentsStore, Saved, Unreachable, Verification};
+
+#[derive(Default)]
+struct State {
+    cards: HashMap<Uuid, Card>,
+    collections: BTreeMap<(Uuid, u32), Collection>,
+    published: Vec<Envelope>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    state: Locked<State>,
+    accounts: Locked<CopiesInMemory>,
+}
+
+impl MemoryStore {
+    /// Every event committed so far, in order.
+    pub fn published(&self) -> Vec<Envelope> {
+        self.state.lock().published.clone()
+    }
+}
+
+impl HasCopyStore for MemoryStore {
+    fn copy_store(&self) -> CopyStore<'_> {
+        CopyStore::Memory(&self.accounts)
+    }
+}
+
+impl PaymentsStore for MemoryStore {}
+
+impl Cards for MemoryStore {
+    async fn card(&self, client_id: Uuid) -> Result<Option<Card>, StoreError> {
+        Ok(self.state.lock().cards.get(&client_id).cloned())
+    }
+
+    async fn keep_card(&self, card: &Card) -> Result<(), StoreError> {
+        self.state.lock().cards.insert(card.client_id, card.clone());
+        Ok(())
+    }
+
+    async fn forget_card(&self, client_id: Uuid) -> Result<bool, StoreError> {
+        Ok(self.state.lock().cards.remove(&client_id).is_some())
+    }
+}
+
+impl Collections for MemoryStore {
+    async fn collection(
+        &self,
+        invoice_id: Uuid,
+        attempt: u32,
+    ) -> Result<Option<Collection>, StoreError> {
+        Ok(self
+            .state
+            .lock()
+            .collections
+            .get(&(invoice_id, attempt))
+            .cloned())
+    }
+
+    async fn collections_of(&self, invoice_id: Uuid) -> Result<Vec<Collection>, StoreError> {
+        Ok(self
+            .state
+            .lock()
+            .collections
+            .range((invoice_id, 0)..=(invoice_id, u32::MAX))
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+
+    async fn add_collection(
+        &self,
+        collection: &Collection,
+        events: &[Envelope],
+    ) -> Result<Saved, StoreError> {
+        let state = &mut *self.state.lock();
+        let key = (collection.invoice_id, collection.attempt);
+        if state.collections.contains_key(&key) {
+            return Ok(Saved::Stale);
+        }
+        state.collections.insert(key, collection.clone());
+        state.published.extend(events.iter().cloned());
+        Ok(Saved::Done)
+    }
+
+    async fn change_collection(
+        &self,
+        before: &Collection,
+        after: &Collection,
+        events: &[Envelope],
+    ) -> Result<Saved, StoreError> {
+        let state = &mut *self.state.lock();
+        let key = (before.invoice_id, before.attempt);
+        if state.collections.get(&key).map(|c| c.version) != Some(before.version) {
+            return Ok(Saved::Stale);
+        }
+        state.collections.insert(key, after.clone());
+        state.published.extend(events.iter().cloned());
+        Ok(Saved::Done)
+    }
+}
+
+/// One charge the acquirer made: what it was asked and what it answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Charged {
+    pub token: String,
+    pub amount_cents: i64,
+    pub answer: Charge,
+}
+
+/// An acquirer the tests steer: the simulated acquirer's answers, each charge kept by its
+/// idempotency key (a key seen before answers the first charge again and charges nothing).
+#[derive(Default)]
+pub struct FakeAcquirer {
+    charges: Mutex<BTreeMap<String, Charged>>,
+    asked: AtomicUsize,
+    lose_next_answer: AtomicBool,
+    unreachable: AtomicBool,
+}
+
+impl FakeAcquirer {
+    /// Every charge made, by idempotency key: money moved once per key.
+    pub fn charges(&self) -> BTreeMap<String, Charged> {
+        self.charges
+            .lock()
+            .expect("no test panicked holding the lock")
+            .clone()
+    }
+
+    /// How often it was asked to charge, repeats included.
+    pub fn asked(&self) -> usize {
+        self.asked.load(Ordering::SeqCst)
+    }
+
+    /// The next charge is made, but its answer never reaches payments (the function stops
+    /// between the charge and the commit).
+    pub fn lose_the_next_answer(&self) {
+        self.lose_next_answer.store(true, Ordering::SeqCst);
+    }
+
+    /// From now on the acquirer cannot be reached (`true`), or can (`false`).
+    pub fn unreachable(&self, down: bool) {
+        self.unreachable.store(down, Ordering::SeqCst);
+    }
+}
+
+impl Acquirer for FakeAcquirer {
+    async fn verify(&self, token: &str) -> Result<Verification, Unreachable> {
+        if self.unreachable.load(Ordering::SeqCst) {
+            return Err(Unreachable("the acquirer is down".into()));
+        }
+        Ok(SimulatedAcquirer::verification(token))
+    }
+
+    async fn charge(
+        &self,
+        token: &str,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> Result<Charge, Unreachable> {
+        if self.unreachable.load(Ordering::SeqCst) {
+            return Err(Unreachable("the acquirer is down".into()));
+        }
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        let answer = {
+            let mut charges = self
+                .charges
+                .lock()
+                .expect("no test panicked holding the lock");
+            let charged = charges
+                .entry(idempotency_key.to_owned())
+                .or_insert_with(|| Charged {
+                    token: token.to_owned(),
+                    amount_cents,
+                    answer: SimulatedAcquirer::answer(token, idempotency_key),
+                });
+            charged.answer.clone()
+        };
+        if self.lose_next_answer.swap(false, Ordering::SeqCst) {
+            return Err(Unreachable("the answer was lost after the charge".into()));
+        }
+        Ok(answer)
+    }
+}

@@ -1,0 +1,165 @@
+//! The payments table (DynamoDB). Items, keyed by `pk`/`sk`:
+//! - `CARD#<client id>` / `CARD`: the client's card on file (the acquirer's token, last four
+//!   digits, brand);
+//! - `INVOICE#<invoice id>` / `COLLECTION#<attempt, 10 digits>`: one attempt at collecting the
+//!   invoice (`collection_id` `invoice:<invoice id>:<attempt>`, the acquirer's idempotency key);
+//!   an invoice's collections are its partition, read in one query (no index);
+//! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account (who calls);
+//! - `INBOX#payments.sync-account#<event id>` / `INBOX`: account events applied;
+//! - `OUTBOX#<event id>` / `OUTBOX`: events to publish.
+//!
+//! Every write of a collection is one transaction of named items, with its events; no clock is
+//! read here.
+
+use ates_kernel::copies::{CopyStore, HasCopyStore};
+use ates_kernel::dynamo::{from_item, key, n, to_item, Item, StoreError, Table, Transaction};
+use ates_kernel::event::Envelope;
+use ates_kernel::{idempotency, outbox};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use uuid::Uuid;
+
+use crate::card::Card;
+use crate::collection::Collection;
+use crate::ports::{Cards, Collections, PaymentsStore, Saved};
+
+/// The inbox name of the account-copy consumer.
+const SYNC_ACCOUNT: &str = "payments.sync-account";
+
+/// The name of a transaction's collection item, whose condition means "read again".
+const COLLECTION: &str = "collection";
+
+fn card_key(client_id: Uuid) -> Item {
+    key(format!("CARD#{client_id}"), "CARD")
+}
+
+fn collection_key(invoice_id: Uuid, attempt: u32) -> Item {
+    key(
+        format!("INVOICE#{invoice_id}"),
+        format!("COLLECTION#{attempt:010}"),
+    )
+}
+
+fn collection_item(collection: &Collection) -> Item {
+    let mut item = to_item(collection);
+    item.extend(collection_key(collection.invoice_id, collection.attempt));
+    item
+}
+
+pub struct Store {
+    table: Table,
+}
+
+impl Store {
+    pub fn new(table: Table) -> Store {
+        Store { table }
+    }
+
+    /// `collection` written if `condition` holds, with the events, in one transaction.
+    async fn commit(
+        &self,
+        collection: &Collection,
+        condition: &str,
+        version: Option<u64>,
+        events: &[Envelope],
+    ) -> Result<Saved, StoreError> {
+        let mut put = Put::builder()
+            .table_name(self.table.name())
+            .set_item(Some(collection_item(collection)))
+            .condition_expression(condition);
+        if let Some(version) = version {
+            put = put.expression_attribute_values(":version", n(version));
+        }
+        let put = put.build().expect("table, item and condition are set");
+        let mut transaction =
+            Transaction::new().with(COLLECTION, TransactWriteItem::builder().put(put).build());
+        transaction.add_all(
+            outbox::OUTBOX,
+            events.iter().map(|e| outbox::record(self.table.name(), e)),
+        );
+        // No write here is keyed by a caller, and no clock is read: the key's time is never used.
+        idempotency::commit(&self.table, transaction, None, 0, &[COLLECTION]).await
+    }
+}
+
+impl HasCopyStore for Store {
+    fn copy_store(&self) -> CopyStore<'_> {
+        CopyStore::Table(&self.table, SYNC_ACCOUNT)
+    }
+}
+
+impl PaymentsStore for Store {}
+
+impl Cards for Store {
+    async fn card(&self, client_id: Uuid) -> Result<Option<Card>, StoreError> {
+        self.table.get_as(card_key(client_id)).await
+    }
+
+    async fn keep_card(&self, card: &Card) -> Result<(), StoreError> {
+        let mut item = to_item(card);
+        item.extend(card_key(card.client_id));
+        // The newest card replaces the last: no condition.
+        self.table
+            .client()
+            .put_item()
+            .table_name(self.table.name())
+            .set_item(Some(item))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn forget_card(&self, client_id: Uuid) -> Result<bool, StoreError> {
+        let out = self
+            .table
+            .client()
+            .delete_item()
+            .table_name(self.table.name())
+            .set_key(Some(card_key(client_id)))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await?;
+        Ok(out.attributes().is_some_and(|a| !a.is_empty()))
+    }
+}
+
+impl Collections for Store {
+    async fn collection(
+        &self,
+        invoice_id: Uuid,
+        attempt: u32,
+    ) -> Result<Option<Collection>, StoreError> {
+        self.table.get_as(collection_key(invoice_id, attempt)).await
+    }
+
+    async fn collections_of(&self, invoice_id: Uuid) -> Result<Vec<Collection>, StoreError> {
+        // `~` sorts after every digit: every attempt of the invoice is in.
+        let items = self
+            .table
+            .query_between(
+                &format!("INVOICE#{invoice_id}"),
+                "COLLECTION#",
+                "COLLECTION#~",
+            )
+            .await?;
+        items.iter().map(from_item).collect()
+    }
+
+    async fn add_collection(
+        &self,
+        collection: &Collection,
+        events: &[Envelope],
+    ) -> Result<Saved, StoreError> {
+        self.commit(collection, "attribute_not_exists(pk)", None, events)
+            .await
+    }
+
+    async fn change_collection(
+        &self,
+        before: &Collection,
+        after: &Collection,
+        events: &[Envelope],
+    ) -> Result<Saved, StoreError> {
+        self.commit(after, "version = :version", Some(before.version), events)
+            .await
+    }
+}

@@ -1,0 +1,419 @@
+//! Payments' use cases on the in-memory store, with an acquirer the tests steer: the card on
+//! file (kept, replaced, refused with nothing written), collections approved, declined and
+//! without a card, duplicates, and the crash between the acquirer's charge and the commit.
+
+use ates_kernel::contracts::billing::CollectionRequested;
+use ates_kernel::contracts::payments::{
+    decode_collection_failed, decode_collection_succeeded, CollectionFailure,
+};
+use ates_kernel::copies::KeepsAccountCopies;
+use ates_kernel::event::Envelope;
+use ates_kernel::identity::{Claims, Refused, Role};
+use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::testing::{account, account_event, at, claims, event};
+use ates_payments::app;
+use ates_payments::card::CardDetails;
+use ates_payments::collection::{Charge, Status};
+use ates_payments::error::PaymentsError;
+use ates_payments::memory::{FakeAcquirer, MemoryStore};
+use ates_payments::ports::{Cards, Collections};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+fn now() -> DateTime<Utc> {
+    at("2026-12-06T18:00:00Z")
+}
+
+fn client() -> Claims {
+    claims(Uuid::now_v7(), Role::Client)
+}
+
+fn requested(client: &Claims, amount_cents: i64, attempt: u32) -> (Uuid, Envelope) {
+    let invoice_id = Uuid::now_v7();
+    (
+        invoice_id,
+        request(invoice_id, client, amount_cents, attempt),
+    )
+}
+
+fn request(invoice_id: Uuid, client: &Claims, amount_cents: i64, attempt: u32) -> Envelope {
+    let payload = CollectionRequested {
+        invoice_id,
+        client_id: client.account_id,
+        amount_cents,
+        attempt,
+        requested_at: now(),
+    };
+    event("billing", &payload, now())
+}
+
+async fn with_card(store: &MemoryStore, acquirer: &FakeAcquirer, token: &str) -> Claims {
+    let client = client();
+    app::keep_card(store, acquirer, &client, token, now())
+        .await
+        .unwrap_or_else(|e| panic!("{token}: {e}"));
+    client
+}
+
+async fn deliver(store: &MemoryStore, acquirer: &FakeAcquirer, e: &Envelope) -> Outcome {
+    app::on_billing_event(store, acquirer, e, now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+// ------------------------------------------------------------------------------ the card
+
+#[tokio::test]
+async fn a_client_keeps_a_card_on_file_and_sees_only_its_last_four_digits() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let client = client();
+    let kept = app::keep_card(&store, &acquirer, &client, "tok_visa", now())
+        .await
+        .unwrap();
+    let visa = CardDetails {
+        last4: "4242".into(),
+        brand: "visa".into(),
+    };
+    assert_eq!(kept, visa);
+    let mine = app::my_payments(&store, &client).await.unwrap();
+    assert_eq!(mine.card, Some(visa));
+    assert_eq!(mine.payout_details, None);
+    let shown = serde_json::to_string(&mine).unwrap();
+    assert!(!shown.contains("tok_visa"), "{shown}");
+    let stored = store.card(client.account_id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.token.as_str(), stored.last4.as_str()),
+        ("tok_visa", "4242")
+    );
+
+    // A new card replaces the last.
+    app::keep_card(&store, &acquirer, &client, "tok_mastercard", now())
+        .await
+        .unwrap();
+    let mine = app::my_payments(&store, &client).await.unwrap();
+    assert_eq!(mine.card.unwrap().last4, "4444");
+
+    // Forgotten, there is none.
+    assert!(app::forget_card(&store, &client).await.unwrap());
+    assert!(!app::forget_card(&store, &client).await.unwrap());
+    assert_eq!(app::my_payments(&store, &client).await.unwrap().card, None);
+}
+
+#[tokio::test]
+async fn a_card_the_acquirer_refuses_is_refused_by_name_and_nothing_is_written() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let client = client();
+    let refused = app::keep_card(&store, &acquirer, &client, "tok_stolen", now()).await;
+    match refused {
+        Err(e @ PaymentsError::CardRefused { .. }) => {
+            assert!(e.to_string().contains("tok_stolen"), "{e}");
+            let problem: ates_kernel::http::Problem = e.into();
+            assert_eq!(problem.status, 422);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(store.card(client.account_id).await.unwrap(), None);
+
+    // A card on file stays when a later one is refused.
+    app::keep_card(&store, &acquirer, &client, "tok_visa", now())
+        .await
+        .unwrap();
+    for bad in ["tok_unknown", "", "tok visa"] {
+        let refused = app::keep_card(&store, &acquirer, &client, bad, now()).await;
+        assert!(
+            matches!(
+                refused,
+                Err(PaymentsError::CardRefused { .. } | PaymentsError::Invalid(_))
+            ),
+            "{bad:?}: {refused:?}"
+        );
+    }
+    let kept = store.card(client.account_id).await.unwrap().unwrap();
+    assert_eq!(kept.token, "tok_visa");
+}
+
+#[tokio::test]
+async fn only_clients_keep_cards_and_a_deactivated_client_keeps_none() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let worker = claims(Uuid::now_v7(), Role::Worker);
+    let refused = app::keep_card(&store, &acquirer, &worker, "tok_visa", now()).await;
+    assert!(
+        matches!(refused, Err(PaymentsError::Refused(Refused::NotAllowed(_)))),
+        "{refused:?}"
+    );
+    assert_eq!(store.card(worker.account_id).await.unwrap(), None);
+    // An employee reads the page too: no card.
+    assert_eq!(app::my_payments(&store, &worker).await.unwrap().card, None);
+
+    let mut gone = account("Kiwi", Role::Client);
+    gone.active = false;
+    gone.revision = 2;
+    store
+        .save_account(&gone, &account_event(&gone))
+        .await
+        .unwrap();
+    let client = claims(gone.account_id, Role::Client);
+    let refused = app::keep_card(&store, &acquirer, &client, "tok_visa", now()).await;
+    assert!(
+        matches!(refused, Err(PaymentsError::Refused(Refused::Deactivated))),
+        "{refused:?}"
+    );
+    assert_eq!(store.card(client.account_id).await.unwrap(), None);
+}
+
+// ------------------------------------------------------------------------- collections
+
+#[tokio::test]
+async fn an_approved_charge_posts_the_collection_with_collection_succeeded() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let client = with_card(&store, &acquirer, "tok_visa").await;
+    let (invoice, e) = requested(&client, 12_345, 1);
+    assert_eq!(deliver(&store, &acquirer, &e).await, Outcome::Applied);
+
+    let key = format!("invoice:{invoice}:1");
+    let charges = acquirer.charges();
+    assert_eq!(charges.keys().collect::<Vec<_>>(), vec![&key]);
+    assert_eq!(charges[&key].amount_cents, 12_345);
+    assert_eq!(charges[&key].token, "tok_visa");
+    let Charge::Approved { charge_id } = &charges[&key].answer else {
+        panic!("approved");
+    };
+
+    let collection = store.collection(invoice, 1).await.unwrap().unwrap();
+    assert_eq!(collection.status, Status::Posted);
+    assert_eq!(collection.charge_id.as_ref(), Some(charge_id));
+    assert_eq!(collection.collection_id, key);
+
+    let published = store.published();
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0].producer, "payments");
+    assert_eq!(published[0].causation_id, Some(e.id.to_string()));
+    let succeeded = decode_collection_succeeded(&published[0]).unwrap();
+    assert_eq!(
+        (succeeded.invoice_id, succeeded.client_id, succeeded.attempt),
+        (invoice, client.account_id, 1)
+    );
+    assert_eq!(succeeded.amount_cents, 12_345);
+    assert_eq!(succeeded.card_last4, "4242");
+}
+
+#[tokio::test]
+async fn a_declined_card_voids_the_collection_with_card_declined() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let client = with_card(&store, &acquirer, "tok_chargeDeclined").await;
+    let (invoice, e) = requested(&client, 900, 2);
+    assert_eq!(deliver(&store, &acquirer, &e).await, Outcome::Applied);
+
+    let collection = store.collection(invoice, 2).await.unwrap().unwrap();
+    assert_eq!(collection.status, Status::Voided);
+    assert_eq!(collection.failure, Some(CollectionFailure::CardDeclined));
+    assert_eq!(collection.charge_id, None);
+    assert_eq!(acquirer.charges().len(), 1, "the acquirer was asked");
+    let published = store.published();
+    assert_eq!(published.len(), 1);
+    let failed = decode_collection_failed(&published[0]).unwrap();
+    assert_eq!(failed.reason, CollectionFailure::CardDeclined);
+    assert_eq!(
+        (failed.invoice_id, failed.attempt, failed.amount_cents),
+        (invoice, 2, 900)
+    );
+}
+
+#[tokio::test]
+async fn without_a_card_on_file_the_collection_is_voided_as_no_card_and_nothing_is_charged() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let client = client();
+    let (invoice, e) = requested(&client, 700, 1);
+    assert_eq!(deliver(&store, &acquirer, &e).await, Outcome::Applied);
+    assert_eq!(acquirer.asked(), 0);
+    let collection = store.collection(invoice, 1).await.unwrap().unwrap();
+    assert_eq!(collection.status, Status::Voided);
+    assert_eq!(collection.failure, Some(CollectionFailure::NoCard));
+    let published = store.published();
+    assert_eq!(published.len(), 1);
+    assert_eq!(
+        decode_collection_failed(&published[0]).unwrap().reason,
+        CollectionFailure::NoCard
+    );
+    // Its duplicate writes nothing new.
+    assert_eq!(deliver(&store, &acquirer, &e).await, Outcome::Duplicate);
+    assert_eq!(store.published().len(), 1);
+
+    // A card kept since changes nothing of that attempt; the next attempt charges it.
+    app::keep_card(&store, &acquirer, &client, "tok_visa", now())
+        .await
+        .unwrap();
+    assert_eq!(deliver(&store, &acquirer, &e).await, Outcome::Duplicate);
+    let next = request(invoice, &client, 700, 2);
+    assert_eq!(deliver(&store, &acquirer, &next).await, Outcome::Applied);
+    let all = store.collections_of(invoice).await.unwrap();
+    let statuses: Vec<_> = all.iter().map(|c| (c.attempt, c.status)).collect();
+    assert_eq!(statuses, vec![(1, Status::Voided), (2, Status::Posted)]);
+}
+
+#[tokio::test]
+async fn duplicates_of_a_request_charge_once_and_publish_once() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let client = with_card(&store, &acquirer, "tok_mastercard").await;
+    let (invoice, e) = requested(&client, 5_000, 1);
+    assert_eq!(deliver(&store, &acquirer, &e).await, Outcome::Applied);
+    // The same event again, and the same request as another event (billing published twice).
+    let again = request(invoice, &client, 5_000, 1);
+    for duplicate in [&e, &again, &e] {
+        assert_eq!(
+            deliver(&store, &acquirer, duplicate).await,
+            Outcome::Duplicate
+        );
+    }
+    assert_eq!(
+        acquirer.asked(),
+        1,
+        "a settled collection is not charged again"
+    );
+    assert_eq!(acquirer.charges().len(), 1);
+    assert_eq!(store.published().len(), 1);
+    assert_eq!(store.collections_of(invoice).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_crash_between_the_charge_and_the_commit_is_redelivered_and_gives_the_same_answer_once() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let client = with_card(&store, &acquirer, "tok_visa").await;
+    let (invoice, e) = requested(&client, 4_200, 1);
+
+    acquirer.lose_the_next_answer();
+    let crashed = app::on_billing_event(&store, &acquirer, &e, now()).await;
+    assert!(
+        matches!(crashed, Err(ConsumeError::Retry(_))),
+        "{crashed:?}"
+    );
+    // The money moved, but payments does not know yet: pending, and nothing said.
+    assert_eq!(acquirer.charges().len(), 1);
+    let pending = store.collection(invoice, 1).await.unwrap().unwrap();
+    assert_eq!(pending.status, Status::Pending);
+    assert!(store.published().is_empty());
+
+    // Meanwhile the client changes cards: the redelivery charges the card the collection
+    // recorded, under the same key.
+    app::keep_card(&store, &acquirer, &client, "tok_chargeDeclined", now())
+        .await
+        .unwrap();
+    assert_eq!(deliver(&store, &acquirer, &e).await, Outcome::Applied);
+    assert_eq!(acquirer.asked(), 2, "asked again");
+    let charges = acquirer.charges();
+    assert_eq!(charges.len(), 1, "charged once: {charges:?}");
+    let first = &charges[&format!("invoice:{invoice}:1")];
+    let posted = store.collection(invoice, 1).await.unwrap().unwrap();
+    assert_eq!(posted.status, Status::Posted);
+    assert_eq!(
+        Some(Charge::Approved {
+            charge_id: posted.charge_id.clone().unwrap()
+        }),
+        Some(first.answer.clone()),
+        "the first charge's answer"
+    );
+    let published = store.published();
+    assert_eq!(published.len(), 1);
+    assert_eq!(
+        decode_collection_succeeded(&published[0])
+            .unwrap()
+            .card_last4,
+        "4242"
+    );
+    // And any later redelivery says nothing more.
+    assert_eq!(deliver(&store, &acquirer, &e).await, Outcome::Duplicate);
+    assert_eq!(store.published().len(), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_acquirer_leaves_the_collection_pending_for_the_redelivery() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let client = with_card(&store, &acquirer, "tok_chargeDeclined").await;
+    let (invoice, e) = requested(&client, 100, 4);
+    acquirer.unreachable(true);
+    let failed = app::on_billing_event(&store, &acquirer, &e, now()).await;
+    assert!(matches!(failed, Err(ConsumeError::Retry(_))), "{failed:?}");
+    assert_eq!(
+        store.collection(invoice, 4).await.unwrap().unwrap().status,
+        Status::Pending
+    );
+    acquirer.unreachable(false);
+    assert_eq!(deliver(&store, &acquirer, &e).await, Outcome::Applied);
+    let published = store.published();
+    assert_eq!(published.len(), 1);
+    assert_eq!(
+        decode_collection_failed(&published[0]).unwrap().reason,
+        CollectionFailure::CardDeclined
+    );
+}
+
+#[tokio::test]
+async fn a_request_for_nothing_is_poison_and_other_events_are_none_of_payments_business() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let client = with_card(&store, &acquirer, "tok_visa").await;
+    let (invoice, mut e) = requested(&client, 100, 1);
+    e.data["amount_cents"] = serde_json::json!(0);
+    let poison = app::on_billing_event(&store, &acquirer, &e, now()).await;
+    assert!(matches!(poison, Err(ConsumeError::Poison(_))), "{poison:?}");
+    e.data = serde_json::json!({"invoice_id": "not an id"});
+    let poison = app::on_billing_event(&store, &acquirer, &e, now()).await;
+    assert!(matches!(poison, Err(ConsumeError::Poison(_))), "{poison:?}");
+    assert_eq!(store.collection(invoice, 1).await.unwrap(), None);
+
+    let other = account_event(&account("Kiwi", Role::Client));
+    assert_eq!(
+        deliver(&store, &acquirer, &other).await,
+        Outcome::NotConcerned
+    );
+    assert_eq!(acquirer.asked(), 0);
+    assert!(store.published().is_empty());
+}
+
+// --------------------------------------------------------------------------------- staff
+
+#[tokio::test]
+async fn accountants_and_admins_read_an_invoices_collections_without_card_tokens() {
+    let (store, acquirer) = (MemoryStore::default(), FakeAcquirer::default());
+    let client = with_card(&store, &acquirer, "tok_chargeDeclined").await;
+    let (invoice, first) = requested(&client, 2_500, 1);
+    deliver(&store, &acquirer, &first).await;
+    app::keep_card(&store, &acquirer, &client, "tok_visa", now())
+        .await
+        .unwrap();
+    deliver(&store, &acquirer, &request(invoice, &client, 2_500, 2)).await;
+
+    for role in [Role::Accountant, Role::Admin] {
+        let staff = claims(Uuid::now_v7(), role);
+        let seen = app::collections_of(&store, &staff, invoice).await.unwrap();
+        let summary: Vec<_> = seen
+            .iter()
+            .map(|c| (c.attempt, c.status, c.card_last4.clone(), c.failure))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (
+                    1,
+                    Status::Voided,
+                    Some("0341".into()),
+                    Some(CollectionFailure::CardDeclined)
+                ),
+                (2, Status::Posted, Some("4242".into()), None),
+            ]
+        );
+        let shown = serde_json::to_string(&seen).unwrap();
+        assert!(!shown.contains("tok_"), "{shown}");
+    }
+    for role in [Role::Client, Role::Worker, Role::Manager] {
+        let other = claims(Uuid::now_v7(), role);
+        let refused = app::collections_of(&store, &other, invoice).await;
+        assert!(
+            matches!(refused, Err(PaymentsError::Refused(Refused::NotAllowed(_)))),
+            "{role}: {refused:?}"
+        );
+    }
+    let unknown = app::collections_of(&store, &claims(Uuid::now_v7(), Role::Admin), Uuid::now_v7())
+        .await
+        .unwrap();
+    assert!(unknown.is_empty());
+}
