@@ -910,6 +910,20 @@ class Journeys:
         expect(nav.get_by_role("link")).to_have_text(["Order a service", "My orders", "Notifications", "My account"])
         expect(client.get_by_role("button", name="Sign out")).to_be_visible()
         self.shot(client, "my-account")
+        # The card on file (M7): a token the acquirer refuses is named and nothing kept; a test
+        # Visa is kept, shown masked, and forgotten again.
+        card = client.get_by_role("form", name="Card on file")
+        expect(client.get_by_test_id("card-on-file")).to_have_text("No card on file: invoices wait for one.")
+        card.get_by_label("Card token (from the acquirer)").fill("tok_stolen")
+        card.get_by_role("button", name="Keep this card").click()
+        expect(client.get_by_role("alert")).to_contain_text("tok_stolen")
+        expect(client.get_by_test_id("card-on-file")).to_have_text("No card on file: invoices wait for one.")
+        card.get_by_label("Card token (from the acquirer)").fill("tok_visa")
+        card.get_by_role("button", name="Keep this card").click()
+        expect(client.get_by_test_id("card-on-file")).to_have_text("visa ending 4242")
+        self.shot(client, "my-card")
+        client.get_by_role("button", name="Forget the card").click()
+        expect(client.get_by_test_id("card-on-file")).to_have_text("No card on file: invoices wait for one.")
         for address, page_name in [("/#/tasks", "Tasks"), ("/#/accounting", "My money"), ("/#/company", "Company accounting"),
                                    ("/#/analytics", "Analytics"), ("/#/admin", "Accounts"), ("/#/hiring", "Applications")]:
             client.goto(self.stack.url + address)
