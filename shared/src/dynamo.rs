@@ -12,7 +12,9 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::operation::scan::builders::ScanFluentBuilder;
 use aws_sdk_dynamodb::types::builders::UpdateBuilder;
 pub use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{
+    ConditionCheck, Delete, KeysAndAttributes, Put, TransactWriteItem, Update,
+};
 use serde::{de::DeserializeOwned, Serialize};
 
 pub type Item = HashMap<String, AttributeValue>;
@@ -239,6 +241,60 @@ impl Table {
     /// A transaction item that writes `item` to this table only if `condition` holds.
     pub fn put(&self, item: Item, condition: &str) -> TransactWriteItem {
         put(&self.name, item, condition)
+    }
+
+    /// A transaction item that writes `item` if `condition` (when there is one) holds, with the
+    /// `:values` the condition names.
+    pub fn put_item(
+        &self,
+        item: Item,
+        condition: Option<&str>,
+        values: &[(&str, AttributeValue)],
+    ) -> TransactWriteItem {
+        let put = Put::builder()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .set_expression_attribute_values(named(values))
+            .build()
+            .expect("table and item are set");
+        TransactWriteItem::builder().put(put).build()
+    }
+
+    /// A transaction item that deletes the item under `key` if `condition` (when there is one)
+    /// holds.
+    pub fn delete_item(
+        &self,
+        key: Item,
+        condition: Option<&str>,
+        values: &[(&str, AttributeValue)],
+    ) -> TransactWriteItem {
+        let delete = Delete::builder()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .set_condition_expression(condition.map(str::to_owned))
+            .set_expression_attribute_values(named(values))
+            .build()
+            .expect("table and key are set");
+        TransactWriteItem::builder().delete(delete).build()
+    }
+
+    /// A transaction item that writes nothing: the transaction happens only if `condition`
+    /// holds for the item under `key`.
+    pub fn check_item(
+        &self,
+        key: Item,
+        condition: &str,
+        values: &[(&str, AttributeValue)],
+    ) -> TransactWriteItem {
+        let check = ConditionCheck::builder()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .condition_expression(condition)
+            .set_expression_attribute_values(named(values))
+            .build()
+            .expect("table, key and condition are set");
+        TransactWriteItem::builder().condition_check(check).build()
     }
 
     /// One `TransactWriteItems` on this table (see [`transact`]).
@@ -489,6 +545,16 @@ pub fn n(v: impl ToString) -> AttributeValue {
 
 pub fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
     HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+}
+
+/// A condition's `:values`, as the SDK takes them (none: `None`, which it requires).
+fn named(values: &[(&str, AttributeValue)]) -> Option<HashMap<String, AttributeValue>> {
+    (!values.is_empty()).then(|| {
+        values
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone()))
+            .collect()
+    })
 }
 
 /// A transaction item that writes `item` only if `condition` holds.

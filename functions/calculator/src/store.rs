@@ -21,13 +21,10 @@
 use std::collections::HashMap;
 
 use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{
-    key, n, to_item, AttributeValue, Item, StoreError, Table, Transaction, NEWER_REVISION,
-};
+use ates_kernel::dynamo::{key, n, to_item, Item, StoreError, Table, Transaction, NEWER_REVISION};
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::Outcome;
 use ates_kernel::outbox;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -88,20 +85,6 @@ pub struct Store {
 impl Store {
     pub fn new(table: Table) -> Store {
         Store { table }
-    }
-
-    /// A transaction's put of `item` if `condition` holds, with `:value`'s value.
-    fn put(&self, item: Item, condition: &str, value: Option<AttributeValue>) -> TransactWriteItem {
-        let put = Put::builder()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_values(
-                value.map(|v| HashMap::from([(":value".to_owned(), v)])),
-            )
-            .build()
-            .expect("table, item and condition are set");
-        TransactWriteItem::builder().put(put).build()
     }
 
     /// Writes a copy unless the one there has its revision or a later one.
@@ -183,10 +166,16 @@ impl PaidTotals for Store {
         let total = item(total_key(after.client_id), after);
         // Version 0 is a client who has paid nothing: no item yet.
         let total = match before.version {
-            0 => self.put(total, ABSENT, None),
-            read => self.put(total, "version = :value", Some(n(read))),
+            0 => self.table.put_item(total, Some(ABSENT), &[]),
+            read => self
+                .table
+                .put_item(total, Some("version = :value"), &[(":value", n(read))]),
         };
-        let counted = self.put(item(payment_key(payment.invoice_id), payment), ABSENT, None);
+        let counted = self.table.put_item(
+            item(payment_key(payment.invoice_id), payment),
+            Some(ABSENT),
+            &[],
+        );
         let transaction = Transaction::new().with(TOTAL, total).with(PAYMENT, counted);
         match self.table.transact(transaction).await? {
             Ok(()) => Ok(Saved::Done),
@@ -206,7 +195,9 @@ impl Estimates for Store {
         order: &PricedOrder,
         event: &Envelope,
     ) -> Result<Outcome, StoreError> {
-        let written = self.put(item(order_key(order.order_id), order), ABSENT, None);
+        let written =
+            self.table
+                .put_item(item(order_key(order.order_id), order), Some(ABSENT), &[]);
         let transaction = Transaction::new().with(ORDER, written);
         Ok(match self.commit(transaction, event, &[ORDER]).await? {
             Saved::Done => Outcome::Applied,
@@ -232,11 +223,11 @@ impl Prices for Store {
     ) -> Result<Saved, StoreError> {
         let written = item(price_key(price.order_id, price.executor_id), price);
         let written = match previous {
-            None => self.put(written, ABSENT, None),
-            Some(read) => self.put(
+            None => self.table.put_item(written, Some(ABSENT), &[]),
+            Some(read) => self.table.put_item(
                 written,
-                "match_version = :value",
-                Some(n(read.match_version)),
+                Some("match_version = :value"),
+                &[(":value", n(read.match_version))],
             ),
         };
         let transaction = Transaction::new().with(PRICE, written);

@@ -21,13 +21,12 @@
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    get_s, key, n, s, to_item, AttributeValue, Item, Listed, StoreError, Table, Transaction,
+    get_s, key, n, s, to_item, Item, Listed, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::outbox;
 use ates_kernel::usecase::Replays;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -116,41 +115,6 @@ impl Store {
         Store { table }
     }
 
-    /// A put of `item` under `condition` with its `values`.
-    fn put(
-        &self,
-        item: Item,
-        condition: Option<&str>,
-        values: &[(&str, AttributeValue)],
-    ) -> TransactWriteItem {
-        let mut put = Put::builder()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .set_condition_expression(condition.map(str::to_owned));
-        for (name, value) in values {
-            put = put.expression_attribute_values(*name, value.clone());
-        }
-        let put = put.build().expect("table and item are set");
-        TransactWriteItem::builder().put(put).build()
-    }
-
-    fn delete(
-        &self,
-        key: Item,
-        condition: Option<(&str, &str, AttributeValue)>,
-    ) -> TransactWriteItem {
-        let mut delete = Delete::builder()
-            .table_name(self.table.name())
-            .set_key(Some(key));
-        if let Some((condition, name, value)) = condition {
-            delete = delete
-                .condition_expression(condition)
-                .expression_attribute_values(name, value);
-        }
-        let delete = delete.build().expect("table and key are set");
-        TransactWriteItem::builder().delete(delete).build()
-    }
-
     /// Runs a command's transaction with its events and the answer to its key; the conditions
     /// named in `stale` mean what was read changed.
     async fn commit(
@@ -187,7 +151,7 @@ impl HasCopyStore for Store {
     fn with_copy(&self, account: &AccountSnapshot) -> Transaction {
         let mut item = address_key(&account.email);
         item.insert("account_id".to_owned(), s(account.account_id.to_string()));
-        Transaction::new().with("address", self.put(item, None, &[]))
+        Transaction::new().with("address", self.table.put_item(item, None, &[]))
     }
 }
 
@@ -264,9 +228,10 @@ impl ApplicationChanges for Store {
         let transaction = Transaction::new()
             .with(
                 APPLICATION,
-                self.put(application_item(application), absent, &[]),
+                self.table
+                    .put_item(application_item(application), absent, &[]),
             )
-            .with(OPEN, self.put(open, absent, &[]));
+            .with(OPEN, self.table.put_item(open, absent, &[]));
         let now = application.submitted_at;
         self.commit(
             transaction,
@@ -286,26 +251,26 @@ impl ApplicationChanges for Store {
     ) -> Result<Saved, StoreError> {
         let mut transaction = Transaction::new().with(
             APPLICATION,
-            self.put(
+            self.table.put_item(
                 application_item(after),
                 Some("version = :version"),
                 &[(":version", n(before.version))],
             ),
         );
         if before.status.is_open() && !after.status.is_open() {
-            let mine = (
-                "application_id = :id",
-                ":id",
-                s(after.application_id.to_string()),
-            );
+            let mine = [(":id", s(after.application_id.to_string()))];
             transaction.add(
                 OPEN,
-                self.delete(open_key(&after.email, after.kind), Some(mine)),
+                self.table.delete_item(
+                    open_key(&after.email, after.kind),
+                    Some("application_id = :id"),
+                    &mine,
+                ),
             );
         }
         if due_key(before) != due_key(after) {
             if let Some(due) = due_key(before) {
-                transaction.add("due", self.delete(due, None));
+                transaction.add("due", self.table.delete_item(due, None, &[]));
             }
             if let Some(due) = due_key(after) {
                 let mut item = due;
@@ -313,7 +278,7 @@ impl ApplicationChanges for Store {
                     "application_id".to_owned(),
                     s(after.application_id.to_string()),
                 );
-                transaction.add("due", self.put(item, None, &[]));
+                transaction.add("due", self.table.put_item(item, None, &[]));
             }
         }
         if let Some(hired) = change.hired {
@@ -321,7 +286,8 @@ impl ApplicationChanges for Store {
             item.extend(worker_key(hired.account_id));
             transaction.add(
                 WORKER,
-                self.put(item, Some("attribute_not_exists(pk)"), &[]),
+                self.table
+                    .put_item(item, Some("attribute_not_exists(pk)"), &[]),
             );
         }
         self.commit(
@@ -382,8 +348,10 @@ impl<T: Entry> Shelf<T> for Store {
             ),
         ]);
         let put = match previous {
-            None => self.put(item, Some("attribute_not_exists(pk)"), &[]),
-            Some(previous) => self.put(
+            None => self
+                .table
+                .put_item(item, Some("attribute_not_exists(pk)"), &[]),
+            Some(previous) => self.table.put_item(
                 item,
                 Some("revision = :revision"),
                 &[(":revision", n(previous.revision()))],
@@ -416,7 +384,7 @@ impl Workers for Store {
     ) -> Result<Saved, StoreError> {
         let mut item = to_item(profile);
         item.extend(worker_key(profile.account_id));
-        let put = self.put(
+        let put = self.table.put_item(
             item,
             Some("revision = :revision"),
             &[(":revision", n(previous.revision))],

@@ -26,12 +26,11 @@ use std::collections::BTreeSet;
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::dynamo::{
-    from_item, get_n, get_s, key, n, s, to_item, AttributeValue, Item, StoreError, Table,
-    Transaction,
+    from_item, get_n, get_s, key, n, s, to_item, Item, StoreError, Table, Transaction,
 };
 use ates_kernel::identity::AccountCopies;
 use ates_kernel::outbox;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -97,38 +96,16 @@ impl Store {
         Store { table }
     }
 
-    fn put(
-        &self,
-        item: Item,
-        condition: Option<&str>,
-        values: &[(&str, AttributeValue)],
-    ) -> TransactWriteItem {
-        let mut put = Put::builder()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .set_condition_expression(condition.map(str::to_owned));
-        for (name, value) in values {
-            put = put.expression_attribute_values(*name, value.clone());
-        }
-        TransactWriteItem::builder()
-            .put(put.build().expect("table and item are set"))
-            .build()
-    }
-
-    fn delete(&self, key: Item) -> TransactWriteItem {
-        let delete = Delete::builder()
-            .table_name(self.table.name())
-            .set_key(Some(key))
-            .build()
-            .expect("table and key are set");
-        TransactWriteItem::builder().delete(delete).build()
-    }
-
     /// A put of a record written only over the stamp it was read at (or where there is none).
     fn put_over(&self, item: Item, stamp: Option<u64>) -> TransactWriteItem {
         match stamp {
-            None => self.put(item, Some("attribute_not_exists(pk)"), &[]),
-            Some(stamp) => self.put(item, Some("stamp = :stamp"), &[(":stamp", n(stamp))]),
+            None => self
+                .table
+                .put_item(item, Some("attribute_not_exists(pk)"), &[]),
+            Some(stamp) => {
+                self.table
+                    .put_item(item, Some("stamp = :stamp"), &[(":stamp", n(stamp))])
+            }
         }
     }
 
@@ -199,12 +176,16 @@ impl People for Store {
         let had: BTreeSet<String> = before.map(Person::eligible_skills).unwrap_or_default();
         let has = after.eligible_skills();
         for skill in had.difference(&has) {
-            transaction.add("skill", self.delete(skill_key(skill, after.account_id)));
+            transaction.add(
+                "skill",
+                self.table
+                    .delete_item(skill_key(skill, after.account_id), None, &[]),
+            );
         }
         for skill in has.difference(&had) {
             let mut item = skill_key(skill, after.account_id);
             item.insert("worker_id".to_owned(), s(after.account_id.to_string()));
-            transaction.add("skill", self.put(item, None, &[]));
+            transaction.add("skill", self.table.put_item(item, None, &[]));
         }
         self.commit(transaction).await
     }
@@ -236,15 +217,18 @@ impl Orders for Store {
         );
         if was != is {
             for key in was {
-                transaction.add("waiting", self.delete(key));
+                transaction.add("waiting", self.table.delete_item(key, None, &[]));
             }
             for mut key in is {
                 key.insert("order_id".to_owned(), s(after.order_id.to_string()));
-                transaction.add("waiting", self.put(key, None, &[]));
+                transaction.add("waiting", self.table.put_item(key, None, &[]));
             }
         }
         if let Some(freed) = change.freed {
-            transaction.add("freed", self.delete(booking_key(freed)));
+            transaction.add(
+                "freed",
+                self.table.delete_item(booking_key(freed), None, &[]),
+            );
         }
         if let Some((booking, version)) = change.booked {
             let mut item = to_item(booking);
@@ -253,13 +237,19 @@ impl Orders for Store {
             item.insert("ttl".to_owned(), n(expires.timestamp()));
             transaction.add(
                 "booking",
-                self.put(item, Some("attribute_not_exists(pk)"), &[]),
+                self.table
+                    .put_item(item, Some("attribute_not_exists(pk)"), &[]),
             );
             let mut schedule = schedule_key(booking.worker_id);
             schedule.insert("version".to_owned(), n(version + 1));
             let guard = match version {
-                0 => self.put(schedule, Some("attribute_not_exists(pk)"), &[]),
-                v => self.put(schedule, Some("version = :version"), &[(":version", n(v))]),
+                0 => self
+                    .table
+                    .put_item(schedule, Some("attribute_not_exists(pk)"), &[]),
+                v => {
+                    self.table
+                        .put_item(schedule, Some("version = :version"), &[(":version", n(v))])
+                }
             };
             transaction.add("schedule", guard);
         }

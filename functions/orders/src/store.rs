@@ -20,14 +20,12 @@
 
 use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    from_item, get_s, key, n, s, to_item, AttributeValue, Item, Listed, StoreError, Table,
-    Transaction,
+    from_item, get_s, key, n, s, to_item, Item, Listed, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::outbox;
 use ates_kernel::usecase::Replays;
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -105,32 +103,6 @@ impl Store {
         Store { table }
     }
 
-    fn put(
-        &self,
-        item: Item,
-        condition: Option<&str>,
-        values: &[(&str, AttributeValue)],
-    ) -> TransactWriteItem {
-        let mut put = Put::builder()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .set_condition_expression(condition.map(str::to_owned));
-        for (name, value) in values {
-            put = put.expression_attribute_values(*name, value.clone());
-        }
-        let put = put.build().expect("table and item are set");
-        TransactWriteItem::builder().put(put).build()
-    }
-
-    fn delete(&self, key: Item) -> TransactWriteItem {
-        let delete = Delete::builder()
-            .table_name(self.table.name())
-            .set_key(Some(key))
-            .build()
-            .expect("table and key are set");
-        TransactWriteItem::builder().delete(delete).build()
-    }
-
     /// The history entries of fired transitions, each written once.
     fn history(&self, order_id: Uuid, history: &[HistoryEntry]) -> Transaction {
         let mut transaction = Transaction::new();
@@ -139,7 +111,8 @@ impl Store {
             history.iter().map(|entry| {
                 let mut item = to_item(entry);
                 item.extend(history_key(order_id, entry.version));
-                self.put(item, Some("attribute_not_exists(pk)"), &[])
+                self.table
+                    .put_item(item, Some("attribute_not_exists(pk)"), &[])
             }),
         );
         transaction
@@ -248,8 +221,10 @@ impl ServiceTypes for Store {
             ),
         ]);
         let put = match previous {
-            None => self.put(item, Some("attribute_not_exists(pk)"), &[]),
-            Some(previous) => self.put(
+            None => self
+                .table
+                .put_item(item, Some("attribute_not_exists(pk)"), &[]),
+            Some(previous) => self.table.put_item(
                 item,
                 Some("revision = :revision"),
                 &[(":revision", n(previous.revision))],
@@ -329,7 +304,8 @@ impl OrderChanges for Store {
     ) -> Result<Saved, StoreError> {
         let mut transaction = Transaction::new().with(
             ORDER,
-            self.put(order_item(order), Some("attribute_not_exists(pk)"), &[]),
+            self.table
+                .put_item(order_item(order), Some("attribute_not_exists(pk)"), &[]),
         );
         transaction.append(self.history(order.order_id, history));
         self.commit(
@@ -351,7 +327,7 @@ impl OrderChanges for Store {
     ) -> Result<Saved, StoreError> {
         let mut transaction = Transaction::new().with(
             ORDER,
-            self.put(
+            self.table.put_item(
                 order_item(after),
                 Some("revision = :revision"),
                 &[(":revision", n(before.revision))],
@@ -360,11 +336,11 @@ impl OrderChanges for Store {
         transaction.append(self.history(after.order_id, history));
         if approval_key(before) != approval_key(after) {
             if let Some(due) = approval_key(before) {
-                transaction.add("approval", self.delete(due));
+                transaction.add("approval", self.table.delete_item(due, None, &[]));
             }
             if let Some(mut due) = approval_key(after) {
                 due.insert("order_id".to_owned(), s(after.order_id.to_string()));
-                transaction.add("approval", self.put(due, None, &[]));
+                transaction.add("approval", self.table.put_item(due, None, &[]));
             }
         }
         let now = history.last().map_or(after.created_at, |h| h.at);

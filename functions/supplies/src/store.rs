@@ -19,7 +19,7 @@ use ates_kernel::dynamo::{
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::{idempotency, outbox};
-use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -92,45 +92,11 @@ impl Store {
         Store { table }
     }
 
-    fn put(
-        &self,
-        item: Item,
-        condition: &str,
-        values: &[(&str, AttributeValue)],
-    ) -> TransactWriteItem {
-        let mut put = Put::builder()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .condition_expression(condition);
-        for (name, value) in values {
-            put = put.expression_attribute_values(*name, value.clone());
-        }
-        let put = put.build().expect("table, item and condition are set");
-        TransactWriteItem::builder().put(put).build()
-    }
-
-    fn check(
-        &self,
-        key: Item,
-        condition: &str,
-        values: &[(&str, AttributeValue)],
-    ) -> TransactWriteItem {
-        let mut check = ConditionCheck::builder()
-            .table_name(self.table.name())
-            .set_key(Some(key))
-            .condition_expression(condition);
-        for (name, value) in values {
-            check = check.expression_attribute_values(*name, value.clone());
-        }
-        let check = check.build().expect("table, key and condition are set");
-        TransactWriteItem::builder().condition_check(check).build()
-    }
-
     /// The kit's write: over the version read.
     fn changed_kit(&self, before: &Kit, after: &Kit) -> TransactWriteItem {
-        self.put(
+        self.table.put_item(
             kit_item(after),
-            "version = :version",
+            Some("version = :version"),
             &[(":version", n(before.version))],
         )
     }
@@ -157,7 +123,8 @@ impl Store {
         for entry in audit {
             transaction.add(
                 AUDIT,
-                self.put(audit_item(entry), "attribute_not_exists(pk)", &[]),
+                self.table
+                    .put_item(audit_item(entry), Some("attribute_not_exists(pk)"), &[]),
             );
         }
         transaction.add_all(
@@ -229,11 +196,13 @@ impl KitChanges for Store {
         let transaction = Transaction::new()
             .with(
                 KIT,
-                self.put(kit_item(kit), "attribute_not_exists(pk)", &[]),
+                self.table
+                    .put_item(kit_item(kit), Some("attribute_not_exists(pk)"), &[]),
             )
             .with(
                 ORDER,
-                self.check(order_key(kit.order_id), condition, &values),
+                self.table
+                    .check_item(order_key(kit.order_id), condition, &values),
             );
         self.commit(transaction, &[], &[]).await
     }
@@ -259,9 +228,10 @@ impl KitChanges for Store {
         let (condition, values) = Self::order_as_read(before);
         let mut item = to_item(after);
         item.extend(order_key(after.order_id));
-        let mut transaction = Transaction::new().with(ORDER, self.put(item, condition, &values));
+        let mut transaction =
+            Transaction::new().with(ORDER, self.table.put_item(item, Some(condition), &values));
         let kit = match kit {
-            KitAsRead::Absent => self.check(
+            KitAsRead::Absent => self.table.check_item(
                 kit_key(kit_id(after.order_id)),
                 "attribute_not_exists(pk)",
                 &[],
