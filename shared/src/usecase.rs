@@ -9,7 +9,11 @@
 
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
 use crate::dynamo::StoreError;
+use crate::event::{Cause, EventError};
 use crate::idempotency::{IdempotencyKey, Replay};
 
 /// What one try of a use case came to.
@@ -95,6 +99,37 @@ pub struct Keyed {
     pub fingerprint: String,
 }
 
+/// A command as it arrived: why, when, and under which idempotency key (who sent it is the
+/// claims', checked by the use case).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub cause: Cause,
+    pub idempotency: Option<IdempotencyKey>,
+    pub now: DateTime<Utc>,
+}
+
+impl Request {
+    /// The key with the command's fingerprint (its name and validated input), when it has one.
+    pub fn keyed(
+        &self,
+        command: &str,
+        input: &impl Serialize,
+    ) -> Result<Option<Keyed>, EventError> {
+        let Some(key) = self.idempotency.clone() else {
+            return Ok(None);
+        };
+        Ok(Some(Keyed {
+            key,
+            fingerprint: format!("{command} {}", kept(input)?),
+        }))
+    }
+}
+
+/// The answer a keyed command keeps for its replay (JSON).
+pub fn kept(answer: &impl Serialize) -> Result<String, EventError> {
+    Ok(serde_json::to_string(answer)?)
+}
+
 /// What a command's write came to: a write answers what happened, not a bool.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Saved {
@@ -103,6 +138,27 @@ pub enum Saved {
     KeyUsed,
     /// What the command decided on is no longer as it was read: nothing was written.
     Stale,
+}
+
+impl Saved {
+    /// What a write without an idempotency key came to, as the executor reads it: anything but
+    /// done is read and decided again.
+    pub fn attempt<T, E>(self, answer: T) -> Attempt<T, E> {
+        match self {
+            Saved::Done => Attempt::Done(answer),
+            Saved::Stale | Saved::KeyUsed => Attempt::Lost,
+        }
+    }
+
+    /// What a keyed command's write came to: a used key is [`KeyedError::key_reused`], which
+    /// [`execute_keyed`] turns into the first answer when it answered this same command.
+    pub fn keyed_attempt<T, E: KeyedError>(self, answer: T) -> Attempt<T, E> {
+        match self {
+            Saved::Done => Attempt::Done(answer),
+            Saved::KeyUsed => Attempt::KeyUsed(E::key_reused()),
+            Saved::Stale => Attempt::Lost,
+        }
+    }
 }
 
 /// A keyed command's record for its write: its key and fingerprint, and the answer to give

@@ -11,9 +11,8 @@
 //! application it names was made.
 
 use ates_kernel::event::{Cause, Envelope};
-use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{AccountCopies, Claims, Rights, Role};
-use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
+use ates_kernel::usecase::{execute, execute_keyed, kept, Attempt, Keyed};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
@@ -43,26 +42,14 @@ impl Rights for Staff {
     const ROLES: &'static [Role] = &[Role::Manager, Role::Admin];
 }
 
-/// A staff command as it arrived: why, when, and under which idempotency key; who is the
-/// capability's.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub cause: Cause,
-    pub idempotency: Option<IdempotencyKey>,
-    pub now: DateTime<Utc>,
+/// A staff command as it arrived (the kernel's), and its events wrapped under its cause.
+pub use ates_kernel::usecase::Request;
+
+trait Wraps {
+    fn wrap(&self, event: &impl ates_kernel::event::DomainEvent) -> Result<Envelope, HiringError>;
 }
 
-impl Request {
-    fn keyed(&self, command: &str, input: &impl Serialize) -> Result<Option<Keyed>, HiringError> {
-        let Some(key) = self.idempotency.clone() else {
-            return Ok(None);
-        };
-        Ok(Some(Keyed {
-            key,
-            fingerprint: format!("{command} {}", kept(input)?),
-        }))
-    }
-
+impl Wraps for Request {
     fn wrap(&self, event: &impl ates_kernel::event::DomainEvent) -> Result<Envelope, HiringError> {
         Ok(Envelope::wrap(PRODUCER, event, &self.cause, self.now)?)
     }
@@ -79,11 +66,6 @@ fn attempt<T>(
         Saved::KeyUsed => Attempt::KeyUsed(refusal()),
         Saved::Stale => Attempt::Lost,
     }
-}
-
-/// The answer a keyed command keeps for its replay.
-fn kept(answer: &impl Serialize) -> Result<String, HiringError> {
-    serde_json::to_string(answer).map_err(|e| HiringError::Event(e.into()))
 }
 
 // ----------------------------------------------------------------------------- applicants

@@ -57,14 +57,6 @@ fn unchanged(seen: Seen) -> Outcome {
     }
 }
 
-/// What a write came to, as the executor reads it.
-fn attempt<T>(saved: Saved, answer: T) -> Attempt<T, MatchingError> {
-    match saved {
-        Saved::Done => Attempt::Done(answer),
-        Saved::Stale | Saved::KeyUsed => Attempt::Lost,
-    }
-}
-
 /// The choice for a waiting order, from every worker with its skill as they are now.
 async fn schedules_for(
     store: &impl MatchingStore,
@@ -141,7 +133,7 @@ async fn settle(
             _ => {}
         }
     }
-    Ok(attempt(saved, after))
+    Ok(saved.attempt(after))
 }
 
 /// Commits the transition `transition` makes of the order as read (or `Superseded` when there
@@ -326,7 +318,7 @@ pub async fn keep_person(
         };
         let skills = gained(before.as_ref(), &after);
         let saved = store.save_person(before.as_ref(), &after).await?;
-        Ok(attempt(saved, (Outcome::Applied, skills)))
+        Ok::<_, MatchingError>(saved.attempt((Outcome::Applied, skills)))
     })
     .await
     .map_err(ConsumeError::from)?;

@@ -13,12 +13,11 @@ use ates_kernel::contracts::{billing, calculator, matching, reports, supplies};
 use ates_kernel::copies::{self, KeepsAccountCopies};
 use ates_kernel::dynamo::Listed;
 use ates_kernel::event::{Cause, DomainEvent, Envelope};
-use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{AccountCopies, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
-use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
+pub use ates_kernel::usecase::Request;
+use ates_kernel::usecase::{execute, execute_keyed, kept, Attempt};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use uuid::Uuid;
 
 pub use ates_kernel::usecase::Answer;
@@ -62,40 +61,6 @@ pub struct Choosers;
 
 impl Rights for Choosers {
     const ROLES: &'static [Role] = &[Role::Client, Role::Manager, Role::Admin];
-}
-
-/// A command as it arrived: why, when, and under which idempotency key; who is the claims'.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub cause: Cause,
-    pub idempotency: Option<IdempotencyKey>,
-    pub now: DateTime<Utc>,
-}
-
-impl Request {
-    fn keyed(&self, command: &str, input: &impl Serialize) -> Result<Option<Keyed>, OrderError> {
-        let Some(key) = self.idempotency.clone() else {
-            return Ok(None);
-        };
-        Ok(Some(Keyed {
-            key,
-            fingerprint: format!("{command} {}", kept(input)?),
-        }))
-    }
-}
-
-/// The answer a keyed command keeps for its replay.
-fn kept(answer: &impl Serialize) -> Result<String, OrderError> {
-    serde_json::to_string(answer).map_err(|e| OrderError::Event(e.into()))
-}
-
-/// What a write came to, as the executor reads it.
-fn attempt<T>(saved: Saved, answer: T) -> Attempt<T, OrderError> {
-    match saved {
-        Saved::Done => Attempt::Done(answer),
-        Saved::KeyUsed => Attempt::KeyUsed(OrderError::KeyReused),
-        Saved::Stale => Attempt::Lost,
-    }
 }
 
 fn wrap(
@@ -166,7 +131,7 @@ pub async fn add_service_type(
         let saved = store
             .save_service_type(&service_type, None, &event, keyed, request.now)
             .await?;
-        Ok(attempt(saved, service_type))
+        Ok(saved.keyed_attempt(service_type))
     })
     .await
 }
@@ -196,7 +161,7 @@ pub async fn change_service_type(
         let saved = store
             .save_service_type(&changed, Some(&current), &event, None, request.now)
             .await?;
-        Ok(attempt(saved, changed))
+        Ok(saved.keyed_attempt(changed))
     })
     .await
 }
@@ -216,7 +181,7 @@ pub async fn retire_service_type(
         let saved = store
             .save_service_type(&retired, Some(&current), &event, None, request.now)
             .await?;
-        Ok(attempt(saved, retired))
+        Ok(saved.keyed_attempt(retired))
     })
     .await
 }
@@ -260,7 +225,7 @@ pub async fn create_order(
         let answer = kept(&order.view())?;
         let keyed = keyed.as_ref().map(|k| (k, answer.as_str()));
         let saved = store.add_order(&order, &history, &events, keyed).await?;
-        Ok(attempt(saved, order))
+        Ok(saved.keyed_attempt(order))
     })
     .await
 }
@@ -362,7 +327,7 @@ async fn clients_command(
         let saved = store
             .change_order(&before, &after, &history, &events)
             .await?;
-        Ok(attempt(saved, after))
+        Ok(saved.keyed_attempt(after))
     })
     .await
 }
@@ -637,7 +602,7 @@ pub async fn approve_due_reports(
             let saved = store
                 .change_order(&before, &after, &history, &events)
                 .await?;
-            Ok(attempt(saved, true))
+            Ok::<_, OrderError>(saved.attempt(true))
         })
         .await?;
         approved += usize::from(done);

@@ -40,15 +40,6 @@ impl Rights for Bookkeepers {
     const ROLES: &'static [Role] = &[Role::Accountant, Role::Admin];
 }
 
-/// What a write came to, as the executor reads it: no write here is keyed, so anything not
-/// done means "read again".
-fn attempt<T>(saved: Saved, answer: T) -> Attempt<T, PaymentsError> {
-    match saved {
-        Saved::Done => Attempt::Done(answer),
-        Saved::Stale | Saved::KeyUsed => Attempt::Lost,
-    }
-}
-
 /// A use case's failure as the queue reads it: what can work later is retried (redelivered),
 /// what never can is parked.
 fn consumed(e: PaymentsError) -> ConsumeError {
@@ -185,7 +176,7 @@ pub async fn collect(
             }
         };
         let saved = store.add_collection(&collection, &events).await?;
-        Ok(attempt(saved, (collection, true)))
+        Ok::<_, PaymentsError>(saved.attempt((collection, true)))
     })
     .await?;
     if fresh {
@@ -216,7 +207,7 @@ pub async fn collect(
         if saved == Saved::Done {
             tracing::info!(collection = %after.collection_id, status = %after.status, "collection settled");
         }
-        Ok(attempt(saved, Outcome::Applied))
+        Ok(saved.attempt(Outcome::Applied))
     })
     .await
 }

@@ -62,15 +62,6 @@ impl Deadline {
     }
 }
 
-/// What a write came to, as the executor reads it: a kit's writes carry no key, so a write
-/// that found the key used cannot happen; anything not done means "read again".
-fn attempt<T>(saved: Saved, answer: T) -> Attempt<T, SuppliesError> {
-    match saved {
-        Saved::Done => Attempt::Done(answer),
-        Saved::Stale | Saved::KeyUsed => Attempt::Lost,
-    }
-}
-
 /// A use case's failure as the queue reads it: what can work later is retried (redelivered),
 /// what never can is parked.
 fn consumed(e: SuppliesError) -> ConsumeError {
@@ -145,7 +136,7 @@ pub async fn request_kit(
             .unwrap_or_else(|| OrderCopy::new(rated.order_id));
         let kit = Kit::request(rated.order_id, &rated.supplies, &known, now, deadline.0);
         let saved = store.add_kit(&kit, order.as_ref()).await?;
-        Ok(attempt(saved, true))
+        Ok::<_, SuppliesError>(saved.attempt(true))
     })
     .await?;
     if created {
@@ -182,7 +173,7 @@ async fn first_order(
         if saved == Saved::Done {
             tracing::info!(kit_id = %id, attempt = order.attempt, "kit ordered from the supplier");
         }
-        Ok(attempt(saved, true))
+        Ok(saved.attempt(true))
     })
     .await
 }
@@ -220,7 +211,7 @@ where
         let saved = store
             .change_order(before.as_ref(), &after, as_read, &audit)
             .await?;
-        Ok(attempt(saved, Outcome::Applied))
+        Ok(saved.attempt(Outcome::Applied))
     })
     .await
 }
@@ -286,7 +277,7 @@ pub async fn receive_delivery(
         if saved == Saved::Done {
             tracing::info!(kit_id = %kit.kit_id, attempt = delivery.attempt, "kit received from the supplier");
         }
-        Ok(attempt(saved, taken(true, received.status)))
+        Ok(saved.attempt(taken(true, received.status)))
     })
     .await
 }
@@ -329,7 +320,7 @@ pub async fn chase_kits(
                 Chase::GiveUp(after) => (after, Status::Unsupplied),
             };
             let saved = store.change_kit(&kit, &after, &[], &[]).await?;
-            Ok(attempt(saved, Some((status, after.orders_placed))))
+            Ok(saved.attempt(Some((status, after.orders_placed))))
         })
         .await;
         match done {
@@ -385,7 +376,7 @@ pub async fn issue_kit(
         let saved = store
             .change_kit(&kit, &issued, &[entry], std::slice::from_ref(&event))
             .await?;
-        Ok(attempt(saved, issued))
+        Ok(saved.attempt(issued))
     })
     .await
     .inspect(|kit| {
