@@ -1,0 +1,101 @@
+//! The attachments' bucket (S3): the executor's browser uploads an image straight to it with a
+//! presigned PUT that signs the image's type and length (S3 refuses any other), readers get it
+//! with a presigned GET, and a report checks what lies there with HeadObject before citing it.
+
+use std::time::SystemTime;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use chrono::{DateTime, Utc};
+
+use crate::app::URL_LIFETIME;
+use crate::ports::{Attachments, BucketError, Stored, Upload};
+use crate::report::ImageType;
+
+pub struct Bucket {
+    client: aws_sdk_s3::Client,
+    name: String,
+}
+
+impl Bucket {
+    /// The bucket `BUCKET_NAME`. Against an emulator (`AWS_ENDPOINT_URL`) URLs name the bucket
+    /// in their path: the emulator has no host per bucket.
+    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Bucket, String> {
+        let name = std::env::var("BUCKET_NAME").map_err(|_| "BUCKET_NAME is not set".to_owned())?;
+        let emulated = std::env::var_os("AWS_ENDPOINT_URL").is_some();
+        let s3 = aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(emulated)
+            .build();
+        Ok(Bucket::new(aws_sdk_s3::Client::from_conf(s3), name))
+    }
+
+    pub fn new(client: aws_sdk_s3::Client, name: String) -> Bucket {
+        Bucket { client, name }
+    }
+
+    /// Signed from `now` for [`URL_LIFETIME`].
+    fn presigning(now: DateTime<Utc>) -> Result<PresigningConfig, BucketError> {
+        let lifetime = URL_LIFETIME.to_std().expect("a positive lifetime");
+        PresigningConfig::builder()
+            .start_time(SystemTime::from(now))
+            .expires_in(lifetime)
+            .build()
+            .map_err(|e| BucketError(e.to_string()))
+    }
+}
+
+impl Attachments for Bucket {
+    async fn upload_url(
+        &self,
+        key: &str,
+        content_type: ImageType,
+        size_bytes: u64,
+        now: DateTime<Utc>,
+    ) -> Result<Upload, BucketError> {
+        let signed = self
+            .client
+            .put_object()
+            .bucket(&self.name)
+            .key(key)
+            .content_type(content_type.as_str())
+            .content_length(size_bytes as i64)
+            .presigned(Self::presigning(now)?)
+            .await
+            .map_err(|e| BucketError(e.to_string()))?;
+        Ok(Upload {
+            url: signed.uri().to_owned(),
+            expires_at: now + URL_LIFETIME,
+        })
+    }
+
+    async fn download_url(&self, key: &str, now: DateTime<Utc>) -> Result<String, BucketError> {
+        let signed = self
+            .client
+            .get_object()
+            .bucket(&self.name)
+            .key(key)
+            .presigned(Self::presigning(now)?)
+            .await
+            .map_err(|e| BucketError(e.to_string()))?;
+        Ok(signed.uri().to_owned())
+    }
+
+    async fn stored(&self, key: &str) -> Result<Option<Stored>, BucketError> {
+        let head = self
+            .client
+            .head_object()
+            .bucket(&self.name)
+            .key(key)
+            .send()
+            .await;
+        match head {
+            Ok(head) => Ok(Some(Stored {
+                content_type: head.content_type().and_then(ImageType::parse),
+                size_bytes: head.content_length().unwrap_or(0).max(0) as u64,
+            })),
+            Err(e) => match e.into_service_error() {
+                e if e.is_not_found() => Ok(None),
+                e => Err(BucketError(e.to_string())),
+            },
+        }
+    }
+}
