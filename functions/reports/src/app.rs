@@ -298,6 +298,11 @@ pub async fn file_report(
     }
     report::check_filing(&order, kind, executor.account_id(), now)?;
     let attachments = checked_attachments(bucket, order_id, &input.attachments).await?;
+    // Kept before the report is written: a report never cites an image that may still expire
+    // (a filing that fails after this leaves kept images no report cites, which cost little).
+    for a in &attachments {
+        bucket.keep(&object_key(order_id, a.attachment_id)).await?;
+    }
     execute(|| async {
         let order = executors_order(store, order_id, executor.account_id()).await?;
         if store.report(order_id, kind).await?.is_some() {

@@ -1,15 +1,23 @@
 //! The attachments' bucket (S3): the executor's browser uploads an image straight to it with a
 //! presigned PUT that signs the image's type and length (S3 refuses any other), readers get it
 //! with a presigned GET, and a report checks what lies there with HeadObject before citing it.
+//!
+//! Every upload is tagged `cited=false` (the presigned PUT signs the tag: the browser sends
+//! it as `x-amz-tagging`), and the bucket's lifecycle rule expires such objects after a week;
+//! a report that cites an image retags it `cited=true` first, so it stays.
 
 use std::time::SystemTime;
 
 use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::types::{Tag, Tagging};
 use chrono::{DateTime, Utc};
 
 use crate::app::URL_LIFETIME;
 use crate::ports::{Attachments, BucketError, Stored, Upload};
 use crate::report::ImageType;
+
+/// The tag of an upload no report cites yet (the lifecycle rule's filter), as a PUT sends it.
+pub const UNCITED: &str = "cited=false";
 
 pub struct Bucket {
     client: aws_sdk_s3::Client,
@@ -58,6 +66,7 @@ impl Attachments for Bucket {
             .key(key)
             .content_type(content_type.as_str())
             .content_length(size_bytes as i64)
+            .tagging(UNCITED)
             .presigned(Self::presigning(now)?)
             .await
             .map_err(|e| BucketError(e.to_string()))?;
@@ -97,5 +106,26 @@ impl Attachments for Bucket {
                 e => Err(BucketError(e.to_string())),
             },
         }
+    }
+
+    async fn keep(&self, key: &str) -> Result<(), BucketError> {
+        let cited = Tag::builder()
+            .key("cited")
+            .value("true")
+            .build()
+            .map_err(|e| BucketError(e.to_string()))?;
+        let tagging = Tagging::builder()
+            .tag_set(cited)
+            .build()
+            .map_err(|e| BucketError(e.to_string()))?;
+        self.client
+            .put_object_tagging()
+            .bucket(&self.name)
+            .key(key)
+            .tagging(tagging)
+            .send()
+            .await
+            .map_err(|e| BucketError(e.into_service_error().to_string()))?;
+        Ok(())
     }
 }

@@ -181,6 +181,7 @@ impl Samples for MemoryStore {
 #[derive(Default)]
 pub struct FakeBucket {
     objects: Mutex<HashMap<String, (String, u64)>>,
+    kept: Mutex<Vec<String>>,
 }
 
 impl FakeBucket {
@@ -190,6 +191,14 @@ impl FakeBucket {
             .lock()
             .expect("no test panicked holding the lock")
             .insert(key.to_owned(), (content_type.to_owned(), size_bytes));
+    }
+
+    /// The keys kept (cited by a report) so far, in order.
+    pub fn kept(&self) -> Vec<String> {
+        self.kept
+            .lock()
+            .expect("no test panicked holding the lock")
+            .clone()
     }
 }
 
@@ -223,5 +232,13 @@ impl Attachments for FakeBucket {
             content_type: ImageType::parse(content_type),
             size_bytes: *size_bytes,
         }))
+    }
+
+    async fn keep(&self, key: &str) -> Result<(), BucketError> {
+        self.kept
+            .lock()
+            .expect("no test panicked holding the lock")
+            .push(key.to_owned());
+        Ok(())
     }
 }

@@ -144,4 +144,6 @@ pub trait Attachments: Sync {
     ) -> impl Future<Output = Result<String, BucketError>> + Send;
     fn stored(&self, key: &str)
         -> impl Future<Output = Result<Option<Stored>, BucketError>> + Send;
+    /// The image is cited by a report: it no longer expires as an abandoned upload.
+    fn keep(&self, key: &str) -> impl Future<Output = Result<(), BucketError>> + Send;
 }

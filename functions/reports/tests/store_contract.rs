@@ -186,8 +186,14 @@ async fn an_order_has_one_open_case_until_it_is_closed<S: Cases>(store: &S) {
     let order_id = Uuid::now_v7();
     let first = QaCase::manual(order_id, Uuid::now_v7(), now());
     assert_eq!(store.open_case(&first).await.unwrap(), Saved::Done);
-    assert_eq!(store.open_case_of(order_id).await.unwrap(), Some(first.case_id));
-    assert_eq!(store.case(first.case_id).await.unwrap(), Some(first.clone()));
+    assert_eq!(
+        store.open_case_of(order_id).await.unwrap(),
+        Some(first.case_id)
+    );
+    assert_eq!(
+        store.case(first.case_id).await.unwrap(),
+        Some(first.clone())
+    );
     let second = QaCase::declined(order_id, now());
     assert_eq!(store.open_case(&second).await.unwrap(), Saved::Stale);
     assert_eq!(store.open_case(&first).await.unwrap(), Saved::Stale);
@@ -231,7 +237,12 @@ async fn cases_are_listed_newest_first_by_status_and_paged<S: Cases>(store: &S) 
     .validate()
     .unwrap();
     let (closed, _) = opened[4]
-        .close(&OrderCopy::new(opened[4].order_id), &verdict, Uuid::now_v7(), base)
+        .close(
+            &OrderCopy::new(opened[4].order_id),
+            &verdict,
+            Uuid::now_v7(),
+            base,
+        )
         .unwrap();
     assert_eq!(
         store.close_case(&opened[4], &closed, &[]).await.unwrap(),

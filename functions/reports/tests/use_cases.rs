@@ -516,6 +516,11 @@ async fn the_report_is_filed_in_work_with_its_images_checked_in_the_bucket() {
     let event = decode_report_submitted(&store.published()[0]).unwrap();
     assert_eq!(event.attachment_ids, vec![good]);
     assert_eq!(event.submitted_at, now);
+    assert_eq!(
+        bucket.kept(),
+        vec![object_key(order.id, good)],
+        "the cited image no longer expires; the refused ones still do"
+    );
 }
 
 #[tokio::test]
