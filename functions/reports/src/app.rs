@@ -381,13 +381,7 @@ pub async fn request_upload(
     let order = executors_order(store, order_id, executor.account_id()).await?;
     let open = [Place::Pending, Place::PreReport, Place::InWork];
     if !open.iter().any(|p| order.is_marked(*p)) {
-        return Err(ReportsError::WrongPlace {
-            kind: if order.is_marked(Place::InWork) {
-                Kind::Report
-            } else {
-                Kind::PreReport
-            },
-            needs: Place::Pending,
+        return Err(ReportsError::NothingToReport {
             marked: order.marking(),
         });
     }

@@ -25,6 +25,8 @@ pub enum ReportsError {
         needs: Place,
         marked: String,
     },
+    #[error("the order has nothing left to report: it is at {marked}")]
+    NothingToReport { marked: String },
     #[error("the pre-report may be filed from {}, 30 minutes before the slot", .earliest.to_rfc3339_opts(SecondsFormat::Secs, true))]
     TooEarly { earliest: DateTime<Utc> },
     #[error("the order's slot is not known yet; try again shortly")]
@@ -66,6 +68,7 @@ impl From<ReportsError> for Problem {
             BadCursor => Problem::invalid(detail),
             UnknownOrder | UnknownCase => Problem::not_found(detail),
             WrongPlace { .. }
+            | NothingToReport { .. }
             | TooEarly { .. }
             | SlotUnknown
             | AlreadyFiled(_)
