@@ -4,7 +4,7 @@
 //! with the image's presigned GET, and a manager's QA case. Each test uses orders of its own.
 
 use ates_tests::Stack;
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, Duration, SecondsFormat, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -215,4 +215,130 @@ fn a_manager_opens_one_qa_case_per_order_and_closes_it() {
         Some(&json!({"verdict": "ok", "notes": "again"})),
     );
     assert_eq!(status, 409, "a closed case");
+}
+
+/// The order decided by its client at `at`: approved (`Order.SuccessInvoiced`) or declined.
+fn decide(stack: &Stack, order_id: Uuid, worker: &str, approved: bool, at: DateTime<Utc>) {
+    let (name, place) = if approved {
+        ("Order.SuccessInvoiced", "success_invoiced")
+    } else {
+        ("Order.FailedInvoiced", "failed_invoiced")
+    };
+    let client = Uuid::now_v7();
+    stack.publish(
+        "orders",
+        name,
+        json!({
+            "order_id": order_id, "version": 9, "places": [place], "client_id": client,
+            "executor_id": worker, "list_price_cents": 14400, "value_cents": 13000,
+            "decided_by": client, "reason": (!approved).then_some("still dirty"), "at": time(at)
+        }),
+    );
+}
+
+/// The QA cases of `order_id`, as the manager lists them (every status).
+fn cases_of(stack: &Stack, manager: &str, order_id: Uuid) -> Vec<Value> {
+    let (status, listed) = stack.call("GET", "/reports/qa-cases?limit=100", Some(manager), None);
+    assert_eq!(status, 200, "{listed}");
+    listed["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["order_id"] == order_id.to_string().as_str())
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_declined_order_opens_its_case_and_bad_work_on_an_approved_one_fines_the_worker() {
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let (worker, _) = stack.employee(&admin, "worker");
+    let (_, manager) = stack.employee(&admin, "manager");
+
+    let declined = Uuid::now_v7();
+    decide(&stack, declined, &worker, false, Utc::now());
+    decide(&stack, declined, &worker, false, Utc::now());
+    let case = stack.eventually(60, "the declined order's case", || {
+        cases_of(&stack, &manager, declined).into_iter().next()
+    });
+    assert_eq!(case["cause"], "declined");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert_eq!(
+        cases_of(&stack, &manager, declined).len(),
+        1,
+        "once per order"
+    );
+
+    let approved = Uuid::now_v7();
+    decide(&stack, approved, &worker, true, Utc::now());
+    stack.eventually(60, "reports knows the approval", || {
+        let copy = stack.items("ReportsTable", &format!("ORDER#{approved}"));
+        copy.first()?.get("approved_at")?.get("S")?;
+        Some(())
+    });
+    let (status, case) = stack.call(
+        "POST",
+        "/reports/qa-cases",
+        Some(&manager),
+        Some(&json!({"order_id": approved})),
+    );
+    assert_eq!(status, 201, "{case}");
+    let case_id = case["case_id"].as_str().unwrap().to_owned();
+    let (status, closed) = stack.call(
+        "POST",
+        &format!("/reports/qa-cases/{case_id}/report"),
+        Some(&manager),
+        Some(&json!({"verdict": "worker_at_fault", "notes": "streaks on every window"})),
+    );
+    assert_eq!(status, 200, "{closed}");
+    let fine = stack.eventually(60, "Report.Fine on the bus", || {
+        stack.events().into_iter().find(|e| {
+            e["detail-type"] == "Report.Fine" && e["detail"]["data"]["case_id"] == case_id.as_str()
+        })
+    });
+    assert_eq!(fine["detail"]["data"]["executor_id"], worker.as_str());
+    assert_eq!(fine["detail"]["data"]["list_price_cents"], 14400);
+}
+
+#[test]
+fn the_end_of_a_week_samples_its_approved_orders() {
+    let stack = Stack::shared();
+    let admin = stack.admin_token();
+    let (worker, _) = stack.employee(&admin, "worker");
+    let (_, manager) = stack.employee(&admin, "manager");
+    // A week of its own, far in the past: no other test approves an order in it.
+    let monday = chrono::NaiveDate::from_isoywd_opt(
+        2001 + (Uuid::now_v7().as_u128() % 90) as i32,
+        1 + (Uuid::now_v7().as_u128() % 50) as u32,
+        chrono::Weekday::Mon,
+    )
+    .unwrap();
+    let started = monday.and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let order_id = Uuid::now_v7();
+    decide(&stack, order_id, &worker, true, started + Duration::days(2));
+    stack.eventually(60, "reports knows the approval", || {
+        let copy = stack.items("ReportsTable", &format!("ORDER#{order_id}"));
+        copy.first()?.get("approved_at")?.get("S")?;
+        Some(())
+    });
+    let iso = monday.iso_week();
+    let week = format!("{}-W{:02}", iso.year(), iso.week());
+    stack.publish(
+        "clock",
+        "Clock.WeekEnded",
+        json!({"week": week, "time_zone": "UTC", "started_at": time(started), "ended_at": time(started + Duration::days(7))}),
+    );
+    // The only approved order of its week: at least one is sampled, so it is.
+    let case = stack.eventually(60, "the sampled order's case", || {
+        cases_of(&stack, &manager, order_id).into_iter().next()
+    });
+    assert_eq!(case["cause"], "random");
+    let sample = stack.items("ReportsTable", &format!("SAMPLE#{week}"));
+    assert_eq!(sample.len(), 1);
+    assert!(
+        sample[0]["seed"]["N"].is_string(),
+        "the seed is kept: {}",
+        sample[0]
+    );
 }

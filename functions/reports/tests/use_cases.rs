@@ -716,7 +716,7 @@ async fn every_declined_order_opens_one_case_and_a_good_verdict_waives_the_fine(
     let order = pending(&store).await;
     let declined = order.invoiced(false, slot() + Duration::days(1));
     assert_eq!(
-        deliver(&store, &[declined.clone()]).await,
+        deliver(&store, std::slice::from_ref(&declined)).await,
         vec![Outcome::Applied]
     );
     assert_eq!(deliver(&store, &[declined]).await, vec![Outcome::Duplicate]);
