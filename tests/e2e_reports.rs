@@ -70,7 +70,7 @@ fn the_executor_uploads_an_image_and_files_the_pre_report_which_reaches_the_bus(
     let (worker, worker_token) = stack.employee(&admin, "worker");
     let (_, stranger_token) = stack.employee(&admin, "worker");
     let client = Uuid::now_v7();
-    let order_id = pending_order(&stack, &worker, client);
+    let order_id = pending_order(stack, &worker, client);
 
     let image: &[u8] = b"\x89PNG\r\n\x1a\n-a-tiny-picture";
     let (status, upload) = stack.call(
@@ -170,7 +170,7 @@ fn a_manager_opens_one_qa_case_per_order_and_closes_it() {
     let admin = stack.admin_token();
     let (worker, _) = stack.employee(&admin, "worker");
     let (_, manager) = stack.employee(&admin, "manager");
-    let order_id = pending_order(&stack, &worker, Uuid::now_v7());
+    let order_id = pending_order(stack, &worker, Uuid::now_v7());
 
     let (status, case) = stack.call(
         "POST",
@@ -257,21 +257,21 @@ fn a_declined_order_opens_its_case_and_bad_work_on_an_approved_one_fines_the_wor
     let (_, manager) = stack.employee(&admin, "manager");
 
     let declined = Uuid::now_v7();
-    decide(&stack, declined, &worker, false, Utc::now());
-    decide(&stack, declined, &worker, false, Utc::now());
+    decide(stack, declined, &worker, false, Utc::now());
+    decide(stack, declined, &worker, false, Utc::now());
     let case = stack.eventually(60, "the declined order's case", || {
-        cases_of(&stack, &manager, declined).into_iter().next()
+        cases_of(stack, &manager, declined).into_iter().next()
     });
     assert_eq!(case["cause"], "declined");
     std::thread::sleep(std::time::Duration::from_secs(2));
     assert_eq!(
-        cases_of(&stack, &manager, declined).len(),
+        cases_of(stack, &manager, declined).len(),
         1,
         "once per order"
     );
 
     let approved = Uuid::now_v7();
-    decide(&stack, approved, &worker, true, Utc::now());
+    decide(stack, approved, &worker, true, Utc::now());
     stack.eventually(60, "reports knows the approval", || {
         let copy = stack.items("ReportsTable", &format!("ORDER#{approved}"));
         copy.first()?.get("approved_at")?.get("S")?;
@@ -316,7 +316,7 @@ fn the_end_of_a_week_samples_its_approved_orders() {
     .unwrap();
     let started = monday.and_hms_opt(0, 0, 0).unwrap().and_utc();
     let order_id = Uuid::now_v7();
-    decide(&stack, order_id, &worker, true, started + Duration::days(2));
+    decide(stack, order_id, &worker, true, started + Duration::days(2));
     stack.eventually(60, "reports knows the approval", || {
         let copy = stack.items("ReportsTable", &format!("ORDER#{order_id}"));
         copy.first()?.get("approved_at")?.get("S")?;
@@ -331,7 +331,7 @@ fn the_end_of_a_week_samples_its_approved_orders() {
     );
     // The only approved order of its week: at least one is sampled, so it is.
     let case = stack.eventually(60, "the sampled order's case", || {
-        cases_of(&stack, &manager, order_id).into_iter().next()
+        cases_of(stack, &manager, order_id).into_iter().next()
     });
     assert_eq!(case["cause"], "random");
     let sample = stack.items("ReportsTable", &format!("SAMPLE#{week}"));
