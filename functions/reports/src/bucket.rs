@@ -129,3 +129,56 @@ impl Attachments for Bucket {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+
+    fn bucket() -> Bucket {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("eu-central-1"))
+            .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
+            .build();
+        Bucket::new(aws_sdk_s3::Client::from_conf(config), "images".into())
+    }
+
+    fn query(url: &str, name: &str) -> String {
+        let query = url.split_once('?').expect("a query").1;
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("{name} in {url}"))
+            .replace("%3B", ";")
+    }
+
+    #[tokio::test]
+    async fn an_upload_url_signs_the_type_the_length_and_the_expiry_tag() {
+        let now: DateTime<Utc> = "2026-12-10T10:00:00Z".parse().unwrap();
+        let upload = bucket()
+            .upload_url("orders/o/a", ImageType::Png, 2048, now)
+            .await
+            .unwrap();
+        assert!(upload.url.contains("/orders/o/a?"), "{}", upload.url);
+        // S3 refuses a PUT whose signed headers differ: another type, size or tag.
+        let signed = query(&upload.url, "X-Amz-SignedHeaders");
+        for header in ["content-length", "content-type", "host", "x-amz-tagging"] {
+            assert!(
+                signed.split(';').any(|h| h == header),
+                "{header} in {signed}"
+            );
+        }
+        assert_eq!(query(&upload.url, "X-Amz-Expires"), "900");
+        assert_eq!(query(&upload.url, "X-Amz-Date"), "20261210T100000Z");
+        assert_eq!(upload.expires_at, now + URL_LIFETIME);
+    }
+
+    #[tokio::test]
+    async fn a_download_url_lasts_fifteen_minutes() {
+        let now: DateTime<Utc> = "2026-12-10T10:00:00Z".parse().unwrap();
+        let url = bucket().download_url("orders/o/a", now).await.unwrap();
+        assert_eq!(query(&url, "X-Amz-Expires"), "900");
+        assert!(url.contains("/orders/o/a?"), "{url}");
+    }
+}
