@@ -46,6 +46,8 @@ pub mod scope {
     pub const SUPPLIES_MANAGE: &str = "supplies:manage";
     /// Matching's staff route: why an order got its executor.
     pub const MATCHING_READ: &str = "matching:read";
+    /// Reports' quality control: QA cases opened, closed and listed.
+    pub const REPORTS_QA: &str = "reports:qa";
 }
 
 impl Role {
@@ -97,6 +99,7 @@ impl Role {
                 ORDERS_MANAGE,
                 SUPPLIES_MANAGE,
                 MATCHING_READ,
+                REPORTS_QA,
             ],
             Role::Manager => &[
                 MEMBER,
@@ -106,6 +109,7 @@ impl Role {
                 ORDERS_MANAGE,
                 SUPPLIES_MANAGE,
                 MATCHING_READ,
+                REPORTS_QA,
             ],
             Role::Accountant => &[MEMBER, ACCOUNTING_READ_ALL],
             Role::Worker => &[MEMBER],

@@ -12,6 +12,7 @@ pub struct Aws {
     pub sqs: aws_sdk_sqs::Client,
     pub sesv2: aws_sdk_sesv2::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Aws {
@@ -31,6 +32,12 @@ impl Aws {
             sqs: aws_sdk_sqs::Client::new(&config),
             sesv2: aws_sdk_sesv2::Client::new(&config),
             secrets: aws_sdk_secretsmanager::Client::new(&config),
+            // The emulator has no host per bucket.
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(true)
+                    .build(),
+            ),
         }
     }
 }

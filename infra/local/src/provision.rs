@@ -1,4 +1,4 @@
-//! Creates the template's tables, queues, bus, rules, secrets and mail identities in the emulator.
+//! Creates the template's tables, queues, bus, rules, secrets, mail identities and buckets in the emulator.
 
 use crate::aws::{describe, Aws};
 use crate::config::Config;
@@ -160,6 +160,16 @@ pub async fn provision(
             .send()
             .await
             .map_err(|e| describe(&format!("create email identity {name}"), e))?;
+    }
+
+    for bucket in template.of_kind("AWS::S3::Bucket") {
+        let name = resolver.physical_name(&bucket.logical_id, &bucket.kind, &bucket.properties);
+        aws.s3
+            .create_bucket()
+            .bucket(&name)
+            .send()
+            .await
+            .map_err(|e| describe(&format!("create bucket {name}"), e))?;
     }
 
     for rule in template.of_kind("AWS::Events::Rule") {

@@ -71,6 +71,7 @@ impl Resolver {
             "AWS::SES::EmailIdentity" => "EmailIdentity",
             "AWS::Logs::LogGroup" => "LogGroupName",
             "AWS::Events::Archive" => "ArchiveName",
+            "AWS::S3::Bucket" => "BucketName",
             _ => "",
         };
         let explicit = properties
@@ -83,6 +84,10 @@ impl Resolver {
             .is_some_and(|v| v == true || v == "true");
         if kind == "AWS::SQS::Queue" && fifo && !name.ends_with(".fifo") {
             name.push_str(".fifo");
+        }
+        // A bucket's name is lowercase.
+        if kind == "AWS::S3::Bucket" {
+            name = name.to_lowercase();
         }
         name
     }
@@ -122,6 +127,10 @@ impl Resolver {
             "AWS::Events::Rule" => {
                 self.set_ref(id, name.clone());
                 self.set_attribute(id, "Arn", arn("events", format!("rule/{name}")));
+            }
+            "AWS::S3::Bucket" => {
+                self.set_ref(id, name.clone());
+                self.set_attribute(id, "Arn", format!("arn:aws:s3:::{name}"));
             }
             "AWS::Events::Archive" => {
                 self.set_ref(id, name.clone());
