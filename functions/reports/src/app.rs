@@ -44,15 +44,6 @@ impl Rights for QualityStaff {
 /// How long a presigned URL (upload or download) lasts.
 pub const URL_LIFETIME: Duration = Duration::minutes(15);
 
-/// What a write came to, as the executor reads it: no write here is keyed, so anything not
-/// done means "read again".
-fn attempt<T>(saved: Saved, answer: T) -> Attempt<T, ReportsError> {
-    match saved {
-        Saved::Done => Attempt::Done(answer),
-        Saved::Stale | Saved::KeyUsed => Attempt::Lost,
-    }
-}
-
 /// A use case's failure as the queue reads it: what can work later is retried, what never can
 /// is parked.
 fn consumed(e: ReportsError) -> ConsumeError {
@@ -179,7 +170,7 @@ pub async fn follow_order(
             return Ok(Attempt::Done(Outcome::Duplicate));
         };
         let saved = store.change_order(before.as_ref(), &after).await?;
-        Ok(attempt(saved, Outcome::Applied))
+        Ok(saved.attempt(Outcome::Applied))
     })
     .await
 }
@@ -199,7 +190,7 @@ async fn open_automatic(store: &impl Cases, case: QaCase) -> Result<Outcome, Rep
         if saved == Saved::Done {
             tracing::info!(order_id = %case.order_id, case_id = %case.case_id, cause = ?case.cause, "QA case opened");
         }
-        Ok(attempt(saved, Outcome::Applied))
+        Ok(saved.attempt(Outcome::Applied))
     })
     .await
 }
@@ -242,7 +233,7 @@ pub async fn sample_week(
             .await?;
         let sample = qa::draw(week.week, &approved, seed, now);
         let saved = store.add_sample(&sample).await?;
-        Ok(attempt(saved, (sample, true)))
+        Ok::<_, ReportsError>(saved.attempt((sample, true)))
     })
     .await?;
     if drawn {
@@ -321,7 +312,7 @@ pub async fn file_report(
             Filed::Report(e) => Envelope::wrap(PRODUCER, e, cause, now)?,
         };
         let saved = store.add_report(&report, &event).await?;
-        Ok(attempt(saved, report))
+        Ok(saved.attempt(report))
     })
     .await
     .inspect(|r| tracing::info!(order_id = %r.order_id, kind = %r.kind, report_id = %r.report_id, "report filed"))
@@ -512,7 +503,7 @@ pub async fn open_case(
             return Err(ReportsError::CaseAlreadyOpen(open));
         }
         let saved = store.open_case(&case).await?;
-        Ok(attempt(saved, case.clone()))
+        Ok(saved.attempt(case.clone()))
     })
     .await
     .inspect(|c| tracing::info!(order_id = %c.order_id, case_id = %c.case_id, "QA case opened by a manager"))
@@ -550,7 +541,7 @@ pub async fn close_case(
                 }
             };
         let saved = store.close_case(&case, &closed, &events).await?;
-        Ok(attempt(saved, closed))
+        Ok(saved.attempt(closed))
     })
     .await
     .inspect(|c| tracing::info!(case_id = %c.case_id, verdict = ?c.verdict, "QA case closed"))

@@ -17,11 +17,10 @@
 use ates_kernel::contracts::clock::Week;
 use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    from_item, key, n, s, to_item, AttributeValue, Item, Listed, StoreError, Table, Transaction,
+    from_item, key, n, s, to_item, Item, Listed, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::{idempotency, outbox};
-use aws_sdk_dynamodb::types::{Delete, Put, TransactWriteItem};
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -103,23 +102,6 @@ impl Store {
         Store { table }
     }
 
-    fn put(
-        &self,
-        item: Item,
-        condition: &str,
-        values: &[(&str, AttributeValue)],
-    ) -> TransactWriteItem {
-        let mut put = Put::builder()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .condition_expression(condition);
-        for (name, value) in values {
-            put = put.expression_attribute_values(*name, value.clone());
-        }
-        let put = put.build().expect("table, item and condition are set");
-        TransactWriteItem::builder().put(put).build()
-    }
-
     async fn commit(&self, transaction: Transaction) -> Result<Saved, StoreError> {
         // No command here is keyed, and no clock is read: the key's time is never used.
         idempotency::commit(
@@ -192,10 +174,12 @@ impl OrderChanges for Store {
         after: &OrderCopy,
     ) -> Result<Saved, StoreError> {
         let put = match before {
-            None => self.put(order_item(after), "attribute_not_exists(pk)", &[]),
-            Some(before) => self.put(
+            None => self
+                .table
+                .put_item(order_item(after), Some("attribute_not_exists(pk)"), &[]),
+            Some(before) => self.table.put_item(
                 order_item(after),
-                "revision = :revision",
+                Some("revision = :revision"),
                 &[(":revision", n(before.revision))],
             ),
         };
@@ -212,7 +196,11 @@ impl Reports for Store {
         let mut item = to_item(report);
         item.extend(report_key(report.order_id, report.kind));
         let transaction = Transaction::new()
-            .with(REPORT, self.put(item, "attribute_not_exists(pk)", &[]))
+            .with(
+                REPORT,
+                self.table
+                    .put_item(item, Some("attribute_not_exists(pk)"), &[]),
+            )
             .with(outbox::OUTBOX, outbox::record(self.table.name(), event));
         self.commit(transaction).await
     }
@@ -260,9 +248,14 @@ impl Cases for Store {
         let transaction = Transaction::new()
             .with(
                 CASE,
-                self.put(case_item(case), "attribute_not_exists(pk)", &[]),
+                self.table
+                    .put_item(case_item(case), Some("attribute_not_exists(pk)"), &[]),
             )
-            .with(OPEN, self.put(open, "attribute_not_exists(pk)", &[]));
+            .with(
+                OPEN,
+                self.table
+                    .put_item(open, Some("attribute_not_exists(pk)"), &[]),
+            );
         self.commit(transaction).await
     }
 
@@ -272,23 +265,21 @@ impl Cases for Store {
         after: &QaCase,
         events: &[Envelope],
     ) -> Result<Saved, StoreError> {
-        let release = Delete::builder()
-            .table_name(self.table.name())
-            .set_key(Some(open_key(after.order_id)))
-            .condition_expression("case_id = :case")
-            .expression_attribute_values(":case", s(after.case_id.to_string()))
-            .build()
-            .expect("table, key and condition are set");
+        let release = self.table.delete_item(
+            open_key(after.order_id),
+            Some("case_id = :case"),
+            &[(":case", s(after.case_id.to_string()))],
+        );
         let mut transaction = Transaction::new()
             .with(
                 CASE,
-                self.put(
+                self.table.put_item(
                     case_item(after),
-                    "version = :version",
+                    Some("version = :version"),
                     &[(":version", n(before.version))],
                 ),
             )
-            .with(OPEN, TransactWriteItem::builder().delete(release).build());
+            .with(OPEN, release);
         transaction.add_all(
             outbox::OUTBOX,
             events.iter().map(|e| outbox::record(self.table.name(), e)),
@@ -305,8 +296,11 @@ impl Samples for Store {
     async fn add_sample(&self, sample: &Sample) -> Result<Saved, StoreError> {
         let mut item = to_item(sample);
         item.extend(sample_key(sample.week));
-        let transaction =
-            Transaction::new().with(SAMPLE, self.put(item, "attribute_not_exists(pk)", &[]));
+        let transaction = Transaction::new().with(
+            SAMPLE,
+            self.table
+                .put_item(item, Some("attribute_not_exists(pk)"), &[]),
+        );
         self.commit(transaction).await
     }
 }
