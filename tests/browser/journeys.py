@@ -1207,6 +1207,29 @@ class Journeys:
         assert (status, order["executor_id"]) == (200, second["id"]), order
         self.shot(page, "pending-again")
 
+        # Quality (M6): the manager opens a QA case for the order, sees it open, closes it.
+        self.nav(boss, "QA cases")
+        opening = boss.get_by_role("form", name="Open a QA case")
+        opening.get_by_label("Order id").fill(order_id)
+        opening.get_by_role("button", name="Open a case").click()
+        expect(boss.get_by_test_id("qa-out")).to_contain_text("Opened case")
+        case = boss.locator("tr", has=boss.locator(f"a[href='#/orders/{order_id}']"))
+        expect(case.get_by_test_id("case-status")).to_have_text("open")
+        expect(case).to_contain_text("manual")
+        opening.get_by_label("Order id").fill(order_id)
+        opening.get_by_role("button", name="Open a case").click()
+        expect(boss.get_by_test_id("qa-out").locator(".problem")).to_contain_text("409")
+        self.shot(boss, "qa-case-open")
+        closing = case.get_by_role("form", name=re.compile("^Close the case of order"))
+        closing.get_by_label("Verdict").select_option("ok")
+        closing.get_by_label("Notes").fill("Looked at the perches: fine.")
+        closing.get_by_role("button", name="Close the case").click()
+        expect(boss.get_by_test_id("qa-out")).to_contain_text("Closed the case of order")
+        expect(case.get_by_test_id("case-status")).to_have_text("closed")
+        expect(case).to_contain_text("Looked at the perches: fine.")
+        self.no_horizontal_overflow(boss, "QA cases")
+        self.shot(boss, "qa-case-closed")
+
         # Retired, the type is no longer offered; the retired ones are listed apart.
         self.nav(boss, "Service types")
         boss.once("dialog", lambda dialog: dialog.accept())

@@ -20,6 +20,7 @@ import * as order from './pages/order.js';
 import * as orders from './pages/orders.js';
 import * as serviceTypes from './pages/service-types.js';
 import * as kits from './pages/kits.js';
+import * as reports from './pages/reports.js';
 
 // Employees have the tracker and its money; a client (a customer of the marketplace, SPEC Roles)
 // is no employee and has none of it: their own account, messages and orders.
@@ -50,6 +51,7 @@ const ROUTES = [
   { path: '/service-types', title: 'Service types', roles: MARKET_STAFF, page: serviceTypes, nav: true },
   { path: '/supplies/kits', title: 'Kits', roles: MARKET_STAFF, page: kits, nav: true },
   { path: '/supplies/audit', title: 'Supplies audit', roles: MARKET_STAFF, page: kits.audit, nav: true },
+  { path: '/qa-cases', title: 'QA cases', roles: MARKET_STAFF, page: reports, nav: true },
   { path: '/account', title: 'My account', roles: CLIENTS, page: account, nav: true },
   { path: '/apply', title: 'Apply', public: true, page: apply },
   // The mailed link carries the token; the page moves it out of the address at once.

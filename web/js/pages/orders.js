@@ -1,11 +1,13 @@
 // Orders (SPEC M2): a client's and a worker's own orders (#/orders/mine), every order for
 // managers and admins (#/orders), and one order with its whole history (#/orders/:id), which
 // for staff also says how matching chose its executor (M4). Clients cancel an order before the
-// work begins, and approve or decline its report.
+// work begins, and approve or decline its report; its executor files the pre-report and the
+// report there (M6, pages/reports.js).
 
 import { h, show, busyForm, field, pagedTable, problem, notice, named, clipped } from '../dom.js';
 import { get, post, query } from '../api.js';
 import { dollars, timestamp, idTail } from '../format.js';
+import * as reports from './reports.js';
 
 /** The stages an order is listed by (GET /orders?place=), as the API names them. */
 const STAGES = ['new', 'rated', 'pending', 'pre_report', 'in_work', 'report', 'success_invoiced',
@@ -275,6 +277,7 @@ export const detail = {
           progressLine(order), waitingFor(order) ?? h('p', { class: 'muted', 'data-testid': 'waiting-for' }, 'waiting for nothing'),
           h('p', { class: 'muted' }, `Marked places: ${order.places.join(', ')}; version ${order.version}.`)),
         client ? actions(order) : null,
+        await reports.section(order, claims, load),
         h('table', null, h('caption', null, 'The order'), h('tbody', null,
           facts.map(([k, v]) => h('tr', null, h('th', { scope: 'row' }, k), h('td', null, v))))),
         historyTable(history),
