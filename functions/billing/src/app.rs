@@ -18,12 +18,13 @@ use ates_kernel::contracts::payments::{
 };
 use ates_kernel::contracts::reports::{decode_fine, decode_fine_waived};
 use ates_kernel::copies::AccountCopies;
+use ates_kernel::dynamo::Listed;
 use ates_kernel::event::{Cause, DomainEvent, Envelope, EventError};
 use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::usecase::{execute, execute_keyed, Answer, Attempt, Keyed};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -31,7 +32,8 @@ use crate::error::BillingError;
 use crate::invoice::{invoice_id, invoice_key, Invoice, InvoiceStatus};
 use crate::ledger::{Fact, Kind, Period, MAX_BONUS_CENTS};
 pub use crate::ports::{
-    BillingStore, Bonus, Booked, Invoices, Invoicing, Periods, Posting, Postings, Statements,
+    BillingStore, Bonus, Booked, Invoices, Invoicing, Listings, Periods, Posting, Postings,
+    Statements,
 };
 use crate::statement::{salary_key, statement_id, Statement, Worker};
 use crate::PRODUCER;
@@ -499,4 +501,196 @@ pub async fn grant_bonus(
         })
     })
     .await
+}
+
+/// Who keeps the company's books: accountants and admins read every invoice and statement and
+/// the revenue.
+#[derive(Debug)]
+pub struct Bookkeepers;
+
+impl Rights for Bookkeepers {
+    const ROLES: &'static [Role] = &[Role::Accountant, Role::Admin];
+}
+
+#[derive(Debug)]
+pub struct Clients;
+
+impl Rights for Clients {
+    const ROLES: &'static [Role] = &[Role::Client];
+}
+
+#[derive(Debug)]
+pub struct Workers;
+
+impl Rights for Workers {
+    const ROLES: &'static [Role] = &[Role::Worker];
+}
+
+/// `GET /billing/me/invoices`: a client's invoices, newest first.
+pub async fn my_invoices(
+    store: &(impl Listings + AccountCopies),
+    claims: &Claims,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<Listed<Invoice>, BillingError> {
+    let client = claims.may::<Clients>(store).await?;
+    store
+        .invoices_of_client(client.account_id(), limit, cursor)
+        .await
+}
+
+/// `GET /billing/invoices/{id}`: its client, accountants and admins; 404 for anyone else.
+pub async fn invoice(
+    store: &(impl Invoices + AccountCopies),
+    claims: &Claims,
+    id: Uuid,
+) -> Result<Invoice, BillingError> {
+    let caller = claims.caller(store).await?;
+    let invoice = store
+        .invoice(id)
+        .await?
+        .ok_or(BillingError::UnknownInvoice)?;
+    let sees = match caller.role() {
+        Role::Accountant | Role::Admin => true,
+        Role::Client => invoice.client_id == caller.account_id(),
+        Role::Worker | Role::Manager => false,
+    };
+    sees.then_some(invoice).ok_or(BillingError::UnknownInvoice)
+}
+
+/// `GET /billing/invoices?week&status` (accountants, admins).
+pub async fn invoices(
+    store: &(impl Listings + AccountCopies),
+    claims: &Claims,
+    week: Option<Week>,
+    status: Option<InvoiceStatus>,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<Listed<Invoice>, BillingError> {
+    claims.may::<Bookkeepers>(store).await?;
+    if week.is_none() && status.is_none() {
+        return Err(BillingError::Invalid(
+            "list by week, by status, or both".into(),
+        ));
+    }
+    store.invoices_where(week, status, limit, cursor).await
+}
+
+/// `GET /billing/me`: a worker's month so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MonthSoFar {
+    pub month: Month,
+    pub shares_cents: i64,
+    pub fines_cents: i64,
+    pub waivers_cents: i64,
+    pub bonuses_cents: i64,
+    pub carried_cents: i64,
+    pub expected_salary_cents: i64,
+}
+
+pub async fn my_month(
+    store: &(impl Periods + Postings + Statements + AccountCopies),
+    claims: &Claims,
+    now: DateTime<Utc>,
+) -> Result<MonthSoFar, BillingError> {
+    let worker = claims.may::<Workers>(store).await?;
+    let id = worker.account_id();
+    let natural = Period::Month(Month::of(now.date_naive()));
+    let issued = store.issued_from(natural).await?;
+    let Period::Month(month) = Fact::bonus(id, id, 0, now).open_period(&issued) else {
+        unreachable!("a worker's line counts in a month")
+    };
+    let lines = store.movements_of(id, Period::Month(month)).await?;
+    let carried = store.worker(id).await?.unwrap_or_else(|| Worker::new(id));
+    let (_, s, _) = Statement::issue(&carried, month, &lines, now);
+    Ok(MonthSoFar {
+        month,
+        shares_cents: s.shares_cents,
+        fines_cents: s.fines_cents,
+        waivers_cents: s.waivers_cents,
+        bonuses_cents: s.bonuses_cents,
+        carried_cents: s.carried_in_cents,
+        expected_salary_cents: s.salary_cents,
+    })
+}
+
+/// `GET /billing/me/statements`: a worker's statements, newest first.
+pub async fn my_statements(
+    store: &(impl Listings + AccountCopies),
+    claims: &Claims,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<Listed<Statement>, BillingError> {
+    let worker = claims.may::<Workers>(store).await?;
+    store
+        .statements_of_worker(worker.account_id(), limit, cursor)
+        .await
+}
+
+/// `GET /billing/statements?month` (accountants, admins).
+pub async fn statements(
+    store: &(impl Listings + AccountCopies),
+    claims: &Claims,
+    month: Month,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<Listed<Statement>, BillingError> {
+    claims.may::<Bookkeepers>(store).await?;
+    store.statements_of_month(month, limit, cursor).await
+}
+
+/// `GET /billing/bonuses` (managers).
+pub async fn bonuses(
+    store: &(impl Listings + AccountCopies),
+    claims: &Claims,
+    limit: usize,
+    cursor: Option<&str>,
+) -> Result<Listed<Bonus>, BillingError> {
+    claims.may::<Managers>(store).await?;
+    store.bonuses(limit, cursor).await
+}
+
+/// One week of `GET /billing/revenue`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct WeekRevenue {
+    pub week: Option<Week>,
+    pub charged_cents: i64,
+    pub collected_cents: i64,
+    pub shares_cents: i64,
+    pub fines_cents: i64,
+    pub bonuses_cents: i64,
+}
+
+/// `GET /billing/revenue?from&to` (accountants, admins): per week of the movements' days,
+/// charged, collected, shares, fines (less waivers) and bonuses.
+pub async fn revenue(
+    store: &(impl Listings + AccountCopies),
+    claims: &Claims,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<WeekRevenue>, BillingError> {
+    claims.may::<Bookkeepers>(store).await?;
+    if from > to || (to - from).num_days() > 366 {
+        return Err(BillingError::Invalid(
+            "from..to must be at most a year, in order".into(),
+        ));
+    }
+    let mut weeks: std::collections::BTreeMap<Week, WeekRevenue> = Default::default();
+    for m in store.movements_between(from, to).await? {
+        let week = Week::of(m.at.date_naive());
+        let row = weeks.entry(week).or_insert_with(|| WeekRevenue {
+            week: Some(week),
+            ..Default::default()
+        });
+        match m.kind {
+            Kind::Charge => row.charged_cents += m.amount_cents,
+            Kind::Collection => row.collected_cents += m.amount_cents,
+            Kind::Share => row.shares_cents += m.amount_cents,
+            Kind::Fine | Kind::QaFine => row.fines_cents += m.amount_cents,
+            Kind::Waiver => row.fines_cents -= m.amount_cents,
+            Kind::Bonus => row.bonuses_cents += m.amount_cents,
+            Kind::Salary => {}
+        }
+    }
+    Ok(weeks.into_values().collect())
 }

@@ -7,16 +7,19 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ates_kernel::contracts::clock::{Month, Week};
 use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
-use ates_kernel::dynamo::StoreError;
+use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{AnswersInMemory, IdempotencyKey, Replay};
 use ates_kernel::usecase::{Replays, Saved};
+use chrono::NaiveDate;
 use uuid::Uuid;
 
+use crate::error::BillingError;
 use crate::invoice::{Invoice, InvoiceStatus};
 use crate::ledger::{Kind, Movement, Period};
 use crate::ports::{
-    BillingStore, Bonus, Booked, Invoices, Invoicing, Periods, Posting, Postings, Statements,
+    BillingStore, Bonus, Booked, Invoices, Invoicing, Listings, Periods, Posting, Postings,
+    Statements,
 };
 use crate::statement::{Statement, Worker};
 
@@ -284,5 +287,89 @@ impl Statements for MemoryStore {
             .movements
             .insert(movement.key.clone(), movement.clone());
         Ok(Booked::Applied)
+    }
+}
+
+impl Listings for MemoryStore {
+    async fn invoices_of_client(
+        &self,
+        client: Uuid,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<Invoice>, BillingError> {
+        let mut items: Vec<Invoice> = self
+            .invoices()
+            .into_iter()
+            .filter(|i| i.client_id == client)
+            .collect();
+        items.sort_by(|a, b| b.week.cmp(&a.week));
+        Ok(Listed::page_of(items, limit, cursor)?)
+    }
+
+    async fn invoices_where(
+        &self,
+        week: Option<Week>,
+        status: Option<InvoiceStatus>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<Invoice>, BillingError> {
+        let mut items: Vec<Invoice> = self
+            .invoices()
+            .into_iter()
+            .filter(|i| week.is_none_or(|w| i.week == w) && status.is_none_or(|s| i.status == s))
+            .collect();
+        items.sort_by(|a, b| (b.week, a.client_id).cmp(&(a.week, b.client_id)));
+        Ok(Listed::page_of(items, limit, cursor)?)
+    }
+
+    async fn statements_of_worker(
+        &self,
+        worker: Uuid,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<Statement>, BillingError> {
+        let mut items: Vec<Statement> = self
+            .statements()
+            .into_iter()
+            .filter(|s| s.worker_id == worker)
+            .collect();
+        items.sort_by(|a, b| b.month.cmp(&a.month));
+        Ok(Listed::page_of(items, limit, cursor)?)
+    }
+
+    async fn statements_of_month(
+        &self,
+        month: Month,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<Statement>, BillingError> {
+        let items: Vec<Statement> = self
+            .statements()
+            .into_iter()
+            .filter(|s| s.month == month)
+            .collect();
+        Ok(Listed::page_of(items, limit, cursor)?)
+    }
+
+    async fn bonuses(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<Bonus>, BillingError> {
+        let mut items = MemoryStore::bonuses(self);
+        items.sort_by(|a, b| b.granted_at.cmp(&a.granted_at));
+        Ok(Listed::page_of(items, limit, cursor)?)
+    }
+
+    async fn movements_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<Movement>, StoreError> {
+        Ok(self
+            .movements()
+            .into_iter()
+            .filter(|m| (from..=to).contains(&m.at.date_naive()))
+            .collect())
     }
 }

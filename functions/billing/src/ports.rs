@@ -6,10 +6,12 @@ use std::future::Future;
 
 use ates_kernel::contracts::clock::{Month, Week};
 use ates_kernel::copies::KeepsAccountCopies;
-use ates_kernel::dynamo::StoreError;
+use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
 use ates_kernel::usecase::{KeyedAnswer, Replays};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::error::BillingError;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -148,8 +150,60 @@ pub trait Statements {
     ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
 }
 
+/// What the reads list, a page at a time (on the table's indexes, never a scan).
+pub trait Listings {
+    /// A client's invoices, newest week first.
+    fn invoices_of_client(
+        &self,
+        client: Uuid,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listed<Invoice>, BillingError>> + Send;
+    /// The invoices of a week, or in a status, or both (at least one).
+    fn invoices_where(
+        &self,
+        week: Option<Week>,
+        status: Option<InvoiceStatus>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listed<Invoice>, BillingError>> + Send;
+    /// A worker's statements, newest month first.
+    fn statements_of_worker(
+        &self,
+        worker: Uuid,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listed<Statement>, BillingError>> + Send;
+    fn statements_of_month(
+        &self,
+        month: Month,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listed<Statement>, BillingError>> + Send;
+    /// Bonuses, newest first.
+    fn bonuses(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listed<Bonus>, BillingError>> + Send;
+    /// The movements that happened on the days from `from` to `to`.
+    fn movements_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<Movement>, StoreError>> + Send;
+}
+
 /// The billing table, as the use cases need it. Each store says it is one.
 pub trait BillingStore:
-    Periods + Postings + Invoicing + Invoices + Statements + KeepsAccountCopies + Replays + Sync
+    Periods
+    + Postings
+    + Invoicing
+    + Invoices
+    + Statements
+    + Listings
+    + KeepsAccountCopies
+    + Replays
+    + Sync
 {
 }

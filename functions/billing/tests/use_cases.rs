@@ -276,3 +276,106 @@ async fn only_managers_grant_bonuses() {
     ));
     assert!(o.store.bonuses().is_empty());
 }
+
+#[tokio::test]
+async fn an_invoice_is_read_by_its_client_and_the_bookkeepers_only() {
+    let store = MemoryStore::default();
+    let client = account("Client", Role::Client);
+    let stranger = account("Stranger", Role::Client);
+    let accountant = account("Counter", Role::Accountant);
+    for a in [&client, &stranger, &accountant] {
+        sync_account(&store, &account_event(a)).await.unwrap();
+    }
+    app::book_order(
+        &store,
+        &approved(Uuid::now_v7(), client.account_id, "2026-12-02T10:00:00Z"),
+    )
+    .await
+    .unwrap();
+    app::issue_invoices(&store, &week_ended("2026-W49"), at("2026-12-07T00:05:00Z"))
+        .await
+        .unwrap();
+    let id = invoice_id(client.account_id, Week::parse("2026-W49").unwrap());
+    let own = app::invoice(&store, &claims(client.account_id, Role::Client), id).await;
+    assert_eq!(own.unwrap().total_cents, 9_500);
+    let other = app::invoice(&store, &claims(stranger.account_id, Role::Client), id).await;
+    assert!(matches!(other, Err(BillingError::UnknownInvoice)));
+    let books = app::invoice(&store, &claims(accountant.account_id, Role::Accountant), id).await;
+    assert!(books.is_ok());
+    let mine = app::my_invoices(&store, &claims(client.account_id, Role::Client), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(mine.items.len(), 1);
+    let theirs = app::my_invoices(&store, &claims(stranger.account_id, Role::Client), 10, None)
+        .await
+        .unwrap();
+    assert!(theirs.items.is_empty());
+    let week = app::invoices(
+        &store,
+        &claims(accountant.account_id, Role::Accountant),
+        Week::parse("2026-W49"),
+        Some(InvoiceStatus::Open),
+        10,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(week.items.len(), 1);
+    let revenue = app::revenue(
+        &store,
+        &claims(accountant.account_id, Role::Accountant),
+        ates_kernel::testing::date("2026-11-30"),
+        ates_kernel::testing::date("2026-12-06"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(revenue.len(), 1);
+    assert_eq!(
+        (revenue[0].charged_cents, revenue[0].shares_cents),
+        (9_500, 6_000)
+    );
+    let refused = app::revenue(
+        &store,
+        &claims(client.account_id, Role::Client),
+        ates_kernel::testing::date("2026-11-30"),
+        ates_kernel::testing::date("2026-12-06"),
+    )
+    .await;
+    assert!(matches!(refused, Err(BillingError::Refused(_))));
+}
+
+#[tokio::test]
+async fn a_worker_sees_the_month_so_far() {
+    let o = office().await;
+    let boss = claims(o.manager, Role::Manager);
+    app::grant_bonus(
+        &o.store,
+        &boss,
+        &bonus(o.worker, 700, "helped"),
+        &request(None, o.manager),
+    )
+    .await
+    .unwrap();
+    let fine = ates_kernel::contracts::reports::Fine {
+        case_id: Uuid::now_v7(),
+        order_id: Uuid::now_v7(),
+        executor_id: o.worker,
+        list_price_cents: 1_000,
+        fined_at: at("2026-12-11T10:00:00Z"),
+    };
+    app::book_quality(&o.store, &event("reports", &fine, fine.fined_at))
+        .await
+        .unwrap();
+    let me = app::my_month(
+        &o.store,
+        &claims(o.worker, Role::Worker),
+        at("2026-12-12T00:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(me.month, Month::parse("2026-12").unwrap());
+    assert_eq!(
+        (me.bonuses_cents, me.fines_cents, me.expected_salary_cents),
+        (700, 400, 300)
+    );
+}
