@@ -302,7 +302,7 @@ impl Listings for MemoryStore {
             .into_iter()
             .filter(|i| i.client_id == client)
             .collect();
-        items.sort_by(|a, b| b.week.cmp(&a.week));
+        items.sort_by_key(|i| std::cmp::Reverse(i.week));
         Ok(Listed::page_of(items, limit, cursor)?)
     }
 
@@ -333,7 +333,7 @@ impl Listings for MemoryStore {
             .into_iter()
             .filter(|s| s.worker_id == worker)
             .collect();
-        items.sort_by(|a, b| b.month.cmp(&a.month));
+        items.sort_by_key(|s| std::cmp::Reverse(s.month));
         Ok(Listed::page_of(items, limit, cursor)?)
     }
 
@@ -357,7 +357,7 @@ impl Listings for MemoryStore {
         cursor: Option<&str>,
     ) -> Result<Listed<Bonus>, BillingError> {
         let mut items = MemoryStore::bonuses(self);
-        items.sort_by(|a, b| b.granted_at.cmp(&a.granted_at));
+        items.sort_by_key(|b| std::cmp::Reverse(b.granted_at));
         Ok(Listed::page_of(items, limit, cursor)?)
     }
 
