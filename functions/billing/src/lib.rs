@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod memory;
 pub mod ports;
 pub mod statement;
+pub mod store;
 
 /// The name this context publishes under (`source` = `ates.billing`).
 pub const PRODUCER: &str = "billing";
