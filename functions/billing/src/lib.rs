@@ -7,7 +7,8 @@
 //! - [`invoice`]: a client's weekly invoice and its collection (plain Rust).
 //! - [`statement`]: a worker's monthly statement (plain Rust).
 //! - [`app`]: the use cases, one per event handler, schedule and command; [`ports`]: the
-//!   small ports they drive; `memory`: the in-memory store for tests (feature `testing`).
+//!   small ports they drive; [`api`]: the HTTP edge; [`store`]: the DynamoDB store; `memory`: the in-memory store for tests (feature `testing`).
+pub mod api;
 pub mod app;
 pub mod error;
 pub mod invoice;
