@@ -23,6 +23,7 @@ fn context(id: &str) -> &str {
         "Calculator",
         "Supplies",
         "Matching",
+        "Billing",
     ]
     .into_iter()
     .find(|c| id.starts_with(c))
@@ -163,6 +164,7 @@ fn each_context_is_a_nested_stack_and_the_root_holds_only_what_they_share() {
         "calculator",
         "supplies",
         "matching",
+        "billing",
     ]
     .iter()
     .map(|c| {

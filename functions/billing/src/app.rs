@@ -694,3 +694,27 @@ pub async fn revenue(
     }
     Ok(weeks.into_values().collect())
 }
+
+/// The clock's events billing follows (one consumer): a week's invoices, a month's statements.
+pub async fn on_clock(
+    store: &(impl Periods + Postings + Invoicing + Invoices + Statements),
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    match event.name.as_str() {
+        "Clock.WeekEnded" => issue_invoices(store, event, now).await,
+        "Clock.MonthEnded" => issue_statements(store, event, now).await,
+        _ => Ok(Outcome::NotConcerned),
+    }
+}
+
+/// Payments' events billing follows (one consumer): collections and salaries.
+pub async fn on_payment(
+    store: &(impl Invoices + Statements),
+    event: &Envelope,
+) -> Result<Outcome, ConsumeError> {
+    match event.name.as_str() {
+        "Payment.SalaryPaid" => record_salary(store, event).await,
+        _ => record_collection(store, event).await,
+    }
+}
