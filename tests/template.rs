@@ -25,6 +25,7 @@ fn context(id: &str) -> &str {
         "Matching",
         "Payments",
         "Reports",
+        "Billing",
     ]
     .into_iter()
     .find(|c| id.starts_with(c))
@@ -167,6 +168,7 @@ fn each_context_is_a_nested_stack_and_the_root_holds_only_what_they_share() {
         "matching",
         "payments",
         "reports",
+        "billing",
     ]
     .iter()
     .map(|c| {

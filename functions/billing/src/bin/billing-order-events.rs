@@ -1,0 +1,16 @@
+//! Lambda: `Order.SuccessInvoiced`, `Order.FailedInvoiced`, `Order.Cancelled`: the client's charge and the executor's share or fine, each posted once.
+use ates_billing::{app, store::Store};
+use ates_kernel::dynamo::Table;
+use ates_kernel::for_process;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    ates_kernel::logging::init();
+    let aws = ates_kernel::aws::load().await;
+    let store = for_process(Store::new(Table::from_env(&aws)?));
+    ates_kernel::lambda::serve_event_consumer(
+        &aws,
+        Box::new(move |event| Box::pin(async move { app::book_order(store, &event).await })),
+    )
+    .await
+}

@@ -1,0 +1,381 @@
+//! Billing's use cases on the in-memory store, one requirement at a time (SPEC M7).
+
+use ates_billing::app::{self, NewBonus, Request};
+use ates_billing::error::BillingError;
+use ates_billing::invoice::{invoice_id, InvoiceStatus};
+use ates_billing::ledger::Period;
+use ates_billing::memory::MemoryStore;
+use ates_kernel::contracts::billing::{decode_collection_requested, decode_invoice_issued};
+use ates_kernel::contracts::clock::{Month, Week, WeekEnded};
+use ates_kernel::contracts::orders::{OrderCancelled, OrderInvoiced, OrderSuccessInvoiced, Place};
+use ates_kernel::contracts::payments::{CollectionFailed, CollectionFailure};
+use ates_kernel::copies::sync_account;
+use ates_kernel::event::{Cause, Envelope};
+use ates_kernel::idempotency::IdempotencyKey;
+use ates_kernel::identity::{Refused, Role};
+use ates_kernel::inbox::Outcome;
+use ates_kernel::testing::{account, account_event, at, claims, event};
+use ates_kernel::usecase::Answer;
+use uuid::Uuid;
+
+fn approved(order: Uuid, client: Uuid, when: &str) -> Envelope {
+    let o = OrderInvoiced {
+        order_id: order,
+        version: 9,
+        places: vec![Place::Rated, Place::SuccessInvoiced],
+        client_id: client,
+        executor_id: Uuid::from_u128(77),
+        list_price_cents: 10_000,
+        value_cents: 9_500,
+        decided_by: Some(client),
+        reason: None,
+        at: at(when),
+    };
+    event("orders", &OrderSuccessInvoiced(o), at(when))
+}
+
+fn week_ended(week: &str) -> Envelope {
+    let week = Week::parse(week).unwrap();
+    let end = week
+        .sunday()
+        .succ_opt()
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
+    let ended = WeekEnded {
+        week,
+        time_zone: "UTC".into(),
+        started_at: week.monday().and_hms_opt(0, 0, 0).unwrap().and_utc(),
+        ended_at: end,
+    };
+    event("clock", &ended, end).once_for(&week.to_string())
+}
+
+#[tokio::test]
+async fn a_charge_after_its_week_was_invoiced_goes_to_the_next_week() {
+    let store = MemoryStore::default();
+    let client = Uuid::now_v7();
+    let (early, late) = (Uuid::now_v7(), Uuid::now_v7());
+    let end = at("2026-12-07T00:05:00Z");
+    app::book_order(&store, &approved(early, client, "2026-12-02T10:00:00Z"))
+        .await
+        .unwrap();
+    let outcome = app::issue_invoices(&store, &week_ended("2026-W49"), end).await;
+    assert_eq!(outcome.unwrap(), Outcome::Applied);
+    // The clock says it again: nothing more.
+    let again = app::issue_invoices(&store, &week_ended("2026-W49"), end).await;
+    assert_eq!(again.unwrap(), Outcome::Duplicate);
+    app::book_order(&store, &approved(late, client, "2026-12-06T23:00:00Z"))
+        .await
+        .unwrap();
+
+    let charge = |order: Uuid| {
+        store
+            .movements()
+            .into_iter()
+            .find(|m| m.key == format!("charge:{order}"))
+            .unwrap()
+    };
+    let w49 = Week::parse("2026-W49").unwrap();
+    assert_eq!(charge(early).period, Period::Week(w49));
+    assert_eq!(charge(late).period, Period::Week(w49.next()));
+    let issued: Vec<_> = store
+        .published()
+        .iter()
+        .filter(|e| e.name == "Billing.InvoiceIssued")
+        .map(|e| decode_invoice_issued(e).unwrap())
+        .collect();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(issued[0].total_cents, 9_500);
+    assert_eq!(issued[0].lines.len(), 1);
+    let requested: Vec<_> = store
+        .published()
+        .iter()
+        .filter(|e| e.name == "Billing.CollectionRequested")
+        .map(|e| decode_collection_requested(e).unwrap())
+        .collect();
+    assert_eq!((requested.len(), requested[0].attempt), (1, 1));
+}
+
+#[tokio::test]
+async fn an_order_cancelled_before_it_was_valued_costs_nothing() {
+    let store = MemoryStore::default();
+    let client = Uuid::now_v7();
+    let cancelled = OrderCancelled {
+        order_id: Uuid::now_v7(),
+        version: 2,
+        places: vec![Place::Cancelled],
+        client_id: client,
+        executor_id: None,
+        value_cents: None,
+        cancelled_by: client,
+        at: at("2026-12-02T10:00:00Z"),
+    };
+    let e = event("orders", &cancelled, cancelled.at);
+    assert_eq!(
+        app::book_order(&store, &e).await.unwrap(),
+        Outcome::NotConcerned
+    );
+    assert!(store.movements().is_empty());
+}
+
+#[tokio::test]
+async fn a_declined_collection_is_retried_once_per_attempt_when_due() {
+    let store = MemoryStore::default();
+    let client = Uuid::now_v7();
+    app::book_order(
+        &store,
+        &approved(Uuid::now_v7(), client, "2026-12-02T10:00:00Z"),
+    )
+    .await
+    .unwrap();
+    app::issue_invoices(&store, &week_ended("2026-W49"), at("2026-12-07T00:05:00Z"))
+        .await
+        .unwrap();
+    let invoice = invoice_id(client, Week::parse("2026-W49").unwrap());
+    let failed = CollectionFailed {
+        invoice_id: invoice,
+        client_id: client,
+        attempt: 1,
+        amount_cents: 9_500,
+        reason: CollectionFailure::NoCard,
+        failed_at: at("2026-12-07T01:00:00Z"),
+    };
+    let e = event("payments", &failed, failed.failed_at);
+    assert_eq!(
+        app::record_collection(&store, &e).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        app::record_collection(&store, &e).await.unwrap(),
+        Outcome::Duplicate
+    );
+    assert_eq!(
+        app::dun(&store, at("2026-12-08T00:59:00Z")).await.unwrap(),
+        0,
+        "not due yet"
+    );
+    assert_eq!(
+        app::dun(&store, at("2026-12-08T01:00:00Z")).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        app::dun(&store, at("2026-12-08T01:15:00Z")).await.unwrap(),
+        0,
+        "once"
+    );
+    let invoices = store.invoices();
+    assert_eq!(invoices[0].status, InvoiceStatus::Retrying);
+    let attempts: Vec<u32> = store
+        .published()
+        .iter()
+        .filter(|e| e.name == "Billing.CollectionRequested")
+        .map(|e| decode_collection_requested(e).unwrap().attempt)
+        .collect();
+    assert_eq!(attempts, vec![1, 2]);
+    assert!(
+        store
+            .movements()
+            .iter()
+            .all(|m| !m.key.starts_with("collection:")),
+        "no money moved"
+    );
+}
+
+struct Office {
+    store: MemoryStore,
+    manager: Uuid,
+    worker: Uuid,
+}
+
+async fn office() -> Office {
+    let store = MemoryStore::default();
+    let manager = account("Boss", Role::Manager);
+    let worker = account("Kiwi", Role::Worker);
+    for a in [&manager, &worker] {
+        sync_account(&store, &account_event(a)).await.unwrap();
+    }
+    Office {
+        store,
+        manager: manager.account_id,
+        worker: worker.account_id,
+    }
+}
+
+fn request(key: Option<&str>, manager: Uuid) -> Request {
+    Request {
+        cause: Cause::request("test"),
+        idempotency: key.map(|k| IdempotencyKey::new(&manager.to_string(), k).unwrap()),
+        now: at("2026-12-10T10:00:00Z"),
+    }
+}
+
+fn bonus(worker: Uuid, amount_cents: i64, reason: &str) -> NewBonus {
+    NewBonus {
+        worker_id: worker,
+        amount_cents,
+        reason: reason.into(),
+    }
+}
+
+#[tokio::test]
+async fn a_manager_grants_a_bonus_once_per_key() {
+    let o = office().await;
+    let boss = claims(o.manager, Role::Manager);
+    let new = bonus(o.worker, 5_000, "kept the kit tidy");
+    let first = app::grant_bonus(&o.store, &boss, &new, &request(Some("k1"), o.manager))
+        .await
+        .unwrap();
+    let Answer::Fresh(granted) = first else {
+        panic!("a fresh bonus")
+    };
+    assert_eq!(granted.month, Month::parse("2026-12").unwrap());
+    let again = app::grant_bonus(&o.store, &boss, &new, &request(Some("k1"), o.manager))
+        .await
+        .unwrap();
+    let Answer::Replayed(replay) = again else {
+        panic!("the first answer again")
+    };
+    assert!(replay.body.contains(&granted.bonus_id.to_string()));
+    let other = bonus(o.worker, 6_000, "kept the kit tidy");
+    let reused = app::grant_bonus(&o.store, &boss, &other, &request(Some("k1"), o.manager)).await;
+    assert!(matches!(reused, Err(BillingError::KeyReused)));
+    assert_eq!(o.store.bonuses().len(), 1);
+    let keys: Vec<String> = o.store.movements().into_iter().map(|m| m.key).collect();
+    assert_eq!(keys, vec![format!("bonus:{}", granted.bonus_id)]);
+}
+
+#[tokio::test]
+async fn a_bonus_above_the_cap_without_a_reason_or_for_no_worker_writes_nothing() {
+    let o = office().await;
+    let boss = claims(o.manager, Role::Manager);
+    for new in [
+        bonus(o.worker, 100_001, "too generous"),
+        bonus(o.worker, 0, "nothing"),
+        bonus(o.worker, 100, "   "),
+        bonus(o.worker, 100, &"x".repeat(501)),
+        bonus(o.manager, 100, "not a worker"),
+        bonus(Uuid::now_v7(), 100, "nobody"),
+    ] {
+        let refused = app::grant_bonus(&o.store, &boss, &new, &request(None, o.manager)).await;
+        assert!(matches!(refused, Err(BillingError::Invalid(_))), "{new:?}");
+    }
+    assert!(o.store.movements().is_empty() && o.store.bonuses().is_empty());
+}
+
+#[tokio::test]
+async fn only_managers_grant_bonuses() {
+    let o = office().await;
+    let worker = claims(o.worker, Role::Worker);
+    let new = bonus(o.worker, 100, "to myself");
+    let refused = app::grant_bonus(&o.store, &worker, &new, &request(None, o.worker)).await;
+    assert!(matches!(
+        refused,
+        Err(BillingError::Refused(Refused::NotAllowed(_)))
+    ));
+    assert!(o.store.bonuses().is_empty());
+}
+
+#[tokio::test]
+async fn an_invoice_is_read_by_its_client_and_the_bookkeepers_only() {
+    let store = MemoryStore::default();
+    let client = account("Client", Role::Client);
+    let stranger = account("Stranger", Role::Client);
+    let accountant = account("Counter", Role::Accountant);
+    for a in [&client, &stranger, &accountant] {
+        sync_account(&store, &account_event(a)).await.unwrap();
+    }
+    app::book_order(
+        &store,
+        &approved(Uuid::now_v7(), client.account_id, "2026-12-02T10:00:00Z"),
+    )
+    .await
+    .unwrap();
+    app::issue_invoices(&store, &week_ended("2026-W49"), at("2026-12-07T00:05:00Z"))
+        .await
+        .unwrap();
+    let id = invoice_id(client.account_id, Week::parse("2026-W49").unwrap());
+    let own = app::invoice(&store, &claims(client.account_id, Role::Client), id).await;
+    assert_eq!(own.unwrap().total_cents, 9_500);
+    let other = app::invoice(&store, &claims(stranger.account_id, Role::Client), id).await;
+    assert!(matches!(other, Err(BillingError::UnknownInvoice)));
+    let books = app::invoice(&store, &claims(accountant.account_id, Role::Accountant), id).await;
+    assert!(books.is_ok());
+    let mine = app::my_invoices(&store, &claims(client.account_id, Role::Client), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(mine.items.len(), 1);
+    let theirs = app::my_invoices(&store, &claims(stranger.account_id, Role::Client), 10, None)
+        .await
+        .unwrap();
+    assert!(theirs.items.is_empty());
+    let week = app::invoices(
+        &store,
+        &claims(accountant.account_id, Role::Accountant),
+        Week::parse("2026-W49"),
+        Some(InvoiceStatus::Open),
+        10,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(week.items.len(), 1);
+    let revenue = app::revenue(
+        &store,
+        &claims(accountant.account_id, Role::Accountant),
+        ates_kernel::testing::date("2026-11-30"),
+        ates_kernel::testing::date("2026-12-06"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(revenue.len(), 1);
+    assert_eq!(
+        (revenue[0].charged_cents, revenue[0].shares_cents),
+        (9_500, 6_000)
+    );
+    let refused = app::revenue(
+        &store,
+        &claims(client.account_id, Role::Client),
+        ates_kernel::testing::date("2026-11-30"),
+        ates_kernel::testing::date("2026-12-06"),
+    )
+    .await;
+    assert!(matches!(refused, Err(BillingError::Refused(_))));
+}
+
+#[tokio::test]
+async fn a_worker_sees_the_month_so_far() {
+    let o = office().await;
+    let boss = claims(o.manager, Role::Manager);
+    app::grant_bonus(
+        &o.store,
+        &boss,
+        &bonus(o.worker, 700, "helped"),
+        &request(None, o.manager),
+    )
+    .await
+    .unwrap();
+    let fine = ates_kernel::contracts::reports::Fine {
+        case_id: Uuid::now_v7(),
+        order_id: Uuid::now_v7(),
+        executor_id: o.worker,
+        list_price_cents: 1_000,
+        fined_at: at("2026-12-11T10:00:00Z"),
+    };
+    app::book_quality(&o.store, &event("reports", &fine, fine.fined_at))
+        .await
+        .unwrap();
+    let me = app::my_month(
+        &o.store,
+        &claims(o.worker, Role::Worker),
+        at("2026-12-12T00:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(me.month, Month::parse("2026-12").unwrap());
+    assert_eq!(
+        (me.bonuses_cents, me.fines_cents, me.expected_salary_cents),
+        (700, 400, 300)
+    );
+}
