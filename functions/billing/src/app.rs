@@ -20,7 +20,6 @@ use ates_kernel::contracts::reports::{decode_fine, decode_fine_waived};
 use ates_kernel::copies::AccountCopies;
 use ates_kernel::dynamo::Listed;
 use ates_kernel::event::{Cause, DomainEvent, Envelope, EventError};
-use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::usecase::{execute, execute_keyed, Answer, Attempt, Keyed};
@@ -394,13 +393,8 @@ pub async fn record_salary(
     .await
 }
 
-/// A command's context: why it happens, its idempotency key, and when.
-#[derive(Debug, Clone)]
-pub struct Request {
-    pub cause: Cause,
-    pub idempotency: Option<IdempotencyKey>,
-    pub now: DateTime<Utc>,
-}
+/// A command's context: why it happens, its idempotency key, and when (the kernel's).
+pub use ates_kernel::usecase::Request;
 
 /// `POST /billing/bonuses`, as sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
