@@ -1,6 +1,8 @@
 //! Support for the whole-system tests: the template as data, and (for end-to-end tests) a local
 //! stack of our own.
 
+pub mod market;
+
 use std::path::PathBuf;
 
 pub use ates_local::functions::{FunctionSpec, RouteAuth};
