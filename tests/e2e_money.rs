@@ -4,7 +4,8 @@
 //! pre-report waits for the slot, two hours away at least) take it to `report`; the client
 //! approves; the clock's schedule ends the week; billing invoices the client, payments collects
 //! the invoice from the card through the simulated acquirer, billing settles the order and
-//! orders marks it paid. The worker's month so far shows their share.
+//! orders marks it paid. The worker's month so far shows their share; the month's end issues
+//! their statement, and payments sends the salary through the (simulated) bank.
 //!
 //! Its own process, so its own stack: no other test ends this stack's weeks.
 
@@ -36,6 +37,18 @@ fn marked(order: &Value, place: &str) -> bool {
     order["places"]
         .as_array()
         .is_some_and(|places| places.iter().any(|p| p == place))
+}
+
+/// The clock's schedule fired at `day`'s midnight (UTC here): the day before it ends.
+fn end_day_at(stack: &Stack, day: chrono::NaiveDate) -> Value {
+    let (status, fired) = stack.call(
+        "POST",
+        &format!("/_local/schedules/ClockEndDayFunction/DayEnd/fire?at={day}T00:00:00Z"),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{fired}");
+    fired
 }
 
 #[test]
@@ -111,13 +124,12 @@ fn an_approved_order_is_invoiced_at_the_weeks_end_collected_from_the_card_and_pa
     // The schedule ends this week: at the next Monday's midnight (UTC here), Sunday's day ends.
     let today = Utc::now().date_naive();
     let monday = today + chrono::Days::new((7 - today.weekday().num_days_from_monday()).into());
-    let (status, fired) = stack.call(
-        "POST",
-        &format!("/_local/schedules/ClockEndDayFunction/DayEnd/fire?at={monday}T00:00:00Z"),
-        None,
-        None,
-    );
-    assert_eq!(status, 200, "{fired}");
+    // A month that ends before that Sunday ends first (the statement comes below).
+    let first_of_next_month = today.with_day(1).unwrap() + chrono::Months::new(1);
+    if first_of_next_month < monday {
+        end_day_at(stack, first_of_next_month);
+    }
+    let fired = end_day_at(stack, monday);
     let names: Vec<&str> = fired["response"]["events"]
         .as_array()
         .unwrap()
@@ -162,4 +174,59 @@ fn an_approved_order_is_invoiced_at_the_weeks_end_collected_from_the_card_and_pa
     let (status, month) = stack.call("GET", "/billing/me", Some(&kiwis_token), None);
     assert_eq!(status, 200, "{month}");
     assert_eq!(month["shares_cents"], 7_200, "{month}");
+
+    // The worker gives an IBAN; the schedule ends the month (after the week, if the month ends
+    // first: each at its own midnight, in order): the statement, and its salary through the bank.
+    let iban = json!({"iban": "DE89 3704 0044 0532 0130 00"});
+    let (status, details) = stack.call(
+        "PUT",
+        "/accounting/me/payout-details",
+        Some(&kiwis_token),
+        Some(&iban),
+    );
+    assert_eq!(status, 200, "{details}");
+    if first_of_next_month > monday {
+        end_day_at(stack, first_of_next_month);
+    }
+    let month_of_work = today.format("%Y-%m").to_string();
+    let statement = stack.eventually(90, "the statement's salary is paid", || {
+        let (status, page) = stack.call("GET", "/billing/me/statements", Some(&kiwis_token), None);
+        assert_eq!(status, 200, "{page}");
+        page["statements"]
+            .as_array()?
+            .iter()
+            .find(|s| s["month"] == month_of_work.as_str() && s["salary"] == "paid")
+            .cloned()
+    });
+    assert_eq!(
+        (
+            statement["shares_cents"].as_i64(),
+            statement["salary_cents"].as_i64()
+        ),
+        (Some(7_200), Some(7_200)),
+        "{statement}"
+    );
+    let (status, mine) = stack.call("GET", "/payments/me", Some(&kiwis_token), None);
+    assert_eq!(status, 200, "{mine}");
+    let salary_id = format!("salary:{kiwi}:{month_of_work}");
+    let salary = mine["payouts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["payout_id"] == salary_id.as_str())
+        .unwrap_or_else(|| panic!("{mine}"));
+    assert_eq!(
+        (salary["status"].as_str(), salary["sent_to"].as_str()),
+        (Some("posted"), Some("••••3000")),
+        "{mine}"
+    );
+    let confirmed = stack
+        .events()
+        .into_iter()
+        .filter(|e| {
+            e["detail-type"] == "Payment.SalaryPaid"
+                && e["detail"]["data"]["worker_id"] == kiwi.as_str()
+        })
+        .count();
+    assert_eq!(confirmed, 1, "confirmed once");
 }

@@ -71,7 +71,11 @@ fn a_client_keeps_a_card_on_file_a_refused_token_writes_nothing_and_only_the_las
     let (_, access) = client(stack, None);
     let (status, mine) = stack.call("GET", "/payments/me", Some(&access), None);
     assert_eq!(status, 200, "{mine}");
-    assert_eq!(mine, json!({"card": null, "payout_details": null}));
+    assert_eq!(
+        mine,
+        json!({"card": null, "payouts": [],
+               "payout_details": {"iban": null, "updated_at": null, "held_transfers": 0, "held_cents": 0}})
+    );
 
     let body = json!({"card_token": "tok_stolen"});
     let (status, refused) = stack.call("PUT", "/payments/me/card", Some(&access), Some(&body));
@@ -189,4 +193,57 @@ fn a_declined_card_and_no_card_fail_the_collection_by_name() {
     assert_eq!(status, 403);
     let (status, refused) = stack.call("GET", "/payments/collections", Some(&accountant), None);
     assert_eq!(status, 422, "{refused}");
+}
+
+/// The move of payout details from accounting (SPEC M7): the one-off hand-over runs (here, on an
+/// accounting table that kept none: nothing to hand over, and done), and details accounting
+/// hands over reach payments, which sends the worker's held payout to them through the bank.
+#[test]
+fn payout_details_handed_over_by_accounting_are_kept_and_release_what_waited_for_them() {
+    let stack = Stack::shared();
+    let (status, run) = stack.call(
+        "POST",
+        "/_local/functions/AccountingHandOverPayoutsFunction/invoke",
+        None,
+        Some(&json!({})),
+    );
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["cursor"], Value::Null, "one run: {run}");
+
+    let (worker_id, worker) = stack.employee(&stack.admin_token(), "worker");
+    let today = Utc::now().date_naive();
+    let payout_id = format!("payout:{worker_id}:{today}");
+    stack.publish(
+        "accounting",
+        "Payout.Made",
+        json!({
+            "payout_id": payout_id, "account_id": worker_id, "business_date": today,
+            "amount_cents": 4_600, "currency": "USD",
+            "paid_at": Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
+        }),
+    );
+    let held = stack.eventually(60, "the payout is held: no IBAN yet", || {
+        let (_, d) = stack.call("GET", "/accounting/me/payout-details", Some(&worker), None);
+        (d["held_transfers"] == 1).then_some(d)
+    });
+    assert_eq!(held["held_cents"], 4_600, "{held}");
+
+    stack.publish(
+        "accounting",
+        "PayoutDetails.HandedOver",
+        json!({"account_id": worker_id, "iban": "GB82WEST12345698765432",
+               "updated_at": "2026-11-19T10:00:00Z"}),
+    );
+    let sent = stack.eventually(60, "the payout is sent to the handed-over IBAN", || {
+        let (_, mine) = stack.call("GET", "/payments/me", Some(&worker), None);
+        (mine["payouts"][0]["status"] == "posted").then_some(mine)
+    });
+    assert_eq!(sent["payout_details"]["iban"], "••••5432", "{sent}");
+    assert_eq!(sent["payouts"][0]["sent_to"], "••••5432", "{sent}");
+    assert_eq!(
+        sent["payouts"][0]["payout_id"],
+        payout_id.as_str(),
+        "{sent}"
+    );
+    assert_eq!(sent["payout_details"]["held_transfers"], 0, "{sent}");
 }

@@ -289,6 +289,11 @@ pub const REGISTRY: &[(&str, u32, &str)] = &[
         include_str!("../../events/Payment.CollectionFailed/v1.schema.json"),
     ),
     (
+        "PayoutDetails.HandedOver",
+        1,
+        include_str!("../../events/PayoutDetails.HandedOver/v1.schema.json"),
+    ),
+    (
         "Payment.SalaryPaid",
         1,
         include_str!("../../events/Payment.SalaryPaid/v1.schema.json"),

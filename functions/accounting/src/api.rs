@@ -11,7 +11,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use uuid::Uuid;
 
-use crate::app::{self, Bank, LedgerStore};
+use crate::app::{self, LedgerStore};
 
 fn account_in_path(req: &Request) -> Result<Uuid, Problem> {
     Uuid::parse_str(&http::path_param(req, "account_id")?)
@@ -103,29 +103,4 @@ pub async fn close(store: &impl LedgerStore, req: Request) -> HttpResult {
     let date = date(http::path_param(&req, "date").ok(), "date")?;
     let report = app::close_report(store, &caller, date).await?;
     http::json(StatusCode::OK, &report)
-}
-
-/// `GET /accounting/me/payout-details`: the caller's IBAN, masked, and what waits for it.
-pub async fn my_payout_details(store: &impl LedgerStore, req: Request) -> HttpResult {
-    let me = http::claims(&req)?;
-    let details = app::payout_details(store, &me).await?;
-    http::json(StatusCode::OK, &details)
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewPayoutDetails {
-    iban: String,
-}
-
-/// `PUT /accounting/me/payout-details` `{iban}`: checked by its checksum; held payouts go now.
-pub async fn register_payout_details(
-    store: &impl LedgerStore,
-    bank: &impl Bank,
-    req: Request,
-) -> HttpResult {
-    let me = http::claims(&req)?;
-    let new: NewPayoutDetails = http::body(&req)?;
-    let view = app::register_payout_details(store, bank, &me, &new.iban, Utc::now()).await?;
-    http::json(StatusCode::OK, &view)
 }

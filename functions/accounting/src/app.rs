@@ -6,7 +6,9 @@
 //! `Capability<Bookkeepers>`, so they cannot be read for anyone else.
 
 use ates_kernel::calendar::Calendar;
-use ates_kernel::contracts::accounting::{PayoutMade, TaskPriced, CURRENCY};
+use ates_kernel::contracts::accounting::{
+    PayoutDetailsHandedOver, PayoutMade, TaskPriced, CURRENCY,
+};
 use ates_kernel::contracts::accounts::decode_account;
 use ates_kernel::contracts::clock::DayEnded;
 use ates_kernel::contracts::tasks::{
@@ -24,11 +26,11 @@ use uuid::Uuid;
 use crate::close::{may_start, Close, CloseStatus, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Entry, LedgerAccount, Movement, Task};
-use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
+use crate::payout::Leftover;
 pub use crate::ports::{
-    AccountProfiles, AuditLogs, BalanceListings, Bank, Booked, ClosePages, CloseReports,
-    CloseStarts, CompanyEarnings, DayEarnings, LedgerAccounts, LedgerStore, PayoutDetailsBook,
-    Posting, Postings, PricedTasks, Transfers,
+    AccountProfiles, AuditLogs, BalanceListings, Booked, ClosePages, CloseReports, CloseStarts,
+    CompanyEarnings, DayEarnings, LedgerAccounts, LedgerStore, PayoutHandover, Posting, Postings,
+    PricedTasks,
 };
 use crate::PRODUCER;
 use ates_kernel::copies::AccountCopies;
@@ -49,7 +51,6 @@ pub mod consumer {
     pub const CHARGE_FEE: &str = "accounting.charge-fee";
     pub const PAY_REWARD: &str = "accounting.pay-reward";
     pub const CLOSE_DAY: &str = "accounting.close-day";
-    pub const SEND_PAYOUT: &str = "accounting.send-payout";
 }
 
 fn poison(e: EventError) -> ConsumeError {
@@ -668,98 +669,73 @@ pub async fn close_report(
     })
 }
 
-/// A payout leaves through the payment port (`Payout.Made`): to the employee's bank details, or
-/// held until they give them. The bank takes a transfer once per payout id, so a redelivery
-/// after the bank took it but before it was recorded pays nothing twice.
-pub async fn send_payout(
-    store: &(impl PayoutDetailsBook + Transfers),
-    bank: &impl Bank,
-    event: &Envelope,
-    now: DateTime<Utc>,
-) -> Result<Outcome, ConsumeError> {
-    let payout: PayoutMade = event.decode().map_err(poison)?;
-    let held = Transfer {
-        payout_id: payout.payout_id,
-        account_id: payout.account_id,
-        business_date: payout.business_date,
-        amount_cents: payout.amount_cents,
-        status: TransferStatus::Held,
-        sent_to: None,
-        sent_at: None,
-    };
-    let transfer = match store.payout_details(payout.account_id).await? {
-        None => held,
-        Some(details) => {
-            bank.transfer(&held, &details.iban)
-                .await
-                .map_err(|e| ConsumeError::Retry(e.to_string()))?;
-            held.sent(&details.iban, now)
-        }
-    };
-    let committed = store
-        .record_transfer(&transfer, consumer::SEND_PAYOUT, event)
-        .await?;
-    tracing::info!(payout_id = %transfer.payout_id, status = ?transfer.status, ?committed, "payout transfer");
-    Ok(once(committed))
+/// A run of the hand-over: from `cursor` (none: the start), `limit` items read.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct HandoverRun {
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<usize>,
 }
 
-/// `GET /accounting/me/payout-details`: the IBAN masked, and what waits for it.
+/// What a run handed over, and where the next run starts (`None`: done).
 #[derive(Debug, Serialize)]
-pub struct PayoutDetailsView {
-    pub iban: Option<String>,
-    pub updated_at: Option<DateTime<Utc>>,
+pub struct HandoverPage {
+    pub details: usize,
     pub held_transfers: usize,
-    pub held_cents: i64,
+    pub cursor: Option<String>,
 }
 
-pub async fn payout_details(
-    store: &(impl AccountCopies + PayoutDetailsBook + Transfers),
-    me: &Claims,
-) -> Result<PayoutDetailsView, AccountingError> {
-    let me = me.caller(store).await?.account_id();
-    payout_details_of(store, me).await
-}
-
-async fn payout_details_of(
-    store: &(impl PayoutDetailsBook + Transfers),
-    me: Uuid,
-) -> Result<PayoutDetailsView, AccountingError> {
-    let details = store.payout_details(me).await?;
-    let held = store.held_transfers(me).await?;
-    Ok(PayoutDetailsView {
-        iban: details.as_ref().map(|d| d.iban.masked()),
-        updated_at: details.map(|d| d.updated_at),
-        held_transfers: held.len(),
-        held_cents: held.iter().map(|t| t.amount_cents).sum(),
-    })
-}
-
-/// `PUT /accounting/me/payout-details`: the caller's IBAN (checked by its checksum); transfers
-/// held for want of it are sent now. One that fails stays held and goes with the next change.
-pub async fn register_payout_details(
-    store: &(impl AccountCopies + PayoutDetailsBook + Transfers),
-    bank: &impl Bank,
-    me: &Claims,
-    iban: &str,
+/// SPEC M7's move, one page per run: accounting's payout details and held transfers handed to
+/// payments as events (`PayoutDetails.HandedOver`, `Payout.Made` again). Each event's id is
+/// derived from what it hands over, so a run repeated publishes nothing twice.
+pub async fn hand_over_payouts(
+    store: &impl PayoutHandover,
+    run: &HandoverRun,
     now: DateTime<Utc>,
-) -> Result<PayoutDetailsView, AccountingError> {
-    let me = me.caller(store).await?.account_id();
-    let iban = Iban::parse(iban).map_err(|e| AccountingError::Invalid(e.to_string()))?;
-    let details = PayoutDetails {
-        account_id: me,
-        iban: iban.clone(),
-        updated_at: now,
-    };
-    store.save_payout_details(&details).await?;
-    for held in store.held_transfers(me).await? {
-        match bank.transfer(&held, &iban).await {
-            Ok(()) => {
-                store.release_transfer(&held.sent(&iban, now)).await?;
+) -> Result<HandoverPage, AccountingError> {
+    let limit = run.limit.unwrap_or(500).clamp(1, 1000);
+    let page = store.payout_leftovers(limit, run.cursor.as_deref()).await?;
+    let cause = Cause::request("payout-hand-over");
+    let (mut details, mut held_transfers) = (0, 0);
+    let mut events = Vec::with_capacity(page.items.len());
+    for leftover in &page.items {
+        events.push(match leftover {
+            Leftover::Details(kept) => {
+                details += 1;
+                let handed = PayoutDetailsHandedOver {
+                    account_id: kept.account_id,
+                    iban: kept.iban.clone(),
+                    updated_at: kept.updated_at,
+                };
+                Envelope::wrap(PRODUCER, &handed, &cause, now)?
+                    .once_for(&format!("hand-over:details:{}", kept.account_id))
             }
-            Err(e) => {
-                tracing::warn!(payout_id = %held.payout_id, error = %e, "a held transfer stays held")
+            Leftover::Transfer(held) => {
+                held_transfers += 1;
+                let made = PayoutMade {
+                    payout_id: held.payout_id.clone(),
+                    account_id: held.account_id,
+                    business_date: held.business_date,
+                    amount_cents: held.amount_cents,
+                    currency: CURRENCY.to_owned(),
+                    paid_at: now,
+                };
+                Envelope::wrap(PRODUCER, &made, &cause, now)?
+                    .once_for(&format!("hand-over:{}", held.payout_id))
             }
-        }
+        });
     }
-    payout_details_of(store, me).await
+    store.hand_over(&events).await?;
+    tracing::info!(
+        details,
+        held_transfers,
+        done = page.next_cursor.is_none(),
+        "payouts handed over to payments"
+    );
+    Ok(HandoverPage {
+        details,
+        held_transfers,
+        cursor: page.next_cursor,
+    })
 }

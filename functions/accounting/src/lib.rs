@@ -4,15 +4,14 @@
 //!
 //! - [`ledger`]: prices, ledger accounts, postings and one account's close (plain Rust).
 //! - [`close`]: the close of a business day as a whole (plain Rust).
-//! - [`payout`]: bank details and the transfers of payouts (plain Rust).
+//! - [`payout`]: what accounting kept of payouts before payments took them over, for the
+//!   one-off hand-over (a day's payout is `Payout.Made`; payments sends it through the bank).
 //! - [`app`]: the use cases, one per event handler, job page and query; [`ports`]: the
 //!   small ports they drive, one per need ([`ports`]).
-//! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store;
-//!   [`bank`]: the payment port's adapter; `memory`: in-memory adapters for tests (feature
-//!   `testing`).
+//! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store; `memory`:
+//!   an in-memory store for tests (feature `testing`).
 pub mod api;
 pub mod app;
-pub mod bank;
 pub mod close;
 pub mod error;
 pub mod ledger;

@@ -4,11 +4,10 @@
 //! here is right there.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::Mutex;
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::copies::{AccountCopies, Locked};
-use ates_kernel::dynamo::StoreError;
+use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
 use ates_kernel::job::{Cursor, Page, PageCommit};
 use chrono::NaiveDate;
@@ -17,11 +16,11 @@ use uuid::Uuid;
 use crate::close::{Close, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Closing, Entry, LedgerAccount, Statement, Task};
-use crate::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
+use crate::payout::Leftover;
 use crate::ports::{
-    AccountPage, AccountProfiles, AuditLogs, BalanceListings, Bank, BankError, Booked, ClosePages,
-    CloseReports, CloseStarts, CompanyEarnings, DayEarnings, EntryPage, LedgerAccounts,
-    LedgerStore, PayoutDetailsBook, Posting, Postings, PricedTasks, Transfers,
+    AccountPage, AccountProfiles, AuditLogs, BalanceListings, Booked, ClosePages, CloseReports,
+    CloseStarts, CompanyEarnings, DayEarnings, EntryPage, LedgerAccounts, LedgerStore,
+    PayoutHandover, Posting, Postings, PricedTasks,
 };
 use crate::store::PAGE_SIZE;
 
@@ -38,8 +37,8 @@ struct State {
     pages: HashSet<String>,
     work: VecDeque<Page>,
     published: Vec<Envelope>,
-    details: HashMap<Uuid, PayoutDetails>,
-    transfers: BTreeMap<String, Transfer>,
+    /// What accounting kept of payouts before the move, for the hand-over to read.
+    leftovers: Vec<Leftover>,
     /// Closings left before the store starts failing (a crash mid-page), if set.
     closings_until_failure: Option<usize>,
 }
@@ -447,92 +446,30 @@ impl ClosePages for MemoryStore {
     }
 }
 
-impl PayoutDetailsBook for MemoryStore {
-    async fn payout_details(&self, account: Uuid) -> Result<Option<PayoutDetails>, StoreError> {
-        Ok(self.state.lock().details.get(&account).cloned())
-    }
-
-    async fn save_payout_details(&self, details: &PayoutDetails) -> Result<(), StoreError> {
-        self.state
-            .lock()
-            .details
-            .insert(details.account_id, details.clone());
-        Ok(())
+impl MemoryStore {
+    /// What accounting kept of payouts before the move (a test's history).
+    pub fn kept_before_the_move(&self, leftovers: Vec<Leftover>) {
+        self.state.lock().leftovers = leftovers;
     }
 }
 
-impl Transfers for MemoryStore {
-    async fn held_transfers(&self, account: Uuid) -> Result<Vec<Transfer>, StoreError> {
-        Ok(self
-            .state
-            .lock()
-            .transfers
-            .values()
-            .filter(|t| t.account_id == account && t.status == TransferStatus::Held)
-            .cloned()
-            .collect())
-    }
-
-    async fn record_transfer(
+impl PayoutHandover for MemoryStore {
+    async fn payout_leftovers(
         &self,
-        transfer: &Transfer,
-        consumer: &str,
-        event: &Envelope,
-    ) -> Result<Booked, StoreError> {
-        let mut state = self.state.lock();
-        if seen(&state, consumer, event) {
-            return Ok(Booked::Duplicate);
-        }
-        if state.transfers.contains_key(&transfer.payout_id) {
-            return Ok(Booked::AlreadyPosted);
-        }
-        state
-            .transfers
-            .insert(transfer.payout_id.clone(), transfer.clone());
-        state.inbox.insert((consumer.to_owned(), event.id));
-        Ok(Booked::Applied)
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<Leftover>, AccountingError> {
+        let leftovers = self.state.lock().leftovers.clone();
+        Ok(Listed::page_of(leftovers, limit, cursor)?)
     }
 
-    async fn release_transfer(&self, transfer: &Transfer) -> Result<bool, StoreError> {
-        let mut state = self.state.lock();
-        match state.transfers.get_mut(&transfer.payout_id) {
-            Some(held) if held.status == TransferStatus::Held => {
-                *held = transfer.clone();
-                Ok(true)
+    async fn hand_over(&self, events: &[Envelope]) -> Result<(), StoreError> {
+        let state = &mut *self.state.lock();
+        for event in events {
+            if !state.published.iter().any(|e| e.id == event.id) {
+                state.published.push(event.clone());
             }
-            _ => Ok(false),
         }
-    }
-}
-
-/// A bank for tests: records each transfer once per payout id, and can be told to refuse.
-#[derive(Default)]
-pub struct MemoryBank {
-    paid: Mutex<BTreeMap<String, (String, i64)>>,
-    refusing: Mutex<bool>,
-}
-
-impl MemoryBank {
-    /// What the bank paid: payout id -> (IBAN, cents).
-    pub fn paid(&self) -> BTreeMap<String, (String, i64)> {
-        self.paid.lock().expect("unpoisoned").clone()
-    }
-
-    pub fn refuse(&self, refusing: bool) {
-        *self.refusing.lock().expect("unpoisoned") = refusing;
-    }
-}
-
-impl Bank for MemoryBank {
-    async fn transfer(&self, transfer: &Transfer, to: &Iban) -> Result<(), BankError> {
-        if *self.refusing.lock().expect("unpoisoned") {
-            return Err(BankError("the bank is down".into()));
-        }
-        self.paid
-            .lock()
-            .expect("unpoisoned")
-            .entry(transfer.payout_id.clone())
-            .or_insert((to.as_str().to_owned(), transfer.amount_cents));
         Ok(())
     }
 }

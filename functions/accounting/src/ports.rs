@@ -1,5 +1,5 @@
 //! The ports the use cases drive: where accounting keeps its state, one small trait per need (a
-//! use case asks only for the ones it uses), [`LedgerStore`] for all of them, and the [`Bank`].
+//! use case asks only for the ones it uses), [`LedgerStore`] for all of them.
 //! The DynamoDB table (`store`) implements every one in a Lambda; `memory` is an in-memory one
 //! for tests.
 
@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::close::{Close, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Closing, Entry, LedgerAccount, Task};
-use crate::payout::{Iban, PayoutDetails, Transfer};
+use crate::payout::Leftover;
 
 /// What a consumer's write came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,37 +218,17 @@ pub trait ClosePages {
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
-/// Where an employee's payouts go (B5).
-pub trait PayoutDetailsBook {
-    fn payout_details(
+/// What accounting kept of payouts before payments took them (SPEC M7's move), read once.
+pub trait PayoutHandover {
+    /// One page of the kept payout details and held transfers, from `cursor`.
+    fn payout_leftovers(
         &self,
-        account: Uuid,
-    ) -> impl Future<Output = Result<Option<PayoutDetails>, StoreError>> + Send;
-    fn save_payout_details(
-        &self,
-        details: &PayoutDetails,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-}
-
-/// Payout transfers: sent, or held until the employee's payout details arrive (B5).
-pub trait Transfers {
-    /// An account's transfers still waiting for bank details.
-    fn held_transfers(
-        &self,
-        account: Uuid,
-    ) -> impl Future<Output = Result<Vec<Transfer>, StoreError>> + Send;
-    /// Records a payout's transfer, once per consumer and event (and once per payout).
-    fn record_transfer(
-        &self,
-        transfer: &Transfer,
-        consumer: &str,
-        event: &Envelope,
-    ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
-    /// Marks a held transfer sent; `false` if it was not held any more.
-    fn release_transfer(
-        &self,
-        transfer: &Transfer,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listed<Leftover>, AccountingError>> + Send;
+    /// Publishes `events` through the outbox, each once: one published before is left alone.
+    fn hand_over(&self, events: &[Envelope])
+        -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The accounting table, as the use cases need it: every port above and the kernel's copy of
@@ -268,21 +248,5 @@ pub trait LedgerStore:
     + CloseReports
     + CloseStarts
     + ClosePages
-    + PayoutDetailsBook
-    + Transfers
 {
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("the bank did not take the transfer: {0}")]
-pub struct BankError(pub String);
-
-/// The payment port (the customer's PaymentService): hands a payout to the bank. Idempotent by
-/// `payout_id`: a transfer handed over twice is paid once, as a bank's idempotency key does.
-pub trait Bank: Sync {
-    fn transfer(
-        &self,
-        transfer: &Transfer,
-        to: &Iban,
-    ) -> impl Future<Output = Result<(), BankError>> + Send;
 }

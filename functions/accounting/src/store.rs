@@ -8,9 +8,9 @@
 //! - `TASK#<id>` / `TASK`: a task's prices, title and jira id;
 //! - `EARNINGS#<shard>` / `<date>`: the company's fees, rewards and payouts of a business day,
 //!   spread over [`EARNINGS_SHARDS`] partitions by transaction, so no key is hot (B6);
-//! - `ACCOUNT#<id>` / `PAYOUT_DETAILS`: where its payouts go;
-//! - `ACCOUNT#<id>` / `TRANSFER#<payout id>`: a payout's transfer, held or sent;
-//! - `BANK#<payout id>` / `TRANSFER`: what the payment port's recorder handed on (`bank`);
+//! - `ACCOUNT#<id>` / `PAYOUT_DETAILS`, `ACCOUNT#<id>` / `TRANSFER#<payout id>`, `BANK#<payout
+//!   id>` / `TRANSFER`: what accounting kept of payouts before payments took them over; read
+//!   once by the hand-over (`payout`), written no more;
 //! - `COUNTER` / `ACCOUNTS`: how many ledger accounts exist (a close's total);
 //! - `JOB#<id>` / `JOB`: a day's close (the kernel's paged job, `kind` = close) with its totals;
 //! - `INBOX#<consumer>#<event id>` / `INBOX`: events consumed; `OUTBOX#…`: events and work.
@@ -34,11 +34,11 @@ use uuid::Uuid;
 use crate::close::{Close, CloseTotals};
 use crate::error::AccountingError;
 use crate::ledger::{Closing, Entry, LedgerAccount, Task};
-use crate::payout::{PayoutDetails, Transfer};
+use crate::payout::Leftover;
 use crate::ports::{
     AccountPage, AccountProfiles, AuditLogs, BalanceListings, Booked, ClosePages, CloseReports,
     CloseStarts, CompanyEarnings, DayEarnings, EntryPage, LedgerAccounts, LedgerStore,
-    PayoutDetailsBook, Posting, Postings, PricedTasks, Transfers,
+    PayoutHandover, Posting, Postings, PricedTasks,
 };
 
 /// Accounts a close page handles: each is its own transaction of up to 8 items.
@@ -529,80 +529,33 @@ impl ClosePages for Store {
     }
 }
 
-impl PayoutDetailsBook for Store {
-    async fn payout_details(&self, account: Uuid) -> Result<Option<PayoutDetails>, StoreError> {
-        self.table
-            .get_as(key(format!("ACCOUNT#{account}"), "PAYOUT_DETAILS"))
-            .await
-    }
-
-    async fn save_payout_details(&self, details: &PayoutDetails) -> Result<(), StoreError> {
-        let mut item = to_item(details);
-        item.extend(key(
-            format!("ACCOUNT#{}", details.account_id),
-            "PAYOUT_DETAILS",
-        ));
-        self.table
-            .client()
-            .put_item()
-            .table_name(self.name())
-            .set_item(Some(item))
-            .send()
-            .await?;
-        Ok(())
-    }
-}
-
-impl Transfers for Store {
-    async fn held_transfers(&self, account: Uuid) -> Result<Vec<Transfer>, StoreError> {
-        let out = self
-            .table
-            .client()
-            .query()
-            .table_name(self.name())
-            .key_condition_expression("pk = :pk AND begins_with(sk, :transfer)")
-            .filter_expression("#status = :held")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":pk", s(format!("ACCOUNT#{account}")))
-            .expression_attribute_values(":transfer", s("TRANSFER#"))
-            .expression_attribute_values(":held", s("held"))
-            .consistent_read(true)
-            .send()
-            .await?;
-        out.items().iter().map(from_item).collect()
-    }
-
-    async fn record_transfer(
+impl PayoutHandover for Store {
+    async fn payout_leftovers(
         &self,
-        transfer: &Transfer,
-        consumer: &str,
-        event: &Envelope,
-    ) -> Result<Booked, StoreError> {
-        let mut item = to_item(transfer);
-        item.extend(key(
-            format!("ACCOUNT#{}", transfer.account_id),
-            format!("TRANSFER#{}", transfer.payout_id),
-        ));
-        // The transfer is the payout's movement out: it exists once.
-        let transaction =
-            Transaction::new().with(MOVEMENT, self.table.put(item, "attribute_not_exists(pk)"));
-        self.commit(consumer, event, transaction).await
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<Leftover>, AccountingError> {
+        let scan = self
+            .table
+            .scan()
+            .filter_expression("sk = :details OR (begins_with(sk, :transfer) AND #status = :held)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":details", s("PAYOUT_DETAILS"))
+            .expression_attribute_values(":transfer", s("TRANSFER#"))
+            .expression_attribute_values(":held", s("held"));
+        self.table.scan_page(scan, limit, cursor).await
     }
 
-    async fn release_transfer(&self, transfer: &Transfer) -> Result<bool, StoreError> {
-        let mut item = to_item(transfer);
-        item.extend(key(
-            format!("ACCOUNT#{}", transfer.account_id),
-            format!("TRANSFER#{}", transfer.payout_id),
-        ));
-        // A held transfer has not been sent anywhere yet.
-        self.table
-            .put_if(
-                item,
-                "attribute_exists(pk) AND attribute_not_exists(sent_at)",
-                None,
-            )
-            .await
+    async fn hand_over(&self, events: &[Envelope]) -> Result<(), StoreError> {
+        for event in events {
+            // One record per event id: a second run finds it there and writes nothing.
+            let record = outbox::record(self.name(), event);
+            let put = record.put().expect("an outbox record is a put");
+            self.table
+                .put_if(put.item().clone(), "attribute_not_exists(pk)", None)
+                .await?;
+        }
+        Ok(())
     }
 }
 

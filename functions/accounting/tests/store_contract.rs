@@ -8,11 +8,9 @@ use std::collections::BTreeMap;
 
 use ates_accounting::close::{Close, CloseTotals};
 use ates_accounting::ledger::{Entry, LedgerAccount, Movement, Task, PARTITIONS};
-use ates_accounting::payout::{Iban, PayoutDetails, Transfer, TransferStatus};
 use ates_accounting::ports::{
     AccountProfiles, AuditLogs, BalanceListings, Booked, ClosePages, CloseReports, CloseStarts,
-    CompanyEarnings, DayEarnings, LedgerAccounts, PayoutDetailsBook, Posting, Postings,
-    PricedTasks, Transfers,
+    CompanyEarnings, DayEarnings, LedgerAccounts, Posting, Postings, PricedTasks,
 };
 use ates_accounting::store::PAGE_SIZE;
 use ates_kernel::contracts::accounts::AccountSnapshot;
@@ -37,7 +35,6 @@ ates_kernel::store_contracts!(
     a_partitions_accounts_are_paged_in_order_of_id,
     a_close_starts_once_and_each_page_commits_once,
     an_accounts_closing_writes_from_the_sequence_read,
-    payout_details_and_transfers_are_kept_and_released_once,
 );
 
 fn now() -> DateTime<Utc> {
@@ -770,86 +767,101 @@ async fn an_accounts_closing_writes_from_the_sequence_read<
     assert_eq!(store.account(mango).await.unwrap(), Some(closed));
 }
 
-fn transfer(account: Uuid, payout: &str, cents: i64) -> Transfer {
-    Transfer {
-        payout_id: payout.into(),
-        account_id: account,
-        business_date: date("2026-11-20"),
-        amount_cents: cents,
-        status: TransferStatus::Held,
-        sent_to: None,
-        sent_at: None,
-    }
-}
-
-async fn payout_details_and_transfers_are_kept_and_released_once<
-    S: PayoutDetailsBook + Transfers,
->(
-    store: &S,
-) {
+/// The hand-over reads what accounting kept of payouts before the move, as the old code wrote
+/// it (details; transfers held and sent; the recorder's lines), and publishes the details and
+/// the held transfers once, however often it runs, a page at a time.
+#[tokio::test]
+async fn the_payouts_kept_before_the_move_are_handed_over_once() {
+    use ates_kernel::dynamo::{key, n, s};
+    let (table, _emulator) = testing::shared_table("Accounting").await;
     let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
-    assert_eq!(store.payout_details(kiwi).await.unwrap(), None);
-    let details = PayoutDetails {
-        account_id: kiwi,
-        iban: Iban::parse("DE89 3704 0044 0532 0130 00").unwrap(),
-        updated_at: now(),
+    let item = |pk: String, sk: String, fields: &[(&str, &str)]| {
+        let mut item = key(pk, sk);
+        for (name, value) in fields {
+            item.insert((*name).to_owned(), s(*value));
+        }
+        item
     };
-    store.save_payout_details(&details).await.unwrap();
-    assert_eq!(
-        store.payout_details(kiwi).await.unwrap(),
-        Some(details.clone())
-    );
-    let changed = PayoutDetails {
-        iban: Iban::parse("GB82WEST12345698765432").unwrap(),
-        ..details
+    let transfer = |account: Uuid, payout: &str, status: &str| {
+        let mut t = item(
+            format!("ACCOUNT#{account}"),
+            format!("TRANSFER#{payout}"),
+            &[
+                ("payout_id", payout),
+                ("account_id", &account.to_string()),
+                ("business_date", "2026-11-20"),
+                ("status", status),
+            ],
+        );
+        t.insert("amount_cents".into(), n(700));
+        t
     };
-    store.save_payout_details(&changed).await.unwrap();
-    assert_eq!(
-        store.payout_details(kiwi).await.unwrap(),
-        Some(changed.clone())
-    );
-    assert_eq!(store.payout_details(mango).await.unwrap(), None);
-
-    assert!(store.held_transfers(kiwi).await.unwrap().is_empty());
-    let (b, a, c) = (
-        transfer(kiwi, "payout:b", 500),
-        transfer(kiwi, "payout:a", 700),
-        transfer(mango, "payout:c", 900),
-    );
-    let paid = event();
-    assert_eq!(
-        store.record_transfer(&b, CONSUMER, &paid).await.unwrap(),
-        Booked::Applied
-    );
-    assert_eq!(
-        store.record_transfer(&b, CONSUMER, &paid).await.unwrap(),
-        Booked::Duplicate
-    );
-    assert_eq!(
-        store.record_transfer(&b, CONSUMER, &event()).await.unwrap(),
-        Booked::AlreadyPosted,
-        "once per payout"
-    );
-    for t in [&a, &c] {
-        let booked = store.record_transfer(t, CONSUMER, &event()).await;
-        assert_eq!(booked.unwrap(), Booked::Applied);
+    let items = vec![
+        item(
+            format!("ACCOUNT#{kiwi}"),
+            "PAYOUT_DETAILS".into(),
+            &[
+                ("account_id", &kiwi.to_string()),
+                ("iban", "DE89370400440532013000"),
+                ("updated_at", "2026-11-19T10:00:00Z"),
+            ],
+        ),
+        transfer(mango, "payout:mango:2026-11-20", "held"),
+        transfer(kiwi, "payout:kiwi:2026-11-18", "sent"),
+        item("BANK#payout:kiwi:2026-11-18".into(), "TRANSFER".into(), &[]),
+    ];
+    for item in items {
+        assert!(table
+            .put_if(item, "attribute_not_exists(pk)", None)
+            .await
+            .unwrap());
     }
+    let store = ates_accounting::store::Store::new(table.clone());
+    let now = at("2026-12-06T12:00:00Z");
+    let mut handed = (0, 0);
+    for _ in 0..2 {
+        let mut run = ates_accounting::app::HandoverRun {
+            cursor: None,
+            limit: Some(1),
+        };
+        loop {
+            let page = ates_accounting::app::hand_over_payouts(&store, &run, now)
+                .await
+                .unwrap();
+            handed = (handed.0 + page.details, handed.1 + page.held_transfers);
+            match page.cursor {
+                Some(cursor) => run.cursor = Some(cursor),
+                None => break,
+            }
+        }
+    }
+    assert_eq!(handed, (2, 2), "each read on both runs");
+    // The table is this test's own: every outbox record in it is the hand-over's.
+    let records = table
+        .scan()
+        .filter_expression("sk = :outbox")
+        .expression_attribute_values(":outbox", s("OUTBOX"))
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .to_vec();
+    let mut published: Vec<(String, String)> = records
+        .iter()
+        .map(|r| {
+            let event: Envelope = serde_json::from_str(r["event"].as_s().unwrap()).unwrap();
+            let account = event.data["account_id"].as_str().unwrap().to_owned();
+            (event.name, account)
+        })
+        .collect();
+    published.sort();
+    let mut expected = vec![
+        ("Payout.Made".to_owned(), mango.to_string()),
+        ("PayoutDetails.HandedOver".to_owned(), kiwi.to_string()),
+    ];
+    expected.sort();
     assert_eq!(
-        store.held_transfers(kiwi).await.unwrap(),
-        vec![a.clone(), b.clone()],
-        "by payout id"
-    );
-    let sent = a.sent(&changed.iban, now());
-    assert!(store.release_transfer(&sent).await.unwrap());
-    assert!(!store.release_transfer(&sent).await.unwrap(), "sent once");
-    assert_eq!(store.held_transfers(kiwi).await.unwrap(), vec![b.clone()]);
-    assert_eq!(store.held_transfers(mango).await.unwrap(), vec![c]);
-    let unknown = transfer(kiwi, "payout:unknown", 1).sent(&changed.iban, now());
-    assert!(!store.release_transfer(&unknown).await.unwrap());
-    assert_eq!(store.held_transfers(kiwi).await.unwrap(), vec![b]);
-    assert_eq!(
-        store.record_transfer(&a, CONSUMER, &event()).await.unwrap(),
-        Booked::AlreadyPosted,
-        "a sent one is not held again"
+        published, expected,
+        "once each, though the runs read them twice"
     );
 }

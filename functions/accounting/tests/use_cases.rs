@@ -581,98 +581,65 @@ async fn a_clients_account_never_reaches_the_ledger() {
 }
 
 #[tokio::test]
-async fn a_payout_without_bank_details_is_held_and_sent_once_they_are_given() {
-    use ates_accounting::memory::MemoryBank;
-    let (store, bank) = (MemoryStore::default(), MemoryBank::default());
+async fn a_payout_is_published_for_payments_and_what_was_kept_before_the_move_is_handed_over_once()
+{
+    use ates_accounting::payout::{HeldTransfer, KeptDetails, Leftover};
+    let store = MemoryStore::default();
     let (rich, _) = a_day_of_work(&store).await;
     let earned = balances(&store)[&rich];
     deliver(&store, &day_ended("2026-11-20")).await.unwrap();
-    let now = at("2026-11-21T00:00:05Z");
-    run_close_pages(&store, now).await;
-    let payout = &published(&store, "Payout.Made")[0];
+    run_close_pages(&store, at("2026-11-21T00:00:05Z")).await;
+    let made = published(&store, "Payout.Made");
+    assert_eq!(
+        made.len(),
+        1,
+        "payments sends it: accounting publishes it once"
+    );
+    assert_eq!(made[0].data["amount_cents"], earned);
+
+    let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
+    store.kept_before_the_move(vec![
+        Leftover::Details(KeptDetails {
+            account_id: kiwi,
+            iban: "DE89370400440532013000".into(),
+            updated_at: at("2026-11-19T10:00:00Z"),
+        }),
+        Leftover::Transfer(HeldTransfer {
+            payout_id: format!("payout:{mango}:2026-11-18"),
+            account_id: mango,
+            business_date: date("2026-11-18"),
+            amount_cents: 900,
+        }),
+    ]);
+    let now = at("2026-12-06T12:00:00Z");
     for _ in 0..2 {
-        app::send_payout(&store, &bank, payout, now).await.unwrap();
+        let mut run = app::HandoverRun {
+            cursor: None,
+            limit: Some(1),
+        };
+        loop {
+            let page = app::hand_over_payouts(&store, &run, now).await.unwrap();
+            assert_eq!(page.details + page.held_transfers, 1, "a page of one");
+            match page.cursor {
+                Some(cursor) => run.cursor = Some(cursor),
+                None => break,
+            }
+        }
     }
-    assert!(bank.paid().is_empty(), "no details: held");
-    let view = app::payout_details(&store, &own_token(rich)).await.unwrap();
-    assert_eq!((view.held_transfers, view.held_cents), (1, earned));
-
-    let bad = app::register_payout_details(
-        &store,
-        &bank,
-        &own_token(rich),
-        "DE88370400440532013000",
-        now,
-    )
-    .await;
-    assert!(matches!(
-        bad,
-        Err(ates_accounting::error::AccountingError::Invalid(_))
-    ));
-    let view = app::register_payout_details(
-        &store,
-        &bank,
-        &own_token(rich),
-        "DE89 3704 0044 0532 0130 00",
-        now,
-    )
-    .await
-    .unwrap();
-    assert_eq!(view.iban.as_deref(), Some("••••3000"));
-    assert_eq!(view.held_transfers, 0);
-    let paid = bank.paid();
-    assert_eq!(paid.len(), 1);
+    let handed = published(&store, "PayoutDetails.HandedOver");
+    assert_eq!(handed.len(), 1, "once, though it ran twice");
+    assert_eq!(handed[0].data["iban"], "DE89370400440532013000");
+    let again = published(&store, "Payout.Made");
     assert_eq!(
-        paid.values().next().unwrap(),
-        &("DE89370400440532013000".to_owned(), earned)
-    );
-    // The event delivered again, and the details given again: still paid once.
-    app::send_payout(&store, &bank, payout, now).await.unwrap();
-    app::register_payout_details(
-        &store,
-        &bank,
-        &own_token(rich),
-        "DE89370400440532013000",
-        now,
-    )
-    .await
-    .unwrap();
-    assert_eq!(bank.paid().len(), 1);
-}
-
-#[tokio::test]
-async fn a_payout_with_bank_details_goes_at_once_and_a_bank_failure_is_retried() {
-    use ates_accounting::memory::MemoryBank;
-    let (store, bank) = (MemoryStore::default(), MemoryBank::default());
-    let (rich, _) = a_day_of_work(&store).await;
-    let now = at("2026-11-21T00:00:05Z");
-    app::register_payout_details(
-        &store,
-        &bank,
-        &own_token(rich),
-        "GB82WEST12345698765432",
-        now,
-    )
-    .await
-    .unwrap();
-    deliver(&store, &day_ended("2026-11-20")).await.unwrap();
-    run_close_pages(&store, now).await;
-    let payout = &published(&store, "Payout.Made")[0];
-    bank.refuse(true);
-    assert!(matches!(
-        app::send_payout(&store, &bank, payout, now).await,
-        Err(ConsumeError::Retry(_))
-    ));
-    bank.refuse(false);
-    assert_eq!(
-        app::send_payout(&store, &bank, payout, now).await.unwrap(),
-        Outcome::Applied
+        again.len(),
+        2,
+        "the held transfer's payout, once more for payments"
     );
     assert_eq!(
-        app::send_payout(&store, &bank, payout, now).await.unwrap(),
-        Outcome::Duplicate
+        again[1].data["payout_id"],
+        format!("payout:{mango}:2026-11-18")
     );
-    assert_eq!(bank.paid().len(), 1);
+    assert_eq!(again[1].data["amount_cents"], 900);
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ pub enum PaymentsError {
     #[error(transparent)]
     Refused(#[from] ates_kernel::identity::Refused),
     #[error(transparent)]
-    Acquirer(#[from] crate::ports::Unreachable),
+    Partner(#[from] crate::ports::Unreachable),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -35,7 +35,7 @@ impl From<PaymentsError> for Problem {
             Invalid(_) | CardRefused { .. } => Problem::invalid(detail),
             ChangedMeanwhile => Problem::conflict(detail),
             Refused(refused) => refused.into(),
-            Acquirer(_) | Store(_) | Event(_) => Problem::internal(detail),
+            Partner(_) | Store(_) | Event(_) => Problem::internal(detail),
         }
     }
 }

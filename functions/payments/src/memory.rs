@@ -3,7 +3,7 @@
 //! not exist yet, the version read), so a use case that is right here is right there. An
 //! acquirer the tests steer answers as the simulated one does, keeps every charge by its
 //! idempotency key, and can lose its answer once after charging (a crash between the charge and
-//! the commit).
+//! the commit). A bank the tests steer does the same for transfers.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,14 +15,21 @@ use ates_kernel::event::Envelope;
 use uuid::Uuid;
 
 use crate::acquirer::SimulatedAcquirer;
+use crate::bank::SimulatedBank;
 use crate::card::Card;
 use crate::collection::{Charge, Collection};
-use crate::ports::{Acquirer, Cards, Collections, PaymentsStore, Saved, Unreachable, Verification};
+use crate::payout::{Iban, Payout, PayoutDetails, Transfer};
+use crate::ports::{
+    Acquirer, Bank, Cards, Collections, PaymentsStore, PayoutDetailsBook, Payouts, Saved,
+    Unreachable, Verification,
+};
 
 #[derive(Default)]
 struct State {
     cards: HashMap<Uuid, Card>,
     collections: BTreeMap<(Uuid, u32), Collection>,
+    details: HashMap<Uuid, PayoutDetails>,
+    payouts: BTreeMap<(Uuid, String), Payout>,
     published: Vec<Envelope>,
 }
 
@@ -118,6 +125,73 @@ impl Collections for MemoryStore {
     }
 }
 
+impl PayoutDetailsBook for MemoryStore {
+    async fn payout_details(&self, account_id: Uuid) -> Result<Option<PayoutDetails>, StoreError> {
+        Ok(self.state.lock().details.get(&account_id).cloned())
+    }
+
+    async fn keep_payout_details(&self, details: &PayoutDetails) -> Result<(), StoreError> {
+        self.state
+            .lock()
+            .details
+            .insert(details.account_id, details.clone());
+        Ok(())
+    }
+}
+
+impl Payouts for MemoryStore {
+    async fn payout(
+        &self,
+        account_id: Uuid,
+        payout_id: &str,
+    ) -> Result<Option<Payout>, StoreError> {
+        Ok(self
+            .state
+            .lock()
+            .payouts
+            .get(&(account_id, payout_id.to_owned()))
+            .cloned())
+    }
+
+    async fn payouts_of(&self, account_id: Uuid) -> Result<Vec<Payout>, StoreError> {
+        Ok(self
+            .state
+            .lock()
+            .payouts
+            .iter()
+            .filter(|((account, _), _)| *account == account_id)
+            .map(|(_, p)| p.clone())
+            .collect())
+    }
+
+    async fn add_payout(&self, payout: &Payout, events: &[Envelope]) -> Result<Saved, StoreError> {
+        let state = &mut *self.state.lock();
+        let key = (payout.account_id, payout.payout_id.clone());
+        if state.payouts.contains_key(&key) {
+            return Ok(Saved::Stale);
+        }
+        state.payouts.insert(key, payout.clone());
+        state.published.extend(events.iter().cloned());
+        Ok(Saved::Done)
+    }
+
+    async fn change_payout(
+        &self,
+        before: &Payout,
+        after: &Payout,
+        events: &[Envelope],
+    ) -> Result<Saved, StoreError> {
+        let state = &mut *self.state.lock();
+        let key = (before.account_id, before.payout_id.clone());
+        if state.payouts.get(&key).map(|p| p.version) != Some(before.version) {
+            return Ok(Saved::Stale);
+        }
+        state.payouts.insert(key, after.clone());
+        state.published.extend(events.iter().cloned());
+        Ok(Saved::Done)
+    }
+}
+
 /// One charge the acquirer made: what it was asked and what it answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Charged {
@@ -196,6 +270,83 @@ impl Acquirer for FakeAcquirer {
         };
         if self.lose_next_answer.swap(false, Ordering::SeqCst) {
             return Err(Unreachable("the answer was lost after the charge".into()));
+        }
+        Ok(answer)
+    }
+}
+
+/// One transfer the bank made (or refused): where to, how much, and its answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub iban: String,
+    pub amount_cents: i64,
+    pub answer: Transfer,
+}
+
+/// A bank the tests steer: the simulated bank's answers, each transfer kept by its idempotency
+/// key (a key seen before answers the first transfer again and sends nothing).
+#[derive(Default)]
+pub struct FakeBank {
+    transfers: Mutex<BTreeMap<String, Sent>>,
+    lose_next_answer: AtomicBool,
+    unreachable: AtomicBool,
+}
+
+impl FakeBank {
+    /// Every transfer, by idempotency key: money sent once per key.
+    pub fn transfers(&self) -> BTreeMap<String, Sent> {
+        self.transfers
+            .lock()
+            .expect("no test panicked holding the lock")
+            .clone()
+    }
+
+    /// What the bank sent (refusals left out), in cents.
+    pub fn sent_cents(&self) -> i64 {
+        self.transfers()
+            .values()
+            .filter(|t| matches!(t.answer, Transfer::Sent { .. }))
+            .map(|t| t.amount_cents)
+            .sum()
+    }
+
+    /// The next transfer is made, but its answer never reaches payments.
+    pub fn lose_the_next_answer(&self) {
+        self.lose_next_answer.store(true, Ordering::SeqCst);
+    }
+
+    /// From now on the bank cannot be reached (`true`), or can (`false`).
+    pub fn unreachable(&self, down: bool) {
+        self.unreachable.store(down, Ordering::SeqCst);
+    }
+}
+
+impl Bank for FakeBank {
+    async fn transfer(
+        &self,
+        to: &Iban,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> Result<Transfer, Unreachable> {
+        if self.unreachable.load(Ordering::SeqCst) {
+            return Err(Unreachable("the bank is down".into()));
+        }
+        let answer = {
+            let mut transfers = self
+                .transfers
+                .lock()
+                .expect("no test panicked holding the lock");
+            let sent = transfers
+                .entry(idempotency_key.to_owned())
+                .or_insert_with(|| Sent {
+                    iban: to.as_str().to_owned(),
+                    amount_cents,
+                    answer: SimulatedBank::answer(to, idempotency_key),
+                });
+            sent.answer.clone()
+        };
+        if self.lose_next_answer.swap(false, Ordering::SeqCst) {
+            return Err(Unreachable("the answer was lost after the transfer".into()));
         }
         Ok(answer)
     }

@@ -1,7 +1,8 @@
 //! The ports the use cases drive, one small trait per need: the cards on file, the
-//! collections, the copy of accounts, and the acquirer. The DynamoDB table (`store`) implements
-//! every store port in a Lambda; `memory` does in tests. The acquirer's adapter is
-//! `acquirer::SimulatedAcquirer` (the only one until a real acquirer is chosen).
+//! collections, the payout details and payouts, the copy of accounts, the acquirer and the bank.
+//! The DynamoDB table (`store`) implements every store port in a Lambda; `memory` does in tests.
+//! The partners' adapters are `acquirer::SimulatedAcquirer` and `bank::SimulatedBank` (the only
+//! ones until real partners are chosen).
 
 use std::future::Future;
 
@@ -13,6 +14,7 @@ use crate::card::Card;
 pub use crate::card::CardDetails;
 pub use crate::collection::Charge;
 use crate::collection::Collection;
+use crate::payout::{Iban, Payout, PayoutDetails, Transfer};
 
 /// A write answers the kernel's `Saved`.
 pub use ates_kernel::usecase::Saved;
@@ -60,12 +62,57 @@ pub trait Collections: Sync {
     ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
 }
 
-/// Everything a payments store is.
-pub trait PaymentsStore: Cards + Collections + ates_kernel::copies::KeepsAccountCopies {}
+/// Where employees' money goes: one IBAN per account, the newest replacing the last.
+pub trait PayoutDetailsBook: Sync {
+    fn payout_details(
+        &self,
+        account_id: Uuid,
+    ) -> impl Future<Output = Result<Option<PayoutDetails>, StoreError>> + Send;
+    fn keep_payout_details(
+        &self,
+        details: &PayoutDetails,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
 
-/// The acquirer could not be asked (or its answer was lost): ask again, with the same key.
+/// The payouts, keyed by their id under their account; each write is the payout and its
+/// events, together or not at all.
+pub trait Payouts: Sync {
+    fn payout(
+        &self,
+        account_id: Uuid,
+        payout_id: &str,
+    ) -> impl Future<Output = Result<Option<Payout>, StoreError>> + Send;
+    /// An account's payouts, oldest key first.
+    fn payouts_of(
+        &self,
+        account_id: Uuid,
+    ) -> impl Future<Output = Result<Vec<Payout>, StoreError>> + Send;
+    /// A new payout with its events, if there is none of its id yet; `Stale` otherwise.
+    fn add_payout(
+        &self,
+        payout: &Payout,
+        events: &[Envelope],
+    ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
+    /// `after` with its events, if the stored payout is still `before` (by version); `Stale`
+    /// otherwise (nothing written).
+    fn change_payout(
+        &self,
+        before: &Payout,
+        after: &Payout,
+        events: &[Envelope],
+    ) -> impl Future<Output = Result<Saved, StoreError>> + Send;
+}
+
+/// Everything a payments store is.
+pub trait PaymentsStore:
+    Cards + Collections + PayoutDetailsBook + Payouts + ates_kernel::copies::KeepsAccountCopies
+{
+}
+
+/// A partner (the acquirer, the bank) could not be asked, or its answer was lost: ask again,
+/// with the same key.
 #[derive(Debug, thiserror::Error)]
-#[error("the acquirer did not answer: {0}")]
+#[error("the partner did not answer: {0}")]
 pub struct Unreachable(pub String);
 
 /// What the acquirer says of a card token.
@@ -87,4 +134,15 @@ pub trait Acquirer: Sync {
         amount_cents: i64,
         idempotency_key: &str,
     ) -> impl Future<Output = Result<Charge, Unreachable>> + Send;
+}
+
+/// The bank (seed 004's PaymentService's other partner): sends money to an IBAN. A transfer
+/// under an idempotency key it has seen answers what the first one did and sends nothing again.
+pub trait Bank: Sync {
+    fn transfer(
+        &self,
+        to: &Iban,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> impl Future<Output = Result<Transfer, Unreachable>> + Send;
 }

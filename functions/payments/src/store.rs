@@ -4,29 +4,32 @@
 //! - `INVOICE#<invoice id>` / `COLLECTION#<attempt, 10 digits>`: one attempt at collecting the
 //!   invoice (`collection_id` `invoice:<invoice id>:<attempt>`, the acquirer's idempotency key);
 //!   an invoice's collections are its partition, read in one query (no index);
+//! - `ACCOUNT#<id>` / `PAYOUT_DETAILS`: where the account's payouts go (its IBAN);
+//! - `ACCOUNT#<id>` / `PAYOUT#<payout id>`: a payout to the account (`payout:<account>:<date>`
+//!   or `salary:<worker>:<month>`), held, pending or posted; an account's payouts are one query;
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account (who calls);
 //! - `INBOX#payments.sync-account#<event id>` / `INBOX`: account events applied;
 //! - `OUTBOX#<event id>` / `OUTBOX`: events to publish.
 //!
-//! Every write of a collection is one transaction of named items, with its events; no clock is
-//! read here.
+//! Every write of a collection or a payout is one transaction of named items, with its events;
+//! no clock is read here.
 
 use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{from_item, key, n, to_item, Item, StoreError, Table, Transaction};
 use ates_kernel::event::Envelope;
 use ates_kernel::{idempotency, outbox};
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use uuid::Uuid;
 
 use crate::card::Card;
 use crate::collection::Collection;
-use crate::ports::{Cards, Collections, PaymentsStore, Saved};
+use crate::payout::{Payout, PayoutDetails};
+use crate::ports::{Cards, Collections, PaymentsStore, PayoutDetailsBook, Payouts, Saved};
 
 /// The inbox name of the account-copy consumer.
 const SYNC_ACCOUNT: &str = "payments.sync-account";
 
-/// The name of a transaction's collection item, whose condition means "read again".
-const COLLECTION: &str = "collection";
+/// The name of a transaction's collection or payout item, whose condition means "read again".
+const STATE: &str = "state";
 
 fn card_key(client_id: Uuid) -> Item {
     key(format!("CARD#{client_id}"), "CARD")
@@ -45,6 +48,23 @@ fn collection_item(collection: &Collection) -> Item {
     item
 }
 
+fn details_key(account_id: Uuid) -> Item {
+    key(format!("ACCOUNT#{account_id}"), "PAYOUT_DETAILS")
+}
+
+fn payout_key(account_id: Uuid, payout_id: &str) -> Item {
+    key(
+        format!("ACCOUNT#{account_id}"),
+        format!("PAYOUT#{payout_id}"),
+    )
+}
+
+fn payout_item(payout: &Payout) -> Item {
+    let mut item = to_item(payout);
+    item.extend(payout_key(payout.account_id, &payout.payout_id));
+    item
+}
+
 pub struct Store {
     table: Table,
 }
@@ -54,30 +74,27 @@ impl Store {
         Store { table }
     }
 
-    /// `collection` written if `condition` holds, with the events, in one transaction.
+    /// `item` (a collection or a payout) written if `condition` holds, with the events, in one
+    /// transaction.
     async fn commit(
         &self,
-        collection: &Collection,
+        item: Item,
         condition: &str,
         version: Option<u64>,
         events: &[Envelope],
     ) -> Result<Saved, StoreError> {
-        let mut put = Put::builder()
-            .table_name(self.table.name())
-            .set_item(Some(collection_item(collection)))
-            .condition_expression(condition);
-        if let Some(version) = version {
-            put = put.expression_attribute_values(":version", n(version));
-        }
-        let put = put.build().expect("table, item and condition are set");
-        let mut transaction =
-            Transaction::new().with(COLLECTION, TransactWriteItem::builder().put(put).build());
+        let values = version.map(|v| (":version", n(v)));
+        let mut transaction = Transaction::new().with(
+            STATE,
+            self.table
+                .put_item(item, Some(condition), values.as_slice()),
+        );
         transaction.add_all(
             outbox::OUTBOX,
             events.iter().map(|e| outbox::record(self.table.name(), e)),
         );
         // No write here is keyed by a caller, and no clock is read: the key's time is never used.
-        idempotency::commit(&self.table, transaction, None, 0, &[COLLECTION]).await
+        idempotency::commit(&self.table, transaction, None, 0, &[STATE]).await
     }
 }
 
@@ -149,8 +166,13 @@ impl Collections for Store {
         collection: &Collection,
         events: &[Envelope],
     ) -> Result<Saved, StoreError> {
-        self.commit(collection, "attribute_not_exists(pk)", None, events)
-            .await
+        self.commit(
+            collection_item(collection),
+            "attribute_not_exists(pk)",
+            None,
+            events,
+        )
+        .await
     }
 
     async fn change_collection(
@@ -159,7 +181,76 @@ impl Collections for Store {
         after: &Collection,
         events: &[Envelope],
     ) -> Result<Saved, StoreError> {
-        self.commit(after, "version = :version", Some(before.version), events)
-            .await
+        self.commit(
+            collection_item(after),
+            "version = :version",
+            Some(before.version),
+            events,
+        )
+        .await
+    }
+}
+
+impl PayoutDetailsBook for Store {
+    async fn payout_details(&self, account_id: Uuid) -> Result<Option<PayoutDetails>, StoreError> {
+        self.table.get_as(details_key(account_id)).await
+    }
+
+    async fn keep_payout_details(&self, details: &PayoutDetails) -> Result<(), StoreError> {
+        let mut item = to_item(details);
+        item.extend(details_key(details.account_id));
+        // The newest details replace the last: no condition.
+        self.table
+            .client()
+            .put_item()
+            .table_name(self.table.name())
+            .set_item(Some(item))
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+impl Payouts for Store {
+    async fn payout(
+        &self,
+        account_id: Uuid,
+        payout_id: &str,
+    ) -> Result<Option<Payout>, StoreError> {
+        self.table.get_as(payout_key(account_id, payout_id)).await
+    }
+
+    async fn payouts_of(&self, account_id: Uuid) -> Result<Vec<Payout>, StoreError> {
+        // `~` sorts after every character of a payout id.
+        let items = self
+            .table
+            .query_between(&format!("ACCOUNT#{account_id}"), "PAYOUT#", "PAYOUT#~")
+            .await?;
+        items.iter().map(from_item).collect()
+    }
+
+    async fn add_payout(&self, payout: &Payout, events: &[Envelope]) -> Result<Saved, StoreError> {
+        self.commit(
+            payout_item(payout),
+            "attribute_not_exists(pk)",
+            None,
+            events,
+        )
+        .await
+    }
+
+    async fn change_payout(
+        &self,
+        before: &Payout,
+        after: &Payout,
+        events: &[Envelope],
+    ) -> Result<Saved, StoreError> {
+        self.commit(
+            payout_item(after),
+            "version = :version",
+            Some(before.version),
+            events,
+        )
+        .await
     }
 }

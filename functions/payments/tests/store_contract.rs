@@ -6,7 +6,8 @@ use ates_kernel::contracts::billing::CollectionRequested;
 use ates_kernel::testing::{account_copies_move_only_forward, at};
 use ates_payments::card::{Card, CardDetails, CardToken};
 use ates_payments::collection::{Charge, Collection, Opened, Status, ValidRequest};
-use ates_payments::ports::{Cards, Collections, Saved};
+use ates_payments::payout::{Iban, Payout, PayoutDetails, Purpose, Request};
+use ates_payments::ports::{Cards, Collections, PayoutDetailsBook, Payouts, Saved};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -18,6 +19,8 @@ ates_kernel::store_contracts!(
     a_collection_is_added_once,
     a_collection_changes_only_from_the_version_read,
     an_invoices_collections_are_read_by_attempt,
+    payout_details_are_kept_one_per_account_the_newest_replacing_the_last,
+    a_payout_is_added_once_and_changes_only_from_the_version_read,
     account_copies_move_only_forward,
 );
 
@@ -151,4 +154,87 @@ async fn an_invoices_collections_are_read_by_attempt<S: Collections>(store: &S) 
     let found = store.collections_of(other).await.unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].invoice_id, other);
+}
+
+async fn payout_details_are_kept_one_per_account_the_newest_replacing_the_last<
+    S: PayoutDetailsBook,
+>(
+    store: &S,
+) {
+    let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
+    assert_eq!(store.payout_details(kiwi).await.unwrap(), None);
+    let details = PayoutDetails {
+        account_id: kiwi,
+        iban: Iban::parse("DE89 3704 0044 0532 0130 00").unwrap(),
+        updated_at: now(),
+    };
+    store.keep_payout_details(&details).await.unwrap();
+    assert_eq!(
+        store.payout_details(kiwi).await.unwrap(),
+        Some(details.clone())
+    );
+    let changed = PayoutDetails {
+        iban: Iban::parse("GB82WEST12345698765432").unwrap(),
+        ..details
+    };
+    store.keep_payout_details(&changed).await.unwrap();
+    assert_eq!(store.payout_details(kiwi).await.unwrap(), Some(changed));
+    assert_eq!(store.payout_details(mango).await.unwrap(), None);
+}
+
+fn held(account_id: Uuid, payout_id: &str) -> Payout {
+    let request = Request {
+        payout_id: payout_id.into(),
+        account_id,
+        amount_cents: 700,
+        purpose: Purpose::DailyPayout {
+            business_date: "2026-12-05".parse().unwrap(),
+        },
+    };
+    Payout::open(request, None, now())
+}
+
+async fn a_payout_is_added_once_and_changes_only_from_the_version_read<S: Payouts>(store: &S) {
+    let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
+    let (b, a, c) = (
+        held(kiwi, "payout:kiwi:2026-12-05"),
+        held(kiwi, "payout:kiwi:2026-12-04"),
+        held(mango, "salary:mango:2026-11"),
+    );
+    assert_eq!(store.payout(kiwi, &b.payout_id).await.unwrap(), None);
+    assert_eq!(store.add_payout(&b, &[]).await.unwrap(), Saved::Done);
+    assert_eq!(
+        store.add_payout(&b, &[]).await.unwrap(),
+        Saved::Stale,
+        "once"
+    );
+    for p in [&a, &c] {
+        assert_eq!(store.add_payout(p, &[]).await.unwrap(), Saved::Done);
+    }
+    assert_eq!(
+        store.payout(kiwi, &b.payout_id).await.unwrap(),
+        Some(b.clone())
+    );
+    assert_eq!(
+        store.payouts_of(kiwi).await.unwrap(),
+        vec![a.clone(), b.clone()],
+        "the account's, by id"
+    );
+    assert_eq!(store.payouts_of(mango).await.unwrap(), vec![c]);
+
+    let iban = Iban::parse("DE89370400440532013000").unwrap();
+    let pending = b.release(&iban).unwrap();
+    assert_eq!(
+        store.change_payout(&b, &pending, &[]).await.unwrap(),
+        Saved::Done
+    );
+    assert_eq!(
+        store.change_payout(&b, &pending, &[]).await.unwrap(),
+        Saved::Stale,
+        "from the version read only"
+    );
+    assert_eq!(
+        store.payout(kiwi, &b.payout_id).await.unwrap(),
+        Some(pending)
+    );
 }

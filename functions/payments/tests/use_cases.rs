@@ -1,6 +1,9 @@
 //! Payments' use cases on the in-memory store, with an acquirer the tests steer: the card on
 //! file (kept, replaced, refused with nothing written), collections approved, declined and
-//! without a card, duplicates, and the crash between the acquirer's charge and the commit.
+//! without a card, duplicates, and the crash between the acquirer's charge and the commit; payout
+//! details and payouts (phase 1's day, phase 2's salary) through a bank the tests steer: held,
+//! sent once, refused and sent again, the crash between the transfer and the commit, and the
+//! details handed over from accounting.
 
 use ates_kernel::contracts::billing::CollectionRequested;
 use ates_kernel::contracts::payments::{
@@ -77,7 +80,8 @@ async fn a_client_keeps_a_card_on_file_and_sees_only_its_last_four_digits() {
     assert_eq!(kept, visa);
     let mine = app::my_payments(&store, &client).await.unwrap();
     assert_eq!(mine.card, Some(visa));
-    assert_eq!(mine.payout_details, None);
+    assert_eq!(mine.payout_details.iban, None);
+    assert!(mine.payouts.is_empty());
     let shown = serde_json::to_string(&mine).unwrap();
     assert!(!shown.contains("tok_visa"), "{shown}");
     let stored = store.card(client.account_id).await.unwrap().unwrap();
@@ -416,4 +420,250 @@ async fn accountants_and_admins_read_an_invoices_collections_without_card_tokens
         .await
         .unwrap();
     assert!(unknown.is_empty());
+}
+
+// ----------------------------------------------------------------------------- payouts
+
+mod payouts {
+    use super::*;
+    use ates_kernel::contracts::accounting::{PayoutDetailsHandedOver, PayoutMade};
+    use ates_kernel::contracts::billing::StatementIssued;
+    use ates_kernel::contracts::clock::Month;
+    use ates_kernel::contracts::payments::decode_salary_paid;
+    use ates_payments::bank::CLOSED_ACCOUNT;
+    use ates_payments::memory::FakeBank;
+    use ates_payments::payout::Status;
+    use ates_payments::ports::Payouts;
+
+    const IBAN: &str = "DE89 3704 0044 0532 0130 00";
+
+    fn worker() -> Claims {
+        claims(Uuid::now_v7(), Role::Worker)
+    }
+
+    fn payout_made(worker: &Claims, cents: i64) -> Envelope {
+        let made = PayoutMade {
+            payout_id: format!("payout:{}:2026-12-05", worker.account_id),
+            account_id: worker.account_id,
+            business_date: "2026-12-05".parse().unwrap(),
+            amount_cents: cents,
+            currency: "USD".into(),
+            paid_at: now(),
+        };
+        event("accounting", &made, now())
+    }
+
+    fn statement(worker: &Claims, salary_cents: i64) -> Envelope {
+        let issued = StatementIssued {
+            statement_id: Uuid::now_v7(),
+            worker_id: worker.account_id,
+            month: Month::parse("2026-12").unwrap(),
+            carried_in_cents: 0,
+            shares_cents: salary_cents.max(0),
+            fines_cents: (-salary_cents).max(0),
+            waivers_cents: 0,
+            bonuses_cents: 0,
+            total_cents: salary_cents,
+            salary_cents: salary_cents.max(0),
+            carried_out_cents: salary_cents.min(0),
+            issued_at: now(),
+        };
+        event("billing", &issued, now())
+    }
+
+    async fn deliver(store: &MemoryStore, bank: &FakeBank, e: &Envelope) -> Outcome {
+        app::on_payout_request(store, bank, e, now())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn register(
+        store: &MemoryStore,
+        bank: &FakeBank,
+        who: &Claims,
+        iban: &str,
+    ) -> Result<app::PayoutDetailsView, PaymentsError> {
+        let cause = ates_kernel::event::Cause::request("test");
+        app::register_payout_details(store, bank, who, iban, &cause, now()).await
+    }
+
+    fn salaries_paid(store: &MemoryStore) -> Vec<Envelope> {
+        store
+            .published()
+            .into_iter()
+            .filter(|e| e.name == "Payment.SalaryPaid")
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_days_payout_without_details_is_held_and_sent_once_they_are_given() {
+        let (store, bank) = (MemoryStore::default(), FakeBank::default());
+        let kiwi = worker();
+        let made = payout_made(&kiwi, 2_000);
+        assert_eq!(deliver(&store, &bank, &made).await, Outcome::Applied);
+        assert_eq!(deliver(&store, &bank, &made).await, Outcome::Duplicate);
+        assert!(bank.transfers().is_empty(), "no details: held");
+        let view = app::payout_details(&store, &kiwi).await.unwrap();
+        assert_eq!((view.held_transfers, view.held_cents), (1, 2_000));
+
+        // A bad IBAN is refused by name, and nothing is written.
+        let bad = register(&store, &bank, &kiwi, "DE88 3704 0044 0532 0130 00").await;
+        assert!(
+            matches!(bad, Err(PaymentsError::Invalid(ref m)) if m.contains("check digits")),
+            "{bad:?}"
+        );
+        assert_eq!(app::payout_details(&store, &kiwi).await.unwrap().iban, None);
+
+        let view = register(&store, &bank, &kiwi, IBAN).await.unwrap();
+        assert_eq!(view.iban.as_deref(), Some("••••3000"));
+        assert_eq!((view.held_transfers, view.held_cents), (0, 0));
+        assert_eq!(bank.sent_cents(), 2_000);
+        let mine = app::my_payments(&store, &kiwi).await.unwrap();
+        assert_eq!(mine.payouts[0].status, "posted");
+        assert_eq!(mine.payouts[0].sent_to.as_deref(), Some("••••3000"));
+
+        // Delivered again, details given again: still sent once, and no salary said paid.
+        deliver(&store, &bank, &made).await;
+        register(&store, &bank, &kiwi, IBAN).await.unwrap();
+        assert_eq!(bank.transfers().len(), 1);
+        assert!(
+            salaries_paid(&store).is_empty(),
+            "a day's payout is not a salary"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_salary_goes_at_once_to_the_details_given_and_is_confirmed_to_billing_once() {
+        let (store, bank) = (MemoryStore::default(), FakeBank::default());
+        let kiwi = worker();
+        register(&store, &bank, &kiwi, IBAN).await.unwrap();
+        let issued = statement(&kiwi, 4_600);
+        for _ in 0..3 {
+            deliver(&store, &bank, &issued).await;
+        }
+        assert_eq!(bank.transfers().len(), 1);
+        assert_eq!(bank.sent_cents(), 4_600);
+        let paid = salaries_paid(&store);
+        assert_eq!(paid.len(), 1, "confirmed once");
+        let paid = decode_salary_paid(&paid[0]).unwrap();
+        assert_eq!(
+            (paid.worker_id, paid.amount_cents),
+            (kiwi.account_id, 4_600)
+        );
+        assert_eq!(paid.month.to_string(), "2026-12");
+
+        // A month that ended in debt pays nothing: none of payments' business.
+        let debt = statement(&worker(), -1_200);
+        assert_eq!(deliver(&store, &bank, &debt).await, Outcome::NotConcerned);
+        assert_eq!(bank.transfers().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_transfer_the_bank_refuses_is_held_again_and_goes_with_the_next_details_under_a_new_key(
+    ) {
+        let (store, bank) = (MemoryStore::default(), FakeBank::default());
+        let kiwi = worker();
+        register(&store, &bank, &kiwi, CLOSED_ACCOUNT)
+            .await
+            .unwrap();
+        deliver(&store, &bank, &statement(&kiwi, 4_600)).await;
+        assert_eq!(bank.sent_cents(), 0, "refused: nothing left");
+        assert!(salaries_paid(&store).is_empty(), "nothing says it was paid");
+        let view = app::payout_details(&store, &kiwi).await.unwrap();
+        assert_eq!((view.held_transfers, view.held_cents), (1, 4_600));
+        let held = &store.payouts_of(kiwi.account_id).await.unwrap()[0];
+        assert_eq!(held.refused.as_deref(), Some("account_closed"));
+
+        register(&store, &bank, &kiwi, IBAN).await.unwrap();
+        assert_eq!(bank.sent_cents(), 4_600);
+        let keys: Vec<String> = bank.transfers().into_keys().collect();
+        assert_eq!(
+            keys,
+            [
+                format!("salary:{}:2026-12#1", kiwi.account_id),
+                format!("salary:{}:2026-12#2", kiwi.account_id)
+            ]
+        );
+        assert_eq!(salaries_paid(&store).len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_crash_between_the_transfer_and_its_commit_sends_nothing_twice() {
+        let (store, bank) = (MemoryStore::default(), FakeBank::default());
+        let kiwi = worker();
+        register(&store, &bank, &kiwi, IBAN).await.unwrap();
+        let issued = statement(&kiwi, 4_600);
+        bank.lose_the_next_answer();
+        let lost = app::on_payout_request(&store, &bank, &issued, now()).await;
+        assert!(matches!(lost, Err(ConsumeError::Retry(_))), "{lost:?}");
+        let pending = &store.payouts_of(kiwi.account_id).await.unwrap()[0];
+        assert_eq!(
+            pending.status,
+            Status::Pending,
+            "pending: not paid, not lost"
+        );
+        assert!(salaries_paid(&store).is_empty());
+
+        // The queue delivers again: the bank answers under the same key, and sends nothing more.
+        assert_eq!(deliver(&store, &bank, &issued).await, Outcome::Duplicate);
+        assert_eq!(bank.transfers().len(), 1);
+        assert_eq!(bank.sent_cents(), 4_600);
+        assert_eq!(salaries_paid(&store).len(), 1);
+
+        // A bank that cannot be reached leaves it to the queue's retries.
+        bank.unreachable(true);
+        let other = worker();
+        register(&store, &bank, &other, IBAN).await.unwrap();
+        let down = app::on_payout_request(&store, &bank, &statement(&other, 100), now()).await;
+        assert!(matches!(down, Err(ConsumeError::Retry(_))), "{down:?}");
+    }
+
+    #[tokio::test]
+    async fn accountings_details_are_taken_unless_newer_ones_were_given_here() {
+        let (store, bank) = (MemoryStore::default(), FakeBank::default());
+        let (kiwi, mango) = (worker(), worker());
+        deliver(&store, &bank, &payout_made(&kiwi, 700)).await;
+        let handed = |who: &Claims, iban: &str, at_: &str| {
+            let payload = PayoutDetailsHandedOver {
+                account_id: who.account_id,
+                iban: iban.into(),
+                updated_at: at(at_),
+            };
+            event("accounting", &payload, now())
+        };
+        let kiwis = handed(&kiwi, "DE89370400440532013000", "2026-11-19T10:00:00Z");
+        let outcome = app::take_payout_details(&store, &bank, &kiwis, now()).await;
+        assert_eq!(outcome.unwrap(), Outcome::Applied);
+        assert_eq!(bank.sent_cents(), 700, "the held payout went with them");
+        assert_eq!(
+            app::payout_details(&store, &kiwi)
+                .await
+                .unwrap()
+                .iban
+                .as_deref(),
+            Some("••••3000")
+        );
+        // Mango gave new details here before accounting's older ones arrived: theirs stay.
+        register(&store, &bank, &mango, "GB82WEST12345698765432")
+            .await
+            .unwrap();
+        let old = handed(&mango, "DE89370400440532013000", "2026-11-01T10:00:00Z");
+        let outcome = app::take_payout_details(&store, &bank, &old, now()).await;
+        assert_eq!(outcome.unwrap(), Outcome::Superseded);
+        assert_eq!(
+            app::payout_details(&store, &mango)
+                .await
+                .unwrap()
+                .iban
+                .as_deref(),
+            Some("••••5432")
+        );
+        // Nothing that is not an IBAN is kept.
+        let bad = handed(&kiwi, "DE00370400440532013000", "2026-12-01T10:00:00Z");
+        let outcome = app::take_payout_details(&store, &bank, &bad, now()).await;
+        assert!(
+            matches!(outcome, Err(ConsumeError::Poison(_))),
+            "{outcome:?}"
+        );
+    }
 }

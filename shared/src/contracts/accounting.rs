@@ -94,6 +94,22 @@ impl DomainEvent for PayoutMade {
     const VERSION: u32 = 1;
 }
 
+/// An employee's bank details, handed over to payments, which keeps them from now on (SPEC M7:
+/// payout details moved from accounting). Published once per account by the one-off
+/// `accounting-hand-over-payouts`; payments keeps the newer of what it has and this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutDetailsHandedOver {
+    pub account_id: Uuid,
+    /// The IBAN as accounting kept it: checked, upper case, no spaces.
+    pub iban: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl DomainEvent for PayoutDetailsHandedOver {
+    const NAME: &'static str = "PayoutDetails.HandedOver";
+    const VERSION: u32 = 1;
+}
+
 /// An employee's statement of a closed day, to be mailed to them (B5). Sent for every account
 /// whose day ended with a non-zero balance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,6 +27,7 @@ pub fn producer_of(event: &str) -> Option<&'static str> {
         "Task.Priced"
         | "Ledger.TransactionPosted"
         | "Payout.Made"
+        | "PayoutDetails.HandedOver"
         | "Statement.Requested"
         | "Day.Closed" => "accounting",
         "Clock.DayEnded" | "Clock.WeekEnded" | "Clock.MonthEnded" => "clock",

@@ -1,7 +1,7 @@
-//! Lambda: `ates_accounting::api::my_payout_details`.
-use ates_accounting::{api, store::Store};
+//! Lambda: `ates_payments::api::register_payout_details` (`PUT /accounting/me/payout-details`).
 use ates_kernel::dynamo::Table;
 use ates_kernel::for_process;
+use ates_payments::{api, bank, store::Store};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -9,8 +9,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     let store = for_process(Store::new(Table::from_env(
         &ates_kernel::aws::load().await,
     )?));
+    let bank = for_process(bank::from_env()?);
     ates_kernel::lambda::serve_http(Box::new(move |req| {
-        Box::pin(api::my_payout_details(store, req))
+        Box::pin(api::register_payout_details(store, bank, req))
     }))
     .await
 }
