@@ -21,6 +21,7 @@ import * as orders from './pages/orders.js';
 import * as serviceTypes from './pages/service-types.js';
 import * as kits from './pages/kits.js';
 import * as reports from './pages/reports.js';
+import * as billing from './pages/billing.js';
 
 // Employees have the tracker and its money; a client (a customer of the marketplace, SPEC Roles)
 // is no employee and has none of it: their own account, messages and orders.
@@ -32,15 +33,24 @@ const HIRING_STAFF = ['manager', 'admin'];
 const MARKET_STAFF = ['manager', 'admin'];
 // My orders: a client's own, or those a worker executes (M2).
 const ORDERING = ['worker', 'client'];
+// Who keeps the company's books: every invoice and statement, and the revenue (M7).
+const BOOKKEEPERS = ['admin', 'accountant'];
 const ROUTES = [
   { path: '/tasks', title: 'Tasks', roles: EMPLOYEES, page: tasks, nav: true },
   { path: '/accounting', title: 'My money', roles: EMPLOYEES, page: accounting, nav: true },
   { path: '/company', title: 'Company accounting', roles: ['admin', 'accountant'], page: company, nav: true },
   { path: '/company/accounts/:id', title: 'An account', roles: ['admin', 'accountant'], page: company.account },
+  { path: '/billing/me', title: 'My earnings', roles: ['worker'], page: billing.earnings, nav: true },
+  { path: '/billing/invoices', title: 'Invoices', roles: BOOKKEEPERS, page: billing, nav: true },
+  { path: '/billing/statements', title: 'Statements', roles: BOOKKEEPERS, page: billing.statements, nav: true },
+  { path: '/billing/revenue', title: 'Revenue', roles: BOOKKEEPERS, page: billing.revenue, nav: true },
   { path: '/order', title: 'Order a service', roles: CLIENTS, page: order, nav: true },
   // Before '/orders/:id', which it would match too.
   { path: '/orders/mine', title: 'My orders', roles: ORDERING, page: orders.mine, nav: true },
   { path: '/orders/:id', title: 'An order', roles: [...ORDERING, ...MARKET_STAFF], page: orders.detail },
+  // Before '/billing/invoices/:id', which it would match too.
+  { path: '/billing/invoices/mine', title: 'My invoices', roles: CLIENTS, page: billing.mine, nav: true },
+  { path: '/billing/invoices/:id', title: 'An invoice', roles: [...CLIENTS, ...BOOKKEEPERS], page: billing.invoice },
   { path: '/notifications', title: 'Notifications', roles: [...EMPLOYEES, ...CLIENTS], page: notifications, nav: true },
   { path: '/analytics', title: 'Analytics', roles: ['admin'], page: analytics, nav: true },
   { path: '/admin', title: 'Accounts', roles: ['admin'], page: admin, nav: true },
@@ -52,6 +62,8 @@ const ROUTES = [
   { path: '/supplies/kits', title: 'Kits', roles: MARKET_STAFF, page: kits, nav: true },
   { path: '/supplies/audit', title: 'Supplies audit', roles: MARKET_STAFF, page: kits.audit, nav: true },
   { path: '/qa-cases', title: 'QA cases', roles: MARKET_STAFF, page: reports, nav: true },
+  // Bonuses are the managers' alone (SPEC M7: admins are refused).
+  { path: '/billing/bonuses', title: 'Bonuses', roles: ['manager'], page: billing.bonuses, nav: true },
   { path: '/account', title: 'My account', roles: CLIENTS, page: account, nav: true },
   { path: '/apply', title: 'Apply', public: true, page: apply },
   // The mailed link carries the token; the page moves it out of the address at once.
