@@ -8,7 +8,9 @@ import { timestamp } from '../format.js';
 
 export async function render(main) {
   const body = h('div', { 'aria-live': 'polite' });
-  show(main, h('h1', null, 'My account'), body);
+  // Every section is placed before anything is awaited: a page the person has left by the time
+  // an answer arrives must not grow on the next page.
+  show(main, h('h1', null, 'My account'), body, card());
   try {
     const me = await get('/auth/me');
     show(body,
@@ -23,7 +25,6 @@ export async function render(main) {
   } catch (error) {
     show(body, problem(error));
   }
-  main.append(card());
 }
 
 /**
