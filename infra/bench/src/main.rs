@@ -26,6 +26,15 @@
 //! times (one worker with the skill, slots that do not overlap); each order is estimated,
 //! matched, priced, its kit delivered by the simulated supplier and handed out by a manager,
 //! until it is pending; reports AWS calls per order, `new` to `pending`, by each function.
+//!
+//! `ates-bench money [--orders N] [--workers W] [--clients C] [--api URL]` — on a running local
+//! stack: N orders (C clients with a card on file, W workers each with a skill of their own) go to
+//! `pending` as in `orders`, then on to paid: the executor's pre-report and report (reports'
+//! events, put on the bus through `POST /_local/events`), the client's approval, the week's end
+//! (the clock's schedule fired at the next Monday: billing invoices, payments collects from the
+//! card through the simulated acquirer, billing settles, orders marks `success_paid`); then the
+//! month's end (fired at the next month's first day: billing's statements). Reports AWS calls per
+//! order (`pending` → `success_paid`) and per statement, by function and operation.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -50,8 +59,9 @@ fn main() {
         Some("rebuild") => rebuild::run(),
         Some("hiring") => hiring::run(),
         Some("orders") => orders::run(),
+        Some("money") => money::run(),
         _ => eprintln!(
-            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL] | orders [--orders N] [--api URL]"
+            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL] | orders [--orders N] [--api URL] | money [--orders N] [--workers W] [--clients C] [--api URL]"
         ),
     }
 }
@@ -944,5 +954,363 @@ mod orders {
             });
         }
         super::per_function(&spent, n, "order");
+    }
+}
+
+mod money {
+    use super::tasks::{admin_token, call, diff};
+    use super::{arg, settled, wait};
+    use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, TimeDelta, Utc};
+    use serde_json::{json, Value};
+    use std::collections::BTreeMap;
+    use std::time::{Duration, Instant};
+
+    /// Calls that are neither an order's nor a statement's, shown apart and left out of the sums:
+    /// this bench's own polling; the timers that fire on their own every few minutes, whatever
+    /// happens; and the task tracker's day close (accounting, its analytics and mails), which
+    /// every `Clock.DayEnded` starts, a month's or a week's last day's too.
+    const POLLING: [&str; 3] = ["OrdersGet", "SuppliesListKits", "BillingMyInvoices"];
+    const TIMERS: [&str; 6] = [
+        "HiringMissDeadlines",
+        "MatchingRetryWaiting",
+        "OrdersApproveReports",
+        "BillingDun",
+        "SuppliesChaseKits",
+        "AnalyticsSettleRebuild",
+    ];
+    const DAY_CLOSE: [&str; 3] = ["Accounting", "Analytics", "Notifications"];
+
+    fn time(at: DateTime<Utc>) -> String {
+        at.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    /// A new account of `role`; answers (id, access token).
+    fn account(api: &str, admin: &str, role: &str, tag: &str) -> (String, String) {
+        let email = format!("bench-{role}-{tag}@popug.test");
+        let body = json!({"email": email, "full_name": "Bench", "role": role, "password": "a-popug-password"});
+        let (status, created) = call(api, "POST", "/accounts", Some(admin), Some(body));
+        assert_eq!(status, 201, "{created}");
+        let body = json!({"email": email, "password": "a-popug-password"});
+        let (_, tokens) = call(api, "POST", "/auth/sign-in", None, Some(body));
+        let id = created["account_id"].as_str().expect("id").to_owned();
+        (
+            id,
+            tokens["access_token"].as_str().expect("token").to_owned(),
+        )
+    }
+
+    /// An event as its producer's relay would put it on the bus.
+    fn publish(api: &str, producer: &str, name: &str, data: Value) {
+        let event = json!({
+            "source": format!("ates.{producer}"), "detail-type": name,
+            "detail": {"id": uuid::Uuid::now_v7(), "name": name, "version": 1,
+                "occurred_at": time(Utc::now()), "producer": producer,
+                "correlation_id": format!("bench-{}", uuid::Uuid::now_v7()), "data": data}
+        });
+        let (status, answer) = call(api, "POST", "/_local/events", None, Some(event));
+        assert!(
+            status == 200 && answer["failed"] == 0,
+            "{name}: {status} {answer}"
+        );
+    }
+
+    fn order(api: &str, client: &str, id: &str) -> Value {
+        call(api, "GET", &format!("/orders/{id}"), Some(client), None).1
+    }
+
+    fn marked(order: &Value, place: &str) -> bool {
+        order["places"]
+            .as_array()
+            .is_some_and(|places| places.iter().any(|p| p == place))
+    }
+
+    /// Fires the clock's end of day at `at` (one attempt); answers the events it published.
+    fn end_day_at(api: &str, at: &str) -> Vec<String> {
+        let path = format!("/_local/schedules/ClockEndDayFunction/DayEnd/fire?at={at}");
+        let (status, fired) = call(api, "POST", &path, None, None);
+        assert_eq!(status, 200, "{fired}");
+        fired["response"]["events"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["name"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// How many events named `name` went over the bus (the stack's record, no AWS call).
+    fn published(api: &str, name: &str) -> usize {
+        let path = format!("/_local/events?detail-type={name}");
+        call(api, "GET", &path, None, None)
+            .1
+            .as_array()
+            .map_or(0, Vec::len)
+    }
+
+    /// What went over the bus and into the functions so far, from the stack's own records (no
+    /// AWS call): events by name, and messages or stream records handed to each function.
+    /// The day's close (`Clock.DayEnded`, accounting's events, their consumers) is left out.
+    fn traffic(api: &str) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+        let mut events = BTreeMap::new();
+        let (_, seen) = call(api, "GET", "/_local/events", None, None);
+        for e in seen.as_array().into_iter().flatten() {
+            let name = e["detail-type"].as_str().unwrap_or("?");
+            if e["source"] != "ates.accounting" && name != "Clock.DayEnded" {
+                *events.entry(name.to_owned()).or_insert(0) += 1;
+            }
+        }
+        let mut delivered = BTreeMap::new();
+        let (_, ledger) = call(api, "GET", "/_local/deliveries", None, None);
+        for (function, receipts) in ledger.as_object().into_iter().flatten() {
+            if DAY_CLOSE.iter().any(|p| function.starts_with(p)) {
+                continue;
+            }
+            let n: u64 = receipts
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(_, r)| r["deliveries"].as_u64().unwrap_or(0))
+                .sum();
+            delivered.insert(function.clone(), n);
+        }
+        (events, delivered)
+    }
+
+    type Traffic = (BTreeMap<String, u64>, BTreeMap<String, u64>);
+
+    /// The events and deliveries between two [`traffic`]s, per one of `n` `thing`s.
+    fn print_traffic(before: &Traffic, after: &Traffic, n: usize, thing: &str) {
+        for (what, b, a) in [
+            ("events on the bus", &before.0, &after.0),
+            ("deliveries to functions", &before.1, &after.1),
+        ] {
+            let mut all = 0;
+            let rows: Vec<String> = a
+                .iter()
+                .filter_map(|(k, v)| {
+                    let d = v - b.get(k).copied().unwrap_or(0);
+                    all += d;
+                    (d > 0).then(|| format!("{k} x{:.2}", d as f64 / n as f64))
+                })
+                .collect();
+            println!(
+                "  {what} per {thing}: {:.2} ({})",
+                all as f64 / n as f64,
+                rows.join(", ")
+            );
+        }
+    }
+
+    /// Takes the polling, the timers and the day close out of `spent` (printing them), and
+    /// prints the rest per one of `n` `thing`s.
+    fn report(spent: &Value, n: usize, thing: &str) {
+        let mut spent = spent.clone();
+        if let Some(by_function) = spent.as_object_mut() {
+            by_function.retain(|function, ops| {
+                let apart = [
+                    ("polling", &POLLING[..]),
+                    ("timer", &TIMERS[..]),
+                    ("the day's close", &DAY_CLOSE[..]),
+                ]
+                .into_iter()
+                .find(|(_, names)| names.iter().any(|p| function.starts_with(p)));
+                if let Some((why, _)) = apart {
+                    println!("  ({why}, left out) {function}: {ops}");
+                }
+                apart.is_none()
+            });
+        }
+        super::per_function(&spent, n, thing);
+    }
+
+    pub fn run() {
+        let n: usize = arg("--orders", "10").parse().unwrap_or(10);
+        let w: usize = arg("--workers", "5").parse().unwrap_or(5).clamp(1, n);
+        let c: usize = arg("--clients", &n.to_string())
+            .parse()
+            .unwrap_or(n)
+            .clamp(1, n);
+        let api = arg("--api", "http://127.0.0.1:3000");
+        let admin = admin_token(&api);
+        let run = std::process::id();
+        let now = Utc::now();
+
+        // The people: a manager, C clients, W workers each with a skill of their own (so that
+        // order i goes to worker i mod W and every worker has a statement).
+        let (_, manager) = account(&api, &admin, "manager", &run.to_string());
+        let clients: Vec<(String, String)> = (0..c)
+            .map(|i| account(&api, &admin, "client", &format!("{run}-{i}")))
+            .collect();
+        let mut skills = Vec::new();
+        for i in 0..w {
+            let (worker, _) = account(&api, &admin, "worker", &format!("{run}-{i}"));
+            let skill = format!("bench-{run}-{i}");
+            publish(
+                &api,
+                "hiring",
+                "Worker.ProfileSet",
+                json!({"account_id": worker, "skills": [skill], "level": "middle",
+                    "revision": 1, "set_at": time(now)}),
+            );
+            skills.push(skill);
+        }
+        for (_, token) in &clients {
+            wait("payments keeps the client's card", || {
+                let card = json!({"card_token": "tok_visa"});
+                let (status, _) = call(&api, "PUT", "/payments/me/card", Some(token), Some(card));
+                (status == 200).then_some(())
+            });
+        }
+        let kinds: Vec<Value> = skills
+            .iter()
+            .map(|skill| {
+                let kind = json!({"name": format!("Bench {skill}"), "base_price_cents": 12000,
+                    "required_skill": skill, "duration_minutes": 60,
+                    "supplies": [{"item": "sponge", "quantity": 1}]});
+                let (status, kind) = call(
+                    &api,
+                    "POST",
+                    "/orders/service-types",
+                    Some(&manager),
+                    Some(kind),
+                );
+                assert_eq!(status, 201, "{kind}");
+                kind["service_type_id"].clone()
+            })
+            .collect();
+        std::thread::sleep(Duration::from_secs(3)); // every context learns of the workers and types
+
+        // `new` to `pending`, as `ates-bench orders` (counted too, as a check against it).
+        let started = Instant::now();
+        let before = settled(&api);
+        let mut ids = Vec::new();
+        for i in 0..n {
+            let client = &clients[i % c].1;
+            // Slots three hours apart: every worker is free for every order.
+            let slot = now + TimeDelta::days(1) + TimeDelta::hours(3 * i as i64);
+            let body = json!({"service_type_id": kinds[i % w], "description": "Bench",
+                "address": "1 Nest Lane", "slot_start": slot});
+            let (status, created) = call(&api, "POST", "/orders", Some(client), Some(body));
+            assert_eq!(status, 201, "{created}");
+            let id = created["order_id"].as_str().unwrap().to_owned();
+            let kit = wait("the kit delivered", || {
+                let path = "/supplies/kits?status=received";
+                let (_, kits) = call(&api, "GET", path, Some(&manager), None);
+                kits["kits"]
+                    .as_array()?
+                    .iter()
+                    .find(|k| k["order_id"] == id.as_str() && !k["executor_id"].is_null())
+                    .cloned()
+            });
+            let path = format!("/supplies/kits/{}/issue", kit["kit_id"].as_str().unwrap());
+            let (status, issued) = call(&api, "POST", &path, Some(&manager), Some(json!({})));
+            assert_eq!(status, 200, "{issued}");
+            wait("the order pending", || {
+                marked(&order(&api, client, &id), "pending").then_some(())
+            });
+            ids.push(id);
+        }
+        let pending = settled(&api);
+        let pending_traffic = traffic(&api);
+        println!(
+            "money: {n} orders by {c} clients to {w} workers, new to pending in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        report(&diff(&before, &pending), n, "order, new to pending");
+
+        // `pending` to approved: the executor's pre-report and report, the client's approval.
+        let started = Instant::now();
+        for (i, id) in ids.iter().enumerate() {
+            let client = &clients[i % c].1;
+            let seen = order(&api, client, id);
+            let at = |field: &str| -> DateTime<Utc> {
+                seen[field].as_str().expect(field).parse().expect(field)
+            };
+            let (slot_start, slot_end) = (at("slot_start"), at("slot_end"));
+            for (name, submitted) in [
+                (
+                    "Report.PreReportSubmitted",
+                    slot_start - TimeDelta::minutes(10),
+                ),
+                ("Report.ReportSubmitted", slot_end),
+            ] {
+                publish(
+                    &api,
+                    "reports",
+                    name,
+                    json!({"report_id": uuid::Uuid::now_v7(), "order_id": id,
+                        "executor_id": seen["executor_id"], "attachment_ids": [],
+                        "submitted_at": time(submitted)}),
+                );
+            }
+            wait("the order reported", || {
+                marked(&order(&api, client, id), "report").then_some(())
+            });
+            let path = format!("/orders/{id}/approve");
+            let (status, approved) = call(&api, "POST", &path, Some(client), Some(json!({})));
+            assert_eq!(status, 200, "{approved}");
+        }
+        let approved = settled(&api);
+        let approved_traffic = traffic(&api);
+
+        // The week's end: the schedule fired at the next Monday's midnight (UTC on the local
+        // stack) ends Sunday, and with it the week every order was approved in.
+        let today = Utc::now().date_naive();
+        let monday = today + chrono::Days::new((7 - today.weekday().num_days_from_monday()).into());
+        let events = end_day_at(&api, &format!("{monday}T00:00:00Z"));
+        assert!(events.iter().any(|e| e == "Clock.WeekEnded"), "{events:?}");
+        for (i, id) in ids.iter().enumerate() {
+            let client = &clients[i % c].1;
+            wait("the order paid", || {
+                marked(&order(&api, client, id), "success_paid").then_some(())
+            });
+        }
+        for (_, token) in &clients {
+            wait("the client's invoice paid", || {
+                let (_, page) = call(&api, "GET", "/billing/me/invoices", Some(token), None);
+                page["invoices"]
+                    .as_array()?
+                    .iter()
+                    .any(|i| i["status"] == "paid")
+                    .then_some(())
+            });
+        }
+        let paid = settled(&api);
+        let paid_traffic = traffic(&api);
+        println!(
+            "money: {n} orders pending to success_paid in {:.1}s ({} invoices issued, {} collections succeeded, {} orders settled)",
+            started.elapsed().as_secs_f64(),
+            published(&api, "Billing.InvoiceIssued"),
+            published(&api, "Payment.CollectionSucceeded"),
+            published(&api, "Billing.OrderSettled"),
+        );
+        println!("  of it, pending to approved:");
+        report(&diff(&pending, &approved), n, "order");
+        print_traffic(&pending_traffic, &approved_traffic, n, "order");
+        println!("  of it, the week's end to paid:");
+        report(&diff(&approved, &paid), n, "order");
+        print_traffic(&approved_traffic, &paid_traffic, n, "order");
+        println!("  pending to success_paid:");
+        report(&diff(&pending, &paid), n, "order, pending to success_paid");
+        print_traffic(&pending_traffic, &paid_traffic, n, "order");
+
+        // The month's end: the schedule fired at the next month's first midnight.
+        let started = Instant::now();
+        let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1)
+            .and_then(|d| d.checked_add_months(chrono::Months::new(1)))
+            .expect("next month");
+        let events = end_day_at(&api, &format!("{first}T00:00:00Z"));
+        assert!(events.iter().any(|e| e == "Clock.MonthEnded"), "{events:?}");
+        let statements = wait("every worker's statement issued", || {
+            let issued = published(&api, "Billing.StatementIssued");
+            (issued >= w).then_some(issued)
+        });
+        let month = settled(&api);
+        let month_traffic = traffic(&api);
+        println!(
+            "money: the month's end, {statements} statements issued, in {:.1}s",
+            started.elapsed().as_secs_f64()
+        );
+        report(&diff(&paid, &month), statements, "statement");
+        print_traffic(&paid_traffic, &month_traffic, statements, "statement");
     }
 }
