@@ -33,7 +33,8 @@
 //! events, put on the bus through `POST /_local/events`), the client's approval, the week's end
 //! (the clock's schedule fired at the next Monday: billing invoices, payments collects from the
 //! card through the simulated acquirer, billing settles, orders marks `success_paid`); then the
-//! month's end (fired at the next month's first day: billing's statements). Reports AWS calls per
+//! month's end (fired at the next month's first day: billing's statements, each salary sent
+//! through payments' simulated bank and confirmed back to billing). Reports AWS calls per
 //! order (`pending` → `success_paid`) and per statement, by function and operation.
 
 use std::io::{BufRead, BufReader, Write};
@@ -1141,8 +1142,10 @@ mod money {
             .map(|i| account(&api, &admin, "client", &format!("{run}-{i}")))
             .collect();
         let mut skills = Vec::new();
+        let mut payees = Vec::new();
         for i in 0..w {
-            let (worker, _) = account(&api, &admin, "worker", &format!("{run}-{i}"));
+            let (worker, token) = account(&api, &admin, "worker", &format!("{run}-{i}"));
+            payees.push(token);
             let skill = format!("bench-{run}-{i}");
             publish(
                 &api,
@@ -1152,6 +1155,20 @@ mod money {
                     "revision": 1, "set_at": time(now)}),
             );
             skills.push(skill);
+        }
+        // Every worker gives an IBAN, so the month's salaries go through the (simulated) bank.
+        for token in &payees {
+            wait("payments keeps the worker's IBAN", || {
+                let iban = json!({"iban": "DE89 3704 0044 0532 0130 00"});
+                let (status, _) = call(
+                    &api,
+                    "PUT",
+                    "/accounting/me/payout-details",
+                    Some(token),
+                    Some(iban),
+                );
+                (status == 200).then_some(())
+            });
         }
         for (_, token) in &clients {
             wait("payments keeps the client's card", || {
@@ -1303,6 +1320,9 @@ mod money {
         let statements = wait("every worker's statement issued", || {
             let issued = published(&api, "Billing.StatementIssued");
             (issued >= w).then_some(issued)
+        });
+        wait("every salary paid through the bank", || {
+            (published(&api, "Payment.SalaryPaid") >= w).then_some(())
         });
         let month = settled(&api);
         let month_traffic = traffic(&api);
