@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::app::{self, Answer};
-use crate::order::{HistoryEntry, Listing, NewOrder, Order};
+use crate::order::{HistoryEntry, Listing, NewOrder, Order, SlotNotice};
 use crate::ports::OrderStore;
 use crate::service_type::ServiceTypeFields;
 
@@ -92,10 +92,10 @@ pub async fn list_service_types(store: &impl OrderStore, req: Request) -> HttpRe
 // -------------------------------------------------------------------------------- orders
 
 /// `POST /orders` (clients; `Idempotency-Key`) → 201 the order in `new`.
-pub async fn create_order(store: &impl OrderStore, req: Request) -> HttpResult {
+pub async fn create_order(store: &impl OrderStore, notice: SlotNotice, req: Request) -> HttpResult {
     let claims = http::claims(&req)?;
     let new: NewOrder = http::body(&req)?;
-    match app::create_order(store, &claims, &new, &request(&req, &claims)?).await? {
+    match app::create_order(store, &claims, &new, notice, &request(&req, &claims)?).await? {
         Answer::Fresh(created) => order(StatusCode::CREATED, &created),
         Answer::Replayed(replay) => http::replayed(StatusCode::CREATED, replay),
     }

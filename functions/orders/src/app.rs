@@ -23,7 +23,7 @@ use uuid::Uuid;
 pub use ates_kernel::usecase::Answer;
 
 use crate::error::OrderError;
-use crate::order::{Fact, HistoryEntry, Listing, NewOrder, Order, Published, Step};
+use crate::order::{Fact, HistoryEntry, Listing, NewOrder, Order, Published, SlotNotice, Step};
 pub use crate::ports::{
     ApprovalsDue, OrderChanges, OrderListings, OrderStore, Orders, Saved, ServiceTypes,
 };
@@ -209,13 +209,14 @@ pub async fn create_order(
     store: &(impl ServiceTypes + OrderChanges + AccountCopies),
     claims: &Claims,
     new: &NewOrder,
+    notice: SlotNotice,
     request: &Request,
 ) -> Result<Answer<Order>, OrderError> {
     let client = claims.may::<Clients>(store).await?;
     let service = existing(store, new.service_type_id, OrderError::UnknownServiceType)
         .await?
         .ordered()?;
-    let valid = new.clone().validate(service, request.now)?;
+    let valid = new.clone().validate(service, notice, request.now)?;
     let keyed = request.keyed("create-order", new)?;
     let id = Uuid::now_v7();
     execute_keyed(store, keyed.as_ref(), || async {

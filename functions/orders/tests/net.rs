@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use ates_kernel::contracts::orders::{Place, SupplyLine};
 use ates_kernel::testing;
 use ates_orders::error::OrderError;
-use ates_orders::order::{Fact, NewOrder, Order, Published, Step, Transition};
+use ates_orders::order::{Fact, NewOrder, Order, Published, SlotNotice, Step, Transition};
 use ates_orders::service_type::OrderedService;
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
@@ -44,7 +44,7 @@ fn new_order() -> Order {
         address: "1 Nest Lane".into(),
         slot_start: now() + Duration::days(2),
     }
-    .validate(service(), now())
+    .validate(service(), SlotNotice::default(), now())
     .unwrap();
     Order::create(Uuid::now_v7(), Uuid::now_v7(), valid, now()).0
 }
@@ -389,10 +389,10 @@ fn a_slot_must_start_2_hours_to_90_days_from_now() {
         slot_start,
     };
     assert!(at(now() + Duration::hours(2))
-        .validate(service(), now())
+        .validate(service(), SlotNotice::default(), now())
         .is_ok());
     assert!(at(now() + Duration::days(90))
-        .validate(service(), now())
+        .validate(service(), SlotNotice::default(), now())
         .is_ok());
     for bad in [
         now() - Duration::hours(1),
@@ -400,15 +400,33 @@ fn a_slot_must_start_2_hours_to_90_days_from_now() {
         now() + Duration::days(90) + Duration::seconds(1),
     ] {
         assert!(matches!(
-            at(bad).validate(service(), now()),
+            at(bad).validate(service(), SlotNotice::default(), now()),
             Err(OrderError::Invalid(_))
         ));
+    }
+    // A local stack's shorter notice (OrderNoticeMinutes), said in the refusal; nothing else.
+    let minute = SlotNotice::minutes("1").unwrap();
+    assert!(at(now() + Duration::minutes(1))
+        .validate(service(), minute, now())
+        .is_ok());
+    assert!(matches!(
+        at(now() + Duration::seconds(59)).validate(service(), minute, now()),
+        Err(OrderError::Invalid(m)) if m == "slot_start must be at least 1 minute from now"
+    ));
+    assert!(matches!(
+        at(now()).validate(service(), SlotNotice::default(), now()),
+        Err(OrderError::Invalid(m)) if m == "slot_start must be at least 2 hours from now"
+    ));
+    for bad in ["0", "1441", "-5", "two", ""] {
+        assert!(SlotNotice::minutes(bad).is_err(), "{bad}");
     }
     let blank = NewOrder {
         description: "  ".into(),
         ..at(now() + Duration::days(1))
     };
-    assert!(blank.validate(service(), now()).is_err());
+    assert!(blank
+        .validate(service(), SlotNotice::default(), now())
+        .is_err());
 }
 
 /// A history the other contexts could produce, in causal order: the estimate, a match, its

@@ -8,7 +8,7 @@ use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::testing::{account_copies_move_only_forward, at, every_page};
 use ates_kernel::usecase::{Keyed, Replays};
 use ates_orders::error::OrderError;
-use ates_orders::order::{Fact, HistoryEntry, Listing, NewOrder, Order, Step};
+use ates_orders::order::{Fact, HistoryEntry, Listing, NewOrder, Order, SlotNotice, Step};
 use ates_orders::ports::{ApprovalsDue, OrderChanges, OrderListings, Orders, Saved, ServiceTypes};
 use ates_orders::service_type::{ServiceType, ServiceTypeFields};
 use chrono::{DateTime, Duration, Utc};
@@ -52,7 +52,11 @@ fn order_of(client_id: Uuid, created_at: DateTime<Utc>) -> (Order, Step) {
         address: "1 Nest Lane".into(),
         slot_start: created_at + Duration::days(1),
     }
-    .validate(service_type(created_at).ordered().unwrap(), created_at)
+    .validate(
+        service_type(created_at).ordered().unwrap(),
+        SlotNotice::default(),
+        created_at,
+    )
     .unwrap();
     Order::create(Uuid::now_v7(), client_id, valid, created_at)
 }

@@ -16,6 +16,7 @@ use ates_kernel::testing::{account, account_event, at, claims, event};
 use ates_orders::app::{self, Answer, Request};
 use ates_orders::error::OrderError;
 use ates_orders::memory::MemoryStore;
+use ates_orders::order::SlotNotice;
 use ates_orders::order::{Listing, NewOrder, Order, Transition};
 use ates_orders::service_type::{ServiceType, ServiceTypeFields};
 use chrono::{DateTime, Duration, Utc};
@@ -85,9 +86,15 @@ fn new_order(service_type_id: Uuid) -> NewOrder {
 async fn ordered(store: &MemoryStore, client: &Claims) -> Order {
     let kind = service_type(store).await;
     fresh(
-        app::create_order(store, client, &new_order(kind.service_type_id), &request())
-            .await
-            .unwrap(),
+        app::create_order(
+            store,
+            client,
+            &new_order(kind.service_type_id),
+            SlotNotice::default(),
+            &request(),
+        )
+        .await
+        .unwrap(),
     )
 }
 
@@ -372,13 +379,25 @@ async fn the_same_key_and_body_answer_the_same_order_and_another_body_is_refused
     let client = claims(Uuid::now_v7(), Role::Client);
     let kind = service_type(&store).await;
     let new = new_order(kind.service_type_id);
-    let first = app::create_order(&store, &client, &new, &keyed(client.account_id, "k1"))
-        .await
-        .unwrap();
+    let first = app::create_order(
+        &store,
+        &client,
+        &new,
+        SlotNotice::default(),
+        &keyed(client.account_id, "k1"),
+    )
+    .await
+    .unwrap();
     let first = fresh(first);
-    let again = app::create_order(&store, &client, &new, &keyed(client.account_id, "k1"))
-        .await
-        .unwrap();
+    let again = app::create_order(
+        &store,
+        &client,
+        &new,
+        SlotNotice::default(),
+        &keyed(client.account_id, "k1"),
+    )
+    .await
+    .unwrap();
     let Answer::Replayed(replay) = again else {
         panic!("the first answer again")
     };
@@ -388,7 +407,14 @@ async fn the_same_key_and_body_answer_the_same_order_and_another_body_is_refused
         address: "2 Nest Lane".into(),
         ..new
     };
-    let refused = app::create_order(&store, &client, &other, &keyed(client.account_id, "k1")).await;
+    let refused = app::create_order(
+        &store,
+        &client,
+        &other,
+        SlotNotice::default(),
+        &keyed(client.account_id, "k1"),
+    )
+    .await;
     assert!(matches!(refused, Err(OrderError::KeyReused)));
     let listed = app::my_orders(&store, &client, 10, None).await.unwrap();
     assert_eq!(listed.items.len(), 1);
@@ -399,23 +425,32 @@ async fn bad_orders_are_refused_and_nothing_is_written() {
     let store = MemoryStore::default();
     let client = claims(Uuid::now_v7(), Role::Client);
     let kind = service_type(&store).await;
-    let unknown = app::create_order(&store, &client, &new_order(Uuid::now_v7()), &request()).await;
+    let unknown = app::create_order(
+        &store,
+        &client,
+        &new_order(Uuid::now_v7()),
+        SlotNotice::default(),
+        &request(),
+    )
+    .await;
     assert!(matches!(unknown, Err(OrderError::UnknownServiceType(_))));
     let past = NewOrder {
         slot_start: now() - Duration::hours(1),
         ..new_order(kind.service_type_id)
     };
     assert!(matches!(
-        app::create_order(&store, &client, &past, &request()).await,
+        app::create_order(&store, &client, &past, SlotNotice::default(), &request()).await,
         Err(OrderError::Invalid(_))
     ));
     let far = NewOrder {
         slot_start: now() + Duration::days(91),
         ..new_order(kind.service_type_id)
     };
-    assert!(app::create_order(&store, &client, &far, &request())
-        .await
-        .is_err());
+    assert!(
+        app::create_order(&store, &client, &far, SlotNotice::default(), &request())
+            .await
+            .is_err()
+    );
     app::retire_service_type(&store, &manager(), kind.service_type_id, &request())
         .await
         .unwrap();
@@ -423,6 +458,7 @@ async fn bad_orders_are_refused_and_nothing_is_written() {
         &store,
         &client,
         &new_order(kind.service_type_id),
+        SlotNotice::default(),
         &request(),
     )
     .await;
@@ -433,6 +469,7 @@ async fn bad_orders_are_refused_and_nothing_is_written() {
         &store,
         &worker,
         &new_order(kind.service_type_id),
+        SlotNotice::default(),
         &request(),
     )
     .await;

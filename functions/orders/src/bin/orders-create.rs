@@ -1,6 +1,8 @@
-//! Lambda: `POST /orders` (`ates_orders::api::create_order`).
+//! Lambda: `POST /orders` (`ates_orders::api::create_order`), with the slot notice of
+//! `ORDER_NOTICE_MINUTES` (SPEC's 2 hours unless a local stack says less).
 use ates_kernel::dynamo::Table;
 use ates_kernel::for_process;
+use ates_orders::order::SlotNotice;
 use ates_orders::{api, store::Store};
 
 #[tokio::main]
@@ -9,6 +11,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     let store = for_process(Store::new(Table::from_env(
         &ates_kernel::aws::load().await,
     )?));
-    ates_kernel::lambda::serve_http(Box::new(move |req| Box::pin(api::create_order(store, req))))
-        .await
+    let notice = SlotNotice::from_env()?;
+    ates_kernel::lambda::serve_http(Box::new(move |req| {
+        Box::pin(api::create_order(store, notice, req))
+    }))
+    .await
 }
