@@ -9,47 +9,13 @@
 //!
 //! Its own process, so its own stack: no other test ends this stack's weeks.
 
-use ates_tests::market::{hand_out_kit, service_type, worker};
+use ates_tests::market::{
+    end_day_at, hand_out_kit, marked, order_when, service_type, time, worker,
+};
 use ates_tests::Stack;
-use chrono::{Datelike, Duration, SecondsFormat, Utc};
+use chrono::{Datelike, Duration, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-fn time(at: chrono::DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-/// The order as its client reads it, once `ready` says so.
-fn order_when(
-    stack: &Stack,
-    order_id: &str,
-    client: &str,
-    what: &str,
-    ready: impl Fn(&Value) -> bool,
-) -> Value {
-    stack.eventually(90, what, || {
-        let (status, order) = stack.call("GET", &format!("/orders/{order_id}"), Some(client), None);
-        (status == 200 && ready(&order)).then_some(order)
-    })
-}
-
-fn marked(order: &Value, place: &str) -> bool {
-    order["places"]
-        .as_array()
-        .is_some_and(|places| places.iter().any(|p| p == place))
-}
-
-/// The clock's schedule fired at `day`'s midnight (UTC here): the day before it ends.
-fn end_day_at(stack: &Stack, day: chrono::NaiveDate) -> Value {
-    let (status, fired) = stack.call(
-        "POST",
-        &format!("/_local/schedules/ClockEndDayFunction/DayEnd/fire?at={day}T00:00:00Z"),
-        None,
-        None,
-    );
-    assert_eq!(status, 200, "{fired}");
-    fired
-}
 
 #[test]
 fn an_approved_order_is_invoiced_at_the_weeks_end_collected_from_the_card_and_paid() {

@@ -6,8 +6,43 @@ use serde_json::{json, Value};
 
 use crate::Stack;
 
-fn time(at: chrono::DateTime<Utc>) -> String {
+/// A time as the API writes it: RFC 3339 in UTC, whole seconds.
+pub fn time(at: chrono::DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The order as `reader` (its client, its executor, staff) reads it, once `ready` says so.
+pub fn order_when(
+    stack: &Stack,
+    order_id: &str,
+    reader: &str,
+    what: &str,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
+    stack.eventually(90, what, || {
+        let (status, order) = stack.call("GET", &format!("/orders/{order_id}"), Some(reader), None);
+        (status == 200 && ready(&order)).then_some(order)
+    })
+}
+
+/// Whether the order's net has a token in `place`.
+pub fn marked(order: &Value, place: &str) -> bool {
+    order["places"]
+        .as_array()
+        .is_some_and(|places| places.iter().any(|p| p == place))
+}
+
+/// The clock's schedule fired at `day`'s midnight (UTC here): the day before it ends (with its
+/// week and month when it was their last). Answers the invocation.
+pub fn end_day_at(stack: &Stack, day: chrono::NaiveDate) -> Value {
+    let (status, fired) = stack.call(
+        "POST",
+        &format!("/_local/schedules/ClockEndDayFunction/DayEnd/fire?at={day}T00:00:00Z"),
+        None,
+        None,
+    );
+    assert_eq!(status, 200, "{fired}");
+    fired
 }
 
 /// A new worker with `skill` at `level` (auth's account, hiring's profile), once matching can
