@@ -10,10 +10,11 @@
 //! Its own process, so its own stack: no other test ends this stack's weeks.
 
 use ates_tests::market::{
-    end_day_at, hand_out_kit, marked, order_when, service_type, time, worker,
+    charged, give_iban, hand_out_kit, marked, order_when, paid_statement, service_type, time,
+    worker, PeriodEnds,
 };
 use ates_tests::Stack;
-use chrono::{Datelike, Duration, Utc};
+use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -82,20 +83,11 @@ fn an_approved_order_is_invoiced_at_the_weeks_end_collected_from_the_card_and_pa
         Some(&json!({})),
     );
     assert_eq!(status, 200, "{approved}");
-    stack.eventually(60, "billing has the charge", || {
-        let found = stack.items("BillingTable", &format!("MOVE#charge:{order_id}"));
-        (!found.is_empty()).then_some(())
-    });
+    charged(stack, &order_id);
 
     // The schedule ends this week: at the next Monday's midnight (UTC here), Sunday's day ends.
-    let today = Utc::now().date_naive();
-    let monday = today + chrono::Days::new((7 - today.weekday().num_days_from_monday()).into());
-    // A month that ends before that Sunday ends first (the statement comes below).
-    let first_of_next_month = today.with_day(1).unwrap() + chrono::Months::new(1);
-    if first_of_next_month < monday {
-        end_day_at(stack, first_of_next_month);
-    }
-    let fired = end_day_at(stack, monday);
+    let ends = PeriodEnds::from_today();
+    let fired = ends.end_week(stack);
     let names: Vec<&str> = fired["response"]["events"]
         .as_array()
         .unwrap()
@@ -141,29 +133,11 @@ fn an_approved_order_is_invoiced_at_the_weeks_end_collected_from_the_card_and_pa
     assert_eq!(status, 200, "{month}");
     assert_eq!(month["shares_cents"], 7_200, "{month}");
 
-    // The worker gives an IBAN; the schedule ends the month (after the week, if the month ends
-    // first: each at its own midnight, in order): the statement, and its salary through the bank.
-    let iban = json!({"iban": "DE89 3704 0044 0532 0130 00"});
-    let (status, details) = stack.call(
-        "PUT",
-        "/accounting/me/payout-details",
-        Some(&kiwis_token),
-        Some(&iban),
-    );
-    assert_eq!(status, 200, "{details}");
-    if first_of_next_month > monday {
-        end_day_at(stack, first_of_next_month);
-    }
-    let month_of_work = today.format("%Y-%m").to_string();
-    let statement = stack.eventually(90, "the statement's salary is paid", || {
-        let (status, page) = stack.call("GET", "/billing/me/statements", Some(&kiwis_token), None);
-        assert_eq!(status, 200, "{page}");
-        page["statements"]
-            .as_array()?
-            .iter()
-            .find(|s| s["month"] == month_of_work.as_str() && s["salary"] == "paid")
-            .cloned()
-    });
+    // The worker gives an IBAN; the schedule ends the month: the statement, and its salary
+    // through the bank.
+    give_iban(stack, &kiwis_token);
+    ends.end_month(stack);
+    let (statement, _) = paid_statement(stack, &kiwis_token, &kiwi, &ends.month);
     assert_eq!(
         (
             statement["shares_cents"].as_i64(),
@@ -171,20 +145,6 @@ fn an_approved_order_is_invoiced_at_the_weeks_end_collected_from_the_card_and_pa
         ),
         (Some(7_200), Some(7_200)),
         "{statement}"
-    );
-    let (status, mine) = stack.call("GET", "/payments/me", Some(&kiwis_token), None);
-    assert_eq!(status, 200, "{mine}");
-    let salary_id = format!("salary:{kiwi}:{month_of_work}");
-    let salary = mine["payouts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["payout_id"] == salary_id.as_str())
-        .unwrap_or_else(|| panic!("{mine}"));
-    assert_eq!(
-        (salary["status"].as_str(), salary["sent_to"].as_str()),
-        (Some("posted"), Some("••••3000")),
-        "{mine}"
     );
     let confirmed = stack
         .events()

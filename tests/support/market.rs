@@ -106,3 +106,87 @@ pub fn hand_out_kit(stack: &Stack, manager: &str, order_id: &str, executor: &str
     assert_eq!(status, 200, "{issued}");
     kit
 }
+
+/// Billing has posted the order's charge (its client's, and its executor's share).
+pub fn charged(stack: &Stack, order_id: &str) {
+    stack.eventually(60, "billing has the order's charge", || {
+        let found = stack.items("BillingTable", &format!("MOVE#charge:{order_id}"));
+        (!found.is_empty()).then_some(())
+    });
+}
+
+/// The midnights that end this week and this month (UTC here, as the local clock's calendar).
+pub struct PeriodEnds {
+    /// The month's orders and statements are of this month.
+    pub month: String,
+    monday: chrono::NaiveDate,
+    first_of_next_month: chrono::NaiveDate,
+}
+
+impl PeriodEnds {
+    pub fn from_today() -> PeriodEnds {
+        use chrono::Datelike;
+        let today = Utc::now().date_naive();
+        PeriodEnds {
+            month: today.format("%Y-%m").to_string(),
+            monday: today + chrono::Days::new((7 - today.weekday().num_days_from_monday()).into()),
+            first_of_next_month: today.with_day(1).expect("a first day") + chrono::Months::new(1),
+        }
+    }
+
+    /// The week ends through the clock's schedule (and the month before it, if it ends first:
+    /// each midnight in order). Answers the week's invocation.
+    pub fn end_week(&self, stack: &Stack) -> Value {
+        if self.first_of_next_month < self.monday {
+            end_day_at(stack, self.first_of_next_month);
+        }
+        end_day_at(stack, self.monday)
+    }
+
+    /// The month ends, if the week's end did not end it already.
+    pub fn end_month(&self, stack: &Stack) {
+        if self.first_of_next_month > self.monday {
+            end_day_at(stack, self.first_of_next_month);
+        }
+    }
+}
+
+/// The worker gives an IBAN for their payouts.
+pub fn give_iban(stack: &Stack, worker: &str) {
+    let iban = json!({"iban": "DE89 3704 0044 0532 0130 00"});
+    let (status, details) = stack.call(
+        "PUT",
+        "/accounting/me/payout-details",
+        Some(worker),
+        Some(&iban),
+    );
+    assert_eq!(status, 200, "{details}");
+}
+
+/// The worker's statement of `month` once its salary is paid, and the salary's payout as payments
+/// shows it to them (posted: the bank took it).
+pub fn paid_statement(stack: &Stack, worker: &str, worker_id: &str, month: &str) -> (Value, Value) {
+    let statement = stack.eventually(90, "the statement's salary is paid", || {
+        let (status, page) = stack.call("GET", "/billing/me/statements", Some(worker), None);
+        assert_eq!(status, 200, "{page}");
+        page["statements"]
+            .as_array()?
+            .iter()
+            .find(|s| s["month"] == month && s["salary"] == "paid")
+            .cloned()
+    });
+    let (status, mine) = stack.call("GET", "/payments/me", Some(worker), None);
+    assert_eq!(status, 200, "{mine}");
+    let salary_id = format!("salary:{worker_id}:{month}");
+    let salary = mine["payouts"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["payout_id"] == salary_id.as_str()))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {salary_id}: {mine}"));
+    assert_eq!(
+        (salary["status"].as_str(), salary["sent_to"].as_str()),
+        (Some("posted"), Some("••••3000")),
+        "{mine}"
+    );
+    (statement, salary)
+}
