@@ -400,11 +400,35 @@ pub async fn pay_out(
     if fresh {
         tracing::info!(payout = %recorded.payout_id, status = recorded.status.as_str(), "payout recorded");
     }
+    let recorded = released_if_details_came(store, recorded).await?;
     send(store, bank, &recorded, cause, now).await?;
     Ok(if fresh {
         Outcome::Applied
     } else {
         Outcome::Duplicate
+    })
+}
+
+/// A payout recorded held is released if details arrived meanwhile: their registration lists the
+/// account's payouts after it keeps the details, and this reads the details after the payout is
+/// written, so one of the two always sees the other and nothing stays held beside an IBAN.
+async fn released_if_details_came(
+    store: &(impl PayoutDetailsBook + Payouts),
+    payout: Payout,
+) -> Result<Payout, PaymentsError> {
+    if payout.status != Status::Held {
+        return Ok(payout);
+    }
+    let Some(details) = store.payout_details(payout.account_id).await? else {
+        return Ok(payout);
+    };
+    let Some(pending) = payout.release(&details.iban) else {
+        return Ok(payout);
+    };
+    Ok(match store.change_payout(&payout, &pending, &[]).await? {
+        Saved::Done => pending,
+        // The registration released it: it sends it.
+        _ => payout,
     })
 }
 

@@ -433,7 +433,7 @@ mod payouts {
     use ates_payments::bank::CLOSED_ACCOUNT;
     use ates_payments::memory::FakeBank;
     use ates_payments::payout::Status;
-    use ates_payments::ports::Payouts;
+    use ates_payments::ports::{PayoutDetailsBook, Payouts};
 
     const IBAN: &str = "DE89 3704 0044 0532 0130 00";
 
@@ -616,6 +616,83 @@ mod payouts {
         register(&store, &bank, &other, IBAN).await.unwrap();
         let down = app::on_payout_request(&store, &bank, &statement(&other, 100), now()).await;
         assert!(matches!(down, Err(ConsumeError::Retry(_))), "{down:?}");
+    }
+
+    /// The store as a registration racing a payout sees it: the worker's details are kept
+    /// between the payout's read of them (none) and its write (held).
+    struct DetailsArriveMeanwhile {
+        store: MemoryStore,
+        details: ates_payments::payout::PayoutDetails,
+    }
+
+    impl ates_payments::ports::PayoutDetailsBook for DetailsArriveMeanwhile {
+        async fn payout_details(
+            &self,
+            account_id: Uuid,
+        ) -> Result<Option<ates_payments::payout::PayoutDetails>, ates_kernel::dynamo::StoreError>
+        {
+            self.store.payout_details(account_id).await
+        }
+        async fn keep_payout_details(
+            &self,
+            details: &ates_payments::payout::PayoutDetails,
+        ) -> Result<(), ates_kernel::dynamo::StoreError> {
+            self.store.keep_payout_details(details).await
+        }
+    }
+
+    impl Payouts for DetailsArriveMeanwhile {
+        async fn payout(
+            &self,
+            account_id: Uuid,
+            payout_id: &str,
+        ) -> Result<Option<ates_payments::payout::Payout>, ates_kernel::dynamo::StoreError>
+        {
+            self.store.payout(account_id, payout_id).await
+        }
+        async fn payouts_of(
+            &self,
+            account_id: Uuid,
+        ) -> Result<Vec<ates_payments::payout::Payout>, ates_kernel::dynamo::StoreError> {
+            self.store.payouts_of(account_id).await
+        }
+        async fn add_payout(
+            &self,
+            payout: &ates_payments::payout::Payout,
+            events: &[Envelope],
+        ) -> Result<app::Saved, ates_kernel::dynamo::StoreError> {
+            // The registration keeps the details and finds no payout to release yet.
+            self.store.keep_payout_details(&self.details).await?;
+            self.store.add_payout(payout, events).await
+        }
+        async fn change_payout(
+            &self,
+            before: &ates_payments::payout::Payout,
+            after: &ates_payments::payout::Payout,
+            events: &[Envelope],
+        ) -> Result<app::Saved, ates_kernel::dynamo::StoreError> {
+            self.store.change_payout(before, after, events).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_payout_recorded_held_as_details_arrive_is_sent_all_the_same() {
+        let kiwi = worker();
+        let store = DetailsArriveMeanwhile {
+            store: MemoryStore::default(),
+            details: ates_payments::payout::PayoutDetails {
+                account_id: kiwi.account_id,
+                iban: ates_payments::payout::Iban::parse(IBAN).unwrap(),
+                updated_at: now(),
+            },
+        };
+        let bank = FakeBank::default();
+        let made = payout_made(&kiwi, 2_000);
+        let outcome = app::on_payout_request(&store, &bank, &made, now()).await;
+        assert_eq!(outcome.unwrap(), Outcome::Applied);
+        assert_eq!(bank.sent_cents(), 2_000, "not left held beside an IBAN");
+        let payouts = store.store.payouts_of(kiwi.account_id).await.unwrap();
+        assert_eq!(payouts[0].status, Status::Posted);
     }
 
     #[tokio::test]
