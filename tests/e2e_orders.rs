@@ -306,4 +306,11 @@ fn a_client_cancels_an_order_and_bad_orders_are_refused_by_name() {
         .unwrap()
         .iter()
         .all(|t| t["service_type_id"] != kind.as_str()));
+    // The order form learns what may be booked: this stack's one-minute notice (local.json), and
+    // the SPEC's 90 days ahead.
+    assert_eq!(
+        types["slots"],
+        json!({"notice_minutes": 1, "horizon_days": 90}),
+        "{types}"
+    );
 }

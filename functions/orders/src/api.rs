@@ -75,8 +75,13 @@ pub async fn retire_service_type(store: &impl OrderStore, req: Request) -> HttpR
 }
 
 /// `GET /orders/service-types?retired=&limit=&cursor=`: the active types (clients, managers,
-/// admins), or the retired ones (`retired=true`: managers, admins), newest first.
-pub async fn list_service_types(store: &impl OrderStore, req: Request) -> HttpResult {
+/// admins), or the retired ones (`retired=true`: managers, admins), newest first; with the slots
+/// that may be booked (`slots`: the notice and the horizon), so the order form need not guess.
+pub async fn list_service_types(
+    store: &impl OrderStore,
+    notice: SlotNotice,
+    req: Request,
+) -> HttpResult {
     let claims = http::claims(&req)?;
     let retired = match http::query_param(&req, "retired").as_deref() {
         None | Some("false") => false,
@@ -86,7 +91,14 @@ pub async fn list_service_types(store: &impl OrderStore, req: Request) -> HttpRe
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
     let listed = app::service_types(store, &claims, retired, limit, cursor.as_deref()).await?;
-    page("service_types", listed.items, listed.next_cursor)
+    http::json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "service_types": listed.items,
+            "next_cursor": listed.next_cursor,
+            "slots": notice.window(),
+        }),
+    )
 }
 
 // -------------------------------------------------------------------------------- orders

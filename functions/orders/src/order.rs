@@ -292,6 +292,15 @@ impl SlotNotice {
         }
     }
 
+    /// What a client may book, as the order form shows it before it is asked: the notice and
+    /// the horizon, in whole minutes and days.
+    pub fn window(self) -> serde_json::Value {
+        serde_json::json!({
+            "notice_minutes": self.0.num_minutes(),
+            "horizon_days": SLOT_HORIZON.num_days(),
+        })
+    }
+
     fn described(self) -> String {
         let (n, unit) = match self.0.num_minutes() {
             m if m % 60 == 0 => (m / 60, "hour"),

@@ -420,6 +420,12 @@ fn a_slot_must_start_2_hours_to_90_days_from_now() {
     for bad in ["0", "1441", "-5", "two", ""] {
         assert!(SlotNotice::minutes(bad).is_err(), "{bad}");
     }
+    // The window the order form is told is the one validated.
+    assert_eq!(
+        SlotNotice::default().window(),
+        serde_json::json!({"notice_minutes": 120, "horizon_days": 90})
+    );
+    assert_eq!(minute.window()["notice_minutes"], 1);
     let blank = NewOrder {
         description: "  ".into(),
         ..at(now() + Duration::days(1))

@@ -6,21 +6,29 @@ import { h, show, busyForm, field, problem, notice } from '../dom.js';
 import { get, post, query } from '../api.js';
 import { dollars, localInput, instantFromLocal, timestamp } from '../format.js';
 
-const HOUR_MS = 3600 * 1000;
-const EARLIEST_HOURS = 2;
-const LATEST_DAYS = 90;
+const MINUTE_MS = 60 * 1000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
 
-/** Every active service type, following the cursor. */
+/** Every active service type, following the cursor; with the slots that may be booked
+ * (`{notice_minutes, horizon_days}`, as the API validates them). */
 export async function activeServiceTypes() {
   const all = [];
   let cursor = null;
+  let slots = null;
   for (let pages = 0; pages < 50; pages += 1) {
     const page = await get(`/orders/service-types${query({ limit: 100, cursor })}`);
     all.push(...page.service_types);
+    slots = page.slots;
     cursor = page.next_cursor;
     if (!cursor) break;
   }
-  return all;
+  return { types: all, slots };
+}
+
+/** "2 hours", "1 minute": a notice as people say it. */
+function spoken(minutes) {
+  const [n, unit] = minutes % 60 === 0 ? [minutes / 60, 'hour'] : [minutes, 'minute'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }
 
 export async function render(main) {
@@ -28,8 +36,9 @@ export async function render(main) {
   const body = h('div');
   show(main, h('h1', null, 'Order a service'), body);
   let types;
+  let slots;
   try {
-    types = await activeServiceTypes();
+    ({ types, slots } = await activeServiceTypes());
   } catch (error) {
     show(body, problem(error));
     return;
@@ -43,18 +52,19 @@ export async function render(main) {
   const select = h('select', { name: 'service_type_id', required: true },
     types.map((t) => h('option', { value: t.service_type_id }, t.name)));
   const now = Date.now();
-  // The API takes a slot 2 hours to 90 days ahead; the browser says so before it is asked.
+  // The API takes a slot from its notice (SPEC: 2 hours) to its horizon ahead; the browser says
+  // so before it is asked, a minute inside each end for the time the form takes to fill.
   const slotInput = h('input', {
     name: 'slot_start', type: 'datetime-local', required: true,
-    min: localInput(new Date(now + EARLIEST_HOURS * HOUR_MS + 5 * 60 * 1000)),
-    max: localInput(new Date(now + LATEST_DAYS * 24 * HOUR_MS - 5 * 60 * 1000)),
+    min: localInput(new Date(now + (slots.notice_minutes + 1) * MINUTE_MS)),
+    max: localInput(new Date(now + slots.horizon_days * DAY_MS - MINUTE_MS)),
   });
   const form = h('form', { class: 'stack', 'aria-labelledby': 'what' },
     field('Service', select),
     quote,
     field('What to do (description)', h('textarea', { name: 'description', required: true, maxlength: 2000, rows: 3 })),
     field('Address', h('input', { name: 'address', required: true, maxlength: 300, autocomplete: 'street-address' })),
-    field(`Start of the slot (your time; ${EARLIEST_HOURS} hours to ${LATEST_DAYS} days from now)`, slotInput),
+    field(`Start of the slot (your time; ${spoken(slots.notice_minutes)} to ${slots.horizon_days} days from now)`, slotInput),
     h('button', { type: 'submit' }, 'Order'));
 
   // One key for what the form holds until it is ordered: a double press, or a retry after a lost
