@@ -305,6 +305,18 @@ impl Table {
         transact(&self.db, transaction).await
     }
 
+    /// Every item `query` finds, all pages of it (DynamoDB answers at most 1 MB a call): for the
+    /// reads that need the whole set, as a period's movements or an account's payouts. `query` is
+    /// built on [`Table::client`], without a start key.
+    pub async fn query_all(&self, query: QueryFluentBuilder) -> Result<Vec<Item>, StoreError> {
+        Ok(query
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await?)
+    }
+
     /// Every item of partition `pk` whose sort key is between `from` and `to` (inclusive), all
     /// pages of it.
     pub async fn query_between(
@@ -313,26 +325,16 @@ impl Table {
         from: &str,
         to: &str,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .db
+        self.query_all(
+            self.db
                 .query()
                 .table_name(&self.name)
                 .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
                 .expression_attribute_values(":pk", s(pk))
                 .expression_attribute_values(":from", s(from))
-                .expression_attribute_values(":to", s(to))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            found.extend(out.items().iter().cloned());
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+                .expression_attribute_values(":to", s(to)),
+        )
+        .await
     }
 
     /// Items by key, read consistently: one call, more only for keys DynamoDB left unprocessed.

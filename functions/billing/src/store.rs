@@ -212,28 +212,19 @@ impl Store {
 
     /// Every item of a partition of the table or an index, all pages.
     async fn all(&self, index: Option<&str>, pk: &str) -> Result<Vec<Item>, StoreError> {
-        let mut found = Vec::new();
-        let mut start = None;
         let key_name = index.map_or("pk".to_owned(), |i| format!("{i}pk"));
-        loop {
-            let out = self
-                .table
-                .client()
-                .query()
-                .table_name(self.table.name())
-                .set_index_name(index.map(str::to_owned))
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", key_name.clone())
-                .expression_attribute_values(":pk", s(pk))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            found.extend(out.items().iter().cloned());
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        self.table
+            .query_all(
+                self.table
+                    .client()
+                    .query()
+                    .table_name(self.table.name())
+                    .set_index_name(index.map(str::to_owned))
+                    .key_condition_expression("#pk = :pk")
+                    .expression_attribute_names("#pk", key_name)
+                    .expression_attribute_values(":pk", s(pk)),
+            )
+            .await
     }
 
     async fn page<T: DeserializeOwned>(

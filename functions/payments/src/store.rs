@@ -223,29 +223,17 @@ impl Payouts for Store {
     async fn payouts_of(&self, account_id: Uuid) -> Result<Vec<Payout>, StoreError> {
         // Read consistently: a registration must see a payout written just before it (see
         // `app::pay_out`). Every page of the partition's payouts.
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .table
-                .client()
-                .query()
-                .table_name(self.table.name())
-                .key_condition_expression("pk = :pk AND begins_with(sk, :payout)")
-                .expression_attribute_values(":pk", s(format!("ACCOUNT#{account_id}")))
-                .expression_attribute_values(":payout", s("PAYOUT#"))
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in out.items() {
-                found.push(from_item(item)?);
-            }
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .table
+            .client()
+            .query()
+            .table_name(self.table.name())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :payout)")
+            .expression_attribute_values(":pk", s(format!("ACCOUNT#{account_id}")))
+            .expression_attribute_values(":payout", s("PAYOUT#"))
+            .consistent_read(true);
+        let items = self.table.query_all(query).await?;
+        items.iter().map(|item| Ok(from_item(item)?)).collect()
     }
 
     async fn add_payout(&self, payout: &Payout, events: &[Envelope]) -> Result<Saved, StoreError> {

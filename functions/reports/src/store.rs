@@ -140,30 +140,21 @@ impl Orders for Store {
             format!("{}#", instant(from)),
             format!("{}#", instant(until)),
         );
-        let mut found = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .table
-                .client()
-                .query()
-                .table_name(self.table.name())
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :approved AND gsi1sk BETWEEN :low AND :high")
-                .expression_attribute_values(":approved", s("APPROVED"))
-                .expression_attribute_values(":low", s(low.clone()))
-                .expression_attribute_values(":high", s(high.clone()))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in out.items() {
-                found.push(from_item::<OrderCopy>(item)?.order_id);
-            }
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let query = self
+            .table
+            .client()
+            .query()
+            .table_name(self.table.name())
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :approved AND gsi1sk BETWEEN :low AND :high")
+            .expression_attribute_values(":approved", s("APPROVED"))
+            .expression_attribute_values(":low", s(low))
+            .expression_attribute_values(":high", s(high));
+        let items = self.table.query_all(query).await?;
+        items
+            .iter()
+            .map(|item| Ok(from_item::<OrderCopy>(item)?.order_id))
+            .collect()
     }
 }
 
