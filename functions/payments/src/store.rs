@@ -233,7 +233,7 @@ impl Payouts for Store {
             .expression_attribute_values(":payout", s("PAYOUT#"))
             .consistent_read(true);
         let items = self.table.query_all(query).await?;
-        items.iter().map(|item| Ok(from_item(item)?)).collect()
+        items.iter().map(from_item).collect()
     }
 
     async fn add_payout(&self, payout: &Payout, events: &[Envelope]) -> Result<Saved, StoreError> {
