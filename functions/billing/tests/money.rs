@@ -13,6 +13,7 @@ use ates_billing::invoice::InvoiceStatus;
 use ates_billing::ledger::{Kind, LedgerAccount, Period};
 use ates_billing::memory::MemoryStore;
 use ates_billing::statement::SalaryStatus;
+use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::billing::{
     decode_collection_requested, decode_order_settled, decode_statement_issued,
 };
@@ -51,6 +52,8 @@ struct Expected {
 
 struct World {
     rng: StdRng,
+    /// The business calendar the clock and billing keep days in.
+    calendar: Calendar,
     store: MemoryStore,
     expected: Expected,
     /// Events waiting for delivery, with how many more times each is delivered.
@@ -117,6 +120,7 @@ impl World {
         let clients = (0..rng.gen_range(1..=3)).map(|_| Uuid::now_v7()).collect();
         World {
             rng,
+            calendar: Calendar::new("UTC", "0").unwrap(),
             store: MemoryStore::default(),
             expected: Expected::default(),
             pending: vec![],
@@ -305,7 +309,7 @@ impl World {
         let claims = claims(self.manager, Role::Manager);
         let mut first = None;
         for _ in 0..self.times() {
-            match app::grant_bonus(&self.store, &claims, &new, &request)
+            match app::grant_bonus(&self.store, &self.calendar, &claims, &new, &request)
                 .await
                 .unwrap()
             {
@@ -339,15 +343,17 @@ impl World {
         let store = &self.store;
         let handled = match envelope.name.as_str() {
             "Order.SuccessInvoiced" | "Order.FailedInvoiced" | "Order.Cancelled" => {
-                app::book_order(store, &envelope).await
+                app::book_order(store, &self.calendar, &envelope).await
             }
-            "Report.Fine" | "Report.FineWaived" => app::book_quality(store, &envelope).await,
+            "Report.Fine" | "Report.FineWaived" => {
+                app::book_quality(store, &self.calendar, &envelope).await
+            }
             "Clock.WeekEnded" => app::issue_invoices(store, &envelope, now).await,
             "Clock.MonthEnded" => app::issue_statements(store, &envelope, now).await,
             "Payment.CollectionSucceeded" | "Payment.CollectionFailed" => {
-                app::record_collection(store, &envelope).await
+                app::record_collection(store, &self.calendar, &envelope).await
             }
-            "Payment.SalaryPaid" => app::record_salary(store, &envelope).await,
+            "Payment.SalaryPaid" => app::record_salary(store, &self.calendar, &envelope).await,
             other => panic!("no handler for {other}"),
         };
         // Payments answers only what billing asked, after it was committed, and nothing runs
