@@ -2,6 +2,7 @@
 //! input, calls the use case (`app`), and maps its answer to a response; errors map to problems
 //! once, in `error.rs`. The use case resolves the caller from the token's claims.
 
+use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::billing::InvoiceLine;
 use ates_kernel::contracts::clock::{Month, Week};
 use ates_kernel::event::Cause;
@@ -108,10 +109,15 @@ fn views<T, V: From<T>>(items: Vec<T>) -> Vec<V> {
 }
 
 /// `POST /billing/bonuses` (managers; `Idempotency-Key`) → 201 the bonus.
-pub async fn grant_bonus(store: &impl BillingStore, req: Request) -> HttpResult {
+pub async fn grant_bonus(
+    store: &impl BillingStore,
+    calendar: &Calendar,
+    req: Request,
+) -> HttpResult {
     let claims = http::claims(&req)?;
     let new: NewBonus = http::body(&req)?;
-    match app::grant_bonus(store, &claims, &new, &request(&req, &claims)?).await? {
+    let request = request(&req, &claims)?;
+    match app::grant_bonus(store, calendar, &claims, &new, &request).await? {
         Answer::Fresh(bonus) => http::json(StatusCode::CREATED, &bonus),
         Answer::Replayed(replay) => http::replayed(StatusCode::CREATED, replay),
     }
@@ -172,10 +178,10 @@ pub async fn list_invoices(store: &impl BillingStore, req: Request) -> HttpResul
     page::<InvoiceView>("invoices", views(listed.items), listed.next_cursor)
 }
 
-/// `GET /billing/me` (workers): this month so far.
-pub async fn my_month(store: &impl BillingStore, req: Request) -> HttpResult {
+/// `GET /billing/me` (workers): this business month so far.
+pub async fn my_month(store: &impl BillingStore, calendar: &Calendar, req: Request) -> HttpResult {
     let claims = http::claims(&req)?;
-    let month = app::my_month(store, &claims, Utc::now()).await?;
+    let month = app::my_month(store, calendar, &claims, Utc::now()).await?;
     http::json(StatusCode::OK, &month)
 }
 
@@ -199,7 +205,8 @@ pub async fn list_statements(store: &impl BillingStore, req: Request) -> HttpRes
     page::<StatementView>("statements", views(listed.items), listed.next_cursor)
 }
 
-/// `GET /billing/revenue?from&to` (accountants, admins): per week.
+/// `GET /billing/revenue?from&to` (accountants, admins): per week; `from` and `to` are
+/// business days.
 pub async fn revenue(store: &impl BillingStore, req: Request) -> HttpResult {
     let claims = http::claims(&req)?;
     let day = |name: &str| -> Result<NaiveDate, Problem> {

@@ -6,7 +6,12 @@
 //! its key, an invoice and a statement once under theirs, an invoice's or statement's change is
 //! conditional on the version read, and every event's id is derived from its key
 //! (`Envelope::once_for`), so a second delivery, in any order, writes and publishes nothing.
+//!
+//! Weeks and months are the business's (SPEC M7): a use case that learns a fact or reads "now"
+//! asks the business calendar (`Calendar::business_date`: its time zone and the hour its day
+//! ends) for the day once, and the fact carries that day into its movement.
 
+use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::billing::Outcome as LineOutcome;
 use ates_kernel::contracts::clock::{decode_month_ended, decode_week_ended, Month, Week};
 use ates_kernel::contracts::orders::{
@@ -52,6 +57,20 @@ pub mod consumer {
 
 fn poison(e: EventError) -> ConsumeError {
     ConsumeError::Poison(e.to_string())
+}
+
+/// The business day `at` falls on; an instant outside the calendar is poison (no retry dates it).
+fn day_of(calendar: &Calendar, at: DateTime<Utc>) -> Result<NaiveDate, ConsumeError> {
+    calendar
+        .business_date(at)
+        .map_err(|e| ConsumeError::Poison(e.to_string()))
+}
+
+/// The business day a request runs on.
+fn today(calendar: &Calendar, now: DateTime<Utc>) -> Result<NaiveDate, BillingError> {
+    calendar
+        .business_date(now)
+        .map_err(|e| BillingError::Invalid(e.to_string()))
 }
 
 /// The one event for `key`, caused by `cause`.
@@ -100,18 +119,22 @@ async fn post_facts(
 /// `Order.SuccessInvoiced`, `Order.FailedInvoiced`, `Order.Cancelled` (course): the client is
 /// charged the order's value (`charge:<order>`), the executor earns 60 % of the list price on
 /// an approval (`share:<order>`) and is fined 40 % on a decline (`fine:<order>`). A cancelled
-/// order is charged only once it was valued.
+/// order is charged only once it was valued. Each counts in the business week (the charge) or
+/// month (the executor's line) of the business day the order ended on.
 pub async fn book_order(
     store: &(impl Periods + Postings),
+    calendar: &Calendar,
     event: &Envelope,
 ) -> Result<Outcome, ConsumeError> {
-    let invoiced = |o: OrderInvoiced, outcome: LineOutcome| {
+    let invoiced = |o: OrderInvoiced, outcome: LineOutcome| -> Result<Vec<Fact>, ConsumeError> {
+        let on = day_of(calendar, o.at)?;
         let mut facts = vec![Fact::charge(
             o.order_id,
             o.client_id,
             outcome,
             o.value_cents,
             o.at,
+            on,
         )];
         facts.extend(Fact::executor_line(
             o.order_id,
@@ -119,18 +142,19 @@ pub async fn book_order(
             outcome,
             o.list_price_cents,
             o.at,
+            on,
         ));
-        facts
+        Ok(facts)
     };
     let facts = match event.name.as_str() {
         "Order.SuccessInvoiced" => invoiced(
             decode_order_success_invoiced(event).map_err(poison)?.0,
             LineOutcome::Approved,
-        ),
+        )?,
         "Order.FailedInvoiced" => invoiced(
             decode_order_failed_invoiced(event).map_err(poison)?.0,
             LineOutcome::Declined,
-        ),
+        )?,
         "Order.Cancelled" => {
             let cancelled = decode_order_cancelled(event).map_err(poison)?;
             let Some(value) = cancelled.value_cents else {
@@ -143,6 +167,7 @@ pub async fn book_order(
                 LineOutcome::Cancelled,
                 value,
                 cancelled.at,
+                day_of(calendar, cancelled.at)?,
             )]
         }
         _ => return Ok(Outcome::NotConcerned),
@@ -151,9 +176,11 @@ pub async fn book_order(
 }
 
 /// `Report.Fine` (`qa-fine:<case>`) and `Report.FineWaived` (`waiver:<case>`): 40 % of the
-/// order's list price taken from the executor, or given back.
+/// order's list price taken from the executor, or given back, in the business month of the
+/// verdict.
 pub async fn book_quality(
     store: &(impl Periods + Postings),
+    calendar: &Calendar,
     event: &Envelope,
 ) -> Result<Outcome, ConsumeError> {
     let fact = match event.name.as_str() {
@@ -166,6 +193,7 @@ pub async fn book_quality(
                 f.executor_id,
                 f.list_price_cents,
                 f.fined_at,
+                day_of(calendar, f.fined_at)?,
             )
         }
         "Report.FineWaived" => {
@@ -177,6 +205,7 @@ pub async fn book_quality(
                 w.executor_id,
                 w.list_price_cents,
                 w.waived_at,
+                day_of(calendar, w.waived_at)?,
             )
         }
         _ => return Ok(Outcome::NotConcerned),
@@ -234,15 +263,17 @@ async fn issue_invoice(
 /// `Payment.CollectionFailed`: declined; retried or uncollectible.
 pub async fn record_collection(
     store: &impl Invoices,
+    calendar: &Calendar,
     event: &Envelope,
 ) -> Result<Outcome, ConsumeError> {
     let cause = Cause::event(event);
     match event.name.as_str() {
         "Payment.CollectionSucceeded" => {
             let success = decode_collection_succeeded(event).map_err(poison)?;
+            let on = day_of(calendar, success.collected_at)?;
             execute(|| async {
                 let before = issued_invoice(store, success.invoice_id).await?;
-                let Some(c) = before.collected(&success) else {
+                let Some(c) = before.collected(&success, on) else {
                     return Ok(Attempt::Done(Outcome::Duplicate));
                 };
                 let key = invoice_key(before.client_id, before.week);
@@ -373,9 +404,11 @@ async fn issue_statement(
 /// (`salary:<worker>:<month>`), once.
 pub async fn record_salary(
     store: &impl Statements,
+    calendar: &Calendar,
     event: &Envelope,
 ) -> Result<Outcome, ConsumeError> {
     let paid = decode_salary_paid(event).map_err(poison)?;
+    let on = day_of(calendar, paid.paid_at)?;
     execute(|| async {
         let id = statement_id(paid.worker_id, paid.month);
         let Some(before) = store.statement(id).await? else {
@@ -383,7 +416,7 @@ pub async fn record_salary(
                 "statement {id} is not issued yet"
             )));
         };
-        let Some((after, movement)) = before.salary_paid(&paid) else {
+        let Some((after, movement)) = before.salary_paid(&paid, on) else {
             return Ok(Attempt::Done(Outcome::Duplicate));
         };
         Ok(attempt(
@@ -436,9 +469,11 @@ impl NewBonus {
 }
 
 /// SPEC M7: a manager grants an active worker a bonus (`bonus:<id>`), counted on the statement
-/// of the month still open. With an `Idempotency-Key`, a repeat answers the first bonus.
+/// of the business month still open. With an `Idempotency-Key`, a repeat answers the first
+/// bonus.
 pub async fn grant_bonus(
     store: &(impl Periods + Postings + AccountCopies + ates_kernel::usecase::Replays),
+    calendar: &Calendar,
     claims: &Claims,
     new: &NewBonus,
     request: &Request,
@@ -463,8 +498,15 @@ pub async fn grant_bonus(
         None => None,
     };
     let bonus_id = Uuid::now_v7();
+    let on = today(calendar, request.now)?;
     execute_keyed(store, keyed.as_ref(), || async {
-        let fact = Fact::bonus(bonus_id, valid.worker_id, valid.amount_cents, request.now);
+        let fact = Fact::bonus(
+            bonus_id,
+            valid.worker_id,
+            valid.amount_cents,
+            request.now,
+            on,
+        );
         let issued = store.issued_from(fact.natural_period()).await?;
         let period = fact.open_period(&issued);
         let month = match period {
@@ -582,17 +624,20 @@ pub struct MonthSoFar {
     pub expected_salary_cents: i64,
 }
 
+/// The month a line would count in now: the business month of today, or the first one after
+/// it still open (the one a bonus granted now goes to).
 pub async fn my_month(
     store: &(impl Periods + Postings + Statements + AccountCopies),
+    calendar: &Calendar,
     claims: &Claims,
     now: DateTime<Utc>,
 ) -> Result<MonthSoFar, BillingError> {
     let worker = claims.may::<Workers>(store).await?;
     let id = worker.account_id();
-    let natural = Period::Month(Month::of(now.date_naive()));
+    let natural = Period::Month(Month::of(today(calendar, now)?));
     let issued = store.issued_from(natural).await?;
-    let Period::Month(month) = Fact::bonus(id, id, 0, now).open_period(&issued) else {
-        unreachable!("a worker's line counts in a month")
+    let Period::Month(month) = natural.first_open(&issued) else {
+        unreachable!("a month's next is a month")
     };
     let lines = store.movements_of(id, Period::Month(month)).await?;
     let carried = store.worker(id).await?.unwrap_or_else(|| Worker::new(id));
@@ -655,8 +700,9 @@ pub struct WeekRevenue {
     pub bonuses_cents: i64,
 }
 
-/// `GET /billing/revenue?from&to` (accountants, admins): per week of the movements' days,
-/// charged, collected, shares, fines (less waivers) and bonuses.
+/// `GET /billing/revenue?from&to` (accountants, admins): per business week of the movements'
+/// business days (`from` and `to` name business days too), charged, collected, shares, fines
+/// (less waivers) and bonuses.
 pub async fn revenue(
     store: &(impl Listings + AccountCopies),
     claims: &Claims,
@@ -671,7 +717,7 @@ pub async fn revenue(
     }
     let mut weeks: std::collections::BTreeMap<Week, WeekRevenue> = Default::default();
     for m in store.movements_between(from, to).await? {
-        let week = Week::of(m.at.date_naive());
+        let week = Week::of(m.date);
         let row = weeks.entry(week).or_insert_with(|| WeekRevenue {
             week: Some(week),
             ..Default::default()
@@ -705,10 +751,11 @@ pub async fn on_clock(
 /// Payments' events billing follows (one consumer): collections and salaries.
 pub async fn on_payment(
     store: &(impl Invoices + Statements),
+    calendar: &Calendar,
     event: &Envelope,
 ) -> Result<Outcome, ConsumeError> {
     match event.name.as_str() {
-        "Payment.SalaryPaid" => record_salary(store, event).await,
-        _ => record_collection(store, event).await,
+        "Payment.SalaryPaid" => record_salary(store, calendar, event).await,
+        _ => record_collection(store, calendar, event).await,
     }
 }

@@ -11,7 +11,7 @@ use ates_kernel::contracts::billing::{
 };
 use ates_kernel::contracts::clock::Week;
 use ates_kernel::contracts::payments::{CollectionFailed, CollectionFailure, CollectionSucceeded};
-use chrono::{DateTime, Days, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -150,10 +150,11 @@ impl Invoice {
         }
     }
 
-    /// Payments collected the invoice: paid, the money posted (`collection:<invoice>`), and
-    /// every approved or declined order on it settled. `None` when it was paid before. Money
-    /// that arrived is posted whatever the dunning said meanwhile.
-    pub fn collected(&self, success: &CollectionSucceeded) -> Option<Collected> {
+    /// Payments collected the invoice: paid, the money posted (`collection:<invoice>`, on the
+    /// business day `on` it arrived), and every approved or declined order on it settled.
+    /// `None` when it was paid before. Money that arrived is posted whatever the dunning said
+    /// meanwhile.
+    pub fn collected(&self, success: &CollectionSucceeded, on: NaiveDate) -> Option<Collected> {
         if self.status == InvoiceStatus::Paid {
             return None;
         }
@@ -171,6 +172,7 @@ impl Invoice {
             outcome: None,
             amount_cents: self.total_cents,
             at,
+            date: on,
         };
         let movement = fact.post(Period::Week(self.week));
         let paid = InvoicePaid {
@@ -273,7 +275,7 @@ fn reason(failure: CollectionFailure) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ates_kernel::testing::at;
+    use ates_kernel::testing::{at, date};
 
     fn invoice() -> Invoice {
         let client = Uuid::from_u128(9);
@@ -290,6 +292,7 @@ mod tests {
                 outcome,
                 v,
                 at("2026-12-02T10:00:00Z"),
+                date("2026-12-02"),
             );
             fact.post(fact.natural_period())
         })
@@ -321,14 +324,21 @@ mod tests {
             card_last4: "4242".into(),
             collected_at: at("2026-12-07T01:00:00Z"),
         };
-        let collected = invoice.collected(&success).unwrap();
+        let collected = invoice.collected(&success, date("2026-12-07")).unwrap();
         assert_eq!(collected.invoice.status, InvoiceStatus::Paid);
         assert_eq!(collected.settled.len(), 2);
         assert_eq!(
             collected.movement.key,
             format!("collection:{}", invoice.invoice_id)
         );
-        assert!(collected.invoice.collected(&success).is_none());
+        assert_eq!(
+            (collected.movement.period, collected.movement.date),
+            (Period::Week(invoice.week), date("2026-12-07"))
+        );
+        assert!(collected
+            .invoice
+            .collected(&success, date("2026-12-07"))
+            .is_none());
     }
 
     #[test]

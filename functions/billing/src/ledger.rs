@@ -8,10 +8,13 @@
 //! Charges belong to a business week (the client's invoice), workers' lines to a business month
 //! (the worker's statement): the period the fact happened in, or the first one still open after
 //! it when that one was issued already (a late fact), so no cent is in two periods or in none.
+//! A fact happens on a business day (`date`): the use case that learns it asks the business
+//! calendar once (`Calendar::business_date`: its time zone and the hour its day ends), and the
+//! day travels with the movement; weeks and months are counted from it, never from UTC.
 
 use ates_kernel::contracts::billing::Outcome;
 use ates_kernel::contracts::clock::{Month, Week};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -114,6 +117,21 @@ pub enum Period {
     Month(Month),
 }
 
+impl Period {
+    /// This period if it is not issued, else the first one after it that is not.
+    /// `issued` are the issued periods from this one on (any order).
+    pub fn first_open(self, issued: &[Period]) -> Period {
+        let mut period = self;
+        while issued.contains(&period) {
+            period = match period {
+                Period::Week(w) => Period::Week(w.next()),
+                Period::Month(m) => Period::Month(m.next()),
+            };
+        }
+        period
+    }
+}
+
 /// One side of a transaction: a debit (positive) or a credit (negative).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Leg {
@@ -133,6 +151,8 @@ pub struct Fact {
     pub outcome: Option<Outcome>,
     pub amount_cents: i64,
     pub at: DateTime<Utc>,
+    /// The business day `at` falls on (the business calendar's, not UTC's).
+    pub date: NaiveDate,
 }
 
 impl Fact {
@@ -143,6 +163,7 @@ impl Fact {
         outcome: Outcome,
         value: i64,
         at: DateTime<Utc>,
+        on: NaiveDate,
     ) -> Fact {
         Fact {
             kind: Kind::Charge,
@@ -152,6 +173,7 @@ impl Fact {
             outcome: Some(outcome),
             amount_cents: value,
             at,
+            date: on,
         }
     }
 
@@ -162,6 +184,7 @@ impl Fact {
         outcome: Outcome,
         list_price: i64,
         at: DateTime<Utc>,
+        on: NaiveDate,
     ) -> Option<Fact> {
         let (kind, amount_cents) = match outcome {
             Outcome::Approved => (Kind::Share, share_of(list_price)),
@@ -176,6 +199,7 @@ impl Fact {
             outcome: Some(outcome),
             amount_cents,
             at,
+            date: on,
         })
     }
 
@@ -187,6 +211,7 @@ impl Fact {
         worker: Uuid,
         list_price: i64,
         at: DateTime<Utc>,
+        on: NaiveDate,
     ) -> Fact {
         Fact {
             kind,
@@ -196,11 +221,18 @@ impl Fact {
             outcome: None,
             amount_cents: fine_of(list_price),
             at,
+            date: on,
         }
     }
 
     /// `bonus:<id>`.
-    pub fn bonus(bonus_id: Uuid, worker: Uuid, amount_cents: i64, at: DateTime<Utc>) -> Fact {
+    pub fn bonus(
+        bonus_id: Uuid,
+        worker: Uuid,
+        amount_cents: i64,
+        at: DateTime<Utc>,
+        on: NaiveDate,
+    ) -> Fact {
         Fact {
             kind: Kind::Bonus,
             subject: bonus_id,
@@ -209,6 +241,7 @@ impl Fact {
             outcome: None,
             amount_cents,
             at,
+            date: on,
         }
     }
 
@@ -217,26 +250,19 @@ impl Fact {
         key_of(self.kind, self.subject)
     }
 
-    /// The period the fact happened in: the week of a charge, the month of a worker's line.
+    /// The period the fact happened in: the business week of a charge, the business month of
+    /// a worker's line (SPEC M7: "the business week in which it ended").
     pub fn natural_period(&self) -> Period {
-        let date = self.at.date_naive();
         match self.kind {
-            Kind::Charge | Kind::Collection => Period::Week(Week::of(date)),
-            _ => Period::Month(Month::of(date)),
+            Kind::Charge | Kind::Collection => Period::Week(Week::of(self.date)),
+            _ => Period::Month(Month::of(self.date)),
         }
     }
 
     /// The period this fact is posted to: its own, or the first after it not yet issued.
     /// `issued` are the issued periods from the natural one on (any order).
     pub fn open_period(&self, issued: &[Period]) -> Period {
-        let mut period = self.natural_period();
-        while issued.contains(&period) {
-            period = match period {
-                Period::Week(w) => Period::Week(w.next()),
-                Period::Month(m) => Period::Month(m.next()),
-            };
-        }
-        period
+        self.natural_period().first_open(issued)
     }
 
     /// The movement, in `period`.
@@ -259,6 +285,7 @@ impl Fact {
             amount_cents: self.amount_cents,
             period,
             at: self.at,
+            date: self.date,
             legs: vec![
                 Leg {
                     account: debit,
@@ -293,6 +320,8 @@ pub struct Movement {
     pub amount_cents: i64,
     pub period: Period,
     pub at: DateTime<Utc>,
+    /// The business day it happened on: the day revenue counts it in.
+    pub date: NaiveDate,
     pub legs: Vec<Leg>,
 }
 
@@ -311,7 +340,8 @@ impl Movement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ates_kernel::testing::at;
+    use ates_kernel::calendar::Calendar;
+    use ates_kernel::testing::{at, date};
 
     #[test]
     fn shares_and_fines_are_rounded_down_to_the_cent() {
@@ -330,6 +360,7 @@ mod tests {
             Outcome::Approved,
             1_234,
             at("2026-12-06T10:00:00Z"),
+            date("2026-12-06"),
         );
         assert_eq!(charge.key(), format!("charge:{order}"));
         let movement = charge.post(charge.natural_period());
@@ -345,6 +376,7 @@ mod tests {
             Uuid::from_u128(4),
             1_000,
             at("2026-12-06T10:00:00Z"),
+            date("2026-12-06"),
         );
         assert_eq!(fine.key(), format!("qa-fine:{}", Uuid::from_u128(3)));
         assert_eq!(fine.post(fine.natural_period()).earning_cents(), -400);
@@ -359,6 +391,7 @@ mod tests {
             Outcome::Declined,
             10,
             sunday,
+            date("2026-12-06"),
         );
         let week = Week::parse("2026-W49").unwrap();
         assert_eq!(charge.open_period(&[]), Period::Week(week));
@@ -366,11 +399,67 @@ mod tests {
             charge.open_period(&[Period::Week(week), Period::Week(week.next())]),
             Period::Week(week.next().next())
         );
-        let bonus = Fact::bonus(Uuid::from_u128(5), Uuid::from_u128(6), 500, sunday);
+        let bonus = Fact::bonus(
+            Uuid::from_u128(5),
+            Uuid::from_u128(6),
+            500,
+            sunday,
+            date("2026-12-06"),
+        );
         let december = Month::parse("2026-12").unwrap();
         assert_eq!(
             bonus.open_period(&[Period::Month(december)]),
             Period::Month(december.next())
+        );
+    }
+
+    /// A charge and the executor's share at `when`, dated by `calendar`: their periods, and
+    /// the business day the movement keeps.
+    fn periods(calendar: &Calendar, when: &str) -> (Period, Period, NaiveDate) {
+        let at = at(when);
+        let on = calendar.business_date(at).unwrap();
+        let (order, party) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        let charge = Fact::charge(order, party, Outcome::Approved, 1_000, at, on);
+        let share = Fact::executor_line(order, party, Outcome::Approved, 1_000, at, on).unwrap();
+        let movement = charge.post(charge.natural_period());
+        (
+            charge.natural_period(),
+            share.natural_period(),
+            movement.date,
+        )
+    }
+
+    #[test]
+    fn a_fact_near_midnight_counts_in_the_business_week_and_month_it_happened_in() {
+        let week = |w: &str| Period::Week(Week::parse(w).unwrap());
+        let month = |m: &str| Period::Month(Month::parse(m).unwrap());
+        // SPEC M7: approved on Sunday 2026-11-29 at 20:00 in New York (Monday 01:00 UTC) is
+        // charged on that Sunday's week, and earned in November.
+        let new_york = Calendar::new("America/New_York", "0").unwrap();
+        assert_eq!(
+            periods(&new_york, "2026-11-30T01:00:00Z"),
+            (week("2026-W48"), month("2026-11"), date("2026-11-29"))
+        );
+        // The last evening of November in New York is still November (UTC says December).
+        assert_eq!(
+            periods(&new_york, "2026-12-01T04:59:59Z"),
+            (week("2026-W49"), month("2026-11"), date("2026-11-30"))
+        );
+        // Moscow's business day ends at 18:00 (15:00 UTC): Sunday 2026-12-06 at 18:30 there
+        // is Monday's business, the next week; on 2026-11-30 it is already December.
+        let moscow = Calendar::new("Europe/Moscow", "18").unwrap();
+        assert_eq!(
+            periods(&moscow, "2026-12-06T15:30:00Z"),
+            (week("2026-W50"), month("2026-12"), date("2026-12-07"))
+        );
+        assert_eq!(
+            periods(&moscow, "2026-11-30T15:00:00Z"),
+            (week("2026-W49"), month("2026-12"), date("2026-12-01"))
+        );
+        // A moment before the day's end, it is still the day before.
+        assert_eq!(
+            periods(&moscow, "2026-11-30T14:59:59Z"),
+            (week("2026-W49"), month("2026-11"), date("2026-11-30"))
         );
     }
 }

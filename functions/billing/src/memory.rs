@@ -369,7 +369,7 @@ impl Listings for MemoryStore {
         Ok(self
             .movements()
             .into_iter()
-            .filter(|m| (from..=to).contains(&m.at.date_naive()))
+            .filter(|m| (from..=to).contains(&m.date))
             .collect())
     }
 }

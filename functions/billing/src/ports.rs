@@ -186,7 +186,7 @@ pub trait Listings {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listed<Bonus>, BillingError>> + Send;
-    /// The movements that happened on the days from `from` to `to`.
+    /// The movements that happened on the business days from `from` to `to`.
     fn movements_between(
         &self,
         from: NaiveDate,

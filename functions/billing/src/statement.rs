@@ -6,7 +6,7 @@
 use ates_kernel::contracts::billing::StatementIssued;
 use ates_kernel::contracts::clock::Month;
 use ates_kernel::contracts::payments::SalaryPaid;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -141,9 +141,9 @@ impl Statement {
         (after, statement, issued)
     }
 
-    /// The bank paid the salary: posted once (`salary:<worker>:<month>`). `None` when there
-    /// was no salary pending.
-    pub fn salary_paid(&self, paid: &SalaryPaid) -> Option<(Statement, Movement)> {
+    /// The bank paid the salary: posted once (`salary:<worker>:<month>`, on the business day
+    /// `on` it left). `None` when there was no salary pending.
+    pub fn salary_paid(&self, paid: &SalaryPaid, on: NaiveDate) -> Option<(Statement, Movement)> {
         if self.salary != SalaryStatus::Pending {
             return None;
         }
@@ -158,6 +158,7 @@ impl Statement {
             outcome: None,
             amount_cents: self.salary_cents,
             at: paid.paid_at,
+            date: on,
         };
         let mut movement = fact.post(Period::Month(self.month));
         movement.key = salary_key(self.worker_id, self.month);
@@ -168,7 +169,7 @@ impl Statement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ates_kernel::testing::at;
+    use ates_kernel::testing::{at, date};
 
     fn line(kind: Kind, n: u128, amount: i64) -> Movement {
         let worker = Uuid::from_u128(1);
@@ -178,6 +179,7 @@ mod tests {
                 worker,
                 amount,
                 at("2026-12-03T10:00:00Z"),
+                date("2026-12-03"),
             ),
             _ => Fact {
                 kind,
@@ -187,6 +189,7 @@ mod tests {
                 outcome: None,
                 amount_cents: amount,
                 at: at("2026-12-03T10:00:00Z"),
+                date: date("2026-12-03"),
             },
         };
         fact.post(fact.natural_period())

@@ -4,7 +4,7 @@
 //!
 //! | item | pk | sk | indexes |
 //! |---|---|---|---|
-//! | movement | `MOVE#<key>` | `MOVE` | gsi1 `PARTY#<party>#<period>` / key; gsi2 `DAY#<date>` / key |
+//! | movement | `MOVE#<key>` | `MOVE` | gsi1 `PARTY#<party>#<period>` / key; gsi2 `DAY#<business date>` / key |
 //! | issued period | `PERIODS#week` or `PERIODS#month` | the period | |
 //! | clients charged in a week | `CHARGED#<week>` | client id | |
 //! | workers with lines in a month | `LINES#<month>` | worker id | |
@@ -133,7 +133,8 @@ fn movement_item(m: &Movement) -> Item {
                 format!("PARTY#{}#{}", m.party, period_name(m.period)),
             ),
             ("gsi1sk", m.key.clone()),
-            ("gsi2pk", format!("DAY#{}", m.at.date_naive())),
+            // The business day (SPEC M7's periods), not the UTC date: revenue reads by it.
+            ("gsi2pk", format!("DAY#{}", m.date)),
             ("gsi2sk", m.key.clone()),
         ],
     )

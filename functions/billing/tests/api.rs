@@ -2,6 +2,7 @@
 
 use ates_billing::api;
 use ates_billing::memory::MemoryStore;
+use ates_kernel::calendar::Calendar;
 use ates_kernel::copies::sync_account;
 use ates_kernel::identity::Role;
 use ates_kernel::testing::{account, account_event, api_request};
@@ -10,6 +11,7 @@ use lambda_http::http::StatusCode;
 #[tokio::test]
 async fn a_bonus_is_granted_over_http_and_a_bad_one_is_a_problem_with_nothing_written() {
     let store = MemoryStore::default();
+    let utc = Calendar::new("UTC", "0").unwrap();
     let manager = account("Boss", Role::Manager);
     let worker = account("Kiwi", Role::Worker);
     for a in [&manager, &worker] {
@@ -31,10 +33,12 @@ async fn a_bonus_is_granted_over_http_and_a_bad_one_is_a_problem_with_nothing_wr
             Some((&boss, Role::Manager)),
         )
     };
-    let too_much = api::grant_bonus(&store, post(100_001)).await.unwrap_err();
+    let too_much = api::grant_bonus(&store, &utc, post(100_001))
+        .await
+        .unwrap_err();
     assert_eq!(too_much.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(store.bonuses().is_empty());
-    let granted = api::grant_bonus(&store, post(2_500)).await.unwrap();
+    let granted = api::grant_bonus(&store, &utc, post(2_500)).await.unwrap();
     assert_eq!(granted.status(), StatusCode::CREATED);
     let listed = api::list_bonuses(
         &store,
@@ -56,6 +60,7 @@ async fn a_bonus_is_granted_over_http_and_a_bad_one_is_a_problem_with_nothing_wr
     assert_eq!(json["bonuses"][0]["amount_cents"], 2_500);
     let worker_asks = api::grant_bonus(
         &store,
+        &utc,
         api_request(
             "POST",
             "/billing/bonuses",

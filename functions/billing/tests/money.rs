@@ -3,7 +3,9 @@
 //! succeed or fail, salaries paid — with every event delivered one to three times, in any order,
 //! to the use cases on the in-memory store. Whatever the order: each invoice equals its orders'
 //! values; each statement equals its lines; every balance is right to the cent; all balances sum
-//! to zero; no movement exists twice; no order is settled without its collection.
+//! to zero; no movement exists twice; no order is settled without its collection. Histories are
+//! kept in the business calendar of their seed (UTC; New York; Moscow with days ending at
+//! 18:00): each fact counts on its business day, in that day's week or month or a later one.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -13,6 +15,7 @@ use ates_billing::invoice::InvoiceStatus;
 use ates_billing::ledger::{Kind, LedgerAccount, Period};
 use ates_billing::memory::MemoryStore;
 use ates_billing::statement::SalaryStatus;
+use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::billing::{
     decode_collection_requested, decode_order_settled, decode_statement_issued,
 };
@@ -51,6 +54,8 @@ struct Expected {
 
 struct World {
     rng: StdRng,
+    /// The business calendar the clock and billing keep days in.
+    calendar: Calendar,
     store: MemoryStore,
     expected: Expected,
     /// Events waiting for delivery, with how many more times each is delivered.
@@ -82,10 +87,21 @@ fn day(n: i64) -> NaiveDate {
     START.parse::<NaiveDate>().unwrap() + Duration::days(n)
 }
 
-fn instant(date: NaiveDate, rng: &mut StdRng) -> DateTime<Utc> {
-    date.and_hms_opt(rng.gen_range(0..24), rng.gen_range(0..60), 0)
-        .unwrap()
-        .and_utc()
+/// A moment of the business day `date`, to the minute.
+fn instant(calendar: &Calendar, date: NaiveDate, rng: &mut StdRng) -> DateTime<Utc> {
+    let day = calendar.day(date).unwrap();
+    day.start + Duration::minutes(rng.gen_range(0..(day.end - day.start).num_minutes()))
+}
+
+/// The seed's business calendar: UTC, New York (behind UTC), Moscow with the day ending at
+/// 18:00 (ahead of UTC, and not at midnight).
+fn calendar_of(seed: u64) -> Calendar {
+    match seed % 3 {
+        0 => Calendar::new("UTC", "0"),
+        1 => Calendar::new("America/New_York", "0"),
+        _ => Calendar::new("Europe/Moscow", "18"),
+    }
+    .unwrap()
 }
 
 fn invoiced(
@@ -117,6 +133,7 @@ impl World {
         let clients = (0..rng.gen_range(1..=3)).map(|_| Uuid::now_v7()).collect();
         World {
             rng,
+            calendar: calendar_of(seed),
             store: MemoryStore::default(),
             expected: Expected::default(),
             pending: vec![],
@@ -160,7 +177,7 @@ impl World {
                 let worker = *self.workers.choose(&mut self.rng).unwrap();
                 let list = self.rng.gen_range(1..50_000);
                 let value = list - list * self.rng.gen_range(0..=12) / 100;
-                let when = instant(date, &mut self.rng);
+                let when = instant(&self.calendar, date, &mut self.rng);
                 match self.rng.gen_range(0..10) {
                     0..=4 => {
                         let o = invoiced(
@@ -257,18 +274,18 @@ impl World {
         }
     }
 
-    /// The clock's events of a day's end.
+    /// The clock's events of a business day's end, as the clock says them in the calendar.
     fn end_of(&mut self, date: NaiveDate) {
-        let end = (date + Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .unwrap()
-            .and_utc();
+        let end = self.calendar.day(date).unwrap().end;
+        let calendar = self.calendar.clone();
+        let start_of = |d: NaiveDate| calendar.day(d).unwrap().start;
+        let time_zone = self.calendar.zone_name().to_owned();
         let week = Week::of(date);
         if week.sunday() == date {
             let ended = WeekEnded {
                 week,
-                time_zone: "UTC".into(),
-                started_at: week.monday().and_hms_opt(0, 0, 0).unwrap().and_utc(),
+                time_zone: time_zone.clone(),
+                started_at: start_of(week.monday()),
                 ended_at: end,
             };
             let e = event("clock", &ended, end).once_for(&week.to_string());
@@ -278,8 +295,8 @@ impl World {
         if month.last_day() == date {
             let ended = MonthEnded {
                 month,
-                time_zone: "UTC".into(),
-                started_at: month.first_day().and_hms_opt(0, 0, 0).unwrap().and_utc(),
+                time_zone,
+                started_at: start_of(month.first_day()),
                 ended_at: end,
             };
             let e = event("clock", &ended, end).once_for(&month.to_string());
@@ -300,12 +317,16 @@ impl World {
         let request = Request {
             cause: Cause::request("test"),
             idempotency: Some(key),
-            now: instant(day(self.rng.gen_range(0..DAYS)), &mut self.rng),
+            now: instant(
+                &self.calendar,
+                day(self.rng.gen_range(0..DAYS)),
+                &mut self.rng,
+            ),
         };
         let claims = claims(self.manager, Role::Manager);
         let mut first = None;
         for _ in 0..self.times() {
-            match app::grant_bonus(&self.store, &claims, &new, &request)
+            match app::grant_bonus(&self.store, &self.calendar, &claims, &new, &request)
                 .await
                 .unwrap()
             {
@@ -339,15 +360,17 @@ impl World {
         let store = &self.store;
         let handled = match envelope.name.as_str() {
             "Order.SuccessInvoiced" | "Order.FailedInvoiced" | "Order.Cancelled" => {
-                app::book_order(store, &envelope).await
+                app::book_order(store, &self.calendar, &envelope).await
             }
-            "Report.Fine" | "Report.FineWaived" => app::book_quality(store, &envelope).await,
+            "Report.Fine" | "Report.FineWaived" => {
+                app::book_quality(store, &self.calendar, &envelope).await
+            }
             "Clock.WeekEnded" => app::issue_invoices(store, &envelope, now).await,
             "Clock.MonthEnded" => app::issue_statements(store, &envelope, now).await,
             "Payment.CollectionSucceeded" | "Payment.CollectionFailed" => {
-                app::record_collection(store, &envelope).await
+                app::record_collection(store, &self.calendar, &envelope).await
             }
-            "Payment.SalaryPaid" => app::record_salary(store, &envelope).await,
+            "Payment.SalaryPaid" => app::record_salary(store, &self.calendar, &envelope).await,
             other => panic!("no handler for {other}"),
         };
         // Payments answers only what billing asked, after it was committed, and nothing runs
@@ -504,6 +527,25 @@ impl World {
                 0,
                 "seed {seed}: {}",
                 m.key
+            );
+        }
+
+        // Each movement is dated by the business calendar; a fact counts in its business
+        // day's week (a charge) or month (a worker's line), or, late, in a later one.
+        for m in &movements {
+            let on = self.calendar.business_date(m.at).unwrap();
+            assert_eq!(m.date, on, "seed {seed}: {} at {}", m.key, m.at);
+            let natural = match m.kind {
+                Kind::Charge => Period::Week(Week::of(on)),
+                Kind::Collection | Kind::Salary => continue,
+                _ => Period::Month(Month::of(on)),
+            };
+            assert!(
+                m.period >= natural,
+                "seed {seed}: {} at {} ({on}) posted to {:?}",
+                m.key,
+                m.at,
+                m.period
             );
         }
         let facts: BTreeMap<String, i64> = movements
@@ -806,9 +848,9 @@ async fn debts_carry(world: &mut World, seed: u64) {
     let month = last.next().next();
     let ended = MonthEnded {
         month,
-        time_zone: "UTC".into(),
-        started_at: month.first_day().and_hms_opt(0, 0, 0).unwrap().and_utc(),
-        ended_at: month.last_day().and_hms_opt(23, 0, 0).unwrap().and_utc(),
+        time_zone: world.calendar.zone_name().to_owned(),
+        started_at: world.calendar.day(month.first_day()).unwrap().start,
+        ended_at: world.calendar.day(month.last_day()).unwrap().end,
     };
     let e = event("clock", &ended, ended.ended_at);
     app::issue_statements(&world.store, &e, ended.ended_at)

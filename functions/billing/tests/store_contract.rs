@@ -6,6 +6,7 @@ use ates_billing::app::{self, NewBonus, Request};
 use ates_billing::invoice::{invoice_id, InvoiceStatus};
 use ates_billing::ledger::{Fact, Period};
 use ates_billing::ports::{BillingStore, Booked, Posting};
+use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::billing::Outcome as Line;
 use ates_kernel::contracts::clock::{Month, MonthEnded, Week, WeekEnded};
 use ates_kernel::contracts::orders::{OrderFailedInvoiced, OrderInvoiced, Place};
@@ -27,8 +28,13 @@ ates_kernel::store_contracts!(
     an_invoice_is_issued_once_and_changes_only_from_the_version_read,
     a_statement_is_issued_once_and_carries_the_debt,
     a_used_key_writes_nothing_and_keeps_the_first_answer,
+    movements_are_listed_by_their_business_day,
     account_copies_move_only_forward,
 );
+
+fn utc() -> Calendar {
+    Calendar::new("UTC", "0").unwrap()
+}
 
 fn week() -> Week {
     Week::parse("2026-W49").unwrap()
@@ -73,6 +79,7 @@ async fn a_movement_is_posted_once_and_never_to_an_issued_period(store: &impl Bi
         Line::Approved,
         500,
         at("2026-12-02T10:00:00Z"),
+        date("2026-12-02"),
     );
     let movement = [fact.post(Period::Week(week()))];
     let posting = Posting {
@@ -105,6 +112,7 @@ async fn a_movement_is_posted_once_and_never_to_an_issued_period(store: &impl Bi
         Line::Approved,
         700,
         at("2026-12-03T10:00:00Z"),
+        date("2026-12-03"),
     );
     let stale = [late.post(Period::Week(week()))];
     let posting = Posting {
@@ -125,7 +133,7 @@ async fn an_invoice_is_issued_once_and_changes_only_from_the_version_read(
     store: &impl BillingStore,
 ) {
     let (client, worker) = (Uuid::now_v7(), Uuid::now_v7());
-    app::book_order(store, &declined(client, worker))
+    app::book_order(store, &utc(), &declined(client, worker))
         .await
         .unwrap();
     let now = at("2026-12-07T00:05:00Z");
@@ -155,7 +163,7 @@ async fn an_invoice_is_issued_once_and_changes_only_from_the_version_read(
         failed_at: at("2026-12-07T01:00:00Z"),
     };
     let e = event("payments", &failed, failed.failed_at);
-    app::record_collection(store, &e).await.unwrap();
+    app::record_collection(store, &utc(), &e).await.unwrap();
     let retrying = store.invoices_in(InvoiceStatus::Retrying).await.unwrap();
     assert!(retrying.iter().any(|i| i.invoice_id == id));
     // A write from the version read before the decline is refused.
@@ -186,7 +194,7 @@ async fn an_invoice_is_issued_once_and_changes_only_from_the_version_read(
 
 async fn a_statement_is_issued_once_and_carries_the_debt(store: &impl BillingStore) {
     let (client, worker) = (Uuid::now_v7(), Uuid::now_v7());
-    app::book_order(store, &declined(client, worker))
+    app::book_order(store, &utc(), &declined(client, worker))
         .await
         .unwrap();
     let month = Month::parse("2026-12").unwrap();
@@ -237,13 +245,13 @@ async fn a_used_key_writes_nothing_and_keeps_the_first_answer(store: &impl Billi
         now: at("2026-12-10T10:00:00Z"),
     };
     let boss = claims(manager.account_id, Role::Manager);
-    let Answer::Fresh(first) = app::grant_bonus(store, &boss, &new, &request)
+    let Answer::Fresh(first) = app::grant_bonus(store, &utc(), &boss, &new, &request)
         .await
         .unwrap()
     else {
         panic!("a fresh bonus")
     };
-    let Answer::Replayed(replay) = app::grant_bonus(store, &boss, &new, &request)
+    let Answer::Replayed(replay) = app::grant_bonus(store, &utc(), &boss, &new, &request)
         .await
         .unwrap()
     else {
@@ -252,4 +260,49 @@ async fn a_used_key_writes_nothing_and_keeps_the_first_answer(store: &impl Billi
     assert!(replay.body.contains(&first.bonus_id.to_string()));
     let listed = store.bonuses(10, None).await.unwrap();
     assert_eq!(listed.items, vec![first]);
+}
+
+async fn movements_are_listed_by_their_business_day(store: &impl BillingStore) {
+    // Sunday 2027-01-10 at 20:00 in New York is Monday 01:00 UTC: the movement keeps the
+    // business day the use case gave it, and revenue's days are those.
+    let new_york = Calendar::new("America/New_York", "0").unwrap();
+    let when = at("2027-01-11T01:00:00Z");
+    let on = new_york.business_date(when).unwrap();
+    assert_eq!(on, date("2027-01-10"));
+    let fact = Fact::charge(
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Line::Approved,
+        300,
+        when,
+        on,
+    );
+    let movement = [fact.post(fact.natural_period())];
+    let posting = Posting {
+        movements: &movement,
+        bonus: None,
+        events: &[],
+        keyed: None,
+    };
+    assert_eq!(store.post(&posting).await.unwrap(), Booked::Applied);
+    let key = movement[0].key.clone();
+    let listed = |from: &str, to: &str| {
+        let key = key.clone();
+        let (from, to) = (date(from), date(to));
+        async move {
+            store
+                .movements_between(from, to)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|m| m.key == key)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed("2027-01-10", "2027-01-10").await, movement.to_vec());
+    assert_eq!(listed("2027-01-04", "2027-01-10").await, movement.to_vec());
+    assert!(
+        listed("2027-01-11", "2027-01-11").await.is_empty(),
+        "not on its UTC date"
+    );
 }

@@ -5,6 +5,7 @@ use ates_billing::error::BillingError;
 use ates_billing::invoice::{invoice_id, InvoiceStatus};
 use ates_billing::ledger::Period;
 use ates_billing::memory::MemoryStore;
+use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::billing::{decode_collection_requested, decode_invoice_issued};
 use ates_kernel::contracts::clock::{Month, Week, WeekEnded};
 use ates_kernel::contracts::orders::{OrderCancelled, OrderInvoiced, OrderSuccessInvoiced, Place};
@@ -34,6 +35,11 @@ fn approved(order: Uuid, client: Uuid, when: &str) -> Envelope {
     event("orders", &OrderSuccessInvoiced(o), at(when))
 }
 
+/// The business calendar of most tests: days end at midnight UTC.
+fn utc() -> Calendar {
+    Calendar::new("UTC", "0").unwrap()
+}
+
 fn week_ended(week: &str) -> Envelope {
     let week = Week::parse(week).unwrap();
     let end = week
@@ -58,17 +64,25 @@ async fn a_charge_after_its_week_was_invoiced_goes_to_the_next_week() {
     let client = Uuid::now_v7();
     let (early, late) = (Uuid::now_v7(), Uuid::now_v7());
     let end = at("2026-12-07T00:05:00Z");
-    app::book_order(&store, &approved(early, client, "2026-12-02T10:00:00Z"))
-        .await
-        .unwrap();
+    app::book_order(
+        &store,
+        &utc(),
+        &approved(early, client, "2026-12-02T10:00:00Z"),
+    )
+    .await
+    .unwrap();
     let outcome = app::issue_invoices(&store, &week_ended("2026-W49"), end).await;
     assert_eq!(outcome.unwrap(), Outcome::Applied);
     // The clock says it again: nothing more.
     let again = app::issue_invoices(&store, &week_ended("2026-W49"), end).await;
     assert_eq!(again.unwrap(), Outcome::Duplicate);
-    app::book_order(&store, &approved(late, client, "2026-12-06T23:00:00Z"))
-        .await
-        .unwrap();
+    app::book_order(
+        &store,
+        &utc(),
+        &approved(late, client, "2026-12-06T23:00:00Z"),
+    )
+    .await
+    .unwrap();
 
     let charge = |order: Uuid| {
         store
@@ -114,7 +128,7 @@ async fn an_order_cancelled_before_it_was_valued_costs_nothing() {
     };
     let e = event("orders", &cancelled, cancelled.at);
     assert_eq!(
-        app::book_order(&store, &e).await.unwrap(),
+        app::book_order(&store, &utc(), &e).await.unwrap(),
         Outcome::NotConcerned
     );
     assert!(store.movements().is_empty());
@@ -126,6 +140,7 @@ async fn a_declined_collection_is_retried_once_per_attempt_when_due() {
     let client = Uuid::now_v7();
     app::book_order(
         &store,
+        &utc(),
         &approved(Uuid::now_v7(), client, "2026-12-02T10:00:00Z"),
     )
     .await
@@ -144,11 +159,11 @@ async fn a_declined_collection_is_retried_once_per_attempt_when_due() {
     };
     let e = event("payments", &failed, failed.failed_at);
     assert_eq!(
-        app::record_collection(&store, &e).await.unwrap(),
+        app::record_collection(&store, &utc(), &e).await.unwrap(),
         Outcome::Applied
     );
     assert_eq!(
-        app::record_collection(&store, &e).await.unwrap(),
+        app::record_collection(&store, &utc(), &e).await.unwrap(),
         Outcome::Duplicate
     );
     assert_eq!(
@@ -224,22 +239,41 @@ async fn a_manager_grants_a_bonus_once_per_key() {
     let o = office().await;
     let boss = claims(o.manager, Role::Manager);
     let new = bonus(o.worker, 5_000, "kept the kit tidy");
-    let first = app::grant_bonus(&o.store, &boss, &new, &request(Some("k1"), o.manager))
-        .await
-        .unwrap();
+    let first = app::grant_bonus(
+        &o.store,
+        &utc(),
+        &boss,
+        &new,
+        &request(Some("k1"), o.manager),
+    )
+    .await
+    .unwrap();
     let Answer::Fresh(granted) = first else {
         panic!("a fresh bonus")
     };
     assert_eq!(granted.month, Month::parse("2026-12").unwrap());
-    let again = app::grant_bonus(&o.store, &boss, &new, &request(Some("k1"), o.manager))
-        .await
-        .unwrap();
+    let again = app::grant_bonus(
+        &o.store,
+        &utc(),
+        &boss,
+        &new,
+        &request(Some("k1"), o.manager),
+    )
+    .await
+    .unwrap();
     let Answer::Replayed(replay) = again else {
         panic!("the first answer again")
     };
     assert!(replay.body.contains(&granted.bonus_id.to_string()));
     let other = bonus(o.worker, 6_000, "kept the kit tidy");
-    let reused = app::grant_bonus(&o.store, &boss, &other, &request(Some("k1"), o.manager)).await;
+    let reused = app::grant_bonus(
+        &o.store,
+        &utc(),
+        &boss,
+        &other,
+        &request(Some("k1"), o.manager),
+    )
+    .await;
     assert!(matches!(reused, Err(BillingError::KeyReused)));
     assert_eq!(o.store.bonuses().len(), 1);
     let keys: Vec<String> = o.store.movements().into_iter().map(|m| m.key).collect();
@@ -258,7 +292,8 @@ async fn a_bonus_above_the_cap_without_a_reason_or_for_no_worker_writes_nothing(
         bonus(o.manager, 100, "not a worker"),
         bonus(Uuid::now_v7(), 100, "nobody"),
     ] {
-        let refused = app::grant_bonus(&o.store, &boss, &new, &request(None, o.manager)).await;
+        let refused =
+            app::grant_bonus(&o.store, &utc(), &boss, &new, &request(None, o.manager)).await;
         assert!(matches!(refused, Err(BillingError::Invalid(_))), "{new:?}");
     }
     assert!(o.store.movements().is_empty() && o.store.bonuses().is_empty());
@@ -269,7 +304,7 @@ async fn only_managers_grant_bonuses() {
     let o = office().await;
     let worker = claims(o.worker, Role::Worker);
     let new = bonus(o.worker, 100, "to myself");
-    let refused = app::grant_bonus(&o.store, &worker, &new, &request(None, o.worker)).await;
+    let refused = app::grant_bonus(&o.store, &utc(), &worker, &new, &request(None, o.worker)).await;
     assert!(matches!(
         refused,
         Err(BillingError::Refused(Refused::NotAllowed(_)))
@@ -288,6 +323,7 @@ async fn an_invoice_is_read_by_its_client_and_the_bookkeepers_only() {
     }
     app::book_order(
         &store,
+        &utc(),
         &approved(Uuid::now_v7(), client.account_id, "2026-12-02T10:00:00Z"),
     )
     .await
@@ -350,6 +386,7 @@ async fn a_worker_sees_the_month_so_far() {
     let boss = claims(o.manager, Role::Manager);
     app::grant_bonus(
         &o.store,
+        &utc(),
         &boss,
         &bonus(o.worker, 700, "helped"),
         &request(None, o.manager),
@@ -363,11 +400,12 @@ async fn a_worker_sees_the_month_so_far() {
         list_price_cents: 1_000,
         fined_at: at("2026-12-11T10:00:00Z"),
     };
-    app::book_quality(&o.store, &event("reports", &fine, fine.fined_at))
+    app::book_quality(&o.store, &utc(), &event("reports", &fine, fine.fined_at))
         .await
         .unwrap();
     let me = app::my_month(
         &o.store,
+        &utc(),
         &claims(o.worker, Role::Worker),
         at("2026-12-12T00:00:00Z"),
     )
@@ -378,4 +416,202 @@ async fn a_worker_sees_the_month_so_far() {
         (me.bonuses_cents, me.fines_cents, me.expected_salary_cents),
         (700, 400, 300)
     );
+}
+
+/// SPEC M7 in a business time zone: the week and month of a fact are its business day's, not
+/// its UTC date's.
+mod business_time_zone {
+    use super::*;
+    use ates_billing::ledger::Movement;
+    use ates_kernel::testing::date;
+
+    fn new_york() -> Calendar {
+        Calendar::new("America/New_York", "0").unwrap()
+    }
+
+    /// Moscow, the business day ending at 18:00 there (15:00 UTC).
+    fn moscow_at_six() -> Calendar {
+        Calendar::new("Europe/Moscow", "18").unwrap()
+    }
+
+    fn posted(store: &MemoryStore, key: String) -> Movement {
+        store
+            .movements()
+            .into_iter()
+            .find(|m| m.key == key)
+            .unwrap_or_else(|| panic!("{key} is posted"))
+    }
+
+    #[tokio::test]
+    async fn an_order_approved_on_a_sunday_evening_in_new_york_is_on_that_sundays_invoice() {
+        let store = MemoryStore::default();
+        let client = Uuid::now_v7();
+        let order = Uuid::now_v7();
+        // Sunday 2026-12-06 at 20:00 in New York is Monday 01:00 UTC.
+        app::book_order(
+            &store,
+            &new_york(),
+            &approved(order, client, "2026-12-07T01:00:00Z"),
+        )
+        .await
+        .unwrap();
+        let w49 = Week::parse("2026-W49").unwrap();
+        let charge = posted(&store, format!("charge:{order}"));
+        assert_eq!(
+            (charge.period, charge.date),
+            (Period::Week(w49), date("2026-12-06"))
+        );
+        let share = posted(&store, format!("share:{order}"));
+        assert_eq!(
+            share.period,
+            Period::Month(Month::parse("2026-12").unwrap())
+        );
+        app::issue_invoices(&store, &week_ended("2026-W49"), at("2026-12-07T05:05:00Z"))
+            .await
+            .unwrap();
+        let invoice = &store.invoices()[0];
+        assert_eq!(invoice.week, w49);
+        assert_eq!(
+            invoice.lines.iter().map(|l| l.order_id).collect::<Vec<_>>(),
+            [order]
+        );
+    }
+
+    #[tokio::test]
+    async fn after_the_business_day_ends_at_six_in_moscow_a_charge_is_the_next_weeks() {
+        let store = MemoryStore::default();
+        let client = Uuid::now_v7();
+        let (before, after) = (Uuid::now_v7(), Uuid::now_v7());
+        // Sunday 2026-12-06 at 17:30 and at 18:30 in Moscow: the same UTC date, two weeks.
+        for (order, when) in [
+            (before, "2026-12-06T14:30:00Z"),
+            (after, "2026-12-06T15:30:00Z"),
+        ] {
+            app::book_order(&store, &moscow_at_six(), &approved(order, client, when))
+                .await
+                .unwrap();
+        }
+        let w49 = Week::parse("2026-W49").unwrap();
+        let charge = |order: Uuid| posted(&store, format!("charge:{order}"));
+        assert_eq!(
+            (charge(before).period, charge(before).date),
+            (Period::Week(w49), date("2026-12-06"))
+        );
+        assert_eq!(
+            (charge(after).period, charge(after).date),
+            (Period::Week(w49.next()), date("2026-12-07"))
+        );
+        app::issue_invoices(&store, &week_ended("2026-W49"), at("2026-12-06T15:05:00Z"))
+            .await
+            .unwrap();
+        let invoices = store.invoices();
+        assert_eq!(invoices.len(), 1);
+        assert_eq!(
+            invoices[0]
+                .lines
+                .iter()
+                .map(|l| l.order_id)
+                .collect::<Vec<_>>(),
+            [before]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_workers_month_so_far_is_the_business_month() {
+        // New York: the evening of 2026-11-30 is December in UTC, November here.
+        let o = office().await;
+        let fine = ates_kernel::contracts::reports::Fine {
+            case_id: Uuid::now_v7(),
+            order_id: Uuid::now_v7(),
+            executor_id: o.worker,
+            list_price_cents: 1_000,
+            fined_at: at("2026-12-01T03:00:00Z"),
+        };
+        app::book_quality(
+            &o.store,
+            &new_york(),
+            &event("reports", &fine, fine.fined_at),
+        )
+        .await
+        .unwrap();
+        let me = app::my_month(
+            &o.store,
+            &new_york(),
+            &claims(o.worker, Role::Worker),
+            at("2026-12-01T04:00:00Z"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(me.month, Month::parse("2026-11").unwrap());
+        assert_eq!((me.fines_cents, me.expected_salary_cents), (400, 0));
+
+        // Moscow at six: 18:30 on 2026-11-30 is already December's business; a bonus granted
+        // then counts in December, and December is the month so far.
+        let o = office().await;
+        let boss = claims(o.manager, Role::Manager);
+        let evening = Request {
+            now: at("2026-11-30T15:30:00Z"),
+            ..request(None, o.manager)
+        };
+        let Answer::Fresh(granted) = app::grant_bonus(
+            &o.store,
+            &moscow_at_six(),
+            &boss,
+            &bonus(o.worker, 700, "helped"),
+            &evening,
+        )
+        .await
+        .unwrap() else {
+            panic!("a fresh bonus")
+        };
+        let december = Month::parse("2026-12").unwrap();
+        assert_eq!(granted.month, december);
+        let me = app::my_month(
+            &o.store,
+            &moscow_at_six(),
+            &claims(o.worker, Role::Worker),
+            evening.now,
+        )
+        .await
+        .unwrap();
+        assert_eq!((me.month, me.bonuses_cents), (december, 700));
+    }
+
+    #[tokio::test]
+    async fn revenue_counts_each_movement_in_its_business_days_week() {
+        let store = MemoryStore::default();
+        let accountant = account("Counter", Role::Accountant);
+        sync_account(&store, &account_event(&accountant))
+            .await
+            .unwrap();
+        let client = Uuid::now_v7();
+        // Two Sunday evenings in New York: 2026-11-29 (W48) and 2026-12-06 (W49), both
+        // Mondays in UTC.
+        for when in ["2026-11-30T02:00:00Z", "2026-12-07T01:00:00Z"] {
+            app::book_order(&store, &new_york(), &approved(Uuid::now_v7(), client, when))
+                .await
+                .unwrap();
+        }
+        let books = claims(accountant.account_id, Role::Accountant);
+        let revenue = app::revenue(&store, &books, date("2026-11-29"), date("2026-12-06"))
+            .await
+            .unwrap();
+        let weeks: Vec<_> = revenue
+            .iter()
+            .map(|w| (w.week.unwrap().to_string(), w.charged_cents))
+            .collect();
+        assert_eq!(
+            weeks,
+            [
+                ("2026-W48".to_owned(), 9_500),
+                ("2026-W49".to_owned(), 9_500)
+            ]
+        );
+        // The business Sunday alone has its evening's order, though UTC says Monday.
+        let sunday = app::revenue(&store, &books, date("2026-12-06"), date("2026-12-06"))
+            .await
+            .unwrap();
+        assert_eq!(sunday.len(), 1);
+        assert_eq!(sunday[0].week, Week::parse("2026-W49"));
+    }
 }

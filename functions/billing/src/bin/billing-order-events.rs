@@ -1,5 +1,6 @@
 //! Lambda: `Order.SuccessInvoiced`, `Order.FailedInvoiced`, `Order.Cancelled`: the client's charge and the executor's share or fine, each posted once.
 use ates_billing::{app, store::Store};
+use ates_kernel::calendar::Calendar;
 use ates_kernel::dynamo::Table;
 use ates_kernel::for_process;
 
@@ -8,9 +9,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::logging::init();
     let aws = ates_kernel::aws::load().await;
     let store = for_process(Store::new(Table::from_env(&aws)?));
+    let calendar = for_process(Calendar::from_env()?);
     ates_kernel::lambda::serve_event_consumer(
         &aws,
-        Box::new(move |event| Box::pin(async move { app::book_order(store, &event).await })),
+        Box::new(move |event| {
+            Box::pin(async move { app::book_order(store, calendar, &event).await })
+        }),
     )
     .await
 }
