@@ -48,6 +48,8 @@ pub mod scope {
     pub const MATCHING_READ: &str = "matching:read";
     /// Reports' quality control: QA cases opened, closed and listed.
     pub const REPORTS_QA: &str = "reports:qa";
+    /// Bidding's routes (SPEC M8): managers only, not admins (seed 002: kept apart).
+    pub const BETS: &str = "bets";
 }
 
 impl Role {
@@ -110,6 +112,7 @@ impl Role {
                 SUPPLIES_MANAGE,
                 MATCHING_READ,
                 REPORTS_QA,
+                BETS,
             ],
             Role::Accountant => &[MEMBER, ACCOUNTING_READ_ALL],
             Role::Worker => &[MEMBER],
@@ -399,6 +402,11 @@ mod tests {
                 role.scopes().contains(&scope::NOTIFICATIONS_READ_ALL),
                 role == Role::Admin,
                 "only admins read everyone's messages"
+            );
+            assert_eq!(
+                role.scopes().contains(&scope::BETS),
+                role == Role::Manager,
+                "only managers bet, not even admins (SPEC M8)"
             );
         }
     }

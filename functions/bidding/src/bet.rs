@@ -92,6 +92,8 @@ pub enum BetError {
     AlreadyBet,
     #[error("the order's work has begun (or it ended): bets are closed")]
     Closed,
+    #[error("bidding does not know this order (yet): no bets on it")]
+    Unknown,
 }
 
 /// One manager's bet on one order.
@@ -119,6 +121,9 @@ pub struct BetResult {
 /// An order's bets and what bidding knows of the order.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Book {
+    /// When the order was created (`Order.Created`), once bidding has heard of it.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
     pub bets: Vec<Bet>,
     /// When the order's work began (`in_work` was marked), once known.
     pub work_began_at: Option<DateTime<Utc>>,
@@ -137,6 +142,9 @@ impl Book {
         if self.work_began_at.is_some() || self.ending.is_some() {
             return Err(BetError::Closed);
         }
+        if self.created_at.is_none() {
+            return Err(BetError::Unknown);
+        }
         if self.bets.iter().any(|b| b.manager_id == manager_id) {
             return Err(BetError::AlreadyBet);
         }
@@ -151,6 +159,14 @@ impl Book {
         let mut after = self.clone();
         after.bets.push(placed.clone());
         Ok((after, placed))
+    }
+
+    /// The order was created at `at` (a repeat changes nothing).
+    pub fn created(&self, at: DateTime<Utc>) -> Book {
+        Book {
+            created_at: Some(self.created_at.map_or(at, |known| known.min(at))),
+            ..self.clone()
+        }
     }
 
     /// The work began at `at`; the earliest report of it wins (a repeat changes nothing).
@@ -273,6 +289,7 @@ mod tests {
         let order = Uuid::from_u128(7);
         let (ann, bob) = (Uuid::from_u128(1), Uuid::from_u128(2));
         let (book, _) = Book::default()
+            .created(at(-10))
             .place(
                 ann,
                 Uuid::from_u128(10),
@@ -312,10 +329,31 @@ mod tests {
     }
 
     #[test]
+    fn an_order_bidding_has_not_heard_of_takes_no_bet() {
+        let order = Uuid::from_u128(7);
+        let place = |book: &Book| {
+            book.place(
+                Uuid::from_u128(1),
+                Uuid::from_u128(10),
+                bet(order, Outcome::Success, 500),
+                at(0),
+            )
+        };
+        assert_eq!(place(&Book::default()), Err(BetError::Unknown));
+        // Its work began before bidding heard it was created: closed, not unknown.
+        assert_eq!(
+            place(&Book::default().work_began(at(-1))),
+            Err(BetError::Closed)
+        );
+        assert!(place(&Book::default().created(at(-5))).is_ok());
+    }
+
+    #[test]
     fn a_bet_placed_after_the_work_began_is_void_whichever_was_learned_first() {
         let order = Uuid::from_u128(7);
         let (ann, bob) = (Uuid::from_u128(1), Uuid::from_u128(2));
         let (book, _) = Book::default()
+            .created(at(-10))
             .place(
                 ann,
                 Uuid::from_u128(10),
@@ -352,6 +390,7 @@ mod tests {
     fn facts_learned_again_change_nothing() {
         let order = Uuid::from_u128(7);
         let (book, _) = Book::default()
+            .created(at(-10))
             .place(
                 Uuid::from_u128(1),
                 Uuid::from_u128(10),

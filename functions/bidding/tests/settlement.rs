@@ -116,7 +116,7 @@ fn facts_in_any_order_and_repeated_give_the_same_book() {
         let mut rng = StdRng::seed_from_u64(seed);
         let order = Uuid::from_u128(rng.gen());
         // Bets placed at minutes 0..20 (each accepted: bidding had not heard the work began).
-        let mut book = Book::default();
+        let mut book = Book::default().created(minute(-1));
         for n in 0..rng.gen_range(0..8) {
             let bet = NewBet {
                 order_id: order,
