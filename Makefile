@@ -6,7 +6,7 @@ SHELL := bash
 
 VENV  := .venv
 PORT  ?= 3000
-LAMBDA_PACKAGES := -p ates-auth -p ates-tasks -p ates-clock -p ates-accounting -p ates-notifications -p ates-analytics -p ates-hiring -p ates-orders -p ates-calculator -p ates-matching -p ates-supplies -p ates-bench -p ates-payments -p ates-reports -p ates-billing
+LAMBDA_PACKAGES := -p ates-auth -p ates-tasks -p ates-clock -p ates-accounting -p ates-notifications -p ates-analytics -p ates-hiring -p ates-orders -p ates-calculator -p ates-matching -p ates-supplies -p ates-bench -p ates-payments -p ates-reports -p ates-billing -p ates-bidding
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ATES_MOTO_SERVER := $(CURDIR)/infra/moto-server
 

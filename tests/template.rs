@@ -26,6 +26,7 @@ fn context(id: &str) -> &str {
         "Payments",
         "Reports",
         "Billing",
+        "Bidding",
     ]
     .into_iter()
     .find(|c| id.starts_with(c))
@@ -169,6 +170,7 @@ fn each_context_is_a_nested_stack_and_the_root_holds_only_what_they_share() {
         "payments",
         "reports",
         "billing",
+        "bidding",
     ]
     .iter()
     .map(|c| {
@@ -324,6 +326,79 @@ fn each_function_touches_only_its_own_contexts_resources() {
             }
         }
     }
+}
+
+/// SPEC M8 (seed 002: kept apart): bidding's table is touched by bidding's functions alone, and
+/// bidding publishes nothing: no function of it may put an event on the bus, and its table has
+/// no stream to relay. Its routes are for the `bets` scope, which only managers hold.
+#[test]
+fn bidding_is_kept_apart_its_table_its_own_no_event_published_its_routes_for_managers_only() {
+    use ates_kernel::identity::{scope, Role};
+    let t = template();
+    let mut bidding_functions = 0;
+    for f in functions(&t) {
+        let touches_bets = statements(f)
+            .iter()
+            .any(|s| references(&s["Resource"]).contains(&"BiddingTable".to_owned()))
+            || references(property(&f.properties, "Environment"))
+                .contains(&"BiddingTable".to_owned());
+        let mine = context(&f.logical_id) == "Bidding";
+        assert!(
+            mine || !touches_bets,
+            "{} is no bidding function but names bidding's table",
+            f.logical_id
+        );
+        if !mine {
+            continue;
+        }
+        bidding_functions += 1;
+        for s in statements(f) {
+            for action in strings(&s["Action"]) {
+                assert!(
+                    !action.starts_with("events:"),
+                    "{}: bidding publishes nothing ({action})",
+                    f.logical_id
+                );
+            }
+        }
+        let events = property(&f.properties, "Events");
+        assert!(
+            !serde_json::to_string(events).unwrap().contains("DynamoDB"),
+            "{}: no stream of bidding's table is read",
+            f.logical_id
+        );
+    }
+    assert_eq!(bidding_functions, 6, "bidding's functions were found");
+    let table = &t.resources["BiddingTable"];
+    assert!(
+        property(&table.properties, "StreamSpecification").is_null(),
+        "bidding's table has no stream: it has no outbox"
+    );
+    let bets_routes: Vec<_> = routes(&t)
+        .into_iter()
+        .filter(|(_, path, _)| path == "/bets" || path.starts_with("/bets/"))
+        .collect();
+    assert_eq!(bets_routes.len(), 4, "{bets_routes:?}");
+    for (method, path, scopes) in &bets_routes {
+        assert_eq!(scopes, &[scope::BETS.to_owned()], "{method} {path}");
+    }
+    for (method, path, scopes) in routes(&t) {
+        if scopes.iter().any(|s| s == scope::BETS) {
+            assert!(
+                path.starts_with("/bets"),
+                "{method} {path} is no bets route"
+            );
+        }
+    }
+    let holders: Vec<Role> = Role::ALL
+        .into_iter()
+        .filter(|r| r.scopes().contains(&scope::BETS))
+        .collect();
+    assert_eq!(
+        holders,
+        [Role::Manager],
+        "only managers hold the bets scope"
+    );
 }
 
 #[test]
