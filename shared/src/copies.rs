@@ -175,6 +175,56 @@ impl<T> Locked<T> {
     }
 }
 
+/// A context's in-memory store (its `memory.rs`, feature `testing`): the context's `State`
+/// behind one lock (`state`) and its copies of accounts (`accounts`), answering
+/// [`HasCopyStore`] from them. Its parts, each asked for by name: `published`, the store's
+/// `published()` (the events committed so far, from `State::published`); `replays`, the
+/// kernel's [`Replays`](crate::usecase::Replays) from `State::answers` (an
+/// [`AnswersInMemory`](crate::idempotency::AnswersInMemory)). Written once here, so the stores
+/// the contexts test their use cases on cannot drift in what they share.
+///
+/// ```ignore
+/// ates_kernel::memory_store!(MemoryStore(State) + published + replays);
+/// ```
+#[cfg(any(test, feature = "testing"))]
+#[macro_export]
+macro_rules! memory_store {
+    ($(#[$meta:meta])* $store:ident($state:ty) $(+ $part:ident)*) => {
+        $(#[$meta])*
+        #[derive(Default)]
+        pub struct $store {
+            state: $crate::copies::Locked<$state>,
+            accounts: $crate::copies::Locked<$crate::copies::CopiesInMemory>,
+        }
+
+        impl $crate::copies::HasCopyStore for $store {
+            fn copy_store(&self) -> $crate::copies::CopyStore<'_> {
+                $crate::copies::CopyStore::Memory(&self.accounts)
+            }
+        }
+
+        $($crate::memory_store!(@$part $store);)*
+    };
+    (@published $store:ident) => {
+        impl $store {
+            /// Every event committed so far, in order.
+            pub fn published(&self) -> Vec<$crate::event::Envelope> {
+                self.state.lock().published.clone()
+            }
+        }
+    };
+    (@replays $store:ident) => {
+        impl $crate::usecase::Replays for $store {
+            async fn replay(
+                &self,
+                key: &$crate::idempotency::IdempotencyKey,
+            ) -> Result<Option<$crate::idempotency::Replay>, $crate::dynamo::StoreError> {
+                Ok(self.state.lock().answers.replay(key))
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
 use chrono::NaiveDate;
@@ -29,11 +28,7 @@ struct State {
     rebuilds: HashMap<Uuid, Rebuild>,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Locked<State>,
-    accounts: Locked<CopiesInMemory>,
-}
+ates_kernel::memory_store!(MemoryStore(State));
 
 impl MemoryStore {
     pub fn set_generations(&self, generations: Generations) {
@@ -51,12 +46,6 @@ fn keep_best<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Completion>, key: K, 
 }
 
 impl AnalyticsStore for MemoryStore {}
-
-impl HasCopyStore for MemoryStore {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Memory(&self.accounts)
-    }
-}
 
 impl LiveGenerations for MemoryStore {
     async fn generations(&self) -> Result<Generations, StoreError> {

@@ -6,11 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ates_kernel::contracts::clock::{Month, Week};
-use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{AnswersInMemory, IdempotencyKey, Replay};
-use ates_kernel::usecase::{Replays, Saved};
+use ates_kernel::idempotency::AnswersInMemory;
+use ates_kernel::usecase::Saved;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -35,20 +34,11 @@ struct State {
     published: Vec<Envelope>,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Locked<State>,
-    accounts: Locked<CopiesInMemory>,
-}
+ates_kernel::memory_store!(MemoryStore(State) + published + replays);
 
 impl BillingStore for MemoryStore {}
 
 impl MemoryStore {
-    /// Every event committed so far, in order.
-    pub fn published(&self) -> Vec<Envelope> {
-        self.state.lock().published.clone()
-    }
-
     /// Every movement posted, by key.
     pub fn movements(&self) -> Vec<Movement> {
         self.state.lock().movements.values().cloned().collect()
@@ -64,18 +54,6 @@ impl MemoryStore {
 
     pub fn bonuses(&self) -> Vec<Bonus> {
         self.state.lock().bonuses.values().cloned().collect()
-    }
-}
-
-impl HasCopyStore for MemoryStore {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Memory(&self.accounts)
-    }
-}
-
-impl Replays for MemoryStore {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        Ok(self.state.lock().answers.replay(key))
     }
 }
 

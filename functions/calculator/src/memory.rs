@@ -5,7 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::Outcome;
@@ -29,26 +28,9 @@ struct State {
     published: Vec<Envelope>,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Locked<State>,
-    accounts: Locked<CopiesInMemory>,
-}
-
-impl MemoryStore {
-    /// Every event committed so far, in order.
-    pub fn published(&self) -> Vec<Envelope> {
-        self.state.lock().published.clone()
-    }
-}
+ates_kernel::memory_store!(MemoryStore(State) + published);
 
 impl CalculatorStore for MemoryStore {}
-
-impl HasCopyStore for MemoryStore {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Memory(&self.accounts)
-    }
-}
 
 /// Keeps `value` under `id` unless what is there has its revision or a later one.
 fn keep_newer<T: Clone>(

@@ -6,11 +6,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
-use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{AnswersInMemory, IdempotencyKey, Replay};
-use ates_kernel::usecase::Replays;
+use ates_kernel::idempotency::AnswersInMemory;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -36,30 +34,7 @@ struct State {
     published: Vec<Envelope>,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Locked<State>,
-    accounts: Locked<CopiesInMemory>,
-}
-
-impl MemoryStore {
-    /// Every event committed so far, in order.
-    pub fn published(&self) -> Vec<Envelope> {
-        self.state.lock().published.clone()
-    }
-}
-
-impl HasCopyStore for MemoryStore {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Memory(&self.accounts)
-    }
-}
-
-impl Replays for MemoryStore {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        Ok(self.state.lock().answers.replay(key))
-    }
-}
+ates_kernel::memory_store!(MemoryStore(State) + published + replays);
 
 impl Applications for MemoryStore {
     async fn application(&self, id: Uuid) -> Result<Option<Application>, StoreError> {

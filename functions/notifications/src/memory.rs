@@ -5,7 +5,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
-use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
 use uuid::Uuid;
 
@@ -19,19 +18,9 @@ struct State {
     messages: HashMap<String, Message>,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Locked<State>,
-    accounts: Locked<CopiesInMemory>,
-}
+ates_kernel::memory_store!(MemoryStore(State));
 
 impl NotificationStore for MemoryStore {}
-
-impl HasCopyStore for MemoryStore {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Memory(&self.accounts)
-    }
-}
 
 impl Messages for MemoryStore {
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {

@@ -4,11 +4,9 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{AnswersInMemory, IdempotencyKey, Replay};
-use ates_kernel::usecase::Replays;
+use ates_kernel::idempotency::AnswersInMemory;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -28,20 +26,11 @@ struct State {
     published: Vec<Envelope>,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Locked<State>,
-    accounts: Locked<CopiesInMemory>,
-}
+ates_kernel::memory_store!(MemoryStore(State) + published + replays);
 
 impl OrderStore for MemoryStore {}
 
 impl MemoryStore {
-    /// Every event committed so far, in order.
-    pub fn published(&self) -> Vec<Envelope> {
-        self.state.lock().published.clone()
-    }
-
     /// Listed newest first, as the table's indexes list.
     fn listed(
         &self,
@@ -59,18 +48,6 @@ impl MemoryStore {
             .collect();
         found.sort_by_key(|o| std::cmp::Reverse((o.created_at, o.order_id)));
         Ok(Listed::page_of(found, limit, cursor)?)
-    }
-}
-
-impl HasCopyStore for MemoryStore {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Memory(&self.accounts)
-    }
-}
-
-impl Replays for MemoryStore {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        Ok(self.state.lock().answers.replay(key))
     }
 }
 

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
 use uuid::Uuid;
@@ -33,24 +32,7 @@ struct State {
     published: Vec<Envelope>,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Locked<State>,
-    accounts: Locked<CopiesInMemory>,
-}
-
-impl MemoryStore {
-    /// Every event committed so far, in order.
-    pub fn published(&self) -> Vec<Envelope> {
-        self.state.lock().published.clone()
-    }
-}
-
-impl HasCopyStore for MemoryStore {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Memory(&self.accounts)
-    }
-}
+ates_kernel::memory_store!(MemoryStore(State) + published);
 
 impl PaymentsStore for MemoryStore {}
 

@@ -4,11 +4,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{AnswersInMemory, IdempotencyKey, Replay};
-use ates_kernel::usecase::Replays;
+use ates_kernel::idempotency::AnswersInMemory;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -31,18 +29,9 @@ struct State {
     published: Vec<Envelope>,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Locked<State>,
-    accounts: Locked<CopiesInMemory>,
-}
+ates_kernel::memory_store!(MemoryStore(State) + published + replays);
 
 impl MemoryStore {
-    /// Every event committed so far, in order.
-    pub fn published(&self) -> Vec<Envelope> {
-        self.state.lock().published.clone()
-    }
-
     /// Every work item committed so far, in order.
     pub fn work(&self) -> Vec<Page> {
         self.state.lock().work.clone()
@@ -50,18 +39,6 @@ impl MemoryStore {
 }
 
 impl TaskStore for MemoryStore {}
-
-impl HasCopyStore for MemoryStore {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Memory(&self.accounts)
-    }
-}
-
-impl Replays for MemoryStore {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        Ok(self.state.lock().answers.replay(key))
-    }
-}
 
 impl AssignablePool for MemoryStore {
     async fn assignable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
