@@ -99,7 +99,8 @@ impl From<HiringError> for Problem {
             | WorkerProfileNeeded(_)
             | NoWorkerProfileFor(_)
             | KeyReused => Problem::invalid(detail),
-            BadCursor => Problem::malformed(detail),
+            // A cursor no listing gave is 422, as the API document's Cursor says.
+            BadCursor => Problem::invalid(detail),
             Late | WrongState { .. } | AddressHasAccount | ChangedMeanwhile => {
                 Problem::conflict(detail)
             }

@@ -28,7 +28,8 @@ impl From<NotificationError> for Problem {
         let detail = e.to_string();
         match e {
             NotificationError::Invalid(_) => Problem::invalid(detail),
-            NotificationError::BadCursor => Problem::malformed(detail),
+            // A cursor no listing gave is 422, as the API document's Cursor says.
+            NotificationError::BadCursor => Problem::invalid(detail),
             NotificationError::Refused(refused) => refused.into(),
             NotificationError::Store(_) => Problem::internal(detail),
         }

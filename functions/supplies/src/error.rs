@@ -49,7 +49,8 @@ impl From<SuppliesError> for Problem {
         let detail = e.to_string();
         match e {
             Invalid(_) => Problem::invalid(detail),
-            BadCursor => Problem::malformed(detail),
+            // A cursor no listing gave is 422, as the API document's Cursor says.
+            BadCursor => Problem::invalid(detail),
             WrongState { .. } | NoExecutor | NotTheExecutor(_) | ChangedMeanwhile => {
                 Problem::conflict(detail)
             }
