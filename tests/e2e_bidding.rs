@@ -122,10 +122,15 @@ fn managers_bet_on_a_real_order_and_its_invoice_settles_the_book_and_the_standin
         json!({"order_id": order_id, "version": 8, "places": ["in_work"],
                "executor_id": executor, "at": time(began)}),
     );
-    stack.eventually(60, "bets are closed", || {
-        let (status, _) = stack.call("POST", "/bets", Some(&dee), Some(&bet));
-        (status == 409).then_some(())
+    stack.eventually(60, "bidding learned that the work began", || {
+        let stored = stack.items("BiddingTable", &format!("BOOK#{order_id}"));
+        stored
+            .first()
+            .is_some_and(|b| !b["book"]["M"]["work_began_at"].is_null())
+            .then_some(())
     });
+    let (status, problem) = stack.call("POST", "/bets", Some(&dee), Some(&bet));
+    assert_eq!(status, 409, "bets are closed: {problem}");
 
     // Invoiced as a success: Ann and Bob share the pool of 6 000 by their stakes 1 000 and 3 000.
     let invoiced = json!({"order_id": order_id, "version": 10, "places": ["success_invoiced"],

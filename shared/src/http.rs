@@ -327,6 +327,23 @@ impl From<crate::dynamo::StoreError> for Problem {
     }
 }
 
+/// What any use case can fail by, answered alike in every context. A key reused for another
+/// request and a cursor no listing gave are requests that read fine but break a rule no schema
+/// can say: 422, as `openapi.yaml`'s `IdempotencyKey` and `Cursor` say (400 is for a body that
+/// cannot be read). Losing every try to other writers is a 409 the caller may retry.
+impl From<crate::usecase::Failure> for Problem {
+    fn from(e: crate::usecase::Failure) -> Problem {
+        use crate::usecase::Failure;
+        let detail = e.to_string();
+        match e {
+            Failure::KeyReused | Failure::BadCursor => Problem::invalid(detail),
+            Failure::ChangedMeanwhile => Problem::conflict(detail),
+            Failure::Refused(refused) => refused.into(),
+            Failure::Store(_) | Failure::Event(_) => Problem::internal(detail),
+        }
+    }
+}
+
 /// The caller's `Idempotency-Key`, if the request carries one.
 pub fn idempotency_key(
     req: &Request,
@@ -371,6 +388,54 @@ mod tests {
                 "forbidden",
                 "a worker may not do this"
             )
+        );
+    }
+
+    #[test]
+    fn a_use_cases_failure_is_answered_alike_in_every_context() {
+        use crate::usecase::Failure;
+        let answer = |failure: Failure| {
+            let problem = Problem::from(failure);
+            (problem.status, problem.kind, problem.detail)
+        };
+        assert_eq!(
+            answer(Failure::KeyReused),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                "this Idempotency-Key was used for a different request".into()
+            )
+        );
+        assert_eq!(
+            answer(Failure::BadCursor),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid-request",
+                "the cursor is not one this listing gave".into()
+            )
+        );
+        assert_eq!(
+            answer(Failure::ChangedMeanwhile),
+            (
+                StatusCode::CONFLICT,
+                "conflict",
+                "the state changed meanwhile; retry".into()
+            )
+        );
+        assert_eq!(
+            answer(Failure::Refused(Refused::Deactivated)).0,
+            StatusCode::UNAUTHORIZED
+        );
+        let (status, kind, detail) = answer(Failure::Store(crate::dynamo::StoreError::Aws(
+            "the table is gone".into(),
+        )));
+        assert_eq!(
+            (status, kind),
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        );
+        assert!(
+            !detail.contains("table"),
+            "the store's words stay ours: {detail}"
         );
     }
 }

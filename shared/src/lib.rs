@@ -4,7 +4,8 @@
 //! - [`schema`]: the schema registry (`events/`), checked before anything is produced.
 //! - [`outbox`]: state and events committed in one transaction; the stream relay that publishes.
 //! - [`inbox`]: idempotent consumption of SQS batches of events; poison parked at once.
-//! - [`usecase`]: the one executor of every use case: read, decide, commit, retry, idempotency.
+//! - [`usecase`]: the one executor of every use case: read, decide, commit, retry, idempotency;
+//!   and [`usecase::Failure`], what any use case can fail by, which every context's error wraps.
 //! - [`job`]: paged jobs (a shuffle, a daily close): bounded pages, atomic progress, stalls.
 //! - [`lambda`]: the entry points, one per kind of function (route, consumer, relay, invocation).
 //! - [`copies`]: the copy of accounts every context keeps (rights follow the account).

@@ -2,7 +2,8 @@
 //! what was read; when another writer got there first nothing was written, and the use case
 //! reads and decides again. How often, how long it waits in between, and when it gives up are
 //! decided here once, for every command and event handler of every context; so is what a repeated
-//! `Idempotency-Key` answers.
+//! `Idempotency-Key` answers, and what any use case can fail by whatever its context
+//! ([`Failure`], which every context's error wraps: [`context_error!`]).
 //!
 //! A use case hands [`execute`] one try (`read → decide → commit`) as a closure; the try says
 //! what its commit came to with an [`Attempt`].
@@ -38,26 +39,76 @@ pub const ATTEMPTS: u32 = 5;
 #[error("the state changed meanwhile, {ATTEMPTS} times")]
 pub struct Contended;
 
-/// The two conversions every context's error makes, written once: a use case that lost to
-/// other writers [`ATTEMPTS`] times is the context's "changed meanwhile" (a 409: try again),
-/// and a cursor no listing gave is its answer for that (a 4xx).
+/// What a use case of any context can fail by, whatever its business: the tail every
+/// context's error enum would otherwise write again, decided here once, with its one answer
+/// to a caller (`http`'s `From<Failure> for Problem`). A context's enum wraps it in one variant
+/// and declares that variant with [`context_error!`]; its own variants say the rest.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The command's `Idempotency-Key` answered a different request first.
+    #[error("this Idempotency-Key was used for a different request")]
+    KeyReused,
+    /// Every try lost to another writer ([`Contended`]): the caller may try again.
+    #[error("the state changed meanwhile; retry")]
+    ChangedMeanwhile,
+    /// A listing was given a cursor it did not give ([`crate::dynamo::BadCursor`]).
+    #[error("the cursor is not one this listing gave")]
+    BadCursor,
+    /// The caller is not let in (deactivated, or a role the use case does not admit).
+    #[error(transparent)]
+    Refused(#[from] crate::identity::Refused),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Event(#[from] EventError),
+}
+
+impl From<Contended> for Failure {
+    fn from(_: Contended) -> Self {
+        Failure::ChangedMeanwhile
+    }
+}
+
+impl From<crate::dynamo::BadCursor> for Failure {
+    fn from(_: crate::dynamo::BadCursor) -> Self {
+        Failure::BadCursor
+    }
+}
+
+impl KeyedError for Failure {
+    fn key_reused() -> Self {
+        Failure::KeyReused
+    }
+}
+
+/// Declares the variant of a context's error that wraps the kernel's [`Failure`], so that `?`
+/// on anything a [`Failure`] is made from (`StoreError`, `EventError`, `Refused`, [`Contended`],
+/// `BadCursor`) lands there, and the error is a [`KeyedError`] (a reused key is
+/// [`Failure::KeyReused`]). The variant itself is `#[error(transparent)] Failed(#[from]
+/// Failure)`, and the context's `Problem` mapping answers it with `failure.into()`.
 ///
 /// ```ignore
-/// ates_kernel::context_error!(TaskError, TaskError::ChangedMeanwhile, |e| TaskError::Invalid(e.to_string()));
+/// ates_kernel::context_error!(TaskError::Failed);
 /// ```
 #[macro_export]
 macro_rules! context_error {
-    ($error:ty, $changed:expr, $bad_cursor:expr) => {
-        impl From<$crate::usecase::Contended> for $error {
-            fn from(_: $crate::usecase::Contended) -> Self {
-                $changed
+    ($error:ident :: $variant:ident) => {
+        $crate::context_error!(@from $error::$variant, $crate::dynamo::StoreError);
+        $crate::context_error!(@from $error::$variant, $crate::event::EventError);
+        $crate::context_error!(@from $error::$variant, $crate::identity::Refused);
+        $crate::context_error!(@from $error::$variant, $crate::usecase::Contended);
+        $crate::context_error!(@from $error::$variant, $crate::dynamo::BadCursor);
+
+        impl $crate::usecase::KeyedError for $error {
+            fn key_reused() -> Self {
+                $error::$variant($crate::usecase::Failure::KeyReused)
             }
         }
-
-        impl From<$crate::dynamo::BadCursor> for $error {
-            fn from(e: $crate::dynamo::BadCursor) -> Self {
-                let answer: fn($crate::dynamo::BadCursor) -> $error = $bad_cursor;
-                answer(e)
+    };
+    (@from $error:ident :: $variant:ident, $from:ty) => {
+        impl From<$from> for $error {
+            fn from(e: $from) -> Self {
+                $error::$variant($crate::usecase::Failure::from(e))
             }
         }
     };
@@ -314,6 +365,55 @@ mod tests {
         assert!(matches!(none, Err(Error::Refused)));
         let unkeyed = execute_keyed(&first("create A"), None, used).await;
         assert!(matches!(unkeyed, Err(Error::Refused)));
+    }
+
+    /// A context's error as every context declares it: its own variants, and the kernel's.
+    #[derive(Debug, thiserror::Error)]
+    enum PlaceError {
+        #[error("no such place")]
+        UnknownPlace,
+        #[error(transparent)]
+        Failed(#[from] Failure),
+    }
+    crate::context_error!(PlaceError::Failed);
+
+    #[test]
+    fn what_a_failure_is_made_from_is_a_contexts_failure() {
+        use crate::identity::Refused;
+        let failed = |e: PlaceError| match e {
+            PlaceError::Failed(failure) => failure,
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(
+            failed(Contended.into()),
+            Failure::ChangedMeanwhile
+        ));
+        assert!(matches!(
+            failed(crate::dynamo::BadCursor.into()),
+            Failure::BadCursor
+        ));
+        assert!(matches!(
+            failed(PlaceError::key_reused()),
+            Failure::KeyReused
+        ));
+        assert!(matches!(
+            failed(Refused::Deactivated.into()),
+            Failure::Refused(Refused::Deactivated)
+        ));
+        assert!(matches!(
+            failed(StoreError::Aws("down".into()).into()),
+            Failure::Store(StoreError::Aws(m)) if m == "down"
+        ));
+        let unreadable = serde_json::from_str::<u8>("x").unwrap_err();
+        assert!(matches!(
+            failed(EventError::from(unreadable).into()),
+            Failure::Event(EventError::Payload(_))
+        ));
+        assert_eq!(
+            PlaceError::from(Failure::ChangedMeanwhile).to_string(),
+            "the state changed meanwhile; retry"
+        );
+        assert_eq!(PlaceError::UnknownPlace.to_string(), "no such place");
     }
 
     #[tokio::test]

@@ -18,6 +18,7 @@ use ates_kernel::event::{Cause, Envelope, EventError};
 use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::job::{Page, PageCommit};
+use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -326,7 +327,7 @@ pub async fn close_page(
         PageCommit::Done => {}
         PageCommit::Duplicate => return Ok(PageOutcome::Duplicate),
         PageCommit::UnknownJob => return Err(AccountingError::Invalid("no such close".into())),
-        PageCommit::Refused(_) => return Err(AccountingError::ChangedMeanwhile),
+        PageCommit::Refused(_) => return Err(AccountingError::Failed(Failure::ChangedMeanwhile)),
     }
     if next.is_none() {
         finish_if_done(store, date, &cause, now).await?;

@@ -2,6 +2,7 @@
 //! order, and the daily close pays once.
 
 use ates_accounting::app::CloseReports;
+use ates_kernel::usecase::Failure;
 use std::collections::HashMap;
 
 use ates_accounting::app::{self};
@@ -653,7 +654,7 @@ async fn only_admins_and_accountants_read_the_company_books() {
         )
         .await;
         assert!(
-            matches!(refused, Err(AccountingError::Refused(Refused::NotAllowed(n))) if n == NotAllowed { role }),
+            matches!(refused, Err(AccountingError::Failed(Failure::Refused(Refused::NotAllowed(n)))) if n == NotAllowed { role }),
             "{role}"
         );
     }

@@ -1,8 +1,7 @@
 //! Everything that can go wrong in analytics, and its one mapping to an HTTP problem.
 
-use ates_kernel::dynamo::StoreError;
 use ates_kernel::http::Problem;
-use ates_kernel::identity::Refused;
+use ates_kernel::usecase::Failure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyticsError {
@@ -12,13 +11,13 @@ pub enum AnalyticsError {
     RebuildRunning(uuid::Uuid),
     #[error("no such rebuild")]
     UnknownRebuild,
-    #[error(transparent)]
-    Refused(#[from] Refused),
-    #[error(transparent)]
-    Store(#[from] StoreError),
     #[error("the bus: {0}")]
     Bus(#[from] crate::ports::BusError),
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
+
+ates_kernel::context_error!(AnalyticsError::Failed);
 
 impl From<AnalyticsError> for Problem {
     fn from(e: AnalyticsError) -> Problem {
@@ -27,8 +26,8 @@ impl From<AnalyticsError> for Problem {
             AnalyticsError::Invalid(_) => Problem::invalid(detail),
             AnalyticsError::RebuildRunning(_) => Problem::conflict(detail),
             AnalyticsError::UnknownRebuild => Problem::not_found(detail),
-            AnalyticsError::Refused(refused) => refused.into(),
-            AnalyticsError::Store(_) | AnalyticsError::Bus(_) => Problem::internal(detail),
+            AnalyticsError::Bus(_) => Problem::internal(detail),
+            AnalyticsError::Failed(failure) => failure.into(),
         }
     }
 }

@@ -14,6 +14,7 @@ use ates_kernel::event::Envelope;
 use ates_kernel::identity::{Claims, NotAllowed, Refused, Role};
 use ates_kernel::inbox::Delivery;
 use ates_kernel::testing::{at, claims, date, event};
+use ates_kernel::usecase::Failure;
 use chrono::Duration;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -406,7 +407,7 @@ async fn only_admins_read_analytics() {
     for role in [Role::Manager, Role::Accountant, Role::Worker] {
         let refused = app::most_expensive_task(&store, &claims(Uuid::new_v4(), role), ask()).await;
         assert!(
-            matches!(refused, Err(AnalyticsError::Refused(Refused::NotAllowed(n))) if n == NotAllowed { role }),
+            matches!(refused, Err(AnalyticsError::Failed(Failure::Refused(Refused::NotAllowed(n)))) if n == NotAllowed { role }),
             "{role}"
         );
     }

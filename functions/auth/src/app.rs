@@ -11,6 +11,7 @@ use ates_kernel::event::DomainEvent;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -464,7 +465,7 @@ async fn save(
 ) -> Result<(), AuthError> {
     match store.save_account(account, event).await? {
         Written::Done => Ok(()),
-        Written::Lost => Err(AuthError::ChangedMeanwhile),
+        Written::Lost => Err(AuthError::Failed(Failure::ChangedMeanwhile)),
     }
 }
 

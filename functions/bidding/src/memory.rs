@@ -6,11 +6,10 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use ates_kernel::copies::{CopiesInMemory, CopyStore, HasCopyStore, Locked};
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{AnswersInMemory, IdempotencyKey, Replay};
-use ates_kernel::usecase::{KeyedAnswer, Replays};
+use ates_kernel::idempotency::AnswersInMemory;
+use ates_kernel::usecase::KeyedAnswer;
 use chrono::NaiveDate;
 use uuid::Uuid;
 
@@ -29,25 +28,9 @@ struct State {
     answers: AnswersInMemory,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Locked<State>,
-    accounts: Locked<CopiesInMemory>,
-}
+ates_kernel::memory_store!(MemoryStore(State) + replays);
 
 impl BiddingStore for MemoryStore {}
-
-impl HasCopyStore for MemoryStore {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Memory(&self.accounts)
-    }
-}
-
-impl Replays for MemoryStore {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        Ok(self.state.lock().answers.replay(key))
-    }
-}
 
 fn version_of(books: &HashMap<Uuid, StoredBook>, order_id: Uuid) -> u64 {
     books.get(&order_id).map_or(0, |b| b.version)

@@ -17,7 +17,7 @@ use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{Refused, Role};
 use ates_kernel::inbox::Outcome as Handled;
 use ates_kernel::testing::{account, account_event, at, claims, date, event};
-use ates_kernel::usecase::Answer;
+use ates_kernel::usecase::{Answer, Failure};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -266,7 +266,10 @@ async fn a_repeated_key_answers_the_first_bet_and_another_bet_under_it_is_refuse
         &request(Some("k1"), ann, minute_of(3)),
     )
     .await;
-    assert!(matches!(reused, Err(BiddingError::KeyReused)));
+    assert!(matches!(
+        reused,
+        Err(BiddingError::Failed(Failure::KeyReused))
+    ));
     let book = app::order_book(&o.store, &boss, order).await.unwrap();
     assert_eq!(book.bets.len(), 1);
 }
@@ -282,16 +285,30 @@ async fn nobody_but_managers_bets_or_reads_the_bets_not_even_admins() {
         let new = new_bet(order, Outcome::Success, 500);
         let placed = app::place_bet(&o.store, &who, &new, &request(None, id, minute_of(1))).await;
         assert!(
-            matches!(placed, Err(BiddingError::Refused(Refused::NotAllowed(_)))),
+            matches!(
+                placed,
+                Err(BiddingError::Failed(Failure::Refused(Refused::NotAllowed(
+                    _
+                ))))
+            ),
             "{role}"
         );
         let read = app::order_book(&o.store, &who, order).await;
-        assert!(matches!(read, Err(BiddingError::Refused(_))), "{role}");
+        assert!(
+            matches!(read, Err(BiddingError::Failed(Failure::Refused(_)))),
+            "{role}"
+        );
         let mine = app::my_bets(&o.store, &who).await;
-        assert!(matches!(mine, Err(BiddingError::Refused(_))), "{role}");
+        assert!(
+            matches!(mine, Err(BiddingError::Failed(Failure::Refused(_)))),
+            "{role}"
+        );
         let standings =
             app::standings(&o.store, &who, date("2026-12-01"), date("2026-12-31")).await;
-        assert!(matches!(standings, Err(BiddingError::Refused(_))), "{role}");
+        assert!(
+            matches!(standings, Err(BiddingError::Failed(Failure::Refused(_)))),
+            "{role}"
+        );
     }
     let book = app::order_book(&o.store, &claims(o.managers[0], Role::Manager), order)
         .await

@@ -27,6 +27,7 @@ use ates_kernel::dynamo::Listed;
 use ates_kernel::event::{Cause, DomainEvent, Envelope, EventError};
 use ates_kernel::identity::{Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{execute, execute_keyed, Answer, Attempt, Keyed};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -532,7 +533,7 @@ pub async fn grant_bonus(
         };
         Ok(match store.post(&posting).await? {
             Booked::Applied => Attempt::Done(bonus),
-            Booked::KeyUsed => Attempt::KeyUsed(BillingError::KeyReused),
+            Booked::KeyUsed => Attempt::KeyUsed(BillingError::Failed(Failure::KeyReused)),
             Booked::Stale | Booked::AlreadyDone => Attempt::Lost,
         })
     })

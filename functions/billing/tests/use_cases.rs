@@ -17,6 +17,7 @@ use ates_kernel::identity::{Refused, Role};
 use ates_kernel::inbox::Outcome;
 use ates_kernel::testing::{account, account_event, at, claims, event};
 use ates_kernel::usecase::Answer;
+use ates_kernel::usecase::Failure;
 use uuid::Uuid;
 
 fn approved(order: Uuid, client: Uuid, when: &str) -> Envelope {
@@ -274,7 +275,10 @@ async fn a_manager_grants_a_bonus_once_per_key() {
         &request(Some("k1"), o.manager),
     )
     .await;
-    assert!(matches!(reused, Err(BillingError::KeyReused)));
+    assert!(matches!(
+        reused,
+        Err(BillingError::Failed(Failure::KeyReused))
+    ));
     assert_eq!(o.store.bonuses().len(), 1);
     let keys: Vec<String> = o.store.movements().into_iter().map(|m| m.key).collect();
     assert_eq!(keys, vec![format!("bonus:{}", granted.bonus_id)]);
@@ -307,7 +311,9 @@ async fn only_managers_grant_bonuses() {
     let refused = app::grant_bonus(&o.store, &utc(), &worker, &new, &request(None, o.worker)).await;
     assert!(matches!(
         refused,
-        Err(BillingError::Refused(Refused::NotAllowed(_)))
+        Err(BillingError::Failed(Failure::Refused(Refused::NotAllowed(
+            _
+        ))))
     ));
     assert!(o.store.bonuses().is_empty());
 }
@@ -377,7 +383,10 @@ async fn an_invoice_is_read_by_its_client_and_the_bookkeepers_only() {
         ates_kernel::testing::date("2026-12-06"),
     )
     .await;
-    assert!(matches!(refused, Err(BillingError::Refused(_))));
+    assert!(matches!(
+        refused,
+        Err(BillingError::Failed(Failure::Refused(_)))
+    ));
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
 //! Everything that can go wrong in the calculator's requests, each by name, and its one mapping
 //! to an HTTP problem. (Its event handlers answer the kernel's `ConsumeError` instead.)
 
-use ates_kernel::dynamo::StoreError;
 use ates_kernel::http::Problem;
+use ates_kernel::usecase::Failure;
 
 use crate::price::OutOfRange;
 
@@ -12,19 +12,13 @@ pub enum CalculatorError {
     Invalid(String),
     #[error("no such service type, or it is retired")]
     UnknownServiceType,
-    #[error("the state changed meanwhile; retry")]
-    ChangedMeanwhile,
-    #[error(transparent)]
-    Refused(#[from] ates_kernel::identity::Refused),
     #[error(transparent)]
     OutOfRange(#[from] OutOfRange),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Failed(#[from] Failure),
 }
 
-ates_kernel::context_error!(CalculatorError, CalculatorError::ChangedMeanwhile, |e| {
-    CalculatorError::Invalid(e.to_string())
-});
+ates_kernel::context_error!(CalculatorError::Failed);
 
 impl From<CalculatorError> for Problem {
     fn from(e: CalculatorError) -> Problem {
@@ -34,10 +28,9 @@ impl From<CalculatorError> for Problem {
             Invalid(_) => Problem::invalid(detail),
             // A retired type is quoted to nobody: to a client it is as good as none.
             UnknownServiceType => Problem::not_found(detail),
-            ChangedMeanwhile => Problem::conflict(detail),
-            Refused(refused) => refused.into(),
             // A stored base price the arithmetic cannot take is ours to fix, not the caller's.
-            OutOfRange(_) | Store(_) => Problem::internal(detail),
+            OutOfRange(_) => Problem::internal(detail),
+            Failed(failure) => failure.into(),
         }
     }
 }

@@ -15,6 +15,7 @@ use ates_kernel::event::Envelope;
 use ates_kernel::identity::{Refused, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::testing::{account, account_event, at, claims, event};
+use ates_kernel::usecase::Failure;
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -444,7 +445,12 @@ async fn only_an_active_client_is_quoted() {
     for role in [Role::Worker, Role::Manager, Role::Admin, Role::Accountant] {
         let asked = app::quote(&store, &claims(Uuid::now_v7(), role), Uuid::from_u128(0x5e)).await;
         assert!(
-            matches!(asked, Err(CalculatorError::Refused(Refused::NotAllowed(_)))),
+            matches!(
+                asked,
+                Err(CalculatorError::Failed(Failure::Refused(
+                    Refused::NotAllowed(_)
+                )))
+            ),
             "{role}: {asked:?}"
         );
     }
@@ -461,7 +467,9 @@ async fn only_an_active_client_is_quoted() {
         .unwrap();
     assert!(matches!(
         quote(&store, kiwi.account_id).await,
-        Err(CalculatorError::Refused(Refused::Deactivated))
+        Err(CalculatorError::Failed(Failure::Refused(
+            Refused::Deactivated
+        )))
     ));
 }
 

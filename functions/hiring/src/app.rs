@@ -12,6 +12,7 @@
 
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::{AccountCopies, Claims, Rights, Role};
+use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{execute, execute_keyed, kept, Attempt, Keyed};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -91,13 +92,15 @@ pub async fn apply(
         if let Some(open) = store.open_application(&new.email, new.kind).await? {
             let renewed = open.reissue(token.kept.clone())?;
             let saved = store.change_application(&open, &renewed, change).await?;
-            return Ok(attempt(saved, renewed, || HiringError::ChangedMeanwhile));
+            return Ok(attempt(saved, renewed, || {
+                HiringError::Failed(Failure::ChangedMeanwhile)
+            }));
         }
         let application = Application::submit(new, token.kept.clone(), now);
         let event = Envelope::wrap(PRODUCER, &application.submitted(), cause, now)?;
         let saved = store.add_application(&application, &event).await?;
         Ok(attempt(saved, application, || {
-            HiringError::ChangedMeanwhile
+            HiringError::Failed(Failure::ChangedMeanwhile)
         }))
     })
     .await?;
@@ -155,7 +158,7 @@ pub async fn submit_answers(
             .change_application(&application, &checked, change)
             .await?;
         Ok(attempt(saved, checked.applicant_view(), || {
-            HiringError::ChangedMeanwhile
+            HiringError::Failed(Failure::ChangedMeanwhile)
         }))
     })
     .await
@@ -354,7 +357,9 @@ pub async fn miss_deadlines(
                 now,
             };
             let saved = store.change_application(&before, &after, change).await?;
-            Ok(attempt(saved, true, || HiringError::ChangedMeanwhile))
+            Ok(attempt(saved, true, || {
+                HiringError::Failed(Failure::ChangedMeanwhile)
+            }))
         })
         .await?;
         if done {
@@ -391,7 +396,9 @@ where
         let saved = store
             .save_entry(&entry, previous.as_ref(), keyed, request.now)
             .await?;
-        Ok(attempt(saved, entry, || HiringError::ChangedMeanwhile))
+        Ok(attempt(saved, entry, || {
+            HiringError::Failed(Failure::ChangedMeanwhile)
+        }))
     })
     .await
 }
@@ -576,7 +583,9 @@ pub async fn set_worker_profile(
         let saved = store
             .change_worker(&changed, &current, &event, keyed, request.now)
             .await?;
-        Ok(attempt(saved, changed, || HiringError::ChangedMeanwhile))
+        Ok(attempt(saved, changed, || {
+            HiringError::Failed(Failure::ChangedMeanwhile)
+        }))
     })
     .await
 }

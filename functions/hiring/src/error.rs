@@ -1,10 +1,8 @@
 //! Everything that can go wrong in hiring, each by name: what the caller can fix is refused
 //! before anything is written.
 
-use ates_kernel::dynamo::StoreError;
-use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
-use ates_kernel::usecase::KeyedError;
+use ates_kernel::usecase::Failure;
 use uuid::Uuid;
 
 use crate::application::{Kind, Status};
@@ -54,31 +52,13 @@ pub enum HiringError {
     UnknownWorker,
     #[error("the application token is expired")]
     TokenExpired,
-    #[error("this Idempotency-Key was used for a different request")]
-    KeyReused,
-    #[error("the state changed meanwhile; retry")]
-    ChangedMeanwhile,
-    #[error("the cursor is not one this listing gave")]
-    BadCursor,
-    #[error(transparent)]
-    Refused(#[from] ates_kernel::identity::Refused),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Event(#[from] EventError),
     #[error(transparent)]
     NotMailed(#[from] crate::ports::NotMailed),
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-ates_kernel::context_error!(HiringError, HiringError::ChangedMeanwhile, |_| {
-    HiringError::BadCursor
-});
-
-impl KeyedError for HiringError {
-    fn key_reused() -> Self {
-        HiringError::KeyReused
-    }
-}
+ates_kernel::context_error!(HiringError::Failed);
 
 impl From<HiringError> for Problem {
     fn from(e: HiringError) -> Problem {
@@ -97,18 +77,14 @@ impl From<HiringError> for Problem {
             | AnsweredTwice(_)
             | NoTestFor(_)
             | WorkerProfileNeeded(_)
-            | NoWorkerProfileFor(_)
-            | KeyReused => Problem::invalid(detail),
-            BadCursor => Problem::malformed(detail),
-            Late | WrongState { .. } | AddressHasAccount | ChangedMeanwhile => {
-                Problem::conflict(detail)
-            }
+            | NoWorkerProfileFor(_) => Problem::invalid(detail),
+            Late | WrongState { .. } | AddressHasAccount => Problem::conflict(detail),
             NotYourDecision => Problem::forbidden(detail),
             // A wrong token is told apart from no application by nobody: both are 404.
             UnknownApplication | UnknownWorker => Problem::not_found(detail),
             TokenExpired => Problem::unauthorized(detail),
-            Refused(refused) => refused.into(),
-            Store(_) | Event(_) | NotMailed(_) => Problem::internal(detail),
+            NotMailed(_) => Problem::internal(detail),
+            Failed(failure) => failure.into(),
         }
     }
 }

@@ -18,6 +18,7 @@ use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::Role;
 use ates_kernel::testing::{self, account_copies_move_only_forward, at, every_page};
+use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{Keyed, Replays};
 use chrono::{DateTime, Duration, Utc};
 use rand::SeedableRng;
@@ -541,7 +542,10 @@ async fn bank_entries_change_only_from_the_revision_read_and_list_newest_first<
     let none = Shelf::<Test>::entries(store, &ids).await.unwrap();
     assert!(none.is_empty(), "a question is not a test");
     let forged = Shelf::<Profile>::shelf(store, 2, Some("not-a-cursor")).await;
-    assert!(matches!(forged, Err(HiringError::BadCursor)), "{forged:?}");
+    assert!(
+        matches!(forged, Err(HiringError::Failed(Failure::BadCursor))),
+        "{forged:?}"
+    );
 }
 
 async fn applications_are_listed_by_status_and_kind_newest_first_and_paged<
@@ -660,7 +664,10 @@ async fn applications_are_listed_by_status_and_kind_newest_first_and_paged<
     let forged = store
         .applications_in(&forged_filter, 2, Some("not-a-cursor"))
         .await;
-    assert!(matches!(forged, Err(HiringError::BadCursor)), "{forged:?}");
+    assert!(
+        matches!(forged, Err(HiringError::Failed(Failure::BadCursor))),
+        "{forged:?}"
+    );
 }
 
 async fn an_accounts_address_is_known_from_its_copy<S: Accounts>(store: &S) {

@@ -14,6 +14,7 @@ use ates_kernel::event::Cause;
 use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{Claims, Role};
 use ates_kernel::testing;
+use ates_kernel::usecase::Failure;
 use chrono::{DateTime, Duration, Utc};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -542,7 +543,7 @@ async fn a_decision_repeated_with_its_key_answers_the_first_and_without_it_names
     ));
     assert!(matches!(
         app::decline(&store, &manager, id, "no", &keyed("k1")).await,
-        Err(HiringError::KeyReused)
+        Err(HiringError::Failed(Failure::KeyReused))
     ));
     assert_eq!(
         names(&store),

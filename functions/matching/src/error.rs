@@ -1,33 +1,24 @@
 //! Everything that can go wrong in matching, each by name. Its one route reads; its other work
 //! is driven by events and a schedule, whose failures go back to their queue (`ConsumeError`).
 
-use ates_kernel::dynamo::StoreError;
-use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
 use ates_kernel::inbox::ConsumeError;
+use ates_kernel::usecase::Failure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MatchingError {
     #[error("no such order")]
     UnknownOrder,
-    #[error("the state changed meanwhile; retry")]
-    ChangedMeanwhile,
     #[error("{0}")]
     Invalid(String),
     /// An event this handler cannot use now and must see again later.
     #[error("not yet: {0}")]
     NotYet(String),
     #[error(transparent)]
-    Refused(#[from] ates_kernel::identity::Refused),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Event(#[from] EventError),
+    Failed(#[from] Failure),
 }
 
-ates_kernel::context_error!(MatchingError, MatchingError::ChangedMeanwhile, |e| {
-    MatchingError::Invalid(e.to_string())
-});
+ates_kernel::context_error!(MatchingError::Failed);
 
 impl From<MatchingError> for Problem {
     fn from(e: MatchingError) -> Problem {
@@ -36,9 +27,8 @@ impl From<MatchingError> for Problem {
         match e {
             UnknownOrder => Problem::not_found(detail),
             Invalid(_) => Problem::invalid(detail),
-            ChangedMeanwhile => Problem::conflict(detail),
-            Refused(refused) => refused.into(),
-            NotYet(_) | Store(_) | Event(_) => Problem::internal(detail),
+            NotYet(_) => Problem::internal(detail),
+            Failed(failure) => failure.into(),
         }
     }
 }
@@ -48,7 +38,7 @@ impl From<MatchingError> for Problem {
 impl From<MatchingError> for ConsumeError {
     fn from(e: MatchingError) -> ConsumeError {
         match e {
-            MatchingError::Event(e) => ConsumeError::Poison(e.to_string()),
+            MatchingError::Failed(Failure::Event(e)) => ConsumeError::Poison(e.to_string()),
             other => ConsumeError::Retry(other.to_string()),
         }
     }

@@ -11,6 +11,7 @@ use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::Role;
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::testing::{self, at};
+use ates_kernel::usecase::Failure;
 use ates_matching::app::{self, Retried};
 use ates_matching::choice::Why;
 use ates_matching::error::MatchingError;
@@ -449,7 +450,10 @@ async fn only_managers_and_admins_read_an_orders_matching_and_an_unknown_order_i
         let someone = hired(&store, role, &["carpets"]).await;
         let claims = testing::claims(someone.account_id, role);
         let refused = app::order_view(&store, &claims, order).await;
-        assert!(matches!(refused, Err(MatchingError::Refused(_))), "{role}");
+        assert!(
+            matches!(refused, Err(MatchingError::Failed(Failure::Refused(_)))),
+            "{role}"
+        );
     }
 }
 

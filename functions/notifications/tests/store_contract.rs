@@ -4,6 +4,7 @@
 //! in-memory store the use-case tests use (`memory::…`) and on the DynamoDB store over a fresh
 //! table of one emulator shared by this binary (`dynamo::…`).
 
+use ates_kernel::usecase::Failure;
 use std::collections::BTreeSet;
 
 use ates_kernel::testing::{account_copies_move_only_forward, at, date, every_page};
@@ -150,7 +151,7 @@ async fn an_accounts_messages_are_listed_newest_first_and_paged<S: MessageHistor
     assert!(nobody.items.is_empty() && nobody.next_cursor.is_none());
     let forged = store.messages_to(kiwi, 2, Some("not-a-cursor")).await;
     assert!(
-        matches!(forged, Err(NotificationError::BadCursor)),
+        matches!(forged, Err(NotificationError::Failed(Failure::BadCursor))),
         "{forged:?}"
     );
 }
@@ -173,7 +174,7 @@ async fn every_message_is_listed_once_across_pages<S: MessageHistory + Messages>
     }
     let forged = store.all_messages(2, Some("not-a-cursor")).await;
     assert!(
-        matches!(forged, Err(NotificationError::BadCursor)),
+        matches!(forged, Err(NotificationError::Failed(Failure::BadCursor))),
         "{forged:?}"
     );
 }

@@ -12,6 +12,7 @@ use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::{Claims, NotAllowed, Refused, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use ates_kernel::testing::{account, account_event, claims};
+use ates_kernel::usecase::Failure;
 use ates_notifications::app::MessageHistory;
 use ates_notifications::app::Messages;
 use ates_notifications::app::{self, Undelivered};
@@ -385,7 +386,7 @@ async fn only_admins_read_everyones_messages() {
     for role in [Role::Manager, Role::Accountant, Role::Worker] {
         let refused = app::all_messages(&store, &claims(Uuid::new_v4(), role), 10, None).await;
         assert!(
-            matches!(refused, Err(NotificationError::Refused(Refused::NotAllowed(n))) if n == NotAllowed { role }),
+            matches!(refused, Err(NotificationError::Failed(Failure::Refused(Refused::NotAllowed(n)))) if n == NotAllowed { role }),
             "{role}"
         );
     }
@@ -398,7 +399,9 @@ async fn only_admins_read_everyones_messages() {
     assert!(
         matches!(
             refused,
-            Err(NotificationError::Refused(Refused::NotAllowed(_)))
+            Err(NotificationError::Failed(Failure::Refused(
+                Refused::NotAllowed(_)
+            )))
         ),
         "the account's role counts, not the token's"
     );

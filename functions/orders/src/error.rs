@@ -1,10 +1,8 @@
 //! Everything that can go wrong in orders, each by name: what the caller can fix is refused
 //! before anything is written.
 
-use ates_kernel::dynamo::StoreError;
-use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
-use ates_kernel::usecase::KeyedError;
+use ates_kernel::usecase::Failure;
 use uuid::Uuid;
 
 use crate::order::Transition;
@@ -33,18 +31,8 @@ pub enum OrderError {
     /// Somebody else's order, or none: the caller cannot tell which.
     #[error("no such order")]
     UnknownOrder,
-    #[error("this Idempotency-Key was used for a different request")]
-    KeyReused,
-    #[error("the state changed meanwhile; retry")]
-    ChangedMeanwhile,
-    #[error("the cursor is not one this listing gave")]
-    BadCursor,
     #[error(transparent)]
-    Refused(#[from] ates_kernel::identity::Refused),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Event(#[from] EventError),
+    Failed(#[from] Failure),
 }
 
 fn names(places: &[Place]) -> String {
@@ -56,32 +44,19 @@ fn stages() -> String {
     names(&crate::order::STAGES)
 }
 
-ates_kernel::context_error!(OrderError, OrderError::ChangedMeanwhile, |_| {
-    OrderError::BadCursor
-});
-
-impl KeyedError for OrderError {
-    fn key_reused() -> Self {
-        OrderError::KeyReused
-    }
-}
+ates_kernel::context_error!(OrderError::Failed);
 
 impl From<OrderError> for Problem {
     fn from(e: OrderError) -> Problem {
         use OrderError::*;
         let detail = e.to_string();
         match e {
-            // A cursor no listing gave is 422, as the API document's Cursor says.
-            Invalid(_)
-            | UnknownServiceType(_)
-            | Retired(_)
-            | NotAStage(_)
-            | KeyReused
-            | BadCursor => Problem::invalid(detail),
-            NotNow { .. } | AlreadyRetired(_) | ChangedMeanwhile => Problem::conflict(detail),
+            Invalid(_) | UnknownServiceType(_) | Retired(_) | NotAStage(_) => {
+                Problem::invalid(detail)
+            }
+            NotNow { .. } | AlreadyRetired(_) => Problem::conflict(detail),
             UnknownOrder | NoSuchServiceType(_) => Problem::not_found(detail),
-            Refused(refused) => refused.into(),
-            Store(_) | Event(_) => Problem::internal(detail),
+            Failed(failure) => failure.into(),
         }
     }
 }

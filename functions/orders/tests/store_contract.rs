@@ -6,6 +6,7 @@ use ates_kernel::contracts::orders::{Place, SupplyLine};
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::testing::{account_copies_move_only_forward, at, every_page};
+use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{Keyed, Replays};
 use ates_orders::error::OrderError;
 use ates_orders::order::{Fact, HistoryEntry, Listing, NewOrder, Order, SlotNotice, Step};
@@ -256,7 +257,7 @@ async fn orders_are_listed_by_client_executor_stage_and_dates_newest_first<
     let bad = store
         .orders_of_client(client, 2, Some("not a cursor"))
         .await;
-    assert!(matches!(bad, Err(OrderError::BadCursor)));
+    assert!(matches!(bad, Err(OrderError::Failed(Failure::BadCursor))));
 }
 
 async fn a_report_falls_due_72_hours_after_it_until_it_is_decided<

@@ -13,6 +13,7 @@ use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{Claims, Role};
 use ates_kernel::inbox::Outcome;
 use ates_kernel::testing::{account, account_event, at, claims, event};
+use ates_kernel::usecase::Failure;
 use ates_orders::app::{self, Answer, Request};
 use ates_orders::error::OrderError;
 use ates_orders::memory::MemoryStore;
@@ -415,7 +416,10 @@ async fn the_same_key_and_body_answer_the_same_order_and_another_body_is_refused
         &keyed(client.account_id, "k1"),
     )
     .await;
-    assert!(matches!(refused, Err(OrderError::KeyReused)));
+    assert!(matches!(
+        refused,
+        Err(OrderError::Failed(Failure::KeyReused))
+    ));
     let listed = app::my_orders(&store, &client, 10, None).await.unwrap();
     assert_eq!(listed.items.len(), 1);
 }
@@ -473,7 +477,10 @@ async fn bad_orders_are_refused_and_nothing_is_written() {
         &request(),
     )
     .await;
-    assert!(matches!(refused, Err(OrderError::Refused(_))));
+    assert!(matches!(
+        refused,
+        Err(OrderError::Failed(Failure::Refused(_)))
+    ));
     let everything = app::orders(
         &store,
         &manager(),

@@ -16,6 +16,7 @@ use ates_kernel::contracts::billing::{
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::{AccountCopies, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -50,9 +51,8 @@ impl Rights for Bookkeepers {
 /// what never can is parked.
 fn consumed(e: PaymentsError) -> ConsumeError {
     match e {
-        PaymentsError::Store(_) | PaymentsError::Partner(_) | PaymentsError::ChangedMeanwhile => {
-            ConsumeError::Retry(e.to_string())
-        }
+        PaymentsError::Failed(Failure::Store(_) | Failure::ChangedMeanwhile)
+        | PaymentsError::Partner(_) => ConsumeError::Retry(e.to_string()),
         other => ConsumeError::Poison(other.to_string()),
     }
 }

@@ -14,6 +14,7 @@ use ates_kernel::event::Envelope;
 use ates_kernel::identity::{Claims, Refused, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::testing::{account, account_event, at, claims, event};
+use ates_kernel::usecase::Failure;
 use ates_payments::app;
 use ates_payments::card::CardDetails;
 use ates_payments::collection::{Charge, Status};
@@ -142,7 +143,12 @@ async fn only_clients_keep_cards_and_a_deactivated_client_keeps_none() {
     let worker = claims(Uuid::now_v7(), Role::Worker);
     let refused = app::keep_card(&store, &acquirer, &worker, "tok_visa", now()).await;
     assert!(
-        matches!(refused, Err(PaymentsError::Refused(Refused::NotAllowed(_)))),
+        matches!(
+            refused,
+            Err(PaymentsError::Failed(Failure::Refused(
+                Refused::NotAllowed(_)
+            )))
+        ),
         "{refused:?}"
     );
     assert_eq!(store.card(worker.account_id).await.unwrap(), None);
@@ -159,7 +165,12 @@ async fn only_clients_keep_cards_and_a_deactivated_client_keeps_none() {
     let client = claims(gone.account_id, Role::Client);
     let refused = app::keep_card(&store, &acquirer, &client, "tok_visa", now()).await;
     assert!(
-        matches!(refused, Err(PaymentsError::Refused(Refused::Deactivated))),
+        matches!(
+            refused,
+            Err(PaymentsError::Failed(Failure::Refused(
+                Refused::Deactivated
+            )))
+        ),
         "{refused:?}"
     );
     assert_eq!(store.card(client.account_id).await.unwrap(), None);
@@ -412,7 +423,12 @@ async fn accountants_and_admins_read_an_invoices_collections_without_card_tokens
         let other = claims(Uuid::now_v7(), role);
         let refused = app::collections_of(&store, &other, invoice).await;
         assert!(
-            matches!(refused, Err(PaymentsError::Refused(Refused::NotAllowed(_)))),
+            matches!(
+                refused,
+                Err(PaymentsError::Failed(Failure::Refused(
+                    Refused::NotAllowed(_)
+                )))
+            ),
             "{role}: {refused:?}"
         );
     }

@@ -13,6 +13,7 @@ use ates_kernel::dynamo::Listed;
 use ates_kernel::event::{Cause, Envelope, EventError};
 use ates_kernel::identity::{AccountCopies, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -48,7 +49,7 @@ pub const URL_LIFETIME: Duration = Duration::minutes(15);
 /// is parked.
 fn consumed(e: ReportsError) -> ConsumeError {
     match e {
-        ReportsError::Store(_) | ReportsError::ChangedMeanwhile => {
+        ReportsError::Failed(Failure::Store(_) | Failure::ChangedMeanwhile) => {
             ConsumeError::Retry(e.to_string())
         }
         other => ConsumeError::Poison(other.to_string()),

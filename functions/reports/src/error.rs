@@ -2,9 +2,8 @@
 //! before anything is written.
 
 use ates_kernel::contracts::orders::Place;
-use ates_kernel::dynamo::StoreError;
-use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
+use ates_kernel::usecase::Failure;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -41,23 +40,13 @@ pub enum ReportsError {
     CaseClosed,
     #[error("status {0:?} is not open or closed")]
     BadStatus(String),
-    #[error("the state changed meanwhile; retry")]
-    ChangedMeanwhile,
-    #[error("the cursor is not one this listing gave")]
-    BadCursor,
-    #[error(transparent)]
-    Refused(#[from] ates_kernel::identity::Refused),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Event(#[from] EventError),
     #[error("the attachments' bucket failed: {0}")]
     Bucket(String),
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-ates_kernel::context_error!(ReportsError, ReportsError::ChangedMeanwhile, |_| {
-    ReportsError::BadCursor
-});
+ates_kernel::context_error!(ReportsError::Failed);
 
 impl From<ReportsError> for Problem {
     fn from(e: ReportsError) -> Problem {
@@ -65,7 +54,6 @@ impl From<ReportsError> for Problem {
         let detail = e.to_string();
         match e {
             Invalid(_) | BadStatus(_) | BadAttachment { .. } => Problem::invalid(detail),
-            BadCursor => Problem::invalid(detail),
             UnknownOrder | UnknownCase => Problem::not_found(detail),
             WrongPlace { .. }
             | NothingToReport { .. }
@@ -73,10 +61,9 @@ impl From<ReportsError> for Problem {
             | SlotUnknown
             | AlreadyFiled(_)
             | CaseAlreadyOpen(_)
-            | CaseClosed
-            | ChangedMeanwhile => Problem::conflict(detail),
-            Refused(refused) => refused.into(),
-            Store(_) | Event(_) | Bucket(_) => Problem::internal(detail),
+            | CaseClosed => Problem::conflict(detail),
+            Bucket(_) => Problem::internal(detail),
+            Failed(failure) => failure.into(),
         }
     }
 }

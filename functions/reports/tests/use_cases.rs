@@ -15,6 +15,7 @@ use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::{Claims, Refused, Role};
 use ates_kernel::inbox::Outcome;
 use ates_kernel::testing::{at, claims, event};
+use ates_kernel::usecase::Failure;
 use ates_reports::app;
 use ates_reports::error::ReportsError;
 use ates_reports::memory::{FakeBucket, MemoryStore};
@@ -352,7 +353,10 @@ async fn nobody_but_the_executor_files_and_other_roles_never_do() {
         .await
         .unwrap_err();
         assert!(
-            matches!(refused, ReportsError::Refused(Refused::NotAllowed(_))),
+            matches!(
+                refused,
+                ReportsError::Failed(Failure::Refused(Refused::NotAllowed(_)))
+            ),
             "{role}: {refused:?}"
         );
     }
@@ -556,7 +560,9 @@ async fn an_upload_is_granted_to_the_executor_only() {
             slot()
         )
         .await,
-        Err(ReportsError::Refused(Refused::NotAllowed(_)))
+        Err(ReportsError::Failed(Failure::Refused(Refused::NotAllowed(
+            _
+        ))))
     ));
 }
 
@@ -638,7 +644,9 @@ async fn a_manager_opens_one_case_per_order_and_closes_it() {
     ));
     assert!(matches!(
         app::open_case(&store, &order.worker(), order.id, slot()).await,
-        Err(ReportsError::Refused(Refused::NotAllowed(_)))
+        Err(ReportsError::Failed(Failure::Refused(Refused::NotAllowed(
+            _
+        ))))
     ));
 
     let closed = app::close_case(
@@ -790,7 +798,9 @@ async fn the_cases_are_listed_newest_first_by_status() {
             None
         )
         .await,
-        Err(ReportsError::Refused(Refused::NotAllowed(_)))
+        Err(ReportsError::Failed(Failure::Refused(Refused::NotAllowed(
+            _
+        ))))
     ));
 }
 

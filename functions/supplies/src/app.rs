@@ -21,6 +21,7 @@ use ates_kernel::dynamo::Listed;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::{AccountCopies, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
+use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -66,9 +67,8 @@ impl Deadline {
 /// what never can is parked.
 fn consumed(e: SuppliesError) -> ConsumeError {
     match e {
-        SuppliesError::Store(_) | SuppliesError::NotPlaced(_) | SuppliesError::ChangedMeanwhile => {
-            ConsumeError::Retry(e.to_string())
-        }
+        SuppliesError::Failed(Failure::Store(_) | Failure::ChangedMeanwhile)
+        | SuppliesError::NotPlaced(_) => ConsumeError::Retry(e.to_string()),
         other => ConsumeError::Poison(other.to_string()),
     }
 }

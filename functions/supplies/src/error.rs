@@ -1,9 +1,8 @@
 //! Everything that can go wrong in supplies, each by name: what the caller can fix is refused
 //! before anything is written.
 
-use ates_kernel::dynamo::StoreError;
-use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
+use ates_kernel::usecase::Failure;
 use uuid::Uuid;
 
 use crate::kit::Status;
@@ -25,23 +24,13 @@ pub enum SuppliesError {
     NotTheExecutor(Uuid),
     #[error("the delivery's signature is missing or wrong")]
     BadSignature,
-    #[error("the state changed meanwhile; retry")]
-    ChangedMeanwhile,
-    #[error("the cursor is not one this listing gave")]
-    BadCursor,
-    #[error(transparent)]
-    Refused(#[from] ates_kernel::identity::Refused),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Event(#[from] EventError),
     #[error(transparent)]
     NotPlaced(#[from] crate::ports::NotPlaced),
+    #[error(transparent)]
+    Failed(#[from] Failure),
 }
 
-ates_kernel::context_error!(SuppliesError, SuppliesError::ChangedMeanwhile, |_| {
-    SuppliesError::BadCursor
-});
+ates_kernel::context_error!(SuppliesError::Failed);
 
 impl From<SuppliesError> for Problem {
     fn from(e: SuppliesError) -> Problem {
@@ -49,14 +38,11 @@ impl From<SuppliesError> for Problem {
         let detail = e.to_string();
         match e {
             Invalid(_) => Problem::invalid(detail),
-            BadCursor => Problem::malformed(detail),
-            WrongState { .. } | NoExecutor | NotTheExecutor(_) | ChangedMeanwhile => {
-                Problem::conflict(detail)
-            }
+            WrongState { .. } | NoExecutor | NotTheExecutor(_) => Problem::conflict(detail),
             UnknownKit => Problem::not_found(detail),
             BadSignature => Problem::unauthorized(detail),
-            Refused(refused) => refused.into(),
-            Store(_) | Event(_) | NotPlaced(_) => Problem::internal(detail),
+            NotPlaced(_) => Problem::internal(detail),
+            Failed(failure) => failure.into(),
         }
     }
 }

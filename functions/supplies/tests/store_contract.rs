@@ -4,6 +4,7 @@
 
 use ates_kernel::contracts::orders::SupplyLine;
 use ates_kernel::testing::{account_copies_move_only_forward, at, every_page};
+use ates_kernel::usecase::Failure;
 use ates_supplies::kit::{kit_id, Chase, Kit, OrderCopy, Status};
 use ates_supplies::ports::{Audit, KitAsRead, KitChanges, Kits, Orders, Saved};
 use chrono::{DateTime, Duration, Utc};
@@ -236,7 +237,9 @@ async fn kits_are_listed_by_status_newest_first_and_paged<S: Kits + KitChanges>(
         store
             .kits_in(Status::Ordered, 10, Some("not-a-cursor"))
             .await,
-        Err(ates_supplies::error::SuppliesError::BadCursor)
+        Err(ates_supplies::error::SuppliesError::Failed(
+            Failure::BadCursor
+        ))
     ));
 }
 

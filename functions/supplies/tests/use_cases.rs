@@ -12,6 +12,7 @@ use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::{Claims, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::testing::{account, account_event, at, claims, event};
+use ates_kernel::usecase::Failure;
 use ates_supplies::app::{self, Deadline, Delivery};
 use ates_supplies::error::SuppliesError;
 use ates_supplies::kit::{kit_id, AuditKind, Kit, Status, FORTUNE_COOKIE, MAX_ORDERS};
@@ -335,7 +336,10 @@ async fn only_managers_and_admins_hand_out_kits_and_read_the_audit() {
             .unwrap();
         let caller = claims(someone.account_id, role);
         let listed = app::kits(&world.store, &caller, Status::Ordered, 10, None).await;
-        assert!(matches!(listed, Err(SuppliesError::Refused(_))), "{role}");
+        assert!(
+            matches!(listed, Err(SuppliesError::Failed(Failure::Refused(_)))),
+            "{role}"
+        );
         let issued = app::issue_kit(
             &world.store,
             &caller,
@@ -345,9 +349,15 @@ async fn only_managers_and_admins_hand_out_kits_and_read_the_audit() {
             now(),
         )
         .await;
-        assert!(matches!(issued, Err(SuppliesError::Refused(_))), "{role}");
+        assert!(
+            matches!(issued, Err(SuppliesError::Failed(Failure::Refused(_)))),
+            "{role}"
+        );
         let audit = app::audit(&world.store, &caller, now(), now(), 10, None).await;
-        assert!(matches!(audit, Err(SuppliesError::Refused(_))), "{role}");
+        assert!(
+            matches!(audit, Err(SuppliesError::Failed(Failure::Refused(_)))),
+            "{role}"
+        );
     }
     let admin = account("Admin", Role::Admin);
     world

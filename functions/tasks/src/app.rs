@@ -10,6 +10,7 @@ use ates_kernel::contracts::tasks::split_legacy_title;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{Capability, Claims, Rights, Role};
+use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
 
 pub use crate::ports::{
@@ -70,7 +71,7 @@ impl Issued {
 fn attempt<T>(saved: Saved, answer: T) -> Attempt<T, TaskError> {
     match saved {
         Saved::Done => Attempt::Done(answer),
-        Saved::KeyUsed => Attempt::KeyUsed(TaskError::ChangedMeanwhile),
+        Saved::KeyUsed => Attempt::KeyUsed(TaskError::Failed(Failure::ChangedMeanwhile)),
         Saved::Stale => Attempt::Lost,
     }
 }

@@ -1,10 +1,7 @@
 //! Everything that can go wrong in the task tracker, and its one mapping to an HTTP problem.
 
-use ates_kernel::dynamo::StoreError;
-use ates_kernel::event::EventError;
 use ates_kernel::http::Problem;
-use ates_kernel::identity::Refused;
-use ates_kernel::usecase::KeyedError;
+use ates_kernel::usecase::Failure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
@@ -20,40 +17,21 @@ pub enum TaskError {
     NotYours,
     #[error("the task is done already")]
     AlreadyDone,
-    #[error("this Idempotency-Key was used for a different request")]
-    KeyReused,
-    #[error("the task changed meanwhile; retry")]
-    ChangedMeanwhile,
     #[error(transparent)]
-    Refused(#[from] Refused),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Event(#[from] EventError),
+    Failed(#[from] Failure),
 }
 
-ates_kernel::context_error!(TaskError, TaskError::ChangedMeanwhile, |e| {
-    TaskError::Invalid(e.to_string())
-});
-
-impl KeyedError for TaskError {
-    fn key_reused() -> Self {
-        TaskError::KeyReused
-    }
-}
+ates_kernel::context_error!(TaskError::Failed);
 
 impl From<TaskError> for Problem {
     fn from(e: TaskError) -> Problem {
         let detail = e.to_string();
         match e {
-            TaskError::Invalid(_) | TaskError::KeyReused => Problem::invalid(detail),
-            TaskError::NobodyAssignable | TaskError::AlreadyDone | TaskError::ChangedMeanwhile => {
-                Problem::conflict(detail)
-            }
+            TaskError::Invalid(_) => Problem::invalid(detail),
+            TaskError::NobodyAssignable | TaskError::AlreadyDone => Problem::conflict(detail),
             TaskError::UnknownTask | TaskError::UnknownShuffle => Problem::not_found(detail),
             TaskError::NotYours => Problem::forbidden(detail),
-            TaskError::Refused(refused) => refused.into(),
-            TaskError::Store(_) | TaskError::Event(_) => Problem::internal(detail),
+            TaskError::Failed(failure) => failure.into(),
         }
     }
 }

@@ -7,6 +7,7 @@ use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{Claims, NotAllowed, Refused, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
 use ates_kernel::testing;
+use ates_kernel::usecase::Failure;
 use ates_tasks::app::AssignablePool;
 use ates_tasks::app::Shuffles;
 use ates_tasks::app::TaskCompletion;
@@ -142,7 +143,10 @@ async fn a_deactivated_accounts_live_token_neither_completes_nor_lists_nor_creat
         .await
         .unwrap();
     let gone = |answer: Result<(), TaskError>| {
-        matches!(answer, Err(TaskError::Refused(Refused::Deactivated)))
+        matches!(
+            answer,
+            Err(TaskError::Failed(Failure::Refused(Refused::Deactivated)))
+        )
     };
     let completed = app::complete_task(&store, task.task_id, &by(worker, None)).await;
     assert!(gone(completed.map(drop)));
@@ -197,7 +201,7 @@ async fn a_retried_create_with_the_same_key_creates_one_task_and_another_request
     };
     assert_eq!(serde_json::from_str::<Task>(&replay.body).unwrap(), task);
     let other = app::create_task(&store, &new_task("Other"), &by(manager, Some("k-1")), rng).await;
-    assert!(matches!(other, Err(TaskError::KeyReused)));
+    assert!(matches!(other, Err(TaskError::Failed(Failure::KeyReused))));
     assert_eq!(store.open_tasks().await.unwrap(), 1);
 }
 
@@ -339,7 +343,7 @@ async fn only_managers_and_admins_may_see_every_task_and_shuffle() {
     let task = create(&store, manager, "Fix").await;
     for role in [Role::Worker, Role::Accountant] {
         let id = account(&store, role).await;
-        let refused = |answer: Result<(), TaskError>| matches!(answer, Err(TaskError::Refused(Refused::NotAllowed(n))) if n == NotAllowed { role });
+        let refused = |answer: Result<(), TaskError>| matches!(answer, Err(TaskError::Failed(Failure::Refused(Refused::NotAllowed(n)))) if n == NotAllowed { role });
         let all = app::all_tasks(&store, &token(id), 10, None).await;
         assert!(refused(all.map(drop)));
         let shuffle = app::start_shuffle(&store, &by(id, None)).await;

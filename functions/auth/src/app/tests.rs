@@ -2,6 +2,7 @@
 //! and A5 that `app` and the domain decide, without an emulator. What DynamoDB itself must do
 //! (conditions, transactions, the outbox items) is checked in `tests/flows.rs`.
 
+use ates_kernel::usecase::Failure;
 use std::sync::OnceLock;
 
 use crate::account::{AccountChange, NewAccount};
@@ -209,7 +210,7 @@ async fn only_admins_administer_accounts() {
             .unwrap();
         let as_admin = claims(account.account_id, Role::Admin);
         let refused = app::list_accounts(&auth.store, &as_admin, None, None).await;
-        let Err(AuthError::Refused(Refused::NotAllowed(refused))) = refused else {
+        let Err(AuthError::Failed(Failure::Refused(Refused::NotAllowed(refused)))) = refused else {
             panic!("a {role} listed the accounts");
         };
         assert_eq!(
