@@ -1322,6 +1322,96 @@ class Journeys:
         return stale
 
 
+    # --- bets (SPEC M8)
+
+    def a_manager_bets_and_the_book_settles(self):
+        """Two managers bet on an order, one in the browser; a second bet is refused; the order is
+        invoiced (its event put on the bus as orders would publish it); the book settles: the
+        winner takes the pool, the standings say who would pay whom. Admins are refused."""
+        ann = self.market_account("manager", "Ann Bettor")
+        bob = self.market_account("manager", "Bob Bettor")
+        client = self.market_account("client", "Cid Client")
+        anns = self.stack.sign_in(ann["email"], ann["password"])
+        bobs = self.stack.sign_in(bob["email"], bob["password"])
+        status, kind = self.stack.call("POST", "/orders/service-types", anns, {
+            "name": f"Perch dust {STAMP}", "base_price_cents": 9000, "required_skill": f"perch-dust-{STAMP}",
+            "duration_minutes": 30, "supplies": []})
+        assert status == 201, kind
+        buyer = self.stack.sign_in(client["email"], client["password"])
+        slot = (datetime.now(timezone.utc) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        status, order = self.stack.call("POST", "/orders", buyer, {
+            "service_type_id": kind["service_type_id"], "description": "Dust every perch", "address": "5 Dust Road",
+            "slot_start": slot}, headers={"idempotency-key": str(uuid.uuid4())})
+        assert status == 201, order
+        order_id = order["order_id"]
+        eventually(60, "bidding knows the order", lambda: self.stack.call("GET", f"/bets/orders/{order_id}", anns)[0] == 200)
+
+        # Ann bets in the browser; a lost answer and a second press bet once.
+        page = self.page("bets-manager")
+        self.sign_in_with_password(page, ann["email"], ann["password"])
+        self.nav(page, "Bets")
+        form = page.get_by_role("form", name="Place a bet")
+        out = page.get_by_test_id("bets-out")
+        form.get_by_label("Order id").fill(order_id)
+        form.get_by_label("Outcome").select_option("success")
+        form.get_by_label(re.compile("^Stake in dollars")).fill("lots")
+        form.get_by_role("button", name="Place the bet").click()
+        expect(out.locator(".problem")).to_contain_text("Give the stake in dollars")
+        form.get_by_label(re.compile("^Stake in dollars")).fill("30")
+        page.route("**/bets", lambda route: (route.fetch(), route.abort()) if route.request.method == "POST" else route.continue_(), times=1)
+        form.get_by_role("button", name="Place the bet").click()
+        expect(out.locator(".problem")).to_contain_text("cannot be reached")
+        form.get_by_role("button", name="Place the bet").click()
+        expect(out).to_contain_text(f"Bet $30.00 on success for order …{order_id[-8:]}")
+        mine = page.locator("tr", has=page.locator(f"a[data-order-id='{order_id}']"))
+        expect(mine).to_have_count(1)
+        expect(mine.get_by_test_id("book-status")).to_have_text("open")
+        expect(mine.get_by_test_id("bet-payout")).to_have_text("open")
+        # A second bet on the order is refused, and says why.
+        form.get_by_label("Order id").fill(order_id)
+        form.get_by_label("Outcome").select_option("failed")
+        form.get_by_label(re.compile("^Stake in dollars")).fill("5")
+        form.get_by_role("button", name="Place the bet").click()
+        expect(out.locator(".problem")).to_contain_text("(HTTP 409)")
+        self.shot(page, "bet-placed")
+
+        # Bob bets against it through the API.
+        status, bet = self.stack.call("POST", "/bets", bobs, {"order_id": order_id, "outcome": "failed", "stake_cents": 1000},
+                                      headers={"idempotency-key": str(uuid.uuid4())})
+        assert status == 201, bet
+
+        # The client approves the work: the order is invoiced, and its bets settle.
+        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.stack.publish("orders", "Order.SuccessInvoiced", {
+            "order_id": order_id, "version": 99, "places": ["rated", "success_invoiced"],
+            "client_id": client["id"], "executor_id": str(uuid.uuid4()), "list_price_cents": 9000,
+            "value_cents": 9000, "decided_by": client["id"], "reason": None, "at": now})
+        mine.get_by_role("link").click()
+        self.reload_until(page, page.get_by_role("heading", name=f"The book of order …{order_id[-8:]}"))
+        self.reload_until(page, page.locator("section[aria-labelledby='book']").get_by_test_id("book-status").filter(has_text="settled"))
+        expect(page.get_by_test_id("pool")).to_have_text("$40.00")
+        rows = page.locator("section[aria-labelledby='book'] tbody tr")
+        expect(rows).to_have_count(2)
+        expect(page.locator(f"section[aria-labelledby='book'] tr[data-bet-id='{bet['bet_id']}']").get_by_test_id("bet-payout")).to_have_text("$0.00")
+        expect(page.locator("section[aria-labelledby='book'] tr", has=page.locator("strong", has_text="you")).get_by_test_id("bet-payout")).to_have_text("$40.00")
+        # The standings: Ann won Bob's $10; he would pay her.
+        expect(page.locator(f"tr[data-manager-id='{ann['id']}']").get_by_test_id("net")).to_have_text("$10.00")
+        expect(page.locator(f"tr[data-manager-id='{bob['id']}']").get_by_test_id("net")).to_have_text(re.compile("^[−-]\\$10.00$"))
+        expect(page.get_by_test_id("transfers")).to_contain_text("would pay you $10.00")
+        self.no_horizontal_overflow(page, "Bets")
+        self.shot(page, "book-settled")
+
+        # Admins hold every right but this one.
+        admin = self.page("bets-admin")
+        self.sign_in_with_password(admin, *admin_credentials())
+        expect(admin.get_by_role("navigation", name="Pages").get_by_role("link", name="Bets")).to_have_count(0)
+        admin.goto(f"{self.stack.url}/#/bets")
+        expect(admin.get_by_role("heading", level=1)).to_have_text("Not for your role")
+        status, refused = self.stack.call("GET", "/bets/mine", self.stack.sign_in(*admin_credentials()))
+        assert status == 403, refused
+        assert not page.errors, f"errors in the page: {page.errors}"
+        return page
+
     # --- billing (SPEC M7)
 
     def billing_knows(self, *people):
@@ -1430,13 +1520,18 @@ class Journeys:
             page.reload()
             self.reload_until(page, form)
 
-    def dun_at(self, at):
-        """Billing's dunning schedule fired at `at`, until it requests the one retry due (billing
-        learns of the last attempt's failure a moment after payments records it)."""
+    def dun_at(self, at, invoice_id, attempts):
+        """Billing's dunning schedule fired at `at` until the invoice's collection has been tried
+        `attempts` times, each declined (billing learns of the last attempt's failure a moment
+        after payments records it; other journeys' clients may have invoices retrying too)."""
         stamp = at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        eventually(60, f"the dunning schedule requests a retry at {stamp}", lambda: self.stack.call(
-            "POST", f"/_local/schedules/BillingDunFunction/EveryFifteenMinutes/fire?at={stamp}")[1]
-            ["response"]["requested"] == 1)
+        admin = self.stack.sign_in(*admin_credentials())
+
+        def tried():
+            self.stack.call("POST", f"/_local/schedules/BillingDunFunction/EveryFifteenMinutes/fire?at={stamp}")
+            found = self.stack.call("GET", f"/payments/collections?invoice_id={invoice_id}", admin)[1]
+            return sum(c["status"] == "voided" for c in found["collections"]) == attempts
+        eventually(60, f"attempt {attempts} of invoice {invoice_id}, dunned at {stamp}", tried)
 
     def a_week_and_a_month_of_orders_invoices_and_salaries(self):
         """Issue #23's "done when" as its people see it: two orders of one client, one approved and
@@ -1602,11 +1697,11 @@ class Journeys:
         self.shot(page, "order-paid")
 
         # The declined card: retried after 1, 3 and 7 days, then uncollectible.
-        eventually(90, "the first collection declined", lambda: any(
-            i["status"] == "retrying" for i in self.stack.call("GET", "/billing/me/invoices", dodger)[1]["invoices"]))
+        retrying = eventually(90, "the first collection declined", lambda: next((
+            i for i in self.stack.call("GET", "/billing/me/invoices", dodger)[1]["invoices"] if i["status"] == "retrying"), None))
         failed_at = datetime.now(timezone.utc)
-        for days in (1, 3, 7):
-            self.dun_at(failed_at + timedelta(days=days, hours=1))
+        for days, attempts in [(1, 2), (3, 3), (7, 4)]:
+            self.dun_at(failed_at + timedelta(days=days, hours=1), retrying["invoice_id"], attempts)
         given_up = eventually(90, "uncollectible", lambda: next((
             i for i in self.stack.call("GET", "/billing/me/invoices", dodger)[1]["invoices"] if i["status"] == "uncollectible"), None))
         assert given_up["total_cents"] == 12000, given_up
@@ -1712,6 +1807,7 @@ def main():
         "a_client_orders_a_service_that_is_matched_supplied_and_pending",
         "a_client_cancels_an_order_and_a_second_cancel_is_refused",
         "a_manager_grants_a_bonus_and_the_worker_sees_it_this_month",
+        "a_manager_bets_and_the_book_settles",
         # Last: it ends the week and the month ahead of time, for the whole stack.
         "a_week_and_a_month_of_orders_invoices_and_salaries",
     ]

@@ -22,6 +22,7 @@ import * as serviceTypes from './pages/service-types.js';
 import * as kits from './pages/kits.js';
 import * as reports from './pages/reports.js';
 import * as billing from './pages/billing.js';
+import * as bets from './pages/bets.js';
 
 // Employees have the tracker and its money; a client (a customer of the marketplace, SPEC Roles)
 // is no employee and has none of it: their own account, messages and orders.
@@ -64,6 +65,8 @@ const ROUTES = [
   { path: '/qa-cases', title: 'QA cases', roles: MARKET_STAFF, page: reports, nav: true },
   // Bonuses are the managers' alone (SPEC M7: admins are refused).
   { path: '/billing/bonuses', title: 'Bonuses', roles: ['manager'], page: billing.bonuses, nav: true },
+  // Bets are managers' alone, admins' neither (SPEC M8: kept apart).
+  { path: '/bets', title: 'Bets', roles: ['manager'], page: bets, nav: true },
   { path: '/account', title: 'My account', roles: CLIENTS, page: account, nav: true },
   { path: '/apply', title: 'Apply', public: true, page: apply },
   // The mailed link carries the token; the page moves it out of the address at once.
