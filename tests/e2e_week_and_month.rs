@@ -287,4 +287,34 @@ fn a_week_and_a_month_of_orders_invoices_collections_fines_bonuses_statements_an
         "share − fine + waiver + bonus: {statement}"
     );
     assert_eq!(salary["amount_cents"], 8_200, "{salary}");
+
+    // M9: each cause mailed once and kept as sent: the paying client's invoice issued and paid,
+    // the declining client's issued and each of its four declined attempts, Kiwi's statement.
+    let mailed = |token: &str, want: usize| {
+        stack.eventually(60, "the invoices' and statements' mails, sent", || {
+            let (_, mine) = stack.call("GET", "/notifications/mine?limit=100", Some(token), None);
+            let mut kinds: Vec<String> = mine["messages"]
+                .as_array()?
+                .iter()
+                .filter(|m| m["status"] == "sent")
+                .filter_map(|m| m["kind"].as_str())
+                .filter(|k| k.starts_with("invoice_") || *k == "monthly_statement")
+                .map(str::to_owned)
+                .collect();
+            kinds.sort();
+            (kinds.len() == want).then_some(kinds)
+        })
+    };
+    assert_eq!(mailed(&paying, 2), ["invoice_issued", "invoice_paid"]);
+    assert_eq!(
+        mailed(&declining, 5),
+        [
+            "invoice_declined",
+            "invoice_declined",
+            "invoice_declined",
+            "invoice_declined",
+            "invoice_issued"
+        ]
+    );
+    assert_eq!(mailed(&kiwis_token, 1), ["monthly_statement"]);
 }

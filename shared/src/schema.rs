@@ -214,6 +214,11 @@ pub const REGISTRY: &[(&str, u32, &str)] = &[
         include_str!("../../events/Matching.ExecutorMatched/v1.schema.json"),
     ),
     (
+        "Supplies.KitReceived",
+        1,
+        include_str!("../../events/Supplies.KitReceived/v1.schema.json"),
+    ),
+    (
         "Supplies.KitIssued",
         1,
         include_str!("../../events/Supplies.KitIssued/v1.schema.json"),

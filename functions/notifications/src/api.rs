@@ -9,7 +9,7 @@ use lambda_http::Request;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::{self, Listing, NotificationStore};
+use crate::app::{self, Courier, Listing, NotificationStore};
 use crate::message::{Channel, Kind, Message, Status};
 
 /// A message as its history shows it (attempt bookkeeping stays inside).
@@ -26,6 +26,9 @@ struct Shown<'a> {
     attempts: u32,
     created_at: DateTime<Utc>,
     sent_at: Option<DateTime<Utc>>,
+    /// Why the latest attempt failed: what an admin reads of a parked message.
+    last_error: Option<&'a str>,
+    sent_by: Option<Uuid>,
 }
 
 impl<'a> From<&'a Message> for Shown<'a> {
@@ -42,6 +45,8 @@ impl<'a> From<&'a Message> for Shown<'a> {
             attempts: m.attempts,
             created_at: m.created_at,
             sent_at: m.sent_at,
+            last_error: m.last_error.as_deref(),
+            sent_by: m.sent_by,
         }
     }
 }
@@ -78,4 +83,25 @@ pub async fn list_messages(store: &impl NotificationStore, req: Request) -> Http
     let limit = http::limit(&req)?;
     let all = app::all_messages(store, &caller, limit, cursor.as_deref()).await?;
     history(&all)
+}
+
+/// `POST /notifications/messages` (managers, admins; `Idempotency-Key` optional):
+/// `{account_id, subject, text}` → 201 the message as sent now, with its status (`sent`, or
+/// `failed` and why); the same keyed request again → 200 the same message.
+pub async fn send_message(
+    store: &impl NotificationStore,
+    courier: &impl Courier,
+    req: Request,
+) -> HttpResult {
+    let caller = http::claims(&req)?;
+    let key = http::idempotency_key(&req, &caller.account_id.to_string())?;
+    let new: app::NewMessage = http::body(&req)?;
+    let (message, fresh) =
+        app::send_message(store, courier, &caller, key.as_ref(), &new, Utc::now()).await?;
+    let status = if fresh {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    http::json(status, &Shown::from(&message))
 }

@@ -60,10 +60,25 @@ use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::inbox::{ConsumeError, Delivery, Outcome};
 use chrono::{DateTime, Utc};
 
+use ates_kernel::contracts::billing::{
+    decode_invoice_declined, decode_invoice_issued, decode_invoice_paid, decode_statement_issued,
+    InvoiceDeclined, InvoiceIssued, InvoicePaid, StatementIssued,
+};
+use ates_kernel::contracts::orders::{
+    decode_order_created, decode_order_executor_assigned, decode_order_pending,
+    decode_order_reported, OrderCreated, OrderExecutorAssigned, OrderPending, OrderReported,
+};
+use ates_kernel::contracts::supplies::{decode_kit_received, KitReceived};
+use ates_kernel::idempotency::IdempotencyKey;
+use ates_kernel::usecase::Failure;
+use serde::Deserialize;
+use uuid::Uuid;
+
 use crate::error::NotificationError;
+use crate::marketplace::{self, About, To};
 use crate::message::{Addressed, Claim, Content, Kind, Message, Status};
 pub use crate::ports::{
-    Courier, Listing, MessageHistory, Messages, NotificationStore, Undelivered,
+    Courier, Listing, MessageHistory, Messages, NotificationStore, OrderClients, Undelivered,
 };
 use crate::{applicant, statement};
 
@@ -164,6 +179,202 @@ pub async fn mail_applicant(
         now,
     )
     .await
+}
+
+/// Where the marketplace's mails point and go besides an account's address.
+#[derive(Debug, Clone, Copy)]
+pub struct Mailing<'a> {
+    /// The web app's address, no trailing slash: every mail links to its page.
+    pub site: &'a str,
+    /// The supply desk's shared mailbox: kits to hand out.
+    pub supply_desk: &'a str,
+}
+
+/// M9: the marketplace's mails (`marketplace`), each once per cause however often, and in
+/// whatever order, its event is delivered. `Order.Created` mails nobody: it tells whose order
+/// it is, so the order's later steps reach its client; a step that arrives before it waits
+/// (retry), as a mail to an account whose address is not known yet does.
+pub async fn mail_marketplace(
+    store: &(impl AccountCopies + Messages + OrderClients),
+    courier: &impl Courier,
+    mailing: &Mailing<'_>,
+    event: &Envelope,
+    delivery: Delivery,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let poison = |e: EventError| ConsumeError::Poison(e.to_string());
+    let step = match event.name.as_str() {
+        OrderCreated::NAME => {
+            let created = decode_order_created(event).map_err(poison)?;
+            store
+                .save_order_client(created.order_id, created.client_id)
+                .await?;
+            return Ok(Outcome::Applied);
+        }
+        OrderExecutorAssigned::NAME => {
+            About::OrderMatched(decode_order_executor_assigned(event).map_err(poison)?.0)
+        }
+        OrderPending::NAME => About::OrderPending(decode_order_pending(event).map_err(poison)?.0),
+        OrderReported::NAME => {
+            About::OrderReported(decode_order_reported(event).map_err(poison)?.0)
+        }
+        KitReceived::NAME => About::KitToHandOut(decode_kit_received(event).map_err(poison)?),
+        InvoiceIssued::NAME => About::InvoiceIssued(decode_invoice_issued(event).map_err(poison)?),
+        InvoicePaid::NAME => About::InvoicePaid(decode_invoice_paid(event).map_err(poison)?),
+        InvoiceDeclined::NAME => {
+            About::InvoiceDeclined(decode_invoice_declined(event).map_err(poison)?)
+        }
+        StatementIssued::NAME => {
+            About::MonthlyStatement(decode_statement_issued(event).map_err(poison)?)
+        }
+        other => {
+            return Err(ConsumeError::Poison(format!(
+                "{other} is not a marketplace mail"
+            )))
+        }
+    };
+    let cause = match &step {
+        About::OrderMatched(s) | About::OrderPending(s) | About::OrderReported(s) => {
+            let Some(client) = store.order_client(s.order_id).await? else {
+                return Err(ConsumeError::Retry(format!(
+                    "order {} is not known yet (Order.Created is on its way)",
+                    s.order_id
+                )));
+            };
+            marketplace::order_step(step, client)
+        }
+        _ => marketplace::cause(step),
+    };
+    let seen = store.message(&cause.message_id).await?;
+    if seen.as_ref().is_some_and(|m| m.status == Status::Sent) {
+        return Ok(Outcome::Duplicate);
+    }
+    let (account_id, to, name) = match cause.to {
+        To::Account(id) => {
+            let Some(recipient) = store.account_copy(id).await? else {
+                return Err(ConsumeError::Retry(format!(
+                    "no address known yet for account {id}"
+                )));
+            };
+            (Some(id), recipient.email, recipient.full_name)
+        }
+        To::SupplyDesk => (
+            None,
+            mailing.supply_desk.to_owned(),
+            "supply desk".to_owned(),
+        ),
+    };
+    let content = marketplace::write(&cause.about, &name, mailing.site);
+    let addressed = Addressed {
+        message_id: &cause.message_id,
+        account_id,
+        to: &to,
+        subject: &content.subject,
+        kind: cause.kind,
+        business_date: None,
+    };
+    send_once(store, courier, seen, &addressed, &content, delivery, now).await
+}
+
+/// Who may write to someone through aTES: managers and admins (M9).
+#[derive(Debug)]
+pub struct Senders;
+
+impl Rights for Senders {
+    const ROLES: &'static [Role] = &[Role::Manager, Role::Admin];
+}
+
+/// `POST /notifications/messages`: what a manager or an admin writes to an account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    pub account_id: Uuid,
+    pub subject: String,
+    pub text: String,
+}
+
+/// The longest subject and text a direct message may have.
+pub const SUBJECT_MAX: usize = 200;
+pub const TEXT_MAX: usize = 10_000;
+
+/// M9, seed 000's synchronous sending: the message is sent now and answered with what became
+/// of it (`sent`, or `failed` with the reason: it shows on the admins' page, and the same
+/// request under the same `Idempotency-Key` tries again). Under a key, a request answered
+/// before is answered again with its message, not sent twice; without one, each request is a
+/// new message. `true` when this request sent (or tried) it, `false` for an answer again.
+pub async fn send_message(
+    store: &(impl AccountCopies + Messages),
+    courier: &impl Courier,
+    caller: &Claims,
+    key: Option<&IdempotencyKey>,
+    new: &NewMessage,
+    now: DateTime<Utc>,
+) -> Result<(Message, bool), NotificationError> {
+    let sender = caller.may::<Senders>(store).await?.account_id();
+    let subject = new.subject.trim();
+    if subject.is_empty() || subject.chars().count() > SUBJECT_MAX || subject.contains(['\r', '\n'])
+    {
+        return Err(NotificationError::Invalid(format!(
+            "subject must be 1 to {SUBJECT_MAX} characters on one line"
+        )));
+    }
+    if new.text.trim().is_empty() || new.text.chars().count() > TEXT_MAX {
+        return Err(NotificationError::Invalid(format!(
+            "text must be 1 to {TEXT_MAX} characters"
+        )));
+    }
+    let recipient = store
+        .account_copy(new.account_id)
+        .await?
+        .ok_or(NotificationError::UnknownAccount(new.account_id))?;
+    // A key is the caller's own (`<account>#<key>`), so two senders' keys never meet.
+    let message_id = match key {
+        Some(key) => format!("direct:{}", key.key),
+        None => format!("direct:{}", Uuid::now_v7()),
+    };
+    let seen = store.message(&message_id).await?;
+    if let Some(seen) = &seen {
+        if seen.account_id != Some(new.account_id) || seen.subject != subject {
+            return Err(Failure::KeyReused.into());
+        }
+        if seen.status == Status::Sent {
+            return Ok((seen.clone(), false));
+        }
+    }
+    let content = Content::from_text(subject.to_owned(), new.text.clone());
+    let addressed = Addressed {
+        message_id: &message_id,
+        account_id: Some(new.account_id),
+        to: &recipient.email,
+        subject,
+        kind: Kind::Direct,
+        business_date: None,
+    };
+    let attempt = match &seen {
+        None => Message {
+            sent_by: Some(sender),
+            ..Message::first(&addressed, now)
+        },
+        Some(message) => match message.claim(&addressed, now) {
+            Claim::Send(attempt) => attempt,
+            Claim::AlreadySent => return Ok((message.clone(), false)),
+            Claim::Busy => return Err(Failure::ChangedMeanwhile.into()),
+        },
+    };
+    if !store.save_message(&attempt, seen.as_ref()).await? {
+        return Err(Failure::ChangedMeanwhile.into());
+    }
+    let after = match courier.deliver(&attempt, &content).await {
+        Ok(()) => attempt.sent(Utc::now().max(now)),
+        // No queue stands behind a synchronous send: the caller is told now, the admins' page
+        // keeps it, and the same request again (same key) is the retry.
+        Err(Undelivered::Rejected(reason) | Undelivered::Failed(reason)) => {
+            attempt.failed(&reason, true)
+        }
+    };
+    store.save_message(&after, Some(&attempt)).await?;
+    tracing::info!(message_id = %message_id, status = ?after.status, "direct message");
+    Ok((after, true))
 }
 
 /// Steps 4 and 5 above, for any message: claims an attempt of the message `seen` as read (none

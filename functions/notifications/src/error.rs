@@ -8,6 +8,8 @@ use ates_kernel::usecase::Failure;
 pub enum NotificationError {
     #[error("{0}")]
     Invalid(String),
+    #[error("no account {0} is known")]
+    UnknownAccount(uuid::Uuid),
     #[error(transparent)]
     Failed(#[from] Failure),
 }
@@ -18,7 +20,10 @@ impl From<NotificationError> for Problem {
     fn from(e: NotificationError) -> Problem {
         let detail = e.to_string();
         match e {
-            NotificationError::Invalid(_) => Problem::invalid(detail),
+            // The account is named in the body, so the body is what is wrong.
+            NotificationError::Invalid(_) | NotificationError::UnknownAccount(_) => {
+                Problem::invalid(detail)
+            }
             NotificationError::Failed(failure) => failure.into(),
         }
     }

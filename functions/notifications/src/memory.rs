@@ -11,11 +11,14 @@ use uuid::Uuid;
 use crate::error::NotificationError;
 use crate::message::Content;
 use crate::message::Message;
-use crate::ports::{Courier, Listing, MessageHistory, Messages, NotificationStore, Undelivered};
+use crate::ports::{
+    Courier, Listing, MessageHistory, Messages, NotificationStore, OrderClients, Undelivered,
+};
 
 #[derive(Default)]
 struct State {
     messages: HashMap<String, Message>,
+    clients: HashMap<Uuid, Uuid>,
 }
 
 ates_kernel::memory_store!(MemoryStore(State));
@@ -41,6 +44,17 @@ impl Messages for MemoryStore {
             .messages
             .insert(message.message_id.clone(), message.clone());
         Ok(true)
+    }
+}
+
+impl OrderClients for MemoryStore {
+    async fn order_client(&self, order: Uuid) -> Result<Option<Uuid>, StoreError> {
+        Ok(self.state.lock().clients.get(&order).copied())
+    }
+
+    async fn save_order_client(&self, order: Uuid, client: Uuid) -> Result<(), StoreError> {
+        self.state.lock().clients.insert(order, client);
+        Ok(())
     }
 }
 

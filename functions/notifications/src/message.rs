@@ -1,5 +1,5 @@
 //! A message and its attempts. A message is keyed by what it answers (a statement's id, an
-//! application's step), so a request delivered again finds it: once `sent`, it is never sent again. An attempt is claimed
+//! application's step, a marketplace cause: `marketplace`), so a request delivered again finds it: once `sent`, it is never sent again. An attempt is claimed
 //! (`sending`, attempts + 1) before the channel is asked and settled after (`sent`, `retrying`,
 //! `failed`); a claim younger than [`SENDING_LEASE`] belongs to a delivery that may still be
 //! sending, so another delivery waits rather than sends a second copy.
@@ -31,6 +31,21 @@ pub enum Kind {
     TestAssigned,
     ApplicationAccepted,
     ApplicationDeclined,
+    /// An order's progress for its client (M9): an executor matched, the work pending for its
+    /// slot, the work reported (approve or decline).
+    OrderMatched,
+    OrderPending,
+    OrderReported,
+    /// A kit the supplier delivered, for the supply desk to hand out (M5, M9).
+    KitToHandOut,
+    /// A client's weekly invoice (M7, M9): issued, paid, a collection declined.
+    InvoiceIssued,
+    InvoicePaid,
+    InvoiceDeclined,
+    /// A worker's monthly statement (M7, M9).
+    MonthlyStatement,
+    /// What a manager or an admin wrote to someone (`POST /notifications/messages`).
+    Direct,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +88,9 @@ pub struct Message {
     pub attempted_at: DateTime<Utc>,
     /// Why the latest attempt failed.
     pub last_error: Option<String>,
+    /// Who wrote a `direct` message; None for every other kind (the system's mails).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_by: Option<Uuid>,
     /// Grows with every write: each write is conditional on the version it read.
     pub version: u64,
 }
@@ -158,6 +176,7 @@ impl Message {
             sent_at: None,
             attempted_at: now,
             last_error: None,
+            sent_by: None,
             version: 1,
         }
     }

@@ -46,12 +46,27 @@ pub trait MessageHistory {
     ) -> impl Future<Output = Result<Listing, NotificationError>> + Send;
 }
 
+/// Which client an order is for (`Order.Created`): the order's later steps name only its
+/// executor, and their mails go to the client.
+pub trait OrderClients {
+    fn order_client(
+        &self,
+        order: Uuid,
+    ) -> impl Future<Output = Result<Option<Uuid>, StoreError>> + Send;
+    /// Keeps the order's client; the same again changes nothing (an order's client never changes).
+    fn save_order_client(
+        &self,
+        order: Uuid,
+        client: Uuid,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 /// The notifications table, as the use cases need it: every port above and the kernel's copy of
 /// accounts. A use case asks only for the ports it uses; the handlers and the binaries hold a
 /// whole store.
 ///
 /// Each store says it is one, so a store that lacks a port fails where it is defined.
-pub trait NotificationStore: KeepsAccountCopies + Messages + MessageHistory {}
+pub trait NotificationStore: KeepsAccountCopies + Messages + MessageHistory + OrderClients {}
 
 /// Why a channel did not take a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,6 +4,7 @@
 //! - `MESSAGE#<message id>` / `MESSAGE`: a message and its latest attempt; `gsi1` finds an
 //!   account's messages, newest first (`TO#<account id>`, `<created_at>#<message id>`); a
 //!   message to an applicant, who has no account, is not in `gsi1` at all;
+//! - `ORDER#<id>` / `ORDER`: an order's client (`Order.Created`), whom its steps are mailed to;
 //! - `INBOX#notifications.sync-account#<event id>` / `INBOX`: account events already applied.
 //!
 //! A message needs no inbox record: the message itself, keyed by what it answers (a statement's
@@ -19,7 +20,7 @@ use uuid::Uuid;
 
 use crate::error::NotificationError;
 use crate::message::Message;
-use crate::ports::{Listing, MessageHistory, Messages, NotificationStore};
+use crate::ports::{Listing, MessageHistory, Messages, NotificationStore, OrderClients};
 
 /// The inbox name of the account-copy consumer.
 const SYNC_ACCOUNT: &str = "notifications.sync-account";
@@ -89,6 +90,32 @@ impl Messages for Store {
                     .await
             }
         }
+    }
+}
+
+fn order_key(order: Uuid) -> Item {
+    key(format!("ORDER#{order}"), "ORDER")
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct OrderClient {
+    client_id: Uuid,
+}
+
+impl OrderClients for Store {
+    async fn order_client(&self, order: Uuid) -> Result<Option<Uuid>, StoreError> {
+        let found: Option<OrderClient> = self.table.get_as(order_key(order)).await?;
+        Ok(found.map(|o| o.client_id))
+    }
+
+    async fn save_order_client(&self, order: Uuid, client: Uuid) -> Result<(), StoreError> {
+        let mut item = to_item(&OrderClient { client_id: client });
+        item.extend(order_key(order));
+        // An order's client never changes: the first write stands, a repeat writes nothing.
+        self.table
+            .put_if(item, "attribute_not_exists(pk)", None)
+            .await
+            .map(|_| ())
     }
 }
 

@@ -157,7 +157,8 @@ async fn a_statement_delivered_three_times_reaches_ses_once_and_its_history_says
             "message_id": format!("statement:{me}:2026-11-20"), "account_id": me,
             "channel": "email", "to": kiwi.email, "subject": message["subject"],
             "kind": "daily_statement", "business_date": "2026-11-20", "status": "sent",
-            "attempts": 1, "created_at": message["created_at"], "sent_at": message["sent_at"]
+            "attempts": 1, "created_at": message["created_at"], "sent_at": message["sent_at"],
+            "last_error": null, "sent_by": null
         })
     );
     assert!(message["sent_at"].is_string());
@@ -272,4 +273,58 @@ async fn the_history_pages_newest_first_and_only_admins_read_everyones() {
         None,
     );
     assert_eq!(read(api::list_my_messages(&n.store, unsigned).await).0, 401);
+}
+
+#[tokio::test]
+async fn a_manager_writes_through_the_route_ses_takes_it_once_and_bad_input_is_a_problem() {
+    let n = Notifications::start().await;
+    let kiwi = n.account("Kiwi").await;
+    let manager = Uuid::new_v4().to_string();
+    let write = |body: &str, key: Option<&str>, role: Role| {
+        let mut req = api_request(
+            "POST",
+            "/notifications/messages",
+            "/notifications/messages",
+            Some(body),
+            Some((&manager, role)),
+        );
+        if let Some(key) = key {
+            req.headers_mut()
+                .insert("idempotency-key", key.parse().unwrap());
+        }
+        req
+    };
+    let body =
+        json!({"account_id": kiwi.account_id, "subject": "Monday", "text": "Come by."}).to_string();
+    let (status, sent) =
+        read(api::send_message(&n.store, &n.ses, write(&body, Some("k"), Role::Manager)).await);
+    assert_eq!(status, 201, "{sent}");
+    assert_eq!(
+        (&sent["status"], &sent["kind"], &sent["sent_by"]),
+        (&json!("sent"), &json!("direct"), &json!(manager))
+    );
+    let (status, again) =
+        read(api::send_message(&n.store, &n.ses, write(&body, Some("k"), Role::Manager)).await);
+    assert_eq!((status, &again), (200, &sent), "a lost answer, asked again");
+    assert_eq!(n.mail_to(&kiwi.email).len(), 1, "SES took it once");
+
+    let stranger = json!({"account_id": Uuid::now_v7(), "subject": "Hi", "text": "x"}).to_string();
+    for (body, role, status) in [
+        (body.as_str(), Role::Worker, 403),
+        (body.as_str(), Role::Client, 403),
+        ("{", Role::Manager, 400),
+        (r#"{"account_id": 7}"#, Role::Manager, 422),
+        (stranger.as_str(), Role::Manager, 422),
+    ] {
+        let (got, problem) =
+            read(api::send_message(&n.store, &n.ses, write(body, None, role)).await);
+        assert_eq!(got, status, "{role} {body}: {problem}");
+        assert!(problem["type"].is_string(), "a problem: {problem}");
+    }
+    let reused =
+        json!({"account_id": kiwi.account_id, "subject": "Tuesday", "text": "x"}).to_string();
+    let (status, _) =
+        read(api::send_message(&n.store, &n.ses, write(&reused, Some("k"), Role::Manager)).await);
+    assert_eq!(status, 422, "the key of another message");
+    assert_eq!(n.mail_to(&kiwi.email).len(), 1);
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use ates_kernel::testing::{account_copies_move_only_forward, at, date, every_page};
 use ates_notifications::error::NotificationError;
 use ates_notifications::message::{Addressed, Kind, Message, Status};
-use ates_notifications::ports::{MessageHistory, Messages};
+use ates_notifications::ports::{MessageHistory, Messages, OrderClients};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
@@ -23,6 +23,7 @@ ates_kernel::store_contracts!(
     an_accounts_messages_are_listed_newest_first_and_paged,
     every_message_is_listed_once_across_pages,
     a_message_to_an_applicant_is_kept_without_an_account,
+    an_orders_client_is_kept_and_never_changes,
     account_copies_move_only_forward,
 );
 
@@ -225,4 +226,17 @@ async fn a_message_to_an_applicant_is_kept_without_an_account<S: MessageHistory 
     assert_eq!(keas.items, [welcome], "only the welcome names the account");
     let nil = store.messages_to(Uuid::nil(), 10, None).await.unwrap();
     assert!(nil.items.is_empty(), "{nil:?}");
+}
+
+async fn an_orders_client_is_kept_and_never_changes<S: OrderClients>(store: &S) {
+    let (order, mango) = (Uuid::now_v7(), Uuid::now_v7());
+    assert_eq!(store.order_client(order).await.unwrap(), None);
+    store.save_order_client(order, mango).await.unwrap();
+    store.save_order_client(order, mango).await.unwrap();
+    // An order's client never changes: a different one (a bug upstream) does not overwrite it.
+    store
+        .save_order_client(order, Uuid::now_v7())
+        .await
+        .unwrap();
+    assert_eq!(store.order_client(order).await.unwrap(), Some(mango));
 }

@@ -150,6 +150,6 @@ pub async fn receive_delivery(
         .and_then(|h| h.to_str().ok());
     signature::verify(secret, req.body().as_ref(), header)?;
     let delivery: Delivery = http::body(&req)?;
-    let taken = app::receive_delivery(store, &delivery, Utc::now()).await?;
+    let taken = app::receive_delivery(store, &delivery, &cause(&req), Utc::now()).await?;
     http::json(StatusCode::OK, &taken)
 }

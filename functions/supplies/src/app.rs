@@ -252,11 +252,12 @@ pub struct DeliveryTaken {
 }
 
 /// M5, the supplier's callback (its signature checked at the edge): the latest order of an
-/// ordered kit is delivered, and the kit is `received`. An older attempt's, a repeated, or a
+/// ordered kit is delivered, and the kit is `received` (`Supplies.KitReceived`, in the same write). An older attempt's, a repeated, or a
 /// cancelled kit's delivery changes nothing (and is answered as such, so the supplier stops).
 pub async fn receive_delivery(
     store: &(impl Kits + KitChanges),
     delivery: &Delivery,
+    cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<DeliveryTaken, SuppliesError> {
     execute(|| async {
@@ -273,7 +274,11 @@ pub async fn receive_delivery(
         let Some(received) = kit.receive(delivery.attempt, now) else {
             return Ok(Attempt::Done(taken(false, kit.status)));
         };
-        let saved = store.change_kit(&kit, &received, &[], &[]).await?;
+        // Supply staff are told it waits to be handed out (notifications mails them, M9).
+        let event = Envelope::wrap(PRODUCER, &received.received_event(), cause, now)?;
+        let saved = store
+            .change_kit(&kit, &received, &[], std::slice::from_ref(&event))
+            .await?;
         if saved == Saved::Done {
             tracing::info!(kit_id = %kit.kit_id, attempt = delivery.attempt, "kit received from the supplier");
         }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use ates_kernel::contracts::orders::SupplyLine;
-use ates_kernel::contracts::supplies::KitIssued;
+use ates_kernel::contracts::supplies::{KitIssued, KitReceived};
 
 use crate::error::SuppliesError;
 
@@ -313,6 +313,19 @@ impl Kit {
             due_at: None,
             ..self.next(now)
         })
+    }
+
+    /// What a received kit tells supply staff (`Supplies.KitReceived`): it waits to be handed
+    /// out. Published in the write that receives it, so it is told once per delivery that counts.
+    pub fn received_event(&self) -> KitReceived {
+        KitReceived {
+            kit_id: self.kit_id,
+            order_id: self.order_id,
+            executor_id: self.executor_id,
+            items: self.items.clone(),
+            attempt: self.orders_placed,
+            received_at: self.updated_at,
+        }
     }
 
     /// A manager hands the received kit to the order's executor (and to nobody else: a named

@@ -6,8 +6,9 @@ use ates_kernel::contracts::orders::{
     OrderCancelled, OrderExecutorAssigned, OrderExecutorReleased, OrderRated, OrderStep, Place,
     SupplyLine,
 };
-use ates_kernel::contracts::supplies::decode_kit_issued;
+use ates_kernel::contracts::supplies::{decode_kit_issued, decode_kit_received, KitIssued};
 use ates_kernel::copies::KeepsAccountCopies;
+use ates_kernel::event::DomainEvent;
 use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::identity::{Claims, Role};
 use ates_kernel::inbox::{ConsumeError, Outcome};
@@ -124,12 +125,19 @@ impl World {
             .expect("a kit")
     }
 
+    /// The kits handed out, as published.
+    fn issued(&self) -> Vec<KitIssued> {
+        let published = self.store.published();
+        let issued = published.iter().filter(|e| e.name == KitIssued::NAME);
+        issued.map(|e| decode_kit_issued(e).unwrap()).collect()
+    }
+
     async fn supplier_delivers(&self, order_id: Uuid, attempt: u32) -> app::DeliveryTaken {
         let delivery = Delivery {
             kit_id: kit_id(order_id),
             attempt,
         };
-        app::receive_delivery(&self.store, &delivery, now())
+        app::receive_delivery(&self.store, &delivery, &Cause::request("test"), now())
             .await
             .unwrap()
     }
@@ -222,8 +230,15 @@ async fn a_kit_goes_requested_ordered_received_issued_with_its_event_and_audit()
         (Status::Issued, Some(executor))
     );
     let published = world.store.published();
-    assert_eq!(published.len(), 1);
-    let event = decode_kit_issued(&published[0]).unwrap();
+    let names: Vec<&str> = published.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Supplies.KitReceived", "Supplies.KitIssued"],
+        "supply staff are told it waits, then that it was handed out"
+    );
+    let waiting = decode_kit_received(&published[0]).unwrap();
+    assert_eq!((waiting.order_id, waiting.attempt), (order_id, 1));
+    let event = decode_kit_issued(&published[1]).unwrap();
     assert_eq!(
         (event.kit_id, event.order_id, event.executor_id),
         (issued.kit_id, order_id, executor)
@@ -319,7 +334,7 @@ async fn issuing_is_refused_before_receipt_without_an_executor_to_another_and_tw
     )
     .await;
     assert!(matches!(unknown, Err(SuppliesError::UnknownKit)));
-    assert_eq!(world.store.published().len(), 1, "one issue, one event");
+    assert_eq!(world.issued().len(), 1, "one issue, one event");
 }
 
 #[tokio::test]
@@ -421,15 +436,22 @@ async fn a_late_delivery_of_an_older_order_or_a_repeated_one_changes_nothing() {
     let latest = world.supplier_delivers(order_id, 2).await;
     assert_eq!((latest.accepted, latest.status), (true, Status::Received));
     let before = world.kit(order_id).await;
+    let told = world.store.published().len();
     let again = world.supplier_delivers(order_id, 2).await;
     assert_eq!((again.accepted, again.status), (false, Status::Received));
     assert_eq!(world.kit(order_id).await, before, "nothing written");
+    assert_eq!(
+        world.store.published().len(),
+        told,
+        "and nothing told again"
+    );
     let unknown = app::receive_delivery(
         &world.store,
         &Delivery {
             kit_id: Uuid::now_v7(),
             attempt: 1,
         },
+        &Cause::request("test"),
         now(),
     )
     .await;
@@ -520,12 +542,7 @@ async fn a_kit_issued_to_a_released_executor_is_handed_to_the_next_one() {
     world.deliver(&assigned(order_id, second, 8)).await.unwrap();
     let reissued = world.issue(order_id, None).await.unwrap();
     assert_eq!(reissued.issued_to, Some(second));
-    let events: Vec<Uuid> = world
-        .store
-        .published()
-        .iter()
-        .map(|e| decode_kit_issued(e).unwrap().executor_id)
-        .collect();
+    let events: Vec<Uuid> = world.issued().iter().map(|e| e.executor_id).collect();
     assert_eq!(events, [first, second]);
     let audit = app::audit(
         &world.store,
@@ -659,6 +676,6 @@ async fn a_service_types_twenty_supplies_and_the_cookie_are_one_kit_issued() {
     world.supplier_delivers(order_id, 1).await;
     let issued = world.issue(order_id, None).await.unwrap();
     assert_eq!(issued.items.len(), 21);
-    let published = decode_kit_issued(&world.store.published()[0]).unwrap();
+    let published = &world.issued()[0];
     assert_eq!(published.items.last().unwrap().item, FORTUNE_COOKIE);
 }

@@ -54,7 +54,7 @@ pub fn producer_of(event: &str) -> Option<&'static str> {
         | "Order.ExecutorReleased" => "orders",
         "Calculator.EstimateGiven" | "Calculator.PriceSet" => "calculator",
         "Matching.ExecutorMatched" => "matching",
-        "Supplies.KitIssued" => "supplies",
+        "Supplies.KitIssued" | "Supplies.KitReceived" => "supplies",
         "Report.PreReportSubmitted"
         | "Report.ReportSubmitted"
         | "Report.Fine"
