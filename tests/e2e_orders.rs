@@ -276,7 +276,7 @@ fn an_order_is_rated_matched_valued_supplied_and_pending_and_matched_again_when_
         .filter(|m| {
             m["subject"]
                 .as_str()
-                .is_some_and(|s| s.contains(&order_id[..8]))
+                .is_some_and(|s| s.contains(&order_id[order_id.len() - 8..]))
         })
         .count();
     assert_eq!(mailed, 5, "SES took each once");

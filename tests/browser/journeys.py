@@ -1511,7 +1511,8 @@ class Journeys:
         paid; another client's declined card retried by the dunning schedule, then
         uncollectible; the month ends: the statement (share − fine + waiver + bonus) and its
         salary, paid; the accountant's invoices, statements and revenue; the books settled and
-        the standings. Last: it ends the week and the month for the whole stack."""
+        the standings; every mail of the way in its person's history, once, and a manager's
+        message to the worker. Last: it ends the week and the month for the whole stack."""
         skill = f"perch-wax-{STAMP}"
         name = f"Perch wax {STAMP}"
         manager = self.market_account("manager", "Mort Manager")
@@ -1851,6 +1852,48 @@ class Journeys:
         expect(office.get_by_test_id("transfers")).to_contain_text("would pay you $30.00")
         self.no_horizontal_overflow(office, "Bets")
         self.shot(office, "books-settled")
+
+        # M9: every mail of the way is in each person's own history, sent, once per cause: the
+        # client's orders' steps and invoices, the worker's statement; the kits went to the supply
+        # desk; a manager writes to the worker, sent at once.
+        self.nav(page, "Notifications")
+        theirs = page.locator("section[aria-labelledby='mine'] tbody")
+        self.reload_until(page, theirs.locator("tr", has_text="invoice paid"))
+        for about, count in [("order: executor matched", 2), ("order: ready for its slot", 2),
+                             ("order: reported, approve or decline", 2), ("invoice issued", 1), ("invoice paid", 1)]:
+            rows = theirs.locator("tr", has=page.locator("td", has_text=re.compile(f"^{re.escape(about)}$")))
+            expect(rows).to_have_count(count)
+            for i in range(count):
+                expect(rows.nth(i)).to_contain_text("sent")
+        self.no_horizontal_overflow(page, "Notifications")
+        self.shot(page, "notifications")
+        everyone, cursor = [], None
+        root = self.stack.sign_in(*admin_credentials())
+        while True:
+            listed = self.stack.call("GET", "/notifications?limit=100" + (f"&cursor={cursor}" if cursor else ""), root)[1]
+            everyone += listed["messages"]
+            cursor = listed["next_cursor"]
+            if not cursor:
+                break
+        kits = [m for m in everyone if m["kind"] == "kit_to_hand_out" and any(m["subject"].endswith(o[-8:]) for o in orders)]
+        assert len(kits) == 2 and all(m["status"] == "sent" and m["account_id"] is None for m in kits), kits
+        self.nav(office, "Notifications")
+        note = office.get_by_role("form", name="Write a message")
+        note.get_by_label("To (account id)").fill(worker["id"])
+        note.get_by_label("Subject").fill("Your perches were spotless")
+        note.get_by_label("Text").fill("Thank you, Wade.\n\nMort")
+        note.get_by_role("button", name="Send now").click()
+        expect(office.get_by_role("status")).to_contain_text(f"Sent to {worker['email']}")
+        self.shot(office, "message-sent")
+        self.nav(executor, "Notifications")
+        own = executor.locator("section[aria-labelledby='mine'] tbody")
+        for about in ("monthly statement", "a message from staff"):
+            expect(own.locator("tr", has_text=about)).to_have_count(1)
+            expect(own.locator("tr", has_text=about)).to_contain_text("sent")
+        self.shot(executor, "notifications")
+        self.nav(admin, "Notifications")
+        expect(admin.get_by_role("heading", name="Everyone's messages")).to_be_visible()
+        self.shot(admin, "notifications")
 
         # Admins hold every right but this one.
         expect(admin.get_by_role("navigation", name="Pages").get_by_role("link", name="Bets")).to_have_count(0)

@@ -115,7 +115,8 @@ pub fn cause(about: About) -> Cause {
 pub fn write(about: &About, name: &str, site: &str) -> Content {
     let order_page = |id: Uuid| format!("{site}/#/orders/{id}");
     let invoice_page = |id: Uuid| format!("{site}/#/billing/invoices/{id}");
-    let short = |id: Uuid| id.to_string()[..8].to_owned();
+    // The id's tail, as the web app shows ids: time-ordered ids share their head.
+    let short = |id: Uuid| format!("…{}", &id.simple().to_string()[24..]);
     let (subject, body) = match about {
         About::OrderMatched(step) => (
             format!("Your order {} has its executor", short(step.order_id)),
