@@ -711,11 +711,8 @@ pub async fn revenue(
     to: NaiveDate,
 ) -> Result<Vec<WeekRevenue>, BillingError> {
     claims.may::<Bookkeepers>(store).await?;
-    if from > to || (to - from).num_days() > 366 {
-        return Err(BillingError::Invalid(
-            "from..to must be at most a year, in order".into(),
-        ));
-    }
+    // The kernel's one rule for ranges: in order, at most 366 days, both ends included.
+    ates_kernel::calendar::check_range(from, to).map_err(BillingError::Invalid)?;
     let mut weeks: std::collections::BTreeMap<Week, WeekRevenue> = Default::default();
     for m in store.movements_between(from, to).await? {
         let week = Week::of(m.date);

@@ -387,6 +387,16 @@ async fn an_invoice_is_read_by_its_client_and_the_bookkeepers_only() {
         refused,
         Err(BillingError::Failed(Failure::Refused(_)))
     ));
+    // At most 366 days, both ends counted, as every range of the API.
+    let day = ates_kernel::testing::date;
+    let admin = claims(Uuid::now_v7(), Role::Admin);
+    let year = app::revenue(&store, &admin, day("2025-12-07"), day("2026-12-07")).await;
+    assert!(year.is_ok(), "{year:?}");
+    let longer = app::revenue(&store, &admin, day("2025-12-06"), day("2026-12-07")).await;
+    assert!(
+        matches!(longer, Err(BillingError::Invalid(_))),
+        "{longer:?}"
+    );
 }
 
 #[tokio::test]
