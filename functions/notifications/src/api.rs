@@ -76,12 +76,22 @@ pub async fn list_my_messages(store: &impl NotificationStore, req: Request) -> H
     history(&mine)
 }
 
-/// `GET /notifications?limit=&cursor=` (admins): everyone's messages.
+/// `GET /notifications?status=&limit=&cursor=` (admins): everyone's messages, or (`status=failed`,
+/// the one status indexed) those given up.
 pub async fn list_messages(store: &impl NotificationStore, req: Request) -> HttpResult {
     let caller = http::claims(&req)?;
+    let parked = match http::query_param(&req, "status").as_deref() {
+        None => false,
+        Some("failed") => true,
+        Some(_) => {
+            return Err(http::Problem::invalid(
+                "status may only be `failed` (the messages given up)",
+            ))
+        }
+    };
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
-    let all = app::all_messages(store, &caller, limit, cursor.as_deref()).await?;
+    let all = app::all_messages(store, &caller, parked, limit, cursor.as_deref()).await?;
     history(&all)
 }
 

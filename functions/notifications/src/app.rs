@@ -46,7 +46,8 @@
 //! The history: `GET /notifications/mine` reads `gsi1` (`TO#<account>`, newest first);
 //! `GET /notifications` (admins, scope `notifications:read-all`; [`all_messages`] takes a
 //! `Capability<Admins>`) scans the message items, in no order, rather than index every message
-//! under one hot key.
+//! under one hot key; `?status=failed` reads the sparse `gsi2` of the messages given up, the
+//! latest attempt first: what waits for an admin to redrive it or fix an address.
 
 use ates_kernel::contracts::accounting::decode_statement_requested;
 use ates_kernel::contracts::hiring::{
@@ -451,13 +452,18 @@ pub async fn my_messages(
     store.messages_to(me, limit, cursor).await
 }
 
-/// Everyone's messages (admins).
+/// Everyone's messages (admins); `parked`: only those given up, the latest attempt first.
 pub async fn all_messages(
     store: &(impl AccountCopies + MessageHistory),
     caller: &Claims,
+    parked: bool,
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, NotificationError> {
     let _admins: Capability<Admins> = caller.may(store).await?;
-    store.all_messages(limit, cursor).await
+    if parked {
+        store.parked_messages(limit, cursor).await
+    } else {
+        store.all_messages(limit, cursor).await
+    }
 }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::NotificationError;
 use crate::message::Content;
-use crate::message::Message;
+use crate::message::{Message, Status};
 use crate::ports::{
     Courier, Listing, MessageHistory, Messages, NotificationStore, OrderClients, Undelivered,
 };
@@ -53,7 +53,7 @@ impl OrderClients for MemoryStore {
     }
 
     async fn save_order_client(&self, order: Uuid, client: Uuid) -> Result<(), StoreError> {
-        self.state.lock().clients.insert(order, client);
+        self.state.lock().clients.entry(order).or_insert(client);
         Ok(())
     }
 }
@@ -88,6 +88,25 @@ impl MessageHistory for MemoryStore {
         let mut all: Vec<Message> = self.state.lock().messages.values().cloned().collect();
         all.sort_by(|a, b| a.message_id.cmp(&b.message_id));
         Ok(Listing::page_of(all, limit, cursor)?)
+    }
+
+    async fn parked_messages(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing, NotificationError> {
+        let mut parked: Vec<Message> = self
+            .state
+            .lock()
+            .messages
+            .values()
+            .filter(|m| m.status == Status::Failed)
+            .cloned()
+            .collect();
+        // As the table's index orders them: by the last attempt to the microsecond, then by id.
+        let key = |m: &Message| (m.attempted_at.timestamp_micros(), m.message_id.clone());
+        parked.sort_by_key(|m| std::cmp::Reverse(key(m)));
+        Ok(Listing::page_of(parked, limit, cursor)?)
     }
 }
 

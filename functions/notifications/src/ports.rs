@@ -44,6 +44,13 @@ pub trait MessageHistory {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listing, NotificationError>> + Send;
+    /// The messages given up (`failed`: their request waits in a dead-letter queue), the
+    /// latest attempt first.
+    fn parked_messages(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listing, NotificationError>> + Send;
 }
 
 /// Which client an order is for (`Order.Created`): the order's later steps name only its

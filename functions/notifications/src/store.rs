@@ -3,7 +3,9 @@
 //!   revision seen;
 //! - `MESSAGE#<message id>` / `MESSAGE`: a message and its latest attempt; `gsi1` finds an
 //!   account's messages, newest first (`TO#<account id>`, `<created_at>#<message id>`); a
-//!   message to an applicant, who has no account, is not in `gsi1` at all;
+//!   message to an applicant, who has no account, is not in `gsi1` at all; `gsi2` finds the
+//!   messages given up (`failed`), the latest attempt first (`PARKED`, `<attempted_at>#<id>`),
+//!   and only while they are;
 //! - `ORDER#<id>` / `ORDER`: an order's client (`Order.Created`), whom its steps are mailed to;
 //! - `INBOX#notifications.sync-account#<event id>` / `INBOX`: account events already applied.
 //!
@@ -19,7 +21,7 @@ use chrono::SecondsFormat;
 use uuid::Uuid;
 
 use crate::error::NotificationError;
-use crate::message::Message;
+use crate::message::{Message, Status};
 use crate::ports::{Listing, MessageHistory, Messages, NotificationStore, OrderClients};
 
 /// The inbox name of the account-copy consumer.
@@ -29,20 +31,29 @@ fn message_key(id: &str) -> Item {
     key(format!("MESSAGE#{id}"), "MESSAGE")
 }
 
+/// The one partition of `gsi2`: the messages given up, as long as they stay so.
+const PARKED: &str = "PARKED";
+
 fn message_item(message: &Message) -> Item {
     let mut item = to_item(message);
     item.extend(message_key(&message.message_id));
+    // Fixed-width times, so the sort keys order as time does.
+    let at = |t: chrono::DateTime<chrono::Utc>| {
+        let t = t.to_rfc3339_opts(SecondsFormat::Micros, true);
+        s(format!("{t}#{}", message.message_id))
+    };
     if let Some(account) = message.account_id {
-        // Fixed-width times, so the sort key orders as time does.
-        let created = message
-            .created_at
-            .to_rfc3339_opts(SecondsFormat::Micros, true);
         item.extend([
             ("gsi1pk".to_owned(), s(format!("TO#{account}"))),
-            (
-                "gsi1sk".to_owned(),
-                s(format!("{created}#{}", message.message_id)),
-            ),
+            ("gsi1sk".to_owned(), at(message.created_at)),
+        ]);
+    }
+    // A sparse index of what waits for an admin: a message is in it only while `failed` (the
+    // item is written whole each time, so a redriven one leaves it).
+    if message.status == Status::Failed {
+        item.extend([
+            ("gsi2pk".to_owned(), s(PARKED)),
+            ("gsi2sk".to_owned(), at(message.attempted_at)),
         ]);
     }
     item
@@ -139,6 +150,16 @@ impl MessageHistory for Store {
     ) -> Result<Listing, NotificationError> {
         self.table
             .scan_prefix("MESSAGE#", None, limit, cursor)
+            .await
+    }
+
+    async fn parked_messages(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing, NotificationError> {
+        self.table
+            .newest_first(Some("gsi2"), PARKED, None, limit, cursor)
             .await
     }
 }

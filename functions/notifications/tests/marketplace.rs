@@ -346,14 +346,23 @@ async fn a_marketplace_mail_ses_does_not_take_is_retried_then_parked_and_redrive
             Some("TooManyRequestsException")
         );
     }
-    // Parked: on the admins' page with why; the request waits in the dead-letter queue.
-    let all = store.all_messages(50, None).await.unwrap().items;
-    assert_eq!(all[0].status, Status::Failed);
+    // Parked: on the admins' list of what was given up, with why; the request waits in the
+    // dead-letter queue.
+    let admin = claims(Uuid::now_v7(), Role::Admin);
+    let parked = app::all_messages(&store, &admin, true, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(parked.items.len(), 1);
+    assert_eq!(parked.items[0].message_id, id);
 
     let redriven = mail(&store, &courier, issued, 1).await;
     assert_eq!(redriven.unwrap(), Outcome::Applied);
     let message = store.message(&id).await.unwrap().unwrap();
     assert_eq!((message.status, message.attempts), (Status::Sent, 6));
+    let parked = app::all_messages(&store, &admin, true, 10, None)
+        .await
+        .unwrap();
+    assert!(parked.items.is_empty(), "sent at last: no longer parked");
     assert_eq!(courier.delivered().len(), 1);
 
     // An address SES refuses is parked at once: sending it again cannot help.

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use ates_kernel::testing::{account_copies_move_only_forward, at, date, every_page};
 use ates_notifications::error::NotificationError;
-use ates_notifications::message::{Addressed, Kind, Message, Status};
+use ates_notifications::message::{Addressed, Claim, Kind, Message, Status};
 use ates_notifications::ports::{MessageHistory, Messages, OrderClients};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -24,6 +24,7 @@ ates_kernel::store_contracts!(
     every_message_is_listed_once_across_pages,
     a_message_to_an_applicant_is_kept_without_an_account,
     an_orders_client_is_kept_and_never_changes,
+    the_messages_given_up_are_listed_latest_first_while_they_are,
     account_copies_move_only_forward,
 );
 
@@ -239,4 +240,51 @@ async fn an_orders_client_is_kept_and_never_changes<S: OrderClients>(store: &S) 
         .await
         .unwrap();
     assert_eq!(store.order_client(order).await.unwrap(), Some(mango));
+}
+
+async fn the_messages_given_up_are_listed_latest_first_while_they_are<
+    S: MessageHistory + Messages,
+>(
+    store: &S,
+) {
+    let kiwi = Uuid::now_v7();
+    let mut failed = Vec::new();
+    for (i, id) in ["parked:1", "parked:2", "parked:3"].into_iter().enumerate() {
+        let first = message(id, kiwi, now() + Duration::seconds(i as i64));
+        save_new(store, &first).await;
+        let given_up = first.failed("MessageRejected", true);
+        assert!(store.save_message(&given_up, Some(&first)).await.unwrap());
+        failed.push(given_up);
+    }
+    save_new(store, &message("parked:sent", kiwi, now())).await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = store.parked_messages(2, cursor.as_deref()).await.unwrap();
+        seen.extend(page.items.iter().map(|m| m.message_id.clone()));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["parked:3", "parked:2", "parked:1"]);
+    // Redriven and sent: it leaves the list.
+    let Claim::Send(again) = failed[1].claim(
+        &Addressed {
+            message_id: "parked:2",
+            account_id: Some(kiwi),
+            to: "kiwi@popug.test",
+            subject: "Your statement",
+            kind: Kind::DailyStatement,
+            business_date: Some(date("2026-11-20")),
+        },
+        now() + Duration::minutes(5),
+    ) else {
+        panic!("a failed message may be sent again");
+    };
+    assert!(store.save_message(&again, Some(&failed[1])).await.unwrap());
+    let sent = again.sent(now() + Duration::minutes(5));
+    assert!(store.save_message(&sent, Some(&again)).await.unwrap());
+    let left = store.parked_messages(10, None).await.unwrap();
+    assert_eq!(ids(&left.items), ["parked:3", "parked:1"]);
 }

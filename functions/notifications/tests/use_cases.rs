@@ -371,7 +371,7 @@ async fn the_history_shows_an_accounts_messages_newest_first_a_page_at_a_time() 
     assert_eq!(rest.items[0].business_date, Some(date()));
     assert!(rest.next_cursor.is_none());
     assert_eq!(
-        app::all_messages(&store, &admin(), 10, None)
+        app::all_messages(&store, &admin(), false, 10, None)
             .await
             .unwrap()
             .items
@@ -384,7 +384,8 @@ async fn the_history_shows_an_accounts_messages_newest_first_a_page_at_a_time() 
 async fn only_admins_read_everyones_messages() {
     let store = MemoryStore::default();
     for role in [Role::Manager, Role::Accountant, Role::Worker] {
-        let refused = app::all_messages(&store, &claims(Uuid::new_v4(), role), 10, None).await;
+        let refused =
+            app::all_messages(&store, &claims(Uuid::new_v4(), role), false, 10, None).await;
         assert!(
             matches!(refused, Err(NotificationError::Failed(Failure::Refused(Refused::NotAllowed(n)))) if n == NotAllowed { role }),
             "{role}"
@@ -394,8 +395,14 @@ async fn only_admins_read_everyones_messages() {
     app::sync_account(&store, &account_event(&demoted))
         .await
         .unwrap();
-    let refused =
-        app::all_messages(&store, &claims(demoted.account_id, Role::Admin), 10, None).await;
+    let refused = app::all_messages(
+        &store,
+        &claims(demoted.account_id, Role::Admin),
+        false,
+        10,
+        None,
+    )
+    .await;
     assert!(
         matches!(
             refused,
@@ -405,7 +412,9 @@ async fn only_admins_read_everyones_messages() {
         ),
         "the account's role counts, not the token's"
     );
-    assert!(app::all_messages(&store, &admin(), 10, None).await.is_ok());
+    assert!(app::all_messages(&store, &admin(), false, 10, None)
+        .await
+        .is_ok());
 }
 
 // ---------------------------------------------------------------- an applicant's mails (M1, M9)
@@ -596,7 +605,9 @@ async fn a_step_delivered_again_is_mailed_once() {
         [Outcome::Applied, Outcome::Duplicate, Outcome::Duplicate]
     );
     assert_eq!(courier.delivered().len(), 1, "one welcome");
-    let all = app::all_messages(&store, &admin(), 10, None).await.unwrap();
+    let all = app::all_messages(&store, &admin(), false, 10, None)
+        .await
+        .unwrap();
     assert_eq!(all.items.len(), 1);
     assert_eq!(all.items[0].attempts, 1);
 }
@@ -639,7 +650,9 @@ async fn the_welcome_is_in_the_new_accounts_own_history_and_the_rest_only_in_eve
         .unwrap();
     let kinds: Vec<Kind> = mine.items.iter().map(|m| m.kind).collect();
     assert_eq!(kinds, [Kind::ApplicationAccepted]);
-    let all = app::all_messages(&store, &admin(), 10, None).await.unwrap();
+    let all = app::all_messages(&store, &admin(), false, 10, None)
+        .await
+        .unwrap();
     assert_eq!(all.items.len(), 2);
 }
 
@@ -697,7 +710,7 @@ async fn an_event_that_is_no_step_an_applicant_is_mailed_about_is_poison() {
         assert!(matches!(result, Err(ConsumeError::Poison(_))), "{result:?}");
     }
     assert!(courier.delivered().is_empty());
-    assert!(app::all_messages(&store, &admin(), 10, None)
+    assert!(app::all_messages(&store, &admin(), false, 10, None)
         .await
         .unwrap()
         .items

@@ -33,10 +33,12 @@ const STATUS = {
   failed: 'failed; waits in the dead-letter queue',
 };
 
-function messages(path, caption, withRecipient) {
+const NONE_YET = 'No messages yet. Mails about your work, your orders, your invoices and your statements show here.';
+
+function messages(path, caption, withRecipient, { filter = {}, empty = NONE_YET } = {}) {
   return pagedTable({
     caption,
-    empty: 'No messages yet. Mails about your work, your orders, your invoices and your statements show here.',
+    empty,
     columns: [
       { title: 'About', cell: (m) => KIND[m.kind] ?? m.kind },
       // Only statements have a business day.
@@ -50,7 +52,7 @@ function messages(path, caption, withRecipient) {
       ...(withRecipient ? [{ title: 'Last error', cell: (m) => (m.last_error ? clipped(m.last_error) : '—') }] : []),
     ],
     load: async (cursor) => {
-      const page = await get(path + query({ limit: 50, cursor }));
+      const page = await get(path + query({ ...filter, limit: 50, cursor }));
       return { rows: page.messages, next: page.next_cursor };
     },
   });
@@ -91,9 +93,16 @@ export async function render(main, { claims }) {
     h('section', { 'aria-labelledby': 'mine' }, h('h2', { id: 'mine' }, 'My messages'), mine));
   const waiting = [mine.ready];
   if (claims.role === 'admin') {
+    // What waits for an admin first: the messages given up, each request in a dead-letter queue.
+    const parked = messages('/notifications', 'Not delivered, the latest attempt first', true,
+      { filter: { status: 'failed' }, empty: 'Nothing waits: every message was delivered or is still being tried.' });
     const everyone = messages('/notifications', 'Everyone\'s, in no particular order', true);
-    main.append(h('section', { 'aria-labelledby': 'everyone' }, h('h2', { id: 'everyone' }, 'Everyone\'s messages'), everyone));
-    waiting.push(everyone.ready);
+    main.append(
+      h('section', { 'aria-labelledby': 'parked' }, h('h2', { id: 'parked' }, 'Not delivered'),
+        h('p', null, 'Given up after every retry: the request waits in its dead-letter queue. Fix the cause (the address, SES) and redrive the queue: the message is sent then, once.'),
+        parked),
+      h('section', { 'aria-labelledby': 'everyone' }, h('h2', { id: 'everyone' }, 'Everyone\'s messages'), everyone));
+    waiting.push(parked.ready, everyone.ready);
   }
   await Promise.all(waiting);
 }
