@@ -967,8 +967,10 @@ fn every_function_is_granted_explicit_actions_on_named_resources_only() {
         "dynamodb:Scan",
         "dynamodb:BatchGetItem",
     ];
-    const OTHERS: [&str; 12] = [
+    const OTHERS: [&str; 13] = [
         "sqs:SendMessage",
+        // A retried message's backoff (the kernel's inbox::retry_after).
+        "sqs:ChangeMessageVisibility",
         "events:PutEvents",
         "secretsmanager:GetSecretValue",
         "ses:SendEmail",

@@ -145,6 +145,26 @@ impl From<crate::usecase::Contended> for ConsumeError {
 pub trait Parking {
     /// Parks `body` with the reason it cannot be handled; answers whether it was accepted.
     fn park(&self, body: &str, reason: &str) -> impl Future<Output = bool> + Send;
+
+    /// Delivers `message` again no sooner than `after` (its backoff, [`retry_after`]). Where
+    /// this cannot be done the queue's own visibility timeout stands: a retry is never lost,
+    /// only sooner.
+    fn postpone(
+        &self,
+        _message: &SqsMessage,
+        _after: std::time::Duration,
+    ) -> impl Future<Output = ()> + Send {
+        async {}
+    }
+}
+
+/// How long a message not handled now waits before its next delivery: a minute, doubling with
+/// each delivery, at most fifteen (SQS's own ceiling is twelve hours). Five deliveries span
+/// about fifteen minutes: a throttled SES or a copy still on its way has time to come back,
+/// and a message that never can is parked within the quarter hour.
+pub fn retry_after(receive_count: u32) -> std::time::Duration {
+    let doubled = 60u64 << receive_count.saturating_sub(1).min(4);
+    std::time::Duration::from_secs(doubled.min(15 * 60))
 }
 
 /// The consumer queue's dead-letter queue, written directly (`DEAD_LETTER_QUEUE_URL`). Its SQS
@@ -154,6 +174,9 @@ pub struct DeadLetters {
     config: aws_config::SdkConfig,
     sqs: std::sync::OnceLock<aws_sdk_sqs::Client>,
     url: String,
+    /// The queue the function consumes (`QUEUE_URL`), where a retried message's backoff is set;
+    /// without it a retry comes after the queue's visibility timeout.
+    source: Option<String>,
 }
 
 impl DeadLetters {
@@ -162,6 +185,15 @@ impl DeadLetters {
             config: config.clone(),
             sqs: std::sync::OnceLock::new(),
             url,
+            source: None,
+        }
+    }
+
+    /// Retries back off ([`retry_after`]) on `queue_url`, the queue the function consumes.
+    pub fn backing_off_on(self, queue_url: Option<String>) -> Self {
+        Self {
+            source: queue_url,
+            ..self
         }
     }
 
@@ -173,10 +205,10 @@ impl DeadLetters {
     pub fn from_env(
         config: &aws_config::SdkConfig,
     ) -> Result<Self, crate::config::MissingVariable> {
-        Ok(Self::new(
-            config,
-            crate::config::required("DEAD_LETTER_QUEUE_URL")?,
-        ))
+        Ok(
+            Self::new(config, crate::config::required("DEAD_LETTER_QUEUE_URL")?)
+                .backing_off_on(std::env::var("QUEUE_URL").ok()),
+        )
     }
 }
 
@@ -204,6 +236,25 @@ impl Parking for DeadLetters {
                 tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), "poison could not be parked");
                 false
             }
+        }
+    }
+
+    async fn postpone(&self, message: &SqsMessage, after: std::time::Duration) {
+        let (Some(queue), Some(receipt)) = (&self.source, &message.receipt_handle) else {
+            return;
+        };
+        let seconds = i32::try_from(after.as_secs()).unwrap_or(i32::MAX);
+        let changed = self
+            .sqs()
+            .change_message_visibility()
+            .queue_url(queue)
+            .receipt_handle(receipt)
+            .visibility_timeout(seconds)
+            .send()
+            .await;
+        if let Err(err) = changed {
+            // The queue's visibility timeout stands: the retry comes sooner, that is all.
+            tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(err), "backoff not set");
         }
     }
 }
@@ -321,6 +372,10 @@ where
                 let span =
                     tracing::info_span!("event", %correlation_id, event_id = %id, event = %name);
                 let result = handle(envelope, delivery).instrument(span).await;
+                if let Err(ConsumeError::Retry(_)) = &result {
+                    let after = retry_after(delivery.receive_count);
+                    parking.postpone(message, after).await;
+                }
                 match &result {
                     Ok(outcome) => {
                         tracing::info!(event_id = %id, event = %name, %correlation_id, outcome = ?outcome, "event consumed")
@@ -379,6 +434,7 @@ mod tests {
     #[derive(Default)]
     struct Recorder {
         parked: Mutex<Vec<(String, String)>>,
+        postponed: Mutex<Vec<(String, u64)>>,
         refuse: bool,
     }
 
@@ -393,6 +449,18 @@ mod tests {
                 .push((body.to_owned(), reason.to_owned()));
             true
         }
+
+        async fn postpone(&self, message: &SqsMessage, after: std::time::Duration) {
+            let id = message.message_id.clone().unwrap_or_default();
+            self.postponed.lock().unwrap().push((id, after.as_secs()));
+        }
+    }
+
+    #[test]
+    fn a_retry_waits_a_minute_doubling_to_a_quarter_hour() {
+        let waits: Vec<u64> = (1..=7).map(|n| retry_after(n).as_secs()).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 900, 900, 900]);
+        assert_eq!(retry_after(0).as_secs(), 60, "a count SQS did not give");
     }
 
     fn message(id: &str, correlation: &str) -> serde_json::Value {
@@ -436,6 +504,11 @@ mod tests {
         let parking = Recorder::default();
         let response = consume_events(batch(), &parking, handle).await;
         assert_eq!(failures(&response), ["m2"]);
+        assert_eq!(
+            *parking.postponed.lock().unwrap(),
+            [("m2".to_owned(), 60)],
+            "the retried one backs off; nothing else waits"
+        );
         let parked = parking.parked.lock().unwrap();
         assert_eq!(parked.len(), 2, "the unreadable message and the poison");
         assert_eq!(parked[0].0, "not json");

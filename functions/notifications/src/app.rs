@@ -4,8 +4,8 @@
 //!
 //! A statement is mailed. Accounting's close publishes one `Statement.Requested` per account and
 //! closed day, `statement_id` = `statement:<account>:<date>`; its rule sends it to
-//! `NotificationsStatementsQueue` (visibility timeout 180 s, `maxReceiveCount` 5, then
-//! `NotificationsStatementsDeadLetters`), and `notifications-send-statement`
+//! `NotificationsStatementsQueue` (`maxReceiveCount` 5, then `NotificationsStatementsDeadLetters`;
+//! a retry backs off 1, 2, 4 and 8 minutes, the kernel's `inbox::retry_after`), and `notifications-send-statement`
 //! (`lambda::serve_event_deliveries`, which tells the handler its `Delivery`) runs
 //! [`send_statement`]:
 //! 1. An unreadable request, or one in another currency, is poison: parked at once.
