@@ -30,6 +30,7 @@ pub mod logging;
 pub mod mail;
 pub mod metrics;
 pub mod outbox;
+pub mod replay;
 pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -2,8 +2,8 @@
 //! rules (no other context sees a replayed event), and SQS tells whether the queues those rules
 //! fill are empty.
 
-use aws_sdk_eventbridge::primitives::DateTime as AwsTime;
-use aws_sdk_eventbridge::types::{ReplayDestination, ReplayState as AwsReplayState};
+use ates_kernel::replay::{list, Archive};
+use aws_sdk_eventbridge::types::ReplayState as AwsReplayState;
 use aws_sdk_sqs::types::QueueAttributeName;
 use chrono::{DateTime, Utc};
 
@@ -13,22 +13,12 @@ use crate::rebuild::ReplayState;
 pub struct EventBridgeReplayer {
     events: aws_sdk_eventbridge::Client,
     sqs: aws_sdk_sqs::Client,
-    /// `ARCHIVE_NAME`: the bus's archive.
-    archive: String,
-    /// `EVENT_BUS_ARN`: where the replay sends the events.
-    bus_arn: String,
+    /// `ARCHIVE_NAME`: the bus's archive (the replay sends its events to the bus it records).
+    archive: Archive,
     /// `REPLAY_RULE_ARNS`: the rules the replayed events go through (comma-separated).
     rule_arns: Vec<String>,
     /// `REPLAY_QUEUE_URLS`: the queues those rules fill (comma-separated).
     queue_urls: Vec<String>,
-}
-
-fn list(text: &str) -> Vec<String> {
-    text.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 fn bus_error(what: &str) -> impl FnOnce(String) -> BusError + '_ {
@@ -41,10 +31,6 @@ fn sdk_error<E: std::error::Error + 'static, R: std::fmt::Debug>(
     aws_sdk_eventbridge::error::DisplayErrorContext(e).to_string()
 }
 
-fn aws_time(t: DateTime<Utc>) -> AwsTime {
-    AwsTime::from_millis(t.timestamp_millis())
-}
-
 impl EventBridgeReplayer {
     pub fn from_env(
         config: &aws_config::SdkConfig,
@@ -53,8 +39,7 @@ impl EventBridgeReplayer {
         Ok(EventBridgeReplayer {
             events: aws_sdk_eventbridge::Client::new(config),
             sqs: aws_sdk_sqs::Client::new(config),
-            archive: required("ARCHIVE_NAME")?,
-            bus_arn: required("EVENT_BUS_ARN")?,
+            archive: Archive::from_env(config)?,
             rule_arns: list(&required("REPLAY_RULE_ARNS")?),
             queue_urls: list(&required("REPLAY_QUEUE_URLS")?),
         })
@@ -63,34 +48,11 @@ impl EventBridgeReplayer {
 
 impl Replayer for EventBridgeReplayer {
     async fn start_replay(&self, name: &str, until: DateTime<Utc>) -> Result<(), BusError> {
-        // The archive holds nothing older than itself: replay from its creation, floored to
-        // the second, as an event's `time` is whole seconds: an event of the archive's first
-        // second is stamped before the archive's exact creation time.
-        let archive = self
-            .events
-            .describe_archive()
-            .archive_name(&self.archive)
-            .send()
+        // The whole archive, from its creation (the kernel's replay, as every context's).
+        self.archive
+            .replay(name, None, until, &self.rule_arns)
             .await
-            .map_err(sdk_error)
-            .map_err(bus_error("describe the archive"))?;
-        let from = AwsTime::from_secs(archive.creation_time().map_or(0, AwsTime::secs));
-        let destination = ReplayDestination::builder()
-            .arn(&self.bus_arn)
-            .set_filter_arns(Some(self.rule_arns.clone()))
-            .build()
-            .map_err(|e| BusError(e.to_string()))?;
-        self.events
-            .start_replay()
-            .replay_name(name)
-            .event_source_arn(archive.archive_arn().unwrap_or_default())
-            .event_start_time(from)
-            .event_end_time(aws_time(until))
-            .destination(destination)
-            .send()
-            .await
-            .map_err(sdk_error)
-            .map_err(bus_error("start the replay"))?;
+            .map_err(BusError)?;
         Ok(())
     }
 

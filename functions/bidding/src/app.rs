@@ -102,10 +102,16 @@ enum Fact {
 /// `Order.Cancelled` (void: every stake back). In any order and any number of times: the book
 /// keeps facts, and a fact it knows changes nothing. A settled book is listed under the business
 /// day it was invoiced on, for the standings.
+///
+/// N4: a `replayed` event (the archive replayed into bidding's rule by `bidding-replay`) is
+/// learned again although the inbox has it: the book keeps each fact once by itself, so that is
+/// safe, and a book the event settled is listed again under its day (a lost listing comes back;
+/// one still there is written as it was). Bets are commands, never replayed and never touched.
 pub async fn on_order_event(
     store: &(impl Books + OrderFacts),
     calendar: &Calendar,
     event: &Envelope,
+    replayed: bool,
 ) -> Result<Outcome, ConsumeError> {
     let (order_id, fact) = match event.name.as_str() {
         "Order.Created" => {
@@ -150,14 +156,27 @@ pub async fn on_order_event(
             Fact::WorkBegan(at) => read.book.work_began(*at),
             Fact::Ended(ending, _) => read.book.ended(*ending),
         };
-        if after == read.book && read.version > 0 {
+        // Listed as settled only by the ending that settled it (an order ends once): live, when
+        // this event ends the book; replayed, when the book's ending is this event's.
+        let listed = match &fact {
+            Fact::Ended(ending, _) if replayed => {
+                settled_on.filter(|_| after.ending == Some(*ending))
+            }
+            _ => settled_on.filter(|_| read.book.ending.is_none()),
+        };
+        if after == read.book && read.version > 0 && listed.is_none() {
             return Ok(Attempt::Done(Outcome::Duplicate));
         }
-        // Listed as settled only by the ending that settled it (an order ends once).
-        let listed = settled_on.filter(|_| read.book.ending.is_none());
         Ok(
             match store
-                .learn(consumer::ORDER_EVENTS, event, &read, &after, listed)
+                .learn(
+                    consumer::ORDER_EVENTS,
+                    event,
+                    &read,
+                    &after,
+                    listed,
+                    replayed,
+                )
                 .await?
             {
                 Learned::Applied => Attempt::Done(Outcome::Applied),

@@ -83,9 +83,10 @@ impl OrderFacts for MemoryStore {
         read: &StoredBook,
         after: &Book,
         settled_on: Option<NaiveDate>,
+        replayed: bool,
     ) -> Result<Learned, StoreError> {
         let state = &mut *self.state.lock();
-        if state.inbox.contains(&(consumer.to_owned(), event.id)) {
+        if !replayed && state.inbox.contains(&(consumer.to_owned(), event.id)) {
             return Ok(Learned::Duplicate);
         }
         if version_of(&state.books, read.order_id) != read.version {
@@ -104,6 +105,23 @@ impl OrderFacts for MemoryStore {
             state.settled.insert((day, read.order_id));
         }
         Ok(Learned::Applied)
+    }
+}
+
+impl MemoryStore {
+    /// A loss, as a bug or an operator's mistake may cause one: the facts `order_id`'s book
+    /// learned from orders' events and its listing among the settled books are gone; its bets
+    /// stay (the book as a replay finds it).
+    pub fn lose_facts(&self, order_id: Uuid) {
+        let state = &mut *self.state.lock();
+        if let Some(stored) = state.books.get_mut(&order_id) {
+            stored.book = Book {
+                bets: stored.book.bets.clone(),
+                ..Book::default()
+            };
+            stored.version += 1;
+        }
+        state.settled.retain(|(_, order)| *order != order_id);
     }
 }
 

@@ -77,7 +77,8 @@ pub trait Books: Sync {
 pub trait OrderFacts: Sync {
     /// Writes `after` as the book of `read` (if it is still at the version read) with
     /// `consumer`'s inbox record for `event`; with `settled_on`, the order is listed among the
-    /// books settled that day too.
+    /// books settled that day too. A `replayed` event was handled before: it is written without
+    /// the inbox's check (never `Duplicate`).
     fn learn(
         &self,
         consumer: &str,
@@ -85,6 +86,7 @@ pub trait OrderFacts: Sync {
         read: &StoredBook,
         after: &Book,
         settled_on: Option<NaiveDate>,
+        replayed: bool,
     ) -> impl Future<Output = Result<Learned, StoreError>> + Send;
 }
 

@@ -5,7 +5,8 @@
 //! - `MANAGER#<manager id>` / `ORDER#<order id>`: the manager bet on the order (written with the
 //!   bet, only where none is: one bet per manager and order), for `GET /bets/mine`;
 //! - `SETTLED` / `<business day>#<order id>`: the order's book settled (was invoiced) that day,
-//!   for the standings;
+//!   for the standings (derived from the book's facts: a replay of orders' events lists it
+//!   again, N4);
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account; `INBOX#<consumer>#<event id>` /
 //!   `INBOX`: events applied; `IDEMPOTENCY#<caller>#<key>` / `IDEMPOTENCY`: a bet's first
 //!   answer (the kernel's).
@@ -156,12 +157,21 @@ impl OrderFacts for Store {
         read: &StoredBook,
         after: &Book,
         settled_on: Option<NaiveDate>,
+        replayed: bool,
     ) -> Result<Learned, StoreError> {
         let mut effect = Transaction::new().with(BOOK, self.book_write(read, after));
         if let Some(day) = settled_on {
             let mut listed = settled_key(day, read.order_id);
             listed.insert("order_id".to_owned(), s(read.order_id.to_string()));
             effect.add("settled", self.table.put_item(listed, None, &[]));
+        }
+        if replayed {
+            // The inbox has the event since its live delivery: the book's version alone guards.
+            return Ok(match self.table.transact(effect).await? {
+                Ok(()) => Learned::Applied,
+                Err(c) if c.failed(BOOK) => Learned::Stale,
+                Err(c) => return Err(c.into()),
+            });
         }
         Ok(
             match inbox::commit(&self.table, consumer, event, effect).await? {

@@ -39,7 +39,7 @@ async fn open_book<S: OrderFacts>(store: &S, order_id: Uuid) -> StoredBook {
     let read = StoredBook::none(order_id);
     let after = read.book.created(now());
     let learned = store
-        .learn("test", &some_event(), &read, &after, None)
+        .learn("test", &some_event(), &read, &after, None, false)
         .await
         .unwrap();
     assert_eq!(learned, Learned::Applied);
@@ -129,7 +129,10 @@ async fn a_fact_is_learned_once_per_event_on_the_book_read<S: Books + OrderFacts
     let began = none.book.work_began(now());
     let event = some_event();
     assert_eq!(
-        store.learn("c", &event, &none, &began, None).await.unwrap(),
+        store
+            .learn("c", &event, &none, &began, None, false)
+            .await
+            .unwrap(),
         Learned::Applied
     );
     // The same event again: handled before, whatever it would write.
@@ -137,7 +140,7 @@ async fn a_fact_is_learned_once_per_event_on_the_book_read<S: Books + OrderFacts
     let ended = stored.book.ended(Ending::Cancelled);
     assert_eq!(
         store
-            .learn("c", &event, &stored, &ended, None)
+            .learn("c", &event, &stored, &ended, None, false)
             .await
             .unwrap(),
         Learned::Duplicate
@@ -146,7 +149,7 @@ async fn a_fact_is_learned_once_per_event_on_the_book_read<S: Books + OrderFacts
     let created = none.book.created(now());
     assert_eq!(
         store
-            .learn("c", &some_event(), &none, &created, None)
+            .learn("c", &some_event(), &none, &created, None, false)
             .await
             .unwrap(),
         Learned::Stale
@@ -154,13 +157,32 @@ async fn a_fact_is_learned_once_per_event_on_the_book_read<S: Books + OrderFacts
     // The same event by another consumer, on the book as it is: applied.
     assert_eq!(
         store
-            .learn("d", &event, &stored, &ended, None)
+            .learn("d", &event, &stored, &ended, None, false)
             .await
             .unwrap(),
         Learned::Applied
     );
     let now_stored = store.book(order).await.unwrap().unwrap();
-    assert_eq!((now_stored.version, now_stored.book), (2, ended));
+    assert_eq!(
+        (now_stored.version, now_stored.book.clone()),
+        (2, ended.clone())
+    );
+    // Replayed (N4): the inbox has it, and it is written again, on the book as read only.
+    assert_eq!(
+        store
+            .learn("c", &event, &now_stored, &ended, None, true)
+            .await
+            .unwrap(),
+        Learned::Applied
+    );
+    assert_eq!(
+        store
+            .learn("c", &event, &now_stored, &ended, None, true)
+            .await
+            .unwrap(),
+        Learned::Stale
+    );
+    assert_eq!(store.book(order).await.unwrap().unwrap().version, 3);
 }
 
 async fn a_managers_orders_and_the_books_settled_in_a_range_are_listed<
@@ -185,7 +207,7 @@ async fn a_managers_orders_and_the_books_settled_in_a_range_are_listed<
         let stored = store.book(order).await.unwrap().unwrap();
         let ended = stored.book.ended(Ending::Invoiced(Outcome::Success));
         let learned = store
-            .learn("c", &some_event(), &stored, &ended, Some(date(day)))
+            .learn("c", &some_event(), &stored, &ended, Some(date(day)), false)
             .await
             .unwrap();
         assert_eq!(learned, Learned::Applied);

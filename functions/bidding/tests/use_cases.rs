@@ -164,7 +164,16 @@ fn fresh(answer: Result<Answer<Bet>, BiddingError>) -> Bet {
 }
 
 async fn learn(o: &Office, e: &Envelope) -> Handled {
-    app::on_order_event(&o.store, &utc(), e).await.unwrap()
+    app::on_order_event(&o.store, &utc(), e, false)
+        .await
+        .unwrap()
+}
+
+/// `e` as a replay of the archive delivers it again (`bidding-replay`, N4).
+async fn replayed(o: &Office, e: &Envelope) -> Handled {
+    app::on_order_event(&o.store, &utc(), e, true)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -480,4 +489,80 @@ async fn other_events_are_none_of_biddings_business_and_a_fact_before_the_order_
     )
     .await;
     assert!(matches!(unknown, Err(BiddingError::UnknownOrder)));
+}
+
+#[tokio::test]
+async fn a_settled_book_whose_facts_and_listing_are_lost_is_rebuilt_by_a_replay_with_its_bets_untouched(
+) {
+    let o = office().await;
+    let (ann, bob, cid) = (o.managers[0], o.managers[1], o.managers[2]);
+    let order = Uuid::now_v7();
+    let archive = [
+        created(order, minute_of(0)),
+        in_work(order, minute_of(5)),
+        invoiced(order, Outcome::Success, at("2026-12-08T12:00:00Z")),
+    ];
+    learn(&o, &archive[0]).await;
+    fresh(bet(&o, ann, &new_bet(order, Outcome::Success, 100), 1).await);
+    fresh(bet(&o, bob, &new_bet(order, Outcome::Success, 300), 2).await);
+    fresh(bet(&o, cid, &new_bet(order, Outcome::Failed, 200), 3).await);
+    learn(&o, &archive[1]).await;
+    learn(&o, &archive[2]).await;
+    // Another order, cancelled: a replay lists it nowhere.
+    let void = Uuid::now_v7();
+    let void_archive = [
+        created(void, minute_of(0)),
+        cancelled(void, at("2026-12-08T13:00:00Z")),
+    ];
+    learn(&o, &void_archive[0]).await;
+    fresh(bet(&o, ann, &new_bet(void, Outcome::Failed, 700), 1).await);
+    learn(&o, &void_archive[1]).await;
+
+    let boss = claims(ann, Role::Manager);
+    let days = (date("2026-12-01"), date("2026-12-31"));
+    let standings = || app::standings(&o.store, &boss, days.0, days.1);
+    let before = standings().await.unwrap();
+    assert_eq!(before.managers.len(), 3, "{before:?}");
+    let book_before = app::order_book(&o.store, &boss, order).await.unwrap();
+    assert_eq!(book_before.status, Status::Settled);
+
+    // Lost: the book's facts and its listing; the bets stay. The standings no longer count it.
+    o.store.lose_facts(order);
+    o.store.lose_facts(void);
+    assert!(standings().await.unwrap().managers.is_empty());
+    assert_eq!(
+        app::order_book(&o.store, &boss, order)
+            .await
+            .unwrap()
+            .status,
+        Status::Open
+    );
+    // Live, the events are duplicates: the inbox has them, and nothing comes back.
+    assert_eq!(learn(&o, &archive[2]).await, Handled::Duplicate);
+    assert!(standings().await.unwrap().managers.is_empty());
+
+    // The replay: every event again, as the archive holds them.
+    for e in archive.iter().chain(&void_archive) {
+        assert_eq!(replayed(&o, e).await, Handled::Applied, "{}", e.name);
+    }
+    assert_eq!(standings().await.unwrap(), before);
+    assert_eq!(
+        app::order_book(&o.store, &boss, order).await.unwrap(),
+        book_before
+    );
+    assert_eq!(
+        app::order_book(&o.store, &boss, void).await.unwrap().status,
+        Status::Void
+    );
+
+    // A second replay finds every fact known: only the listing is written again, as it was.
+    assert_eq!(replayed(&o, &archive[0]).await, Handled::Duplicate);
+    assert_eq!(replayed(&o, &archive[1]).await, Handled::Duplicate);
+    assert_eq!(replayed(&o, &archive[2]).await, Handled::Applied);
+    assert_eq!(replayed(&o, &void_archive[1]).await, Handled::Duplicate);
+    assert_eq!(standings().await.unwrap(), before);
+    assert_eq!(
+        app::order_book(&o.store, &boss, order).await.unwrap(),
+        book_before
+    );
 }

@@ -9,7 +9,8 @@
 //! fails the test that runs that code.
 //!
 //! Evaluated: DynamoDB's item, query, scan, batch-get and transaction calls, SQS `SendMessage`
-//! (and its batch), EventBridge `PutEvents`, Secrets Manager `GetSecretValue`, SES `SendEmail`.
+//! (and its batch), EventBridge `PutEvents` and a replay's `DescribeArchive`, `StartReplay` and
+//! `DescribeReplay`, Secrets Manager `GetSecretValue`, SES `SendEmail`.
 //! Any other call passes unchecked (with a warning), as does every call of a function whose
 //! policies include a SAM policy template, which this module does not expand.
 
@@ -249,6 +250,35 @@ pub fn accesses(
                 })
                 .collect(),
         ),
+        // A replay (N4): the archive it reads and the replay it names, as AWS authorizes them.
+        "events" if name == "DescribeArchive" => {
+            let archive = json()?["ArchiveName"].as_str()?.to_string();
+            Some(vec![Access::new(
+                "events:DescribeArchive",
+                arn("events", &format!("archive/{archive}")),
+            )])
+        }
+        "events" if name == "StartReplay" => {
+            let body = json()?;
+            let replay = body["ReplayName"].as_str()?;
+            Some(vec![
+                Access::new(
+                    "events:StartReplay",
+                    arn("events", &format!("replay/{replay}")),
+                ),
+                Access::new(
+                    "events:StartReplay",
+                    body["EventSourceArn"].as_str()?.to_string(),
+                ),
+            ])
+        }
+        "events" if name == "DescribeReplay" => {
+            let replay = json()?["ReplayName"].as_str()?.to_string();
+            Some(vec![Access::new(
+                "events:DescribeReplay",
+                arn("events", &format!("replay/{replay}")),
+            )])
+        }
         "secretsmanager" if name == "GetSecretValue" => {
             let id = json()?["SecretId"].as_str()?.to_string();
             Some(vec![Access::new(
@@ -550,6 +580,31 @@ mod tests {
         let secret = |id: &str| calls("secretsmanager:GetSecretValue", json!({"SecretId": id}));
         assert!(p.allows(&secret("ates/auth/public-keys")[0]));
         assert!(!p.allows(&secret("ates/auth/signing-key")[0]));
+    }
+
+    #[test]
+    fn a_replay_is_started_only_under_its_granted_name_from_the_granted_archive() {
+        let archive = "arn:aws:events:us-east-1:123456789012:archive/ates-events";
+        let p = policy(json!([
+            {"Effect": "Allow", "Action": "events:DescribeArchive", "Resource": archive},
+            {"Effect": "Allow", "Action": "events:StartReplay",
+             "Resource": [archive, "arn:aws:events:us-east-1:123456789012:replay/bidding-*"]},
+        ]));
+        let describe = |name: &str| calls("events:DescribeArchive", json!({"ArchiveName": name}));
+        assert!(p.allows(&describe("ates-events")[0]));
+        assert!(!p.allows(&describe("other-events")[0]));
+        let start = |name: &str, source: &str| {
+            calls(
+                "events:StartReplay",
+                json!({"ReplayName": name, "EventSourceArn": source}),
+            )
+        };
+        assert!(start("bidding-1", archive).iter().all(|a| p.allows(a)));
+        assert!(!start("analytics-1", archive).iter().all(|a| p.allows(a)));
+        let elsewhere = "arn:aws:events:us-east-1:123456789012:archive/other";
+        assert!(!start("bidding-1", elsewhere).iter().all(|a| p.allows(a)));
+        let progress = calls("events:DescribeReplay", json!({"ReplayName": "bidding-1"}));
+        assert!(!p.allows(&progress[0]), "not granted");
     }
 
     #[test]

@@ -28,6 +28,11 @@ pub enum Command {
         function: Option<String>,
     },
     RebuildStart(Caller),
+    /// N4: the archive replayed into bidding's rule (its books' facts and the standings).
+    ReplayBidding {
+        since: Option<DateTime<Utc>>,
+        function: Option<String>,
+    },
     RebuildStatus {
         id: String,
         wait: bool,
@@ -151,6 +156,12 @@ impl Options {
                     account: take("--as"),
                 },
             },
+            ["replay", "bidding"] => Command::ReplayBidding {
+                since: take("--since")
+                    .map(|since| since_time(&since, now))
+                    .transpose()?,
+                function: take("--function"),
+            },
             [] => return Err("no command".into()),
             other => return Err(format!("unknown command: {}", other.join(" "))),
         };
@@ -219,6 +230,23 @@ mod tests {
         assert!(matches!(
             o.command,
             Command::RebuildStatus { wait: true, .. }
+        ));
+        let o = parse("replay bidding --since 1d").unwrap();
+        assert_eq!(
+            o.command,
+            Command::ReplayBidding {
+                since: Some(
+                    DateTime::parse_from_rfc3339("2026-12-05T10:00:00Z")
+                        .unwrap()
+                        .into()
+                ),
+                function: None
+            }
+        );
+        let o = parse("replay bidding").unwrap();
+        assert!(matches!(
+            o.command,
+            Command::ReplayBidding { since: None, .. }
         ));
         let o = parse("close rerun --date 2026-12-05").unwrap();
         assert!(matches!(o.command, Command::CloseRerun { .. }));

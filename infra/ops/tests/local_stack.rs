@@ -302,3 +302,17 @@ fn an_analytics_rebuild_is_started_and_followed_to_its_end() {
     let (ok, waited, _) = ops(stack, &["rebuild", "status", &id, "--wait"]);
     assert!(ok, "a finished rebuild ends the wait at once: {waited}");
 }
+
+#[test]
+fn biddings_replay_is_started_through_its_function() {
+    let stack = Stack::shared();
+    let (ok, dry, _) = ops(stack, &["--dry-run", "replay", "bidding", "--since", "1h"]);
+    assert!(ok);
+    assert!(
+        dry.contains("would invoke") && dry.contains("\"from\""),
+        "{dry}"
+    );
+    let (ok, started, stderr) = ops(stack, &["replay", "bidding", "--since", "1m"]);
+    assert!(ok, "{stderr}");
+    assert!(started.contains("replay bidding-"), "{started}");
+}
