@@ -366,9 +366,19 @@ fn history(root: &Path, path: &str) -> Vec<(String, String)> {
             let mut lines = entry.lines().map(str::trim).filter(|l| !l.is_empty());
             Some((lines.next()?.to_owned(), lines.next()?.to_owned()))
         })
+        // `--follow` finds renames by likeness: a new event's schema, close to another event's,
+        // is taken for that one renamed. A rename never changes which event a schema is of, so
+        // the history ends where the path names another event.
+        .take_while(|(_, older)| event_of(older) == event_of(path))
         .collect();
     revisions.reverse();
     revisions
+}
+
+/// The event a schema's path is of: `events/Order.Created/v1.schema.json` → `Order.Created`.
+fn event_of(path: &str) -> &str {
+    let path = path.rsplit_once("events/").map_or(path, |(_, rest)| rest);
+    path.split('/').next().unwrap_or(path)
 }
 
 /// The frozen files: every versioned event schema, and the envelope all of them travel in.
@@ -893,4 +903,21 @@ fn the_published_versions_that_replaced_each_other_were_breaks() {
             "{old} -> {new}"
         );
     }
+}
+
+#[test]
+fn a_schema_is_of_the_event_its_folder_names() {
+    assert_eq!(
+        event_of("events/Order.Created/v1.schema.json"),
+        "Order.Created"
+    );
+    assert_eq!(
+        event_of("sub/events/Supplies.KitReceived/v1.schema.json"),
+        "Supplies.KitReceived"
+    );
+    assert_ne!(
+        event_of("events/Supplies.KitIssued/v1.schema.json"),
+        event_of("events/Supplies.KitReceived/v1.schema.json"),
+        "a likeness is no rename"
+    );
 }
