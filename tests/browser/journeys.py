@@ -1893,6 +1893,9 @@ class Journeys:
         self.shot(executor, "notifications")
         self.nav(admin, "Notifications")
         expect(admin.get_by_role("heading", name="Everyone's messages")).to_be_visible()
+        expect(admin.locator("section[aria-labelledby='everyone'] tbody tr").first).to_be_visible()
+        expect(admin.locator("section[aria-labelledby='parked']")).to_contain_text(
+            re.compile("Nothing waits|failed"))
         self.shot(admin, "notifications")
 
         # Admins hold every right but this one.
