@@ -77,7 +77,18 @@ pub async fn commit(
     mut effect: Transaction,
 ) -> Result<Committed, StoreError> {
     effect.add(INBOX, record(table.name(), consumer, envelope));
-    match table.transact(effect).await? {
+    committed(table.transact(effect).await?)
+}
+
+/// [`commit`] of a replayed event's effect (N4, `Delivery::replayed`): its inbox record is there
+/// since its live delivery, so only the effect's own conditions guard it. For a consumer whose
+/// state keeps each effect once by itself.
+pub async fn commit_replayed(table: &Table, effect: Transaction) -> Result<Committed, StoreError> {
+    committed(table.transact(effect).await?)
+}
+
+fn committed(result: Result<(), Cancelled>) -> Result<Committed, StoreError> {
+    match result {
         Ok(()) => Ok(Committed::Applied),
         Err(c) if c.failed(INBOX) => Ok(Committed::Duplicate),
         Err(c) if c.any_failed() => Ok(Committed::Refused(c)),

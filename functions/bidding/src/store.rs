@@ -165,22 +165,18 @@ impl OrderFacts for Store {
             listed.insert("order_id".to_owned(), s(read.order_id.to_string()));
             effect.add("settled", self.table.put_item(listed, None, &[]));
         }
-        if replayed {
-            // The inbox has the event since its live delivery: the book's version alone guards.
-            return Ok(match self.table.transact(effect).await? {
-                Ok(()) => Learned::Applied,
-                Err(c) if c.failed(BOOK) => Learned::Stale,
-                Err(c) => return Err(c.into()),
-            });
-        }
-        Ok(
-            match inbox::commit(&self.table, consumer, event, effect).await? {
-                Committed::Applied => Learned::Applied,
-                Committed::Duplicate => Learned::Duplicate,
-                Committed::Refused(c) if c.failed(BOOK) => Learned::Stale,
-                Committed::Refused(c) => return Err(c.into()),
-            },
-        )
+        // A replayed event: the book's version alone guards (the inbox has it already).
+        let committed = if replayed {
+            inbox::commit_replayed(&self.table, effect).await?
+        } else {
+            inbox::commit(&self.table, consumer, event, effect).await?
+        };
+        Ok(match committed {
+            Committed::Applied => Learned::Applied,
+            Committed::Duplicate => Learned::Duplicate,
+            Committed::Refused(c) if c.failed(BOOK) => Learned::Stale,
+            Committed::Refused(c) => return Err(c.into()),
+        })
     }
 }
 
