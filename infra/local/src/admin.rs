@@ -564,7 +564,17 @@ async fn replay_input(
 }
 
 async fn mail(State(stack): State<Arc<Stack>>) -> Response {
-    match moto::get_json(&stack.aws_endpoint, "/moto-api/data.json").await {
+    // moto dumps every service's state for this read, while the stack's functions and pollers
+    // change it: a dump that meets a change answers 500 (seen once in CI). Read again, briefly.
+    let mut read = moto::get_json(&stack.aws_endpoint, "/moto-api/data.json").await;
+    for _ in 0..4 {
+        if read.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        read = moto::get_json(&stack.aws_endpoint, "/moto-api/data.json").await;
+    }
+    match read {
         Ok(data) => Json(Value::Array(moto::sent_mail(&data))).into_response(),
         Err(e) => error(
             StatusCode::BAD_GATEWAY,
