@@ -328,6 +328,53 @@ fn each_function_touches_only_its_own_contexts_resources() {
     }
 }
 
+/// N4: a replay of the archive reaches the rules of its own context only (no other context sees
+/// a replayed event). Bidding's and billing's are started by an operator alone: the function has
+/// no trigger and no route (analytics' rebuild is an admin's route). Billing's reaches the three
+/// rules whose facts count in revenue.
+#[test]
+fn a_replay_reaches_its_own_contexts_rules_only() {
+    let t = template();
+    let mut operators = Vec::new();
+    for spec in function_specs(&t) {
+        let Some(rule_arns) = spec.environment.get("REPLAY_RULE_ARNS") else {
+            continue;
+        };
+        let id = &spec.logical_id;
+        let f = &t.resources[id.as_str()];
+        let rules =
+            references(&property(&f.properties, "Environment")["Variables"]["REPLAY_RULE_ARNS"]);
+        assert!(!rules.is_empty() && !rule_arns.is_empty(), "{id}");
+        for rule in &rules {
+            assert!(
+                rule.starts_with(context(id)) && rule.ends_with("Rule"),
+                "{id} replays into {rule}, not its own context's rule"
+            );
+        }
+        if id.ends_with("ReplayFunction") {
+            assert!(
+                property(&f.properties, "Events").is_null(),
+                "{id}: no trigger"
+            );
+            assert!(spec.routes.is_empty(), "{id}: no route");
+            operators.push(id.clone());
+        }
+    }
+    assert_eq!(
+        operators,
+        ["BiddingReplayFunction", "BillingReplayFunction"]
+    );
+    let billing = &t.resources["BillingReplayFunction"];
+    assert_eq!(
+        references(&property(&billing.properties, "Environment")["Variables"]["REPLAY_RULE_ARNS"]),
+        [
+            "BillingOrderEventsRule",
+            "BillingReportEventsRule",
+            "BillingPaymentEventsRule"
+        ]
+    );
+}
+
 /// SPEC M8 (seed 002: kept apart): bidding's table is touched by bidding's functions alone, and
 /// bidding publishes nothing: no function of it may put an event on the bus, and its table has
 /// no stream to relay. Its routes are for the `bets` scope, which only managers hold. Its one
@@ -974,7 +1021,7 @@ fn every_function_is_granted_explicit_actions_on_named_resources_only() {
         "events:PutEvents",
         "secretsmanager:GetSecretValue",
         "ses:SendEmail",
-        // Rebuilds by replay (N4): analytics', bidding's.
+        // Rebuilds by replay (N4): analytics', bidding's, billing's.
         "events:DescribeArchive",
         "events:StartReplay",
         "events:DescribeReplay",

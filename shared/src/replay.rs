@@ -122,6 +122,39 @@ impl Archive {
     }
 }
 
+/// What an operator asks a context's replay function (`ates-ops replay <context>`):
+/// `{"from": "<RFC 3339>", "until": "<RFC 3339>"}`, both optional: by default the whole
+/// archive (from its creation) up to now.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Asked {
+    #[serde(default)]
+    pub from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Archive {
+    /// Starts the replay `input` asks for through `rule_arns`, named `<context>-<new id>` (the
+    /// name the function's `replay/<context>-*` grant allows).
+    pub async fn replay_asked(
+        &self,
+        context: &str,
+        input: serde_json::Value,
+        rule_arns: &[String],
+    ) -> Result<Started, String> {
+        let asked: Asked = serde_json::from_value(input).map_err(|e| e.to_string())?;
+        let until = asked.until.unwrap_or_else(Utc::now);
+        if asked.from.is_some_and(|from| from > until) {
+            return Err("from is after until".into());
+        }
+        let name = format!("{context}-{}", uuid::Uuid::now_v7().simple());
+        let started = self.replay(&name, asked.from, until, rule_arns).await?;
+        tracing::info!(replay = %started.replay_name, from = %started.from, until = %started.until, "replay started");
+        Ok(started)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

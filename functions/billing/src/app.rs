@@ -38,7 +38,7 @@ use crate::invoice::{invoice_id, invoice_key, Invoice, InvoiceStatus};
 use crate::ledger::{Fact, Kind, Period, MAX_BONUS_CENTS};
 pub use crate::ports::{
     BillingStore, Bonus, Booked, Invoices, Invoicing, Listings, Periods, Posting, Postings,
-    Statements,
+    RevenueLines, Statements,
 };
 use crate::statement::{salary_key, statement_id, Statement, Worker};
 use crate::PRODUCER;
@@ -95,6 +95,61 @@ fn attempt<E>(booked: Booked) -> Attempt<Outcome, E> {
     }
 }
 
+/// What billing learned from an event: posted, or, replayed (N4: the archive replayed into
+/// billing's rules by `billing-replay`), only revenue's lines written again. A replayed fact's
+/// money was posted when it was first learned (to a period since issued, perhaps): posting it
+/// again would move it twice or into the wrong period, so a replay never posts.
+async fn learn(
+    store: &(impl Periods + Postings + RevenueLines),
+    facts: &[Fact],
+    replayed: bool,
+) -> Result<Outcome, ConsumeError> {
+    if replayed {
+        project_replayed(store, facts).await
+    } else {
+        post_facts(store, facts).await
+    }
+}
+
+/// Revenue's lines of replayed facts, each beside its movement.
+async fn project_replayed(
+    store: &impl RevenueLines,
+    facts: &[Fact],
+) -> Result<Outcome, ConsumeError> {
+    let lines: Vec<_> = facts.iter().filter_map(Fact::revenue_line).collect();
+    Ok(match store.project_replayed(&lines).await? {
+        0 => Outcome::Duplicate,
+        _ => Outcome::Applied,
+    })
+}
+
+/// N4, with `billing-replay`: bonuses are commands, never replayed, so their revenue lines are
+/// written again from the bonuses billing keeps. Answers how many.
+pub async fn reproject_bonuses(
+    store: &(impl Listings + RevenueLines),
+    calendar: &Calendar,
+) -> Result<usize, ConsumeError> {
+    let mut written = 0;
+    let mut cursor = None;
+    loop {
+        let page = store
+            .bonuses(100, cursor.as_deref())
+            .await
+            .map_err(|e| ConsumeError::Retry(e.to_string()))?;
+        let mut lines = Vec::with_capacity(page.items.len());
+        for b in &page.items {
+            let on = day_of(calendar, b.granted_at)?;
+            let fact = Fact::bonus(b.bonus_id, b.worker_id, b.amount_cents, b.granted_at, on);
+            lines.extend(fact.revenue_line());
+        }
+        written += store.project_replayed(&lines).await?;
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(written),
+        }
+    }
+}
+
 /// Posts `facts` together, each to its open period, once.
 async fn post_facts(
     store: &(impl Periods + Postings),
@@ -123,9 +178,10 @@ async fn post_facts(
 /// order is charged only once it was valued. Each counts in the business week (the charge) or
 /// month (the executor's line) of the business day the order ended on.
 pub async fn book_order(
-    store: &(impl Periods + Postings),
+    store: &(impl Periods + Postings + RevenueLines),
     calendar: &Calendar,
     event: &Envelope,
+    replayed: bool,
 ) -> Result<Outcome, ConsumeError> {
     let invoiced = |o: OrderInvoiced, outcome: LineOutcome| -> Result<Vec<Fact>, ConsumeError> {
         let on = day_of(calendar, o.at)?;
@@ -173,16 +229,17 @@ pub async fn book_order(
         }
         _ => return Ok(Outcome::NotConcerned),
     };
-    post_facts(store, &facts).await
+    learn(store, &facts, replayed).await
 }
 
 /// `Report.Fine` (`qa-fine:<case>`) and `Report.FineWaived` (`waiver:<case>`): 40 % of the
 /// order's list price taken from the executor, or given back, in the business month of the
 /// verdict.
 pub async fn book_quality(
-    store: &(impl Periods + Postings),
+    store: &(impl Periods + Postings + RevenueLines),
     calendar: &Calendar,
     event: &Envelope,
+    replayed: bool,
 ) -> Result<Outcome, ConsumeError> {
     let fact = match event.name.as_str() {
         "Report.Fine" => {
@@ -211,7 +268,7 @@ pub async fn book_quality(
         }
         _ => return Ok(Outcome::NotConcerned),
     };
-    post_facts(store, &[fact]).await
+    learn(store, &[fact], replayed).await
 }
 
 /// `Clock.WeekEnded`: the week is issued (nothing posts to it any more: a late charge goes to
@@ -714,7 +771,7 @@ pub async fn revenue(
     // The kernel's one rule for ranges: in order, at most 366 days, both ends included.
     ates_kernel::calendar::check_range(from, to).map_err(BillingError::Invalid)?;
     let mut weeks: std::collections::BTreeMap<Week, WeekRevenue> = Default::default();
-    for m in store.movements_between(from, to).await? {
+    for m in store.revenue_between(from, to).await? {
         let week = Week::of(m.date);
         let row = weeks.entry(week).or_insert_with(|| WeekRevenue {
             week: Some(week),
@@ -746,12 +803,30 @@ pub async fn on_clock(
     }
 }
 
-/// Payments' events billing follows (one consumer): collections and salaries.
+/// Payments' events billing follows (one consumer): collections and salaries. Replayed, a
+/// collection writes its revenue line again and nothing else (a decline moves no money, a
+/// salary is no revenue).
 pub async fn on_payment(
-    store: &(impl Invoices + Statements),
+    store: &(impl Invoices + Statements + RevenueLines),
     calendar: &Calendar,
     event: &Envelope,
+    replayed: bool,
 ) -> Result<Outcome, ConsumeError> {
+    if replayed {
+        if event.name != "Payment.CollectionSucceeded" {
+            return Ok(Outcome::NotConcerned);
+        }
+        let s = decode_collection_succeeded(event).map_err(poison)?;
+        let on = day_of(calendar, s.collected_at)?;
+        let fact = Fact::collection(
+            s.invoice_id,
+            s.client_id,
+            s.amount_cents,
+            s.collected_at,
+            on,
+        );
+        return project_replayed(store, &[fact]).await;
+    }
     match event.name.as_str() {
         "Payment.SalaryPaid" => record_salary(store, calendar, event).await,
         _ => record_collection(store, calendar, event).await,

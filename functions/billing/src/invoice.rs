@@ -164,16 +164,7 @@ impl Invoice {
         invoice.paid_at = Some(at);
         invoice.retry_at = None;
         invoice.version += 1;
-        let fact = Fact {
-            kind: Kind::Collection,
-            subject: self.invoice_id,
-            party: self.client_id,
-            order_id: None,
-            outcome: None,
-            amount_cents: self.total_cents,
-            at,
-            date: on,
-        };
+        let fact = Fact::collection(self.invoice_id, self.client_id, self.total_cents, at, on);
         let movement = fact.post(Period::Week(self.week));
         let paid = InvoicePaid {
             invoice_id: self.invoice_id,

@@ -245,6 +245,26 @@ impl Fact {
         }
     }
 
+    /// An invoice's money arrived (`collection:<invoice>`), on business day `on`.
+    pub fn collection(
+        invoice_id: Uuid,
+        client_id: Uuid,
+        amount_cents: i64,
+        at: DateTime<Utc>,
+        on: NaiveDate,
+    ) -> Fact {
+        Fact {
+            kind: Kind::Collection,
+            subject: invoice_id,
+            party: client_id,
+            order_id: None,
+            outcome: None,
+            amount_cents,
+            at,
+            date: on,
+        }
+    }
+
     /// The movement's key: it exists once.
     pub fn key(&self) -> String {
         key_of(self.kind, self.subject)
@@ -335,6 +355,42 @@ impl Movement {
             _ => 0,
         }
     }
+
+    /// What revenue counts of it: every movement but a salary.
+    pub fn revenue_line(&self) -> Option<RevenueLine> {
+        RevenueLine::of(self.key.clone(), self.kind, self.amount_cents, self.date)
+    }
+}
+
+impl Fact {
+    /// The line its movement adds to revenue, whichever period it was posted to: a replayed
+    /// fact's line is its movement's, without knowing that period.
+    pub fn revenue_line(&self) -> Option<RevenueLine> {
+        RevenueLine::of(self.key(), self.kind, self.amount_cents, self.date)
+    }
+}
+
+/// One movement as `GET /billing/revenue` counts it, on the business day it happened: the
+/// revenue's projection (N4), written with its movement and rebuilt by replaying the facts
+/// (`billing-replay`), never by posting money again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevenueLine {
+    /// Its movement's key: the line exists once, and only beside its movement.
+    pub key: String,
+    pub kind: Kind,
+    pub amount_cents: i64,
+    pub date: NaiveDate,
+}
+
+impl RevenueLine {
+    fn of(key: String, kind: Kind, amount_cents: i64, date: NaiveDate) -> Option<RevenueLine> {
+        (kind != Kind::Salary).then_some(RevenueLine {
+            key,
+            kind,
+            amount_cents,
+            date,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -380,6 +436,35 @@ mod tests {
         );
         assert_eq!(fine.key(), format!("qa-fine:{}", Uuid::from_u128(3)));
         assert_eq!(fine.post(fine.natural_period()).earning_cents(), -400);
+    }
+
+    #[test]
+    fn a_replayed_facts_revenue_line_is_its_movements_in_whatever_period_it_was_posted() {
+        let charge = Fact::charge(
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            Outcome::Approved,
+            1_234,
+            at("2026-12-06T10:00:00Z"),
+            date("2026-12-06"),
+        );
+        let late = Period::Week(Week::of(date("2026-12-14")));
+        let line = charge.revenue_line().expect("a charge is revenue");
+        assert_eq!(charge.post(late).revenue_line(), Some(line.clone()));
+        assert_eq!(
+            charge.post(charge.natural_period()).revenue_line(),
+            Some(line.clone())
+        );
+        assert_eq!(
+            line.date,
+            date("2026-12-06"),
+            "counted on the day it happened"
+        );
+        let salary = Fact {
+            kind: Kind::Salary,
+            ..charge
+        };
+        assert_eq!(salary.revenue_line(), None, "a salary is no revenue");
     }
 
     #[test]

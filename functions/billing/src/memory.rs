@@ -15,16 +15,16 @@ use uuid::Uuid;
 
 use crate::error::BillingError;
 use crate::invoice::{Invoice, InvoiceStatus};
-use crate::ledger::{Kind, Movement, Period};
+use crate::ledger::{Kind, Movement, Period, RevenueLine};
 use crate::ports::{
     BillingStore, Bonus, Booked, Invoices, Invoicing, Listings, Periods, Posting, Postings,
-    Statements,
+    RevenueLines, Statements,
 };
 use crate::statement::{Statement, Worker};
 
 #[derive(Default)]
 struct State {
-    movements: BTreeMap<String, Movement>,
+    ledger: Ledger,
     issued: BTreeSet<Period>,
     invoices: BTreeMap<Uuid, Invoice>,
     workers: HashMap<Uuid, Worker>,
@@ -38,10 +38,38 @@ ates_kernel::memory_store!(MemoryStore(State) + published + replays);
 
 impl BillingStore for MemoryStore {}
 
+/// The ledger: every movement by key, and revenue's line of each (its projection).
+#[derive(Default)]
+struct Ledger {
+    movements: BTreeMap<String, Movement>,
+    lines: BTreeMap<String, RevenueLine>,
+}
+
+impl Ledger {
+    /// A movement and its revenue line, as one write.
+    fn add(&mut self, m: &Movement) {
+        if let Some(line) = m.revenue_line() {
+            self.lines.insert(line.key.clone(), line);
+        }
+        self.movements.insert(m.key.clone(), m.clone());
+    }
+}
+
 impl MemoryStore {
+    /// Revenue's projection lost (what a replay rebuilds): the ledger stays.
+    pub fn lose_revenue_lines(&self) {
+        self.state.lock().ledger.lines.clear();
+    }
+
     /// Every movement posted, by key.
     pub fn movements(&self) -> Vec<Movement> {
-        self.state.lock().movements.values().cloned().collect()
+        self.state
+            .lock()
+            .ledger
+            .movements
+            .values()
+            .cloned()
+            .collect()
     }
 
     pub fn invoices(&self) -> Vec<Invoice> {
@@ -88,7 +116,7 @@ impl Postings for MemoryStore {
         if posting
             .movements
             .iter()
-            .any(|m| state.movements.contains_key(&m.key))
+            .any(|m| state.ledger.movements.contains_key(&m.key))
         {
             return Ok(if state.answers.used(posting.keyed) {
                 Booked::KeyUsed
@@ -102,7 +130,7 @@ impl Postings for MemoryStore {
             .any(|m| state.issued.contains(&m.period));
         let saved = state.answers.commit(posting.keyed, open, || {
             for m in posting.movements {
-                state.movements.insert(m.key.clone(), m.clone());
+                state.ledger.add(m);
             }
             if let Some(bonus) = posting.bonus {
                 state.bonuses.insert(bonus.bonus_id, bonus.clone());
@@ -119,6 +147,7 @@ impl Postings for MemoryStore {
     async fn movements_of(&self, party: Uuid, period: Period) -> Result<Vec<Movement>, StoreError> {
         let state = self.state.lock();
         Ok(state
+            .ledger
             .movements
             .values()
             .filter(|m| m.party == party && m.period == period)
@@ -132,6 +161,7 @@ impl Invoicing for MemoryStore {
     async fn charged_clients(&self, week: Week) -> Result<Vec<Uuid>, StoreError> {
         let state = self.state.lock();
         let clients: BTreeSet<Uuid> = state
+            .ledger
             .movements
             .values()
             .filter(|m| m.kind == Kind::Charge && m.period == Period::Week(week))
@@ -168,7 +198,7 @@ impl Invoices for MemoryStore {
         events: &[Envelope],
     ) -> Result<Booked, StoreError> {
         let mut state = self.state.lock();
-        if movement.is_some_and(|m| state.movements.contains_key(&m.key)) {
+        if movement.is_some_and(|m| state.ledger.movements.contains_key(&m.key)) {
             return Ok(Booked::AlreadyDone);
         }
         if state.invoices.get(&before.invoice_id).map(|i| i.version) != Some(before.version) {
@@ -176,7 +206,7 @@ impl Invoices for MemoryStore {
         }
         state.invoices.insert(after.invoice_id, after.clone());
         if let Some(m) = movement {
-            state.movements.insert(m.key.clone(), m.clone());
+            state.ledger.add(m);
         }
         state.published.extend(events.iter().cloned());
         Ok(Booked::Applied)
@@ -197,6 +227,7 @@ impl Statements for MemoryStore {
     async fn workers_to_state(&self, month: Month) -> Result<Vec<Uuid>, StoreError> {
         let state = self.state.lock();
         let mut workers: BTreeSet<Uuid> = state
+            .ledger
             .movements
             .values()
             .filter(|m| m.period == Period::Month(month) && m.earning_cents() != 0)
@@ -249,7 +280,7 @@ impl Statements for MemoryStore {
         movement: &Movement,
     ) -> Result<Booked, StoreError> {
         let mut state = self.state.lock();
-        if state.movements.contains_key(&movement.key) {
+        if state.ledger.movements.contains_key(&movement.key) {
             return Ok(Booked::AlreadyDone);
         }
         if state
@@ -261,9 +292,7 @@ impl Statements for MemoryStore {
             return Ok(Booked::Stale);
         }
         state.statements.insert(after.statement_id, after.clone());
-        state
-            .movements
-            .insert(movement.key.clone(), movement.clone());
+        state.ledger.add(movement);
         Ok(Booked::Applied)
     }
 }
@@ -339,15 +368,32 @@ impl Listings for MemoryStore {
         Ok(Listed::page_of(items, limit, cursor)?)
     }
 
-    async fn movements_between(
+    async fn revenue_between(
         &self,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<Movement>, StoreError> {
-        Ok(self
-            .movements()
-            .into_iter()
-            .filter(|m| (from..=to).contains(&m.date))
+    ) -> Result<Vec<RevenueLine>, StoreError> {
+        let state = self.state.lock();
+        Ok(state
+            .ledger
+            .lines
+            .values()
+            .filter(|l| (from..=to).contains(&l.date))
+            .cloned()
             .collect())
+    }
+}
+
+impl RevenueLines for MemoryStore {
+    async fn project_replayed(&self, lines: &[RevenueLine]) -> Result<usize, StoreError> {
+        let mut state = self.state.lock();
+        let mut written = 0;
+        for line in lines {
+            if state.ledger.movements.contains_key(&line.key) {
+                state.ledger.lines.insert(line.key.clone(), line.clone());
+                written += 1;
+            }
+        }
+        Ok(written)
     }
 }

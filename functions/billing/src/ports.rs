@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::invoice::{Invoice, InvoiceStatus};
-use crate::ledger::{Movement, Period};
+use crate::ledger::{Movement, Period, RevenueLine};
 use crate::statement::{Statement, Worker};
 
 /// What a write came to.
@@ -186,12 +186,24 @@ pub trait Listings {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listed<Bonus>, BillingError>> + Send;
-    /// The movements that happened on the business days from `from` to `to`.
-    fn movements_between(
+    /// Revenue's lines of the business days from `from` to `to`.
+    fn revenue_between(
         &self,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> impl Future<Output = Result<Vec<Movement>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<RevenueLine>, StoreError>> + Send;
+}
+
+/// Revenue's projection (N4): each movement's line is written with the movement; a replay
+/// writes again the lines of the facts it re-learns.
+pub trait RevenueLines {
+    /// Writes each line whose movement is in the ledger, as it was; a line without one is
+    /// skipped (a replay never counts money the ledger does not hold). Answers how many were
+    /// written.
+    fn project_replayed(
+        &self,
+        lines: &[RevenueLine],
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 }
 
 /// The billing table, as the use cases need it. Each store says it is one.
@@ -202,6 +214,7 @@ pub trait BillingStore:
     + Invoices
     + Statements
     + Listings
+    + RevenueLines
     + KeepsAccountCopies
     + Replays
     + Sync

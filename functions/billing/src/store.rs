@@ -4,7 +4,8 @@
 //!
 //! | item | pk | sk | indexes |
 //! |---|---|---|---|
-//! | movement | `MOVE#<key>` | `MOVE` | gsi1 `PARTY#<party>#<period>` / key; gsi2 `DAY#<business date>` / key |
+//! | movement | `MOVE#<key>` | `MOVE` | gsi1 `PARTY#<party>#<period>` / key |
+//! | revenue's line of a movement (N4) | `LINE#<key>` | `LINE` | gsi2 `REVENUE#<business date>` / key |
 //! | issued period | `PERIODS#week` or `PERIODS#month` | the period | |
 //! | clients charged in a week | `CHARGED#<week>` | client id | |
 //! | workers with lines in a month | `LINES#<month>` | worker id | |
@@ -31,10 +32,10 @@ use uuid::Uuid;
 use crate::app::consumer;
 use crate::error::BillingError;
 use crate::invoice::{Invoice, InvoiceStatus};
-use crate::ledger::{Kind, Movement, Period};
+use crate::ledger::{Kind, Movement, Period, RevenueLine};
 use crate::ports::{
     BillingStore, Bonus, Booked, Invoices, Invoicing, Listings, Periods, Posting, Postings,
-    Statements,
+    RevenueLines, Statements,
 };
 use crate::statement::{Statement, Worker};
 
@@ -111,14 +112,19 @@ fn put_at_version(table: &str, item: Item, version: Option<u64>) -> TransactWrit
         .build()
 }
 
-fn absent(table: &str, key: Item) -> TransactWriteItem {
+/// A transaction's check that `key`'s item is there (`attribute_exists`) or not.
+fn check(table: &str, key: Item, condition: &str) -> TransactWriteItem {
     let check = ConditionCheck::builder()
         .table_name(table)
         .set_key(Some(key))
-        .condition_expression("attribute_not_exists(pk)")
+        .condition_expression(condition)
         .build()
         .expect("table, key and condition are set");
     TransactWriteItem::builder().condition_check(check).build()
+}
+
+fn absent(table: &str, key: Item) -> TransactWriteItem {
+    check(table, key, "attribute_not_exists(pk)")
 }
 
 fn movement_item(m: &Movement) -> Item {
@@ -133,11 +139,34 @@ fn movement_item(m: &Movement) -> Item {
                 format!("PARTY#{}#{}", m.party, period_name(m.period)),
             ),
             ("gsi1sk", m.key.clone()),
-            // The business day (SPEC M7's periods), not the UTC date: revenue reads by it.
-            ("gsi2pk", format!("DAY#{}", m.date)),
-            ("gsi2sk", m.key.clone()),
         ],
     )
+}
+
+fn line_item(l: &RevenueLine) -> Item {
+    entity(
+        format!("LINE#{}", l.key),
+        "LINE",
+        l,
+        None,
+        &[
+            // The business day (SPEC M7's periods), not the UTC date: revenue reads by it.
+            ("gsi2pk", format!("REVENUE#{}", l.date)),
+            ("gsi2sk", l.key.clone()),
+        ],
+    )
+}
+
+/// A movement's item, once, and its revenue line (the projection's, written again by a
+/// replay: a plain put).
+fn add_movement(t: &mut Transaction, table: &str, m: &Movement, name: String) {
+    if let Some(line) = m.revenue_line() {
+        t.add(
+            format!("line-of-{name}"),
+            put_plain(table, line_item(&line)),
+        );
+    }
+    t.add(name, put_at_version(table, movement_item(m), None));
 }
 
 fn invoice_item(i: &Invoice) -> Item {
@@ -175,10 +204,7 @@ fn statement_item(st: &Statement) -> Item {
 /// A movement's writes: itself (once), its period still open, and the marker that lists its
 /// party for the period's close.
 fn movement_writes(t: &mut Transaction, table: &str, m: &Movement, i: usize) {
-    t.add(
-        format!("move{i}"),
-        put_at_version(table, movement_item(m), None),
-    );
+    add_movement(t, table, m, format!("move{i}"));
     let (pk, sk) = period_text(m.period);
     t.add(format!("open{i}"), absent(table, key(pk, sk)));
     let marker = match (m.kind, m.period) {
@@ -433,7 +459,7 @@ impl Invoices for Store {
             put_at_version(name, invoice_item(after), Some(before.version)),
         );
         if let Some(m) = movement {
-            t.add("move", put_at_version(name, movement_item(m), None));
+            add_movement(&mut t, name, m, "move".into());
         }
         events(&mut t, name, evs);
         self.commit(t, &["invoice"], &["move"]).await
@@ -518,7 +544,7 @@ impl Statements for Store {
             "statement",
             put_at_version(name, statement_item(after), Some(before.version)),
         );
-        t.add("move", put_at_version(name, movement_item(movement), None));
+        add_movement(&mut t, name, movement, "move".into());
         self.commit(t, &["statement"], &["move"]).await
     }
 }
@@ -612,20 +638,39 @@ impl Listings for Store {
         self.page("gsi4", "BONUSES", limit, cursor).await
     }
 
-    async fn movements_between(
+    async fn revenue_between(
         &self,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<Movement>, StoreError> {
+    ) -> Result<Vec<RevenueLine>, StoreError> {
         let mut found = Vec::new();
         let mut day = from;
         while day <= to {
-            let items = self.all(Some("gsi2"), &format!("DAY#{day}")).await?;
+            let items = self.all(Some("gsi2"), &format!("REVENUE#{day}")).await?;
             for item in &items {
                 found.push(parse(item)?);
             }
             day = day.succ_opt().expect("a next day");
         }
         Ok(found)
+    }
+}
+
+impl RevenueLines for Store {
+    async fn project_replayed(&self, lines: &[RevenueLine]) -> Result<usize, StoreError> {
+        let name = self.table.name();
+        let mut written = 0;
+        for line in lines {
+            let mut t = Transaction::new();
+            let movement = key(format!("MOVE#{}", line.key), "MOVE");
+            t.add("ledger", check(name, movement, "attribute_exists(pk)"));
+            t.add("line", put_plain(name, line_item(line)));
+            match self.table.transact(t).await? {
+                Ok(()) => written += 1,
+                Err(c) if c.failed("ledger") => {}
+                Err(c) => return Err(c.into()),
+            }
+        }
+        Ok(written)
     }
 }

@@ -360,10 +360,10 @@ impl World {
         let store = &self.store;
         let handled = match envelope.name.as_str() {
             "Order.SuccessInvoiced" | "Order.FailedInvoiced" | "Order.Cancelled" => {
-                app::book_order(store, &self.calendar, &envelope).await
+                app::book_order(store, &self.calendar, &envelope, false).await
             }
             "Report.Fine" | "Report.FineWaived" => {
-                app::book_quality(store, &self.calendar, &envelope).await
+                app::book_quality(store, &self.calendar, &envelope, false).await
             }
             "Clock.WeekEnded" => app::issue_invoices(store, &envelope, now).await,
             "Clock.MonthEnded" => app::issue_statements(store, &envelope, now).await,

@@ -4,7 +4,7 @@
 
 use ates_billing::app::{self, NewBonus, Request};
 use ates_billing::invoice::{invoice_id, InvoiceStatus};
-use ates_billing::ledger::{Fact, Period};
+use ates_billing::ledger::{Fact, Movement, Period};
 use ates_billing::ports::{BillingStore, Booked, Posting};
 use ates_kernel::calendar::Calendar;
 use ates_kernel::contracts::billing::Outcome as Line;
@@ -28,9 +28,24 @@ ates_kernel::store_contracts!(
     an_invoice_is_issued_once_and_changes_only_from_the_version_read,
     a_statement_is_issued_once_and_carries_the_debt,
     a_used_key_writes_nothing_and_keeps_the_first_answer,
-    movements_are_listed_by_their_business_day,
+    revenue_lines_are_listed_by_their_business_day,
+    a_replay_writes_revenue_lines_only_beside_their_movements,
     account_copies_move_only_forward,
 );
+
+/// Posts `fact` to its own period, alone: no bonus, no events, no key.
+async fn post_alone(store: &impl BillingStore, fact: &Fact) -> (Movement, Booked) {
+    let movement = [fact.post(fact.natural_period())];
+    let posting = Posting {
+        movements: &movement,
+        bonus: None,
+        events: &[],
+        keyed: None,
+    };
+    let booked = store.post(&posting).await.unwrap();
+    let [movement] = movement;
+    (movement, booked)
+}
 
 fn utc() -> Calendar {
     Calendar::new("UTC", "0").unwrap()
@@ -123,7 +138,7 @@ async fn a_movement_is_posted_once_and_never_to_an_issued_period(store: &impl Bi
     };
     assert_eq!(store.post(&posting).await.unwrap(), Booked::Stale);
     let days = store
-        .movements_between(date("2026-12-02"), date("2026-12-03"))
+        .revenue_between(date("2026-12-02"), date("2026-12-03"))
         .await
         .unwrap();
     assert_eq!(days.len(), 1, "nothing of the stale posting was written");
@@ -133,7 +148,7 @@ async fn an_invoice_is_issued_once_and_changes_only_from_the_version_read(
     store: &impl BillingStore,
 ) {
     let (client, worker) = (Uuid::now_v7(), Uuid::now_v7());
-    app::book_order(store, &utc(), &declined(client, worker))
+    app::book_order(store, &utc(), &declined(client, worker), false)
         .await
         .unwrap();
     let now = at("2026-12-07T00:05:00Z");
@@ -194,7 +209,7 @@ async fn an_invoice_is_issued_once_and_changes_only_from_the_version_read(
 
 async fn a_statement_is_issued_once_and_carries_the_debt(store: &impl BillingStore) {
     let (client, worker) = (Uuid::now_v7(), Uuid::now_v7());
-    app::book_order(store, &utc(), &declined(client, worker))
+    app::book_order(store, &utc(), &declined(client, worker), false)
         .await
         .unwrap();
     let month = Month::parse("2026-12").unwrap();
@@ -262,7 +277,7 @@ async fn a_used_key_writes_nothing_and_keeps_the_first_answer(store: &impl Billi
     assert_eq!(listed.items, vec![first]);
 }
 
-async fn movements_are_listed_by_their_business_day(store: &impl BillingStore) {
+async fn revenue_lines_are_listed_by_their_business_day(store: &impl BillingStore) {
     // Sunday 2027-01-10 at 20:00 in New York is Monday 01:00 UTC: the movement keeps the
     // business day the use case gave it, and revenue's days are those.
     let new_york = Calendar::new("America/New_York", "0").unwrap();
@@ -277,21 +292,15 @@ async fn movements_are_listed_by_their_business_day(store: &impl BillingStore) {
         when,
         on,
     );
-    let movement = [fact.post(fact.natural_period())];
-    let posting = Posting {
-        movements: &movement,
-        bonus: None,
-        events: &[],
-        keyed: None,
-    };
-    assert_eq!(store.post(&posting).await.unwrap(), Booked::Applied);
-    let key = movement[0].key.clone();
+    let (movement, booked) = post_alone(store, &fact).await;
+    assert_eq!(booked, Booked::Applied);
+    let key = movement.key.clone();
     let listed = |from: &str, to: &str| {
         let key = key.clone();
         let (from, to) = (date(from), date(to));
         async move {
             store
-                .movements_between(from, to)
+                .revenue_between(from, to)
                 .await
                 .unwrap()
                 .into_iter()
@@ -299,10 +308,41 @@ async fn movements_are_listed_by_their_business_day(store: &impl BillingStore) {
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(listed("2027-01-10", "2027-01-10").await, movement.to_vec());
-    assert_eq!(listed("2027-01-04", "2027-01-10").await, movement.to_vec());
+    let line: Vec<_> = movement.revenue_line().into_iter().collect();
+    assert_eq!(line.len(), 1);
+    assert_eq!(listed("2027-01-10", "2027-01-10").await, line);
+    assert_eq!(listed("2027-01-04", "2027-01-10").await, line);
     assert!(
         listed("2027-01-11", "2027-01-11").await.is_empty(),
         "not on its UTC date"
     );
+}
+
+async fn a_replay_writes_revenue_lines_only_beside_their_movements(store: &impl BillingStore) {
+    let on = date("2026-11-20");
+    let charge = |value| {
+        Fact::charge(
+            Uuid::now_v7(),
+            Uuid::now_v7(),
+            Line::Approved,
+            value,
+            at("2026-11-20T10:00:00Z"),
+            on,
+        )
+    };
+    let (posted, never_posted) = (charge(400), charge(500));
+    assert_eq!(post_alone(store, &posted).await.1, Booked::Applied);
+    let replayed = [
+        posted.revenue_line().unwrap(),
+        never_posted.revenue_line().unwrap(),
+    ];
+    assert_eq!(
+        store.project_replayed(&replayed).await.unwrap(),
+        1,
+        "only the line whose movement the ledger holds"
+    );
+    assert_eq!(store.project_replayed(&replayed).await.unwrap(), 1);
+    let mut lines = store.revenue_between(on, on).await.unwrap();
+    lines.retain(|l| l.key == posted.key() || l.key == never_posted.key());
+    assert_eq!(lines, [posted.revenue_line().unwrap()], "once, as it was");
 }

@@ -69,6 +69,7 @@ async fn a_charge_after_its_week_was_invoiced_goes_to_the_next_week() {
         &store,
         &utc(),
         &approved(early, client, "2026-12-02T10:00:00Z"),
+        false,
     )
     .await
     .unwrap();
@@ -81,6 +82,7 @@ async fn a_charge_after_its_week_was_invoiced_goes_to_the_next_week() {
         &store,
         &utc(),
         &approved(late, client, "2026-12-06T23:00:00Z"),
+        false,
     )
     .await
     .unwrap();
@@ -129,7 +131,7 @@ async fn an_order_cancelled_before_it_was_valued_costs_nothing() {
     };
     let e = event("orders", &cancelled, cancelled.at);
     assert_eq!(
-        app::book_order(&store, &utc(), &e).await.unwrap(),
+        app::book_order(&store, &utc(), &e, false).await.unwrap(),
         Outcome::NotConcerned
     );
     assert!(store.movements().is_empty());
@@ -143,6 +145,7 @@ async fn a_declined_collection_is_retried_once_per_attempt_when_due() {
         &store,
         &utc(),
         &approved(Uuid::now_v7(), client, "2026-12-02T10:00:00Z"),
+        false,
     )
     .await
     .unwrap();
@@ -331,6 +334,7 @@ async fn an_invoice_is_read_by_its_client_and_the_bookkeepers_only() {
         &store,
         &utc(),
         &approved(Uuid::now_v7(), client.account_id, "2026-12-02T10:00:00Z"),
+        false,
     )
     .await
     .unwrap();
@@ -419,9 +423,14 @@ async fn a_worker_sees_the_month_so_far() {
         list_price_cents: 1_000,
         fined_at: at("2026-12-11T10:00:00Z"),
     };
-    app::book_quality(&o.store, &utc(), &event("reports", &fine, fine.fined_at))
-        .await
-        .unwrap();
+    app::book_quality(
+        &o.store,
+        &utc(),
+        &event("reports", &fine, fine.fined_at),
+        false,
+    )
+    .await
+    .unwrap();
     let me = app::my_month(
         &o.store,
         &utc(),
@@ -471,6 +480,7 @@ mod business_time_zone {
             &store,
             &new_york(),
             &approved(order, client, "2026-12-07T01:00:00Z"),
+            false,
         )
         .await
         .unwrap();
@@ -506,9 +516,14 @@ mod business_time_zone {
             (before, "2026-12-06T14:30:00Z"),
             (after, "2026-12-06T15:30:00Z"),
         ] {
-            app::book_order(&store, &moscow_at_six(), &approved(order, client, when))
-                .await
-                .unwrap();
+            app::book_order(
+                &store,
+                &moscow_at_six(),
+                &approved(order, client, when),
+                false,
+            )
+            .await
+            .unwrap();
         }
         let w49 = Week::parse("2026-W49").unwrap();
         let charge = |order: Uuid| posted(&store, format!("charge:{order}"));
@@ -550,6 +565,7 @@ mod business_time_zone {
             &o.store,
             &new_york(),
             &event("reports", &fine, fine.fined_at),
+            false,
         )
         .await
         .unwrap();
@@ -607,9 +623,14 @@ mod business_time_zone {
         // Two Sunday evenings in New York: 2026-11-29 (W48) and 2026-12-06 (W49), both
         // Mondays in UTC.
         for when in ["2026-11-30T02:00:00Z", "2026-12-07T01:00:00Z"] {
-            app::book_order(&store, &new_york(), &approved(Uuid::now_v7(), client, when))
-                .await
-                .unwrap();
+            app::book_order(
+                &store,
+                &new_york(),
+                &approved(Uuid::now_v7(), client, when),
+                false,
+            )
+            .await
+            .unwrap();
         }
         let books = claims(accountant.account_id, Role::Accountant);
         let revenue = app::revenue(&store, &books, date("2026-11-29"), date("2026-12-06"))
@@ -633,4 +654,101 @@ mod business_time_zone {
         assert_eq!(sunday.len(), 1);
         assert_eq!(sunday[0].week, Week::parse("2026-W49"));
     }
+}
+
+/// N4: revenue's lines are a projection of the facts billing learned. Lost, they come back by
+/// replaying those facts (twice, out of order) and re-projecting the bonuses, and the replay
+/// moves no money: the ledger, the invoices and the events published stay as they were, a late
+/// fact's line included (its movement went to the week after its own).
+#[tokio::test]
+async fn revenue_lost_is_rebuilt_by_replay_and_no_money_moves_again() {
+    use ates_kernel::contracts::payments::CollectionSucceeded;
+    use ates_kernel::contracts::reports::Fine;
+    let o = office().await;
+    let store = &o.store;
+    let client = Uuid::now_v7();
+    let (early, late) = (Uuid::now_v7(), Uuid::now_v7());
+    let first = approved(early, client, "2026-12-02T10:00:00Z");
+    let second = approved(late, client, "2026-12-06T23:00:00Z");
+    app::book_order(store, &utc(), &first, false).await.unwrap();
+    app::issue_invoices(store, &week_ended("2026-W49"), at("2026-12-07T00:05:00Z"))
+        .await
+        .unwrap();
+    app::book_order(store, &utc(), &second, false)
+        .await
+        .unwrap();
+    let collected = CollectionSucceeded {
+        invoice_id: invoice_id(client, Week::parse("2026-W49").unwrap()),
+        client_id: client,
+        attempt: 1,
+        amount_cents: 9_500,
+        card_last4: "4242".into(),
+        collected_at: at("2026-12-07T01:00:00Z"),
+    };
+    let paid = event("payments", &collected, collected.collected_at);
+    app::on_payment(store, &utc(), &paid, false).await.unwrap();
+    let fine = Fine {
+        case_id: Uuid::now_v7(),
+        order_id: early,
+        executor_id: Uuid::from_u128(77),
+        list_price_cents: 10_000,
+        fined_at: at("2026-12-08T09:00:00Z"),
+    };
+    let fined = event("reports", &fine, fine.fined_at);
+    app::book_quality(store, &utc(), &fined, false)
+        .await
+        .unwrap();
+    app::grant_bonus(
+        store,
+        &utc(),
+        &claims(o.manager, Role::Manager),
+        &bonus(o.worker, 2_500, "well done"),
+        &request(None, o.manager),
+    )
+    .await
+    .unwrap();
+
+    let books = claims(Uuid::now_v7(), Role::Admin);
+    let (from, to) = (
+        ates_kernel::testing::date("2026-11-30"),
+        ates_kernel::testing::date("2026-12-13"),
+    );
+    let revenue = app::revenue(store, &books, from, to).await.unwrap();
+    assert_eq!(revenue.len(), 2, "{revenue:?}");
+    assert_eq!(
+        (revenue[0].charged_cents, revenue[1].collected_cents),
+        (19_000, 9_500)
+    );
+    assert_eq!(
+        (revenue[1].fines_cents, revenue[1].bonuses_cents),
+        (4_000, 2_500)
+    );
+    let (movements, invoices, published) =
+        (store.movements(), store.invoices(), store.published().len());
+
+    store.lose_revenue_lines();
+    assert!(app::revenue(store, &books, from, to)
+        .await
+        .unwrap()
+        .is_empty());
+    for _ in 0..2 {
+        for e in [&paid, &second, &fined, &first] {
+            app::book_order(store, &utc(), e, true).await.unwrap();
+            app::book_quality(store, &utc(), e, true).await.unwrap();
+            app::on_payment(store, &utc(), e, true).await.unwrap();
+        }
+        assert_eq!(app::reproject_bonuses(store, &utc()).await.unwrap(), 1);
+    }
+
+    assert_eq!(
+        app::revenue(store, &books, from, to).await.unwrap(),
+        revenue
+    );
+    assert_eq!(store.movements(), movements, "no money moved again");
+    assert_eq!(store.invoices(), invoices);
+    assert_eq!(
+        store.published().len(),
+        published,
+        "nothing published again"
+    );
 }

@@ -38,10 +38,12 @@ commands:
                                starts a rebuild of analytics' projections (a replay of the archive)
   rebuild status <rebuild-id> [--wait] [--function NAME] [--as ACCOUNT]
                                its status and how far the replay has come; --wait until it ends
-  replay bidding [--since T] [--function NAME]
+  replay bidding|billing [--since T] [--function NAME]
                                replays the archive (since T, RFC 3339 or an age; default: all of
-                               it) into bidding's rule only: books' lost facts and the standings
-                               come back; bets are never replayed
+                               it) into that context's rules only. bidding: books' lost facts and
+                               the standings come back; bets are never replayed. billing: revenue's
+                               lost lines come back (bonuses' from the bonuses kept); no money is
+                               posted again
 
 global options:
   --stack NAME         the deployed root stack (default $ATES_STACK, else ates)
@@ -55,8 +57,8 @@ Resources by their logical ids in the stack: a dead-letter queue is a queue anot
 RedrivePolicy names or whose logical id ends in DeadLetters (give a queue URL instead to skip the
 stack); context C's table is <C>Table, its work queue <C>WorkQueue, the bus the stack's one
 AWS::Events::EventBus; the clock is ClockEndDayFunction; the rebuild functions are
-AnalyticsStartRebuildFunction and AnalyticsRebuildProgressFunction; bidding's replay is
-BiddingReplayFunction.";
+AnalyticsStartRebuildFunction and AnalyticsRebuildProgressFunction; the replays are
+BiddingReplayFunction and BillingReplayFunction.";
 
 /// Runs one command; the error is what the operator reads.
 pub async fn run(options: &Options) -> Result<(), String> {
@@ -71,8 +73,10 @@ pub async fn run(options: &Options) -> Result<(), String> {
         }
         Command::RebuildStart(args) => rebuild::start(&aws, args).await,
         Command::RebuildStatus { id, wait, args } => rebuild::status(&aws, id, *wait, args).await,
-        Command::ReplayBidding { since, function } => {
-            replay::bidding(&aws, *since, function.as_deref()).await
-        }
+        Command::Replay {
+            context,
+            since,
+            function,
+        } => replay::start(&aws, *context, *since, function.as_deref()).await,
     }
 }

@@ -11,6 +11,24 @@ pub struct Options {
     pub command: Command,
 }
 
+/// The contexts whose projections an operator rebuilds by replay through their own function
+/// (analytics has its own rebuild, with generations: `rebuild`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replayed {
+    Bidding,
+    Billing,
+}
+
+impl Replayed {
+    /// The replay function's logical id in the stack.
+    pub fn function(self) -> &'static str {
+        match self {
+            Replayed::Bidding => "BiddingReplayFunction",
+            Replayed::Billing => "BillingReplayFunction",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     DlqList,
@@ -28,8 +46,10 @@ pub enum Command {
         function: Option<String>,
     },
     RebuildStart(Caller),
-    /// N4: the archive replayed into bidding's rule (its books' facts and the standings).
-    ReplayBidding {
+    /// N4: the archive replayed into one context's rules (`bidding`: its books' facts and the
+    /// standings; `billing`: revenue's lines).
+    Replay {
+        context: Replayed,
         since: Option<DateTime<Utc>>,
         function: Option<String>,
     },
@@ -156,7 +176,12 @@ impl Options {
                     account: take("--as"),
                 },
             },
-            ["replay", "bidding"] => Command::ReplayBidding {
+            ["replay", context] => Command::Replay {
+                context: match *context {
+                    "bidding" => Replayed::Bidding,
+                    "billing" => Replayed::Billing,
+                    other => return Err(format!("no replay of {other}: bidding or billing")),
+                },
                 since: take("--since")
                     .map(|since| since_time(&since, now))
                     .transpose()?,
@@ -234,7 +259,8 @@ mod tests {
         let o = parse("replay bidding --since 1d").unwrap();
         assert_eq!(
             o.command,
-            Command::ReplayBidding {
+            Command::Replay {
+                context: Replayed::Bidding,
                 since: Some(
                     DateTime::parse_from_rfc3339("2026-12-05T10:00:00Z")
                         .unwrap()
@@ -243,10 +269,14 @@ mod tests {
                 function: None
             }
         );
-        let o = parse("replay bidding").unwrap();
+        let o = parse("replay billing").unwrap();
         assert!(matches!(
             o.command,
-            Command::ReplayBidding { since: None, .. }
+            Command::Replay {
+                context: Replayed::Billing,
+                since: None,
+                ..
+            }
         ));
         let o = parse("close rerun --date 2026-12-05").unwrap();
         assert!(matches!(o.command, Command::CloseRerun { .. }));
@@ -258,6 +288,7 @@ mod tests {
         assert!(parse("outbox republish --context tasks --since yesterday").is_err());
         assert!(parse("close rerun --date 2026-1-5").is_err());
         assert!(parse("dlq list --max 3").is_err());
+        assert!(parse("replay orders").is_err());
         assert!(parse("dlq nope").is_err());
         assert_eq!(parse("--help").unwrap_err(), "");
     }

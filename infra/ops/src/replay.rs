@@ -1,21 +1,24 @@
-//! N4 for bidding: its replay function invoked as an operator invokes it. EventBridge then
-//! replays the archive into bidding's rule of orders' events only; its consumer learns each
-//! event again (the book keeps a fact once) and lists a settled book again. Safe to repeat.
+//! N4 for bidding and billing: the context's replay function invoked as an operator invokes it.
+//! EventBridge then replays the archive into that context's rules only. Bidding's consumer
+//! learns each event again (the book keeps a fact once) and lists a settled book again;
+//! billing's consumers write a replayed fact's revenue line again beside its movement, and its
+//! function rewrites the bonuses' lines. Safe to repeat.
 
 use crate::aws::{Aws, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::json;
 
-const BIDDING: &str = "BiddingReplayFunction";
+use crate::options::Replayed;
 
-pub async fn bidding(
+pub async fn start(
     aws: &Aws,
+    context: Replayed,
     since: Option<DateTime<Utc>>,
     function: Option<&str>,
 ) -> Result<()> {
     let function = match function {
         Some(f) => f.to_string(),
-        None => aws.physical_id(BIDDING).await?,
+        None => aws.physical_id(context.function()).await?,
     };
     let payload = match since {
         Some(from) => json!({"from": from.to_rfc3339_opts(SecondsFormat::Secs, true)}),
@@ -33,5 +36,8 @@ pub async fn bidding(
         answer["until"].as_str().unwrap_or("?"),
         answer["replay_name"].as_str().unwrap_or("?"),
     );
+    if let Some(lines) = answer["bonus_lines"].as_u64() {
+        println!("{lines} bonuses' revenue lines written again");
+    }
     Ok(())
 }

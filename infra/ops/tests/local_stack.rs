@@ -316,3 +316,15 @@ fn biddings_replay_is_started_through_its_function() {
     assert!(ok, "{stderr}");
     assert!(started.contains("replay bidding-"), "{started}");
 }
+
+#[test]
+fn billings_replay_is_started_through_its_function() {
+    let stack = Stack::shared();
+    let (ok, started, stderr) = ops(stack, &["replay", "billing", "--since", "1m"]);
+    assert!(ok, "{stderr}");
+    assert!(started.contains("replay billing-"), "{started}");
+    assert!(
+        started.contains("bonuses' revenue lines written again"),
+        "{started}"
+    );
+}

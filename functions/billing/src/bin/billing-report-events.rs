@@ -10,10 +10,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let aws = ates_kernel::aws::load().await;
     let store = for_process(Store::new(Table::from_env(&aws)?));
     let calendar = for_process(Calendar::from_env()?);
-    ates_kernel::lambda::serve_event_consumer(
+    ates_kernel::lambda::serve_event_deliveries(
         &aws,
-        Box::new(move |event| {
-            Box::pin(async move { app::book_quality(store, calendar, &event).await })
+        Box::new(move |event, delivery| {
+            Box::pin(
+                async move { app::book_quality(store, calendar, &event, delivery.replayed).await },
+            )
         }),
     )
     .await
