@@ -381,3 +381,80 @@ fn a_requests_lines_carry_its_invocation_its_trace_and_its_correlation_everywher
         .sum();
     assert!(counted >= 1, "the relay counts tasks created as a metric");
 }
+
+/// #25: a worker who leaves does not keep open tasks until the next shuffle. Deactivated, each of
+/// their open tasks goes within a minute to someone who takes tasks, with one `Task.Assigned`
+/// naming them as the previous assignee, and accounting charges the new assignee that
+/// reassignment's fee once.
+#[test]
+fn a_deactivated_workers_open_tasks_are_reassigned_within_a_minute_and_charged_once() {
+    let stack = Stack::shared();
+    let Crew { admin, manager } = crew(stack);
+    let (admin, manager) = (admin.as_str(), manager.as_str());
+    let _assignments = hold_assignments();
+    let (leaver, token) = stack.employee(admin, "worker");
+    stack.eventually(60, "the task tracker can assign to the new worker", || {
+        let pool = stack.items("TasksTable", "POOL");
+        let ids = pool.first()?["ids"]["SS"].as_array()?.clone();
+        ids.iter().any(|i| i == leaver.as_str()).then_some(())
+    });
+    let mut theirs = Vec::new();
+    for i in 0..200 {
+        if theirs.len() == 3 {
+            break;
+        }
+        let task = create_task(
+            stack,
+            manager,
+            &format!("Leaver {i}"),
+            &format!("UBERPOP-{}", 700 + i),
+        );
+        if task["assignee_id"] == leaver.as_str() {
+            theirs.push(task["task_id"].clone());
+        }
+    }
+    assert_eq!(theirs.len(), 3, "the new worker was given tasks");
+    let (_, mine) = stack.call("GET", "/tasks/mine", Some(&token), None);
+    assert!(mine["tasks"].as_array().unwrap().len() >= 3, "{mine}");
+
+    let (status, gone) = stack.call(
+        "POST",
+        &format!("/accounts/{leaver}/deactivate"),
+        Some(admin),
+        None,
+    );
+    assert_eq!(
+        (status, gone["active"].as_bool()),
+        (200, Some(false)),
+        "{gone}"
+    );
+    let moves = stack.eventually(60, "each of their tasks has a new assignee", || {
+        let moves: Vec<Value> = stack
+            .events()
+            .into_iter()
+            .filter(|e| e["detail-type"] == "Task.Assigned")
+            .filter(|e| e["detail"]["data"]["previous_assignee_id"] == leaver.as_str())
+            .collect();
+        theirs
+            .iter()
+            .all(|t| moves.iter().any(|e| e["detail"]["data"]["task_id"] == *t))
+            .then_some(moves)
+    });
+    for task in &theirs {
+        let of_task: Vec<&Value> = moves
+            .iter()
+            .filter(|e| e["detail"]["data"]["task_id"] == *task)
+            .collect();
+        assert_eq!(of_task.len(), 1, "moved once: {of_task:?}");
+        let now = current(stack, manager, task);
+        assert_eq!(
+            now["assignee_id"],
+            of_task[0]["detail"]["data"]["assignee_id"]
+        );
+        assert_ne!(now["assignee_id"], leaver.as_str());
+        let fee = format!("TXN#fee:{}", of_task[0]["detail"]["id"].as_str().unwrap());
+        stack.eventually(60, "the new assignee is charged the fee", || {
+            (stack.items("AccountingTable", &fee).len() == 1).then_some(())
+        });
+    }
+}

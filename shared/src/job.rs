@@ -37,6 +37,10 @@ pub struct Page {
     /// Where the previous page stopped.
     pub cursor: Option<Cursor>,
     pub correlation_id: String,
+    /// What the job walks, when not its partitions' whole: the context's own name for a part of
+    /// them (a tasks release: the account whose open tasks it moves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl Page {
@@ -49,6 +53,7 @@ impl Page {
                 page: 0,
                 cursor: None,
                 correlation_id: correlation_id.to_owned(),
+                scope: None,
             })
             .collect()
     }
@@ -122,7 +127,7 @@ pub fn start(
     job_id: Uuid,
     progress: &Progress,
     extra: Item,
-    correlation_id: &str,
+    first_pages: &[Page],
     now: chrono::DateTime<chrono::Utc>,
 ) -> Transaction {
     let mut item = job_key(job_id);
@@ -138,9 +143,7 @@ pub fn start(
         Transaction::new().with(JOB, put(table, item, "attribute_not_exists(pk)"));
     transaction.add_all(
         NEXT_PAGE,
-        Page::first_pages(job_id, progress.partitions, correlation_id)
-            .iter()
-            .map(|page| work(table, page, now)),
+        first_pages.iter().map(|page| work(table, page, now)),
     );
     transaction
 }
@@ -247,15 +250,34 @@ pub async fn partition_page<T: DeserializeOwned>(
     limit: usize,
     cursor: Option<&Cursor>,
 ) -> Result<(Vec<T>, Option<Cursor>), StoreError> {
+    partition_page_from(table, index, (partition, None), limit, cursor).await
+}
+
+/// [`partition_page`] of the items of `partition` whose index sort key begins with `prefix`
+/// (when given).
+pub async fn partition_page_from<T: DeserializeOwned>(
+    table: &Table,
+    index: &str,
+    (partition, prefix): (&str, Option<&str>),
+    limit: usize,
+    cursor: Option<&Cursor>,
+) -> Result<(Vec<T>, Option<Cursor>), StoreError> {
     let start: Option<Item> = cursor.map(|c| c.iter().map(|(k, v)| (k.clone(), s(v))).collect());
-    let out = table
+    let mut query = table
         .client()
         .query()
         .table_name(table.name())
         .index_name(index)
         .key_condition_expression("#partition = :partition")
         .expression_attribute_names("#partition", format!("{index}pk"))
-        .expression_attribute_values(":partition", s(partition))
+        .expression_attribute_values(":partition", s(partition));
+    if let Some(prefix) = prefix {
+        query = query
+            .key_condition_expression("#partition = :partition AND begins_with(#sort, :prefix)")
+            .expression_attribute_names("#sort", format!("{index}sk"))
+            .expression_attribute_values(":prefix", s(prefix));
+    }
+    let out = query
         .limit(limit as i32)
         .set_exclusive_start_key(start)
         .send()

@@ -439,7 +439,11 @@ impl CloseStarts for Store {
             close.job_id,
             &close.progress,
             extra,
-            &event.correlation_id,
+            &Page::first_pages(
+                close.job_id,
+                close.progress.partitions,
+                &event.correlation_id,
+            ),
             close.started_at,
         );
         self.commit(consumer, event, transaction).await

@@ -17,8 +17,9 @@ pub use crate::ports::{
     AssignablePool, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
     TaskCreation, TaskListings, TaskStore, TitleMigration,
 };
-use ates_kernel::copies::AccountCopies;
-use ates_kernel::inbox::ConsumeError;
+use ates_kernel::contracts::accounts::decode_account;
+use ates_kernel::copies::{AccountCopies, KeepsAccountCopies};
+use ates_kernel::inbox::{ConsumeError, Outcome};
 pub use ates_kernel::usecase::Answer;
 use ates_kernel::usecase::Replays;
 use chrono::{DateTime, Utc};
@@ -205,9 +206,20 @@ pub async fn shuffle_page(
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<PageOutcome, TaskError> {
     let pool = store.assignable_accounts().await?;
-    let (tasks, next_cursor) = store
-        .open_tasks_page(page.partition, page.cursor.as_ref())
-        .await?;
+    let (tasks, next_cursor) = match page.scope.as_deref().map(Uuid::parse_str) {
+        // A release: the account's own open tasks.
+        Some(Ok(account)) => {
+            store
+                .open_tasks_of_page(account, page.cursor.as_ref())
+                .await?
+        }
+        Some(Err(_)) => return Err(TaskError::UnknownShuffle),
+        None => {
+            store
+                .open_tasks_page(page.partition, page.cursor.as_ref())
+                .await?
+        }
+    };
     let next = next_cursor.map(|cursor| page.next(cursor));
     let cause = Cause {
         correlation_id: page.correlation_id.clone(),
@@ -255,6 +267,39 @@ pub async fn shuffle_page(
 
 /// The copy of accounts (`Account.*` events): once per event, and only forward in revision.
 pub use ates_kernel::copies::sync_account;
+
+/// `Account.*` (T3): the copy of the account, then, when the event says the account can no
+/// longer take tasks (deactivated, or a role that takes none) and no newer revision is known,
+/// the release of its open tasks: a shuffle of those only, so none waits for the next shuffle
+/// with an assignee who cannot complete it. The release is keyed by the account and that
+/// revision, so a repeated event (redelivered, or republished under a new id) starts nothing
+/// more; an event that arrives again after the copy was committed still starts it.
+pub async fn on_account_event(
+    store: &(impl KeepsAccountCopies + Shuffles),
+    event: &Envelope,
+    now: DateTime<Utc>,
+) -> Result<Outcome, ConsumeError> {
+    let outcome = sync_account(store, event).await?;
+    let Some(Ok(account)) = decode_account(event) else {
+        return Ok(outcome);
+    };
+    if account.is_assignable() {
+        return Ok(outcome);
+    }
+    let newest = store.account_copy(account.account_id).await?;
+    if newest.is_some_and(|copy| copy.revision > account.revision) {
+        return Ok(outcome);
+    }
+    let open = store.open_tasks_of(account.account_id).await?;
+    if open == 0 {
+        return Ok(outcome);
+    }
+    let release = Shuffle::release(account.account_id, account.revision, open, now);
+    if store.start_shuffle(&release, &event.correlation_id).await? {
+        tracing::info!(shuffle_id = %release.shuffle_id, open, "open tasks of an account that takes none any more released");
+    }
+    Ok(outcome)
+}
 
 /// A shuffle page as the work queue delivers it: a page of an unknown shuffle is poison;
 /// anything else may pass and is retried.

@@ -36,6 +36,11 @@ impl MemoryStore {
     pub fn work(&self) -> Vec<Page> {
         self.state.lock().work.clone()
     }
+
+    /// Every task, in id order.
+    pub fn tasks(&self) -> Vec<Task> {
+        self.state.lock().tasks.values().cloned().collect()
+    }
 }
 
 impl TaskStore for MemoryStore {}
@@ -133,15 +138,27 @@ impl Shuffles for MemoryStore {
             .count() as u64)
     }
 
+    async fn open_tasks_of(&self, account: Uuid) -> Result<u64, StoreError> {
+        let state = self.state.lock();
+        Ok(state
+            .tasks
+            .values()
+            .filter(|t| t.status == Status::Open && t.assignee_id == account)
+            .count() as u64)
+    }
+
     async fn start_shuffle(
         &self,
         shuffle: &Shuffle,
         correlation_id: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut state = self.state.lock();
+        if state.shuffles.contains_key(&shuffle.shuffle_id) {
+            return Ok(false);
+        }
         state.shuffles.insert(shuffle.shuffle_id, shuffle.clone());
         state.work.extend(shuffle.first_pages(correlation_id));
-        Ok(())
+        Ok(true)
     }
 
     async fn shuffle(&self, id: Uuid) -> Result<Option<Shuffle>, StoreError> {
@@ -149,12 +166,13 @@ impl Shuffles for MemoryStore {
     }
 }
 
-impl ShufflePages for MemoryStore {
-    async fn open_tasks_page(
+impl MemoryStore {
+    /// At most a page of the open tasks `of` takes, in id order, after `cursor`.
+    fn open_page(
         &self,
-        shard: u32,
         cursor: Option<&Cursor>,
-    ) -> Result<(Vec<Task>, Option<Cursor>), StoreError> {
+        of: impl Fn(&Task) -> bool,
+    ) -> (Vec<Task>, Option<Cursor>) {
         let after = cursor
             .and_then(|c| c.get("task_id"))
             .and_then(|id| Uuid::parse_str(id).ok());
@@ -163,7 +181,7 @@ impl ShufflePages for MemoryStore {
             .lock()
             .tasks
             .values()
-            .filter(|t| t.status == Status::Open && t.shard() == shard)
+            .filter(|t| t.status == Status::Open && of(t))
             .filter(|t| after.is_none_or(|after| t.task_id > after))
             .take(PAGE_SIZE)
             .cloned()
@@ -173,7 +191,25 @@ impl ShufflePages for MemoryStore {
             let last = tasks.last().expect("a full page").task_id.to_string();
             Cursor::from([("task_id".to_owned(), last)])
         });
-        Ok((tasks, next))
+        (tasks, next)
+    }
+}
+
+impl ShufflePages for MemoryStore {
+    async fn open_tasks_page(
+        &self,
+        shard: u32,
+        cursor: Option<&Cursor>,
+    ) -> Result<(Vec<Task>, Option<Cursor>), StoreError> {
+        Ok(self.open_page(cursor, |t| t.shard() == shard))
+    }
+
+    async fn open_tasks_of_page(
+        &self,
+        account: Uuid,
+        cursor: Option<&Cursor>,
+    ) -> Result<(Vec<Task>, Option<Cursor>), StoreError> {
+        Ok(self.open_page(cursor, |t| t.assignee_id == account))
     }
 
     async fn reload(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {

@@ -87,12 +87,15 @@ pub trait TaskListings {
 pub trait Shuffles {
     /// How many tasks are open.
     fn open_tasks(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
-    /// Records a shuffle (a paged job) and the first page of every shard.
+    /// How many of `account`'s tasks are open.
+    fn open_tasks_of(&self, account: Uuid) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// Records a shuffle (a paged job) and its first pages; `false` if it was recorded before
+    /// (a release of the same fact).
     fn start_shuffle(
         &self,
         shuffle: &Shuffle,
         correlation_id: &str,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
     fn shuffle(&self, id: Uuid)
         -> impl Future<Output = Result<Option<Shuffle>, StoreError>> + Send;
 }
@@ -103,6 +106,13 @@ pub trait ShufflePages {
     fn open_tasks_page(
         &self,
         shard: u32,
+        cursor: Option<&Cursor>,
+    ) -> impl Future<Output = Result<(Vec<Task>, Option<Cursor>), StoreError>> + Send;
+    /// At most a page of `account`'s open tasks after `cursor` (a release's), and where the
+    /// next page starts.
+    fn open_tasks_of_page(
+        &self,
+        account: Uuid,
         cursor: Option<&Cursor>,
     ) -> impl Future<Output = Result<(Vec<Task>, Option<Cursor>), StoreError>> + Send;
     /// Tasks read again, consistently.

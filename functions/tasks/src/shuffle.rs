@@ -15,6 +15,16 @@
 //! delivery by `MAX_RECEIVE_COUNT` failing) marks the job stalled before it lands in the
 //! dead-letter queue; the shuffle then reads `status: stalled`, and a redrive of that page clears
 //! it. A million tasks are 25,000 bounded pages, 16 at a time.
+//!
+//! A release is the same job for one account that can no longer take tasks: its open tasks, read
+//! from its partition of the assignee index (`gsi1`, `ASSIGNEE#<id>` / `open#…`), go to random
+//! assignable accounts as a shuffle's would, each new assignee charged the fee once (accounting,
+//! on `Task.Assigned`). It starts when tasks learns the account event, under an id of that fact
+//! (`Shuffle::release`), so a repeated event starts nothing more. Its pages differ in one way:
+//! a task moved leaves the account's partition, so a redelivered page reads the account's
+//! remaining tasks, not its own; it may move the next page's and end the release, and that page
+//! then finds the release ended. Each task still moves once: a move is conditional on the
+//! version read, and a task this release moved is not moved by it again.
 
 use ates_kernel::job::{self, Page};
 use chrono::{DateTime, Utc};
@@ -41,6 +51,11 @@ pub struct Shuffle {
     /// Pages that gave up and wait in the dead-letter queue: the shuffle is stalled until they
     /// are redriven.
     pub stalled_pages: u32,
+    /// A release: the open tasks of this account only, which can no longer take tasks
+    /// (deactivated, or given a role that takes none), walked on its own partition of the
+    /// assignee index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize)]
@@ -61,6 +76,20 @@ impl Shuffle {
         )
     }
 
+    /// The release of `account`'s `total` open tasks once it stopped taking tasks at
+    /// `revision`: its id is that fact's (so a redelivered or republished account event starts
+    /// nothing more), and it is requested by the account itself.
+    pub fn release(account: Uuid, revision: u64, total: u64, now: DateTime<Utc>) -> Shuffle {
+        let id = Uuid::new_v5(
+            &Uuid::NAMESPACE_OID,
+            format!("ates.tasks.release:{account}:{revision}").as_bytes(),
+        );
+        Shuffle {
+            released: Some(account),
+            ..Shuffle::of_job(id, account, now, &job::Progress::new(total, 1))
+        }
+    }
+
     /// The shuffle whose job is at `progress`.
     pub fn of_job(
         shuffle_id: Uuid,
@@ -77,6 +106,7 @@ impl Shuffle {
             shards: progress.partitions,
             shards_done: progress.partitions_done,
             stalled_pages: progress.stalled_pages,
+            released: None,
         }
     }
 
@@ -106,9 +136,13 @@ impl Shuffle {
         }
     }
 
-    /// The first page of every shard.
+    /// The first page of every shard; a release's one page, scoped to its account.
     pub fn first_pages(&self, correlation_id: &str) -> Vec<Page> {
-        Page::first_pages(self.shuffle_id, self.shards, correlation_id)
+        let mut pages = Page::first_pages(self.shuffle_id, self.shards, correlation_id);
+        for page in &mut pages {
+            page.scope = self.released.map(|account| account.to_string());
+        }
+        pages
     }
 }
 
@@ -189,6 +223,29 @@ mod tests {
             &mut rand::rngs::StdRng::seed_from_u64(3)
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_release_is_one_scoped_page_under_the_id_of_the_fact_that_started_it() {
+        let account = Uuid::now_v7();
+        let release = Shuffle::release(account, 7, 3, Utc::now());
+        assert_eq!(
+            release.shuffle_id,
+            Shuffle::release(account, 7, 3, Utc::now()).shuffle_id
+        );
+        assert_ne!(
+            release.shuffle_id,
+            Shuffle::release(account, 9, 3, Utc::now()).shuffle_id,
+            "deactivated again after a reactivation: a release of its own"
+        );
+        let pages = release.first_pages("c");
+        assert_eq!(pages.len(), 1);
+        assert_eq!(pages[0].scope, Some(account.to_string()));
+        let next = pages[0].next(job::Cursor::new());
+        assert_eq!(next.scope, pages[0].scope, "every page of it");
+        assert!(Shuffle::request(account, 3, Utc::now()).first_pages("c")[0]
+            .scope
+            .is_none());
     }
 
     #[test]

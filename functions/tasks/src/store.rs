@@ -3,7 +3,8 @@
 //!   `<status>#<created_at>#<id>`); the sparse `gsi2` holds open tasks only, spread over
 //!   `OPEN#<shard>` partitions, which is what a shuffle walks;
 //! - `COUNTER#OPEN#<shard>` / `COUNTER`: open tasks per shard (a shuffle's total);
-//! - `JOB#<id>` / `JOB`: a shuffle (the kernel's paged job, `kind` = shuffle) and its progress;
+//! - `JOB#<id>` / `JOB`: a shuffle (the kernel's paged job, `kind` = shuffle; a release also
+//!   names the account it releases, `released`) and its progress;
 //!   `JOB#<id>` / `PARTITION#<n>`: a shard it finished;
 //! - `IDEMPOTENCY#<account>#<key>` / `IDEMPOTENCY`: the first answer to a keyed request
 //!   (the kernel's `idempotency`);
@@ -89,6 +90,8 @@ struct ShuffleItem {
     kind: String,
     requested_by: Uuid,
     requested_at: chrono::DateTime<chrono::Utc>,
+    #[serde(default)]
+    released: Option<Uuid>,
 }
 
 pub struct Store {
@@ -302,12 +305,37 @@ impl Shuffles for Store {
         Ok(total.max(0) as u64)
     }
 
+    async fn open_tasks_of(&self, account: Uuid) -> Result<u64, StoreError> {
+        let mut total = 0;
+        let mut start = None;
+        loop {
+            let out = self
+                .table
+                .client()
+                .query()
+                .table_name(self.table.name())
+                .index_name("gsi1")
+                .key_condition_expression("gsi1pk = :assignee AND begins_with(gsi1sk, :open)")
+                .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{account}")))
+                .expression_attribute_values(":open", s(format!("{}#", Status::Open.as_str())))
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            total += out.count().max(0) as u64;
+            match out.last_evaluated_key() {
+                Some(key) => start = Some(key.clone()),
+                None => return Ok(total),
+            }
+        }
+    }
+
     async fn start_shuffle(
         &self,
         shuffle: &Shuffle,
         correlation_id: &str,
-    ) -> Result<(), StoreError> {
-        let extra = HashMap::from([
+    ) -> Result<bool, StoreError> {
+        let mut extra = HashMap::from([
             ("kind".to_owned(), s("shuffle")),
             (
                 "requested_by".to_owned(),
@@ -318,16 +346,22 @@ impl Shuffles for Store {
                 s(shuffle.requested_at.to_rfc3339()),
             ),
         ]);
+        if let Some(account) = shuffle.released {
+            extra.insert("released".to_owned(), s(account.to_string()));
+        }
         let transaction = job::start(
             self.table.name(),
             shuffle.shuffle_id,
             &shuffle.job(),
             extra,
-            correlation_id,
+            &shuffle.first_pages(correlation_id),
             shuffle.requested_at,
         );
-        self.table.transact(transaction).await??;
-        Ok(())
+        match self.table.transact(transaction).await? {
+            Ok(()) => Ok(true),
+            Err(cancelled) if cancelled.failed(job::JOB) => Ok(false),
+            Err(cancelled) => Err(cancelled.into()),
+        }
     }
 
     async fn shuffle(&self, id: Uuid) -> Result<Option<Shuffle>, StoreError> {
@@ -338,12 +372,15 @@ impl Shuffles for Store {
         if shuffle.kind != "shuffle" {
             return Ok(None);
         }
-        Ok(Some(Shuffle::of_job(
-            id,
-            shuffle.requested_by,
-            shuffle.requested_at,
-            &job::read(&item)?,
-        )))
+        Ok(Some(Shuffle {
+            released: shuffle.released,
+            ..Shuffle::of_job(
+                id,
+                shuffle.requested_by,
+                shuffle.requested_at,
+                &job::read(&item)?,
+            )
+        }))
     }
 }
 
@@ -355,6 +392,23 @@ impl ShufflePages for Store {
     ) -> Result<(Vec<Task>, Option<Cursor>), StoreError> {
         let partition = format!("OPEN#{shard}");
         job::partition_page(&self.table, "gsi2", &partition, PAGE_SIZE, cursor).await
+    }
+
+    async fn open_tasks_of_page(
+        &self,
+        account: Uuid,
+        cursor: Option<&Cursor>,
+    ) -> Result<(Vec<Task>, Option<Cursor>), StoreError> {
+        let assignee = format!("ASSIGNEE#{account}");
+        let open = format!("{}#", Status::Open.as_str());
+        job::partition_page_from(
+            &self.table,
+            "gsi1",
+            (&assignee, Some(&open)),
+            PAGE_SIZE,
+            cursor,
+        )
+        .await
     }
 
     async fn reload(&self, ids: &[Uuid]) -> Result<Vec<Task>, StoreError> {

@@ -40,6 +40,7 @@ ates_kernel::store_contracts!(
     every_task_is_listed_once_across_pages,
     a_shards_open_tasks_are_paged_in_order_of_id,
     a_shuffle_reads_back_and_each_page_commits_once,
+    a_release_reads_its_accounts_open_tasks_and_starts_once,
     a_stale_or_unknown_shuffle_page_writes_nothing,
     tasks_without_a_jira_id_are_found_and_retitled_once,
     account_copies_move_only_forward_and_make_the_pool,
@@ -520,6 +521,51 @@ async fn a_shuffle_reads_back_and_each_page_commits_once<
         .items
         .is_empty());
     assert_eq!(store.open_tasks().await.unwrap(), 2, "still open");
+}
+
+async fn a_release_reads_its_accounts_open_tasks_and_starts_once<
+    S: ShufflePages + Shuffles + TaskCompletion + TaskCreation,
+>(
+    store: &S,
+) {
+    let (leaver, mango) = (Uuid::now_v7(), Uuid::now_v7());
+    let yesterday = now() - Duration::days(1);
+    let (a, b, c) = (
+        task(leaver, "A", yesterday),
+        task(leaver, "B", now()),
+        task(leaver, "C", now()),
+    );
+    for t in [&a, &b, &c, &task(mango, "Not theirs", now())] {
+        create(store, t).await;
+    }
+    complete(store, &c).await;
+    assert_eq!(store.open_tasks_of(leaver).await.unwrap(), 2);
+    let (page, next) = store.open_tasks_of_page(leaver, None).await.unwrap();
+    assert_eq!(
+        id_set(&page),
+        id_set(&[a.clone(), b.clone()]),
+        "open ones only"
+    );
+    assert_eq!(next, None, "less than a page");
+
+    let release = Shuffle::release(leaver, 2, 2, now());
+    assert!(store.start_shuffle(&release, "corr").await.unwrap());
+    assert!(
+        !store.start_shuffle(&release, "corr").await.unwrap(),
+        "the same fact again starts nothing"
+    );
+    assert_eq!(
+        store.shuffle(release.shuffle_id).await.unwrap(),
+        Some(release.clone())
+    );
+    let first = release.first_pages("corr")[0].clone();
+    let (moved, events) = moves(std::slice::from_ref(&a), mango, release.shuffle_id);
+    let next = first.next(cursor_after(&a));
+    let saved = store.save_shuffle_page(&first, &moved, &events, Some(&next), now());
+    assert_eq!(saved.await.unwrap(), PageSaved::Done);
+    assert_eq!(store.open_tasks_of(leaver).await.unwrap(), 1);
+    let (page, _) = store.open_tasks_of_page(leaver, None).await.unwrap();
+    assert_eq!(ids(&page), [b.task_id], "a moved task left the account");
 }
 
 async fn a_stale_or_unknown_shuffle_page_writes_nothing<

@@ -442,3 +442,92 @@ async fn legacy_titles_are_split_into_title_and_jira_id_once() {
         "Modern"
     );
 }
+
+/// T3, #25: an account that can no longer take tasks does not keep them until the next shuffle.
+/// Its open tasks (more than a page of them) go to random accounts that take tasks, each once
+/// with its `Task.Assigned` (accounting charges the new assignee the fee from it), however often
+/// the account event arrives; its done tasks stay as they were.
+#[tokio::test]
+async fn a_deactivated_accounts_open_tasks_are_released_once_to_accounts_that_take_tasks() {
+    let store = MemoryStore::default();
+    let manager = account(&store, Role::Manager).await;
+    let leaver = account(&store, Role::Worker).await;
+    let mut stayers = Vec::new();
+    for _ in 0..2 {
+        stayers.push(account(&store, Role::Worker).await);
+    }
+    for i in 0..200 {
+        create(&store, manager, &format!("T{i}")).await;
+    }
+    let theirs: Vec<Task> = store
+        .tasks()
+        .into_iter()
+        .filter(|t| t.assignee_id == leaver)
+        .collect();
+    assert!(theirs.len() > 45, "more than a page: {}", theirs.len());
+    let finished = &theirs[0];
+    app::complete_task(&store, finished.task_id, &by(leaver, None))
+        .await
+        .unwrap();
+    let before = store.published().len();
+
+    let gone = account_event(leaver, Role::Worker, false, 2);
+    for event in [&gone, &gone, &account_event(leaver, Role::Worker, false, 2)] {
+        app::on_account_event(&store, event, Utc::now())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        store.work().len(),
+        1,
+        "one release, however often the event arrives"
+    );
+    let release = store.work()[0].job_id;
+    // Each page delivered twice, as SQS may. A release's page read again finds the account's
+    // remaining tasks (its own left the account): it may take the next page's and end the
+    // release, and that page then finds it ended.
+    let rng = &mut StdRng::seed_from_u64(11);
+    let mut pages = 0;
+    while pages < store.work().len() {
+        let page = store.work()[pages].clone();
+        for _ in 0..2 {
+            app::shuffle_page(&store, &page, rng).await.unwrap();
+        }
+        pages += 1;
+    }
+    assert!(pages > 1, "page by page");
+
+    let progress = app::shuffle_progress(&store, &token(manager), release)
+        .await
+        .unwrap();
+    assert_eq!(
+        (progress.released, progress.status()),
+        (Some(leaver), "completed")
+    );
+    assert_eq!(progress.reassigned, theirs.len() as u64 - 1);
+    let assigned: Vec<_> = store.published()[before..]
+        .iter()
+        .filter(|e| e.name == "Task.Assigned")
+        .map(|e| e.data["task_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(assigned.len(), theirs.len() - 1, "each open task once");
+    for task in &theirs[1..] {
+        let now = store.task(task.task_id).await.unwrap().unwrap();
+        assert!(stayers.contains(&now.assignee_id), "{now:?}");
+        assert_eq!(now.last_shuffle_id, Some(release));
+        assert!(assigned.contains(&task.task_id.to_string()));
+    }
+    let done = store.task(finished.task_id).await.unwrap().unwrap();
+    assert_eq!((done.status, done.assignee_id), (Status::Done, leaver));
+
+    // A manager made admin holds no tasks: nothing to release.
+    let work = store.work().len();
+    app::on_account_event(
+        &store,
+        &account_event(manager, Role::Admin, true, 2),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.work().len(), work);
+}

@@ -1,4 +1,5 @@
-//! Lambda: keeps the task tracker's copy of accounts from `Account.*` events.
+//! Lambda: keeps the task tracker's copy of accounts from `Account.*` events, and releases the
+//! open tasks of an account that can no longer take tasks (`app::on_account_event`).
 use ates_kernel::dynamo::Table;
 use ates_kernel::for_process;
 use ates_tasks::{app, store::Store};
@@ -10,7 +11,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let store = for_process(Store::new(Table::from_env(&aws)?));
     ates_kernel::lambda::serve_event_consumer(
         &aws,
-        Box::new(move |event| Box::pin(async move { app::sync_account(store, &event).await })),
+        Box::new(move |event| {
+            Box::pin(async move { app::on_account_event(store, &event, chrono::Utc::now()).await })
+        }),
     )
     .await
 }
