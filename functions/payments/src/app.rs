@@ -247,6 +247,7 @@ pub struct PayoutDetailsView {
     pub held_cents: i64,
 }
 
+/// `payouts`: the account's waiting payouts (or more): the held among them are counted.
 fn details_view(details: Option<PayoutDetails>, payouts: &[Payout]) -> PayoutDetailsView {
     let held: Vec<&Payout> = payouts
         .iter()
@@ -268,7 +269,7 @@ pub async fn payout_details(
     let me = claims.caller(store).await?.account_id();
     Ok(details_view(
         store.payout_details(me).await?,
-        &store.payouts_of(me).await?,
+        &store.waiting_payouts_of(me).await?,
     ))
 }
 
@@ -441,7 +442,7 @@ async fn send_waiting(
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<(), PaymentsError> {
-    for waiting in store.payouts_of(details.account_id).await? {
+    for waiting in store.waiting_payouts_of(details.account_id).await? {
         let pending = match waiting.release(&details.iban) {
             Some(pending) => match store.change_payout(&waiting, &pending, &[]).await? {
                 Saved::Done => pending,

@@ -146,6 +146,12 @@ impl Payouts for MemoryStore {
             .collect())
     }
 
+    async fn waiting_payouts_of(&self, account_id: Uuid) -> Result<Vec<Payout>, StoreError> {
+        let mut payouts = self.payouts_of(account_id).await?;
+        payouts.retain(Payout::waits);
+        Ok(payouts)
+    }
+
     async fn add_payout(&self, payout: &Payout, events: &[Envelope]) -> Result<Saved, StoreError> {
         let state = &mut *self.state.lock();
         let key = (payout.account_id, payout.payout_id.clone());

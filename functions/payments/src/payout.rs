@@ -215,6 +215,11 @@ impl Payout {
 
     /// A held payout handed to the bank at `iban`: pending under a new attempt's key. None if
     /// it is not held.
+    /// Whether it waits for the bank: held for an IBAN, or handed over and not yet answered.
+    pub fn waits(&self) -> bool {
+        matches!(self.status, Status::Held | Status::Pending)
+    }
+
     pub fn release(&self, iban: &Iban) -> Option<Payout> {
         (self.status == Status::Held).then(|| self.send_to(iban))
     }

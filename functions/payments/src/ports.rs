@@ -87,6 +87,12 @@ pub trait Payouts: Sync {
         &self,
         account_id: Uuid,
     ) -> impl Future<Output = Result<Vec<Payout>, StoreError>> + Send;
+    /// An account's payouts that wait for the bank (held, or pending), read consistently: never
+    /// its whole history.
+    fn waiting_payouts_of(
+        &self,
+        account_id: Uuid,
+    ) -> impl Future<Output = Result<Vec<Payout>, StoreError>> + Send;
     /// A new payout with its events, if there is none of its id yet; `Stale` otherwise.
     fn add_payout(
         &self,

@@ -7,6 +7,9 @@
 //! - `ACCOUNT#<id>` / `PAYOUT_DETAILS`: where the account's payouts go (its IBAN);
 //! - `ACCOUNT#<id>` / `PAYOUT#<payout id>`: a payout to the account (`payout:<account>:<date>`
 //!   or `salary:<worker>:<month>`), held, pending or posted; an account's payouts are one query;
+//! - `ACCOUNT#<id>` / `WAITING#<payout id>`: a copy of that payout while it waits for the bank
+//!   (held or pending), written and removed in the payout's own transaction, so the payouts an
+//!   account's new IBAN releases, and its held total, are read without its whole history;
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account (who calls);
 //! - `INBOX#payments.sync-account#<event id>` / `INBOX`: account events applied;
 //! - `OUTBOX#<event id>` / `OUTBOX`: events to publish.
@@ -18,6 +21,7 @@ use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{from_item, key, n, s, to_item, Item, StoreError, Table, Transaction};
 use ates_kernel::event::Envelope;
 use ates_kernel::{idempotency, outbox};
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use uuid::Uuid;
 
 use crate::card::Card;
@@ -65,6 +69,13 @@ fn payout_item(payout: &Payout) -> Item {
     item
 }
 
+fn waiting_key(payout: &Payout) -> Item {
+    key(
+        format!("ACCOUNT#{}", payout.account_id),
+        format!("WAITING#{}", payout.payout_id),
+    )
+}
+
 pub struct Store {
     table: Table,
 }
@@ -83,12 +94,52 @@ impl Store {
         version: Option<u64>,
         events: &[Envelope],
     ) -> Result<Saved, StoreError> {
+        self.commit_with(item, condition, version, None, events)
+            .await
+    }
+
+    /// A payout written as [`Store::commit`] writes it, with its waiting copy put or removed.
+    async fn commit_payout(
+        &self,
+        payout: &Payout,
+        condition: &str,
+        version: Option<u64>,
+        events: &[Envelope],
+    ) -> Result<Saved, StoreError> {
+        let waiting = if payout.waits() {
+            let mut copy = to_item(payout);
+            copy.extend(waiting_key(payout));
+            self.table.put_item(copy, None, &[])
+        } else {
+            self.table.delete_item(waiting_key(payout), None, &[])
+        };
+        self.commit_with(
+            payout_item(payout),
+            condition,
+            version,
+            Some(waiting),
+            events,
+        )
+        .await
+    }
+
+    async fn commit_with(
+        &self,
+        item: Item,
+        condition: &str,
+        version: Option<u64>,
+        beside: Option<TransactWriteItem>,
+        events: &[Envelope],
+    ) -> Result<Saved, StoreError> {
         let values = version.map(|v| (":version", n(v)));
         let mut transaction = Transaction::new().with(
             STATE,
             self.table
                 .put_item(item, Some(condition), values.as_slice()),
         );
+        if let Some(beside) = beside {
+            transaction.add("waiting", beside);
+        }
         transaction.add_all(
             outbox::OUTBOX,
             events.iter().map(|e| outbox::record(self.table.name(), e)),
@@ -236,14 +287,24 @@ impl Payouts for Store {
         items.iter().map(from_item).collect()
     }
 
+    async fn waiting_payouts_of(&self, account_id: Uuid) -> Result<Vec<Payout>, StoreError> {
+        // Consistently, as `payouts_of`: a registration must see a payout held just before.
+        let query = self
+            .table
+            .client()
+            .query()
+            .table_name(self.table.name())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :waiting)")
+            .expression_attribute_values(":pk", s(format!("ACCOUNT#{account_id}")))
+            .expression_attribute_values(":waiting", s("WAITING#"))
+            .consistent_read(true);
+        let items = self.table.query_all(query).await?;
+        items.iter().map(from_item).collect()
+    }
+
     async fn add_payout(&self, payout: &Payout, events: &[Envelope]) -> Result<Saved, StoreError> {
-        self.commit(
-            payout_item(payout),
-            "attribute_not_exists(pk)",
-            None,
-            events,
-        )
-        .await
+        self.commit_payout(payout, "attribute_not_exists(pk)", None, events)
+            .await
     }
 
     async fn change_payout(
@@ -252,12 +313,7 @@ impl Payouts for Store {
         after: &Payout,
         events: &[Envelope],
     ) -> Result<Saved, StoreError> {
-        self.commit(
-            payout_item(after),
-            "version = :version",
-            Some(before.version),
-            events,
-        )
-        .await
+        self.commit_payout(after, "version = :version", Some(before.version), events)
+            .await
     }
 }

@@ -6,7 +6,7 @@ use ates_kernel::contracts::billing::CollectionRequested;
 use ates_kernel::testing::{account_copies_move_only_forward, at};
 use ates_payments::card::{Card, CardDetails, CardToken};
 use ates_payments::collection::{Charge, Collection, Opened, Status, ValidRequest};
-use ates_payments::payout::{Iban, Payout, PayoutDetails, Purpose, Request};
+use ates_payments::payout::{Iban, Payout, PayoutDetails, Purpose, Request, Transfer};
 use ates_payments::ports::{Cards, Collections, PayoutDetailsBook, Payouts, Saved};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
@@ -235,6 +235,22 @@ async fn a_payout_is_added_once_and_changes_only_from_the_version_read<S: Payout
     );
     assert_eq!(
         store.payout(kiwi, &b.payout_id).await.unwrap(),
-        Some(pending)
+        Some(pending.clone())
     );
+    // What waits for the bank, read without the account's history: held, then pending; a
+    // payout the bank answered waits no more.
+    assert_eq!(
+        store.waiting_payouts_of(kiwi).await.unwrap(),
+        vec![a.clone(), pending.clone()]
+    );
+    let sent = Transfer::Sent {
+        reference: "bank-1".into(),
+    };
+    let (posted, _) = pending.settle(&sent, now()).unwrap();
+    assert_eq!(
+        store.change_payout(&pending, &posted, &[]).await.unwrap(),
+        Saved::Done
+    );
+    assert_eq!(store.waiting_payouts_of(kiwi).await.unwrap(), vec![a]);
+    assert_eq!(store.payouts_of(kiwi).await.unwrap().len(), 2, "kept");
 }

@@ -672,6 +672,12 @@ mod payouts {
         ) -> Result<Vec<ates_payments::payout::Payout>, ates_kernel::dynamo::StoreError> {
             self.store.payouts_of(account_id).await
         }
+        async fn waiting_payouts_of(
+            &self,
+            account_id: Uuid,
+        ) -> Result<Vec<ates_payments::payout::Payout>, ates_kernel::dynamo::StoreError> {
+            self.store.waiting_payouts_of(account_id).await
+        }
         async fn add_payout(
             &self,
             payout: &ates_payments::payout::Payout,
