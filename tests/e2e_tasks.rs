@@ -458,3 +458,67 @@ fn a_deactivated_workers_open_tasks_are_reassigned_within_a_minute_and_charged_o
         });
     }
 }
+
+/// #25: `GET /tasks` is an index query, newest first: ten new tasks come back on the first page
+/// however much else the table holds (a thousand other items here, which a scan's page would
+/// land on), each with its assignee's name; filtered by status and by assignee too.
+#[test]
+fn the_newest_tasks_come_first_among_a_thousand_other_items_with_their_assignees_names() {
+    let stack = Stack::shared();
+    let Crew { manager, .. } = crew(stack);
+    let manager = manager.as_str();
+    for batch in 0..40 {
+        let puts: Vec<Value> = (0..25)
+            .map(|i| {
+                json!({"PutRequest": {"Item": {
+                    "pk": {"S": format!("INBOX#e2e-noise#{batch}-{i}-{}", uuid::Uuid::now_v7())},
+                    "sk": {"S": "INBOX"}
+                }}})
+            })
+            .collect();
+        stack.aws(
+            "DynamoDB_20120810.BatchWriteItem",
+            json!({"RequestItems": {"TasksTable": puts}}),
+        );
+    }
+    let _assignments = hold_assignments();
+    let mine: Vec<Value> = (0..10)
+        .map(|i| {
+            create_task(
+                stack,
+                manager,
+                &format!("Newest {i}"),
+                &format!("UBERPOP-{}", 900 + i),
+            )
+        })
+        .collect();
+    let (status, page) = stack.call("GET", "/tasks?limit=10", Some(manager), None);
+    assert_eq!(status, 200, "{page}");
+    let listed: Vec<&Value> = page["tasks"].as_array().unwrap().iter().collect();
+    let ids: Vec<&Value> = listed.iter().map(|t| &t["task_id"]).collect();
+    let newest_first: Vec<&Value> = mine.iter().rev().map(|t| &t["task_id"]).collect();
+    assert_eq!(
+        ids, newest_first,
+        "the ten, newest first, on the first page"
+    );
+    assert!(page["next_cursor"].is_string(), "more exist");
+    for task in &listed {
+        let name = task["assignee_name"].as_str().unwrap_or_default();
+        assert!(!name.is_empty(), "named: {task}");
+    }
+    let assignee = listed[0]["assignee_id"].as_str().unwrap();
+    let path = format!("/tasks?status=open&assignee={assignee}&limit=100");
+    let (status, theirs) = stack.call("GET", &path, Some(manager), None);
+    assert_eq!(status, 200, "{theirs}");
+    let theirs = theirs["tasks"].as_array().unwrap();
+    assert!(theirs.iter().any(|t| t["task_id"] == listed[0]["task_id"]));
+    assert!(theirs
+        .iter()
+        .all(|t| t["assignee_id"] == assignee && t["status"] == "open"));
+    let (status, problem) = stack.call("GET", "/tasks?status=closed", Some(manager), None);
+    assert_eq!(
+        (status, problem["status"].as_u64()),
+        (422, Some(422)),
+        "{problem}"
+    );
+}

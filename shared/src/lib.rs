@@ -28,6 +28,7 @@ pub mod job;
 pub mod lambda;
 pub mod logging;
 pub mod mail;
+pub mod merged;
 pub mod metrics;
 pub mod outbox;
 pub mod replay;

@@ -508,6 +508,10 @@ class Journeys:
         all_tasks = page.locator("section", has=page.get_by_role("heading", name="All tasks"))
         for title in titles:
             expect(all_tasks.get_by_text(title)).to_be_visible()
+        # Newest first, each assignee by name (their id on hover).
+        expect(all_tasks.locator("tbody tr").first).to_contain_text(titles[-1])
+        expect(all_tasks.locator("[data-assignee]").first).to_have_attribute(
+            "title", re.compile(r"^.+ \([0-9a-f-]{36}\)$"))
         self.shot(page, "tasks-created")
 
         page.get_by_role("button", name="Shuffle open tasks").click()

@@ -10,7 +10,7 @@ use lambda_http::{Request, Response};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::{self, Answer, Listing, TaskStore};
+use crate::app::{self, Answer, Listing, TaskFilter, TaskStore};
 use crate::task::{NewTask, Status, Task};
 
 /// The use cases' view of a request: who the token names, why, when, and the caller's
@@ -93,13 +93,26 @@ pub async fn list_my_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
     task_list(mine)
 }
 
-/// `GET /tasks?limit=&cursor=` (managers and admins)
+/// `GET /tasks?status=open|done&assignee=<id>&limit=&cursor=` (managers and admins): newest
+/// first, each with its assignee's name.
 pub async fn list_tasks(store: &impl TaskStore, req: Request) -> HttpResult {
     let claims = http::claims(&req)?;
+    let status = http::query_param(&req, "status")
+        .map(|s| Status::parse(&s).ok_or_else(|| Problem::invalid("status must be open or done")))
+        .transpose()?;
+    let assignee = http::query_param(&req, "assignee")
+        .map(|a| {
+            Uuid::parse_str(&a).map_err(|_| Problem::invalid("assignee must be an account id"))
+        })
+        .transpose()?;
+    let filter = TaskFilter { status, assignee };
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
-    let all = app::all_tasks(store, &claims, limit, cursor.as_deref()).await?;
-    task_list(all)
+    let all = app::all_tasks(store, &claims, &filter, limit, cursor.as_deref()).await?;
+    http::json(
+        StatusCode::OK,
+        &serde_json::json!({ "tasks": all.items, "next_cursor": all.next_cursor }),
+    )
 }
 
 /// `POST /tasks/{task_id}/complete`: only the current assignee. A done task answers 409, unless

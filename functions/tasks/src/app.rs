@@ -15,10 +15,11 @@ use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
 
 pub use crate::ports::{
     AssignablePool, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
-    TaskCreation, TaskListings, TaskStore, TitleMigration,
+    TaskCreation, TaskFilter, TaskListings, TaskStore, TitleMigration,
 };
 use ates_kernel::contracts::accounts::decode_account;
 use ates_kernel::copies::{AccountCopies, KeepsAccountCopies};
+use ates_kernel::dynamo::Listed;
 use ates_kernel::inbox::{ConsumeError, Outcome};
 pub use ates_kernel::usecase::Answer;
 use ates_kernel::usecase::Replays;
@@ -158,15 +159,44 @@ pub async fn my_tasks(
     store.tasks_of(me, status, limit, cursor).await
 }
 
-/// T1: every task (managers and admins).
+/// A task as `GET /tasks` lists it: with its assignee's name, as the tracker's copy of the
+/// account has it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ListedTask {
+    #[serde(flatten)]
+    pub task: Task,
+    pub assignee_name: Option<String>,
+}
+
+/// T1: every task, or those of a status, of an assignee, or both, newest first (managers and
+/// admins), each with its assignee's name.
 pub async fn all_tasks(
     store: &(impl AccountCopies + TaskListings),
     caller: &Claims,
+    filter: &TaskFilter,
     limit: usize,
     cursor: Option<&str>,
-) -> Result<Listing, TaskError> {
+) -> Result<Listed<ListedTask>, TaskError> {
     let _managers: Capability<Managers> = caller.may(store).await?;
-    store.all_tasks(limit, cursor).await
+    let page = store.all_tasks(filter, limit, cursor).await?;
+    let mut names = std::collections::HashMap::new();
+    for task in &page.items {
+        if let std::collections::hash_map::Entry::Vacant(name) = names.entry(task.assignee_id) {
+            let copy = store.account_copy(task.assignee_id).await?;
+            name.insert(copy.map(|a| a.full_name));
+        }
+    }
+    Ok(Listed {
+        items: page
+            .items
+            .into_iter()
+            .map(|task| ListedTask {
+                assignee_name: names.get(&task.assignee_id).cloned().flatten(),
+                task,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// T3 (managers and admins): a shuffle of every open task starts; its pages run asynchronously.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::error::TaskError;
 use crate::ports::{
     AssignablePool, KeyedAnswer, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
-    TaskCreation, TaskListings, TaskStore, TitleMigration,
+    TaskCreation, TaskFilter, TaskListings, TaskStore, TitleMigration,
 };
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task};
@@ -122,8 +122,21 @@ impl TaskListings for MemoryStore {
         Ok(Listing::page_of(tasks, limit, cursor)?)
     }
 
-    async fn all_tasks(&self, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
-        let tasks = self.state.lock().tasks.values().cloned().collect();
+    async fn all_tasks(
+        &self,
+        filter: &TaskFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing, TaskError> {
+        let mut tasks: Vec<Task> = self
+            .state
+            .lock()
+            .tasks
+            .values()
+            .filter(|t| filter.lets_through(t))
+            .cloned()
+            .collect();
+        tasks.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.task_id)));
         Ok(Listing::page_of(tasks, limit, cursor)?)
     }
 }

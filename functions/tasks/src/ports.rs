@@ -75,12 +75,27 @@ pub trait TaskListings {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
-    /// Every task, in no particular order.
+    /// Every task `filter` lets through, newest first.
     fn all_tasks(
         &self,
+        filter: &TaskFilter,
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listing, TaskError>> + Send;
+}
+
+/// What `GET /tasks` lists: every task, or those of one status, of one assignee, or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    pub status: Option<Status>,
+    pub assignee: Option<Uuid>,
+}
+
+impl TaskFilter {
+    pub fn lets_through(&self, task: &Task) -> bool {
+        self.status.is_none_or(|s| s == task.status)
+            && self.assignee.is_none_or(|a| a == task.assignee_id)
+    }
 }
 
 /// A shuffle started and followed (T3).

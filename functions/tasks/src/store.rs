@@ -2,6 +2,8 @@
 //! - `TASK#<id>` / `TASK`: a task. `gsi1` finds an assignee's tasks (`ASSIGNEE#<id>`,
 //!   `<status>#<created_at>#<id>`); the sparse `gsi2` holds open tasks only, spread over
 //!   `OPEN#<shard>` partitions, which is what a shuffle walks;
+//!   `gsi3` lists every task newest first (`TASKS#<status>#<n>`, eight partitions per status so
+//!   no partition takes every creation; `<created_at>#<id>`), merged by `merged::newest_first`;
 //! - `COUNTER#OPEN#<shard>` / `COUNTER`: open tasks per shard (a shuffle's total);
 //! - `JOB#<id>` / `JOB`: a shuffle (the kernel's paged job, `kind` = shuffle; a release also
 //!   names the account it releases, `released`) and its progress;
@@ -32,12 +34,13 @@ use uuid::Uuid;
 use crate::error::TaskError;
 use crate::ports::{
     AssignablePool, KeyedAnswer, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
-    TaskCreation, TaskListings, TaskStore, TitleMigration,
+    TaskCreation, TaskFilter, TaskListings, TaskStore, TitleMigration,
 };
 use crate::shuffle::{Shuffle, PAGE_SIZE};
-use crate::task::{Status, Task, SHARDS};
+use crate::task::{shard_of, Status, Task, SHARDS};
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::job::{self, Cursor, Page, PageCommit};
+use ates_kernel::merged::{self, Partition};
 
 /// The inbox name of the account-copy consumer.
 const SYNC_ACCOUNT: &str = "tasks.sync-account";
@@ -77,7 +80,25 @@ fn task_item(task: &Task) -> Item {
         item.insert("gsi2pk".to_owned(), s(format!("OPEN#{}", task.shard())));
         item.insert("gsi2sk".to_owned(), s(task.task_id.to_string()));
     }
+    item.insert(
+        "gsi3pk".to_owned(),
+        s(listed_under(task.status, task.task_id)),
+    );
+    item.insert("gsi3sk".to_owned(), s(listing_sort_key(task)));
     item
+}
+
+/// Partitions of the every-task listing per status: writes spread over them, a page merges
+/// them (`merged::newest_first`).
+const LISTING_SHARDS: u32 = 8;
+
+fn listed_under(status: Status, task_id: Uuid) -> String {
+    let shard = shard_of(task_id) % LISTING_SHARDS;
+    format!("TASKS#{}#{shard}", status.as_str())
+}
+
+fn listing_sort_key(task: &Task) -> String {
+    format!("{}#{}", task.created_at.to_rfc3339(), task.task_id)
 }
 
 pub fn read_task(item: &Item) -> Result<Task, StoreError> {
@@ -249,7 +270,7 @@ impl TaskCompletion for Store {
             Update::builder()
                 .table_name(self.table.name())
                 .set_key(Some(key(task_pk(done.task_id), "TASK")))
-                .update_expression("SET #status = :done, completed_at = :at, version = :version, gsi1sk = :sort REMOVE gsi2pk, gsi2sk")
+                .update_expression("SET #status = :done, completed_at = :at, version = :version, gsi1sk = :sort, gsi3pk = :listed REMOVE gsi2pk, gsi2sk")
                 .condition_expression("version = :previous AND #status = :open AND assignee_id = :assignee")
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":done", s("done"))
@@ -258,7 +279,8 @@ impl TaskCompletion for Store {
                 .expression_attribute_values(":version", n(done.version))
                 .expression_attribute_values(":previous", n(before.version))
                 .expression_attribute_values(":assignee", s(before.assignee_id.to_string()))
-                .expression_attribute_values(":sort", s(assignee_sort_key(done))),
+                .expression_attribute_values(":sort", s(assignee_sort_key(done)))
+                .expression_attribute_values(":listed", s(listed_under(Status::Done, done.task_id))),
         );
         let transaction = Transaction::new()
             .with(TASK, task)
@@ -286,8 +308,44 @@ impl TaskListings for Store {
             .await
     }
 
-    async fn all_tasks(&self, limit: usize, cursor: Option<&str>) -> Result<Listing, TaskError> {
-        self.table.scan_prefix("TASK#", None, limit, cursor).await
+    /// An index query newest first: one partition per status of the assignee's (`gsi1`), or
+    /// the listing's shards of each status asked (`gsi3`), merged.
+    async fn all_tasks(
+        &self,
+        filter: &TaskFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listing, TaskError> {
+        let statuses = match filter.status {
+            Some(status) => vec![status],
+            None => vec![Status::Open, Status::Done],
+        };
+        let (index, partitions): (&str, Vec<Partition>) = match filter.assignee {
+            Some(assignee) => (
+                "gsi1",
+                statuses
+                    .iter()
+                    .map(|s| {
+                        Partition::prefixed(
+                            format!("ASSIGNEE#{assignee}"),
+                            format!("{}#", s.as_str()),
+                        )
+                    })
+                    .collect(),
+            ),
+            None => (
+                "gsi3",
+                statuses
+                    .iter()
+                    .flat_map(|s| {
+                        (0..LISTING_SHARDS).map(move |shard| {
+                            Partition::whole(format!("TASKS#{}#{shard}", s.as_str()))
+                        })
+                    })
+                    .collect(),
+            ),
+        };
+        merged::newest_first(&self.table, index, &partitions, limit, cursor).await
     }
 }
 

@@ -21,7 +21,7 @@ use ates_kernel::usecase::Replays;
 use ates_tasks::error::TaskError;
 use ates_tasks::ports::{
     AssignablePool, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion, TaskCreation,
-    TaskListings, TitleMigration,
+    TaskFilter, TaskListings, TitleMigration,
 };
 use ates_tasks::shuffle::{Shuffle, PAGE_SIZE};
 use ates_tasks::task::{shard_of, Status, Task, SHARDS};
@@ -37,7 +37,7 @@ ates_kernel::store_contracts!(
     a_used_idempotency_key_writes_nothing_and_keeps_the_first_answer,
     a_completion_writes_once_and_a_stale_one_writes_nothing,
     an_assignees_tasks_are_listed_by_status_newest_first_and_paged,
-    every_task_is_listed_once_across_pages,
+    every_task_is_listed_once_newest_first_by_status_and_by_assignee,
     a_shards_open_tasks_are_paged_in_order_of_id,
     a_shuffle_reads_back_and_each_page_commits_once,
     a_release_reads_its_accounts_open_tasks_and_starts_once,
@@ -356,29 +356,67 @@ async fn an_assignees_tasks_are_listed_by_status_newest_first_and_paged<
     );
 }
 
-async fn every_task_is_listed_once_across_pages<S: TaskCompletion + TaskCreation + TaskListings>(
+async fn every_task_is_listed_once_newest_first_by_status_and_by_assignee<
+    S: TaskCompletion + TaskCreation + TaskListings,
+>(
     store: &S,
 ) {
+    let kiwi = Uuid::now_v7();
     let mut all = Vec::new();
     for i in 0..7 {
-        let t = task(Uuid::now_v7(), &format!("Task {i}"), now());
+        let who = if i % 2 == 0 { kiwi } else { Uuid::now_v7() };
+        let t = task(who, &format!("Task {i}"), now() + Duration::seconds(i));
         create(store, &t).await;
         all.push(t);
     }
-    all.push(complete(store, &all[2]).await);
-    all.remove(2);
-    for limit in [1, 3, 100] {
-        let listed = every_page(limit, |cursor| async move {
-            store.all_tasks(limit, cursor.as_deref()).await
+    all[2] = complete(store, &all[2]).await;
+    all.reverse(); // newest first
+    let listed = |filter: TaskFilter, limit: usize| async move {
+        every_page(limit, |cursor| async move {
+            store.all_tasks(&filter, limit, cursor.as_deref()).await
         })
-        .await;
-        assert_eq!(listed.len(), all.len(), "each once, by {limit}");
-        assert_eq!(id_set(&listed), id_set(&all));
-        for t in &listed {
-            assert!(all.contains(t), "{t:?} as stored");
-        }
+        .await
+    };
+    let expect = |keep: &dyn Fn(&Task) -> bool| -> Vec<Task> {
+        all.iter().filter(|t| keep(t)).cloned().collect()
+    };
+    for limit in [1, 3, 100] {
+        assert_eq!(
+            listed(TaskFilter::default(), limit).await,
+            all,
+            "each once, newest first, by {limit}"
+        );
     }
-    let forged = store.all_tasks(2, Some("not-a-cursor")).await;
+    let open = TaskFilter {
+        status: Some(Status::Open),
+        assignee: None,
+    };
+    assert_eq!(listed(open, 2).await, expect(&|t| t.status == Status::Open));
+    let done = TaskFilter {
+        status: Some(Status::Done),
+        assignee: None,
+    };
+    assert_eq!(listed(done, 2).await, expect(&|t| t.status == Status::Done));
+    let kiwis = TaskFilter {
+        status: None,
+        assignee: Some(kiwi),
+    };
+    assert_eq!(
+        listed(kiwis, 1).await,
+        expect(&|t| t.assignee_id == kiwi),
+        "open and done, newest first"
+    );
+    let kiwis_open = TaskFilter {
+        status: Some(Status::Open),
+        assignee: Some(kiwi),
+    };
+    assert_eq!(
+        listed(kiwis_open, 2).await,
+        expect(&|t| t.assignee_id == kiwi && t.status == Status::Open)
+    );
+    let forged = store
+        .all_tasks(&TaskFilter::default(), 2, Some("not-a-cursor"))
+        .await;
     assert!(
         matches!(forged, Err(TaskError::Failed(Failure::BadCursor))),
         "{forged:?}"

@@ -12,7 +12,7 @@ use ates_tasks::app::AssignablePool;
 use ates_tasks::app::Shuffles;
 use ates_tasks::app::TaskCompletion;
 use ates_tasks::app::TaskCreation;
-use ates_tasks::app::{self, Answer, Issued, PageOutcome};
+use ates_tasks::app::{self, Answer, Issued, PageOutcome, TaskFilter};
 use ates_tasks::error::TaskError;
 use ates_tasks::memory::MemoryStore;
 use ates_tasks::task::{NewTask, Status, Task, ValidTask};
@@ -344,7 +344,7 @@ async fn only_managers_and_admins_may_see_every_task_and_shuffle() {
     for role in [Role::Worker, Role::Accountant] {
         let id = account(&store, role).await;
         let refused = |answer: Result<(), TaskError>| matches!(answer, Err(TaskError::Failed(Failure::Refused(Refused::NotAllowed(n)))) if n == NotAllowed { role });
-        let all = app::all_tasks(&store, &token(id), 10, None).await;
+        let all = app::all_tasks(&store, &token(id), &TaskFilter::default(), 10, None).await;
         assert!(refused(all.map(drop)));
         let shuffle = app::start_shuffle(&store, &by(id, None)).await;
         assert!(refused(shuffle.map(drop)));
@@ -356,7 +356,7 @@ async fn only_managers_and_admins_may_see_every_task_and_shuffle() {
         };
         assert!(
             refused(
-                app::all_tasks(&store, &as_manager, 10, None)
+                app::all_tasks(&store, &as_manager, &TaskFilter::default(), 10, None)
                     .await
                     .map(drop)
             ),
@@ -365,9 +365,16 @@ async fn only_managers_and_admins_may_see_every_task_and_shuffle() {
     }
     assert!(store.work().is_empty(), "no shuffle started");
     for (id, role) in [(manager, Role::Manager), (admin, Role::Admin)] {
-        let all = app::all_tasks(&store, &token(id), 10, None).await.unwrap();
-        let ids: Vec<Uuid> = all.items.iter().map(|t| t.task_id).collect();
+        let all = app::all_tasks(&store, &token(id), &TaskFilter::default(), 10, None)
+            .await
+            .unwrap();
+        let ids: Vec<Uuid> = all.items.iter().map(|t| t.task.task_id).collect();
         assert_eq!(ids, [task.task_id], "{role} sees every task");
+        assert_eq!(
+            all.items[0].assignee_name.as_deref(),
+            Some("Popug"),
+            "by name"
+        );
     }
 }
 

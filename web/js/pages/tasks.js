@@ -106,7 +106,7 @@ export async function render(main, { claims, signal }) {
         empty: 'No tasks yet.',
         columns: taskColumns([
           { title: 'Status', cell: (t) => t.status },
-          { title: 'Assignee', cell: (t) => h('code', { title: t.assignee_id }, shortId(t.assignee_id)) },
+          { title: 'Assignee', cell: assignee },
         ]),
         load: listing('/tasks'),
       });
@@ -120,6 +120,14 @@ export async function render(main, { claims, signal }) {
   } else {
     await refreshLists();
   }
+}
+
+/** Who holds a task, by name (the tracker's copy of the account), the id on hover. */
+function assignee(task) {
+  const name = task.assignee_name;
+  return name
+    ? h('span', { class: 'wrap', 'data-assignee': task.assignee_id, title: `${name} (${task.assignee_id})` }, name)
+    : h('code', { 'data-assignee': task.assignee_id, title: task.assignee_id }, shortId(task.assignee_id));
 }
 
 /** The shuffle button and its live progress, polled until the shuffle ends. */
