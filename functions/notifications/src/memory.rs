@@ -86,7 +86,7 @@ impl MessageHistory for MemoryStore {
         cursor: Option<&str>,
     ) -> Result<Listing, NotificationError> {
         let mut all: Vec<Message> = self.state.lock().messages.values().cloned().collect();
-        all.sort_by(|a, b| a.message_id.cmp(&b.message_id));
+        all.sort_by(|a, b| (b.created_at, &b.message_id).cmp(&(a.created_at, &a.message_id)));
         Ok(Listing::page_of(all, limit, cursor)?)
     }
 

@@ -38,7 +38,7 @@ pub trait MessageHistory {
         limit: usize,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<Listing, NotificationError>> + Send;
-    /// Everyone's messages, in no particular order.
+    /// Everyone's messages, newest first.
     fn all_messages(
         &self,
         limit: usize,

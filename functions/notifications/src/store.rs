@@ -5,7 +5,9 @@
 //!   account's messages, newest first (`TO#<account id>`, `<created_at>#<message id>`); a
 //!   message to an applicant, who has no account, is not in `gsi1` at all; `gsi2` finds the
 //!   messages given up (`failed`), the latest attempt first (`PARKED`, `<attempted_at>#<id>`),
-//!   and only while they are;
+//!   and only while they are; `gsi3` lists everyone's messages newest first (`MESSAGES#<n>`,
+//!   eight partitions so none takes every message, `<created_at>#<id>`), merged by
+//!   `merged::newest_first`;
 //! - `ORDER#<id>` / `ORDER`: an order's client (`Order.Created`), whom its steps are mailed to;
 //! - `INBOX#notifications.sync-account#<event id>` / `INBOX`: account events already applied.
 //!
@@ -17,6 +19,7 @@ use std::collections::HashMap;
 
 use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{key, n, s, to_item, Item, StoreError, Table};
+use ates_kernel::merged::{self, Partition};
 use chrono::SecondsFormat;
 use uuid::Uuid;
 
@@ -56,7 +59,22 @@ fn message_item(message: &Message) -> Item {
             ("gsi2sk".to_owned(), at(message.attempted_at)),
         ]);
     }
+    item.extend([
+        ("gsi3pk".to_owned(), s(listed_under(&message.message_id))),
+        ("gsi3sk".to_owned(), at(message.created_at)),
+    ]);
     item
+}
+
+/// Partitions of everyone's messages: writes spread over them, a page merges them.
+const LISTING_SHARDS: u32 = 8;
+
+/// A message's partition of `gsi3`, by its id (FNV-1a: stable across processes and builds).
+fn listed_under(message_id: &str) -> String {
+    let hash = message_id.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("MESSAGES#{}", hash % LISTING_SHARDS)
 }
 
 pub struct Store {
@@ -148,9 +166,10 @@ impl MessageHistory for Store {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, NotificationError> {
-        self.table
-            .scan_prefix("MESSAGE#", None, limit, cursor)
-            .await
+        let partitions: Vec<Partition> = (0..LISTING_SHARDS)
+            .map(|shard| Partition::whole(format!("MESSAGES#{shard}")))
+            .collect();
+        merged::newest_first(&self.table, "gsi3", &partitions, limit, cursor).await
     }
 
     async fn parked_messages(

@@ -5,7 +5,6 @@
 //! table of one emulator shared by this binary (`dynamo::…`).
 
 use ates_kernel::usecase::Failure;
-use std::collections::BTreeSet;
 
 use ates_kernel::testing::{account_copies_move_only_forward, at, date, every_page};
 use ates_notifications::error::NotificationError;
@@ -21,7 +20,7 @@ ates_kernel::store_contracts!(
     a_new_message_is_written_once,
     a_message_changes_only_from_the_version_read,
     an_accounts_messages_are_listed_newest_first_and_paged,
-    every_message_is_listed_once_across_pages,
+    every_message_is_listed_once_newest_first_across_pages,
     a_message_to_an_applicant_is_kept_without_an_account,
     an_orders_client_is_kept_and_never_changes,
     the_messages_given_up_are_listed_latest_first_while_they_are,
@@ -158,21 +157,30 @@ async fn an_accounts_messages_are_listed_newest_first_and_paged<S: MessageHistor
     );
 }
 
-async fn every_message_is_listed_once_across_pages<S: MessageHistory + Messages>(store: &S) {
+async fn every_message_is_listed_once_newest_first_across_pages<S: MessageHistory + Messages>(
+    store: &S,
+) {
     let mut all = Vec::new();
     for i in 0..7 {
-        let m = message(&format!("statement:{i}"), Uuid::now_v7(), now());
+        let m = message(
+            &format!("statement:{i}"),
+            Uuid::now_v7(),
+            now() + Duration::seconds(i),
+        );
         save_new(store, &m).await;
         all.push(m);
     }
+    all.reverse();
     for limit in [1, 3, 100] {
         let listed = every_page(limit, |cursor| async move {
             store.all_messages(limit, cursor.as_deref()).await
         })
         .await;
-        assert_eq!(listed.len(), all.len(), "each once, by {limit}");
-        let listed: BTreeSet<&str> = ids(&listed).into_iter().collect();
-        assert_eq!(listed, ids(&all).into_iter().collect());
+        assert_eq!(
+            ids(&listed),
+            ids(&all),
+            "each once, newest first, by {limit}"
+        );
     }
     let forged = store.all_messages(2, Some("not-a-cursor")).await;
     assert!(
