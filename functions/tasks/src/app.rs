@@ -89,10 +89,11 @@ pub async fn create_task(
     issued: &Issued,
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<Answer<Task>, TaskError> {
-    let by = issued.by.caller(store).await?.account_id();
+    let pool = async { Ok::<_, TaskError>(store.assignable_accounts().await?) };
+    let (caller, pool) = issued.by.caller_and(store, pool).await?;
+    let by = caller.account_id();
     let fingerprint = serde_json::to_string(new).map_err(|e| TaskError::Invalid(e.to_string()))?;
     let keyed = issued.keyed(fingerprint);
-    let pool = store.assignable_accounts().await?;
     let assignee = pick_assignee(&pool, rng).ok_or(TaskError::NobodyAssignable)?;
     execute_keyed(store, keyed.as_ref(), || async {
         let task = Task::open(new, assignee, by, issued.now);
@@ -123,10 +124,19 @@ pub async fn complete_task(
     task_id: Uuid,
     issued: &Issued,
 ) -> Result<Answer<Task>, TaskError> {
-    let me = issued.by.caller(store).await?.account_id();
+    // The caller check and the first read of the task at once; a retry reads the task again.
+    let first_read = async { Ok::<_, TaskError>(store.task(task_id).await?) };
+    let (caller, first_read) = issued.by.caller_and(store, first_read).await?;
+    let me = caller.account_id();
+    let first_read = std::sync::Mutex::new(Some(first_read));
     let keyed = issued.keyed(format!("complete {task_id}"));
     execute_keyed(store, keyed.as_ref(), || async {
-        let task = store.task(task_id).await?.ok_or(TaskError::UnknownTask)?;
+        let read = first_read.lock().expect("not poisoned").take();
+        let task = match read {
+            Some(task) => task,
+            None => store.task(task_id).await?,
+        };
+        let task = task.ok_or(TaskError::UnknownTask)?;
         let (done, completed) = match task.complete(me, issued.now) {
             Ok(done) => done,
             // Done already: by this same request, if it carries the key of the first.
