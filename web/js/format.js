@@ -33,10 +33,6 @@ export function taskName(title, jiraId) {
   return jiraId ? `[${jiraId}] ${title}` : title;
 }
 
-export function shortId(id) {
-  return id ? id.slice(0, 8) : '';
-}
-
 /**
  * "1,234.5" or "$12" → 123450 or 1200: dollars typed by a person as integer cents, from the
  * digits themselves (no float ever holds a fraction of a dollar); null when it is no amount.
@@ -70,8 +66,9 @@ export function instantFromLocal(value) {
 }
 
 /**
- * An id's last 8 characters, "…3f9c0a12": a UUIDv7 begins with its time, so ids made moments
- * apart (an order, its executor, the events about it) share their first characters (`shortId`).
+ * An id's last 8 characters, "…3f9c0a12", the one short form of an id: a UUIDv7 begins with its
+ * time, so ids made moments apart (an order, its executor, the events about it) share their
+ * first characters, and only the tail tells them apart.
  */
 export function idTail(id) {
   return id ? `…${id.slice(-8)}` : '';

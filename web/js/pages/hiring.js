@@ -3,7 +3,7 @@
 
 import { h, show, busyForm, field, pagedTable, problem, notice, clipped, named } from '../dom.js';
 import { get, post, query } from '../api.js';
-import { timestamp, shortId } from '../format.js';
+import { timestamp, idTail } from '../format.js';
 
 const STATUSES = ['new', 'test', 'check', 'accepted', 'declined'];
 const KINDS = ['worker', 'client', 'manager'];
@@ -109,16 +109,16 @@ export const review = {
         ['Applied as', a.kind],
         ['Status', h('strong', { 'data-testid': 'review-status', 'data-status': a.status }, a.status)],
         ['Submitted', when(a.submitted_at)],
-        a.assigned_at ? ['Test given', h('span', null, when(a.assigned_at), ` by account ${shortId(a.assigned_by)}`)] : null,
+        a.assigned_at ? ['Test given', h('span', null, when(a.assigned_at), ` by account ${idTail(a.assigned_by)}`)] : null,
         a.deadline ? ['Deadline', when(a.deadline)] : null,
         a.answered_at ? ['Answered', when(a.answered_at)] : null,
         a.score ? ['Score', h('span', { 'data-testid': 'review-score' }, score(a.score))] : null,
         a.decided_at ? ['Decided', h('span', null, when(a.decided_at),
-          a.decided_by ? ` by account ${shortId(a.decided_by)}` : ' by the deadline (no answers in time)')] : null,
+          a.decided_by ? ` by account ${idTail(a.decided_by)}` : ' by the deadline (no answers in time)')] : null,
         a.decline_reason ? ['Reason', h('span', { class: 'wrap', 'data-testid': 'decline-reason' }, a.decline_reason)] : null,
       ].filter(Boolean);
       show(body,
-        h('table', null, h('caption', null, `Application ${shortId(a.application_id)}, version ${a.version}`), h('tbody', null,
+        h('table', null, h('caption', null, `Application ${idTail(a.application_id)}, version ${a.version}`), h('tbody', null,
           facts.map(([k, v]) => h('tr', null, h('th', { scope: 'row' }, k), h('td', null, v))))),
         await actions(a),
         a.paper ? paper(a) : null);
@@ -190,7 +190,7 @@ function paper(a) {
   const chosen = new Set((a.answers ?? []).flatMap((answer) => answer.option_ids));
   return h('section', { 'aria-labelledby': 'paper' },
     h('h2', { id: 'paper' }, 'The test given'),
-    h('p', null, `Profile ${shortId(p.profile_id)} (revision ${p.profile_revision}): pass mark ${p.pass_mark}, ${p.time_limit_days} day(s) to answer.`
+    h('p', null, `Profile ${idTail(p.profile_id)} (revision ${p.profile_revision}): pass mark ${p.pass_mark}, ${p.time_limit_days} day(s) to answer.`
       + (a.answers ? ' Ticks mark the applicant\'s choices.' : ' Not answered yet.')),
     h('ol', { class: 'paper' }, p.questions.map((q) => h('li', { 'data-question-id': q.question_id },
       named(q.text),

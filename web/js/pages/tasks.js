@@ -3,7 +3,7 @@
 
 import { h, show, busyForm, field, pagedTable, problem, notice, named } from '../dom.js';
 import { get, post, query } from '../api.js';
-import { taskName, timestamp, shortId } from '../format.js';
+import { taskName, timestamp, idTail } from '../format.js';
 
 const MAY_SHUFFLE = ['admin', 'manager'];
 const POLL_MS = 500;
@@ -86,7 +86,7 @@ export async function render(main, { claims, signal }) {
     createKey = crypto.randomUUID();
     createForm.reset();
     const mine = task.assignee_id === claims.sub;
-    show(createOut, notice(`Created ${taskName(task.title, task.jira_id)}, assigned to ${mine ? 'you' : `account ${shortId(task.assignee_id)}`}.`));
+    show(createOut, notice(`Created ${taskName(task.title, task.jira_id)}, assigned to ${mine ? 'you' : `account ${idTail(task.assignee_id)}`}.`));
     await Promise.all([refreshLists(), refreshAll?.()]);
   });
   createForm.addEventListener('input', () => { createKey = crypto.randomUUID(); });
@@ -127,7 +127,7 @@ function assignee(task) {
   const name = task.assignee_name;
   return name
     ? h('span', { class: 'wrap', 'data-assignee': task.assignee_id, title: `${name} (${task.assignee_id})` }, name)
-    : h('code', { 'data-assignee': task.assignee_id, title: task.assignee_id }, shortId(task.assignee_id));
+    : h('code', { 'data-assignee': task.assignee_id, title: task.assignee_id }, idTail(task.assignee_id));
 }
 
 /** The shuffle button and its live progress, polled until the shuffle ends. */
