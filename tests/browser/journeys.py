@@ -925,6 +925,19 @@ class Journeys:
         assert review["status"] == "accepted", review
         applicant.reload()
         expect(applicant.get_by_test_id("application-status")).to_have_text("accepted")
+
+        # The hired worker's skills, changed on their application's page (Worker.ProfileSet).
+        skills = page.get_by_role("form", name="Skills and level")
+        expect(skills.get_by_label(re.compile("^Skills of the worker"))).to_have_value(
+            "perch-painting, window-cleaning")
+        skills.get_by_label(re.compile("^Skills of the worker")).fill("window-cleaning, nest-sweeping")
+        skills.get_by_label("Level of the worker").select_option("senior")
+        skills.get_by_role("button", name="Save skills").click()
+        expect(page.get_by_test_id("skills-out")).to_contain_text(
+            "Saved: nest-sweeping, window-cleaning (senior), revision 2.")
+        profile = self.stack.call("GET", f"/hiring/workers/{review['account_id']}/profile", token)[1]
+        assert (profile["skills"], profile["level"]) == (["nest-sweeping", "window-cleaning"], "senior"), profile
+        self.shot(page, "skills")
         return page
 
     def a_client_applies_is_accepted_and_sees_no_tracker(self):

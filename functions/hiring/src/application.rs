@@ -284,7 +284,8 @@ pub struct Application {
 }
 
 /// An application as staff read it: everything but its token's hash, which only ever checks
-/// a token (the answer to a keyed decision is kept in this form too).
+/// a token (the answer to a keyed decision is kept in this form too); once accepted, the
+/// account it became (where a worker's skills are changed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Review<'a>(pub &'a Application);
 
@@ -293,6 +294,9 @@ impl Serialize for Review<'_> {
         let mut value = serde_json::to_value(self.0).map_err(serde::ser::Error::custom)?;
         if let Some(fields) = value.as_object_mut() {
             fields.remove("token");
+            if self.0.status == Status::Accepted {
+                fields.insert("account_id".into(), self.0.account_id().to_string().into());
+            }
         }
         value.serialize(serializer)
     }

@@ -2,7 +2,7 @@
 // one application with its paper and scored answers; giving a test, accepting and declining.
 
 import { h, show, busyForm, field, pagedTable, problem, notice, clipped, named } from '../dom.js';
-import { get, post, query } from '../api.js';
+import { get, post, put, query } from '../api.js';
 import { timestamp, idTail } from '../format.js';
 
 const STATUSES = ['new', 'test', 'check', 'accepted', 'declined'];
@@ -134,7 +134,37 @@ export const review = {
       if (mine && undecided) parts.push(decline(a));
       if (!mine && undecided) parts.push(notice('Only admins decide manager applications.'));
       if (a.status === 'test') parts.push(h('p', null, 'The applicant is taking the test; it can be decided once it is in (or declined by its deadline).'));
-      return parts.length ? h('section', { 'aria-labelledby': 'decide' }, h('h2', { id: 'decide' }, 'Decide'), parts) : null;
+      const decide = parts.length ? h('section', { 'aria-labelledby': 'decide' }, h('h2', { id: 'decide' }, 'Decide'), parts) : null;
+      const hired = a.status === 'accepted' && a.kind === 'worker' && a.account_id;
+      return h('div', null, decide, hired ? await skills(a.account_id) : null);
+    }
+
+    /** A hired worker's skills and level, as matching reads them (Worker.ProfileSet), changed here. */
+    async function skills(account) {
+      const profilePath = `/hiring/workers/${account}/profile`;
+      const section = h('section', { 'aria-labelledby': 'skills' }, h('h2', { id: 'skills' }, 'Skills and level'));
+      let profile;
+      try {
+        profile = await get(profilePath);
+      } catch (error) {
+        section.append(problem(error));
+        return section;
+      }
+      const said = h('div', { 'aria-live': 'polite', 'data-testid': 'skills-out' });
+      let key = crypto.randomUUID();
+      const form = h('form', { 'aria-label': 'Skills and level' },
+        field('Skills of the worker (comma-separated tags)', h('input', { name: 'skills', required: true, size: 30, value: profile.skills.join(', ') })),
+        field('Level of the worker', h('select', { name: 'level', required: true }, LEVELS.map((l) =>
+          h('option', { value: l, selected: l === profile.level }, l)))),
+        h('button', { type: 'submit' }, 'Save skills'));
+      form.addEventListener('input', () => { key = crypto.randomUUID(); });
+      busyForm(form, said, async (data) => {
+        const body = { skills: data.get('skills').split(/[\s,]+/).filter(Boolean), level: data.get('level') };
+        const saved = await put(profilePath, body, { headers: { 'idempotency-key': key } });
+        show(said, notice(`Saved: ${saved.skills.join(', ')} (${saved.level}), revision ${saved.revision}.`));
+      });
+      section.append(h('p', null, `Revision ${profile.revision}, set ${when(profile.set_at)}.`), form, said);
+      return section;
     }
 
     // One key per form: a retried press after a lost answer acts once (Idempotency-Key).
