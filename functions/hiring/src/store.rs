@@ -20,13 +20,10 @@
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{
-    get_s, key, n, s, to_item, Item, Listed, StoreError, Table, Transaction,
-};
+use ates_kernel::dynamo::{get_s, key, n, s, to_item, Item, Listed, StoreError, Transaction};
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
+use ates_kernel::idempotency;
 use ates_kernel::outbox;
-use ates_kernel::usecase::Replays;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -106,15 +103,9 @@ fn address_key(email: &str) -> Item {
     key(format!("ADDRESS#{}", email.to_ascii_lowercase()), "ACCOUNT")
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + replays);
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
     /// Runs a command's transaction with its events and the answer to its key; the conditions
     /// named in `stale` mean what was read changed.
     async fn commit(
@@ -152,12 +143,6 @@ impl HasCopyStore for Store {
         let mut item = address_key(&account.email);
         item.insert("account_id".to_owned(), s(account.account_id.to_string()));
         Transaction::new().with("address", self.table.put_item(item, None, &[]))
-    }
-}
-
-impl Replays for Store {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        idempotency::replay(&self.table, key).await
     }
 }
 

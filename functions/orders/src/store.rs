@@ -18,14 +18,12 @@
 //! other contexts' events need no inbox record: the facts an order keeps make a redelivery
 //! change nothing.
 
-use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    from_item, get_s, key, n, s, to_item, Item, Listed, StoreError, Table, Transaction,
+    from_item, get_s, key, n, s, to_item, Item, Listed, StoreError, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
+use ates_kernel::idempotency;
 use ates_kernel::outbox;
-use ates_kernel::usecase::Replays;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -94,15 +92,9 @@ fn shelf(active: bool) -> String {
     )
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT) + replays);
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
     /// The history entries of fired transitions, each written once.
     fn history(&self, order_id: Uuid, history: &[HistoryEntry]) -> Transaction {
         let mut transaction = Transaction::new();
@@ -170,18 +162,6 @@ impl Store {
 }
 
 impl OrderStore for Store {}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, SYNC_ACCOUNT)
-    }
-}
-
-impl Replays for Store {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        idempotency::replay(&self.table, key).await
-    }
-}
 
 impl ServiceTypes for Store {
     async fn service_type(&self, id: Uuid) -> Result<Option<ServiceType>, StoreError> {

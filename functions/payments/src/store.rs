@@ -14,8 +14,7 @@
 //! Every write of a collection or a payout is one transaction of named items, with its events;
 //! no clock is read here.
 
-use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{from_item, key, n, s, to_item, Item, StoreError, Table, Transaction};
+use ates_kernel::dynamo::{from_item, key, n, s, to_item, Item, StoreError, Transaction};
 use ates_kernel::event::Envelope;
 use ates_kernel::{idempotency, outbox};
 use uuid::Uuid;
@@ -65,15 +64,9 @@ fn payout_item(payout: &Payout) -> Item {
     item
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT));
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
     /// `item` (a collection or a payout) written if `condition` holds, with the events, in one
     /// transaction.
     async fn commit(
@@ -95,12 +88,6 @@ impl Store {
         );
         // No write here is keyed by a caller, and no clock is read: the key's time is never used.
         idempotency::commit(&self.table, transaction, None, 0, &[STATE]).await
-    }
-}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, SYNC_ACCOUNT)
     }
 }
 

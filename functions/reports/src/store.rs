@@ -15,10 +15,7 @@
 //! Every write of a use case is one transaction of named items; no clock is read here.
 
 use ates_kernel::contracts::clock::Week;
-use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{
-    from_item, key, n, s, to_item, Item, Listed, StoreError, Table, Transaction,
-};
+use ates_kernel::dynamo::{from_item, key, n, s, to_item, Item, Listed, StoreError, Transaction};
 use ates_kernel::event::Envelope;
 use ates_kernel::{idempotency, outbox};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -93,15 +90,9 @@ fn case_item(case: &QaCase) -> Item {
     item
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT));
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
     async fn commit(&self, transaction: Transaction) -> Result<Saved, StoreError> {
         // No command here is keyed, and no clock is read: the key's time is never used.
         idempotency::commit(
@@ -112,12 +103,6 @@ impl Store {
             &[ORDER, REPORT, CASE, OPEN, SAMPLE],
         )
         .await
-    }
-}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, SYNC_ACCOUNT)
     }
 }
 
