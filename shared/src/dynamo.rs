@@ -261,6 +261,20 @@ impl Table {
         TransactWriteItem::builder().put(put).build()
     }
 
+    /// A transaction item that writes `item` over what a command read of it: only where nothing
+    /// is when it read nothing (`read` is `None`), else only while the item is still at the
+    /// `revision` read. Its condition failing means the item changed since it was read.
+    pub fn put_over_revision(&self, item: Item, read: Option<u64>) -> TransactWriteItem {
+        match read {
+            None => self.put_item(item, Some("attribute_not_exists(pk)"), &[]),
+            Some(revision) => self.put_item(
+                item,
+                Some("revision = :revision"),
+                &[(":revision", n(revision))],
+            ),
+        }
+    }
+
     /// A transaction item that deletes the item under `key` if `condition` (when there is one)
     /// holds.
     pub fn delete_item(

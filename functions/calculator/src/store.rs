@@ -97,16 +97,12 @@ impl Store {
     /// Runs `transaction` with `event` in the outbox; `Stale` when any of `stale` failed.
     async fn commit(
         &self,
-        mut transaction: Transaction,
+        transaction: Transaction,
         event: &Envelope,
         stale: &[&str],
     ) -> Result<Saved, StoreError> {
-        transaction.add(outbox::OUTBOX, outbox::record(self.table.name(), event));
-        match self.table.transact(transaction).await? {
-            Ok(()) => Ok(Saved::Done),
-            Err(cancelled) if stale.iter().any(|name| cancelled.failed(name)) => Ok(Saved::Stale),
-            Err(cancelled) => Err(cancelled.into()),
-        }
+        let events = std::slice::from_ref(event);
+        outbox::commit_unkeyed(&self.table, transaction, events, stale).await
     }
 }
 

@@ -19,10 +19,9 @@
 //! change nothing.
 
 use ates_kernel::dynamo::{
-    from_item, get_s, key, n, s, to_item, Item, Listed, StoreError, Transaction,
+    from_item, get_s, key, s, to_item, Item, Listed, StoreError, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency;
 use ates_kernel::outbox;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
@@ -110,23 +109,6 @@ impl Store {
         transaction
     }
 
-    /// Runs a transaction with its events and the answer to its key; the conditions named in
-    /// `stale` mean what was read changed.
-    async fn commit(
-        &self,
-        mut transaction: Transaction,
-        events: &[Envelope],
-        keyed: KeyedAnswer<'_>,
-        now: DateTime<Utc>,
-        stale: &[&str],
-    ) -> Result<Saved, StoreError> {
-        transaction.add_all(
-            outbox::OUTBOX,
-            events.iter().map(|e| outbox::record(self.table.name(), e)),
-        );
-        idempotency::commit(&self.table, transaction, keyed, now.timestamp(), stale).await
-    }
-
     /// One page of orders from an index partition, within `listing`'s dates if it has them.
     async fn orders_from(
         &self,
@@ -200,23 +182,14 @@ impl ServiceTypes for Store {
                 )),
             ),
         ]);
-        let put = match previous {
-            None => self
-                .table
-                .put_item(item, Some("attribute_not_exists(pk)"), &[]),
-            Some(previous) => self.table.put_item(
-                item,
-                Some("revision = :revision"),
-                &[(":revision", n(previous.revision))],
-            ),
-        };
-        let transaction = Transaction::new().with(SERVICE_TYPE, put);
-        self.commit(
-            transaction,
+        outbox::commit_over_revision(
+            &self.table,
+            SERVICE_TYPE,
+            item,
+            previous.map(|p| p.revision),
             std::slice::from_ref(event),
             keyed,
             now,
-            &[SERVICE_TYPE],
         )
         .await
     }
@@ -288,7 +261,8 @@ impl OrderChanges for Store {
                 .put_item(order_item(order), Some("attribute_not_exists(pk)"), &[]),
         );
         transaction.append(self.history(order.order_id, history));
-        self.commit(
+        outbox::commit(
+            &self.table,
             transaction,
             events,
             keyed,
@@ -307,11 +281,8 @@ impl OrderChanges for Store {
     ) -> Result<Saved, StoreError> {
         let mut transaction = Transaction::new().with(
             ORDER,
-            self.table.put_item(
-                order_item(after),
-                Some("revision = :revision"),
-                &[(":revision", n(before.revision))],
-            ),
+            self.table
+                .put_over_revision(order_item(after), Some(before.revision)),
         );
         transaction.append(self.history(after.order_id, history));
         if approval_key(before) != approval_key(after) {
@@ -324,8 +295,15 @@ impl OrderChanges for Store {
             }
         }
         let now = history.last().map_or(after.created_at, |h| h.at);
-        self.commit(transaction, events, None, now, &[ORDER, HISTORY])
-            .await
+        outbox::commit(
+            &self.table,
+            transaction,
+            events,
+            None,
+            now,
+            &[ORDER, HISTORY],
+        )
+        .await
     }
 }
 

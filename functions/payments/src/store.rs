@@ -16,7 +16,7 @@
 
 use ates_kernel::dynamo::{from_item, key, n, s, to_item, Item, StoreError, Transaction};
 use ates_kernel::event::Envelope;
-use ates_kernel::{idempotency, outbox};
+use ates_kernel::outbox;
 use uuid::Uuid;
 
 use crate::card::Card;
@@ -77,17 +77,13 @@ impl Store {
         events: &[Envelope],
     ) -> Result<Saved, StoreError> {
         let values = version.map(|v| (":version", n(v)));
-        let mut transaction = Transaction::new().with(
+        let transaction = Transaction::new().with(
             STATE,
             self.table
                 .put_item(item, Some(condition), values.as_slice()),
         );
-        transaction.add_all(
-            outbox::OUTBOX,
-            events.iter().map(|e| outbox::record(self.table.name(), e)),
-        );
-        // No write here is keyed by a caller, and no clock is read: the key's time is never used.
-        idempotency::commit(&self.table, transaction, None, 0, &[STATE]).await
+        // No write here is keyed by a caller.
+        outbox::commit_unkeyed(&self.table, transaction, events, &[STATE]).await
     }
 }
 

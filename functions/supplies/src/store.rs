@@ -17,7 +17,7 @@ use ates_kernel::dynamo::{
     from_item, key, n, s, to_item, AttributeValue, Item, Listed, StoreError, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::{idempotency, outbox};
+use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
@@ -120,12 +120,8 @@ impl Store {
                     .put_item(audit_item(entry), Some("attribute_not_exists(pk)"), &[]),
             );
         }
-        transaction.add_all(
-            outbox::OUTBOX,
-            events.iter().map(|e| outbox::record(self.table.name(), e)),
-        );
-        // No command here is keyed, and no clock is read: the key's time is never used.
-        idempotency::commit(&self.table, transaction, None, 0, &[KIT, ORDER, AUDIT]).await
+        // No command here is keyed.
+        outbox::commit_unkeyed(&self.table, transaction, events, &[KIT, ORDER, AUDIT]).await
     }
 }
 
