@@ -215,6 +215,18 @@ impl Table {
         written(result)
     }
 
+    /// Writes `item` whatever is there: for what only the newest matters (a card, payout
+    /// details, a title), never for a use case's state, which a transaction writes.
+    pub async fn overwrite(&self, item: Item) -> Result<(), StoreError> {
+        self.db
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// An update of an item of this table: for a transaction ([`update`]) or alone
     /// ([`Table::update_if`]).
     pub fn update(&self, key: Item) -> UpdateBuilder {

@@ -1,7 +1,7 @@
 //! A command's one write as DynamoDB keeps it: an entity only over the revision read, with its
-//! events in the outbox.
+//! events in the outbox; and what only the newest matters for, written whatever is there.
 
-use ates_kernel::dynamo::{get_n, key, n, Item, Table, Transaction};
+use ates_kernel::dynamo::{get_n, key, n, s, Item, Table, Transaction};
 use ates_kernel::identity::Role;
 use ates_kernel::outbox;
 use ates_kernel::testing::{account, account_event, Emulator};
@@ -63,4 +63,16 @@ async fn an_entity_is_written_only_over_the_revision_read_and_its_events_with_it
     );
     assert_eq!(next.await.unwrap(), Saved::Done);
     assert_eq!(revision(&table).await, Some(2));
+}
+
+#[tokio::test]
+async fn what_only_the_newest_matters_for_is_overwritten_whatever_is_there() {
+    let (_emulator, _config, table) = Emulator::with_table("CommitsTable").await;
+    for name in ["Kiwi", "Pico"] {
+        let mut item = key("CARD#1", "CARD");
+        item.insert("name".to_owned(), s(name));
+        table.overwrite(item).await.unwrap();
+    }
+    let card = table.get(key("CARD#1", "CARD")).await.unwrap().unwrap();
+    assert_eq!(card.get("name"), Some(&s("Pico")));
 }

@@ -256,14 +256,7 @@ impl Titles for Store {
         if let Some(jira) = &title.jira_id {
             item.insert("jira_id".into(), s(jira));
         }
-        self.table
-            .client()
-            .put_item()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .send()
-            .await?;
-        Ok(())
+        self.table.overwrite(item).await
     }
 
     async fn title(&self, generation: u32, task: Uuid) -> Result<Option<Title>, StoreError> {

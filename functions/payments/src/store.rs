@@ -98,14 +98,7 @@ impl Cards for Store {
         let mut item = to_item(card);
         item.extend(card_key(card.client_id));
         // The newest card replaces the last: no condition.
-        self.table
-            .client()
-            .put_item()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .send()
-            .await?;
-        Ok(())
+        self.table.overwrite(item).await
     }
 
     async fn forget_card(&self, client_id: Uuid) -> Result<bool, StoreError> {
@@ -183,14 +176,7 @@ impl PayoutDetailsBook for Store {
         let mut item = to_item(details);
         item.extend(details_key(details.account_id));
         // The newest details replace the last: no condition.
-        self.table
-            .client()
-            .put_item()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .send()
-            .await?;
-        Ok(())
+        self.table.overwrite(item).await
     }
 }
 
