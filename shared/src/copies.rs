@@ -229,12 +229,26 @@ macro_rules! table_store {
 /// [`AnswersInMemory`](crate::idempotency::AnswersInMemory)). Written once here, so the stores
 /// the contexts test their use cases on cannot drift in what they share.
 ///
+/// A context that keeps its copy of accounts its own way (matching on its people, accounting on
+/// the ledger account) says `own copies`: its store is then only the state behind the lock, and
+/// the context answers [`AccountCopies`] itself.
+///
 /// ```ignore
 /// ates_kernel::memory_store!(MemoryStore(State) + published + replays);
+/// ates_kernel::memory_store!(MemoryStore(State), own copies + published);
 /// ```
 #[cfg(any(test, feature = "testing"))]
 #[macro_export]
 macro_rules! memory_store {
+    ($(#[$meta:meta])* $store:ident($state:ty), own copies $(+ $part:ident)*) => {
+        $(#[$meta])*
+        #[derive(Default)]
+        pub struct $store {
+            state: $crate::copies::Locked<$state>,
+        }
+
+        $($crate::memory_store!(@$part $store);)*
+    };
     ($(#[$meta:meta])* $store:ident($state:ty) $(+ $part:ident)*) => {
         $(#[$meta])*
         #[derive(Default)]
