@@ -175,6 +175,52 @@ impl<T> Locked<T> {
     }
 }
 
+/// A context's DynamoDB store (its `store.rs`): the context's [`Table`] (`table`), built once
+/// per cold start and given to `new`. Its parts, each asked for by name: `copies(<consumer>)`,
+/// [`HasCopyStore`] keeping the copy of accounts in the table under the inbox name of the
+/// consumer that syncs it (a store whose copy also changes more, as hiring's address book,
+/// writes its own); `replays`, the kernel's [`Replays`](crate::usecase::Replays) from the
+/// table's idempotency records. Written once here, as [`memory_store!`] is for the in-memory
+/// stores, so the contexts' stores cannot drift in what they share.
+///
+/// ```ignore
+/// ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT) + replays);
+/// ```
+#[macro_export]
+macro_rules! table_store {
+    ($(#[$meta:meta])* $store:ident $(+ $part:ident $(($arg:expr))?)*) => {
+        $(#[$meta])*
+        pub struct $store {
+            table: $crate::dynamo::Table,
+        }
+
+        impl $store {
+            pub fn new(table: $crate::dynamo::Table) -> Self {
+                Self { table }
+            }
+        }
+
+        $($crate::table_store!(@$part $store $(, $arg)?);)*
+    };
+    (@copies $store:ident, $consumer:expr) => {
+        impl $crate::copies::HasCopyStore for $store {
+            fn copy_store(&self) -> $crate::copies::CopyStore<'_> {
+                $crate::copies::CopyStore::Table(&self.table, $consumer)
+            }
+        }
+    };
+    (@replays $store:ident) => {
+        impl $crate::usecase::Replays for $store {
+            async fn replay(
+                &self,
+                key: &$crate::idempotency::IdempotencyKey,
+            ) -> Result<Option<$crate::idempotency::Replay>, $crate::dynamo::StoreError> {
+                $crate::idempotency::replay(&self.table, key).await
+            }
+        }
+    };
+}
+
 /// A context's in-memory store (its `memory.rs`, feature `testing`): the context's `State`
 /// behind one lock (`state`) and its copies of accounts (`accounts`), answering
 /// [`HasCopyStore`] from them. Its parts, each asked for by name: `published`, the store's
@@ -183,12 +229,26 @@ impl<T> Locked<T> {
 /// [`AnswersInMemory`](crate::idempotency::AnswersInMemory)). Written once here, so the stores
 /// the contexts test their use cases on cannot drift in what they share.
 ///
+/// A context that keeps its copy of accounts its own way (matching on its people, accounting on
+/// the ledger account) says `own copies`: its store is then only the state behind the lock, and
+/// the context answers [`AccountCopies`] itself.
+///
 /// ```ignore
 /// ates_kernel::memory_store!(MemoryStore(State) + published + replays);
+/// ates_kernel::memory_store!(MemoryStore(State), own copies + published);
 /// ```
 #[cfg(any(test, feature = "testing"))]
 #[macro_export]
 macro_rules! memory_store {
+    ($(#[$meta:meta])* $store:ident($state:ty), own copies $(+ $part:ident)*) => {
+        $(#[$meta])*
+        #[derive(Default)]
+        pub struct $store {
+            state: $crate::copies::Locked<$state>,
+        }
+
+        $($crate::memory_store!(@$part $store);)*
+    };
     ($(#[$meta:meta])* $store:ident($state:ty) $(+ $part:ident)*) => {
         $(#[$meta])*
         #[derive(Default)]

@@ -215,6 +215,18 @@ impl Table {
         written(result)
     }
 
+    /// Writes `item` whatever is there: for what only the newest matters (a card, payout
+    /// details, a title), never for a use case's state, which a transaction writes.
+    pub async fn overwrite(&self, item: Item) -> Result<(), StoreError> {
+        self.db
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// An update of an item of this table: for a transaction ([`update`]) or alone
     /// ([`Table::update_if`]).
     pub fn update(&self, key: Item) -> UpdateBuilder {
@@ -259,6 +271,20 @@ impl Table {
             .build()
             .expect("table and item are set");
         TransactWriteItem::builder().put(put).build()
+    }
+
+    /// A transaction item that writes `item` over what a command read of it: only where nothing
+    /// is when it read nothing (`read` is `None`), else only while the item is still at the
+    /// `revision` read. Its condition failing means the item changed since it was read.
+    pub fn put_over_revision(&self, item: Item, read: Option<u64>) -> TransactWriteItem {
+        match read {
+            None => self.put_item(item, Some("attribute_not_exists(pk)"), &[]),
+            Some(revision) => self.put_item(
+                item,
+                Some("revision = :revision"),
+                &[(":revision", n(revision))],
+            ),
+        }
     }
 
     /// A transaction item that deletes the item under `key` if `condition` (when there is one)

@@ -227,22 +227,30 @@ pub fn business_days(
             .day(date)
             .map_err(|e| Problem::invalid(e.to_string()))
     };
-    let last_day = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .expect("a valid date")
-        .and_utc();
+    let every_day = every_day();
     Ok(match (from, to) {
         (None, None) => None,
         (from, to) => Some(
             match from {
                 Some(date) => day(date)?.start,
-                None => chrono::DateTime::UNIX_EPOCH,
+                None => every_day.start,
             }..match to {
                 Some(date) => day(date)?.end,
-                None => last_day,
+                None => every_day.end,
             },
         ),
     })
+}
+
+/// All the time a listing can hold, where [`business_days`]' open ends reach: from the epoch
+/// to the last day of year 9999 (written as wide as the times sort keys hold, so it sorts after
+/// them all). What a listing that names no days at all reads.
+pub fn every_day() -> std::ops::Range<chrono::DateTime<chrono::Utc>> {
+    let last_day = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a valid date")
+        .and_utc();
+    chrono::DateTime::UNIX_EPOCH..last_day
 }
 
 /// The claims of the token API Gateway's JWT authorizer verified: what a use case resolves its

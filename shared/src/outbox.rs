@@ -16,8 +16,9 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::dynamo::{n, s};
+use crate::dynamo::{n, s, Item, StoreError, Table, Transaction};
 use crate::event::Envelope;
+use crate::usecase::{KeyedAnswer, Saved};
 
 pub const KEY_PREFIX: &str = "OUTBOX#";
 /// Published records expire; a week leaves time to inspect or replay them.
@@ -41,6 +42,50 @@ pub fn record(table: &str, envelope: &Envelope) -> TransactWriteItem {
         ("ttl".to_owned(), n(expires)),
     ]);
     crate::dynamo::put(table, item, "attribute_not_exists(pk)")
+}
+
+/// Commits a command's `transaction` with its `events` in the outbox and, if it is keyed, its
+/// key's answer ([`idempotency::commit`](crate::idempotency::commit): `KeyUsed` when the key
+/// was used, `Stale` when an item named in `stale` lost its condition). The one way a context's
+/// write publishes what it did.
+pub async fn commit(
+    table: &Table,
+    mut transaction: Transaction,
+    events: &[Envelope],
+    keyed: KeyedAnswer<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+    stale: &[&str],
+) -> Result<Saved, StoreError> {
+    transaction.add_all(OUTBOX, events.iter().map(|e| record(table.name(), e)));
+    crate::idempotency::commit(table, transaction, keyed, now.timestamp(), stale).await
+}
+
+/// [`commit`] for a command that writes one entity: `item`, named `name` in the transaction,
+/// over the revision read ([`Table::put_over_revision`]), so that the entity having changed
+/// since it was read makes the command `Stale`.
+pub async fn commit_over_revision(
+    table: &Table,
+    name: &str,
+    item: Item,
+    read: Option<u64>,
+    events: &[Envelope],
+    keyed: KeyedAnswer<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Saved, StoreError> {
+    let transaction = Transaction::new().with(name, table.put_over_revision(item, read));
+    commit(table, transaction, events, keyed, now, &[name]).await
+}
+
+/// [`commit`] for a write no caller keys (an event's effect, a timer's step): no answer is
+/// kept, so no clock is read and the key's time is never used.
+pub async fn commit_unkeyed(
+    table: &Table,
+    transaction: Transaction,
+    events: &[Envelope],
+    stale: &[&str],
+) -> Result<Saved, StoreError> {
+    let never = chrono::DateTime::UNIX_EPOCH;
+    commit(table, transaction, events, None, never, stale).await
 }
 
 /// A work item for the context's own work queue, committed with the state change that calls

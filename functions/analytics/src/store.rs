@@ -13,9 +13,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    from_item, get_n, key, n, put, s, to_item, update, Item, StoreError, Table, Transaction,
+    from_item, get_n, key, n, put, s, to_item, update, Item, StoreError, Transaction,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox;
@@ -30,9 +29,7 @@ use crate::ports::{
 use crate::projection::{shard, Completion, DayFigures, Generations, KnownBalance, SHARDS};
 use crate::rebuild::Rebuild;
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT));
 
 fn balance_key(generation: u32, account: Uuid) -> Item {
     key(format!("G{generation}#BALANCE#{account}"), "BALANCE")
@@ -55,10 +52,6 @@ fn title_key(generation: u32, task: Uuid) -> Item {
 }
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
     /// Writes `c` under `key` if nothing better is there. A read first (most rewards do not
     /// beat the day's best), so the day's item is written rarely, not at every reward.
     async fn keep_best(&self, key: Item, c: &Completion) -> Result<(), StoreError> {
@@ -112,12 +105,6 @@ fn rebuild_items(rebuild: &Rebuild, after: &Generations) -> (Item, Item) {
 const SYNC_ACCOUNT: &str = "analytics.sync-account";
 
 impl AnalyticsStore for Store {}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, SYNC_ACCOUNT)
-    }
-}
 
 impl LiveGenerations for Store {
     async fn generations(&self) -> Result<Generations, StoreError> {
@@ -269,14 +256,7 @@ impl Titles for Store {
         if let Some(jira) = &title.jira_id {
             item.insert("jira_id".into(), s(jira));
         }
-        self.table
-            .client()
-            .put_item()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .send()
-            .await?;
-        Ok(())
+        self.table.overwrite(item).await
     }
 
     async fn title(&self, generation: u32, task: Uuid) -> Result<Option<Title>, StoreError> {

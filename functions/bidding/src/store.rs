@@ -14,14 +14,11 @@
 //! No stream and no outbox: bidding publishes nothing. Every write of a use case is one
 //! transaction of named items; no clock is read here.
 
-use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{
-    from_item, get_s, key, n, s, to_item, Item, StoreError, Table, Transaction,
-};
+use ates_kernel::dynamo::{from_item, get_s, key, n, s, to_item, Item, StoreError, Transaction};
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
+use ates_kernel::idempotency;
 use ates_kernel::inbox::{self, Committed};
-use ates_kernel::usecase::{KeyedAnswer, Replays};
+use ates_kernel::usecase::KeyedAnswer;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{NaiveDate, Utc};
 use uuid::Uuid;
@@ -55,15 +52,9 @@ fn settled_key(day: NaiveDate, order_id: Uuid) -> Item {
     key(SETTLED, format!("{day}#{order_id}"))
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + copies(consumer::SYNC_ACCOUNT) + replays);
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
     /// The write of `after` as the book read as `read`: conditional on the version read.
     fn book_write(&self, read: &StoredBook, after: &Book) -> TransactWriteItem {
         let mut item = to_item(&StoredBook {
@@ -94,18 +85,6 @@ impl Store {
 }
 
 impl BiddingStore for Store {}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, consumer::SYNC_ACCOUNT)
-    }
-}
-
-impl Replays for Store {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        idempotency::replay(&self.table, key).await
-    }
-}
 
 impl Books for Store {
     async fn book(&self, order_id: Uuid) -> Result<Option<StoredBook>, StoreError> {

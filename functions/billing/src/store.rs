@@ -17,12 +17,11 @@
 //! | account copy, idempotency, outbox | the kernel's | | |
 
 use ates_kernel::contracts::clock::{Month, Week};
-use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{get_s, key, s, BadCursor, Item, Listed, StoreError, Table, Transaction};
+use ates_kernel::dynamo::{get_s, key, s, BadCursor, Item, Listed, StoreError, Transaction};
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
+use ates_kernel::idempotency;
 use ates_kernel::outbox;
-use ates_kernel::usecase::{Replays, Saved};
+use ates_kernel::usecase::Saved;
 use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, TransactWriteItem};
 use chrono::{NaiveDate, Utc};
 use serde::de::DeserializeOwned;
@@ -39,15 +38,7 @@ use crate::ports::{
 };
 use crate::statement::{Statement, Worker};
 
-pub struct Store {
-    table: Table,
-}
-
-impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-}
+ates_kernel::table_store!(Store + copies(consumer::SYNC_ACCOUNT) + replays);
 
 impl BillingStore for Store {}
 
@@ -297,18 +288,6 @@ impl Store {
             }
             Err(c) => return Err(c.into()),
         })
-    }
-}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, consumer::SYNC_ACCOUNT)
-    }
-}
-
-impl Replays for Store {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        idempotency::replay(&self.table, key).await
     }
 }
 

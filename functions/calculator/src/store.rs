@@ -20,8 +20,7 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{key, n, to_item, Item, StoreError, Table, Transaction, NEWER_REVISION};
+use ates_kernel::dynamo::{key, n, to_item, Item, StoreError, Transaction, NEWER_REVISION};
 use ates_kernel::event::Envelope;
 use ates_kernel::inbox::Outcome;
 use ates_kernel::outbox;
@@ -78,15 +77,9 @@ fn item(key: Item, value: &impl Serialize) -> Item {
     item
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT));
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
     /// Writes a copy unless the one there has its revision or a later one.
     async fn keep_newer(&self, item: Item, revision: u64) -> Result<Outcome, StoreError> {
         let values = HashMap::from([(":revision".to_owned(), n(revision))]);
@@ -104,26 +97,16 @@ impl Store {
     /// Runs `transaction` with `event` in the outbox; `Stale` when any of `stale` failed.
     async fn commit(
         &self,
-        mut transaction: Transaction,
+        transaction: Transaction,
         event: &Envelope,
         stale: &[&str],
     ) -> Result<Saved, StoreError> {
-        transaction.add(outbox::OUTBOX, outbox::record(self.table.name(), event));
-        match self.table.transact(transaction).await? {
-            Ok(()) => Ok(Saved::Done),
-            Err(cancelled) if stale.iter().any(|name| cancelled.failed(name)) => Ok(Saved::Stale),
-            Err(cancelled) => Err(cancelled.into()),
-        }
+        let events = std::slice::from_ref(event);
+        outbox::commit_unkeyed(&self.table, transaction, events, stale).await
     }
 }
 
 impl CalculatorStore for Store {}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, SYNC_ACCOUNT)
-    }
-}
 
 impl ServiceTypes for Store {
     async fn service_type(&self, id: Uuid) -> Result<Option<ServiceType>, StoreError> {

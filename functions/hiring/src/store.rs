@@ -20,13 +20,9 @@
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{
-    get_s, key, n, s, to_item, Item, Listed, StoreError, Table, Transaction,
-};
+use ates_kernel::dynamo::{get_s, key, n, s, to_item, Item, Listed, StoreError, Transaction};
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::outbox;
-use ates_kernel::usecase::Replays;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -106,32 +102,9 @@ fn address_key(email: &str) -> Item {
     key(format!("ADDRESS#{}", email.to_ascii_lowercase()), "ACCOUNT")
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + replays);
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
-    /// Runs a command's transaction with its events and the answer to its key; the conditions
-    /// named in `stale` mean what was read changed.
-    async fn commit(
-        &self,
-        mut transaction: Transaction,
-        events: &[Envelope],
-        keyed: KeyedAnswer<'_>,
-        now: DateTime<Utc>,
-        stale: &[&str],
-    ) -> Result<Saved, StoreError> {
-        transaction.add_all(
-            outbox::OUTBOX,
-            events.iter().map(|e| outbox::record(self.table.name(), e)),
-        );
-        idempotency::commit(&self.table, transaction, keyed, now.timestamp(), stale).await
-    }
-
     /// Items by key, every batch of them.
     async fn batch(&self, keys: Vec<Item>) -> Result<Vec<Item>, StoreError> {
         let mut found = Vec::new();
@@ -152,12 +125,6 @@ impl HasCopyStore for Store {
         let mut item = address_key(&account.email);
         item.insert("account_id".to_owned(), s(account.account_id.to_string()));
         Transaction::new().with("address", self.table.put_item(item, None, &[]))
-    }
-}
-
-impl Replays for Store {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        idempotency::replay(&self.table, key).await
     }
 }
 
@@ -233,7 +200,8 @@ impl ApplicationChanges for Store {
             )
             .with(OPEN, self.table.put_item(open, absent, &[]));
         let now = application.submitted_at;
-        self.commit(
+        outbox::commit(
+            &self.table,
             transaction,
             std::slice::from_ref(event),
             None,
@@ -290,7 +258,8 @@ impl ApplicationChanges for Store {
                     .put_item(item, Some("attribute_not_exists(pk)"), &[]),
             );
         }
-        self.commit(
+        outbox::commit(
+            &self.table,
             transaction,
             change.events,
             change.keyed,
@@ -347,18 +316,8 @@ impl<T: Entry> Shelf<T> for Store {
                 s(format!("{}#{}", instant(entry.created_at()), entry.id())),
             ),
         ]);
-        let put = match previous {
-            None => self
-                .table
-                .put_item(item, Some("attribute_not_exists(pk)"), &[]),
-            Some(previous) => self.table.put_item(
-                item,
-                Some("revision = :revision"),
-                &[(":revision", n(previous.revision()))],
-            ),
-        };
-        let transaction = Transaction::new().with(ENTRY, put);
-        self.commit(transaction, &[], keyed, now, &[ENTRY]).await
+        let read = previous.map(|p| p.revision());
+        outbox::commit_over_revision(&self.table, ENTRY, item, read, &[], keyed, now).await
     }
 
     async fn shelf(&self, limit: usize, cursor: Option<&str>) -> Result<Listed<T>, HiringError> {
@@ -384,18 +343,14 @@ impl Workers for Store {
     ) -> Result<Saved, StoreError> {
         let mut item = to_item(profile);
         item.extend(worker_key(profile.account_id));
-        let put = self.table.put_item(
+        outbox::commit_over_revision(
+            &self.table,
+            WORKER,
             item,
-            Some("revision = :revision"),
-            &[(":revision", n(previous.revision))],
-        );
-        let transaction = Transaction::new().with(WORKER, put);
-        self.commit(
-            transaction,
+            Some(previous.revision),
             std::slice::from_ref(event),
             keyed,
             now,
-            &[WORKER],
         )
         .await
     }

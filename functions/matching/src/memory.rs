@@ -6,7 +6,6 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use ates_kernel::contracts::accounts::AccountSnapshot;
-use ates_kernel::copies::Locked;
 use ates_kernel::dynamo::StoreError;
 use ates_kernel::event::Envelope;
 use ates_kernel::identity::AccountCopies;
@@ -29,17 +28,9 @@ struct State {
     published: Vec<Envelope>,
 }
 
-#[derive(Default)]
-pub struct MemoryStore {
-    state: Locked<State>,
-}
+ates_kernel::memory_store!(MemoryStore(State), own copies + published);
 
 impl MemoryStore {
-    /// Every event committed so far, in order.
-    pub fn published(&self) -> Vec<Envelope> {
-        self.state.lock().published.clone()
-    }
-
     /// Every booking of a worker.
     pub fn bookings_of(&self, worker_id: Uuid) -> Vec<Booking> {
         let state = self.state.lock();

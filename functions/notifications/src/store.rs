@@ -17,8 +17,7 @@
 
 use std::collections::HashMap;
 
-use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{key, n, s, to_item, Item, StoreError, Table};
+use ates_kernel::dynamo::{key, n, s, to_item, Item, StoreError};
 use ates_kernel::merged::{self, Partition};
 use chrono::SecondsFormat;
 use uuid::Uuid;
@@ -77,23 +76,9 @@ fn listed_under(message_id: &str) -> String {
     format!("MESSAGES#{}", hash % LISTING_SHARDS)
 }
 
-pub struct Store {
-    table: Table,
-}
-
-impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-}
+ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT));
 
 impl NotificationStore for Store {}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, SYNC_ACCOUNT)
-    }
-}
 
 impl Messages for Store {
     async fn message(&self, id: &str) -> Result<Option<Message>, StoreError> {

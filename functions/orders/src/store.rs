@@ -18,14 +18,11 @@
 //! other contexts' events need no inbox record: the facts an order keeps make a redelivery
 //! change nothing.
 
-use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    from_item, get_s, key, n, s, to_item, Item, Listed, StoreError, Table, Transaction,
+    from_item, get_s, key, s, to_item, Item, Listed, StoreError, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::outbox;
-use ates_kernel::usecase::Replays;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -94,15 +91,9 @@ fn shelf(active: bool) -> String {
     )
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT) + replays);
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
     /// The history entries of fired transitions, each written once.
     fn history(&self, order_id: Uuid, history: &[HistoryEntry]) -> Transaction {
         let mut transaction = Transaction::new();
@@ -116,23 +107,6 @@ impl Store {
             }),
         );
         transaction
-    }
-
-    /// Runs a transaction with its events and the answer to its key; the conditions named in
-    /// `stale` mean what was read changed.
-    async fn commit(
-        &self,
-        mut transaction: Transaction,
-        events: &[Envelope],
-        keyed: KeyedAnswer<'_>,
-        now: DateTime<Utc>,
-        stale: &[&str],
-    ) -> Result<Saved, StoreError> {
-        transaction.add_all(
-            outbox::OUTBOX,
-            events.iter().map(|e| outbox::record(self.table.name(), e)),
-        );
-        idempotency::commit(&self.table, transaction, keyed, now.timestamp(), stale).await
     }
 
     /// One page of orders from an index partition, within `listing`'s dates if it has them.
@@ -171,18 +145,6 @@ impl Store {
 
 impl OrderStore for Store {}
 
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, SYNC_ACCOUNT)
-    }
-}
-
-impl Replays for Store {
-    async fn replay(&self, key: &IdempotencyKey) -> Result<Option<Replay>, StoreError> {
-        idempotency::replay(&self.table, key).await
-    }
-}
-
 impl ServiceTypes for Store {
     async fn service_type(&self, id: Uuid) -> Result<Option<ServiceType>, StoreError> {
         self.table.get_as(service_type_key(id)).await
@@ -220,23 +182,14 @@ impl ServiceTypes for Store {
                 )),
             ),
         ]);
-        let put = match previous {
-            None => self
-                .table
-                .put_item(item, Some("attribute_not_exists(pk)"), &[]),
-            Some(previous) => self.table.put_item(
-                item,
-                Some("revision = :revision"),
-                &[(":revision", n(previous.revision))],
-            ),
-        };
-        let transaction = Transaction::new().with(SERVICE_TYPE, put);
-        self.commit(
-            transaction,
+        outbox::commit_over_revision(
+            &self.table,
+            SERVICE_TYPE,
+            item,
+            previous.map(|p| p.revision),
             std::slice::from_ref(event),
             keyed,
             now,
-            &[SERVICE_TYPE],
         )
         .await
     }
@@ -308,7 +261,8 @@ impl OrderChanges for Store {
                 .put_item(order_item(order), Some("attribute_not_exists(pk)"), &[]),
         );
         transaction.append(self.history(order.order_id, history));
-        self.commit(
+        outbox::commit(
+            &self.table,
             transaction,
             events,
             keyed,
@@ -327,11 +281,8 @@ impl OrderChanges for Store {
     ) -> Result<Saved, StoreError> {
         let mut transaction = Transaction::new().with(
             ORDER,
-            self.table.put_item(
-                order_item(after),
-                Some("revision = :revision"),
-                &[(":revision", n(before.revision))],
-            ),
+            self.table
+                .put_over_revision(order_item(after), Some(before.revision)),
         );
         transaction.append(self.history(after.order_id, history));
         if approval_key(before) != approval_key(after) {
@@ -344,8 +295,15 @@ impl OrderChanges for Store {
             }
         }
         let now = history.last().map_or(after.created_at, |h| h.at);
-        self.commit(transaction, events, None, now, &[ORDER, HISTORY])
-            .await
+        outbox::commit(
+            &self.table,
+            transaction,
+            events,
+            None,
+            now,
+            &[ORDER, HISTORY],
+        )
+        .await
     }
 }
 

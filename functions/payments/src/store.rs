@@ -17,10 +17,9 @@
 //! Every write of a collection or a payout is one transaction of named items, with its events;
 //! no clock is read here.
 
-use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{from_item, key, n, s, to_item, Item, StoreError, Table, Transaction};
+use ates_kernel::dynamo::{from_item, key, n, s, to_item, Item, StoreError, Transaction};
 use ates_kernel::event::Envelope;
-use ates_kernel::{idempotency, outbox};
+use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use uuid::Uuid;
 
@@ -76,15 +75,9 @@ fn waiting_key(payout: &Payout) -> Item {
     )
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT));
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
     /// `item` (a collection or a payout) written if `condition` holds, with the events, in one
     /// transaction.
     async fn commit(
@@ -140,18 +133,8 @@ impl Store {
         if let Some(beside) = beside {
             transaction.add("waiting", beside);
         }
-        transaction.add_all(
-            outbox::OUTBOX,
-            events.iter().map(|e| outbox::record(self.table.name(), e)),
-        );
-        // No write here is keyed by a caller, and no clock is read: the key's time is never used.
-        idempotency::commit(&self.table, transaction, None, 0, &[STATE]).await
-    }
-}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, SYNC_ACCOUNT)
+        // No write here is keyed by a caller.
+        outbox::commit_unkeyed(&self.table, transaction, events, &[STATE]).await
     }
 }
 
@@ -166,14 +149,7 @@ impl Cards for Store {
         let mut item = to_item(card);
         item.extend(card_key(card.client_id));
         // The newest card replaces the last: no condition.
-        self.table
-            .client()
-            .put_item()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .send()
-            .await?;
-        Ok(())
+        self.table.overwrite(item).await
     }
 
     async fn forget_card(&self, client_id: Uuid) -> Result<bool, StoreError> {
@@ -251,14 +227,7 @@ impl PayoutDetailsBook for Store {
         let mut item = to_item(details);
         item.extend(details_key(details.account_id));
         // The newest details replace the last: no condition.
-        self.table
-            .client()
-            .put_item()
-            .table_name(self.table.name())
-            .set_item(Some(item))
-            .send()
-            .await?;
-        Ok(())
+        self.table.overwrite(item).await
     }
 }
 

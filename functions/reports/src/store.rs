@@ -15,12 +15,9 @@
 //! Every write of a use case is one transaction of named items; no clock is read here.
 
 use ates_kernel::contracts::clock::Week;
-use ates_kernel::copies::{CopyStore, HasCopyStore};
-use ates_kernel::dynamo::{
-    from_item, key, n, s, to_item, Item, Listed, StoreError, Table, Transaction,
-};
+use ates_kernel::dynamo::{from_item, key, n, s, to_item, Item, Listed, StoreError, Transaction};
 use ates_kernel::event::Envelope;
-use ates_kernel::{idempotency, outbox};
+use ates_kernel::outbox;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
 
@@ -93,31 +90,17 @@ fn case_item(case: &QaCase) -> Item {
     item
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT));
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
-    async fn commit(&self, transaction: Transaction) -> Result<Saved, StoreError> {
-        // No command here is keyed, and no clock is read: the key's time is never used.
-        idempotency::commit(
-            &self.table,
-            transaction,
-            None,
-            0,
-            &[ORDER, REPORT, CASE, OPEN, SAMPLE],
-        )
-        .await
-    }
-}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, SYNC_ACCOUNT)
+    /// Runs a transaction with the events; no command here is keyed.
+    async fn commit(
+        &self,
+        transaction: Transaction,
+        events: &[Envelope],
+    ) -> Result<Saved, StoreError> {
+        let stale = [ORDER, REPORT, CASE, OPEN, SAMPLE];
+        outbox::commit_unkeyed(&self.table, transaction, events, &stale).await
     }
 }
 
@@ -164,17 +147,10 @@ impl OrderChanges for Store {
         before: Option<&OrderCopy>,
         after: &OrderCopy,
     ) -> Result<Saved, StoreError> {
-        let put = match before {
-            None => self
-                .table
-                .put_item(order_item(after), Some("attribute_not_exists(pk)"), &[]),
-            Some(before) => self.table.put_item(
-                order_item(after),
-                Some("revision = :revision"),
-                &[(":revision", n(before.revision))],
-            ),
-        };
-        self.commit(Transaction::new().with(ORDER, put)).await
+        let put = self
+            .table
+            .put_over_revision(order_item(after), before.map(|b| b.revision));
+        self.commit(Transaction::new().with(ORDER, put), &[]).await
     }
 }
 
@@ -186,14 +162,12 @@ impl Reports for Store {
     async fn add_report(&self, report: &Report, event: &Envelope) -> Result<Saved, StoreError> {
         let mut item = to_item(report);
         item.extend(report_key(report.order_id, report.kind));
-        let transaction = Transaction::new()
-            .with(
-                REPORT,
-                self.table
-                    .put_item(item, Some("attribute_not_exists(pk)"), &[]),
-            )
-            .with(outbox::OUTBOX, outbox::record(self.table.name(), event));
-        self.commit(transaction).await
+        let transaction = Transaction::new().with(
+            REPORT,
+            self.table
+                .put_item(item, Some("attribute_not_exists(pk)"), &[]),
+        );
+        self.commit(transaction, std::slice::from_ref(event)).await
     }
 }
 
@@ -247,7 +221,7 @@ impl Cases for Store {
                 self.table
                     .put_item(open, Some("attribute_not_exists(pk)"), &[]),
             );
-        self.commit(transaction).await
+        self.commit(transaction, &[]).await
     }
 
     async fn close_case(
@@ -261,7 +235,7 @@ impl Cases for Store {
             Some("case_id = :case"),
             &[(":case", s(after.case_id.to_string()))],
         );
-        let mut transaction = Transaction::new()
+        let transaction = Transaction::new()
             .with(
                 CASE,
                 self.table.put_item(
@@ -271,11 +245,7 @@ impl Cases for Store {
                 ),
             )
             .with(OPEN, release);
-        transaction.add_all(
-            outbox::OUTBOX,
-            events.iter().map(|e| outbox::record(self.table.name(), e)),
-        );
-        self.commit(transaction).await
+        self.commit(transaction, events).await
     }
 }
 
@@ -292,6 +262,6 @@ impl Samples for Store {
             self.table
                 .put_item(item, Some("attribute_not_exists(pk)"), &[]),
         );
-        self.commit(transaction).await
+        self.commit(transaction, &[]).await
     }
 }

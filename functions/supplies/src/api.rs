@@ -5,9 +5,9 @@
 //!   caller and its rights (`Capability<SupplyStaff>`) before it reads anything else;
 //! - the supplier (no token), by the signature of its delivery's body (`signature`).
 
-use ates_kernel::calendar::{self, Calendar};
+use ates_kernel::calendar::Calendar;
 use ates_kernel::http::{self, cause, HttpResult, Problem};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::Utc;
 use lambda_http::http::StatusCode;
 use lambda_http::Request;
 use serde::{Deserialize, Serialize};
@@ -95,44 +95,12 @@ pub async fn audit(
     req: Request,
 ) -> HttpResult {
     let claims = http::claims(&req)?;
-    let (from, until) = span(calendar, &req)?;
+    let days = http::business_days(&req, calendar)?.unwrap_or_else(http::every_day);
+    let (from, until) = (days.start, days.end);
     let cursor = http::query_param(&req, "cursor");
     let limit = http::limit(&req)?;
     let listed = app::audit(store, &claims, from, until, limit, cursor.as_deref()).await?;
     page("entries", listed.items, listed.next_cursor)
-}
-
-/// The business days a listing asks for, as instants: from the start of `from` until the end
-/// of `to`; an open end reaches as far as any entry can.
-fn span(calendar: &Calendar, req: &Request) -> Result<(DateTime<Utc>, DateTime<Utc>), Problem> {
-    let date = |name: &str| -> Result<Option<NaiveDate>, Problem> {
-        http::query_param(req, name)
-            .map(|text| {
-                calendar::parse_date(&text)
-                    .ok_or_else(|| Problem::invalid(format!("`{name}` must be a date, YYYY-MM-DD")))
-            })
-            .transpose()
-    };
-    let (from, to) = (date("from")?, date("to")?);
-    if let (Some(from), Some(to)) = (from, to) {
-        calendar::check_range(from, to).map_err(Problem::invalid)?;
-    }
-    let day = |date| {
-        calendar
-            .day(date)
-            .map_err(|e| Problem::invalid(e.to_string()))
-    };
-    let start = match from {
-        Some(from) => day(from)?.start,
-        // Earlier than any entry, and as wide as the sort keys' times (a four-digit year).
-        None => "0001-01-01T00:00:00Z".parse().expect("an RFC 3339 instant"),
-    };
-    let end = match to {
-        Some(to) => day(to)?.end,
-        // Later than any entry, and as wide as the sort keys' times (a four-digit year).
-        None => "9999-12-31T00:00:00Z".parse().expect("an RFC 3339 instant"),
-    };
-    Ok((start, end))
 }
 
 /// `POST /supplies/supplier/deliveries` (the supplier; no token, the body signed):

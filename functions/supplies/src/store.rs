@@ -13,12 +13,11 @@
 //!
 //! Every write of a use case is one transaction of named items; no clock is read here.
 
-use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    from_item, key, n, s, to_item, AttributeValue, Item, Listed, StoreError, Table, Transaction,
+    from_item, key, n, s, to_item, AttributeValue, Item, Listed, StoreError, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::{idempotency, outbox};
+use ates_kernel::outbox;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use chrono::{DateTime, SecondsFormat, Utc};
 use uuid::Uuid;
@@ -83,15 +82,9 @@ fn audit_item(entry: &AuditEntry) -> Item {
     item
 }
 
-pub struct Store {
-    table: Table,
-}
+ates_kernel::table_store!(Store + copies(SYNC_ACCOUNT));
 
 impl Store {
-    pub fn new(table: Table) -> Store {
-        Store { table }
-    }
-
     /// The kit's write: over the version read.
     fn changed_kit(&self, before: &Kit, after: &Kit) -> TransactWriteItem {
         self.table.put_item(
@@ -127,18 +120,8 @@ impl Store {
                     .put_item(audit_item(entry), Some("attribute_not_exists(pk)"), &[]),
             );
         }
-        transaction.add_all(
-            outbox::OUTBOX,
-            events.iter().map(|e| outbox::record(self.table.name(), e)),
-        );
-        // No command here is keyed, and no clock is read: the key's time is never used.
-        idempotency::commit(&self.table, transaction, None, 0, &[KIT, ORDER, AUDIT]).await
-    }
-}
-
-impl HasCopyStore for Store {
-    fn copy_store(&self) -> CopyStore<'_> {
-        CopyStore::Table(&self.table, SYNC_ACCOUNT)
+        // No command here is keyed.
+        outbox::commit_unkeyed(&self.table, transaction, events, &[KIT, ORDER, AUDIT]).await
     }
 }
 
