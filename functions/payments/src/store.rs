@@ -91,6 +91,27 @@ impl Store {
             .await
     }
 
+    /// Every page of the account's payouts kept under `prefix` (`PAYOUT#`: all of them;
+    /// `WAITING#`: the copies of those that wait), read consistently: a registration must see a
+    /// payout written just before it (see `app::pay_out`).
+    async fn payouts_under(
+        &self,
+        account_id: Uuid,
+        prefix: &str,
+    ) -> Result<Vec<Payout>, StoreError> {
+        let query = self
+            .table
+            .client()
+            .query()
+            .table_name(self.table.name())
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", s(format!("ACCOUNT#{account_id}")))
+            .expression_attribute_values(":prefix", s(prefix))
+            .consistent_read(true);
+        let items = self.table.query_all(query).await?;
+        items.iter().map(from_item).collect()
+    }
+
     /// A payout written as [`Store::commit`] writes it, with its waiting copy put or removed.
     async fn commit_payout(
         &self,
@@ -241,34 +262,11 @@ impl Payouts for Store {
     }
 
     async fn payouts_of(&self, account_id: Uuid) -> Result<Vec<Payout>, StoreError> {
-        // Read consistently: a registration must see a payout written just before it (see
-        // `app::pay_out`). Every page of the partition's payouts.
-        let query = self
-            .table
-            .client()
-            .query()
-            .table_name(self.table.name())
-            .key_condition_expression("pk = :pk AND begins_with(sk, :payout)")
-            .expression_attribute_values(":pk", s(format!("ACCOUNT#{account_id}")))
-            .expression_attribute_values(":payout", s("PAYOUT#"))
-            .consistent_read(true);
-        let items = self.table.query_all(query).await?;
-        items.iter().map(from_item).collect()
+        self.payouts_under(account_id, "PAYOUT#").await
     }
 
     async fn waiting_payouts_of(&self, account_id: Uuid) -> Result<Vec<Payout>, StoreError> {
-        // Consistently, as `payouts_of`: a registration must see a payout held just before.
-        let query = self
-            .table
-            .client()
-            .query()
-            .table_name(self.table.name())
-            .key_condition_expression("pk = :pk AND begins_with(sk, :waiting)")
-            .expression_attribute_values(":pk", s(format!("ACCOUNT#{account_id}")))
-            .expression_attribute_values(":waiting", s("WAITING#"))
-            .consistent_read(true);
-        let items = self.table.query_all(query).await?;
-        items.iter().map(from_item).collect()
+        self.payouts_under(account_id, "WAITING#").await
     }
 
     async fn add_payout(&self, payout: &Payout, events: &[Envelope]) -> Result<Saved, StoreError> {

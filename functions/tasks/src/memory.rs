@@ -110,16 +110,11 @@ impl TaskListings for MemoryStore {
         limit: usize,
         cursor: Option<&str>,
     ) -> Result<Listing, TaskError> {
-        let mut tasks: Vec<Task> = self
-            .state
-            .lock()
-            .tasks
-            .values()
-            .filter(|t| t.assignee_id == assignee && t.status == status)
-            .cloned()
-            .collect();
-        tasks.sort_by_key(|t| std::cmp::Reverse((t.created_at, t.task_id)));
-        Ok(Listing::page_of(tasks, limit, cursor)?)
+        let theirs = TaskFilter {
+            status: Some(status),
+            assignee: Some(assignee),
+        };
+        self.all_tasks(&theirs, limit, cursor).await
     }
 
     async fn all_tasks(
