@@ -3,7 +3,7 @@
 //! read as one (an assignee's open and done tasks). Each page asks every partition not yet
 //! exhausted for at most a page after where it stopped, takes the newest `limit` of them all,
 //! and remembers where each partition stopped: a page is never empty while more exist, and its
-//! cost is a query per partition whatever the table holds.
+//! cost is a query per partition, all at once, whatever the table holds.
 //!
 //! The order is the index sort key's, read after the partition's prefix (`open#2026-…#id` and
 //! `done#2026-…#id` compare by `2026-…#id`), newest first.
@@ -81,12 +81,18 @@ where
     let mut found: Vec<(String, usize, Item)> = Vec::new();
     let mut read_now = vec![false; partitions.len()];
     let mut more = vec![false; partitions.len()];
-    for (i, partition) in partitions.iter().enumerate() {
+    // Every partition not exhausted, at once: a page costs one round trip, not one per partition.
+    let reads = partitions.iter().enumerate().filter_map(|(i, partition)| {
         let after = match &positions[i] {
-            Some(done) if done.is_empty() => continue,
+            Some(done) if done.is_empty() => return None,
             other => other.clone(),
         };
-        let (items, has_more) = read(table, index, partition, after.as_deref(), limit).await?;
+        Some(async move {
+            let read = read(table, index, partition, after.as_deref(), limit).await?;
+            Ok::<_, StoreError>((i, partition, read))
+        })
+    });
+    for (i, partition, (items, has_more)) in futures_util::future::try_join_all(reads).await? {
         (read_now[i], more[i]) = (true, has_more);
         let skip = partition.prefix.as_deref().map_or(0, str::len);
         for item in items {
