@@ -189,13 +189,15 @@ pub async fn all_tasks(
 ) -> Result<Listed<ListedTask>, TaskError> {
     let _managers: Capability<Managers> = caller.may(store).await?;
     let page = store.all_tasks(filter, limit, cursor).await?;
-    let mut names = std::collections::HashMap::new();
-    for task in &page.items {
-        if let std::collections::hash_map::Entry::Vacant(name) = names.entry(task.assignee_id) {
-            let copy = store.account_copy(task.assignee_id).await?;
-            name.insert(copy.map(|a| a.full_name));
-        }
-    }
+    // Each assignee's copy once, all at once: one round trip whatever the page holds.
+    let assignees: std::collections::BTreeSet<Uuid> =
+        page.items.iter().map(|t| t.assignee_id).collect();
+    let copies = futures_util::future::try_join_all(assignees.iter().map(|id| async move {
+        let copy = store.account_copy(*id).await?;
+        Ok::<_, TaskError>((*id, copy.map(|a| a.full_name)))
+    }))
+    .await?;
+    let names: std::collections::HashMap<Uuid, Option<String>> = copies.into_iter().collect();
     Ok(Listed {
         items: page
             .items
@@ -326,9 +328,13 @@ pub async fn on_account_event(
     if account.is_assignable() {
         return Ok(outcome);
     }
-    let newest = store.account_copy(account.account_id).await?;
-    if newest.is_some_and(|copy| copy.revision > account.revision) {
-        return Ok(outcome);
+    // Applied, this revision is the copy's now; otherwise (a repeat, or the same revision
+    // republished) only the copy says whether a newer revision decides instead.
+    if outcome != Outcome::Applied {
+        let newest = store.account_copy(account.account_id).await?;
+        if newest.is_some_and(|copy| copy.revision > account.revision) {
+            return Ok(outcome);
+        }
     }
     let open = store.open_tasks_of(account.account_id).await?;
     if open == 0 {
