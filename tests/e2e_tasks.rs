@@ -34,17 +34,7 @@ fn crew(stack: &Stack) -> &'static Crew {
             .map(|role| stack.employee(&admin, role).0)
             .collect();
         stack.eventually(60, "the task tracker knows every worker", || {
-            let pool = stack.items("TasksTable", "POOL");
-            let ids: HashSet<String> = pool
-                .first()
-                .and_then(|p| p["ids"]["SS"].as_array())
-                .map(|ids| {
-                    ids.iter()
-                        .filter_map(|i| i.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            assignable.is_subset(&ids).then_some(())
+            assignable.is_subset(&stack.assignable()).then_some(())
         });
         Crew { admin, manager }
     })
@@ -393,11 +383,7 @@ fn a_deactivated_workers_open_tasks_are_reassigned_within_a_minute_and_charged_o
     let (admin, manager) = (admin.as_str(), manager.as_str());
     let _assignments = hold_assignments();
     let (leaver, token) = stack.employee(admin, "worker");
-    stack.eventually(60, "the task tracker can assign to the new worker", || {
-        let pool = stack.items("TasksTable", "POOL");
-        let ids = pool.first()?["ids"]["SS"].as_array()?.clone();
-        ids.iter().any(|i| i == leaver.as_str()).then_some(())
-    });
+    stack.wait_assignable(&leaver);
     let mut theirs = Vec::new();
     for i in 0..200 {
         if theirs.len() == 3 {

@@ -57,8 +57,9 @@ pub enum CopyStore<'a> {
 pub trait HasCopyStore: Sync {
     fn copy_store(&self) -> CopyStore<'_>;
 
-    /// What else the copy changes, in the same transaction as the copy itself (tasks: the pool
-    /// of assignable accounts it joins or leaves). Nothing, unless a store says so.
+    /// What else the copy changes, in the same transaction as the copy itself (hiring: the
+    /// account's address, for telling an applicant who has an account already). Nothing, unless
+    /// a store says so.
     fn with_copy(&self, _account: &AccountSnapshot) -> Transaction {
         Transaction::new()
     }

@@ -157,15 +157,8 @@ class Stack:
                 return found
 
     def pool(self):
-        """The accounts the task tracker may assign tasks to (its POOL item)."""
-        request = urllib.request.Request(
-            self.aws + "/", method="POST", data=json.dumps({"TableName": self.tables["TasksTable"]}).encode(),
-            headers={"x-amz-target": "DynamoDB_20120810.Scan", "content-type": "application/x-amz-json-1.0",
-                     "authorization": "AWS4-HMAC-SHA256 Credential=test/20261121/us-east-1/dynamodb/aws4_request, "
-                                      "SignedHeaders=host, Signature=0"})
-        with urllib.request.urlopen(request, timeout=30) as r:
-            items = json.loads(r.read())["Items"]
-        return {i for item in items if item["pk"]["S"].startswith("POOL") for i in item.get("ids", {}).get("SS", [])}
+        """The accounts the task tracker may assign tasks to (its pool's slots, `POOL#<n>`)."""
+        return {item["account_id"]["S"] for item in self.items("TasksTable", "POOL#")}
 
 
 def eventually(seconds, what, check):

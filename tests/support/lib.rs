@@ -252,10 +252,16 @@ impl Stack {
     /// reached the assignable pool).
     pub fn wait_assignable(&self, account: &str) {
         self.eventually(60, "the task tracker knows the account", || {
-            let pool = self.items("TasksTable", "POOL");
-            let ids = pool.first()?["ids"]["SS"].as_array()?.clone();
-            ids.iter().any(|i| i == account).then_some(())
+            self.assignable().contains(account).then_some(())
         });
+    }
+
+    /// The accounts the task tracker may assign tasks to: its pool's slots (`POOL#<n>`).
+    pub fn assignable(&self) -> std::collections::HashSet<String> {
+        self.items("TasksTable", "POOL#")
+            .iter()
+            .filter_map(|slot| slot["account_id"]["S"].as_str().map(str::to_owned))
+            .collect()
     }
 
     /// Every event the bus carried so far (EventBridge shape, `detail` = our envelope).

@@ -44,7 +44,7 @@ use crate::ports::{
 /// Accounts a close page handles: each is its own transaction of up to 8 items.
 pub const PAGE_SIZE: usize = 25;
 /// The company's daily figures are spread over this many keys (see BENCHMARKS.md).
-pub const EARNINGS_SHARDS: u32 = 16;
+pub const EARNINGS_SHARDS: u32 = 32;
 
 /// The names of a transaction's items whose failed conditions mean something: the account's
 /// write (it changed since it was read) and a movement's key (it exists already).
@@ -570,7 +570,7 @@ mod tests {
     #[test]
     fn movements_spread_evenly_over_the_earnings_shards() {
         let mut counts = [0u32; EARNINGS_SHARDS as usize];
-        for _ in 0..16_000 {
+        for _ in 0..1_000 * EARNINGS_SHARDS {
             counts[earnings_shard(&format!("fee:{}", Uuid::now_v7())) as usize] += 1;
         }
         // 1,000 expected per shard: none may take more than 1.15x its share.

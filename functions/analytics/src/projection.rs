@@ -3,7 +3,7 @@
 //! event goes to while a rebuild runs (SPEC N2–N4).
 //!
 //! Analytics reads nothing but events. `Ledger.TransactionPosted` moves the company's day (by
-//! business date, in 16 shards like accounting's) and the employee's balance, kept only if its
+//! business date, in 32 shards like accounting's) and the employee's balance, kept only if its
 //! ledger `sequence` is higher than the one known, which moves a sharded count of employees in
 //! debt when the sign changes ([`KnownBalance::debt_change`]); a reward also makes the task a
 //! candidate for the best of its day and of its month, written only when it beats what is there
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// The company's figures are spread over this many keys per day, as accounting's are.
-pub const SHARDS: u32 = 16;
+pub const SHARDS: u32 = 32;
 
 /// The projections answering now, and the one a rebuild is filling, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! The analytics table (DynamoDB). Every projection item is under its generation `G<g>`:
 //! - `META` / `GENERATIONS`: which generation answers, and which a rebuild is filling;
 //! - `REBUILD#<id>` / `REBUILD`: a rebuild (N4) and how it ended;
-//! - `G<g>#EARNINGS#<shard>` / `<date>`: the company's fees and rewards of a day, in 16 shards;
+//! - `G<g>#EARNINGS#<shard>` / `<date>`: the company's fees and rewards of a day, in 32 shards;
 //! - `G<g>#BALANCE#<account>` / `BALANCE`: an employee's latest known balance and its sequence;
 //! - `G<g>#DEBT#<shard>` / `DEBT`: how many employees (of the shard) are in debt;
 //! - `G<g>#BEST#<date>` / `DAY` and `G<g>#BEST#<yyyy-mm>` / `MONTH`: the best completion of a

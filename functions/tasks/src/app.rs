@@ -11,11 +11,11 @@ use ates_kernel::event::{Cause, Envelope};
 use ates_kernel::idempotency::IdempotencyKey;
 use ates_kernel::identity::{Capability, Claims, Rights, Role};
 use ates_kernel::usecase::Failure;
-use ates_kernel::usecase::{execute, execute_keyed, Attempt, Keyed};
+use ates_kernel::usecase::{execute, execute_keyed, Attempt, Contended, Keyed, ATTEMPTS};
 
 pub use crate::ports::{
-    AssignablePool, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
-    TaskCreation, TaskFilter, TaskListings, TaskStore, TitleMigration,
+    AssignablePool, Listing, PageSaved, PoolMembership, Saved, ShufflePages, Shuffles,
+    TaskCompletion, TaskCreation, TaskFilter, TaskListings, TaskStore, TitleMigration,
 };
 use ates_kernel::contracts::accounts::decode_account;
 use ates_kernel::copies::{AccountCopies, KeepsAccountCopies};
@@ -27,8 +27,9 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::TaskError;
+use crate::pool::{self, pick_slots};
 use crate::shuffle::{reassign_page, Shuffle};
-use crate::task::{pick_assignee, Status, Task, ValidTask};
+use crate::task::{Status, Task, ValidTask};
 use crate::PRODUCER;
 use ates_kernel::job::Page;
 
@@ -82,6 +83,31 @@ fn json(task: &Task) -> Result<String, TaskError> {
     serde_json::to_string(task).map_err(|e| TaskError::Invalid(e.to_string()))
 }
 
+/// `n` accounts drawn uniformly and independently from the pool of `size` (T2, T3): the slots
+/// drawn, read at once, whatever the number of accounts. A slot the pool lost since its size was
+/// read is drawn again from the size read again.
+async fn draw(
+    store: &impl AssignablePool,
+    mut size: u64,
+    n: usize,
+    rng: &mut (impl rand::Rng + Send),
+) -> Result<Vec<Uuid>, TaskError> {
+    let mut drawn = Vec::with_capacity(n);
+    for _ in 0..ATTEMPTS {
+        if size == 0 {
+            return Err(TaskError::NobodyAssignable);
+        }
+        let slots = pick_slots(size, n - drawn.len(), rng);
+        let found = store.accounts_at(&slots).await?;
+        drawn.extend(slots.iter().filter_map(|slot| found.get(slot)));
+        if drawn.len() == n {
+            return Ok(drawn);
+        }
+        size = store.pool_size().await?;
+    }
+    Err(Contended.into())
+}
+
 /// T2: a task appears open and is assigned at once to a uniformly random assignable account.
 pub async fn create_task(
     store: &(impl AccountCopies + AssignablePool + TaskCreation + Replays),
@@ -89,12 +115,12 @@ pub async fn create_task(
     issued: &Issued,
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<Answer<Task>, TaskError> {
-    let pool = async { Ok::<_, TaskError>(store.assignable_accounts().await?) };
-    let (caller, pool) = issued.by.caller_and(store, pool).await?;
+    let size = async { Ok::<_, TaskError>(store.pool_size().await?) };
+    let (caller, size) = issued.by.caller_and(store, size).await?;
     let by = caller.account_id();
     let fingerprint = serde_json::to_string(new).map_err(|e| TaskError::Invalid(e.to_string()))?;
     let keyed = issued.keyed(fingerprint);
-    let assignee = pick_assignee(&pool, rng).ok_or(TaskError::NobodyAssignable)?;
+    let assignee = draw(store, size, 1, rng).await?[0];
     execute_keyed(store, keyed.as_ref(), || async {
         let task = Task::open(new, assignee, by, issued.now);
         let events = [
@@ -165,8 +191,11 @@ pub async fn my_tasks(
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, TaskError> {
-    let me = me.caller(store).await?.account_id();
-    store.tasks_of(me, status, limit, cursor).await
+    // The caller check alongside the read of the token's account's tasks: one round trip to
+    // the table, not two in a row. The tasks are handed back only to an admitted caller.
+    let mine = store.tasks_of(me.account_id, status, limit, cursor);
+    let (_, mine) = me.caller_and(store, mine).await?;
+    Ok(mine)
 }
 
 /// A task as `GET /tasks` lists it: with its assignee's name, as the tracker's copy of the
@@ -217,7 +246,7 @@ pub async fn start_shuffle(
     issued: &Issued,
 ) -> Result<Shuffle, TaskError> {
     let managers: Capability<Managers> = issued.by.may(store).await?;
-    if store.assignable_accounts().await?.is_empty() {
+    if store.pool_size().await? == 0 {
         return Err(TaskError::NobodyAssignable);
     }
     let total = store.open_tasks().await?;
@@ -247,20 +276,24 @@ pub async fn shuffle_page(
     page: &Page,
     rng: &mut (impl rand::Rng + Send),
 ) -> Result<PageOutcome, TaskError> {
-    let pool = store.assignable_accounts().await?;
-    let (tasks, next_cursor) = match page.scope.as_deref().map(Uuid::parse_str) {
-        // A release: the account's own open tasks.
-        Some(Ok(account)) => {
-            store
+    let tasks = async {
+        match page.scope.as_deref().map(Uuid::parse_str) {
+            // A release: the account's own open tasks.
+            Some(Ok(account)) => Ok(store
                 .open_tasks_of_page(account, page.cursor.as_ref())
-                .await?
-        }
-        Some(Err(_)) => return Err(TaskError::UnknownShuffle),
-        None => {
-            store
+                .await?),
+            Some(Err(_)) => Err(TaskError::UnknownShuffle),
+            None => Ok(store
                 .open_tasks_page(page.partition, page.cursor.as_ref())
-                .await?
+                .await?),
         }
+    };
+    let size = async { Ok::<_, TaskError>(store.pool_size().await?) };
+    let ((tasks, next_cursor), size) = futures_util::try_join!(tasks, size)?;
+    // One drawn account per task; a retry after stale tasks holds no more tasks than this.
+    let assignees = match draw(store, size, tasks.len(), rng).await {
+        Err(TaskError::NobodyAssignable) => Vec::new(),
+        drawn => drawn?,
     };
     let next = next_cursor.map(|cursor| page.next(cursor));
     let cause = Cause {
@@ -268,15 +301,9 @@ pub async fn shuffle_page(
         causation_id: Some(page.job_id.to_string()),
     };
     let tasks = std::sync::Mutex::new(tasks);
-    let rng = std::sync::Mutex::new(rng);
     execute(|| async {
         let read = tasks.lock().expect("not poisoned").clone();
-        let moves = reassign_page(
-            &read,
-            &pool,
-            page.job_id,
-            &mut **rng.lock().expect("not poisoned"),
-        );
+        let moves = reassign_page(&read, &assignees, page.job_id);
         let now = Utc::now();
         let events = moves
             .iter()
@@ -307,8 +334,40 @@ pub async fn shuffle_page(
     .await
 }
 
-/// The copy of accounts (`Account.*` events): once per event, and only forward in revision.
-pub use ates_kernel::copies::sync_account;
+/// The copy of accounts (`Account.*` events): once per event, and only forward in revision;
+/// then the pool of assignable accounts in step with the copy (T2), whether or not this event
+/// moved it, so that a delivery which failed between the two finishes the pool when redelivered.
+pub async fn sync_account(
+    store: &(impl KeepsAccountCopies + PoolMembership),
+    event: &Envelope,
+) -> Result<Outcome, ConsumeError> {
+    let outcome = ates_kernel::copies::sync_account(store, event).await?;
+    if let Some(Ok(account)) = decode_account(event) {
+        keep_pool(store, account.account_id)
+            .await
+            .map_err(|e| ConsumeError::Retry(e.to_string()))?;
+    }
+    Ok(outcome)
+}
+
+/// The pool in step with `account`'s newest copy: a member while it takes tasks, out once it
+/// takes none. Any order of events ends in the same pool, since only the copy decides.
+async fn keep_pool(
+    store: &(impl AccountCopies + PoolMembership),
+    account: Uuid,
+) -> Result<(), TaskError> {
+    execute(|| async {
+        let (copy, place) =
+            futures_util::try_join!(store.account_copy(account), store.place(account))?;
+        let (revision, assignable) = copy.map_or((0, false), |c| (c.revision, c.is_assignable()));
+        Ok(match pool::change(account, revision, assignable, &place) {
+            None => Attempt::Done(()),
+            Some(change) if store.change_pool(&change).await? => Attempt::Done(()),
+            Some(_) => Attempt::Lost,
+        })
+    })
+    .await
+}
 
 /// `Account.*` (T3): the copy of the account, then, when the event says the account can no
 /// longer take tasks (deactivated, or a role that takes none) and no newer revision is known,
@@ -317,7 +376,7 @@ pub use ates_kernel::copies::sync_account;
 /// revision, so a repeated event (redelivered, or republished under a new id) starts nothing
 /// more; an event that arrives again after the copy was committed still starts it.
 pub async fn on_account_event(
-    store: &(impl KeepsAccountCopies + Shuffles),
+    store: &(impl KeepsAccountCopies + PoolMembership + Shuffles),
     event: &Envelope,
     now: DateTime<Utc>,
 ) -> Result<Outcome, ConsumeError> {

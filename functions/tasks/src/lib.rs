@@ -3,6 +3,7 @@
 //!
 //! - [`task`]: tasks, their checks, assignment and completion (plain Rust).
 //! - [`shuffle`]: reassigning every open task, page by page (plain Rust).
+//! - [`pool`]: the assignable accounts as slots, so a pick costs the same at any size (plain Rust).
 //! - [`app`]: the use cases, one per command, query and event handler; [`ports`]: the small
 //!   ports they drive, one per need.
 //! - [`api`]: the HTTP edge, one function per route; [`store`]: the DynamoDB store;
@@ -12,6 +13,7 @@ pub mod app;
 pub mod error;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
+pub mod pool;
 pub mod ports;
 pub mod shuffle;
 pub mod store;

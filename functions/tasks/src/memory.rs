@@ -11,9 +11,10 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::TaskError;
+use crate::pool::{Place, PoolChange};
 use crate::ports::{
-    AssignablePool, KeyedAnswer, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
-    TaskCreation, TaskFilter, TaskListings, TaskStore, TitleMigration,
+    AssignablePool, KeyedAnswer, Listing, PageSaved, PoolMembership, Saved, ShufflePages, Shuffles,
+    TaskCompletion, TaskCreation, TaskFilter, TaskListings, TaskStore, TitleMigration,
 };
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{Status, Task};
@@ -26,6 +27,8 @@ struct State {
     shuffles: HashMap<Uuid, Shuffle>,
     partitions_done: HashSet<(Uuid, u32)>,
     work: Vec<Page>,
+    /// The assignable accounts by slot.
+    pool: Vec<Uuid>,
     published: Vec<Envelope>,
 }
 
@@ -46,16 +49,67 @@ impl MemoryStore {
 impl TaskStore for MemoryStore {}
 
 impl AssignablePool for MemoryStore {
-    async fn assignable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
-        let mut ids: Vec<Uuid> = self
-            .accounts
-            .lock()
-            .all()
-            .filter(|a| a.is_assignable())
-            .map(|a| a.account_id)
-            .collect();
-        ids.sort_unstable();
-        Ok(ids)
+    async fn pool_size(&self) -> Result<u64, StoreError> {
+        Ok(self.state.lock().pool.len() as u64)
+    }
+
+    async fn accounts_at(&self, slots: &[u64]) -> Result<HashMap<u64, Uuid>, StoreError> {
+        let pool = &self.state.lock().pool;
+        Ok(slots
+            .iter()
+            .filter_map(|&slot| Some((slot, *pool.get(usize::try_from(slot).ok()?)?)))
+            .collect())
+    }
+}
+
+impl PoolMembership for MemoryStore {
+    async fn place(&self, account: Uuid) -> Result<Place, StoreError> {
+        let pool = &self.state.lock().pool;
+        Ok(Place {
+            slot: pool.iter().position(|a| *a == account).map(|s| s as u64),
+            size: pool.len() as u64,
+            last: pool.last().copied(),
+        })
+    }
+
+    /// The same conditions as the table's transaction: the copy's revision, the size and the
+    /// slots as read.
+    async fn change_pool(&self, change: &PoolChange) -> Result<bool, StoreError> {
+        let (PoolChange::Join {
+            account, revision, ..
+        }
+        | PoolChange::Leave {
+            account, revision, ..
+        }) = *change;
+        let copy = self.accounts.lock().get(account);
+        if copy.map(|c| c.revision) != Some(revision) {
+            return Ok(false);
+        }
+        let pool = &mut self.state.lock().pool;
+        Ok(match *change {
+            PoolChange::Join { account, size, .. } => {
+                let fresh = pool.len() as u64 == size && !pool.contains(&account);
+                if fresh {
+                    pool.push(account);
+                }
+                fresh
+            }
+            PoolChange::Leave {
+                account,
+                slot,
+                size,
+                last,
+                ..
+            } => {
+                let fresh = pool.len() as u64 == size
+                    && pool.get(slot as usize) == Some(&account)
+                    && pool.last() == Some(&last);
+                if fresh {
+                    pool.swap_remove(slot as usize);
+                }
+                fresh
+            }
+        })
     }
 }
 

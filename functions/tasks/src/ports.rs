@@ -2,6 +2,7 @@
 //! need (a use case asks only for the ones it uses), and [`TaskStore`], all of them. The DynamoDB
 //! table (`store`) implements every one in a Lambda; `memory` is an in-memory one for tests.
 
+use std::collections::HashMap;
 use std::future::Future;
 
 use ates_kernel::copies::KeepsAccountCopies;
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::error::TaskError;
+use crate::pool::{Place, PoolChange};
 use crate::shuffle::Shuffle;
 use crate::task::{Status, Task};
 
@@ -33,10 +35,29 @@ pub enum PageSaved {
     Stale(Vec<Uuid>),
 }
 
-/// Who may take a task: what a creation and a shuffle assign from.
+/// Who may take a task: what a creation and a shuffle assign from (`pool`: the assignable
+/// accounts fill slots `0..size`).
 pub trait AssignablePool {
-    /// The ids of every assignable account.
-    fn assignable_accounts(&self) -> impl Future<Output = Result<Vec<Uuid>, StoreError>> + Send;
+    /// How many accounts are assignable; it may lag an account that joined a moment ago.
+    fn pool_size(&self) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// The accounts in `slots`; a slot at or past the size (the pool shrank since its size was
+    /// read) is left out.
+    fn accounts_at(
+        &self,
+        slots: &[u64],
+    ) -> impl Future<Output = Result<HashMap<u64, Uuid>, StoreError>> + Send;
+}
+
+/// The pool kept in step with the copy of accounts.
+pub trait PoolMembership {
+    /// Where `account` stands: its slot, the size and the last member.
+    fn place(&self, account: Uuid) -> impl Future<Output = Result<Place, StoreError>> + Send;
+    /// Applies `change` if the pool is still as it was read; `false`: it changed meanwhile and
+    /// nothing was written.
+    fn change_pool(
+        &self,
+        change: &PoolChange,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// Where a new task is written (T2).
@@ -171,6 +192,7 @@ pub trait TaskStore:
     KeepsAccountCopies
     + Replays
     + AssignablePool
+    + PoolMembership
     + TaskCreation
     + TaskCompletion
     + TaskListings

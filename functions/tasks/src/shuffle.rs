@@ -3,7 +3,7 @@
 //! its reassignments, its events, its progress and the next page together, so a redelivered page
 //! changes nothing and no page ever rescans the table.
 //!
-//! Open tasks live in the sparse index `gsi2`, spread over 16 shards (`OPEN#<n>`). `POST
+//! Open tasks live in the sparse index `gsi2`, spread over 32 shards (`OPEN#<n>`). `POST
 //! /tasks/shuffles` writes the job (`JOB#<id>`, `kind` = shuffle, via `job::start`) and one work
 //! outbox record per shard, in one transaction. The relay sends work records to the context's work
 //! queue; `tasks-shuffle-page` (`lambda::serve_job_pages` → `app::shuffle_page_work`) reads at most
@@ -28,11 +28,10 @@
 
 use ates_kernel::job::{self, Page};
 use chrono::{DateTime, Utc};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::task::{pick_assignee, Task, SHARDS};
+use crate::task::{Task, SHARDS};
 
 /// Tasks per page: each takes two items of a transaction (the task and its event), and a
 /// transaction holds at most 100.
@@ -146,18 +145,14 @@ impl Shuffle {
     }
 }
 
-/// The reassignments of a page: each open task not yet moved by this shuffle goes to a uniformly
-/// random assignable account. Pairs of (before, after).
-pub fn reassign_page(
-    tasks: &[Task],
-    pool: &[Uuid],
-    shuffle_id: Uuid,
-    rng: &mut impl Rng,
-) -> Vec<(Task, Task)> {
+/// The reassignments of a page: each open task not yet moved by this shuffle goes to the
+/// account drawn for it (`assignees`, drawn uniformly from the pool, one per task in order; a
+/// task without one stays). Pairs of (before, after).
+pub fn reassign_page(tasks: &[Task], assignees: &[Uuid], shuffle_id: Uuid) -> Vec<(Task, Task)> {
     tasks
         .iter()
-        .filter_map(|task| {
-            let to = pick_assignee(pool, rng)?;
+        .zip(assignees)
+        .filter_map(|(task, &to)| {
             task.reassign(to, shuffle_id)
                 .map(|after| (task.clone(), after))
         })
@@ -168,7 +163,6 @@ pub fn reassign_page(
 mod tests {
     use super::*;
     use crate::task::{NewTask, Status};
-    use rand::SeedableRng;
 
     fn open_task() -> Task {
         let new = NewTask {
@@ -199,30 +193,20 @@ mod tests {
 
     #[test]
     fn a_page_reassigns_open_tasks_only() {
-        let pool = vec![Uuid::now_v7(), Uuid::now_v7()];
+        let pool = [Uuid::now_v7(), Uuid::now_v7()];
         let mut done = open_task();
         done.status = Status::Done;
         let tasks = vec![open_task(), done, open_task()];
         let shuffle = Uuid::now_v7();
-        let moved = reassign_page(
-            &tasks,
-            &pool,
-            shuffle,
-            &mut rand::rngs::StdRng::seed_from_u64(3),
-        );
+        let moved = reassign_page(&tasks, &[pool[0], pool[1], pool[1]], shuffle);
         assert_eq!(moved.len(), 2);
         for (before, after) in &moved {
             assert_eq!(before.status, Status::Open);
-            assert!(pool.contains(&after.assignee_id));
             assert_eq!(after.last_shuffle_id, Some(shuffle));
         }
-        assert!(reassign_page(
-            &tasks,
-            &[],
-            shuffle,
-            &mut rand::rngs::StdRng::seed_from_u64(3)
-        )
-        .is_empty());
+        assert_eq!(moved[0].1.assignee_id, pool[0]);
+        assert_eq!(moved[1].1.assignee_id, pool[1]);
+        assert!(reassign_page(&tasks, &[], shuffle).is_empty());
     }
 
     #[test]

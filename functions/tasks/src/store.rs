@@ -2,7 +2,7 @@
 //! - `TASK#<id>` / `TASK`: a task. `gsi1` finds an assignee's tasks (`ASSIGNEE#<id>`,
 //!   `<status>#<created_at>#<id>`); the sparse `gsi2` holds open tasks only, spread over
 //!   `OPEN#<shard>` partitions, which is what a shuffle walks;
-//!   `gsi3` lists every task newest first (`TASKS#<status>#<n>`, eight partitions per status so
+//!   `gsi3` lists every task newest first (`TASKS#<status>#<n>`, sixteen partitions per status so
 //!   no partition takes every creation; `<created_at>#<id>`), merged by `merged::newest_first`;
 //! - `COUNTER#OPEN#<shard>` / `COUNTER`: open tasks per shard (a shuffle's total);
 //! - `JOB#<id>` / `JOB`: a shuffle (the kernel's paged job, `kind` = shuffle; a release also
@@ -11,8 +11,9 @@
 //! - `IDEMPOTENCY#<account>#<key>` / `IDEMPOTENCY`: the first answer to a keyed request
 //!   (the kernel's `idempotency`);
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account, at its newest revision seen;
-//! - `POOL` / `ASSIGNABLE`: the ids of every assignable account, as one string set, so picking
-//!   an assignee is one read;
+//! - the pool of assignable accounts (`pool`): `POOL` / `SIZE` how many there are; `POOL#<n>` /
+//!   `SLOT` the account in slot n, for n below the size; `ACCOUNT#<id>` / `POOL` the slot of a
+//!   member, beside its copy. A pick reads the size, then a slot;
 //! - `INBOX#tasks.sync-account#<event id>` / `INBOX`: events already consumed;
 //! - `OUTBOX#<event id>` / `OUTBOX`: events to publish.
 
@@ -20,25 +21,25 @@ use std::collections::HashMap;
 
 use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    from_item, get_n, key, n, s, to_item, update, Item, StoreError, Table, Transaction,
+    from_item, get_n, get_s, key, n, s, to_item, update, Item, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
 use ates_kernel::outbox;
 use ates_kernel::usecase::Replays;
-use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::error::TaskError;
+use crate::pool::{Place, PoolChange};
 use crate::ports::{
-    AssignablePool, KeyedAnswer, Listing, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion,
-    TaskCreation, TaskFilter, TaskListings, TaskStore, TitleMigration,
+    AssignablePool, KeyedAnswer, Listing, PageSaved, PoolMembership, Saved, ShufflePages, Shuffles,
+    TaskCompletion, TaskCreation, TaskFilter, TaskListings, TaskStore, TitleMigration,
 };
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{shard_of, Status, Task, SHARDS};
-use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::job::{self, Cursor, Page, PageCommit};
 use ates_kernel::merged::{self, Partition};
 
@@ -90,7 +91,7 @@ fn task_item(task: &Task) -> Item {
 
 /// Partitions of the every-task listing per status: writes spread over them, a page merges
 /// them (`merged::newest_first`).
-const LISTING_SHARDS: u32 = 8;
+const LISTING_SHARDS: u32 = 16;
 
 fn listed_under(status: Status, task_id: Uuid) -> String {
     let shard = shard_of(task_id) % LISTING_SHARDS;
@@ -168,21 +169,6 @@ impl HasCopyStore for Store {
     fn copy_store(&self) -> CopyStore<'_> {
         CopyStore::Table(&self.table, SYNC_ACCOUNT)
     }
-
-    /// The pool of assignable accounts the copy joins or leaves.
-    fn with_copy(&self, account: &AccountSnapshot) -> Transaction {
-        let id = AttributeValue::Ss(vec![account.account_id.to_string()]);
-        let pool = Update::builder()
-            .table_name(self.table.name())
-            .set_key(Some(key("POOL", "ASSIGNABLE")))
-            .update_expression(if account.is_assignable() {
-                "ADD ids :id"
-            } else {
-                "DELETE ids :id"
-            })
-            .expression_attribute_values(":id", id);
-        Transaction::new().with("pool", update(pool))
-    }
 }
 
 impl Replays for Store {
@@ -191,30 +177,187 @@ impl Replays for Store {
     }
 }
 
+fn pool_size_key() -> Item {
+    key("POOL", "SIZE")
+}
+
+fn slot_key(slot: u64) -> Item {
+    key(format!("POOL#{slot}"), "SLOT")
+}
+
+fn member_key(account: Uuid) -> Item {
+    key(format!("ACCOUNT#{account}"), "POOL")
+}
+
+fn size_of(item: Option<&Item>) -> Result<u64, StoreError> {
+    item.map_or(Ok(0), |item| get_n(item, "size"))
+}
+
 impl AssignablePool for Store {
-    async fn assignable_accounts(&self) -> Result<Vec<Uuid>, StoreError> {
+    /// Read eventually consistent: every creation reads this one item, and half a read unit
+    /// doubles the rate it can take (6,000 a second). An account that joined a moment ago may
+    /// not be drawn yet; one that left is never drawn, since its slot is read consistently.
+    async fn pool_size(&self) -> Result<u64, StoreError> {
         let out = self
             .table
             .client()
             .get_item()
             .table_name(self.table.name())
-            .set_key(Some(key("POOL", "ASSIGNABLE")))
-            .consistent_read(true)
+            .set_key(Some(pool_size_key()))
             .send()
             .await?;
-        let mut ids: Vec<Uuid> = out
-            .item()
-            .and_then(|i| i.get("ids"))
-            .and_then(|v| v.as_ss().ok())
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|id| Uuid::parse_str(id).ok())
-                    .collect()
-            })
-            .unwrap_or_default();
-        // Sets come back in no particular order; sorted, a seeded pick is reproducible.
-        ids.sort_unstable();
-        Ok(ids)
+        size_of(out.item())
+    }
+
+    async fn accounts_at(&self, slots: &[u64]) -> Result<HashMap<u64, Uuid>, StoreError> {
+        let distinct: std::collections::BTreeSet<u64> = slots.iter().copied().collect();
+        let distinct: Vec<u64> = distinct.into_iter().collect();
+        let mut found = HashMap::new();
+        for keys in distinct.chunks(100) {
+            for item in self
+                .table
+                .batch_get(keys.iter().map(|&n| slot_key(n)).collect())
+                .await?
+            {
+                let slot = get_s(&item, "pk")?
+                    .strip_prefix("POOL#")
+                    .and_then(|n| n.parse().ok())
+                    .ok_or_else(|| StoreError::Malformed("a pool slot's key".into()))?;
+                let account = Uuid::parse_str(get_s(&item, "account_id")?)
+                    .map_err(|e| StoreError::Malformed(e.to_string()))?;
+                found.insert(slot, account);
+            }
+        }
+        Ok(found)
+    }
+}
+
+impl PoolMembership for Store {
+    async fn place(&self, account: Uuid) -> Result<Place, StoreError> {
+        let items = self
+            .table
+            .batch_get(vec![member_key(account), pool_size_key()])
+            .await?;
+        let is = |pk: &str, item: &&Item| get_s(item, "pk").is_ok_and(|p| p == pk);
+        let size = size_of(items.iter().find(|i| is("POOL", i)))?;
+        let member = format!("ACCOUNT#{account}");
+        let slot = items
+            .iter()
+            .find(|i| is(&member, i))
+            .map(|item| get_n(item, "slot"))
+            .transpose()?;
+        let last = match size {
+            0 => None,
+            size => self.accounts_at(&[size - 1]).await?.remove(&(size - 1)),
+        };
+        Ok(Place { slot, size, last })
+    }
+
+    async fn change_pool(&self, change: &PoolChange) -> Result<bool, StoreError> {
+        let table = &self.table;
+        let (PoolChange::Join {
+            account, revision, ..
+        }
+        | PoolChange::Leave {
+            account, revision, ..
+        }) = *change;
+        let copy_at = table.check_item(
+            ates_kernel::copies::account_key(account),
+            "revision = :revision",
+            &[(":revision", n(revision))],
+        );
+        let resize = |from: u64, to: u64| {
+            update(
+                table
+                    .update(pool_size_key())
+                    .update_expression("SET #size = :to")
+                    .condition_expression("attribute_not_exists(#size) OR #size = :from")
+                    .expression_attribute_names("#size", "size")
+                    .expression_attribute_values(":from", n(from))
+                    .expression_attribute_values(":to", n(to)),
+            )
+        };
+        let slot_item = |slot: u64, account: Uuid| {
+            let mut item = slot_key(slot);
+            item.insert("account_id".into(), s(account.to_string()));
+            item
+        };
+        let member_item = |account: Uuid, slot: u64| {
+            let mut item = member_key(account);
+            item.insert("slot".into(), n(slot));
+            item
+        };
+        let holds = |account: Uuid| [(":account", s(account.to_string()))];
+        let transaction = match *change {
+            PoolChange::Join { account, size, .. } => Transaction::new()
+                .with("copy", copy_at)
+                .with("size", resize(size, size + 1))
+                .with(
+                    "slot",
+                    table.put(slot_item(size, account), "attribute_not_exists(pk)"),
+                )
+                .with(
+                    "member",
+                    table.put(member_item(account, size), "attribute_not_exists(pk)"),
+                ),
+            PoolChange::Leave {
+                account,
+                slot,
+                size,
+                last,
+                ..
+            } => {
+                let transaction = Transaction::new()
+                    .with("copy", copy_at)
+                    .with("size", resize(size, size - 1))
+                    .with(
+                        "member",
+                        table.delete_item(
+                            member_key(account),
+                            Some("slot = :slot"),
+                            &[(":slot", n(slot))],
+                        ),
+                    );
+                if last == account {
+                    transaction.with(
+                        "slot",
+                        table.delete_item(
+                            slot_key(slot),
+                            Some("account_id = :account"),
+                            &holds(account),
+                        ),
+                    )
+                } else {
+                    // The last member moves into the slot left, so the slots stay without a gap.
+                    transaction
+                        .with(
+                            "slot",
+                            table.put_item(
+                                slot_item(slot, last),
+                                Some("account_id = :account"),
+                                &holds(account),
+                            ),
+                        )
+                        .with(
+                            "last-slot",
+                            table.delete_item(
+                                slot_key(size - 1),
+                                Some("account_id = :account"),
+                                &holds(last),
+                            ),
+                        )
+                        .with(
+                            "last-member",
+                            table.put_item(
+                                member_item(last, slot),
+                                Some("slot = :last"),
+                                &[(":last", n(size - 1))],
+                            ),
+                        )
+                }
+            }
+        };
+        Ok(table.transact(transaction).await?.is_ok())
     }
 }
 

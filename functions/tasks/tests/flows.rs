@@ -4,7 +4,6 @@ use ates_tasks::app::Shuffles;
 use ates_tasks::app::TaskCompletion;
 use std::collections::HashMap;
 
-use ates_kernel::copies::KeepsAccountCopies;
 use ates_kernel::identity::Role;
 use ates_kernel::job::{JobTable, Page};
 use ates_kernel::testing::{self, answer as read, api_request, Emulator};
@@ -37,7 +36,9 @@ impl Tracker {
     async fn account(&self, role: Role) -> String {
         let account = testing::account("Popug", role);
         let event = testing::account_event(&account);
-        self.store.save_account(&account, &event).await.unwrap();
+        ates_tasks::app::sync_account(&self.store, &event)
+            .await
+            .unwrap();
         account.account_id.to_string()
     }
 

@@ -19,9 +19,10 @@ use ates_kernel::testing::{self, at, every_page};
 use ates_kernel::usecase::Keyed;
 use ates_kernel::usecase::Replays;
 use ates_tasks::error::TaskError;
+use ates_tasks::pool::{self, PoolChange};
 use ates_tasks::ports::{
-    AssignablePool, PageSaved, Saved, ShufflePages, Shuffles, TaskCompletion, TaskCreation,
-    TaskFilter, TaskListings, TitleMigration,
+    AssignablePool, PageSaved, PoolMembership, Saved, ShufflePages, Shuffles, TaskCompletion,
+    TaskCreation, TaskFilter, TaskListings, TitleMigration,
 };
 use ates_tasks::shuffle::{Shuffle, PAGE_SIZE};
 use ates_tasks::task::{shard_of, Status, Task, SHARDS};
@@ -43,7 +44,8 @@ ates_kernel::store_contracts!(
     a_release_reads_its_accounts_open_tasks_and_starts_once,
     a_stale_or_unknown_shuffle_page_writes_nothing,
     tasks_without_a_jira_id_are_found_and_retitled_once,
-    account_copies_move_only_forward_and_make_the_pool,
+    account_copies_move_only_forward,
+    the_pool_keeps_its_members_in_slots_without_a_gap,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -72,9 +74,10 @@ fn task(assignee: Uuid, title: &str, created_at: DateTime<Utc>) -> Task {
 
 /// A task whose id puts it in `shard`.
 fn in_shard(shard: u32, assignee: Uuid) -> Task {
-    let base = Uuid::now_v7().as_u128() & !0xF;
+    let shards = u128::from(SHARDS);
+    let base = Uuid::now_v7().as_u128() / shards * shards;
     let task = Task {
-        task_id: Uuid::from_u128(base | u128::from(shard)),
+        task_id: Uuid::from_u128(base + u128::from(shard)),
         ..task(assignee, "sharded", now())
     };
     assert_eq!(shard_of(task.task_id), shard);
@@ -731,14 +734,9 @@ async fn tasks_without_a_jira_id_are_found_and_retitled_once<
     assert_eq!(ids(&found), vec![plain.task_id]);
 }
 
-async fn account_copies_move_only_forward_and_make_the_pool<
-    S: AccountCopies + AssignablePool + KeepsAccountCopies,
->(
-    store: &S,
-) {
-    let (kiwi, mango, boss) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+async fn account_copies_move_only_forward<S: AccountCopies + KeepsAccountCopies>(store: &S) {
+    let (kiwi, mango) = (Uuid::now_v7(), Uuid::now_v7());
     assert_eq!(store.account_copy(kiwi).await.unwrap(), None);
-    assert!(store.assignable_accounts().await.unwrap().is_empty());
     let save = |account: AccountSnapshot| async move {
         let event = testing::account_event(&account);
         store.save_account(&account, &event).await.unwrap()
@@ -758,23 +756,7 @@ async fn account_copies_move_only_forward_and_make_the_pool<
         save(snapshot(Role::Accountant, true, 1, mango)).await,
         Outcome::Applied
     );
-    assert_eq!(
-        save(snapshot(Role::Manager, true, 1, boss)).await,
-        Outcome::Applied
-    );
-    // A customer, not an employee: kept as a caller, never in the pool (SPEC Roles).
-    assert_eq!(
-        save(snapshot(Role::Client, true, 1, Uuid::now_v7())).await,
-        Outcome::Applied
-    );
     assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(first.clone()));
-    let mut pool = vec![kiwi, mango];
-    pool.sort_unstable();
-    assert_eq!(
-        store.assignable_accounts().await.unwrap(),
-        pool,
-        "workers and accountants, sorted"
-    );
 
     let deactivated = snapshot(Role::Worker, false, 3, kiwi);
     assert_eq!(save(deactivated.clone()).await, Outcome::Applied);
@@ -789,23 +771,89 @@ async fn account_copies_move_only_forward_and_make_the_pool<
         "the same revision again, by another event"
     );
     assert_eq!(store.account_copy(kiwi).await.unwrap(), Some(deactivated));
-    assert_eq!(store.assignable_accounts().await.unwrap(), vec![mango]);
+}
+
+/// Every member of the pool, by slot.
+async fn members<S: AssignablePool>(store: &S) -> Vec<Uuid> {
+    let size = store.pool_size().await.unwrap();
+    let slots: Vec<u64> = (0..size).collect();
+    let found = store.accounts_at(&slots).await.unwrap();
     assert_eq!(
-        save(snapshot(Role::Worker, true, 2, boss)).await,
-        Outcome::Applied,
-        "a manager made a worker"
+        found.len() as u64,
+        size,
+        "every slot below the size is taken"
     );
-    let mut pool = vec![mango, boss];
-    pool.sort_unstable();
-    assert_eq!(store.assignable_accounts().await.unwrap(), pool);
+    slots.iter().map(|slot| found[slot]).collect()
+}
+
+/// Brings `account`'s place in step with its copy at `revision`, as the use case does.
+async fn keep<S: PoolMembership>(store: &S, account: Uuid, revision: u64, assignable: bool) {
+    let place = store.place(account).await.unwrap();
+    if let Some(change) = pool::change(account, revision, assignable, &place) {
+        assert!(store.change_pool(&change).await.unwrap(), "{change:?}");
+    }
+}
+
+async fn the_pool_keeps_its_members_in_slots_without_a_gap<
+    S: AssignablePool + PoolMembership + KeepsAccountCopies,
+>(
+    store: &S,
+) {
+    let (kiwi, mango, boss) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    assert!(members(store).await.is_empty());
+    assert_eq!(store.accounts_at(&[0]).await.unwrap().len(), 0);
+    for account in [kiwi, mango, boss] {
+        let copy = snapshot(Role::Worker, true, 1, account);
+        store
+            .save_account(&copy, &testing::account_event(&copy))
+            .await
+            .unwrap();
+        keep(store, account, 1, true).await;
+    }
+    assert_eq!(members(store).await, vec![kiwi, mango, boss]);
+    assert_eq!(store.place(mango).await.unwrap().slot, Some(1));
+
+    // Decided on a pool or a copy that has changed since: refused, nothing written.
+    let stale_size = PoolChange::Join {
+        account: Uuid::now_v7(),
+        revision: 1,
+        size: 2,
+    };
+    assert!(!store.change_pool(&stale_size).await.unwrap());
+    let old_copy = PoolChange::Leave {
+        account: kiwi,
+        revision: 7,
+        slot: 0,
+        size: 3,
+        last: boss,
+    };
+    assert!(!store.change_pool(&old_copy).await.unwrap());
+    let moved_meanwhile = PoolChange::Leave {
+        account: kiwi,
+        revision: 1,
+        slot: 0,
+        size: 3,
+        last: mango,
+    };
+    assert!(!store.change_pool(&moved_meanwhile).await.unwrap());
+    assert_eq!(members(store).await, vec![kiwi, mango, boss]);
+
+    // The first leaves: the last member moves into its slot.
+    keep(store, kiwi, 1, false).await;
+    assert_eq!(members(store).await, vec![boss, mango]);
+    assert_eq!(store.place(boss).await.unwrap().slot, Some(0));
+    assert_eq!(store.place(kiwi).await.unwrap().slot, None);
     assert_eq!(
-        save(snapshot(Role::Manager, true, 2, mango)).await,
-        Outcome::Applied,
-        "an accountant made a manager"
+        store.accounts_at(&[2]).await.unwrap().len(),
+        0,
+        "past the size"
     );
-    assert_eq!(
-        store.assignable_accounts().await.unwrap(),
-        vec![boss],
-        "a manager takes no tasks"
-    );
+    // The last leaves, and comes back.
+    keep(store, mango, 1, false).await;
+    assert_eq!(members(store).await, vec![boss]);
+    keep(store, mango, 1, true).await;
+    assert_eq!(members(store).await, vec![boss, mango]);
+    let drawn = store.accounts_at(&[1, 1, 0]).await.unwrap();
+    assert_eq!(drawn.len(), 2, "a slot drawn twice is read once");
+    assert_eq!((drawn[&0], drawn[&1]), (boss, mango));
 }

@@ -36,6 +36,18 @@
 //! month's end (fired at the next month's first day: billing's statements, each salary sent
 //! through payments' simulated bank and confirmed back to billing). Reports AWS calls per
 //! order (`pending` → `success_paid`) and per statement, by function and operation.
+//!
+//! `ates-bench pool [--sizes 100,100000] [--tasks N] [--api URL]` — on a running local stack:
+//! grows the task tracker's pool of assignable accounts to each size and creates N tasks at
+//! each, reporting the create function's AWS calls per creation and the read units of the items
+//! it reads (the same at every size), then puts the pool back.
+//!
+//! `ates-bench mine [--requests N] [--api URL]` — on a running local stack: a worker of its own
+//! with 20 open tasks; the p50 and p99 of N warm `GET /tasks/mine` one after another, and the
+//! list function's AWS calls per request.
+
+mod mine;
+mod pool;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -61,8 +73,10 @@ fn main() {
         Some("hiring") => hiring::run(),
         Some("orders") => orders::run(),
         Some("money") => money::run(),
+        Some("pool") => pool::run(),
+        Some("mine") => mine::run(),
         _ => eprintln!(
-            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL] | orders [--orders N] [--api URL] | money [--orders N] [--workers W] [--clients C] [--api URL]"
+            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL] | orders [--orders N] [--api URL] | money [--orders N] [--workers W] [--clients C] [--api URL] | pool [--sizes 100,100000] [--tasks N] [--api URL] | mine [--requests N] [--api URL]"
         ),
     }
 }
@@ -359,7 +373,7 @@ mod close {
     use std::time::{Duration, Instant};
 
     /// A raw DynamoDB call to the stack's emulator.
-    fn dynamodb(endpoint: &str, target: &str, body: &Value) -> Value {
+    pub(crate) fn dynamodb(endpoint: &str, target: &str, body: &Value) -> Value {
         ureq::post(&format!("{endpoint}/"))
             .set("x-amz-target", &format!("DynamoDB_20120810.{target}"))
             .set("content-type", "application/x-amz-json-1.0")
@@ -371,6 +385,21 @@ mod close {
             .unwrap_or_else(|e| panic!("{target}: {e}"))
             .into_json()
             .expect("json")
+    }
+
+    /// The emulator's table whose name holds `context`.
+    pub(crate) fn table_named(endpoint: &str, context: &str) -> String {
+        let tables = dynamodb(endpoint, "ListTables", &json!({}));
+        tables["TableNames"]
+            .as_array()
+            .and_then(|names| {
+                names
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .find(|n| n.contains(context))
+            })
+            .unwrap_or_else(|| panic!("the {context} table"))
+            .to_owned()
     }
 
     /// A ledger account as the accounting store keeps it, with one open day.
@@ -395,17 +424,7 @@ mod close {
             .as_str()
             .expect("aws_endpoint")
             .to_owned();
-        let tables = dynamodb(&endpoint, "ListTables", &json!({}));
-        let table = tables["TableNames"]
-            .as_array()
-            .and_then(|names| {
-                names
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .find(|n| n.contains("Accounting"))
-            })
-            .expect("the accounting table")
-            .to_owned();
+        let table = table_named(&endpoint, "Accounting");
         let seeded = Instant::now();
         let ids: Vec<String> = (0..n)
             .map(|i| {
