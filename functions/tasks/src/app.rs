@@ -352,17 +352,18 @@ pub async fn sync_account(
 
 /// The pool in step with `account`'s newest copy: a member while it takes tasks, out once it
 /// takes none. Any order of events ends in the same pool, since only the copy decides.
+/// Whether it changed anything.
 async fn keep_pool(
     store: &(impl AccountCopies + PoolMembership),
     account: Uuid,
-) -> Result<(), TaskError> {
+) -> Result<bool, TaskError> {
     execute(|| async {
         let (copy, place) =
             futures_util::try_join!(store.account_copy(account), store.place(account))?;
         let (revision, assignable) = copy.map_or((0, false), |c| (c.revision, c.is_assignable()));
         Ok(match pool::change(account, revision, assignable, &place) {
-            None => Attempt::Done(()),
-            Some(change) if store.change_pool(&change).await? => Attempt::Done(()),
+            None => Attempt::Done(false),
+            Some(change) if store.change_pool(&change).await? => Attempt::Done(true),
             Some(_) => Attempt::Lost,
         })
     })
@@ -433,6 +434,9 @@ pub struct MigrationRun {
     pub cursor: Option<String>,
     #[serde(default)]
     pub limit: Option<usize>,
+    /// The pool filled from the account copies instead of titles migrated.
+    #[serde(default)]
+    pub pool: bool,
 }
 
 /// What a run migrated, and where the next run starts (`None`: done).
@@ -440,6 +444,45 @@ pub struct MigrationRun {
 pub struct MigrationPage {
     pub migrated: usize,
     pub cursor: Option<String>,
+}
+
+/// An operator's migration run: titles (T5), or with `pool` the pool of assignable accounts.
+pub async fn migrate(
+    store: &(impl TitleMigration + PoolMembership + AccountCopies),
+    run: &MigrationRun,
+) -> Result<MigrationPage, TaskError> {
+    if run.pool {
+        fill_pool(store, run).await
+    } else {
+        migrate_legacy_titles(store, run).await
+    }
+}
+
+/// The pool in step with every account copy, a page of copies per run: what a deployment over
+/// data kept before the pool was slots runs once (`POOL`/`ASSIGNABLE`, one set of every id, is
+/// then no longer read). Safe to run again and alongside account events: each account's place
+/// is decided by its copy, as the account consumer decides it.
+pub async fn fill_pool(
+    store: &(impl PoolMembership + AccountCopies),
+    run: &MigrationRun,
+) -> Result<MigrationPage, TaskError> {
+    let limit = run.limit.unwrap_or(500).clamp(1, 1000);
+    let page = store.account_copies(limit, run.cursor.as_deref()).await?;
+    let mut migrated = 0;
+    for copy in &page.items {
+        if keep_pool(store, copy.account_id).await? {
+            migrated += 1;
+        }
+    }
+    tracing::info!(
+        migrated,
+        done = page.next_cursor.is_none(),
+        "pool filled from the copies"
+    );
+    Ok(MigrationPage {
+        migrated,
+        cursor: page.next_cursor,
+    })
 }
 
 /// T5: stored legacy titles (`[UBERPOP-42] Fix`) become title + jira id, a page per run; safe

@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use ates_kernel::dynamo::StoreError;
+use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::AnswersInMemory;
 use chrono::{DateTime, Utc};
@@ -63,6 +64,16 @@ impl AssignablePool for MemoryStore {
 }
 
 impl PoolMembership for MemoryStore {
+    async fn account_copies(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<AccountSnapshot>, TaskError> {
+        let mut copies: Vec<AccountSnapshot> = self.accounts.lock().all().cloned().collect();
+        copies.sort_by_key(|c| c.account_id);
+        Ok(Listed::page_of(copies, limit, cursor)?)
+    }
+
     async fn place(&self, account: Uuid) -> Result<Place, StoreError> {
         let pool = &self.state.lock().pool;
         Ok(Place {

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::copies::KeepsAccountCopies;
 use ates_kernel::dynamo::{Listed, StoreError};
 use ates_kernel::event::Envelope;
@@ -50,6 +51,13 @@ pub trait AssignablePool {
 
 /// The pool kept in step with the copy of accounts.
 pub trait PoolMembership {
+    /// A page of the account copies, in no order: what a pool filled from scratch starts from
+    /// (a deployment over data kept before the pool was slots).
+    fn account_copies(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<Listed<AccountSnapshot>, TaskError>> + Send;
     /// Where `account` stands: its slot, the size and the last member.
     fn place(&self, account: Uuid) -> impl Future<Output = Result<Place, StoreError>> + Send;
     /// Applies `change` if the pool is still as it was read; `false`: it changed meanwhile and

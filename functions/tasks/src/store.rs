@@ -21,7 +21,8 @@ use std::collections::HashMap;
 
 use ates_kernel::copies::{CopyStore, HasCopyStore};
 use ates_kernel::dynamo::{
-    from_item, get_n, get_s, key, n, s, to_item, update, Item, StoreError, Table, Transaction,
+    from_item, get_n, get_s, key, n, s, to_item, update, Item, Listed, StoreError, Table,
+    Transaction,
 };
 use ates_kernel::event::Envelope;
 use ates_kernel::idempotency::{self, IdempotencyKey, Replay};
@@ -40,6 +41,7 @@ use crate::ports::{
 };
 use crate::shuffle::{Shuffle, PAGE_SIZE};
 use crate::task::{shard_of, Status, Task, SHARDS};
+use ates_kernel::contracts::accounts::AccountSnapshot;
 use ates_kernel::job::{self, Cursor, Page, PageCommit};
 use ates_kernel::merged::{self, Partition};
 
@@ -233,6 +235,18 @@ impl AssignablePool for Store {
 }
 
 impl PoolMembership for Store {
+    async fn account_copies(
+        &self,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Listed<AccountSnapshot>, TaskError> {
+        // A member's slot shares the copy's partition; only the copy has a revision.
+        let copies = Some("attribute_exists(revision)");
+        self.table
+            .scan_prefix("ACCOUNT#", copies, limit, cursor)
+            .await
+    }
+
     async fn place(&self, account: Uuid) -> Result<Place, StoreError> {
         let items = self
             .table

@@ -4,10 +4,13 @@ use ates_tasks::app::Shuffles;
 use ates_tasks::app::TaskCompletion;
 use std::collections::HashMap;
 
+use ates_kernel::contracts::accounts::AccountSnapshot;
+use ates_kernel::copies::KeepsAccountCopies;
 use ates_kernel::identity::Role;
 use ates_kernel::job::{JobTable, Page};
 use ates_kernel::testing::{self, answer as read, api_request, Emulator};
 use ates_tasks::api;
+use ates_tasks::app::AssignablePool;
 use ates_tasks::app::{self, PageOutcome};
 use ates_tasks::store::Store;
 use rand::SeedableRng;
@@ -627,6 +630,7 @@ async fn stored_legacy_titles_are_migrated_and_a_second_run_changes_nothing() {
     let run = app::MigrationRun {
         cursor: None,
         limit: Some(100),
+        pool: false,
     };
     let page = app::migrate_legacy_titles(&tracker.store, &run)
         .await
@@ -773,4 +777,65 @@ async fn a_shuffle_page_that_gave_up_stalls_the_shuffle_until_it_is_redriven() {
     }
     let done = tracker.store.shuffle(id).await.unwrap().unwrap();
     assert_eq!((done.status(), done.reassigned), ("completed", 5));
+}
+
+#[tokio::test]
+async fn the_pool_is_filled_from_copies_kept_before_it_was_slots_and_a_second_run_changes_nothing()
+{
+    let tracker = Tracker::start().await;
+    // Copies as an older tracker kept them: the copy alone, nobody in the slots.
+    let copy = |role: Role, active: bool| {
+        let account = AccountSnapshot {
+            active,
+            ..testing::account("Popug", role)
+        };
+        (account.account_id, account)
+    };
+    let copies = [
+        copy(Role::Worker, true),
+        copy(Role::Accountant, true),
+        copy(Role::Manager, true),
+        copy(Role::Worker, false),
+        copy(Role::Worker, true),
+    ];
+    for (_, account) in &copies {
+        let event = testing::account_event(account);
+        tracker.store.save_account(account, &event).await.unwrap();
+    }
+    assert_eq!(tracker.store.pool_size().await.unwrap(), 0);
+
+    let mut run = app::MigrationRun {
+        cursor: None,
+        limit: Some(2),
+        pool: true,
+    };
+    let mut migrated = 0;
+    loop {
+        let page = app::migrate(&tracker.store, &run).await.unwrap();
+        migrated += page.migrated;
+        match page.cursor {
+            Some(cursor) => run.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(migrated, 3, "the active worker, accountant and worker");
+    let size = tracker.store.pool_size().await.unwrap();
+    let members = tracker
+        .store
+        .accounts_at(&(0..size).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    let members: std::collections::HashSet<Uuid> = members.into_values().collect();
+    let assignable: std::collections::HashSet<Uuid> =
+        [copies[0].0, copies[1].0, copies[4].0].into();
+    assert_eq!(members, assignable);
+
+    run.cursor = None;
+    run.limit = Some(100);
+    let again = app::migrate(&tracker.store, &run).await.unwrap();
+    assert_eq!(
+        (again.migrated, again.cursor),
+        (0, None),
+        "safe to run twice"
+    );
 }
