@@ -36,12 +36,20 @@
 //! month's end (fired at the next month's first day: billing's statements, each salary sent
 //! through payments' simulated bank and confirmed back to billing). Reports AWS calls per
 //! order (`pending` → `success_paid`) and per statement, by function and operation.
+//!
+//! `ates-bench cost [--tasks N] [--tasks-per-worker K] [--api URL]` — on a running local stack
+//! started with `ATES_LOCAL_CAPACITY=1`: N task lifecycles (created, shuffled once, completed by
+//! their assignees; N/K workers; then the day's close through the schedule, its payouts and
+//! mails), everything the stack did divided by N and priced line by line at us-east-1 list prices
+//! (`cost.rs`): the markdown table of BENCHMARKS.md's cost section.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod cost;
 
 fn arg(name: &str, default: &str) -> String {
     let args: Vec<String> = std::env::args().collect();
@@ -61,8 +69,9 @@ fn main() {
         Some("hiring") => hiring::run(),
         Some("orders") => orders::run(),
         Some("money") => money::run(),
+        Some("cost") => cost::run(),
         _ => eprintln!(
-            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL] | orders [--orders N] [--api URL] | money [--orders N] [--workers W] [--clients C] [--api URL]"
+            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL] | orders [--orders N] [--api URL] | money [--orders N] [--workers W] [--clients C] [--api URL] | cost [--tasks N] [--tasks-per-worker K] [--api URL]"
         ),
     }
 }
