@@ -278,7 +278,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         )
             .into_response();
     }
-    let request_json: Option<Value> = priced(&operation)
+    let request_json: Option<Value> = priced(&operation, proxy.calls.capacity)
         .then(|| serde_json::from_slice(&bytes).ok())
         .flatten();
     if let Some(request) = &request_json {
@@ -369,9 +369,9 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     }
 }
 
-/// Operations whose request body pricing reads.
-fn priced(operation: &str) -> bool {
-    operation.starts_with("dynamodb:")
+/// Operations whose request body pricing reads (DynamoDB's only when units are computed).
+fn priced(operation: &str, capacity: bool) -> bool {
+    (capacity && operation.starts_with("dynamodb:"))
         || operation == "events:PutEvents"
         || operation == "sqs:SendMessageBatch"
 }
@@ -728,6 +728,39 @@ mod tests {
         );
         assert_eq!(scope_service("Bearer abc"), None);
         assert_eq!(scope_service("AWS4-HMAC-SHA256 Credential=k/d"), None);
+    }
+
+    #[test]
+    fn events_are_billed_per_64_kb_chunk_and_batches_count_their_messages() {
+        let calls = AwsCalls::new(["A"]).with_capacity(false);
+        let entry = |detail: usize| {
+            json!({"Source": "ates.tasks", "DetailType": "Task.Created", "Detail": "x".repeat(detail),
+                   "Resources": ["arn:a"]})
+        };
+        // 14 (the time) + 10 + 12 + the detail + 5.
+        assert_eq!(event_size(&entry(100)), 14 + 10 + 12 + 100 + 5);
+        let big = 64 * 1024 + 1;
+        payload_units(
+            &calls,
+            "A",
+            "events:PutEvents",
+            &json!({"Entries": [entry(100), entry(big)]}),
+        );
+        payload_units(
+            &calls,
+            "A",
+            "sqs:SendMessageBatch",
+            &json!({"Entries": [{}, {}, {}]}),
+        );
+        let bytes = (2 * (14 + 10 + 12 + 5) + 100 + big) as f64;
+        assert_eq!(
+            calls.units(),
+            json!({"capacity": false, "functions": {"A": {
+                "events:Entries": 3.0, "events:Bytes": bytes, "sqs:Messages": 3.0}}}),
+            "the large entry is two chunks"
+        );
+        calls.reset();
+        assert_eq!(calls.units()["functions"], json!({}));
     }
 
     #[test]
