@@ -366,6 +366,20 @@ pub fn lines(spent: &Spent, lifecycles: f64, api_requests: f64) -> Vec<Line> {
             dollars: per(secrets) * prices::SECRETS_CALL * million,
         });
     }
+    let failed: f64 = spent
+        .units
+        .iter()
+        .filter(|((_, w), _)| w == "dynamodb:FailedWrites")
+        .map(|(_, n)| n)
+        .sum();
+    if failed > 0.0 {
+        out.push(Line {
+            service: "not priced",
+            what: "DynamoDB writes refused (a condition not met, priced above as a write of the item when single; a transaction cancelled, not priced)".into(),
+            quantity: format!("{:.3} calls", per(failed)),
+            dollars: 0.0,
+        });
+    }
     let unpriced: Vec<String> = spent
         .calls
         .iter()

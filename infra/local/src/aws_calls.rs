@@ -81,7 +81,8 @@ impl AwsCalls {
     /// functions with some: `dynamodb:WriteRequestUnits` (the tables'),
     /// `dynamodb:IndexWriteRequestUnits`, `dynamodb:ReadRequestUnits` (with `capacity` only),
     /// `events:Entries`, `events:Bytes` (what PutEvents carried), `sqs:Messages` (sent),
-    /// `aws:Milliseconds` (waiting on the emulator).
+    /// `aws:Milliseconds` (waiting on the emulator), `dynamodb:FailedWrites` (refused writes and
+    /// cancelled transactions, with `capacity`).
     pub fn units(&self) -> Value {
         let mut all = Map::new();
         for (function, units) in &self.units {
@@ -323,7 +324,9 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
-            let Some(op) = dynamodb.filter(|_| parts.status.is_success()) else {
+            let Some(op) = dynamodb
+                .filter(|_| parts.status.is_success() || parts.status == StatusCode::BAD_REQUEST)
+            else {
                 proxy.waited(started);
                 return Response::from_parts(parts, Body::new(body));
             };
@@ -331,6 +334,32 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
                 Ok(b) => b,
                 Err(e) => return bad_gateway(format!("reading the emulator's answer: {e}")),
             };
+            if !parts.status.is_success() {
+                // A write refused: a condition not met is billed as a write of the item as it is
+                // (single-item writes); a cancelled transaction is only counted.
+                let error = String::from_utf8_lossy(&bytes);
+                if capacity::is_write(&op) {
+                    proxy
+                        .calls
+                        .add(&proxy.function, "dynamodb:FailedWrites", 1.0);
+                    if error.contains("ConditionalCheckFailed") && op != "TransactWriteItems" {
+                        let units: f64 = before
+                            .iter()
+                            .map(|(_, _, _, old)| {
+                                capacity::write_units(
+                                    old.as_ref().map_or(0, capacity::item_size),
+                                    false,
+                                )
+                            })
+                            .sum();
+                        proxy
+                            .calls
+                            .add(&proxy.function, "dynamodb:WriteRequestUnits", units);
+                    }
+                }
+                proxy.waited(started);
+                return Response::from_parts(parts, Body::from(bytes));
+            }
             if capacity::is_read(&op) {
                 let answer: Value = serde_json::from_slice(&bytes).unwrap_or_default();
                 let request = request_json.unwrap_or_default();
