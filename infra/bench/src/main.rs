@@ -45,7 +45,14 @@
 //! `ates-bench mine [--requests N] [--api URL]` — on a running local stack: a worker of its own
 //! with 20 open tasks; the p50 and p99 of N warm `GET /tasks/mine` one after another, and the
 //! list function's AWS calls per request.
+//!
+//! `ates-bench cost [--tasks N] [--tasks-per-worker K] [--api URL]` — on a running local stack
+//! started with `ATES_LOCAL_CAPACITY=1`: N task lifecycles (created, shuffled once, completed by
+//! their assignees; N/K workers; then the day's close through the schedule, its payouts and
+//! mails), everything the stack did divided by N and priced line by line at us-east-1 list prices
+//! (`cost.rs`): the markdown table of BENCHMARKS.md's cost section.
 
+mod cost;
 mod mine;
 mod pool;
 
@@ -75,8 +82,9 @@ fn main() {
         Some("money") => money::run(),
         Some("pool") => pool::run(),
         Some("mine") => mine::run(),
+        Some("cost") => cost::run(),
         _ => eprintln!(
-            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL] | orders [--orders N] [--api URL] | money [--orders N] [--workers W] [--clients C] [--api URL] | pool [--sizes 100,100000] [--tasks N] [--api URL] | mine [--requests N] [--api URL]"
+            "usage: ates-bench coldstart [--runs N] [--dir DIR] | tasks [--tasks N] [--api URL] | close [--accounts N] [--api URL] | rebuild [--events N] [--api URL] | hiring [--applications N] [--api URL] | orders [--orders N] [--api URL] | money [--orders N] [--workers W] [--clients C] [--api URL] | pool [--sizes 100,100000] [--tasks N] [--api URL] | mine [--requests N] [--api URL] | cost [--tasks N] [--tasks-per-worker K] [--api URL]"
         ),
     }
 }

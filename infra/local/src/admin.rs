@@ -217,7 +217,19 @@ async fn deliveries(State(stack): State<Arc<Stack>>) -> Json<Value> {
     Json(stack.ledger.snapshot())
 }
 
-async fn aws_calls(State(stack): State<Arc<Stack>>) -> Json<Value> {
+/// The counts; with `?units`, `{"calls": <the counts>, "units": <AwsCalls::units>, "lambda":
+/// <Lambda::usage>}`: what pricing needs (`ates-bench cost`).
+async fn aws_calls(
+    State(stack): State<Arc<Stack>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Json<Value> {
+    if query.contains_key("units") {
+        return Json(json!({
+            "calls": stack.aws_calls.snapshot(),
+            "units": stack.aws_calls.units(),
+            "lambda": stack.lambda.usage(),
+        }));
+    }
     Json(stack.aws_calls.snapshot())
 }
 

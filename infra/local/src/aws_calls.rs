@@ -4,6 +4,13 @@
 //! function to its IAM policy (`iam`): a call the policy does not allow is answered
 //! `AccessDeniedException`, kept in [`AwsCalls::denials`], and never reaches the emulator.
 //! EventBridge replays are answered by the stack itself ([`crate::replay`]).
+//!
+//! Beside the counts it keeps what pricing needs ([`AwsCalls::units`], `GET
+//! /_local/aws-calls?units`): EventBridge entries and their bytes, SQS messages sent, time spent
+//! waiting on the emulator, and, when the stack runs with `ATES_LOCAL_CAPACITY=1`, DynamoDB request
+//! units computed by [`crate::capacity`] from what each call reads and writes (a write's items are
+//! read from the emulator before and after it, uncounted, to size them and see their index
+//! entries move; so it is off unless asked for).
 
 use crate::replay::Replays;
 use axum::body::Body;
@@ -19,8 +26,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{json, Map, Value};
 
+use crate::capacity::{self, TableShape};
 use crate::iam::{self, Access, HashKeys, Policy};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -28,18 +36,62 @@ use tokio::task::JoinHandle;
 /// Calls per operation, per function (logical id), and the calls IAM refused.
 pub struct AwsCalls {
     functions: BTreeMap<String, Mutex<BTreeMap<String, u64>>>,
+    /// What pricing needs beyond the counts, per function: `dynamodb:WriteRequestUnits`, ...
+    units: BTreeMap<String, Mutex<BTreeMap<String, f64>>>,
     denials: Mutex<Vec<Value>>,
+    /// DynamoDB request units are computed (`ATES_LOCAL_CAPACITY=1`).
+    capacity: bool,
+    /// Tables' keys and indexes, described once.
+    shapes: Mutex<HashMap<String, TableShape>>,
 }
 
 impl AwsCalls {
     pub fn new<'a>(functions: impl IntoIterator<Item = &'a str>) -> AwsCalls {
+        let functions: BTreeMap<String, Mutex<BTreeMap<String, u64>>> = functions
+            .into_iter()
+            .map(|f| (f.to_string(), Mutex::default()))
+            .collect();
         AwsCalls {
-            functions: functions
-                .into_iter()
-                .map(|f| (f.to_string(), Mutex::default()))
+            units: functions
+                .keys()
+                .map(|f| (f.clone(), Mutex::default()))
                 .collect(),
+            functions,
             denials: Mutex::default(),
+            capacity: std::env::var("ATES_LOCAL_CAPACITY").is_ok_and(|v| v == "1"),
+            shapes: Mutex::default(),
         }
+    }
+
+    /// Whether DynamoDB request units are computed (`ATES_LOCAL_CAPACITY=1`).
+    pub fn with_capacity(mut self, capacity: bool) -> AwsCalls {
+        self.capacity = capacity;
+        self
+    }
+
+    fn add(&self, function: &str, what: &str, amount: f64) {
+        let Some(units) = self.units.get(function) else {
+            return;
+        };
+        let mut units = units.lock().unwrap_or_else(|e| e.into_inner());
+        *units.entry(what.to_string()).or_insert(0.0) += amount;
+    }
+
+    /// `{"capacity": bool, "functions": {"<function>": {"<service:What>": amount}}}`, only
+    /// functions with some: `dynamodb:WriteRequestUnits` (the tables'),
+    /// `dynamodb:IndexWriteRequestUnits`, `dynamodb:ReadRequestUnits` (with `capacity` only),
+    /// `events:Entries`, `events:Bytes` (what PutEvents carried), `sqs:Messages` (sent),
+    /// `aws:Milliseconds` (waiting on the emulator), `dynamodb:FailedWrites` (refused writes and
+    /// cancelled transactions, with `capacity`).
+    pub fn units(&self) -> Value {
+        let mut all = Map::new();
+        for (function, units) in &self.units {
+            let units = units.lock().unwrap_or_else(|e| e.into_inner());
+            if !units.is_empty() {
+                all.insert(function.clone(), json!(*units));
+            }
+        }
+        json!({"capacity": self.capacity, "functions": all})
     }
 
     /// Every call refused for want of a policy statement, oldest first.
@@ -88,6 +140,9 @@ impl AwsCalls {
     pub fn reset(&self) {
         for counts in self.functions.values() {
             counts.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+        for units in self.units.values() {
+            units.lock().unwrap_or_else(|e| e.into_inner()).clear();
         }
     }
 }
@@ -183,6 +238,8 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
+    // The whole of the function's wait, the proxy's own reads included (`aws:Milliseconds`).
+    let started = std::time::Instant::now();
     let (mut parts, body) = request.into_parts();
     // Read whole (requests are small): the query protocol names its operation in the form
     // body, and IAM looks at what each call touches.
@@ -222,6 +279,32 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         )
             .into_response();
     }
+    let request_json: Option<Value> = priced(&operation, proxy.calls.capacity)
+        .then(|| serde_json::from_slice(&bytes).ok())
+        .flatten();
+    if let Some(request) = &request_json {
+        payload_units(&proxy.calls, &proxy.function, &operation, request);
+    }
+    let dynamodb = operation
+        .strip_prefix("dynamodb:")
+        .filter(|op| proxy.calls.capacity && (capacity::is_write(op) || capacity::is_read(op)))
+        .map(str::to_string);
+    // A write's items as they were, to size it and see its index entries move.
+    let mut before = Vec::new();
+    if let (Some(op), Some(request)) = (&dynamodb, &request_json) {
+        if capacity::is_write(op) {
+            for w in capacity::written(op, request) {
+                let shape = proxy.shape(&w.table).await;
+                let key = w
+                    .key
+                    .clone()
+                    .or_else(|| w.put.as_ref().map(|item| shape.key_of(item)))
+                    .unwrap_or_default();
+                let old = proxy.item(&w.table, &key).await;
+                before.push((w, shape, key, old));
+            }
+        }
+    }
     let body = Body::from(bytes);
 
     let mut uri = Uri::builder()
@@ -241,9 +324,189 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
         Ok(response) => {
             let (mut parts, body) = response.into_parts();
             strip_hop_by_hop(&mut parts.headers);
-            Response::from_parts(parts, Body::new(body))
+            let Some(op) = dynamodb
+                .filter(|_| parts.status.is_success() || parts.status == StatusCode::BAD_REQUEST)
+            else {
+                proxy.waited(started);
+                return Response::from_parts(parts, Body::new(body));
+            };
+            let bytes = match axum::body::to_bytes(Body::new(body), usize::MAX).await {
+                Ok(b) => b,
+                Err(e) => return bad_gateway(format!("reading the emulator's answer: {e}")),
+            };
+            if !parts.status.is_success() {
+                // A write refused: a condition not met is billed as a write of the item as it is
+                // (single-item writes); a cancelled transaction is only counted.
+                let error = String::from_utf8_lossy(&bytes);
+                if capacity::is_write(&op) {
+                    proxy
+                        .calls
+                        .add(&proxy.function, "dynamodb:FailedWrites", 1.0);
+                    if error.contains("ConditionalCheckFailed") && op != "TransactWriteItems" {
+                        let units: f64 = before
+                            .iter()
+                            .map(|(_, _, _, old)| {
+                                capacity::write_units(
+                                    old.as_ref().map_or(0, capacity::item_size),
+                                    false,
+                                )
+                            })
+                            .sum();
+                        proxy
+                            .calls
+                            .add(&proxy.function, "dynamodb:WriteRequestUnits", units);
+                    }
+                }
+                proxy.waited(started);
+                return Response::from_parts(parts, Body::from(bytes));
+            }
+            if capacity::is_read(&op) {
+                let answer: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                let request = request_json.unwrap_or_default();
+                let units = capacity::read_units_of(&op, &request, &answer);
+                proxy
+                    .calls
+                    .add(&proxy.function, "dynamodb:ReadRequestUnits", units);
+            } else {
+                let (mut table, mut index) = (0.0, 0.0);
+                for (w, shape, key, old) in &before {
+                    let new = if w.check_only {
+                        old.clone()
+                    } else {
+                        proxy.item(&w.table, key).await
+                    };
+                    let (t, i) = capacity::item_write_units(
+                        shape,
+                        old.as_ref(),
+                        new.as_ref(),
+                        w.transactional,
+                    );
+                    table += t;
+                    index += i;
+                }
+                proxy
+                    .calls
+                    .add(&proxy.function, "dynamodb:WriteRequestUnits", table);
+                proxy
+                    .calls
+                    .add(&proxy.function, "dynamodb:IndexWriteRequestUnits", index);
+            }
+            proxy.waited(started);
+            Response::from_parts(parts, Body::from(bytes))
         }
         Err(e) => bad_gateway(format!("the emulator did not answer: {e:?}")),
+    }
+}
+
+/// Operations whose request body pricing reads (DynamoDB's only when units are computed).
+fn priced(operation: &str, capacity: bool) -> bool {
+    (capacity && operation.starts_with("dynamodb:"))
+        || operation == "events:PutEvents"
+        || operation == "sqs:SendMessageBatch"
+}
+
+/// EventBridge bills an entry per 64 KB chunk of its Time, Source, DetailType, Detail and
+/// Resources; the archive stores its bytes. SQS bills a batch as one request, kept: its messages.
+fn payload_units(calls: &AwsCalls, function: &str, operation: &str, request: &Value) {
+    let entries = request["Entries"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    match operation {
+        "events:PutEvents" => {
+            let sizes: Vec<u64> = entries.iter().map(event_size).collect();
+            let chunks: u64 = sizes.iter().map(|s| s.div_ceil(64 * 1024).max(1)).sum();
+            calls.add(function, "events:Entries", chunks as f64);
+            calls.add(function, "events:Bytes", sizes.iter().sum::<u64>() as f64);
+        }
+        "sqs:SendMessageBatch" => calls.add(function, "sqs:Messages", entries.len() as f64),
+        _ => {}
+    }
+}
+
+/// The size of a PutEvents entry as EventBridge bills it (the Time counts 14 bytes).
+pub fn event_size(entry: &Value) -> u64 {
+    let text = |k: &str| entry[k].as_str().map_or(0, |s| s.len() as u64);
+    let resources: u64 = entry["Resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|r| r.len() as u64)
+        .sum();
+    14 + text("Source") + text("DetailType") + text("Detail") + resources
+}
+
+impl Proxy {
+    fn waited(&self, started: std::time::Instant) {
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        self.calls.add(&self.function, "aws:Milliseconds", ms);
+    }
+
+    /// A DynamoDB call to the emulator that is not the function's (not counted, not checked).
+    async fn dynamodb(&self, target: &str, body: &Value) -> Option<Value> {
+        let uri = Uri::builder()
+            .scheme(self.scheme.clone())
+            .authority(self.authority.clone())
+            .path_and_query("/")
+            .build()
+            .ok()?;
+        let request = Request::post(uri)
+            .header("x-amz-target", format!("DynamoDB_20120810.{target}"))
+            .header(header::CONTENT_TYPE, "application/x-amz-json-1.0")
+            .header(
+                header::AUTHORIZATION,
+                "AWS4-HMAC-SHA256 Credential=test/20250101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0",
+            )
+            .body(Body::from(body.to_string()))
+            .ok()?;
+        let response = self.client.request(request).await.ok()?;
+        if !response.status().is_success() {
+            return None;
+        }
+        let bytes = axum::body::to_bytes(Body::new(response.into_body()), usize::MAX)
+            .await
+            .ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    async fn shape(&self, table: &str) -> TableShape {
+        let known = self
+            .calls
+            .shapes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(table)
+            .cloned();
+        if let Some(shape) = known {
+            return shape;
+        }
+        let Some(description) = self
+            .dynamodb("DescribeTable", &json!({"TableName": table}))
+            .await
+        else {
+            return TableShape::default();
+        };
+        let shape = TableShape::from_description(&description);
+        self.calls
+            .shapes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(table.to_string(), shape.clone());
+        shape
+    }
+
+    async fn item(&self, table: &str, key: &Map<String, Value>) -> Option<Map<String, Value>> {
+        if key.is_empty() {
+            return None;
+        }
+        let answer = self
+            .dynamodb(
+                "GetItem",
+                &json!({"TableName": table, "Key": key, "ConsistentRead": true}),
+            )
+            .await?;
+        answer["Item"].as_object().cloned()
     }
 }
 
@@ -494,6 +757,39 @@ mod tests {
         );
         assert_eq!(scope_service("Bearer abc"), None);
         assert_eq!(scope_service("AWS4-HMAC-SHA256 Credential=k/d"), None);
+    }
+
+    #[test]
+    fn events_are_billed_per_64_kb_chunk_and_batches_count_their_messages() {
+        let calls = AwsCalls::new(["A"]).with_capacity(false);
+        let entry = |detail: usize| {
+            json!({"Source": "ates.tasks", "DetailType": "Task.Created", "Detail": "x".repeat(detail),
+                   "Resources": ["arn:a"]})
+        };
+        // 14 (the time) + 10 + 12 + the detail + 5.
+        assert_eq!(event_size(&entry(100)), 14 + 10 + 12 + 100 + 5);
+        let big = 64 * 1024 + 1;
+        payload_units(
+            &calls,
+            "A",
+            "events:PutEvents",
+            &json!({"Entries": [entry(100), entry(big)]}),
+        );
+        payload_units(
+            &calls,
+            "A",
+            "sqs:SendMessageBatch",
+            &json!({"Entries": [{}, {}, {}]}),
+        );
+        let bytes = (2 * (14 + 10 + 12 + 5) + 100 + big) as f64;
+        assert_eq!(
+            calls.units(),
+            json!({"capacity": false, "functions": {"A": {
+                "events:Entries": 3.0, "events:Bytes": bytes, "sqs:Messages": 3.0}}}),
+            "the large entry is two chunks"
+        );
+        calls.reset();
+        assert_eq!(calls.units()["functions"], json!({}));
     }
 
     #[test]

@@ -126,6 +126,44 @@ impl Lambda {
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&answer).into_owned())))
     }
 
+    /// What Lambda bills and logs ingest, per function that ran: `{"<function>": {"memory_mb",
+    /// "invocations", "duration_ms" (process took the invocation → it answered), "log_bytes" (lines
+    /// written to stdout and stderr, and the platform's END/REPORT lines), "sqs_batches",
+    /// "sqs_messages" (what its SQS event source mappings delivered)}}`.
+    pub fn usage(&self) -> Value {
+        let mut all = serde_json::Map::new();
+        for (name, f) in &self.functions {
+            let u = &f.usage;
+            let invocations = u.invocations.load(Ordering::Relaxed);
+            let log_bytes = f.log.bytes.load(Ordering::Relaxed);
+            if invocations == 0 && log_bytes == 0 {
+                continue;
+            }
+            all.insert(
+                name.clone(),
+                serde_json::json!({
+                    "memory_mb": f.spec.memory_mb,
+                    "invocations": invocations,
+                    "duration_ms": u.duration_us.load(Ordering::Relaxed) as f64 / 1000.0,
+                    "log_bytes": log_bytes,
+                    "sqs_batches": u.sqs_batches.load(Ordering::Relaxed),
+                    "sqs_messages": u.sqs_messages.load(Ordering::Relaxed),
+                }),
+            );
+        }
+        Value::Object(all)
+    }
+
+    /// Counts a batch an SQS event source mapping delivers to `name`.
+    pub fn count_sqs_batch(&self, name: &str, messages: usize) {
+        if let Some(f) = self.functions.get(name) {
+            f.usage.sqs_batches.fetch_add(1, Ordering::Relaxed);
+            f.usage
+                .sqs_messages
+                .fetch_add(messages as u64, Ordering::Relaxed);
+        }
+    }
+
     /// Kills every function process and waits for the supervisors to finish.
     pub async fn shutdown(&self) {
         let _ = self.shutdown_tx.send(true);
@@ -148,8 +186,18 @@ pub(crate) struct Invocation {
     pub reply: oneshot::Sender<InvokeResult>,
 }
 
+/// Counted for pricing (`Lambda::usage`).
+#[derive(Default)]
+pub(crate) struct Usage {
+    pub invocations: AtomicU64,
+    pub duration_us: AtomicU64,
+    pub sqs_batches: AtomicU64,
+    pub sqs_messages: AtomicU64,
+}
+
 pub(crate) struct Function {
     pub spec: FunctionSpec,
+    pub usage: Usage,
     pub arn: String,
     executable: PathBuf,
     environment: Vec<(String, String)>,
@@ -283,6 +331,7 @@ impl Function {
             settings.verbose,
         ));
         Function {
+            usage: Usage::default(),
             arn: format!("arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"),
             spec,
             executable,
@@ -595,6 +644,8 @@ async fn copy_lines(stream: impl AsyncRead + Unpin, log: Arc<FunctionLog>) {
 /// `<state-dir>/logs/<LogicalId>.log`, echoed to stdout with a short prefix when verbose.
 pub struct FunctionLog {
     file: Mutex<Option<std::fs::File>>,
+    /// Bytes written (lines and their newlines): what CloudWatch Logs would ingest.
+    pub bytes: AtomicU64,
     prefix: String,
     verbose: bool,
 }
@@ -607,12 +658,15 @@ impl FunctionLog {
             .ok();
         FunctionLog {
             file: Mutex::new(file),
+            bytes: AtomicU64::new(0),
             prefix,
             verbose,
         }
     }
 
     pub fn line(&self, text: &str) {
+        self.bytes
+            .fetch_add(text.len() as u64 + 1, Ordering::Relaxed);
         if let Ok(mut file) = self.file.lock() {
             if let Some(file) = file.as_mut() {
                 let _ = writeln!(file, "{text}");

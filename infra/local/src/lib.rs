@@ -15,7 +15,7 @@
 //! | `pollers/sqs.rs`, `pollers/streams.rs`, `pattern.rs` | event source mappings: batches, partial failures, receive counts, DLQs; stream retries, filters, on-failure records |
 //! | `pollers/tap.rs`, `ledger.rs`, `replay.rs` | every event on the bus (`/_local/events`); deliveries per function; `StartReplay`/`DescribeReplay` answered here, to the named rules only |
 //! | `scheduler.rs` | ScheduleV2 (cron/rate/at in a zone), asynchronous invocation with retries and DLQs |
-//! | `aws_calls.rs`, `iam.rs` | a proxy per function that counts its AWS calls and holds them to its IAM statements (`/_local/aws-calls`, `/_local/iam-denials`) |
+//! | `aws_calls.rs`, `iam.rs`, `capacity.rs` | a proxy per function that counts its AWS calls and holds them to its IAM statements (`/_local/aws-calls`, `/_local/iam-denials`); with `ATES_LOCAL_CAPACITY=1`, the DynamoDB request units each call costs (`?units`) |
 //! | `admin.rs`, `site.rs` | `/_local/*` (events, deliveries, dead letters and redrive, mail, invoke, fire); the web app's files for a GET no route matches |
 //! | `aws_api.rs`, `local_env.rs` | `/_local/aws`: Lambda Invoke, CloudFormation ListStackResources and SQS redrive policies as AWS answers them (for `ates-ops`); each function's env for `cargo lambda watch` (`--env-dir`) |
 
@@ -24,6 +24,7 @@ pub mod authorizer;
 pub mod aws;
 pub mod aws_api;
 pub mod aws_calls;
+pub mod capacity;
 pub mod config;
 pub mod functions;
 pub mod gateway;

@@ -215,9 +215,15 @@ fn finish(sandbox: &Sandbox, request_id: &str, result: Result<Vec<u8>, InvokeErr
         Ok(_) => String::new(),
         Err(e) => format!(" Error: {e}"),
     };
+    let took = in_flight.started.elapsed();
+    let usage = &sandbox.function.usage;
+    usage.invocations.fetch_add(1, Ordering::Relaxed);
+    usage
+        .duration_us
+        .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
     sandbox.function.log.line(&format!(
         "END RequestId: {request_id}\nREPORT RequestId: {request_id} Duration: {:.2} ms{outcome}",
-        in_flight.started.elapsed().as_secs_f64() * 1000.0
+        took.as_secs_f64() * 1000.0
     ));
     let _ = in_flight.reply.send(result);
     (StatusCode::ACCEPTED, Json(json!({"status": "OK"}))).into_response()

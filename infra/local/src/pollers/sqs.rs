@@ -88,6 +88,7 @@ async fn deliver(
         .map(|m| m.message_id().unwrap_or_default().to_string())
         .collect();
 
+    stack.lambda.count_sqs_batch(function, records.len());
     let result = stack
         .lambda
         .invoke(function, &json!({"Records": records}))
