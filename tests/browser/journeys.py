@@ -158,7 +158,7 @@ class Stack:
 
     def pool(self):
         """The accounts the task tracker may assign tasks to (its pool's slots, `POOL#<n>`)."""
-        return {item["account_id"]["S"] for item in self.items("TasksTable", "POOL#")}
+        return {item["account_id"]["S"] for item in self.items("TasksTable", "POOL#") if "account_id" in item}
 
 
 def eventually(seconds, what, check):

@@ -45,12 +45,10 @@ impl Rights for Bookkeepers {
     const ROLES: &'static [Role] = &[Role::Admin, Role::Accountant];
 }
 
-/// Inbox names: one per handler.
+/// Inbox names, of the handlers that keep an inbox. A task's copy and a movement need none:
+/// the copy's condition and the movement's key make each once.
 pub mod consumer {
     pub const SYNC_ACCOUNT: &str = "accounting.sync-account";
-    pub const RECORD_TASK: &str = "accounting.record-task";
-    pub const CHARGE_FEE: &str = "accounting.charge-fee";
-    pub const PAY_REWARD: &str = "accounting.pay-reward";
     pub const CLOSE_DAY: &str = "accounting.close-day";
 }
 
@@ -154,15 +152,7 @@ pub async fn record_task(
         } else {
             vec![]
         };
-        let committed = store
-            .save_task(
-                before.as_ref(),
-                &after,
-                &events,
-                consumer::RECORD_TASK,
-                event,
-            )
-            .await?;
+        let committed = store.save_task(before.as_ref(), &after, &events).await?;
         Ok(attempt(committed))
     })
     .await
@@ -173,7 +163,6 @@ pub async fn record_task(
 async fn post_movement(
     store: &(impl LedgerAccounts + Postings + PricedTasks),
     event: &Envelope,
-    consumer: &str,
     account_id: Uuid,
     task_id: Uuid,
     now: DateTime<Utc>,
@@ -199,7 +188,7 @@ async fn post_movement(
             priced: new.then_some(&task),
             events: &events,
         };
-        let committed = store.post(&posting, consumer, event).await?;
+        let committed = store.post(&posting).await?;
         if committed == Booked::Applied {
             tracing::info!(transaction_id = %entry.transaction_id, %account_id, amount_cents = entry.amount_cents, business_date = %entry.business_date, "posted");
         }
@@ -223,7 +212,6 @@ pub async fn charge_fee(
     post_movement(
         store,
         event,
-        consumer::CHARGE_FEE,
         assigned.assignee_id,
         assigned.task_id,
         now,
@@ -246,7 +234,6 @@ pub async fn pay_reward(
     post_movement(
         store,
         event,
-        consumer::PAY_REWARD,
         completed.assignee_id,
         completed.task_id,
         now,

@@ -186,36 +186,22 @@ impl PricedTasks for MemoryStore {
         before: Option<&Task>,
         after: &Task,
         events: &[Envelope],
-        consumer: &str,
-        event: &Envelope,
     ) -> Result<Booked, StoreError> {
         let mut state = self.state.lock();
-        if seen(&state, consumer, event) {
-            return Ok(Booked::Duplicate);
-        }
         // As the table's condition: as read, and a title is written once.
         if state.tasks.get(&after.task_id) != before || before.is_some_and(|t| t.title.is_some()) {
             return Ok(Booked::Stale);
         }
         state.tasks.insert(after.task_id, after.clone());
         state.published.extend_from_slice(events);
-        state.inbox.insert((consumer.to_owned(), event.id));
         Ok(Booked::Applied)
     }
 }
 
 impl Postings for MemoryStore {
-    async fn post(
-        &self,
-        posting: &Posting<'_>,
-        consumer: &str,
-        event: &Envelope,
-    ) -> Result<Booked, StoreError> {
+    async fn post(&self, posting: &Posting<'_>) -> Result<Booked, StoreError> {
         let mut state = self.state.lock();
         let id = posting.after.account_id;
-        if seen(&state, consumer, event) {
-            return Ok(Booked::Duplicate);
-        }
         if state.transactions.contains(&posting.entry.transaction_id) {
             return Ok(Booked::AlreadyPosted);
         }
@@ -236,7 +222,6 @@ impl Postings for MemoryStore {
         }
         write_entry(&mut state, posting.entry);
         state.published.extend_from_slice(posting.events);
-        state.inbox.insert((consumer.to_owned(), event.id));
         Ok(Booked::Applied)
     }
 }

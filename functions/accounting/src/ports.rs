@@ -108,26 +108,27 @@ pub trait AccountProfiles {
 pub trait PricedTasks {
     fn task(&self, id: Uuid) -> impl Future<Output = Result<Option<Task>, StoreError>> + Send;
     fn tasks(&self, ids: &[Uuid]) -> impl Future<Output = Result<Vec<Task>, StoreError>> + Send;
-    /// Writes a task's copy (`before`: as read, `None` if not stored) with its events.
+    /// Writes a task's copy (`before`: as read, `None` if not stored) with its events. The
+    /// copy's own condition (new, or not titled yet) makes it once, so no inbox record is
+    /// written beside it: a redelivered `Task.Created` finds it `Stale`, reads it again and
+    /// finds it titled.
     fn save_task(
         &self,
         before: Option<&Task>,
         after: &Task,
         events: &[Envelope],
-        consumer: &str,
-        event: &Envelope,
     ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
 }
 
 /// A movement posted to the ledger (B3, B4).
 pub trait Postings {
     /// Posts a money movement: the transaction's key, the account, its audit line, the
-    /// company's day, the task it priced and the events, once.
+    /// company's day, the task it priced and the events, once. The movement's own key makes it
+    /// once (a redelivered event finds it `AlreadyPosted`), so no inbox record is written beside
+    /// it: that would be two more write units per movement for nothing.
     fn post(
         &self,
         posting: &Posting<'_>,
-        consumer: &str,
-        event: &Envelope,
     ) -> impl Future<Output = Result<Booked, StoreError>> + Send;
 }
 

@@ -13,7 +13,9 @@
 //!   once by the hand-over (`payout`), written no more;
 //! - `COUNTER` / `ACCOUNTS`: how many ledger accounts exist (a close's total);
 //! - `JOB#<id>` / `JOB`: a day's close (the kernel's paged job, `kind` = close) with its totals;
-//! - `INBOX#<consumer>#<event id>` / `INBOX`: events consumed; `OUTBOX#…`: events and work.
+//! - `INBOX#<consumer>#<event id>` / `INBOX`: events consumed (by the account copy and the close's
+//!   start; a movement's key and a task copy's condition make those once by themselves);
+//!   `OUTBOX#…`: events and work.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -190,8 +192,9 @@ impl Store {
         );
     }
 
-    /// Commits a consumer's transaction; a failed `MOVEMENT` means the movement exists already,
-    /// any other failed condition that the state changed since it was read.
+    /// Commits a consumer's transaction with its inbox record (a profile, a close's start:
+    /// nothing else in them makes them once); a failed condition means the state changed since
+    /// it was read.
     async fn commit(
         &self,
         consumer: &str,
@@ -202,10 +205,21 @@ impl Store {
             match inbox::commit(&self.table, consumer, event, transaction).await? {
                 inbox::Committed::Applied => Booked::Applied,
                 inbox::Committed::Duplicate => Booked::Duplicate,
-                inbox::Committed::Refused(c) if c.failed(MOVEMENT) => Booked::AlreadyPosted,
                 inbox::Committed::Refused(_) => Booked::Stale,
             },
         )
+    }
+
+    /// Commits a transaction that one of its own items makes once (a movement's key, a task
+    /// copy's condition), with no inbox record: a failed `MOVEMENT` means the movement exists
+    /// already, any other failed condition that the state changed since it was read.
+    async fn commit_once(&self, transaction: Transaction) -> Result<Booked, StoreError> {
+        Ok(match self.table.transact(transaction).await? {
+            Ok(()) => Booked::Applied,
+            Err(c) if c.failed(MOVEMENT) => Booked::AlreadyPosted,
+            Err(c) if c.any_failed() => Booked::Stale,
+            Err(c) => return Err(c.into()),
+        })
     }
 }
 
@@ -305,8 +319,6 @@ impl PricedTasks for Store {
         before: Option<&Task>,
         after: &Task,
         events: &[Envelope],
-        consumer: &str,
-        event: &Envelope,
     ) -> Result<Booked, StoreError> {
         let mut item = to_item(after);
         item.extend(task_key(after.task_id));
@@ -316,17 +328,12 @@ impl PricedTasks for Store {
         };
         let mut transaction = Transaction::new().with("task", self.table.put(item, condition));
         self.outbox(&mut transaction, events);
-        self.commit(consumer, event, transaction).await
+        self.commit_once(transaction).await
     }
 }
 
 impl Postings for Store {
-    async fn post(
-        &self,
-        posting: &Posting<'_>,
-        consumer: &str,
-        event: &Envelope,
-    ) -> Result<Booked, StoreError> {
+    async fn post(&self, posting: &Posting<'_>) -> Result<Booked, StoreError> {
         let mut transaction = self.write_entry(posting.entry);
         transaction.append(self.write_money(posting.before, posting.after));
         if let Some(task) = posting.priced {
@@ -335,7 +342,7 @@ impl Postings for Store {
             transaction.add("price", self.table.put(item, "attribute_not_exists(pk)"));
         }
         self.outbox(&mut transaction, posting.events);
-        self.commit(consumer, event, transaction).await
+        self.commit_once(transaction).await
     }
 }
 

@@ -96,7 +96,7 @@ async fn post<S: LedgerAccounts + Postings>(
         priced,
         events: &[testing::event("accounting", &entry.event(), now())],
     };
-    let booked = store.post(&posting, CONSUMER, &event()).await;
+    let booked = store.post(&posting).await;
     assert_eq!(booked.unwrap(), Booked::Applied, "{movement:?} posted");
     (after, entry)
 }
@@ -222,23 +222,15 @@ async fn a_task_copy_is_written_from_what_was_read<S: PricedTasks>(store: &S) {
     let id = Uuid::now_v7();
     assert_eq!(store.task(id).await.unwrap(), None);
     let untitled = priced(id);
-    let save = |before: Option<Task>, after: Task, event: Envelope| async move {
-        store
-            .save_task(before.as_ref(), &after, &[], CONSUMER, &event)
-            .await
-            .unwrap()
+    let save = |before: Option<Task>, after: Task| async move {
+        store.save_task(before.as_ref(), &after, &[]).await.unwrap()
     };
-    let first = event();
-    assert_eq!(
-        save(None, untitled.clone(), first.clone()).await,
-        Booked::Applied
-    );
+    assert_eq!(save(None, untitled.clone()).await, Booked::Applied);
     assert_eq!(store.task(id).await.unwrap(), Some(untitled.clone()));
-    assert_eq!(save(None, untitled.clone(), first).await, Booked::Duplicate);
     assert_eq!(
-        save(None, untitled.clone(), event()).await,
+        save(None, untitled.clone()).await,
         Booked::Stale,
-        "read as absent, but it exists"
+        "read as absent, but it exists (the same event again, or another)"
     );
     let titled = Task {
         title: Some("Fix the nest".into()),
@@ -246,7 +238,7 @@ async fn a_task_copy_is_written_from_what_was_read<S: PricedTasks>(store: &S) {
         ..untitled.clone()
     };
     assert_eq!(
-        save(Some(untitled.clone()), titled.clone(), event()).await,
+        save(Some(untitled.clone()), titled.clone()).await,
         Booked::Applied
     );
     assert_eq!(store.task(id).await.unwrap(), Some(titled.clone()));
@@ -255,7 +247,7 @@ async fn a_task_copy_is_written_from_what_was_read<S: PricedTasks>(store: &S) {
         ..untitled.clone()
     };
     assert_eq!(
-        save(Some(untitled), other, event()).await,
+        save(Some(untitled), other).await,
         Booked::Stale,
         "read untitled, but titled meanwhile"
     );
@@ -267,14 +259,14 @@ async fn a_task_copy_is_written_from_what_was_read<S: PricedTasks>(store: &S) {
         ..titled.clone()
     };
     assert_eq!(
-        save(Some(titled.clone()), retitled, event()).await,
+        save(Some(titled.clone()), retitled).await,
         Booked::Stale,
         "titled already"
     );
     assert_eq!(store.task(id).await.unwrap(), Some(titled.clone()));
 
     let second = priced(Uuid::now_v7());
-    assert_eq!(save(None, second.clone(), event()).await, Booked::Applied);
+    assert_eq!(save(None, second.clone()).await, Booked::Applied);
     let mut both = store
         .tasks(&[second.task_id, Uuid::now_v7(), id])
         .await
@@ -295,7 +287,6 @@ async fn a_movement_posts_once_from_the_sequence_read<
     let task = priced(Uuid::now_v7());
     let assigned = fee(&task, "2026-11-20");
     let (after, entry) = LedgerAccount::open(kiwi).post(&assigned, now());
-    let consumed = event();
     let posting = Posting {
         before: None,
         after: &after,
@@ -303,24 +294,14 @@ async fn a_movement_posts_once_from_the_sequence_read<
         priced: Some(&task),
         events: &[testing::event("accounting", &entry.event(), now())],
     };
-    assert_eq!(
-        store.post(&posting, CONSUMER, &consumed).await.unwrap(),
-        Booked::Applied
-    );
+    assert_eq!(store.post(&posting).await.unwrap(), Booked::Applied);
     assert_eq!(store.account(kiwi).await.unwrap(), Some(after.clone()));
     assert_eq!(store.task(task.task_id).await.unwrap(), Some(task.clone()));
     assert_eq!(store.account_count().await.unwrap(), 1);
     assert_eq!(
-        store.post(&posting, CONSUMER, &consumed).await.unwrap(),
-        Booked::Duplicate
-    );
-    assert_eq!(
-        store
-            .post(&posting, "another.consumer", &consumed)
-            .await
-            .unwrap(),
+        store.post(&posting).await.unwrap(),
         Booked::AlreadyPosted,
-        "the movement's key was posted"
+        "the same posting again (a redelivery): the movement's key was posted"
     );
     // From the account as it is now, but the same movement (its key) again.
     let (again, again_entry) = after.post(&assigned, now());
@@ -331,10 +312,7 @@ async fn a_movement_posts_once_from_the_sequence_read<
         priced: None,
         events: &[],
     };
-    assert_eq!(
-        store.post(&repeat, CONSUMER, &event()).await.unwrap(),
-        Booked::AlreadyPosted
-    );
+    assert_eq!(store.post(&repeat).await.unwrap(), Booked::AlreadyPosted);
     // Another movement, from a stale read of the account.
     let other = fee(&task, "2026-11-20");
     let (stale, stale_entry) = LedgerAccount::open(kiwi).post(&other, now());
@@ -345,10 +323,7 @@ async fn a_movement_posts_once_from_the_sequence_read<
         priced: None,
         events: &[],
     };
-    assert_eq!(
-        store.post(&from_old, CONSUMER, &event()).await.unwrap(),
-        Booked::Stale
-    );
+    assert_eq!(store.post(&from_old).await.unwrap(), Booked::Stale);
     // Another movement that would price a task priced already.
     let (next, next_entry) = after.post(&other, now());
     let repriced = Task {
@@ -362,11 +337,7 @@ async fn a_movement_posts_once_from_the_sequence_read<
         priced: Some(&repriced),
         events: &[],
     };
-    let consumed = event();
-    assert_eq!(
-        store.post(&pricing, CONSUMER, &consumed).await.unwrap(),
-        Booked::Stale
-    );
+    assert_eq!(store.post(&pricing).await.unwrap(), Booked::Stale);
     assert_eq!(store.account(kiwi).await.unwrap(), Some(after.clone()));
     assert_eq!(store.task(task.task_id).await.unwrap(), Some(task.clone()));
     let log = store.entries(kiwi, 10, None).await.unwrap();
@@ -387,10 +358,7 @@ async fn a_movement_posts_once_from_the_sequence_read<
         priced: None,
         ..pricing
     };
-    assert_eq!(
-        store.post(&plain, CONSUMER, &consumed).await.unwrap(),
-        Booked::Applied
-    );
+    assert_eq!(store.post(&plain).await.unwrap(), Booked::Applied);
     assert_eq!(store.account(kiwi).await.unwrap(), Some(next));
     assert_eq!(store.account_count().await.unwrap(), 1);
 }

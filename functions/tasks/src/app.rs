@@ -351,8 +351,8 @@ pub async fn sync_account(
 }
 
 /// The pool in step with `account`'s newest copy: a member while it takes tasks, out once it
-/// takes none. Any order of events ends in the same pool, since only the copy decides.
-/// Whether it changed anything.
+/// takes none. Any order of events ends in the same pool, since only the copy decides. Answers
+/// whether it changed anything.
 async fn keep_pool(
     store: &(impl AccountCopies + PoolMembership),
     account: Uuid,

@@ -11,9 +11,10 @@
 //! - `IDEMPOTENCY#<account>#<key>` / `IDEMPOTENCY`: the first answer to a keyed request
 //!   (the kernel's `idempotency`);
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account, at its newest revision seen;
-//! - the pool of assignable accounts (`pool`): `POOL` / `SIZE` how many there are; `POOL#<n>` /
-//!   `SLOT` the account in slot n, for n below the size; `ACCOUNT#<id>` / `POOL` the slot of a
-//!   member, beside its copy. A pick reads the size, then a slot;
+//! - the pool of assignable accounts (`pool`): `POOL#<n>` / `SLOT` the account in slot n, for n
+//!   below the size; `POOL#SIZE#<0..7>` / `SIZE` the size, in eight copies written together so
+//!   that the read every creation makes is spread; `ACCOUNT#<id>` / `POOL` the slot of a member,
+//!   beside its copy. A pick reads a copy of the size, then a slot;
 //! - `INBOX#tasks.sync-account#<event id>` / `INBOX`: events already consumed;
 //! - `OUTBOX#<event id>` / `OUTBOX`: events to publish.
 
@@ -179,8 +180,14 @@ impl Replays for Store {
     }
 }
 
-fn pool_size_key() -> Item {
-    key("POOL", "SIZE")
+/// The pool's size is kept in this many copies, on partitions of their own, all written by
+/// every change: each creation reads one at random, so at 10,000 creations a second none takes
+/// more than 625 read units a second (a partition serves 3,000).
+const SIZE_COPIES: u32 = 8;
+
+/// Copy 0 is the one a change reads and is conditional on.
+fn pool_size_key(copy: u32) -> Item {
+    key(format!("POOL#SIZE#{copy}"), "SIZE")
 }
 
 fn slot_key(slot: u64) -> Item {
@@ -196,16 +203,17 @@ fn size_of(item: Option<&Item>) -> Result<u64, StoreError> {
 }
 
 impl AssignablePool for Store {
-    /// Read eventually consistent: every creation reads this one item, and half a read unit
-    /// doubles the rate it can take (6,000 a second). An account that joined a moment ago may
-    /// not be drawn yet; one that left is never drawn, since its slot is read consistently.
+    /// A copy of the size at random, read eventually consistent (half a read unit). An account
+    /// that joined a moment ago may not be drawn yet; one that left is never drawn, since its
+    /// slot is read consistently.
     async fn pool_size(&self) -> Result<u64, StoreError> {
+        let copy = rand::random::<u32>() % SIZE_COPIES;
         let out = self
             .table
             .client()
             .get_item()
             .table_name(self.table.name())
-            .set_key(Some(pool_size_key()))
+            .set_key(Some(pool_size_key(copy)))
             .send()
             .await?;
         size_of(out.item())
@@ -250,10 +258,10 @@ impl PoolMembership for Store {
     async fn place(&self, account: Uuid) -> Result<Place, StoreError> {
         let items = self
             .table
-            .batch_get(vec![member_key(account), pool_size_key()])
+            .batch_get(vec![member_key(account), pool_size_key(0)])
             .await?;
         let is = |pk: &str, item: &&Item| get_s(item, "pk").is_ok_and(|p| p == pk);
-        let size = size_of(items.iter().find(|i| is("POOL", i)))?;
+        let size = size_of(items.iter().find(|i| is("POOL#SIZE#0", i)))?;
         let member = format!("ACCOUNT#{account}");
         let slot = items
             .iter()
@@ -280,16 +288,24 @@ impl PoolMembership for Store {
             "revision = :revision",
             &[(":revision", n(revision))],
         );
+        // Copy 0 as read, and every copy to the new size.
         let resize = |from: u64, to: u64| {
-            update(
-                table
-                    .update(pool_size_key())
+            let mut copies = Transaction::new();
+            for copy in 0..SIZE_COPIES {
+                let write = table
+                    .update(pool_size_key(copy))
                     .update_expression("SET #size = :to")
-                    .condition_expression("attribute_not_exists(#size) OR #size = :from")
                     .expression_attribute_names("#size", "size")
-                    .expression_attribute_values(":from", n(from))
-                    .expression_attribute_values(":to", n(to)),
-            )
+                    .expression_attribute_values(":to", n(to));
+                let write = match copy {
+                    0 => write
+                        .condition_expression("attribute_not_exists(#size) OR #size = :from")
+                        .expression_attribute_values(":from", n(from)),
+                    _ => write,
+                };
+                copies.add(format!("size-{copy}"), update(write));
+            }
+            copies
         };
         let slot_item = |slot: u64, account: Uuid| {
             let mut item = slot_key(slot);
@@ -303,9 +319,8 @@ impl PoolMembership for Store {
         };
         let holds = |account: Uuid| [(":account", s(account.to_string()))];
         let transaction = match *change {
-            PoolChange::Join { account, size, .. } => Transaction::new()
+            PoolChange::Join { account, size, .. } => resize(size, size + 1)
                 .with("copy", copy_at)
-                .with("size", resize(size, size + 1))
                 .with(
                     "slot",
                     table.put(slot_item(size, account), "attribute_not_exists(pk)"),
@@ -321,17 +336,14 @@ impl PoolMembership for Store {
                 last,
                 ..
             } => {
-                let transaction = Transaction::new()
-                    .with("copy", copy_at)
-                    .with("size", resize(size, size - 1))
-                    .with(
-                        "member",
-                        table.delete_item(
-                            member_key(account),
-                            Some("slot = :slot"),
-                            &[(":slot", n(slot))],
-                        ),
-                    );
+                let transaction = resize(size, size - 1).with("copy", copy_at).with(
+                    "member",
+                    table.delete_item(
+                        member_key(account),
+                        Some("slot = :slot"),
+                        &[(":slot", n(slot))],
+                    ),
+                );
                 if last == account {
                     transaction.with(
                         "slot",

@@ -50,7 +50,7 @@ fn size_item(table: &str, endpoint: &str) -> Option<Value> {
     let got = dynamodb(
         endpoint,
         "GetItem",
-        &json!({"TableName": table, "Key": {"pk": {"S": "POOL"}, "sk": {"S": "SIZE"}}, "ConsistentRead": true}),
+        &json!({"TableName": table, "Key": {"pk": {"S": "POOL#SIZE#0"}, "sk": {"S": "SIZE"}}, "ConsistentRead": true}),
     );
     got.get("Item").cloned()
 }
@@ -70,12 +70,15 @@ fn slot(table: &str, endpoint: &str, n: u64) -> Value {
         .clone()
 }
 
+/// Every copy of the size (the tracker keeps eight, written together).
 fn set_size(table: &str, endpoint: &str, size: u64) {
-    dynamodb(
-        endpoint,
-        "PutItem",
-        &json!({"TableName": table, "Item": {"pk": {"S": "POOL"}, "sk": {"S": "SIZE"}, "size": {"N": size.to_string()}}}),
-    );
+    for copy in 0..8 {
+        dynamodb(
+            endpoint,
+            "PutItem",
+            &json!({"TableName": table, "Item": {"pk": {"S": format!("POOL#SIZE#{copy}")}, "sk": {"S": "SIZE"}, "size": {"N": size.to_string()}}}),
+        );
+    }
 }
 
 /// Writes (or, with `delete`, removes) slots `from..to`, each naming a member of `members`.
@@ -200,8 +203,9 @@ mod tests {
         // Names and strings by their UTF-8 length; a number by half its digits, plus one.
         let slot = json!({"pk": {"S": "POOL#7"}, "sk": {"S": "SLOT"}, "account_id": {"S": "0193a0e4-0000-7000-8000-000000000000"}});
         assert_eq!(item_bytes(&slot), 2 + 6 + 2 + 4 + 10 + 36);
-        let size = json!({"pk": {"S": "POOL"}, "sk": {"S": "SIZE"}, "size": {"N": "100000"}});
-        assert_eq!(item_bytes(&size), 2 + 4 + 2 + 4 + 4 + 4);
+        let size =
+            json!({"pk": {"S": "POOL#SIZE#0"}, "sk": {"S": "SIZE"}, "size": {"N": "100000"}});
+        assert_eq!(item_bytes(&size), 2 + 11 + 2 + 4 + 4 + 4);
     }
 
     #[test]
