@@ -1,9 +1,16 @@
 //! Paged jobs: long work (a shuffle of a million tasks, the daily close of a million accounts)
 //! done one bounded page at a time, never by rescanning. A job is spread
 //! over partitions; each partition is walked page by page through the outbox and the context's
-//! work queue. Each page commits its own effects, the job's progress and the next page (or its
-//! partition's end) in one transaction: a redelivered page cancels itself, nothing is done
-//! twice, and the job's record always says how far it got.
+//! work queue. Each page commits its own effects, its partition's progress and the next page (or
+//! its partition's end) in one transaction: a redelivered page cancels itself, nothing is done
+//! twice, and the job's items always say how far it got.
+//!
+//! Items, all in the job's partition `JOB#<id>`: `JOB`, the job's record (what it expects, the
+//! context's own attributes); `PROGRESS#<n>`, what partition n has done (`done`, the context's
+//! counters, its stalled pages), written only by that partition's pages, which run one after
+//! another; `PARTITION#<n>`, partition n's end. Pages of different partitions never write the
+//! same item, so they neither conflict nor make a hot key however many run at once; [`get`]
+//! adds the partitions' progress up into one record.
 //!
 //! A page that gives up (poison, or its last delivery failing, so SQS parks it in the work
 //! queue's dead-letter queue) marks the job stalled; when that page is redriven and succeeds,
@@ -120,6 +127,10 @@ fn job_key(job_id: Uuid) -> Item {
     key(format!("JOB#{job_id}"), "JOB")
 }
 
+fn progress_key(job_id: Uuid, partition: u32) -> Item {
+    key(format!("JOB#{job_id}"), format!("PROGRESS#{partition}"))
+}
+
 /// The job's record (with the context's own attributes, `extra`) and the first page of every
 /// partition, to commit together.
 pub fn start(
@@ -142,6 +153,14 @@ pub fn start(
     let mut transaction =
         Transaction::new().with(JOB, put(table, item, "attribute_not_exists(pk)"));
     transaction.add_all(
+        "progress",
+        first_pages.iter().map(|page| {
+            let mut progress = progress_key(job_id, page.partition);
+            progress.insert("done".to_owned(), n(0));
+            put(table, progress, "attribute_not_exists(pk)")
+        }),
+    );
+    transaction.add_all(
         NEXT_PAGE,
         first_pages.iter().map(|page| work(table, page, now)),
     );
@@ -158,10 +177,10 @@ fn work(table: &str, page: &Page, now: chrono::DateTime<chrono::Utc>) -> Transac
     outbox::work(table, &page.work_key(), &body, now)
 }
 
-/// What a page commits besides its own effects, to go into its transaction: the job's
-/// progress (`done` more items, and the context's own `counters` added to the job's record;
-/// the stall mark of this page cleared) and the next page, or the partition's end. Read the
-/// transaction's cancellation with [`PageCommit::of`].
+/// What a page commits besides its own effects, to go into its transaction: its partition's
+/// progress (`done` more items, and the context's own `counters` added; the stall mark of this
+/// page cleared) and the next page, or the partition's end. Read the transaction's cancellation
+/// with [`PageCommit::of`].
 pub fn page_done(
     table: &str,
     page: &Page,
@@ -170,7 +189,6 @@ pub fn page_done(
     next: Option<&Page>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Transaction {
-    let finished = next.is_none();
     let mut values = HashMap::from([
         (":done".to_owned(), n(done)),
         (
@@ -183,15 +201,12 @@ pub fn page_done(
         expression.push_str(&format!(", {name} :c{i}"));
         values.insert(format!(":c{i}"), n(value));
     }
-    if finished {
-        expression.push_str(", partitions_done :one");
-        values.insert(":one".to_owned(), n(1));
-    }
     expression.push_str(" DELETE stalled :page");
+    // Its partition's item, which the job's start wrote: absent, the job is unknown.
     let progress = update(
         Update::builder()
             .table_name(table)
-            .set_key(Some(job_key(page.job_id)))
+            .set_key(Some(progress_key(page.job_id, page.partition)))
             .update_expression(expression)
             .condition_expression("attribute_exists(pk)")
             .set_expression_attribute_values(Some(values)),
@@ -309,9 +324,76 @@ pub fn read(item: &Item) -> Result<Progress, StoreError> {
     })
 }
 
-/// A job's record, read consistently.
+/// A job's record, read consistently, with its partitions' progress added up into it (`done`
+/// and the context's counters summed, `partitions_done` the partitions ended, `stalled` every
+/// partition's): one query of the job's partition, whatever the number of pages.
 pub async fn get(table: &Table, job_id: Uuid) -> Result<Option<Item>, StoreError> {
-    table.get(job_key(job_id)).await
+    let items = table
+        .query_all(
+            table
+                .client()
+                .query()
+                .table_name(table.name())
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", s(format!("JOB#{job_id}")))
+                .consistent_read(true),
+        )
+        .await?;
+    Ok(added_up(items))
+}
+
+/// The job's record with its partitions' items added into it (see [`get`]).
+fn added_up(items: Vec<Item>) -> Option<Item> {
+    let sort_key = |item: &Item| {
+        item.get("sk")
+            .and_then(|v| v.as_s().ok())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut job = items.iter().find(|i| sort_key(i) == "JOB")?.clone();
+    let mut ended: u64 = 0;
+    let mut stalled: Vec<String> = Vec::new();
+    for item in &items {
+        let sk = sort_key(item);
+        if sk.starts_with("PARTITION#") {
+            ended += 1;
+        } else if sk.starts_with("PROGRESS#") {
+            for (name, value) in item {
+                match value {
+                    AttributeValue::N(more) => {
+                        let before: i64 = job
+                            .get(name)
+                            .and_then(|v| v.as_n().ok())
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0);
+                        let more: i64 = more.parse().unwrap_or(0);
+                        job.insert(name.clone(), n(before + more));
+                    }
+                    AttributeValue::Ss(pages) => stalled.extend(pages.iter().cloned()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    // A job started before progress was kept per partition counted its ended partitions
+    // (and its stalls) on its record.
+    let counted: u64 = job
+        .get("partitions_done")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    job.insert("partitions_done".to_owned(), n(counted.max(ended)));
+    if let Some(AttributeValue::Ss(pages)) = job.get("stalled") {
+        stalled.extend(pages.iter().cloned());
+    }
+    stalled.sort();
+    stalled.dedup();
+    if stalled.is_empty() {
+        job.remove("stalled");
+    } else {
+        job.insert("stalled".to_owned(), AttributeValue::Ss(stalled));
+    }
+    Some(job)
 }
 
 /// The table a context's jobs live in, for the work consumer to mark stalls.
@@ -322,11 +404,12 @@ impl JobTable {
         Self(table)
     }
 
-    /// Marks `page` as given up. Harmless if repeated or if the job is gone.
+    /// Marks `page` as given up, on its partition's progress. Harmless if repeated or if the
+    /// job is gone.
     pub async fn mark_stalled(&self, page: &Page) -> Result<(), StoreError> {
         let stall = self
             .0
-            .update(job_key(page.job_id))
+            .update(progress_key(page.job_id, page.partition))
             .update_expression("ADD stalled :page")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":page", AttributeValue::Ss(vec![page.work_key()]));
@@ -425,6 +508,70 @@ mod tests {
             PageCommit::of(cancelled(&[failed, "None", "None"])),
             PageCommit::Refused(_)
         ));
+    }
+
+    #[test]
+    fn a_jobs_record_adds_up_its_partitions_progress() {
+        let item = |sk: &str, attributes: &[(&str, AttributeValue)]| {
+            let mut item = key("JOB#j", sk);
+            item.extend(attributes.iter().map(|(k, v)| (k.to_string(), v.clone())));
+            item
+        };
+        let stalled = |page: &str| AttributeValue::Ss(vec![page.to_owned()]);
+        let job = item(
+            "JOB",
+            &[("total", n(10)), ("done", n(0)), ("partitions", n(3))],
+        );
+        let items = vec![
+            job.clone(),
+            item("PROGRESS#0", &[("done", n(4)), ("paid", n(-150))]),
+            item("PROGRESS#1", &[("done", n(3)), ("stalled", stalled("p1"))]),
+            item("PROGRESS#2", &[("done", n(0))]),
+            item("PARTITION#0", &[]),
+        ];
+        let progress = added_up(items.clone()).unwrap();
+        assert_eq!(
+            read(&progress).unwrap(),
+            Progress {
+                total: 10,
+                done: 7,
+                partitions: 3,
+                partitions_done: 1,
+                stalled_pages: 1,
+            }
+        );
+        assert_eq!(
+            progress["paid"],
+            n(-150),
+            "the context's own counters, summed"
+        );
+        assert_eq!(added_up(items[1..].to_vec()), None, "no record, no job");
+
+        // A job started before progress was kept per partition: counted on its record.
+        let before = item(
+            "JOB",
+            &[
+                ("total", n(10)),
+                ("done", n(9)),
+                ("partitions", n(3)),
+                ("partitions_done", n(2)),
+                ("stalled", stalled("p2")),
+            ],
+        );
+        let progress = added_up(vec![
+            before,
+            item("PARTITION#0", &[]),
+            item("PARTITION#1", &[]),
+        ]);
+        let progress = read(&progress.unwrap()).unwrap();
+        assert_eq!(
+            (
+                progress.done,
+                progress.partitions_done,
+                progress.stalled_pages
+            ),
+            (9, 2, 1)
+        );
     }
 
     #[test]

@@ -256,6 +256,14 @@ impl Stack {
         });
     }
 
+    /// A context's copy of `account` (`ACCOUNT#<id>` / `ACCOUNT`; the tracker keeps a member's
+    /// slot in the pool beside it, under the same partition).
+    pub fn account_copy(&self, table: &str, account: &str) -> Option<serde_json::Value> {
+        self.items(table, &format!("ACCOUNT#{account}"))
+            .into_iter()
+            .find(|item| item["sk"]["S"] == "ACCOUNT")
+    }
+
     /// The accounts the task tracker may assign tasks to: its pool's slots (`POOL#<n>`).
     pub fn assignable(&self) -> std::collections::HashSet<String> {
         self.items("TasksTable", "POOL#")

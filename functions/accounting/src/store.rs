@@ -12,7 +12,8 @@
 //!   id>` / `TRANSFER`: what accounting kept of payouts before payments took them over; read
 //!   once by the hand-over (`payout`), written no more;
 //! - `COUNTER` / `ACCOUNTS`: how many ledger accounts exist (a close's total);
-//! - `JOB#<id>` / `JOB`: a day's close (the kernel's paged job, `kind` = close) with its totals;
+//! - `JOB#<id>` / `JOB`: a day's close (the kernel's paged job, `kind` = close); its totals are
+//!   kept per partition (`PROGRESS#<n>`, added up when read), its partitions' ends `PARTITION#<n>`;
 //! - `INBOX#<consumer>#<event id>` / `INBOX`: events consumed (by the account copy and the close's
 //!   start; a movement's key and a task copy's condition make those once by themselves);
 //!   `OUTBOX#…`: events and work.

@@ -6,8 +6,8 @@
 //!   no partition takes every creation; `<created_at>#<id>`), merged by `merged::newest_first`;
 //! - `COUNTER#OPEN#<shard>` / `COUNTER`: open tasks per shard (a shuffle's total);
 //! - `JOB#<id>` / `JOB`: a shuffle (the kernel's paged job, `kind` = shuffle; a release also
-//!   names the account it releases, `released`) and its progress;
-//!   `JOB#<id>` / `PARTITION#<n>`: a shard it finished;
+//!   names the account it releases, `released`); `JOB#<id>` / `PROGRESS#<n>`: what its pages of
+//!   shard n did; `JOB#<id>` / `PARTITION#<n>`: a shard it finished;
 //! - `IDEMPOTENCY#<account>#<key>` / `IDEMPOTENCY`: the first answer to a keyed request
 //!   (the kernel's `idempotency`);
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account, at its newest revision seen;
