@@ -86,41 +86,11 @@ impl PoolMembership for MemoryStore {
     /// The same conditions as the table's transaction: the copy's revision, the size and the
     /// slots as read.
     async fn change_pool(&self, change: &PoolChange) -> Result<bool, StoreError> {
-        let (PoolChange::Join {
-            account, revision, ..
-        }
-        | PoolChange::Leave {
-            account, revision, ..
-        }) = *change;
-        let copy = self.accounts.lock().get(account);
-        if copy.map(|c| c.revision) != Some(revision) {
+        let copy = self.accounts.lock().get(change.account());
+        if copy.map(|c| c.revision) != Some(change.revision()) {
             return Ok(false);
         }
-        let pool = &mut self.state.lock().pool;
-        Ok(match *change {
-            PoolChange::Join { account, size, .. } => {
-                let fresh = pool.len() as u64 == size && !pool.contains(&account);
-                if fresh {
-                    pool.push(account);
-                }
-                fresh
-            }
-            PoolChange::Leave {
-                account,
-                slot,
-                size,
-                last,
-                ..
-            } => {
-                let fresh = pool.len() as u64 == size
-                    && pool.get(slot as usize) == Some(&account)
-                    && pool.last() == Some(&last);
-                if fresh {
-                    pool.swap_remove(slot as usize);
-                }
-                fresh
-            }
-        })
+        Ok(change.apply(&mut self.state.lock().pool))
     }
 }
 

@@ -62,6 +62,53 @@ pub fn change(account: Uuid, revision: u64, assignable: bool, place: &Place) -> 
     }
 }
 
+impl PoolChange {
+    /// The account the change is about.
+    pub fn account(&self) -> Uuid {
+        match *self {
+            PoolChange::Join { account, .. } | PoolChange::Leave { account, .. } => account,
+        }
+    }
+
+    /// The revision of the account's copy the change was decided on.
+    pub fn revision(&self) -> u64 {
+        match *self {
+            PoolChange::Join { revision, .. } | PoolChange::Leave { revision, .. } => revision,
+        }
+    }
+
+    /// The change applied to the pool as a list of slots, if the pool is still as it was read
+    /// (the size, the leaver's slot, the last member): what a store's conditions check.
+    /// `false`: nothing changed.
+    pub fn apply(&self, slots: &mut Vec<Uuid>) -> bool {
+        let as_read = |size: u64| slots.len() as u64 == size;
+        match *self {
+            PoolChange::Join { account, size, .. } => {
+                let fresh = as_read(size) && !slots.contains(&account);
+                if fresh {
+                    slots.push(account);
+                }
+                fresh
+            }
+            PoolChange::Leave {
+                account,
+                slot,
+                size,
+                last,
+                ..
+            } => {
+                let fresh = as_read(size)
+                    && slots.get(slot as usize) == Some(&account)
+                    && slots.last() == Some(&last);
+                if fresh {
+                    slots.swap_remove(slot as usize);
+                }
+                fresh
+            }
+        }
+    }
+}
+
 /// `n` slots drawn uniformly and independently from a pool of `size` (none from an empty pool).
 pub fn pick_slots(size: u64, n: usize, rng: &mut impl Rng) -> Vec<u64> {
     if size == 0 {
@@ -74,28 +121,6 @@ pub fn pick_slots(size: u64, n: usize, rng: &mut impl Rng) -> Vec<u64> {
 mod tests {
     use super::*;
     use rand::SeedableRng;
-
-    /// The pool as slots, changed as a store applies `change`.
-    fn apply(slots: &mut Vec<Uuid>, change: &PoolChange) {
-        match *change {
-            PoolChange::Join { account, size, .. } => {
-                assert_eq!(slots.len() as u64, size);
-                slots.push(account);
-            }
-            PoolChange::Leave {
-                account,
-                slot,
-                size,
-                last,
-                ..
-            } => {
-                assert_eq!(slots.len() as u64, size);
-                assert_eq!(slots[slot as usize], account);
-                assert_eq!(slots.last(), Some(&last));
-                slots.swap_remove(slot as usize);
-            }
-        }
-    }
 
     fn place(slots: &[Uuid], account: Uuid) -> Place {
         Place {
@@ -115,7 +140,7 @@ mod tests {
             let account = accounts[rng.gen_range(0..accounts.len())];
             let takes = rng.gen_bool(0.5);
             if let Some(c) = change(account, 1, takes, &place(&slots, account)) {
-                apply(&mut slots, &c);
+                assert!(c.apply(&mut slots), "{c:?} decided on the pool as it is");
             }
             if takes {
                 assignable.insert(account);

@@ -277,16 +277,10 @@ impl PoolMembership for Store {
 
     async fn change_pool(&self, change: &PoolChange) -> Result<bool, StoreError> {
         let table = &self.table;
-        let (PoolChange::Join {
-            account, revision, ..
-        }
-        | PoolChange::Leave {
-            account, revision, ..
-        }) = *change;
         let copy_at = table.check_item(
-            ates_kernel::copies::account_key(account),
+            ates_kernel::copies::account_key(change.account()),
             "revision = :revision",
-            &[(":revision", n(revision))],
+            &[(":revision", n(change.revision()))],
         );
         // Copy 0 as read, and every copy to the new size.
         let resize = |from: u64, to: u64| {
