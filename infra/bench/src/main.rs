@@ -395,10 +395,15 @@ mod close {
             .expect("json")
     }
 
-    /// The emulator's table whose name holds `context`.
-    pub(crate) fn table_named(endpoint: &str, context: &str) -> String {
-        let tables = dynamodb(endpoint, "ListTables", &json!({}));
-        tables["TableNames"]
+    /// The stack's emulator and its table whose name holds `context`.
+    pub(crate) fn emulator_table(api: &str, context: &str) -> (String, String) {
+        let info = call(api, "GET", "/_local/info", None, None).1;
+        let endpoint = info["aws_endpoint"]
+            .as_str()
+            .expect("aws_endpoint")
+            .to_owned();
+        let tables = dynamodb(&endpoint, "ListTables", &json!({}));
+        let table = tables["TableNames"]
             .as_array()
             .and_then(|names| {
                 names
@@ -407,7 +412,8 @@ mod close {
                     .find(|n| n.contains(context))
             })
             .unwrap_or_else(|| panic!("the {context} table"))
-            .to_owned()
+            .to_owned();
+        (endpoint, table)
     }
 
     /// A ledger account as the accounting store keeps it, with one open day.
@@ -427,12 +433,7 @@ mod close {
         let n: usize = arg("--accounts", "10000").parse().unwrap_or(10_000);
         let api = arg("--api", "http://127.0.0.1:3000");
         let date = arg("--date", "2030-01-01");
-        let info = call(&api, "GET", "/_local/info", None, None).1;
-        let endpoint = info["aws_endpoint"]
-            .as_str()
-            .expect("aws_endpoint")
-            .to_owned();
-        let table = table_named(&endpoint, "Accounting");
+        let (endpoint, table) = emulator_table(&api, "Accounting");
         let seeded = Instant::now();
         let ids: Vec<String> = (0..n)
             .map(|i| {

@@ -3,48 +3,15 @@
 //! pool is grown to each size by writing slots straight into the tasks table, each naming one of
 //! the accounts already in it (a creation reads a slot, never the account behind it, so what it
 //! reads is the same as with as many real accounts); tasks are created through the API and the
-//! create function's AWS calls counted. Afterwards the pool is put back as it was.
+//! create function's AWS calls and DynamoDB read units counted by the stack (started with
+//! `ATES_LOCAL_CAPACITY=1`, as for `ates-bench cost`). Afterwards the pool is put back as it was.
 
 use super::arg;
-use super::close::{dynamodb, table_named};
-use super::tasks::{admin_token, call, calls, diff};
+use super::close::{dynamodb, emulator_table};
+use super::cost::Spent;
+use super::tasks::{admin_token, call};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-
-/// The size DynamoDB bills an item at: each attribute's name and value (strings by their UTF-8
-/// length, numbers by about one byte per two digits plus one), as in the developer guide's
-/// "Item sizes and formats".
-pub(crate) fn item_bytes(item: &Value) -> usize {
-    item.as_object()
-        .into_iter()
-        .flatten()
-        .map(|(name, value)| name.len() + value_bytes(value))
-        .sum()
-}
-
-fn value_bytes(value: &Value) -> usize {
-    let Some((kind, inner)) = value.as_object().and_then(|v| v.iter().next()) else {
-        return 0;
-    };
-    match (kind.as_str(), inner) {
-        ("S", Value::String(s)) => s.len(),
-        ("N", Value::String(n)) => n.trim_start_matches('-').len().div_ceil(2) + 1,
-        ("BOOL" | "NULL", _) => 1,
-        ("SS", Value::Array(all)) => all.iter().filter_map(Value::as_str).map(str::len).sum(),
-        ("L" | "M", _) => {
-            3 + inner.as_array().map_or_else(
-                || item_bytes(inner) + inner.as_object().map_or(0, |m| m.len()),
-                |l| l.iter().map(|v| value_bytes(v) + 1).sum(),
-            )
-        }
-        _ => 0,
-    }
-}
-
-/// Read units of one strongly consistent read of an item of `bytes`: one per 4 KB begun.
-pub(crate) fn read_units(bytes: usize) -> usize {
-    bytes.div_ceil(4096).max(1)
-}
 
 fn size_item(table: &str, endpoint: &str) -> Option<Value> {
     let got = dynamodb(
@@ -113,12 +80,11 @@ pub fn run() {
         .collect();
     let n: usize = arg("--tasks", "200").parse().unwrap_or(200);
     let api = arg("--api", "http://127.0.0.1:3000");
-    let info = call(&api, "GET", "/_local/info", None, None).1;
-    let endpoint = info["aws_endpoint"]
-        .as_str()
-        .expect("aws_endpoint")
-        .to_owned();
-    let table = table_named(&endpoint, "Tasks");
+    let (endpoint, table) = emulator_table(&api, "Tasks");
+    let units = || call(&api, "GET", "/_local/aws-calls?units", None, None).1;
+    if units()["units"]["capacity"] != true {
+        eprintln!("the stack does not compute DynamoDB units: start it with ATES_LOCAL_CAPACITY=1 (read units will read 0)");
+    }
     let mut admin = admin_token(&api);
     // A worker, so that the pool has a member to name.
     let email = format!("pool-bench-{}@popug.test", std::process::id());
@@ -139,7 +105,7 @@ pub fn run() {
         })
         .collect();
     println!("pool before: {was} members");
-    println!("| pool size | seeded in | creations | AWS calls per creation (create function) | items read per creation, bytes → read units |");
+    println!("| pool size | seeded in | creations | AWS calls per creation (create function) | read units per creation |");
     println!("|---:|---:|---:|---|---|");
     let mut grown = was;
     for &size in &sizes {
@@ -151,30 +117,33 @@ pub fn run() {
         set_size(&table, &endpoint, size.max(was));
         let seeded = seeded.elapsed().as_secs_f64();
         admin = admin_token(&api);
-        let before = calls(&api);
+        let before = units();
         for i in 0..n {
             let body = json!({"title": format!("Pool bench task {i}")});
             let (status, answer) = call(&api, "POST", "/tasks", Some(&admin), Some(body));
             assert_eq!(status, 201, "{answer}");
         }
-        let spent = diff(&before, &calls(&api));
-        let ops = spent["TasksCreateTaskFunction"]
-            .as_object()
-            .cloned()
-            .unwrap_or_default();
-        let per: Vec<String> = ops
+        let spent = Spent::between(&before, &units(), &[]);
+        let of_creation = |counted: &std::collections::BTreeMap<(String, String), f64>| {
+            counted
+                .iter()
+                .filter(|((f, _), _)| f == "TasksCreateTaskFunction")
+                .map(|((_, what), c)| (what.clone(), c / n as f64))
+                .collect::<Vec<_>>()
+        };
+        let per: Vec<String> = of_creation(&spent.calls)
             .iter()
-            .map(|(op, c)| format!("{op} {:.2}", c.as_u64().unwrap_or(0) as f64 / n as f64))
+            .map(|(op, c)| format!("{op} {c:.2}"))
             .collect();
-        let size_bytes = size_item(&table, &endpoint).as_ref().map_or(0, item_bytes);
-        let slot_bytes = item_bytes(&slot(&table, &endpoint, size.max(was) - 1));
-        // The size is read eventually consistent (half a unit), the slot consistently.
+        let read: f64 = of_creation(&spent.units)
+            .iter()
+            .filter(|(what, _)| what == "dynamodb:ReadRequestUnits")
+            .map(|(_, c)| c)
+            .sum();
         println!(
-            "| {} | {seeded:.1} s | {n} | {} | a copy of the size {size_bytes} B → {:.1}, slot {slot_bytes} B → {} |",
+            "| {} | {seeded:.1} s | {n} | {} | {read:.2} |",
             size.max(was),
             per.join(", "),
-            read_units(size_bytes) as f64 / 2.0,
-            read_units(slot_bytes),
         );
     }
     set_size(&table, &endpoint, was);
@@ -189,31 +158,8 @@ pub fn run() {
         };
         println!(
             "before (one set of every id): pool of {size}: {bytes} B → {} read units per creation{fits}",
-            read_units(bytes)
+            bytes.div_ceil(4096)
         );
     }
     println!("pool put back to {was} members");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn item_sizes_follow_dynamodbs_rules() {
-        // Names and strings by their UTF-8 length; a number by half its digits, plus one.
-        let slot = json!({"pk": {"S": "POOL#7"}, "sk": {"S": "SLOT"}, "account_id": {"S": "0193a0e4-0000-7000-8000-000000000000"}});
-        assert_eq!(item_bytes(&slot), 2 + 6 + 2 + 4 + 10 + 36);
-        let size =
-            json!({"pk": {"S": "POOL#SIZE#0"}, "sk": {"S": "SIZE"}, "size": {"N": "100000"}});
-        assert_eq!(item_bytes(&size), 2 + 11 + 2 + 4 + 4 + 4);
-    }
-
-    #[test]
-    fn a_read_costs_a_unit_per_4_kb_begun() {
-        assert_eq!(read_units(1), 1);
-        assert_eq!(read_units(4096), 1);
-        assert_eq!(read_units(4097), 2);
-        assert_eq!(read_units(370_000), 91);
-    }
 }
