@@ -1,7 +1,9 @@
 //! The business calendar (plain Rust): in which time zone the business keeps its days, and at
 //! which hour a day ends. Daylight saving time is the time zone's business, not ours.
 
-use jiff::{civil, tz::TimeZone, SignedDuration, Timestamp, Zoned};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+
+use crate::zone::Zone;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CalendarError {
@@ -10,33 +12,33 @@ pub enum CalendarError {
     #[error("a business day ends on a whole hour from 0 to 23, not {0:?}")]
     BadHour(String),
     #[error("{0} is outside the calendar")]
-    OutOfRange(Timestamp),
+    OutOfRange(String),
 }
 
 #[derive(Debug, Clone)]
 pub struct Calendar {
     zone_name: String,
-    zone: TimeZone,
-    day_ends_at: civil::Time,
+    zone: Zone,
+    day_ends_at: NaiveTime,
 }
 
 /// One business day: everything from `started_at` (inclusive) to `ended_at` (exclusive).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessDay {
-    pub date: civil::Date,
-    pub started_at: Timestamp,
-    pub ended_at: Timestamp,
+    pub date: NaiveDate,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
 }
 
 impl Calendar {
     /// `zone` is an IANA name; the day ends at `end_hour`:00 there (0, the default, is midnight).
     pub fn new(zone: &str, end_hour: &str) -> Result<Self, CalendarError> {
-        let tz = TimeZone::get(zone).map_err(|_| CalendarError::UnknownZone(zone.to_owned()))?;
+        let tz = Zone::named(zone).ok_or_else(|| CalendarError::UnknownZone(zone.to_owned()))?;
         let day_ends_at = end_hour
             .trim()
-            .parse::<i8>()
+            .parse::<u32>()
             .ok()
-            .and_then(|h| civil::Time::new(h, 0, 0, 0).ok())
+            .and_then(|h| NaiveTime::from_hms_opt(h, 0, 0))
             .ok_or_else(|| CalendarError::BadHour(end_hour.to_owned()))?;
         Ok(Self {
             zone_name: zone.to_owned(),
@@ -59,82 +61,58 @@ impl Calendar {
 
     /// The latest business day that had ended by `at`. A trigger at the end of a day, a late
     /// or retried one, and a second one the same day all name the same day.
-    pub fn day_ended_by(&self, at: Timestamp) -> Result<BusinessDay, CalendarError> {
-        let out_of_range = |_| CalendarError::OutOfRange(at);
-        let today = at.to_zoned(self.zone.clone()).date();
+    pub fn day_ended_by(&self, at: DateTime<Utc>) -> Result<BusinessDay, CalendarError> {
+        let out_of_range = || CalendarError::OutOfRange(at.to_rfc3339());
+        let today = self.zone.local(at).ok_or_else(out_of_range)?.date();
         let mut end_day = today;
-        let mut end = self.end_of(end_day).map_err(out_of_range)?;
-        if end.timestamp() > at {
-            end_day = end_day.yesterday().map_err(out_of_range)?;
-            end = self.end_of(end_day).map_err(out_of_range)?;
+        let mut end = self.end_of(end_day).ok_or_else(out_of_range)?;
+        if end > at {
+            end_day = end_day.pred_opt().ok_or_else(out_of_range)?;
+            end = self.end_of(end_day).ok_or_else(out_of_range)?;
         }
-        let start = self
-            .end_of(end_day.yesterday().map_err(out_of_range)?)
-            .map_err(out_of_range)?;
+        let start = end_day
+            .pred_opt()
+            .and_then(|before| self.end_of(before))
+            .ok_or_else(out_of_range)?;
         // The day is named by the date its last moment falls on: a day ending at midnight is
         // the day before, one ending at 18:00 is the same day.
         let last_moment = end
-            .timestamp()
-            .checked_sub(SignedDuration::from_nanos(1))
-            .map_err(out_of_range)?;
+            .checked_sub_signed(Duration::nanoseconds(1))
+            .and_then(|last| self.zone.local(last))
+            .ok_or_else(out_of_range)?;
         Ok(BusinessDay {
-            date: last_moment.to_zoned(self.zone.clone()).date(),
-            started_at: start.timestamp(),
-            ended_at: end.timestamp(),
+            date: last_moment.date(),
+            started_at: start,
+            ended_at: end,
         })
     }
 
     /// The business day `at` belongs to: the day after the latest one that had ended by then.
-    pub fn date_of(&self, at: Timestamp) -> Result<civil::Date, CalendarError> {
-        let ended = self.day_ended_by(at)?;
-        ended
+    pub fn business_date(&self, at: DateTime<Utc>) -> Result<NaiveDate, CalendarError> {
+        self.day_ended_by(at)?
             .date
-            .tomorrow()
-            .map_err(|_| CalendarError::OutOfRange(at))
-    }
-
-    /// [`Calendar::date_of`] for a chrono time, as events carry them.
-    pub fn business_date(
-        &self,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<chrono::NaiveDate, CalendarError> {
-        let stamp =
-            Timestamp::from_nanosecond(i128::from(at.timestamp_nanos_opt().unwrap_or(i64::MAX)))
-                .map_err(|_| CalendarError::OutOfRange(Timestamp::MAX))?;
-        let date = self.date_of(stamp)?;
-        chrono::NaiveDate::from_ymd_opt(date.year().into(), date.month() as u32, date.day() as u32)
-            .ok_or(CalendarError::OutOfRange(stamp))
+            .succ_opt()
+            .ok_or_else(|| CalendarError::OutOfRange(at.to_rfc3339()))
     }
 
     /// The business day named `date`: from its first moment (included) to its end (excluded),
     /// as events carry times (a listing's `from` and `to` as the instants it compares).
-    pub fn day(
-        &self,
-        date: chrono::NaiveDate,
-    ) -> Result<std::ops::Range<chrono::DateTime<chrono::Utc>>, CalendarError> {
-        use chrono::Datelike;
-        let out_of_range = |_| CalendarError::OutOfRange(Timestamp::MAX);
-        let named = civil::Date::new(date.year() as i16, date.month() as i8, date.day() as i8)
-            .map_err(out_of_range)?;
+    pub fn day(&self, date: NaiveDate) -> Result<std::ops::Range<DateTime<Utc>>, CalendarError> {
+        let out_of_range = || CalendarError::OutOfRange(date.to_string());
         // The day that ends on `date` is named `date` unless it ends at midnight: then it is
         // the day before's (`day_ended_by`), and `date`'s ends a day later.
-        let mut day = self.day_ended_by(self.end_of(named).map_err(out_of_range)?.timestamp())?;
-        if day.date != named {
-            let next = named.tomorrow().map_err(out_of_range)?;
-            day = self.day_ended_by(self.end_of(next).map_err(out_of_range)?.timestamp())?;
+        let mut day = self.day_ended_by(self.end_of(date).ok_or_else(out_of_range)?)?;
+        if day.date != date {
+            let next = date.succ_opt().ok_or_else(out_of_range)?;
+            day = self.day_ended_by(self.end_of(next).ok_or_else(out_of_range)?)?;
         }
-        let chrono_of = |at: Timestamp| {
-            chrono::DateTime::from_timestamp(at.as_second(), at.subsec_nanosecond() as u32)
-                .ok_or(CalendarError::OutOfRange(at))
-        };
-        Ok(chrono_of(day.started_at)?..chrono_of(day.ended_at)?)
+        Ok(day.started_at..day.ended_at)
     }
 
     /// When the business day that ends on `date` ends. An end that falls in a daylight saving
     /// gap moves forward past it, as clocks do.
-    fn end_of(&self, date: civil::Date) -> Result<Zoned, jiff::Error> {
-        date.to_datetime(self.day_ends_at)
-            .to_zoned(self.zone.clone())
+    fn end_of(&self, date: NaiveDate) -> Option<DateTime<Utc>> {
+        self.zone.to_utc(date.and_time(self.day_ends_at))
     }
 }
 
@@ -216,7 +194,7 @@ mod tests {
         }
     }
 
-    fn at(text: &str) -> Timestamp {
+    fn at(text: &str) -> DateTime<Utc> {
         text.parse().unwrap()
     }
 
@@ -225,10 +203,11 @@ mod tests {
             .unwrap()
             .day_ended_by(at(when))
             .unwrap();
+        let rfc3339 = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
         (
             d.date.to_string(),
-            d.started_at.to_string(),
-            d.ended_at.to_string(),
+            rfc3339(d.started_at),
+            rfc3339(d.ended_at),
         )
     }
 
@@ -253,7 +232,7 @@ mod tests {
     #[test]
     fn a_moment_belongs_to_the_day_that_has_not_ended_yet() {
         let utc = Calendar::new("UTC", "0").unwrap();
-        let date = |s: &str| utc.date_of(at(s)).unwrap().to_string();
+        let date = |s: &str| utc.business_date(at(s)).unwrap().to_string();
         assert_eq!(date("2026-11-20T00:00:00Z"), "2026-11-20");
         assert_eq!(date("2026-11-20T23:59:59Z"), "2026-11-20");
         let moscow = Calendar::new("Europe/Moscow", "0").unwrap();
@@ -265,14 +244,14 @@ mod tests {
         let six_pm = Calendar::new("UTC", "18").unwrap();
         assert_eq!(
             six_pm
-                .date_of(at("2026-11-20T18:00:00Z"))
+                .business_date(at("2026-11-20T18:00:00Z"))
                 .unwrap()
                 .to_string(),
             "2026-11-21"
         );
         assert_eq!(
             six_pm
-                .date_of(at("2026-11-20T17:59:59Z"))
+                .business_date(at("2026-11-20T17:59:59Z"))
                 .unwrap()
                 .to_string(),
             "2026-11-20"

@@ -11,6 +11,7 @@
 //! - [`copies`]: the copy of accounts every context keeps (rights follow the account).
 //! - [`http`]: problem+json errors, body parsing, the caller's identity, responses.
 //! - [`identity`]: roles and scopes, shared by the issuer and every API.
+//! - [`calendar`], [`zone`]: business days in the business's time zone, on chrono times.
 //! - [`aws`], [`config`], [`logging`], [`mail`]: adapters built once per cold start.
 pub mod aws;
 pub mod calendar;
@@ -36,6 +37,7 @@ pub mod schema;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod usecase;
+pub mod zone;
 
 /// A boxed, sendable future: what the boxed handlers of [`lambda`] answer.
 pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;

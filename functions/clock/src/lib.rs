@@ -25,7 +25,6 @@ use ates_kernel::contracts::clock::{DayEnded, Month, MonthEnded, Week, WeekEnded
 use ates_kernel::event::{Cause, Envelope, EventError};
 use ates_kernel::outbox::EventSink;
 use chrono::{DateTime, NaiveDate, Utc};
-use jiff::Timestamp;
 use serde::Deserialize;
 
 pub use ates_kernel::calendar::{BusinessDay, Calendar, CalendarError};
@@ -55,7 +54,7 @@ pub enum ClockError {
     #[error(transparent)]
     Event(#[from] EventError),
     #[error("the event bus did not accept the end of {0}; the schedule will retry")]
-    NotPublished(jiff::civil::Date),
+    NotPublished(NaiveDate),
 }
 
 /// Announces the business day that had ended by the trigger's time, and the week and the
@@ -64,11 +63,11 @@ pub async fn end_day(
     calendar: &Calendar,
     bus: &impl EventSink,
     trigger: &Trigger,
-    now: Timestamp,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Envelope>, ClockError> {
     let at = match &trigger.scheduled_time {
-        Some(text) => text
-            .parse::<Timestamp>()
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|t| t.to_utc())
             .map_err(|_| ClockError::BadTime(text.clone()))?,
         None => now,
     };
@@ -95,8 +94,8 @@ pub async fn end_day(
 /// `Clock.WeekEnded`; on a month's last day also the month's `Clock.MonthEnded`. The same day
 /// always gives the same events, ids included.
 pub fn period_ends(calendar: &Calendar, day: &BusinessDay) -> Result<Vec<Envelope>, ClockError> {
-    let date = naive(day.date);
-    let ended_at = utc(day.ended_at);
+    let date = day.date;
+    let ended_at = day.ended_at;
     let mut events = vec![day_ended(calendar, day)?];
     let zone = calendar.zone_name().to_owned();
     let week = Week::of(date);
@@ -129,24 +128,14 @@ pub fn period_ends(calendar: &Calendar, day: &BusinessDay) -> Result<Vec<Envelop
 /// The event that ends `day`. The same day always gives the same event, id included.
 pub fn day_ended(calendar: &Calendar, day: &BusinessDay) -> Result<Envelope, EventError> {
     let event = DayEnded {
-        business_date: naive(day.date),
+        business_date: day.date,
         time_zone: calendar.zone_name().to_owned(),
-        started_at: utc(day.started_at),
-        ended_at: utc(day.ended_at),
+        started_at: day.started_at,
+        ended_at: day.ended_at,
     };
     let cause = Cause::request(format!("day-end-{}", day.date));
     let envelope = Envelope::wrap(PRODUCER, &event, &cause, event.ended_at)?;
     Ok(envelope.once_for(&day.date.to_string()))
-}
-
-fn utc(t: Timestamp) -> DateTime<Utc> {
-    DateTime::from_timestamp(t.as_second(), t.subsec_nanosecond() as u32)
-        .expect("a calendar time is within chrono's range")
-}
-
-fn naive(d: jiff::civil::Date) -> NaiveDate {
-    NaiveDate::from_ymd_opt(d.year().into(), d.month() as u32, d.day() as u32)
-        .expect("a calendar date is within chrono's range")
 }
 
 #[cfg(test)]
@@ -188,7 +177,7 @@ mod tests {
         events.iter().map(|e| e.name.as_str()).collect()
     }
 
-    fn now() -> Timestamp {
+    fn now() -> DateTime<Utc> {
         "2030-01-01T12:00:00Z".parse().unwrap()
     }
 

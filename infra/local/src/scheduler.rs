@@ -10,11 +10,11 @@ use crate::lambda::InvokeError;
 use crate::ledger::Outcome;
 use crate::resolve::{ACCOUNT_ID, REGION};
 use crate::stack::Stack;
+use ates_kernel::zone::Zone;
 use aws_sdk_sqs::types::MessageAttributeValue;
 use chrono::{
     DateTime, Datelike, Duration as ChronoDuration, NaiveDate, NaiveDateTime, Timelike, Utc,
 };
-use jiff::tz::{Offset, TimeZone as Zone};
 use rand::Rng;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -86,38 +86,15 @@ impl Expression {
     }
 }
 
-/// A wall-clock time in `zone` as UTC. A time skipped by a daylight-saving change is taken after
-/// the change, a repeated one the first time it happens (jiff's `compatible`, as RFC 5545 does).
+/// A wall-clock time in `zone` as UTC: a time skipped by a daylight-saving change is taken after
+/// the change, a repeated one the first time it happens (as RFC 5545 does).
 fn to_utc(local: &NaiveDateTime, zone: &Zone) -> Option<DateTime<Utc>> {
-    let small = |n: u32| i8::try_from(n).ok();
-    let civil = jiff::civil::DateTime::new(
-        i16::try_from(local.year()).ok()?,
-        small(local.month())?,
-        small(local.day())?,
-        small(local.hour())?,
-        small(local.minute())?,
-        small(local.second())?,
-        0,
-    )
-    .ok()?;
-    let at = zone.to_ambiguous_timestamp(civil).compatible().ok()?;
-    DateTime::from_timestamp(at.as_second(), 0)
+    zone.to_utc(*local)
 }
 
 /// The wall-clock time in `zone` at `time`.
 fn to_local(time: DateTime<Utc>, zone: &Zone) -> Option<NaiveDateTime> {
-    let civil = zone.to_datetime(jiff::Timestamp::from_second(time.timestamp()).ok()?);
-    let part = |n: i8| u32::try_from(n).ok();
-    NaiveDate::from_ymd_opt(
-        i32::from(civil.year()),
-        part(civil.month())?,
-        part(civil.day())?,
-    )?
-    .and_hms_opt(
-        part(civil.hour())?,
-        part(civil.minute())?,
-        part(civil.second())?,
-    )
+    zone.local(time)
 }
 
 impl Cron {
@@ -256,26 +233,26 @@ fn parse_field(field: &str, min: u32, max: u32, names: &[&str]) -> Result<BTreeS
     Ok(set)
 }
 
-/// A schedule's time zone: an IANA name (from jiff's bundled database), a fixed offset like
+/// A schedule's time zone: an IANA name (from the database bundled in the kernel), a fixed offset like
 /// `+03:00`, or UTC when none is given or the name is unknown.
 pub fn zone(timezone: Option<&str>) -> Zone {
     let Some(name) = timezone.map(str::trim).filter(|z| !z.is_empty()) else {
-        return Zone::UTC;
+        return Zone::utc();
     };
     if name == "Z" {
-        return Zone::UTC;
+        return Zone::utc();
     }
-    if let Some(offset) = parse_offset(name) {
-        return Zone::fixed(offset);
+    if let Some(offset) = parse_offset(name).and_then(Zone::fixed) {
+        return offset;
     }
-    Zone::get(name).unwrap_or_else(|e| {
-        tracing::warn!("time zone {name} is unknown here ({e}); using UTC");
-        Zone::UTC
+    Zone::named(name).unwrap_or_else(|| {
+        tracing::warn!("time zone {name} is unknown here; using UTC");
+        Zone::utc()
     })
 }
 
-/// `+0300`, `+03:00`, `-05:30`.
-fn parse_offset(text: &str) -> Option<Offset> {
+/// `+0300`, `+03:00`, `-05:30`, in seconds east of UTC.
+fn parse_offset(text: &str) -> Option<i32> {
     let sign = match text.chars().next()? {
         '+' => 1,
         '-' => -1,
@@ -287,7 +264,7 @@ fn parse_offset(text: &str) -> Option<Offset> {
     }
     let hours: i32 = digits[..2].parse().ok()?;
     let minutes: i32 = digits[2..].parse().ok()?;
-    Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
+    Some(sign * (hours * 3600 + minutes * 60))
 }
 
 /// One attempt to deliver a firing, as EventBridge Scheduler describes it to the target.
@@ -657,7 +634,7 @@ mod tests {
 
     fn next(expr: &str, after: &str) -> DateTime<Utc> {
         let e = Expression::parse(expr).unwrap();
-        e.next_after(utc(after), utc(after), &Zone::UTC).unwrap()
+        e.next_after(utc(after), utc(after), &Zone::utc()).unwrap()
     }
 
     #[test]
@@ -741,7 +718,7 @@ mod tests {
     fn rates_and_once() {
         let started = utc("2026-03-10T12:00:00Z");
         let rate = Expression::parse("rate(1 day)").unwrap();
-        let z = &Zone::UTC;
+        let z = &Zone::utc();
         assert_eq!(
             rate.next_after(started, started, z),
             Some(utc("2026-03-11T12:00:00Z"))
@@ -854,8 +831,8 @@ mod tests {
 
     #[test]
     fn zones() {
-        let at = jiff::Timestamp::from_second(1_773_144_000).unwrap(); // 2026-03-10T12:00:00Z
-        let offset = |z: Option<&str>| zone(z).to_offset(at).seconds();
+        let at = DateTime::from_timestamp(1_773_144_000, 0).unwrap(); // 2026-03-10T12:00:00Z
+        let offset = |z: Option<&str>| zone(z).offset_at(at).unwrap().local_minus_utc();
         assert_eq!(offset(Some("+03:00")), 10_800);
         assert_eq!(offset(Some("-0530")), -19_800);
         assert_eq!(offset(None), 0);

@@ -6,8 +6,7 @@
 
 use crate::aws::{describe, Aws, Result};
 use ates_kernel::calendar::Calendar;
-use chrono::{Datelike, NaiveDate};
-use jiff::{civil, tz::TimeZone, SignedDuration, Timestamp};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::json;
 
 /// The clock's function, by its logical id in the stack.
@@ -21,7 +20,7 @@ pub async fn rerun(aws: &Aws, date: NaiveDate, function: Option<&str>) -> Result
     let calendar = calendar_of(aws, &function).await?;
     let ended_at = end_of(&calendar, date)?;
     let payload = json!({
-        "scheduled_time": ended_at.to_string(),
+        "scheduled_time": ended_at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         "execution_id": format!("ates-ops-close-rerun-{date}"),
     });
     if aws.dry_run {
@@ -69,26 +68,10 @@ async fn calendar_of(aws: &Aws, function: &str) -> Result<Calendar> {
     .map_err(|e| format!("{function}'s calendar: {e}"))
 }
 
-/// When the business day `date` ends: the first hour from its UTC midnight by which the
-/// calendar says it had ended gives its end (any zone's day ends within three days of that).
-fn end_of(calendar: &Calendar, date: NaiveDate) -> Result<Timestamp> {
-    let day = civil::Date::new(date.year() as i16, date.month() as i8, date.day() as i8)
-        .map_err(|e| format!("{date}: {e}"))?;
-    let midnight = day
-        .to_zoned(TimeZone::UTC)
-        .map_err(|e| format!("{date}: {e}"))?
-        .timestamp();
-    for hour in 0..=72 {
-        let Ok(at) = midnight.checked_add(SignedDuration::from_hours(hour)) else {
-            break;
-        };
-        if let Ok(ended) = calendar.day_ended_by(at) {
-            if ended.date == day {
-                return Ok(ended.ended_at);
-            }
-        }
-    }
-    Err(format!("no end of the business day {date} in the calendar"))
+/// When the business day `date` ends, by the calendar.
+fn end_of(calendar: &Calendar, date: NaiveDate) -> Result<DateTime<Utc>> {
+    let day = calendar.day(date).map_err(|e| format!("{date}: {e}"))?;
+    Ok(day.end)
 }
 
 #[cfg(test)]
@@ -99,7 +82,7 @@ mod tests {
         let calendar = Calendar::new(zone, hour).unwrap();
         end_of(&calendar, date.parse().unwrap())
             .unwrap()
-            .to_string()
+            .to_rfc3339_opts(SecondsFormat::AutoSi, true)
     }
 
     #[test]

@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     ates_kernel::lambda::serve_invocation(Box::new(move |input| {
         Box::pin(async move {
             let trigger: Trigger = serde_json::from_value(input)?;
-            let ends = end_day(calendar, bus, &trigger, jiff::Timestamp::now()).await?;
+            let ends = end_day(calendar, bus, &trigger, chrono::Utc::now()).await?;
             let day = &ends[0];
             Ok(serde_json::json!({
                 "event_id": day.id,
