@@ -21,6 +21,7 @@ use ates_kernel::job::{Page, PageCommit};
 use ates_kernel::usecase::Failure;
 use ates_kernel::usecase::{execute, Attempt};
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::{stream, StreamExt, TryStreamExt};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -279,10 +280,15 @@ pub enum PageOutcome {
     Duplicate,
 }
 
+/// How many accounts of a page close at once. Each is its own transaction on its own items, so
+/// they do not wait on each other; the bound keeps a page's Lambda to a handful of connections.
+const CLOSING_AT_ONCE: usize = 25;
+
 /// B5, one page: each account of the page is closed in its own atomic step (statement,
-/// payout or carried debt, the mail's request); an account closed already — a redelivery after
-/// a crash — is counted from its statement and not touched. Then the page's totals, progress
-/// and the next page commit together, and the last page publishes `Day.Closed`.
+/// payout or carried debt, the mail's request), [`CLOSING_AT_ONCE`] at a time; an account
+/// closed already — a redelivery after a crash — is counted from its statement and not touched.
+/// Then the page's totals, progress and the next page commit together, and the last page
+/// publishes `Day.Closed`.
 pub async fn close_page(
     store: &(impl ClosePages + CloseReports + LedgerAccounts),
     page: &Page,
@@ -301,11 +307,14 @@ pub async fn close_page(
         correlation_id: page.correlation_id.clone(),
         causation_id: Some(page.job_id.to_string()),
     };
+    let statements: Vec<_> = stream::iter(store.accounts(&ids).await?)
+        .map(|account| close_account(store, account, date, &cause, now))
+        .buffer_unordered(CLOSING_AT_ONCE)
+        .try_collect()
+        .await?;
     let mut totals = CloseTotals::default();
-    for account in store.accounts(&ids).await? {
-        if let Some(statement) = close_account(store, account, date, &cause, now).await? {
-            totals.add(&statement);
-        }
+    for statement in statements.iter().flatten() {
+        totals.add(statement);
     }
     match store
         .finish_page(page, ids.len(), &totals, next.as_ref())

@@ -4,8 +4,9 @@
 //! The close of day D (`Clock.DayEnded` → `app::start_close`) starts only when the close of D-1 is
 //! absent or finished ([`may_start`]; otherwise the event is retried, every minute for an hour by
 //! its queue, then parked). Its job id is a UUID v5 of the date ([`Close::job_id_of`]). It is a
-//! kernel paged job over the sparse index `gsi1` (`ACCOUNTS#<partition>`, 16 partitions), 25
-//! accounts a page (`app::close_page`). Each account closes in its own transaction
+//! kernel paged job over the sparse index `gsi1` (`ACCOUNTS#<partition>`, 16 partitions), 100
+//! accounts a page (`app::close_page`), 25 of them closing at once. Each account closes in its
+//! own transaction
 //! (`Store::save_closing`): the account (its open days up to D folded into a statement; a positive
 //! closing balance paid and the balance reset, a negative one carried), the statement item, the
 //! payout's key, line and company figure, and the events (`Ledger.TransactionPosted` and

@@ -44,8 +44,10 @@ use crate::ports::{
     PayoutHandover, Posting, Postings, PricedTasks,
 };
 
-/// Accounts a close page handles: each is its own transaction of up to 8 items.
-pub const PAGE_SIZE: usize = 25;
+/// Accounts a close page handles: one BatchGetItem reads them all (its limit is 100), then each
+/// is its own transaction of up to 8 items. Large pages, because every page waits once on the
+/// relay for the next (BENCHMARKS.md, the daily close of a million accounts).
+pub const PAGE_SIZE: usize = 100;
 /// The company's daily figures are spread over this many keys (see BENCHMARKS.md).
 pub const EARNINGS_SHARDS: u32 = 32;
 

@@ -441,7 +441,7 @@ pub fn table(lines: &[Line]) -> String {
     s
 }
 
-fn snapshot(api: &str) -> Value {
+pub(crate) fn snapshot(api: &str) -> Value {
     call(api, "GET", "/_local/aws-calls?units", None, None).1
 }
 

@@ -472,6 +472,7 @@ mod close {
 
         let mut admin = admin_token(&api);
         let before = calls(&api);
+        let units_before = super::cost::snapshot(&api);
         let started = Instant::now();
         let next_day = chrono_next_day(&date);
         let (status, fired) = call(
@@ -483,6 +484,8 @@ mod close {
         );
         assert_eq!(status, 200, "{fired}");
         let deadline = Instant::now() + Duration::from_secs(7200);
+        // (seconds since the day ended, accounts closed by then): does a page slow as it goes?
+        let mut progress: Vec<(f64, u64)> = Vec::new();
         let close = loop {
             let (status, close) = call(
                 &api,
@@ -493,7 +496,10 @@ mod close {
             );
             match status {
                 200 if close["status"] == "completed" => break close,
-                200 => {}
+                200 => progress.push((
+                    started.elapsed().as_secs_f64(),
+                    close["accounts_closed"].as_u64().unwrap_or(0),
+                )),
                 401 => admin = admin_token(&api),
                 other => panic!("the close's status answered {other}: {close}"),
             }
@@ -519,6 +525,90 @@ mod close {
         println!(
             "aws calls by function during the close: {}",
             diff(&before, &after)
+        );
+        println!("{}", pace(&progress, closed));
+        pages_and_model(&units_before, &super::cost::snapshot(&api), closed);
+    }
+
+    /// Accounts closed a second in the first and the last third of the close: equal, if no
+    /// page rescans what the pages before it read.
+    fn pace(progress: &[(f64, u64)], closed: u64) -> String {
+        let at = |share: f64| {
+            progress
+                .iter()
+                .find(|(_, done)| *done as f64 >= share * closed as f64)
+                .copied()
+        };
+        match (at(0.0), at(1.0 / 3.0), at(2.0 / 3.0), progress.last()) {
+            (Some(a), Some(b), Some(c), Some(d)) if b.0 > a.0 && d.0 > c.0 => format!(
+                "pace: {:.1} accounts/s in the first third, {:.1} in the last",
+                (b.1 - a.1) as f64 / (b.0 - a.0),
+                (d.1 - c.1) as f64 / (d.0 - c.0)
+            ),
+            _ => "pace: too few samples".to_owned(),
+        }
+    }
+
+    /// Wait between one page's commit and the next page's start on AWS: DynamoDB Streams are
+    /// polled four times a second per shard (250 ms at worst), the relay's SendMessageBatch
+    /// (10 ms), the queue's long poll handing the message over (100 ms assumed), rounded up.
+    const HOP_MS: f64 = 500.0;
+    /// Accounts a close page closes at once (`app::CLOSING_AT_ONCE`).
+    const CLOSING_AT_ONCE: f64 = 25.0;
+    /// The close's partitions (`ledger::PARTITIONS`), each a chain of pages.
+    const PARTITIONS: f64 = 16.0;
+
+    /// Per page, what the pages did here; and the minutes a close of a million accounts takes
+    /// on AWS by those counts, each call at `cost::assumed::latency_ms`, the accounts'
+    /// transactions in waves of [`CLOSING_AT_ONCE`], plus [`HOP_MS`] a page.
+    fn pages_and_model(before: &Value, after: &Value, closed: u64) {
+        let spent = super::cost::Spent::between(before, after, &[]);
+        let page_fn = |f: &str| f.starts_with("AccountingClosePage");
+        let pages: f64 = spent
+            .lambda
+            .iter()
+            .filter(|(f, _)| page_fn(f))
+            .map(|(_, l)| l.invocations)
+            .sum();
+        if pages == 0.0 {
+            println!("no close page ran");
+            return;
+        }
+        let per_page = closed as f64 / pages;
+        let mut reads_ms = 0.0;
+        let mut transactions = 0.0;
+        let mut line = Vec::new();
+        for ((f, op), n) in &spent.calls {
+            if !page_fn(f) || !op.starts_with("dynamodb:") || op.ends_with("Units") {
+                continue;
+            }
+            let n = n / pages;
+            line.push(format!("{op} {n:.2}"));
+            if op == "dynamodb:TransactWriteItems" {
+                transactions += n;
+            } else {
+                reads_ms += n * super::cost::assumed::latency_ms(op);
+            }
+        }
+        let local_ms: f64 = spent
+            .lambda
+            .iter()
+            .filter(|(f, _)| page_fn(f))
+            .map(|(_, l)| l.duration_ms)
+            .sum::<f64>()
+            / pages;
+        // The account transactions go in waves; the page's own commit after them.
+        let waves = ((transactions - 1.0).max(0.0) / CLOSING_AT_ONCE).ceil();
+        let transaction_ms = super::cost::assumed::latency_ms("dynamodb:TransactWriteItems");
+        let page_ms = reads_ms + (waves + 1.0) * transaction_ms;
+        let pages_per_partition = (1_000_000.0 / PARTITIONS / per_page).ceil();
+        let minutes = pages_per_partition * (page_ms + HOP_MS) / 60_000.0;
+        println!(
+            "per page ({pages:.0} pages, {per_page:.1} accounts a page): {}; {local_ms:.0} ms locally",
+            line.join(", ")
+        );
+        println!(
+            "modelled on AWS: {page_ms:.0} ms a page ({reads_ms:.0} ms of reads, {waves:.0} waves of account transactions and the page's commit at {transaction_ms:.0} ms) + {HOP_MS:.0} ms to the next page; a million accounts: {PARTITIONS:.0} partitions of {pages_per_partition:.0} pages, {minutes:.1} minutes"
         );
     }
 
