@@ -244,6 +244,22 @@ impl Claims {
         Ok((caller, read?))
     }
 
+    /// [`Claims::may`] and a use case's first read at once. The read's answer, or its error, is
+    /// handed back only to a caller admitted to what `R` may do: anyone else is refused as if
+    /// nothing had been read (a 403, never the read's 404 or 400).
+    pub async fn may_and<R: Rights, T, E>(
+        &self,
+        copies: &impl AccountCopies,
+        first_read: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<(Capability<R>, T), E>
+    where
+        E: From<Refused>,
+    {
+        let (caller, read) = tokio::join!(self.caller(copies), first_read);
+        let capability = caller?.may().map_err(Refused::from)?;
+        Ok((capability, read?))
+    }
+
     /// The caller, admitted to what `R` may do.
     pub async fn may<R: Rights>(
         &self,
@@ -358,6 +374,57 @@ mod tests {
     struct Overseers;
     impl Rights for Overseers {
         const ROLES: &'static [Role] = &[Role::Manager, Role::Admin];
+    }
+
+    /// What a read of something absent answers in a use case: a 404, were it handed back.
+    #[derive(Debug, PartialEq)]
+    enum Read {
+        Refused(String),
+        Absent,
+    }
+
+    impl From<Refused> for Read {
+        fn from(refused: Refused) -> Self {
+            Read::Refused(refused.to_string())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_caller_without_the_rights_is_refused_before_anything_read_is_answered() {
+        let me = Uuid::new_v4();
+        for (role, rights) in [(Role::Worker, false), (Role::Manager, true)] {
+            let claims = Claims {
+                account_id: me,
+                role,
+            };
+            let copies = AnswersAfterTheRead {
+                read_began: tokio::sync::Notify::new(),
+                copy: Some(AccountSnapshot {
+                    account_id: me,
+                    email: "kiwi@popug.test".into(),
+                    full_name: "Kiwi".into(),
+                    role,
+                    active: true,
+                    revision: 2,
+                }),
+            };
+            let read = async {
+                copies.read_began.notify_one();
+                Err::<(), _>(Read::Absent)
+            };
+            let both = claims.may_and::<Overseers, _, _>(&copies, read);
+            let answer = tokio::time::timeout(std::time::Duration::from_secs(5), both)
+                .await
+                .expect("the two ran at once");
+            match answer {
+                Err(Read::Absent) => assert!(rights, "only the admitted learn it is absent"),
+                Err(Read::Refused(why)) => {
+                    assert!(!rights);
+                    assert_eq!(why, "a worker may not do this");
+                }
+                Ok(_) => panic!("the read failed"),
+            }
+        }
     }
 
     #[test]

@@ -461,11 +461,10 @@ pub async fn my_balance(
     me: &Claims,
     now: DateTime<Utc>,
 ) -> Result<Balance, AccountingError> {
-    let me = me.caller(store).await?.account_id();
-    let account = store
-        .account(me)
-        .await?
-        .unwrap_or_else(|| LedgerAccount::open(me));
+    // The token's account, read alongside the check that it may still sign in.
+    let mine = async { Ok::<_, AccountingError>(store.account(me.account_id).await?) };
+    let (me, mine) = me.caller_and(store, mine).await?;
+    let account = mine.unwrap_or_else(|| LedgerAccount::open(me.account_id()));
     Ok(balance(&account, today(calendar, now)?))
 }
 
@@ -477,11 +476,9 @@ pub async fn account_balance(
     id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Balance, AccountingError> {
-    let _books: Capability<Bookkeepers> = caller.may(store).await?;
-    let account = store
-        .account(id)
-        .await?
-        .ok_or(AccountingError::UnknownAccount)?;
+    let theirs = async { Ok::<_, AccountingError>(store.account(id).await?) };
+    let (_books, theirs): (Capability<Bookkeepers>, _) = caller.may_and(store, theirs).await?;
+    let account = theirs.ok_or(AccountingError::UnknownAccount)?;
     Ok(balance(&account, today(calendar, now)?))
 }
 
@@ -500,9 +497,9 @@ pub async fn balances(
     cursor: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Balances, AccountingError> {
-    let _books: Capability<Bookkeepers> = caller.may(store).await?;
+    let page = store.list_accounts(limit, cursor);
+    let (_books, page): (Capability<Bookkeepers>, _) = caller.may_and(store, page).await?;
     let today = today(calendar, now)?;
-    let page = store.list_accounts(limit, cursor).await?;
     Ok(Balances {
         accounts: page.items.iter().map(|a| balance(a, today)).collect(),
         next_cursor: page.next_cursor,

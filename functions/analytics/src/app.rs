@@ -19,7 +19,9 @@ pub use crate::ports::{
     AnalyticsStore, BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection,
     Projected, Rebuilds, Replayer, Title, Titles,
 };
-use crate::projection::{best, cover, shard, Completion, DayFigures, KnownBalance, Period};
+use crate::projection::{
+    best, cover, shard, Completion, DayFigures, Generations, KnownBalance, Period,
+};
 use crate::rebuild::{Rebuild, RebuildStatus, ReplayState};
 use ates_kernel::copies::AccountCopies;
 
@@ -142,6 +144,16 @@ async fn apply(
     .await
 }
 
+/// An admin let in, and the generations read alongside that check (one round trip to the
+/// table, not two in a row): how every query and the rebuild's start begin.
+async fn admitted(
+    store: &(impl AccountCopies + LiveGenerations),
+    caller: &Claims,
+) -> Result<(Capability<Admins>, Generations), AnalyticsError> {
+    let generations = async { Ok::<_, AnalyticsError>(store.generations().await?) };
+    caller.may_and(store, generations).await
+}
+
 /// `GET /analytics/summary` (N2).
 #[derive(Debug, Serialize)]
 pub struct Summary {
@@ -163,9 +175,9 @@ pub async fn summary(
     calendar: &Calendar,
     now: DateTime<Utc>,
 ) -> Result<Summary, AnalyticsError> {
-    let _admins: Capability<Admins> = caller.may(store).await?;
+    let (_admins, generations) = admitted(store, caller).await?;
     let today = today(calendar, now)?;
-    let generation = store.generations().await?.current;
+    let generation = generations.current;
     let figures = store.day_figures(generation, today, today).await?;
     Ok(Summary {
         business_date: today,
@@ -189,11 +201,11 @@ pub async fn earnings(
     range: Option<(NaiveDate, NaiveDate)>,
     now: DateTime<Utc>,
 ) -> Result<Earnings, AnalyticsError> {
-    let _admins: Capability<Admins> = caller.may(store).await?;
+    let (_admins, generations) = admitted(store, caller).await?;
     let today = today(calendar, now)?;
     let (from, to) = range.unwrap_or((today, today));
     check_range(from, to)?;
-    let generation = store.generations().await?.current;
+    let generation = generations.current;
     let figures = store
         .day_figures(generation, from.min(today), to.max(today))
         .await?;
@@ -233,13 +245,13 @@ pub async fn most_expensive_task(
     caller: &Claims,
     asked: Asked,
 ) -> Result<MostExpensive, AnalyticsError> {
-    let _admins: Capability<Admins> = caller.may(store).await?;
+    let (_admins, generations) = admitted(store, caller).await?;
     let (from, to) = match asked {
         Asked::Range(from, to) => (from, to),
         Asked::Period(period, date) => period.around(date),
     };
     check_range(from, to)?;
-    let generation = store.generations().await?.current;
+    let generation = generations.current;
     let (days, months) = cover(from, to);
     let candidates = store.best_completions(generation, &days, &months).await?;
     let task = match best(&candidates) {
@@ -267,8 +279,7 @@ pub async fn start_rebuild(
     caller: &Claims,
     now: DateTime<Utc>,
 ) -> Result<Rebuild, AnalyticsError> {
-    let _admins: Capability<Admins> = caller.may(store).await?;
-    let generations = store.generations().await?;
+    let (_admins, generations) = admitted(store, caller).await?;
     let (rebuild, during) = Rebuild::start(&generations, Uuid::new_v4(), now)
         .map_err(AnalyticsError::RebuildRunning)?;
     if !store.begin_rebuild(&rebuild, &during).await? {
@@ -306,11 +317,9 @@ pub async fn rebuild_progress(
     caller: &Claims,
     id: Uuid,
 ) -> Result<RebuildProgress, AnalyticsError> {
-    let _admins: Capability<Admins> = caller.may(store).await?;
-    let rebuild = store
-        .rebuild(id)
-        .await?
-        .ok_or(AnalyticsError::UnknownRebuild)?;
+    let rebuild = async { Ok::<_, AnalyticsError>(store.rebuild(id).await?) };
+    let (_admins, rebuild): (Capability<Admins>, _) = caller.may_and(store, rebuild).await?;
+    let rebuild = rebuild.ok_or(AnalyticsError::UnknownRebuild)?;
     let replayed_through = match rebuild.status {
         RebuildStatus::Replaying => match bus.replay_state(&rebuild.replay_name()).await? {
             ReplayState::Running { through } => through,

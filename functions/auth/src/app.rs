@@ -275,12 +275,10 @@ pub async fn me(
     store: &(impl AccountCopies + AccountDirectory),
     me: &Claims,
 ) -> Result<Account, AuthError> {
-    let account_id = me.caller(store).await?.account_id();
-    Ok(store
-        .account(account_id)
-        .await?
-        .ok_or(AuthError::UnknownAccount)?
-        .account)
+    // The token's account, read alongside the check that it may still sign in.
+    let mine = store.account(me.account_id);
+    let (_, mine) = me.caller_and(store, mine).await?;
+    Ok(mine.ok_or(AuthError::UnknownAccount)?.account)
 }
 
 /// The page size of [`list_accounts`] when none is asked for, and the largest one.
@@ -400,15 +398,6 @@ pub async fn open_hired_account(
     .await
 }
 
-/// The account an admin acts on.
-async fn existing_account(
-    store: &impl AccountDirectory,
-    account_id: Uuid,
-) -> Result<Account, AuthError> {
-    let stored = store.account(account_id).await?;
-    Ok(stored.ok_or(AuthError::UnknownAccount)?.account)
-}
-
 /// `update an account` (admins): name and/or role, with `Account.Updated`. A change that
 /// changes nothing answers the account as it is and publishes nothing.
 pub async fn update_account(
@@ -419,8 +408,10 @@ pub async fn update_account(
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
-    let _admin: Admin = caller.may(store).await?;
-    let current = existing_account(store, account_id).await?;
+    // The caller check alongside the first read: one round trip, not two in a row.
+    let current = store.account(account_id);
+    let (_admin, current): (Admin, _) = caller.may_and(store, current).await?;
+    let current = current.ok_or(AuthError::UnknownAccount)?.account;
     let Some(changed) = current.change(change)? else {
         return Ok(current);
     };
@@ -440,8 +431,9 @@ pub async fn deactivate_account(
     cause: &Cause,
     now: DateTime<Utc>,
 ) -> Result<Account, AuthError> {
-    let admin: Admin = caller.may(store).await?;
-    let current = existing_account(store, account_id).await?;
+    let current = store.account(account_id);
+    let (admin, current): (Admin, _) = caller.may_and(store, current).await?;
+    let current = current.ok_or(AuthError::UnknownAccount)?.account;
     let Some(deactivated) = current.deactivate(admin.account_id())? else {
         return Ok(current);
     };

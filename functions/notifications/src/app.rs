@@ -311,7 +311,10 @@ pub async fn send_message(
     new: &NewMessage,
     now: DateTime<Utc>,
 ) -> Result<(Message, bool), NotificationError> {
-    let sender = caller.may::<Senders>(store).await?.account_id();
+    // The caller check alongside the read of the recipient: one round trip, not two in a row.
+    let recipient = async { Ok::<_, NotificationError>(store.account_copy(new.account_id).await?) };
+    let (sender, recipient) = caller.may_and::<Senders, _, _>(store, recipient).await?;
+    let sender = sender.account_id();
     let subject = new.subject.trim();
     if subject.is_empty() || subject.chars().count() > SUBJECT_MAX || subject.contains(['\r', '\n'])
     {
@@ -324,10 +327,7 @@ pub async fn send_message(
             "text must be 1 to {TEXT_MAX} characters"
         )));
     }
-    let recipient = store
-        .account_copy(new.account_id)
-        .await?
-        .ok_or(NotificationError::UnknownAccount(new.account_id))?;
+    let recipient = recipient.ok_or(NotificationError::UnknownAccount(new.account_id))?;
     // A key is the caller's own (`<account>#<key>`), so two senders' keys never meet.
     let message_id = match key {
         Some(key) => format!("direct:{}", key.key),
@@ -448,8 +448,9 @@ pub async fn my_messages(
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, NotificationError> {
-    let me = me.caller(store).await?.account_id();
-    store.messages_to(me, limit, cursor).await
+    let mine = store.messages_to(me.account_id, limit, cursor);
+    let (_, mine) = me.caller_and(store, mine).await?;
+    Ok(mine)
 }
 
 /// Everyone's messages (admins); `parked`: only those given up, the latest attempt first.
@@ -460,10 +461,13 @@ pub async fn all_messages(
     limit: usize,
     cursor: Option<&str>,
 ) -> Result<Listing, NotificationError> {
-    let _admins: Capability<Admins> = caller.may(store).await?;
-    if parked {
-        store.parked_messages(limit, cursor).await
-    } else {
-        store.all_messages(limit, cursor).await
-    }
+    let listing = async {
+        if parked {
+            store.parked_messages(limit, cursor).await
+        } else {
+            store.all_messages(limit, cursor).await
+        }
+    };
+    let (_admins, listing): (Capability<Admins>, _) = caller.may_and(store, listing).await?;
+    Ok(listing)
 }
