@@ -145,7 +145,7 @@ async fn apply(
 }
 
 /// An admin let in, and the generations read alongside that check (one round trip to the
-/// table, not two in a row): how every query and the rebuild's start begin.
+/// table, not two in a row): how the figures' queries and the rebuild's start begin.
 async fn admitted(
     store: &(impl AccountCopies + LiveGenerations),
     caller: &Claims,
