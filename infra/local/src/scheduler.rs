@@ -12,9 +12,7 @@ use crate::resolve::{ACCOUNT_ID, REGION};
 use crate::stack::Stack;
 use ates_kernel::zone::Zone;
 use aws_sdk_sqs::types::MessageAttributeValue;
-use chrono::{
-    DateTime, Datelike, Duration as ChronoDuration, NaiveDate, NaiveDateTime, Timelike, Utc,
-};
+use chrono::{DateTime, Datelike, Duration as ChronoDuration, NaiveDate, Timelike, Utc};
 use rand::Rng;
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
@@ -59,7 +57,8 @@ impl Expression {
         Err(format!("unsupported schedule expression {text}"))
     }
 
-    /// The first firing strictly after `after`; cron and at times are wall-clock times in `zone`.
+    /// The first firing strictly after `after`; cron and at times are wall-clock times in `zone`
+    /// (a skipped or repeated one read as `Zone::to_utc` reads it).
     /// A rate fires every period from `started`, as a newly created schedule does.
     pub fn next_after(
         &self,
@@ -78,7 +77,7 @@ impl Expression {
                 Some(started + period * periods.max(1) as i32)
             }
             Expression::At(when) => {
-                let at = to_utc(when, zone)?;
+                let at = zone.to_utc(*when)?;
                 (at > after).then_some(at)
             }
             Expression::Cron(cron) => cron.next_after(after, zone),
@@ -86,20 +85,9 @@ impl Expression {
     }
 }
 
-/// A wall-clock time in `zone` as UTC: a time skipped by a daylight-saving change is taken after
-/// the change, a repeated one the first time it happens (as RFC 5545 does).
-fn to_utc(local: &NaiveDateTime, zone: &Zone) -> Option<DateTime<Utc>> {
-    zone.to_utc(*local)
-}
-
-/// The wall-clock time in `zone` at `time`.
-fn to_local(time: DateTime<Utc>, zone: &Zone) -> Option<NaiveDateTime> {
-    zone.local(time)
-}
-
 impl Cron {
     fn next_after(&self, after: DateTime<Utc>, zone: &Zone) -> Option<DateTime<Utc>> {
-        let local = to_local(after, zone)?;
+        let local = zone.local(after)?;
         let first = local.with_second(0)?.with_nanosecond(0)? + ChronoDuration::minutes(1);
         let mut day = first.date();
         // Five years is long enough for any expression that can fire at all.
@@ -115,7 +103,7 @@ impl Cron {
                             continue;
                         }
                         // Across a daylight-saving change a wall-clock time can map to the past.
-                        match to_utc(&day.and_hms_opt(hour, minute, 0)?, zone) {
+                        match zone.to_utc(day.and_hms_opt(hour, minute, 0)?) {
                             Some(t) if t > after => return Some(t),
                             _ => {}
                         }
