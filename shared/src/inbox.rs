@@ -388,6 +388,12 @@ where
                     parking.postpone(message, after).await;
                 }
                 match &result {
+                    // An applied event is DEBUG: the handler's own line says what it did, the
+                    // bus's archive holds the event, and logs are billed per byte. What was not
+                    // applied (a duplicate, a stale or foreign event) is worth a line.
+                    Ok(Outcome::Applied) => {
+                        tracing::debug!(event_id = %id, event = %name, %correlation_id, "event consumed")
+                    }
                     Ok(outcome) => {
                         tracing::info!(event_id = %id, event = %name, %correlation_id, outcome = ?outcome, "event consumed")
                     }

@@ -29,9 +29,52 @@ const PUT_EVENTS_LIMIT: usize = 10;
 /// The name of outbox records in a transaction (their condition never fails: event ids are new).
 pub const OUTBOX: &str = "outbox";
 
+/// Events one outbox record carries at most: a shuffle's page of 100 is a few records of about
+/// 10 KB, well under an item's 400 KB.
+const EVENTS_PER_RECORD: usize = 20;
+
+/// The outbox records for `events`, to go into the same transaction as the state change: one
+/// record for up to [`EVENTS_PER_RECORD`] of them (a single event as [`record`] writes it). A
+/// write is billed per started kilobyte of each item, and an event is about half a kilobyte:
+/// two events in one record cost one write unit where two records cost two (BENCHMARKS.md).
+pub fn records(table: &str, events: &[Envelope]) -> Vec<TransactWriteItem> {
+    events
+        .chunks(EVENTS_PER_RECORD)
+        .map(|chunk| match chunk {
+            [one] => record(table, one),
+            several => {
+                let first = &several[0];
+                let item = HashMap::from([
+                    ("pk".to_owned(), s(format!("{KEY_PREFIX}{}", first.id))),
+                    ("sk".to_owned(), s("OUTBOX")),
+                    (
+                        "events".to_owned(),
+                        s(serde_json::to_string(several).expect("envelopes serialise")),
+                    ),
+                    ("ttl".to_owned(), n(expiry(first))),
+                ]);
+                crate::dynamo::put(table, item, "attribute_not_exists(pk)")
+            }
+        })
+        .collect()
+}
+
+/// The events an outbox record carries (none for a work record).
+pub fn events_in(item: &Item) -> Result<Vec<Envelope>, String> {
+    let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
+    match (text("event"), text("events")) {
+        (Some(one), _) => Ok(vec![serde_json::from_str(one).map_err(|e| e.to_string())?]),
+        (None, Some(several)) => serde_json::from_str(several).map_err(|e| e.to_string()),
+        (None, None) => Ok(Vec::new()),
+    }
+}
+
+fn expiry(envelope: &Envelope) -> i64 {
+    envelope.occurred_at.timestamp() + RETENTION_SECONDS
+}
+
 /// The outbox record for `envelope`, to go into the same transaction as the state change.
 pub fn record(table: &str, envelope: &Envelope) -> TransactWriteItem {
-    let expires = envelope.occurred_at.timestamp() + RETENTION_SECONDS;
     let item = HashMap::from([
         ("pk".to_owned(), s(format!("{KEY_PREFIX}{}", envelope.id))),
         ("sk".to_owned(), s("OUTBOX")),
@@ -39,7 +82,7 @@ pub fn record(table: &str, envelope: &Envelope) -> TransactWriteItem {
             "event".to_owned(),
             s(serde_json::to_string(envelope).expect("an envelope serialises")),
         ),
-        ("ttl".to_owned(), n(expires)),
+        ("ttl".to_owned(), n(expiry(envelope))),
     ]);
     crate::dynamo::put(table, item, "attribute_not_exists(pk)")
 }
@@ -56,7 +99,7 @@ pub async fn commit(
     now: chrono::DateTime<chrono::Utc>,
     stale: &[&str],
 ) -> Result<Saved, StoreError> {
-    transaction.add_all(OUTBOX, events.iter().map(|e| record(table.name(), e)));
+    transaction.add_all(OUTBOX, records(table.name(), events));
     crate::idempotency::commit(table, transaction, keyed, now.timestamp(), stale).await
 }
 
@@ -243,11 +286,13 @@ enum Outgoing {
     Work(String),
 }
 
-/// The attributes of an outbox item the relay reads from the stream's new image.
+/// The attributes of an outbox item the relay reads from the stream's new image: one event,
+/// several ([`records`]), or work.
 #[derive(Deserialize)]
 struct OutboxImage {
     pk: String,
     event: Option<String>,
+    events: Option<String>,
     work: Option<String>,
 }
 
@@ -270,7 +315,7 @@ pub async fn relay(
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
         match outgoing(&record) {
             None => {}
-            Some(Ok(item)) => pending.push((sequence, item)),
+            Some(Ok(items)) => pending.extend(items.into_iter().map(|i| (sequence.clone(), i))),
             Some(Err(reason)) => {
                 tracing::error!(%sequence, %reason, "unreadable outbox record: the batch stops here");
                 unreadable = Some(sequence);
@@ -359,7 +404,7 @@ fn failed_from(sequence: String) -> DynamoDbEventResponse {
     response
 }
 
-fn outgoing(record: &DynamoDbRecord) -> Option<Result<Outgoing, String>> {
+fn outgoing(record: &DynamoDbRecord) -> Option<Result<Vec<Outgoing>, String>> {
     if record.event_name != "INSERT" {
         return None;
     }
@@ -372,12 +417,16 @@ fn outgoing(record: &DynamoDbRecord) -> Option<Result<Outgoing, String>> {
         Ok(image) => image,
         Err(e) => return Some(Err(e.to_string())),
     };
-    Some(match (image.event, image.work) {
-        (Some(event), _) => serde_json::from_str(&event)
-            .map(Outgoing::Event)
-            .map_err(|e| format!("{}: {e}", image.pk)),
-        (None, Some(work)) => Ok(Outgoing::Work(work)),
-        (None, None) => Err(format!("{}: neither an event nor work", image.pk)),
+    let unreadable = |e: serde_json::Error| format!("{}: {e}", image.pk);
+    Some(match (&image.event, &image.events, &image.work) {
+        (Some(event), _, _) => serde_json::from_str(event)
+            .map(|e| vec![Outgoing::Event(e)])
+            .map_err(unreadable),
+        (None, Some(events), _) => serde_json::from_str::<Vec<Envelope>>(events)
+            .map(|all| all.into_iter().map(Outgoing::Event).collect())
+            .map_err(unreadable),
+        (None, None, Some(work)) => Ok(vec![Outgoing::Work(work.clone())]),
+        (None, None, None) => Err(format!("{}: neither an event nor work", image.pk)),
     })
 }
 
@@ -429,16 +478,7 @@ mod tests {
     }
 
     fn outbox_record(i: usize) -> Value {
-        let envelope = Envelope {
-            id: uuid::Uuid::now_v7(),
-            name: "Account.Created".into(),
-            version: 1,
-            occurred_at: chrono::Utc::now(),
-            producer: "auth".into(),
-            correlation_id: format!("c{i}"),
-            causation_id: None,
-            data: serde_json::json!({}),
-        };
+        let envelope = envelope(i);
         record(
             &format!("{i:05}"),
             serde_json::json!({
@@ -479,6 +519,79 @@ mod tests {
         let sent = bus.sent.lock().unwrap().clone();
         assert_eq!(sent, (0..25).map(|i| format!("c{i}")).collect::<Vec<_>>());
         assert_eq!(*bus.calls.lock().unwrap(), 3);
+    }
+
+    fn envelope(i: usize) -> Envelope {
+        Envelope {
+            id: uuid::Uuid::now_v7(),
+            name: "Account.Created".into(),
+            version: 1,
+            occurred_at: chrono::Utc::now(),
+            producer: "auth".into(),
+            correlation_id: format!("c{i}"),
+            causation_id: None,
+            data: serde_json::json!({}),
+        }
+    }
+
+    /// The item a transaction item of [`records`] puts, as its stream record's image.
+    fn image_of(write: &TransactWriteItem) -> Value {
+        let item = write.put().unwrap().item();
+        let text = |v: &aws_sdk_dynamodb::types::AttributeValue| v.as_s().ok().cloned();
+        let mut image = serde_json::Map::new();
+        for (name, value) in item {
+            if let Some(t) = text(value) {
+                image.insert(name.clone(), serde_json::json!({ "S": t }));
+            }
+        }
+        Value::Object(image)
+    }
+
+    #[test]
+    fn a_commits_events_share_records_of_up_to_twenty() {
+        let events: Vec<Envelope> = (0..45).map(envelope).collect();
+        let written = records("T", &events);
+        assert_eq!(written.len(), 3);
+        let carried: Vec<usize> = written
+            .iter()
+            .map(|w| events_in(w.put().unwrap().item()).unwrap().len())
+            .collect();
+        assert_eq!(carried, [20, 20, 5]);
+        let one = records("T", &events[..1]);
+        assert!(
+            one[0].put().unwrap().item().contains_key("event"),
+            "one event as before"
+        );
+        assert!(records("T", &[]).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_record_of_several_events_publishes_them_all_in_order() {
+        let bus = fake(None);
+        let events: Vec<Envelope> = (0..3).map(envelope).collect();
+        let packed = records("T", &events);
+        let records = vec![
+            outbox_record(7),
+            record("00010", image_of(&packed[0])),
+            outbox_record(8),
+        ];
+        assert_eq!(
+            relay(&bus, &bus, stream(records)).await,
+            DynamoDbEventResponse::default()
+        );
+        assert_eq!(*bus.sent.lock().unwrap(), ["c7", "c0", "c1", "c2", "c8"]);
+    }
+
+    #[tokio::test]
+    async fn a_record_of_several_events_is_retried_whole_when_one_is_refused() {
+        let bus = fake(Some("c1"));
+        let events: Vec<Envelope> = (0..3).map(envelope).collect();
+        let packed = records("T", &events);
+        let records = vec![outbox_record(7), record("00010", image_of(&packed[0]))];
+        assert_eq!(
+            relay(&bus, &bus, stream(records)).await,
+            failed_from("00010".to_owned())
+        );
     }
 
     #[tokio::test]

@@ -189,10 +189,7 @@ impl Store {
     }
 
     fn outbox(&self, transaction: &mut Transaction, events: &[Envelope]) {
-        transaction.add_all(
-            outbox::OUTBOX,
-            events.iter().map(|e| outbox::record(self.name(), e)),
-        );
+        transaction.add_all(outbox::OUTBOX, outbox::records(self.name(), events));
     }
 
     /// Commits a consumer's transaction with its inbox record (a profile, a close's start:

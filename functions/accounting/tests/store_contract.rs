@@ -816,8 +816,8 @@ async fn the_payouts_kept_before_the_move_are_handed_over_once() {
         .to_vec();
     let mut published: Vec<(String, String)> = records
         .iter()
-        .map(|r| {
-            let event: Envelope = serde_json::from_str(r["event"].as_s().unwrap()).unwrap();
+        .flat_map(|r| ates_kernel::outbox::events_in(r).unwrap())
+        .map(|event| {
             let account = event.data["account_id"].as_str().unwrap().to_owned();
             (event.name, account)
         })

@@ -211,8 +211,8 @@ fn movement_writes(t: &mut Transaction, table: &str, m: &Movement, i: usize) {
 }
 
 fn events(t: &mut Transaction, table: &str, events: &[Envelope]) {
-    for (i, e) in events.iter().enumerate() {
-        t.add(format!("{}{i}", outbox::OUTBOX), outbox::record(table, e));
+    for (i, record) in outbox::records(table, events).into_iter().enumerate() {
+        t.add(format!("{}{i}", outbox::OUTBOX), record);
     }
 }
 

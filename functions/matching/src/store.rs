@@ -255,10 +255,7 @@ impl Orders for Store {
         }
         transaction.add_all(
             outbox::OUTBOX,
-            change
-                .events
-                .iter()
-                .map(|e| outbox::record(self.table.name(), e)),
+            outbox::records(self.table.name(), change.events),
         );
         self.commit(transaction).await
     }

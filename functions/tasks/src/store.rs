@@ -4,7 +4,6 @@
 //!   `OPEN#<shard>` partitions, which is what a shuffle walks;
 //!   `gsi3` lists every task newest first (`TASKS#<status>#<n>`, sixteen partitions per status so
 //!   no partition takes every creation; `<created_at>#<id>`), merged by `merged::newest_first`;
-//! - `COUNTER#OPEN#<shard>` / `COUNTER`: open tasks per shard (a shuffle's total);
 //! - `JOB#<id>` / `JOB`: a shuffle (the kernel's paged job, `kind` = shuffle; a release also
 //!   names the account it releases, `released`); `JOB#<id>` / `PROGRESS#<n>`: what its pages of
 //!   shard n did; `JOB#<id>` / `PARTITION#<n>`: a shard it finished;
@@ -136,16 +135,6 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
         idempotency::commit(&self.table, transaction, keyed, now.timestamp(), &[TASK]).await
-    }
-
-    fn open_counter(&self, shard: u32, delta: i64) -> TransactWriteItem {
-        update(
-            Update::builder()
-                .table_name(self.table.name())
-                .set_key(Some(key(format!("COUNTER#OPEN#{shard}"), "COUNTER")))
-                .update_expression("ADD open_tasks :delta")
-                .expression_attribute_values(":delta", n(delta)),
-        )
     }
 
     fn reassignment(&self, page: &Page, before: &Task, after: &Task) -> TransactWriteItem {
@@ -389,16 +378,11 @@ impl TaskCreation for Store {
         keyed: KeyedAnswer<'_>,
         now: DateTime<Utc>,
     ) -> Result<Saved, StoreError> {
-        let mut transaction = Transaction::new()
-            .with(
-                TASK,
-                self.table.put(task_item(task), "attribute_not_exists(pk)"),
-            )
-            .with("open-counter", self.open_counter(task.shard(), 1));
-        transaction.add_all(
-            outbox::OUTBOX,
-            events.iter().map(|e| outbox::record(self.table.name(), e)),
+        let mut transaction = Transaction::new().with(
+            TASK,
+            self.table.put(task_item(task), "attribute_not_exists(pk)"),
         );
+        transaction.add_all(outbox::OUTBOX, outbox::records(self.table.name(), events));
         self.commit_keyed(transaction, keyed, now).await
     }
 }
@@ -447,8 +431,7 @@ impl TaskCompletion for Store {
         );
         let transaction = Transaction::new()
             .with(TASK, task)
-            .with(outbox::OUTBOX, outbox::record(self.table.name(), event))
-            .with("open-counter", self.open_counter(done.shard(), -1));
+            .with(outbox::OUTBOX, outbox::record(self.table.name(), event));
         self.commit_keyed(transaction, keyed, now).await
     }
 }
@@ -512,33 +495,35 @@ impl TaskListings for Store {
     }
 }
 
-impl Shuffles for Store {
-    /// From the per-shard counters (one call).
-    async fn open_tasks(&self) -> Result<u64, StoreError> {
-        let keys = (0..SHARDS)
-            .map(|shard| key(format!("COUNTER#OPEN#{shard}"), "COUNTER"))
-            .collect();
-        let counters = self.table.batch_get(keys).await?;
-        let total: i64 = counters
-            .iter()
-            .map(|c| get_n::<i64>(c, "open_tasks").unwrap_or(0))
-            .sum();
-        Ok(total.max(0) as u64)
-    }
-
-    async fn open_tasks_of(&self, account: Uuid) -> Result<u64, StoreError> {
+impl Store {
+    /// How many entries of the index partition `partition` there are (whose sort key begins
+    /// with `prefix`, when given): a COUNT query, paged. It reads the entries (billed as read),
+    /// so no counter has to be written beside every task.
+    async fn count(
+        &self,
+        index: &str,
+        partition: String,
+        prefix: Option<String>,
+    ) -> Result<u64, StoreError> {
         let mut total = 0;
         let mut start = None;
         loop {
-            let out = self
+            let mut query = self
                 .table
                 .client()
                 .query()
                 .table_name(self.table.name())
-                .index_name("gsi1")
-                .key_condition_expression("gsi1pk = :assignee AND begins_with(gsi1sk, :open)")
-                .expression_attribute_values(":assignee", s(format!("ASSIGNEE#{account}")))
-                .expression_attribute_values(":open", s(format!("{}#", Status::Open.as_str())))
+                .index_name(index)
+                .key_condition_expression("#pk = :partition")
+                .expression_attribute_names("#pk", format!("{index}pk"))
+                .expression_attribute_values(":partition", s(&partition));
+            if let Some(prefix) = &prefix {
+                query = query
+                    .key_condition_expression("#pk = :partition AND begins_with(#sk, :prefix)")
+                    .expression_attribute_names("#sk", format!("{index}sk"))
+                    .expression_attribute_values(":prefix", s(prefix));
+            }
+            let out = query
                 .select(aws_sdk_dynamodb::types::Select::Count)
                 .set_exclusive_start_key(start)
                 .send()
@@ -549,6 +534,29 @@ impl Shuffles for Store {
                 None => return Ok(total),
             }
         }
+    }
+}
+
+impl Shuffles for Store {
+    /// Counted in the open-task index, its shards at once: no counter is written beside every
+    /// creation and completion (a counter in their transactions cost 4 write units a task,
+    /// BENCHMARKS.md). A million open tasks is about 150 MB of entries read, 32 shards of
+    /// 5 MB each: under a second, under a cent.
+    async fn open_tasks(&self) -> Result<u64, StoreError> {
+        let counts = futures_util::future::try_join_all(
+            (0..SHARDS).map(|shard| self.count("gsi2", format!("OPEN#{shard}"), None)),
+        )
+        .await?;
+        Ok(counts.into_iter().sum())
+    }
+
+    async fn open_tasks_of(&self, account: Uuid) -> Result<u64, StoreError> {
+        self.count(
+            "gsi1",
+            format!("ASSIGNEE#{account}"),
+            Some(format!("{}#", Status::Open.as_str())),
+        )
+        .await
     }
 
     async fn start_shuffle(
@@ -652,13 +660,13 @@ impl ShufflePages for Store {
         now: DateTime<Utc>,
     ) -> Result<PageSaved, StoreError> {
         let mut transaction = Transaction::new();
-        for ((before, after), event) in moves.iter().zip(events) {
+        for (before, after) in moves {
             transaction.add(
                 moved(before.task_id),
                 self.reassignment(page, before, after),
             );
-            transaction.add(outbox::OUTBOX, outbox::record(self.table.name(), event));
         }
+        transaction.add_all(outbox::OUTBOX, outbox::records(self.table.name(), events));
         transaction.append(job::page_done(
             self.table.name(),
             page,

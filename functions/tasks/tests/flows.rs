@@ -104,8 +104,8 @@ impl Tracker {
         self.items("OUTBOX#")
             .await
             .iter()
-            .filter_map(|i| i.get("event"))
-            .map(|e| serde_json::from_str::<Value>(e.as_s().unwrap()).unwrap())
+            .flat_map(|i| ates_kernel::outbox::events_in(i).unwrap())
+            .map(|e| serde_json::to_value(e).unwrap())
             .filter(|e| e["name"] == name)
             .collect()
     }

@@ -82,7 +82,8 @@ impl AwsCalls {
     /// `dynamodb:IndexWriteRequestUnits`, `dynamodb:ReadRequestUnits` (with `capacity` only),
     /// `events:Entries`, `events:Bytes` (what PutEvents carried), `sqs:Messages` (sent),
     /// `aws:Milliseconds` (waiting on the emulator), `dynamodb:FailedWrites` (refused writes and
-    /// cancelled transactions, with `capacity`).
+    /// cancelled transactions, with `capacity`), and `dynamodb:WriteRequestUnits@<kind>` (a
+    /// write's units, the table's and its indexes', by the kind of item: [`capacity::kind_of`]).
     pub fn units(&self) -> Value {
         let mut all = Map::new();
         for (function, units) in &self.units {
@@ -383,6 +384,11 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
                     );
                     table += t;
                     index += i;
+                    proxy.calls.add(
+                        &proxy.function,
+                        &format!("dynamodb:WriteRequestUnits@{}", capacity::kind_of(key)),
+                        t + i,
+                    );
                 }
                 proxy
                     .calls

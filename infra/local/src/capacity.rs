@@ -237,6 +237,30 @@ pub fn item_write_units(
     (table, indexes)
 }
 
+/// The kind of an item, from its key: each `#`-separated part of `pk` and `sk` that is not a
+/// name in capitals (an id, a date, a number) becomes `*`. `ACCOUNT#<id>` / `ENTRY#<seq>` is
+/// `ACCOUNT#*/ENTRY#*`: what a write's units are broken down by, to see which items cost.
+pub fn kind_of(key: &Map<String, Value>) -> String {
+    let part = |name: &str| {
+        let text = key
+            .get(name)
+            .and_then(|v| v.get("S").or_else(|| v.get("N")))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        text.split('#')
+            .map(|p| {
+                if !p.is_empty() && p.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+                    p
+                } else {
+                    "*"
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("#")
+    };
+    format!("{}/{}", part("pk"), part("sk"))
+}
+
 /// One item a write request touches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Written {
@@ -388,6 +412,15 @@ mod tests {
 
     fn map(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn an_items_kind_keeps_the_names_and_hides_the_ids() {
+        let key = map(json!({"pk": {"S": "ACCOUNT#5f0c-77"}, "sk": {"S": "ENTRY#000042"}}));
+        assert_eq!(kind_of(&key), "ACCOUNT#*/ENTRY#*");
+        let key = map(json!({"pk": {"S": "G1#EARNINGS#3"}, "sk": {"S": "2026-12-07"}}));
+        assert_eq!(kind_of(&key), "*#EARNINGS#*/*");
+        assert_eq!(kind_of(&map(json!({"pk": {"S": "COUNTER"}}))), "COUNTER/");
     }
 
     #[test]

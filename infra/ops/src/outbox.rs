@@ -26,8 +26,8 @@ type Item = HashMap<String, AttributeValue>;
 struct Record {
     at: DateTime<Utc>,
     pk: String,
-    /// The event's name, or None for a work record.
-    event: Option<String>,
+    /// The names of the events it carries; none for a work record.
+    events: Vec<String>,
     item: Item,
 }
 
@@ -35,17 +35,15 @@ fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     item.get(name)?.as_s().ok().map(String::as_str)
 }
 
-/// When the record was written, and its event's name (None for work); None if it is neither.
+/// When the record was written, and its events' names (none for work); None if it is neither.
 fn read(item: Item) -> Option<Record> {
     let pk = text(&item, "pk")?.to_string();
-    if let Some(event) = text(&item, "event") {
-        let envelope: Value = serde_json::from_str(event).ok()?;
-        let at = DateTime::parse_from_rfc3339(envelope["occurred_at"].as_str()?).ok()?;
-        let name = envelope["name"].as_str().unwrap_or("?").to_string();
+    let events = outbox::events_in(&item).ok()?;
+    if let Some(first) = events.first() {
         return Some(Record {
-            at: at.with_timezone(&Utc),
+            at: first.occurred_at,
             pk,
-            event: Some(name),
+            events: events.iter().map(|e| e.name.clone()).collect(),
             item,
         });
     }
@@ -54,7 +52,7 @@ fn read(item: Item) -> Option<Record> {
     Some(Record {
         at: DateTime::from_timestamp(ttl, 0)? - RETENTION,
         pk,
-        event: None,
+        events: Vec::new(),
         item,
     })
 }
@@ -105,9 +103,12 @@ pub async fn republish(aws: &Aws, args: &Republish) -> Result<()> {
     records.sort_by(|a, b| (a.at, &a.pk).cmp(&(b.at, &b.pk)));
     let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &records {
-        *kinds
-            .entry(r.event.as_deref().unwrap_or("(work)"))
-            .or_default() += 1;
+        if r.events.is_empty() {
+            *kinds.entry("(work)").or_default() += 1;
+        }
+        for name in &r.events {
+            *kinds.entry(name.as_str()).or_default() += 1;
+        }
     }
     let summary: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
     eprintln!(
@@ -234,11 +235,15 @@ mod tests {
             ("sk".into(), s("OUTBOX")),
             (
                 "event".into(),
-                s(r#"{"name":"Task.Created","occurred_at":"2026-12-06T10:00:00Z"}"#),
+                s(
+                    r#"{"id":"0190a000-0000-7000-8000-000000000001","name":"Task.Created","version":2,
+                     "occurred_at":"2026-12-06T10:00:00Z","producer":"tasks","correlation_id":"c",
+                     "data":{}}"#,
+                ),
             ),
         ]);
         let record = read(event).unwrap();
-        assert_eq!(record.event.as_deref(), Some("Task.Created"));
+        assert_eq!(record.events, ["Task.Created"]);
         assert_eq!(record.at.to_rfc3339(), "2026-12-06T10:00:00+00:00");
         let work = Item::from([
             ("pk".into(), s("OUTBOX#work#page-2")),
@@ -246,7 +251,7 @@ mod tests {
             ("ttl".into(), AttributeValue::N("1765620000".into())),
         ]);
         let record = read(work).unwrap();
-        assert_eq!(record.event, None);
+        assert!(record.events.is_empty());
         assert_eq!(record.at.timestamp(), 1_765_620_000 - 7 * 86_400);
         assert!(read(Item::from([("pk".into(), s("OUTBOX#x"))])).is_none());
     }
