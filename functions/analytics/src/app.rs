@@ -121,27 +121,35 @@ async fn apply(
         balance_cents: posted.balance_after_cents,
         sequence: posted.sequence,
     };
-    let inbox = inbox_name(consumer::RECORD_MOVEMENT, generation);
-    execute(|| async {
+    // The balance first: newer wins, so it is right however often and in whatever order
+    // movements come. Then the day's figures, once by the inbox. The other way round, a
+    // failure between the two would leave a redelivery finding the inbox record and the
+    // balance never written.
+    execute::<(), ConsumeError, _, _>(|| async {
         let before = store.balance(generation, posted.account_id).await?;
         let newer = before.is_none_or(|b| b.sequence < now.sequence);
-        let movement = Movement {
-            business_date: posted.business_date,
-            shard: shard(&posted.transaction_id),
-            figures,
-            balance: newer.then_some((before.as_ref(), &now)),
-        };
         Ok(
-            match store
-                .apply_movement(generation, &movement, &inbox, event)
-                .await?
+            if newer
+                && !store
+                    .keep_balance(generation, before.as_ref(), &now)
+                    .await?
             {
-                Projected::Stale => Attempt::Lost,
-                done => Attempt::Done(done),
+                Attempt::Lost
+            } else {
+                Attempt::Done(())
             },
         )
     })
-    .await
+    .await?;
+    let movement = Movement {
+        business_date: posted.business_date,
+        shard: shard(&posted.transaction_id),
+        figures,
+    };
+    let inbox = inbox_name(consumer::RECORD_MOVEMENT, generation);
+    Ok(store
+        .add_movement(generation, &movement, &inbox, event)
+        .await?)
 }
 
 /// An admin let in, and the generations read alongside that check (one round trip to the

@@ -104,25 +104,33 @@ impl MovementProjection for MemoryStore {
             .copied())
     }
 
-    async fn apply_movement(
+    async fn keep_balance(
         &self,
         generation: u32,
-        movement: &Movement<'_>,
+        before: Option<&KnownBalance>,
+        now: &KnownBalance,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state.lock();
+        // The balance read is known by its sequence, as the table's condition checks it.
+        let stored = state.balances.get(&(generation, now.account_id));
+        if stored.map(|b| b.sequence) != before.map(|b| b.sequence) {
+            return Ok(false);
+        }
+        state.balances.insert((generation, now.account_id), *now);
+        *state.in_debt.entry(generation).or_default() += now.debt_change(before);
+        Ok(true)
+    }
+
+    async fn add_movement(
+        &self,
+        generation: u32,
+        movement: &Movement,
         consumer: &str,
         event: &Envelope,
     ) -> Result<Projected, StoreError> {
         let mut state = self.state.lock();
         if state.inbox.contains(&(consumer.to_owned(), event.id)) {
             return Ok(Projected::Duplicate);
-        }
-        if let Some((before, now)) = movement.balance {
-            // The balance read is known by its sequence, as the table's condition checks it.
-            let stored = state.balances.get(&(generation, now.account_id));
-            if stored.map(|b| b.sequence) != before.map(|b| b.sequence) {
-                return Ok(Projected::Stale);
-            }
-            state.balances.insert((generation, now.account_id), *now);
-            *state.in_debt.entry(generation).or_default() += now.debt_change(before);
         }
         state
             .figures

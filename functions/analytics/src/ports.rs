@@ -20,19 +20,15 @@ pub enum Projected {
     Applied,
     /// This consumer applied this event to this generation before.
     Duplicate,
-    /// What was read changed meanwhile; read again.
-    Stale,
 }
 
-/// A ledger movement as the projections take it: the company's figures of its day, and the
-/// employee's balance if it is newer than the one known.
+/// A ledger movement as the company's day takes it: its figures, added to one of the day's
+/// shards.
 #[derive(Debug)]
-pub struct Movement<'a> {
+pub struct Movement {
     pub business_date: NaiveDate,
     pub shard: u32,
     pub figures: DayFigures,
-    /// `(known before, now)`; `None` when the known balance is newer already.
-    pub balance: Option<(Option<&'a KnownBalance>, &'a KnownBalance)>,
 }
 
 /// A task's title, as the most expensive task is shown.
@@ -74,12 +70,20 @@ pub trait MovementProjection {
         generation: u32,
         account: Uuid,
     ) -> impl Future<Output = Result<Option<KnownBalance>, StoreError>> + Send;
-    /// Applies a movement (figures, and the balance if given at the value read) once per
-    /// consumer, generation and event.
-    fn apply_movement(
+    /// Keeps `now` as the employee's latest known balance if the one known is still `before`
+    /// (by its sequence), with the count of employees in debt when that changes; `false` when
+    /// another was written meanwhile (nothing written). Newer wins, so this needs no inbox.
+    fn keep_balance(
         &self,
         generation: u32,
-        movement: &Movement<'_>,
+        before: Option<&KnownBalance>,
+        now: &KnownBalance,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    /// Adds a movement's figures to its day once per consumer, generation and event.
+    fn add_movement(
+        &self,
+        generation: u32,
+        movement: &Movement,
         consumer: &str,
         event: &Envelope,
     ) -> impl Future<Output = Result<Projected, StoreError>> + Send;

@@ -178,10 +178,51 @@ impl MovementProjection for Store {
         self.table.get_as(balance_key(generation, account)).await
     }
 
-    async fn apply_movement(
+    async fn keep_balance(
         &self,
         generation: u32,
-        movement: &Movement<'_>,
+        before: Option<&KnownBalance>,
+        now: &KnownBalance,
+    ) -> Result<bool, StoreError> {
+        let mut item = to_item(now);
+        item.extend(balance_key(generation, now.account_id));
+        // Only over the balance read: a newer one written meanwhile makes this stale.
+        let mut put = Put::builder()
+            .table_name(self.table.name())
+            .set_item(Some(item));
+        put = match before {
+            None => put.condition_expression("attribute_not_exists(pk)"),
+            Some(b) => put
+                .condition_expression("#seq = :seq")
+                .expression_attribute_names("#seq", "sequence")
+                .expression_attribute_values(":seq", n(b.sequence)),
+        };
+        let put = put.build().expect("table, item and condition are set");
+        let change = now.debt_change(before);
+        if change == 0 {
+            // Most movements leave the debt count alone: one single-item write, not a
+            // transaction (which bills every item twice).
+            return self.table.put_alone(put).await;
+        }
+        let debt = self
+            .table
+            .update(debt_key(generation, shard(&now.account_id.to_string())))
+            .update_expression("ADD accounts :d")
+            .expression_attribute_values(":d", n(change));
+        let transaction = Transaction::new()
+            .with("balance", TransactWriteItem::builder().put(put).build())
+            .with("debts", update(debt));
+        Ok(match self.table.transact(transaction).await? {
+            Ok(()) => true,
+            Err(c) if c.failed("balance") => false,
+            Err(c) => return Err(c.into()),
+        })
+    }
+
+    async fn add_movement(
+        &self,
+        generation: u32,
+        movement: &Movement,
         consumer: &str,
         event: &Envelope,
     ) -> Result<Projected, StoreError> {
@@ -194,44 +235,13 @@ impl MovementProjection for Store {
             .update_expression("ADD fees_cents :f, rewards_cents :r")
             .expression_attribute_values(":f", n(movement.figures.fees_cents))
             .expression_attribute_values(":r", n(movement.figures.rewards_cents));
-        let mut transaction = Transaction::new().with("earnings", update(figures));
-        if let Some((before, now)) = movement.balance {
-            let mut item = to_item(now);
-            item.extend(balance_key(generation, now.account_id));
-            // Only over the balance read: a newer one written meanwhile makes this stale.
-            let put = match before {
-                None => self.table.put(item, "attribute_not_exists(pk)"),
-                Some(b) => {
-                    let put = aws_sdk_dynamodb::types::Put::builder()
-                        .table_name(self.table.name())
-                        .set_item(Some(item))
-                        .condition_expression("#seq = :seq")
-                        .expression_attribute_names("#seq", "sequence")
-                        .expression_attribute_values(":seq", n(b.sequence))
-                        .build()
-                        .expect("table, item and condition are set");
-                    aws_sdk_dynamodb::types::TransactWriteItem::builder()
-                        .put(put)
-                        .build()
-                }
-            };
-            transaction.add("balance", put);
-            let change = now.debt_change(before);
-            if change != 0 {
-                let debt = self
-                    .table
-                    .update(debt_key(generation, shard(&now.account_id.to_string())))
-                    .update_expression("ADD accounts :d")
-                    .expression_attribute_values(":d", n(change));
-                transaction.add("debts", update(debt));
-            }
-        }
+        let transaction = Transaction::new().with("earnings", update(figures));
         Ok(
             match inbox::commit(&self.table, consumer, event, transaction).await? {
                 inbox::Committed::Applied => Projected::Applied,
                 inbox::Committed::Duplicate => Projected::Duplicate,
-                // Only the balance has a condition: a newer one was written meanwhile.
-                inbox::Committed::Refused(_) => Projected::Stale,
+                // Nothing but the inbox record has a condition.
+                inbox::Committed::Refused(c) => return Err(c.into()),
             },
         )
     }
