@@ -135,6 +135,27 @@ pub async fn serve_outbox_relay() -> Result<(), lambda_runtime::Error> {
     .await
 }
 
+/// What a stream record adds to which counters, given the shard its commit adds to.
+pub type Additions = fn(&outbox::DynamoDbRecord, u32) -> Result<Vec<crate::fold::Addition>, String>;
+
+/// Runs a fold of the table's (`TABLE_NAME`) stream into its counters, spread over `shards`
+/// ([`crate::fold`]). A failure fails the batch, which Lambda hands over again.
+pub async fn serve_fold(shards: u32, additions: Additions) -> Result<(), lambda_runtime::Error> {
+    crate::logging::init();
+    let config = crate::aws::load().await;
+    let table = &crate::dynamo::Table::from_env(&config)?;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<DynamoDbEvent>| async move {
+            let records = &event.payload.records;
+            let folded =
+                crate::fold::fold(table, records, shards, additions, chrono::Utc::now()).await?;
+            tracing::info!(records = records.len(), folded, "folded");
+            Ok::<_, lambda_runtime::Error>(())
+        },
+    ))
+    .await
+}
+
 /// A directly invoked function's handler (an operator's command, a schedule), boxed: JSON in,
 /// JSON out.
 pub type InvocationHandler = Box<

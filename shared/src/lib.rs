@@ -4,6 +4,7 @@
 //! - [`schema`]: the schema registry (`events/`), checked before anything is produced.
 //! - [`outbox`]: state and events committed in one transaction; the stream relay that publishes.
 //! - [`inbox`]: idempotent consumption of SQS batches of events; poison parked at once.
+//! - [`fold`]: counters folded from a table's stream in batches, exactly once.
 //! - [`usecase`]: the one executor of every use case: read, decide, commit, retry, idempotency;
 //!   and [`usecase::Failure`], what any use case can fail by, which every context's error wraps.
 //! - [`job`]: paged jobs (a shuffle, a daily close): bounded pages, atomic progress, stalls.
@@ -21,6 +22,7 @@ pub mod copies;
 pub mod dynamo;
 pub mod earnings;
 pub mod event;
+pub mod fold;
 pub mod http;
 pub mod idempotency;
 pub mod identity;

@@ -48,6 +48,120 @@ pub async fn shared_table(prefix: &str) -> (crate::dynamo::Table, std::sync::Arc
     (crate::dynamo::Table::new(&config, name), emulator)
 }
 
+/// Folds what `table`'s stream holds, as a fold function's mapping would hand it over: each
+/// shard's records from its start, those `passes` lets through (the mapping's filter), in one
+/// batch per shard. Called again, it hands the same records over again, with any new ones:
+/// the fold's markers make that harmless, which is what a stream's retries rely on.
+/// The table is one of [`shared_table`]'s.
+pub async fn fold_stream(
+    table: &crate::dynamo::Table,
+    shards: u32,
+    passes: impl Fn(&crate::outbox::DynamoDbRecord) -> bool,
+    additions: crate::lambda::Additions,
+) {
+    use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+    let emulator = SHARED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .upgrade()
+        .expect("a shared emulator is running");
+    let config = &emulator.sdk_config().await;
+    let described = table
+        .client()
+        .describe_table()
+        .table_name(table.name())
+        .send()
+        .await
+        .expect("the table is there");
+    let arn = described
+        .table()
+        .and_then(|t| t.latest_stream_arn())
+        .expect("the table has a stream")
+        .to_owned();
+    let streams = aws_sdk_dynamodbstreams::Client::new(config);
+    let stream = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .expect("the stream is there");
+    for shard in stream
+        .stream_description()
+        .map(|d| d.shards())
+        .unwrap_or_default()
+    {
+        let mut iterator = streams
+            .get_shard_iterator()
+            .stream_arn(&arn)
+            .shard_id(shard.shard_id().unwrap_or_default())
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .expect("an iterator")
+            .shard_iterator
+            .clone();
+        let mut records = Vec::new();
+        while let Some(current) = iterator {
+            let out = streams
+                .get_records()
+                .shard_iterator(current)
+                .send()
+                .await
+                .expect("records");
+            if out.records().is_empty() {
+                break;
+            }
+            records.extend(out.records().iter().map(lambda_record));
+            iterator = out.next_shard_iterator().map(str::to_owned);
+        }
+        records.retain(|r| passes(r));
+        crate::fold::fold(table, &records, shards, additions, chrono::Utc::now())
+            .await
+            .expect("folded");
+    }
+}
+
+/// A stream record in the shape Lambda hands it to a function.
+fn lambda_record(record: &aws_sdk_dynamodbstreams::types::Record) -> crate::outbox::DynamoDbRecord {
+    use aws_sdk_dynamodbstreams::types::AttributeValue as A;
+    fn value(v: &A) -> serde_json::Value {
+        use serde_json::json;
+        match v {
+            A::S(s) => json!({ "S": s }),
+            A::N(n) => json!({ "N": n }),
+            A::Bool(b) => json!({ "BOOL": b }),
+            A::Null(_) => json!({ "NULL": true }),
+            A::Ss(s) => json!({ "SS": s }),
+            A::Ns(n) => json!({ "NS": n }),
+            A::L(l) => json!({ "L": l.iter().map(value).collect::<Vec<_>>() }),
+            A::M(m) => json!({ "M": image(m) }),
+            _ => json!({ "NULL": true }),
+        }
+    }
+    fn image(
+        item: &std::collections::HashMap<String, A>,
+    ) -> serde_json::Map<String, serde_json::Value> {
+        item.iter().map(|(k, v)| (k.clone(), value(v))).collect()
+    }
+    let change = record.dynamodb();
+    let empty = std::collections::HashMap::new();
+    serde_json::from_value(serde_json::json!({
+        "eventID": record.event_id().unwrap_or_default(),
+        "eventName": record.event_name().map(|n| n.as_str()).unwrap_or_default(),
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "SequenceNumber": change.and_then(|c| c.sequence_number()).unwrap_or_default(),
+            "Keys": image(change.and_then(|c| c.keys.as_ref()).unwrap_or(&empty)),
+            "NewImage": image(change.and_then(|c| c.new_image.as_ref()).unwrap_or(&empty)),
+            "StreamViewType": "NEW_IMAGE",
+            "SizeBytes": 1
+        }
+    }))
+    .expect("a stream record in Lambda's shape")
+}
+
 /// A port's contract: each named `async fn(&impl Port)` becomes a test on the in-memory store
 /// (`memory::<name>`) and one on the DynamoDB store over a fresh shared table (`dynamo::<name>`),
 /// so the two stores cannot drift apart unnoticed.

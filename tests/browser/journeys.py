@@ -612,7 +612,14 @@ class Journeys:
         earnings = eventually(60, "fees and the reward in today's earnings", lambda: (
             lambda e: e if e["today"]["fees_cents"] > 0 and e["today"]["rewards_cents"] > 0 else None)(
             self.stack.call("GET", "/accounting/earnings", admin)[1]))
-        today = earnings["today"]
+        # The company's day is folded from the ledger in batches (up to 5 s apart): wait until
+        # it holds still, so the page shows what was read.
+        def settled():
+            before = self.stack.call("GET", "/accounting/earnings", admin)[1]["today"]
+            time.sleep(6)
+            after = self.stack.call("GET", "/accounting/earnings", admin)[1]["today"]
+            return after if after == before else None
+        today = eventually(60, "today's earnings hold still", settled)
 
         page = self.page("accountant")
         page.clock.install()  # the page's timers, so the token's refresh can be brought forward

@@ -8,8 +8,8 @@
 //! one DynamoDB transaction (`Store::post`): the movement's key (`TXN#fee:<Task.Assigned event
 //! id>`, `TXN#reward:<task id>`, `TXN#payout:<account>:<date>`, written only if absent), the
 //! account at the `sequence` read (retried by `app::post_movement` when it lost), the audit line
-//! (`ENTRY#<sequence>`), the company's day (`EARNINGS#<shard>` / `<date>`, `ADD`), the task's
-//! prices if this movement priced it, the outbox (`Ledger.TransactionPosted` with the balance after
+//! (`ENTRY#<sequence>`, which the earnings fold adds to the company's day from the stream), the
+//! task's prices if this movement priced it, the outbox (`Ledger.TransactionPosted` with the balance after
 //! and the business date) and the consumer's inbox record. Duplicates stop at the inbox; the same
 //! movement under another event stops at its key; a completion before its creation is rewarded at
 //! the price it sets, and the title joins the audit log when `Task.Created` arrives (titles are

@@ -7,7 +7,9 @@
 //! - `TXN#<transaction id>` / `TXN`: a posted movement and its legs: its key makes it once;
 //! - `TASK#<id>` / `TASK`: a task's prices, title and jira id;
 //! - `EARNINGS#<shard>` / `<date>`: the company's fees, rewards and payouts of a business day,
-//!   spread over [`EARNINGS_SHARDS`] partitions by transaction, so no key is hot (B6);
+//!   folded from the audit lines' inserts on the table's stream ([`additions`],
+//!   `accounting-fold-earnings`), a batch at a time into one of [`EARNINGS_SHARDS`] (B6);
+//! - `FOLD#<stream record id>` / `FOLD`: how far a fold got (the kernel's `fold`);
 //! - `ACCOUNT#<id>` / `PAYOUT_DETAILS`, `ACCOUNT#<id>` / `TRANSFER#<payout id>`, `BANK#<payout
 //!   id>` / `TRANSFER`: what accounting kept of payouts before payments took them over; read
 //!   once by the hand-over (`payout`), written no more;
@@ -25,10 +27,11 @@ use ates_kernel::dynamo::{
     from_item, get_n, key, n, s, to_item, update, Item, Listed, StoreError, Table, Transaction,
 };
 use ates_kernel::event::Envelope;
+use ates_kernel::fold::{self, Addition};
 use ates_kernel::identity::AccountCopies;
 use ates_kernel::inbox;
 use ates_kernel::job::{self, Cursor, Page, PageCommit};
-use ates_kernel::outbox;
+use ates_kernel::outbox::{self, DynamoDbRecord};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
@@ -68,12 +71,36 @@ fn counter_key() -> Item {
     key("COUNTER", "ACCOUNTS")
 }
 
-/// The earnings shard of a movement: a stable hash of its key.
-fn earnings_shard(transaction_id: &str) -> u32 {
-    let hash = transaction_id.bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
-    hash % EARNINGS_SHARDS
+/// Whether a stream record is an audit line's insert: what the earnings fold reads.
+pub fn is_audit_line(record: &DynamoDbRecord) -> bool {
+    record.event_name == "INSERT"
+        && matches!(record.change.keys.get("sk"), Some(serde_dynamo::AttributeValue::S(sk)) if sk.starts_with("ENTRY#"))
+}
+
+/// What an audit line (the stream's insert of an `ENTRY#` item) adds to the company's day, in
+/// the shard its fold commits to: a day's figures are written once a batch, not in every
+/// movement's transaction (BENCHMARKS.md, cost). Every movement has its line, once.
+pub fn additions(record: &DynamoDbRecord, shard: u32) -> Result<Vec<Addition>, String> {
+    if !is_audit_line(record) {
+        return Ok(Vec::new());
+    }
+    let entry: Entry = fold::image(record)?;
+    let figures = DayEarnings::of(&entry);
+    let pk = format!("EARNINGS#{shard}");
+    let sk = entry.business_date.to_string();
+    Ok([
+        ("fees_cents", figures.fees_cents),
+        ("rewards_cents", figures.rewards_cents),
+        ("paid_cents", figures.paid_cents),
+    ]
+    .into_iter()
+    .map(|(attribute, amount)| Addition {
+        pk: pk.clone(),
+        sk: sk.clone(),
+        attribute,
+        amount,
+    })
+    .collect())
 }
 
 fn account_item(account: &LedgerAccount) -> Item {
@@ -100,6 +127,11 @@ pub struct Store {
 impl Store {
     pub fn new(table: Table) -> Store {
         Store { table }
+    }
+
+    /// The table, for tests that fold its stream as the fold function would.
+    pub fn table(&self) -> &Table {
+        &self.table
     }
 
     fn name(&self) -> &str {
@@ -148,7 +180,7 @@ impl Store {
         )
     }
 
-    /// A movement's key, its audit line and its share of the company's day.
+    /// A movement's key and its audit line (which the earnings fold adds to the company's day).
     fn write_entry(&self, entry: &Entry) -> Transaction {
         let mut guard = HashMap::from([
             ("account_id".to_owned(), s(entry.account_id.to_string())),
@@ -168,24 +200,12 @@ impl Store {
             format!("ACCOUNT#{}", entry.account_id),
             format!("ENTRY#{:020}", entry.sequence),
         ));
-        let figures = DayEarnings::of(entry);
-        let day = self
-            .table
-            .update(key(
-                format!("EARNINGS#{}", earnings_shard(&entry.transaction_id)),
-                entry.business_date.to_string(),
-            ))
-            .update_expression("ADD fees_cents :f, rewards_cents :r, paid_cents :p")
-            .expression_attribute_values(":f", n(figures.fees_cents))
-            .expression_attribute_values(":r", n(figures.rewards_cents))
-            .expression_attribute_values(":p", n(figures.paid_cents));
         Transaction::new()
             .with(MOVEMENT, self.table.put(guard, "attribute_not_exists(pk)"))
             .with(
                 "audit-line",
                 self.table.put(line, "attribute_not_exists(pk)"),
             )
-            .with("earnings", update(day))
     }
 
     fn outbox(&self, transaction: &mut Transaction, events: &[Envelope]) {
@@ -567,23 +587,5 @@ impl PayoutHandover for Store {
                 .await?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn movements_spread_evenly_over_the_earnings_shards() {
-        let mut counts = [0u32; EARNINGS_SHARDS as usize];
-        for _ in 0..1_000 * EARNINGS_SHARDS {
-            counts[earnings_shard(&format!("fee:{}", Uuid::now_v7())) as usize] += 1;
-        }
-        // 1,000 expected per shard: none may take more than 1.15x its share.
-        assert!(
-            counts.iter().all(|c| (850..=1150).contains(c)),
-            "{counts:?}"
-        );
     }
 }

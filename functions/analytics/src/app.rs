@@ -19,9 +19,7 @@ pub use crate::ports::{
     AnalyticsStore, BestCompletions, DailyFigures, LiveGenerations, Movement, MovementProjection,
     Projected, Rebuilds, Replayer, Title, Titles,
 };
-use crate::projection::{
-    best, cover, shard, Completion, DayFigures, Generations, KnownBalance, Period,
-};
+use crate::projection::{best, cover, Completion, DayFigures, Generations, KnownBalance, Period};
 use crate::rebuild::{Rebuild, RebuildStatus, ReplayState};
 use ates_kernel::copies::AccountCopies;
 
@@ -33,19 +31,8 @@ impl Rights for Admins {
     const ROLES: &'static [Role] = &[Role::Admin];
 }
 
-/// Inbox names: one per handler (and generation, see [`inbox_name`]).
-pub mod consumer {
-    pub const RECORD_MOVEMENT: &str = "analytics.record-movement";
-}
-
 /// `Account.*`: the copy of accounts the caller check reads, only forward in revision.
 pub use ates_kernel::copies::sync_account;
-
-/// The inbox name of a handler in one generation: a rebuild applies an event again, to a fresh
-/// generation.
-fn inbox_name(consumer: &str, generation: u32) -> String {
-    format!("{consumer}@g{generation}")
-}
 
 /// `Task.Created` (any version): the title the most expensive task is shown with. A replayed
 /// event (`delivery.replayed`) goes only to the generation a rebuild is filling.
@@ -143,13 +130,9 @@ async fn apply(
     .await?;
     let movement = Movement {
         business_date: posted.business_date,
-        shard: shard(&posted.transaction_id),
         figures,
     };
-    let inbox = inbox_name(consumer::RECORD_MOVEMENT, generation);
-    Ok(store
-        .add_movement(generation, &movement, &inbox, event)
-        .await?)
+    Ok(store.add_movement(generation, &movement, event).await?)
 }
 
 /// An admin let in, and the generations read alongside that check (one round trip to the

@@ -125,11 +125,11 @@ impl MovementProjection for MemoryStore {
         &self,
         generation: u32,
         movement: &Movement,
-        consumer: &str,
         event: &Envelope,
     ) -> Result<Projected, StoreError> {
         let mut state = self.state.lock();
-        if state.inbox.contains(&(consumer.to_owned(), event.id)) {
+        let consumer = format!("movement@g{generation}");
+        if state.inbox.contains(&(consumer.clone(), event.id)) {
             return Ok(Projected::Duplicate);
         }
         state
@@ -137,7 +137,7 @@ impl MovementProjection for MemoryStore {
             .entry((generation, movement.business_date))
             .or_default()
             .add(movement.figures);
-        state.inbox.insert((consumer.to_owned(), event.id));
+        state.inbox.insert((consumer, event.id));
         Ok(Projected::Applied)
     }
 

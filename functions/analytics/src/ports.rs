@@ -22,12 +22,10 @@ pub enum Projected {
     Duplicate,
 }
 
-/// A ledger movement as the company's day takes it: its figures, added to one of the day's
-/// shards.
+/// A ledger movement as the company's day takes it: its figures.
 #[derive(Debug)]
 pub struct Movement {
     pub business_date: NaiveDate,
-    pub shard: u32,
     pub figures: DayFigures,
 }
 
@@ -79,12 +77,13 @@ pub trait MovementProjection {
         before: Option<&KnownBalance>,
         now: &KnownBalance,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-    /// Adds a movement's figures to its day once per consumer, generation and event.
+    /// Adds a movement's figures to its day once per generation and event. The table keeps the
+    /// movement (its key makes it once) and folds it into the day from its stream, so the
+    /// day's figures follow within the fold's batching window.
     fn add_movement(
         &self,
         generation: u32,
         movement: &Movement,
-        consumer: &str,
         event: &Envelope,
     ) -> impl Future<Output = Result<Projected, StoreError>> + Send;
     /// Keeps `completion` as the best of its day and of its month where it beats what is

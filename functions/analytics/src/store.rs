@@ -17,9 +17,11 @@ use ates_kernel::dynamo::{
     from_item, get_n, key, n, put, s, to_item, update, Item, StoreError, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::inbox;
+use ates_kernel::fold::{self, Addition};
+use ates_kernel::outbox::DynamoDbRecord;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{NaiveDate, SecondsFormat};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::ports::{
@@ -98,6 +100,59 @@ fn rebuild_items(rebuild: &Rebuild, after: &Generations) -> (Item, Item) {
     let mut record = to_item(rebuild);
     record.extend(rebuild_key(rebuild.rebuild_id));
     (generations, record)
+}
+
+impl Store {
+    /// The table, for tests that fold its stream as the fold function would.
+    pub fn table(&self) -> &ates_kernel::dynamo::Table {
+        &self.table
+    }
+}
+
+/// Whether a stream record is a kept movement's insert: the fold function's filter.
+pub fn is_kept_movement(record: &DynamoDbRecord) -> bool {
+    record.event_name == "INSERT"
+        && matches!(record.change.keys.get("sk"), Some(serde_dynamo::AttributeValue::S(sk)) if sk == MOVE)
+}
+
+/// The sort key of a movement kept for the fold ([`additions`]).
+const MOVE: &str = "MOVE";
+/// A movement is kept as long as an inbox record would be: its key makes it once for as long.
+const FACT_SECONDS: i64 = 30 * 24 * 3600;
+
+/// A movement as analytics keeps it, `G<g>#MOVE#<event id>` / `MOVE`: what it adds to its day.
+#[derive(Debug, Serialize, Deserialize)]
+struct MovementFact {
+    generation: u32,
+    business_date: NaiveDate,
+    fees_cents: i64,
+    rewards_cents: i64,
+    ttl: i64,
+}
+
+/// What a kept movement (the stream's insert of a `MOVE` item) adds to its day's figures, in
+/// the shard its fold commits to (`analytics-fold-figures`).
+pub fn additions(record: &DynamoDbRecord, shard: u32) -> Result<Vec<Addition>, String> {
+    if !is_kept_movement(record) {
+        return Ok(Vec::new());
+    }
+    let fact: MovementFact = fold::image(record)?;
+    let pk = format!("G{}#EARNINGS#{shard}", fact.generation);
+    let sk = fact.business_date.to_string();
+    Ok(vec![
+        Addition {
+            pk: pk.clone(),
+            sk: sk.clone(),
+            attribute: "fees_cents",
+            amount: fact.fees_cents,
+        },
+        Addition {
+            pk,
+            sk,
+            attribute: "rewards_cents",
+            amount: fact.rewards_cents,
+        },
+    ])
 }
 
 /// The inbox name of the account-copy consumer; the copy belongs to no generation (a rebuild
@@ -223,25 +278,25 @@ impl MovementProjection for Store {
         &self,
         generation: u32,
         movement: &Movement,
-        consumer: &str,
         event: &Envelope,
     ) -> Result<Projected, StoreError> {
-        let figures = self
-            .table
-            .update(key(
-                format!("G{generation}#EARNINGS#{}", movement.shard),
-                movement.business_date.to_string(),
-            ))
-            .update_expression("ADD fees_cents :f, rewards_cents :r")
-            .expression_attribute_values(":f", n(movement.figures.fees_cents))
-            .expression_attribute_values(":r", n(movement.figures.rewards_cents));
-        let transaction = Transaction::new().with("earnings", update(figures));
+        let fact = MovementFact {
+            generation,
+            business_date: movement.business_date,
+            fees_cents: movement.figures.fees_cents,
+            rewards_cents: movement.figures.rewards_cents,
+            ttl: chrono::Utc::now().timestamp() + FACT_SECONDS,
+        };
+        let mut item = to_item(&fact);
+        item.extend(key(format!("G{generation}#MOVE#{}", event.id), MOVE));
         Ok(
-            match inbox::commit(&self.table, consumer, event, transaction).await? {
-                inbox::Committed::Applied => Projected::Applied,
-                inbox::Committed::Duplicate => Projected::Duplicate,
-                // Nothing but the inbox record has a condition.
-                inbox::Committed::Refused(c) => return Err(c.into()),
+            match self
+                .table
+                .put_if(item, "attribute_not_exists(pk)", None)
+                .await?
+            {
+                true => Projected::Applied,
+                false => Projected::Duplicate,
             },
         )
     }

@@ -247,6 +247,9 @@ pub fn kind_of(key: &Map<String, Value>) -> String {
             .and_then(|v| v.get("S").or_else(|| v.get("N")))
             .and_then(Value::as_str)
             .unwrap_or("");
+        if text.is_empty() {
+            return String::new();
+        }
         text.split('#')
             .map(|p| {
                 if !p.is_empty() && p.chars().all(|c| c.is_ascii_uppercase() || c == '_') {

@@ -107,6 +107,8 @@ pub struct StreamSource {
     pub stream_arn: String,
     pub starting_position: String,
     pub batch_size: usize,
+    /// MaximumBatchingWindowInSeconds: how long records wait for a fuller batch.
+    pub batching_window: std::time::Duration,
     /// None retries until the record expires, as Lambda's -1 does.
     pub maximum_retry_attempts: Option<u32>,
     pub bisect_on_error: bool,
@@ -385,6 +387,9 @@ fn function_spec(
                 starting_position: text(&props, "StartingPosition")
                     .unwrap_or_else(|| "TRIM_HORIZON".into()),
                 batch_size: number(&props, "BatchSize").unwrap_or(100).max(1) as usize,
+                batching_window: std::time::Duration::from_secs(
+                    number(&props, "MaximumBatchingWindowInSeconds").unwrap_or(0),
+                ),
                 maximum_retry_attempts: props
                     .get("MaximumRetryAttempts")
                     .and_then(|v| scalar_string(v).parse::<i64>().ok())

@@ -12,7 +12,7 @@ use base64::Engine;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const EMPTY_POLL_INTERVAL: Duration = Duration::from_millis(200);
 const SHARD_DISCOVERY_INTERVAL: Duration = Duration::from_secs(5);
@@ -81,6 +81,9 @@ impl ShardReader {
             return;
         };
         let mut pending: VecDeque<Value> = VecDeque::new();
+        // When the oldest pending record arrived: a batch waits for more records at most the
+        // mapping's batching window, as Lambda's does.
+        let mut waiting_since: Option<Instant> = None;
         // Where to pick up again if an iterator stops working (they expire after 15 minutes).
         let mut last_read: Option<String> = None;
         while !self.stack.is_shutting_down() {
@@ -135,6 +138,15 @@ impl ShardReader {
                 self.stack.pause(EMPTY_POLL_INTERVAL).await;
                 continue;
             }
+            let since = *waiting_since.get_or_insert_with(Instant::now);
+            if pending.len() < self.source.batch_size
+                && since.elapsed() < self.source.batching_window
+                && iterator.is_some()
+            {
+                self.stack.pause(EMPTY_POLL_INTERVAL).await;
+                continue;
+            }
+            waiting_since = None;
             let take = pending.len().min(self.source.batch_size);
             let batch: Vec<Value> = pending.drain(..take).collect();
             self.deliver(batch).await;
