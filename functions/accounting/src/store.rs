@@ -71,10 +71,21 @@ fn counter_key() -> Item {
     key("COUNTER", "ACCOUNTS")
 }
 
-/// Whether a stream record is an audit line's insert: what the earnings fold reads.
+/// The attribute that sends an audit line to the earnings fold. Lines written before the fold
+/// (session 20) were added to the company's day in their own transaction and carry none: the
+/// fold's mapping, which starts at the stream's oldest record, must not add them twice.
+const FOLD: &str = "fold";
+
+/// Whether a stream record is the insert of an audit line for the fold: what the earnings fold
+/// reads (its mapping's filter says the same).
 pub fn is_audit_line(record: &DynamoDbRecord) -> bool {
+    use serde_dynamo::AttributeValue;
     record.event_name == "INSERT"
-        && matches!(record.change.keys.get("sk"), Some(serde_dynamo::AttributeValue::S(sk)) if sk.starts_with("ENTRY#"))
+        && matches!(record.change.keys.get("sk"), Some(AttributeValue::S(sk)) if sk.starts_with("ENTRY#"))
+        && matches!(
+            record.change.new_image.get(FOLD),
+            Some(AttributeValue::Bool(true))
+        )
 }
 
 /// What an audit line (the stream's insert of an `ENTRY#` item) adds to the company's day, in
@@ -196,6 +207,7 @@ impl Store {
         ]);
         guard.extend(key(format!("TXN#{}", entry.transaction_id), "TXN"));
         let mut line = to_item(entry);
+        line.insert(FOLD.into(), AttributeValue::Bool(true));
         line.extend(key(
             format!("ACCOUNT#{}", entry.account_id),
             format!("ENTRY#{:020}", entry.sequence),
@@ -587,5 +599,41 @@ impl PayoutHandover for Store {
                 .await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inserted(sk: &str, fold: Option<bool>) -> DynamoDbRecord {
+        let mut image = serde_json::json!({"pk": {"S": "ACCOUNT#1"}, "sk": {"S": sk}});
+        if let Some(fold) = fold {
+            image["fold"] = serde_json::json!({ "BOOL": fold });
+        }
+        serde_json::from_value(serde_json::json!({
+            "eventID": "1", "eventName": "INSERT", "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+            "dynamodb": {"SequenceNumber": "1", "SizeBytes": 1, "StreamViewType": "NEW_IMAGE",
+                         "Keys": {"pk": image["pk"].clone(), "sk": image["sk"].clone()},
+                         "NewImage": image}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn only_the_lines_written_for_the_fold_are_folded() {
+        assert!(is_audit_line(&inserted(
+            "ENTRY#00000000000000000001",
+            Some(true)
+        )));
+        // Written before the fold: its transaction added it to the day already.
+        assert!(!is_audit_line(&inserted(
+            "ENTRY#00000000000000000001",
+            None
+        )));
+        assert!(!is_audit_line(&inserted("ACCOUNT", Some(true))));
+        let before = inserted("ENTRY#00000000000000000001", None);
+        assert_eq!(additions(&before, 3), Ok(Vec::new()));
     }
 }

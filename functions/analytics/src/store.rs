@@ -287,6 +287,16 @@ impl MovementProjection for Store {
             rewards_cents: movement.figures.rewards_cents,
             ttl: chrono::Utc::now().timestamp() + FACT_SECONDS,
         };
+        // Before session 20 an inbox record made a movement once. Until the last of those
+        // expires (30 days after this version is deployed), an event one of them names stays
+        // applied: a redelivery must not count it again.
+        let legacy = key(
+            format!("INBOX#analytics.record-movement@g{generation}#{}", event.id),
+            "INBOX",
+        );
+        if self.table.get(legacy).await?.is_some() {
+            return Ok(Projected::Duplicate);
+        }
         let mut item = to_item(&fact);
         item.extend(key(format!("G{generation}#MOVE#{}", event.id), MOVE));
         Ok(
