@@ -43,17 +43,8 @@ pub fn records(table: &str, events: &[Envelope]) -> Vec<TransactWriteItem> {
         .map(|chunk| match chunk {
             [one] => record(table, one),
             several => {
-                let first = &several[0];
-                let item = HashMap::from([
-                    ("pk".to_owned(), s(format!("{KEY_PREFIX}{}", first.id))),
-                    ("sk".to_owned(), s("OUTBOX")),
-                    (
-                        "events".to_owned(),
-                        s(serde_json::to_string(several).expect("envelopes serialise")),
-                    ),
-                    ("ttl".to_owned(), n(expiry(first))),
-                ]);
-                crate::dynamo::put(table, item, "attribute_not_exists(pk)")
+                let json = serde_json::to_string(several).expect("envelopes serialise");
+                outbox_item(table, &several[0], "events", json)
             }
         })
         .collect()
@@ -69,20 +60,22 @@ pub fn events_in(item: &Item) -> Result<Vec<Envelope>, String> {
     }
 }
 
-fn expiry(envelope: &Envelope) -> i64 {
-    envelope.occurred_at.timestamp() + RETENTION_SECONDS
-}
-
 /// The outbox record for `envelope`, to go into the same transaction as the state change.
 pub fn record(table: &str, envelope: &Envelope) -> TransactWriteItem {
+    let json = serde_json::to_string(envelope).expect("an envelope serialises");
+    outbox_item(table, envelope, "event", json)
+}
+
+/// An outbox record keyed and dated by `first`, its event or events as JSON under `attribute`.
+fn outbox_item(table: &str, first: &Envelope, attribute: &str, json: String) -> TransactWriteItem {
     let item = HashMap::from([
-        ("pk".to_owned(), s(format!("{KEY_PREFIX}{}", envelope.id))),
+        ("pk".to_owned(), s(format!("{KEY_PREFIX}{}", first.id))),
         ("sk".to_owned(), s("OUTBOX")),
+        (attribute.to_owned(), s(json)),
         (
-            "event".to_owned(),
-            s(serde_json::to_string(envelope).expect("an envelope serialises")),
+            "ttl".to_owned(),
+            n(first.occurred_at.timestamp() + RETENTION_SECONDS),
         ),
-        ("ttl".to_owned(), n(expiry(envelope))),
     ]);
     crate::dynamo::put(table, item, "attribute_not_exists(pk)")
 }

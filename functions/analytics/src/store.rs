@@ -1,13 +1,18 @@
 //! The analytics table (DynamoDB). Every projection item is under its generation `G<g>`:
 //! - `META` / `GENERATIONS`: which generation answers, and which a rebuild is filling;
 //! - `REBUILD#<id>` / `REBUILD`: a rebuild (N4) and how it ended;
-//! - `G<g>#EARNINGS#<shard>` / `<date>`: the company's fees and rewards of a day, in 32 shards;
+//! - `G<g>#MOVE#<event id>` / `MOVE`: a movement kept once (its key), with what it adds to its
+//!   day; the table's stream hands it to `analytics-fold-figures` ([`additions`]);
+//! - `G<g>#EARNINGS#<shard>` / `<date>`: the company's fees and rewards of a day, folded from
+//!   the kept movements a stream batch at a time, into one of 32 shards a batch;
+//! - `FOLD#<stream record id>` / `FOLD`: how far a fold got (the kernel's `fold`);
 //! - `G<g>#BALANCE#<account>` / `BALANCE`: an employee's latest known balance and its sequence;
 //! - `G<g>#DEBT#<shard>` / `DEBT`: how many employees (of the shard) are in debt;
 //! - `G<g>#BEST#<date>` / `DAY` and `G<g>#BEST#<yyyy-mm>` / `MONTH`: the best completion of a
 //!   day and of a month (N3), written only when beaten;
 //! - `G<g>#TITLE#<task>` / `TITLE`: a task's title and jira id;
-//! - `INBOX#<consumer>@g<g>#<event id>` / `INBOX`: events applied to a generation;
+//! - `INBOX#<consumer>#<event id>` / `INBOX`: account events applied (and, until session 20,
+//!   movements applied to a generation: `analytics.record-movement@g<g>`);
 //! - `ACCOUNT#<id>` / `ACCOUNT`: the copy of an account the caller check reads (in no
 //!   generation).
 
