@@ -16,7 +16,8 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 
 use crate::dynamo::{key, n, s, update, Item, StoreError, Table, Transaction};
-use crate::outbox::DynamoDbRecord;
+/// A stream record as Lambda hands it over (the relay's too).
+pub use crate::outbox::DynamoDbRecord;
 
 /// A transaction takes 100 items: the marker and at most this many counters.
 const COUNTERS_PER_COMMIT: usize = 90;

@@ -22,8 +22,7 @@ use ates_kernel::dynamo::{
     from_item, get_n, key, n, put, s, to_item, update, Item, StoreError, Transaction,
 };
 use ates_kernel::event::Envelope;
-use ates_kernel::fold::{self, Addition};
-use ates_kernel::outbox::DynamoDbRecord;
+use ates_kernel::fold::{self, Addition, DynamoDbRecord};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{NaiveDate, SecondsFormat};
 use serde::{Deserialize, Serialize};
